@@ -1,0 +1,47 @@
+namespace Marketplace.Domain.Common;
+
+/// <summary>An amount of money in integer minor units (cents) of an ISO 4217 currency.</summary>
+public readonly record struct Money(long MinorUnits, string Currency)
+{
+    /// <summary>The marketplace's default currency.</summary>
+    public const string DefaultCurrency = "EUR";
+
+    /// <summary>Zero euros.</summary>
+    public static Money Zero => new(0, DefaultCurrency);
+
+    /// <summary>An amount in euro cents.</summary>
+    public static Money Eur(long cents) => new(cents, DefaultCurrency);
+
+    /// <summary>True when the currency code has the ISO 4217 shape (three upper-case letters).</summary>
+    public static bool IsCurrencyCode(string? code)
+        => code is { Length: 3 } && code.All(c => c is >= 'A' and <= 'Z');
+
+    /// <summary>Adds two amounts of the same currency.</summary>
+    public static Money operator +(Money a, Money b)
+    {
+        EnsureSameCurrency(a, b);
+        return new Money(checked(a.MinorUnits + b.MinorUnits), a.Currency);
+    }
+
+    /// <summary>Subtracts two amounts of the same currency.</summary>
+    public static Money operator -(Money a, Money b)
+    {
+        EnsureSameCurrency(a, b);
+        return new Money(checked(a.MinorUnits - b.MinorUnits), a.Currency);
+    }
+
+    /// <summary>The price of a quantity at this unit price, rounded half away from zero to the minor unit.</summary>
+    public Money Times(decimal quantity)
+        => new((long)Math.Round(MinorUnits * quantity, MidpointRounding.AwayFromZero), Currency);
+
+    /// <inheritdoc />
+    public override string ToString() => $"{MinorUnits / 100m:0.00} {Currency}";
+
+    private static void EnsureSameCurrency(Money a, Money b)
+    {
+        if (!string.Equals(a.Currency, b.Currency, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"Cannot combine {a.Currency} with {b.Currency}.");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text.Json.Serialization;
+
+namespace Marketplace.Domain.Listings;
+
+/// <summary>Where a hold stands.</summary>
+public enum HoldStatus
+{
+    /// <summary>The quantity is reserved for the buyer until the expiry.</summary>
+    Active,
+
+    /// <summary>The seller confirmed it: the quantity is sold.</summary>
+    Confirmed,
+
+    /// <summary>The buyer or the seller let it go.</summary>
+    Released,
+
+    /// <summary>It reached its expiry unconfirmed.</summary>
+    Lapsed,
+}
+
+/// <summary>A buyer's time-limited reservation of part of a lot.</summary>
+public sealed class Hold
+{
+    /// <summary>Creates an active hold.</summary>
+    [JsonConstructor]
+    public Hold(string id, string buyerId, decimal quantity, DateTimeOffset placedAt, DateTimeOffset expiresAt)
+    {
+        Id = id;
+        BuyerId = buyerId;
+        Quantity = quantity;
+        PlacedAt = placedAt;
+        ExpiresAt = expiresAt;
+    }
+
+    /// <summary>Hold id, unique within its lot.</summary>
+    public string Id { get; }
+
+    /// <summary>The trader holding the quantity.</summary>
+    public string BuyerId { get; }
+
+    /// <summary>Held quantity in the lot's unit.</summary>
+    public decimal Quantity { get; }
+
+    /// <summary>When it was placed.</summary>
+    public DateTimeOffset PlacedAt { get; }
+
+    /// <summary>When it lapses unless confirmed or released first.</summary>
+    public DateTimeOffset ExpiresAt { get; }
+
+    /// <summary>Current status.</summary>
+    [JsonInclude]
+    public HoldStatus Status { get; internal set; } = HoldStatus.Active;
+
+    /// <summary>When it left the active state.</summary>
+    [JsonInclude]
+    public DateTimeOffset? ClosedAt { get; internal set; }
+
+    /// <summary>True while the quantity is reserved.</summary>
+    [JsonIgnore]
+    public bool IsActive => Status == HoldStatus.Active;
+
+    internal void Close(HoldStatus status, DateTimeOffset at)
+    {
+        Status = status;
+        ClosedAt = at;
+    }
+}

@@ -1,0 +1,503 @@
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Geo;
+using Marketplace.Domain.Materials;
+
+namespace Marketplace.Domain.Listings;
+
+/// <summary>Where a lot stands in its life.</summary>
+public enum ListingStatus
+{
+    /// <summary>Being prepared by the seller; invisible to others.</summary>
+    Draft,
+
+    /// <summary>On the market: buyers can find and hold it.</summary>
+    Active,
+
+    /// <summary>Everything listed has been sold.</summary>
+    SoldOut,
+
+    /// <summary>Taken off the market by the seller.</summary>
+    Withdrawn,
+
+    /// <summary>Its availability window has ended.</summary>
+    Expired,
+}
+
+/// <summary>A lot of surplus material and the holds on it; the only authority on how much of the lot is free.</summary>
+/// <remarks>
+/// Invariant at every moment: <see cref="Available"/> + <see cref="Held"/> + <see cref="Sold"/> = <see cref="ListedQuantity"/>, none negative.
+/// All state changes go through methods that check it; time is passed in, never read.
+/// </remarks>
+public sealed partial class Listing
+{
+    /// <summary>Longest a hold may last.</summary>
+    public static readonly TimeSpan MaxHoldDuration = TimeSpan.FromDays(30);
+
+    /// <summary>Most holds one lot keeps open at once.</summary>
+    public const int MaxActiveHolds = 200;
+
+    /// <summary>Longest title.</summary>
+    public const int MaxTitleLength = 200;
+
+    /// <summary>Longest description.</summary>
+    public const int MaxDescriptionLength = 10_000;
+
+    /// <summary>Most photo references on one lot.</summary>
+    public const int MaxPhotos = 20;
+
+    /// <summary>Closed holds kept for the record; older ones are dropped so state stays small.</summary>
+    private const int ClosedHoldsKept = 100;
+
+    [JsonInclude]
+    private List<Hold> _holds = [];
+
+    /// <summary>Empty state, for storage; a real lot is made by <see cref="Create"/>.</summary>
+    public Listing()
+    {
+    }
+
+    /// <summary>Listing id.</summary>
+    [JsonInclude]
+    public string Id { get; private set; } = "";
+
+    /// <summary>The selling trader.</summary>
+    [JsonInclude]
+    public string SellerId { get; private set; } = "";
+
+    /// <summary>The lot's description as the seller entered it, validated.</summary>
+    [JsonInclude]
+    public ListingDetails? Details { get; private set; }
+
+    /// <summary>Lifecycle status.</summary>
+    [JsonInclude]
+    public ListingStatus Status { get; private set; }
+
+    /// <summary>Quantity sold through confirmed holds.</summary>
+    [JsonInclude]
+    public decimal Sold { get; private set; }
+
+    /// <summary>When it was created.</summary>
+    [JsonInclude]
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    /// <summary>When it last changed.</summary>
+    [JsonInclude]
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    /// <summary>When it was first published.</summary>
+    [JsonInclude]
+    public DateTimeOffset? PublishedAt { get; private set; }
+
+    /// <summary>Counts every change; lets readers order versions of the lot.</summary>
+    [JsonInclude]
+    public long Version { get; private set; }
+
+    /// <summary>True once <see cref="Create"/> has run.</summary>
+    [JsonIgnore]
+    public bool Exists => Details is not null;
+
+    /// <summary>The listed quantity.</summary>
+    [JsonIgnore]
+    public decimal ListedQuantity => Details?.Quantity ?? 0;
+
+    /// <summary>The quantity under active holds.</summary>
+    [JsonIgnore]
+    public decimal Held => _holds.Where(h => h.IsActive).Sum(h => h.Quantity);
+
+    /// <summary>The quantity a buyer can still hold.</summary>
+    [JsonIgnore]
+    public decimal Available => ListedQuantity - Held - Sold;
+
+    /// <summary>The lot's unit.</summary>
+    [JsonIgnore]
+    public Unit Unit => Units.TryParse(Details?.Unit, out var u) ? u.Value : Unit.Pcs;
+
+    /// <summary>All holds, active and closed (the most recent closed ones).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<Hold> Holds => _holds;
+
+    /// <summary>Creates a draft lot after validating its details.</summary>
+    public static Listing Create(string id, string sellerId, ListingDetails details, MaterialTaxonomy taxonomy, DateTimeOffset now)
+    {
+        var normalised = Validate(details, taxonomy);
+        return new Listing
+        {
+            Id = id,
+            SellerId = sellerId,
+            Details = normalised,
+            Status = ListingStatus.Draft,
+            CreatedAt = now,
+            UpdatedAt = now,
+            Version = 1,
+        };
+    }
+
+    /// <summary>Validates details and fills the taxonomy's defaults; throws a validation error listing every bad field.</summary>
+    public static ListingDetails Validate(ListingDetails d, MaterialTaxonomy taxonomy)
+    {
+        var v = new Validation();
+        v.Text(d.Title, "title", MaxTitleLength);
+        v.Text(d.Description, "description", MaxDescriptionLength, required: false);
+        v.Require(d.Quantity > 0, "quantity", "The quantity must be greater than zero.");
+        v.Require(decimal.Round(d.Quantity, 3) == d.Quantity, "quantity", "The quantity may have at most three decimals.");
+        v.Require(d.Quantity <= 1_000_000_000m, "quantity", "The quantity must be at most 1,000,000,000.");
+
+        var category = taxonomy.Find(d.Category);
+        Unit? unit = Units.TryParse(d.Unit, out var parsed) ? parsed : null;
+        if (category is null)
+        {
+            v.Add("category", $"'{d.Category}' is not a material category; GET /api/v1/materials lists them.");
+        }
+
+        if (unit is null)
+        {
+            v.Add("unit", $"'{d.Unit}' is not a unit; use one of {string.Join(", ", Units.Codes)}.");
+        }
+        else if (category is not null && !category.Allows(unit.Value))
+        {
+            v.Add("unit", $"Category '{category.Id}' is listed in {string.Join(", ", category.Units.Select(u => u.Code()))}, not {unit.Value.Code()}.");
+        }
+
+        v.Require(d.MassPerUnitKg is null or > 0, "massPerUnitKg", "The mass per unit must be greater than zero.");
+        v.Require(Enum.TryParse<ConditionGrade>(d.Condition, ignoreCase: false, out _) && d.Condition.Length == 1,
+            "condition", "The condition must be A (reusable as is), B (needs refurbishment) or C (material recovery only).");
+        v.Require(d.UnitPrice.MinorUnits >= 0, "unitPrice.minorUnits", "The price must not be negative.");
+        v.Require(Money.IsCurrencyCode(d.UnitPrice.Currency), "unitPrice.currency", "The currency must be an ISO 4217 code such as EUR.");
+
+        if (d.Location is null)
+        {
+            v.Add("location", "The location is required.");
+        }
+        else
+        {
+            v.Require(GeoPoint.IsLatitude(d.Location.Latitude), "location.latitude", "The latitude must be between -90 and 90.");
+            v.Require(GeoPoint.IsLongitude(d.Location.Longitude), "location.longitude", "The longitude must be between -180 and 180.");
+            v.Text(d.Location.Municipality, "location.municipality", 100);
+            v.Text(d.Location.Address, "location.address", 300, required: false);
+        }
+
+        v.Require(d.Pickup || d.Delivery, "pickup", "Offer pickup, delivery or both.");
+        v.Require(d.Availability.IsValid, "availability", "The availability window must not end before it starts.");
+        v.Require(d.Availability.Days <= 3660, "availability", "The availability window may last at most ten years.");
+
+        var photos = d.Photos ?? [];
+        v.Require(photos.Count <= MaxPhotos, "photos", $"At most {MaxPhotos} photos.");
+        for (var i = 0; i < photos.Count; i++)
+        {
+            v.Require(Uri.TryCreate(photos[i], UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && photos[i].Length <= 500,
+                $"photos[{i}]", "A photo reference must be an http(s) URL of at most 500 characters.");
+        }
+
+        var wasteCode = d.WasteCode;
+        if (wasteCode is not null && !WasteCodePattern().IsMatch(wasteCode))
+        {
+            v.Add("wasteCode", "A waste code has the form '17 01 02' (EU List of Waste).");
+        }
+        else if (!d.IsWaste && wasteCode is not null)
+        {
+            v.Add("wasteCode", "Only a lot marked as waste carries a waste code.");
+        }
+        else if (d.IsWaste && wasteCode is null)
+        {
+            wasteCode = category?.WasteCode;
+            v.Require(category is null || wasteCode is not null, "wasteCode", "This category has no default waste code: give one.");
+        }
+
+        v.ThrowIfInvalid();
+        var massPerUnit = d.MassPerUnitKg ?? (category!.MassPerUnitKg.TryGetValue(unit!.Value, out var kg) ? kg : null);
+        return d with
+        {
+            Title = d.Title.Trim(),
+            Description = d.Description ?? "",
+            MassPerUnitKg = massPerUnit,
+            WasteCode = wasteCode,
+            Photos = photos.ToArray(),
+            Location = d.Location! with { Municipality = d.Location.Municipality.Trim() },
+        };
+    }
+
+    /// <summary>Changes the seller-editable details. The listed quantity never drops below held + sold.</summary>
+    public void Update(ListingChanges changes, MaterialTaxonomy taxonomy, DateTimeOffset now)
+    {
+        EnsureExists();
+        if (Status is ListingStatus.Withdrawn or ListingStatus.Expired)
+        {
+            throw DomainException.Conflict("listing-closed", $"The listing is {Status.ToString().ToLowerInvariant()} and can no longer be edited.",
+                new Dictionary<string, object?> { ["status"] = StatusCode(Status) });
+        }
+
+        var next = Validate(changes.ApplyTo(Details!), taxonomy);
+        var committed = Held + Sold;
+        if (committed > 0 && (next.Unit != Details!.Unit || next.Category != Details.Category))
+        {
+            throw DomainException.Conflict("listing-committed", "The unit and category cannot change while part of the lot is held or sold.");
+        }
+
+        if (next.Quantity < committed)
+        {
+            throw DomainException.Conflict("quantity-below-committed",
+                $"The listed quantity cannot go below what is held and sold ({committed} {Details!.Unit}).",
+                new Dictionary<string, object?> { ["held"] = Held, ["sold"] = Sold, ["minimum"] = committed });
+        }
+
+        if (Status == ListingStatus.Active && Today(now) > next.Availability.To)
+        {
+            throw new DomainException("validation-failed", "The request has invalid fields.", DomainErrorKind.Validation,
+                new Dictionary<string, string[]> { ["availability"] = ["An active lot's availability window cannot end in the past."] });
+        }
+
+        Details = next;
+        if (Status == ListingStatus.SoldOut && Available > 0)
+        {
+            Status = ListingStatus.Active;
+        }
+
+        Touch(now);
+        SettleSoldOut();
+    }
+
+    /// <summary>Puts a draft lot on the market.</summary>
+    public void Publish(DateTimeOffset now)
+    {
+        EnsureExists();
+        if (Status != ListingStatus.Draft)
+        {
+            throw InvalidTransition("publish");
+        }
+
+        if (Today(now) > Details!.Availability.To)
+        {
+            throw DomainException.Conflict("availability-ended", "The availability window has already ended: move it before publishing.");
+        }
+
+        Status = ListingStatus.Active;
+        PublishedAt ??= now;
+        Touch(now);
+    }
+
+    /// <summary>Takes the lot off the market; active holds are released.</summary>
+    public IReadOnlyList<Hold> Withdraw(DateTimeOffset now)
+    {
+        EnsureExists();
+        if (Status is not (ListingStatus.Draft or ListingStatus.Active or ListingStatus.SoldOut))
+        {
+            throw InvalidTransition("withdraw");
+        }
+
+        var released = CloseActiveHolds(HoldStatus.Released, now);
+        Status = ListingStatus.Withdrawn;
+        Touch(now);
+        return released;
+    }
+
+    /// <summary>Reserves part of the lot for a buyer until <paramref name="until"/>.</summary>
+    public Hold PlaceHold(string holdId, string buyerId, decimal quantity, DateTimeOffset until, DateTimeOffset now)
+    {
+        EnsureExists();
+        var v = new Validation();
+        v.Require(quantity > 0, "quantity", "The held quantity must be greater than zero.");
+        v.Require(decimal.Round(quantity, 3) == quantity, "quantity", "The quantity may have at most three decimals.");
+        v.Require(until > now, "until", "A hold must end in the future.");
+        v.Require(until <= now + MaxHoldDuration, "until", $"A hold may last at most {MaxHoldDuration.TotalDays} days.");
+        v.ThrowIfInvalid();
+
+        ExpireIfDue(now);
+        if (Status != ListingStatus.Active)
+        {
+            throw DomainException.Conflict("listing-not-active", $"Only an active listing can be held; this one is {StatusCode(Status)}.",
+                new Dictionary<string, object?> { ["status"] = StatusCode(Status) });
+        }
+
+        if (buyerId == SellerId)
+        {
+            throw DomainException.Conflict("own-listing", "A seller cannot hold its own lot.");
+        }
+
+        if (_holds.Any(h => h.Id == holdId))
+        {
+            throw DomainException.Conflict("hold-exists", $"Hold '{holdId}' already exists on this lot.");
+        }
+
+        if (_holds.Count(h => h.IsActive) >= MaxActiveHolds)
+        {
+            throw DomainException.Conflict("too-many-holds", $"A lot keeps at most {MaxActiveHolds} open holds.");
+        }
+
+        var available = Available;
+        if (quantity > available)
+        {
+            throw DomainException.Conflict("hold-exceeds-available",
+                $"Only {available} {Details!.Unit} of this lot is available.",
+                new Dictionary<string, object?> { ["available"] = available, ["requested"] = quantity, ["unit"] = Details!.Unit });
+        }
+
+        var hold = new Hold(holdId, buyerId, quantity, now, until);
+        _holds.Add(hold);
+        Touch(now);
+        return hold;
+    }
+
+    /// <summary>Lets a hold go; the seller or the holding buyer may do it.</summary>
+    public Hold ReleaseHold(string holdId, string actorId, DateTimeOffset now)
+    {
+        var hold = FindHold(holdId);
+        if (actorId != SellerId && actorId != hold.BuyerId)
+        {
+            throw DomainException.NotFound("hold", holdId);
+        }
+
+        EnsureHoldActive(hold);
+        hold.Close(HoldStatus.Released, now);
+        Touch(now);
+        return hold;
+    }
+
+    /// <summary>The seller confirms a hold: its quantity becomes sold.</summary>
+    public Hold ConfirmHold(string holdId, string actorId, DateTimeOffset now)
+    {
+        var hold = FindHold(holdId);
+        if (actorId != SellerId)
+        {
+            throw hold.BuyerId == actorId
+                ? DomainException.Forbidden("seller-only", "Only the seller confirms a hold.")
+                : DomainException.NotFound("hold", holdId);
+        }
+
+        EnsureHoldActive(hold);
+        hold.Close(HoldStatus.Confirmed, now);
+        Sold += hold.Quantity;
+        Touch(now);
+        SettleSoldOut();
+        return hold;
+    }
+
+    /// <summary>Lapses every hold whose expiry has passed and expires the lot after its window; returns the lapsed holds.</summary>
+    public IReadOnlyList<Hold> ExpireIfDue(DateTimeOffset now)
+    {
+        if (!Exists)
+        {
+            return [];
+        }
+
+        var lapsed = new List<Hold>();
+        foreach (var hold in _holds.Where(h => h.IsActive && h.ExpiresAt <= now))
+        {
+            hold.Close(HoldStatus.Lapsed, now);
+            lapsed.Add(hold);
+        }
+
+        if (Status == ListingStatus.Active && Today(now) > Details!.Availability.To)
+        {
+            lapsed.AddRange(CloseActiveHolds(HoldStatus.Lapsed, now));
+            Status = ListingStatus.Expired;
+            Touch(now);
+        }
+        else if (lapsed.Count > 0)
+        {
+            Touch(now);
+        }
+
+        return lapsed;
+    }
+
+    /// <summary>The next instant at which time alone changes the lot (a hold lapses or the window ends), if any.</summary>
+    public DateTimeOffset? NextDeadline()
+    {
+        if (!Exists || Status != ListingStatus.Active)
+        {
+            return null;
+        }
+
+        var end = MarketClock.EndOf(Details!.Availability.To);
+        var firstHold = _holds.Where(h => h.IsActive).Select(h => (DateTimeOffset?)h.ExpiresAt).Min();
+        return firstHold is { } h && h < end ? h : end;
+    }
+
+    /// <summary>True when others may see the lot (it is or was on the market).</summary>
+    [JsonIgnore]
+    public bool IsPublic => Status is ListingStatus.Active or ListingStatus.SoldOut;
+
+    /// <summary>Refuses anyone but the seller: 403 when the lot is public, 404 when others may not know it exists.</summary>
+    public void EnsureSeller(string actorId)
+    {
+        EnsureExists();
+        if (actorId != SellerId)
+        {
+            throw IsPublic
+                ? DomainException.Forbidden("seller-only", "Only the seller may do this.")
+                : DomainException.NotFound("listing", Id);
+        }
+    }
+
+    /// <summary>The API code of a status, e.g. <c>sold-out</c>.</summary>
+    public static string StatusCode(ListingStatus status) => status switch
+    {
+        ListingStatus.SoldOut => "sold-out",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+
+    private static DateOnly Today(DateTimeOffset now) => MarketClock.Today(now);
+
+    private Hold FindHold(string holdId)
+    {
+        EnsureExists();
+        return _holds.FirstOrDefault(h => h.Id == holdId) ?? throw DomainException.NotFound("hold", holdId);
+    }
+
+    private static void EnsureHoldActive(Hold hold)
+    {
+        if (!hold.IsActive)
+        {
+            throw DomainException.Conflict("hold-closed", $"The hold is already {hold.Status.ToString().ToLowerInvariant()}.",
+                new Dictionary<string, object?> { ["status"] = hold.Status.ToString().ToLowerInvariant() });
+        }
+    }
+
+    private List<Hold> CloseActiveHolds(HoldStatus status, DateTimeOffset now)
+    {
+        var closed = _holds.Where(h => h.IsActive).ToList();
+        foreach (var hold in closed)
+        {
+            hold.Close(status, now);
+        }
+
+        return closed;
+    }
+
+    private void SettleSoldOut()
+    {
+        if (Status == ListingStatus.Active && Sold >= ListedQuantity && Held == 0)
+        {
+            Status = ListingStatus.SoldOut;
+        }
+    }
+
+    private void Touch(DateTimeOffset now)
+    {
+        UpdatedAt = now;
+        Version++;
+        var closed = _holds.Count(h => !h.IsActive);
+        if (closed > ClosedHoldsKept)
+        {
+            var drop = _holds.Where(h => !h.IsActive).OrderBy(h => h.ClosedAt).Take(closed - ClosedHoldsKept).ToHashSet();
+            _holds.RemoveAll(drop.Contains);
+        }
+    }
+
+    private void EnsureExists()
+    {
+        if (!Exists)
+        {
+            throw DomainException.NotFound("listing", Id);
+        }
+    }
+
+    private DomainException InvalidTransition(string action)
+        => DomainException.Conflict("invalid-transition", $"A {StatusCode(Status)} listing cannot {action}.",
+            new Dictionary<string, object?> { ["status"] = StatusCode(Status), ["action"] = action });
+
+    [GeneratedRegex(@"^17 \d\d \d\d\*?$")]
+    private static partial Regex WasteCodePattern();
+}

@@ -1,0 +1,193 @@
+using System.Net.Mail;
+using System.Text.Json.Serialization;
+using Marketplace.Domain.Common;
+
+namespace Marketplace.Domain.Traders;
+
+/// <summary>What a firm does on the marketplace.</summary>
+[Flags]
+public enum TraderRoles
+{
+    /// <summary>No role.</summary>
+    None = 0,
+
+    /// <summary>Lists lots.</summary>
+    Seller = 1,
+
+    /// <summary>Holds and buys lots, posts demands.</summary>
+    Buyer = 2,
+
+    /// <summary>A sharing-economy or logistics platform acting through the API.</summary>
+    Operator = 4,
+}
+
+/// <summary>How to reach a firm; private to the firm.</summary>
+public sealed record TraderContact(string? Person, string Email, string? Phone);
+
+/// <summary>A firm's profile as entered, validated by <see cref="Trader"/>.</summary>
+public sealed record TraderProfile
+{
+    /// <summary>Registered name of the firm.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Finnish business id (Y-tunnus), e.g. <c>1572860-0</c>.</summary>
+    public required string BusinessId { get; init; }
+
+    /// <summary>Home municipality.</summary>
+    public string? Municipality { get; init; }
+
+    /// <summary>Contact, visible only to the firm itself.</summary>
+    public required TraderContact Contact { get; init; }
+
+    /// <summary>Role codes: seller, buyer, operator.</summary>
+    public required IReadOnlyList<string> Roles { get; init; }
+}
+
+/// <summary>A partial change to a firm's profile: null members stay as they are.</summary>
+public sealed record TraderChanges(string? Name, string? Municipality, TraderContact? Contact, IReadOnlyList<string>? Roles);
+
+/// <summary>A firm trading on the marketplace and the lots it has listed.</summary>
+public sealed class Trader
+{
+    [JsonInclude]
+    private List<string> _listingIds = [];
+
+    /// <summary>Empty state, for storage; a real firm is made by <see cref="Register"/>.</summary>
+    public Trader()
+    {
+    }
+
+    /// <summary>Trader id.</summary>
+    [JsonInclude]
+    public string Id { get; private set; } = "";
+
+    /// <summary>The validated profile.</summary>
+    [JsonInclude]
+    public TraderProfile? Profile { get; private set; }
+
+    /// <summary>Parsed roles.</summary>
+    [JsonIgnore]
+    public TraderRoles Roles => ParseRoles(Profile?.Roles ?? []).Roles;
+
+    /// <summary>The subject (user or client) that registered the firm.</summary>
+    [JsonInclude]
+    public string RegisteredBy { get; private set; } = "";
+
+    /// <summary>When it was registered.</summary>
+    [JsonInclude]
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    /// <summary>When the profile last changed.</summary>
+    [JsonInclude]
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    /// <summary>True once <see cref="Register"/> has run.</summary>
+    [JsonIgnore]
+    public bool Exists => Profile is not null;
+
+    /// <summary>Ids of the firm's lots, oldest first.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> ListingIds => _listingIds;
+
+    /// <summary>Registers a firm after validating its profile.</summary>
+    public static Trader Register(string id, TraderProfile profile, string registeredBy, DateTimeOffset now)
+        => new()
+        {
+            Id = id,
+            Profile = Validate(profile),
+            RegisteredBy = registeredBy,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+
+    /// <summary>Changes the profile; the business id is fixed once registered.</summary>
+    public void Update(TraderChanges changes, DateTimeOffset now)
+    {
+        EnsureExists();
+        var p = Profile!;
+        Profile = Validate(p with
+        {
+            Name = changes.Name ?? p.Name,
+            Municipality = changes.Municipality ?? p.Municipality,
+            Contact = changes.Contact ?? p.Contact,
+            Roles = changes.Roles ?? p.Roles,
+        });
+        UpdatedAt = now;
+    }
+
+    /// <summary>Records a lot the firm listed.</summary>
+    public void AddListing(string listingId)
+    {
+        EnsureExists();
+        if (!_listingIds.Contains(listingId))
+        {
+            _listingIds.Add(listingId);
+        }
+    }
+
+    /// <summary>True when the firm has the role.</summary>
+    public bool Has(TraderRoles role) => (Roles & role) == role;
+
+    /// <summary>Validates and normalises a profile; throws a validation error listing every bad field.</summary>
+    public static TraderProfile Validate(TraderProfile p)
+    {
+        var v = new Validation();
+        v.Text(p.Name, "name", 200);
+        v.Require(BusinessId.IsValid(p.BusinessId), "businessId", "A Finnish business id has seven digits, a hyphen and a valid check digit, e.g. 1572860-0.");
+        v.Text(p.Municipality, "municipality", 100, required: false);
+        if (p.Contact is null)
+        {
+            v.Add("contact", "A contact with an email address is required.");
+        }
+        else
+        {
+            v.Require(IsEmail(p.Contact.Email), "contact.email", "The email address is not valid.");
+            v.Text(p.Contact.Person, "contact.person", 200, required: false);
+            v.Text(p.Contact.Phone, "contact.phone", 40, required: false);
+        }
+
+        var (roles, unknown) = ParseRoles(p.Roles ?? []);
+        v.Require(unknown.Count == 0, "roles", $"Unknown roles: {string.Join(", ", unknown)}. Use seller, buyer or operator.");
+        v.Require(roles != TraderRoles.None, "roles", "Give the firm at least one role: seller, buyer or operator.");
+        v.ThrowIfInvalid();
+        return p with
+        {
+            Name = p.Name.Trim(),
+            Roles = RoleCodes(roles),
+        };
+    }
+
+    /// <summary>Role codes in a stable order.</summary>
+    public static IReadOnlyList<string> RoleCodes(TraderRoles roles)
+        => Enum.GetValues<TraderRoles>().Where(r => r != TraderRoles.None && roles.HasFlag(r)).Select(r => r.ToString().ToLowerInvariant()).ToArray();
+
+    private static (TraderRoles Roles, List<string> Unknown) ParseRoles(IEnumerable<string> codes)
+    {
+        var roles = TraderRoles.None;
+        var unknown = new List<string>();
+        foreach (var code in codes)
+        {
+            if (code is "seller" or "buyer" or "operator" && Enum.TryParse<TraderRoles>(code, ignoreCase: true, out var r))
+            {
+                roles |= r;
+            }
+            else
+            {
+                unknown.Add(code);
+            }
+        }
+
+        return (roles, unknown);
+    }
+
+    private static bool IsEmail(string? email)
+        => !string.IsNullOrWhiteSpace(email) && email.Length <= 254 && MailAddress.TryCreate(email, out var a) && a.Address == email.Trim();
+
+    private void EnsureExists()
+    {
+        if (!Exists)
+        {
+            throw DomainException.NotFound("trader", Id);
+        }
+    }
+}

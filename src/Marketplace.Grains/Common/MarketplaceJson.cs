@@ -1,0 +1,27 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Marketplace.Grains.Common;
+
+/// <summary>The one JSON shape of domain state: used for stored grain state and for domain types crossing grain calls.</summary>
+public static class MarketplaceJson
+{
+    /// <summary>camelCase names, enums as strings, private members marked <c>[JsonInclude]</c> kept.</summary>
+    public static JsonSerializerOptions Options { get; } = Create();
+
+    /// <summary>True for types whose wire form is this JSON (the pure domain), rather than Orleans' generated codecs.</summary>
+    public static bool IsDomainType(Type type) => type.Namespace?.StartsWith("Marketplace.Domain", StringComparison.Ordinal) == true
+                                                  && !typeof(Exception).IsAssignableFrom(type);
+
+    private static JsonSerializerOptions Create()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            IncludeFields = false,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        };
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+}

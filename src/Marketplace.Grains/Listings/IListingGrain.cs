@@ -1,0 +1,31 @@
+using Marketplace.Domain.Listings;
+
+namespace Marketplace.Grains.Listings;
+
+/// <summary>One lot of material and the holds on it: the only authority on how much of the lot is free.</summary>
+public interface IListingGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the lot as a draft for a seller firm.</summary>
+    Task<Listing> CreateAsync(string sellerId, ListingDetails details);
+
+    /// <summary>The lot, or null when it does not exist.</summary>
+    Task<Listing?> GetAsync();
+
+    /// <summary>The seller changes the lot's details.</summary>
+    Task<Listing> UpdateAsync(string actorId, ListingChanges changes);
+
+    /// <summary>The seller puts the draft on the market.</summary>
+    Task<Listing> PublishAsync(string actorId);
+
+    /// <summary>The seller takes the lot off the market; active holds are released.</summary>
+    Task<Listing> WithdrawAsync(string actorId);
+
+    /// <summary>A buyer holds part of the lot until a time.</summary>
+    Task<Listing> PlaceHoldAsync(string buyerId, string holdId, decimal quantity, DateTimeOffset until);
+
+    /// <summary>The buyer or the seller releases a hold.</summary>
+    Task<Listing> ReleaseHoldAsync(string actorId, string holdId);
+
+    /// <summary>The seller confirms a hold: its quantity is sold.</summary>
+    Task<Listing> ConfirmHoldAsync(string actorId, string holdId);
+}

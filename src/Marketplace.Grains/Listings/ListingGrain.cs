@@ -1,0 +1,207 @@
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Listings;
+using Marketplace.Domain.Materials;
+using Marketplace.Grains.Storage;
+using Marketplace.Grains.Traders;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Marketplace.Grains.Listings;
+
+/// <summary>
+/// Loads a lot, lets the domain change it, persists before answering, and keeps one reminder set for the lot's next
+/// deadline so that holds lapse and the lot expires without any request touching it.
+/// </summary>
+public sealed class ListingGrain(
+    [PersistentState("listing", StorageOptions.StoreName)] IPersistentState<Listing> state,
+    MaterialTaxonomy taxonomy,
+    TimeProvider time,
+    IOptions<ListingOptions> options,
+    ILogger<ListingGrain> logger) : Grain, IListingGrain, IRemindable
+{
+    private const string DeadlineReminder = "deadline";
+
+    /// <summary>The due time of the registered reminder, when this activation knows it.</summary>
+    private DateTimeOffset? _reminderDue;
+
+    /// <summary>True when this activation knows no reminder is registered.</summary>
+    private bool _noReminder;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    private DateTimeOffset Now => time.GetUtcNow();
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Exists && state.State.ExpireIfDue(Now).Count > 0)
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<Listing> CreateAsync(string sellerId, ListingDetails details)
+    {
+        if (state.State.Exists)
+        {
+            throw DomainException.Conflict("listing-exists", $"Listing '{Id}' already exists.");
+        }
+
+        var listing = Listing.Create(Id, sellerId, details, taxonomy, Now);
+        await GrainFactory.GetGrain<ITraderGrain>(sellerId).AddListingAsync(Id);
+        state.State = listing;
+        return await SaveAsync();
+    }
+
+    /// <inheritdoc />
+    public Task<Listing?> GetAsync() => Task.FromResult(state.State.Exists ? state.State : null);
+
+    /// <inheritdoc />
+    public Task<Listing> UpdateAsync(string actorId, ListingChanges changes)
+        => ChangeAsync(l =>
+        {
+            l.EnsureSeller(actorId);
+            l.Update(changes, taxonomy, Now);
+        });
+
+    /// <inheritdoc />
+    public Task<Listing> PublishAsync(string actorId)
+        => ChangeAsync(l =>
+        {
+            l.EnsureSeller(actorId);
+            l.Publish(Now);
+        });
+
+    /// <inheritdoc />
+    public Task<Listing> WithdrawAsync(string actorId)
+        => ChangeAsync(l =>
+        {
+            l.EnsureSeller(actorId);
+            l.Withdraw(Now);
+        });
+
+    /// <inheritdoc />
+    public Task<Listing> PlaceHoldAsync(string buyerId, string holdId, decimal quantity, DateTimeOffset until)
+        => ChangeAsync(l =>
+        {
+            if (!l.IsPublic)
+            {
+                throw l.Status == ListingStatus.Draft
+                    ? DomainException.NotFound("listing", Id)
+                    : DomainException.Conflict("listing-not-active", $"Only an active listing can be held; this one is {Listing.StatusCode(l.Status)}.",
+                        new Dictionary<string, object?> { ["status"] = Listing.StatusCode(l.Status) });
+            }
+
+            l.PlaceHold(holdId, buyerId, quantity, until, Now);
+        });
+
+    /// <inheritdoc />
+    public Task<Listing> ReleaseHoldAsync(string actorId, string holdId)
+        => ChangeAsync(l => l.ReleaseHold(holdId, actorId, Now));
+
+    /// <inheritdoc />
+    public Task<Listing> ConfirmHoldAsync(string actorId, string holdId)
+        => ChangeAsync(l => l.ConfirmHold(holdId, actorId, Now));
+
+    /// <inheritdoc />
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        var lapsed = state.State.ExpireIfDue(Now);
+        if (lapsed.Count > 0)
+        {
+            logger.LogInformation("Listing {ListingId}: {Count} hold(s) lapsed, status {Status}", Id, lapsed.Count, state.State.Status);
+            await state.WriteStateAsync();
+        }
+
+        _reminderDue = Now;
+        await ScheduleAsync();
+    }
+
+    private async Task<Listing> ChangeAsync(Action<Listing> change)
+    {
+        if (!state.State.Exists)
+        {
+            throw DomainException.NotFound("listing", Id);
+        }
+
+        // Settle what time alone has changed first, so the operation sees the lot as it is now.
+        var lapsed = state.State.ExpireIfDue(Now).Count > 0;
+        var before = state.State.Version;
+        try
+        {
+            change(state.State);
+        }
+        catch (DomainException) when (state.State.Version == before)
+        {
+            if (lapsed)
+            {
+                await SaveAsync();
+            }
+
+            throw;
+        }
+
+        return await SaveAsync();
+    }
+
+    private async Task<Listing> SaveAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // What is in memory was not stored: drop it and answer from what storage holds.
+            await state.ReadStateAsync();
+            throw;
+        }
+
+        await ScheduleAsync();
+        return state.State;
+    }
+
+    private async Task ScheduleAsync()
+    {
+        var deadline = state.State.NextDeadline();
+        if (deadline is null)
+        {
+            if (!_noReminder)
+            {
+                await UnregisterAsync();
+            }
+
+            return;
+        }
+
+        // A registered reminder keeps ticking every sweep period after its due time. Keep it when it will tick
+        // before the deadline anyway (the tick reschedules), or when the deadline is within one period.
+        if (_reminderDue is { } due && due <= deadline.Value && (due > Now || deadline.Value - Now <= options.Value.SweepPeriod))
+        {
+            return;
+        }
+
+        var dueTime = deadline.Value - Now;
+        if (dueTime < TimeSpan.Zero)
+        {
+            dueTime = TimeSpan.Zero;
+        }
+
+        await this.RegisterOrUpdateReminder(DeadlineReminder, dueTime, options.Value.SweepPeriod);
+        _reminderDue = deadline;
+        _noReminder = false;
+    }
+
+    private async Task UnregisterAsync()
+    {
+        var reminder = await this.GetReminder(DeadlineReminder);
+        if (reminder is not null)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        _reminderDue = null;
+        _noReminder = true;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Net;
+using Azure.Data.Tables;
+using Marketplace.Domain.Materials;
+using Marketplace.Grains.Common;
+using Marketplace.Grains.Listings;
+using Marketplace.Grains.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace Marketplace.Grains;
+
+/// <summary>Configures a silo for the marketplace from configuration: clustering, grain storage, reminders, serialization.</summary>
+public static class MarketplaceSiloExtensions
+{
+    /// <summary>Adds everything the marketplace grains need, choosing providers by <c>Cluster:Provider</c> and <c>Storage:Provider</c>.</summary>
+    public static ISiloBuilder AddMarketplace(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var cluster = configuration.GetSection(ClusterSettings.Section).Get<ClusterSettings>() ?? new ClusterSettings();
+        var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ServiceId = cluster.ServiceId;
+            o.ClusterId = cluster.ClusterId;
+        });
+        ConfigureClustering(silo, cluster, storage);
+        ConfigureStorage(silo, storage);
+
+        silo.Services.AddSerializer(s => s.AddJsonSerializer(MarketplaceJson.IsDomainType, MarketplaceJson.Options));
+        silo.Services.AddSingleton(MaterialTaxonomy.Default);
+        silo.Services.AddSingleton(TimeProvider.System);
+        silo.Services.AddOptions<ListingOptions>().BindConfiguration(ListingOptions.Section)
+            .Validate(o => o.SweepPeriod >= TimeSpan.FromSeconds(1), $"{nameof(ListingOptions)}.{nameof(ListingOptions.SweepPeriod)} must be at least 1 second.")
+            .ValidateOnStart();
+        silo.Configure<ReminderOptions>(o =>
+        {
+            var sweep = configuration.GetSection(ListingOptions.Section).GetValue<TimeSpan?>(nameof(ListingOptions.SweepPeriod));
+            if (sweep is { } s && s < o.MinimumReminderPeriod)
+            {
+                o.MinimumReminderPeriod = s;
+            }
+        });
+        return silo;
+    }
+
+    private static void ConfigureClustering(ISiloBuilder silo, ClusterSettings cluster, StorageOptions storage)
+    {
+        switch (cluster.Provider)
+        {
+            case "Localhost":
+                silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
+                break;
+            case "AzureStorage":
+                var connection = cluster.ConnectionString ?? storage.AzureStorage.ConnectionString
+                                 ?? throw new InvalidOperationException("Cluster:Provider is AzureStorage but neither Cluster:ConnectionString nor Storage:AzureStorage:ConnectionString is set.");
+                silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(connection));
+                silo.ConfigureEndpoints(IPAddress.Loopback, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
+                break;
+            default:
+                throw new InvalidOperationException($"Cluster:Provider '{cluster.Provider}' is not known; use Localhost or AzureStorage.");
+        }
+    }
+
+    private static void ConfigureStorage(ISiloBuilder silo, StorageOptions storage)
+    {
+        switch (storage.Provider)
+        {
+            case "Sqlite":
+                silo.Services.AddSingleton(new SqliteDatabase(storage.Sqlite));
+                silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.StoreName, (sp, _) =>
+                    ActivatorUtilities.CreateInstance<SqliteGrainStorage>(sp, MarketplaceStorageSerializer.Instance));
+                silo.AddReminders();
+                silo.Services.AddSingleton<IReminderTable, SqliteReminderTable>();
+                break;
+            case "AzureStorage":
+                var connection = storage.AzureStorage.ConnectionString
+                                 ?? throw new InvalidOperationException("Storage:Provider is AzureStorage but Storage:AzureStorage:ConnectionString is not set.");
+                silo.AddAzureTableGrainStorage(StorageOptions.StoreName, o =>
+                {
+                    o.TableServiceClient = new TableServiceClient(connection);
+                    o.TableName = storage.AzureStorage.TableName;
+                    o.GrainStorageSerializer = MarketplaceStorageSerializer.Instance;
+                });
+                silo.UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(connection));
+                break;
+            case "Memory":
+                silo.AddMemoryGrainStorage(StorageOptions.StoreName);
+                silo.UseInMemoryReminderService();
+                break;
+            default:
+                throw new InvalidOperationException($"Storage:Provider '{storage.Provider}' is not known; use Sqlite, AzureStorage or Memory.");
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace Marketplace.Grains.Storage;
+
+/// <summary>Orleans reminders kept in the embedded SQLite file, so timed work (a hold lapsing) survives a restart.</summary>
+public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<ClusterOptions> cluster) : IReminderTable
+{
+    private readonly string _serviceId = cluster.Value.ServiceId;
+
+    /// <inheritdoc />
+    public Task Init() => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public async Task<ReminderTableData> ReadRows(GrainId grainId)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT grain_id, reminder_name, start_at, period_ms, etag FROM reminders WHERE service_id = $s AND grain_id = $g";
+        command.Parameters.AddWithValue("$s", _serviceId);
+        command.Parameters.AddWithValue("$g", grainId.ToString());
+        return new ReminderTableData(await ReadAllAsync(command));
+    }
+
+    /// <inheritdoc />
+    public async Task<ReminderTableData> ReadRows(uint begin, uint end)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        // The ring range is (begin, end]; when begin >= end it wraps around zero.
+        command.CommandText = begin < end
+            ? "SELECT grain_id, reminder_name, start_at, period_ms, etag FROM reminders WHERE service_id = $s AND grain_hash > $b AND grain_hash <= $e"
+            : "SELECT grain_id, reminder_name, start_at, period_ms, etag FROM reminders WHERE service_id = $s AND (grain_hash > $b OR grain_hash <= $e)";
+        command.Parameters.AddWithValue("$s", _serviceId);
+        command.Parameters.AddWithValue("$b", (long)begin);
+        command.Parameters.AddWithValue("$e", (long)end);
+        return new ReminderTableData(await ReadAllAsync(command));
+    }
+
+    /// <inheritdoc />
+    public async Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT grain_id, reminder_name, start_at, period_ms, etag FROM reminders WHERE service_id = $s AND grain_id = $g AND reminder_name = $r";
+        command.Parameters.AddWithValue("$s", _serviceId);
+        command.Parameters.AddWithValue("$g", grainId.ToString());
+        command.Parameters.AddWithValue("$r", reminderName);
+        return (await ReadAllAsync(command)).FirstOrDefault();
+    }
+
+    /// <inheritdoc />
+    public async Task<string?> UpsertRow(ReminderEntry entry)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO reminders (service_id, grain_id, reminder_name, grain_hash, start_at, period_ms, etag)
+            VALUES ($s, $g, $r, $h, $t, $p, 1)
+            ON CONFLICT (service_id, grain_id, reminder_name)
+            DO UPDATE SET start_at = excluded.start_at, period_ms = excluded.period_ms, etag = reminders.etag + 1
+            RETURNING etag
+            """;
+        command.Parameters.AddWithValue("$s", _serviceId);
+        command.Parameters.AddWithValue("$g", entry.GrainId.ToString());
+        command.Parameters.AddWithValue("$r", entry.ReminderName);
+        command.Parameters.AddWithValue("$h", (long)entry.GrainId.GetUniformHashCode());
+        command.Parameters.AddWithValue("$t", DateTime.SpecifyKind(entry.StartAt, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$p", (long)entry.Period.TotalMilliseconds);
+        var etag = (long)(await command.ExecuteScalarAsync())!;
+        return etag.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM reminders WHERE service_id = $s AND grain_id = $g AND reminder_name = $r AND etag = $e";
+        command.Parameters.AddWithValue("$s", _serviceId);
+        command.Parameters.AddWithValue("$g", grainId.ToString());
+        command.Parameters.AddWithValue("$r", reminderName);
+        command.Parameters.AddWithValue("$e", long.TryParse(eTag, CultureInfo.InvariantCulture, out var e) ? e : -1);
+        return await command.ExecuteNonQueryAsync() > 0;
+    }
+
+    /// <inheritdoc />
+    public async Task TestOnlyClearTable()
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM reminders WHERE service_id = $s";
+        command.Parameters.AddWithValue("$s", _serviceId);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<List<ReminderEntry>> ReadAllAsync(SqliteCommand command)
+    {
+        var entries = new List<ReminderEntry>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            entries.Add(new ReminderEntry
+            {
+                GrainId = GrainId.Parse(reader.GetString(0)),
+                ReminderName = reader.GetString(1),
+                StartAt = DateTime.Parse(reader.GetString(2), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal),
+                Period = TimeSpan.FromMilliseconds(reader.GetInt64(3)),
+                ETag = reader.GetInt64(4).ToString(CultureInfo.InvariantCulture),
+            });
+        }
+
+        return entries;
+    }
+}

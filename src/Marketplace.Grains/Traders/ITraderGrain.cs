@@ -1,0 +1,29 @@
+using Marketplace.Domain.Traders;
+
+namespace Marketplace.Grains.Traders;
+
+/// <summary>A firm on the marketplace: its profile, roles and lots.</summary>
+public interface ITraderGrain : IGrainWithStringKey
+{
+    /// <summary>Registers the firm; its business id must not belong to another firm.</summary>
+    Task<Trader> RegisterAsync(TraderProfile profile, string registeredBy);
+
+    /// <summary>The firm, or null when it does not exist.</summary>
+    Task<Trader?> GetAsync();
+
+    /// <summary>Changes the profile.</summary>
+    Task<Trader> UpdateAsync(TraderChanges changes);
+
+    /// <summary>Records a new lot; refuses a firm that is not a seller.</summary>
+    Task AddListingAsync(string listingId);
+
+    /// <summary>Refuses unless the firm exists and has the role.</summary>
+    Task EnsureRoleAsync(TraderRoles role);
+}
+
+/// <summary>Keeps a Finnish business id bound to one firm, so two firms cannot register the same company.</summary>
+public interface IBusinessIdGrain : IGrainWithStringKey
+{
+    /// <summary>Binds the id to the trader, or returns the trader it is already bound to.</summary>
+    Task<string> ClaimAsync(string traderId);
+}

@@ -1,0 +1,111 @@
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Traders;
+using Marketplace.Grains.Storage;
+
+namespace Marketplace.Grains.Traders;
+
+/// <summary>Loads a firm, lets the domain change it and persists before answering.</summary>
+public sealed class TraderGrain(
+    [PersistentState("trader", StorageOptions.StoreName)] IPersistentState<Trader> state,
+    TimeProvider time) : Grain, ITraderGrain
+{
+    private string Id => this.GetPrimaryKeyString();
+
+    /// <inheritdoc />
+    public async Task<Trader> RegisterAsync(TraderProfile profile, string registeredBy)
+    {
+        if (state.State.Exists)
+        {
+            throw DomainException.Conflict("trader-exists", $"Trader '{Id}' already exists.");
+        }
+
+        var trader = Trader.Register(Id, profile, registeredBy, time.GetUtcNow());
+        var owner = await GrainFactory.GetGrain<IBusinessIdGrain>(trader.Profile!.BusinessId).ClaimAsync(Id);
+        if (owner != Id)
+        {
+            throw DomainException.Conflict("business-id-taken", $"A firm with business id {trader.Profile.BusinessId} is already registered.",
+                new Dictionary<string, object?> { ["traderId"] = owner });
+        }
+
+        state.State = trader;
+        await state.WriteStateAsync();
+        return trader;
+    }
+
+    /// <inheritdoc />
+    public Task<Trader?> GetAsync() => Task.FromResult(state.State.Exists ? state.State : null);
+
+    /// <inheritdoc />
+    public async Task<Trader> UpdateAsync(TraderChanges changes)
+    {
+        EnsureExists();
+        state.State.Update(changes, time.GetUtcNow());
+        await WriteAsync();
+        return state.State;
+    }
+
+    /// <inheritdoc />
+    public async Task AddListingAsync(string listingId)
+    {
+        await EnsureRoleAsync(TraderRoles.Seller);
+        state.State.AddListing(listingId);
+        await WriteAsync();
+    }
+
+    /// <inheritdoc />
+    public Task EnsureRoleAsync(TraderRoles role)
+    {
+        EnsureExists();
+        if (!state.State.Has(role))
+        {
+            throw DomainException.Forbidden("role-required", $"The firm needs the {role.ToString().ToLowerInvariant()} role for this; add it to the firm's roles.");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void EnsureExists()
+    {
+        if (!state.State.Exists)
+        {
+            throw DomainException.NotFound("trader", Id);
+        }
+    }
+
+    private async Task WriteAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            await state.ReadStateAsync();
+            throw;
+        }
+    }
+}
+
+/// <summary>Binds a business id to the first firm that registers it.</summary>
+public sealed class BusinessIdGrain(
+    [PersistentState("business-id", StorageOptions.StoreName)] IPersistentState<BusinessIdClaim> state) : Grain, IBusinessIdGrain
+{
+    /// <inheritdoc />
+    public async Task<string> ClaimAsync(string traderId)
+    {
+        if (state.State.TraderId is null)
+        {
+            state.State.TraderId = traderId;
+            await state.WriteStateAsync();
+        }
+
+        return state.State.TraderId;
+    }
+}
+
+/// <summary>Stored state of <see cref="BusinessIdGrain"/>.</summary>
+public sealed class BusinessIdClaim
+{
+    /// <summary>The firm the id belongs to.</summary>
+    public string? TraderId { get; set; }
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The project's test command: ./test.sh [extra dotnet test arguments]
+#   e.g. ./test.sh --filter "FullyQualifiedName~Orders"
+# Starts Azurite (infra/dev/azurite-start.sh), runs the whole solution's tests with
+# TRX logging, stops Azurite, and closes with the line "N passed, M failed".
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+ROOT="$(pwd)"
+RESULTS_DIR="$ROOT/TestResults"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+stop_azurite() { "$ROOT/infra/dev/azurite-stop.sh" >/dev/null 2>&1 || true; }
+trap stop_azurite EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Sum the <Counters passed=".." failed=".."/> of every TRX file under $1.
+# Prints "PASSED FAILED TRX_FILES_WITH_COUNTERS". Pure bash + find/tr/grep/sed.
+count_trx() {
+  local dir="$1" passed=0 failed=0 files=0 f counters p n
+  while IFS= read -r -d '' f; do
+    # Flatten line breaks so the element is found even if its attributes are wrapped.
+    counters="$(tr '\r\n\t' '   ' <"$f" | grep -o '<Counters [^>]*>' | head -n 1 || true)"
+    [[ -n "$counters" ]] || continue
+    files=$((files + 1))
+    # The leading space keeps passed="…" apart from passedButRunAborted="…".
+    p="$(sed -n 's/.*[[:space:]]passed="\([0-9][0-9]*\)".*/\1/p' <<<"$counters")"
+    n="$(sed -n 's/.*[[:space:]]failed="\([0-9][0-9]*\)".*/\1/p' <<<"$counters")"
+    passed=$((passed + 10#${p:-0}))
+    failed=$((failed + 10#${n:-0}))
+  done < <(find "$dir" -type f -name '*.trx' -print0 2>/dev/null)
+  echo "$passed $failed $files"
+}
+
+"$ROOT/infra/dev/azurite-start.sh"
+MARKETPLACE_TEST_AZURITE="$(cat "$ROOT/infra/dev/.azurite/connection-string")"
+export MARKETPLACE_TEST_AZURITE
+
+rm -rf "$RESULTS_DIR"
+
+test_rc=0
+dotnet test Marketplace.sln --logger "trx" --results-directory "$RESULTS_DIR" "$@" || test_rc=$?
+
+stop_azurite
+
+read -r passed failed trx_files < <(count_trx "$RESULTS_DIR")
+
+if (( trx_files == 0 )); then
+  echo "test.sh: no TRX results with test counters found under $RESULTS_DIR (dotnet test exit code $test_rc): no test ran, or the build failed before any test started." >&2
+  echo "$passed passed, $failed failed"
+  exit $(( test_rc != 0 ? test_rc : 1 ))
+fi
+if (( test_rc != 0 )); then
+  echo "test.sh: dotnet test exited with code $test_rc." >&2
+fi
+echo "$passed passed, $failed failed"
+if (( test_rc != 0 )); then
+  exit "$test_rc"
+fi
+if (( failed > 0 )); then
+  exit 1
+fi
+exit 0
