@@ -1,12 +1,16 @@
+using System.Text.Json.Serialization;
+
 namespace Marketplace.Domain.Common;
 
 /// <summary>An inclusive range of calendar dates, e.g. when a lot can be collected.</summary>
 public readonly record struct DateWindow(DateOnly From, DateOnly To)
 {
     /// <summary>True when the window does not end before it starts.</summary>
+    [JsonIgnore]
     public bool IsValid => To >= From;
 
     /// <summary>Number of days in the window, both ends included.</summary>
+    [JsonIgnore]
     public int Days => To.DayNumber - From.DayNumber + 1;
 
     /// <summary>True when the date falls inside the window.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Marketplace.Domain.Geo;
 
 /// <summary>A WGS 84 point in decimal degrees.</summary>
@@ -6,6 +8,7 @@ public readonly record struct GeoPoint(double Latitude, double Longitude)
     private const double EarthRadiusKm = 6371.0088;
 
     /// <summary>True when both coordinates are finite and in range.</summary>
+    [JsonIgnore]
     public bool IsValid => IsLatitude(Latitude) && IsLongitude(Longitude);
 
     /// <summary>True for a finite latitude in [-90, 90].</summary>

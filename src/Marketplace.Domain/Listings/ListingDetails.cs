@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Geo;
 
@@ -20,6 +21,7 @@ public enum ConditionGrade
 public sealed record ListingLocation(double Latitude, double Longitude, string? Address, string Municipality)
 {
     /// <summary>The point.</summary>
+    [JsonIgnore]
     public GeoPoint Point => new(Latitude, Longitude);
 }
 

@@ -1,0 +1,157 @@
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Listings;
+
+namespace Marketplace.Host.Api.Listings;
+
+/// <summary>Money in integer minor units (cents) and an ISO 4217 currency.</summary>
+public sealed record MoneyDto(long? MinorUnits, string? Currency);
+
+/// <summary>A lot's location: a point plus a street address or at least a municipality.</summary>
+public sealed record LocationDto(double? Latitude, double? Longitude, string? Address, string? Municipality);
+
+/// <summary>An inclusive date range (yyyy-MM-dd).</summary>
+public sealed record DateWindowDto(DateOnly? From, DateOnly? To);
+
+/// <summary>The fields of a lot. On create, missing required fields are reported; on PATCH, missing fields stay as they are.</summary>
+public sealed record ListingInput(
+    string? Title,
+    string? Description,
+    string? Category,
+    decimal? Quantity,
+    string? Unit,
+    decimal? MassPerUnitKg,
+    string? Condition,
+    MoneyDto? UnitPrice,
+    LocationDto? Location,
+    bool? Pickup,
+    bool? Delivery,
+    DateWindowDto? Availability,
+    bool? IsWaste,
+    string? WasteCode,
+    IReadOnlyList<string>? Photos)
+{
+    /// <summary>The details of a new lot; missing values become values the domain refuses with a per-field message.</summary>
+    public ListingDetails ToDetails() => new()
+    {
+        Title = Title ?? "",
+        Description = Description ?? "",
+        Category = Category ?? "",
+        Quantity = Quantity ?? 0,
+        Unit = Unit ?? "",
+        MassPerUnitKg = MassPerUnitKg,
+        Condition = Condition ?? "",
+        UnitPrice = new Money(UnitPrice?.MinorUnits ?? 0, UnitPrice?.Currency ?? Money.DefaultCurrency),
+        Location = ToLocation(Location) ?? new ListingLocation(double.NaN, double.NaN, null, ""),
+        Pickup = Pickup ?? true,
+        Delivery = Delivery ?? false,
+        Availability = ToWindow(Availability, null) ?? default,
+        IsWaste = IsWaste ?? false,
+        WasteCode = WasteCode,
+        Photos = Photos ?? [],
+    };
+
+    /// <summary>The changes a PATCH asks for.</summary>
+    public ListingChanges ToChanges(ListingDetails current) => new()
+    {
+        Title = Title,
+        Description = Description,
+        Category = Category,
+        Quantity = Quantity,
+        Unit = Unit,
+        MassPerUnitKg = MassPerUnitKg,
+        Condition = Condition,
+        UnitPrice = UnitPrice is null ? null : new Money(UnitPrice.MinorUnits ?? current.UnitPrice.MinorUnits, UnitPrice.Currency ?? current.UnitPrice.Currency),
+        Location = Location is null ? null : new ListingLocation(
+            Location.Latitude ?? current.Location.Latitude,
+            Location.Longitude ?? current.Location.Longitude,
+            Location.Address ?? current.Location.Address,
+            Location.Municipality ?? current.Location.Municipality),
+        Pickup = Pickup,
+        Delivery = Delivery,
+        Availability = ToWindow(Availability, current.Availability),
+        IsWaste = IsWaste,
+        WasteCode = WasteCode,
+        Photos = Photos,
+    };
+
+    private static ListingLocation? ToLocation(LocationDto? l)
+        => l is null ? null : new ListingLocation(l.Latitude ?? double.NaN, l.Longitude ?? double.NaN, l.Address, l.Municipality ?? "");
+
+    private static DateWindow? ToWindow(DateWindowDto? w, DateWindow? current)
+    {
+        if (w is null)
+        {
+            return null;
+        }
+
+        var from = w.From ?? current?.From;
+        var to = w.To ?? current?.To;
+        if (from is null || to is null)
+        {
+            throw new DomainException("validation-failed", "The request has invalid fields.", DomainErrorKind.Validation,
+                new Dictionary<string, string[]> { ["availability"] = ["Give both availability.from and availability.to (yyyy-MM-dd)."] });
+        }
+
+        return new DateWindow(from.Value, to.Value);
+    }
+}
+
+/// <summary>How much of the lot is where; available + held + sold = listed.</summary>
+public sealed record QuantitiesDto(decimal Listed, decimal Available, decimal Held, decimal Sold);
+
+/// <summary>A hold as its seller or its buyer sees it.</summary>
+public sealed record HoldDto(string Id, string BuyerId, decimal Quantity, DateTimeOffset PlacedAt, DateTimeOffset ExpiresAt, string Status, DateTimeOffset? ClosedAt)
+{
+    /// <summary>Maps a domain hold.</summary>
+    public static HoldDto From(Hold h) => new(h.Id, h.BuyerId, h.Quantity, h.PlacedAt, h.ExpiresAt, h.Status.ToString().ToLowerInvariant(), h.ClosedAt);
+}
+
+/// <summary>A lot as the caller may see it: holds only to the seller (all) and to buyers (their own).</summary>
+public sealed record ListingResponse(
+    string Id,
+    string SellerId,
+    string Status,
+    string Title,
+    string Description,
+    string Category,
+    string Unit,
+    QuantitiesDto Quantities,
+    decimal? MassPerUnitKg,
+    string Condition,
+    Money UnitPrice,
+    ListingLocation Location,
+    bool Pickup,
+    bool Delivery,
+    DateWindow Availability,
+    bool IsWaste,
+    string? WasteCode,
+    IReadOnlyList<string> Photos,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? PublishedAt,
+    long Version,
+    IReadOnlyList<HoldDto> Holds)
+{
+    /// <summary>Maps a lot for a viewer (a trader id, or null when anonymous).</summary>
+    public static ListingResponse From(Listing l, string? viewerId)
+    {
+        var d = l.Details!;
+        var holds = l.Holds
+            .Where(h => viewerId is not null && (viewerId == l.SellerId || viewerId == h.BuyerId))
+            .Select(HoldDto.From)
+            .ToArray();
+        return new ListingResponse(
+            l.Id, l.SellerId, Listing.StatusCode(l.Status), d.Title, d.Description, d.Category, d.Unit,
+            new QuantitiesDto(l.ListedQuantity, l.Available, l.Held, l.Sold),
+            d.MassPerUnitKg, d.Condition, d.UnitPrice, d.Location, d.Pickup, d.Delivery, d.Availability,
+            d.IsWaste, d.WasteCode, d.Photos, l.CreatedAt, l.UpdatedAt, l.PublishedAt, l.Version, holds);
+    }
+}
+
+/// <summary>A request to hold part of a lot.</summary>
+/// <param name="Quantity">Quantity in the lot's unit.</param>
+/// <param name="Until">When the hold lapses; default 7 days from now, at most 30 days.</param>
+public sealed record PlaceHoldRequest(decimal? Quantity, DateTimeOffset? Until);
+
+/// <summary>A hold just placed or changed, with the lot's quantities after it.</summary>
+public sealed record HoldResponse(string ListingId, HoldDto Hold, QuantitiesDto Quantities);

@@ -1,0 +1,76 @@
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Listings;
+using Marketplace.Grains.Listings;
+using Marketplace.Host.Api.Problems;
+using Marketplace.Host.Identity;
+using Microsoft.AspNetCore.Http.HttpResults;
+using System.Security.Claims;
+
+namespace Marketplace.Host.Api.Listings;
+
+/// <summary>Lots of material: create as draft, read, edit, publish, withdraw.</summary>
+public static class ListingsApi
+{
+    /// <summary>Maps <c>/api/v1/listings</c>.</summary>
+    public static IEndpointRouteBuilder MapListingsApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/listings").WithTags("Listings").AddEndpointFilter(ProblemHandling.MapExceptions);
+
+        group.MapPost("/", CreateAsync).WithName("CreateListing").RequireAuthorization()
+            .WithSummary("Creates a draft lot for the caller's firm (a seller). Honours Idempotency-Key.");
+        group.MapGet("/{id}", GetAsync).WithName("GetListing").AllowAnonymous()
+            .WithSummary("Reads a lot. Active and sold-out lots are public; drafts, withdrawn and expired lots only to their seller.");
+        group.MapPatch("/{id}", UpdateAsync).WithName("UpdateListing").RequireAuthorization()
+            .WithSummary("The seller changes a lot; the listed quantity never drops below held + sold.");
+        group.MapPost("/{id}/publish", PublishAsync).WithName("PublishListing").RequireAuthorization()
+            .WithSummary("The seller puts a draft on the market.");
+        group.MapPost("/{id}/withdraw", WithdrawAsync).WithName("WithdrawListing").RequireAuthorization()
+            .WithSummary("The seller takes a lot off the market; open holds are released.");
+        return routes;
+    }
+
+    private static async Task<Created<ListingResponse>> CreateAsync(ListingInput input, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var sellerId = user.ActingTraderId();
+        var id = NewId();
+        var listing = await grains.GetGrain<IListingGrain>(id).CreateAsync(sellerId, input.ToDetails());
+        return TypedResults.Created($"/api/v1/listings/{id}", ListingResponse.From(listing, sellerId));
+    }
+
+    private static async Task<Ok<ListingResponse>> GetAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var viewer = user.TraderId();
+        var listing = await grains.GetGrain<IListingGrain>(id).GetAsync();
+        if (listing is null || (!listing.IsPublic && listing.SellerId != viewer))
+        {
+            throw DomainException.NotFound("listing", id);
+        }
+
+        return TypedResults.Ok(ListingResponse.From(listing, viewer));
+    }
+
+    private static async Task<Ok<ListingResponse>> UpdateAsync(string id, ListingInput input, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var actor = user.ActingTraderId();
+        var grain = grains.GetGrain<IListingGrain>(id);
+        var current = await grain.GetAsync() ?? throw DomainException.NotFound("listing", id);
+        current.EnsureSeller(actor);
+        var listing = await grain.UpdateAsync(actor, input.ToChanges(current.Details!));
+        return TypedResults.Ok(ListingResponse.From(listing, actor));
+    }
+
+    private static async Task<Ok<ListingResponse>> PublishAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var actor = user.ActingTraderId();
+        return TypedResults.Ok(ListingResponse.From(await grains.GetGrain<IListingGrain>(id).PublishAsync(actor), actor));
+    }
+
+    private static async Task<Ok<ListingResponse>> WithdrawAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var actor = user.ActingTraderId();
+        return TypedResults.Ok(ListingResponse.From(await grains.GetGrain<IListingGrain>(id).WithdrawAsync(actor), actor));
+    }
+
+    /// <summary>A new time-ordered id (UUID v7, 32 hex digits).</summary>
+    internal static string NewId() => Guid.CreateVersion7().ToString("N");
+}

@@ -1,0 +1,122 @@
+using System.Text.Json;
+using Marketplace.Domain.Common;
+using Microsoft.AspNetCore.Mvc;
+using Orleans.Runtime;
+using Orleans.Storage;
+
+namespace Marketplace.Host.Api.Problems;
+
+/// <summary>The one place where failures become RFC 9457 problem documents with a stable <c>type</c> per error.</summary>
+public static class ApiProblems
+{
+    /// <summary>Prefix of every problem type; the suffix is the stable error code (see docs/api.md).</summary>
+    public const string TypePrefix = "urn:marketplace:problem:";
+
+    /// <summary>Seconds a caller should wait before retrying after a 503.</summary>
+    public const int RetryAfterSeconds = 5;
+
+    /// <summary>A problem document with a stable type.</summary>
+    public static ProblemDetails Create(int status, string code, string title, string? detail = null)
+        => new() { Status = status, Type = TypePrefix + code, Title = title, Detail = detail };
+
+    /// <summary>401: the caller is not signed in.</summary>
+    public static ProblemDetails Unauthenticated()
+        => Create(StatusCodes.Status401Unauthorized, "unauthenticated", "Sign-in required", "Send a bearer token for a user or an API client.");
+
+    /// <summary>403: the caller may not do this.</summary>
+    public static ProblemDetails Forbidden()
+        => Create(StatusCodes.Status403Forbidden, "forbidden", "Not allowed", "The caller may not do this.");
+
+    /// <summary>Maps any failure to a problem document; unexpected failures become a 500 without internals.</summary>
+    public static ProblemDetails FromException(Exception exception, HttpContext context)
+    {
+        switch (exception)
+        {
+            case DomainException d:
+                return FromDomain(d);
+            case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
+                return Create(StatusCodes.Status413PayloadTooLarge, "payload-too-large", "Request body too large",
+                    $"Request bodies are limited to {ApiLimits.MaxRequestBodyBytes:N0} bytes.");
+            case BadHttpRequestException bad:
+                return FromBadRequest(bad);
+            case JsonException json:
+                return FromJson(json);
+            case InconsistentStateException:
+                return Create(StatusCodes.Status409Conflict, "concurrent-update", "Changed by someone else",
+                    "The resource changed while this request was being handled. Read it again and retry.");
+            case SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OrleansException or OperationCanceledException
+                when !context.RequestAborted.IsCancellationRequested:
+                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Create(StatusCodes.Status503ServiceUnavailable, "service-unavailable", "Temporarily unavailable",
+                    $"The marketplace could not reach its grains or their storage. Retry after {RetryAfterSeconds} seconds.");
+            default:
+                return Create(StatusCodes.Status500InternalServerError, "internal-error", "Unexpected error",
+                    $"Something went wrong on our side. Quote trace id {context.TraceIdentifier} when reporting it.");
+        }
+    }
+
+    /// <summary>Writes a problem document as the response.</summary>
+    public static async Task Write(HttpContext context, ProblemDetails problem)
+    {
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        context.Response.StatusCode = problem.Status ?? StatusCodes.Status500InternalServerError;
+        var writer = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await writer.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+    }
+
+    private static ProblemDetails FromDomain(DomainException d)
+    {
+        var status = d.Kind switch
+        {
+            DomainErrorKind.Validation => StatusCodes.Status422UnprocessableEntity,
+            DomainErrorKind.Conflict => StatusCodes.Status409Conflict,
+            DomainErrorKind.NotFound => StatusCodes.Status404NotFound,
+            DomainErrorKind.Forbidden => StatusCodes.Status403Forbidden,
+            _ => StatusCodes.Status400BadRequest,
+        };
+        var title = d.Kind switch
+        {
+            DomainErrorKind.Validation => "Invalid fields",
+            DomainErrorKind.Conflict => "Not possible in the current state",
+            DomainErrorKind.NotFound => "Not found",
+            _ => "Not allowed",
+        };
+        var problem = d.Errors.Count > 0
+            ? new ValidationProblemDetails(d.Errors.ToDictionary(kv => kv.Key, kv => kv.Value))
+            : new ProblemDetails();
+        problem.Status = status;
+        problem.Type = TypePrefix + d.Code;
+        problem.Title = title;
+        problem.Detail = d.Message;
+        foreach (var (key, value) in d.Details)
+        {
+            problem.Extensions[key] = value;
+        }
+
+        return problem;
+    }
+
+    private static ProblemDetails FromBadRequest(BadHttpRequestException bad)
+        => bad.InnerException is JsonException json
+            ? FromJson(json)
+            : Create(StatusCodes.Status400BadRequest, "bad-request", "Malformed request", bad.Message);
+
+    private static ProblemDetails FromJson(JsonException json)
+    {
+        var field = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? "$" : json.Path.TrimStart('$', '.');
+        return new ValidationProblemDetails(new Dictionary<string, string[]>
+        {
+            [field] = [$"The value is not valid JSON of the expected type (line {json.LineNumber + 1}, position {json.BytePositionInLine})."],
+        })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Type = TypePrefix + "malformed-json",
+            Title = "Malformed JSON",
+            Detail = "The request body is not valid JSON or has a value of the wrong type.",
+        };
+    }
+}

@@ -1,0 +1,55 @@
+using Marketplace.Domain.Traders;
+
+namespace Marketplace.Host.Api.Traders;
+
+/// <summary>A firm's contact as sent by the client.</summary>
+public sealed record ContactDto(string? Person, string? Email, string? Phone);
+
+/// <summary>Registration of a firm.</summary>
+public sealed record RegisterTraderRequest(string? Name, string? BusinessId, string? Municipality, ContactDto? Contact, IReadOnlyList<string>? Roles)
+{
+    /// <summary>The profile to validate.</summary>
+    public TraderProfile ToProfile() => new()
+    {
+        Name = Name ?? "",
+        BusinessId = BusinessId ?? "",
+        Municipality = Municipality,
+        Contact = Contact is null ? null! : new TraderContact(Contact.Person, Contact.Email ?? "", Contact.Phone),
+        Roles = Roles ?? [],
+    };
+}
+
+/// <summary>A change to a firm's profile; missing fields stay as they are. The business id cannot change.</summary>
+public sealed record UpdateTraderRequest(string? Name, string? Municipality, ContactDto? Contact, IReadOnlyList<string>? Roles)
+{
+    /// <summary>The changes to apply over the current profile.</summary>
+    public TraderChanges ToChanges(TraderProfile current) => new(
+        Name,
+        Municipality,
+        Contact is null ? null : new TraderContact(Contact.Person ?? current.Contact.Person, Contact.Email ?? current.Contact.Email, Contact.Phone ?? current.Contact.Phone),
+        Roles);
+}
+
+/// <summary>A firm: everyone sees the public profile; the contact only the firm itself.</summary>
+public sealed record TraderResponse(
+    string Id,
+    string Name,
+    string BusinessId,
+    string? Municipality,
+    IReadOnlyList<string> Roles,
+    DateTimeOffset CreatedAt,
+    TraderContact? Contact,
+    int? ListingCount)
+{
+    /// <summary>Maps a firm for a viewer; private fields only when the viewer is the firm.</summary>
+    public static TraderResponse From(Trader t, string? viewerId)
+    {
+        var own = viewerId == t.Id;
+        var p = t.Profile!;
+        return new TraderResponse(t.Id, p.Name, p.BusinessId, p.Municipality, p.Roles, t.CreatedAt,
+            own ? p.Contact : null, own ? t.ListingIds.Count : null);
+    }
+}
+
+/// <summary>A page of items and the cursor of the next page (null on the last page).</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);

@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Listings;
+using Marketplace.Grains.Listings;
+using Marketplace.Grains.Traders;
+using Marketplace.Host.Api.Listings;
+using Marketplace.Host.Api.Problems;
+using Marketplace.Host.Identity;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Marketplace.Host.Api.Traders;
+
+/// <summary>Firms: register, read, change, and list a firm's lots.</summary>
+public static class TradersApi
+{
+    /// <summary>Largest page of lots.</summary>
+    public const int MaxPageSize = 100;
+
+    /// <summary>Maps <c>/api/v1/traders</c>.</summary>
+    public static IEndpointRouteBuilder MapTradersApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/traders").WithTags("Traders").AddEndpointFilter(ProblemHandling.MapExceptions);
+
+        group.MapPost("/", RegisterAsync).WithName("RegisterTrader").RequireAuthorization()
+            .WithSummary("Registers a firm (Finnish business id with a valid check digit). Honours Idempotency-Key.");
+        group.MapGet("/{id}", GetAsync).WithName("GetTrader").AllowAnonymous()
+            .WithSummary("Reads a firm's public profile; the firm itself also sees its contact.");
+        group.MapPatch("/{id}", UpdateAsync).WithName("UpdateTrader").RequireAuthorization()
+            .WithSummary("The firm changes its profile.");
+        group.MapGet("/{id}/listings", ListingsAsync).WithName("ListTraderListings").AllowAnonymous()
+            .WithSummary("A firm's lots, oldest first: the firm sees all of them, others its active and sold-out lots. Paged by cursor.");
+        return routes;
+    }
+
+    private static async Task<Created<TraderResponse>> RegisterAsync(RegisterTraderRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var id = ListingsApi.NewId();
+        var trader = await grains.GetGrain<ITraderGrain>(id).RegisterAsync(request.ToProfile(), user.Subject());
+        return TypedResults.Created($"/api/v1/traders/{id}", TraderResponse.From(trader, id));
+    }
+
+    private static async Task<Ok<TraderResponse>> GetAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var trader = await grains.GetGrain<ITraderGrain>(id).GetAsync() ?? throw DomainException.NotFound("trader", id);
+        return TypedResults.Ok(TraderResponse.From(trader, user.TraderId()));
+    }
+
+    private static async Task<Ok<TraderResponse>> UpdateAsync(string id, UpdateTraderRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var grain = grains.GetGrain<ITraderGrain>(id);
+        var current = await grain.GetAsync() ?? throw DomainException.NotFound("trader", id);
+        if (user.ActingTraderId() != id)
+        {
+            throw DomainException.Forbidden("trader-only", "Only the firm itself may change its profile.");
+        }
+
+        var trader = await grain.UpdateAsync(request.ToChanges(current.Profile!));
+        return TypedResults.Ok(TraderResponse.From(trader, id));
+    }
+
+    private static async Task<Ok<Page<ListingResponse>>> ListingsAsync(
+        string id, ClaimsPrincipal user, IGrainFactory grains, string? status = null, string? cursor = null, int? limit = null)
+    {
+        var trader = await grains.GetGrain<ITraderGrain>(id).GetAsync() ?? throw DomainException.NotFound("trader", id);
+        var viewer = user.TraderId();
+        var own = viewer == id;
+        var pageSize = limit ?? 50;
+        var start = DecodeCursor(cursor);
+        var v = new Validation();
+        v.Require(pageSize is >= 1 and <= MaxPageSize, "limit", $"The limit must be between 1 and {MaxPageSize}.");
+        v.Require(start >= 0, "cursor", "The cursor is not one this API issued.");
+        v.Require(status is null || Enum.GetValues<ListingStatus>().Any(s => Listing.StatusCode(s) == status), "status",
+            "The status filter must be draft, active, sold-out, withdrawn or expired.");
+        v.ThrowIfInvalid();
+
+        var items = new List<ListingResponse>();
+        var position = start;
+        var ids = trader.ListingIds;
+        // Read lots in small parallel batches; a page may need to skip lots the viewer may not see.
+        while (position < ids.Count && items.Count < pageSize)
+        {
+            var batch = ids.Skip(position).Take(pageSize).ToArray();
+            var lots = await Task.WhenAll(batch.Select(l => grains.GetGrain<IListingGrain>(l).GetAsync()));
+            foreach (var lot in lots)
+            {
+                position++;
+                if (lot is not null && (own || lot.IsPublic) && (status is null || Listing.StatusCode(lot.Status) == status))
+                {
+                    items.Add(ListingResponse.From(lot, viewer));
+                    if (items.Count == pageSize)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+
+        var next = position < ids.Count ? EncodeCursor(position) : null;
+        return TypedResults.Ok(new Page<ListingResponse>(items, next));
+    }
+
+    private static string EncodeCursor(int position)
+        => Convert.ToBase64String(Encoding.ASCII.GetBytes("p:" + position.ToString(CultureInfo.InvariantCulture))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static int DecodeCursor(string? cursor)
+    {
+        if (string.IsNullOrEmpty(cursor))
+        {
+            return 0;
+        }
+
+        try
+        {
+            var padded = cursor.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - (padded.Length % 4)) % 4);
+            var text = Encoding.ASCII.GetString(Convert.FromBase64String(padded));
+            return text.StartsWith("p:", StringComparison.Ordinal) && int.TryParse(text.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : -1;
+        }
+        catch (FormatException)
+        {
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System.Text.Json.Serialization;
+using Marketplace.Grains;
+using Marketplace.Host.Api.Health;
+using Marketplace.Host.Api.Idempotency;
+using Marketplace.Host.Api.Listings;
+using Marketplace.Host.Api.Materials;
+using Marketplace.Host.Api.Problems;
+using Marketplace.Host.Api.Traders;
+using Marketplace.Host.Identity;
+using Scalar.AspNetCore;
+
+namespace Marketplace.Host;
+
+/// <summary>The host's table of contents: the silo, the API's services and middleware, and its endpoints.</summary>
+public static class HostSetup
+{
+    /// <summary>Co-hosts the Orleans silo, configured from <c>Cluster</c> and <c>Storage</c>.</summary>
+    public static IHostApplicationBuilder AddMarketplaceSilo(this IHostApplicationBuilder builder)
+    {
+        ResolveDataPaths(builder);
+        builder.UseOrleans(silo => silo.AddMarketplace(builder.Configuration));
+        return builder;
+    }
+
+    /// <summary>Makes relative data paths relative to the content root, so the data folder does not depend on the current directory.</summary>
+    public static void ResolveDataPaths(IHostApplicationBuilder builder)
+    {
+        const string key = "Storage:Sqlite:Path";
+        var path = builder.Configuration[key] ?? "data/marketplace.db";
+        if (!Path.IsPathRooted(path))
+        {
+            builder.Configuration[key] = Path.Combine(builder.Environment.ContentRootPath, path);
+        }
+    }
+
+    /// <summary>Adds problem details, authentication, OpenAPI, JSON settings, request limits and health checks.</summary>
+    public static IServiceCollection AddMarketplaceApi(this IServiceCollection services)
+    {
+        services.AddMarketplaceProblems();
+        services.AddMarketplaceAuthentication();
+        services.AddMarketplaceHealth();
+        services.AddOpenApi();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+        });
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = ApiLimits.MaxRequestBodyBytes);
+        services.AddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    /// <summary>Middleware in order: problems for failures, who is calling, what they may do, idempotent retries.</summary>
+    public static WebApplication UseMarketplaceApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseMiddleware<IdempotencyMiddleware>();
+        return app;
+    }
+
+    /// <summary>Maps every capability's endpoints, the OpenAPI document and the API reference.</summary>
+    public static WebApplication MapMarketplaceApi(this WebApplication app)
+    {
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference("/docs").AllowAnonymous();
+        app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription().AllowAnonymous();
+        app.MapHealthApi();
+        app.MapMaterialsApi();
+        app.MapTradersApi();
+        app.MapListingsApi();
+        app.MapHoldsApi();
+        return app;
+    }
+}

@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Globalization;
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Listings;
+using Marketplace.Domain.Traders;
+using Marketplace.Grains.Listings;
+using Marketplace.Grains.Traders;
+
+namespace Marketplace.Host.Seed;
+
+/// <summary>
+/// <c>seed --listings N</c>: creates demo firms and N lots across the Helsinki region through the same grains as the API.
+/// Deterministic (same N, same lots; dates are relative to today) and safe to run again: what exists is kept.
+/// </summary>
+public static class SeedCommand
+{
+    private const string SeedSubject = "seed-command";
+
+    /// <summary>True when the command line asks for seeding.</summary>
+    public static bool Matches(string[] args) => args.Length > 0 && args[0] == "seed";
+
+    /// <summary>Runs the seeder on the configured storage and returns the process exit code.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (!TryParse(args, out var count, out var error))
+        {
+            Console.Error.WriteLine(error);
+            Console.Error.WriteLine("Usage: dotnet run --project src/Marketplace.Host -- seed [--listings N]   (N from 1 to 1,000,000; default 1000)");
+            return 2;
+        }
+
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(args.Skip(1).Where(a => !a.StartsWith("--listings", StringComparison.Ordinal)).ToArray());
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddMarketplaceSilo();
+        using var host = builder.Build();
+        try
+        {
+            await host.StartAsync();
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"Could not start the silo: {e.Message}");
+            Console.Error.WriteLine("Is the marketplace already running? Stop it first (the seeder opens the same silo ports and data), or set Cluster:SiloPort and Cluster:GatewayPort.");
+            return 1;
+        }
+
+        var grains = host.Services.GetRequiredService<IGrainFactory>();
+        var time = host.Services.GetRequiredService<TimeProvider>();
+        var (firms, lots) = await SeedAsync(grains, time, count, Console.Out);
+        Console.WriteLine($"Seeded {firms} firms and {lots} lots into {builder.Configuration["Storage:Provider"] ?? "Sqlite"} storage.");
+        await host.StopAsync();
+        return 0;
+    }
+
+    /// <summary>Creates the firms and lots; returns how many of each now exist. Progress goes to <paramref name="progress"/>.</summary>
+    public static async Task<(int Firms, int Lots)> SeedAsync(IGrainFactory grains, TimeProvider time, int count, TextWriter progress)
+    {
+        var catalogue = SeedCatalogue.Load();
+        var municipalities = catalogue.Municipalities.ToDictionary(m => m.Name);
+        foreach (var firm in catalogue.Firms)
+        {
+            await RegisterFirmAsync(grains, firm);
+        }
+
+        var sellers = catalogue.Firms.Where(f => f.Roles.Contains("seller")).ToArray();
+        var buyers = catalogue.Firms.Where(f => f.Roles.Contains("buyer")).ToArray();
+        var today = MarketClock.Today(time.GetUtcNow());
+        var done = 0;
+        var stopwatch = Stopwatch.StartNew();
+        var reporter = new ProgressLine(progress, "Seeding lots", count);
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+        {
+            var random = new Random(20261127 + i);
+            var template = catalogue.Lots[random.Next(catalogue.Lots.Count)];
+            var seller = sellers[random.Next(sellers.Length)];
+            var place = random.Next(4) == 0 ? catalogue.Municipalities[random.Next(catalogue.Municipalities.Count)] : municipalities[seller.Municipality];
+            var details = MakeLot(random, template, place, today);
+            var id = $"seed-lot-{i:D7}";
+            var grain = grains.GetGrain<IListingGrain>(id);
+            if (await grain.GetAsync() is null)
+            {
+                await grain.CreateAsync(FirmId(seller), details);
+                if (i % 20 != 19)
+                {
+                    await grain.PublishAsync(FirmId(seller));
+                    if (i % 7 == 3)
+                    {
+                        var buyer = buyers.First(b => b != seller);
+                        await grain.PlaceHoldAsync(FirmId(buyer), $"seed-hold-{i:D7}", Math.Max(1, Math.Floor(details.Quantity / 5)), time.GetUtcNow().AddDays(5));
+                    }
+                }
+            }
+
+            reporter.Report(Interlocked.Increment(ref done), stopwatch.Elapsed);
+        });
+        reporter.Finish(stopwatch.Elapsed);
+        return (catalogue.Firms.Count, count);
+    }
+
+    /// <summary>The deterministic trader id of a demo firm.</summary>
+    public static string FirmId(SeedFirm firm) => "seed-firm-" + firm.BusinessId.Replace("-", "", StringComparison.Ordinal);
+
+    private static async Task RegisterFirmAsync(IGrainFactory grains, SeedFirm firm)
+    {
+        var grain = grains.GetGrain<ITraderGrain>(FirmId(firm));
+        if (await grain.GetAsync() is not null)
+        {
+            return;
+        }
+
+        var domain = firm.Name.ToLowerInvariant().Replace(' ', '-').Replace('ä', 'a').Replace('ö', 'o').Replace('å', 'a');
+        await grain.RegisterAsync(new TraderProfile
+        {
+            Name = firm.Name,
+            BusinessId = firm.BusinessId,
+            Municipality = firm.Municipality,
+            Contact = new TraderContact("Demo contact", $"info@{new string(domain.Where(c => char.IsAsciiLetterOrDigit(c) || c == '-').ToArray())}.example", "+358 40 123 4567"),
+            Roles = firm.Roles,
+        }, SeedSubject);
+    }
+
+    private static ListingDetails MakeLot(Random random, SeedLot template, SeedMunicipality place, DateOnly today)
+    {
+        var quantity = random.Next(template.Quantity[0], template.Quantity[1] + 1);
+        var price = random.Next(template.PriceCents[0], template.PriceCents[1] + 1);
+        var from = today.AddDays(random.Next(-10, 30));
+        var to = from.AddDays(random.Next(30, 180));
+        // Spread lots up to about 6 km around the municipality's centre.
+        var lat = place.Lat + ((random.NextDouble() - 0.5) * 0.1);
+        var lon = place.Lon + ((random.NextDouble() - 0.5) * 0.2);
+        var street = place.Streets[random.Next(place.Streets.Count)];
+        return new ListingDetails
+        {
+            Title = template.Titles[random.Next(template.Titles.Count)],
+            Description = template.Descriptions[random.Next(template.Descriptions.Count)],
+            Category = template.Category,
+            Quantity = quantity,
+            Unit = template.Unit,
+            Condition = template.Conditions[random.Next(template.Conditions.Count)],
+            UnitPrice = Money.Eur(price),
+            Location = new ListingLocation(Math.Round(lat, 5), Math.Round(lon, 5), $"{street} {random.Next(1, 120)}", place.Name),
+            Pickup = true,
+            Delivery = random.Next(3) == 0,
+            Availability = new DateWindow(from, to),
+        };
+    }
+
+    private static bool TryParse(string[] args, out int count, out string error)
+    {
+        count = 1000;
+        error = "";
+        for (var i = 1; i < args.Length; i++)
+        {
+            if (args[i] == "--listings")
+            {
+                if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > 1_000_000)
+                {
+                    error = "--listings needs a whole number from 1 to 1,000,000.";
+                    return false;
+                }
+
+                i++;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A progress line: rewritten in place on a terminal, one line per 10 % otherwise.</summary>
+    private sealed class ProgressLine(TextWriter output, string label, int total)
+    {
+        private readonly bool _inPlace = output == Console.Out && !Console.IsOutputRedirected;
+        private int _lastShown = -1;
+
+        public void Report(int done, TimeSpan elapsed)
+        {
+            var step = _inPlace ? done * 100 / total : done * 10 / total;
+            if (step == Volatile.Read(ref _lastShown) || Interlocked.Exchange(ref _lastShown, step) == step)
+            {
+                return;
+            }
+
+            var line = $"{label}: {done:N0}/{total:N0} ({done * 100 / total}%), {done / Math.Max(elapsed.TotalSeconds, 0.001):N0}/s";
+            lock (output)
+            {
+                if (_inPlace)
+                {
+                    output.Write("\r" + line + "   ");
+                }
+                else
+                {
+                    output.WriteLine(line);
+                }
+            }
+        }
+
+        public void Finish(TimeSpan elapsed)
+        {
+            lock (output)
+            {
+                if (_inPlace)
+                {
+                    output.WriteLine();
+                }
+
+                output.WriteLine($"{label}: done in {elapsed.TotalSeconds:N1} s.");
+            }
+        }
+    }
+}
