@@ -27,6 +27,13 @@ public static class MarketplaceSiloExtensions
             o.ClusterId = cluster.ClusterId;
         });
         ConfigureClustering(silo, cluster, storage);
+        return silo.AddMarketplaceGrains(configuration);
+    }
+
+    /// <summary>Adds grain storage, reminders, serialization and options, leaving clustering to the caller (test clusters bring their own).</summary>
+    public static ISiloBuilder AddMarketplaceGrains(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         ConfigureStorage(silo, storage);
 
         silo.Services.AddSerializer(s => s.AddJsonSerializer(MarketplaceJson.IsDomainType, MarketplaceJson.Options));

@@ -1,0 +1,208 @@
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Listings;
+using Marketplace.Domain.Materials;
+using static Marketplace.Domain.Tests.Listings.ListingBuilder;
+
+namespace Marketplace.Domain.Tests.Listings;
+
+public class ListingTests
+{
+    private static readonly MaterialTaxonomy Taxonomy = MaterialTaxonomy.Default;
+
+    private static DomainException Refusal(Action action) => Assert.Throws<DomainException>(action);
+
+    [Fact]
+    public void PlaceHold_PartOfLot_MovesQuantityFromAvailableToHeld()
+    {
+        var lot = Active();
+        lot.PlaceHold("h1", "buyer", 400, Now.AddDays(7), Now);
+
+        Assert.Equal(600, lot.Available);
+        Assert.Equal(400, lot.Held);
+        Assert.Equal(0, lot.Sold);
+    }
+
+    [Fact]
+    public void PlaceHold_MoreThanAvailable_IsConflictNamingAvailableQuantity()
+    {
+        var lot = Active(10);
+        lot.PlaceHold("h1", "buyer", 7, Now.AddDays(1), Now);
+
+        var e = Refusal(() => lot.PlaceHold("h2", "buyer", 4, Now.AddDays(1), Now));
+
+        Assert.Equal(DomainErrorKind.Conflict, e.Kind);
+        Assert.Equal("hold-exceeds-available", e.Code);
+        Assert.Equal(3m, e.Details["available"]);
+    }
+
+    [Fact]
+    public void PlaceHold_OnDraftOrWithdrawn_IsConflict()
+    {
+        var draft = Listing.Create("lot-1", "seller", Bricks(), Taxonomy, Now);
+        Assert.Equal("listing-not-active", Refusal(() => draft.PlaceHold("h", "buyer", 1, Now.AddDays(1), Now)).Code);
+
+        var withdrawn = Active();
+        withdrawn.Withdraw(Now);
+        Assert.Equal("listing-not-active", Refusal(() => withdrawn.PlaceHold("h", "buyer", 1, Now.AddDays(1), Now)).Code);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void PlaceHold_NonPositiveQuantity_IsValidationError(decimal quantity)
+    {
+        var e = Refusal(() => Active().PlaceHold("h", "buyer", quantity, Now.AddDays(1), Now));
+        Assert.Equal(DomainErrorKind.Validation, e.Kind);
+        Assert.Contains("quantity", e.Errors.Keys);
+    }
+
+    [Fact]
+    public void PlaceHold_BySeller_IsRefused()
+        => Assert.Equal("own-listing", Refusal(() => Active().PlaceHold("h", "seller", 1, Now.AddDays(1), Now)).Code);
+
+    [Fact]
+    public void ConfirmHold_BySeller_SellsTheQuantity_AndSellingAllMakesItSoldOut()
+    {
+        var lot = Active(10);
+        lot.PlaceHold("h1", "buyer", 10, Now.AddDays(1), Now);
+        lot.ConfirmHold("h1", "seller", Now);
+
+        Assert.Equal(10, lot.Sold);
+        Assert.Equal(0, lot.Available);
+        Assert.Equal(ListingStatus.SoldOut, lot.Status);
+    }
+
+    [Fact]
+    public void ConfirmHold_ByBuyer_IsForbidden_ByStranger_IsNotFound()
+    {
+        var lot = Active();
+        lot.PlaceHold("h1", "buyer", 10, Now.AddDays(1), Now);
+
+        Assert.Equal(DomainErrorKind.Forbidden, Refusal(() => lot.ConfirmHold("h1", "buyer", Now)).Kind);
+        Assert.Equal(DomainErrorKind.NotFound, Refusal(() => lot.ConfirmHold("h1", "stranger", Now)).Kind);
+    }
+
+    [Fact]
+    public void ReleaseHold_ByBuyerOrSeller_ReturnsQuantity_ButNotTwice()
+    {
+        var lot = Active();
+        lot.PlaceHold("h1", "buyer", 10, Now.AddDays(1), Now);
+        lot.PlaceHold("h2", "buyer", 20, Now.AddDays(1), Now);
+        lot.ReleaseHold("h1", "buyer", Now);
+        lot.ReleaseHold("h2", "seller", Now);
+
+        Assert.Equal(1000, lot.Available);
+        Assert.Equal("hold-closed", Refusal(() => lot.ReleaseHold("h1", "buyer", Now)).Code);
+    }
+
+    [Fact]
+    public void ExpireIfDue_AfterHoldExpiry_LapsesOnlyExpiredHolds()
+    {
+        var lot = Active();
+        lot.PlaceHold("short", "buyer", 100, Now.AddHours(1), Now);
+        lot.PlaceHold("long", "buyer", 200, Now.AddDays(3), Now);
+
+        var lapsed = lot.ExpireIfDue(Now.AddHours(2));
+
+        Assert.Equal(["short"], lapsed.Select(h => h.Id));
+        Assert.Equal(200, lot.Held);
+        Assert.Equal(HoldStatus.Lapsed, lot.Holds.Single(h => h.Id == "short").Status);
+    }
+
+    [Fact]
+    public void ExpireIfDue_AfterWindowEnds_ExpiresLotAndLapsesHolds()
+    {
+        var lot = Active();
+        lot.PlaceHold("h", "buyer", 100, Now.AddDays(30), Now);
+
+        lot.ExpireIfDue(new DateTimeOffset(2027, 4, 1, 12, 0, 0, TimeSpan.Zero));
+
+        Assert.Equal(ListingStatus.Expired, lot.Status);
+        Assert.Equal(0, lot.Held);
+    }
+
+    [Fact]
+    public void NextDeadline_IsEarliestOfHoldExpiryAndWindowEnd()
+    {
+        var lot = Active();
+        Assert.Equal(MarketClock.EndOf(new DateOnly(2027, 3, 31)), lot.NextDeadline());
+        lot.PlaceHold("h", "buyer", 1, Now.AddHours(5), Now);
+        Assert.Equal(Now.AddHours(5), lot.NextDeadline());
+    }
+
+    [Fact]
+    public void Update_QuantityBelowHeldPlusSold_IsConflict_ButDownToItIsAllowed()
+    {
+        var lot = Active(100);
+        lot.PlaceHold("h1", "buyer", 30, Now.AddDays(1), Now);
+        lot.PlaceHold("h2", "buyer", 20, Now.AddDays(1), Now);
+        lot.ConfirmHold("h2", "seller", Now);
+
+        var e = Refusal(() => lot.Update(new ListingChanges { Quantity = 49 }, Taxonomy, Now));
+        Assert.Equal("quantity-below-committed", e.Code);
+        Assert.Equal(50m, e.Details["minimum"]);
+
+        lot.Update(new ListingChanges { Quantity = 50 }, Taxonomy, Now);
+        Assert.Equal(0, lot.Available);
+    }
+
+    [Fact]
+    public void Create_WithEveryFieldWrong_ReportsEachField()
+    {
+        var bad = Bricks() with
+        {
+            Title = new string('x', 201),
+            Description = new string('y', 10_001),
+            Quantity = -1,
+            Unit = "m2",
+            Condition = "D",
+            UnitPrice = Money.Eur(-1),
+            Location = new ListingLocation(91, 181, null, "Helsinki"),
+            Availability = new DateWindow(new DateOnly(2026, 12, 31), new DateOnly(2026, 12, 1)),
+        };
+
+        var e = Refusal(() => Listing.Create("x", "s", bad, Taxonomy, Now));
+
+        Assert.Equal(DomainErrorKind.Validation, e.Kind);
+        Assert.Equal(
+            new[] { "availability", "condition", "description", "location.latitude", "location.longitude", "quantity", "title", "unit", "unitPrice.minorUnits" },
+            e.Errors.Keys.Order(StringComparer.Ordinal).ToArray());
+    }
+
+    [Fact]
+    public void Create_UnknownCategory_NamesTheMaterialsEndpoint()
+    {
+        var e = Refusal(() => Listing.Create("x", "s", Bricks() with { Category = "nope" }, Taxonomy, Now));
+        Assert.Contains("/api/v1/materials", e.Errors["category"][0]);
+    }
+
+    [Fact]
+    public void Create_WasteLotWithoutCode_TakesCategoryCode()
+    {
+        var lot = Listing.Create("x", "s", Bricks() with { IsWaste = true }, Taxonomy, Now);
+        Assert.Equal(Taxonomy.Find("masonry/bricks")!.WasteCode, lot.Details!.WasteCode);
+    }
+
+    [Fact]
+    public void Create_WithoutMassPerUnit_TakesTaxonomyTypicalMass()
+    {
+        var lot = Listing.Create("x", "s", Bricks(), Taxonomy, Now);
+        Assert.Equal(Taxonomy.Find("masonry/bricks")!.MassPerUnitKg[Unit.Pcs], lot.Details!.MassPerUnitKg);
+    }
+
+    [Fact]
+    public void Publish_Twice_IsInvalidTransition()
+        => Assert.Equal("invalid-transition", Refusal(() => Active().Publish(Now)).Code);
+
+    [Fact]
+    public void Withdraw_ReleasesOpenHolds()
+    {
+        var lot = Active();
+        lot.PlaceHold("h", "buyer", 100, Now.AddDays(1), Now);
+        var released = lot.Withdraw(Now);
+
+        Assert.Single(released);
+        Assert.Equal(ListingStatus.Withdrawn, lot.Status);
+        Assert.Equal(0, lot.Held);
+    }
+}
