@@ -36,7 +36,7 @@ public static class MarketplaceSiloExtensions
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         ConfigureStorage(silo, storage);
 
-        silo.Services.AddSerializer(s => s.AddJsonSerializer(MarketplaceJson.IsDomainType, MarketplaceJson.Options));
+        silo.Services.AddMarketplaceSerializer();
         silo.Services.AddSingleton(MaterialTaxonomy.Default);
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.AddOptions<ListingOptions>().BindConfiguration(ListingOptions.Section)
@@ -52,6 +52,10 @@ public static class MarketplaceSiloExtensions
         });
         return silo;
     }
+
+    /// <summary>Lets domain types cross grain calls as JSON; clients of the cluster need it too.</summary>
+    public static IServiceCollection AddMarketplaceSerializer(this IServiceCollection services)
+        => services.AddSerializer(s => s.AddJsonSerializer(MarketplaceJson.IsDomainType, MarketplaceJson.Options));
 
     private static void ConfigureClustering(ISiloBuilder silo, ClusterSettings cluster, StorageOptions storage)
     {
