@@ -225,7 +225,7 @@ public sealed partial class Listing
         if (Status is ListingStatus.Withdrawn or ListingStatus.Expired)
         {
             throw DomainException.Conflict("listing-closed", $"The listing is {Status.ToString().ToLowerInvariant()} and can no longer be edited.",
-                new Dictionary<string, object?> { ["status"] = StatusCode(Status) });
+                new Dictionary<string, object?> { ["listingStatus"] = StatusCode(Status) });
         }
 
         var next = Validate(changes.ApplyTo(Details!), taxonomy);
@@ -307,7 +307,7 @@ public sealed partial class Listing
         if (Status != ListingStatus.Active)
         {
             throw DomainException.Conflict("listing-not-active", $"Only an active listing can be held; this one is {StatusCode(Status)}.",
-                new Dictionary<string, object?> { ["status"] = StatusCode(Status) });
+                new Dictionary<string, object?> { ["listingStatus"] = StatusCode(Status) });
         }
 
         if (buyerId == SellerId)
@@ -451,7 +451,7 @@ public sealed partial class Listing
         if (!hold.IsActive)
         {
             throw DomainException.Conflict("hold-closed", $"The hold is already {hold.Status.ToString().ToLowerInvariant()}.",
-                new Dictionary<string, object?> { ["status"] = hold.Status.ToString().ToLowerInvariant() });
+                new Dictionary<string, object?> { ["holdStatus"] = hold.Status.ToString().ToLowerInvariant() });
         }
     }
 
@@ -496,7 +496,7 @@ public sealed partial class Listing
 
     private DomainException InvalidTransition(string action)
         => DomainException.Conflict("invalid-transition", $"A {StatusCode(Status)} listing cannot {action}.",
-            new Dictionary<string, object?> { ["status"] = StatusCode(Status), ["action"] = action });
+            new Dictionary<string, object?> { ["listingStatus"] = StatusCode(Status), ["action"] = action });
 
     [GeneratedRegex(@"^17 \d\d \d\d\*?$")]
     private static partial Regex WasteCodePattern();

@@ -90,7 +90,7 @@ public sealed class ListingGrain(
                 throw l.Status == ListingStatus.Draft
                     ? DomainException.NotFound("listing", Id)
                     : DomainException.Conflict("listing-not-active", $"Only an active listing can be held; this one is {Listing.StatusCode(l.Status)}.",
-                        new Dictionary<string, object?> { ["status"] = Listing.StatusCode(l.Status) });
+                        new Dictionary<string, object?> { ["listingStatus"] = Listing.StatusCode(l.Status) });
             }
 
             l.PlaceHold(holdId, buyerId, quantity, until, Now);

@@ -12,6 +12,8 @@ public static class ApiProblems
     /// <summary>Prefix of every problem type; the suffix is the stable error code (see docs/api.md).</summary>
     public const string TypePrefix = "urn:marketplace:problem:";
 
+    private static readonly HashSet<string> ReservedMembers = ["type", "title", "status", "detail", "instance", "errors", "traceId"];
+
     /// <summary>Seconds a caller should wait before retrying after a 503.</summary>
     public const int RetryAfterSeconds = 5;
 
@@ -55,6 +57,30 @@ public static class ApiProblems
         }
     }
 
+    /// <summary>
+    /// Gives problems raised by the framework itself (unknown route, body over the limit, wrong method or media type)
+    /// a stable marketplace type, as our own errors have.
+    /// </summary>
+    public static void GiveStableType(ProblemDetails problem)
+    {
+        if (problem.Type?.StartsWith(TypePrefix, StringComparison.Ordinal) == true)
+        {
+            return;
+        }
+
+        (problem.Type, problem.Title, problem.Detail) = problem.Status switch
+        {
+            StatusCodes.Status400BadRequest => (TypePrefix + "bad-request", "Malformed request", problem.Detail ?? "The request could not be read."),
+            StatusCodes.Status401Unauthorized => (TypePrefix + "unauthenticated", "Sign-in required", problem.Detail),
+            StatusCodes.Status403Forbidden => (TypePrefix + "forbidden", "Not allowed", problem.Detail),
+            StatusCodes.Status404NotFound => (TypePrefix + "not-found", "Not found", problem.Detail ?? "No such resource or route; GET /openapi/v1.json lists the API."),
+            StatusCodes.Status405MethodNotAllowed => (TypePrefix + "method-not-allowed", "Method not allowed", problem.Detail),
+            StatusCodes.Status413PayloadTooLarge => (TypePrefix + "payload-too-large", "Request body too large", $"Request bodies are limited to {ApiLimits.MaxRequestBodyBytes:N0} bytes."),
+            StatusCodes.Status415UnsupportedMediaType => (TypePrefix + "unsupported-media-type", "Unsupported media type", "Send JSON with Content-Type: application/json."),
+            _ => (problem.Type, problem.Title, problem.Detail),
+        };
+    }
+
     /// <summary>Writes a problem document as the response.</summary>
     public static async Task Write(HttpContext context, ProblemDetails problem)
     {
@@ -92,7 +118,7 @@ public static class ApiProblems
         problem.Type = TypePrefix + d.Code;
         problem.Title = title;
         problem.Detail = d.Message;
-        foreach (var (key, value) in d.Details)
+        foreach (var (key, value) in d.Details.Where(kv => !ReservedMembers.Contains(kv.Key)))
         {
             problem.Extensions[key] = value;
         }

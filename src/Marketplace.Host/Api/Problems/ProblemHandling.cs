@@ -10,6 +10,7 @@ public static class ProblemHandling
     {
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
         {
+            ApiProblems.GiveStableType(c.ProblemDetails);
             c.ProblemDetails.Instance ??= c.HttpContext.Request.Path;
             c.ProblemDetails.Extensions["traceId"] = c.HttpContext.TraceIdentifier;
         });

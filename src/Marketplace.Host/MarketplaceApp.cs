@@ -1,0 +1,21 @@
+namespace Marketplace.Host;
+
+/// <summary>Builds the marketplace web application; <c>Program</c> runs it and the API tests start it on a loopback port.</summary>
+public static class MarketplaceApp
+{
+    /// <summary>Creates the application from command-line style arguments (<c>--Storage:Provider=Memory</c>).</summary>
+    /// <param name="args">Arguments; they override appsettings.json and environment variables.</param>
+    /// <param name="customize">Changes to services before the app is built (tests add their sign-in scheme here).</param>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? customize = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddMarketplaceSilo();
+        builder.Services.AddMarketplaceApi();
+        customize?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseMarketplaceApi();
+        app.MapMarketplaceApi();
+        return app;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+
+namespace Marketplace.Host.Tests.Api;
+
+/// <summary>Failures of the silo and restarts of the host, each on a host of its own.</summary>
+public class FailureApiTests
+{
+    [Fact]
+    public async Task SiloUnavailable_Is503WithRetryAfter_NotA500()
+    {
+        await using var server = await MarketplaceServer.StartAsync(customize: b =>
+            b.Services.AddSingleton<IOutgoingGrainCallFilter, UnavailableListingFilter>());
+
+        using var client = server.Client();
+        var response = await client.GetAsync($"/api/v1/listings/{UnavailableListingFilter.ListingId}");
+
+        await ProblemAsync(response, HttpStatusCode.ServiceUnavailable, "service-unavailable");
+        Assert.NotNull(response.Headers.RetryAfter);
+    }
+
+    [Fact]
+    public async Task ListingCreatedBeforeRestart_IsThereAfterIt()
+    {
+        var folder = Directory.CreateTempSubdirectory("marketplace-api-restart-").FullName;
+        try
+        {
+            var settings = new Dictionary<string, string?>
+            {
+                ["Storage:Provider"] = "Sqlite",
+                ["Storage:Sqlite:Path"] = Path.Combine(folder, "marketplace.db"),
+                ["Cluster:ServiceId"] = "restart-" + Guid.NewGuid().ToString("N")[..8],
+            };
+            string seller, id;
+            await using (var before = await MarketplaceServer.StartAsync(settings))
+            {
+                seller = await RegisterFirmAsync(before, "seller");
+                id = await ActiveLotAsync(before, seller, 321);
+            }
+
+            await using var after = await MarketplaceServer.StartAsync(settings);
+            var lot = await ReadAsync(await after.Client().GetAsync($"/api/v1/listings/{id}"), HttpStatusCode.OK);
+            Assert.Equal(321m, lot["quantities"]!["listed"]!.GetValue<decimal>());
+            Assert.Equal(seller, lot["sellerId"]!.GetValue<string>());
+            var mine = await ReadAsync(await after.Client(seller).GetAsync($"/api/v1/traders/{seller}/listings"), HttpStatusCode.OK);
+            Assert.Single(mine["items"]!.AsArray());
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Makes calls to one listing fail as if its silo were gone.</summary>
+    private sealed class UnavailableListingFilter : IOutgoingGrainCallFilter
+    {
+        public const string ListingId = "on-a-dead-silo";
+
+        public Task Invoke(IOutgoingGrainCallContext context)
+            => context.TargetId.Key.ToString() == ListingId
+                ? throw new SiloUnavailableException("The silo holding this grain is gone.")
+                : context.Invoke();
+    }
+}
