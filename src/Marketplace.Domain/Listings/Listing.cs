@@ -48,7 +48,7 @@ public sealed partial class Listing
     public const int MaxPhotos = 20;
 
     /// <summary>Closed holds kept for the record; older ones are dropped so state stays small.</summary>
-    private const int ClosedHoldsKept = 100;
+    private const int ClosedHoldsKept = 20;
 
     [JsonInclude]
     private List<Hold> _holds = [];
