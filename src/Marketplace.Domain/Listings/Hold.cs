@@ -65,3 +65,11 @@ public sealed class Hold
         ClosedAt = at;
     }
 }
+
+/// <summary>A hold just placed, released or confirmed, with the lot's quantities right after it.</summary>
+public sealed record HoldReceipt(string ListingId, Hold Hold, decimal Listed, decimal Available, decimal Held, decimal Sold)
+{
+    /// <summary>The receipt for a hold of a lot.</summary>
+    public static HoldReceipt For(Listing listing, Hold hold)
+        => new(listing.Id, hold, listing.ListedQuantity, listing.Available, listing.Held, listing.Sold);
+}

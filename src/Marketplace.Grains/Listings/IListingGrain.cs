@@ -20,12 +20,12 @@ public interface IListingGrain : IGrainWithStringKey
     /// <summary>The seller takes the lot off the market; active holds are released.</summary>
     Task<Listing> WithdrawAsync(string actorId);
 
-    /// <summary>A buyer holds part of the lot until a time.</summary>
-    Task<Listing> PlaceHoldAsync(string buyerId, string holdId, decimal quantity, DateTimeOffset until);
+    /// <summary>A buyer holds part of the lot until a time; answers with the hold and the lot's quantities, not the whole lot.</summary>
+    Task<HoldReceipt> PlaceHoldAsync(string buyerId, string holdId, decimal quantity, DateTimeOffset until);
 
     /// <summary>The buyer or the seller releases a hold.</summary>
-    Task<Listing> ReleaseHoldAsync(string actorId, string holdId);
+    Task<HoldReceipt> ReleaseHoldAsync(string actorId, string holdId);
 
     /// <summary>The seller confirms a hold: its quantity is sold.</summary>
-    Task<Listing> ConfirmHoldAsync(string actorId, string holdId);
+    Task<HoldReceipt> ConfirmHoldAsync(string actorId, string holdId);
 }

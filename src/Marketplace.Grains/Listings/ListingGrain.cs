@@ -82,8 +82,10 @@ public sealed class ListingGrain(
         });
 
     /// <inheritdoc />
-    public Task<Listing> PlaceHoldAsync(string buyerId, string holdId, decimal quantity, DateTimeOffset until)
-        => ChangeAsync(l =>
+    public async Task<HoldReceipt> PlaceHoldAsync(string buyerId, string holdId, decimal quantity, DateTimeOffset until)
+    {
+        Hold? hold = null;
+        var listing = await ChangeAsync(l =>
         {
             if (!l.IsPublic)
             {
@@ -93,16 +95,26 @@ public sealed class ListingGrain(
                         new Dictionary<string, object?> { ["listingStatus"] = Listing.StatusCode(l.Status) });
             }
 
-            l.PlaceHold(holdId, buyerId, quantity, until, Now);
+            hold = l.PlaceHold(holdId, buyerId, quantity, until, Now);
         });
+        return HoldReceipt.For(listing, hold!);
+    }
 
     /// <inheritdoc />
-    public Task<Listing> ReleaseHoldAsync(string actorId, string holdId)
-        => ChangeAsync(l => l.ReleaseHold(holdId, actorId, Now));
+    public async Task<HoldReceipt> ReleaseHoldAsync(string actorId, string holdId)
+    {
+        Hold? hold = null;
+        var listing = await ChangeAsync(l => hold = l.ReleaseHold(holdId, actorId, Now));
+        return HoldReceipt.For(listing, hold!);
+    }
 
     /// <inheritdoc />
-    public Task<Listing> ConfirmHoldAsync(string actorId, string holdId)
-        => ChangeAsync(l => l.ConfirmHold(holdId, actorId, Now));
+    public async Task<HoldReceipt> ConfirmHoldAsync(string actorId, string holdId)
+    {
+        Hold? hold = null;
+        var listing = await ChangeAsync(l => hold = l.ConfirmHold(holdId, actorId, Now));
+        return HoldReceipt.For(listing, hold!);
+    }
 
     /// <inheritdoc />
     public async Task ReceiveReminder(string reminderName, TickStatus status)

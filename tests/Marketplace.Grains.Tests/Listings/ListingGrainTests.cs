@@ -16,9 +16,12 @@ public class ListingGrainTests(MemoryClusterFixture fixture) : IClassFixture<Mem
         var lot = await TestClusters.ActiveLotAsync(Grains, seller, 1000);
 
         await lot.PlaceHoldAsync(buyer, "h1", 400, DateTimeOffset.UtcNow.AddDays(7));
-        var after = await lot.ConfirmHoldAsync(seller, "h1");
+        var receipt = await lot.ConfirmHoldAsync(seller, "h1");
+        var after = await lot.GetAsync();
 
-        Assert.Equal((600m, 0m, 400m), (after.Available, after.Held, after.Sold));
+        Assert.Equal((600m, 0m, 400m), (receipt.Available, receipt.Held, receipt.Sold));
+        Assert.Equal(HoldStatus.Confirmed, receipt.Hold.Status);
+        Assert.Equal((600m, 0m, 400m), (after!.Available, after.Held, after.Sold));
     }
 
     [Fact]

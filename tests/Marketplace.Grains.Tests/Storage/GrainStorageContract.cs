@@ -27,7 +27,8 @@ public abstract class GrainStorageContract
             buyer = await TestClusters.RegisterFirmAsync(first.Client, "buyer");
             var lot = await TestClusters.ActiveLotAsync(first.Client, seller, 1000);
             lotId = lot.GetPrimaryKeyString();
-            written = await lot.PlaceHoldAsync(buyer, "h1", 400, DateTimeOffset.UtcNow.AddDays(7));
+            await lot.PlaceHoldAsync(buyer, "h1", 400, DateTimeOffset.UtcNow.AddDays(7));
+            written = (await lot.GetAsync())!;
         }
 
         await using var second = await TestClusters.StartAsync(settings, serviceId);

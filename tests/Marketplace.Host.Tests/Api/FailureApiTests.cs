@@ -66,3 +66,35 @@ public class FailureApiTests
                 : context.Invoke();
     }
 }
+
+/// <summary>The host in cluster mode: Azure Table membership, grain storage and reminders on the Azurite that ./test.sh starts.</summary>
+public class ClusterModeApiTests
+{
+    [Fact]
+    public async Task AzureStorageClusterMode_KeepsLotsAcrossRestart()
+    {
+        var connection = Environment.GetEnvironmentVariable("MARKETPLACE_TEST_AZURITE") is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException("MARKETPLACE_TEST_AZURITE is not set: run ./test.sh, which starts Azurite.");
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "AzureStorage",
+            ["Storage:AzureStorage:ConnectionString"] = connection,
+            ["Storage:AzureStorage:TableName"] = "Api" + Guid.NewGuid().ToString("N")[..12],
+            ["Cluster:Provider"] = "AzureStorage",
+            ["Cluster:ServiceId"] = "cluster-" + Guid.NewGuid().ToString("N")[..8],
+            ["Cluster:ClusterId"] = "cluster-" + Guid.NewGuid().ToString("N")[..8],
+        };
+        string seller, id;
+        await using (var first = await MarketplaceServer.StartAsync(settings))
+        {
+            Assert.Equal("Healthy", await first.Client().GetStringAsync("/health/ready"));
+            seller = await RegisterFirmAsync(first, "seller");
+            id = await ActiveLotAsync(first, seller, 42);
+        }
+
+        await using var second = await MarketplaceServer.StartAsync(settings);
+        var lot = await ReadAsync(await second.Client().GetAsync($"/api/v1/listings/{id}"), HttpStatusCode.OK);
+        Assert.Equal(42m, lot["quantities"]!["listed"]!.GetValue<decimal>());
+    }
+}

@@ -114,4 +114,50 @@ public class HoldsApiTests(ServerFixture fixture)
         var id = await ActiveLotAsync(Server, seller, 10);
         await ProblemAsync(await Server.Client(otherSeller).PostAsJsonAsync($"/api/v1/listings/{id}/holds", new { quantity = 1 }), HttpStatusCode.Forbidden, "role-required");
     }
+
+    [Fact]
+    public async Task PlaceHold_RetriedWithSameIdempotencyKey_HoldsOnce()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var id = await ActiveLotAsync(Server, seller, 10);
+        using var client = Server.Client(buyer);
+        var key = Guid.NewGuid().ToString();
+
+        HttpRequestMessage Request() => new(HttpMethod.Post, $"/api/v1/listings/{id}/holds")
+        {
+            Content = JsonBody("""{"quantity":6}"""),
+            Headers = { { "Idempotency-Key", key } },
+        };
+
+        var first = await ReadAsync(await client.SendAsync(Request()), HttpStatusCode.Created);
+        var retry = await ReadAsync(await client.SendAsync(Request()), HttpStatusCode.Created);
+
+        Assert.Equal(first["hold"]!["id"]!.GetValue<string>(), retry["hold"]!["id"]!.GetValue<string>());
+        var lot = await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/listings/{id}"), HttpStatusCode.OK);
+        Assert.Equal(6m, lot["quantities"]!["held"]!.GetValue<decimal>());
+        Assert.Single(lot["holds"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task SameIdempotencyKey_FromAnotherFirm_IsIndependent()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyerA = await RegisterFirmAsync(Server, "buyer");
+        var buyerB = await RegisterFirmAsync(Server, "buyer");
+        var id = await ActiveLotAsync(Server, seller, 10);
+        var key = Guid.NewGuid().ToString();
+
+        async Task<HttpResponseMessage> HoldAsync(string buyer) => await Server.Client(buyer).SendAsync(new HttpRequestMessage(HttpMethod.Post, $"/api/v1/listings/{id}/holds")
+        {
+            Content = JsonBody("""{"quantity":2}"""),
+            Headers = { { "Idempotency-Key", key } },
+        });
+
+        await ReadAsync(await HoldAsync(buyerA), HttpStatusCode.Created);
+        await ReadAsync(await HoldAsync(buyerB), HttpStatusCode.Created);
+
+        var lot = await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/listings/{id}"), HttpStatusCode.OK);
+        Assert.Equal(4m, lot["quantities"]!["held"]!.GetValue<decimal>());
+    }
 }

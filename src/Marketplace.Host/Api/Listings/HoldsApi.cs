@@ -1,4 +1,4 @@
-using Marketplace.Domain.Common;
+using Marketplace.Domain.Listings;
 using Marketplace.Domain.Traders;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
@@ -35,23 +35,20 @@ public static class HoldsApi
         await grains.GetGrain<ITraderGrain>(buyer).EnsureRoleAsync(TraderRoles.Buyer);
         var holdId = ListingsApi.NewId();
         var until = request.Until ?? time.GetUtcNow() + DefaultHoldDuration;
-        var listing = await grains.GetGrain<IListingGrain>(id).PlaceHoldAsync(buyer, holdId, request.Quantity ?? 0, until);
-        var hold = listing.Holds.Single(h => h.Id == holdId);
-        return TypedResults.Created($"/api/v1/listings/{id}/holds/{holdId}", Response(listing, hold));
+        var receipt = await grains.GetGrain<IListingGrain>(id).PlaceHoldAsync(buyer, holdId, request.Quantity ?? 0, until);
+        return TypedResults.Created($"/api/v1/listings/{id}/holds/{holdId}", Response(receipt));
     }
 
     private static async Task<Ok<HoldResponse>> ReleaseAsync(string id, string holdId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var listing = await grains.GetGrain<IListingGrain>(id).ReleaseHoldAsync(user.ActingTraderId(), holdId);
-        return TypedResults.Ok(Response(listing, listing.Holds.Single(h => h.Id == holdId)));
+        return TypedResults.Ok(Response(await grains.GetGrain<IListingGrain>(id).ReleaseHoldAsync(user.ActingTraderId(), holdId)));
     }
 
     private static async Task<Ok<HoldResponse>> ConfirmAsync(string id, string holdId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var listing = await grains.GetGrain<IListingGrain>(id).ConfirmHoldAsync(user.ActingTraderId(), holdId);
-        return TypedResults.Ok(Response(listing, listing.Holds.Single(h => h.Id == holdId)));
+        return TypedResults.Ok(Response(await grains.GetGrain<IListingGrain>(id).ConfirmHoldAsync(user.ActingTraderId(), holdId)));
     }
 
-    private static HoldResponse Response(Domain.Listings.Listing listing, Domain.Listings.Hold hold)
-        => new(listing.Id, HoldDto.From(hold), new QuantitiesDto(listing.ListedQuantity, listing.Available, listing.Held, listing.Sold));
+    private static HoldResponse Response(HoldReceipt r)
+        => new(r.ListingId, HoldDto.From(r.Hold), new QuantitiesDto(r.Listed, r.Available, r.Held, r.Sold));
 }
