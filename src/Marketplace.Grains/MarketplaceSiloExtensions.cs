@@ -2,6 +2,7 @@ using System.Net;
 using Azure.Data.Tables;
 using Marketplace.Domain.Materials;
 using Marketplace.Grains.Common;
+using Marketplace.Grains.Idempotency;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Storage;
 using Microsoft.Extensions.Configuration;
@@ -39,8 +40,12 @@ public static class MarketplaceSiloExtensions
         silo.Services.AddMarketplaceSerializer();
         silo.Services.AddSingleton(MaterialTaxonomy.Default);
         silo.Services.AddSingleton(TimeProvider.System);
-        silo.Services.AddOptions<ListingOptions>().BindConfiguration(ListingOptions.Section)
+        silo.Services.AddOptions<ListingOptions>().Bind(configuration.GetSection(ListingOptions.Section))
             .Validate(o => o.SweepPeriod >= TimeSpan.FromSeconds(1), $"{nameof(ListingOptions)}.{nameof(ListingOptions.SweepPeriod)} must be at least 1 second.")
+            .ValidateOnStart();
+        silo.Services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.Section))
+            .Validate(o => o.Retention >= TimeSpan.FromSeconds(1) && o.ClaimLease > TimeSpan.Zero,
+                $"{nameof(IdempotencyOptions)}.{nameof(IdempotencyOptions.Retention)} must be at least 1 second and {nameof(IdempotencyOptions.ClaimLease)} positive.")
             .ValidateOnStart();
         silo.Configure<ReminderOptions>(o =>
         {
@@ -98,7 +103,7 @@ public static class MarketplaceSiloExtensions
                 silo.UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(connection));
                 break;
             case "Memory":
-                silo.AddMemoryGrainStorage(StorageOptions.StoreName);
+                silo.AddMemoryGrainStorage(StorageOptions.StoreName, o => o.GrainStorageSerializer = MarketplaceStorageSerializer.Instance);
                 silo.UseInMemoryReminderService();
                 break;
             default:

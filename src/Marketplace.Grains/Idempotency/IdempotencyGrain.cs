@@ -1,6 +1,20 @@
 using Marketplace.Grains.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Marketplace.Grains.Idempotency;
+
+/// <summary>How long idempotency keys live (<c>Idempotency</c> section).</summary>
+public sealed class IdempotencyOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "Idempotency";
+
+    /// <summary>How long the first answer is replayed before the key is forgotten and deleted. Default 24 hours.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long a claimed key waits for its answer before another request may take it over. Default 2 minutes.</summary>
+    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(2);
+}
 
 /// <summary>Stored state of one idempotency key.</summary>
 public sealed class IdempotencyRecord
@@ -24,13 +38,20 @@ public sealed class IdempotencyRecord
     public byte[]? Body { get; set; }
 }
 
-/// <summary>Keeps the first answer for a key for 24 hours; a claim not completed within 2 minutes can be taken over.</summary>
+/// <summary>
+/// Keeps the first answer for a key for <see cref="IdempotencyOptions.Retention"/>, then deletes it (a reminder set
+/// when the answer is stored); a claim not completed within <see cref="IdempotencyOptions.ClaimLease"/> can be taken over.
+/// </summary>
 public sealed class IdempotencyGrain(
     [PersistentState("idempotency", StorageOptions.StoreName)] IPersistentState<IdempotencyRecord> state,
-    TimeProvider time) : Grain, IIdempotencyGrain
+    TimeProvider time,
+    IOptions<IdempotencyOptions> options) : Grain, IIdempotencyGrain, IRemindable
 {
-    private static readonly TimeSpan Retention = TimeSpan.FromHours(24);
-    private static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(2);
+    private const string ExpiryReminder = "expire";
+
+    private TimeSpan Retention => options.Value.Retention;
+
+    private TimeSpan ClaimLease => options.Value.ClaimLease;
 
     /// <inheritdoc />
     public async Task<IdempotencyDecision> BeginAsync(string fingerprint)
@@ -70,6 +91,26 @@ public sealed class IdempotencyGrain(
         state.State.Location = response.Location;
         state.State.Body = response.Body;
         await state.WriteStateAsync();
+        await this.RegisterOrUpdateReminder(ExpiryReminder, Retention, Retention);
+    }
+
+    /// <inheritdoc />
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (state.State.Fingerprint is null || time.GetUtcNow() - state.State.ClaimedAt >= Retention)
+        {
+            if (state.RecordExists)
+            {
+                await state.ClearStateAsync();
+            }
+
+            if (await this.GetReminder(ExpiryReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            DeactivateOnIdle();
+        }
     }
 
     /// <inheritdoc />

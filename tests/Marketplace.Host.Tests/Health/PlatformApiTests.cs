@@ -1,4 +1,7 @@
 using System.Net;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json.Nodes;
 using static Marketplace.Host.Tests.Api.ApiDriver;
 
@@ -36,8 +39,27 @@ public class PlatformApiTests(ServerFixture fixture)
         Assert.Contains("/api/v1/traders/{id}/listings", paths);
         Assert.Contains("/api/v1/materials", paths);
 
+        var holdResponses = document["paths"]!["/api/v1/listings/{id}/holds"]!["post"]!["responses"]!.AsObject().Select(r => r.Key).ToArray();
+        Assert.Contains("201", holdResponses);
+        Assert.Contains("401", holdResponses);
+        Assert.Contains("409", holdResponses);
+        Assert.Contains("422", holdResponses);
+
         var docs = await client.GetAsync("/docs");
         Assert.Equal(HttpStatusCode.OK, docs.StatusCode);
         Assert.Contains("openapi", await docs.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void EveryApiEndpoint_DeclaresWhoMayCallIt()
+    {
+        var endpoints = Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) == true)
+            .ToArray();
+
+        Assert.NotEmpty(endpoints);
+        Assert.All(endpoints, e => Assert.True(
+            e.Metadata.GetMetadata<IAllowAnonymous>() is not null || e.Metadata.GetOrderedMetadata<IAuthorizeData>().Count > 0,
+            $"{e.DisplayName} declares neither AllowAnonymous nor RequireAuthorization"));
     }
 }

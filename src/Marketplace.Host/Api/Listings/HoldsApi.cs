@@ -18,7 +18,7 @@ public static class HoldsApi
     /// <summary>Maps <c>/api/v1/listings/{id}/holds</c>.</summary>
     public static IEndpointRouteBuilder MapHoldsApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/listings/{id}/holds").WithTags("Holds").AddEndpointFilter(ProblemHandling.MapExceptions).RequireAuthorization();
+        var group = routes.MapGroup("/api/v1/listings/{id}/holds").WithTags("Holds").WithCommonProblems().Guarded();
 
         group.MapPost("/", PlaceAsync).WithName("PlaceHold")
             .WithSummary("A buyer holds part of an active lot until a time (default 7 days, at most 30). 409 with the available quantity when there is not enough. Honours Idempotency-Key.");

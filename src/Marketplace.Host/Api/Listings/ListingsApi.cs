@@ -14,17 +14,17 @@ public static class ListingsApi
     /// <summary>Maps <c>/api/v1/listings</c>.</summary>
     public static IEndpointRouteBuilder MapListingsApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/listings").WithTags("Listings").AddEndpointFilter(ProblemHandling.MapExceptions);
+        var group = routes.MapGroup("/api/v1/listings").WithTags("Listings").WithCommonProblems();
 
-        group.MapPost("/", CreateAsync).WithName("CreateListing").RequireAuthorization()
+        group.MapPost("/", CreateAsync).WithName("CreateListing").Guarded()
             .WithSummary("Creates a draft lot for the caller's firm (a seller). Honours Idempotency-Key.");
         group.MapGet("/{id}", GetAsync).WithName("GetListing").AllowAnonymous()
             .WithSummary("Reads a lot. Active and sold-out lots are public; drafts, withdrawn and expired lots only to their seller.");
-        group.MapPatch("/{id}", UpdateAsync).WithName("UpdateListing").RequireAuthorization()
+        group.MapPatch("/{id}", UpdateAsync).WithName("UpdateListing").Guarded()
             .WithSummary("The seller changes a lot; the listed quantity never drops below held + sold.");
-        group.MapPost("/{id}/publish", PublishAsync).WithName("PublishListing").RequireAuthorization()
+        group.MapPost("/{id}/publish", PublishAsync).WithName("PublishListing").Guarded()
             .WithSummary("The seller puts a draft on the market.");
-        group.MapPost("/{id}/withdraw", WithdrawAsync).WithName("WithdrawListing").RequireAuthorization()
+        group.MapPost("/{id}/withdraw", WithdrawAsync).WithName("WithdrawListing").Guarded()
             .WithSummary("The seller takes a lot off the market; open holds are released.");
         return routes;
     }

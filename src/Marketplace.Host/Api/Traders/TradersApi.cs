@@ -21,13 +21,13 @@ public static class TradersApi
     /// <summary>Maps <c>/api/v1/traders</c>.</summary>
     public static IEndpointRouteBuilder MapTradersApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/traders").WithTags("Traders").AddEndpointFilter(ProblemHandling.MapExceptions);
+        var group = routes.MapGroup("/api/v1/traders").WithTags("Traders").WithCommonProblems();
 
-        group.MapPost("/", RegisterAsync).WithName("RegisterTrader").RequireAuthorization()
+        group.MapPost("/", RegisterAsync).WithName("RegisterTrader").Guarded()
             .WithSummary("Registers a firm (Finnish business id with a valid check digit). Honours Idempotency-Key.");
         group.MapGet("/{id}", GetAsync).WithName("GetTrader").AllowAnonymous()
             .WithSummary("Reads a firm's public profile; the firm itself also sees its contact.");
-        group.MapPatch("/{id}", UpdateAsync).WithName("UpdateTrader").RequireAuthorization()
+        group.MapPatch("/{id}", UpdateAsync).WithName("UpdateTrader").Guarded()
             .WithSummary("The firm changes its profile.");
         group.MapGet("/{id}/listings", ListingsAsync).WithName("ListTraderListings").AllowAnonymous()
             .WithSummary("A firm's lots, oldest first: the firm sees all of them, others its active and sold-out lots. Paged by cursor.");
