@@ -6,6 +6,14 @@ if (SeedCommand.Matches(args))
     return await SeedCommand.RunAsync(args);
 }
 
-var app = MarketplaceApp.Create(args);
-await app.RunAsync();
-return 0;
+try
+{
+    var app = MarketplaceApp.Create(args);
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (StartupProblem.Explain(e) is { } explanation)
+{
+    Console.Error.WriteLine(explanation);
+    return 1;
+}

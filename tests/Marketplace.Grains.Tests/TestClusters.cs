@@ -19,7 +19,7 @@ internal static class TestClusters
         ["Listings:SweepPeriod"] = "00:00:01",
     };
 
-    public static async Task<InProcessTestCluster> StartAsync(Dictionary<string, string?> settings, string? serviceId = null)
+    public static async Task<InProcessTestCluster> StartAsync(Dictionary<string, string?> settings, string? serviceId = null, Action<ISiloBuilder>? configure = null)
     {
         var builder = new InProcessTestClusterBuilder(1);
         if (serviceId is not null)
@@ -28,7 +28,11 @@ internal static class TestClusters
         }
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        builder.ConfigureSilo((_, silo) => silo.AddMarketplaceGrains(configuration));
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMarketplaceGrains(configuration);
+            configure?.Invoke(silo);
+        });
         builder.ConfigureClient(client => client.Services.AddMarketplaceSerializer());
         var cluster = builder.Build();
         await cluster.DeployAsync();

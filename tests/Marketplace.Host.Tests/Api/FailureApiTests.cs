@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
+using Orleans;
 using static Marketplace.Host.Tests.Api.ApiDriver;
 
 namespace Marketplace.Host.Tests.Api;
@@ -96,5 +97,41 @@ public class ClusterModeApiTests
         await using var second = await MarketplaceServer.StartAsync(settings);
         var lot = await ReadAsync(await second.Client().GetAsync($"/api/v1/listings/{id}"), HttpStatusCode.OK);
         Assert.Equal(42m, lot["quantities"]!["listed"]!.GetValue<decimal>());
+    }
+}
+
+/// <summary>Two hosts joined into one Orleans cluster by configuration alone (Azure Table membership on Azurite).</summary>
+public class TwoHostClusterTests
+{
+    [Fact]
+    public async Task LotCreatedThroughOneHost_IsServedAndHeldThroughTheOther()
+    {
+        var connection = Environment.GetEnvironmentVariable("MARKETPLACE_TEST_AZURITE") is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException("MARKETPLACE_TEST_AZURITE is not set: run ./test.sh, which starts Azurite.");
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "AzureStorage",
+            ["Storage:AzureStorage:ConnectionString"] = connection,
+            ["Storage:AzureStorage:TableName"] = "Two" + suffix,
+            ["Cluster:Provider"] = "AzureStorage",
+            ["Cluster:ServiceId"] = "two-" + suffix,
+            ["Cluster:ClusterId"] = "two-" + suffix,
+        };
+
+        await using var first = await MarketplaceServer.StartAsync(settings);
+        await using var second = await MarketplaceServer.StartAsync(settings);
+        var seller = await RegisterFirmAsync(first, "seller");
+        var buyer = await RegisterFirmAsync(second, "buyer");
+        var id = await ActiveLotAsync(first, seller, 10);
+
+        await ReadAsync(await second.Client(buyer).PostAsJsonAsync($"/api/v1/listings/{id}/holds", new { quantity = 7 }), HttpStatusCode.Created);
+        await ProblemAsync(await first.Client(buyer).PostAsJsonAsync($"/api/v1/listings/{id}/holds", new { quantity = 4 }), HttpStatusCode.Conflict, "hold-exceeds-available");
+
+        var seenByFirst = await ReadAsync(await first.Client().GetAsync($"/api/v1/listings/{id}"), HttpStatusCode.OK);
+        Assert.Equal(3m, seenByFirst["quantities"]!["available"]!.GetValue<decimal>());
+        var silos = second.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
+        Assert.Equal(2, (await silos.GetHosts(onlyActive: true)).Count);
     }
 }

@@ -1,0 +1,51 @@
+using System.Net;
+using Marketplace.Grains.Listings;
+using Marketplace.Host.Seed;
+using Microsoft.Extensions.DependencyInjection;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+
+namespace Marketplace.Host.Tests.Seed;
+
+public class SeedCommandTests
+{
+    [Fact]
+    public async Task Seed_CreatesDeterministicLots_ShowsProgress_AndKeepsExistingOnRerun()
+    {
+        await using var server = await MarketplaceServer.StartAsync();
+        var grains = server.Services.GetRequiredService<IGrainFactory>();
+        var progress = new StringWriter();
+
+        var (firms, lots) = await SeedCommand.SeedAsync(grains, TimeProvider.System, 60, progress);
+
+        Assert.Equal(60, lots);
+        Assert.True(firms >= 10);
+        Assert.Contains("Seeding lots: 60/60 (100%)", progress.ToString());
+        var first = await ReadAsync(await server.Client().GetAsync("/api/v1/listings/seed-lot-0000000"), HttpStatusCode.OK);
+        Assert.Equal("active", first["status"]!.GetValue<string>());
+        Assert.False(string.IsNullOrWhiteSpace(first["title"]!.GetValue<string>()));
+        var draft = await grains.GetGrain<IListingGrain>("seed-lot-0000019").GetAsync();
+        Assert.Equal(Domain.Listings.ListingStatus.Draft, draft!.Status);
+
+        var before = (await grains.GetGrain<IListingGrain>("seed-lot-0000003").GetAsync())!.Version;
+        await SeedCommand.SeedAsync(grains, TimeProvider.System, 60, TextWriter.Null);
+        Assert.Equal(before, (await grains.GetGrain<IListingGrain>("seed-lot-0000003").GetAsync())!.Version);
+    }
+
+    [Fact]
+    public async Task Seed_SameCount_GivesSameLotsOnAnotherInstallation()
+    {
+        await using var a = await MarketplaceServer.StartAsync();
+        await using var b = await MarketplaceServer.StartAsync();
+        await SeedCommand.SeedAsync(a.Services.GetRequiredService<IGrainFactory>(), TimeProvider.System, 25, TextWriter.Null);
+        await SeedCommand.SeedAsync(b.Services.GetRequiredService<IGrainFactory>(), TimeProvider.System, 25, TextWriter.Null);
+
+        for (var i = 0; i < 25; i += 6)
+        {
+            var id = $"seed-lot-{i:D7}";
+            var la = (await a.Services.GetRequiredService<IGrainFactory>().GetGrain<IListingGrain>(id).GetAsync())!;
+            var lb = (await b.Services.GetRequiredService<IGrainFactory>().GetGrain<IListingGrain>(id).GetAsync())!;
+            Assert.Equal(la.Details, lb.Details! with { Photos = la.Details!.Photos });
+            Assert.Equal(la.SellerId, lb.SellerId);
+        }
+    }
+}
