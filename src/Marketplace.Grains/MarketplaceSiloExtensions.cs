@@ -7,6 +7,7 @@ using Marketplace.Grains.Listings;
 using Marketplace.Grains.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -38,8 +39,8 @@ public static class MarketplaceSiloExtensions
         ConfigureStorage(silo, storage);
 
         silo.Services.AddMarketplaceSerializer();
-        silo.Services.AddSingleton(MaterialTaxonomy.Default);
-        silo.Services.AddSingleton(TimeProvider.System);
+        silo.Services.TryAddSingleton(MaterialTaxonomy.Default);
+        silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.AddOptions<ListingOptions>().Bind(configuration.GetSection(ListingOptions.Section))
             .Validate(o => o.SweepPeriod >= TimeSpan.FromSeconds(1), $"{nameof(ListingOptions)}.{nameof(ListingOptions.SweepPeriod)} must be at least 1 second.")
             .ValidateOnStart();

@@ -7,6 +7,7 @@ using Marketplace.Host.Api.Materials;
 using Marketplace.Host.Api.Problems;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Host.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Scalar.AspNetCore;
 
 namespace Marketplace.Host;
@@ -40,13 +41,9 @@ public static class HostSetup
         services.AddMarketplaceAuthentication();
         services.AddMarketplaceHealth();
         services.AddOpenApi();
-        services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
-            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
-        });
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = ApiLimits.MaxRequestBodyBytes);
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System);
         return services;
     }
 

@@ -153,6 +153,12 @@ public sealed class ListingGrain(
 
             throw;
         }
+        catch (DomainException)
+        {
+            // A refusal after a partial change: forget the change rather than keep unsaved state in memory.
+            await state.ReadStateAsync();
+            throw;
+        }
 
         return await SaveAsync();
     }

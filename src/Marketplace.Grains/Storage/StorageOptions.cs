@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Marketplace.Grains.Storage;
 
 /// <summary>Where grains keep their state (<c>Storage</c> section).</summary>
@@ -12,7 +10,6 @@ public sealed class StorageOptions
     public const string StoreName = "marketplace";
 
     /// <summary><c>Sqlite</c> (default, embedded), <c>AzureStorage</c> (Azure Table, for clusters) or <c>Memory</c> (tests only).</summary>
-    [Required]
     public string Provider { get; set; } = "Sqlite";
 
     /// <summary>Embedded SQLite settings.</summary>
