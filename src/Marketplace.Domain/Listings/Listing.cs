@@ -179,6 +179,11 @@ public sealed partial class Listing
         }
 
         v.Require(d.Pickup || d.Delivery, "pickup", "Offer pickup, delivery or both.");
+        if (d.Availability == default)
+        {
+            v.Add("availability", "The availability window is required: {\"from\": \"yyyy-MM-dd\", \"to\": \"yyyy-MM-dd\"}.");
+        }
+
         v.Require(d.Availability.IsValid, "availability", "The availability window must not end before it starts.");
         v.Require(d.Availability.Days <= 3660, "availability", "The availability window may last at most ten years.");
 

@@ -52,8 +52,8 @@ public sealed record ListingDetails
     /// <summary>Price of one unit; zero means the lot is free.</summary>
     public Money UnitPrice { get; init; } = Money.Zero;
 
-    /// <summary>Where the lot is.</summary>
-    public required ListingLocation Location { get; init; }
+    /// <summary>Where the lot is; required (null only in unvalidated input).</summary>
+    public ListingLocation? Location { get; init; }
 
     /// <summary>The buyer may collect the lot.</summary>
     public bool Pickup { get; init; } = true;

@@ -24,6 +24,8 @@ public class ListingsApiTests(ServerFixture fixture)
         { """{"availability":{"from":"2027-05-01","to":"2027-04-01"}}""", "availability" },
         { """{"category":"masonry/unobtainium"}""", "category" },
         { """{"condition":"E"}""", "condition" },
+        { """{"location":null}""", "location" },
+        { """{"availability":null}""", "availability" },
     };
 
     [Theory]

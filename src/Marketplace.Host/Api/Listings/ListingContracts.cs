@@ -41,7 +41,7 @@ public sealed record ListingInput(
         MassPerUnitKg = MassPerUnitKg,
         Condition = Condition ?? "",
         UnitPrice = new Money(UnitPrice?.MinorUnits ?? 0, UnitPrice?.Currency ?? Money.DefaultCurrency),
-        Location = ToLocation(Location) ?? new ListingLocation(double.NaN, double.NaN, null, ""),
+        Location = ToLocation(Location),
         Pickup = Pickup ?? true,
         Delivery = Delivery ?? false,
         Availability = ToWindow(Availability, null) ?? default,
@@ -62,10 +62,10 @@ public sealed record ListingInput(
         Condition = Condition,
         UnitPrice = UnitPrice is null ? null : new Money(UnitPrice.MinorUnits ?? current.UnitPrice.MinorUnits, UnitPrice.Currency ?? current.UnitPrice.Currency),
         Location = Location is null ? null : new ListingLocation(
-            Location.Latitude ?? current.Location.Latitude,
-            Location.Longitude ?? current.Location.Longitude,
-            Location.Address ?? current.Location.Address,
-            Location.Municipality ?? current.Location.Municipality),
+            Location.Latitude ?? current.Location!.Latitude,
+            Location.Longitude ?? current.Location!.Longitude,
+            Location.Address ?? current.Location!.Address,
+            Location.Municipality ?? current.Location!.Municipality),
         Pickup = Pickup,
         Delivery = Delivery,
         Availability = ToWindow(Availability, current.Availability),
@@ -143,7 +143,7 @@ public sealed record ListingResponse(
         return new ListingResponse(
             l.Id, l.SellerId, Listing.StatusCode(l.Status), d.Title, d.Description, d.Category, d.Unit,
             new QuantitiesDto(l.ListedQuantity, l.Available, l.Held, l.Sold),
-            d.MassPerUnitKg, d.Condition, d.UnitPrice, d.Location, d.Pickup, d.Delivery, d.Availability,
+            d.MassPerUnitKg, d.Condition, d.UnitPrice, d.Location!, d.Pickup, d.Delivery, d.Availability,
             d.IsWaste, d.WasteCode, d.Photos, l.CreatedAt, l.UpdatedAt, l.PublishedAt, l.Version, holds);
     }
 }

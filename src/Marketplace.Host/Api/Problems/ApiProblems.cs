@@ -41,8 +41,6 @@ public static class ApiProblems
                     $"Request bodies are limited to {ApiLimits.MaxRequestBodyBytes:N0} bytes.");
             case BadHttpRequestException bad:
                 return FromBadRequest(bad);
-            case JsonException json:
-                return FromJson(json);
             case InconsistentStateException:
                 return Create(StatusCodes.Status409Conflict, "concurrent-update", "Changed by someone else",
                     "The resource changed while this request was being handled. Read it again and retry.");
@@ -136,7 +134,7 @@ public static class ApiProblems
         var field = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? "$" : json.Path.TrimStart('$', '.');
         return new ValidationProblemDetails(new Dictionary<string, string[]>
         {
-            [field] = [$"The value is not valid JSON of the expected type (line {json.LineNumber + 1}, position {json.BytePositionInLine})."],
+            [field] = [$"The value is not valid JSON of the expected type (line {json.LineNumber + 1}, position {json.BytePositionInLine}): {json.Message}"],
         })
         {
             Status = StatusCodes.Status400BadRequest,
