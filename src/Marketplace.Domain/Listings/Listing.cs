@@ -172,8 +172,10 @@ public sealed partial class Listing
         }
         else
         {
-            v.Require(GeoPoint.IsLatitude(d.Location.Latitude), "location.latitude", "The latitude must be between -90 and 90.");
-            v.Require(GeoPoint.IsLongitude(d.Location.Longitude), "location.longitude", "The longitude must be between -180 and 180.");
+            v.Require(GeoPoint.IsLatitude(d.Location.Latitude), "location.latitude",
+                double.IsNaN(d.Location.Latitude) ? "The latitude is required." : "The latitude must be between -90 and 90.");
+            v.Require(GeoPoint.IsLongitude(d.Location.Longitude), "location.longitude",
+                double.IsNaN(d.Location.Longitude) ? "The longitude is required." : "The longitude must be between -180 and 180.");
             v.Text(d.Location.Municipality, "location.municipality", 100);
             v.Text(d.Location.Address, "location.address", 300, required: false);
         }

@@ -19,6 +19,9 @@ public static class MarketplaceJson
         {
             IncludeFields = false,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+
+            // Unvalidated input may carry NaN for a missing coordinate; it must cross into the grain to be refused there.
+            NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
         options.MakeReadOnly(populateMissingResolver: true);

@@ -1,0 +1,147 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+
+namespace Marketplace.Host.Tests.Listings;
+
+/// <summary>Whatever a client sends, the answer is a success or a problem document, never a 500.</summary>
+[Collection(ApiCollection.Name)]
+public class BadInputProperties(ServerFixture fixture)
+{
+    private static readonly string[] Paths =
+    [
+        "title", "description", "category", "quantity", "unit", "massPerUnitKg", "condition", "unitPrice", "unitPrice.minorUnits",
+        "unitPrice.currency", "location", "location.latitude", "location.longitude", "location.municipality", "location.address",
+        "pickup", "delivery", "availability", "availability.from", "availability.to", "isWaste", "wasteCode", "photos",
+    ];
+
+    private static readonly Func<JsonNode?>[] Values =
+    [
+        () => null,
+        () => "",
+        () => "x",
+        () => new string('é', 300),
+        () => "2027-02-30",
+        () => "17 01 02",
+        () => -1,
+        () => 0,
+        () => 1e300,
+        () => -1e300,
+        () => decimal.MaxValue,
+        () => 0.0001m,
+        () => true,
+        () => new JsonArray(1, "a"),
+        () => new JsonObject { ["nested"] = new JsonObject() },
+        () => "https://example.fi/photo.jpg",
+    ];
+
+    /// <summary>Up to four changes, each either removing a field or setting it to an awkward value.</summary>
+    private static Arbitrary<(int Path, int Value, bool Remove)[]> Mutations()
+        => Gen.Choose(0, Paths.Length - 1)
+            .SelectMany(p => Gen.Choose(0, Values.Length - 1).SelectMany(v => Gen.Elements(false, false, true).Select(r => (p, v, r))))
+            .ArrayOf()
+            .Select(a => a.Take(4).ToArray())
+            .ToArbitrary();
+
+    [Property(MaxTest = 150)]
+    public Property CreateListing_AnyMangledBody_IsAnsweredWithoutServerError()
+        => Prop.ForAll(Mutations(), mutations =>
+        {
+            var seller = Seller.Value.GetAwaiter().GetResult();
+            var lot = Lot();
+            foreach (var (path, value, remove) in mutations)
+            {
+                Apply(lot, Paths[path], remove ? null : Values[value](), remove);
+            }
+
+            using var client = fixture.Server.Client(seller);
+            var response = client.PostAsync("/api/v1/listings", JsonBody(lot.ToJsonString())).GetAwaiter().GetResult();
+            return Acceptable(response).Label($"{(int)response.StatusCode} for {lot.ToJsonString()}");
+        });
+
+    [Property(MaxTest = 100)]
+    public Property PatchListing_AnyMangledChange_IsAnsweredWithoutServerError()
+        => Prop.ForAll(Mutations(), mutations =>
+        {
+            var listing = Lot10.Value.GetAwaiter().GetResult();
+            var change = new JsonObject();
+            var full = Lot();
+            foreach (var (path, value, remove) in mutations)
+            {
+                var top = Paths[path].Split('.')[0];
+                change[top] = full[top]?.DeepClone();
+                Apply(change, Paths[path], remove ? null : Values[value](), remove);
+            }
+
+            using var client = fixture.Server.Client(Seller.Value.GetAwaiter().GetResult());
+            var response = client.PatchAsync($"/api/v1/listings/{listing}", JsonBody(change.ToJsonString())).GetAwaiter().GetResult();
+            return Acceptable(response).Label($"{(int)response.StatusCode} for {change.ToJsonString()}");
+        });
+
+    [Property(MaxTest = 60)]
+    public Property PlaceHold_AnyMangledBody_IsAnsweredWithoutServerError()
+        => Prop.ForAll(Gen.Choose(0, Values.Length - 1).ToArbitrary(), Gen.Choose(0, Values.Length - 1).ToArbitrary(), (quantity, until) =>
+        {
+            var listing = Lot10.Value.GetAwaiter().GetResult();
+            var body = new JsonObject { ["quantity"] = Values[quantity](), ["until"] = Values[until]() };
+            using var client = fixture.Server.Client(Buyer.Value.GetAwaiter().GetResult());
+            var response = client.PostAsync($"/api/v1/listings/{listing}/holds", JsonBody(body.ToJsonString())).GetAwaiter().GetResult();
+            if (response.StatusCode == HttpStatusCode.Created)
+            {
+                var holdId = JsonNode.Parse(response.Content.ReadAsStringAsync().GetAwaiter().GetResult())!["hold"]!["id"]!.GetValue<string>();
+                client.DeleteAsync($"/api/v1/listings/{listing}/holds/{holdId}").GetAwaiter().GetResult();
+            }
+
+            return Acceptable(response).Label($"{(int)response.StatusCode} for {body.ToJsonString()}");
+        });
+
+    private Lazy<Task<string>> Seller => _seller ??= new(() => RegisterFirmAsync(fixture.Server, "seller"));
+
+    private Lazy<Task<string>> Buyer => _buyer ??= new(() => RegisterFirmAsync(fixture.Server, "buyer"));
+
+    private Lazy<Task<string>> Lot10 => _lot ??= new(async () => await ActiveLotAsync(fixture.Server, await Seller.Value, 10));
+
+    private Lazy<Task<string>>? _seller;
+    private Lazy<Task<string>>? _buyer;
+    private Lazy<Task<string>>? _lot;
+
+    private static bool Acceptable(HttpResponseMessage response)
+    {
+        var status = (int)response.StatusCode;
+        if (status is 200 or 201)
+        {
+            return true;
+        }
+
+        return status is 400 or 409 or 413 or 422
+               && response.Content.Headers.ContentType?.MediaType == "application/problem+json"
+               && JsonNode.Parse(response.Content.ReadAsStringAsync().GetAwaiter().GetResult())?["type"]?.GetValue<string>().StartsWith("urn:marketplace:problem:", StringComparison.Ordinal) == true;
+    }
+
+    private static void Apply(JsonObject lot, string path, JsonNode? value, bool remove)
+    {
+        var parts = path.Split('.');
+        var target = lot;
+        foreach (var part in parts[..^1])
+        {
+            if (target[part] is not JsonObject child)
+            {
+                return;
+            }
+
+            target = child;
+        }
+
+        if (remove)
+        {
+            target.Remove(parts[^1]);
+        }
+        else
+        {
+            target[parts[^1]] = value;
+        }
+    }
+}
