@@ -36,8 +36,8 @@ public sealed record TraderProfile
     /// <summary>Home municipality.</summary>
     public string? Municipality { get; init; }
 
-    /// <summary>Contact, visible only to the firm itself.</summary>
-    public required TraderContact Contact { get; init; }
+    /// <summary>Contact, visible only to the firm itself; required (null only in unvalidated input).</summary>
+    public TraderContact? Contact { get; init; }
 
     /// <summary>Role codes: seller, buyer, operator.</summary>
     public required IReadOnlyList<string> Roles { get; init; }

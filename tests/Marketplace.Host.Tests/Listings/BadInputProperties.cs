@@ -81,6 +81,45 @@ public class BadInputProperties(ServerFixture fixture)
             return Acceptable(response).Label($"{(int)response.StatusCode} for {change.ToJsonString()}");
         });
 
+    [Property(MaxTest = 100)]
+    public Property RegisterTrader_AnyMangledBody_IsAnsweredWithoutServerError()
+        => Prop.ForAll(
+            Gen.Choose(0, FirmPaths.Length - 1).SelectMany(p => Gen.Choose(0, Values.Length - 1).Select(v => (p, v))).ArrayOf().Select(a => a.Take(3).ToArray()).ToArbitrary(),
+            mutations =>
+            {
+                var firm = Firm("seller");
+                foreach (var (path, value) in mutations)
+                {
+                    Apply(firm, FirmPaths[path], Values[value](), remove: value == 0);
+                }
+
+                using var client = fixture.Server.UserClient("fuzzer");
+                var response = client.PostAsync("/api/v1/traders", JsonBody(firm.ToJsonString())).GetAwaiter().GetResult();
+                return Acceptable(response).Label($"{(int)response.StatusCode} for {firm.ToJsonString()}");
+            });
+
+    [Property(MaxTest = 100)]
+    public Property PatchTrader_AnyMangledChange_IsAnsweredWithoutServerError()
+        => Prop.ForAll(Gen.Choose(0, FirmPaths.Length - 1).SelectMany(p => Gen.Choose(0, Values.Length - 1).Select(v => (p, v))).ArrayOf().Select(a => a.Take(3).ToArray()).ToArbitrary(),
+            mutations =>
+            {
+                var firm = PatchedFirm.Value.GetAwaiter().GetResult();
+                var change = new JsonObject();
+                var full = Firm("seller", "buyer");
+                foreach (var (path, value) in mutations)
+                {
+                    var top = FirmPaths[path].Split('.')[0];
+                    change[top] = full[top]?.DeepClone();
+                    Apply(change, FirmPaths[path], Values[value](), remove: value == 0);
+                }
+
+                using var client = fixture.Server.Client(firm);
+                var response = client.PatchAsync($"/api/v1/traders/{firm}", JsonBody(change.ToJsonString())).GetAwaiter().GetResult();
+                return Acceptable(response).Label($"{(int)response.StatusCode} for {change.ToJsonString()}");
+            });
+
+    private static readonly string[] FirmPaths = ["name", "businessId", "municipality", "contact", "contact.email", "contact.person", "contact.phone", "roles"];
+
     [Property(MaxTest = 60)]
     public Property PlaceHold_AnyMangledBody_IsAnsweredWithoutServerError()
         => Prop.ForAll(Gen.Choose(0, Values.Length - 1).ToArbitrary(), Gen.Choose(0, Values.Length - 1).ToArbitrary(), (quantity, until) =>
@@ -104,6 +143,10 @@ public class BadInputProperties(ServerFixture fixture)
 
     private Lazy<Task<string>> Lot10 => _lot ??= new(async () => await ActiveLotAsync(fixture.Server, await Seller.Value, 10));
 
+    /// <summary>A firm of its own, since patching may take roles away.</summary>
+    private Lazy<Task<string>> PatchedFirm => _patched ??= new(() => RegisterFirmAsync(fixture.Server, "seller"));
+
+    private Lazy<Task<string>>? _patched;
     private Lazy<Task<string>>? _seller;
     private Lazy<Task<string>>? _buyer;
     private Lazy<Task<string>>? _lot;

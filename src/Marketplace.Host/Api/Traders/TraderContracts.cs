@@ -14,7 +14,7 @@ public sealed record RegisterTraderRequest(string? Name, string? BusinessId, str
         Name = Name ?? "",
         BusinessId = BusinessId ?? "",
         Municipality = Municipality,
-        Contact = Contact is null ? null! : new TraderContact(Contact.Person, Contact.Email ?? "", Contact.Phone),
+        Contact = Contact is null ? null : new TraderContact(Contact.Person, Contact.Email ?? "", Contact.Phone),
         Roles = Roles ?? [],
     };
 }
@@ -26,7 +26,7 @@ public sealed record UpdateTraderRequest(string? Name, string? Municipality, Con
     public TraderChanges ToChanges(TraderProfile current) => new(
         Name,
         Municipality,
-        Contact is null ? null : new TraderContact(Contact.Person ?? current.Contact.Person, Contact.Email ?? current.Contact.Email, Contact.Phone ?? current.Contact.Phone),
+        Contact is null ? null : new TraderContact(Contact.Person ?? current.Contact?.Person, Contact.Email ?? current.Contact?.Email ?? "", Contact.Phone ?? current.Contact?.Phone),
         Roles);
 }
 
