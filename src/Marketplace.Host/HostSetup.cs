@@ -24,7 +24,7 @@ public static class HostSetup
     }
 
     /// <summary>Makes relative data paths relative to the content root, so the data folder does not depend on the current directory.</summary>
-    public static void ResolveDataPaths(IHostApplicationBuilder builder)
+    private static void ResolveDataPaths(IHostApplicationBuilder builder)
     {
         const string key = "Storage:Sqlite:Path";
         var path = builder.Configuration[key] ?? "data/marketplace.db";

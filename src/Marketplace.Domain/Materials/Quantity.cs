@@ -6,9 +6,6 @@ public readonly record struct Quantity(decimal Amount, Unit Unit)
     /// <summary>The same amount in another unit; kg and t convert, other units only to themselves.</summary>
     public Quantity In(Unit unit) => new(Units.Convert(Amount, Unit, unit), unit);
 
-    /// <summary>True when the quantity can be expressed in the unit.</summary>
-    public bool ConvertsTo(Unit unit) => Units.Converts(Unit, unit);
-
     /// <summary>Mass in kilograms, from the unit itself or a mass per unit.</summary>
     public decimal? MassKg(decimal? massPerUnitKg) => Unit switch
     {
