@@ -2,7 +2,9 @@ using System.Text.Json.Serialization;
 using Marketplace.Grains;
 using Marketplace.Host.Api.Health;
 using Marketplace.Host.Api.Idempotency;
+using Marketplace.Host.Api.Clients;
 using Marketplace.Host.Api.Listings;
+using Marketplace.Host.Api.Members;
 using Marketplace.Host.Api.Materials;
 using Marketplace.Host.Api.Problems;
 using Marketplace.Host.Api.Traders;
@@ -23,6 +25,17 @@ public static class HostSetup
         return builder;
     }
 
+    /// <summary>
+    /// The data folder (setting <c>DataPath</c>, default <c>data</c> under the content root): identity store, keys, mail.
+    /// </summary>
+    public static string DataFolder(IHostApplicationBuilder builder)
+    {
+        var path = builder.Configuration["DataPath"] ?? "data";
+        var full = Path.IsPathRooted(path) ? path : Path.Combine(builder.Environment.ContentRootPath, path);
+        Directory.CreateDirectory(full);
+        return full;
+    }
+
     /// <summary>Makes relative data paths relative to the content root, so the data folder does not depend on the current directory.</summary>
     private static void ResolveDataPaths(IHostApplicationBuilder builder)
     {
@@ -34,11 +47,10 @@ public static class HostSetup
         }
     }
 
-    /// <summary>Adds problem details, authentication, OpenAPI, JSON settings, request limits and health checks.</summary>
+    /// <summary>Adds problem details, OpenAPI, JSON settings, request limits and health checks.</summary>
     public static IServiceCollection AddMarketplaceApi(this IServiceCollection services)
     {
         services.AddMarketplaceProblems();
-        services.AddMarketplaceAuthentication();
         services.AddMarketplaceHealth();
         services.AddOpenApi();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
@@ -47,13 +59,12 @@ public static class HostSetup
         return services;
     }
 
-    /// <summary>Middleware in order: problems for failures, who is calling, what they may do, idempotent retries.</summary>
+    /// <summary>Middleware in order: problems for failures, rate limits, who is calling, what they may do, idempotent retries.</summary>
     public static WebApplication UseMarketplaceApi(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseAuthentication();
-        app.UseAuthorization();
+        app.UseMarketplaceIdentity();
         app.UseMiddleware<IdempotencyMiddleware>();
         return app;
     }
@@ -69,6 +80,9 @@ public static class HostSetup
         app.MapTradersApi();
         app.MapListingsApi();
         app.MapHoldsApi();
+        app.MapMembersApi();
+        app.MapClientsApi();
+        app.MapMarketplaceIdentity();
         return app;
     }
 }

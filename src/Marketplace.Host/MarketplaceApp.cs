@@ -1,3 +1,5 @@
+using Marketplace.Host.Identity;
+
 namespace Marketplace.Host;
 
 /// <summary>Builds the marketplace web application; <c>Program</c> runs it and the API tests start it on a loopback port.</summary>
@@ -5,12 +7,13 @@ public static class MarketplaceApp
 {
     /// <summary>Creates the application from command-line style arguments (<c>--Storage:Provider=Memory</c>).</summary>
     /// <param name="args">Arguments; they override appsettings.json and environment variables.</param>
-    /// <param name="customize">Changes to services before the app is built (tests add their sign-in scheme here).</param>
+    /// <param name="customize">Changes to services before the app is built (tests change settings here).</param>
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? customize = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddMarketplaceSilo();
         builder.Services.AddMarketplaceApi();
+        builder.AddMarketplaceIdentity();
         customize?.Invoke(builder);
 
         var app = builder.Build();

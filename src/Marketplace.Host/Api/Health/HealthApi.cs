@@ -1,4 +1,5 @@
 using Marketplace.Grains.Health;
+using Marketplace.Host.Identity;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Marketplace.Host.Api.Health;
@@ -16,8 +17,8 @@ public static class HealthApi
     /// <summary>Maps <c>/health/live</c> and <c>/health/ready</c>.</summary>
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
-        routes.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        routes.MapHealthChecks("/health/live", new() { Predicate = _ => false }).WithAccess(AccessRule.Public);
+        routes.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") }).WithAccess(AccessRule.Public);
         return routes;
     }
 

@@ -18,13 +18,13 @@ public static class HoldsApi
     /// <summary>Maps <c>/api/v1/listings/{id}/holds</c>.</summary>
     public static IEndpointRouteBuilder MapHoldsApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/listings/{id}/holds").WithTags("Holds").WithCommonProblems().Guarded();
+        var group = routes.MapGroup("/api/v1/listings/{id}/holds").WithTags("Holds").WithCommonProblems();
 
-        group.MapPost("/", PlaceAsync).WithName("PlaceHold")
+        group.MapPost("/", PlaceAsync).WithName("PlaceHold").WithAccess(AccessRule.AnyFirm(ApiScopes.OrdersWrite))
             .WithSummary("A buyer holds part of an active lot until a time (default 7 days, at most 30). 409 with the available quantity when there is not enough. Honours Idempotency-Key.");
-        group.MapDelete("/{holdId}", ReleaseAsync).WithName("ReleaseHold")
+        group.MapDelete("/{holdId}", ReleaseAsync).WithName("ReleaseHold").WithAccess(AccessRule.Owner(ApiScopes.OrdersWrite, otherFirm: 404, platformAdmin: 404))
             .WithSummary("The holding buyer or the seller releases a hold.");
-        group.MapPost("/{holdId}/confirm", ConfirmAsync).WithName("ConfirmHold")
+        group.MapPost("/{holdId}/confirm", ConfirmAsync).WithName("ConfirmHold").WithAccess(AccessRule.Owner(ApiScopes.ListingsWrite, otherFirm: 404, platformAdmin: 404))
             .WithSummary("The seller confirms a hold: its quantity becomes sold.");
         return routes;
     }

@@ -16,15 +16,15 @@ public static class ListingsApi
     {
         var group = routes.MapGroup("/api/v1/listings").WithTags("Listings").WithCommonProblems();
 
-        group.MapPost("/", CreateAsync).WithName("CreateListing").Guarded()
+        group.MapPost("/", CreateAsync).WithName("CreateListing").WithAccess(AccessRule.AnyFirm(ApiScopes.ListingsWrite))
             .WithSummary("Creates a draft lot for the caller's firm (a seller). Honours Idempotency-Key.");
-        group.MapGet("/{id}", GetAsync).WithName("GetListing").AllowAnonymous()
-            .WithSummary("Reads a lot. Active and sold-out lots are public; drafts, withdrawn and expired lots only to their seller.");
-        group.MapPatch("/{id}", UpdateAsync).WithName("UpdateListing").Guarded()
+        group.MapGet("/{id}", GetAsync).WithName("GetListing").WithAccess(AccessRule.PrivateRead(ApiScopes.ListingsRead))
+            .WithSummary("Reads a lot. Active and sold-out lots are public; drafts, withdrawn and expired lots only to their seller (scope listings.read) and platform admins.");
+        group.MapPatch("/{id}", UpdateAsync).WithName("UpdateListing").WithAccess(AccessRule.Owner(ApiScopes.ListingsWrite, otherFirm: 404, platformAdmin: 403))
             .WithSummary("The seller changes a lot; the listed quantity never drops below held + sold.");
-        group.MapPost("/{id}/publish", PublishAsync).WithName("PublishListing").Guarded()
+        group.MapPost("/{id}/publish", PublishAsync).WithName("PublishListing").WithAccess(AccessRule.Owner(ApiScopes.ListingsWrite, otherFirm: 404, platformAdmin: 403))
             .WithSummary("The seller puts a draft on the market.");
-        group.MapPost("/{id}/withdraw", WithdrawAsync).WithName("WithdrawListing").Guarded()
+        group.MapPost("/{id}/withdraw", WithdrawAsync).WithName("WithdrawListing").WithAccess(AccessRule.Owner(ApiScopes.ListingsWrite, otherFirm: 403, platformAdmin: 403))
             .WithSummary("The seller takes a lot off the market; open holds are released.");
         return routes;
     }
@@ -39,9 +39,9 @@ public static class ListingsApi
 
     private static async Task<Ok<ListingResponse>> GetAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var viewer = user.TraderId();
+        var viewer = user.TraderIdWithScope(ApiScopes.ListingsRead);
         var listing = await grains.GetGrain<IListingGrain>(id).GetAsync();
-        if (listing is null || (!listing.IsPublic && listing.SellerId != viewer))
+        if (listing is null || (!listing.IsPublic && listing.SellerId != viewer && !user.IsPlatformAdmin()))
         {
             throw DomainException.NotFound("listing", id);
         }

@@ -1,3 +1,4 @@
+using Marketplace.Host.Identity;
 using Marketplace.Domain.Materials;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -22,7 +23,7 @@ public static class MaterialsApi
     /// <summary>Maps <c>GET /api/v1/materials</c>.</summary>
     public static IEndpointRouteBuilder MapMaterialsApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/api/v1/materials", Get).WithTags("Materials").WithName("GetMaterials").AllowAnonymous()
+        routes.MapGet("/api/v1/materials", Get).WithTags("Materials").WithName("GetMaterials").WithAccess(AccessRule.Public)
             .WithSummary("The material taxonomy: category slugs, English and Finnish names, allowed units, typical masses and EU waste codes.");
         return routes;
     }

@@ -29,6 +29,20 @@ public static class ApiProblems
     public static ProblemDetails Forbidden()
         => Create(StatusCodes.Status403Forbidden, "forbidden", "Not allowed", "The caller may not do this.");
 
+    /// <summary>403: the token lacks the scope the endpoint needs.</summary>
+    public static ProblemDetails InsufficientScope(string? scope)
+        => Create(StatusCodes.Status403Forbidden, "insufficient-scope", "Scope missing",
+            scope is null ? "The token does not allow this." : $"The token lacks the scope '{scope}': ask for it when requesting the token.");
+
+    /// <summary>429: too many requests from one address to a sign-in or token endpoint.</summary>
+    public static ProblemDetails TooManyRequests()
+        => Create(StatusCodes.Status429TooManyRequests, "too-many-requests", "Too many requests", "Too many sign-in or token requests from this address; wait a minute and retry.");
+
+    /// <summary>400: plain HTTP from another machine to a sign-in or token endpoint.</summary>
+    public static ProblemDetails HttpsRequired()
+        => Create(StatusCodes.Status400BadRequest, "https-required", "HTTPS required",
+            "Sign-in and token endpoints accept plain HTTP only from this machine. Use HTTPS (terminate TLS in front of the host, see README).");
+
     /// <summary>Maps any failure to a problem document; unexpected failures become a 500 without internals.</summary>
     public static ProblemDetails FromException(Exception exception, HttpContext context)
     {

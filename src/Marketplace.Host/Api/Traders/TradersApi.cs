@@ -23,38 +23,42 @@ public static class TradersApi
     {
         var group = routes.MapGroup("/api/v1/traders").WithTags("Traders").WithCommonProblems();
 
-        group.MapPost("/", RegisterAsync).WithName("RegisterTrader").Guarded()
+        group.MapPost("/", RegisterAsync).WithName("RegisterTrader").WithAccess(AccessRule.SignedIn)
             .WithSummary("Registers a firm (Finnish business id with a valid check digit). Honours Idempotency-Key.");
-        group.MapGet("/{id}", GetAsync).WithName("GetTrader").AllowAnonymous()
+        group.MapGet("/{id}", GetAsync).WithName("GetTrader").WithAccess(AccessRule.Public)
             .WithSummary("Reads a firm's public profile; the firm itself also sees its contact.");
-        group.MapPatch("/{id}", UpdateAsync).WithName("UpdateTrader").Guarded()
-            .WithSummary("The firm changes its profile.");
-        group.MapGet("/{id}/listings", ListingsAsync).WithName("ListTraderListings").AllowAnonymous()
+        group.MapPatch("/{id}", UpdateAsync).WithName("UpdateTrader").WithAccess(AccessRule.FirmAdmin)
+            .WithSummary("An admin of the firm changes its profile.");
+        group.MapGet("/{id}/listings", ListingsAsync).WithName("ListTraderListings").WithAccess(AccessRule.Public)
             .WithSummary("A firm's lots, oldest first: the firm sees all of them, others its active and sold-out lots. Paged by cursor.");
         return routes;
     }
 
-    private static async Task<Created<TraderResponse>> RegisterAsync(RegisterTraderRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    private static async Task<Created<TraderResponse>> RegisterAsync(RegisterTraderRequest request, ClaimsPrincipal user, IGrainFactory grains, FirmMembers members)
     {
+        if (!user.IsPerson())
+        {
+            throw DomainException.Forbidden("people-only", "Only a person registers a firm; an API client acts for the firm it belongs to.");
+        }
+
         var id = ListingsApi.NewId();
         var trader = await grains.GetGrain<ITraderGrain>(id).RegisterAsync(request.ToProfile(), user.Subject());
+        // The person who registers the firm becomes its first admin; a token acting for it is had by signing in with trader_id.
+        await members.AddAsync(user.Subject(), id, MemberRoles.TraderAdmin);
         return TypedResults.Created($"/api/v1/traders/{id}", TraderResponse.From(trader, id));
     }
 
     private static async Task<Ok<TraderResponse>> GetAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
     {
         var trader = await grains.GetGrain<ITraderGrain>(id).GetAsync() ?? throw DomainException.NotFound("trader", id);
-        return TypedResults.Ok(TraderResponse.From(trader, user.TraderId()));
+        return TypedResults.Ok(TraderResponse.From(trader, user.IsPlatformAdmin() ? id : user.TraderId()));
     }
 
     private static async Task<Ok<TraderResponse>> UpdateAsync(string id, UpdateTraderRequest request, ClaimsPrincipal user, IGrainFactory grains)
     {
         var grain = grains.GetGrain<ITraderGrain>(id);
         var current = await grain.GetAsync() ?? throw DomainException.NotFound("trader", id);
-        if (user.ActingTraderId() != id)
-        {
-            throw DomainException.Forbidden("trader-only", "Only the firm itself may change its profile.");
-        }
+        user.EnsureFirmAdmin(id);
 
         var trader = await grain.UpdateAsync(request.ToChanges(current.Profile!));
         return TypedResults.Ok(TraderResponse.From(trader, id));
@@ -64,8 +68,8 @@ public static class TradersApi
         string id, ClaimsPrincipal user, IGrainFactory grains, string? status = null, string? cursor = null, int? limit = null)
     {
         var trader = await grains.GetGrain<ITraderGrain>(id).GetAsync() ?? throw DomainException.NotFound("trader", id);
-        var viewer = user.TraderId();
-        var own = viewer == id;
+        var viewer = user.TraderIdWithScope(ApiScopes.ListingsRead);
+        var own = viewer == id || user.IsPlatformAdmin();
         var pageSize = limit ?? 50;
         var start = DecodeCursor(cursor);
         var v = new Validation();

@@ -1,0 +1,91 @@
+using System.Text;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MimeKit;
+
+namespace Marketplace.Host.Identity;
+
+/// <summary>A message to one person.</summary>
+/// <param name="To">Recipient address.</param>
+/// <param name="Subject">Subject line.</param>
+/// <param name="Body">Plain-text body.</param>
+/// <param name="Link">The link the message is about (logged in embedded mode so a developer can follow it).</param>
+public sealed record MailMessage(string To, string Subject, string Body, string? Link);
+
+/// <summary>Sends mail: to files in embedded mode, over SMTP by configuration.</summary>
+public interface IMailSender
+{
+    /// <summary>Sends (or stores) the message.</summary>
+    Task SendAsync(MailMessage message, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Mail settings (section <c>Mail</c>).</summary>
+public sealed class MailOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Mail";
+
+    /// <summary><c>File</c> (default: one .eml file per message under <c>data/mail</c>) or <c>Smtp</c>.</summary>
+    public string Provider { get; set; } = "File";
+
+    /// <summary>Sender address.</summary>
+    public string From { get; set; } = "marketplace@localhost";
+
+    /// <summary>SMTP server host name.</summary>
+    public string? SmtpHost { get; set; }
+
+    /// <summary>SMTP port; default 587 (submission with STARTTLS).</summary>
+    public int SmtpPort { get; set; } = 587;
+
+    /// <summary>SMTP user name; empty for no authentication.</summary>
+    public string? SmtpUser { get; set; }
+
+    /// <summary>SMTP password.</summary>
+    public string? SmtpPassword { get; set; }
+}
+
+/// <summary>Embedded mode: writes each message as an .eml file under the mail folder and logs its link.</summary>
+public sealed class FileMailSender(string folder, ILogger<FileMailSender> logger, TimeProvider time) : IMailSender
+{
+    /// <summary>Folder the messages go to.</summary>
+    public string Folder { get; } = folder;
+
+    /// <inheritdoc />
+    public async Task SendAsync(MailMessage message, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(Folder);
+        var name = $"{time.GetUtcNow():yyyyMMdd-HHmmss}-{Guid.NewGuid():N}.eml";
+        var text = new StringBuilder()
+            .Append("To: ").Append(message.To).Append("\r\n")
+            .Append("Subject: ").Append(message.Subject).Append("\r\n")
+            .Append("Content-Type: text/plain; charset=utf-8\r\n\r\n")
+            .Append(message.Body).Append("\r\n")
+            .ToString();
+        await File.WriteAllTextAsync(Path.Combine(Folder, name), text, cancellationToken);
+        logger.LogInformation("Mail to {To} ({Subject}) written to {File}; link: {Link}", message.To, message.Subject, name, message.Link);
+    }
+}
+
+/// <summary>Sends mail through an SMTP server with MailKit.</summary>
+public sealed class SmtpMailSender(MailOptions options) : IMailSender
+{
+    /// <inheritdoc />
+    public async Task SendAsync(MailMessage message, CancellationToken cancellationToken = default)
+    {
+        var mime = new MimeMessage();
+        mime.From.Add(MailboxAddress.Parse(options.From));
+        mime.To.Add(MailboxAddress.Parse(message.To));
+        mime.Subject = message.Subject;
+        mime.Body = new TextPart("plain") { Text = message.Body };
+
+        using var smtp = new SmtpClient();
+        await smtp.ConnectAsync(options.SmtpHost ?? throw new InvalidOperationException("Mail:Provider is Smtp but Mail:SmtpHost is empty: set the SMTP server."), options.SmtpPort, SecureSocketOptions.StartTlsWhenAvailable, cancellationToken);
+        if (!string.IsNullOrEmpty(options.SmtpUser))
+        {
+            await smtp.AuthenticateAsync(options.SmtpUser, options.SmtpPassword ?? "", cancellationToken);
+        }
+
+        await smtp.SendAsync(mime, cancellationToken);
+        await smtp.DisconnectAsync(true, cancellationToken);
+    }
+}
