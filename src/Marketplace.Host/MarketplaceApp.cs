@@ -10,7 +10,8 @@ public static class MarketplaceApp
     /// <param name="customize">Changes to services before the app is built (tests change settings here).</param>
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? customize = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // Name the application explicitly: under a test runner the entry assembly is the runner, and the sign-in pages compiled into this assembly would not be found.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ApplicationName = typeof(MarketplaceApp).Assembly.GetName().Name });
         builder.AddMarketplaceSilo();
         builder.Services.AddMarketplaceApi();
         builder.AddMarketplaceIdentity();

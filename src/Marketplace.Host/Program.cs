@@ -1,9 +1,15 @@
 using Marketplace.Host;
+using Marketplace.Host.Identity;
 using Marketplace.Host.Seed;
 
 if (SeedCommand.Matches(args))
 {
     return await SeedCommand.RunAsync(args);
+}
+
+if (IdentityCommands.Matches(args))
+{
+    return await IdentityCommands.RunAsync(args, Console.Out, Console.Error);
 }
 
 try

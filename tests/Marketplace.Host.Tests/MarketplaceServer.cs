@@ -1,129 +1,192 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Security.Claims;
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using Microsoft.AspNetCore.Authentication;
+using System.Text.Json.Nodes;
+using Marketplace.Host.Identity;
+using Marketplace.Host.Tests.Identity;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Marketplace.Host.Tests;
 
 /// <summary>
-/// The real marketplace host on a loopback port: Kestrel, the co-hosted silo and the configured storage. Tests sign in
-/// with a test-only scheme (header <c>X-Test-Trader</c>) that only this test project registers.
+/// The real marketplace host on a loopback port: Kestrel, the co-hosted silo, the configured storage and the identity
+/// server. Tests call the API with real tokens: firms are registered through the API by a "registrar" person who signed
+/// up through the pages, and each firm's token comes from the code + PKCE flow.
 /// </summary>
 public sealed class MarketplaceServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    /// <summary>Access tokens by trader id; shared by hosts that share a data folder (restarts, clusters).</summary>
+    private static readonly ConcurrentDictionary<string, string> Tokens = new();
 
-    private MarketplaceServer(WebApplication app, Uri address)
+    private readonly WebApplication _app;
+    private readonly bool _ownsData;
+    private readonly SemaphoreSlim _registrarGate = new(1, 1);
+    private Browser? _registrar;
+    private string? _registrarToken;
+
+    private MarketplaceServer(WebApplication app, Uri address, string dataPath, bool ownsData)
     {
         _app = app;
         Address = address;
+        DataPath = dataPath;
+        _ownsData = ownsData;
     }
 
     public Uri Address { get; }
+
+    /// <summary>The host's data folder (identity store, keys, mail).</summary>
+    public string DataPath { get; }
 
     public IServiceProvider Services => _app.Services;
 
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Starts a host with memory storage unless the settings say otherwise.</summary>
+    /// <summary>A fresh data folder under the temp directory.</summary>
+    public static string NewDataPath() => Path.Combine(Path.GetTempPath(), "marketplace-tests", Guid.NewGuid().ToString("N"));
+
+    /// <summary>Starts a host with memory storage and its own data folder unless the settings say otherwise.</summary>
     public static async Task<MarketplaceServer> StartAsync(Dictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? customize = null)
     {
+        var ownsData = settings?.ContainsKey("DataPath") != true;
         var all = new Dictionary<string, string?>
         {
             ["urls"] = "http://127.0.0.1:0",
+            ["DataPath"] = NewDataPath(),
             ["Storage:Provider"] = "Memory",
             ["Cluster:ServiceId"] = "api-tests-" + Guid.NewGuid().ToString("N")[..8],
             ["Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Listings:SweepPeriod"] = "00:00:01",
+            ["Identity:RateLimitPerMinute"] = "100000",
+            ["Identity:FirstPartyRedirectUris:0"] = Browser.Callback,
+            ["Identity:FirstPartyRedirectUris:1"] = Browser.Callback,
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
         };
         foreach (var (key, value) in settings ?? [])
         {
             all[key] = value;
         }
 
-        var app = MarketplaceApp.Create(all.Select(kv => $"--{kv.Key}={kv.Value}").ToArray(), builder =>
-        {
-            builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, TestSignIn>(TestSignIn.SchemeName, _ => { });
-            builder.Services.Configure<AuthenticationOptions>(o => o.DefaultAuthenticateScheme = TestSignIn.SchemeName);
-            customize?.Invoke(builder);
-        });
+        var app = MarketplaceApp.Create(all.Select(kv => $"--{kv.Key}={kv.Value}").ToArray(), customize);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new MarketplaceServer(app, new Uri(address));
+        return new MarketplaceServer(app, new Uri(address), all["DataPath"]!, ownsData);
     }
 
-    /// <summary>An HTTP client acting for a firm, or anonymous when <paramref name="traderId"/> is null.</summary>
+    /// <summary>An HTTP client acting for a firm registered by these tests (with a real token), or anonymous when <paramref name="traderId"/> is null.</summary>
     public HttpClient Client(string? traderId = null)
     {
-        var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(60) };
-        if (traderId is not null)
+        if (traderId is null)
         {
-            client.DefaultRequestHeaders.Add(TestSignIn.TraderHeader, traderId);
+            return new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(60) };
         }
 
+        Assert.True(Tokens.TryGetValue(traderId, out var token), $"no token for firm {traderId}: register it with ApiDriver.RegisterFirmAsync");
+        return BearerClient(token!);
+    }
+
+    /// <summary>An HTTP client sending the given access token.</summary>
+    public HttpClient BearerClient(string accessToken)
+    {
+        var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         return client;
     }
 
-    /// <summary>A client signed in as a user that acts for no firm yet.</summary>
-    public HttpClient UserClient(string subject)
+    /// <summary>Remembers the token to use for a firm.</summary>
+    public static void Remember(string traderId, string accessToken) => Tokens[traderId] = accessToken;
+
+    /// <summary>
+    /// The registrar: a person who signed up through the pages and registers the tests' firms through the API
+    /// (becoming an admin of each), then signs in for each firm to get its token.
+    /// </summary>
+    public async Task<(Browser Browser, string Token)> RegistrarAsync()
     {
-        var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(60) };
-        client.DefaultRequestHeaders.Add(TestSignIn.UserHeader, subject);
-        return client;
+        await _registrarGate.WaitAsync();
+        try
+        {
+            if (_registrar is null)
+            {
+                var browser = new Browser(Address);
+                await browser.RegisterAsync(Browser.NewEmail("registrar"), Api.ApiDriver.NewBusinessId(), "Rekisteröijä Oy");
+                _registrarToken = (await browser.TokensAsync())["access_token"]!.GetValue<string>();
+                _registrar = browser;
+            }
+
+            return (_registrar, _registrarToken!);
+        }
+        finally
+        {
+            _registrarGate.Release();
+        }
+    }
+
+    /// <summary>An HTTP client with the registrar's token (a person, acting for the registrar's own firm).</summary>
+    public async Task<HttpClient> RegistrarClientAsync() => BearerClient((await RegistrarAsync()).Token);
+
+    /// <summary>
+    /// A person who belongs to no firm (as after every firm removed them): made directly in the store, then signed in
+    /// through the pages; returns their token.
+    /// </summary>
+    public async Task<string> PersonWithoutFirmTokenAsync()
+    {
+        var email = Browser.NewEmail("lonely");
+        await using (var scope = Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<MarketplaceUser>>();
+            var created = await users.CreateAsync(new MarketplaceUser { UserName = email, Email = email }, Browser.Password);
+            Assert.True(created.Succeeded, string.Join("; ", created.Errors.Select(e => e.Description)));
+        }
+
+        using var browser = new Browser(Address);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync(email)).StatusCode);
+        return (await browser.TokensAsync())["access_token"]!.GetValue<string>();
+    }
+
+    /// <summary>Registers a firm through the API as the registrar and gets a token acting for it; returns its id.</summary>
+    public async Task<string> RegisterFirmAsync(JsonObject firm)
+    {
+        var (browser, token) = await RegistrarAsync();
+        using var client = BearerClient(token);
+        var response = await client.PostAsJsonAsync("/api/v1/traders", firm);
+        var body = await Api.ApiDriver.ReadAsync(response, HttpStatusCode.Created);
+        var id = body["id"]!.GetValue<string>();
+        var tokens = await browser.TokensAsync(traderId: id);
+        Remember(id, tokens["access_token"]!.GetValue<string>());
+        return id;
     }
 
     public async ValueTask DisposeAsync()
     {
+        _registrar?.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (_ownsData)
+        {
+            try
+            {
+                Directory.Delete(DataPath, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A file still open by a finishing background task; the temp folder is cleaned by the OS.
+            }
+        }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Test-only sign-in: trusts headers, so it exists only in this test project.</summary>
-    private sealed class TestSignIn(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-    {
-        public const string SchemeName = "Test";
-        public const string TraderHeader = "X-Test-Trader";
-        public const string UserHeader = "X-Test-User";
-
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        {
-            var claims = new List<Claim>();
-            if (Request.Headers.TryGetValue(TraderHeader, out var trader))
-            {
-                claims.Add(new Claim("sub", "user-of-" + trader));
-                claims.Add(new Claim("trader_id", trader.ToString()));
-            }
-            else if (Request.Headers.TryGetValue(UserHeader, out var user))
-            {
-                claims.Add(new Claim("sub", user.ToString()));
-            }
-            else
-            {
-                return Task.FromResult(AuthenticateResult.NoResult());
-            }
-
-            var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
-        }
     }
 }
 

@@ -56,6 +56,10 @@ public sealed class DomainException : Exception
         => new($"{what}-not-found", $"No {what} with id '{id}' exists.", DomainErrorKind.NotFound,
             details: new Dictionary<string, object?> { ["id"] = id });
 
+    /// <summary>A refusal because one field is invalid.</summary>
+    public static DomainException Invalid(string field, string message)
+        => new("validation-failed", message, DomainErrorKind.Validation, new Dictionary<string, string[]> { [field] = [message] });
+
     /// <summary>A refusal because the caller may not act on this resource.</summary>
     public static DomainException Forbidden(string code, string message)
         => new(code, message, DomainErrorKind.Forbidden);

@@ -46,7 +46,7 @@ public sealed class ApiClientRegistry(IdentityDb db, IOpenIddictApplicationManag
         if (uris.Count > 0)
         {
             descriptor.Permissions.UnionWith([Permissions.Endpoints.Authorization, Permissions.Endpoints.EndSession, Permissions.GrantTypes.AuthorizationCode,
-                Permissions.GrantTypes.RefreshToken, Permissions.ResponseTypes.Code]);
+                Permissions.GrantTypes.RefreshToken, Permissions.ResponseTypes.Code, Permissions.Scopes.Profile, Permissions.Scopes.Email]);
             descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
             foreach (var uri in uris)
             {

@@ -31,13 +31,9 @@ internal static class ApiDriver
         ["roles"] = new JsonArray(roles.Select(r => (JsonNode)r).ToArray()),
     };
 
-    public static async Task<string> RegisterFirmAsync(MarketplaceServer server, params string[] roles)
-    {
-        using var client = server.UserClient("user-" + Guid.NewGuid().ToString("N"));
-        var response = await client.PostAsJsonAsync("/api/v1/traders", Firm(roles.Length > 0 ? roles : ["seller", "buyer"]));
-        var body = await ReadAsync(response, HttpStatusCode.Created);
-        return body["id"]!.GetValue<string>();
-    }
+    /// <summary>Registers a firm through the API (see <see cref="MarketplaceServer.RegisterFirmAsync"/>); <c>server.Client(id)</c> then acts for it.</summary>
+    public static Task<string> RegisterFirmAsync(MarketplaceServer server, params string[] roles)
+        => server.RegisterFirmAsync(Firm(roles.Length > 0 ? roles : ["seller", "buyer"]));
 
     public static JsonObject Lot(decimal quantity = 1000) => new()
     {

@@ -33,6 +33,7 @@ public class FailureApiTests
             {
                 ["Storage:Provider"] = "Sqlite",
                 ["Storage:Sqlite:Path"] = Path.Combine(folder, "marketplace.db"),
+                ["DataPath"] = folder,
                 ["Cluster:ServiceId"] = "restart-" + Guid.NewGuid().ToString("N")[..8],
             };
             string seller, id;
@@ -85,6 +86,8 @@ public class ClusterModeApiTests
             ["Cluster:Provider"] = "AzureStorage",
             ["Cluster:ServiceId"] = "cluster-" + Guid.NewGuid().ToString("N")[..8],
             ["Cluster:ClusterId"] = "cluster-" + Guid.NewGuid().ToString("N")[..8],
+            ["DataPath"] = MarketplaceServer.NewDataPath(),
+            ["Identity:Issuer"] = "http://marketplace.test/",
         };
         string seller, id;
         await using (var first = await MarketplaceServer.StartAsync(settings))
@@ -118,6 +121,9 @@ public class TwoHostClusterTests
             ["Cluster:Provider"] = "AzureStorage",
             ["Cluster:ServiceId"] = "two-" + suffix,
             ["Cluster:ClusterId"] = "two-" + suffix,
+            // Hosts of one cluster share the identity store and keys, and issue one issuer.
+            ["DataPath"] = MarketplaceServer.NewDataPath(),
+            ["Identity:Issuer"] = "http://marketplace.test/",
         };
 
         await using var first = await MarketplaceServer.StartAsync(settings);

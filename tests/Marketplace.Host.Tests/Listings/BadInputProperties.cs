@@ -93,7 +93,7 @@ public class BadInputProperties(ServerFixture fixture)
                     Apply(firm, FirmPaths[path], Values[value](), remove: value == 0);
                 }
 
-                using var client = fixture.Server.UserClient("fuzzer");
+                using var client = fixture.Server.RegistrarClientAsync().GetAwaiter().GetResult();
                 var response = client.PostAsync("/api/v1/traders", JsonBody(firm.ToJsonString())).GetAwaiter().GetResult();
                 return Acceptable(response).Label($"{(int)response.StatusCode} for {firm.ToJsonString()}");
             });

@@ -79,9 +79,9 @@ public class ListingsApiTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task Create_ByUserWithoutFirm_Is403()
+    public async Task Create_ByPersonWithoutFirm_Is403()
     {
-        using var client = Server.UserClient("lonely-user");
+        using var client = Server.BearerClient(await Server.PersonWithoutFirmTokenAsync());
         await ProblemAsync(await client.PostAsJsonAsync("/api/v1/listings", Lot()), HttpStatusCode.Forbidden, "no-acting-trader");
     }
 

@@ -12,7 +12,7 @@ public class TradersApiTests(ServerFixture fixture)
     [Fact]
     public async Task Register_InvalidBusinessIdAndEmail_Is422PerField()
     {
-        using var client = Server.UserClient("someone");
+        using var client = await Server.RegistrarClientAsync();
         var firm = Firm("seller");
         firm["businessId"] = "1572860-1";
         firm["contact"]!["email"] = "nope";
@@ -24,7 +24,7 @@ public class TradersApiTests(ServerFixture fixture)
     [Fact]
     public async Task Register_SameBusinessIdTwice_Is409()
     {
-        using var client = Server.UserClient("someone");
+        using var client = await Server.RegistrarClientAsync();
         var firm = Firm("seller");
         await ReadAsync(await client.PostAsJsonAsync("/api/v1/traders", firm), HttpStatusCode.Created);
         await ProblemAsync(await client.PostAsJsonAsync("/api/v1/traders", firm), HttpStatusCode.Conflict, "business-id-taken");
@@ -52,7 +52,7 @@ public class TradersApiTests(ServerFixture fixture)
         var id = await RegisterFirmAsync(Server, "seller");
         var other = await RegisterFirmAsync(Server, "buyer");
 
-        await ProblemAsync(await Server.Client(other).PatchAsJsonAsync($"/api/v1/traders/{id}", new { name = "Taken Over Oy" }), HttpStatusCode.Forbidden, "trader-only");
+        await ProblemAsync(await Server.Client(other).PatchAsJsonAsync($"/api/v1/traders/{id}", new { name = "Taken Over Oy" }), HttpStatusCode.Forbidden, "firm-admin-only");
         await ProblemAsync(await Server.Client().PatchAsJsonAsync($"/api/v1/traders/{id}", new { name = "Taken Over Oy" }), HttpStatusCode.Unauthorized, "unauthenticated");
         await ProblemAsync(await Server.Client(id).PatchAsJsonAsync("/api/v1/traders/no-such-firm", new { name = "X" }), HttpStatusCode.NotFound, "trader-not-found");
 

@@ -1,0 +1,155 @@
+using Marketplace.Domain.Common;
+using Marketplace.Grains.Traders;
+using Microsoft.AspNetCore.Identity;
+
+namespace Marketplace.Host.Identity;
+
+/// <summary>
+/// Commands for the operator of an installation:
+/// <c>clients create --trader ID --name NAME --scopes "listings.read listings.write" [--redirect-uri URI]</c>,
+/// <c>clients list --trader ID</c>, <c>clients revoke --trader ID --client CLIENT_ID</c>, and
+/// <c>users make-admin --email ADDRESS</c> (a platform admin).
+/// </summary>
+public static class IdentityCommands
+{
+    private const string Usage = """
+        Usage:
+          dotnet run --project src/Marketplace.Host -- clients create --trader <trader id> --name <name> --scopes "listings.read listings.write" [--redirect-uri <uri>]
+          dotnet run --project src/Marketplace.Host -- clients list --trader <trader id>
+          dotnet run --project src/Marketplace.Host -- clients revoke --trader <trader id> --client <client id>
+          dotnet run --project src/Marketplace.Host -- users make-admin --email <address>
+        """;
+
+    /// <summary>True when the command line names one of these commands.</summary>
+    public static bool Matches(string[] args) => args.Length > 0 && args[0] is "clients" or "users";
+
+    /// <summary>Runs the command against the configured stores; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        if (args.Length < 2)
+        {
+            await error.WriteLineAsync(Usage);
+            return 2;
+        }
+
+        var (options, rest) = Parse(args.Skip(2).ToArray());
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(rest);
+        builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+        builder.AddMarketplaceSilo();
+        builder.AddMarketplaceIdentityStore();
+        using var host = builder.Build();
+        try
+        {
+            await host.StartAsync();
+        }
+        catch (Exception e)
+        {
+            await error.WriteLineAsync($"Could not start: {e.Message}");
+            await error.WriteLineAsync("Is the marketplace already running? Stop it first (this command opens the same silo ports), or pass --Cluster:SiloPort=... --Cluster:GatewayPort=....");
+            return 1;
+        }
+
+        try
+        {
+            await using var scope = host.Services.CreateAsyncScope();
+            return await RunAsync(args[0], args[1], options, scope.ServiceProvider, output, error);
+        }
+        catch (DomainException e)
+        {
+            await error.WriteLineAsync(e.Message);
+            foreach (var (field, messages) in e.Errors)
+            {
+                await error.WriteLineAsync($"  {field}: {string.Join(" ", messages)}");
+            }
+
+            return 1;
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    private static async Task<int> RunAsync(string noun, string verb, Dictionary<string, string> o, IServiceProvider services, TextWriter output, TextWriter error)
+    {
+        switch (noun, verb)
+        {
+            case ("clients", "create"):
+            {
+                var trader = await RequireTraderAsync(o, services);
+                o.TryGetValue("redirect-uri", out var redirect);
+                var created = await services.GetRequiredService<ApiClientRegistry>().CreateAsync(
+                    trader, o.GetValueOrDefault("name"), o.GetValueOrDefault("scopes"), redirect is null ? null : [redirect], "cli");
+                await output.WriteLineAsync($"client_id:     {created.Client.ClientId}");
+                await output.WriteLineAsync($"client_secret: {created.ClientSecret}");
+                await output.WriteLineAsync($"scopes:        {string.Join(' ', created.Client.Scopes)}");
+                await output.WriteLineAsync("The secret is shown only now and is stored hashed: keep it safe.");
+                return 0;
+            }
+
+            case ("clients", "list"):
+            {
+                var trader = await RequireTraderAsync(o, services);
+                foreach (var c in await services.GetRequiredService<ApiClientRegistry>().ListAsync(trader))
+                {
+                    await output.WriteLineAsync($"{c.ClientId}  {c.Name}  [{string.Join(' ', c.Scopes)}]  created {c.CreatedAt:yyyy-MM-dd}");
+                }
+
+                return 0;
+            }
+
+            case ("clients", "revoke"):
+            {
+                var trader = await RequireTraderAsync(o, services);
+                var client = o.GetValueOrDefault("client") ?? throw DomainException.Invalid("client", "Name the client with --client <client id>.");
+                await services.GetRequiredService<ApiClientRegistry>().RevokeAsync(trader, client);
+                await output.WriteLineAsync($"Revoked {client}; its tokens are refused from now on.");
+                return 0;
+            }
+
+            case ("users", "make-admin"):
+            {
+                var users = services.GetRequiredService<UserManager<MarketplaceUser>>();
+                var email = o.GetValueOrDefault("email") ?? throw DomainException.Invalid("email", "Name the person with --email <address>.");
+                var user = await users.FindByEmailAsync(email) ?? throw DomainException.NotFound("user", email);
+                user.IsPlatformAdmin = true;
+                await users.UpdateAsync(user);
+                await output.WriteLineAsync($"{email} is now a platform admin (effective in tokens issued from now on, with the admin scope).");
+                return 0;
+            }
+
+            default:
+                await error.WriteLineAsync(Usage);
+                return 2;
+        }
+    }
+
+    private static async Task<string> RequireTraderAsync(Dictionary<string, string> o, IServiceProvider services)
+    {
+        var trader = o.GetValueOrDefault("trader") ?? throw DomainException.Invalid("trader", "Name the firm with --trader <trader id>.");
+        _ = await services.GetRequiredService<IGrainFactory>().GetGrain<ITraderGrain>(trader).GetAsync()
+            ?? throw DomainException.NotFound("trader", trader);
+        return trader;
+    }
+
+    /// <summary>Splits <c>--name value</c> pairs of the command from <c>--Section:Key=value</c> settings for the host.</summary>
+    private static (Dictionary<string, string> Options, string[] Settings) Parse(string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        var settings = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg.StartsWith("--", StringComparison.Ordinal) && !arg.Contains('=', StringComparison.Ordinal) && !arg.Contains(':', StringComparison.Ordinal) && i + 1 < args.Length)
+            {
+                options[arg[2..]] = args[++i];
+            }
+            else
+            {
+                settings.Add(arg);
+            }
+        }
+
+        return (options, settings.ToArray());
+    }
+}

@@ -1,0 +1,170 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Marketplace.Host.Tests.Identity;
+
+/// <summary>
+/// A browser without a screen: keeps cookies, follows no redirects by itself, fills the sign-in pages' forms (with their
+/// antiforgery tokens) and walks the authorization code + PKCE flow over real HTTP.
+/// </summary>
+public sealed partial class Browser : IDisposable
+{
+    /// <summary>Redirect URI registered for the first-party client in the tests.</summary>
+    public const string Callback = "http://127.0.0.1/callback";
+
+    /// <summary>The marketplace's own client.</summary>
+    public const string FirstPartyClient = "marketplace-web";
+
+    /// <summary>Every scope a firm's person may ask for, plus a refresh token.</summary>
+    public const string AllFirmScopes = "openid profile email offline_access listings.read listings.write demands.write orders.write matching.read";
+
+    private readonly HttpClient _http;
+
+    public Browser(Uri address)
+    {
+        var handler = new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer(), UseCookies = true };
+        _http = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public HttpClient Http => _http;
+
+    public static string NewEmail(string who = "person") => $"{who}-{Guid.NewGuid():N}@firm.example";
+
+    public const string Password = "correct horse battery staple";
+
+    /// <summary>Reads a page and returns its HTML; asserts 200.</summary>
+    public async Task<string> PageAsync(string path)
+    {
+        var response = await _http.GetAsync(path);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path}: {(int)response.StatusCode} {html}");
+        return html;
+    }
+
+    /// <summary>Posts a page's form (the antiforgery token is taken from <paramref name="html"/>).</summary>
+    public async Task<HttpResponseMessage> SubmitAsync(string html, string action, IEnumerable<KeyValuePair<string, string>> fields)
+    {
+        var token = AntiforgeryField().Match(html);
+        Assert.True(token.Success, "the form has no antiforgery token");
+        var all = fields.Append(KeyValuePair.Create("__RequestVerificationToken", WebUtility.HtmlDecode(token.Groups[1].Value)));
+        return await _http.PostAsync(action, new FormUrlEncodedContent(all));
+    }
+
+    /// <summary>Signs up a person with a new firm through the register page; returns the firm's id (read back through /api is up to the caller).</summary>
+    public async Task RegisterAsync(string email, string businessId, string firmName = "Purkutyö Testi Oy", string[]? roles = null, string? invitation = null)
+    {
+        var path = invitation is null ? "/account/register" : "/account/register?invitation=" + invitation;
+        var html = await PageAsync(path);
+        var fields = new List<KeyValuePair<string, string>>
+        {
+            new("DisplayName", "Aino Tester"), new("Email", email), new("Password", Password),
+        };
+        if (invitation is null)
+        {
+            fields.AddRange([new("FirmName", firmName), new("BusinessId", businessId), new("Municipality", "Vantaa"), new("Phone", "+358 40 1")]);
+            fields.AddRange((roles ?? ["seller", "buyer"]).Select(r => KeyValuePair.Create("Roles", r)));
+        }
+        else
+        {
+            fields.Add(new("invitation", invitation));
+        }
+
+        var response = await SubmitAsync(html, path, fields);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"registration failed: {(int)response.StatusCode} {ErrorText(body)}");
+    }
+
+    /// <summary>Signs in through the sign-in page; returns the response (302 on success, 200 with an error otherwise).</summary>
+    public async Task<HttpResponseMessage> SignInAsync(string email, string password = Password, string? returnUrl = null)
+    {
+        var path = "/account/sign-in" + (returnUrl is null ? "" : "?returnUrl=" + Uri.EscapeDataString(returnUrl));
+        var html = await PageAsync(path);
+        return await SubmitAsync(html, path, [new("Email", email), new("Password", password), new("ReturnUrl", returnUrl ?? "/")]);
+    }
+
+    /// <summary>The text of the page's error, for assertion messages.</summary>
+    public static string ErrorText(string html)
+    {
+        var match = Regex.Match(html, "<(?:p|div|ul) class=\"error\"[^>]*>(.*?)</(?:p|div|ul)>", RegexOptions.Singleline);
+        return match.Success ? Regex.Replace(match.Groups[1].Value, "<[^>]+>", " ").Trim() : html.Length > 400 ? html[..400] : html;
+    }
+
+    /// <summary>A PKCE verifier and its S256 challenge.</summary>
+    public static (string Verifier, string Challenge) Pkce()
+    {
+        var verifier = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+        var challenge = WebEncoders.Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        return (verifier, challenge);
+    }
+
+    /// <summary>The authorization request URL.</summary>
+    public static string AuthorizeUrl(string clientId, string redirectUri, string scopes, string challenge, string state, string? traderId = null)
+    {
+        var query = new Dictionary<string, string?>
+        {
+            ["client_id"] = clientId, ["redirect_uri"] = redirectUri, ["response_type"] = "code", ["scope"] = scopes,
+            ["code_challenge"] = challenge, ["code_challenge_method"] = "S256", ["state"] = state,
+        };
+        if (traderId is not null)
+        {
+            query["trader_id"] = traderId;
+        }
+
+        return QueryHelpers.AddQueryString("/connect/authorize", query);
+    }
+
+    /// <summary>Runs the code + PKCE flow for a signed-in session without a consent screen and exchanges the code; returns the token response.</summary>
+    public async Task<JsonObject> TokensAsync(string scopes = AllFirmScopes, string? traderId = null, string clientId = FirstPartyClient, string redirectUri = Callback)
+    {
+        var (verifier, challenge) = Pkce();
+        var state = Guid.NewGuid().ToString("N");
+        var response = await _http.GetAsync(AuthorizeUrl(clientId, redirectUri, scopes, challenge, state, traderId));
+        var code = CodeFrom(response, redirectUri, state);
+        return await RedeemAsync(code, verifier, clientId, redirectUri);
+    }
+
+    /// <summary>Reads the code from the redirect to the client; asserts the state came back.</summary>
+    public static string CodeFrom(HttpResponseMessage response, string redirectUri, string state)
+    {
+        var location = response.Headers.Location?.ToString() ?? "";
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect && location.StartsWith(redirectUri, StringComparison.Ordinal),
+            $"expected a redirect to {redirectUri}, got {(int)response.StatusCode} to '{location}'");
+        var query = QueryHelpers.ParseQuery(new Uri(location).Query);
+        Assert.Equal(state, query["state"].ToString());
+        Assert.True(query.ContainsKey("code"), $"no code in {location}");
+        return query["code"].ToString();
+    }
+
+    /// <summary>Exchanges a code at the token endpoint.</summary>
+    public async Task<JsonObject> RedeemAsync(string code, string verifier, string clientId = FirstPartyClient, string redirectUri = Callback, string? clientSecret = null)
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = code, ["code_verifier"] = verifier, ["client_id"] = clientId, ["redirect_uri"] = redirectUri,
+        };
+        if (clientSecret is not null)
+        {
+            form["client_secret"] = clientSecret;
+        }
+
+        return await TokenRequestAsync(form, HttpStatusCode.OK);
+    }
+
+    /// <summary>Posts to the token endpoint and asserts the status.</summary>
+    public async Task<JsonObject> TokenRequestAsync(Dictionary<string, string> form, HttpStatusCode expected)
+    {
+        var response = await _http.PostAsync("/connect/token", new FormUrlEncodedContent(form));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"token endpoint: expected {(int)expected}, got {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+}
