@@ -14,7 +14,7 @@ public sealed record ApiClientView(string ClientId, string Name, IReadOnlyList<s
 public sealed record CreatedApiClient(ApiClientView Client, string ClientSecret);
 
 /// <summary>Operators' API clients: each belongs to one firm and acts as it. Secrets are stored hashed by OpenIddict.</summary>
-public sealed class ApiClientRegistry(IdentityDb db, IOpenIddictApplicationManager applications, IOpenIddictTokenManager tokens, TimeProvider time)
+public sealed class ApiClientRegistry(IdentityDb db, IOpenIddictApplicationManager applications, TimeProvider time)
 {
     /// <summary>Property on the OpenIddict application naming the firm.</summary>
     public const string TraderProperty = "trader_id";
@@ -92,12 +92,7 @@ public sealed class ApiClientRegistry(IdentityDb db, IOpenIddictApplicationManag
         var app = await applications.FindByClientIdAsync(clientId, ct);
         if (app is not null)
         {
-            var appId = await applications.GetIdAsync(app, ct);
-            await foreach (var token in tokens.FindByApplicationIdAsync(appId!, ct))
-            {
-                await tokens.TryRevokeAsync(token, ct);
-            }
-
+            // Deleting the application also deletes its authorizations and tokens, so token-entry validation refuses them from now on.
             await applications.DeleteAsync(app, ct);
         }
 

@@ -73,7 +73,13 @@ public sealed class FirmMembers(
         db.Memberships.Remove(membership);
         await db.SaveChangesAsync(ct);
         // Tokens carry the firm they act for; revoke them so the removal takes effect now, not when they expire.
+        var held = new List<object>();
         await foreach (var token in tokens.FindBySubjectAsync(userId, ct))
+        {
+            held.Add(token);
+        }
+
+        foreach (var token in held)
         {
             await tokens.TryRevokeAsync(token, ct);
         }
