@@ -58,8 +58,13 @@ public class PlatformApiTests(ServerFixture fixture)
             .ToArray();
 
         Assert.NotEmpty(endpoints);
-        Assert.All(endpoints, e => Assert.True(
-            e.Metadata.GetMetadata<IAllowAnonymous>() is not null || e.Metadata.GetOrderedMetadata<IAuthorizeData>().Count > 0,
-            $"{e.DisplayName} declares neither AllowAnonymous nor RequireAuthorization"));
+        Assert.All(endpoints, e =>
+        {
+            var rule = e.Metadata.GetMetadata<Marketplace.Host.Identity.AccessRule>();
+            Assert.True(rule is not null, $"{e.DisplayName} declares no AccessRule");
+            Assert.True(rule!.SignInRequired
+                ? e.Metadata.GetOrderedMetadata<IAuthorizeData>().Count > 0
+                : e.Metadata.GetMetadata<IAllowAnonymous>() is not null, $"{e.DisplayName}: its AccessRule is not enforced");
+        });
     }
 }

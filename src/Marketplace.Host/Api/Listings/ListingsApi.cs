@@ -54,6 +54,7 @@ public static class ListingsApi
         var actor = user.ActingTraderId();
         var grain = grains.GetGrain<IListingGrain>(id);
         var current = await grain.GetAsync() ?? throw DomainException.NotFound("listing", id);
+        RefuseVisibleToAdminOnly(current, actor, user);
         current.EnsureSeller(actor);
         var listing = await grain.UpdateAsync(actor, input.ToChanges(current.Details!));
         return TypedResults.Ok(ListingResponse.From(listing, actor));
@@ -62,6 +63,11 @@ public static class ListingsApi
     private static async Task<Ok<ListingResponse>> PublishAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
     {
         var actor = user.ActingTraderId();
+        if (user.IsPlatformAdmin() && await grains.GetGrain<IListingGrain>(id).GetAsync() is { } current)
+        {
+            RefuseVisibleToAdminOnly(current, actor, user);
+        }
+
         return TypedResults.Ok(ListingResponse.From(await grains.GetGrain<IListingGrain>(id).PublishAsync(actor), actor));
     }
 
@@ -69,6 +75,15 @@ public static class ListingsApi
     {
         var actor = user.ActingTraderId();
         return TypedResults.Ok(ListingResponse.From(await grains.GetGrain<IListingGrain>(id).WithdrawAsync(actor), actor));
+    }
+
+    /// <summary>A platform admin sees every lot but changes only its own firm's: say so, rather than pretend the lot is not there.</summary>
+    private static void RefuseVisibleToAdminOnly(Listing listing, string actor, ClaimsPrincipal user)
+    {
+        if (listing.SellerId != actor && user.IsPlatformAdmin())
+        {
+            throw DomainException.Forbidden("seller-only", "Only the seller may do this; platform admins can read the lot but not change it.");
+        }
     }
 
     /// <summary>A new time-ordered id (UUID v7, 32 hex digits).</summary>

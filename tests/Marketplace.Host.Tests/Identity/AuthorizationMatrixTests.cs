@@ -1,0 +1,231 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Marketplace.Host.Identity;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+
+namespace Marketplace.Host.Tests.Identity;
+
+/// <summary>
+/// For every endpoint the host maps and every kind of caller, the status is the one the endpoint declares in its
+/// <see cref="AccessRule"/>. The endpoint list comes from the host itself: an endpoint without a rule, or without a
+/// sample request here, fails the test.
+/// </summary>
+[Collection(ApiCollection.Name)]
+public class AuthorizationMatrixTests(ServerFixture fixture)
+{
+    private MarketplaceServer Server => fixture.Server;
+
+    private enum CallerKind
+    {
+        Anonymous,
+        OtherFirm,
+        Owner,
+        WithoutScope,
+        PlatformAdmin,
+    }
+
+    /// <summary>A request to send: method, path and optional JSON body.</summary>
+    private sealed record Sample(HttpMethod Method, string Path, JsonNode? Body = null);
+
+    /// <summary>Everything a sample needs: the owner's firm, a counterparty firm and ways to make fresh resources.</summary>
+    private sealed class World(MarketplaceServer server, string ownerFirm, string ownerToken, string counterparty)
+    {
+        public string OwnerFirm => ownerFirm;
+
+        public async Task<string> OwnerDraftAsync()
+        {
+            using var client = server.BearerClient(ownerToken);
+            return (await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", Lot()), HttpStatusCode.Created))["id"]!.GetValue<string>();
+        }
+
+        public async Task<string> OwnerActiveAsync()
+        {
+            var id = await OwnerDraftAsync();
+            using var client = server.BearerClient(ownerToken);
+            await ReadAsync(await client.PostAsync($"/api/v1/listings/{id}/publish", null), HttpStatusCode.OK);
+            return id;
+        }
+
+        public Task<string> CounterpartyActiveAsync() => ActiveLotAsync(server, counterparty);
+
+        public async Task<string> HoldAsync(string lot, string token)
+        {
+            using var client = server.BearerClient(token);
+            return (await ReadAsync(await client.PostAsJsonAsync($"/api/v1/listings/{lot}/holds", new { quantity = 1 }), HttpStatusCode.Created))["hold"]!["id"]!.GetValue<string>();
+        }
+
+        public string OwnerToken => ownerToken;
+
+        public string CounterpartyToken
+        {
+            get
+            {
+                using var client = server.Client(counterparty);
+                return client.DefaultRequestHeaders.Authorization!.Parameter!;
+            }
+        }
+
+        public async Task<string> RemovableMemberAsync()
+        {
+            await using var scope = server.Services.CreateAsyncScope();
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<MarketplaceUser>>();
+            var email = Browser.NewEmail("colleague");
+            var user = new MarketplaceUser { UserName = email, Email = email };
+            Assert.True((await users.CreateAsync(user, Browser.Password)).Succeeded);
+            await scope.ServiceProvider.GetRequiredService<FirmMembers>().AddAsync(user.Id, ownerFirm, MemberRoles.Member);
+            return user.Id;
+        }
+
+        public async Task<string> OwnerClientAsync()
+        {
+            await using var scope = server.Services.CreateAsyncScope();
+            var created = await scope.ServiceProvider.GetRequiredService<ApiClientRegistry>().CreateAsync(ownerFirm, "matrix", "listings.read", null, "test");
+            return created.Client.ClientId;
+        }
+    }
+
+    private static readonly Dictionary<string, Func<World, Task<Sample>>> Samples = new()
+    {
+        ["GET /health/live"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/health/live")),
+        ["GET /health/ready"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/health/ready")),
+        ["GET /api/v1/materials"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/materials")),
+        ["GET /api/v1/me/"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/me")),
+        ["POST /api/v1/traders/"] = _ => Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/traders", Firm("buyer"))),
+        ["GET /api/v1/traders/{id}"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}")),
+        ["PATCH /api/v1/traders/{id}"] = w => Task.FromResult(new Sample(HttpMethod.Patch, $"/api/v1/traders/{w.OwnerFirm}", new JsonObject { ["municipality"] = "Espoo" })),
+        ["GET /api/v1/traders/{id}/listings"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/listings")),
+        ["GET /api/v1/traders/{id}/members"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/members")),
+        ["POST /api/v1/traders/{id}/invitations"] = w => Task.FromResult(new Sample(HttpMethod.Post, $"/api/v1/traders/{w.OwnerFirm}/invitations",
+            new JsonObject { ["email"] = Browser.NewEmail("invitee"), ["role"] = "member" })),
+        ["DELETE /api/v1/traders/{id}/members/{userId}"] = async w => new Sample(HttpMethod.Delete, $"/api/v1/traders/{w.OwnerFirm}/members/{await w.RemovableMemberAsync()}"),
+        ["GET /api/v1/traders/{id}/clients/"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/clients")),
+        ["POST /api/v1/traders/{id}/clients/"] = w => Task.FromResult(new Sample(HttpMethod.Post, $"/api/v1/traders/{w.OwnerFirm}/clients",
+            new JsonObject { ["name"] = "Matrix", ["scopes"] = "listings.read" })),
+        ["DELETE /api/v1/traders/{id}/clients/{clientId}"] = async w => new Sample(HttpMethod.Delete, $"/api/v1/traders/{w.OwnerFirm}/clients/{await w.OwnerClientAsync()}"),
+        ["POST /api/v1/listings/"] = _ => Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/listings", Lot())),
+        ["GET /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Get, $"/api/v1/listings/{await w.OwnerDraftAsync()}"),
+        ["PATCH /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Patch, $"/api/v1/listings/{await w.OwnerDraftAsync()}", new JsonObject { ["title"] = "Changed title" }),
+        ["POST /api/v1/listings/{id}/publish"] = async w => new Sample(HttpMethod.Post, $"/api/v1/listings/{await w.OwnerDraftAsync()}/publish"),
+        ["POST /api/v1/listings/{id}/withdraw"] = async w => new Sample(HttpMethod.Post, $"/api/v1/listings/{await w.OwnerActiveAsync()}/withdraw"),
+        ["POST /api/v1/listings/{id}/holds/"] = async w => new Sample(HttpMethod.Post, $"/api/v1/listings/{await w.CounterpartyActiveAsync()}/holds", new JsonObject { ["quantity"] = 1 }),
+        ["DELETE /api/v1/listings/{id}/holds/{holdId}"] = async w =>
+        {
+            var lot = await w.CounterpartyActiveAsync();
+            return new Sample(HttpMethod.Delete, $"/api/v1/listings/{lot}/holds/{await w.HoldAsync(lot, w.OwnerToken)}");
+        },
+        ["POST /api/v1/listings/{id}/holds/{holdId}/confirm"] = async w =>
+        {
+            var lot = await w.OwnerActiveAsync();
+            return new Sample(HttpMethod.Post, $"/api/v1/listings/{lot}/holds/{await w.HoldAsync(lot, w.CounterpartyToken)}/confirm");
+        },
+    };
+
+    [Fact]
+    public async Task EveryEndpoint_AnswersEveryKindOfCaller_AsItDeclares()
+    {
+        var endpoints = Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText is { } p && (p.StartsWith("/api/", StringComparison.Ordinal) || p.StartsWith("/health/", StringComparison.Ordinal)))
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (Key: $"{m} {e.RoutePattern.RawText}", Endpoint: e)))
+            .ToArray();
+        Assert.True(endpoints.Length >= Samples.Count, "the host maps fewer endpoints than this test knows");
+
+        var undeclared = endpoints.Where(e => e.Endpoint.Metadata.GetMetadata<AccessRule>() is null).Select(e => e.Key).ToArray();
+        Assert.True(undeclared.Length == 0, "endpoints without an AccessRule: " + string.Join(", ", undeclared));
+        var unsampled = endpoints.Where(e => !Samples.ContainsKey(e.Key)).Select(e => e.Key).ToArray();
+        Assert.True(unsampled.Length == 0, "endpoints without a sample request in this test: " + string.Join(", ", unsampled));
+
+        // The owner: a person who registered a firm through the pages (so is its admin).
+        using var owner = new Browser(Server.Address);
+        await owner.RegisterAsync(Browser.NewEmail("owner"), NewBusinessId(), "Omistaja Oy");
+        var ownerToken = (await owner.TokensAsync())["access_token"]!.GetValue<string>();
+        var ownerFirm = (await ReadAsync(await Server.BearerClient(ownerToken).GetAsync("/api/v1/me"), HttpStatusCode.OK))["traderId"]!.GetValue<string>();
+
+        using var other = new Browser(Server.Address);
+        await other.RegisterAsync(Browser.NewEmail("other"), NewBusinessId(), "Muu Yritys Oy");
+        var otherToken = (await other.TokensAsync())["access_token"]!.GetValue<string>();
+
+        using var admin = new Browser(Server.Address);
+        var adminEmail = Browser.NewEmail("admin");
+        await admin.RegisterAsync(adminEmail, NewBusinessId(), "Ylläpito Oy");
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<MarketplaceUser>>();
+            var user = await users.FindByEmailAsync(adminEmail);
+            user!.IsPlatformAdmin = true;
+            await users.UpdateAsync(user);
+        }
+
+        var adminToken = (await admin.TokensAsync(Browser.AllFirmScopes + " admin"))["access_token"]!.GetValue<string>();
+        var counterparty = await RegisterFirmAsync(Server, "seller", "buyer");
+        var world = new World(Server, ownerFirm, ownerToken, counterparty);
+
+        var withoutScope = new Dictionary<string, string>();
+        async Task<string?> TokenFor(CallerKind kind, AccessRule rule)
+        {
+            switch (kind)
+            {
+                case CallerKind.Anonymous:
+                    return null;
+                case CallerKind.OtherFirm:
+                    return otherToken;
+                case CallerKind.Owner:
+                    return ownerToken;
+                case CallerKind.PlatformAdmin:
+                    return adminToken;
+                default:
+                    var key = rule.Scope ?? "";
+                    if (!withoutScope.TryGetValue(key, out var token))
+                    {
+                        var scopes = rule.Scope is null ? "openid" : string.Join(' ', Browser.AllFirmScopes.Split(' ').Where(s => s != rule.Scope));
+                        token = (await owner.TokensAsync(scopes))["access_token"]!.GetValue<string>();
+                        withoutScope[key] = token;
+                    }
+
+                    return token;
+            }
+        }
+
+        var failures = new List<string>();
+        foreach (var (key, endpoint) in endpoints)
+        {
+            var rule = endpoint.Metadata.GetMetadata<AccessRule>()!;
+            foreach (var kind in Enum.GetValues<CallerKind>())
+            {
+                var expected = kind switch
+                {
+                    CallerKind.Anonymous => rule.Anonymous,
+                    CallerKind.OtherFirm => rule.OtherFirm,
+                    CallerKind.Owner => AccessRule.Success,
+                    CallerKind.WithoutScope => rule.WithoutScope,
+                    _ => rule.PlatformAdmin,
+                };
+                var sample = await Samples[key](world);
+                var token = await TokenFor(kind, rule);
+                using var client = token is null ? Server.Client() : Server.BearerClient(token);
+                using var request = new HttpRequestMessage(sample.Method, sample.Path);
+                if (sample.Body is not null)
+                {
+                    request.Content = JsonBody(sample.Body.ToJsonString());
+                }
+
+                var response = await client.SendAsync(request);
+                var status = (int)response.StatusCode;
+                var ok = expected == AccessRule.Success ? status is >= 200 and < 300 : status == expected;
+                if (!ok)
+                {
+                    failures.Add($"{key} as {kind}: declared {(expected == AccessRule.Success ? "2xx" : expected)}, got {status} {await response.Content.ReadAsStringAsync()}");
+                }
+                else if (status >= 400)
+                {
+                    Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+    }
+}
