@@ -89,8 +89,8 @@ public sealed partial class Browser : IDisposable
     /// <summary>The text of the page's error, for assertion messages.</summary>
     public static string ErrorText(string html)
     {
-        var match = Regex.Match(html, "<(?:p|div|ul) class=\"error\"[^>]*>(.*?)</(?:p|div|ul)>", RegexOptions.Singleline);
-        return match.Success ? Regex.Replace(match.Groups[1].Value, "<[^>]+>", " ").Trim() : html.Length > 400 ? html[..400] : html;
+        var match = Regex.Match(html, "<(p|div|ul) class=\"error\"[^>]*>(.*?)</\\1>", RegexOptions.Singleline);
+        return match.Success ? Regex.Replace(match.Groups[2].Value, "<[^>]+>", " ").Trim() : html.Length > 400 ? html[..400] : html;
     }
 
     /// <summary>A PKCE verifier and its S256 challenge.</summary>
