@@ -237,7 +237,7 @@ public static class IdentitySetup
            && (request.Path.StartsWithSegments("/connect/token") || request.Path.StartsWithSegments("/account/sign-in"));
 
     /// <summary>In embedded mode the identity endpoints run over plain HTTP, but only for callers on this machine.</summary>
-    private static Task LoopbackHttpOnly(HttpContext context, RequestDelegate next)
+    internal static Task LoopbackHttpOnly(HttpContext context, RequestDelegate next)
     {
         var remote = context.Connection.RemoteIpAddress;
         var sensitive = context.Request.Path.StartsWithSegments("/connect") || context.Request.Path.StartsWithSegments("/account")

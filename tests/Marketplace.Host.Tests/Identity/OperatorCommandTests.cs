@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Marketplace.Host.Identity;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+
+namespace Marketplace.Host.Tests.Identity;
+
+/// <summary>The operator's command line (<c>clients create|list|revoke</c>, <c>users make-admin</c>) on the same stores as the host.</summary>
+public class OperatorCommandTests
+{
+    [Fact]
+    public async Task ClientsCreate_PrintsIdAndSecretOnce_TheClientActsForTheFirm()
+    {
+        var folder = Directory.CreateTempSubdirectory("marketplace-cli-").FullName;
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "Sqlite",
+            ["Storage:Sqlite:Path"] = Path.Combine(folder, "marketplace.db"),
+            ["DataPath"] = folder,
+            ["Cluster:ServiceId"] = "cli-" + Guid.NewGuid().ToString("N")[..8],
+        };
+        try
+        {
+            string firm;
+            await using (var server = await MarketplaceServer.StartAsync(settings))
+            {
+                firm = await RegisterFirmAsync(server, "seller", "operator");
+            }
+
+            var hostSettings = settings.Select(kv => $"--{kv.Key}={kv.Value}")
+                .Concat([$"--Cluster:SiloPort={MarketplaceServer.FreePort()}", $"--Cluster:GatewayPort={MarketplaceServer.FreePort()}"]).ToArray();
+            var (rc, output, error) = await RunAsync(["clients", "create", "--trader", firm, "--name", "Kierto API", "--scopes", "listings.read listings.write", .. hostSettings]);
+            Assert.True(rc == 0, error);
+            var clientId = Value(output, "client_id:");
+            var secret = Value(output, "client_secret:");
+            Assert.Contains("shown only now", output, StringComparison.Ordinal);
+
+            var (listRc, listed, _) = await RunAsync(["clients", "list", "--trader", firm, .. hostSettings]);
+            Assert.Equal(0, listRc);
+            Assert.Contains(clientId, listed, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, listed, StringComparison.Ordinal);
+
+            var (unknownRc, _, unknownError) = await RunAsync(["clients", "create", "--trader", "no-such-firm", "--name", "x", "--scopes", "listings.read", .. hostSettings]);
+            Assert.Equal(1, unknownRc);
+            Assert.Contains("No trader with id 'no-such-firm'", unknownError, StringComparison.Ordinal);
+            var (badScopeRc, _, badScopeError) = await RunAsync(["clients", "create", "--trader", firm, "--name", "x", "--scopes", "admin", .. hostSettings]);
+            Assert.Equal(1, badScopeRc);
+            Assert.Contains("not allowed scope", badScopeError, StringComparison.Ordinal);
+
+            await using var again = await MarketplaceServer.StartAsync(settings);
+            using var http = again.Client();
+            var token = await http.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret, ["scope"] = "listings.write",
+            }));
+            var body = JsonNode.Parse(await token.Content.ReadAsStringAsync())!;
+            Assert.True(token.StatusCode == HttpStatusCode.OK, body.ToJsonString());
+            using var api = again.BearerClient(body["access_token"]!.GetValue<string>());
+            var lot = await ReadAsync(await api.PostAsJsonAsync("/api/v1/listings", Lot()), HttpStatusCode.Created);
+            Assert.Equal(firm, lot["sellerId"]!.GetValue<string>());
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task UnknownCommand_PrintsUsage_WithExitCode2()
+    {
+        var (rc, _, error) = await RunAsync(["clients"]);
+        Assert.Equal(2, rc);
+        Assert.Contains("clients create --trader", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PlainHttpFromAnotherMachine_ToSignInOrToken_IsRefusedWithAProblem()
+    {
+        await using var server = await MarketplaceServer.StartAsync();
+        foreach (var (path, remote, expected) in new[]
+        {
+            ("/connect/token", "10.1.2.3", 400),
+            ("/account/sign-in", "192.168.1.20", 400),
+            ("/connect/token", "127.0.0.1", 200),
+            ("/api/v1/materials", "10.1.2.3", 200),
+        })
+        {
+            var context = new DefaultHttpContext { RequestServices = server.Services };
+            context.Request.Scheme = "http";
+            context.Request.Path = path;
+            context.Connection.RemoteIpAddress = IPAddress.Parse(remote);
+            context.Response.Body = new MemoryStream();
+            var passed = false;
+            await IdentitySetup.LoopbackHttpOnly(context, _ =>
+            {
+                passed = true;
+                return Task.CompletedTask;
+            });
+            Assert.Equal(expected == 200, passed);
+            if (expected != 200)
+            {
+                Assert.Equal(expected, context.Response.StatusCode);
+                context.Response.Body.Position = 0;
+                Assert.Contains("https-required", await new StreamReader(context.Response.Body).ReadToEndAsync(), StringComparison.Ordinal);
+            }
+        }
+    }
+
+    private static async Task<(int Rc, string Output, string Error)> RunAsync(string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var rc = await IdentityCommands.RunAsync(args, output, error);
+        return (rc, output.ToString(), error.ToString());
+    }
+
+    private static string Value(string output, string label)
+        => output.Split('\n').Single(l => l.StartsWith(label, StringComparison.Ordinal))[label.Length..].Trim();
+}
