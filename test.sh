@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command: ./test.sh [extra dotnet test arguments]
 #   e.g. ./test.sh --filter "FullyQualifiedName~Orders"
-# Starts Azurite (infra/dev/azurite-start.sh), runs the whole solution's tests with
-# TRX logging, stops Azurite, and closes with the line "N passed, M failed".
+# Starts Azurite (infra/dev/azurite-start.sh) and PostgreSQL (infra/dev/postgres-start.sh, which
+# installs Debian's package when it is missing), runs the whole solution's tests with TRX logging,
+# stops both, and closes with the line "N passed, M failed".
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -11,8 +12,11 @@ RESULTS_DIR="$ROOT/TestResults"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-stop_azurite() { "$ROOT/infra/dev/azurite-stop.sh" >/dev/null 2>&1 || true; }
-trap stop_azurite EXIT
+stop_servers() {
+  "$ROOT/infra/dev/azurite-stop.sh" >/dev/null 2>&1 || true
+  "$ROOT/infra/dev/postgres-stop.sh" >/dev/null 2>&1 || true
+}
+trap stop_servers EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -37,13 +41,16 @@ count_trx() {
 "$ROOT/infra/dev/azurite-start.sh"
 MARKETPLACE_TEST_AZURITE="$(cat "$ROOT/infra/dev/.azurite/connection-string")"
 export MARKETPLACE_TEST_AZURITE
+"$ROOT/infra/dev/postgres-start.sh"
+MARKETPLACE_TEST_POSTGRES="$(cat "$ROOT/infra/dev/.postgres/connection-string")"
+export MARKETPLACE_TEST_POSTGRES
 
 rm -rf "$RESULTS_DIR"
 
 test_rc=0
 dotnet test Marketplace.sln --logger "trx" --results-directory "$RESULTS_DIR" "$@" || test_rc=$?
 
-stop_azurite
+stop_servers
 
 read -r passed failed trx_files < <(count_trx "$RESULTS_DIR")
 

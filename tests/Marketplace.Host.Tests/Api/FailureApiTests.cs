@@ -86,9 +86,12 @@ public class ClusterModeApiTests
             ["Cluster:Provider"] = "AzureStorage",
             ["Cluster:ServiceId"] = "cluster-" + Guid.NewGuid().ToString("N")[..8],
             ["Cluster:ClusterId"] = "cluster-" + Guid.NewGuid().ToString("N")[..8],
-            ["DataPath"] = MarketplaceServer.NewDataPath(),
-            ["Identity:Issuer"] = "http://marketplace.test/",
         };
+        foreach (var (key, setting) in ClusterIdentity.Settings(Guid.NewGuid().ToString("N")[..12]))
+        {
+            settings[key] = setting;
+        }
+
         string seller, id;
         await using (var first = await MarketplaceServer.StartAsync(settings))
         {
@@ -97,9 +100,12 @@ public class ClusterModeApiTests
             id = await ActiveLotAsync(first, seller, 42);
         }
 
+        // A new host with a new data folder: lots come from Azure Table storage, tokens are checked against PostgreSQL and the certificates.
         await using var second = await MarketplaceServer.StartAsync(settings);
         var lot = await ReadAsync(await second.Client().GetAsync($"/api/v1/listings/{id}"), HttpStatusCode.OK);
         Assert.Equal(42m, lot["quantities"]!["listed"]!.GetValue<decimal>());
+        var draft = await ReadAsync(await second.Client(seller).PostAsJsonAsync("/api/v1/listings", Lot()), HttpStatusCode.Created);
+        Assert.Equal(seller, draft["sellerId"]!.GetValue<string>());
     }
 }
 
@@ -121,10 +127,12 @@ public class TwoHostClusterTests
             ["Cluster:Provider"] = "AzureStorage",
             ["Cluster:ServiceId"] = "two-" + suffix,
             ["Cluster:ClusterId"] = "two-" + suffix,
-            // Hosts of one cluster share the identity store and keys, and issue one issuer.
-            ["DataPath"] = MarketplaceServer.NewDataPath(),
-            ["Identity:Issuer"] = "http://marketplace.test/",
         };
+        // Hosts of one cluster share the identity store (PostgreSQL), the certificates and the issuer; each has its own data folder.
+        foreach (var (key, setting) in ClusterIdentity.Settings(suffix))
+        {
+            settings[key] = setting;
+        }
 
         await using var first = await MarketplaceServer.StartAsync(settings);
         await using var second = await MarketplaceServer.StartAsync(settings);
@@ -137,6 +145,9 @@ public class TwoHostClusterTests
 
         var seenByFirst = await ReadAsync(await first.Client().GetAsync($"/api/v1/listings/{id}"), HttpStatusCode.OK);
         Assert.Equal(3m, seenByFirst["quantities"]!["available"]!.GetValue<decimal>());
+        // A token issued by one host is accepted by the other.
+        var seenBySecond = await ReadAsync(await second.Client(seller).GetAsync($"/api/v1/traders/{seller}/listings"), HttpStatusCode.OK);
+        Assert.Single(seenBySecond["items"]!.AsArray());
         var silos = second.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
         Assert.Equal(2, (await silos.GetHosts(onlyActive: true)).Count);
     }
