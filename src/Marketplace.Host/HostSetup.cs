@@ -52,7 +52,12 @@ public static class HostSetup
     {
         services.AddMarketplaceProblems();
         services.AddMarketplaceHealth();
-        services.AddOpenApi();
+        services.AddOpenApi(o =>
+        {
+            var security = new OpenApiSecurity();
+            o.AddDocumentTransformer(security);
+            o.AddOperationTransformer(security);
+        });
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = ApiLimits.MaxRequestBodyBytes);
         services.TryAddSingleton(TimeProvider.System);

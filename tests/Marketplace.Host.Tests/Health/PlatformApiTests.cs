@@ -45,6 +45,12 @@ public class PlatformApiTests(ServerFixture fixture)
         Assert.Contains("409", holdResponses);
         Assert.Contains("422", holdResponses);
 
+        var oauth = document["components"]!["securitySchemes"]!["oauth2"]!;
+        Assert.Equal("/connect/token", oauth["flows"]!["clientCredentials"]!["tokenUrl"]!.GetValue<string>());
+        var holdSecurity = document["paths"]!["/api/v1/listings/{id}/holds"]!["post"]!["security"]!.AsArray();
+        Assert.Equal("orders.write", holdSecurity[0]!["oauth2"]![0]!.GetValue<string>());
+        Assert.Null(document["paths"]!["/api/v1/materials"]!["get"]!["security"]);
+
         var docs = await client.GetAsync("/docs");
         Assert.Equal(HttpStatusCode.OK, docs.StatusCode);
         Assert.Contains("openapi", await docs.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
