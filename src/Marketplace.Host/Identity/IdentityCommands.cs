@@ -35,6 +35,8 @@ public static class IdentityCommands
         var (options, rest) = Parse(args.Skip(2).ToArray());
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(rest);
         builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+        builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning";
+        builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error";
         builder.AddMarketplaceSilo();
         builder.AddMarketplaceIdentityStore();
         using var host = builder.Build();

@@ -30,7 +30,8 @@ public static class SeedCommand
         }
 
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(args.Skip(1).Where(a => !a.StartsWith("--listings", StringComparison.Ordinal)).ToArray());
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+        builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning";
         builder.AddMarketplaceSilo();
         using var host = builder.Build();
         try
