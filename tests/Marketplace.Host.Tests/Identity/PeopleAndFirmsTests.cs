@@ -133,6 +133,21 @@ public partial class PeopleAndFirmsTests(ServerFixture fixture)
         Assert.Contains("/account/sign-in", again.Headers.Location!.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task EndSessionEndpoint_SignsTheBrowserOut()
+    {
+        using var browser = new Browser(Server.Address);
+        await browser.RegisterAsync(Browser.NewEmail("rp-logout"), NewBusinessId(), "Uloskirjautuja Oy");
+        await browser.TokensAsync("openid");
+
+        var logout = await browser.Http.GetAsync("/connect/logout");
+        Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+
+        var (_, challenge) = Browser.Pkce();
+        var again = await browser.Http.GetAsync(Browser.AuthorizeUrl(Browser.FirstPartyClient, Browser.Callback, "openid", challenge, "s"));
+        Assert.Contains("/account/sign-in", again.Headers.Location!.ToString(), StringComparison.Ordinal);
+    }
+
     private async Task<string> InvitationCodeMailedToAsync(string email)
         => CodeOf(await LinkMailedToAsync(email, "/account/accept-invitation?"));
 
