@@ -1,0 +1,436 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Lucene.Net.Documents;
+using Lucene.Net.Index;
+using Lucene.Net.Search;
+using Lucene.Net.Search.Similarities;
+using Lucene.Net.Store;
+using Lucene.Net.Util;
+using Marketplace.Domain.Geo;
+using Directory = Lucene.Net.Store.Directory;
+
+namespace Marketplace.Search.Lucene;
+
+/// <summary>
+/// The embedded search engine: a Lucene.Net index on disk (text, and the stored document) with near-real-time readers,
+/// plus <see cref="ListingColumns"/> in memory for filters, facets and sorts. One engine per index folder and process.
+/// </summary>
+public sealed class LuceneSearchEngine : ISearchEngine
+{
+    private const string IdField = "id";
+    private const string IdValues = "id_dv";
+    private const string DocField = "doc";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly Directory _directory;
+    private readonly TextAnalysis _analysis = new();
+    private readonly IndexWriter _writer;
+    private readonly SearcherManager _searchers;
+    private readonly ListingColumns _columns = new();
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly SemaphoreSlim _writes = new(1, 1);
+    private readonly ConditionalWeakTable<object, int[]> _docToSlot = new();
+
+    private LuceneSearchEngine(Directory directory)
+    {
+        _directory = directory;
+        var config = new IndexWriterConfig(TextAnalysis.Version, _analysis.ForIndex())
+        {
+            OpenMode = OpenMode.CREATE_OR_APPEND,
+            Similarity = new BM25Similarity(),
+            RAMBufferSizeMB = 64,
+        };
+        _writer = new IndexWriter(directory, config);
+        _searchers = new SearcherManager(_writer, true, new Bm25SearcherFactory());
+    }
+
+    /// <inheritdoc />
+    public string Name => "Lucene";
+
+    /// <summary>Opens (or creates) the index in <paramref name="folder"/> and loads its columns.</summary>
+    public static LuceneSearchEngine Open(string folder)
+    {
+        System.IO.Directory.CreateDirectory(folder);
+        var engine = new LuceneSearchEngine(FSDirectory.Open(new DirectoryInfo(folder)));
+        engine.LoadColumns();
+        return engine;
+    }
+
+    /// <summary>Documents in the index (every status).</summary>
+    public int Count
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                return _columns.AllVersions().Count;
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task IndexAsync(IReadOnlyCollection<ListingDocument> documents, CancellationToken cancellationToken = default)
+    {
+        await _writes.WaitAsync(cancellationToken);
+        try
+        {
+            // Newest version per id within the batch; skip what the index already has at that version or later.
+            var fresh = documents.GroupBy(d => d.Id, StringComparer.Ordinal).Select(g => g.MaxBy(d => d.Version)!).ToList();
+            _lock.EnterReadLock();
+            try
+            {
+                fresh.RemoveAll(d => _columns.VersionOf(d.Id) >= d.Version);
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+
+            foreach (var d in fresh)
+            {
+                _writer.UpdateDocument(new Term(IdField, d.Id), ToLucene(d));
+            }
+
+            _lock.EnterWriteLock();
+            try
+            {
+                foreach (var d in fresh)
+                {
+                    _columns.Set(d);
+                }
+            }
+            finally
+            {
+                _lock.ExitWriteLock();
+            }
+
+            if (fresh.Count > 0)
+            {
+                _searchers.MaybeRefreshBlocking();
+            }
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    {
+        await _writes.WaitAsync(cancellationToken);
+        try
+        {
+            foreach (var id in ids)
+            {
+                _writer.DeleteDocuments(new Term(IdField, id));
+            }
+
+            _lock.EnterWriteLock();
+            try
+            {
+                foreach (var id in ids)
+                {
+                    _columns.Remove(id);
+                }
+            }
+            finally
+            {
+                _lock.ExitWriteLock();
+            }
+
+            _searchers.MaybeRefreshBlocking();
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, long>> VersionsAsync(CancellationToken cancellationToken = default)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return Task.FromResult<IReadOnlyDictionary<string, long>>(_columns.AllVersions());
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        await _writes.WaitAsync(cancellationToken);
+        try
+        {
+            _writer.Commit();
+            _searchers.MaybeRefreshBlocking();
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task ClearAsync(CancellationToken cancellationToken = default)
+    {
+        await _writes.WaitAsync(cancellationToken);
+        try
+        {
+            _writer.DeleteAll();
+            _writer.Commit();
+            _lock.EnterWriteLock();
+            try
+            {
+                _columns.Clear();
+            }
+            finally
+            {
+                _lock.ExitWriteLock();
+            }
+
+            _searchers.MaybeRefreshBlocking();
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<SearchResult> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
+        => Task.FromResult(Search(query));
+
+    /// <summary>Runs a query synchronously (the benchmark harness calls this directly).</summary>
+    public SearchResult Search(SearchQuery query)
+    {
+        SearchValidation.Check(query);
+        var cursor = SearchCursor.Decode(query.Cursor, query.Sort);
+        var textQuery = string.IsNullOrWhiteSpace(query.Text) ? null : _analysis.Build(query.Text);
+        var hasText = !string.IsNullOrWhiteSpace(query.Text);
+        var searcher = _searchers.Acquire();
+        try
+        {
+            List<(double Key, int Slot, float Score)> top;
+            ScanResult scan;
+            _lock.EnterReadLock();
+            try
+            {
+                var filter = new SlotFilter(_columns, query);
+                var ranking = new Ranking(_columns, query, cursor, query.Limit + 1, filter);
+                if (hasText)
+                {
+                    if (textQuery is not null)
+                    {
+                        searcher.Search(textQuery, new TextCollector(this, ranking));
+                    }
+                }
+                else
+                {
+                    for (var slot = 0; slot < _columns.Count; slot++)
+                    {
+                        ranking.Offer(slot, 0f);
+                    }
+                }
+
+                top = ranking.Best();
+                scan = ranking.Result();
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+
+            var forms = hasText ? _analysis.QueryForms(query.Text!) : null;
+            var hits = new List<SearchHit>();
+            foreach (var (key, slot, score) in top.Take(query.Limit))
+            {
+                if (Load(searcher, slot) is { } d)
+                {
+                    hits.Add(ToHit(d, query, score, forms));
+                }
+            }
+
+            string? next = null;
+            if (top.Count > query.Limit && hits.Count > 0)
+            {
+                var (key, slot, _) = top[query.Limit - 1];
+                next = new SearchCursor(query.Sort, key, _columns.Ids[slot] ?? hits[^1].Id).Encode();
+            }
+
+            return new SearchResult(hits, scan.Total, scan.Facets, next);
+        }
+        finally
+        {
+            _searchers.Release(searcher);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        _writes.Wait();
+        try
+        {
+            _searchers.Dispose();
+            _writer.Commit();
+            _writer.Dispose();
+            _directory.Dispose();
+            _analysis.Dispose();
+        }
+        finally
+        {
+            _writes.Release();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private ListingDocument? Load(IndexSearcher searcher, int slot)
+    {
+        var id = _columns.Ids[slot];
+        if (id is null)
+        {
+            return null;
+        }
+
+        var found = searcher.Search(new TermQuery(new Term(IdField, id)), 1);
+        return found.TotalHits == 0 ? null : JsonSerializer.Deserialize<ListingDocument>(searcher.Doc(found.ScoreDocs[0].Doc).Get(DocField), Json);
+    }
+
+    private SearchHit ToHit(ListingDocument d, SearchQuery query, float score, HashSet<string>? forms)
+    {
+        var highlights = new List<string>();
+        if (forms is not null)
+        {
+            if (_analysis.Highlight(d.Title, forms, 200) is { } title)
+            {
+                highlights.Add(title);
+            }
+
+            if (_analysis.Highlight(d.Description, forms, 160) is { } description)
+            {
+                highlights.Add(description);
+            }
+        }
+
+        double? distance = query.Near is { } near ? Math.Round(near.DistanceKm(new GeoPoint(d.Latitude, d.Longitude)), 3) : null;
+        return new SearchHit(d.Id, d.SellerId, d.Title, d.Category, d.Condition, d.Unit, d.Available, d.PriceMinor, d.Currency, d.Municipality,
+            d.Latitude, d.Longitude, d.AvailableFrom, d.AvailableTo, distance, score, highlights);
+    }
+
+    private Document ToLucene(ListingDocument d)
+    {
+        var body = TextAnalysis.BodyText(d);
+        return
+        [
+            new StringField(IdField, d.Id, Field.Store.YES),
+            new SortedDocValuesField(IdValues, new BytesRef(d.Id)),
+            new TextField(TextAnalysis.TitleEn, d.Title, Field.Store.NO),
+            new TextField(TextAnalysis.TitleFi, d.Title, Field.Store.NO),
+            new TextField(TextAnalysis.TextEn, body, Field.Store.NO),
+            new TextField(TextAnalysis.TextFi, body, Field.Store.NO),
+            new TextField(TextAnalysis.Plain, body, Field.Store.NO),
+            new StoredField(DocField, JsonSerializer.Serialize(d, Json)),
+        ];
+    }
+
+    /// <summary>Rebuilds the columns from the stored documents of the index on disk.</summary>
+    private void LoadColumns()
+    {
+        var searcher = _searchers.Acquire();
+        try
+        {
+            _lock.EnterWriteLock();
+            try
+            {
+                foreach (var leaf in searcher.IndexReader.Leaves)
+                {
+                    var reader = leaf.AtomicReader;
+                    var live = reader.LiveDocs;
+                    for (var doc = 0; doc < reader.MaxDoc; doc++)
+                    {
+                        if (live is null || live.Get(doc))
+                        {
+                            var d = JsonSerializer.Deserialize<ListingDocument>(reader.Document(doc).Get(DocField), Json);
+                            if (d is not null)
+                            {
+                                _columns.Set(d);
+                            }
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                _lock.ExitWriteLock();
+            }
+        }
+        finally
+        {
+            _searchers.Release(searcher);
+        }
+    }
+
+    /// <summary>Slot of each document of a segment (cached per segment core; -1 for ids no longer indexed).</summary>
+    private int[] SlotsOf(AtomicReader reader)
+    {
+        return _docToSlot.GetValue(reader.CoreCacheKey, _ =>
+        {
+            var values = reader.GetSortedDocValues(IdValues);
+            var slots = new int[reader.MaxDoc];
+            var bytes = new BytesRef();
+            var byOrdinal = new int[values?.ValueCount ?? 0];
+            for (var ord = 0; ord < byOrdinal.Length; ord++)
+            {
+                values!.LookupOrd(ord, bytes);
+                byOrdinal[ord] = _columns.SlotOf(bytes.Utf8ToString());
+            }
+
+            for (var doc = 0; doc < slots.Length; doc++)
+            {
+                var ord = values?.GetOrd(doc) ?? -1;
+                slots[doc] = ord < 0 ? -1 : byOrdinal[ord];
+            }
+
+            return slots;
+        });
+    }
+
+    /// <summary>Feeds Lucene's matches (live documents only) into the ranking.</summary>
+    private sealed class TextCollector(LuceneSearchEngine engine, Ranking ranking) : ICollector
+    {
+        private Scorer? _scorer;
+        private int[] _slots = [];
+
+        public bool AcceptsDocsOutOfOrder => true;
+
+        public void SetScorer(Scorer scorer) => _scorer = scorer;
+
+        public void SetNextReader(AtomicReaderContext context) => _slots = engine.SlotsOf(context.AtomicReader);
+
+        public void Collect(int doc)
+        {
+            var slot = _slots[doc];
+            if (slot >= 0)
+            {
+                ranking.Offer(slot, _scorer!.GetScore());
+            }
+        }
+    }
+
+    private sealed class Bm25SearcherFactory : SearcherFactory
+    {
+        public override IndexSearcher NewSearcher(IndexReader reader) => new(reader) { Similarity = new BM25Similarity() };
+    }
+}

@@ -1,0 +1,199 @@
+using Marketplace.Domain.Geo;
+
+namespace Marketplace.Search.Lucene;
+
+/// <summary>Whether a slot matches a query's filters (active, category, condition, price, quantity, date, seller, radius).</summary>
+internal sealed class SlotFilter
+{
+    private const double KmPerDegree = 111.195;
+
+    private readonly ListingColumns _c;
+    private readonly bool[]? _categories;
+    private readonly int _minRank;
+    private readonly long _minPrice;
+    private readonly long _maxPrice;
+    private readonly double _minQuantity;
+    private readonly int _day;
+    private readonly int _seller;
+    private readonly bool _hasSeller;
+    private readonly GeoPoint? _near;
+    private readonly double _radius;
+    private readonly double _minLat;
+    private readonly double _maxLat;
+    private readonly double _minLon;
+    private readonly double _maxLon;
+
+    public SlotFilter(ListingColumns columns, SearchQuery q)
+    {
+        _c = columns;
+        _categories = q.Category is null ? null : columns.CategoriesUnder(q.Category);
+        _minRank = q.MinCondition is null ? 0 : ListingDocument.ConditionRank(q.MinCondition);
+        _minPrice = q.MinPriceMinor ?? long.MinValue;
+        _maxPrice = q.MaxPriceMinor ?? long.MaxValue;
+        _minQuantity = q.MinQuantity is { } m ? (double)m : double.MinValue;
+        _day = q.AvailableOn?.DayNumber ?? -1;
+        _hasSeller = q.SellerId is not null;
+        _seller = q.SellerId is null ? -1 : columns.SellerOrdinal(q.SellerId);
+        _near = q.Near;
+        _radius = q.RadiusKm ?? double.PositiveInfinity;
+        if (q.Near is { } n && q.RadiusKm is { } r)
+        {
+            var latDelta = r / KmPerDegree;
+            var lonDelta = r / (KmPerDegree * Math.Max(0.01, Math.Cos(n.Latitude * Math.PI / 180)));
+            (_minLat, _maxLat, _minLon, _maxLon) = (n.Latitude - latDelta, n.Latitude + latDelta, n.Longitude - lonDelta, n.Longitude + lonDelta);
+        }
+        else
+        {
+            (_minLat, _maxLat, _minLon, _maxLon) = (double.MinValue, double.MaxValue, double.MinValue, double.MaxValue);
+        }
+    }
+
+    /// <summary>True when the slot matches; <paramref name="distanceKm"/> is set when the query has a centre.</summary>
+    public bool Passes(int slot, out double distanceKm)
+    {
+        distanceKm = 0;
+        var c = _c;
+        if (!c.Active[slot]
+            || (_categories is not null && !_categories[c.Categories[slot]])
+            || c.ConditionRanks[slot] < _minRank
+            || c.Prices[slot] < _minPrice || c.Prices[slot] > _maxPrice
+            || c.Available[slot] < _minQuantity
+            || (_day >= 0 && (c.FromDays[slot] > _day || c.ToDays[slot] < _day))
+            || (_hasSeller && c.Sellers[slot] != _seller))
+        {
+            return false;
+        }
+
+        if (_near is { } near)
+        {
+            var lat = c.Latitudes[slot];
+            var lon = c.Longitudes[slot];
+            if (lat < _minLat || lat > _maxLat || lon < _minLon || lon > _maxLon)
+            {
+                return false;
+            }
+
+            distanceKm = near.DistanceKm(new GeoPoint(lat, lon));
+            return distanceKm <= _radius;
+        }
+
+        return true;
+    }
+}
+
+/// <summary>The matches of one query: total, facet counts and the best page after the cursor, in one pass.</summary>
+internal sealed class Ranking
+{
+    private readonly ListingColumns _c;
+    private readonly SlotFilter _filter;
+    private readonly SearchSort _sort;
+    private readonly bool _byScore;
+    private readonly SearchCursor? _cursor;
+    private readonly int _capacity;
+    private readonly PriorityQueue<(int Slot, float Score), (double Key, string Id)> _worstFirst;
+    private readonly long[] _categoryCounts;
+    private readonly long[] _conditionCounts = new long[4];
+    private readonly long[] _unitCounts;
+    private long _total;
+
+    public Ranking(ListingColumns columns, SearchQuery query, SearchCursor? cursor, int capacity, SlotFilter filter)
+    {
+        _c = columns;
+        _filter = filter;
+        _sort = query.Sort;
+        _byScore = query.Sort == SearchSort.Relevance && !string.IsNullOrWhiteSpace(query.Text);
+        _cursor = cursor;
+        _capacity = capacity;
+        _worstFirst = new PriorityQueue<(int, float), (double, string)>(capacity + 1, Comparer<(double Key, string Id)>.Create((a, b) => Compare(b, a)));
+        _categoryCounts = new long[columns.CategoryCount];
+        _unitCounts = new long[columns.UnitCount];
+    }
+
+    /// <summary>Considers one slot (with its text score, 0 without text).</summary>
+    public void Offer(int slot, float score)
+    {
+        if (!_filter.Passes(slot, out var distance))
+        {
+            return;
+        }
+
+        _total++;
+        _categoryCounts[_c.Categories[slot]]++;
+        _conditionCounts[_c.ConditionRanks[slot]]++;
+        _unitCounts[_c.Units[slot]]++;
+
+        var key = _sort switch
+        {
+            SearchSort.Distance => distance,
+            SearchSort.Price => _c.Prices[slot],
+            SearchSort.Relevance when _byScore => -score,
+            _ => -(_c.ListedAt[slot] / TimeSpan.TicksPerMillisecond),
+        };
+        var id = _c.Ids[slot]!;
+        if (_cursor is { } after && Compare((key, id), (after.Key, after.Id)) <= 0)
+        {
+            return;
+        }
+
+        if (_worstFirst.Count < _capacity)
+        {
+            _worstFirst.Enqueue((slot, score), (key, id));
+        }
+        else if (_worstFirst.TryPeek(out _, out var worst) && Compare((key, id), worst) < 0)
+        {
+            _worstFirst.DequeueEnqueue((slot, score), (key, id));
+        }
+    }
+
+    /// <summary>The best matches, best first.</summary>
+    public List<(double Key, int Slot, float Score)> Best()
+    {
+        var items = new List<(double Key, int Slot, float Score)>(_worstFirst.Count);
+        while (_worstFirst.TryDequeue(out var element, out var priority))
+        {
+            items.Add((priority.Key, element.Slot, element.Score));
+        }
+
+        items.Reverse();
+        return items;
+    }
+
+    /// <summary>Total and facets.</summary>
+    public ScanResult Result()
+    {
+        var categories = new long[_categoryCounts.Length];
+        for (var ordinal = 0; ordinal < _categoryCounts.Length; ordinal++)
+        {
+            if (_categoryCounts[ordinal] > 0)
+            {
+                foreach (var ancestor in _c.CategoryAncestors(ordinal))
+                {
+                    categories[ancestor] += _categoryCounts[ordinal];
+                }
+            }
+        }
+
+        var facets = new Dictionary<string, IReadOnlyList<FacetValue>>
+        {
+            ["category"] = Facet(categories, _c.CategoryName),
+            ["condition"] = Enumerable.Range(1, 3).Reverse().Where(r => _conditionCounts[r] > 0)
+                .Select(r => new FacetValue(r switch { 3 => "A", 2 => "B", _ => "C" }, _conditionCounts[r])).ToArray(),
+            ["unit"] = Facet(_unitCounts, _c.UnitName),
+        };
+        return new ScanResult(_total, facets);
+    }
+
+    private static FacetValue[] Facet(long[] counts, Func<int, string> name)
+        => Enumerable.Range(0, counts.Length).Where(i => counts[i] > 0)
+            .Select(i => new FacetValue(name(i), counts[i]))
+            .OrderByDescending(f => f.Count).ThenBy(f => f.Value, StringComparer.Ordinal).ToArray();
+
+    private static int Compare((double Key, string Id) a, (double Key, string Id) b)
+    {
+        var byKey = a.Key.CompareTo(b.Key);
+        return byKey != 0 ? byKey : string.CompareOrdinal(a.Id, b.Id);
+    }
+}
+
+/// <summary>How many matched and their facet counts.</summary>
+internal sealed record ScanResult(long Total, IReadOnlyDictionary<string, IReadOnlyList<FacetValue>> Facets);

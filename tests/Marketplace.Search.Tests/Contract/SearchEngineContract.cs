@@ -1,0 +1,209 @@
+using Marketplace.Domain.Geo;
+using Marketplace.Search;
+
+namespace Marketplace.Search.Tests.Contract;
+
+/// <summary>
+/// What every search engine must do, whatever it is built on. Runs against the embedded Lucene.Net engine always and
+/// against a real Elasticsearch cluster when <c>ELASTICSEARCH_URL</c> is set.
+/// </summary>
+public abstract class SearchEngineContract : IAsyncLifetime
+{
+    private ISearchEngine? _engine;
+
+    protected ISearchEngine Engine => _engine ?? throw new InvalidOperationException("not started");
+
+    /// <summary>A new, empty engine of the kind under test.</summary>
+    protected abstract Task<ISearchEngine> CreateEngineAsync();
+
+    /// <summary>Why the engine cannot run here (its server is not configured), or null.</summary>
+    protected virtual string? SkipReason => null;
+
+    public async Task InitializeAsync()
+    {
+        if (SkipReason is not null)
+        {
+            return;
+        }
+
+        _engine = await CreateEngineAsync();
+        await _engine.IndexAsync(Docs.Catalogue().ToArray());
+        await _engine.CommitAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_engine is not null)
+        {
+            await _engine.DisposeAsync();
+        }
+    }
+
+    private async Task<string[]> IdsAsync(SearchQuery query) => (await Engine.SearchAsync(query)).Hits.Select(h => h.Id).ToArray();
+
+    /// <summary>Skips (saying why) when the engine's server is not configured.</summary>
+    private void RequireEngine() => Skip.If(SkipReason is not null, SkipReason);
+
+    [SkippableFact]
+    public async Task Search_EnglishText_FindsTheLot_AndOnlyActiveOnes()
+    {
+        RequireEngine();
+        var ids = await IdsAsync(new SearchQuery { Text = "bricks" });
+        Assert.Contains("brick-kallio", ids);
+        Assert.DoesNotContain("bricks-draft", ids);
+        Assert.DoesNotContain("bricks-withdrawn", ids);
+        Assert.DoesNotContain("bricks-soldout", ids);
+    }
+
+    [SkippableFact]
+    public async Task Search_FinnishInflection_FindsTheBaseForm()
+    {
+        RequireEngine();
+        // "tiilet" (plural) finds the lot titled "tiili"; "ontelolaatta" finds "Ontelolaatat".
+        Assert.Contains("tiili-espoo", await IdsAsync(new SearchQuery { Text = "tiilet" }));
+        Assert.Contains("slabs-vantaa", await IdsAsync(new SearchQuery { Text = "ontelolaatta" }));
+    }
+
+    [SkippableFact]
+    public async Task Search_CategoryAtAnyLevel_IncludesSubcategories()
+    {
+        RequireEngine();
+        var masonry = await IdsAsync(new SearchQuery { Category = "masonry", Limit = 50 });
+        Assert.Equal(["blocks-vantaa", "brick-kallio", "tiili-espoo"], masonry.Order());
+        Assert.Equal(["beams-tampere"], await IdsAsync(new SearchQuery { Category = "metals" }));
+    }
+
+    [SkippableFact]
+    public async Task Search_Filters_ConditionPriceQuantityDateSeller()
+    {
+        RequireEngine();
+        Assert.DoesNotContain("tiili-espoo", await IdsAsync(new SearchQuery { MinCondition = "A", Limit = 50 }));
+        Assert.Contains("tiili-espoo", await IdsAsync(new SearchQuery { MinCondition = "B", Limit = 50 }));
+        Assert.DoesNotContain("crushed-espoo", await IdsAsync(new SearchQuery { MinCondition = "B", Limit = 50 }));
+
+        Assert.Equal(["blocks-vantaa", "timber-helsinki"], (await IdsAsync(new SearchQuery { MinPriceMinor = 100, MaxPriceMinor = 200, Limit = 50 })).Order());
+        Assert.Equal(["slabs-vantaa", "timber-helsinki"], (await IdsAsync(new SearchQuery { MinQuantity = 300, Limit = 50 })).Order());
+        Assert.DoesNotContain("windows-old", await IdsAsync(new SearchQuery { AvailableOn = Docs.Today, Limit = 50 }));
+        Assert.Contains("windows-old", await IdsAsync(new SearchQuery { AvailableOn = Docs.Today.AddDays(40), Limit = 50 }));
+        Assert.Equal(["windows-old"], await IdsAsync(new SearchQuery { SellerId = "seller-2" }));
+    }
+
+    [SkippableFact]
+    public async Task Search_WithinRadius_ExcludesFarListings_AndSortsByDistance()
+    {
+        RequireEngine();
+        var near = new GeoPoint(60.2934, 25.0378); // Vantaa, Tikkurila
+        var result = await Engine.SearchAsync(new SearchQuery { Near = near, RadiusKm = 30, Sort = SearchSort.Distance, Limit = 50 });
+        var ids = result.Hits.Select(h => h.Id).ToArray();
+        Assert.Equal("blocks-vantaa", ids[0]);
+        Assert.DoesNotContain("beams-tampere", ids);
+        Assert.All(result.Hits, h => Assert.True(h.DistanceKm is >= 0 and <= 30, $"{h.Id} at {h.DistanceKm} km"));
+        Assert.True(result.Hits.Select(h => h.DistanceKm!.Value).SequenceEqual(result.Hits.Select(h => h.DistanceKm!.Value).Order()), "nearest first");
+        var expected = near.DistanceKm(new GeoPoint(60.3172, 24.9633));
+        Assert.Equal(expected, result.Hits.Single(h => h.Id == "slabs-vantaa").DistanceKm!.Value, 1);
+    }
+
+    [SkippableFact]
+    public async Task Search_SortByPriceAndNewest()
+    {
+        RequireEngine();
+        var byPrice = (await Engine.SearchAsync(new SearchQuery { Sort = SearchSort.Price, Limit = 50 })).Hits.Select(h => h.PriceMinor).ToArray();
+        Assert.Equal(byPrice.Order(), byPrice);
+        Assert.Equal(8, byPrice.Length);
+        var newest = await IdsAsync(new SearchQuery { Sort = SearchSort.Newest, Limit = 3 });
+        Assert.Equal(["slabs-vantaa", "tiili-espoo", "brick-kallio"], newest);
+    }
+
+    [SkippableFact]
+    public async Task Search_PagesWithCursor_EveryLotOnce()
+    {
+        RequireEngine();
+        foreach (var sort in new[] { SearchSort.Price, SearchSort.Newest, SearchSort.Relevance })
+        {
+            var seen = new List<string>();
+            string? cursor = null;
+            var pages = 0;
+            do
+            {
+                var page = await Engine.SearchAsync(new SearchQuery { Sort = sort, Limit = 3, Cursor = cursor });
+                seen.AddRange(page.Hits.Select(h => h.Id));
+                cursor = page.NextCursor;
+                Assert.True(++pages <= 10, "paging does not end");
+            }
+            while (cursor is not null);
+
+            Assert.Equal(8, seen.Count);
+            Assert.Equal(8, seen.Distinct().Count());
+        }
+    }
+
+    [SkippableFact]
+    public async Task Search_Facets_CountAllMatches_ByCategoryLevelConditionAndUnit()
+    {
+        RequireEngine();
+        var result = await Engine.SearchAsync(new SearchQuery { Limit = 1 });
+        Assert.Equal(8, result.Total);
+        Assert.Single(result.Hits);
+        long Count(string facet, string value) => result.Facets[facet].SingleOrDefault(f => f.Value == value)?.Count ?? 0;
+        Assert.Equal(3, Count("category", "masonry"));
+        Assert.Equal(2, Count("category", "masonry/bricks"));
+        Assert.Equal(2, Count("category", "concrete"));
+        Assert.Equal(4, Count("condition", "A"));
+        Assert.Equal(2, Count("condition", "B"));
+        Assert.Equal(2, Count("condition", "C"));
+        Assert.Equal(5, Count("unit", "pcs"));
+        Assert.Equal(1, Count("unit", "t"));
+    }
+
+    [SkippableFact]
+    public async Task Search_Highlights_MarkTheMatchedWords()
+    {
+        RequireEngine();
+        var hit = (await Engine.SearchAsync(new SearchQuery { Text = "facade" })).Hits.Single();
+        Assert.Equal("brick-kallio", hit.Id);
+        Assert.Contains(hit.Highlights, h => h.Contains("<em>facade</em>", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [SkippableTheory]
+    [InlineData("OSB/3")]
+    [InlineData("paint!")]
+    [InlineData("\"unbalanced")]
+    [InlineData("AND OR NOT")]
+    [InlineData("bricks~~ [x TO")]
+    [InlineData("*")]
+    [InlineData("((((")]
+    public async Task Search_AnyUserText_NeverThrows(string text)
+    {
+        RequireEngine();
+        var result = await Engine.SearchAsync(new SearchQuery { Text = text });
+        Assert.NotNull(result);
+    }
+
+    [SkippableFact]
+    public async Task Index_NewerVersionReplaces_OlderVersionIsIgnored_WithdrawnLeavesResults()
+    {
+        RequireEngine();
+        await Engine.IndexAsync([Docs.Lot("brick-kallio", "Reclaimed red clay bricks", available: 40, version: 3)]);
+        await Engine.IndexAsync([Docs.Lot("brick-kallio", "Reclaimed red clay bricks", available: 99, version: 2)]);
+        await Engine.CommitAsync();
+        var hit = (await Engine.SearchAsync(new SearchQuery { Text = "clay" })).Hits.Single();
+        Assert.Equal(40, hit.Available);
+        Assert.Equal(3, (await Engine.VersionsAsync())["brick-kallio"]);
+
+        await Engine.IndexAsync([Docs.Lot("brick-kallio", "Reclaimed red clay bricks", status: "withdrawn", version: 4)]);
+        await Engine.CommitAsync();
+        Assert.Empty((await Engine.SearchAsync(new SearchQuery { Text = "clay" })).Hits);
+    }
+
+    [SkippableFact]
+    public async Task Delete_RemovesTheDocument_AndVersionsListEveryLot()
+    {
+        RequireEngine();
+        var versions = await Engine.VersionsAsync();
+        Assert.Equal(Docs.Catalogue().Count, versions.Count);
+        await Engine.DeleteAsync(["timber-helsinki"]);
+        await Engine.CommitAsync();
+        Assert.DoesNotContain("timber-helsinki", (await Engine.VersionsAsync()).Keys);
+        Assert.Empty((await Engine.SearchAsync(new SearchQuery { Text = "spruce" })).Hits);
+    }
+}
