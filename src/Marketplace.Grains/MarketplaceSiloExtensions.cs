@@ -8,6 +8,7 @@ using Marketplace.Grains.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -41,6 +42,8 @@ public static class MarketplaceSiloExtensions
         silo.Services.AddMarketplaceSerializer();
         silo.Services.TryAddSingleton(MaterialTaxonomy.Default);
         silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.TryAddSingleton<IListingChangeSink, NoListingChangeSink>();
+        silo.Services.TryAddSingleton<IListingArchive, UnavailableListingArchive>();
         silo.Services.AddOptions<ListingOptions>().Bind(configuration.GetSection(ListingOptions.Section))
             .Validate(o => o.SweepPeriod >= TimeSpan.FromSeconds(1), $"{nameof(ListingOptions)}.{nameof(ListingOptions.SweepPeriod)} must be at least 1 second.")
             .ValidateOnStart();
@@ -87,6 +90,7 @@ public static class MarketplaceSiloExtensions
         {
             case "Sqlite":
                 silo.Services.AddSingleton(new SqliteDatabase(storage.Sqlite));
+                silo.Services.TryAddSingleton<IListingArchive>(sp => new SqliteListingArchive(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
                 silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.StoreName, (sp, _) =>
                     ActivatorUtilities.CreateInstance<SqliteGrainStorage>(sp, MarketplaceStorageSerializer.Instance));
                 silo.AddReminders();

@@ -7,6 +7,7 @@ using Marketplace.Host.Api.Listings;
 using Marketplace.Host.Api.Members;
 using Marketplace.Host.Api.Materials;
 using Marketplace.Host.Api.Problems;
+using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Host.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -85,6 +86,7 @@ public static class HostSetup
         app.MapTradersApi();
         app.MapListingsApi();
         app.MapHoldsApi();
+        app.MapSearchApi();
         app.MapMembersApi();
         app.MapClientsApi();
         app.MapMarketplaceIdentity();

@@ -1,4 +1,5 @@
 using Marketplace.Host.Identity;
+using Marketplace.Host.Search;
 
 namespace Marketplace.Host;
 
@@ -15,6 +16,7 @@ public static class MarketplaceApp
         builder.AddMarketplaceSilo();
         builder.Services.AddMarketplaceApi();
         builder.AddMarketplaceIdentity();
+        builder.AddMarketplaceSearch();
         customize?.Invoke(builder);
 
         var app = builder.Build();

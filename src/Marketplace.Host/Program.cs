@@ -1,10 +1,16 @@
 using Marketplace.Host;
 using Marketplace.Host.Identity;
+using Marketplace.Host.Search;
 using Marketplace.Host.Seed;
 
 if (SeedCommand.Matches(args))
 {
     return await SeedCommand.RunAsync(args);
+}
+
+if (ReindexCommand.Matches(args))
+{
+    return await ReindexCommand.RunAsync(args, Console.Out, Console.Error);
 }
 
 if (IdentityCommands.Matches(args))

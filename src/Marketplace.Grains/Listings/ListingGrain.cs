@@ -17,6 +17,7 @@ public sealed class ListingGrain(
     MaterialTaxonomy taxonomy,
     TimeProvider time,
     IOptions<ListingOptions> options,
+    IListingChangeSink changes,
     ILogger<ListingGrain> logger) : Grain, IListingGrain, IRemindable
 {
     private const string DeadlineReminder = "deadline";
@@ -37,6 +38,7 @@ public sealed class ListingGrain(
         if (state.State.Exists && state.State.ExpireIfDue(Now).Count > 0)
         {
             await state.WriteStateAsync(cancellationToken);
+            changes.Stored(state.State);
         }
     }
 
@@ -124,6 +126,7 @@ public sealed class ListingGrain(
         {
             logger.LogInformation("Listing {ListingId}: {Count} hold(s) lapsed, status {Status}", Id, lapsed.Count, state.State.Status);
             await state.WriteStateAsync();
+            changes.Stored(state.State);
         }
 
         _reminderDue = Now;
@@ -176,6 +179,8 @@ public sealed class ListingGrain(
             throw;
         }
 
+        // Stored, so projections hear of it before the caller does (the search index never misses an acknowledged change).
+        changes.Stored(state.State);
         await ScheduleAsync();
         return state.State;
     }

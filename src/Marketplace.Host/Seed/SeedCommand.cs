@@ -166,46 +166,4 @@ public static class SeedCommand
 
         return true;
     }
-
-    /// <summary>A progress line: rewritten in place on a terminal, one line per 10 % otherwise.</summary>
-    private sealed class ProgressLine(TextWriter output, string label, int total)
-    {
-        private readonly bool _inPlace = output == Console.Out && !Console.IsOutputRedirected;
-        private int _lastShown = -1;
-
-        public void Report(int done, TimeSpan elapsed)
-        {
-            var step = _inPlace ? done * 100 / total : done * 10 / total;
-            if (step == Volatile.Read(ref _lastShown) || Interlocked.Exchange(ref _lastShown, step) == step)
-            {
-                return;
-            }
-
-            var line = $"{label}: {done:N0}/{total:N0} ({done * 100 / total}%), {done / Math.Max(elapsed.TotalSeconds, 0.001):N0}/s";
-            lock (output)
-            {
-                if (_inPlace)
-                {
-                    output.Write("\r" + line + "   ");
-                }
-                else
-                {
-                    output.WriteLine(line);
-                }
-            }
-        }
-
-        public void Finish(TimeSpan elapsed)
-        {
-            lock (output)
-            {
-                if (_inPlace)
-                {
-                    output.WriteLine();
-                }
-
-                output.WriteLine($"{label}: done in {elapsed.TotalSeconds:N1} s.");
-            }
-        }
-    }
 }

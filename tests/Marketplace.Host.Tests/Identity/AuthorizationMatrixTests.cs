@@ -106,6 +106,7 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         ["POST /api/v1/traders/{id}/clients/"] = w => Task.FromResult(new Sample(HttpMethod.Post, $"/api/v1/traders/{w.OwnerFirm}/clients",
             new JsonObject { ["name"] = "Matrix", ["scopes"] = "listings.read" })),
         ["DELETE /api/v1/traders/{id}/clients/{clientId}"] = async w => new Sample(HttpMethod.Delete, $"/api/v1/traders/{w.OwnerFirm}/clients/{await w.OwnerClientAsync()}"),
+        ["GET /api/v1/listings/search/"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/listings/search?q=bricks&limit=5")),
         ["POST /api/v1/listings/"] = _ => Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/listings", Lot())),
         ["GET /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Get, $"/api/v1/listings/{await w.OwnerDraftAsync()}"),
         ["PATCH /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Patch, $"/api/v1/listings/{await w.OwnerDraftAsync()}", new JsonObject { ["title"] = "Changed title" }),

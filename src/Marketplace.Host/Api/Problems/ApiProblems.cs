@@ -50,6 +50,14 @@ public static class ApiProblems
         {
             case DomainException d:
                 return FromDomain(d);
+            case Marketplace.Search.SearchQueryException search:
+                return new ValidationProblemDetails(new Dictionary<string, string[]> { [search.Field] = [search.Message] })
+                {
+                    Status = StatusCodes.Status400BadRequest,
+                    Type = TypePrefix + "invalid-search",
+                    Title = "Search cannot run as asked",
+                    Detail = search.Message,
+                };
             case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
                 return Create(StatusCodes.Status413PayloadTooLarge, "payload-too-large", "Request body too large",
                     $"Request bodies are limited to {ApiLimits.MaxRequestBodyBytes:N0} bytes.");

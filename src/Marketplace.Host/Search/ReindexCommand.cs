@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using Marketplace.Domain.Materials;
+using Marketplace.Grains.Listings;
+using Marketplace.Grains.Storage;
+using Marketplace.Search;
+
+namespace Marketplace.Host.Search;
+
+/// <summary>
+/// <c>reindex</c>: rebuilds the search index from the lots in grain storage, with a progress line. Run it with the host
+/// stopped (the embedded index has one writer).
+/// </summary>
+public static class ReindexCommand
+{
+    /// <summary>True when the command line asks for a reindex.</summary>
+    public static bool Matches(string[] args) => args.Length > 0 && args[0] == "reindex";
+
+    /// <summary>Rebuilds the index; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(args.Skip(1).ToArray());
+        var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        var cluster = builder.Configuration.GetSection(ClusterSettings.Section).Get<ClusterSettings>() ?? new ClusterSettings();
+        if (storage.Provider != "Sqlite")
+        {
+            await error.WriteLineAsync($"reindex reads lots from SQLite grain storage; Storage:Provider is '{storage.Provider}', which it cannot enumerate yet.");
+            return 1;
+        }
+
+        if (!Path.IsPathRooted(storage.Sqlite.Path))
+        {
+            storage.Sqlite.Path = Path.Combine(builder.Environment.ContentRootPath, storage.Sqlite.Path);
+        }
+
+        if (!File.Exists(storage.Sqlite.Path))
+        {
+            await error.WriteLineAsync($"There is no grain storage at '{storage.Sqlite.Path}': nothing to index. Run the host (or seed) first, or set Storage:Sqlite:Path.");
+            return 1;
+        }
+
+        var settings = builder.Configuration.GetSection(SearchSettings.Section).Get<SearchSettings>() ?? new SearchSettings();
+        ISearchEngine engine;
+        try
+        {
+            engine = SearchSetup.CreateEngine(builder.Configuration, settings, HostSetup.DataFolder(builder));
+        }
+        catch (InvalidOperationException e)
+        {
+            await error.WriteLineAsync(e.Message);
+            return 1;
+        }
+
+        await using (engine)
+        {
+            var archive = new SqliteListingArchive(new SqliteDatabase(storage.Sqlite), cluster.ServiceId);
+            var total = await archive.CountAsync();
+            var watch = Stopwatch.StartNew();
+            var progress = new ProgressLine(output, $"Reindexing into {engine.Name}", total);
+            await engine.ClearAsync();
+            var batch = new List<ListingDocument>(settings.BatchSize);
+            long done = 0;
+            await foreach (var listing in archive.ListingsAsync())
+            {
+                if (ListingDocument.From(listing, MaterialTaxonomy.Default) is { } document)
+                {
+                    batch.Add(document);
+                }
+
+                if (batch.Count == settings.BatchSize)
+                {
+                    await engine.IndexAsync(batch);
+                    done += batch.Count;
+                    batch.Clear();
+                    progress.Report(done, watch.Elapsed);
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                await engine.IndexAsync(batch);
+                done += batch.Count;
+                progress.Report(done, watch.Elapsed);
+            }
+
+            await engine.CommitAsync();
+            progress.Finish(watch.Elapsed);
+            await output.WriteLineAsync($"Indexed {done:N0} lots ({done / Math.Max(watch.Elapsed.TotalSeconds, 0.001):N0}/s).");
+        }
+
+        return 0;
+    }
+}

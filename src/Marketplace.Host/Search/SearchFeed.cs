@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Marketplace.Domain.Listings;
+using Marketplace.Domain.Materials;
+using Marketplace.Grains.Listings;
+using Marketplace.Search;
+using Microsoft.Extensions.Options;
+
+namespace Marketplace.Host.Search;
+
+/// <summary>
+/// Keeps the search index a projection of the listing grains. Each stored lot state arrives here before its grain
+/// answers, and is indexed in batches within milliseconds. On start it first catches up with the system of record:
+/// lots whose stored version is newer than the index's (say, after the host was killed before a commit) are re-indexed,
+/// and documents of lots that no longer exist are removed.
+/// </summary>
+public sealed class SearchFeed(
+    ISearchEngine engine,
+    IListingArchive archive,
+    MaterialTaxonomy taxonomy,
+    IOptions<SearchSettings> settings,
+    ILogger<SearchFeed> logger) : BackgroundService, IListingChangeSink
+{
+    private readonly Channel<ListingDocument> _changes = Channel.CreateUnbounded<ListingDocument>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the start-up catch-up is done.</summary>
+    public Task CaughtUp => _caughtUp.Task;
+
+    /// <inheritdoc />
+    public void Stored(Listing listing)
+    {
+        if (ListingDocument.From(listing, taxonomy) is { } document)
+        {
+            _changes.Writer.TryWrite(document);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await CatchUpAsync(stoppingToken);
+        var batch = new List<ListingDocument>(settings.Value.BatchSize);
+        var lastCommit = Stopwatch.StartNew();
+        var dirty = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            // Idle and committed: wait for the next change. Otherwise wake up in time for the next commit.
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            if (dirty)
+            {
+                var untilCommit = settings.Value.CommitInterval - lastCommit.Elapsed;
+                wait.CancelAfter(untilCommit > TimeSpan.Zero ? untilCommit : TimeSpan.Zero);
+            }
+
+            try
+            {
+                await _changes.Reader.WaitToReadAsync(wait.Token);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+            }
+
+            while (batch.Count < settings.Value.BatchSize && _changes.Reader.TryRead(out var document))
+            {
+                batch.Add(document);
+            }
+
+            if (batch.Count > 0)
+            {
+                await IndexWithRetryAsync(batch, stoppingToken);
+                batch.Clear();
+                if (!dirty)
+                {
+                    dirty = true;
+                    lastCommit.Restart();
+                }
+            }
+
+            if (dirty && lastCommit.Elapsed >= settings.Value.CommitInterval)
+            {
+                await engine.CommitAsync(stoppingToken);
+                dirty = false;
+                lastCommit.Restart();
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        var rest = new List<ListingDocument>();
+        while (_changes.Reader.TryRead(out var document))
+        {
+            rest.Add(document);
+        }
+
+        if (rest.Count > 0)
+        {
+            await engine.IndexAsync(rest, cancellationToken);
+        }
+
+        await engine.CommitAsync(cancellationToken);
+    }
+
+    private async Task IndexWithRetryAsync(List<ListingDocument> batch, CancellationToken stoppingToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await engine.IndexAsync(batch, stoppingToken);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Nothing is lost: the batch is kept and retried; after a restart the catch-up would find it anyway.
+                var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, attempt)));
+                logger.LogWarning(e, "Indexing {Count} lots in {Engine} failed (attempt {Attempt}); retrying in {Delay}", batch.Count, engine.Name, attempt, delay);
+                await Task.Delay(delay, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Brings the index up to the stored versions of every lot.</summary>
+    private async Task CatchUpAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (!archive.CanEnumerate)
+            {
+                logger.LogInformation("Search catch-up skipped: this grain storage cannot be enumerated; run the reindex command after an unclean stop");
+                return;
+            }
+
+            var watch = Stopwatch.StartNew();
+            var (stale, gone) = await DifferencesAsync(stoppingToken);
+            var batch = new List<ListingDocument>(settings.Value.BatchSize);
+            await foreach (var listing in archive.ListingsAsync(stale, stoppingToken))
+            {
+                if (ListingDocument.From(listing, taxonomy) is { } document)
+                {
+                    batch.Add(document);
+                }
+
+                if (batch.Count == settings.Value.BatchSize)
+                {
+                    await IndexWithRetryAsync(batch, stoppingToken);
+                    batch.Clear();
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                await IndexWithRetryAsync(batch, stoppingToken);
+            }
+
+            if (gone.Count > 0)
+            {
+                // Look again: a lot created since the first scan is not gone.
+                var stillGone = (await DifferencesAsync(stoppingToken)).Gone;
+                await engine.DeleteAsync(gone.Where(stillGone.Contains).ToArray(), stoppingToken);
+            }
+
+            await engine.CommitAsync(stoppingToken);
+            logger.LogInformation("Search index ({Engine}) caught up in {Elapsed} ms: {Stale} lots re-indexed, {Gone} removed",
+                engine.Name, watch.ElapsedMilliseconds, stale.Count, gone.Count);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Search catch-up failed; searches may miss lots until `reindex` runs");
+        }
+        finally
+        {
+            _caughtUp.TrySetResult();
+        }
+    }
+
+    private async Task<(HashSet<string> Stale, HashSet<string> Gone)> DifferencesAsync(CancellationToken ct)
+    {
+        var indexed = await engine.VersionsAsync(ct);
+        var stale = new HashSet<string>(StringComparer.Ordinal);
+        var stored = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var (id, version) in archive.VersionsAsync(ct))
+        {
+            stored.Add(id);
+            if (!indexed.TryGetValue(id, out var have) || have < version)
+            {
+                stale.Add(id);
+            }
+        }
+
+        var gone = indexed.Keys.Where(id => !stored.Contains(id)).ToHashSet(StringComparer.Ordinal);
+        return (stale, gone);
+    }
+}

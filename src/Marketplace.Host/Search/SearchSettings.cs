@@ -1,0 +1,23 @@
+namespace Marketplace.Host.Search;
+
+/// <summary>Search settings (section <c>Search</c>).</summary>
+public sealed class SearchSettings
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Search";
+
+    /// <summary><c>Lucene</c> (embedded, default: one host only) or <c>Elasticsearch</c> (clusters).</summary>
+    public string Provider { get; set; } = "Lucene";
+
+    /// <summary>Lucene index folder; relative paths are under the data folder. Default <c>index</c>.</summary>
+    public string LucenePath { get; set; } = "index";
+
+    /// <summary>How often indexed changes are made durable (a Lucene commit, an Elasticsearch refresh); default 5 s. Visibility does not wait for it.</summary>
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most changes indexed in one batch; default 1000.</summary>
+    public int BatchSize { get; set; } = 1000;
+
+    /// <summary>Searches per client address and minute on <c>GET /api/v1/listings/search</c>; default 600.</summary>
+    public int RateLimitPerMinute { get; set; } = 600;
+}

@@ -1,0 +1,56 @@
+using System.Threading.RateLimiting;
+using Marketplace.Grains.Listings;
+using Marketplace.Host.Api.Problems;
+using Marketplace.Search;
+using Marketplace.Search.Lucene;
+
+namespace Marketplace.Host.Search;
+
+/// <summary>Registers the search engine chosen by <c>Search:Provider</c> and the feed that keeps it current.</summary>
+public static class SearchSetup
+{
+    /// <summary>Rate-limit policy of the search endpoint.</summary>
+    public const string RateLimitPolicy = "search";
+
+    /// <summary>Adds the engine, the feed (as the listing grains' change sink) and the search rate limit.</summary>
+    public static IHostApplicationBuilder AddMarketplaceSearch(this IHostApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(SearchSettings.Section);
+        var settings = section.Get<SearchSettings>() ?? new SearchSettings();
+        builder.Services.AddOptions<SearchSettings>().Bind(section)
+            .Validate(s => s.BatchSize is >= 1 and <= 10_000, $"{nameof(SearchSettings)}.{nameof(SearchSettings.BatchSize)} must be 1 to 10,000.")
+            .Validate(s => s.CommitInterval > TimeSpan.Zero, $"{nameof(SearchSettings)}.{nameof(SearchSettings.CommitInterval)} must be positive.")
+            .ValidateOnStart();
+        var dataFolder = HostSetup.DataFolder(builder);
+        builder.Services.AddSingleton(_ => CreateEngine(builder.Configuration, settings, dataFolder));
+        builder.Services.AddSingleton<SearchFeed>();
+        builder.Services.AddSingleton<IListingChangeSink>(sp => sp.GetRequiredService<SearchFeed>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SearchFeed>());
+        builder.Services.AddRateLimiter(o => o.AddPolicy(RateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+            context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+            _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.RateLimitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })));
+        return builder;
+    }
+
+    /// <summary>The engine named by the settings.</summary>
+    public static ISearchEngine CreateEngine(IConfiguration configuration, SearchSettings settings, string dataFolder)
+    {
+        switch (settings.Provider)
+        {
+            case "Lucene":
+                var path = Path.IsPathRooted(settings.LucenePath) ? settings.LucenePath : Path.Combine(dataFolder, settings.LucenePath);
+                try
+                {
+                    return LuceneSearchEngine.Open(path);
+                }
+                catch (Lucene.Net.Store.LockObtainFailedException e)
+                {
+                    throw new InvalidOperationException(
+                        $"The search index in '{path}' is in use by another process (another host, or a reindex). One index serves one host: stop the other process, or use Search:Provider=Elasticsearch for a cluster.", e);
+                }
+
+            default:
+                throw new InvalidOperationException($"Search:Provider '{settings.Provider}' is not known; use Lucene or Elasticsearch.");
+        }
+    }
+}
