@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using Marketplace.Grains.Listings;
 using Marketplace.Host.Api.Problems;
 using Marketplace.Search;
+using Marketplace.Search.Elasticsearch;
 using Marketplace.Search.Lucene;
 
 namespace Marketplace.Host.Search;
@@ -48,6 +49,15 @@ public static class SearchSetup
                     throw new InvalidOperationException(
                         $"The search index in '{path}' is in use by another process (another host, or a reindex). One index serves one host: stop the other process, or use Search:Provider=Elasticsearch for a cluster.", e);
                 }
+
+            case "Elasticsearch":
+                var options = configuration.GetSection(ElasticsearchOptions.SectionName).Get<ElasticsearchOptions>() ?? new ElasticsearchOptions();
+                if (string.IsNullOrWhiteSpace(options.Url))
+                {
+                    throw new InvalidOperationException("Search:Provider is Elasticsearch but Search:Elasticsearch:Url is empty: set it to the cluster, e.g. https://search.example:9200.");
+                }
+
+                return new ElasticsearchSearchEngine(options);
 
             default:
                 throw new InvalidOperationException($"Search:Provider '{settings.Provider}' is not known; use Lucene or Elasticsearch.");

@@ -69,6 +69,11 @@ internal sealed class TextAnalysis : IDisposable
             AddTerms(perWord, _english, TitleEn, TextEn, word);
             AddTerms(perWord, _finnish, TitleFi, TextFi, word);
             perWord.Add(new TermQuery(new Term(Plain, word)) { Boost = 1.2f }, Occur.SHOULD);
+            foreach (var prefix in FinnishPrefixes(word))
+            {
+                perWord.Add(new PrefixQuery(new Term(Plain, prefix)) { Boost = 0.8f }, Occur.SHOULD);
+            }
+
             if (word.Length >= 4 && !word.Any(char.IsDigit))
             {
                 perWord.Add(new FuzzyQuery(new Term(Plain, word), word.Length >= 8 ? 2 : 1, prefixLength: 1) { Boost = 0.4f }, Occur.SHOULD);
@@ -104,6 +109,10 @@ internal sealed class TextAnalysis : IDisposable
         foreach (var (term, _, _) in Tokens(_plain, Plain, text))
         {
             forms.Add("p:" + term);
+            foreach (var prefix in FinnishPrefixes(term))
+            {
+                forms.Add("px:" + prefix);
+            }
         }
 
         return forms;
@@ -120,7 +129,9 @@ internal sealed class TextAnalysis : IDisposable
         {
             foreach (var (term, start, end) in Tokens(analyzer, field, text))
             {
-                if (forms.Contains(prefix + term) && (!marks.TryGetValue(start, out var e) || e < end))
+                var matched = forms.Contains(prefix + term)
+                              || (prefix == "p:" && forms.Any(f => f.StartsWith("px:", StringComparison.Ordinal) && term.StartsWith(f[3..], StringComparison.Ordinal)));
+                if (matched && (!marks.TryGetValue(start, out var e) || e < end))
                 {
                     marks[start] = end;
                 }
@@ -167,6 +178,22 @@ internal sealed class TextAnalysis : IDisposable
         _english.Dispose();
         _finnish.Dispose();
         _plain.Dispose();
+    }
+
+    /// <summary>
+    /// The Finnish stemmer does not bring every inflection to one stem (tiili → tiili, tiilet → tiile, tiiliä → tiil), so a
+    /// word also matches plain words that start with its stem less one letter (tiil-, ikkun-, ontelolaat-); stems shorter
+    /// than four letters are left alone.
+    /// </summary>
+    private IEnumerable<string> FinnishPrefixes(string word)
+    {
+        foreach (var (stem, _, _) in Tokens(_finnish, TextFi, word))
+        {
+            if (stem.Length >= 4 && !stem.Any(char.IsDigit))
+            {
+                yield return stem.Length >= 5 ? stem[..^1] : stem;
+            }
+        }
     }
 
     private static void AddTerms(BooleanQuery perWord, Analyzer analyzer, string titleField, string textField, string word)

@@ -75,7 +75,7 @@ internal static class Docs
     public static IReadOnlyList<ListingDocument> Catalogue() =>
     [
         Lot("brick-kallio", "Reclaimed red clay bricks", description: "Old facade bricks from Kallio, cleaned, on pallets.", price: 45, listedDaysAgo: 3),
-        Lot("tiili-espoo", "Punainen tiili, purettu", description: "Vanhat tiilet Espoon koulusta, lavoilla.", condition: "B", price: 30, lat: 60.2055, lon: 24.6559, municipality: "Espoo", listedDaysAgo: 2),
+        Lot("tiili-espoo", "Punainen tiili, purettu", description: "Purettu Espoon koulusta, lavoilla.", condition: "B", price: 30, lat: 60.2055, lon: 24.6559, municipality: "Espoo", listedDaysAgo: 2),
         Lot("blocks-vantaa", "Lightweight concrete blocks", category: "masonry/blocks", description: "Aerated blocks, unused surplus.", price: 120, lat: 60.2934, lon: 25.0378, municipality: "Vantaa", listedDaysAgo: 5),
         Lot("slabs-vantaa", "Hollow-core slabs 265 mm", category: "concrete/hollow-core-slabs", description: "Ontelolaatat from a demolished warehouse.", unit: "m2", available: 340, price: 2500, lat: 60.3172, lon: 24.9633, municipality: "Vantaa", listedDaysAgo: 1),
         Lot("beams-tampere", "Steel I-beams HEA 200", category: "metals/steel/beams", description: "Teräspalkit, 6 m lengths.", condition: "B", unit: "pcs", available: 12, price: 18000, lat: 61.4978, lon: 23.7610, municipality: "Tampere", listedDaysAgo: 7),

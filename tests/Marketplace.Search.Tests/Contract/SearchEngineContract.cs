@@ -31,7 +31,7 @@ public abstract class SearchEngineContract : IAsyncLifetime
         await _engine.CommitAsync();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_engine is not null)
         {
@@ -59,9 +59,9 @@ public abstract class SearchEngineContract : IAsyncLifetime
     public async Task Search_FinnishInflection_FindsTheBaseForm()
     {
         RequireEngine();
-        // "tiilet" (plural) finds the lot titled "tiili"; "ontelolaatta" finds "Ontelolaatat".
-        Assert.Contains("tiili-espoo", await IdsAsync(new SearchQuery { Text = "tiilet" }));
-        Assert.Contains("slabs-vantaa", await IdsAsync(new SearchQuery { Text = "ontelolaatta" }));
+        // Forms that appear nowhere in the lots' text, and are too far from it for typo matching: only stemming finds them.
+        Assert.Contains("tiili-espoo", await IdsAsync(new SearchQuery { Text = "tiilien" }));
+        Assert.Contains("slabs-vantaa", await IdsAsync(new SearchQuery { Text = "ontelolaattoja" }));
     }
 
     [SkippableFact]
