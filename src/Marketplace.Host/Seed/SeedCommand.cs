@@ -71,17 +71,12 @@ public static class SeedCommand
         var reporter = new ProgressLine(progress, "Seeding lots", count);
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
         {
-            var random = new Random(20261127 + i);
-            var template = catalogue.Lots[random.Next(catalogue.Lots.Count)];
-            var seller = sellers[random.Next(sellers.Length)];
-            var place = random.Next(4) == 0 ? catalogue.Municipalities[random.Next(catalogue.Municipalities.Count)] : municipalities[seller.Municipality];
-            var details = MakeLot(random, template, place, today);
-            var id = $"seed-lot-{i:D7}";
+            var (id, _, seller, details) = Plan(catalogue, i, today);
             var grain = grains.GetGrain<IListingGrain>(id);
             if (await grain.GetAsync() is null)
             {
                 await grain.CreateAsync(FirmId(seller), details);
-                if (i % 20 != 19)
+                if (IsPublished(i))
                 {
                     await grain.PublishAsync(FirmId(seller));
                     if (i % 7 == 3)
@@ -97,6 +92,25 @@ public static class SeedCommand
         reporter.Finish(stopwatch.Elapsed);
         return (catalogue.Firms.Count, count);
     }
+
+    /// <summary>
+    /// Lot number <paramref name="i"/> of the seed: its id, the index of its template in the catalogue, its seller and
+    /// its details. Deterministic; every 20th lot stays a draft.
+    /// </summary>
+    public static (string Id, int Template, SeedFirm Seller, ListingDetails Details) Plan(SeedCatalogue catalogue, int i, DateOnly today)
+    {
+        var random = new Random(20261127 + i);
+        var templateIndex = random.Next(catalogue.Lots.Count);
+        var sellers = catalogue.Firms.Where(f => f.Roles.Contains("seller")).ToArray();
+        var seller = sellers[random.Next(sellers.Length)];
+        var place = random.Next(4) == 0
+            ? catalogue.Municipalities[random.Next(catalogue.Municipalities.Count)]
+            : catalogue.Municipalities.First(m => m.Name == seller.Municipality);
+        return ($"seed-lot-{i:D7}", templateIndex, seller, MakeLot(random, catalogue.Lots[templateIndex], place, today));
+    }
+
+    /// <summary>True for lots the seeder publishes (all but every 20th).</summary>
+    public static bool IsPublished(int i) => i % 20 != 19;
 
     /// <summary>The deterministic trader id of a demo firm.</summary>
     public static string FirmId(SeedFirm firm) => "seed-firm-" + firm.BusinessId.Replace("-", "", StringComparison.Ordinal);

@@ -30,6 +30,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly ConditionalWeakTable<object, int[]> _docToSlot = new();
+    private int _disposed;
 
     private LuceneSearchEngine(Directory directory)
     {
@@ -279,6 +280,11 @@ public sealed class LuceneSearchEngine : ISearchEngine
     /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return ValueTask.CompletedTask;
+        }
+
         _writes.Wait();
         try
         {
