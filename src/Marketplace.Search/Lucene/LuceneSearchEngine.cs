@@ -39,7 +39,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
         {
             OpenMode = OpenMode.CREATE_OR_APPEND,
             Similarity = new BM25Similarity(),
-            RAMBufferSizeMB = 64,
+            RAMBufferSizeMB = 128,
         };
         _writer = new IndexWriter(directory, config);
         _searchers = new SearcherManager(_writer, true, new Bm25SearcherFactory());
@@ -92,10 +92,34 @@ public sealed class LuceneSearchEngine : ISearchEngine
                 _lock.ExitReadLock();
             }
 
-            foreach (var d in fresh)
+            // The writer analyses documents on the calling threads: spread a batch over the cores. A lot the index has
+            // never seen is added; a known one replaced.
+            var known = new bool[fresh.Count];
+            _lock.EnterReadLock();
+            try
             {
-                _writer.UpdateDocument(new Term(IdField, d.Id), ToLucene(d));
+                for (var i = 0; i < fresh.Count; i++)
+                {
+                    known[i] = _columns.VersionOf(fresh[i].Id) >= 0;
+                }
             }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+
+            Parallel.For(0, fresh.Count, new ParallelOptions { MaxDegreeOfParallelism = fresh.Count < 64 ? 1 : Environment.ProcessorCount, CancellationToken = cancellationToken }, i =>
+            {
+                var document = ToLucene(fresh[i]);
+                if (known[i])
+                {
+                    _writer.UpdateDocument(new Term(IdField, fresh[i].Id), document);
+                }
+                else
+                {
+                    _writer.AddDocument(document);
+                }
+            });
 
             _lock.EnterWriteLock();
             try
@@ -217,7 +241,6 @@ public sealed class LuceneSearchEngine : ISearchEngine
     {
         SearchValidation.Check(query);
         var cursor = SearchCursor.Decode(query.Cursor, query.Sort);
-        var textQuery = string.IsNullOrWhiteSpace(query.Text) ? null : _analysis.Build(query.Text);
         var hasText = !string.IsNullOrWhiteSpace(query.Text);
         var searcher = _searchers.Acquire();
         try
@@ -231,9 +254,17 @@ public sealed class LuceneSearchEngine : ISearchEngine
                 var ranking = new Ranking(_columns, query, cursor, query.Limit + 1, filter);
                 if (hasText)
                 {
-                    if (textQuery is not null)
+                    // Every word first; when that finds less than a page, settle for most of the words.
+                    var strict = _analysis.Build(query.Text!, searcher.IndexReader, strict: true);
+                    if (strict is not null)
                     {
-                        searcher.Search(textQuery, new TextCollector(this, ranking));
+                        searcher.Search(strict, new TextCollector(this, ranking));
+                        if (ranking.Total < query.Limit && _analysis.Build(query.Text!, searcher.IndexReader, strict: false) is { } relaxed
+                            && relaxed.ToString() != strict.ToString())
+                        {
+                            ranking = new Ranking(_columns, query, cursor, query.Limit + 1, filter);
+                            searcher.Search(relaxed, new TextCollector(this, ranking));
+                        }
                     }
                 }
                 else

@@ -109,6 +109,9 @@ internal sealed class Ranking
         _unitCounts = new long[columns.UnitCount];
     }
 
+    /// <summary>Matches so far.</summary>
+    public long Total => _total;
+
     /// <summary>Considers one slot (with its text score, 0 without text).</summary>
     public void Offer(int slot, float score)
     {

@@ -50,10 +50,11 @@ internal sealed class TextAnalysis : IDisposable
     public static string BodyText(ListingDocument d) => $"{d.Title} {d.Description} {d.CategoryNames} {d.Municipality}";
 
     /// <summary>
-    /// The query for free text: per word, any of English stem, Finnish stem (title boosted) or a near spelling; at least
-    /// half the words (numbers and units aside) must match. Null when the text has no searchable word.
+    /// The query for free text: per word, any of English stem, Finnish stem (title boosted), a Finnish stem prefix, or a
+    /// near spelling when the word itself is not in the index. Strict: every word (numbers and units aside) must match;
+    /// otherwise half of them. Null when the text has no searchable word.
     /// </summary>
-    public Query? Build(string text)
+    public Query? Build(string text, IndexReader reader, bool strict)
     {
         var words = Tokens(_plain, Plain, text).Select(t => t.Term).Distinct().Take(16).ToArray();
         if (words.Length == 0)
@@ -74,7 +75,8 @@ internal sealed class TextAnalysis : IDisposable
                 perWord.Add(new PrefixQuery(new Term(Plain, prefix)) { Boost = 0.8f }, Occur.SHOULD);
             }
 
-            if (word.Length >= 4 && !word.Any(char.IsDigit))
+            // Typo matching costs a walk over the term dictionary: only for words the index does not know.
+            if (word.Length >= 4 && !word.Any(char.IsDigit) && reader.DocFreq(new Term(Plain, word)) == 0)
             {
                 perWord.Add(new FuzzyQuery(new Term(Plain, word), word.Length >= 8 ? 2 : 1, prefixLength: 1) { Boost = 0.4f }, Occur.SHOULD);
             }
@@ -88,7 +90,7 @@ internal sealed class TextAnalysis : IDisposable
             query.Add(perWord, Occur.SHOULD);
         }
 
-        query.MinimumNumberShouldMatch = significant <= 2 ? 1 : (significant + 1) / 2;
+        query.MinimumNumberShouldMatch = strict ? Math.Max(1, significant) : significant <= 2 ? 1 : (significant + 1) / 2;
         return query;
     }
 

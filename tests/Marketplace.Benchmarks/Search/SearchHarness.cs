@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Globalization;
+using HdrHistogram;
+using Marketplace.Domain.Geo;
+using Marketplace.Domain.Materials;
+using Marketplace.Search;
+using Marketplace.Search.Lucene;
+
+namespace Marketplace.Benchmarks.Search;
+
+/// <summary>
+/// Load harness for the embedded search engine: generates N synthetic lots (default 1,000,000) across the taxonomy and
+/// Finland (mostly the Helsinki region), indexes them, then runs a fixed mix of queries single-threaded (text, filters,
+/// distance, facets on every query, every sort) and prints indexing rate, index size, query latency percentiles and the
+/// change-to-visible latency.
+/// </summary>
+public static class SearchHarness
+{
+    private static readonly string[] EnglishWords =
+        ["reclaimed", "used", "surplus", "old", "clean", "cleaned", "salvaged", "unused", "demolition", "facade", "school", "warehouse", "office", "pallets", "tested", "dry", "sorted", "crane", "pickup", "renovation"];
+
+    private static readonly string[] FinnishWords =
+        ["purettu", "käytetty", "ylijäämä", "vanha", "puhdistettu", "lavoilla", "koulusta", "varastosta", "toimistosta", "testattu", "kuiva", "lajiteltu", "nouto", "remontti", "purkukohde"];
+
+    private static readonly (string Name, double Lat, double Lon, int Weight)[] Places =
+    [
+        ("Helsinki", 60.1699, 24.9384, 30), ("Espoo", 60.2055, 24.6559, 15), ("Vantaa", 60.2934, 25.0378, 15), ("Kauniainen", 60.2104, 24.7289, 2),
+        ("Kerava", 60.4034, 25.1050, 4), ("Järvenpää", 60.4737, 25.0899, 4), ("Tuusula", 60.4030, 25.0290, 3), ("Kirkkonummi", 60.1238, 24.4385, 3),
+        ("Porvoo", 60.3923, 25.6651, 4), ("Tampere", 61.4978, 23.7610, 8), ("Turku", 60.4518, 22.2666, 7), ("Lahti", 60.9827, 25.6612, 5),
+    ];
+
+    /// <summary>Runs the harness; returns the exit code.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var listings = Option(args, "--listings", 1_000_000);
+        var queries = Option(args, "--queries", 1_000);
+        var folder = Path.Combine(Path.GetTempPath(), "marketplace-search-harness-" + Guid.NewGuid().ToString("N"));
+        Console.WriteLine($"Search harness: {listings:N0} lots, {queries:N0} queries, index in {folder}");
+        Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}");
+        try
+        {
+            var taxonomy = MaterialTaxonomy.Default;
+            var leaves = taxonomy.Categories.Where(c => !taxonomy.Categories.Any(o => o.ParentId == c.Id)).ToArray();
+            var engine = LuceneSearchEngine.Open(folder);
+
+            // Indexing.
+            var watch = Stopwatch.StartNew();
+            var random = new Random(20261128);
+            const int batchSize = 2000;
+            var batch = new List<ListingDocument>(batchSize);
+            for (var i = 0; i < listings; i++)
+            {
+                batch.Add(Lot(random, i, leaves, taxonomy));
+                if (batch.Count == batchSize)
+                {
+                    await engine.IndexAsync(batch);
+                    batch.Clear();
+                    if ((i + 1) % 100_000 == 0)
+                    {
+                        Console.WriteLine($"  indexed {i + 1:N0} ({(i + 1) / watch.Elapsed.TotalSeconds:N0} docs/s)");
+                    }
+                }
+            }
+
+            await engine.IndexAsync(batch);
+            await engine.CommitAsync();
+            var indexSeconds = watch.Elapsed.TotalSeconds;
+            var size = new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+            Console.WriteLine($"Indexing: {listings:N0} docs in {indexSeconds:N1} s = {listings / indexSeconds:N0} docs/s; index {size / 1024.0 / 1024.0:N0} MiB; managed heap {GC.GetTotalMemory(true) / 1024 / 1024:N0} MiB");
+
+            // Queries: warm up on a different mix, then measure.
+            var mix = new Random(7);
+            foreach (var q in Enumerable.Range(0, 200).Select(_ => Query(mix, leaves)))
+            {
+                engine.Search(q);
+            }
+
+            var histogram = new LongHistogram(TimeStamp.Minutes(1), 3);
+            var byKind = new Dictionary<string, LongHistogram>();
+            var totalHits = 0L;
+            mix = new Random(1);
+            for (var i = 0; i < queries; i++)
+            {
+                var q = Query(mix, leaves);
+                var started = Stopwatch.GetTimestamp();
+                var result = engine.Search(q);
+                var elapsed = Stopwatch.GetTimestamp() - started;
+                histogram.RecordValue(elapsed);
+                var kind = Kind(q);
+                if (!byKind.TryGetValue(kind, out var h))
+                {
+                    byKind[kind] = h = new LongHistogram(TimeStamp.Minutes(1), 3);
+                }
+
+                h.RecordValue(elapsed);
+                totalHits += result.Total;
+            }
+
+            Console.WriteLine($"Queries: {queries:N0} single-threaded, mean matches {totalHits / (double)queries:N0}");
+            Print("  all", histogram);
+            foreach (var (kind, h) in byKind.OrderBy(k => k.Key, StringComparer.Ordinal))
+            {
+                Print("  " + kind, h);
+            }
+
+            // Change to visible: update one lot, then search for its new word.
+            var visible = new LongHistogram(TimeStamp.Minutes(1), 3);
+            for (var i = 0; i < 200; i++)
+            {
+                var word = "zx" + i.ToString("D5", CultureInfo.InvariantCulture) + "q";
+                var changed = Lot(new Random(i), i, leaves, taxonomy) with { Title = "Changed lot " + word, Version = 2 + i, Status = "active" };
+                var started = Stopwatch.GetTimestamp();
+                await engine.IndexAsync([changed]);
+                while (engine.Search(new SearchQuery { Text = word, Limit = 1 }).Hits.Count == 0)
+                {
+                    if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(10))
+                    {
+                        throw new InvalidOperationException($"change {word} not visible after 10 s");
+                    }
+                }
+
+                visible.RecordValue(Stopwatch.GetTimestamp() - started);
+            }
+
+            Print("Change to visible (index one change, then find it)", visible);
+
+            watch.Restart();
+            await engine.DisposeAsync();
+            var reopened = LuceneSearchEngine.Open(folder);
+            Console.WriteLine($"Reopen (load columns from the index on disk): {watch.Elapsed.TotalSeconds:N1} s for {reopened.Count:N0} docs");
+            await reopened.DisposeAsync();
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static void Print(string label, LongHistogram h)
+    {
+        static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{label}: n={h.TotalCount} p50 {Ms(h.GetValueAtPercentile(50)):0.00} ms, p95 {Ms(h.GetValueAtPercentile(95)):0.00} ms, p99 {Ms(h.GetValueAtPercentile(99)):0.00} ms, max {Ms(h.GetMaxValue()):0.00} ms"));
+    }
+
+    private static string Kind(SearchQuery q)
+        => (q.Text is null ? "browse" : "text") + (q.Near is null ? "" : "+geo") + (q.Category is null ? "" : "+category") + " sort=" + q.Sort.ToString().ToLowerInvariant();
+
+    /// <summary>The query mix: text alone, text near a place, browse a category near a place by distance, browse by price with filters.</summary>
+    private static SearchQuery Query(Random r, MaterialCategory[] leaves)
+    {
+        var place = Place(r);
+        var category = leaves[r.Next(leaves.Length)];
+        var word = r.Next(2) == 0 ? category.NameEn.Split(' ')[^1].ToLowerInvariant() : category.NameFi.Split(' ')[^1].ToLowerInvariant();
+        return (r.Next(10)) switch
+        {
+            < 3 => new SearchQuery { Text = word, Sort = SearchSort.Relevance },
+            < 5 => new SearchQuery { Text = word + " " + EnglishWords[r.Next(EnglishWords.Length)], Near = new GeoPoint(place.Lat, place.Lon), RadiusKm = 30 + r.Next(70), MinCondition = r.Next(3) == 0 ? "B" : null },
+            < 8 => new SearchQuery { Category = r.Next(3) == 0 ? category.TopLevelId : category.Id, Near = new GeoPoint(place.Lat, place.Lon), RadiusKm = 30 + r.Next(120), Sort = SearchSort.Distance, AvailableOn = new DateOnly(2027, 3, 1).AddDays(r.Next(60)) },
+            _ => new SearchQuery { Category = category.TopLevelId, MaxPriceMinor = 500 + r.Next(10_000), MinQuantity = r.Next(20), Sort = r.Next(2) == 0 ? SearchSort.Price : SearchSort.Newest },
+        };
+    }
+
+    private static (string Name, double Lat, double Lon) Place(Random r)
+    {
+        var pick = r.Next(Places.Sum(p => p.Weight));
+        foreach (var p in Places)
+        {
+            if ((pick -= p.Weight) < 0)
+            {
+                return (p.Name, p.Lat, p.Lon);
+            }
+        }
+
+        return (Places[0].Name, Places[0].Lat, Places[0].Lon);
+    }
+
+    private static ListingDocument Lot(Random r, int i, MaterialCategory[] leaves, MaterialTaxonomy taxonomy)
+    {
+        var category = leaves[r.Next(leaves.Length)];
+        var path = new List<string>();
+        var names = new List<string>();
+        for (var c = category; c is not null; c = c.ParentId is null ? null : taxonomy.Find(c.ParentId))
+        {
+            path.Add(c.Id);
+            names.Add(c.NameEn);
+            names.Add(c.NameFi);
+        }
+
+        var place = Place(r);
+        var english = string.Join(' ', Enumerable.Range(0, 6).Select(_ => EnglishWords[r.Next(EnglishWords.Length)]));
+        var finnish = string.Join(' ', Enumerable.Range(0, 4).Select(_ => FinnishWords[r.Next(FinnishWords.Length)]));
+        var from = new DateOnly(2027, 1, 1).AddDays(r.Next(120));
+        return new ListingDocument
+        {
+            Id = "lot-" + i.ToString("D7", CultureInfo.InvariantCulture),
+            SellerId = "firm-" + r.Next(5000).ToString(CultureInfo.InvariantCulture),
+            Status = r.Next(10) == 0 ? "sold-out" : "active",
+            Version = 1,
+            Title = $"{EnglishWords[r.Next(EnglishWords.Length)]} {category.NameEn.ToLowerInvariant()} {r.Next(10, 500)} {category.Units[0].ToString().ToLowerInvariant()}",
+            Description = $"{english}. {category.NameFi} {finnish}.",
+            Category = category.Id,
+            CategoryPath = path,
+            CategoryNames = string.Join(' ', names),
+            Condition = ((char)('A' + r.Next(3))).ToString(),
+            Unit = Units.Code(category.Units[0]),
+            Available = r.Next(1, 2000),
+            PriceMinor = r.Next(10, 50_000),
+            Latitude = place.Lat + ((r.NextDouble() - 0.5) * 0.3),
+            Longitude = place.Lon + ((r.NextDouble() - 0.5) * 0.6),
+            Municipality = place.Name,
+            AvailableFrom = from,
+            AvailableTo = from.AddDays(30 + r.Next(150)),
+            ListedAt = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(i / 2.0),
+        };
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : fallback;
+    }
+}
