@@ -14,6 +14,7 @@ internal sealed class ListingColumns
     private readonly Dictionary<string, int> _unitOrdinals = new(StringComparer.Ordinal);
     private readonly List<string> _units = [];
     private readonly Dictionary<string, int> _sellerOrdinals = new(StringComparer.Ordinal);
+    private readonly List<List<int>> _slotsByCategory = [];
 
     public int Count { get; private set; }
 
@@ -72,6 +73,9 @@ internal sealed class ListingColumns
         return allowed;
     }
 
+    /// <summary>Slots once filed under a category ordinal (check <see cref="Categories"/>: a lot may have moved since).</summary>
+    public List<int> SlotsIn(int ordinal) => _slotsByCategory[ordinal];
+
     /// <summary>Every lot id with its version.</summary>
     public Dictionary<string, long> AllVersions() => _slots.ToDictionary(kv => kv.Key, kv => Versions[kv.Value], StringComparer.Ordinal);
 
@@ -80,8 +84,17 @@ internal sealed class ListingColumns
 
     /// <summary>Adds or replaces a lot's fields.</summary>
     public void Set(ListingDocument d)
+        => Set(d.Id, d.Version, d.IsActive, d.Latitude, d.Longitude, d.PriceMinor, (double)d.Available, ListingDocument.ConditionRank(d.Condition),
+            d.Unit, d.Category, d.SellerId, d.AvailableFrom.DayNumber, d.AvailableTo.DayNumber, d.ListedAt.UtcTicks);
+
+    /// <summary>Adds or replaces a lot's fields, one by one (loading from the index's doc values).</summary>
+    public void Set(string id, long version, bool active, double latitude, double longitude, long price, double available, int conditionRank,
+        string unit, string categoryId, string sellerId, int fromDay, int toDay, long listedAtTicks)
     {
-        if (!_slots.TryGetValue(d.Id, out var slot))
+        var d = (Id: id, Version: version, IsActive: active, Latitude: latitude, Longitude: longitude, PriceMinor: price, Available: available,
+            Unit: unit, Category: categoryId, SellerId: sellerId);
+        var isNew = !_slots.TryGetValue(d.Id, out var slot);
+        if (isNew)
         {
             slot = Count++;
             EnsureCapacity(Count);
@@ -94,10 +107,17 @@ internal sealed class ListingColumns
         Latitudes[slot] = d.Latitude;
         Longitudes[slot] = d.Longitude;
         Prices[slot] = d.PriceMinor;
-        Available[slot] = (double)d.Available;
-        ConditionRanks[slot] = (byte)ListingDocument.ConditionRank(d.Condition);
+        Available[slot] = d.Available;
+        ConditionRanks[slot] = (byte)conditionRank;
         Units[slot] = (ushort)Ordinal(_unitOrdinals, _units, d.Unit);
-        Categories[slot] = (ushort)CategoryOrdinal(d.Category);
+        var category = (ushort)CategoryOrdinal(d.Category);
+        if (isNew || Categories[slot] != category)
+        {
+            // Lists only grow; a slot that moved to another category is skipped by readers (they check Categories).
+            _slotsByCategory[category].Add(slot);
+        }
+
+        Categories[slot] = category;
         if (!_sellerOrdinals.TryGetValue(d.SellerId, out var seller))
         {
             seller = _sellerOrdinals.Count;
@@ -105,9 +125,9 @@ internal sealed class ListingColumns
         }
 
         Sellers[slot] = seller;
-        FromDays[slot] = d.AvailableFrom.DayNumber;
-        ToDays[slot] = d.AvailableTo.DayNumber;
-        ListedAt[slot] = d.ListedAt.UtcTicks;
+        FromDays[slot] = fromDay;
+        ToDays[slot] = toDay;
+        ListedAt[slot] = listedAtTicks;
     }
 
     /// <summary>Removes a lot: its slot stays, inactive and without id, so slots never move.</summary>
@@ -124,6 +144,11 @@ internal sealed class ListingColumns
     public void Clear()
     {
         _slots.Clear();
+        foreach (var list in _slotsByCategory)
+        {
+            list.Clear();
+        }
+
         Array.Clear(Ids);
         Array.Clear(Active);
         Count = 0;
@@ -141,6 +166,7 @@ internal sealed class ListingColumns
         _categories.Add(category);
         _categoryOrdinals[category] = ordinal;
         _categoryAncestors.Add(parent < 0 ? [ordinal] : [ordinal, .. _categoryAncestors[parent]]);
+        _slotsByCategory.Add([]);
         return ordinal;
     }
 

@@ -30,6 +30,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly ConditionalWeakTable<object, int[]> _docToSlot = new();
+    private readonly ConditionalWeakTable<IndexReader, int[]> _slotToDoc = new();
     private int _disposed;
 
     private LuceneSearchEngine(Directory directory)
@@ -39,7 +40,10 @@ public sealed class LuceneSearchEngine : ISearchEngine
         {
             OpenMode = OpenMode.CREATE_OR_APPEND,
             Similarity = new BM25Similarity(),
-            RAMBufferSizeMB = 128,
+            // Large in-memory segments and no compound files: bulk loads flush and merge less.
+            RAMBufferSizeMB = 256,
+            UseCompoundFile = false,
+            MergePolicy = new TieredMergePolicy { NoCFSRatio = 0, SegmentsPerTier = 20, MaxMergeAtOnce = 20 },
         };
         _writer = new IndexWriter(directory, config);
         _searchers = new SearcherManager(_writer, true, new Bm25SearcherFactory());
@@ -267,6 +271,23 @@ public sealed class LuceneSearchEngine : ISearchEngine
                         }
                     }
                 }
+                else if (filter.Categories is { } allowed)
+                {
+                    // Browsing a category: visit only the lots filed under it and its subcategories.
+                    for (var ordinal = 0; ordinal < allowed.Length; ordinal++)
+                    {
+                        if (allowed[ordinal])
+                        {
+                            foreach (var slot in _columns.SlotsIn(ordinal))
+                            {
+                                if (_columns.Categories[slot] == ordinal)
+                                {
+                                    ranking.Offer(slot, 0f);
+                                }
+                            }
+                        }
+                    }
+                }
                 else
                 {
                     for (var slot = 0; slot < _columns.Count; slot++)
@@ -283,7 +304,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
                 _lock.ExitReadLock();
             }
 
-            var forms = hasText ? _analysis.QueryForms(query.Text!) : null;
+            (HashSet<string>, string[])? forms = hasText ? _analysis.QueryForms(query.Text!) : null;
             var hits = new List<SearchHit>();
             foreach (var (key, slot, score) in top.Take(query.Limit))
             {
@@ -335,27 +356,60 @@ public sealed class LuceneSearchEngine : ISearchEngine
 
     private ListingDocument? Load(IndexSearcher searcher, int slot)
     {
-        var id = _columns.Ids[slot];
-        if (id is null)
+        var docs = DocsOf(searcher.IndexReader);
+        var doc = slot < docs.Length ? docs[slot] : -1;
+        if (doc < 0)
         {
-            return null;
+            // A lot added after this reader opened: look it up by id.
+            var id = _columns.Ids[slot];
+            var found = id is null ? null : searcher.Search(new TermQuery(new Term(IdField, id)), 1);
+            if (found is null || found.TotalHits == 0)
+            {
+                return null;
+            }
+
+            doc = found.ScoreDocs[0].Doc;
         }
 
-        var found = searcher.Search(new TermQuery(new Term(IdField, id)), 1);
-        return found.TotalHits == 0 ? null : JsonSerializer.Deserialize<ListingDocument>(searcher.Doc(found.ScoreDocs[0].Doc).Get(DocField), Json);
+        return JsonSerializer.Deserialize<ListingDocument>(searcher.Doc(doc).Get(DocField), Json);
     }
 
-    private SearchHit ToHit(ListingDocument d, SearchQuery query, float score, HashSet<string>? forms)
+    /// <summary>The live document of every slot in a reader (-1 where the reader has none), built once per reader.</summary>
+    private int[] DocsOf(IndexReader reader)
+    {
+        return _slotToDoc.GetValue(reader, r =>
+        {
+            var docs = new int[_columns.Count];
+            Array.Fill(docs, -1);
+            foreach (var leaf in r.Leaves)
+            {
+                var slots = SlotsOf(leaf.AtomicReader);
+                var live = leaf.AtomicReader.LiveDocs;
+                for (var doc = 0; doc < slots.Length; doc++)
+                {
+                    var slot = slots[doc];
+                    if (slot >= 0 && slot < docs.Length && (live is null || live.Get(doc)))
+                    {
+                        docs[slot] = leaf.DocBase + doc;
+                    }
+                }
+            }
+
+            return docs;
+        });
+    }
+
+    private SearchHit ToHit(ListingDocument d, SearchQuery query, float score, (HashSet<string> Words, string[] Prefixes)? forms)
     {
         var highlights = new List<string>();
-        if (forms is not null)
+        if (forms is { } f)
         {
-            if (_analysis.Highlight(d.Title, forms, 200) is { } title)
+            if (_analysis.Highlight(d.Title, f, 200) is { } title)
             {
                 highlights.Add(title);
             }
 
-            if (_analysis.Highlight(d.Description, forms, 160) is { } description)
+            if (_analysis.Highlight(d.Description, f, 160) is { } description)
             {
                 highlights.Add(description);
             }
@@ -373,12 +427,23 @@ public sealed class LuceneSearchEngine : ISearchEngine
         [
             new StringField(IdField, d.Id, Field.Store.YES),
             new SortedDocValuesField(IdValues, new BytesRef(d.Id)),
-            new TextField(TextAnalysis.TitleEn, d.Title, Field.Store.NO),
-            new TextField(TextAnalysis.TitleFi, d.Title, Field.Store.NO),
-            new TextField(TextAnalysis.TextEn, body, Field.Store.NO),
-            new TextField(TextAnalysis.TextFi, body, Field.Store.NO),
+            new TextField(TextAnalysis.Title, d.Title, Field.Store.NO),
             new TextField(TextAnalysis.Plain, body, Field.Store.NO),
             new StoredField(DocField, JsonSerializer.Serialize(d, Json)),
+            // The columns' fields, so opening the index loads them without parsing a million stored documents.
+            new NumericDocValuesField("c_version", d.Version),
+            new NumericDocValuesField("c_active", d.IsActive ? 1 : 0),
+            new DoubleDocValuesField("c_lat", d.Latitude),
+            new DoubleDocValuesField("c_lon", d.Longitude),
+            new NumericDocValuesField("c_price", d.PriceMinor),
+            new DoubleDocValuesField("c_available", (double)d.Available),
+            new NumericDocValuesField("c_condition", ListingDocument.ConditionRank(d.Condition)),
+            new NumericDocValuesField("c_from", d.AvailableFrom.DayNumber),
+            new NumericDocValuesField("c_to", d.AvailableTo.DayNumber),
+            new NumericDocValuesField("c_listed", d.ListedAt.UtcTicks),
+            new SortedDocValuesField("c_unit", new BytesRef(d.Unit)),
+            new SortedDocValuesField("c_category", new BytesRef(d.Category)),
+            new SortedDocValuesField("c_seller", new BytesRef(d.SellerId)),
         ];
     }
 
@@ -395,15 +460,37 @@ public sealed class LuceneSearchEngine : ISearchEngine
                 {
                     var reader = leaf.AtomicReader;
                     var live = reader.LiveDocs;
+                    var ids = reader.GetSortedDocValues(IdValues);
+                    if (ids is null)
+                    {
+                        continue;
+                    }
+
+                    var version = reader.GetNumericDocValues("c_version");
+                    var active = reader.GetNumericDocValues("c_active");
+                    var lat = reader.GetNumericDocValues("c_lat");
+                    var lon = reader.GetNumericDocValues("c_lon");
+                    var price = reader.GetNumericDocValues("c_price");
+                    var available = reader.GetNumericDocValues("c_available");
+                    var condition = reader.GetNumericDocValues("c_condition");
+                    var from = reader.GetNumericDocValues("c_from");
+                    var to = reader.GetNumericDocValues("c_to");
+                    var listed = reader.GetNumericDocValues("c_listed");
+                    var unit = Strings(reader.GetSortedDocValues("c_unit"));
+                    var category = Strings(reader.GetSortedDocValues("c_category"));
+                    var seller = Strings(reader.GetSortedDocValues("c_seller"));
+                    var id = Strings(ids);
+                    var unitOrd = reader.GetSortedDocValues("c_unit");
+                    var categoryOrd = reader.GetSortedDocValues("c_category");
+                    var sellerOrd = reader.GetSortedDocValues("c_seller");
                     for (var doc = 0; doc < reader.MaxDoc; doc++)
                     {
                         if (live is null || live.Get(doc))
                         {
-                            var d = JsonSerializer.Deserialize<ListingDocument>(reader.Document(doc).Get(DocField), Json);
-                            if (d is not null)
-                            {
-                                _columns.Set(d);
-                            }
+                            _columns.Set(id[ids.GetOrd(doc)], version.Get(doc), active.Get(doc) == 1,
+                                BitConverter.Int64BitsToDouble(lat.Get(doc)), BitConverter.Int64BitsToDouble(lon.Get(doc)), price.Get(doc),
+                                BitConverter.Int64BitsToDouble(available.Get(doc)), (int)condition.Get(doc), unit[unitOrd.GetOrd(doc)],
+                                category[categoryOrd.GetOrd(doc)], seller[sellerOrd.GetOrd(doc)], (int)from.Get(doc), (int)to.Get(doc), listed.Get(doc));
                         }
                     }
                 }
@@ -417,6 +504,19 @@ public sealed class LuceneSearchEngine : ISearchEngine
         {
             _searchers.Release(searcher);
         }
+    }
+
+    private static string[] Strings(SortedDocValues values)
+    {
+        var strings = new string[values.ValueCount];
+        var bytes = new BytesRef();
+        for (var ord = 0; ord < strings.Length; ord++)
+        {
+            values.LookupOrd(ord, bytes);
+            strings[ord] = bytes.Utf8ToString();
+        }
+
+        return strings;
     }
 
     /// <summary>Slot of each document of a segment (cached per segment core; -1 for ids no longer indexed).</summary>

@@ -48,6 +48,9 @@ internal sealed class SlotFilter
         }
     }
 
+    /// <summary>Allowed category ordinals, or null for any category.</summary>
+    public bool[]? Categories => _categories;
+
     /// <summary>True when the slot matches; <paramref name="distanceKm"/> is set when the query has a centre.</summary>
     public bool Passes(int slot, out double distanceKm)
     {

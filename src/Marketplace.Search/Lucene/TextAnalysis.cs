@@ -14,49 +14,42 @@ using Lucene.Net.Util;
 namespace Marketplace.Search.Lucene;
 
 /// <summary>
-/// English and Finnish analysis of lot text: every text is indexed three ways (English stems, Finnish stems, plain
-/// lower-case words for typo matching). Queries are built from analysed terms, never parsed, so no user text can be a
-/// syntax error.
+/// Text analysis of lots, English and Finnish. The index holds plain lower-case words only (title, and everything
+/// searchable); a query word matches the word itself, and any indexed word that starts with its English stem or its
+/// Finnish stem less one letter (so "bricks" finds "brick", "tiilet" finds "tiili" and "tiiliä"), each scored by BM25, plus
+/// near spellings when the index does not know the word. Indexing analyses each text once; queries are built from
+/// analysed terms, never parsed, so no user text can be a syntax error.
 /// </summary>
 internal sealed class TextAnalysis : IDisposable
 {
     public const LuceneVersion Version = LuceneVersion.LUCENE_48;
-    public const string TitleEn = "title_en";
-    public const string TitleFi = "title_fi";
-    public const string TextEn = "text_en";
-    public const string TextFi = "text_fi";
+    public const string Title = "title";
     public const string Plain = "plain";
+
+    private const int ExpansionsPerPrefix = 24;
 
     private static readonly HashSet<string> UnitWords = new(StringComparer.OrdinalIgnoreCase)
     {
         "pcs", "kpl", "pc", "kg", "t", "tn", "tonnes", "tons", "tonnia", "m", "m2", "m²", "m3", "m³", "mm", "cm", "l", "jm", "pallets", "lavaa",
     };
 
-    private readonly EnglishAnalyzer _english = new(Version);
-    private readonly FinnishAnalyzer _finnish = new(Version);
+    private readonly EnglishAnalyzer _english = new(Version, CharArraySet.Empty);
+    private readonly FinnishAnalyzer _finnish = new(Version, CharArraySet.Empty);
     private readonly StandardAnalyzer _plain = new(Version, CharArraySet.Empty);
 
-    /// <summary>The analyser for the index writer: per field.</summary>
-    public Analyzer ForIndex() => new PerFieldAnalyzerWrapper(_plain, new Dictionary<string, Analyzer>
-    {
-        [TitleEn] = _english,
-        [TextEn] = _english,
-        [TitleFi] = _finnish,
-        [TextFi] = _finnish,
-        [Plain] = _plain,
-    });
+    /// <summary>The analyser for the index writer: plain words in every field.</summary>
+    public Analyzer ForIndex() => _plain;
 
-    /// <summary>The searchable text of a lot (beyond its title).</summary>
+    /// <summary>The searchable text of a lot.</summary>
     public static string BodyText(ListingDocument d) => $"{d.Title} {d.Description} {d.CategoryNames} {d.Municipality}";
 
     /// <summary>
-    /// The query for free text: per word, any of English stem, Finnish stem (title boosted), a Finnish stem prefix, or a
-    /// near spelling when the word itself is not in the index. Strict: every word (numbers and units aside) must match;
-    /// otherwise half of them. Null when the text has no searchable word.
+    /// The query for free text. Strict: every word (numbers and units aside) must match; otherwise half of them.
+    /// Null when the text has no searchable word.
     /// </summary>
     public Query? Build(string text, IndexReader reader, bool strict)
     {
-        var words = Tokens(_plain, Plain, text).Select(t => t.Term).Distinct().Take(16).ToArray();
+        var words = Words(text).Distinct().Take(16).ToArray();
         if (words.Length == 0)
         {
             return null;
@@ -66,16 +59,23 @@ internal sealed class TextAnalysis : IDisposable
         var significant = 0;
         foreach (var word in words)
         {
+            // Few clauses per word keep scoring cheap: the title word, and the body words sharing a prefix with it (the word
+            // itself among them; a prefix that starts with another is left out, the shorter one covers it).
             var perWord = new BooleanQuery();
-            AddTerms(perWord, _english, TitleEn, TextEn, word);
-            AddTerms(perWord, _finnish, TitleFi, TextFi, word);
-            perWord.Add(new TermQuery(new Term(Plain, word)) { Boost = 1.2f }, Occur.SHOULD);
-            foreach (var prefix in FinnishPrefixes(word))
+            perWord.Add(new TermQuery(new Term(Title, word)) { Boost = 2.5f }, Occur.SHOULD);
+            var prefixes = Prefixes(word).ToList();
+            prefixes = prefixes.Where(p => !prefixes.Any(o => o != p && p.StartsWith(o, StringComparison.Ordinal))).ToList();
+            if (!prefixes.Any(p => word.StartsWith(p, StringComparison.Ordinal)))
             {
-                perWord.Add(new PrefixQuery(new Term(Plain, prefix)) { Boost = 0.8f }, Occur.SHOULD);
+                perWord.Add(new TermQuery(new Term(Plain, word)) { Boost = 1.5f }, Occur.SHOULD);
             }
 
-            // Typo matching costs a walk over the term dictionary: only for words the index does not know.
+            foreach (var prefix in prefixes)
+            {
+                perWord.Add(Prefix(Plain, prefix, 1f), Occur.SHOULD);
+            }
+
+            // Typo matching walks the term dictionary: only for words the index does not know.
             if (word.Length >= 4 && !word.Any(char.IsDigit) && reader.DocFreq(new Term(Plain, word)) == 0)
             {
                 perWord.Add(new FuzzyQuery(new Term(Plain, word), word.Length >= 8 ? 2 : 1, prefixLength: 1) { Boost = 0.4f }, Occur.SHOULD);
@@ -94,49 +94,25 @@ internal sealed class TextAnalysis : IDisposable
         return query;
     }
 
-    /// <summary>The analysed forms of the query's words, to mark in highlights.</summary>
-    public HashSet<string> QueryForms(string text)
+    /// <summary>What the query's words match, for highlighting: the words and their prefixes.</summary>
+    public (HashSet<string> Words, string[] Prefixes) QueryForms(string text)
     {
-        var forms = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (term, _, _) in Tokens(_english, TextEn, text))
-        {
-            forms.Add("en:" + term);
-        }
-
-        foreach (var (term, _, _) in Tokens(_finnish, TextFi, text))
-        {
-            forms.Add("fi:" + term);
-        }
-
-        foreach (var (term, _, _) in Tokens(_plain, Plain, text))
-        {
-            forms.Add("p:" + term);
-            foreach (var prefix in FinnishPrefixes(term))
-            {
-                forms.Add("px:" + prefix);
-            }
-        }
-
-        return forms;
+        var words = Words(text).ToHashSet(StringComparer.Ordinal);
+        return (words, words.SelectMany(Prefixes).Distinct().ToArray());
     }
 
     /// <summary>
     /// The text with matched words wrapped in <c>&lt;em&gt;</c> (the rest HTML-escaped), cut to about
     /// <paramref name="maxLength"/> characters around the first match; null when nothing matched.
     /// </summary>
-    public string? Highlight(string text, HashSet<string> forms, int maxLength)
+    public string? Highlight(string text, (HashSet<string> Words, string[] Prefixes) forms, int maxLength)
     {
-        var marks = new SortedDictionary<int, int>();
-        foreach (var (analyzer, field, prefix) in new (Analyzer, string, string)[] { (_english, TextEn, "en:"), (_finnish, TextFi, "fi:"), (_plain, Plain, "p:") })
+        var marks = new List<(int Start, int End)>();
+        foreach (var (term, start, end) in Tokens(_plain, Plain, text))
         {
-            foreach (var (term, start, end) in Tokens(analyzer, field, text))
+            if (forms.Words.Contains(term) || forms.Prefixes.Any(p => term.StartsWith(p, StringComparison.Ordinal)))
             {
-                var matched = forms.Contains(prefix + term)
-                              || (prefix == "p:" && forms.Any(f => f.StartsWith("px:", StringComparison.Ordinal) && term.StartsWith(f[3..], StringComparison.Ordinal)));
-                if (matched && (!marks.TryGetValue(start, out var e) || e < end))
-                {
-                    marks[start] = end;
-                }
+                marks.Add((start, end));
             }
         }
 
@@ -145,7 +121,7 @@ internal sealed class TextAnalysis : IDisposable
             return null;
         }
 
-        var first = marks.Keys.First();
+        var first = marks[0].Start;
         var from = text.Length <= maxLength ? 0 : Math.Max(0, first - (maxLength / 3));
         var to = Math.Min(text.Length, from + maxLength);
         var html = new StringBuilder();
@@ -182,30 +158,41 @@ internal sealed class TextAnalysis : IDisposable
         _plain.Dispose();
     }
 
+    private IEnumerable<string> Words(string text) => Tokens(_plain, Plain, text).Select(t => t.Term);
+
     /// <summary>
-    /// The Finnish stemmer does not bring every inflection to one stem (tiili → tiili, tiilet → tiile, tiiliä → tiil), so a
-    /// word also matches plain words that start with its stem less one letter (tiil-, ikkun-, ontelolaat-); stems shorter
-    /// than four letters are left alone.
+    /// Prefixes a word's inflections share: its English stem (bricks → brick, insulation → insul) and its Finnish stem
+    /// less one letter, since the Snowball Finnish stemmer leaves tiili, tiilet and tiiliä as three stems (tiil-).
+    /// Stems under four letters are not used: they would match unrelated words.
     /// </summary>
-    private IEnumerable<string> FinnishPrefixes(string word)
+    private IEnumerable<string> Prefixes(string word)
     {
-        foreach (var (stem, _, _) in Tokens(_finnish, TextFi, word))
+        if (word.Any(char.IsDigit))
         {
-            if (stem.Length >= 4 && !stem.Any(char.IsDigit))
+            yield break;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal) { word };
+        foreach (var (stem, _, _) in Tokens(_english, Plain, word))
+        {
+            if (stem.Length >= 4 && seen.Add(stem))
             {
-                yield return stem.Length >= 5 ? stem[..^1] : stem;
+                yield return stem;
+            }
+        }
+
+        foreach (var (stem, _, _) in Tokens(_finnish, Plain, word))
+        {
+            var prefix = stem.Length >= 5 ? stem[..^1] : stem;
+            if (prefix.Length >= 4 && seen.Add(prefix))
+            {
+                yield return prefix;
             }
         }
     }
 
-    private static void AddTerms(BooleanQuery perWord, Analyzer analyzer, string titleField, string textField, string word)
-    {
-        foreach (var term in Tokens(analyzer, textField, word).Select(t => t.Term).Distinct())
-        {
-            perWord.Add(new TermQuery(new Term(titleField, term)) { Boost = 3f }, Occur.SHOULD);
-            perWord.Add(new TermQuery(new Term(textField, term)), Occur.SHOULD);
-        }
-    }
+    private static PrefixQuery Prefix(string field, string prefix, float boost)
+        => new(new Term(field, prefix)) { Boost = boost, MultiTermRewriteMethod = new MultiTermQuery.TopTermsScoringBooleanQueryRewrite(ExpansionsPerPrefix) };
 
     private static List<(string Term, int Start, int End)> Tokens(Analyzer analyzer, string field, string text)
     {
