@@ -43,7 +43,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
             // Large in-memory segments and no compound files: bulk loads flush and merge less.
             RAMBufferSizeMB = 256,
             UseCompoundFile = false,
-            MergePolicy = new TieredMergePolicy { NoCFSRatio = 0, SegmentsPerTier = 20, MaxMergeAtOnce = 20 },
+            MergePolicy = new TieredMergePolicy { NoCFSRatio = 0 },
         };
         _writer = new IndexWriter(directory, config);
         _searchers = new SearcherManager(_writer, true, new Bm25SearcherFactory());
