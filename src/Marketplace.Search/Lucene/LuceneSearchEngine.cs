@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Lucene.Net.Documents;
@@ -20,6 +21,8 @@ public sealed class LuceneSearchEngine : ISearchEngine
     private const string IdField = "id";
     private const string IdValues = "id_dv";
     private const string DocField = "doc";
+    private const string NumbersField = "c_numbers";
+    private const int PackedLength = 58;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly Directory _directory;
@@ -431,16 +434,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
             new TextField(TextAnalysis.Plain, body, Field.Store.NO),
             new StoredField(DocField, JsonSerializer.Serialize(d, Json)),
             // The columns' fields, so opening the index loads them without parsing a million stored documents.
-            new NumericDocValuesField("c_version", d.Version),
-            new NumericDocValuesField("c_active", d.IsActive ? 1 : 0),
-            new DoubleDocValuesField("c_lat", d.Latitude),
-            new DoubleDocValuesField("c_lon", d.Longitude),
-            new NumericDocValuesField("c_price", d.PriceMinor),
-            new DoubleDocValuesField("c_available", (double)d.Available),
-            new NumericDocValuesField("c_condition", ListingDocument.ConditionRank(d.Condition)),
-            new NumericDocValuesField("c_from", d.AvailableFrom.DayNumber),
-            new NumericDocValuesField("c_to", d.AvailableTo.DayNumber),
-            new NumericDocValuesField("c_listed", d.ListedAt.UtcTicks),
+            new BinaryDocValuesField(NumbersField, PackNumbers(d)),
             new SortedDocValuesField("c_unit", new BytesRef(d.Unit)),
             new SortedDocValuesField("c_category", new BytesRef(d.Category)),
             new SortedDocValuesField("c_seller", new BytesRef(d.SellerId)),
@@ -466,16 +460,8 @@ public sealed class LuceneSearchEngine : ISearchEngine
                         continue;
                     }
 
-                    var version = reader.GetNumericDocValues("c_version");
-                    var active = reader.GetNumericDocValues("c_active");
-                    var lat = reader.GetNumericDocValues("c_lat");
-                    var lon = reader.GetNumericDocValues("c_lon");
-                    var price = reader.GetNumericDocValues("c_price");
-                    var available = reader.GetNumericDocValues("c_available");
-                    var condition = reader.GetNumericDocValues("c_condition");
-                    var from = reader.GetNumericDocValues("c_from");
-                    var to = reader.GetNumericDocValues("c_to");
-                    var listed = reader.GetNumericDocValues("c_listed");
+                    var numbers = reader.GetBinaryDocValues(NumbersField);
+                    var packed = new BytesRef();
                     var unit = Strings(reader.GetSortedDocValues("c_unit"));
                     var category = Strings(reader.GetSortedDocValues("c_category"));
                     var seller = Strings(reader.GetSortedDocValues("c_seller"));
@@ -487,10 +473,13 @@ public sealed class LuceneSearchEngine : ISearchEngine
                     {
                         if (live is null || live.Get(doc))
                         {
-                            _columns.Set(id[ids.GetOrd(doc)], version.Get(doc), active.Get(doc) == 1,
-                                BitConverter.Int64BitsToDouble(lat.Get(doc)), BitConverter.Int64BitsToDouble(lon.Get(doc)), price.Get(doc),
-                                BitConverter.Int64BitsToDouble(available.Get(doc)), (int)condition.Get(doc), unit[unitOrd.GetOrd(doc)],
-                                category[categoryOrd.GetOrd(doc)], seller[sellerOrd.GetOrd(doc)], (int)from.Get(doc), (int)to.Get(doc), listed.Get(doc));
+                            numbers.Get(doc, packed);
+                            var n = packed.Bytes.AsSpan(packed.Offset, packed.Length);
+                            _columns.Set(id[ids.GetOrd(doc)], BinaryPrimitives.ReadInt64LittleEndian(n), n[8] == 1,
+                                BinaryPrimitives.ReadDoubleLittleEndian(n[9..]), BinaryPrimitives.ReadDoubleLittleEndian(n[17..]),
+                                BinaryPrimitives.ReadInt64LittleEndian(n[25..]), BinaryPrimitives.ReadDoubleLittleEndian(n[33..]), n[41],
+                                unit[unitOrd.GetOrd(doc)], category[categoryOrd.GetOrd(doc)], seller[sellerOrd.GetOrd(doc)],
+                                BinaryPrimitives.ReadInt32LittleEndian(n[42..]), BinaryPrimitives.ReadInt32LittleEndian(n[46..]), BinaryPrimitives.ReadInt64LittleEndian(n[50..]));
                         }
                     }
                 }
@@ -504,6 +493,24 @@ public sealed class LuceneSearchEngine : ISearchEngine
         {
             _searchers.Release(searcher);
         }
+    }
+
+    /// <summary>The columns' numbers of a document in one doc value (one field indexes faster than ten).</summary>
+    private static BytesRef PackNumbers(ListingDocument d)
+    {
+        var bytes = new byte[PackedLength];
+        var n = bytes.AsSpan();
+        BinaryPrimitives.WriteInt64LittleEndian(n, d.Version);
+        n[8] = d.IsActive ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteDoubleLittleEndian(n[9..], d.Latitude);
+        BinaryPrimitives.WriteDoubleLittleEndian(n[17..], d.Longitude);
+        BinaryPrimitives.WriteInt64LittleEndian(n[25..], d.PriceMinor);
+        BinaryPrimitives.WriteDoubleLittleEndian(n[33..], (double)d.Available);
+        n[41] = (byte)ListingDocument.ConditionRank(d.Condition);
+        BinaryPrimitives.WriteInt32LittleEndian(n[42..], d.AvailableFrom.DayNumber);
+        BinaryPrimitives.WriteInt32LittleEndian(n[46..], d.AvailableTo.DayNumber);
+        BinaryPrimitives.WriteInt64LittleEndian(n[50..], d.ListedAt.UtcTicks);
+        return new BytesRef(bytes);
     }
 
     private static string[] Strings(SortedDocValues values)
@@ -561,7 +568,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
             var slot = _slots[doc];
             if (slot >= 0)
             {
-                ranking.Offer(slot, _scorer!.GetScore());
+                ranking.Offer(slot, _scorer);
             }
         }
     }

@@ -116,11 +116,19 @@ internal sealed class Ranking
     public long Total => _total;
 
     /// <summary>Considers one slot (with its text score, 0 without text).</summary>
-    public void Offer(int slot, float score)
+    public void Offer(int slot, float score) => Offer(slot, null, score);
+
+    /// <summary>Considers one slot matched by text; its score is computed only when it passes the filters.</summary>
+    public void Offer(int slot, global::Lucene.Net.Search.Scorer? scorer, float score = 0f)
     {
         if (!_filter.Passes(slot, out var distance))
         {
             return;
+        }
+
+        if (scorer is not null && _byScore)
+        {
+            score = scorer.GetScore();
         }
 
         _total++;
