@@ -5,7 +5,8 @@ namespace Marketplace.Domain.Geo;
 /// <summary>A WGS 84 point in decimal degrees.</summary>
 public readonly record struct GeoPoint(double Latitude, double Longitude)
 {
-    private const double EarthRadiusKm = 6371.0088;
+    /// <summary>Mean Earth radius used for distances, km.</summary>
+    public const double EarthRadiusKm = 6371.0088;
 
     /// <summary>True when both coordinates are finite and in range.</summary>
     [JsonIgnore]

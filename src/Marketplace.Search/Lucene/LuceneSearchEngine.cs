@@ -213,6 +213,13 @@ public sealed class LuceneSearchEngine : ISearchEngine
         }
     }
 
+    /// <summary>Waits for background segment merges to finish (benchmarks measure a settled index).</summary>
+    internal void WaitForMerges()
+    {
+        _writer.WaitForMerges();
+        _searchers.MaybeRefreshBlocking();
+    }
+
     /// <inheritdoc />
     public async Task ClearAsync(CancellationToken cancellationToken = default)
     {

@@ -16,16 +16,33 @@ internal sealed class SlotFilter
     private readonly int _day;
     private readonly int _seller;
     private readonly bool _hasSeller;
-    private readonly GeoPoint? _near;
+    private readonly bool _hasNear;
+    private readonly double _nearLat;
+    private readonly double _nearLon;
+    private readonly double _cosNearLat;
     private readonly double _radius;
     private readonly double _minLat;
     private readonly double _maxLat;
     private readonly double _minLon;
     private readonly double _maxLon;
 
+    // The columns' arrays, held directly: one load per check in the hot loop instead of two.
+    private readonly bool[] _active;
+    private readonly ushort[] _categoryOf;
+    private readonly byte[] _ranks;
+    private readonly long[] _prices;
+    private readonly double[] _available;
+    private readonly int[] _fromDays;
+    private readonly int[] _toDays;
+    private readonly int[] _sellers;
+    private readonly double[] _latitudes;
+    private readonly double[] _longitudes;
+
     public SlotFilter(ListingColumns columns, SearchQuery q)
     {
         _c = columns;
+        (_active, _categoryOf, _ranks, _prices, _available) = (columns.Active, columns.Categories, columns.ConditionRanks, columns.Prices, columns.Available);
+        (_fromDays, _toDays, _sellers, _latitudes, _longitudes) = (columns.FromDays, columns.ToDays, columns.Sellers, columns.Latitudes, columns.Longitudes);
         _categories = q.Category is null ? null : columns.CategoriesUnder(q.Category);
         _minRank = q.MinCondition is null ? 0 : ListingDocument.ConditionRank(q.MinCondition);
         _minPrice = q.MinPriceMinor ?? long.MinValue;
@@ -34,7 +51,9 @@ internal sealed class SlotFilter
         _day = q.AvailableOn?.DayNumber ?? -1;
         _hasSeller = q.SellerId is not null;
         _seller = q.SellerId is null ? -1 : columns.SellerOrdinal(q.SellerId);
-        _near = q.Near;
+        _hasNear = q.Near is not null;
+        (_nearLat, _nearLon) = q.Near is { } centre ? (centre.Latitude, centre.Longitude) : (0, 0);
+        _cosNearLat = Math.Cos(_nearLat * Math.PI / 180);
         _radius = q.RadiusKm ?? double.PositiveInfinity;
         if (q.Near is { } n && q.RadiusKm is { } r)
         {
@@ -48,6 +67,16 @@ internal sealed class SlotFilter
         }
     }
 
+    /// <summary>Great-circle distance in km (the same haversine as <see cref="GeoPoint.DistanceKm"/>, with the centre's cosine precomputed).</summary>
+    private double Haversine(double lat1, double lon1, double lat2, double lon2)
+    {
+        const double toRadians = Math.PI / 180;
+        var dLat = (lat2 - lat1) * toRadians;
+        var dLon = (lon2 - lon1) * toRadians;
+        var a = (Math.Sin(dLat / 2) * Math.Sin(dLat / 2)) + (_cosNearLat * Math.Cos(lat2 * toRadians) * Math.Sin(dLon / 2) * Math.Sin(dLon / 2));
+        return 2 * GeoPoint.EarthRadiusKm * Math.Asin(Math.Min(1, Math.Sqrt(a)));
+    }
+
     /// <summary>Allowed category ordinals, or null for any category.</summary>
     public bool[]? Categories => _categories;
 
@@ -55,28 +84,27 @@ internal sealed class SlotFilter
     public bool Passes(int slot, out double distanceKm)
     {
         distanceKm = 0;
-        var c = _c;
-        if (!c.Active[slot]
-            || (_categories is not null && !_categories[c.Categories[slot]])
-            || c.ConditionRanks[slot] < _minRank
-            || c.Prices[slot] < _minPrice || c.Prices[slot] > _maxPrice
-            || c.Available[slot] < _minQuantity
-            || (_day >= 0 && (c.FromDays[slot] > _day || c.ToDays[slot] < _day))
-            || (_hasSeller && c.Sellers[slot] != _seller))
+        if (!_active[slot]
+            || (_categories is not null && !_categories[_categoryOf[slot]])
+            || _ranks[slot] < _minRank
+            || _prices[slot] < _minPrice || _prices[slot] > _maxPrice
+            || _available[slot] < _minQuantity
+            || (_day >= 0 && (_fromDays[slot] > _day || _toDays[slot] < _day))
+            || (_hasSeller && _sellers[slot] != _seller))
         {
             return false;
         }
 
-        if (_near is { } near)
+        if (_hasNear)
         {
-            var lat = c.Latitudes[slot];
-            var lon = c.Longitudes[slot];
+            var lat = _latitudes[slot];
+            var lon = _longitudes[slot];
             if (lat < _minLat || lat > _maxLat || lon < _minLon || lon > _maxLon)
             {
                 return false;
             }
 
-            distanceKm = near.DistanceKm(new GeoPoint(lat, lon));
+            distanceKm = Haversine(_nearLat, _nearLon, lat, lon);
             return distanceKm <= _radius;
         }
 
@@ -98,6 +126,9 @@ internal sealed class Ranking
     private readonly long[] _conditionCounts = new long[4];
     private readonly long[] _unitCounts;
     private long _total;
+    private readonly ushort[] _categoryOf;
+    private readonly byte[] _ranks;
+    private readonly ushort[] _units;
 
     public Ranking(ListingColumns columns, SearchQuery query, SearchCursor? cursor, int capacity, SlotFilter filter)
     {
@@ -109,6 +140,7 @@ internal sealed class Ranking
         _capacity = capacity;
         _worstFirst = new PriorityQueue<(int, float), (double, string)>(capacity + 1, Comparer<(double Key, string Id)>.Create((a, b) => Compare(b, a)));
         _categoryCounts = new long[columns.CategoryCount];
+        (_categoryOf, _ranks, _units) = (columns.Categories, columns.ConditionRanks, columns.Units);
         _unitCounts = new long[columns.UnitCount];
     }
 
@@ -132,9 +164,9 @@ internal sealed class Ranking
         }
 
         _total++;
-        _categoryCounts[_c.Categories[slot]]++;
-        _conditionCounts[_c.ConditionRanks[slot]]++;
-        _unitCounts[_c.Units[slot]]++;
+        _categoryCounts[_categoryOf[slot]]++;
+        _conditionCounts[_ranks[slot]]++;
+        _unitCounts[_units[slot]]++;
 
         var key = _sort switch
         {

@@ -56,6 +56,7 @@ internal sealed class TextAnalysis : IDisposable
         }
 
         var query = new BooleanQuery();
+        var clauses = new List<(BooleanQuery PerWord, bool Optional)>();
         var significant = 0;
         foreach (var word in words)
         {
@@ -87,10 +88,16 @@ internal sealed class TextAnalysis : IDisposable
                 significant++;
             }
 
-            query.Add(perWord, Occur.SHOULD);
+            clauses.Add((perWord, optional));
         }
 
-        query.MinimumNumberShouldMatch = strict ? Math.Max(1, significant) : significant <= 2 ? 1 : (significant + 1) / 2;
+        // Strict: each significant word is a MUST (a conjunction leapfrogs over the rarest word's postings).
+        foreach (var (perWord, optional) in clauses)
+        {
+            query.Add(perWord, strict && !optional && significant > 0 ? Occur.MUST : Occur.SHOULD);
+        }
+
+        query.MinimumNumberShouldMatch = strict ? (significant > 0 ? 0 : 1) : significant <= 2 ? 1 : (significant + 1) / 2;
         return query;
     }
 

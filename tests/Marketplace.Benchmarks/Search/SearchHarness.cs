@@ -68,6 +68,9 @@ public static class SearchHarness
             await engine.CommitAsync();
             watch.Stop();
             var indexSeconds = watch.Elapsed.TotalSeconds;
+            var settle = Stopwatch.StartNew();
+            engine.WaitForMerges();
+            Console.WriteLine($"Background merges after the commit finished {settle.Elapsed.TotalSeconds:N1} s later (not counted above)");
             var size = new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
             Console.WriteLine($"Indexing: {listings:N0} docs in {indexSeconds:N1} s = {listings / indexSeconds:N0} docs/s; index {size / 1024.0 / 1024.0:N0} MiB; managed heap {GC.GetTotalMemory(true) / 1024 / 1024:N0} MiB");
 
