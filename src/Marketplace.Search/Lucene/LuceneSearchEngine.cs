@@ -213,10 +213,11 @@ public sealed class LuceneSearchEngine : ISearchEngine
         }
     }
 
-    /// <summary>Waits for background segment merges to finish (benchmarks measure a settled index).</summary>
+    /// <summary>Waits for background segment merges to finish and commits them (benchmarks measure a settled index).</summary>
     internal void WaitForMerges()
     {
         _writer.WaitForMerges();
+        _writer.Commit();
         _searchers.MaybeRefreshBlocking();
     }
 

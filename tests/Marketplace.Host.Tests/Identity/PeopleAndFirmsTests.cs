@@ -211,4 +211,14 @@ public class RateLimitTests
         // Other endpoints are not limited by it.
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/materials")).StatusCode);
     }
+
+    [Fact]
+    public async Task SearchEndpoint_OverTheLimit_Is429Problem()
+    {
+        await using var server = await MarketplaceServer.StartAsync(new() { ["Search:RateLimitPerMinute"] = "2" });
+        using var client = server.Client();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/listings/search?q=bricks")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/listings/search?q=bricks")).StatusCode);
+        await ProblemAsync(await client.GetAsync("/api/v1/listings/search?q=bricks"), HttpStatusCode.TooManyRequests, "too-many-requests");
+    }
 }

@@ -1,0 +1,63 @@
+using System.Net;
+using Marketplace.Host.Search;
+using Marketplace.Search.Lucene;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+
+namespace Marketplace.Host.Tests.Search;
+
+/// <summary><c>reindex</c> rebuilds the index from grain storage, with progress, after the index is lost.</summary>
+public class ReindexCommandTests
+{
+    [Fact]
+    public async Task Reindex_AfterTheIndexIsDeleted_RebuildsItFromStorage_WithProgress()
+    {
+        var folder = Directory.CreateTempSubdirectory("marketplace-reindex-").FullName;
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "Sqlite",
+            ["Storage:Sqlite:Path"] = Path.Combine(folder, "marketplace.db"),
+            ["DataPath"] = folder,
+            ["Cluster:ServiceId"] = "reindex-" + Guid.NewGuid().ToString("N")[..8],
+        };
+        try
+        {
+            var lots = new List<string>();
+            await using (var server = await MarketplaceServer.StartAsync(settings))
+            {
+                var seller = await RegisterFirmAsync(server, "seller");
+                for (var i = 0; i < 5; i++)
+                {
+                    lots.Add(await ActiveLotAsync(server, seller, 10 + i));
+                }
+            }
+
+            Directory.Delete(Path.Combine(folder, "index"), recursive: true);
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+            var rc = await ReindexCommand.RunAsync(["reindex", .. settings.Select(kv => $"--{kv.Key}={kv.Value}")], output, error);
+            Assert.True(rc == 0, error.ToString());
+            Assert.Contains("Reindexing into Lucene: 5/5 (100%)", output.ToString(), StringComparison.Ordinal);
+            Assert.Contains("Indexed 5 lots", output.ToString(), StringComparison.Ordinal);
+
+            await using var engine = LuceneSearchEngine.Open(Path.Combine(folder, "index"));
+            Assert.Equal(lots.Order(), (await engine.VersionsAsync()).Keys.Order());
+            var hits = (await engine.SearchAsync(new Marketplace.Search.SearchQuery { Text = "bricks", Limit = 10 })).Hits;
+            Assert.Equal(lots.Order(), hits.Select(h => h.Id).Order());
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Reindex_WithoutStorage_SaysWhatToDo()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var rc = await ReindexCommand.RunAsync(["reindex", "--Storage:Sqlite:Path=/nonexistent/marketplace.db", "--DataPath=" + Path.GetTempPath()], output, error);
+        Assert.Equal(1, rc);
+        Assert.Contains("no grain storage", error.ToString(), StringComparison.Ordinal);
+    }
+}
