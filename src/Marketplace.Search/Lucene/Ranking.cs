@@ -126,6 +126,8 @@ internal sealed class Ranking
     private readonly long[] _conditionCounts = new long[4];
     private readonly long[] _unitCounts;
     private long _total;
+    private bool _full;
+    private double _worstKey;
     private readonly ushort[] _categoryOf;
     private readonly byte[] _ranks;
     private readonly ushort[] _units;
@@ -175,6 +177,12 @@ internal sealed class Ranking
             SearchSort.Relevance when _byScore => -score,
             _ => -(_c.ListedAt[slot] / TimeSpan.TicksPerMillisecond),
         };
+        // Most matches cannot enter a full page: one double comparison decides, before the id is even read.
+        if (_full && key > _worstKey)
+        {
+            return;
+        }
+
         var id = _c.Ids[slot]!;
         if (_cursor is { } after && Compare((key, id), (after.Key, after.Id)) <= 0)
         {
@@ -188,6 +196,16 @@ internal sealed class Ranking
         else if (_worstFirst.TryPeek(out _, out var worst) && Compare((key, id), worst) < 0)
         {
             _worstFirst.DequeueEnqueue((slot, score), (key, id));
+        }
+        else
+        {
+            return;
+        }
+
+        if (_worstFirst.Count == _capacity && _worstFirst.TryPeek(out _, out var newWorst))
+        {
+            _full = true;
+            _worstKey = newWorst.Key;
         }
     }
 
