@@ -38,6 +38,11 @@ public class PlatformApiTests(ServerFixture fixture)
         Assert.Contains("/api/v1/listings/{id}/holds", paths);
         Assert.Contains("/api/v1/traders/{id}/listings", paths);
         Assert.Contains("/api/v1/materials", paths);
+        Assert.Contains("/api/v1/listings/search", paths);
+        var searchParameters = document["paths"]!["/api/v1/listings/search"]!["get"]!["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()).ToArray();
+        Assert.Contains("q", searchParameters);
+        Assert.Contains("near", searchParameters);
+        Assert.Contains("cursor", searchParameters);
 
         var holdResponses = document["paths"]!["/api/v1/listings/{id}/holds"]!["post"]!["responses"]!.AsObject().Select(r => r.Key).ToArray();
         Assert.Contains("201", holdResponses);

@@ -5,6 +5,7 @@ using Marketplace.Host.Identity;
 using Marketplace.Host.Search;
 using Marketplace.Search;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Marketplace.Host.Api.Search;
 
@@ -23,8 +24,19 @@ namespace Marketplace.Host.Api.Search;
 /// <param name="Cursor">The previous page's <c>nextCursor</c>.</param>
 /// <param name="Limit">Page size, 1 to 100 (default 20).</param>
 public sealed record SearchParameters(
-    string? Q, string? Category, string? Near, string? RadiusKm, string? Condition, string? MinPrice, string? MaxPrice,
-    string? MinQuantity, string? AvailableOn, string? Seller, string? Sort, string? Cursor, string? Limit);
+    [FromQuery(Name = "q")] string? Q,
+    [FromQuery(Name = "category")] string? Category,
+    [FromQuery(Name = "near")] string? Near,
+    [FromQuery(Name = "radiusKm")] string? RadiusKm,
+    [FromQuery(Name = "condition")] string? Condition,
+    [FromQuery(Name = "minPrice")] string? MinPrice,
+    [FromQuery(Name = "maxPrice")] string? MaxPrice,
+    [FromQuery(Name = "minQuantity")] string? MinQuantity,
+    [FromQuery(Name = "availableOn")] string? AvailableOn,
+    [FromQuery(Name = "seller")] string? Seller,
+    [FromQuery(Name = "sort")] string? Sort,
+    [FromQuery(Name = "cursor")] string? Cursor,
+    [FromQuery(Name = "limit")] string? Limit);
 
 /// <summary>A lot in the results.</summary>
 public sealed record SearchHitDto(
