@@ -1,0 +1,138 @@
+namespace Marketplace.Domain.Matching;
+
+/// <summary>
+/// Geohash cells (base-32, interleaved longitude/latitude bits). Precision 3 gives cells of about 156 km × 156 km at
+/// the equator (about 78 km wide at 60° N): the matching partitions' coarse geographic key.
+/// </summary>
+public static class Geohash
+{
+    /// <summary>Precision of the matching partitions' cells.</summary>
+    public const int PartitionPrecision = 3;
+
+    private const string Alphabet = "0123456789bcdefghjkmnpqrstuvwxyz";
+
+    /// <summary>The cell containing the point, <paramref name="precision"/> characters long (1 to 12).</summary>
+    public static string Encode(double latitude, double longitude, int precision = PartitionPrecision)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(precision, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(precision, 12);
+        double latMin = -90, latMax = 90, lonMin = -180, lonMax = 180;
+        var chars = new char[precision];
+        var even = true;
+        for (var c = 0; c < precision; c++)
+        {
+            var index = 0;
+            for (var bit = 0; bit < 5; bit++)
+            {
+                if (even)
+                {
+                    var mid = (lonMin + lonMax) / 2;
+                    if (longitude >= mid)
+                    {
+                        index = (index << 1) | 1;
+                        lonMin = mid;
+                    }
+                    else
+                    {
+                        index <<= 1;
+                        lonMax = mid;
+                    }
+                }
+                else
+                {
+                    var mid = (latMin + latMax) / 2;
+                    if (latitude >= mid)
+                    {
+                        index = (index << 1) | 1;
+                        latMin = mid;
+                    }
+                    else
+                    {
+                        index <<= 1;
+                        latMax = mid;
+                    }
+                }
+
+                even = !even;
+            }
+
+            chars[c] = Alphabet[index];
+        }
+
+        return new string(chars);
+    }
+
+    /// <summary>The cell's bounds: south, west, north, east.</summary>
+    public static (double South, double West, double North, double East) Bounds(string cell)
+    {
+        double latMin = -90, latMax = 90, lonMin = -180, lonMax = 180;
+        var even = true;
+        foreach (var ch in cell)
+        {
+            var index = Alphabet.IndexOf(ch, StringComparison.Ordinal);
+            if (index < 0)
+            {
+                throw new ArgumentException($"'{cell}' is not a geohash.", nameof(cell));
+            }
+
+            for (var bit = 4; bit >= 0; bit--)
+            {
+                var on = ((index >> bit) & 1) == 1;
+                if (even)
+                {
+                    var mid = (lonMin + lonMax) / 2;
+                    (lonMin, lonMax) = on ? (mid, lonMax) : (lonMin, mid);
+                }
+                else
+                {
+                    var mid = (latMin + latMax) / 2;
+                    (latMin, latMax) = on ? (mid, latMax) : (latMin, mid);
+                }
+
+                even = !even;
+            }
+        }
+
+        return (latMin, lonMin, latMax, lonMax);
+    }
+
+    /// <summary>
+    /// Every cell a circle touches: the cells of its bounding box, stepped by less than a cell so none is skipped, kept
+    /// when the cell's nearest point is within the radius. A demand is registered in each, so a new lot is checked only
+    /// in its own cell.
+    /// </summary>
+    public static IReadOnlyList<string> CellsWithin(double latitude, double longitude, double radiusKm, int precision = PartitionPrecision)
+    {
+        const double kmPerDegree = 111.195;
+        var latDelta = radiusKm / kmPerDegree;
+        var lonDelta = radiusKm / (kmPerDegree * Math.Max(0.01, Math.Cos(latitude * Math.PI / 180)));
+        var (s0, w0, n0, e0) = Bounds(Encode(latitude, longitude, precision));
+        var latStep = (n0 - s0) / 2;
+        var lonStep = (e0 - w0) / 2;
+        var cells = new SortedSet<string>(StringComparer.Ordinal);
+        for (var lat = Math.Max(-90, latitude - latDelta); lat <= Math.Min(90, latitude + latDelta) + latStep; lat += latStep)
+        {
+            for (var lon = longitude - lonDelta; lon <= longitude + lonDelta + lonStep; lon += lonStep)
+            {
+                var clampedLat = Math.Clamp(lat, -90, 89.999999);
+                var wrappedLon = ((lon + 540) % 360) - 180;
+                var cell = Encode(clampedLat, wrappedLon, precision);
+                if (!cells.Contains(cell) && NearestDistanceKm(cell, latitude, longitude) <= radiusKm)
+                {
+                    cells.Add(cell);
+                }
+            }
+        }
+
+        return cells.ToArray();
+    }
+
+    /// <summary>Distance from a point to the nearest point of a cell (0 inside it), km.</summary>
+    public static double NearestDistanceKm(string cell, double latitude, double longitude)
+    {
+        var (south, west, north, east) = Bounds(cell);
+        var lat = Math.Clamp(latitude, south, north);
+        var lon = Math.Clamp(longitude, west, east);
+        return new Geo.GeoPoint(latitude, longitude).DistanceKm(new Geo.GeoPoint(lat, lon));
+    }
+}

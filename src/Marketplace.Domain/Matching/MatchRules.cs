@@ -1,0 +1,56 @@
+using Marketplace.Domain.Geo;
+using Marketplace.Domain.Materials;
+
+namespace Marketplace.Domain.Matching;
+
+/// <summary>
+/// When a lot and a demand match, and how matches rank. A lot matches a demand when its category is the demand's or
+/// below it; its unit is the demand's or converts (kg and t); its condition is at least the demand's minimum; its price
+/// per demand unit is within the demand's maximum; the windows overlap; it is within the demand's radius; and its
+/// available quantity is at least the demand's smallest acceptable part.
+/// Ranking, best first: lowest landed cost per demand unit (price plus <see cref="TransportMinorPerTonneKm"/> × tonnes per
+/// unit × km), then shortest distance, then best quantity fit (share of the demand the lot can cover), then most days
+/// of window overlap, then id (ordinal) so the order is total.
+/// </summary>
+public static class MatchRules
+{
+    /// <summary>Transport estimate: 15 cents per tonne-kilometre (a full truck in the Helsinki region, about 2026).</summary>
+    public const double TransportMinorPerTonneKm = 15;
+
+    /// <summary>Lot units per one demand unit (mass converts; other units only to themselves).</summary>
+    public static decimal LotUnitsPerDemandUnit(Unit lot, Unit demand) => Units.Convert(1m, demand, lot);
+
+    /// <summary>Tonnes in one demand unit, for the transport estimate (0 when unknown).</summary>
+    public static double TonnesPerDemandUnit(LotSummary lot, Unit demand)
+        => Units.IsMass(demand) ? (double)Units.Convert(1m, demand, Unit.T) : (double)(lot.MassPerUnitKg ?? 0m) / 1000.0;
+
+    /// <summary>True when the category is <paramref name="under"/> or below it.</summary>
+    public static bool IsSameOrBelow(string category, string under)
+        => category == under || (category.Length > under.Length && category.StartsWith(under, StringComparison.Ordinal) && category[under.Length] == '/');
+
+    /// <summary>The price of one demand unit from this lot, minor units.</summary>
+    public static double PricePerDemandUnit(LotSummary lot, Unit demand) => lot.UnitPriceMinor * (double)LotUnitsPerDemandUnit(lot.Unit, demand);
+
+    /// <summary>The lot's available quantity in the demand's unit.</summary>
+    public static decimal AvailableIn(LotSummary lot, Unit demand) => Units.Convert(lot.Available, lot.Unit, demand);
+
+    /// <summary>Landed cost (price plus transport estimate) per demand unit, minor units.</summary>
+    public static double LandedCostPerDemandUnit(LotSummary lot, Unit demand, double distanceKm)
+        => PricePerDemandUnit(lot, demand) + (distanceKm * TonnesPerDemandUnit(lot, demand) * TransportMinorPerTonneKm);
+
+    /// <summary>
+    /// Ranking key of a pair, smaller is better (ties broken by id outside). The landed cost is compared per base unit
+    /// (per kilogram for mass), so demands in kg and in t compete fairly for one lot.
+    /// </summary>
+    public static (double Landed, double Distance, double Fit, int Slack) Rank(LotSummary lot, DemandSummary demand, double distanceKm)
+    {
+        var baseUnitsPerDemandUnit = Units.IsMass(demand.Unit) ? (double)Units.Convert(1m, demand.Unit, Unit.Kg) : 1.0;
+        var landed = LandedCostPerDemandUnit(lot, demand.Unit, distanceKm) / baseUnitsPerDemandUnit;
+        var fit = (double)Math.Min(AvailableIn(lot, demand.Unit), demand.Quantity) / (double)demand.Quantity;
+        var slack = Math.Min(lot.Window.To.DayNumber, demand.Window.To.DayNumber) - Math.Max(lot.Window.From.DayNumber, demand.Window.From.DayNumber);
+        return (landed, distanceKm, -fit, -slack);
+    }
+
+    /// <summary>Distance between a lot and a demand, km.</summary>
+    public static double DistanceKm(LotSummary lot, DemandSummary demand) => lot.Location.DistanceKm(demand.Location);
+}

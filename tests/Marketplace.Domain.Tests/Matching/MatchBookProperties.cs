@@ -1,0 +1,194 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Geo;
+using Marketplace.Domain.Materials;
+using Marketplace.Domain.Matching;
+
+namespace Marketplace.Domain.Tests.Matching;
+
+/// <summary>
+/// For random books (categories at several levels, units that convert and that do not, windows, prices, points on both
+/// sides of geohash cell borders) the book's proposals equal those of a brute-force oracle written separately, in
+/// decimals and strings, for a new lot and for a new demand.
+/// </summary>
+public class MatchBookProperties
+{
+    private static readonly string[] Categories =
+        ["masonry", "masonry/bricks", "masonry/bricks/clay", "masonry/blocks", "concrete", "concrete/crushed", "metals/steel/beams", "metals"];
+
+    private static readonly Unit[] UnitsUsed = [Unit.Kg, Unit.T, Unit.Pcs, Unit.M2];
+
+    /// <summary>The border between geohash cells ud9 and udc runs at latitude 60.46875: points are drawn on both sides.</summary>
+    private const double CellBorderLatitude = 60.46875;
+
+    [Property(MaxTest = 200)]
+    public Property Proposals_ForNewLotsAndNewDemands_EqualTheOracle()
+        => Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), seed =>
+        {
+            var random = new Random(seed);
+            var lots = Enumerable.Range(0, random.Next(1, 25)).Select(i => Lot(random, i)).ToList();
+            var demands = Enumerable.Range(0, random.Next(1, 25)).Select(i => Demand(random, i)).ToList();
+            var book = new MatchBook();
+            lots.ForEach(book.UpsertLot);
+            demands.ForEach(book.UpsertDemand);
+
+            foreach (var lot in lots)
+            {
+                var expected = Oracle.ForLot(lot, demands);
+                var actual = book.MatchLot(lot.Id);
+                if (!Same(expected, actual))
+                {
+                    return false.Label($"lot {lot.Id}: expected {Show(expected)}, got {Show(actual)}");
+                }
+            }
+
+            foreach (var demand in demands)
+            {
+                var expected = Oracle.ForDemand(demand, lots);
+                var actual = book.MatchDemand(demand.Id);
+                if (!Same(expected, actual))
+                {
+                    return false.Label($"demand {demand.Id}: expected {Show(expected)}, got {Show(actual)}");
+                }
+            }
+
+            return true.Label("ok");
+        });
+
+    [Fact]
+    public void RemovedAndReusedSlots_DoNotLeakOldEntries()
+    {
+        var book = new MatchBook();
+        var day = new DateOnly(2027, 4, 1);
+        var window = new DateWindow(day, day.AddDays(30));
+        var here = new GeoPoint(60.2, 24.9);
+        book.UpsertDemand(new DemandSummary("d1", "b", "masonry", Unit.Pcs, 100, 10, 1, null, here, 50, window));
+        book.UpsertLot(new LotSummary("l1", "s", "masonry/bricks", Unit.Pcs, 50, 2.5m, 3, 40, here, window));
+        Assert.Single(book.MatchDemand("d1"));
+        book.RemoveLot("l1");
+        Assert.Empty(book.MatchDemand("d1"));
+        book.UpsertLot(new LotSummary("l2", "s", "concrete", Unit.Pcs, 50, 2.5m, 3, 40, here, window));
+        Assert.Empty(book.MatchDemand("d1"));
+        Assert.Equal(1, book.LotCount);
+    }
+
+    [Fact]
+    public void CompetingDemands_GetTheLotInRankOrder_UpToItsAvailableQuantity()
+    {
+        var day = new DateOnly(2027, 4, 1);
+        var window = new DateWindow(day, day.AddDays(30));
+        var lotPlace = new GeoPoint(60.2, 24.9);
+        var book = new MatchBook();
+        book.UpsertLot(new LotSummary("lot", "s", "concrete/crushed", Unit.T, 30, null, 2, 800, lotPlace, window));
+        // Same price per kilogram; nearer demands have the lower landed cost (transport per tonne-km), so they rank first,
+        // whether they count in tonnes or kilograms.
+        book.UpsertDemand(new DemandSummary("far", "b1", "concrete", Unit.T, 20, 5, 1, null, new GeoPoint(60.5, 24.9), 60, window));
+        book.UpsertDemand(new DemandSummary("near", "b2", "concrete", Unit.T, 20, 5, 1, null, new GeoPoint(60.21, 24.9), 60, window));
+        book.UpsertDemand(new DemandSummary("kilos", "b3", "concrete", Unit.Kg, 4000, 4000, 1, null, new GeoPoint(60.3, 24.9), 60, window));
+
+        var proposals = book.MatchLot("lot");
+
+        Assert.Equal(["near", "kilos", "far"], proposals.Select(p => p.DemandId));
+        Assert.Equal([20m, 4000m, 6m], proposals.Select(p => p.Quantity));
+    }
+
+    private static LotSummary Lot(Random r, int i) => new(
+        $"lot-{i:D2}", $"seller-{r.Next(3)}", Categories[r.Next(Categories.Length)], UnitsUsed[r.Next(UnitsUsed.Length)],
+        r.Next(0, 4) == 0 ? r.Next(1, 5) : decimal.Round((decimal)r.NextDouble() * 200, r.Next(0, 4)),
+        r.Next(2) == 0 ? null : decimal.Round((decimal)r.NextDouble() * 50, 2), r.Next(1, 4), r.Next(0, 2000),
+        Point(r), Window(r));
+
+    private static DemandSummary Demand(Random r, int i)
+    {
+        var quantity = decimal.Round((decimal)r.NextDouble() * 300 + 0.001m, r.Next(0, 4));
+        return new DemandSummary(
+            $"demand-{i:D2}", $"buyer-{r.Next(3)}", Categories[r.Next(Categories.Length)], UnitsUsed[r.Next(UnitsUsed.Length)],
+            quantity, decimal.Round(quantity * (decimal)r.NextDouble(), 3), r.Next(1, 4), r.Next(3) == 0 ? null : r.Next(0, 3000),
+            Point(r), 5 + (r.NextDouble() * 60), Window(r));
+    }
+
+    private static GeoPoint Point(Random r)
+        => new(CellBorderLatitude + ((r.NextDouble() - 0.5) * 0.6), 24.9 + ((r.NextDouble() - 0.5) * 1.2));
+
+    private static DateWindow Window(Random r)
+    {
+        var from = new DateOnly(2027, 3, 1).AddDays(r.Next(0, 90));
+        return new DateWindow(from, from.AddDays(r.Next(0, 60)));
+    }
+
+    private static bool Same(IReadOnlyList<Proposal> a, IReadOnlyList<Proposal> b)
+        => a.Count == b.Count && a.Zip(b).All(p => p.First.LotId == p.Second.LotId && p.First.DemandId == p.Second.DemandId && p.First.Quantity == p.Second.Quantity);
+
+    private static string Show(IReadOnlyList<Proposal> proposals) => "[" + string.Join(", ", proposals.Select(p => $"{p.LotId}->{p.DemandId} {p.Quantity}")) + "]";
+
+    /// <summary>Brute force over every pair, from the rules as written, in decimals.</summary>
+    private static class Oracle
+    {
+        public static bool Matches(LotSummary lot, DemandSummary demand)
+        {
+            var categoryOk = lot.Category == demand.Category || lot.Category.StartsWith(demand.Category + "/", StringComparison.Ordinal);
+            var unitsOk = lot.Unit == demand.Unit || (Units.IsMass(lot.Unit) && Units.IsMass(demand.Unit));
+            if (!categoryOk || !unitsOk || lot.Available <= 0 || demand.Quantity <= 0)
+            {
+                return false;
+            }
+
+            var lotUnitsPerDemandUnit = Units.Convert(1m, demand.Unit, lot.Unit);
+            var priceOk = demand.MaxUnitPriceMinor is null || lot.UnitPriceMinor * lotUnitsPerDemandUnit <= demand.MaxUnitPriceMinor;
+            return priceOk
+                   && lot.ConditionRank >= demand.MinConditionRank
+                   && lot.Window.Overlaps(demand.Window)
+                   && lot.Location.DistanceKm(demand.Location) <= demand.RadiusKm
+                   && Units.Convert(lot.Available, lot.Unit, demand.Unit) >= demand.MinPart;
+        }
+
+        public static IReadOnlyList<Proposal> ForLot(LotSummary lot, IEnumerable<DemandSummary> demands)
+        {
+            var remaining = lot.Available;
+            var proposals = new List<Proposal>();
+            foreach (var demand in demands.Where(d => Matches(lot, d)).OrderBy(d => Key(lot, d)).ThenBy(d => d.Id, StringComparer.Ordinal))
+            {
+                var quantity = Math.Min(Units.Convert(remaining, lot.Unit, demand.Unit), demand.Quantity);
+                if (quantity > 0 && quantity >= demand.MinPart)
+                {
+                    proposals.Add(new Proposal(lot.Id, demand.Id, quantity, 0, 0));
+                    remaining -= Units.Convert(quantity, demand.Unit, lot.Unit);
+                }
+            }
+
+            return proposals;
+        }
+
+        public static IReadOnlyList<Proposal> ForDemand(DemandSummary demand, IEnumerable<LotSummary> lots)
+        {
+            var remaining = demand.Quantity;
+            var proposals = new List<Proposal>();
+            foreach (var lot in lots.Where(l => Matches(l, demand)).OrderBy(l => Key(l, demand)).ThenBy(l => l.Id, StringComparer.Ordinal))
+            {
+                var quantity = Math.Min(Units.Convert(lot.Available, lot.Unit, demand.Unit), remaining);
+                if (quantity > 0 && quantity >= demand.MinPart)
+                {
+                    proposals.Add(new Proposal(lot.Id, demand.Id, quantity, 0, 0));
+                    remaining -= quantity;
+                }
+            }
+
+            return proposals;
+        }
+
+        /// <summary>Landed cost per base unit (per kg for mass), distance, fit, overlap: the documented order.</summary>
+        private static (double, double, double, int) Key(LotSummary lot, DemandSummary demand)
+        {
+            var distance = lot.Location.DistanceKm(demand.Location);
+            var price = lot.UnitPriceMinor * (double)Units.Convert(1m, demand.Unit, lot.Unit);
+            var tonnes = Units.IsMass(demand.Unit) ? (double)Units.Convert(1m, demand.Unit, Unit.T) : (double)(lot.MassPerUnitKg ?? 0) / 1000.0;
+            var kilogramsPerDemandUnit = Units.IsMass(demand.Unit) ? (double)Units.Convert(1m, demand.Unit, Unit.Kg) : 1.0;
+            var landed = (price + (distance * tonnes * MatchRules.TransportMinorPerTonneKm)) / kilogramsPerDemandUnit;
+            var fit = (double)Math.Min(Units.Convert(lot.Available, lot.Unit, demand.Unit), demand.Quantity) / (double)demand.Quantity;
+            var overlap = Math.Min(lot.Window.To.DayNumber, demand.Window.To.DayNumber) - Math.Max(lot.Window.From.DayNumber, demand.Window.From.DayNumber);
+            return (landed, distance, -fit, -overlap);
+        }
+    }
+}
