@@ -1,0 +1,223 @@
+using System.Text.Json.Serialization;
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Geo;
+using Marketplace.Domain.Materials;
+using Marketplace.Domain.Matching;
+
+namespace Marketplace.Domain.Demands;
+
+/// <summary>Where a demand stands.</summary>
+public enum DemandStatus
+{
+    /// <summary>Looking for material.</summary>
+    Open,
+
+    /// <summary>Everything wanted has been bought.</summary>
+    Fulfilled,
+
+    /// <summary>The buyer withdrew it.</summary>
+    Cancelled,
+
+    /// <summary>Its expiry passed, or its window ended.</summary>
+    Expired,
+}
+
+/// <summary>A "wanted" request as entered; validated by <see cref="Demand"/>. Null members stand for missing input.</summary>
+public sealed record DemandDetails
+{
+    /// <summary>Category at any level; lots in it or below it match.</summary>
+    public string? Category { get; init; }
+
+    /// <summary>Quantity wanted.</summary>
+    public decimal? Quantity { get; init; }
+
+    /// <summary>Unit of the quantity.</summary>
+    public string? Unit { get; init; }
+
+    /// <summary>Smallest part worth taking (defaults to the whole quantity).</summary>
+    public decimal? MinPart { get; init; }
+
+    /// <summary>Lowest acceptable condition: A, B or C (default C: any).</summary>
+    public string? MinCondition { get; init; }
+
+    /// <summary>Highest acceptable price per unit; null for any.</summary>
+    public Money? MaxUnitPrice { get; init; }
+
+    /// <summary>Where the material is needed.</summary>
+    public GeoPoint? Location { get; init; }
+
+    /// <summary>How far a lot may be, km (1 to 500).</summary>
+    public double? RadiusKm { get; init; }
+
+    /// <summary>When the material is needed (inclusive).</summary>
+    public DateWindow? Window { get; init; }
+
+    /// <summary>When the demand lapses; default the end of its window.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+}
+
+/// <summary>A buyer's wanted request: what, how much, where, by when. Lifecycle open → fulfilled, cancelled or expired.</summary>
+public sealed class Demand
+{
+    /// <summary>Largest radius, km.</summary>
+    public const double MaxRadiusKm = 500;
+
+    /// <summary>Empty state, for storage; a real demand is made by <see cref="Create"/>.</summary>
+    public Demand()
+    {
+    }
+
+    /// <summary>Demand id.</summary>
+    [JsonInclude]
+    public string Id { get; private set; } = "";
+
+    /// <summary>The buying firm.</summary>
+    [JsonInclude]
+    public string BuyerId { get; private set; } = "";
+
+    /// <summary>The validated request.</summary>
+    [JsonInclude]
+    public DemandDetails? Details { get; private set; }
+
+    /// <summary>Status.</summary>
+    [JsonInclude]
+    public DemandStatus Status { get; private set; }
+
+    /// <summary>Quantity already bought through matches, in the demand's unit.</summary>
+    [JsonInclude]
+    public decimal Bought { get; private set; }
+
+    /// <summary>Grows with every change.</summary>
+    [JsonInclude]
+    public long Version { get; private set; }
+
+    /// <summary>When it was posted.</summary>
+    [JsonInclude]
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    /// <summary>True once created.</summary>
+    public bool Exists => Details is not null;
+
+    /// <summary>Quantity still wanted.</summary>
+    public decimal Remaining => (Details?.Quantity ?? 0) - Bought;
+
+    /// <summary>Posts a demand after validating it.</summary>
+    public static Demand Create(string id, string buyerId, DemandDetails details, MaterialTaxonomy taxonomy, DateTimeOffset now)
+        => new() { Id = id, BuyerId = buyerId, Details = Validate(details, taxonomy, now), Status = DemandStatus.Open, CreatedAt = now, Version = 1 };
+
+    /// <summary>Validates and normalises a request; throws a validation error naming every bad field.</summary>
+    public static DemandDetails Validate(DemandDetails d, MaterialTaxonomy taxonomy, DateTimeOffset now)
+    {
+        var v = new Validation();
+        var category = taxonomy.Find(d.Category);
+        v.Require(category is not null, "category", $"'{d.Category}' is not a material category; GET /api/v1/materials lists them.");
+        Unit? unit = Units.TryParse(d.Unit, out var parsed) ? parsed : null;
+        if (unit is null)
+        {
+            v.Add("unit", $"'{d.Unit}' is not a unit; use one of {string.Join(", ", Units.Codes)}.");
+        }
+        else if (category is not null && !taxonomy.Categories.Any(c => MaterialTaxonomy.IsSameOrBelow(c.Id, category.Id) && c.Allows(unit.Value)))
+        {
+            v.Add("unit", $"No lot in '{category.Id}' is listed in {unit.Value.Code()}.");
+        }
+
+        var quantity = d.Quantity ?? 0;
+        v.Require(quantity > 0 && quantity <= 1_000_000_000m && decimal.Round(quantity, 3) == quantity, "quantity",
+            "The quantity must be more than zero, at most 1,000,000,000, with at most three decimals.");
+        var minPart = d.MinPart ?? quantity;
+        v.Require(minPart > 0 && minPart <= quantity && decimal.Round(minPart, 3) == minPart, "minPart",
+            "The smallest acceptable part must be more than zero and at most the quantity.");
+        var minCondition = d.MinCondition ?? "C";
+        v.Require(minCondition is "A" or "B" or "C", "minCondition", "The minimum condition must be A, B or C.");
+        v.Require(d.MaxUnitPrice is null || (d.MaxUnitPrice.Value.MinorUnits >= 0 && Money.IsCurrencyCode(d.MaxUnitPrice.Value.Currency)),
+            "maxUnitPrice", "The highest price must not be negative and needs an ISO 4217 currency.");
+        v.Require(d.Location is { IsValid: true }, "location", "The location needs a latitude from -90 to 90 and a longitude from -180 to 180.");
+        v.Require(d.RadiusKm is > 0 and <= MaxRadiusKm, "radiusKm", $"The distance must be more than 0 and at most {MaxRadiusKm:0} km.");
+        v.Require(d.Window is { IsValid: true }, "window", "The window needs a start and an end that is not before it.");
+        var today = MarketClock.Today(now);
+        v.Require(d.Window is not { } w || w.To >= today, "window", "The window has already ended.");
+        var expires = d.ExpiresAt ?? (d.Window is { } window ? MarketClock.EndOf(window.To) : now);
+        v.Require(expires > now && expires <= now.AddYears(1), "expiresAt", "The expiry must be in the future and within a year.");
+        v.ThrowIfInvalid();
+        return d with
+        {
+            Category = category!.Id,
+            Unit = unit!.Value.Code(),
+            MinPart = minPart,
+            MinCondition = minCondition,
+            ExpiresAt = expires,
+        };
+    }
+
+    /// <summary>The buyer cancels an open demand.</summary>
+    public void Cancel()
+    {
+        EnsureOpen("cancel");
+        Status = DemandStatus.Cancelled;
+        Version++;
+    }
+
+    /// <summary>Records a confirmed purchase; the demand is fulfilled when nothing remains.</summary>
+    public void RecordPurchase(decimal quantity)
+    {
+        EnsureOpen("record a purchase");
+        if (quantity <= 0 || quantity > Remaining)
+        {
+            throw DomainException.Conflict("purchase-exceeds-demand", $"The demand wants {Remaining} more, not {quantity}.");
+        }
+
+        Bought += quantity;
+        Status = Remaining == 0 ? DemandStatus.Fulfilled : Status;
+        Version++;
+    }
+
+    /// <summary>Expires an open demand whose expiry has passed; true when it changed.</summary>
+    public bool ExpireIfDue(DateTimeOffset now)
+    {
+        if (Status != DemandStatus.Open || Details?.ExpiresAt is not { } expires || now < expires)
+        {
+            return false;
+        }
+
+        Status = DemandStatus.Expired;
+        Version++;
+        return true;
+    }
+
+    /// <summary>Refuses anyone but the buyer: 404, since demands are private to their firm.</summary>
+    public void EnsureBuyer(string actorId)
+    {
+        if (actorId != BuyerId)
+        {
+            throw DomainException.NotFound("demand", Id);
+        }
+    }
+
+    /// <summary>What the matcher needs, or null when the demand is not open.</summary>
+    public DemandSummary? ToSummary()
+    {
+        if (Status != DemandStatus.Open || Details is not { } d)
+        {
+            return null;
+        }
+
+        return new DemandSummary(Id, BuyerId, d.Category!, Units.TryParse(d.Unit, out var unit) ? unit.Value : Unit.Pcs, Remaining,
+            Math.Min(d.MinPart ?? Remaining, Remaining), ConditionRank(d.MinCondition), d.MaxUnitPrice?.MinorUnits, d.Location!.Value,
+            d.RadiusKm!.Value, d.Window!.Value);
+    }
+
+    private static int ConditionRank(string? grade) => grade switch
+    {
+        "A" => 3,
+        "B" => 2,
+        _ => 1,
+    };
+
+    private void EnsureOpen(string action)
+    {
+        if (Status != DemandStatus.Open)
+        {
+            throw DomainException.Conflict("demand-closed", $"The demand is {Status.ToString().ToLowerInvariant()} and cannot {action}.");
+        }
+    }
+}

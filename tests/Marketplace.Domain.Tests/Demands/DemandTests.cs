@@ -1,0 +1,96 @@
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Demands;
+using Marketplace.Domain.Geo;
+using Marketplace.Domain.Materials;
+
+namespace Marketplace.Domain.Tests.Demands;
+
+public class DemandTests
+{
+    private static readonly DateTimeOffset Now = new(2027, 3, 1, 10, 0, 0, TimeSpan.Zero);
+
+    private static DemandDetails Valid() => new()
+    {
+        Category = "concrete",
+        Quantity = 30,
+        Unit = "t",
+        MinPart = 10,
+        MinCondition = "B",
+        MaxUnitPrice = Money.Eur(800),
+        Location = new GeoPoint(60.2055, 24.6559),
+        RadiusKm = 40,
+        Window = new DateWindow(new DateOnly(2027, 4, 1), new DateOnly(2027, 4, 30)),
+    };
+
+    [Fact]
+    public void Create_Valid_IsOpen_WithDefaultsFilled_AndSummarisesForTheMatcher()
+    {
+        var demand = Demand.Create("d1", "buyer", Valid() with { MinPart = null, MinCondition = null }, MaterialTaxonomy.Default, Now);
+
+        Assert.Equal(DemandStatus.Open, demand.Status);
+        Assert.Equal(30, demand.Details!.MinPart);
+        Assert.Equal("C", demand.Details.MinCondition);
+        Assert.Equal(MarketClock.EndOf(new DateOnly(2027, 4, 30)), demand.Details.ExpiresAt);
+        var summary = demand.ToSummary()!;
+        Assert.Equal((Unit.T, 30m, 1), (summary.Unit, summary.Quantity, summary.MinConditionRank));
+    }
+
+    [Theory]
+    [InlineData("category")]
+    [InlineData("quantity")]
+    [InlineData("minPart")]
+    [InlineData("minCondition")]
+    [InlineData("location")]
+    [InlineData("radiusKm")]
+    [InlineData("window")]
+    [InlineData("unit")]
+    public void Create_InvalidField_IsRefusedNamingIt(string field)
+    {
+        var details = field switch
+        {
+            "category" => Valid() with { Category = "concrete/unobtainium" },
+            "quantity" => Valid() with { Quantity = 0 },
+            "minPart" => Valid() with { MinPart = 31 },
+            "minCondition" => Valid() with { MinCondition = "E" },
+            "location" => Valid() with { Location = new GeoPoint(91, 0) },
+            "radiusKm" => Valid() with { RadiusKm = 501 },
+            "window" => Valid() with { Window = new DateWindow(new DateOnly(2027, 4, 30), new DateOnly(2027, 4, 1)) },
+            _ => Valid() with { Category = "timber/sawn", Unit = "t" },
+        };
+
+        var e = Assert.Throws<DomainException>(() => Demand.Create("d1", "buyer", details, MaterialTaxonomy.Default, Now));
+        Assert.Equal(DomainErrorKind.Validation, e.Kind);
+        Assert.True(e.Errors.ContainsKey(field), string.Join(", ", e.Errors.Keys));
+    }
+
+    [Fact]
+    public void Purchases_FulfilTheDemand_ThenItIsClosed()
+    {
+        var demand = Demand.Create("d1", "buyer", Valid(), MaterialTaxonomy.Default, Now);
+        demand.RecordPurchase(20);
+        Assert.Equal(10, demand.ToSummary()!.Quantity);
+        Assert.Equal(10, demand.ToSummary()!.MinPart);
+        Assert.Throws<DomainException>(() => demand.RecordPurchase(11));
+        demand.RecordPurchase(10);
+        Assert.Equal(DemandStatus.Fulfilled, demand.Status);
+        Assert.Null(demand.ToSummary());
+        Assert.Equal("demand-closed", Assert.Throws<DomainException>(demand.Cancel).Code);
+    }
+
+    [Fact]
+    public void ExpireIfDue_AfterTheExpiry_Expires_OnceOnly()
+    {
+        var demand = Demand.Create("d1", "buyer", Valid() with { ExpiresAt = Now.AddDays(2) }, MaterialTaxonomy.Default, Now);
+        Assert.False(demand.ExpireIfDue(Now.AddDays(1)));
+        Assert.True(demand.ExpireIfDue(Now.AddDays(2)));
+        Assert.False(demand.ExpireIfDue(Now.AddDays(3)));
+        Assert.Equal(DemandStatus.Expired, demand.Status);
+    }
+
+    [Fact]
+    public void EnsureBuyer_AnotherFirm_IsNotFound()
+    {
+        var demand = Demand.Create("d1", "buyer", Valid(), MaterialTaxonomy.Default, Now);
+        Assert.Equal(DomainErrorKind.NotFound, Assert.Throws<DomainException>(() => demand.EnsureBuyer("other")).Kind);
+    }
+}
