@@ -24,10 +24,6 @@ public static class MatchRules
     public static double TonnesPerDemandUnit(LotSummary lot, Unit demand)
         => Units.IsMass(demand) ? (double)Units.Convert(1m, demand, Unit.T) : (double)(lot.MassPerUnitKg ?? 0m) / 1000.0;
 
-    /// <summary>True when the category is <paramref name="under"/> or below it.</summary>
-    public static bool IsSameOrBelow(string category, string under)
-        => category == under || (category.Length > under.Length && category.StartsWith(under, StringComparison.Ordinal) && category[under.Length] == '/');
-
     /// <summary>The price of one demand unit from this lot, minor units.</summary>
     public static double PricePerDemandUnit(LotSummary lot, Unit demand) => lot.UnitPriceMinor * (double)LotUnitsPerDemandUnit(lot.Unit, demand);
 

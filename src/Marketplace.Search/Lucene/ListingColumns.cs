@@ -16,7 +16,11 @@ internal sealed class ListingColumns
     private readonly Dictionary<string, int> _sellerOrdinals = new(StringComparer.Ordinal);
     private readonly List<List<int>> _slotsByCategory = [];
 
+    /// <summary>Slots in use or freed (the arrays' used length).</summary>
     public int Count { get; private set; }
+
+    /// <summary>Lots currently in the columns.</summary>
+    public int LiveCount => _slots.Count;
 
     public string?[] Ids = new string?[1024];
     public long[] Versions = new long[1024];

@@ -72,7 +72,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
             _lock.EnterReadLock();
             try
             {
-                return _columns.AllVersions().Count;
+                return _columns.LiveCount;
             }
             finally
             {

@@ -7,7 +7,6 @@ internal sealed class SlotFilter
 {
     private const double KmPerDegree = 111.195;
 
-    private readonly ListingColumns _c;
     private readonly bool[]? _categories;
     private readonly int _minRank;
     private readonly long _minPrice;
@@ -40,7 +39,6 @@ internal sealed class SlotFilter
 
     public SlotFilter(ListingColumns columns, SearchQuery q)
     {
-        _c = columns;
         (_active, _categoryOf, _ranks, _prices, _available) = (columns.Active, columns.Categories, columns.ConditionRanks, columns.Prices, columns.Available);
         (_fromDays, _toDays, _sellers, _latitudes, _longitudes) = (columns.FromDays, columns.ToDays, columns.Sellers, columns.Latitudes, columns.Longitudes);
         _categories = q.Category is null ? null : columns.CategoriesUnder(q.Category);
