@@ -1,0 +1,19 @@
+using Marketplace.Domain.Demands;
+
+namespace Marketplace.Grains.Demands;
+
+/// <summary>One "wanted" demand of a buyer.</summary>
+public interface IDemandGrain : IGrainWithStringKey
+{
+    /// <summary>Posts the demand for the buyer; refuses an id that exists.</summary>
+    Task<Demand> CreateAsync(string buyerId, DemandDetails details);
+
+    /// <summary>The demand, or null when it does not exist.</summary>
+    Task<Demand?> GetAsync();
+
+    /// <summary>The buyer cancels it.</summary>
+    Task<Demand> CancelAsync(string actorId);
+
+    /// <summary>Records a confirmed purchase for it (from a matching session).</summary>
+    Task<Demand> RecordPurchaseAsync(decimal quantity);
+}

@@ -1,0 +1,66 @@
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Demands;
+using Marketplace.Domain.Geo;
+using Marketplace.Grains.Demands;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Marketplace.Grains.Tests.Demands;
+
+/// <summary>The demand grain: posted, read, cancelled by its buyer only, fulfilled by purchases, expired by its reminder.</summary>
+public sealed class DemandGrainTests
+{
+    private static DemandDetails Details(DateTimeOffset expires) => new()
+    {
+        Category = "concrete/crushed",
+        Quantity = 30,
+        Unit = "t",
+        MinPart = 10,
+        Location = new GeoPoint(60.2055, 24.6559),
+        RadiusKm = 40,
+        Window = new DateWindow(new DateOnly(2027, 4, 1), new DateOnly(2027, 4, 30)),
+        ExpiresAt = expires,
+    };
+
+    [Fact]
+    public async Task Demand_IsPosted_CancelledOnlyByItsBuyer_AndCrossesTheWireIntact()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2027, 3, 1, 8, 0, 0, TimeSpan.Zero));
+        await using var cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"), configure: silo => silo.Services.AddSingleton<TimeProvider>(clock));
+        var grain = cluster.Client.GetGrain<IDemandGrain>("d-cancel");
+        var created = await grain.CreateAsync("buyer-1", Details(clock.GetUtcNow().AddDays(20)));
+        Assert.Equal(("concrete/crushed", 30m, 10m), (created.Details!.Category, created.Details.Quantity!.Value, created.Details.MinPart!.Value));
+
+        var refused = await Assert.ThrowsAsync<DomainException>(() => grain.CancelAsync("someone-else"));
+        Assert.Equal("demand-not-found", refused.Code);
+        Assert.Equal(DemandStatus.Open, (await grain.GetAsync())!.Status);
+        Assert.Equal(DemandStatus.Cancelled, (await grain.CancelAsync("buyer-1")).Status);
+        Assert.Equal("demand-exists", (await Assert.ThrowsAsync<DomainException>(() => grain.CreateAsync("buyer-1", Details(clock.GetUtcNow().AddDays(20))))).Code);
+    }
+
+    [Fact]
+    public async Task Purchases_FulfilTheDemand()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2027, 3, 1, 8, 0, 0, TimeSpan.Zero));
+        await using var cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"), configure: silo => silo.Services.AddSingleton<TimeProvider>(clock));
+        var grain = cluster.Client.GetGrain<IDemandGrain>("d-buy");
+        await grain.CreateAsync("buyer-1", Details(clock.GetUtcNow().AddDays(20)));
+        Assert.Equal(10m, (await grain.RecordPurchaseAsync(20)).Remaining);
+        Assert.Equal("purchase-exceeds-demand", (await Assert.ThrowsAsync<DomainException>(() => grain.RecordPurchaseAsync(11))).Code);
+        Assert.Equal(DemandStatus.Fulfilled, (await grain.RecordPurchaseAsync(10)).Status);
+    }
+
+    [Fact]
+    public async Task Demand_AtItsExpiry_ExpiresWithoutAnyRequest()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2027, 3, 1, 8, 0, 0, TimeSpan.Zero));
+        await using var cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"), configure: silo => silo.Services.AddSingleton<TimeProvider>(clock));
+        var grain = cluster.Client.GetGrain<IDemandGrain>("d-expire");
+        await grain.CreateAsync("buyer-1", Details(clock.GetUtcNow().AddSeconds(3)));
+
+        // The reminder is due in 3 s of real time; by then the marketplace's clock is past the expiry.
+        clock.Advance(TimeSpan.FromSeconds(10));
+        var expired = await TestClusters.EventuallyAsync(async () => (await grain.GetAsync())!.Status == DemandStatus.Expired, TimeSpan.FromSeconds(30));
+        Assert.True(expired, "the demand did not expire through its reminder");
+    }
+}
