@@ -7,8 +7,29 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Marketplace.Grains.Tests.Demands;
 
+/// <summary>One in-process cluster with a fake clock, shared by the demand grain tests (each uses its own grain ids).</summary>
+public sealed class DemandClusterFixture : IAsyncLifetime
+{
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2027, 3, 1, 8, 0, 0, TimeSpan.Zero));
+
+    public Orleans.TestingHost.InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+        => Cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"), configure: silo => silo.Services.AddSingleton<TimeProvider>(Clock));
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+/// <summary>Test classes whose clusters run on a fake clock run one at a time: they are timing-sensitive.</summary>
+[CollectionDefinition(Name)]
+public sealed class FakeClockCollection : ICollectionFixture<DemandClusterFixture>
+{
+    public const string Name = "fake-clock";
+}
+
 /// <summary>The demand grain: posted, read, cancelled by its buyer only, fulfilled by purchases, expired by its reminder.</summary>
-public sealed class DemandGrainTests
+[Collection(FakeClockCollection.Name)]
+public sealed class DemandGrainTests(DemandClusterFixture fixture)
 {
     private static DemandDetails Details(DateTimeOffset expires) => new()
     {
@@ -25,8 +46,7 @@ public sealed class DemandGrainTests
     [Fact]
     public async Task Demand_IsPosted_CancelledOnlyByItsBuyer_AndCrossesTheWireIntact()
     {
-        var clock = new FakeTimeProvider(new DateTimeOffset(2027, 3, 1, 8, 0, 0, TimeSpan.Zero));
-        await using var cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"), configure: silo => silo.Services.AddSingleton<TimeProvider>(clock));
+        var (clock, cluster) = (fixture.Clock, fixture.Cluster);
         var grain = cluster.Client.GetGrain<IDemandGrain>("d-cancel");
         var created = await grain.CreateAsync("buyer-1", Details(clock.GetUtcNow().AddDays(20)));
         Assert.Equal(("concrete/crushed", 30m, 10m), (created.Details!.Category, created.Details.Quantity!.Value, created.Details.MinPart!.Value));
@@ -41,8 +61,7 @@ public sealed class DemandGrainTests
     [Fact]
     public async Task Purchases_FulfilTheDemand()
     {
-        var clock = new FakeTimeProvider(new DateTimeOffset(2027, 3, 1, 8, 0, 0, TimeSpan.Zero));
-        await using var cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"), configure: silo => silo.Services.AddSingleton<TimeProvider>(clock));
+        var (clock, cluster) = (fixture.Clock, fixture.Cluster);
         var grain = cluster.Client.GetGrain<IDemandGrain>("d-buy");
         await grain.CreateAsync("buyer-1", Details(clock.GetUtcNow().AddDays(20)));
         Assert.Equal(10m, (await grain.RecordPurchaseAsync(20)).Remaining);
@@ -53,8 +72,7 @@ public sealed class DemandGrainTests
     [Fact]
     public async Task Demand_AtItsExpiry_ExpiresWithoutAnyRequest()
     {
-        var clock = new FakeTimeProvider(new DateTimeOffset(2027, 3, 1, 8, 0, 0, TimeSpan.Zero));
-        await using var cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"), configure: silo => silo.Services.AddSingleton<TimeProvider>(clock));
+        var (clock, cluster) = (fixture.Clock, fixture.Cluster);
         var grain = cluster.Client.GetGrain<IDemandGrain>("d-expire");
         await grain.CreateAsync("buyer-1", Details(clock.GetUtcNow().AddSeconds(3)));
 

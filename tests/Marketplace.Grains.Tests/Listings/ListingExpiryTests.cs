@@ -7,6 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Marketplace.Grains.Tests.Listings;
 
 /// <summary>A lot expires at the end of its availability window, and its holds lapse, with no request touching it.</summary>
+[Collection(Demands.FakeClockCollection.Name)]
 public sealed class ListingExpiryTests
 {
     [Fact]
