@@ -71,13 +71,7 @@ public sealed record ListingDocument
     public bool IsActive => Status == "active";
 
     /// <summary>Rank of a condition grade: A = 3, B = 2, C = 1, unknown 0.</summary>
-    public static int ConditionRank(string? grade) => grade switch
-    {
-        "A" => 3,
-        "B" => 2,
-        "C" => 1,
-        _ => 0,
-    };
+    public static int ConditionRank(string? grade) => ConditionGrades.Rank(grade);
 
     /// <summary>Projects a listing; null for a listing that does not exist (yet).</summary>
     public static ListingDocument? From(Listing listing, MaterialTaxonomy taxonomy)

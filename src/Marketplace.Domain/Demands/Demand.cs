@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Geo;
+using Marketplace.Domain.Listings;
 using Marketplace.Domain.Materials;
 using Marketplace.Domain.Matching;
 
@@ -202,16 +203,9 @@ public sealed class Demand
         }
 
         return new DemandSummary(Id, BuyerId, d.Category!, Units.TryParse(d.Unit, out var unit) ? unit.Value : Unit.Pcs, Remaining,
-            Math.Min(d.MinPart ?? Remaining, Remaining), ConditionRank(d.MinCondition), d.MaxUnitPrice?.MinorUnits, d.Location!.Value,
+            Math.Min(d.MinPart ?? Remaining, Remaining), ConditionGrades.Rank(d.MinCondition), d.MaxUnitPrice?.MinorUnits, d.Location!.Value,
             d.RadiusKm!.Value, d.Window!.Value);
     }
-
-    private static int ConditionRank(string? grade) => grade switch
-    {
-        "A" => 3,
-        "B" => 2,
-        _ => 1,
-    };
 
     private void EnsureOpen(string action)
     {

@@ -17,6 +17,19 @@ public enum ConditionGrade
     C,
 }
 
+/// <summary>Condition grades as ranks, for "at least this good" comparisons.</summary>
+public static class ConditionGrades
+{
+    /// <summary>Rank of a grade code: A = 3, B = 2, C = 1, anything else 0.</summary>
+    public static int Rank(string? grade) => grade switch
+    {
+        "A" => 3,
+        "B" => 2,
+        "C" => 1,
+        _ => 0,
+    };
+}
+
 /// <summary>Where a lot is: a point plus a street address or at least a municipality.</summary>
 public sealed record ListingLocation(double Latitude, double Longitude, string? Address, string Municipality)
 {

@@ -89,32 +89,21 @@ public sealed class LuceneSearchEngine : ISearchEngine
         {
             // Newest version per id within the batch; skip what the index already has at that version or later.
             var fresh = documents.GroupBy(d => d.Id, StringComparer.Ordinal).Select(g => g.MaxBy(d => d.Version)!).ToList();
+            // One look at the columns: drop what the index has at that version or later; note which lots it knows
+            // (a known one is replaced, a new one added).
+            var known = new List<bool>(fresh.Count);
             _lock.EnterReadLock();
             try
             {
                 fresh.RemoveAll(d => _columns.VersionOf(d.Id) >= d.Version);
+                known.AddRange(fresh.Select(d => _columns.VersionOf(d.Id) >= 0));
             }
             finally
             {
                 _lock.ExitReadLock();
             }
 
-            // The writer analyses documents on the calling threads: spread a batch over the cores. A lot the index has
-            // never seen is added; a known one replaced.
-            var known = new bool[fresh.Count];
-            _lock.EnterReadLock();
-            try
-            {
-                for (var i = 0; i < fresh.Count; i++)
-                {
-                    known[i] = _columns.VersionOf(fresh[i].Id) >= 0;
-                }
-            }
-            finally
-            {
-                _lock.ExitReadLock();
-            }
-
+            // The writer analyses documents on the calling threads: spread a batch over the cores.
             Parallel.For(0, fresh.Count, new ParallelOptions { MaxDegreeOfParallelism = fresh.Count < 64 ? 1 : Environment.ProcessorCount, CancellationToken = cancellationToken }, i =>
             {
                 var document = ToLucene(fresh[i]);
