@@ -3,14 +3,13 @@ using Marketplace.Domain.Demands;
 using Marketplace.Domain.Geo;
 using Marketplace.Grains.Demands;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Marketplace.Grains.Tests.Demands;
 
-/// <summary>One in-process cluster with a fake clock, shared by the demand grain tests (each uses its own grain ids).</summary>
+/// <summary>One in-process cluster with a shifted clock, shared by the demand grain tests (each uses its own grain ids).</summary>
 public sealed class DemandClusterFixture : IAsyncLifetime
 {
-    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2027, 3, 1, 8, 0, 0, TimeSpan.Zero));
+    public ShiftedClock Clock { get; } = new(new DateTimeOffset(2027, 3, 1, 8, 0, 0, TimeSpan.Zero));
 
     public Orleans.TestingHost.InProcessTestCluster Cluster { get; private set; } = null!;
 
@@ -20,7 +19,7 @@ public sealed class DemandClusterFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }
 
-/// <summary>Test classes whose clusters run on a fake clock run one at a time: they are timing-sensitive.</summary>
+/// <summary>Test classes whose clusters run on a shifted clock run one at a time: they are timing-sensitive.</summary>
 [CollectionDefinition(Name)]
 public sealed class FakeClockCollection : ICollectionFixture<DemandClusterFixture>
 {
