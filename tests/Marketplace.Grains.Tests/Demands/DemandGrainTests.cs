@@ -6,29 +6,18 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Marketplace.Grains.Tests.Demands;
 
-/// <summary>One in-process cluster with a shifted clock, shared by the demand grain tests (each uses its own grain ids).</summary>
+/// <summary>One in-process cluster on the system clock, shared by the demand grain tests (each uses its own grain ids).</summary>
 public sealed class DemandClusterFixture : IAsyncLifetime
 {
-    public ShiftedClock Clock { get; } = new(new DateTimeOffset(2027, 3, 1, 8, 0, 0, TimeSpan.Zero));
-
     public Orleans.TestingHost.InProcessTestCluster Cluster { get; private set; } = null!;
 
-    public async Task InitializeAsync()
-        => Cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"), configure: silo => silo.Services.AddSingleton<TimeProvider>(Clock));
+    public async Task InitializeAsync() => Cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"));
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }
 
-/// <summary>Test classes whose clusters run on a shifted clock run one at a time: they are timing-sensitive.</summary>
-[CollectionDefinition(Name)]
-public sealed class FakeClockCollection : ICollectionFixture<DemandClusterFixture>
-{
-    public const string Name = "fake-clock";
-}
-
 /// <summary>The demand grain: posted, read, cancelled by its buyer only, fulfilled by purchases, expired by its reminder.</summary>
-[Collection(FakeClockCollection.Name)]
-public sealed class DemandGrainTests(DemandClusterFixture fixture)
+public sealed class DemandGrainTests(DemandClusterFixture fixture) : IClassFixture<DemandClusterFixture>
 {
     private static DemandDetails Details(DateTimeOffset expires) => new()
     {
@@ -45,7 +34,8 @@ public sealed class DemandGrainTests(DemandClusterFixture fixture)
     [Fact]
     public async Task Demand_IsPosted_CancelledOnlyByItsBuyer_AndCrossesTheWireIntact()
     {
-        var (clock, cluster) = (fixture.Clock, fixture.Cluster);
+        var cluster = fixture.Cluster;
+        var clock = TimeProvider.System;
         var grain = cluster.Client.GetGrain<IDemandGrain>("d-cancel");
         var created = await grain.CreateAsync("buyer-1", Details(clock.GetUtcNow().AddDays(20)));
         Assert.Equal(("concrete/crushed", 30m, 10m), (created.Details!.Category, created.Details.Quantity!.Value, created.Details.MinPart!.Value));
@@ -60,7 +50,8 @@ public sealed class DemandGrainTests(DemandClusterFixture fixture)
     [Fact]
     public async Task Purchases_FulfilTheDemand()
     {
-        var (clock, cluster) = (fixture.Clock, fixture.Cluster);
+        var cluster = fixture.Cluster;
+        var clock = TimeProvider.System;
         var grain = cluster.Client.GetGrain<IDemandGrain>("d-buy");
         await grain.CreateAsync("buyer-1", Details(clock.GetUtcNow().AddDays(20)));
         Assert.Equal(10m, (await grain.RecordPurchaseAsync(20)).Remaining);
@@ -71,12 +62,12 @@ public sealed class DemandGrainTests(DemandClusterFixture fixture)
     [Fact]
     public async Task Demand_AtItsExpiry_ExpiresWithoutAnyRequest()
     {
-        var (clock, cluster) = (fixture.Clock, fixture.Cluster);
+        var cluster = fixture.Cluster;
+        var clock = TimeProvider.System;
         var grain = cluster.Client.GetGrain<IDemandGrain>("d-expire");
         await grain.CreateAsync("buyer-1", Details(clock.GetUtcNow().AddSeconds(3)));
 
-        // The reminder is due in 3 s of real time; by then the marketplace's clock is past the expiry.
-        clock.Advance(TimeSpan.FromSeconds(10));
+        // The reminder is due in 3 s; nothing touches the demand in between.
         var expired = await TestClusters.EventuallyAsync(async () => (await grain.GetAsync())!.Status == DemandStatus.Expired, TimeSpan.FromSeconds(30));
         Assert.True(expired, "the demand did not expire through its reminder");
     }

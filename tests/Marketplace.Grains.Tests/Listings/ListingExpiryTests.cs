@@ -2,22 +2,20 @@ using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
 using Marketplace.Grains.Listings;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Marketplace.Grains.Tests.Listings;
 
 /// <summary>A lot expires at the end of its availability window, and its holds lapse, with no request touching it.</summary>
-[Collection(Demands.FakeClockCollection.Name)]
 public sealed class ListingExpiryTests
 {
     [Fact]
     public async Task Lot_AtEndOfWindow_ExpiresAndReleasesHolds_WithoutAnyRequest()
     {
         var lastDay = new DateOnly(2027, 3, 31);
-        var clock = new ShiftedClock(MarketClock.EndOf(lastDay) - TimeSpan.FromSeconds(3));
+        var clock = new FakeTimeProvider(MarketClock.EndOf(lastDay) - TimeSpan.FromSeconds(3));
         await using var cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"),
             configure: silo => silo.Services.AddSingleton<TimeProvider>(clock));
-        // Starting the cluster takes real seconds: set the clock 3 s before the window's end only now.
-        clock.Set(MarketClock.EndOf(lastDay) - TimeSpan.FromSeconds(3));
         var seller = await TestClusters.RegisterFirmAsync(cluster.Client, "seller");
         var buyer = await TestClusters.RegisterFirmAsync(cluster.Client, "buyer");
         var lot = cluster.Client.GetGrain<IListingGrain>("expiring-lot");
