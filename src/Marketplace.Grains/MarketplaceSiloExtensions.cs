@@ -1,4 +1,3 @@
-using System.Net;
 using Azure.Data.Tables;
 using Marketplace.Domain.Materials;
 using Marketplace.Grains.Common;
@@ -6,12 +5,13 @@ using Marketplace.Grains.Idempotency;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Storage;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
+using System.Net;
 
 namespace Marketplace.Grains;
 
@@ -42,6 +42,7 @@ public static class MarketplaceSiloExtensions
         silo.Services.AddMarketplaceSerializer();
         silo.Services.TryAddSingleton(MaterialTaxonomy.Default);
         silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.TryAddKeyedSingleton<TimeProvider>(MarketTime.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
         silo.Services.TryAddSingleton<IListingChangeSink, NoListingChangeSink>();
         silo.Services.TryAddSingleton<IListingArchive, UnavailableListingArchive>();
         silo.Services.AddOptions<ListingOptions>().Bind(configuration.GetSection(ListingOptions.Section))

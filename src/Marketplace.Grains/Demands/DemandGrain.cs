@@ -1,8 +1,10 @@
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Demands;
 using Marketplace.Domain.Materials;
+using Marketplace.Grains.Common;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Marketplace.Grains.Demands;
@@ -14,7 +16,7 @@ namespace Marketplace.Grains.Demands;
 public sealed class DemandGrain(
     [PersistentState("demand", StorageOptions.StoreName)] IPersistentState<Demand> state,
     MaterialTaxonomy taxonomy,
-    TimeProvider time,
+    [FromKeyedServices(MarketTime.Key)] TimeProvider time,
     IOptions<ListingOptions> options) : Grain, IDemandGrain, IRemindable
 {
     private const string ExpiryReminder = "expiry";

@@ -1,4 +1,6 @@
+using Marketplace.Grains.Common;
 using Marketplace.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Marketplace.Grains.Idempotency;
@@ -44,7 +46,7 @@ public sealed class IdempotencyRecord
 /// </summary>
 public sealed class IdempotencyGrain(
     [PersistentState("idempotency", StorageOptions.StoreName)] IPersistentState<IdempotencyRecord> state,
-    TimeProvider time,
+    [FromKeyedServices(MarketTime.Key)] TimeProvider time,
     IOptions<IdempotencyOptions> options) : Grain, IIdempotencyGrain, IRemindable
 {
     private const string ExpiryReminder = "expire";

@@ -1,8 +1,10 @@
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
 using Marketplace.Domain.Materials;
+using Marketplace.Grains.Common;
 using Marketplace.Grains.Storage;
 using Marketplace.Grains.Traders;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +17,7 @@ namespace Marketplace.Grains.Listings;
 public sealed class ListingGrain(
     [PersistentState("listing", StorageOptions.StoreName)] IPersistentState<Listing> state,
     MaterialTaxonomy taxonomy,
-    TimeProvider time,
+    [FromKeyedServices(MarketTime.Key)] TimeProvider time,
     IOptions<ListingOptions> options,
     IListingChangeSink changes,
     ILogger<ListingGrain> logger) : Grain, IListingGrain, IRemindable

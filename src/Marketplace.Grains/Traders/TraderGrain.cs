@@ -1,13 +1,15 @@
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Traders;
+using Marketplace.Grains.Common;
 using Marketplace.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Marketplace.Grains.Traders;
 
 /// <summary>Loads a firm, lets the domain change it and persists before answering.</summary>
 public sealed class TraderGrain(
     [PersistentState("trader", StorageOptions.StoreName)] IPersistentState<Trader> state,
-    TimeProvider time) : Grain, ITraderGrain
+    [FromKeyedServices(MarketTime.Key)] TimeProvider time) : Grain, ITraderGrain
 {
     private string Id => this.GetPrimaryKeyString();
 

@@ -1,5 +1,6 @@
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
+using Marketplace.Grains.Common;
 using Marketplace.Grains.Listings;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -15,7 +16,7 @@ public sealed class ListingExpiryTests
         var lastDay = new DateOnly(2027, 3, 31);
         var clock = new FakeTimeProvider(MarketClock.EndOf(lastDay) - TimeSpan.FromSeconds(3));
         await using var cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"),
-            configure: silo => silo.Services.AddSingleton<TimeProvider>(clock));
+            configure: silo => silo.Services.AddKeyedSingleton<TimeProvider>(MarketTime.Key, clock));
         var seller = await TestClusters.RegisterFirmAsync(cluster.Client, "seller");
         var buyer = await TestClusters.RegisterFirmAsync(cluster.Client, "buyer");
         var lot = cluster.Client.GetGrain<IListingGrain>("expiring-lot");
