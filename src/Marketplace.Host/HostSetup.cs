@@ -3,6 +3,7 @@ using Marketplace.Grains;
 using Marketplace.Host.Api.Health;
 using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Clients;
+using Marketplace.Host.Api.Demands;
 using Marketplace.Host.Api.Listings;
 using Marketplace.Host.Api.Members;
 using Marketplace.Host.Api.Materials;
@@ -86,6 +87,7 @@ public static class HostSetup
         app.MapTradersApi();
         app.MapListingsApi();
         app.MapHoldsApi();
+        app.MapDemandsApi();
         app.MapSearchApi();
         app.MapMembersApi();
         app.MapClientsApi();

@@ -150,6 +150,39 @@ public sealed class Demand
         };
     }
 
+    /// <summary>
+    /// Changes an open demand: members given in <paramref name="changes"/> replace the current ones, then the whole is
+    /// validated again. A new window without a new expiry moves the expiry to the window's end. The quantity cannot
+    /// drop to or below what has been bought.
+    /// </summary>
+    public void Update(DemandDetails changes, MaterialTaxonomy taxonomy, DateTimeOffset now)
+    {
+        EnsureOpen("change");
+        var d = Details!;
+        var next = Validate(new DemandDetails
+        {
+            Category = changes.Category ?? d.Category,
+            Quantity = changes.Quantity ?? d.Quantity,
+            Unit = changes.Unit ?? d.Unit,
+            MinPart = changes.MinPart ?? (changes.Quantity is not null && d.MinPart == d.Quantity ? null : d.MinPart),
+            MinCondition = changes.MinCondition ?? d.MinCondition,
+            MaxUnitPrice = changes.MaxUnitPrice ?? d.MaxUnitPrice,
+            Location = changes.Location ?? d.Location,
+            RadiusKm = changes.RadiusKm ?? d.RadiusKm,
+            Window = changes.Window ?? d.Window,
+            ExpiresAt = changes.ExpiresAt ?? (changes.Window is null ? d.ExpiresAt : null),
+        }, taxonomy, now);
+        if (Bought > 0 && (next.Unit != d.Unit || next.Quantity <= Bought))
+        {
+            throw DomainException.Conflict("demand-committed",
+                $"{Bought} {d.Unit} has already been bought: the unit cannot change and the quantity must stay above that.",
+                new Dictionary<string, object?> { ["bought"] = Bought });
+        }
+
+        Details = next;
+        Version++;
+    }
+
     /// <summary>The buyer cancels an open demand.</summary>
     public void Cancel()
     {

@@ -52,6 +52,9 @@ public sealed class Trader
     [JsonInclude]
     private List<string> _listingIds = [];
 
+    [JsonInclude]
+    private List<string> _demandIds = [];
+
     /// <summary>Empty state, for storage; a real firm is made by <see cref="Register"/>.</summary>
     public Trader()
     {
@@ -89,6 +92,10 @@ public sealed class Trader
     [JsonIgnore]
     public IReadOnlyList<string> ListingIds => _listingIds;
 
+    /// <summary>Ids of the firm's demands, oldest first.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> DemandIds => _demandIds;
+
     /// <summary>Registers a firm after validating its profile.</summary>
     public static Trader Register(string id, TraderProfile profile, string registeredBy, DateTimeOffset now)
         => new()
@@ -122,6 +129,16 @@ public sealed class Trader
         if (!_listingIds.Contains(listingId))
         {
             _listingIds.Add(listingId);
+        }
+    }
+
+    /// <summary>Records a demand the firm posted.</summary>
+    public void AddDemand(string demandId)
+    {
+        EnsureExists();
+        if (!_demandIds.Contains(demandId))
+        {
+            _demandIds.Add(demandId);
         }
     }
 

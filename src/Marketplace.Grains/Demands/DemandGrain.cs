@@ -4,6 +4,7 @@ using Marketplace.Domain.Materials;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Storage;
+using Marketplace.Grains.Traders;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -42,12 +43,21 @@ public sealed class DemandGrain(
             throw DomainException.Conflict("demand-exists", $"Demand '{Id}' already exists.");
         }
 
-        state.State = Demand.Create(Id, buyerId, details, taxonomy, Now);
+        var demand = Demand.Create(Id, buyerId, details, taxonomy, Now);
+        await GrainFactory.GetGrain<ITraderGrain>(buyerId).AddDemandAsync(Id);
+        state.State = demand;
         return await SaveAsync();
     }
 
     /// <inheritdoc />
     public Task<Demand?> GetAsync() => Task.FromResult(state.State.Exists ? state.State : null);
+
+    /// <inheritdoc />
+    public Task<Demand> UpdateAsync(string actorId, DemandDetails changes) => ChangeAsync(d =>
+    {
+        d.EnsureBuyer(actorId);
+        d.Update(changes, taxonomy, Now);
+    });
 
     /// <inheritdoc />
     public Task<Demand> CancelAsync(string actorId) => ChangeAsync(d =>

@@ -17,6 +17,9 @@ public interface ITraderGrain : IGrainWithStringKey
     /// <summary>Records a new lot; refuses a firm that is not a seller.</summary>
     Task AddListingAsync(string listingId);
 
+    /// <summary>Records a new demand; refuses a firm that is not a buyer.</summary>
+    Task AddDemandAsync(string demandId);
+
     /// <summary>Refuses unless the firm exists and has the role.</summary>
     Task EnsureRoleAsync(TraderRoles role);
 }

@@ -55,6 +55,14 @@ public sealed class TraderGrain(
     }
 
     /// <inheritdoc />
+    public async Task AddDemandAsync(string demandId)
+    {
+        await EnsureRoleAsync(TraderRoles.Buyer);
+        state.State.AddDemand(demandId);
+        await WriteAsync();
+    }
+
+    /// <inheritdoc />
     public Task EnsureRoleAsync(TraderRoles role)
     {
         EnsureExists();

@@ -36,15 +36,28 @@ public sealed class DemandGrainTests(DemandClusterFixture fixture) : IClassFixtu
     {
         var cluster = fixture.Cluster;
         var clock = TimeProvider.System;
-        var grain = cluster.Client.GetGrain<IDemandGrain>("d-cancel");
-        var created = await grain.CreateAsync("buyer-1", Details(clock.GetUtcNow().AddDays(20)));
+        var buyer = await TestClusters.RegisterFirmAsync(cluster.Client, "buyer");
+        var grain = cluster.Client.GetGrain<IDemandGrain>("d-cancel-" + buyer);
+        var created = await grain.CreateAsync(buyer, Details(clock.GetUtcNow().AddDays(20)));
         Assert.Equal(("concrete/crushed", 30m, 10m), (created.Details!.Category, created.Details.Quantity!.Value, created.Details.MinPart!.Value));
 
         var refused = await Assert.ThrowsAsync<DomainException>(() => grain.CancelAsync("someone-else"));
         Assert.Equal("demand-not-found", refused.Code);
         Assert.Equal(DemandStatus.Open, (await grain.GetAsync())!.Status);
-        Assert.Equal(DemandStatus.Cancelled, (await grain.CancelAsync("buyer-1")).Status);
-        Assert.Equal("demand-exists", (await Assert.ThrowsAsync<DomainException>(() => grain.CreateAsync("buyer-1", Details(clock.GetUtcNow().AddDays(20))))).Code);
+        Assert.Equal(DemandStatus.Cancelled, (await grain.CancelAsync(buyer)).Status);
+        Assert.Equal("demand-exists", (await Assert.ThrowsAsync<DomainException>(() => grain.CreateAsync(buyer, Details(clock.GetUtcNow().AddDays(20))))).Code);
+    }
+
+    [Fact]
+    public async Task Demand_ByAFirmThatIsNotABuyer_IsRefused_AndNotStored()
+    {
+        var seller = await TestClusters.RegisterFirmAsync(fixture.Cluster.Client, "seller");
+        var grain = fixture.Cluster.Client.GetGrain<IDemandGrain>("d-seller-" + seller);
+
+        var refused = await Assert.ThrowsAsync<DomainException>(() => grain.CreateAsync(seller, Details(DateTimeOffset.UtcNow.AddDays(20))));
+
+        Assert.Equal(DomainErrorKind.Forbidden, refused.Kind);
+        Assert.Null(await grain.GetAsync());
     }
 
     [Fact]
@@ -52,8 +65,9 @@ public sealed class DemandGrainTests(DemandClusterFixture fixture) : IClassFixtu
     {
         var cluster = fixture.Cluster;
         var clock = TimeProvider.System;
-        var grain = cluster.Client.GetGrain<IDemandGrain>("d-buy");
-        await grain.CreateAsync("buyer-1", Details(clock.GetUtcNow().AddDays(20)));
+        var buyer = await TestClusters.RegisterFirmAsync(cluster.Client, "buyer");
+        var grain = cluster.Client.GetGrain<IDemandGrain>("d-buy-" + buyer);
+        await grain.CreateAsync(buyer, Details(clock.GetUtcNow().AddDays(20)));
         Assert.Equal(10m, (await grain.RecordPurchaseAsync(20)).Remaining);
         Assert.Equal("purchase-exceeds-demand", (await Assert.ThrowsAsync<DomainException>(() => grain.RecordPurchaseAsync(11))).Code);
         Assert.Equal(DemandStatus.Fulfilled, (await grain.RecordPurchaseAsync(10)).Status);
@@ -64,8 +78,9 @@ public sealed class DemandGrainTests(DemandClusterFixture fixture) : IClassFixtu
     {
         var cluster = fixture.Cluster;
         var clock = TimeProvider.System;
-        var grain = cluster.Client.GetGrain<IDemandGrain>("d-expire");
-        await grain.CreateAsync("buyer-1", Details(clock.GetUtcNow().AddSeconds(3)));
+        var buyer = await TestClusters.RegisterFirmAsync(cluster.Client, "buyer");
+        var grain = cluster.Client.GetGrain<IDemandGrain>("d-expire-" + buyer);
+        await grain.CreateAsync(buyer, Details(clock.GetUtcNow().AddSeconds(3)));
 
         // The reminder is due in 3 s; nothing touches the demand in between.
         var expired = await TestClusters.EventuallyAsync(async () => (await grain.GetAsync())!.Status == DemandStatus.Expired, TimeSpan.FromSeconds(30));

@@ -54,6 +54,31 @@ internal static class ApiDriver
         },
     };
 
+    /// <summary>A demand for bricks near the lot of <see cref="Lot"/> (Kallio), needed within the lot's window.</summary>
+    public static JsonObject Demand(decimal quantity = 300) => new()
+    {
+        ["category"] = "masonry",
+        ["quantity"] = quantity,
+        ["unit"] = "pcs",
+        ["minPart"] = 1,
+        ["minCondition"] = "B",
+        ["maxUnitPrice"] = new JsonObject { ["minorUnits"] = 60, ["currency"] = "EUR" },
+        ["location"] = new JsonObject { ["latitude"] = 60.2055, ["longitude"] = 24.6559 },
+        ["radiusKm"] = 40,
+        ["window"] = new JsonObject
+        {
+            ["from"] = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(5)).ToString("yyyy-MM-dd"),
+            ["to"] = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(30)).ToString("yyyy-MM-dd"),
+        },
+    };
+
+    /// <summary>Posts a demand for the buyer; returns its id.</summary>
+    public static async Task<string> DemandAsync(MarketplaceServer server, string buyerId, JsonObject? demand = null)
+    {
+        using var client = server.Client(buyerId);
+        return (await ReadAsync(await client.PostAsJsonAsync("/api/v1/demands", demand ?? Demand()), HttpStatusCode.Created))["id"]!.GetValue<string>();
+    }
+
     /// <summary>Creates and publishes a lot; returns its id.</summary>
     public static async Task<string> ActiveLotAsync(MarketplaceServer server, string sellerId, decimal quantity = 1000)
     {

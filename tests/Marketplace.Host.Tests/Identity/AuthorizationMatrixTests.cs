@@ -58,6 +58,12 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
             return (await ReadAsync(await client.PostAsJsonAsync($"/api/v1/listings/{lot}/holds", new { quantity = 1 }), HttpStatusCode.Created))["hold"]!["id"]!.GetValue<string>();
         }
 
+        public async Task<string> OwnerDemandAsync()
+        {
+            using var client = server.BearerClient(ownerToken);
+            return (await ReadAsync(await client.PostAsJsonAsync("/api/v1/demands", Demand()), HttpStatusCode.Created))["id"]!.GetValue<string>();
+        }
+
         public string OwnerToken => ownerToken;
 
         public string CounterpartyToken
@@ -107,6 +113,11 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
             new JsonObject { ["name"] = "Matrix", ["scopes"] = "listings.read" })),
         ["DELETE /api/v1/traders/{id}/clients/{clientId}"] = async w => new Sample(HttpMethod.Delete, $"/api/v1/traders/{w.OwnerFirm}/clients/{await w.OwnerClientAsync()}"),
         ["GET /api/v1/listings/search/"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/listings/search?q=bricks&limit=5")),
+        ["POST /api/v1/demands/"] = _ => Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/demands", Demand())),
+        ["GET /api/v1/demands/{id}"] = async w => new Sample(HttpMethod.Get, $"/api/v1/demands/{await w.OwnerDemandAsync()}"),
+        ["PATCH /api/v1/demands/{id}"] = async w => new Sample(HttpMethod.Patch, $"/api/v1/demands/{await w.OwnerDemandAsync()}", new JsonObject { ["radiusKm"] = 55 }),
+        ["POST /api/v1/demands/{id}/cancel"] = async w => new Sample(HttpMethod.Post, $"/api/v1/demands/{await w.OwnerDemandAsync()}/cancel"),
+        ["GET /api/v1/traders/{id}/demands/"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/demands")),
         ["POST /api/v1/listings/"] = _ => Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/listings", Lot())),
         ["GET /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Get, $"/api/v1/listings/{await w.OwnerDraftAsync()}"),
         ["PATCH /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Patch, $"/api/v1/listings/{await w.OwnerDraftAsync()}", new JsonObject { ["title"] = "Changed title" }),

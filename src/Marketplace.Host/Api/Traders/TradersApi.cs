@@ -71,7 +71,7 @@ public static class TradersApi
         var viewer = user.TraderIdWithScope(ApiScopes.ListingsRead);
         var own = viewer == id || user.IsPlatformAdmin();
         var pageSize = limit ?? 50;
-        var start = DecodeCursor(cursor);
+        var start = PageCursor.Decode(cursor);
         var v = new Validation();
         v.Require(pageSize is >= 1 and <= MaxPageSize, "limit", $"The limit must be between 1 and {MaxPageSize}.");
         v.Require(start >= 0, "cursor", "The cursor is not one this API issued.");
@@ -101,30 +101,7 @@ public static class TradersApi
             }
         }
 
-        var next = position < ids.Count ? EncodeCursor(position) : null;
+        var next = position < ids.Count ? PageCursor.Encode(position) : null;
         return TypedResults.Ok(new Page<ListingResponse>(items, next));
-    }
-
-    private static string EncodeCursor(int position)
-        => Convert.ToBase64String(Encoding.ASCII.GetBytes("p:" + position.ToString(CultureInfo.InvariantCulture))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static int DecodeCursor(string? cursor)
-    {
-        if (string.IsNullOrEmpty(cursor))
-        {
-            return 0;
-        }
-
-        try
-        {
-            var padded = cursor.Replace('-', '+').Replace('_', '/');
-            padded += new string('=', (4 - (padded.Length % 4)) % 4);
-            var text = Encoding.ASCII.GetString(Convert.FromBase64String(padded));
-            return text.StartsWith("p:", StringComparison.Ordinal) && int.TryParse(text.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : -1;
-        }
-        catch (FormatException)
-        {
-            return -1;
-        }
     }
 }

@@ -1,0 +1,128 @@
+using System.Security.Claims;
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Demands;
+using Marketplace.Grains.Demands;
+using Marketplace.Grains.Traders;
+using Marketplace.Host.Api.Listings;
+using Marketplace.Host.Api.Problems;
+using Marketplace.Host.Api.Traders;
+using Marketplace.Host.Identity;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Marketplace.Host.Api.Demands;
+
+/// <summary>"Wanted" demands: a buyer posts, reads, changes and cancels them; they are private to the buyer's firm.</summary>
+public static class DemandsApi
+{
+    /// <summary>Maps <c>/api/v1/demands</c> and <c>/api/v1/traders/{id}/demands</c>.</summary>
+    public static IEndpointRouteBuilder MapDemandsApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/demands").WithTags("Demands").WithCommonProblems();
+
+        group.MapPost("/", CreateAsync).WithName("CreateDemand").WithAccess(AccessRule.AnyFirm(ApiScopes.DemandsWrite))
+            .WithSummary("A buyer posts what it wants; matching lots are proposed in its inbox (GET /api/v1/matches). Honours Idempotency-Key.");
+        group.MapGet("/{id}", GetAsync).WithName("GetDemand").WithAccess(AccessRule.Owner(ApiScopes.DemandsWrite, otherFirm: 404, platformAdmin: AccessRule.Success))
+            .WithSummary("Reads a demand: only its buyer (scope demands.write) and platform admins; others get 404.");
+        group.MapPatch("/{id}", UpdateAsync).WithName("UpdateDemand").WithAccess(AccessRule.Owner(ApiScopes.DemandsWrite, otherFirm: 404, platformAdmin: 403))
+            .WithSummary("The buyer changes an open demand; given fields replace the current ones.");
+        group.MapPost("/{id}/cancel", CancelAsync).WithName("CancelDemand").WithAccess(AccessRule.Owner(ApiScopes.DemandsWrite, otherFirm: 404, platformAdmin: 403))
+            .WithSummary("The buyer cancels an open demand; it leaves matching at once.");
+
+        var traders = routes.MapGroup("/api/v1/traders/{id}/demands").WithTags("Demands").WithCommonProblems();
+        traders.MapGet("/", ListAsync).WithName("ListTraderDemands")
+            .WithAccess(AccessRule.Owner(ApiScopes.DemandsWrite, otherFirm: 403, platformAdmin: AccessRule.Success))
+            .WithSummary("A firm's own demands, oldest first, filterable by status (open, fulfilled, cancelled, expired).");
+        return routes;
+    }
+
+    private static async Task<Created<DemandResponse>> CreateAsync(DemandInput input, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var buyer = user.ActingTraderId();
+        var id = ListingsApi.NewId();
+        var demand = await grains.GetGrain<IDemandGrain>(id).CreateAsync(buyer, input.ToDetails());
+        return TypedResults.Created($"/api/v1/demands/{id}", DemandResponse.From(demand));
+    }
+
+    private static async Task<Ok<DemandResponse>> GetAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var demand = await grains.GetGrain<IDemandGrain>(id).GetAsync();
+        if (demand is null || (demand.BuyerId != user.TraderId() && !user.IsPlatformAdmin()))
+        {
+            throw DomainException.NotFound("demand", id);
+        }
+
+        return TypedResults.Ok(DemandResponse.From(demand));
+    }
+
+    private static async Task<Ok<DemandResponse>> UpdateAsync(string id, DemandInput input, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var actor = user.ActingTraderId();
+        var grain = grains.GetGrain<IDemandGrain>(id);
+        var current = await grain.GetAsync() ?? throw DomainException.NotFound("demand", id);
+        RefuseVisibleToAdminOnly(current, actor, user);
+        current.EnsureBuyer(actor);
+        return TypedResults.Ok(DemandResponse.From(await grain.UpdateAsync(actor, input.ToChanges(current.Details!))));
+    }
+
+    private static async Task<Ok<DemandResponse>> CancelAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var actor = user.ActingTraderId();
+        var grain = grains.GetGrain<IDemandGrain>(id);
+        if (user.IsPlatformAdmin() && await grain.GetAsync() is { } current)
+        {
+            RefuseVisibleToAdminOnly(current, actor, user);
+        }
+
+        return TypedResults.Ok(DemandResponse.From(await grain.CancelAsync(actor)));
+    }
+
+    private static async Task<Ok<Page<DemandResponse>>> ListAsync(
+        string id, ClaimsPrincipal user, IGrainFactory grains, string? status = null, string? cursor = null, int? limit = null)
+    {
+        if (user.TraderId() != id && !user.IsPlatformAdmin())
+        {
+            throw DomainException.Forbidden("own-firm-only", "A firm's demands are private: only the firm itself (and platform admins) may list them.");
+        }
+
+        var trader = await grains.GetGrain<ITraderGrain>(id).GetAsync() ?? throw DomainException.NotFound("trader", id);
+        var pageSize = limit ?? 50;
+        var start = PageCursor.Decode(cursor);
+        var v = new Validation();
+        v.Require(pageSize is >= 1 and <= PageCursor.MaxPageSize, "limit", $"The limit must be between 1 and {PageCursor.MaxPageSize}.");
+        v.Require(start >= 0, "cursor", "The cursor is not one this API issued.");
+        v.Require(status is null || Enum.GetNames<DemandStatus>().Any(s => s.Equals(status, StringComparison.OrdinalIgnoreCase)), "status",
+            "The status filter must be open, fulfilled, cancelled or expired.");
+        v.ThrowIfInvalid();
+
+        var items = new List<DemandResponse>();
+        var position = start;
+        var ids = trader.DemandIds;
+        while (position < ids.Count && items.Count < pageSize)
+        {
+            var batch = ids.Skip(position).Take(pageSize).ToArray();
+            var demands = await Task.WhenAll(batch.Select(d => grains.GetGrain<IDemandGrain>(d).GetAsync()));
+            foreach (var demand in demands)
+            {
+                position++;
+                if (demand is not null && (status is null || demand.Status.ToString().Equals(status, StringComparison.OrdinalIgnoreCase)))
+                {
+                    items.Add(DemandResponse.From(demand));
+                    if (items.Count == pageSize)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+
+        return TypedResults.Ok(new Page<DemandResponse>(items, position < ids.Count ? PageCursor.Encode(position) : null));
+    }
+
+    private static void RefuseVisibleToAdminOnly(Demand demand, string actor, ClaimsPrincipal user)
+    {
+        if (demand.BuyerId != actor && user.IsPlatformAdmin())
+        {
+            throw DomainException.Forbidden("buyer-only", "Only the buyer may do this; platform admins can read the demand but not change it.");
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+
+namespace Marketplace.Host.Tests.Demands;
+
+/// <summary>Demands over HTTP: validation, ownership, PATCH, cancel, listing a firm's demands, idempotency.</summary>
+[Collection(ApiCollection.Name)]
+public class DemandsApiTests(ServerFixture fixture)
+{
+    private MarketplaceServer Server => fixture.Server;
+
+    [Fact]
+    public async Task Post_Is201_ThenTheBuyerReadsChangesAndCancelsIt()
+    {
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var client = Server.Client(buyer);
+
+        var response = await client.PostAsJsonAsync("/api/v1/demands", Demand(300));
+        var created = await ReadAsync(response, HttpStatusCode.Created);
+        var id = created["id"]!.GetValue<string>();
+        Assert.Equal($"/api/v1/demands/{id}", response.Headers.Location?.ToString());
+        Assert.Equal(("open", 300m, "masonry", "B"), (created["status"]!.GetValue<string>(), created["remaining"]!.GetValue<decimal>(),
+            created["category"]!.GetValue<string>(), created["minCondition"]!.GetValue<string>()));
+
+        var changed = await ReadAsync(await client.PatchAsJsonAsync($"/api/v1/demands/{id}", new { radiusKm = 60, quantity = 500 }), HttpStatusCode.OK);
+        Assert.Equal((60d, 500m, 2L), (changed["radiusKm"]!.GetValue<double>(), changed["quantity"]!.GetValue<decimal>(), changed["version"]!.GetValue<long>()));
+        Assert.Equal(60d, (await ReadAsync(await client.GetAsync($"/api/v1/demands/{id}"), HttpStatusCode.OK))["radiusKm"]!.GetValue<double>());
+
+        var cancelled = await ReadAsync(await client.PostAsync($"/api/v1/demands/{id}/cancel", null), HttpStatusCode.OK);
+        Assert.Equal("cancelled", cancelled["status"]!.GetValue<string>());
+        await ProblemAsync(await client.PostAsync($"/api/v1/demands/{id}/cancel", null), HttpStatusCode.Conflict, "demand-closed");
+        await ProblemAsync(await client.PatchAsJsonAsync($"/api/v1/demands/{id}", new { radiusKm = 10 }), HttpStatusCode.Conflict, "demand-closed");
+    }
+
+    [Theory]
+    [InlineData("category", "\"bricks-and-mortar\"")]
+    [InlineData("quantity", "0")]
+    [InlineData("unit", "\"barrels\"")]
+    [InlineData("minPart", "5000")]
+    [InlineData("minCondition", "\"D\"")]
+    [InlineData("radiusKm", "900")]
+    [InlineData("location", "{\"latitude\": 91, \"longitude\": 24.9}")]
+    [InlineData("window", "{\"from\": \"2020-01-10\", \"to\": \"2020-01-01\"}")]
+    [InlineData("maxUnitPrice", "{\"minorUnits\": -5, \"currency\": \"EUR\"}")]
+    public async Task Post_BadField_Is422NamingIt_AndStoresNothing(string field, string json)
+    {
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var client = Server.Client(buyer);
+        var body = Demand().With(d => d[field] = JsonNode.Parse(json));
+
+        await ProblemAsync(await client.PostAsync("/api/v1/demands", JsonBody(body.ToJsonString())), HttpStatusCode.UnprocessableEntity, "validation-failed", field);
+
+        var page = await ReadAsync(await client.GetAsync($"/api/v1/traders/{buyer}/demands"), HttpStatusCode.OK);
+        Assert.Empty(page["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Post_MalformedJson_Is400_AndByASellerOnlyFirm_Is403()
+    {
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        await ProblemAsync(await Server.Client(buyer).PostAsync("/api/v1/demands", JsonBody("{\"quantity\": ")), HttpStatusCode.BadRequest, "malformed-json");
+
+        var seller = await RegisterFirmAsync(Server, "seller");
+        await ProblemAsync(await Server.Client(seller).PostAsJsonAsync("/api/v1/demands", Demand()), HttpStatusCode.Forbidden, "role-required");
+    }
+
+    [Fact]
+    public async Task AnotherFirm_NeitherSeesNorChangesNorListsADemand()
+    {
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var other = await RegisterFirmAsync(Server, "buyer");
+        var id = await DemandAsync(Server, buyer);
+        using var client = Server.Client(other);
+
+        await ProblemAsync(await client.GetAsync($"/api/v1/demands/{id}"), HttpStatusCode.NotFound, "demand-not-found");
+        await ProblemAsync(await client.PatchAsJsonAsync($"/api/v1/demands/{id}", new { radiusKm = 10 }), HttpStatusCode.NotFound, "demand-not-found");
+        await ProblemAsync(await client.PostAsync($"/api/v1/demands/{id}/cancel", null), HttpStatusCode.NotFound, "demand-not-found");
+        await ProblemAsync(await client.GetAsync($"/api/v1/traders/{buyer}/demands"), HttpStatusCode.Forbidden, "own-firm-only");
+        Assert.Equal("open", (await ReadAsync(await Server.Client(buyer).GetAsync($"/api/v1/demands/{id}"), HttpStatusCode.OK))["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task TraderDemands_AreListedOldestFirst_PagedAndFilteredByStatus()
+    {
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add(await DemandAsync(Server, buyer));
+        }
+
+        using var client = Server.Client(buyer);
+        await ReadAsync(await client.PostAsync($"/api/v1/demands/{ids[1]}/cancel", null), HttpStatusCode.OK);
+
+        var first = await ReadAsync(await client.GetAsync($"/api/v1/traders/{buyer}/demands?limit=2"), HttpStatusCode.OK);
+        var second = await ReadAsync(await client.GetAsync($"/api/v1/traders/{buyer}/demands?limit=2&cursor={first["nextCursor"]!.GetValue<string>()}"), HttpStatusCode.OK);
+        Assert.Equal(ids, first["items"]!.AsArray().Concat(second["items"]!.AsArray()).Select(d => d!["id"]!.GetValue<string>()));
+        var open = await ReadAsync(await client.GetAsync($"/api/v1/traders/{buyer}/demands?status=open"), HttpStatusCode.OK);
+        Assert.Equal([ids[0], ids[2]], open["items"]!.AsArray().Select(d => d!["id"]!.GetValue<string>()));
+        await ProblemAsync(await client.GetAsync($"/api/v1/traders/{buyer}/demands?status=sleeping"), HttpStatusCode.UnprocessableEntity, "validation-failed", "status");
+    }
+
+    [Fact]
+    public async Task Post_RetriedWithTheSameIdempotencyKey_CreatesOneDemand()
+    {
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var client = Server.Client(buyer);
+        var key = Guid.NewGuid().ToString();
+
+        async Task<JsonObject> PostAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/demands") { Content = JsonBody(Demand().ToJsonString()) };
+            request.Headers.Add("Idempotency-Key", key);
+            return await ReadAsync(await client.SendAsync(request), HttpStatusCode.Created);
+        }
+
+        var first = await PostAsync();
+        var retry = await PostAsync();
+
+        Assert.Equal(first["id"]!.GetValue<string>(), retry["id"]!.GetValue<string>());
+        var page = await ReadAsync(await client.GetAsync($"/api/v1/traders/{buyer}/demands"), HttpStatusCode.OK);
+        Assert.Single(page["items"]!.AsArray());
+    }
+}
