@@ -1,8 +1,10 @@
 using Azure.Data.Tables;
 using Marketplace.Domain.Materials;
 using Marketplace.Grains.Common;
+using Marketplace.Grains.Demands;
 using Marketplace.Grains.Idempotency;
 using Marketplace.Grains.Listings;
+using Marketplace.Grains.Matching;
 using Marketplace.Grains.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -45,6 +47,18 @@ public static class MarketplaceSiloExtensions
         silo.Services.TryAddKeyedSingleton<TimeProvider>(MarketTime.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
         silo.Services.TryAddSingleton<IListingChangeSink, NoListingChangeSink>();
         silo.Services.TryAddSingleton<IListingArchive, UnavailableListingArchive>();
+        silo.Services.TryAddSingleton<IDemandArchive, UnavailableDemandArchive>();
+        silo.Services.TryAddSingleton<IMatchEvents, NoMatchEvents>();
+        silo.Services.AddSingleton<MatchingRecovery>();
+        silo.Services.AddOptions<MatchingOptions>().Bind(configuration.GetSection(MatchingOptions.Section))
+            .Validate(o => o.SessionLifetime >= TimeSpan.FromSeconds(1) && o.SessionLifetime <= TimeSpan.FromDays(30) && o.RecoveryBatchSize > 0,
+                $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.SessionLifetime)} must be from 1 second to 30 days (holds last at most 30 days).")
+            .ValidateOnStart();
+        silo.AddStartupTask((services, cancellationToken) =>
+        {
+            services.GetRequiredService<MatchingRecovery>().Start(cancellationToken);
+            return Task.CompletedTask;
+        });
         silo.Services.AddOptions<ListingOptions>().Bind(configuration.GetSection(ListingOptions.Section))
             .Validate(o => o.SweepPeriod >= TimeSpan.FromSeconds(1), $"{nameof(ListingOptions)}.{nameof(ListingOptions.SweepPeriod)} must be at least 1 second.")
             .ValidateOnStart();
@@ -92,6 +106,7 @@ public static class MarketplaceSiloExtensions
             case "Sqlite":
                 silo.Services.AddSingleton(new SqliteDatabase(storage.Sqlite));
                 silo.Services.TryAddSingleton<IListingArchive>(sp => new SqliteListingArchive(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
+                silo.Services.TryAddSingleton<IDemandArchive>(sp => new SqliteDemandArchive(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
                 silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.StoreName, (sp, _) =>
                     ActivatorUtilities.CreateInstance<SqliteGrainStorage>(sp, MarketplaceStorageSerializer.Instance));
                 silo.AddReminders();

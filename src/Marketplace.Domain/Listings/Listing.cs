@@ -426,6 +426,18 @@ public sealed partial class Listing
     [JsonIgnore]
     public bool IsPublic => Status is ListingStatus.Active or ListingStatus.SoldOut;
 
+    /// <summary>What the matcher needs, or null when nothing of the lot can be proposed (not active, or nothing available).</summary>
+    public Matching.LotSummary? ToMatchSummary()
+    {
+        if (Status != ListingStatus.Active || Available <= 0 || Details is not { } d || d.Location is not { } at || !Units.TryParse(d.Unit, out var unit))
+        {
+            return null;
+        }
+
+        return new Matching.LotSummary(Id, SellerId, d.Category, unit.Value, Available, d.MassPerUnitKg, ConditionGrades.Rank(d.Condition),
+            d.UnitPrice.MinorUnits, new GeoPoint(at.Latitude, at.Longitude), d.Availability);
+    }
+
     /// <summary>Refuses anyone but the seller: 403 when the lot is public, 404 when others may not know it exists.</summary>
     public void EnsureSeller(string actorId)
     {

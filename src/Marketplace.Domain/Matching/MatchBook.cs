@@ -29,6 +29,12 @@ public sealed class MatchBook
     /// <summary>Open demands in the book.</summary>
     public int DemandCount => _demandSlots.Count;
 
+    /// <summary>The lot's summary, or null when the book does not hold it.</summary>
+    public LotSummary? Lot(string id) => _lotSlots.TryGetValue(id, out var slot) ? _lotSummaries[slot] : null;
+
+    /// <summary>The demand's summary, or null when the book does not hold it.</summary>
+    public DemandSummary? Demand(string id) => _demandSlots.TryGetValue(id, out var slot) ? _demandSummaries[slot] : null;
+
     /// <summary>Adds or replaces a lot; a lot with nothing available is removed.</summary>
     public void UpsertLot(LotSummary lot)
     {

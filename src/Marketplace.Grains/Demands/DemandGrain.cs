@@ -1,8 +1,10 @@
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Demands;
+using Marketplace.Domain.Matching;
 using Marketplace.Domain.Materials;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Listings;
+using Marketplace.Grains.Matching;
 using Marketplace.Grains.Storage;
 using Marketplace.Grains.Traders;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,14 +26,19 @@ public sealed class DemandGrain(
 
     private string Id => this.GetPrimaryKeyString();
 
+    /// <summary>The matching partitions that hold this demand.</summary>
+    private IReadOnlyList<string> _partitions = [];
+
     private DateTimeOffset Now => time.GetUtcNow();
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _partitions = state.State.ToSummary() is { } demand ? MatchPartitions.ForDemand(demand) : [];
         if (state.State.Exists && state.State.ExpireIfDue(Now))
         {
             await state.WriteStateAsync(cancellationToken);
+            Stored();
         }
     }
 
@@ -75,6 +82,7 @@ public sealed class DemandGrain(
         if (state.State.Exists && state.State.ExpireIfDue(Now))
         {
             await state.WriteStateAsync();
+            Stored();
         }
 
         await ScheduleAsync();
@@ -114,8 +122,30 @@ public sealed class DemandGrain(
             throw;
         }
 
+        Stored();
         await ScheduleAsync();
         return state.State;
+    }
+
+    /// <summary>
+    /// The demand is stored: every partition its radius touches gets the new summary, and partitions it no longer
+    /// touches drop it (one-way calls: matching never slows a write).
+    /// </summary>
+    private void Stored()
+    {
+        var demand = state.State.ToSummary();
+        var partitions = demand is null ? [] : MatchPartitions.ForDemand(demand);
+        foreach (var gone in _partitions.Except(partitions))
+        {
+            _ = GrainFactory.GetGrain<IMatchPartitionGrain>(gone).DemandChangedAsync(Id, state.State.Version, null);
+        }
+
+        foreach (var partition in partitions)
+        {
+            _ = GrainFactory.GetGrain<IMatchPartitionGrain>(partition).DemandChangedAsync(Id, state.State.Version, demand);
+        }
+
+        _partitions = partitions;
     }
 
     /// <summary>An open demand keeps a reminder at its expiry (ticking every sweep period after it); a closed one none.</summary>

@@ -77,22 +77,36 @@ public sealed class SqliteListingArchive(SqliteDatabase database, string service
     /// <inheritdoc />
     public async IAsyncEnumerable<Listing> ListingsAsync(IReadOnlySet<string>? ids = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await foreach (var listing in StatesAsync<Listing>(database, serviceId, "listing", GrainPrefix, ids, cancellationToken))
+        {
+            if (listing.Exists)
+            {
+                yield return listing;
+            }
+        }
+    }
+
+    /// <summary>Every stored state of one kind (or those whose key is in <paramref name="ids"/>), read without activating grains.</summary>
+    internal static async IAsyncEnumerable<T> StatesAsync<T>(SqliteDatabase database, string serviceId, string stateName, string grainPrefix,
+        IReadOnlySet<string>? ids, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT grain_id, payload FROM grain_state WHERE service_id = $s AND state_name = 'listing'";
+        command.CommandText = "SELECT grain_id, payload FROM grain_state WHERE service_id = $s AND state_name = $n";
         command.Parameters.AddWithValue("$s", serviceId);
+        command.Parameters.AddWithValue("$n", stateName);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            if (ids is not null && !ids.Contains(Key(reader.GetString(0))))
+            var grainId = reader.GetString(0);
+            if (ids is not null && !ids.Contains(grainId.StartsWith(grainPrefix, StringComparison.Ordinal) ? grainId[grainPrefix.Length..] : grainId))
             {
                 continue;
             }
 
-            var listing = JsonSerializer.Deserialize<Listing>((byte[])reader.GetValue(1), MarketplaceJson.Options);
-            if (listing is { Exists: true })
+            if (JsonSerializer.Deserialize<T>((byte[])reader.GetValue(1), MarketplaceJson.Options) is { } state)
             {
-                yield return listing;
+                yield return state;
             }
         }
     }

@@ -1,7 +1,9 @@
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
+using Marketplace.Domain.Matching;
 using Marketplace.Domain.Materials;
 using Marketplace.Grains.Common;
+using Marketplace.Grains.Matching;
 using Marketplace.Grains.Storage;
 using Marketplace.Grains.Traders;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,6 +32,9 @@ public sealed class ListingGrain(
     /// <summary>True when this activation knows no reminder is registered.</summary>
     private bool _noReminder;
 
+    /// <summary>The matching partition that holds this lot, when one does.</summary>
+    private string? _partition;
+
     private string Id => this.GetPrimaryKeyString();
 
     private DateTimeOffset Now => time.GetUtcNow();
@@ -37,10 +42,11 @@ public sealed class ListingGrain(
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _partition = state.State.Exists && state.State.ToMatchSummary() is { } lot ? MatchPartitions.ForLot(lot) : null;
         if (state.State.Exists && state.State.ExpireIfDue(Now).Count > 0)
         {
             await state.WriteStateAsync(cancellationToken);
-            changes.Stored(state.State);
+            Stored();
         }
     }
 
@@ -128,7 +134,7 @@ public sealed class ListingGrain(
         {
             logger.LogInformation("Listing {ListingId}: {Count} hold(s) lapsed, status {Status}", Id, lapsed.Count, state.State.Status);
             await state.WriteStateAsync();
-            changes.Stored(state.State);
+            Stored();
         }
 
         _reminderDue = Now;
@@ -181,10 +187,31 @@ public sealed class ListingGrain(
             throw;
         }
 
-        // Stored, so projections hear of it before the caller does (the search index never misses an acknowledged change).
-        changes.Stored(state.State);
+        Stored();
         await ScheduleAsync();
         return state.State;
+    }
+
+    /// <summary>
+    /// The lot is stored, so projections hear of it before the caller does (the search index never misses an
+    /// acknowledged change), and its matching partition gets the new summary (one-way: matching never slows a write).
+    /// </summary>
+    private void Stored()
+    {
+        changes.Stored(state.State);
+        var lot = state.State.ToMatchSummary();
+        var partition = lot is null ? null : MatchPartitions.ForLot(lot);
+        if (_partition is not null && _partition != partition)
+        {
+            _ = GrainFactory.GetGrain<IMatchPartitionGrain>(_partition).LotChangedAsync(Id, state.State.Version, null);
+        }
+
+        if (partition is not null)
+        {
+            _ = GrainFactory.GetGrain<IMatchPartitionGrain>(partition).LotChangedAsync(Id, state.State.Version, lot);
+        }
+
+        _partition = partition;
     }
 
     private async Task ScheduleAsync()

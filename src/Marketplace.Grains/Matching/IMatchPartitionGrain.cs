@@ -1,0 +1,37 @@
+using Marketplace.Domain.Matching;
+using Orleans.Concurrency;
+
+namespace Marketplace.Grains.Matching;
+
+/// <summary>A lot with the version of the listing it summarises.</summary>
+[GenerateSerializer, Immutable]
+public sealed record VersionedLot([property: Id(0)] long Version, [property: Id(1)] LotSummary Lot);
+
+/// <summary>A demand with the version it summarises.</summary>
+[GenerateSerializer, Immutable]
+public sealed record VersionedDemand([property: Id(0)] long Version, [property: Id(1)] DemandSummary Demand);
+
+/// <summary>
+/// One matching partition (<see cref="MatchPartitions"/>): the in-memory book of open supply and demand of a top-level
+/// category in one geohash cell. Derived state: rebuilt from storage when the host starts.
+/// </summary>
+public interface IMatchPartitionGrain : IGrainWithStringKey
+{
+    /// <summary>A lot changed: upsert it (null: remove it) and propose it to the best demands. Older versions are ignored.</summary>
+    [OneWay]
+    Task LotChangedAsync(string lotId, long version, LotSummary? lot);
+
+    /// <summary>A demand changed: upsert it (null: remove it) and propose the best lots to it. Older versions are ignored.</summary>
+    [OneWay]
+    Task DemandChangedAsync(string demandId, long version, DemandSummary? demand);
+
+    /// <summary>Loads lots and demands without proposing (rebuild after a restart, bulk loads).</summary>
+    Task LoadAsync(IReadOnlyList<VersionedLot> lots, IReadOnlyList<VersionedDemand> demands);
+
+    /// <summary>How many open lots and demands the book holds.</summary>
+    Task<PartitionCounts> CountsAsync();
+}
+
+/// <summary>What a partition's book holds.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PartitionCounts([property: Id(0)] int Lots, [property: Id(1)] int Demands);

@@ -1,0 +1,14 @@
+namespace Marketplace.Grains.Matching;
+
+/// <summary>Matching settings (<c>Matching</c> section).</summary>
+public sealed class MatchingOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "Matching";
+
+    /// <summary>How long a proposal stays open (and an accepted one's hold lasts) before it expires. Default 3 days.</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromDays(3);
+
+    /// <summary>Lots and demands per call when a partition's book is rebuilt from storage.</summary>
+    public int RecoveryBatchSize { get; set; } = 5_000;
+}

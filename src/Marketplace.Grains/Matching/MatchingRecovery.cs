@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using Marketplace.Domain.Matching;
+using Marketplace.Grains.Demands;
+using Marketplace.Grains.Listings;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Marketplace.Grains.Matching;
+
+/// <summary>
+/// Rebuilds the matching partitions' books after the silo starts: reads every open lot and demand from grain storage
+/// (without activating their grains) and loads them into their partitions in batches, logging progress. Runs in the
+/// background so the host serves requests meanwhile; changes arriving during the rebuild win by version.
+/// </summary>
+public sealed class MatchingRecovery(
+    IGrainFactory grains,
+    IListingArchive listings,
+    IDemandArchive demands,
+    IOptions<MatchingOptions> options,
+    ILogger<MatchingRecovery> logger)
+{
+    /// <summary>Completes when the rebuild has finished (or failed, which is logged).</summary>
+    public Task Completion { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Starts the rebuild in the background.</summary>
+    public void Start(CancellationToken cancellationToken) => Completion = Task.Run(() => RunAsync(cancellationToken), cancellationToken);
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        if (!listings.CanEnumerate || !demands.CanEnumerate)
+        {
+            logger.LogWarning("Matching: this storage provider cannot be enumerated, so partitions start empty and fill as lots and demands change");
+            return;
+        }
+
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var lots = new Dictionary<string, List<VersionedLot>>(StringComparer.Ordinal);
+            var wanted = new Dictionary<string, List<VersionedDemand>>(StringComparer.Ordinal);
+            int lotCount = 0, demandCount = 0;
+            await foreach (var listing in listings.ListingsAsync(cancellationToken: cancellationToken))
+            {
+                if (listing.ToMatchSummary() is { } lot)
+                {
+                    Bucket(lots, MatchPartitions.ForLot(lot)).Add(new VersionedLot(listing.Version, lot));
+                    lotCount++;
+                }
+            }
+
+            await foreach (var demand in demands.DemandsAsync(cancellationToken))
+            {
+                if (demand.ToSummary() is { } summary)
+                {
+                    foreach (var partition in MatchPartitions.ForDemand(summary))
+                    {
+                        Bucket(wanted, partition).Add(new VersionedDemand(demand.Version, summary));
+                    }
+
+                    demandCount++;
+                }
+            }
+
+            var batch = options.Value.RecoveryBatchSize;
+            var loaded = 0;
+            foreach (var partition in lots.Keys.Union(wanted.Keys))
+            {
+                var partitionLots = lots.GetValueOrDefault(partition) ?? [];
+                var partitionDemands = wanted.GetValueOrDefault(partition) ?? [];
+                var grain = grains.GetGrain<IMatchPartitionGrain>(partition);
+                for (var i = 0; i < Math.Max(partitionLots.Count, partitionDemands.Count); i += batch)
+                {
+                    await grain.LoadAsync(partitionLots.Skip(i).Take(batch).ToArray(), partitionDemands.Skip(i).Take(batch).ToArray());
+                }
+
+                loaded += partitionLots.Count;
+                logger.LogInformation("Matching: partition {Partition} rebuilt ({Lots} lots, {Demands} demands; {Loaded}/{Total} lots so far)",
+                    partition, partitionLots.Count, partitionDemands.Count, loaded, lotCount);
+            }
+
+            logger.LogInformation("Matching: {Lots} open lots and {Demands} open demands loaded into {Partitions} partitions in {Elapsed:0.0} s",
+                lotCount, demandCount, lots.Keys.Union(wanted.Keys).Count(), clock.Elapsed.TotalSeconds);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Matching: rebuilding the partitions failed; proposals resume as lots and demands change. Restart the host to retry");
+        }
+    }
+
+    private static List<T> Bucket<T>(Dictionary<string, List<T>> buckets, string key)
+    {
+        if (!buckets.TryGetValue(key, out var list))
+        {
+            list = [];
+            buckets[key] = list;
+        }
+
+        return list;
+    }
+}

@@ -1,0 +1,220 @@
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Demands;
+using Marketplace.Domain.Geo;
+using Marketplace.Domain.Listings;
+using Marketplace.Domain.Matching;
+using Marketplace.Grains.Demands;
+using Marketplace.Grains.Listings;
+using Marketplace.Grains.Matching;
+using Orleans.TestingHost;
+
+namespace Marketplace.Grains.Tests.Matching;
+
+/// <summary>One memory-storage cluster whose proposals expire after 3 s, shared by the matching grain tests.</summary>
+public sealed class MatchingClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var settings = TestClusters.Settings("Memory");
+        settings["Matching:SessionLifetime"] = "00:00:03";
+        Cluster = await TestClusters.StartAsync(settings);
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+/// <summary>
+/// Listing and demand changes reach their partitions, proposals become sessions in both inboxes, and sessions end in a
+/// hold that is confirmed, released, or never more than the lot has.
+/// </summary>
+public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassFixture<MatchingClusterFixture>
+{
+    private static readonly DateOnly Today = DateOnly.FromDateTime(DateTime.UtcNow);
+
+    private IGrainFactory Grains => fixture.Cluster.Client;
+
+    /// <summary>A place of its own for each test, 100 km from the others, so tests sharing the cluster never match each other's lots.</summary>
+    private static GeoPoint Place(int test) => new(59.6 + (test * 0.9), 22.5 + (test * 0.9));
+
+    /// <summary>A lot of crushed concrete at a point, published.</summary>
+    internal static async Task<IListingGrain> LotAsync(IGrainFactory grains, string seller, GeoPoint at, decimal quantity, string unit = "t")
+    {
+        var grain = grains.GetGrain<IListingGrain>("lot-" + Guid.NewGuid().ToString("N"));
+        await grain.CreateAsync(seller, new ListingDetails
+        {
+            Title = "Crushed concrete 0/32",
+            Category = "concrete/crushed",
+            Quantity = quantity,
+            Unit = unit,
+            Condition = "B",
+            UnitPrice = Money.Eur(600),
+            Location = new ListingLocation(at.Latitude, at.Longitude, null, "Sipoo"),
+            Availability = new DateWindow(Today.AddDays(-1), Today.AddDays(60)),
+        });
+        await grain.PublishAsync(seller);
+        return grain;
+    }
+
+    /// <summary>A demand for concrete (any kind) around a point.</summary>
+    internal static async Task<IDemandGrain> DemandAsync(IGrainFactory grains, string buyer, GeoPoint at, decimal quantity, decimal? minPart = null, double radiusKm = 40)
+    {
+        var grain = grains.GetGrain<IDemandGrain>("demand-" + Guid.NewGuid().ToString("N"));
+        await grain.CreateAsync(buyer, new DemandDetails
+        {
+            Category = "concrete",
+            Quantity = quantity,
+            Unit = "t",
+            MinPart = minPart,
+            MaxUnitPrice = Money.Eur(800),
+            Location = at,
+            RadiusKm = radiusKm,
+            Window = new DateWindow(Today.AddDays(5), Today.AddDays(30)),
+        });
+        return grain;
+    }
+
+    internal static async Task<IReadOnlyList<MatchingSession>> WaitForMatchesAsync(IGrainFactory grains, string trader, int count)
+    {
+        IReadOnlyList<MatchingSession> matches = [];
+        var found = await TestClusters.EventuallyAsync(async () =>
+        {
+            matches = await grains.GetGrain<IMatchInboxGrain>(trader).ListAsync();
+            return matches.Count >= count;
+        }, TimeSpan.FromSeconds(20));
+        Assert.True(found, $"{trader} has {matches.Count} matches, expected {count}");
+        return matches;
+    }
+
+    [Fact]
+    public async Task LotAndDemand5KmApart_InDifferentCells_Match_AndBothInboxesHaveTheProposal()
+    {
+        // Either side of the 25.3125° E cell border, about 5 km apart.
+        var lotAt = new GeoPoint(63.90, 25.26);
+        var demandAt = new GeoPoint(63.90, 25.36);
+        Assert.NotEqual(Geohash.Encode(lotAt.Latitude, lotAt.Longitude), Geohash.Encode(demandAt.Latitude, demandAt.Longitude));
+        Assert.InRange(lotAt.DistanceKm(demandAt), 4.5, 5.5);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+
+        var demand = await DemandAsync(Grains, buyer, demandAt, 30, radiusKm: 10);
+        var lot = await LotAsync(Grains, seller, lotAt, 100);
+
+        var proposal = Assert.Single(await WaitForMatchesAsync(Grains, buyer, 1));
+        Assert.Equal((lot.GetPrimaryKeyString(), demand.GetPrimaryKeyString(), 30m, MatchStatus.Proposed),
+            (proposal.Proposal!.LotId, proposal.Proposal.DemandId, proposal.Proposal.Quantity, proposal.Status));
+        Assert.InRange(proposal.Proposal.DistanceKm, 4.5, 5.5);
+        Assert.Equal(proposal.Id, Assert.Single(await WaitForMatchesAsync(Grains, seller, 1)).Id);
+    }
+
+    [Fact]
+    public async Task Accept_HoldsTheQuantity_Confirm_SellsIt_AndTheDemandRecordsThePurchase()
+    {
+        var at = Place(0);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var lot = await LotAsync(Grains, seller, at, 100);
+        var demand = await DemandAsync(Grains, buyer, at, 30);
+        var session = Grains.GetGrain<IMatchingSessionGrain>((await WaitForMatchesAsync(Grains, buyer, 1))[0].Id);
+
+        Assert.Equal("seller-only", (await Assert.ThrowsAsync<DomainException>(() => session.ConfirmAsync(buyer))).Code);
+        Assert.Equal("buyer-only", (await Assert.ThrowsAsync<DomainException>(() => session.AcceptAsync(seller))).Code);
+        Assert.Equal("match-not-found", (await Assert.ThrowsAsync<DomainException>(() => session.AcceptAsync("someone-else"))).Code);
+        var accepted = await session.AcceptAsync(buyer);
+        Assert.Equal(MatchStatus.Accepted, accepted.Status);
+        Assert.Equal((70m, 30m), ((await lot.GetAsync())!.Available, (await lot.GetAsync())!.Held));
+
+        var confirmed = await session.ConfirmAsync(seller);
+        Assert.Equal(MatchStatus.Confirmed, confirmed.Status);
+        var listing = (await lot.GetAsync())!;
+        Assert.Equal((70m, 0m, 30m), (listing.Available, listing.Held, listing.Sold));
+        Assert.Equal(DemandStatus.Fulfilled, (await demand.GetAsync())!.Status);
+        Assert.Equal(MatchStatus.Confirmed, (await WaitForStatusAsync(Grains, seller, confirmed.Id, MatchStatus.Confirmed)).Status);
+    }
+
+    [Fact]
+    public async Task Decline_ReleasesTheHold_AndThePairIsNotProposedAgain()
+    {
+        var at = Place(1);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var lot = await LotAsync(Grains, seller, at, 100);
+        var demand = await DemandAsync(Grains, buyer, at, 30);
+        var session = Grains.GetGrain<IMatchingSessionGrain>((await WaitForMatchesAsync(Grains, buyer, 1))[0].Id);
+        await session.AcceptAsync(buyer);
+
+        var declined = await session.DeclineAsync(seller);
+
+        Assert.Equal((MatchStatus.Declined, "declined-by-seller"), (declined.Status, declined.Reason));
+        Assert.Equal(100m, (await lot.GetAsync())!.Available);
+        Assert.False(await session.ProposeAsync(declined.Proposal!));
+
+        // A change to the demand re-runs matching against the lot; the declined pair stays declined.
+        await demand.UpdateAsync(buyer, new DemandDetails { RadiusKm = 45 });
+        var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude)));
+        Assert.True(await TestClusters.EventuallyAsync(async () => (await partition.CountsAsync()).Demands > 0, TimeSpan.FromSeconds(10)));
+        Assert.Equal((MatchStatus.Declined, 1), ((await session.GetAsync())!.Status, (await session.GetAsync())!.Round));
+    }
+
+    [Fact]
+    public async Task AcceptedSession_Expires_AndItsHoldIsReleased_WithoutAnyRequest()
+    {
+        var at = Place(2);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var lot = await LotAsync(Grains, seller, at, 100);
+        await DemandAsync(Grains, buyer, at, 30);
+        var session = Grains.GetGrain<IMatchingSessionGrain>((await WaitForMatchesAsync(Grains, buyer, 1))[0].Id);
+        await session.AcceptAsync(buyer);
+        Assert.Equal(30m, (await lot.GetAsync())!.Held);
+
+        // Sessions live 3 s in this cluster; the reminder ends it with nothing touching it.
+        var expired = await TestClusters.EventuallyAsync(async () => (await session.GetAsync())!.Status == MatchStatus.Expired, TimeSpan.FromSeconds(30));
+
+        Assert.True(expired, "the accepted session did not expire");
+        Assert.Equal("timed-out", (await session.GetAsync())!.Reason);
+        Assert.Equal((100m, 0m), ((await lot.GetAsync())!.Available, (await lot.GetAsync())!.Held));
+    }
+
+    [Fact]
+    public async Task TwentyBuyersAcceptingAtOnce_AgainstTenUnits_NeverHoldMoreThanTen()
+    {
+        var at = Place(3);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var lot = await LotAsync(Grains, seller, at, 10);
+        var buyers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => TestClusters.RegisterFirmAsync(Grains, "buyer")));
+        await Task.WhenAll(buyers.Select(b => DemandAsync(Grains, b, at, 3)));
+        var sessions = await Task.WhenAll(buyers.Select(async b => (Buyer: b, Match: (await WaitForMatchesAsync(Grains, b, 1))[0])));
+        Assert.All(sessions, s => Assert.Equal(3m, s.Match.Proposal!.Quantity));
+
+        var outcomes = await Task.WhenAll(sessions.Select(async s =>
+        {
+            try
+            {
+                return (await Grains.GetGrain<IMatchingSessionGrain>(s.Match.Id).AcceptAsync(s.Buyer)).Status;
+            }
+            catch (DomainException e) when (e.Code == "match-quantity-gone")
+            {
+                return MatchStatus.Expired;
+            }
+        }));
+
+        var listing = (await lot.GetAsync())!;
+        Assert.Equal(3, outcomes.Count(o => o == MatchStatus.Accepted));
+        Assert.Equal(17, outcomes.Count(o => o == MatchStatus.Expired));
+        Assert.Equal((9m, 1m), (listing.Held, listing.Available));
+        Assert.True(listing.Held + listing.Sold <= 10m);
+    }
+
+    internal static async Task<MatchingSession> WaitForStatusAsync(IGrainFactory grains, string trader, string id, MatchStatus status)
+    {
+        MatchingSession? match = null;
+        await TestClusters.EventuallyAsync(async () =>
+        {
+            match = (await grains.GetGrain<IMatchInboxGrain>(trader).ListAsync()).FirstOrDefault(m => m.Id == id);
+            return match?.Status == status;
+        }, TimeSpan.FromSeconds(10));
+        return match ?? throw new InvalidOperationException($"{id} is not in {trader}'s inbox");
+    }
+}
