@@ -1,0 +1,59 @@
+using Marketplace.Domain.Geo;
+using Marketplace.Domain.Matching;
+using Marketplace.Grains.Matching;
+using Microsoft.Data.Sqlite;
+
+namespace Marketplace.Grains.Tests.Matching;
+
+/// <summary>A partition's book is derived state: after a restart it holds every open lot and demand again, read from storage.</summary>
+public sealed class PartitionRebuildTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("marketplace-rebuild-").FullName;
+
+    [Fact]
+    public async Task AfterRestart_PartitionsHoldTheOpenLotsAndDemandsAgain_AndANewLotMeetsAnOldDemand()
+    {
+        var settings = TestClusters.Settings("Sqlite");
+        settings["Storage:Sqlite:Path"] = Path.Combine(_folder, "marketplace.db");
+        var serviceId = "rebuild-" + Guid.NewGuid().ToString("N")[..8];
+        var at = new GeoPoint(60.2055, 24.6559);
+        var far = new GeoPoint(60.30, 25.36);
+        var home = MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude));
+        var farCell = MatchPartitions.Key("concrete", Geohash.Encode(far.Latitude, far.Longitude));
+        string seller, buyer, demandId;
+
+        await using (var before = await TestClusters.StartAsync(settings, serviceId))
+        {
+            seller = await TestClusters.RegisterFirmAsync(before.Client, "seller");
+            buyer = await TestClusters.RegisterFirmAsync(before.Client, "buyer");
+            await MatchingGrainTests.LotAsync(before.Client, seller, at, 100);
+            var withdrawn = await MatchingGrainTests.LotAsync(before.Client, seller, at, 100);
+            await withdrawn.WithdrawAsync(seller);
+
+            // Needs 500 t: the 100 t lot is proposed, and the demand stays open for the lot posted after the restart.
+            var demand = await MatchingGrainTests.DemandAsync(before.Client, buyer, at, 500, minPart: 50, radiusKm: 60);
+            demandId = demand.GetPrimaryKeyString();
+            await MatchingGrainTests.WaitForMatchesAsync(before.Client, buyer, 1);
+            Assert.Equal(new PartitionCounts(1, 1), await before.Client.GetGrain<IMatchPartitionGrain>(home).CountsAsync());
+        }
+
+        SqliteConnection.ClearAllPools();
+        await using var after = await TestClusters.StartAsync(settings, serviceId);
+        var homePartition = after.Client.GetGrain<IMatchPartitionGrain>(home);
+        var rebuilt = await TestClusters.EventuallyAsync(async () => await homePartition.CountsAsync() == new PartitionCounts(1, 1), TimeSpan.FromSeconds(30));
+        Assert.True(rebuilt, $"the partition holds {await homePartition.CountsAsync()} after the restart, expected 1 lot and 1 demand");
+
+        // The demand's 60 km radius reaches the neighbouring cell too; a new lot there meets it without the demand changing.
+        Assert.NotEqual(home, farCell);
+        Assert.Equal(1, (await after.Client.GetGrain<IMatchPartitionGrain>(farCell).CountsAsync()).Demands);
+        var newLot = await MatchingGrainTests.LotAsync(after.Client, seller, far, 200);
+        var matches = await MatchingGrainTests.WaitForMatchesAsync(after.Client, buyer, 2);
+        Assert.Contains(matches, m => m.Proposal!.LotId == newLot.GetPrimaryKeyString() && m.Proposal.DemandId == demandId);
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+    }
+}
