@@ -5,6 +5,7 @@ using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Clients;
 using Marketplace.Host.Api.Demands;
 using Marketplace.Host.Api.Listings;
+using Marketplace.Host.Api.Matches;
 using Marketplace.Host.Api.Members;
 using Marketplace.Host.Api.Materials;
 using Marketplace.Host.Api.Problems;
@@ -88,6 +89,7 @@ public static class HostSetup
         app.MapListingsApi();
         app.MapHoldsApi();
         app.MapDemandsApi();
+        app.MapMatchesApi();
         app.MapSearchApi();
         app.MapMembersApi();
         app.MapClientsApi();

@@ -35,7 +35,10 @@ internal static class ApiDriver
     public static Task<string> RegisterFirmAsync(MarketplaceServer server, params string[] roles)
         => server.RegisterFirmAsync(Firm(roles.Length > 0 ? roles : ["seller", "buyer"]));
 
-    public static JsonObject Lot(decimal quantity = 1000) => new()
+    /// <summary>A random place in Finland's inland, so a test's lots and demands meet each other and not other tests' (radii of 40 km or less).</summary>
+    public static (double Latitude, double Longitude) RandomPlace() => (61 + (Random.Shared.NextDouble() * 6), 23 + (Random.Shared.NextDouble() * 6));
+
+    public static JsonObject Lot(decimal quantity = 1000, (double Latitude, double Longitude)? at = null) => new()
     {
         ["title"] = "Reclaimed red clay bricks",
         ["description"] = "From a 1950s facade in Kallio, cleaned, on pallets of 500.",
@@ -44,7 +47,7 @@ internal static class ApiDriver
         ["unit"] = "pcs",
         ["condition"] = "A",
         ["unitPrice"] = new JsonObject { ["minorUnits"] = 45, ["currency"] = "EUR" },
-        ["location"] = new JsonObject { ["latitude"] = 60.1841, ["longitude"] = 24.9501, ["address"] = "Hämeentie 10", ["municipality"] = "Helsinki" },
+        ["location"] = new JsonObject { ["latitude"] = at?.Latitude ?? 60.1841, ["longitude"] = at?.Longitude ?? 24.9501, ["address"] = "Hämeentie 10", ["municipality"] = "Helsinki" },
         ["pickup"] = true,
         ["delivery"] = false,
         ["availability"] = new JsonObject
@@ -55,7 +58,7 @@ internal static class ApiDriver
     };
 
     /// <summary>A demand for bricks near the lot of <see cref="Lot"/> (Kallio), needed within the lot's window.</summary>
-    public static JsonObject Demand(decimal quantity = 300) => new()
+    public static JsonObject Demand(decimal quantity = 300, (double Latitude, double Longitude)? at = null) => new()
     {
         ["category"] = "masonry",
         ["quantity"] = quantity,
@@ -63,7 +66,7 @@ internal static class ApiDriver
         ["minPart"] = 1,
         ["minCondition"] = "B",
         ["maxUnitPrice"] = new JsonObject { ["minorUnits"] = 60, ["currency"] = "EUR" },
-        ["location"] = new JsonObject { ["latitude"] = 60.2055, ["longitude"] = 24.6559 },
+        ["location"] = new JsonObject { ["latitude"] = at?.Latitude ?? 60.2055, ["longitude"] = at?.Longitude ?? 24.6559 },
         ["radiusKm"] = 40,
         ["window"] = new JsonObject
         {
@@ -79,11 +82,28 @@ internal static class ApiDriver
         return (await ReadAsync(await client.PostAsJsonAsync("/api/v1/demands", demand ?? Demand()), HttpStatusCode.Created))["id"]!.GetValue<string>();
     }
 
+    /// <summary>Waits until the match of a lot and a demand exists for the caller of <paramref name="client"/>, and returns it.</summary>
+    public static async Task<JsonObject> MatchAsync(HttpClient client, string lotId, string demandId)
+    {
+        var id = $"{lotId}-{demandId}";
+        var until = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            using var response = await client.GetAsync($"/api/v1/matches/{id}");
+            if (response.StatusCode == HttpStatusCode.OK || DateTime.UtcNow > until)
+            {
+                return await ReadAsync(response, HttpStatusCode.OK);
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Creates and publishes a lot; returns its id.</summary>
-    public static async Task<string> ActiveLotAsync(MarketplaceServer server, string sellerId, decimal quantity = 1000)
+    public static async Task<string> ActiveLotAsync(MarketplaceServer server, string sellerId, decimal quantity = 1000, (double Latitude, double Longitude)? at = null)
     {
         using var client = server.Client(sellerId);
-        var created = await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", Lot(quantity)), HttpStatusCode.Created);
+        var created = await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", Lot(quantity, at)), HttpStatusCode.Created);
         var id = created["id"]!.GetValue<string>();
         await ReadAsync(await client.PostAsync($"/api/v1/listings/{id}/publish", null), HttpStatusCode.OK);
         return id;

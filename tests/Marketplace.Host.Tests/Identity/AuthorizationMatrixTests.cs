@@ -64,6 +64,29 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
             return (await ReadAsync(await client.PostAsJsonAsync("/api/v1/demands", Demand()), HttpStatusCode.Created))["id"]!.GetValue<string>();
         }
 
+        /// <summary>A fresh proposal pairing a counterparty's lot with the owner's demand (the owner is the buyer).</summary>
+        public async Task<string> OwnerBuyingMatchAsync()
+        {
+            var at = RandomPlace();
+            var lot = await ActiveLotAsync(server, counterparty, 1000, at);
+            using var client = server.BearerClient(ownerToken);
+            var demand = (await ReadAsync(await client.PostAsJsonAsync("/api/v1/demands", Demand(300, at)), HttpStatusCode.Created))["id"]!.GetValue<string>();
+            return (await MatchAsync(client, lot, demand))["id"]!.GetValue<string>();
+        }
+
+        /// <summary>A fresh match of the owner's lot that the counterparty (the buyer) has accepted.</summary>
+        public async Task<string> OwnerSellingAcceptedMatchAsync()
+        {
+            var at = RandomPlace();
+            using var client = server.BearerClient(ownerToken);
+            var lot = (await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", Lot(1000, at)), HttpStatusCode.Created))["id"]!.GetValue<string>();
+            await ReadAsync(await client.PostAsync($"/api/v1/listings/{lot}/publish", null), HttpStatusCode.OK);
+            var demand = await DemandAsync(server, counterparty, Demand(300, at));
+            var id = (await MatchAsync(client, lot, demand))["id"]!.GetValue<string>();
+            await ReadAsync(await server.Client(counterparty).PostAsync($"/api/v1/matches/{id}/accept", null), HttpStatusCode.OK);
+            return id;
+        }
+
         public string OwnerToken => ownerToken;
 
         public string CounterpartyToken
@@ -118,6 +141,12 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         ["PATCH /api/v1/demands/{id}"] = async w => new Sample(HttpMethod.Patch, $"/api/v1/demands/{await w.OwnerDemandAsync()}", new JsonObject { ["radiusKm"] = 55 }),
         ["POST /api/v1/demands/{id}/cancel"] = async w => new Sample(HttpMethod.Post, $"/api/v1/demands/{await w.OwnerDemandAsync()}/cancel"),
         ["GET /api/v1/traders/{id}/demands/"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/demands")),
+        ["GET /api/v1/matches/"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/matches?status=proposed")),
+        ["GET /api/v1/matches/stream"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/matches/stream")),
+        ["GET /api/v1/matches/{id}"] = async w => new Sample(HttpMethod.Get, $"/api/v1/matches/{await w.OwnerBuyingMatchAsync()}"),
+        ["POST /api/v1/matches/{id}/accept"] = async w => new Sample(HttpMethod.Post, $"/api/v1/matches/{await w.OwnerBuyingMatchAsync()}/accept"),
+        ["POST /api/v1/matches/{id}/decline"] = async w => new Sample(HttpMethod.Post, $"/api/v1/matches/{await w.OwnerBuyingMatchAsync()}/decline"),
+        ["POST /api/v1/matches/{id}/confirm"] = async w => new Sample(HttpMethod.Post, $"/api/v1/matches/{await w.OwnerSellingAcceptedMatchAsync()}/confirm"),
         ["POST /api/v1/listings/"] = _ => Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/listings", Lot())),
         ["GET /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Get, $"/api/v1/listings/{await w.OwnerDraftAsync()}"),
         ["PATCH /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Patch, $"/api/v1/listings/{await w.OwnerDraftAsync()}", new JsonObject { ["title"] = "Changed title" }),
@@ -224,12 +253,13 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
                     request.Content = JsonBody(sample.Body.ToJsonString());
                 }
 
-                var response = await client.SendAsync(request);
+                // Headers only: an event stream's body never ends.
+                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
                 var status = (int)response.StatusCode;
                 var ok = expected == AccessRule.Success ? status is >= 200 and < 300 : status == expected;
                 if (!ok)
                 {
-                    failures.Add($"{key} as {kind}: declared {(expected == AccessRule.Success ? "2xx" : expected)}, got {status} {await response.Content.ReadAsStringAsync()}");
+                    failures.Add($"{key} as {kind}: declared {(expected == AccessRule.Success ? "2xx" : expected)}, got {status} {(status >= 400 ? await response.Content.ReadAsStringAsync() : "")}");
                 }
                 else if (status >= 400)
                 {

@@ -1,0 +1,177 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+
+namespace Marketplace.Host.Tests.Matches;
+
+/// <summary>Matching end to end over HTTP: lot and demand in, proposal in both inboxes and on both streams, accept, confirm.</summary>
+[Collection(ApiCollection.Name)]
+public class MatchesApiTests(ServerFixture fixture)
+{
+    private MarketplaceServer Server => fixture.Server;
+
+    /// <summary>Reads a server-sent events stream in the background and hands out its <c>match</c> events.</summary>
+    private sealed class EventStream : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Channel<JsonObject> _events = Channel.CreateUnbounded<JsonObject>();
+        private readonly HttpResponseMessage _response;
+        private readonly Task _reader;
+
+        private EventStream(HttpResponseMessage response)
+        {
+            _response = response;
+            _reader = Task.Run(ReadAsync);
+        }
+
+        public static async Task<EventStream> OpenAsync(HttpClient client)
+        {
+            var response = await client.GetAsync("/api/v1/matches/stream", HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+            var stream = new EventStream(response);
+            return stream;
+        }
+
+        /// <summary>The next match event that satisfies the condition, within 15 s.</summary>
+        public async Task<JsonObject> NextAsync(Func<JsonObject, bool> condition)
+        {
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            while (true)
+            {
+                var e = await _events.Reader.ReadAsync(deadline.Token);
+                if (condition(e))
+                {
+                    return e;
+                }
+            }
+        }
+
+        private async Task ReadAsync()
+        {
+            using var reader = new StreamReader(await _response.Content.ReadAsStreamAsync(_stop.Token));
+            string? eventName = null;
+            while (!_stop.IsCancellationRequested && await reader.ReadLineAsync(_stop.Token) is { } line)
+            {
+                if (line.StartsWith("event: ", StringComparison.Ordinal))
+                {
+                    eventName = line[7..];
+                }
+                else if (line.StartsWith("data: ", StringComparison.Ordinal) && eventName == "match")
+                {
+                    await _events.Writer.WriteAsync(JsonNode.Parse(line[6..])!.AsObject());
+                }
+                else if (line.Length == 0)
+                {
+                    eventName = null;
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _response.Dispose();
+            try
+            {
+                await _reader;
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+            {
+                // Stopped on purpose.
+            }
+        }
+    }
+
+    [Fact]
+    public async Task LotAndDemand_AreProposedInBothInboxesAndStreams_ThenAcceptAndConfirm_MoveTheLotsQuantities()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var sellerClient = Server.Client(seller);
+        using var buyerClient = Server.Client(buyer);
+        await using var sellerStream = await EventStream.OpenAsync(sellerClient);
+        await using var buyerStream = await EventStream.OpenAsync(buyerClient);
+        var at = RandomPlace();
+
+        var lot = await ActiveLotAsync(Server, seller, 1000, at);
+        var demand = await DemandAsync(Server, buyer, Demand(300, at));
+
+        // The proposal is pushed on both streams and listed in both inboxes.
+        var pushed = await buyerStream.NextAsync(e => e["lotId"]!.GetValue<string>() == lot);
+        Assert.Equal(("proposed", "buyer", demand, 300m), (pushed["status"]!.GetValue<string>(), pushed["role"]!.GetValue<string>(),
+            pushed["demandId"]!.GetValue<string>(), pushed["quantity"]!.GetValue<decimal>()));
+        var id = pushed["id"]!.GetValue<string>();
+        Assert.Equal("seller", (await sellerStream.NextAsync(e => e["id"]!.GetValue<string>() == id))["role"]!.GetValue<string>());
+        var buyerInbox = await ReadAsync(await buyerClient.GetAsync("/api/v1/matches?status=proposed&role=buyer"), HttpStatusCode.OK);
+        Assert.Contains(buyerInbox["items"]!.AsArray(), m => m!["id"]!.GetValue<string>() == id);
+        var sellerInbox = await ReadAsync(await sellerClient.GetAsync("/api/v1/matches?role=seller"), HttpStatusCode.OK);
+        Assert.Contains(sellerInbox["items"]!.AsArray(), m => m!["id"]!.GetValue<string>() == id);
+        Assert.Empty((await ReadAsync(await sellerClient.GetAsync("/api/v1/matches?role=buyer"), HttpStatusCode.OK))["items"]!.AsArray());
+
+        // The seller cannot accept for the buyer; the buyer accepts, which holds 300 of the lot.
+        await ProblemAsync(await sellerClient.PostAsync($"/api/v1/matches/{id}/accept", null), HttpStatusCode.Forbidden, "buyer-only");
+        var accepted = await ReadAsync(await buyerClient.PostAsync($"/api/v1/matches/{id}/accept", null), HttpStatusCode.OK);
+        Assert.Equal("accepted", accepted["status"]!.GetValue<string>());
+        Assert.Equal("accepted", (await sellerStream.NextAsync(e => e["id"]!.GetValue<string>() == id && e["status"]!.GetValue<string>() == "accepted"))["status"]!.GetValue<string>());
+        var held = await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK);
+        Assert.Equal((700m, 300m, 0m), Quantities(held));
+
+        // The seller confirms: sold up, held back to zero, and the demand is fulfilled.
+        await ProblemAsync(await buyerClient.PostAsync($"/api/v1/matches/{id}/confirm", null), HttpStatusCode.Forbidden, "seller-only");
+        var confirmed = await ReadAsync(await sellerClient.PostAsync($"/api/v1/matches/{id}/confirm", null), HttpStatusCode.OK);
+        Assert.Equal("confirmed", confirmed["status"]!.GetValue<string>());
+        await buyerStream.NextAsync(e => e["id"]!.GetValue<string>() == id && e["status"]!.GetValue<string>() == "confirmed");
+        var sold = await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK);
+        Assert.Equal((700m, 0m, 300m), Quantities(sold));
+        var fulfilled = await ReadAsync(await buyerClient.GetAsync($"/api/v1/demands/{demand}"), HttpStatusCode.OK);
+        Assert.Equal(("fulfilled", 300m), (fulfilled["status"]!.GetValue<string>(), fulfilled["bought"]!.GetValue<decimal>()));
+        await ProblemAsync(await buyerClient.PostAsync($"/api/v1/matches/{id}/decline", null), HttpStatusCode.Conflict, "match-not-open");
+    }
+
+    [Fact]
+    public async Task Match_IsPrivateToItsTwoTraders_AndBadFiltersAre422()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var outsider = await RegisterFirmAsync(Server, "seller", "buyer");
+        var at = RandomPlace();
+        var lot = await ActiveLotAsync(Server, seller, 1000, at);
+        var demand = await DemandAsync(Server, buyer, Demand(300, at));
+        var id = (await MatchAsync(Server.Client(buyer), lot, demand))["id"]!.GetValue<string>();
+        using var client = Server.Client(outsider);
+
+        await ProblemAsync(await client.GetAsync($"/api/v1/matches/{id}"), HttpStatusCode.NotFound, "match-not-found");
+        await ProblemAsync(await client.PostAsync($"/api/v1/matches/{id}/accept", null), HttpStatusCode.NotFound, "match-not-found");
+        await ProblemAsync(await client.PostAsync($"/api/v1/matches/{id}/decline", null), HttpStatusCode.NotFound, "match-not-found");
+        await ProblemAsync(await client.PostAsync("/api/v1/matches/no-such-match/accept", null), HttpStatusCode.NotFound, "match-not-found");
+        Assert.DoesNotContain((await ReadAsync(await client.GetAsync("/api/v1/matches"), HttpStatusCode.OK))["items"]!.AsArray(), m => m!["id"]!.GetValue<string>() == id);
+        await ProblemAsync(await client.GetAsync("/api/v1/matches?status=maybe"), HttpStatusCode.UnprocessableEntity, "validation-failed", "status");
+        await ProblemAsync(await client.GetAsync("/api/v1/matches?role=broker"), HttpStatusCode.UnprocessableEntity, "validation-failed", "role");
+    }
+
+    [Fact]
+    public async Task Accept_WhenTheLotNoLongerHasTheQuantity_Is409_AndTheMatchSaysSo()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var rival = await RegisterFirmAsync(Server, "buyer");
+        var at = RandomPlace();
+        var lot = await ActiveLotAsync(Server, seller, 400, at);
+        var demand = await DemandAsync(Server, buyer, Demand(300, at));
+        var id = (await MatchAsync(Server.Client(buyer), lot, demand))["id"]!.GetValue<string>();
+        await ReadAsync(await Server.Client(rival).PostAsJsonAsync($"/api/v1/listings/{lot}/holds", new { quantity = 350 }), HttpStatusCode.Created);
+
+        var problem = await ProblemAsync(await Server.Client(buyer).PostAsync($"/api/v1/matches/{id}/accept", null), HttpStatusCode.Conflict, "match-quantity-gone");
+
+        Assert.Equal(50m, problem["available"]!.GetValue<decimal>());
+        var match = await ReadAsync(await Server.Client(buyer).GetAsync($"/api/v1/matches/{id}"), HttpStatusCode.OK);
+        Assert.Equal(("expired", "quantity-gone"), (match["status"]!.GetValue<string>(), match["reason"]!.GetValue<string>()));
+        Assert.Equal(350m, (await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!["held"]!.GetValue<decimal>());
+    }
+
+    private static (decimal Available, decimal Held, decimal Sold) Quantities(JsonObject listing)
+        => (listing["quantities"]!["available"]!.GetValue<decimal>(), listing["quantities"]!["held"]!.GetValue<decimal>(), listing["quantities"]!["sold"]!.GetValue<decimal>());
+}
