@@ -1,16 +1,20 @@
 using System.Diagnostics;
 using System.Globalization;
 using Marketplace.Domain.Common;
+using Marketplace.Domain.Demands;
+using Marketplace.Domain.Geo;
 using Marketplace.Domain.Listings;
 using Marketplace.Domain.Traders;
+using Marketplace.Grains.Demands;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
 
 namespace Marketplace.Host.Seed;
 
 /// <summary>
-/// <c>seed --listings N</c>: creates demo firms and N lots across the Helsinki region through the same grains as the API.
-/// Deterministic (same N, same lots; dates are relative to today) and safe to run again: what exists is kept.
+/// <c>seed --listings N</c>: creates demo firms, N lots across the Helsinki region and one "wanted" demand per ten lots
+/// (at least five), through the same grains as the API, so a newcomer's inboxes already hold proposals.
+/// Deterministic (same N, same lots and demands; dates are relative to today) and safe to run again: what exists is kept.
 /// </summary>
 public static class SeedCommand
 {
@@ -47,14 +51,14 @@ public static class SeedCommand
 
         var grains = host.Services.GetRequiredService<IGrainFactory>();
         var time = host.Services.GetRequiredService<TimeProvider>();
-        var (firms, lots) = await SeedAsync(grains, time, count, Console.Out);
-        Console.WriteLine($"Seeded {firms} firms and {lots} lots into {builder.Configuration["Storage:Provider"] ?? "Sqlite"} storage.");
+        var (firms, lots, demands) = await SeedAsync(grains, time, count, Console.Out);
+        Console.WriteLine($"Seeded {firms} firms, {lots} lots and {demands} demands into {builder.Configuration["Storage:Provider"] ?? "Sqlite"} storage.");
         await host.StopAsync();
         return 0;
     }
 
-    /// <summary>Creates the firms and lots; returns how many of each now exist. Progress goes to <paramref name="progress"/>.</summary>
-    public static async Task<(int Firms, int Lots)> SeedAsync(IGrainFactory grains, TimeProvider time, int count, TextWriter progress)
+    /// <summary>Creates the firms, lots and demands; returns how many of each now exist. Progress goes to <paramref name="progress"/>.</summary>
+    public static async Task<(int Firms, int Lots, int Demands)> SeedAsync(IGrainFactory grains, TimeProvider time, int count, TextWriter progress)
     {
         var catalogue = SeedCatalogue.Load();
         var municipalities = catalogue.Municipalities.ToDictionary(m => m.Name);
@@ -90,7 +94,54 @@ public static class SeedCommand
             reporter.Report(Interlocked.Increment(ref done), stopwatch.Elapsed);
         });
         reporter.Finish(stopwatch.Elapsed);
-        return (catalogue.Firms.Count, count);
+
+        var demands = DemandCount(count);
+        done = 0;
+        stopwatch.Restart();
+        var demandReporter = new ProgressLine(progress, "Seeding demands", demands);
+        await Parallel.ForEachAsync(Enumerable.Range(0, demands), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+        {
+            var (id, buyer, details) = PlanDemand(catalogue, buyers, i, today);
+            var grain = grains.GetGrain<IDemandGrain>(id);
+            if (await grain.GetAsync() is null)
+            {
+                await grain.CreateAsync(FirmId(buyer), details);
+            }
+
+            demandReporter.Report(Interlocked.Increment(ref done), stopwatch.Elapsed);
+        });
+        demandReporter.Finish(stopwatch.Elapsed);
+        return (catalogue.Firms.Count, count, demands);
+    }
+
+    /// <summary>How many demands the seed makes for <paramref name="lots"/> lots: one per ten, at least five.</summary>
+    public static int DemandCount(int lots) => Math.Max(5, lots / 10);
+
+    /// <summary>
+    /// Demand number <paramref name="i"/>: a buyer near home wanting part of what a lot template offers, in the
+    /// template's parent category (so sibling materials match too), needed within the coming months.
+    /// </summary>
+    public static (string Id, SeedFirm Buyer, DemandDetails Details) PlanDemand(SeedCatalogue catalogue, IReadOnlyList<SeedFirm> buyers, int i, DateOnly today)
+    {
+        var random = new Random(20261128 + i);
+        var template = catalogue.Lots[random.Next(catalogue.Lots.Count)];
+        var buyer = buyers[random.Next(buyers.Count)];
+        var place = catalogue.Municipalities.First(m => m.Name == buyer.Municipality);
+        var quantity = Math.Max(1, random.Next(template.Quantity[0], template.Quantity[1] + 1) / 2);
+        var from = today.AddDays(random.Next(0, 20));
+        var slash = template.Category.LastIndexOf('/');
+        return ($"seed-demand-{i:D6}", buyer, new DemandDetails
+        {
+            Category = slash > 0 ? template.Category[..slash] : template.Category,
+            Quantity = quantity,
+            Unit = template.Unit,
+            MinPart = Math.Max(1, quantity / 4),
+            MinCondition = random.Next(3) == 0 ? "B" : "C",
+            MaxUnitPrice = Money.Eur(template.PriceCents[1] + (template.PriceCents[1] / 5)),
+            Location = new GeoPoint(place.Lat, place.Lon),
+            RadiusKm = random.Next(20, 51),
+            Window = new DateWindow(from, from.AddDays(random.Next(30, 90))),
+        });
     }
 
     /// <summary>

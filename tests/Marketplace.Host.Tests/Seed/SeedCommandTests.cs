@@ -15,11 +15,13 @@ public class SeedCommandTests
         var grains = server.Services.GetRequiredService<IGrainFactory>();
         var progress = new StringWriter();
 
-        var (firms, lots) = await SeedCommand.SeedAsync(grains, TimeProvider.System, 60, progress);
+        var (firms, lots, demands) = await SeedCommand.SeedAsync(grains, TimeProvider.System, 60, progress);
 
-        Assert.Equal(60, lots);
+        Assert.Equal((60, 6), (lots, demands));
         Assert.True(firms >= 10);
         Assert.Contains("Seeding lots: 60/60 (100%)", progress.ToString());
+        Assert.Contains("Seeding demands: 6/6 (100%)", progress.ToString());
+        Assert.Equal(Domain.Demands.DemandStatus.Open, (await grains.GetGrain<Grains.Demands.IDemandGrain>("seed-demand-000000").GetAsync())!.Status);
         var first = await ReadAsync(await server.Client().GetAsync("/api/v1/listings/seed-lot-0000000"), HttpStatusCode.OK);
         Assert.Equal("active", first["status"]!.GetValue<string>());
         Assert.False(string.IsNullOrWhiteSpace(first["title"]!.GetValue<string>()));
