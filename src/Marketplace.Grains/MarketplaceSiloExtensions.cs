@@ -1,7 +1,6 @@
 using Azure.Data.Tables;
 using Marketplace.Domain.Materials;
 using Marketplace.Grains.Common;
-using Marketplace.Grains.Demands;
 using Marketplace.Grains.Idempotency;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Matching;
@@ -47,7 +46,7 @@ public static class MarketplaceSiloExtensions
         silo.Services.TryAddKeyedSingleton<TimeProvider>(MarketTime.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
         silo.Services.TryAddSingleton<IListingChangeSink, NoListingChangeSink>();
         silo.Services.TryAddSingleton<IListingArchive, UnavailableListingArchive>();
-        silo.Services.TryAddSingleton<IDemandArchive, UnavailableDemandArchive>();
+        silo.Services.TryAddSingleton<IMatchingArchive, UnavailableMatchingArchive>();
         silo.Services.TryAddSingleton<IMatchEvents, NoMatchEvents>();
         silo.Services.AddSingleton<MatchingRecovery>();
         silo.Services.AddOptions<MatchingOptions>().Bind(configuration.GetSection(MatchingOptions.Section))
@@ -106,7 +105,7 @@ public static class MarketplaceSiloExtensions
             case "Sqlite":
                 silo.Services.AddSingleton(new SqliteDatabase(storage.Sqlite));
                 silo.Services.TryAddSingleton<IListingArchive>(sp => new SqliteListingArchive(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
-                silo.Services.TryAddSingleton<IDemandArchive>(sp => new SqliteDemandArchive(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
+                silo.Services.TryAddSingleton<IMatchingArchive>(sp => new SqliteMatchingArchive(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
                 silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.StoreName, (sp, _) =>
                     ActivatorUtilities.CreateInstance<SqliteGrainStorage>(sp, MarketplaceStorageSerializer.Instance));
                 silo.AddReminders();

@@ -13,11 +13,15 @@ namespace Marketplace.Benchmarks;
 /// <summary>An in-process silo configured like the host, for benchmarks that go through grains.</summary>
 internal static class BenchmarkCluster
 {
-    public static async Task<InProcessTestCluster> StartAsync(Dictionary<string, string?> settings)
+    public static async Task<InProcessTestCluster> StartAsync(Dictionary<string, string?> settings, Action<ISiloBuilder>? configure = null)
     {
         var builder = new InProcessTestClusterBuilder(1);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        builder.ConfigureSilo((_, silo) => silo.AddMarketplaceGrains(configuration));
+        builder.ConfigureSilo((_, silo) =>
+        {
+            configure?.Invoke(silo);
+            silo.AddMarketplaceGrains(configuration);
+        });
         builder.ConfigureClient(client => client.Services.AddMarketplaceSerializer());
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -1,3 +1,4 @@
+using Marketplace.Domain.Geo;
 using Marketplace.Domain.Materials;
 
 namespace Marketplace.Domain.Matching;
@@ -16,6 +17,13 @@ public sealed class MatchBook
     private readonly Stack<int> _freeDemands = new();
     private readonly Dictionary<string, int> _categoryOrdinals = new(StringComparer.Ordinal);
     private readonly List<int[]> _categoryAncestors = [];
+    private readonly List<List<int>> _lotsByCategory = [];
+    private readonly List<(int Slot, double Bound)> _bounds = [];
+    private readonly PriorityQueue<int, double> _unranked = new();
+    private readonly PriorityQueue<(LotSummary Lot, double Distance), RankKey> _rankedLots = new(RankKey.Comparer);
+
+    /// <summary>How many units there are (sizes per-unit lookup tables).</summary>
+    private static readonly int UnitKinds = Enum.GetValues<Unit>().Max(u => (int)u) + 1;
     private LotEntry[] _lots = new LotEntry[64];
     private DemandEntry[] _demands = new DemandEntry[64];
     private LotSummary?[] _lotSummaries = new LotSummary?[64];
@@ -50,11 +58,25 @@ public sealed class MatchBook
             Grow(ref _lots, ref _lotSummaries, slot);
             _lotSlots[lot.Id] = slot;
         }
+        else
+        {
+            LeaveCategory(slot);
+        }
 
+        var category = CategoryOrdinal(lot.Category);
+        while (_lotsByCategory.Count <= category)
+        {
+            _lotsByCategory.Add([]);
+        }
+
+        _lotsByCategory[category].Add(slot);
         _lots[slot] = new LotEntry
         {
             Live = true,
-            Category = CategoryOrdinal(lot.Category),
+            Category = category,
+            CategoryPosition = _lotsByCategory[category].Count - 1,
+            Unit = (byte)lot.Unit,
+            TonnesPerUnit = (double)(lot.MassPerUnitKg ?? 0m) / 1000.0,
             UnitFamily = Family(lot.Unit),
             UnitBase = BaseMilli(lot.Unit),
             Rank = (byte)lot.ConditionRank,
@@ -73,6 +95,7 @@ public sealed class MatchBook
     {
         if (_lotSlots.Remove(id, out var slot))
         {
+            LeaveCategory(slot);
             _lots[slot] = default;
             _lotSummaries[slot] = null;
             _freeLots.Push(slot);
@@ -107,6 +130,8 @@ public sealed class MatchBook
             Latitude = demand.Location.Latitude,
             Longitude = demand.Location.Longitude,
             RadiusKm = demand.RadiusKm,
+            LatDelta = LatitudeDelta(demand.RadiusKm),
+            LonDelta = LongitudeDelta(demand.Location.Latitude, demand.RadiusKm),
             From = demand.Window.From.DayNumber,
             To = demand.Window.To.DayNumber,
         };
@@ -136,26 +161,27 @@ public sealed class MatchBook
         }
 
         ref readonly var lot = ref _lots[lotSlot];
-        var candidates = new List<int>();
+        var summary = _lotSummaries[lotSlot]!;
+        var ranked = new PriorityQueue<(DemandSummary Demand, double Distance), RankKey>(RankKey.Comparer);
         for (var d = 0; d < _demandCount; d++)
         {
             if (Matches(in lot, in _demands[d]))
             {
-                candidates.Add(d);
+                var demand = _demandSummaries[d]!;
+                var distance = MatchRules.DistanceKm(summary, demand);
+                if (distance <= demand.RadiusKm)
+                {
+                    ranked.Enqueue((demand, distance), new RankKey(MatchRules.Rank(summary, demand, distance), demand.Id));
+                }
             }
         }
 
-        var summary = _lotSummaries[lotSlot]!;
-        var ranked = candidates.Select(d => _demandSummaries[d]!)
-            .Select(d => (Demand: d, Distance: MatchRules.DistanceKm(summary, d)))
-            .Where(x => x.Distance <= x.Demand.RadiusKm)
-            .OrderBy(x => MatchRules.Rank(summary, x.Demand, x.Distance)).ThenBy(x => x.Demand.Id, StringComparer.Ordinal)
-            .ToList();
-
+        // Best ranked first, until the lot's quantity runs out (only what is needed is taken from the heap).
         var proposals = new List<Proposal>();
         var remaining = summary.Available;
-        foreach (var (demand, distance) in ranked)
+        while (remaining > 0 && ranked.TryDequeue(out var next, out _))
         {
+            var (demand, distance) = next;
             var quantity = Math.Min(Units.Convert(remaining, summary.Unit, demand.Unit), demand.Quantity);
             if (quantity > 0 && quantity >= demand.MinPart)
             {
@@ -179,30 +205,78 @@ public sealed class MatchBook
         }
 
         ref readonly var demand = ref _demands[demandSlot];
-        var candidates = new List<int>();
-        for (var l = 0; l < _lotCount; l++)
+        var summary = _demandSummaries[demandSlot]!;
+
+        // Filter only the lots in the demand's category or below it, and queue them by a cheap lower bound of their rank
+        // (price alone); exact distances and ranks are computed lazily, for the few that can still come first.
+        // Reused buffers: one call at a time owns them, and a dense partition's candidates would otherwise be a
+        // large-object allocation per call.
+        var bounds = _bounds;
+        bounds.Clear();
+        var basePerDemandUnit = MatchRules.BaseUnitsPer(summary.Unit);
+        var tonnesPerDemandUnit = Units.IsMass(summary.Unit) ? (double)Units.Convert(1m, summary.Unit, Unit.T) : double.NaN;
+        var distanceBound = new DistanceBound(demand.Latitude, demand.Longitude, demand.LatDelta);
+        Span<double> lotUnitsPerDemandUnit = stackalloc double[UnitKinds];
+        lotUnitsPerDemandUnit.Fill(double.NaN);
+        for (var c = 0; c < _categoryAncestors.Count; c++)
         {
-            if (Matches(in _lots[l], in demand))
+            if (c >= _lotsByCategory.Count || _lotsByCategory[c].Count == 0 || Array.IndexOf(_categoryAncestors[c], demand.Category) < 0)
             {
-                candidates.Add(l);
+                continue;
+            }
+
+            foreach (var l in _lotsByCategory[c])
+            {
+                ref readonly var lot = ref _lots[l];
+                if (Matches(in lot, in demand))
+                {
+                    // From the packed entry only: dereferencing every candidate's summary costs a cache miss each.
+                    ref var factor = ref lotUnitsPerDemandUnit[lot.Unit];
+                    if (double.IsNaN(factor))
+                    {
+                        factor = (double)MatchRules.LotUnitsPerDemandUnit((Unit)lot.Unit, summary.Unit);
+                    }
+
+                    var tonnes = double.IsNaN(tonnesPerDemandUnit) ? lot.TonnesPerUnit : tonnesPerDemandUnit;
+                    var transport = distanceBound.Km(lot.Latitude, lot.Longitude) * tonnes * MatchRules.TransportMinorPerTonneKm;
+                    bounds.Add((l, MatchRules.LandedLowerBound(lot.PriceMinor, factor, basePerDemandUnit, transport)));
+                }
             }
         }
 
-        var summary = _demandSummaries[demandSlot]!;
-        var ranked = candidates.Select(l => _lotSummaries[l]!)
-            .Select(l => (Lot: l, Distance: MatchRules.DistanceKm(l, summary)))
-            .Where(x => x.Distance <= summary.RadiusKm)
-            .OrderBy(x => MatchRules.Rank(x.Lot, summary, x.Distance)).ThenBy(x => x.Lot.Id, StringComparer.Ordinal)
-            .ToList();
-
+        var unranked = _unranked;
+        unranked.Clear();
+        unranked.EnqueueRange(bounds);
+        var ranked = _rankedLots;
+        ranked.Clear();
         var proposals = new List<Proposal>();
         var remaining = summary.Quantity;
-        foreach (var (lot, distance) in ranked)
+
+        // Best ranked first, until what is left is less than the smallest acceptable part.
+        while (remaining > 0 && remaining >= summary.MinPart)
         {
+            // The best ranked so far is final once no unranked lot's bound can reach its landed cost.
+            while (unranked.TryPeek(out var slot, out var bound) && (!ranked.TryPeek(out _, out var best) || bound <= best.Rank.Landed))
+            {
+                unranked.Dequeue();
+                var candidate = _lotSummaries[slot]!;
+                var distance = MatchRules.DistanceKm(candidate, summary);
+                if (distance <= summary.RadiusKm)
+                {
+                    ranked.Enqueue((candidate, distance), new RankKey(MatchRules.Rank(candidate, summary, distance), candidate.Id));
+                }
+            }
+
+            if (!ranked.TryDequeue(out var next, out _))
+            {
+                break;
+            }
+
+            var (lot, lotDistance) = next;
             var quantity = Math.Min(MatchRules.AvailableIn(lot, summary.Unit), remaining);
             if (quantity > 0 && quantity >= summary.MinPart)
             {
-                proposals.Add(new Proposal(lot.Id, summary.Id, quantity, MatchRules.LandedCostPerDemandUnit(lot, summary.Unit, distance), distance));
+                proposals.Add(new Proposal(lot.Id, summary.Id, quantity, MatchRules.LandedCostPerDemandUnit(lot, summary.Unit, lotDistance), lotDistance));
                 remaining -= quantity;
             }
         }
@@ -228,8 +302,7 @@ public sealed class MatchBook
             return false;
         }
 
-        var latDelta = demand.RadiusKm / 111.0;
-        if (Math.Abs(lot.Latitude - demand.Latitude) > latDelta)
+        if (Math.Abs(lot.Latitude - demand.Latitude) > demand.LatDelta || Math.Abs(lot.Longitude - demand.Longitude) > demand.LonDelta)
         {
             return false;
         }
@@ -267,6 +340,30 @@ public sealed class MatchBook
         return count;
     }
 
+    /// <summary>Takes a lot's slot out of its category's list (the last entry moves into its place).</summary>
+    private void LeaveCategory(int slot)
+    {
+        var list = _lotsByCategory[_lots[slot].Category];
+        var position = _lots[slot].CategoryPosition;
+        var last = list[^1];
+        list[position] = last;
+        _lots[last].CategoryPosition = position;
+        list.RemoveAt(list.Count - 1);
+    }
+
+    /// <summary>Degrees of latitude that surely contain a radius (a degree is at least 111 km along a meridian).</summary>
+    private static double LatitudeDelta(double radiusKm) => radiusKm / 111.0;
+
+    /// <summary>
+    /// Degrees of longitude that surely contain a radius around a point: measured at the highest latitude the circle
+    /// reaches, with 1 % to spare for the sine's curvature; no limit near the poles.
+    /// </summary>
+    private static double LongitudeDelta(double latitude, double radiusKm)
+    {
+        var highest = Math.Abs(latitude) + LatitudeDelta(radiusKm);
+        return highest >= 89 ? double.PositiveInfinity : 1.01 * radiusKm / (111.0 * Math.Cos(highest * Math.PI / 180));
+    }
+
     private static byte Family(Unit unit) => Units.IsMass(unit) ? (byte)0 : (byte)(1 + (int)unit);
 
     /// <summary>Milli base units per unit: mass in milli-kilograms, others in thousandths of the unit.</summary>
@@ -300,6 +397,35 @@ public sealed class MatchBook
         }
     }
 
+    /// <summary>
+    /// A cheap lower bound of the great-circle distance from a demand to points within its bounding box: the
+    /// equirectangular distance at the box's highest latitude (where a degree of longitude is shortest), less 2 % for
+    /// the projection's error at up to 500 km. No trigonometry per point.
+    /// </summary>
+    private readonly struct DistanceBound(double latitude, double longitude, double latDelta)
+    {
+        private const double KmPerRadian = GeoPoint.EarthRadiusKm * 0.98;
+        private const double Radians = Math.PI / 180;
+        private readonly double _cos = Math.Cos(Math.Min(89, Math.Abs(latitude) + latDelta) * Radians);
+
+        public double Km(double lat, double lon)
+        {
+            var dLat = (lat - latitude) * Radians;
+            var dLon = (lon - longitude) * Radians * _cos;
+            return KmPerRadian * Math.Sqrt((dLat * dLat) + (dLon * dLon));
+        }
+    }
+
+    /// <summary>A pair's ranking key: <see cref="MatchRules.Rank"/>, then the other side's id (ordinal), so the order is total.</summary>
+    private readonly record struct RankKey((double Landed, double Distance, double Fit, int Slack) Rank, string Id)
+    {
+        public static readonly IComparer<RankKey> Comparer = Comparer<RankKey>.Create((a, b) =>
+        {
+            var byRank = a.Rank.CompareTo(b.Rank);
+            return byRank != 0 ? byRank : string.CompareOrdinal(a.Id, b.Id);
+        });
+    }
+
     /// <summary>A lot's packed fields.</summary>
     internal struct LotEntry
     {
@@ -307,6 +433,9 @@ public sealed class MatchBook
         public byte UnitFamily;
         public byte Rank;
         public int Category;
+        public int CategoryPosition;
+        public byte Unit;
+        public double TonnesPerUnit;
         public int From;
         public int To;
         public long UnitBase;
@@ -331,5 +460,7 @@ public sealed class MatchBook
         public double Latitude;
         public double Longitude;
         public double RadiusKm;
+        public double LatDelta;
+        public double LonDelta;
     }
 }

@@ -40,12 +40,33 @@ public static class MatchRules
     /// </summary>
     public static (double Landed, double Distance, double Fit, int Slack) Rank(LotSummary lot, DemandSummary demand, double distanceKm)
     {
-        var baseUnitsPerDemandUnit = Units.IsMass(demand.Unit) ? (double)Units.Convert(1m, demand.Unit, Unit.Kg) : 1.0;
-        var landed = LandedCostPerDemandUnit(lot, demand.Unit, distanceKm) / baseUnitsPerDemandUnit;
+        var landed = LandedCostPerDemandUnit(lot, demand.Unit, distanceKm) / BaseUnitsPer(demand.Unit);
         var fit = (double)Math.Min(AvailableIn(lot, demand.Unit), demand.Quantity) / (double)demand.Quantity;
         var slack = Math.Min(lot.Window.To.DayNumber, demand.Window.To.DayNumber) - Math.Max(lot.Window.From.DayNumber, demand.Window.From.DayNumber);
         return (landed, distanceKm, -fit, -slack);
     }
+
+    /// <summary>
+    /// A lower bound of <see cref="Rank"/>'s landed cost that needs no distance: the price alone per base unit (transport
+    /// is never negative, and the arithmetic is the same, so the bound holds exactly in floating point).
+    /// </summary>
+    public static double LandedLowerBound(LotSummary lot, Unit demand) => LandedLowerBound(lot.UnitPriceMinor, (double)LotUnitsPerDemandUnit(lot.Unit, demand), BaseUnitsPer(demand));
+
+    /// <summary>
+    /// <see cref="LandedLowerBound(LotSummary, Unit)"/> from its parts, for callers that compute the unit factors once
+    /// per demand: <paramref name="lotUnitsPerDemandUnit"/> = (double)<see cref="LotUnitsPerDemandUnit"/>,
+    /// <paramref name="baseUnitsPerDemandUnit"/> = <see cref="BaseUnitsPer"/>; a transport bound tightens it (it must
+    /// not exceed the real estimate by more than rounding, which a bound with a few per cent to spare ensures).
+    /// </summary>
+    /// <param name="priceMinor">The lot's price per lot unit, minor units.</param>
+    /// <param name="lotUnitsPerDemandUnit">Lot units in one demand unit.</param>
+    /// <param name="baseUnitsPerDemandUnit">Base units in one demand unit.</param>
+    /// <param name="transportLowerBound">A lower bound of the transport estimate per demand unit (0 when unknown).</param>
+    public static double LandedLowerBound(long priceMinor, double lotUnitsPerDemandUnit, double baseUnitsPerDemandUnit, double transportLowerBound = 0)
+        => ((priceMinor * lotUnitsPerDemandUnit) + transportLowerBound) / baseUnitsPerDemandUnit;
+
+    /// <summary>Base units (kilograms for mass, else the unit itself) in one unit.</summary>
+    public static double BaseUnitsPer(Unit unit) => Units.IsMass(unit) ? (double)Units.Convert(1m, unit, Unit.Kg) : 1.0;
 
     /// <summary>Distance between a lot and a demand, km.</summary>
     public static double DistanceKm(LotSummary lot, DemandSummary demand) => lot.Location.DistanceKm(demand.Location);

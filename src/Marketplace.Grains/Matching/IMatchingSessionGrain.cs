@@ -32,7 +32,11 @@ public interface IMatchObserver : IGrainObserver
 /// <summary>A trader's matches as buyer and seller, newest change first, and live subscribers to them.</summary>
 public interface IMatchInboxGrain : IGrainWithStringKey
 {
-    /// <summary>Records a session's latest state (older versions are ignored) and tells subscribers.</summary>
+    /// <summary>
+    /// Records a session's latest state (older versions are ignored) and tells subscribers. One-way: the session is
+    /// the record and this is its index, so a session never waits for two inboxes to be written.
+    /// </summary>
+    [Orleans.Concurrency.OneWay]
     Task RecordAsync(MatchingSession session);
 
     /// <summary>The trader's sessions, most recently changed first.</summary>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Marketplace.Domain.Matching;
-using Marketplace.Grains.Demands;
 using Marketplace.Grains.Listings;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,14 +7,15 @@ using Microsoft.Extensions.Options;
 namespace Marketplace.Grains.Matching;
 
 /// <summary>
-/// Rebuilds the matching partitions' books after the silo starts: reads every open lot and demand from grain storage
-/// (without activating their grains) and loads them into their partitions in batches, logging progress. Runs in the
+/// Rebuilds derived matching state after the silo starts: reads every open lot and demand from grain storage (without
+/// activating their grains) and loads them into their partitions in batches, logging progress; then re-records every
+/// stored session in its traders' inboxes. Runs in the
 /// background so the host serves requests meanwhile; changes arriving during the rebuild win by version.
 /// </summary>
 public sealed class MatchingRecovery(
     IGrainFactory grains,
     IListingArchive listings,
-    IDemandArchive demands,
+    IMatchingArchive archive,
     IOptions<MatchingOptions> options,
     ILogger<MatchingRecovery> logger)
 {
@@ -27,7 +27,7 @@ public sealed class MatchingRecovery(
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
-        if (!listings.CanEnumerate || !demands.CanEnumerate)
+        if (!listings.CanEnumerate || !archive.CanEnumerate)
         {
             logger.LogWarning("Matching: this storage provider cannot be enumerated, so partitions start empty and fill as lots and demands change");
             return;
@@ -48,7 +48,7 @@ public sealed class MatchingRecovery(
                 }
             }
 
-            await foreach (var demand in demands.DemandsAsync(cancellationToken))
+            await foreach (var demand in archive.DemandsAsync(cancellationToken))
             {
                 if (demand.ToSummary() is { } summary)
                 {
@@ -80,6 +80,18 @@ public sealed class MatchingRecovery(
 
             logger.LogInformation("Matching: {Lots} open lots and {Demands} open demands loaded into {Partitions} partitions in {Elapsed:0.0} s",
                 lotCount, demandCount, lots.Keys.Union(wanted.Keys).Count(), clock.Elapsed.TotalSeconds);
+
+            // Inboxes are written lazily: give them every stored session again (they keep the newest version).
+            var sessions = 0;
+            await foreach (var session in archive.SessionsAsync(cancellationToken))
+            {
+                await Task.WhenAll(
+                    grains.GetGrain<IMatchInboxGrain>(session.Proposal!.BuyerId).RecordAsync(session),
+                    grains.GetGrain<IMatchInboxGrain>(session.Proposal.SellerId).RecordAsync(session));
+                sessions++;
+            }
+
+            logger.LogInformation("Matching: {Sessions} sessions re-recorded in their traders' inboxes", sessions);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -74,6 +74,28 @@ public class MatchBookProperties
         Assert.Equal(1, book.LotCount);
     }
 
+    [Theory]
+    [InlineData(60.0, 49.9, true)]
+    [InlineData(60.0, 50.1, false)]
+    [InlineData(69.5, 99.8, true)]
+    [InlineData(69.5, 100.2, false)]
+    public void LotDueEastOfADemand_MatchesExactlyWhenWithinTheRadius(double latitude, double eastKm, bool matches)
+    {
+        // The filter's longitude bound must never cut a lot the exact distance would keep, even far north.
+        var day = new DateOnly(2027, 4, 1);
+        var window = new DateWindow(day, day.AddDays(30));
+        var here = new GeoPoint(latitude, 25);
+        var radius = eastKm < 60 ? 50 : 100;
+        var east = new GeoPoint(latitude, 25 + (eastKm / (GeoPoint.EarthRadiusKm * Math.PI / 180 * Math.Cos(latitude * Math.PI / 180))));
+        var book = new MatchBook();
+        book.UpsertDemand(new DemandSummary("d", "b", "masonry", Unit.Pcs, 10, 1, 1, null, here, radius, window));
+        book.UpsertLot(new LotSummary("l", "s", "masonry/bricks", Unit.Pcs, 10, null, 3, 40, east, window));
+
+        Assert.Equal(matches, here.DistanceKm(east) <= radius);
+        Assert.Equal(matches, book.MatchDemand("d").Count == 1);
+        Assert.Equal(matches, book.MatchLot("l").Count == 1);
+    }
+
     [Fact]
     public void CompetingDemands_GetTheLotInRankOrder_UpToItsAvailableQuantity()
     {

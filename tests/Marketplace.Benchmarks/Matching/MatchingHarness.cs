@@ -1,0 +1,290 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using HdrHistogram;
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Demands;
+using Marketplace.Domain.Geo;
+using Marketplace.Domain.Listings;
+using Marketplace.Domain.Materials;
+using Marketplace.Domain.Matching;
+using Marketplace.Grains.Demands;
+using Marketplace.Grains.Listings;
+using Marketplace.Grains.Matching;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Marketplace.Benchmarks.Matching;
+
+/// <summary>
+/// Load harness for matching on grains: bulk-loads N open lots and M open demands (default 1,000,000 and 100,000) into
+/// the partition grains of one in-process silo, then posts new lots and new demands through the listing and demand
+/// grains at a fixed rate and prints, as percentiles, the latency from the call that makes the change (publishing a
+/// lot, posting a demand) to every partition it reaches having stored its proposals as matching sessions.
+/// </summary>
+public static class MatchingHarness
+{
+    private static readonly (double Lat, double Lon, int Weight)[] Places =
+    [
+        (60.1699, 24.9384, 30), (60.2055, 24.6559, 15), (60.2934, 25.0378, 15), (60.4034, 25.1050, 4), (60.4737, 25.0899, 4),
+        (60.1238, 24.4385, 3), (60.3923, 25.6651, 4), (61.4978, 23.7610, 8), (60.4518, 22.2666, 7), (60.9827, 25.6612, 5),
+    ];
+
+    /// <summary>Runs the harness; returns the exit code.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var lotCount = Option(args, "--lots", 1_000_000);
+        var demandCount = Option(args, "--demands", 100_000);
+        var rate = Option(args, "--rate", 200);
+        var seconds = Option(args, "--seconds", 30);
+        Console.WriteLine($"Matching harness: {lotCount:N0} lots and {demandCount:N0} demands loaded, then {rate}/s new lots and demands for {seconds} s");
+        Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}");
+
+        var events = new Recorder();
+        await using var cluster = await BenchmarkCluster.StartAsync(
+            new Dictionary<string, string?> { ["Storage:Provider"] = "Memory", ["Listings:SweepPeriod"] = "00:01:00" },
+            silo => silo.Services.AddSingleton<IMatchEvents>(events));
+        // The host co-hosts its silo, so API calls are silo-local: drive the grains the same way, not through a gateway client.
+        var grains = cluster.Silos[0].SiloHost.Services.GetRequiredService<IGrainFactory>();
+        var taxonomy = MaterialTaxonomy.Default;
+        var leaves = taxonomy.Categories.Where(c => !taxonomy.Categories.Any(o => o.ParentId == c.Id)).ToArray();
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+
+        // Bulk load: summaries generated first (untimed), then loaded partition by partition in batches of 5,000.
+        var random = new Random(20261128);
+        var lots = Enumerable.Range(0, lotCount).Select(i => Lot(random, $"bulk-lot-{i}", $"bulk-seller-{i % 2000}", leaves, today)).ToArray();
+        var demands = Enumerable.Range(0, demandCount).Select(i => Demand(random, $"bulk-demand-{i}", $"bulk-buyer-{i % 2000}", leaves, today)).ToArray();
+        var byPartition = new Dictionary<string, (List<VersionedLot> Lots, List<VersionedDemand> Demands)>();
+        (List<VersionedLot> Lots, List<VersionedDemand> Demands) Bucket(string key)
+            => byPartition.TryGetValue(key, out var b) ? b : byPartition[key] = ([], []);
+        foreach (var lot in lots)
+        {
+            Bucket(MatchPartitions.ForLot(lot)).Lots.Add(new VersionedLot(1, lot));
+        }
+
+        var registrations = 0;
+        foreach (var demand in demands)
+        {
+            foreach (var key in MatchPartitions.ForDemand(demand))
+            {
+                Bucket(key).Demands.Add(new VersionedDemand(1, demand));
+                registrations++;
+            }
+        }
+
+        var load = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(byPartition, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (entry, _) =>
+        {
+            var grain = grains.GetGrain<IMatchPartitionGrain>(entry.Key);
+            var (partLots, partDemands) = entry.Value;
+            for (var i = 0; i < Math.Max(partLots.Count, partDemands.Count); i += 5_000)
+            {
+                await grain.LoadAsync(partLots.Skip(i).Take(5_000).ToArray(), partDemands.Skip(i).Take(5_000).ToArray());
+            }
+        });
+        load.Stop();
+        var biggest = byPartition.MaxBy(p => p.Value.Lots.Count + p.Value.Demands.Count);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Bulk load: {lotCount:N0} lots + {demandCount:N0} demands ({registrations:N0} partition registrations) into {byPartition.Count} partitions in {load.Elapsed.TotalSeconds:N1} s = {(lotCount + registrations) / load.Elapsed.TotalSeconds:N0} entries/s"));
+        Console.WriteLine($"Largest partition {biggest.Key}: {biggest.Value.Lots.Count:N0} lots, {biggest.Value.Demands.Count:N0} demands; managed heap {GC.GetTotalMemory(true) / 1024 / 1024:N0} MiB");
+        lots = null;
+        demands = null;
+        byPartition.Clear();
+
+        // Firms for the new lots and demands (the grains check roles).
+        var sellers = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => BenchmarkCluster.FirmAsync(grains, $"h-seller-{i}", BusinessId(i), "seller")));
+        var buyers = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => BenchmarkCluster.FirmAsync(grains, $"h-buyer-{i}", BusinessId(100 + i), "buyer")));
+
+        // Warm-up (not recorded), then the measured run at a fixed rate: even changes are new lots, odd ones new demands.
+        await RunAtRateAsync(grains, events, sellers, buyers, leaves, today, rate, Math.Min(rate * 5, 1_000), "warm", null);
+        var latency = new LongHistogram(TimeStamp.Minutes(1), 3);
+        var byKind = new Dictionary<string, LongHistogram> { ["lot"] = new(TimeStamp.Minutes(1), 3), ["demand"] = new(TimeStamp.Minutes(1), 3) };
+        var pausedBefore = GC.GetTotalPauseDuration();
+        int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+        var run = Stopwatch.StartNew();
+        var proposals = await RunAtRateAsync(grains, events, sellers, buyers, leaves, today, rate, rate * seconds, "run", (kind, ticks) =>
+        {
+            lock (latency)
+            {
+                latency.RecordValue(ticks);
+                byKind[kind].RecordValue(ticks);
+            }
+        });
+        run.Stop();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Changes: {latency.TotalCount:N0} in {run.Elapsed.TotalSeconds:N1} s ({latency.TotalCount / run.Elapsed.TotalSeconds:N0}/s), {proposals:N0} proposals stored ({(double)proposals / latency.TotalCount:N2} per change)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"GC during the run: {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2, paused {(GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds:N0} ms in all"));
+        Print("Change to proposals stored, all", latency);
+        Print("  new lot (publish)", byKind["lot"]);
+        Print("  new demand (post)", byKind["demand"]);
+        return 0;
+    }
+
+    private static async Task<long> RunAtRateAsync(IGrainFactory grains, Recorder events, string[] sellers, string[] buyers, MaterialCategory[] leaves,
+        DateOnly today, int rate, int count, string prefix, Action<string, long>? record)
+    {
+        var random = new Random(prefix.GetHashCode(StringComparison.Ordinal));
+        var pending = new List<Task>(count);
+        long proposals = 0;
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < count; i++)
+        {
+            var due = start + (long)(i * (double)Stopwatch.Frequency / rate);
+            // Sleep (not spin: a spinning driver would take one of the two cores from the silo) until the change is due;
+            // the schedule is absolute, so a late wake-up is caught up by the next changes.
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+
+            var isLot = i % 2 == 0;
+            var id = $"{prefix}-{(isLot ? "lot" : "demand")}-{i}";
+            if (isLot)
+            {
+                var lot = Lot(random, id, sellers[random.Next(sellers.Length)], leaves, today);
+                var grain = grains.GetGrain<IListingGrain>(id);
+                pending.Add(Task.Run(async () =>
+                {
+                    await grain.CreateAsync(lot.SellerId, Details(lot));
+                    var done = events.Expect(id, 1);
+                    var begin = Stopwatch.GetTimestamp();
+                    await grain.PublishAsync(lot.SellerId);
+                    Interlocked.Add(ref proposals, await done);
+                    record?.Invoke("lot", Stopwatch.GetTimestamp() - begin);
+                }));
+            }
+            else
+            {
+                var demand = Demand(random, id, buyers[random.Next(buyers.Length)], leaves, today);
+                var partitions = MatchPartitions.ForDemand(demand).Count;
+                pending.Add(Task.Run(async () =>
+                {
+                    var done = events.Expect(id, partitions);
+                    var begin = Stopwatch.GetTimestamp();
+                    await grains.GetGrain<IDemandGrain>(id).CreateAsync(demand.BuyerId, Details(demand));
+                    Interlocked.Add(ref proposals, await done);
+                    record?.Invoke("demand", Stopwatch.GetTimestamp() - begin);
+                }));
+            }
+        }
+
+        await Task.WhenAll(pending);
+        return proposals;
+    }
+
+    /// <summary>Completes a change's task when every partition it reaches has reported it matched.</summary>
+    private sealed class Recorder : IMatchEvents
+    {
+        private readonly ConcurrentDictionary<string, (int Left, int Proposals, TaskCompletionSource<int> Done)> _waiting = new();
+
+        public Task<int> Expect(string id, int partitions)
+        {
+            var done = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiting[id] = (partitions, 0, done);
+            return done.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        public void Matched(string kind, string id, int proposals)
+        {
+            while (_waiting.TryGetValue(id, out var entry))
+            {
+                var next = (entry.Left - 1, entry.Proposals + proposals, entry.Done);
+                if (_waiting.TryUpdate(id, next, entry))
+                {
+                    if (next.Item1 == 0 && _waiting.TryRemove(id, out _))
+                    {
+                        entry.Done.TrySetResult(next.Item2);
+                    }
+
+                    return;
+                }
+            }
+        }
+    }
+
+    private static LotSummary Lot(Random r, string id, string seller, MaterialCategory[] leaves, DateOnly today)
+    {
+        var category = leaves[r.Next(leaves.Length)];
+        var unit = category.Units[r.Next(category.Units.Count)];
+        var from = today.AddDays(r.Next(-30, 30));
+        return new LotSummary(id, seller, category.Id, unit, r.Next(1, 500), category.MassPerUnitKg.TryGetValue(unit, out var mass) ? mass : null,
+            1 + r.Next(3), 100 + r.Next(5_000), Near(r, 0.3), new DateWindow(from, from.AddDays(r.Next(30, 180))));
+    }
+
+    private static DemandSummary Demand(Random r, string id, string buyer, MaterialCategory[] leaves, DateOnly today)
+    {
+        var leaf = leaves[r.Next(leaves.Length)];
+        var category = r.Next(3) == 0 && leaf.ParentId is { } parent ? parent : leaf.Id;
+        var unit = leaf.Units[r.Next(leaf.Units.Count)];
+        var quantity = r.Next(10, 1_000);
+        var from = today.AddDays(r.Next(0, 60));
+        return new DemandSummary(id, buyer, category, unit, quantity, Math.Max(1, quantity / (1 + r.Next(10))), 1 + r.Next(3),
+            r.Next(4) == 0 ? null : 500 + r.Next(6_000), Near(r, 0.2), 5 + r.Next(45), new DateWindow(from, from.AddDays(r.Next(14, 120))));
+    }
+
+    private static ListingDetails Details(LotSummary lot) => new()
+    {
+        Title = "Harness lot",
+        Category = lot.Category,
+        Quantity = lot.Available,
+        Unit = lot.Unit.Code(),
+        MassPerUnitKg = lot.MassPerUnitKg,
+        Condition = lot.ConditionRank switch { 3 => "A", 2 => "B", _ => "C" },
+        UnitPrice = Money.Eur(lot.UnitPriceMinor),
+        Location = new ListingLocation(lot.Location.Latitude, lot.Location.Longitude, null, "Helsinki"),
+        Availability = lot.Window,
+    };
+
+    private static DemandDetails Details(DemandSummary d) => new()
+    {
+        Category = d.Category,
+        Quantity = d.Quantity,
+        Unit = d.Unit.Code(),
+        MinPart = d.MinPart,
+        MinCondition = d.MinConditionRank switch { 3 => "A", 2 => "B", _ => "C" },
+        MaxUnitPrice = d.MaxUnitPriceMinor is { } max ? Money.Eur(max) : null,
+        Location = d.Location,
+        RadiusKm = d.RadiusKm,
+        Window = d.Window,
+    };
+
+    private static GeoPoint Near(Random r, double spread)
+    {
+        var pick = r.Next(Places.Sum(p => p.Weight));
+        foreach (var (lat, lon, weight) in Places)
+        {
+            if ((pick -= weight) < 0)
+            {
+                return new GeoPoint(lat + ((r.NextDouble() - 0.5) * spread), lon + ((r.NextDouble() - 0.5) * spread * 2));
+            }
+        }
+
+        return new GeoPoint(Places[0].Lat, Places[0].Lon);
+    }
+
+    private static string BusinessId(int n)
+    {
+        for (var digits = 1_000_000 + (n * 13); ; digits++)
+        {
+            var text = digits.ToString("D7", CultureInfo.InvariantCulture);
+            if (Domain.Traders.BusinessId.CheckDigitFor(text) is { } check)
+            {
+                return $"{text}-{check}";
+            }
+        }
+    }
+
+    private static void Print(string label, LongHistogram h)
+    {
+        static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{label}: n={h.TotalCount} p50 {Ms(h.GetValueAtPercentile(50)):0.00} ms, p95 {Ms(h.GetValueAtPercentile(95)):0.00} ms, p99 {Ms(h.GetValueAtPercentile(99)):0.00} ms, max {Ms(h.GetMaxValue()):0.00} ms"));
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : fallback;
+    }
+}
