@@ -5,15 +5,24 @@ using Orleans.Utilities;
 
 namespace Marketplace.Grains.Matching;
 
+/// <summary>One session in a trader's inbox index.</summary>
+/// <param name="Version">The newest version of the session the inbox has seen.</param>
+/// <param name="UpdatedAt">When that version was stored.</param>
+public sealed record InboxEntry(long Version, DateTimeOffset UpdatedAt);
+
 /// <summary>
 /// A trader's matches: the latest state of every session it is part of, and its live subscribers. The inbox is an
-/// index of the sessions (which are the record), so it is written at most once per <see cref="WriteDelay"/> and on
-/// deactivation rather than on every change; after a crash the rebuild at start re-records every stored session.
+/// index of the sessions (which are the record): it stores only their ids and versions, keeps the sessions themselves
+/// in memory (reading any it lacks from their grains when listed), and is written at most once per
+/// <see cref="WriteDelay"/> and on deactivation rather than on every change; after a crash the rebuild at start
+/// re-records every stored session.
 /// </summary>
 public sealed class MatchInboxGrain(
-    [PersistentState("inbox", StorageOptions.StoreName)] IPersistentState<Dictionary<string, MatchingSession>> state,
+    [PersistentState("inbox", StorageOptions.StoreName)] IPersistentState<Dictionary<string, InboxEntry>> state,
     ILogger<MatchInboxGrain> logger) : Grain, IMatchInboxGrain
 {
+    private readonly Dictionary<string, MatchingSession> _sessions = new(StringComparer.Ordinal);
+
     /// <summary>Longest time a recorded change waits before the inbox is written.</summary>
     public static readonly TimeSpan WriteDelay = TimeSpan.FromSeconds(1);
 
@@ -28,14 +37,31 @@ public sealed class MatchInboxGrain(
             return;
         }
 
-        state.State[session.Id] = session;
+        state.State[session.Id] = new InboxEntry(session.Version, session.UpdatedAt);
+        _sessions[session.Id] = session;
         _writer ??= this.RegisterGrainTimer(WriteAsync, new GrainTimerCreationOptions(WriteDelay, Timeout.InfiniteTimeSpan));
         await _observers.Notify(o => o.ChangedAsync(session));
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<MatchingSession>> ListAsync()
-        => Task.FromResult<IReadOnlyList<MatchingSession>>(state.State.Values.OrderByDescending(s => s.UpdatedAt).ThenBy(s => s.Id, StringComparer.Ordinal).ToArray());
+    public async Task<IReadOnlyList<MatchingSession>> ListAsync()
+    {
+        // After an activation the sessions are read once from their grains (which never wait on an inbox).
+        var missing = state.State.Keys.Where(id => !_sessions.ContainsKey(id)).ToArray();
+        if (missing.Length > 0)
+        {
+            var loaded = await Task.WhenAll(missing.Select(id => GrainFactory.GetGrain<IMatchingSessionGrain>(id).GetAsync()));
+            foreach (var session in loaded)
+            {
+                if (session is not null && !(_sessions.TryGetValue(session.Id, out var newer) && newer.Version >= session.Version))
+                {
+                    _sessions[session.Id] = session;
+                }
+            }
+        }
+
+        return _sessions.Values.OrderByDescending(s => s.UpdatedAt).ThenBy(s => s.Id, StringComparer.Ordinal).ToArray();
+    }
 
     /// <inheritdoc />
     public Task SubscribeAsync(IMatchObserver observer)
