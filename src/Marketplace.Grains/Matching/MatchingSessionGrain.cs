@@ -1,4 +1,5 @@
 using Marketplace.Domain.Common;
+using Marketplace.Domain.Demands;
 using Marketplace.Domain.Matching;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Demands;
@@ -49,6 +50,21 @@ public sealed class MatchingSessionGrain(
         await ExpireIfDueAsync();
         var holdId = Session.Accept(actorId);
         var p = Session.Proposal!;
+
+        // The demand may have been cancelled, expired or covered by other matches since the proposal.
+        var demand = await GrainFactory.GetGrain<IDemandGrain>(p.DemandId).GetAsync();
+        if (demand is not { Status: DemandStatus.Open } || demand.Remaining < p.Quantity)
+        {
+            var reason = demand is { Status: DemandStatus.Open } ? "demand-covered" : "demand-closed";
+            Session.Expire(reason, Now);
+            await SaveAsync();
+            throw DomainException.Conflict("match-demand-closed",
+                demand is { Status: DemandStatus.Open }
+                    ? $"The demand now wants only {demand.Remaining} {p.Unit}, less than this match's {p.Quantity}; the match has expired and a fitting one will be proposed."
+                    : "The demand is no longer open; the match has expired.",
+                new Dictionary<string, object?> { ["matchStatus"] = "expired", ["reason"] = reason });
+        }
+
         try
         {
             await GrainFactory.GetGrain<IListingGrain>(p.LotId).PlaceHoldAsync(p.BuyerId, holdId, p.LotQuantity, Session.ExpiresAt);

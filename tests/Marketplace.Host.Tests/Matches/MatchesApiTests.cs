@@ -172,6 +172,24 @@ public class MatchesApiTests(ServerFixture fixture)
         Assert.Equal(350m, (await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!["held"]!.GetValue<decimal>());
     }
 
+    [Fact]
+    public async Task Accept_AfterTheDemandWasCancelled_Is409_AndHoldsNothing()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var at = RandomPlace();
+        var lot = await ActiveLotAsync(Server, seller, 1000, at);
+        var demand = await DemandAsync(Server, buyer, Demand(300, at));
+        var id = (await MatchAsync(Server.Client(buyer), lot, demand))["id"]!.GetValue<string>();
+        await ReadAsync(await Server.Client(buyer).PostAsync($"/api/v1/demands/{demand}/cancel", null), HttpStatusCode.OK);
+
+        var problem = await ProblemAsync(await Server.Client(buyer).PostAsync($"/api/v1/matches/{id}/accept", null), HttpStatusCode.Conflict, "match-demand-closed");
+
+        Assert.Equal("demand-closed", problem["reason"]!.GetValue<string>());
+        Assert.Equal(0m, (await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!["held"]!.GetValue<decimal>());
+        Assert.Equal("expired", (await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/matches/{id}"), HttpStatusCode.OK))["status"]!.GetValue<string>());
+    }
+
     private static (decimal Available, decimal Held, decimal Sold) Quantities(JsonObject listing)
         => (listing["quantities"]!["available"]!.GetValue<decimal>(), listing["quantities"]!["held"]!.GetValue<decimal>(), listing["quantities"]!["sold"]!.GetValue<decimal>());
 }

@@ -137,6 +137,9 @@ public static class MatchesApi
         {
             await inbox.UnsubscribeAsync(reference);
             grains.DeleteObjectReference<IMatchObserver>(reference);
+
+            // Orleans holds observers weakly: without this the observer could be collected mid-stream and events lost.
+            GC.KeepAlive(observer);
         }
     }
 
