@@ -207,6 +207,41 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         Assert.True(listing.Held + listing.Sold <= 10m);
     }
 
+    [Fact]
+    public async Task ListingAndDemandChanges_ReachTheirPartitions()
+    {
+        var at = Place(4);
+        var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude)));
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+
+        // Partitions are large: other tests' demands may reach this one's cell too, so count from what is there now.
+        var before = await partition.CountsAsync();
+        async Task ExpectAsync(int lots, int demands, string after)
+        {
+            var expected = new PartitionCounts(before.Lots + lots, before.Demands + demands);
+            Assert.True(await TestClusters.EventuallyAsync(async () => await partition.CountsAsync() == expected, TimeSpan.FromSeconds(10)),
+                $"after {after} the partition holds {await partition.CountsAsync()}, expected {expected}");
+        }
+
+        var lot = await LotAsync(Grains, seller, at, 10);
+        await ExpectAsync(1, 0, "publishing");
+        await lot.PlaceHoldAsync(buyer, "all-of-it", 10, DateTimeOffset.UtcNow.AddDays(1));
+        await ExpectAsync(0, 0, "a hold on everything");
+        await lot.ReleaseHoldAsync(buyer, "all-of-it");
+        await ExpectAsync(1, 0, "releasing the hold");
+        var demand = await DemandAsync(Grains, buyer, at, 500, minPart: 50, radiusKm: 20);
+        await ExpectAsync(1, 1, "posting a demand");
+        await demand.UpdateAsync(buyer, new DemandDetails { Location = new GeoPoint(at.Latitude + 0.5, at.Longitude), RadiusKm = 5 });
+        await ExpectAsync(1, 0, "moving the demand out of the cell");
+        await demand.UpdateAsync(buyer, new DemandDetails { Location = at });
+        await ExpectAsync(1, 1, "moving it back");
+        await demand.CancelAsync(buyer);
+        await ExpectAsync(1, 0, "cancelling the demand");
+        await lot.WithdrawAsync(seller);
+        await ExpectAsync(0, 0, "withdrawing the lot");
+    }
+
     internal static async Task<MatchingSession> WaitForStatusAsync(IGrainFactory grains, string trader, string id, MatchStatus status)
     {
         MatchingSession? match = null;
