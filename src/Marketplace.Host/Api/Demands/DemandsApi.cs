@@ -85,37 +85,14 @@ public static class DemandsApi
         }
 
         var trader = await grains.GetGrain<ITraderGrain>(id).GetAsync() ?? throw DomainException.NotFound("trader", id);
-        var pageSize = limit ?? 50;
-        var start = PageCursor.Decode(cursor);
         var v = new Validation();
-        v.Require(pageSize is >= 1 and <= PageCursor.MaxPageSize, "limit", $"The limit must be between 1 and {PageCursor.MaxPageSize}.");
-        v.Require(start >= 0, "cursor", "The cursor is not one this API issued.");
+        var (start, size) = PageCursor.Read(cursor, limit, v);
         v.Require(status is null || Enum.GetNames<DemandStatus>().Any(s => s.Equals(status, StringComparison.OrdinalIgnoreCase)), "status",
             "The status filter must be open, fulfilled, cancelled or expired.");
         v.ThrowIfInvalid();
 
-        var items = new List<DemandResponse>();
-        var position = start;
-        var ids = trader.DemandIds;
-        while (position < ids.Count && items.Count < pageSize)
-        {
-            var batch = ids.Skip(position).Take(pageSize).ToArray();
-            var demands = await Task.WhenAll(batch.Select(d => grains.GetGrain<IDemandGrain>(d).GetAsync()));
-            foreach (var demand in demands)
-            {
-                position++;
-                if (demand is not null && (status is null || demand.Status.ToString().Equals(status, StringComparison.OrdinalIgnoreCase)))
-                {
-                    items.Add(DemandResponse.From(demand));
-                    if (items.Count == pageSize)
-                    {
-                        break;
-                    }
-                }
-            }
-        }
-
-        return TypedResults.Ok(new Page<DemandResponse>(items, position < ids.Count ? PageCursor.Encode(position) : null));
+        return TypedResults.Ok(await PageCursor.PageAsync(trader.DemandIds, start, size, d => grains.GetGrain<IDemandGrain>(d).GetAsync(),
+            demand => status is null || demand.Status.ToString().Equals(status, StringComparison.OrdinalIgnoreCase) ? DemandResponse.From(demand) : null));
     }
 
     private static void RefuseVisibleToAdminOnly(Demand demand, string actor, ClaimsPrincipal user)

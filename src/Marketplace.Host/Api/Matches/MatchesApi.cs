@@ -20,7 +20,7 @@ namespace Marketplace.Host.Api.Matches;
 public static class MatchesApi
 {
     /// <summary>How often the stream sends a keep-alive comment and renews its subscription.</summary>
-    public static TimeSpan KeepAlive { get; set; } = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);
 
     /// <summary>Maps <c>/api/v1/matches</c>.</summary>
     public static IEndpointRouteBuilder MapMatchesApi(this IEndpointRouteBuilder routes)
@@ -47,11 +47,8 @@ public static class MatchesApi
         ClaimsPrincipal user, IGrainFactory grains, string? status = null, string? role = null, string? cursor = null, int? limit = null)
     {
         var trader = user.ActingTraderId();
-        var pageSize = limit ?? 50;
-        var start = PageCursor.Decode(cursor);
         var v = new Validation();
-        v.Require(pageSize is >= 1 and <= PageCursor.MaxPageSize, "limit", $"The limit must be between 1 and {PageCursor.MaxPageSize}.");
-        v.Require(start >= 0, "cursor", "The cursor is not one this API issued.");
+        var (start, pageSize) = PageCursor.Read(cursor, limit, v);
         v.Require(status is null || Enum.GetValues<MatchStatus>().Any(s => MatchingSession.StatusCode(s) == status), "status",
             "The status filter must be proposed, accepted, confirmed, declined or expired.");
         v.Require(role is null or "buyer" or "seller", "role", "The role filter must be buyer or seller.");
@@ -88,7 +85,7 @@ public static class MatchesApi
         var trader = user.ActingTraderId();
         var grain = grains.GetGrain<IMatchingSessionGrain>(id);
 
-        // Unknown and other firms' matches are not found, without activating an empty session for a guessed id twice.
+        // Unknown ids and other firms' matches answer 404 before anything is changed.
         (await grain.GetAsync() ?? throw DomainException.NotFound("match", id)).EnsureParty(trader);
         return TypedResults.Ok(MatchResponse.From(await act(grain, trader), trader));
     }

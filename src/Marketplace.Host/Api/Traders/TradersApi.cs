@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Security.Claims;
-using System.Text;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
 using Marketplace.Grains.Listings;
@@ -15,9 +13,6 @@ namespace Marketplace.Host.Api.Traders;
 /// <summary>Firms: register, read, change, and list a firm's lots.</summary>
 public static class TradersApi
 {
-    /// <summary>Largest page of lots.</summary>
-    public const int MaxPageSize = 100;
-
     /// <summary>Maps <c>/api/v1/traders</c>.</summary>
     public static IEndpointRouteBuilder MapTradersApi(this IEndpointRouteBuilder routes)
     {
@@ -70,38 +65,13 @@ public static class TradersApi
         var trader = await grains.GetGrain<ITraderGrain>(id).GetAsync() ?? throw DomainException.NotFound("trader", id);
         var viewer = user.TraderIdWithScope(ApiScopes.ListingsRead);
         var own = viewer == id || user.IsPlatformAdmin();
-        var pageSize = limit ?? 50;
-        var start = PageCursor.Decode(cursor);
         var v = new Validation();
-        v.Require(pageSize is >= 1 and <= MaxPageSize, "limit", $"The limit must be between 1 and {MaxPageSize}.");
-        v.Require(start >= 0, "cursor", "The cursor is not one this API issued.");
+        var (start, size) = PageCursor.Read(cursor, limit, v);
         v.Require(status is null || Enum.GetValues<ListingStatus>().Any(s => Listing.StatusCode(s) == status), "status",
             "The status filter must be draft, active, sold-out, withdrawn or expired.");
         v.ThrowIfInvalid();
 
-        var items = new List<ListingResponse>();
-        var position = start;
-        var ids = trader.ListingIds;
-        // Read lots in small parallel batches; a page may need to skip lots the viewer may not see.
-        while (position < ids.Count && items.Count < pageSize)
-        {
-            var batch = ids.Skip(position).Take(pageSize).ToArray();
-            var lots = await Task.WhenAll(batch.Select(l => grains.GetGrain<IListingGrain>(l).GetAsync()));
-            foreach (var lot in lots)
-            {
-                position++;
-                if (lot is not null && (own || lot.IsPublic) && (status is null || Listing.StatusCode(lot.Status) == status))
-                {
-                    items.Add(ListingResponse.From(lot, viewer));
-                    if (items.Count == pageSize)
-                    {
-                        break;
-                    }
-                }
-            }
-        }
-
-        var next = position < ids.Count ? PageCursor.Encode(position) : null;
-        return TypedResults.Ok(new Page<ListingResponse>(items, next));
+        return TypedResults.Ok(await PageCursor.PageAsync(trader.ListingIds, start, size, l => grains.GetGrain<IListingGrain>(l).GetAsync(),
+            lot => (own || lot.IsPublic) && (status is null || Listing.StatusCode(lot.Status) == status) ? ListingResponse.From(lot, viewer) : null));
     }
 }
