@@ -8,8 +8,10 @@ namespace Marketplace.Grains.Matching;
 /// Wraps a <see cref="MatchBook"/>: applies lot and demand changes in version order, matches the changed side against
 /// the other, and turns each proposal into a <see cref="IMatchingSessionGrain"/> (which refuses a pair already open,
 /// declined or confirmed). Reentrant: the book is only touched between awaits, and proposals are stored concurrently.
+/// Always active: the book lives only in memory and is rebuilt only at start, so an idle partition must not be collected.
 /// </summary>
 [Reentrant]
+[CollectionAgeLimit(AlwaysActive = true)]
 public sealed class MatchPartitionGrain(IMatchEvents events, ILogger<MatchPartitionGrain> logger) : Grain, IMatchPartitionGrain
 {
     private readonly MatchBook _book = new();

@@ -242,6 +242,22 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         await ExpectAsync(0, 0, "withdrawing the lot");
     }
 
+    [Fact]
+    public async Task IdlePartition_IsNotCollected_SoItsBookSurvivesQuietHours()
+    {
+        var at = Place(5);
+        var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude)));
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var before = await partition.CountsAsync();
+        await LotAsync(Grains, seller, at, 10);
+        Assert.True(await TestClusters.EventuallyAsync(async () => (await partition.CountsAsync()).Lots == before.Lots + 1, TimeSpan.FromSeconds(10)));
+
+        // Collect every activation idle for any time at all, as Orleans does to idle grains after their age limit.
+        await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        Assert.Equal(before.Lots + 1, (await partition.CountsAsync()).Lots);
+    }
+
     internal static async Task<MatchingSession> WaitForStatusAsync(IGrainFactory grains, string trader, string id, MatchStatus status)
     {
         MatchingSession? match = null;
