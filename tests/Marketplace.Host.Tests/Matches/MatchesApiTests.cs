@@ -26,9 +26,15 @@ public class MatchesApiTests(ServerFixture fixture)
             _reader = Task.Run(ReadAsync);
         }
 
-        public static async Task<EventStream> OpenAsync(HttpClient client)
+        public static async Task<EventStream> OpenAsync(HttpClient client, string? lastEventId = null)
         {
-            var response = await client.GetAsync("/api/v1/matches/stream", HttpCompletionOption.ResponseHeadersRead);
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/matches/stream");
+            if (lastEventId is not null)
+            {
+                request.Headers.Add("Last-Event-ID", lastEventId);
+            }
+
+            var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
             var stream = new EventStream(response);
@@ -52,20 +58,27 @@ public class MatchesApiTests(ServerFixture fixture)
         private async Task ReadAsync()
         {
             using var reader = new StreamReader(await _response.Content.ReadAsStreamAsync(_stop.Token));
-            string? eventName = null;
+            string? eventName = null, eventId = null;
             while (!_stop.IsCancellationRequested && await reader.ReadLineAsync(_stop.Token) is { } line)
             {
                 if (line.StartsWith("event: ", StringComparison.Ordinal))
                 {
                     eventName = line[7..];
                 }
+                else if (line.StartsWith("id: ", StringComparison.Ordinal))
+                {
+                    eventId = line[4..];
+                }
                 else if (line.StartsWith("data: ", StringComparison.Ordinal) && eventName == "match")
                 {
-                    await _events.Writer.WriteAsync(JsonNode.Parse(line[6..])!.AsObject());
+                    var match = JsonNode.Parse(line[6..])!.AsObject();
+                    match["eventId"] = eventId;
+                    await _events.Writer.WriteAsync(match);
                 }
                 else if (line.Length == 0)
                 {
                     eventName = null;
+                    eventId = null;
                 }
             }
         }
@@ -129,6 +142,31 @@ public class MatchesApiTests(ServerFixture fixture)
         var fulfilled = await ReadAsync(await buyerClient.GetAsync($"/api/v1/demands/{demand}"), HttpStatusCode.OK);
         Assert.Equal(("fulfilled", 300m), (fulfilled["status"]!.GetValue<string>(), fulfilled["bought"]!.GetValue<decimal>()));
         await ProblemAsync(await buyerClient.PostAsync($"/api/v1/matches/{id}/decline", null), HttpStatusCode.Conflict, "match-not-open");
+    }
+
+    [Fact]
+    public async Task Stream_ReconnectingWithLastEventId_ReplaysWhatChangedMeanwhile()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var buyerClient = Server.Client(buyer);
+        var at = RandomPlace();
+        string id, lastSeen;
+        await using (var stream = await EventStream.OpenAsync(buyerClient))
+        {
+            var lot = await ActiveLotAsync(Server, seller, 1000, at);
+            await DemandAsync(Server, buyer, Demand(300, at));
+            var proposed = await stream.NextAsync(e => e["lotId"]!.GetValue<string>() == lot);
+            id = proposed["id"]!.GetValue<string>();
+            lastSeen = proposed["eventId"]!.GetValue<string>();
+        }
+
+        // While the buyer is away the seller declines; on reconnecting the buyer is told at once.
+        await ReadAsync(await Server.Client(seller).PostAsync($"/api/v1/matches/{id}/decline", null), HttpStatusCode.OK);
+        await using var resumed = await EventStream.OpenAsync(buyerClient, lastSeen);
+
+        var missed = await resumed.NextAsync(e => e["id"]!.GetValue<string>() == id);
+        Assert.Equal(("declined", "declined-by-seller"), (missed["status"]!.GetValue<string>(), missed["reason"]!.GetValue<string>()));
     }
 
     [Fact]

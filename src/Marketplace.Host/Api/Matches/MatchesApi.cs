@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -31,7 +32,7 @@ public static class MatchesApi
             .WithSummary("The caller's matches as buyer and seller, most recently changed first; filter by status (proposed, accepted, confirmed, declined, expired) and role (buyer, seller).");
         group.MapGet("/stream", StreamAsync).WithName("StreamMatches").WithAccess(AccessRule.AnyFirm(ApiScopes.MatchingRead))
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
-            .WithSummary("Server-sent events: one 'match' event (data: the match as GET /api/v1/matches/{id} shows it) for every new proposal and every change to the caller's matches, and a keep-alive comment every 30 s.");
+            .WithSummary("Server-sent events: one 'match' event (data: the match as GET /api/v1/matches/{id} shows it) for every new proposal and every change to the caller's matches, and a keep-alive comment every 30 s. A client reconnecting with Last-Event-ID first gets what changed after that event.");
         group.MapGet("/{id}", GetAsync).WithName("GetMatch").WithAccess(AccessRule.Owner(ApiScopes.MatchingRead, otherFirm: 404, platformAdmin: 404))
             .WithSummary("One match, to its buyer and its seller only.");
         group.MapPost("/{id}/accept", AcceptAsync).WithName("AcceptMatch").WithAccess(AccessRule.Owner(ApiScopes.OrdersWrite, otherFirm: 404, platformAdmin: 404))
@@ -105,6 +106,17 @@ public static class MatchesApi
             context.Response.Headers.CacheControl = "no-cache";
             context.Response.Headers["X-Accel-Buffering"] = "no";
             await context.Response.WriteAsync(": subscribed\n\n", cancellation);
+
+            // A reconnecting client names the last event it saw: replay what changed after it (subscribed first, so
+            // nothing falls in between; a change may come twice, and the version tells which is newer).
+            if (long.TryParse(context.Request.Headers["Last-Event-ID"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var seen))
+            {
+                foreach (var missed in (await inbox.ListAsync()).Where(m => m.UpdatedAt.UtcTicks > seen).OrderBy(m => m.UpdatedAt))
+                {
+                    await WriteEventAsync(context, missed, trader, json.Value, cancellation);
+                }
+            }
+
             await context.Response.Body.FlushAsync(cancellation);
             while (!cancellation.IsCancellationRequested)
             {
@@ -112,9 +124,7 @@ public static class MatchesApi
                 wait.CancelAfter(KeepAlive);
                 try
                 {
-                    var session = await changes.Reader.ReadAsync(wait.Token);
-                    var data = JsonSerializer.Serialize(MatchResponse.From(session, trader), json.Value.SerializerOptions);
-                    await context.Response.WriteAsync($"id: {session.Id}.{session.Version}\nevent: match\ndata: {data}\n\n", cancellation);
+                    await WriteEventAsync(context, await changes.Reader.ReadAsync(wait.Token), trader, json.Value, cancellation);
                 }
                 catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
                 {
@@ -138,6 +148,14 @@ public static class MatchesApi
             // Orleans holds observers weakly: without this the observer could be collected mid-stream and events lost.
             GC.KeepAlive(observer);
         }
+    }
+
+    /// <summary>One <c>match</c> event; its id is the change's time in ticks, which a reconnecting client sends back as <c>Last-Event-ID</c>.</summary>
+    private static Task WriteEventAsync(HttpContext context, MatchingSession session, string trader, JsonOptions json, CancellationToken cancellation)
+    {
+        var data = JsonSerializer.Serialize(MatchResponse.From(session, trader), json.SerializerOptions);
+        return context.Response.WriteAsync(
+            string.Create(CultureInfo.InvariantCulture, $"id: {session.UpdatedAt.UtcTicks}\nevent: match\ndata: {data}\n\n"), cancellation);
     }
 
     /// <summary>Receives a trader's match changes from its inbox grain and queues them for the stream.</summary>
