@@ -88,16 +88,22 @@ public sealed class MatchInboxGrain(
 
     private async Task WriteAsync(CancellationToken cancellationToken)
     {
-        _writer?.Dispose();
+        // The timer fires once: forget it first (a change recorded after this write arms a new one), dispose it last
+        // (disposing cancels the token its callback was given, so the write must not take that token).
+        var timer = _writer;
         _writer = null;
         try
         {
-            await state.WriteStateAsync(cancellationToken);
+            await state.WriteStateAsync();
         }
         catch (Exception e)
         {
             // Kept in memory and written with the next change; a crash meanwhile is repaired by the rebuild at start.
             logger.LogWarning(e, "Inbox {Trader}: writing failed", this.GetPrimaryKeyString());
+        }
+        finally
+        {
+            timer?.Dispose();
         }
     }
 }

@@ -6,6 +6,9 @@ using Marketplace.Domain.Matching;
 using Marketplace.Grains.Demands;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Matching;
+using Marketplace.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace Marketplace.Grains.Tests.Matching;
@@ -106,6 +109,16 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
             (proposal.Proposal!.LotId, proposal.Proposal.DemandId, proposal.Proposal.Quantity, proposal.Status));
         Assert.InRange(proposal.Proposal.DistanceKm, 4.5, 5.5);
         Assert.Equal(proposal.Id, Assert.Single(await WaitForMatchesAsync(Grains, seller, 1)).Id);
+
+        // The inbox reaches storage within about a second, while its grain stays active.
+        var storage = fixture.Cluster.Silos[0].SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);
+        var stored = await TestClusters.EventuallyAsync(async () =>
+        {
+            var inbox = new GrainState<Dictionary<string, InboxEntry>>(new Dictionary<string, InboxEntry>());
+            await storage.ReadStateAsync("inbox", GrainId.Create("matchinbox", buyer), inbox);
+            return inbox.State?.ContainsKey(proposal.Id) == true;
+        }, TimeSpan.FromSeconds(10));
+        Assert.True(stored, "the buyer's inbox was not written to storage");
     }
 
     [Fact]

@@ -35,6 +35,10 @@ public sealed class PartitionRebuildTests : IDisposable
             demandId = demand.GetPrimaryKeyString();
             await MatchingGrainTests.WaitForMatchesAsync(before.Client, buyer, 1);
             Assert.Equal(new PartitionCounts(1, 1), await before.Client.GetGrain<IMatchPartitionGrain>(home).CountsAsync());
+
+            // The inbox is written within about a second of a change, while its grain stays active.
+            var written = await TestClusters.EventuallyAsync(async () => await StoredInboxAsync(settings["Storage:Sqlite:Path"]!, serviceId, buyer), TimeSpan.FromSeconds(10));
+            Assert.True(written, "the buyer's inbox was not written to storage");
         }
 
         SqliteConnection.ClearAllPools();
@@ -49,6 +53,17 @@ public sealed class PartitionRebuildTests : IDisposable
         var newLot = await MatchingGrainTests.LotAsync(after.Client, seller, far, 200);
         var matches = await MatchingGrainTests.WaitForMatchesAsync(after.Client, buyer, 2);
         Assert.Contains(matches, m => m.Proposal!.LotId == newLot.GetPrimaryKeyString() && m.Proposal.DemandId == demandId);
+    }
+
+    private static async Task<bool> StoredInboxAsync(string database, string serviceId, string trader)
+    {
+        await using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM grain_state WHERE service_id = $s AND state_name = 'inbox' AND grain_id = $g";
+        command.Parameters.AddWithValue("$s", serviceId);
+        command.Parameters.AddWithValue("$g", $"matchinbox/{trader}");
+        return (long)(await command.ExecuteScalarAsync())! == 1;
     }
 
     public void Dispose()
