@@ -112,15 +112,7 @@ public sealed class DemandGrain(
 
     private async Task<Demand> SaveAsync()
     {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            await state.ReadStateAsync();
-            throw;
-        }
+        await state.WriteOrReloadAsync();
 
         Stored();
         await ScheduleAsync();

@@ -176,16 +176,7 @@ public sealed class ListingGrain(
 
     private async Task<Listing> SaveAsync()
     {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            // What is in memory was not stored: drop it and answer from what storage holds.
-            await state.ReadStateAsync();
-            throw;
-        }
+        await state.WriteOrReloadAsync();
 
         Stored();
         await ScheduleAsync();

@@ -173,15 +173,7 @@ public sealed class MatchingSessionGrain(
 
     private async Task SaveAsync()
     {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            await state.ReadStateAsync();
-            throw;
-        }
+        await state.WriteOrReloadAsync();
 
         await ScheduleAsync();
         var p = Session.Proposal!;

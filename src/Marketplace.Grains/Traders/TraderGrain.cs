@@ -42,7 +42,7 @@ public sealed class TraderGrain(
     {
         EnsureExists();
         state.State.Update(changes, time.GetUtcNow());
-        await WriteAsync();
+        await state.WriteOrReloadAsync();
         return state.State;
     }
 
@@ -51,7 +51,7 @@ public sealed class TraderGrain(
     {
         await EnsureRoleAsync(TraderRoles.Seller);
         state.State.AddListing(listingId);
-        await WriteAsync();
+        await state.WriteOrReloadAsync();
     }
 
     /// <inheritdoc />
@@ -59,7 +59,7 @@ public sealed class TraderGrain(
     {
         await EnsureRoleAsync(TraderRoles.Buyer);
         state.State.AddDemand(demandId);
-        await WriteAsync();
+        await state.WriteOrReloadAsync();
     }
 
     /// <inheritdoc />
@@ -79,19 +79,6 @@ public sealed class TraderGrain(
         if (!state.State.Exists)
         {
             throw DomainException.NotFound("trader", Id);
-        }
-    }
-
-    private async Task WriteAsync()
-    {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            await state.ReadStateAsync();
-            throw;
         }
     }
 }
