@@ -137,6 +137,7 @@ public sealed class Demand
         v.Require(d.Window is { IsValid: true }, "window", "The window needs a start and an end that is not before it.");
         var today = MarketClock.Today(now);
         v.Require(d.Window is not { } w || w.To >= today, "window", "The window has already ended.");
+        v.WithinHorizon(d.Window, "window", now);
         var expires = d.ExpiresAt ?? (d.Window is { } window ? MarketClock.EndOf(window.To) : now);
         v.Require(expires > now && expires <= now.AddYears(1), "expiresAt", "The expiry must be in the future and within a year.");
         v.ThrowIfInvalid();

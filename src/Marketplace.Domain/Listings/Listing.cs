@@ -121,7 +121,7 @@ public sealed partial class Listing
     /// <summary>Creates a draft lot after validating its details.</summary>
     public static Listing Create(string id, string sellerId, ListingDetails details, MaterialTaxonomy taxonomy, DateTimeOffset now)
     {
-        var normalised = Validate(details, taxonomy);
+        var normalised = Validate(details, taxonomy, now);
         return new Listing
         {
             Id = id,
@@ -135,7 +135,7 @@ public sealed partial class Listing
     }
 
     /// <summary>Validates details and fills the taxonomy's defaults; throws a validation error listing every bad field.</summary>
-    public static ListingDetails Validate(ListingDetails d, MaterialTaxonomy taxonomy)
+    public static ListingDetails Validate(ListingDetails d, MaterialTaxonomy taxonomy, DateTimeOffset now)
     {
         var v = new Validation();
         v.Text(d.Title, "title", MaxTitleLength);
@@ -185,9 +185,11 @@ public sealed partial class Listing
         {
             v.Add("availability", "The availability window is required: {\"from\": \"yyyy-MM-dd\", \"to\": \"yyyy-MM-dd\"}.");
         }
-
-        v.Require(d.Availability.IsValid, "availability", "The availability window must not end before it starts.");
-        v.Require(d.Availability.Days <= 3660, "availability", "The availability window may last at most ten years.");
+        else
+        {
+            v.Require(d.Availability.IsValid, "availability", "The availability window must not end before it starts.");
+            v.WithinHorizon(d.Availability, "availability", now);
+        }
 
         var photos = d.Photos ?? [];
         v.Require(photos.Count <= MaxPhotos, "photos", $"At most {MaxPhotos} photos.");
@@ -235,7 +237,7 @@ public sealed partial class Listing
                 new Dictionary<string, object?> { ["listingStatus"] = StatusCode(Status) });
         }
 
-        var next = Validate(changes.ApplyTo(Details!), taxonomy);
+        var next = Validate(changes.ApplyTo(Details!), taxonomy, now);
         var committed = Held + Sold;
         if (committed > 0 && (next.Unit != Details!.Unit || next.Category != Details.Category))
         {

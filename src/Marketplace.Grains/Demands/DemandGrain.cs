@@ -8,6 +8,7 @@ using Marketplace.Grains.Matching;
 using Marketplace.Grains.Storage;
 using Marketplace.Grains.Traders;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Marketplace.Grains.Demands;
@@ -20,7 +21,8 @@ public sealed class DemandGrain(
     [PersistentState("demand", StorageOptions.StoreName)] IPersistentState<Demand> state,
     MaterialTaxonomy taxonomy,
     [FromKeyedServices(MarketTime.Key)] TimeProvider time,
-    IOptions<ListingOptions> options) : Grain, IDemandGrain, IRemindable
+    IOptions<ListingOptions> options,
+    ILogger<DemandGrain> logger) : Grain, IDemandGrain, IRemindable
 {
     private const string ExpiryReminder = "expiry";
 
@@ -37,8 +39,9 @@ public sealed class DemandGrain(
         _partitions = state.State.ToSummary() is { } demand ? MatchPartitions.ForDemand(demand) : [];
         if (state.State.Exists && state.State.ExpireIfDue(Now))
         {
+            var plan = Plan();
             await state.WriteStateAsync(cancellationToken);
-            Stored();
+            Stored(plan);
         }
     }
 
@@ -51,9 +54,10 @@ public sealed class DemandGrain(
         }
 
         var demand = Demand.Create(Id, buyerId, details, taxonomy, Now);
+        var plan = Plan(demand);
         await GrainFactory.GetGrain<ITraderGrain>(buyerId).AddDemandAsync(Id);
         state.State = demand;
-        return await SaveAsync();
+        return await SaveAsync(plan);
     }
 
     /// <inheritdoc />
@@ -79,13 +83,15 @@ public sealed class DemandGrain(
     /// <inheritdoc />
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        var plan = Plan();
         if (state.State.Exists && state.State.ExpireIfDue(Now))
         {
+            plan = Plan();
             await state.WriteStateAsync();
-            Stored();
+            Stored(plan);
         }
 
-        await ScheduleAsync();
+        await ScheduleAsync(plan.ExpiryDue);
     }
 
     private async Task<Demand> ChangeAsync(Action<Demand> change)
@@ -96,37 +102,64 @@ public sealed class DemandGrain(
         }
 
         state.State.ExpireIfDue(Now);
+        AfterWrite plan;
         try
         {
             change(state.State);
+            plan = Plan();
         }
-        catch (DomainException)
+        catch
         {
-            // Keep memory equal to storage: a refusal changes nothing that was stored.
+            // Keep memory equal to storage: a refusal (or a failure computing what follows the write) changes nothing
+            // that was stored.
             await state.ReadStateAsync();
             throw;
         }
 
-        return await SaveAsync();
+        return await SaveAsync(plan);
     }
 
-    private async Task<Demand> SaveAsync()
+    /// <summary>
+    /// Writes the state, then does what follows from it. Everything that can fail was computed before the write (in
+    /// <paramref name="plan"/>): once the change is stored, the caller hears of success whatever happens next, and a
+    /// failure of a follower (a partition, the reminder service) is logged instead.
+    /// </summary>
+    private async Task<Demand> SaveAsync(AfterWrite plan)
     {
         await state.WriteOrReloadAsync();
 
-        Stored();
-        await ScheduleAsync();
+        try
+        {
+            Stored(plan);
+            await ScheduleAsync(plan.ExpiryDue);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Demand {DemandId} version {Version} is stored, but telling its followers failed", Id, state.State.Version);
+        }
+
         return state.State;
+    }
+
+    /// <summary>What follows a write of a demand, computed before it: its summary, its partitions, its reminder's due time.</summary>
+    private AfterWrite Plan(Demand? demand = null)
+    {
+        demand ??= state.State;
+        var summary = demand.ToSummary();
+        var partitions = summary is null ? [] : MatchPartitions.ForDemand(summary);
+        TimeSpan? due = demand.Status == DemandStatus.Open && demand.Details?.ExpiresAt is { } expires
+            ? (expires - Now > TimeSpan.Zero ? expires - Now : TimeSpan.Zero)
+            : null;
+        return new AfterWrite(summary, partitions, due);
     }
 
     /// <summary>
     /// The demand is stored: every partition its radius touches gets the new summary, and partitions it no longer
     /// touches drop it (one-way calls: matching never slows a write).
     /// </summary>
-    private void Stored()
+    private void Stored(AfterWrite plan)
     {
-        var demand = state.State.ToSummary();
-        var partitions = demand is null ? [] : MatchPartitions.ForDemand(demand);
+        var (demand, partitions, _) = plan;
         foreach (var gone in _partitions.Except(partitions))
         {
             _ = GrainFactory.GetGrain<IMatchPartitionGrain>(gone).DemandChangedAsync(Id, state.State.Version, null);
@@ -141,12 +174,11 @@ public sealed class DemandGrain(
     }
 
     /// <summary>An open demand keeps a reminder at its expiry (ticking every sweep period after it); a closed one none.</summary>
-    private async Task ScheduleAsync()
+    private async Task ScheduleAsync(TimeSpan? due)
     {
-        if (state.State.Status == DemandStatus.Open && state.State.Details?.ExpiresAt is { } expires)
+        if (due is { } dueTime)
         {
-            var due = expires - Now;
-            await this.RegisterOrUpdateReminder(ExpiryReminder, due > TimeSpan.Zero ? due : TimeSpan.Zero, options.Value.SweepPeriod);
+            await this.RegisterOrUpdateReminder(ExpiryReminder, dueTime, options.Value.SweepPeriod);
             return;
         }
 
@@ -155,4 +187,7 @@ public sealed class DemandGrain(
             await this.UnregisterReminder(reminder);
         }
     }
+
+    /// <summary>What follows a write, computed before it.</summary>
+    private sealed record AfterWrite(DemandSummary? Summary, IReadOnlyList<string> Partitions, TimeSpan? ExpiryDue);
 }

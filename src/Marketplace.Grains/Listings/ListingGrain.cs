@@ -45,8 +45,9 @@ public sealed class ListingGrain(
         _partition = state.State.Exists && state.State.ToMatchSummary() is { } lot ? MatchPartitions.ForLot(lot) : null;
         if (state.State.Exists && state.State.ExpireIfDue(Now).Count > 0)
         {
+            var plan = Plan();
             await state.WriteStateAsync(cancellationToken);
-            Stored();
+            Stored(plan);
         }
     }
 
@@ -60,8 +61,20 @@ public sealed class ListingGrain(
 
         var listing = Listing.Create(Id, sellerId, details, taxonomy, Now);
         await GrainFactory.GetGrain<ITraderGrain>(sellerId).AddListingAsync(Id);
+        var empty = state.State;
         state.State = listing;
-        return await SaveAsync();
+        AfterWrite plan;
+        try
+        {
+            plan = Plan();
+        }
+        catch
+        {
+            state.State = empty;
+            throw;
+        }
+
+        return await SaveAsync(plan);
     }
 
     /// <inheritdoc />
@@ -130,15 +143,16 @@ public sealed class ListingGrain(
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         var lapsed = state.State.ExpireIfDue(Now);
+        var plan = Plan();
         if (lapsed.Count > 0)
         {
             logger.LogInformation("Listing {ListingId}: {Count} hold(s) lapsed, status {Status}", Id, lapsed.Count, state.State.Status);
             await state.WriteStateAsync();
-            Stored();
+            Stored(plan);
         }
 
         _reminderDue = Now;
-        await ScheduleAsync();
+        await ScheduleAsync(plan.Deadline);
     }
 
     private async Task<Listing> ChangeAsync(Action<Listing> change)
@@ -151,47 +165,69 @@ public sealed class ListingGrain(
         // Settle what time alone has changed first, so the operation sees the lot as it is now.
         var lapsed = state.State.ExpireIfDue(Now).Count > 0;
         var before = state.State.Version;
+        AfterWrite plan;
         try
         {
             change(state.State);
+            plan = Plan();
         }
         catch (DomainException) when (state.State.Version == before)
         {
             if (lapsed)
             {
-                await SaveAsync();
+                await SaveAsync(Plan());
             }
 
             throw;
         }
-        catch (DomainException)
+        catch
         {
-            // A refusal after a partial change: forget the change rather than keep unsaved state in memory.
+            // A refusal (or a failure computing what follows the write) after a partial change: forget the change
+            // rather than keep unsaved state in memory.
             await state.ReadStateAsync();
             throw;
         }
 
-        return await SaveAsync();
+        return await SaveAsync(plan);
     }
 
-    private async Task<Listing> SaveAsync()
+    /// <summary>
+    /// Writes the state, then does what follows from it. Everything that can fail was computed before the write (in
+    /// <paramref name="plan"/>): once the change is stored, the caller hears of success whatever happens next, and a
+    /// failure of a follower (a projection, the reminder service) is logged instead; the next change or tick repairs it.
+    /// </summary>
+    private async Task<Listing> SaveAsync(AfterWrite plan)
     {
         await state.WriteOrReloadAsync();
 
-        Stored();
-        await ScheduleAsync();
+        try
+        {
+            Stored(plan);
+            await ScheduleAsync(plan.Deadline);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Listing {ListingId} version {Version} is stored, but telling its followers failed", Id, state.State.Version);
+        }
+
         return state.State;
+    }
+
+    /// <summary>What follows a write of the current state, computed before it: the match summary, its partition, the next deadline.</summary>
+    private AfterWrite Plan()
+    {
+        var lot = state.State.ToMatchSummary();
+        return new AfterWrite(lot, lot is null ? null : MatchPartitions.ForLot(lot), state.State.NextDeadline());
     }
 
     /// <summary>
     /// The lot is stored, so projections hear of it before the caller does (the search index never misses an
     /// acknowledged change), and its matching partition gets the new summary (one-way: matching never slows a write).
     /// </summary>
-    private void Stored()
+    private void Stored(AfterWrite plan)
     {
         changes.Stored(state.State);
-        var lot = state.State.ToMatchSummary();
-        var partition = lot is null ? null : MatchPartitions.ForLot(lot);
+        var (lot, partition, _) = plan;
         if (_partition is not null && _partition != partition)
         {
             _ = GrainFactory.GetGrain<IMatchPartitionGrain>(_partition).LotChangedAsync(Id, state.State.Version, null);
@@ -205,9 +241,8 @@ public sealed class ListingGrain(
         _partition = partition;
     }
 
-    private async Task ScheduleAsync()
+    private async Task ScheduleAsync(DateTimeOffset? deadline)
     {
-        var deadline = state.State.NextDeadline();
         if (deadline is null)
         {
             if (!_noReminder)
@@ -247,4 +282,7 @@ public sealed class ListingGrain(
         _reminderDue = null;
         _noReminder = true;
     }
+
+    /// <summary>What follows a write, computed before it.</summary>
+    private sealed record AfterWrite(LotSummary? Lot, string? Partition, DateTimeOffset? Deadline);
 }

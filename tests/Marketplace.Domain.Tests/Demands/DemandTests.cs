@@ -36,6 +36,29 @@ public class DemandTests
     }
 
     [Theory]
+    [InlineData("2027-04-01", "9999-12-31")]
+    [InlineData("0001-01-01", "2027-04-30")]
+    [InlineData("2027-04-01", "2032-03-02")]
+    public void Create_WindowBeyondFiveYearsOfToday_IsRefusedNamingTheWindow(string from, string to)
+    {
+        var details = Valid() with { Window = new DateWindow(DateOnly.Parse(from), DateOnly.Parse(to)), ExpiresAt = Now.AddDays(30) };
+
+        var e = Assert.Throws<DomainException>(() => Demand.Create("d1", "buyer", details, MaterialTaxonomy.Default, Now));
+
+        Assert.Equal(["window"], e.Errors.Keys);
+    }
+
+    [Fact]
+    public void Create_WindowToTheLastDateWithoutExpiry_IsRefusedNotThrown()
+    {
+        var details = Valid() with { Window = new DateWindow(new DateOnly(2027, 4, 1), DateOnly.MaxValue) };
+
+        var e = Assert.Throws<DomainException>(() => Demand.Create("d1", "buyer", details, MaterialTaxonomy.Default, Now));
+
+        Assert.Contains("window", e.Errors.Keys);
+    }
+
+    [Theory]
     [InlineData("category")]
     [InlineData("quantity")]
     [InlineData("minPart")]

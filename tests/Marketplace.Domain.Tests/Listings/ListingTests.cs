@@ -169,6 +169,27 @@ public class ListingTests
             e.Errors.Keys.Order(StringComparer.Ordinal).ToArray());
     }
 
+    [Theory]
+    [InlineData("9999-01-01", "9999-12-31")]
+    [InlineData("0001-01-01", "2027-01-31")]
+    [InlineData("2026-12-01", "2031-11-28")]
+    public void Create_AvailabilityBeyondFiveYearsOfToday_IsRefusedNamingAvailability(string from, string to)
+    {
+        var e = Refusal(() => Listing.Create("x", "s", Bricks() with { Availability = new DateWindow(DateOnly.Parse(from), DateOnly.Parse(to)) }, Taxonomy, Now));
+
+        Assert.Equal(DomainErrorKind.Validation, e.Kind);
+        Assert.Equal(["availability"], e.Errors.Keys);
+    }
+
+    [Fact]
+    public void Publish_WindowEndingAtTheHorizon_HasADeadline()
+    {
+        var lot = Listing.Create("x", "s", Bricks() with { Availability = new DateWindow(new DateOnly(2026, 12, 1), new DateOnly(2031, 11, 27)) }, Taxonomy, Now);
+        lot.Publish(Now);
+
+        Assert.Equal(MarketClock.EndOf(new DateOnly(2031, 11, 27)), lot.NextDeadline());
+    }
+
     [Fact]
     public void Create_UnknownCategory_NamesTheMaterialsEndpoint()
     {

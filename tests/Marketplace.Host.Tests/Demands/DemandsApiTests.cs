@@ -43,6 +43,8 @@ public class DemandsApiTests(ServerFixture fixture)
     [InlineData("radiusKm", "900")]
     [InlineData("location", "{\"latitude\": 91, \"longitude\": 24.9}")]
     [InlineData("window", "{\"from\": \"2020-01-10\", \"to\": \"2020-01-01\"}")]
+    [InlineData("window", "{\"from\": \"2027-01-10\", \"to\": \"9999-12-31\"}")]
+    [InlineData("expiresAt", "\"9999-12-31T23:59:59.9999999+00:00\"")]
     [InlineData("maxUnitPrice", "{\"minorUnits\": -5, \"currency\": \"EUR\"}")]
     public async Task Post_BadField_Is422NamingIt_AndStoresNothing(string field, string json)
     {

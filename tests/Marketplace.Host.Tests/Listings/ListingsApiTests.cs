@@ -26,7 +26,21 @@ public class ListingsApiTests(ServerFixture fixture)
         { """{"condition":"E"}""", "condition" },
         { """{"location":null}""", "location" },
         { """{"availability":null}""", "availability" },
+        { """{"availability":{"from":"9999-01-01","to":"9999-12-31"}}""", "availability" },
+        { """{"availability":{"from":"0001-01-01","to":"2027-01-01"}}""", "availability" },
     };
+
+    [Fact]
+    public async Task Publish_WindowEndingNearTheFiveYearHorizon_Is200()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+        var lot = Lot().With(l => l["availability"]!["to"] = DateOnly.FromDateTime(DateTime.UtcNow.AddYears(5).AddDays(-2)).ToString("yyyy-MM-dd"));
+
+        var id = (await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", lot), HttpStatusCode.Created))["id"]!.GetValue<string>();
+
+        Assert.Equal("active", (await ReadAsync(await client.PostAsync($"/api/v1/listings/{id}/publish", null), HttpStatusCode.OK))["status"]!.GetValue<string>());
+    }
 
     [Theory]
     [MemberData(nameof(InvalidLots))]
