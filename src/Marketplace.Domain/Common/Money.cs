@@ -6,6 +6,12 @@ public readonly record struct Money(long MinorUnits, string Currency)
     /// <summary>The marketplace's default currency.</summary>
     public const string DefaultCurrency = "EUR";
 
+    /// <summary>
+    /// Highest price the marketplace takes, minor units: 1e11 (a billion euros per unit). Far above any real lot, and
+    /// small enough that a price times a unit factor (at most 1e6 milli-kilograms per tonne) never nears a long's range.
+    /// </summary>
+    public const long MaxMinorUnits = 100_000_000_000;
+
     /// <summary>Zero euros.</summary>
     public static Money Zero => new(0, DefaultCurrency);
 

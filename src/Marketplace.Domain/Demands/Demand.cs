@@ -129,9 +129,9 @@ public sealed class Demand
         v.Require(minPart > 0 && minPart <= quantity && decimal.Round(minPart, 3) == minPart, "minPart",
             "The smallest acceptable part must be more than zero and at most the quantity.");
         var minCondition = d.MinCondition ?? "C";
-        v.Require(minCondition is "A" or "B" or "C", "minCondition", "The minimum condition must be A, B or C.");
-        v.Require(d.MaxUnitPrice is null || (d.MaxUnitPrice.Value.MinorUnits >= 0 && Money.IsCurrencyCode(d.MaxUnitPrice.Value.Currency)),
-            "maxUnitPrice", "The highest price must not be negative and needs an ISO 4217 currency.");
+        v.Require(ConditionGrades.IsGrade(minCondition), "minCondition", "The minimum condition must be A, B or C.");
+        v.Require(d.MaxUnitPrice is null || (d.MaxUnitPrice.Value.MinorUnits is >= 0 and <= Money.MaxMinorUnits && Money.IsCurrencyCode(d.MaxUnitPrice.Value.Currency)),
+            "maxUnitPrice", $"The highest price must be from 0 to {Money.MaxMinorUnits:N0} minor units and needs an ISO 4217 currency.");
         v.Require(d.Location is { IsValid: true }, "location", "The location needs a latitude from -90 to 90 and a longitude from -180 to 180.");
         v.Require(d.RadiusKm is > 0 and <= MaxRadiusKm, "radiusKm", $"The distance must be more than 0 and at most {MaxRadiusKm:0} km.");
         v.Require(d.Window is { IsValid: true }, "window", "The window needs a start and an end that is not before it.");
@@ -238,7 +238,7 @@ public sealed class Demand
 
         return new DemandSummary(Id, BuyerId, d.Category!, Units.TryParse(d.Unit, out var unit) ? unit.Value : Unit.Pcs, Remaining,
             Math.Min(d.MinPart ?? Remaining, Remaining), ConditionGrades.Rank(d.MinCondition), d.MaxUnitPrice?.MinorUnits, d.Location!.Value,
-            d.RadiusKm!.Value, d.Window!.Value);
+            d.RadiusKm!.Value, d.Window!.Value, d.MaxUnitPrice?.Currency ?? Money.DefaultCurrency);
     }
 
     private void EnsureOpen(string action)

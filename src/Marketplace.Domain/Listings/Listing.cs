@@ -161,9 +161,10 @@ public sealed partial class Listing
         }
 
         v.Require(d.MassPerUnitKg is null or > 0, "massPerUnitKg", "The mass per unit must be greater than zero.");
-        v.Require(Enum.TryParse<ConditionGrade>(d.Condition, ignoreCase: false, out _) && d.Condition.Length == 1,
+        v.Require(ConditionGrades.IsGrade(d.Condition),
             "condition", "The condition must be A (reusable as is), B (needs refurbishment) or C (material recovery only).");
-        v.Require(d.UnitPrice.MinorUnits >= 0, "unitPrice.minorUnits", "The price must not be negative.");
+        v.Require(d.UnitPrice.MinorUnits is >= 0 and <= Money.MaxMinorUnits, "unitPrice.minorUnits",
+            $"The price must be from 0 to {Money.MaxMinorUnits:N0} minor units.");
         v.Require(Money.IsCurrencyCode(d.UnitPrice.Currency), "unitPrice.currency", "The currency must be an ISO 4217 code such as EUR.");
 
         if (d.Location is null)
@@ -437,7 +438,7 @@ public sealed partial class Listing
         }
 
         return new Matching.LotSummary(Id, SellerId, d.Category, unit.Value, Available, d.MassPerUnitKg, ConditionGrades.Rank(d.Condition),
-            d.UnitPrice.MinorUnits, new GeoPoint(at.Latitude, at.Longitude), d.Availability);
+            d.UnitPrice.MinorUnits, new GeoPoint(at.Latitude, at.Longitude), d.Availability, d.UnitPrice.Currency);
     }
 
     /// <summary>Refuses anyone but the seller: 403 when the lot is public, 404 when others may not know it exists.</summary>

@@ -20,6 +20,9 @@ public enum ConditionGrade
 /// <summary>Condition grades as ranks, for "at least this good" comparisons.</summary>
 public static class ConditionGrades
 {
+    /// <summary>True for exactly A, B or C (not a number, not lower case: enum parsing would take "0" for A).</summary>
+    public static bool IsGrade(string? code) => code is "A" or "B" or "C";
+
     /// <summary>Rank of a grade code: A = 3, B = 2, C = 1, anything else 0.</summary>
     public static int Rank(string? grade) => grade switch
     {

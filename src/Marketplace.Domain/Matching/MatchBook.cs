@@ -16,6 +16,7 @@ public sealed class MatchBook
     private readonly Stack<int> _freeLots = new();
     private readonly Stack<int> _freeDemands = new();
     private readonly Dictionary<string, int> _categoryOrdinals = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _currencyOrdinals = new(StringComparer.Ordinal);
     private readonly List<int[]> _categoryAncestors = [];
     private readonly List<List<int>> _lotsByCategory = [];
     private readonly List<(int Slot, double Bound)> _bounds = [];
@@ -78,6 +79,7 @@ public sealed class MatchBook
             Unit = (byte)lot.Unit,
             TonnesPerUnit = (double)(lot.MassPerUnitKg ?? 0m) / 1000.0,
             UnitFamily = Family(lot.Unit),
+            Currency = CurrencyOrdinal(lot.Currency),
             UnitBase = BaseMilli(lot.Unit),
             Rank = (byte)lot.ConditionRank,
             AvailableMilliBase = (long)(lot.Available * BaseMilli(lot.Unit)),
@@ -123,6 +125,7 @@ public sealed class MatchBook
             Live = true,
             Category = CategoryOrdinal(demand.Category),
             UnitFamily = Family(demand.Unit),
+            Currency = CurrencyOrdinal(demand.Currency),
             UnitBase = BaseMilli(demand.Unit),
             MinRank = (byte)demand.MinConditionRank,
             MinPartMilliBase = (long)(demand.MinPart * BaseMilli(demand.Unit)),
@@ -182,7 +185,7 @@ public sealed class MatchBook
         while (remaining > 0 && ranked.TryDequeue(out var next, out _))
         {
             var (demand, distance) = next;
-            var quantity = Math.Min(Units.Convert(remaining, summary.Unit, demand.Unit), demand.Quantity);
+            var quantity = MatchRules.ProposableQuantity(Math.Min(Units.Convert(remaining, summary.Unit, demand.Unit), demand.Quantity), summary.Unit, demand.Unit);
             if (quantity > 0 && quantity >= demand.MinPart)
             {
                 proposals.Add(new Proposal(summary.Id, demand.Id, quantity, MatchRules.LandedCostPerDemandUnit(summary, demand.Unit, distance), distance));
@@ -273,7 +276,7 @@ public sealed class MatchBook
             }
 
             var (lot, lotDistance) = next;
-            var quantity = Math.Min(MatchRules.AvailableIn(lot, summary.Unit), remaining);
+            var quantity = MatchRules.ProposableQuantity(Math.Min(MatchRules.AvailableIn(lot, summary.Unit), remaining), lot.Unit, summary.Unit);
             if (quantity > 0 && quantity >= summary.MinPart)
             {
                 proposals.Add(new Proposal(lot.Id, summary.Id, quantity, MatchRules.LandedCostPerDemandUnit(lot, summary.Unit, lotDistance), lotDistance));
@@ -285,19 +288,20 @@ public sealed class MatchBook
     }
 
     /// <summary>
-    /// The filter stage for one pair, on packed fields: both live, category, unit family, condition, price, windows,
+    /// The filter stage for one pair, on packed fields: both live, category, unit family, currency, condition, price, windows,
     /// smallest part, and a bounding-box distance check (the exact distance is checked on the few that pass).
     /// </summary>
     internal bool Matches(in LotEntry lot, in DemandEntry demand)
     {
-        if (!lot.Live || !demand.Live || lot.UnitFamily != demand.UnitFamily || lot.Rank < demand.MinRank
+        if (!lot.Live || !demand.Live || lot.UnitFamily != demand.UnitFamily || lot.Currency != demand.Currency || lot.Rank < demand.MinRank
             || lot.From > demand.To || demand.From > lot.To || lot.AvailableMilliBase < demand.MinPartMilliBase)
         {
             return false;
         }
 
-        // Price per demand unit within the maximum, exactly: price × base(demand) ≤ max × base(lot).
-        if (demand.MaxPriceMinor != long.MaxValue && lot.PriceMinor * demand.UnitBase > demand.MaxPriceMinor * lot.UnitBase)
+        // Price per demand unit within the maximum, exactly: price × base(demand) ≤ max × base(lot), in 128 bits (a kg
+        // price near 9.3e12 minor units times a tonne's 1e6 milli-kilograms would wrap a long negative).
+        if (demand.MaxPriceMinor != long.MaxValue && (Int128)lot.PriceMinor * demand.UnitBase > (Int128)demand.MaxPriceMinor * lot.UnitBase)
         {
             return false;
         }
@@ -388,6 +392,17 @@ public sealed class MatchBook
         return ordinal;
     }
 
+    private int CurrencyOrdinal(string currency)
+    {
+        if (!_currencyOrdinals.TryGetValue(currency, out var ordinal))
+        {
+            ordinal = _currencyOrdinals.Count;
+            _currencyOrdinals[currency] = ordinal;
+        }
+
+        return ordinal;
+    }
+
     private static void Grow<TEntry, TSummary>(ref TEntry[] entries, ref TSummary?[] summaries, int slot)
     {
         if (slot >= entries.Length)
@@ -432,6 +447,7 @@ public sealed class MatchBook
         public bool Live;
         public byte UnitFamily;
         public byte Rank;
+        public int Currency;
         public int Category;
         public int CategoryPosition;
         public byte Unit;
@@ -451,6 +467,7 @@ public sealed class MatchBook
         public bool Live;
         public byte UnitFamily;
         public byte MinRank;
+        public int Currency;
         public int Category;
         public int From;
         public int To;

@@ -5,9 +5,10 @@ namespace Marketplace.Domain.Matching;
 
 /// <summary>
 /// When a lot and a demand match, and how matches rank. A lot matches a demand when its category is the demand's or
-/// below it; its unit is the demand's or converts (kg and t); its condition is at least the demand's minimum; its price
-/// per demand unit is within the demand's maximum; the windows overlap; it is within the demand's radius; and its
-/// available quantity is at least the demand's smallest acceptable part.
+/// below it; its unit is the demand's or converts (kg and t); its condition is at least the demand's minimum; its
+/// currency is the demand's; its price per demand unit is within the demand's maximum; the windows overlap; it is within the demand's radius; and its
+/// available quantity is at least the demand's smallest acceptable part. A proposal's quantity is rounded down to what a
+/// hold accepts (<see cref="ProposableQuantity"/>) and is made only when it still meets the smallest part.
 /// Ranking, best first: lowest landed cost per demand unit (price plus <see cref="TransportMinorPerTonneKm"/> × tonnes per
 /// unit × km), then shortest distance, then best quantity fit (share of the demand the lot can cover), then most days
 /// of window overlap, then id (ordinal) so the order is total.
@@ -16,6 +17,17 @@ public static class MatchRules
 {
     /// <summary>Transport estimate: 15 cents per tonne-kilometre (a full truck in the Helsinki region, about 2026).</summary>
     public const double TransportMinorPerTonneKm = 15;
+
+    /// <summary>
+    /// The largest quantity, at most <paramref name="wanted"/> (in the demand's unit), that a proposal can carry: it has at
+    /// most three decimals in the demand's unit and in the lot's (what a hold accepts), so 700.25 kg against a lot in
+    /// tonnes becomes 700 kg (0.7 t). Rounded down, never up: a proposal never offers more than the lot has.
+    /// </summary>
+    public static decimal ProposableQuantity(decimal wanted, Unit lot, Unit demand)
+    {
+        var step = Math.Max(0.001m, Units.Convert(0.001m, lot, demand));
+        return wanted % step == 0 ? wanted : decimal.Floor(wanted / step) * step;
+    }
 
     /// <summary>Lot units per one demand unit (mass converts; other units only to themselves).</summary>
     public static decimal LotUnitsPerDemandUnit(Unit lot, Unit demand) => Units.Convert(1m, demand, lot);

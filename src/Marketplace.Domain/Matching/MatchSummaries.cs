@@ -15,8 +15,9 @@ namespace Marketplace.Domain.Matching;
 /// <param name="UnitPriceMinor">Price per unit of the lot, minor units.</param>
 /// <param name="Location">Where the lot is.</param>
 /// <param name="Window">When it can be collected (inclusive).</param>
+/// <param name="Currency">The price's ISO 4217 currency; a lot meets only demands in the same currency.</param>
 public sealed record LotSummary(string Id, string SellerId, string Category, Unit Unit, decimal Available, decimal? MassPerUnitKg,
-    int ConditionRank, long UnitPriceMinor, GeoPoint Location, DateWindow Window);
+    int ConditionRank, long UnitPriceMinor, GeoPoint Location, DateWindow Window, string Currency = Money.DefaultCurrency);
 
 /// <summary>What the matcher needs to know of an open demand.</summary>
 /// <param name="Id">Demand id.</param>
@@ -30,8 +31,9 @@ public sealed record LotSummary(string Id, string SellerId, string Category, Uni
 /// <param name="Location">Where the material is needed.</param>
 /// <param name="RadiusKm">Largest distance to a lot.</param>
 /// <param name="Window">When it is needed (inclusive).</param>
+/// <param name="Currency">The currency the buyer pays in (its highest price's, else the marketplace's default).</param>
 public sealed record DemandSummary(string Id, string BuyerId, string Category, Unit Unit, decimal Quantity, decimal MinPart,
-    int MinConditionRank, long? MaxUnitPriceMinor, GeoPoint Location, double RadiusKm, DateWindow Window);
+    int MinConditionRank, long? MaxUnitPriceMinor, GeoPoint Location, double RadiusKm, DateWindow Window, string Currency = Money.DefaultCurrency);
 
 /// <summary>A proposed deal: part of a lot for a demand, with what ranked it.</summary>
 /// <param name="LotId">The lot.</param>

@@ -9,7 +9,7 @@ using Marketplace.Domain.Matching;
 namespace Marketplace.Domain.Tests.Matching;
 
 /// <summary>
-/// For random books (categories at several levels, units that convert and that do not, windows, prices, points on both
+/// For random books (categories at several levels, units that convert and that do not, two currencies, windows, prices, points on both
 /// sides of geohash cell borders) the book's proposals equal those of a brute-force oracle written separately, in
 /// decimals and strings, for a new lot and for a new demand.
 /// </summary>
@@ -116,11 +116,64 @@ public class MatchBookProperties
         Assert.Equal([20m, 4000m, 6m], proposals.Select(p => p.Quantity));
     }
 
+    [Fact]
+    public void KgLotPricedNearTheLongRange_AgainstATonneDemand_IsNotProposed()
+    {
+        // 9.3e12 minor units per kg is 9.3e15 per tonne, far above the demand's maximum; the exact comparison in milli
+        // base units (× 1e6) would wrap a long negative and let the lot through at any maximum.
+        var day = new DateOnly(2027, 4, 1);
+        var window = new DateWindow(day, day.AddDays(30));
+        var here = new GeoPoint(60.2, 24.9);
+        var book = new MatchBook();
+        book.UpsertLot(new LotSummary("lot", "s", "concrete/crushed", Unit.Kg, 1000, null, 3, 9_300_000_000_000, here, window));
+        book.UpsertDemand(new DemandSummary("d", "b", "concrete", Unit.T, 1, 1, 1, 1000, here, 10, window));
+
+        Assert.Empty(book.MatchDemand("d"));
+        Assert.Empty(book.MatchLot("lot"));
+    }
+
+    [Fact]
+    public void LotInAnotherCurrency_IsNotProposed()
+    {
+        var day = new DateOnly(2027, 4, 1);
+        var window = new DateWindow(day, day.AddDays(30));
+        var here = new GeoPoint(60.2, 24.9);
+        var book = new MatchBook();
+        book.UpsertLot(new LotSummary("sek", "s", "masonry/bricks", Unit.Pcs, 50, null, 3, 40, here, window, "SEK"));
+        book.UpsertLot(new LotSummary("eur", "s", "masonry/bricks", Unit.Pcs, 50, null, 3, 45, here, window, "EUR"));
+        book.UpsertDemand(new DemandSummary("d", "b", "masonry", Unit.Pcs, 10, 1, 1, 60, here, 10, window, "EUR"));
+
+        Assert.Equal(["eur"], book.MatchDemand("d").Select(p => p.LotId));
+        Assert.Empty(book.MatchLot("sek"));
+    }
+
+    [Theory]
+    [InlineData(1, 700)]
+    [InlineData(700.25, null)]
+    public void KgDemand_AgainstATonneLot_IsProposedWhatAHoldAccepts(double minPartKg, int? proposedKg)
+    {
+        // 700.25 kg is 0.70025 t, which no hold on a lot in tonnes accepts (three decimals): propose 700 kg (0.7 t), or
+        // nothing when that no longer meets the smallest part.
+        var day = new DateOnly(2027, 4, 1);
+        var window = new DateWindow(day, day.AddDays(30));
+        var here = new GeoPoint(60.2, 24.9);
+        var book = new MatchBook();
+        book.UpsertLot(new LotSummary("lot", "s", "concrete/crushed", Unit.T, 10, null, 3, 600, here, window));
+        book.UpsertDemand(new DemandSummary("d", "b", "concrete", Unit.Kg, 700.25m, (decimal)minPartKg, 1, null, here, 10, window));
+
+        foreach (var proposals in new[] { book.MatchDemand("d"), book.MatchLot("lot") })
+        {
+            Assert.Equal(proposedKg is null ? [] : [(decimal)proposedKg.Value], proposals.Select(p => p.Quantity));
+        }
+    }
+
     private static LotSummary Lot(Random r, int i) => new(
         $"lot-{i:D2}", $"seller-{r.Next(3)}", Categories[r.Next(Categories.Length)], UnitsUsed[r.Next(UnitsUsed.Length)],
         r.Next(0, 4) == 0 ? r.Next(1, 5) : decimal.Round((decimal)r.NextDouble() * 200, r.Next(0, 4)),
         r.Next(2) == 0 ? null : decimal.Round((decimal)r.NextDouble() * 50, 2), r.Next(1, 4), r.Next(0, 2000),
-        Point(r), Window(r));
+        Point(r), Window(r), Currency(r));
+
+    private static string Currency(Random r) => r.Next(5) == 0 ? "SEK" : "EUR";
 
     private static DemandSummary Demand(Random r, int i)
     {
@@ -128,7 +181,7 @@ public class MatchBookProperties
         return new DemandSummary(
             $"demand-{i:D2}", $"buyer-{r.Next(3)}", Categories[r.Next(Categories.Length)], UnitsUsed[r.Next(UnitsUsed.Length)],
             quantity, decimal.Round(quantity * (decimal)r.NextDouble(), 3), r.Next(1, 4), r.Next(3) == 0 ? null : r.Next(0, 3000),
-            Point(r), 5 + (r.NextDouble() * 60), Window(r));
+            Point(r), 5 + (r.NextDouble() * 60), Window(r), Currency(r));
     }
 
     private static GeoPoint Point(Random r)
@@ -152,7 +205,7 @@ public class MatchBookProperties
         {
             var categoryOk = lot.Category == demand.Category || lot.Category.StartsWith(demand.Category + "/", StringComparison.Ordinal);
             var unitsOk = lot.Unit == demand.Unit || (Units.IsMass(lot.Unit) && Units.IsMass(demand.Unit));
-            if (!categoryOk || !unitsOk || lot.Available <= 0 || demand.Quantity <= 0)
+            if (!categoryOk || !unitsOk || lot.Currency != demand.Currency || lot.Available <= 0 || demand.Quantity <= 0)
             {
                 return false;
             }
@@ -172,7 +225,7 @@ public class MatchBookProperties
             var proposals = new List<Proposal>();
             foreach (var demand in demands.Where(d => Matches(lot, d)).OrderBy(d => Key(lot, d)).ThenBy(d => d.Id, StringComparer.Ordinal))
             {
-                var quantity = Math.Min(Units.Convert(remaining, lot.Unit, demand.Unit), demand.Quantity);
+                var quantity = Holdable(Math.Min(Units.Convert(remaining, lot.Unit, demand.Unit), demand.Quantity), lot, demand);
                 if (quantity > 0 && quantity >= demand.MinPart)
                 {
                     proposals.Add(new Proposal(lot.Id, demand.Id, quantity, 0, 0));
@@ -189,7 +242,7 @@ public class MatchBookProperties
             var proposals = new List<Proposal>();
             foreach (var lot in lots.Where(l => Matches(l, demand)).OrderBy(l => Key(l, demand)).ThenBy(l => l.Id, StringComparer.Ordinal))
             {
-                var quantity = Math.Min(Units.Convert(lot.Available, lot.Unit, demand.Unit), remaining);
+                var quantity = Holdable(Math.Min(Units.Convert(lot.Available, lot.Unit, demand.Unit), remaining), lot, demand);
                 if (quantity > 0 && quantity >= demand.MinPart)
                 {
                     proposals.Add(new Proposal(lot.Id, demand.Id, quantity, 0, 0));
@@ -198,6 +251,17 @@ public class MatchBookProperties
             }
 
             return proposals;
+        }
+
+        /// <summary>
+        /// The quantity rounded down to three decimals in the demand's unit, then to three decimals in the lot's unit (what a
+        /// hold takes), expressed in the demand's unit again.
+        /// </summary>
+        private static decimal Holdable(decimal quantity, LotSummary lot, DemandSummary demand)
+        {
+            var inDemandUnit = decimal.Floor(quantity * 1000) / 1000;
+            var inLotUnit = decimal.Floor(Units.Convert(inDemandUnit, demand.Unit, lot.Unit) * 1000) / 1000;
+            return Units.Convert(inLotUnit, lot.Unit, demand.Unit);
         }
 
         /// <summary>Landed cost per base unit (per kg for mass), distance, fit, overlap: the documented order.</summary>

@@ -271,6 +271,45 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         Assert.Equal(before.Lots + 1, (await partition.CountsAsync()).Lots);
     }
 
+    [Fact]
+    public async Task KgDemand_AgainstATonneLot_IsProposedAQuantityTheBuyerCanAccept()
+    {
+        // 700.25 kg would be 0.70025 t, which no hold accepts: the proposal is rounded down to 700 kg (0.7 t).
+        var at = new GeoPoint(61.0, 29.5);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var lot = Grains.GetGrain<IListingGrain>("lot-" + Guid.NewGuid().ToString("N"));
+        await lot.CreateAsync(seller, new ListingDetails
+        {
+            Title = "Steel beams HEA 200",
+            Category = "metals/steel/beams",
+            Quantity = 5,
+            Unit = "t",
+            Condition = "B",
+            UnitPrice = Money.Eur(90_000),
+            Location = new ListingLocation(at.Latitude, at.Longitude, null, "Joensuu"),
+            Availability = new DateWindow(Today.AddDays(-1), Today.AddDays(60)),
+        });
+        await lot.PublishAsync(seller);
+        await Grains.GetGrain<IDemandGrain>("demand-" + Guid.NewGuid().ToString("N")).CreateAsync(buyer, new DemandDetails
+        {
+            Category = "metals",
+            Quantity = 700.25m,
+            Unit = "kg",
+            MinPart = 500,
+            Location = at,
+            RadiusKm = 20,
+            Window = new DateWindow(Today.AddDays(5), Today.AddDays(30)),
+        });
+
+        var proposal = Assert.Single(await WaitForMatchesAsync(Grains, buyer, 1));
+        Assert.Equal((700m, 0.7m), (proposal.Proposal!.Quantity, proposal.Proposal.LotQuantity));
+        var accepted = await Grains.GetGrain<IMatchingSessionGrain>(proposal.Id).AcceptAsync(buyer);
+
+        Assert.Equal(MatchStatus.Accepted, accepted.Status);
+        Assert.Equal(0.7m, (await lot.GetAsync())!.Held);
+    }
+
     internal static async Task<MatchingSession> WaitForStatusAsync(IGrainFactory grains, string trader, string id, MatchStatus status)
     {
         MatchingSession? match = null;
