@@ -42,6 +42,15 @@ public sealed record SearchQuery
     /// <summary>Highest unit price, minor units.</summary>
     public long? MaxPriceMinor { get; init; }
 
+    /// <summary>
+    /// The ISO 4217 currency <see cref="MinPriceMinor"/> and <see cref="MaxPriceMinor"/> are in (default EUR): with a price
+    /// filter only lots priced in it pass, since minor units of different currencies do not compare.
+    /// </summary>
+    public string Currency { get; init; } = Domain.Common.Money.DefaultCurrency;
+
+    /// <summary>True when a price bound is given (and so the currency filters too).</summary>
+    public bool FiltersPrice => MinPriceMinor is not null || MaxPriceMinor is not null;
+
     /// <summary>Smallest available quantity, in the lot's own unit.</summary>
     public decimal? MinQuantity { get; init; }
 

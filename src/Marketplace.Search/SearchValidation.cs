@@ -44,6 +44,11 @@ public static class SearchValidation
             throw new SearchQueryException("condition", "The condition must be A, B or C.");
         }
 
+        if (!Domain.Common.Money.IsCurrencyCode(query.Currency))
+        {
+            throw new SearchQueryException("currency", "The currency must be an ISO 4217 code such as EUR.");
+        }
+
         if (query.MinPriceMinor is < 0 || query.MaxPriceMinor is < 0)
         {
             throw new SearchQueryException("minPrice", "Prices cannot be negative.");

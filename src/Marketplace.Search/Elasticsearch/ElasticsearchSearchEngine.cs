@@ -377,8 +377,9 @@ public sealed class ElasticsearchSearchEngine : ISearchEngine
             filters.Add(new LongNumberRangeQuery("conditionRank") { Gte = ListingDocument.ConditionRank(query.MinCondition) });
         }
 
-        if (query.MinPriceMinor is not null || query.MaxPriceMinor is not null)
+        if (query.FiltersPrice)
         {
+            filters.Add(new TermQuery("currency", query.Currency));
             filters.Add(new LongNumberRangeQuery("priceMinor") { Gte = query.MinPriceMinor, Lte = query.MaxPriceMinor });
         }
 

@@ -14,6 +14,8 @@ internal sealed class ListingColumns
     private readonly Dictionary<string, int> _unitOrdinals = new(StringComparer.Ordinal);
     private readonly List<string> _units = [];
     private readonly Dictionary<string, int> _sellerOrdinals = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _currencyOrdinals = new(StringComparer.Ordinal);
+    private readonly List<string> _currencies = [];
     private readonly List<List<int>> _slotsByCategory = [];
 
     /// <summary>Slots in use or freed (the arrays' used length).</summary>
@@ -28,6 +30,7 @@ internal sealed class ListingColumns
     public double[] Latitudes = new double[1024];
     public double[] Longitudes = new double[1024];
     public long[] Prices = new long[1024];
+    public ushort[] Currencies = new ushort[1024];
     public double[] Available = new double[1024];
     public byte[] ConditionRanks = new byte[1024];
     public ushort[] Units = new ushort[1024];
@@ -54,6 +57,9 @@ internal sealed class ListingColumns
 
     /// <summary>The slot of a lot, or -1.</summary>
     public int SlotOf(string id) => _slots.TryGetValue(id, out var slot) ? slot : -1;
+
+    /// <summary>The currency ordinal, or -1 for a currency no lot is priced in.</summary>
+    public int CurrencyOrdinal(string currency) => _currencyOrdinals.TryGetValue(currency, out var o) ? o : -1;
 
     /// <summary>The seller ordinal, or -1 for a seller with no lots.</summary>
     public int SellerOrdinal(string sellerId) => _sellerOrdinals.TryGetValue(sellerId, out var o) ? o : -1;
@@ -89,11 +95,11 @@ internal sealed class ListingColumns
     /// <summary>Adds or replaces a lot's fields.</summary>
     public void Set(ListingDocument d)
         => Set(d.Id, d.Version, d.IsActive, d.Latitude, d.Longitude, d.PriceMinor, (double)d.Available, ListingDocument.ConditionRank(d.Condition),
-            d.Unit, d.Category, d.SellerId, d.AvailableFrom.DayNumber, d.AvailableTo.DayNumber, d.ListedAt.UtcTicks);
+            d.Unit, d.Category, d.SellerId, d.AvailableFrom.DayNumber, d.AvailableTo.DayNumber, d.ListedAt.UtcTicks, d.Currency);
 
     /// <summary>Adds or replaces a lot's fields, one by one (loading from the index's doc values).</summary>
     public void Set(string id, long version, bool active, double latitude, double longitude, long price, double available, int conditionRank,
-        string unit, string categoryId, string sellerId, int fromDay, int toDay, long listedAtTicks)
+        string unit, string categoryId, string sellerId, int fromDay, int toDay, long listedAtTicks, string currency)
     {
         var d = (Id: id, Version: version, IsActive: active, Latitude: latitude, Longitude: longitude, PriceMinor: price, Available: available,
             Unit: unit, Category: categoryId, SellerId: sellerId);
@@ -111,6 +117,7 @@ internal sealed class ListingColumns
         Latitudes[slot] = d.Latitude;
         Longitudes[slot] = d.Longitude;
         Prices[slot] = d.PriceMinor;
+        Currencies[slot] = (ushort)Ordinal(_currencyOrdinals, _currencies, currency);
         Available[slot] = d.Available;
         ConditionRanks[slot] = (byte)conditionRank;
         Units[slot] = (ushort)Ordinal(_unitOrdinals, _units, d.Unit);
@@ -198,6 +205,7 @@ internal sealed class ListingColumns
         Array.Resize(ref Versions, size);
         Array.Resize(ref Active, size);
         Array.Resize(ref Latitudes, size);
+        Array.Resize(ref Currencies, size);
         Array.Resize(ref Longitudes, size);
         Array.Resize(ref Prices, size);
         Array.Resize(ref Available, size);

@@ -433,6 +433,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
             // The columns' fields, so opening the index loads them without parsing a million stored documents.
             new BinaryDocValuesField(NumbersField, PackNumbers(d)),
             new SortedDocValuesField("c_unit", new BytesRef(d.Unit)),
+            new SortedDocValuesField("c_currency", new BytesRef(d.Currency)),
             new SortedDocValuesField("c_category", new BytesRef(d.Category)),
             new SortedDocValuesField("c_seller", new BytesRef(d.SellerId)),
         ];
@@ -464,6 +465,10 @@ public sealed class LuceneSearchEngine : ISearchEngine
                     var seller = Strings(reader.GetSortedDocValues("c_seller"));
                     var id = Strings(ids);
                     var unitOrd = reader.GetSortedDocValues("c_unit");
+
+                    // Indexes written before lots carried a currency column hold euro prices only.
+                    var currencyOrd = reader.GetSortedDocValues("c_currency");
+                    var currency = currencyOrd is null ? [] : Strings(currencyOrd);
                     var categoryOrd = reader.GetSortedDocValues("c_category");
                     var sellerOrd = reader.GetSortedDocValues("c_seller");
                     for (var doc = 0; doc < reader.MaxDoc; doc++)
@@ -476,7 +481,8 @@ public sealed class LuceneSearchEngine : ISearchEngine
                                 BinaryPrimitives.ReadDoubleLittleEndian(n[9..]), BinaryPrimitives.ReadDoubleLittleEndian(n[17..]),
                                 BinaryPrimitives.ReadInt64LittleEndian(n[25..]), BinaryPrimitives.ReadDoubleLittleEndian(n[33..]), n[41],
                                 unit[unitOrd.GetOrd(doc)], category[categoryOrd.GetOrd(doc)], seller[sellerOrd.GetOrd(doc)],
-                                BinaryPrimitives.ReadInt32LittleEndian(n[42..]), BinaryPrimitives.ReadInt32LittleEndian(n[46..]), BinaryPrimitives.ReadInt64LittleEndian(n[50..]));
+                                BinaryPrimitives.ReadInt32LittleEndian(n[42..]), BinaryPrimitives.ReadInt32LittleEndian(n[46..]), BinaryPrimitives.ReadInt64LittleEndian(n[50..]),
+                                currencyOrd is null ? Domain.Common.Money.DefaultCurrency : currency[currencyOrd.GetOrd(doc)]);
                         }
                     }
                 }

@@ -30,6 +30,9 @@ internal sealed class SlotFilter
     private readonly ushort[] _categoryOf;
     private readonly byte[] _ranks;
     private readonly long[] _prices;
+    private readonly ushort[] _currencies;
+    private readonly bool _filtersPrice;
+    private readonly int _currency;
     private readonly double[] _available;
     private readonly int[] _fromDays;
     private readonly int[] _toDays;
@@ -45,6 +48,7 @@ internal sealed class SlotFilter
         _minRank = q.MinCondition is null ? 0 : ListingDocument.ConditionRank(q.MinCondition);
         _minPrice = q.MinPriceMinor ?? long.MinValue;
         _maxPrice = q.MaxPriceMinor ?? long.MaxValue;
+        (_currencies, _filtersPrice, _currency) = (columns.Currencies, q.FiltersPrice, columns.CurrencyOrdinal(q.Currency));
         _minQuantity = q.MinQuantity is { } m ? (double)m : double.MinValue;
         _day = q.AvailableOn?.DayNumber ?? -1;
         _hasSeller = q.SellerId is not null;
@@ -86,6 +90,7 @@ internal sealed class SlotFilter
             || (_categories is not null && !_categories[_categoryOf[slot]])
             || _ranks[slot] < _minRank
             || _prices[slot] < _minPrice || _prices[slot] > _maxPrice
+            || (_filtersPrice && _currencies[slot] != _currency)
             || _available[slot] < _minQuantity
             || (_day >= 0 && (_fromDays[slot] > _day || _toDays[slot] < _day))
             || (_hasSeller && _sellers[slot] != _seller))

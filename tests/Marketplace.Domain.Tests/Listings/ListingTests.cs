@@ -190,6 +190,14 @@ public class ListingTests
         Assert.Equal(MarketClock.EndOf(new DateOnly(2031, 11, 27)), lot.NextDeadline());
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("2")]
+    [InlineData("a")]
+    [InlineData(" A")]
+    public void Create_ConditionOtherThanExactlyABOrC_IsRefused(string condition)
+        => Assert.Equal(["condition"], Refusal(() => Listing.Create("x", "s", Bricks() with { Condition = condition }, Taxonomy, Now)).Errors.Keys);
+
     [Fact]
     public void Create_UnknownCategory_NamesTheMaterialsEndpoint()
     {

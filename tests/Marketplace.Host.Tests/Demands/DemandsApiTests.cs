@@ -40,6 +40,8 @@ public class DemandsApiTests(ServerFixture fixture)
     [InlineData("unit", "\"barrels\"")]
     [InlineData("minPart", "5000")]
     [InlineData("minCondition", "\"D\"")]
+    [InlineData("minCondition", "\"0\"")]
+    [InlineData("maxUnitPrice", "{\"minorUnits\": 100000000001, \"currency\": \"EUR\"}")]
     [InlineData("radiusKm", "900")]
     [InlineData("location", "{\"latitude\": 91, \"longitude\": 24.9}")]
     [InlineData("window", "{\"from\": \"2020-01-10\", \"to\": \"2020-01-01\"}")]

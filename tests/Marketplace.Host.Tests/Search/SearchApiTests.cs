@@ -77,8 +77,17 @@ public class SearchApiTests(ServerFixture fixture)
     [InlineData("availableOn=tomorrow", "availableOn")]
     [InlineData("minPrice=500&maxPrice=100", "maxPrice")]
     [InlineData("cursor=bm90LWEtY3Vyc29y", "cursor")]
+    [InlineData("maxPrice=100&currency=euros", "currency")]
+    [InlineData("condition=0", "condition")]
     public async Task Search_BadParameter_Is400ProblemNamingIt(string query, string field)
         => await ProblemAsync(await Server.Client().GetAsync("/api/v1/listings/search?" + query), HttpStatusCode.BadRequest, "invalid-search", field);
+
+    [Theory]
+    [InlineData("maxPrice=100", "EUR")]
+    [InlineData("maxPrice=100&currency=sek", "SEK")]
+    [InlineData("q=tiili", "EUR")]
+    public async Task Search_AnswersTheCurrencyItsPriceFiltersCompare(string query, string currency)
+        => Assert.Equal(currency, (await ReadAsync(await Server.Client().GetAsync("/api/v1/listings/search?" + query), HttpStatusCode.OK))["currency"]!.GetValue<string>());
 
     [Theory]
     [InlineData("OSB/3")]

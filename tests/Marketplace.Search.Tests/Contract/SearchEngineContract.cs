@@ -89,6 +89,20 @@ public abstract class SearchEngineContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Search_PriceFilter_ComparesOnlyLotsInItsCurrency()
+    {
+        RequireEngine();
+        await Engine.IndexAsync([Docs.Lot("bricks-sek", "Tegel från Kallio", price: 150) with { Currency = "SEK" }]);
+        await Engine.CommitAsync();
+
+        // 150 öre is not 150 cents: the euro price filter (the default) leaves the krona lot out, and a krona filter finds only it.
+        Assert.Equal(["blocks-vantaa", "timber-helsinki"], (await IdsAsync(new SearchQuery { MinPriceMinor = 100, MaxPriceMinor = 200, Limit = 50 })).Order());
+        Assert.Equal(["bricks-sek"], await IdsAsync(new SearchQuery { MinPriceMinor = 100, MaxPriceMinor = 200, Currency = "SEK", Limit = 50 }));
+        Assert.Empty(await IdsAsync(new SearchQuery { MaxPriceMinor = 200, Currency = "NOK", Limit = 50 }));
+        Assert.Contains("bricks-sek", await IdsAsync(new SearchQuery { Text = "tegel", Limit = 50 }));
+    }
+
+    [SkippableFact]
     public async Task Search_WithinRadius_ExcludesFarListings_AndSortsByDistance()
     {
         RequireEngine();

@@ -191,7 +191,8 @@ public sealed class ElasticsearchEngineTests : IAsyncLifetime
         var query = Json(SentOnce("POST", $"/{Index}/_search").Body)["query"]!["bool"]!;
         Assert.NotNull(Assert.Single(Items(query["must"]))["match_all"]);
         var filters = Items(query["filter"]);
-        Assert.Equal(9, filters.Count);
+        Assert.Equal(10, filters.Count);
+        Assert.Equal("EUR", TermValue(Clause(filters, "term", "currency")));
         Assert.Equal("active", TermValue(Clause(filters, "term", "status")));
         Assert.Equal("masonry", TermValue(Clause(filters, "term", "categoryPath")));
         Assert.Equal("seller-2", TermValue(Clause(filters, "term", "sellerId")));

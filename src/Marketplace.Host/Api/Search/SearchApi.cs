@@ -17,6 +17,7 @@ namespace Marketplace.Host.Api.Search;
 /// <param name="Condition">Minimum condition: A, B or C.</param>
 /// <param name="MinPrice">Lowest unit price, minor units (cents).</param>
 /// <param name="MaxPrice">Highest unit price, minor units (cents).</param>
+/// <param name="Currency">ISO 4217 currency of <c>minPrice</c> and <c>maxPrice</c> (default EUR); a price filter passes only lots priced in it.</param>
 /// <param name="MinQuantity">Smallest available quantity in the lot's unit.</param>
 /// <param name="AvailableOn">A day (yyyy-MM-dd) within the lot's availability window.</param>
 /// <param name="Seller">Only this seller's lots (trader id).</param>
@@ -31,6 +32,7 @@ public sealed record SearchParameters(
     [FromQuery(Name = "condition")] string? Condition,
     [FromQuery(Name = "minPrice")] string? MinPrice,
     [FromQuery(Name = "maxPrice")] string? MaxPrice,
+    [FromQuery(Name = "currency")] string? Currency,
     [FromQuery(Name = "minQuantity")] string? MinQuantity,
     [FromQuery(Name = "availableOn")] string? AvailableOn,
     [FromQuery(Name = "seller")] string? Seller,
@@ -47,8 +49,8 @@ public sealed record SearchHitDto(
 /// <summary>Money as minor units and currency.</summary>
 public sealed record MoneyDto(long MinorUnits, string Currency);
 
-/// <summary>A page of search results with facet counts over all matches.</summary>
-public sealed record SearchResponse(IReadOnlyList<SearchHitDto> Hits, long Total, IReadOnlyDictionary<string, IReadOnlyList<FacetValue>> Facets, string? NextCursor);
+/// <summary>A page of search results with facet counts over all matches, and the currency its price filters compared in.</summary>
+public sealed record SearchResponse(IReadOnlyList<SearchHitDto> Hits, long Total, IReadOnlyDictionary<string, IReadOnlyList<FacetValue>> Facets, string? NextCursor, string Currency);
 
 /// <summary>Finding lots: text, category, condition, price, quantity, dates, distance.</summary>
 public static class SearchApi
@@ -66,11 +68,12 @@ public static class SearchApi
 
     private static async Task<Ok<SearchResponse>> SearchAsync([AsParameters] SearchParameters p, ISearchEngine engine, CancellationToken cancellationToken)
     {
-        var result = await engine.SearchAsync(Parse(p), cancellationToken);
+        var query = Parse(p);
+        var result = await engine.SearchAsync(query, cancellationToken);
         var hits = result.Hits.Select(h => new SearchHitDto(h.Id, h.SellerId, h.Title, h.Category, h.Condition, h.Unit, h.Available,
             new MoneyDto(h.PriceMinor, h.Currency), h.Municipality, h.Latitude, h.Longitude, h.AvailableFrom, h.AvailableTo,
             h.DistanceKm, Math.Round(h.Score, 4), h.Highlights)).ToArray();
-        return TypedResults.Ok(new SearchResponse(hits, result.Total, result.Facets, result.NextCursor));
+        return TypedResults.Ok(new SearchResponse(hits, result.Total, result.Facets, result.NextCursor, query.Currency));
     }
 
     /// <summary>Turns the parameters into a query; throws <see cref="SearchQueryException"/> for the first that cannot be read.</summary>
@@ -112,6 +115,7 @@ public static class SearchApi
             MinCondition = string.IsNullOrWhiteSpace(p.Condition) ? null : p.Condition.Trim().ToUpperInvariant(),
             MinPriceMinor = Long(p.MinPrice, "minPrice"),
             MaxPriceMinor = Long(p.MaxPrice, "maxPrice"),
+            Currency = string.IsNullOrWhiteSpace(p.Currency) ? Domain.Common.Money.DefaultCurrency : p.Currency.Trim().ToUpperInvariant(),
             MinQuantity = Decimal(p.MinQuantity, "minQuantity"),
             AvailableOn = availableOn,
             Near = near,
