@@ -58,6 +58,10 @@ public static class MarketplaceSiloExtensions
             services.GetRequiredService<MatchingRecovery>().Start(cancellationToken);
             return Task.CompletedTask;
         });
+        silo.Services.AddOptions<ServiceAreaOptions>().Bind(configuration.GetSection(ServiceAreaOptions.Section))
+            .Validate(o => o.Area.IsValid,
+                $"{nameof(ServiceAreaOptions)}: {nameof(ServiceAreaOptions.South)} and {nameof(ServiceAreaOptions.North)} must be latitudes (-90 to 90) with south below north, {nameof(ServiceAreaOptions.West)} and {nameof(ServiceAreaOptions.East)} longitudes (-180 to 180) with west below east.")
+            .ValidateOnStart();
         silo.Services.AddOptions<ListingOptions>().Bind(configuration.GetSection(ListingOptions.Section))
             .Validate(o => o.SweepPeriod >= TimeSpan.FromSeconds(1), $"{nameof(ListingOptions)}.{nameof(ListingOptions.SweepPeriod)} must be at least 1 second.")
             .ValidateOnStart();

@@ -47,7 +47,7 @@ public sealed record DemandDetails
     /// <summary>Where the material is needed.</summary>
     public GeoPoint? Location { get; init; }
 
-    /// <summary>How far a lot may be, km (1 to 500).</summary>
+    /// <summary>How far a lot may be, km (more than 0, at most <see cref="Demand.MaxRadiusKm"/>).</summary>
     public double? RadiusKm { get; init; }
 
     /// <summary>When the material is needed (inclusive).</summary>
@@ -60,8 +60,14 @@ public sealed record DemandDetails
 /// <summary>A buyer's wanted request: what, how much, where, by when. Lifecycle open → fulfilled, cancelled or expired.</summary>
 public sealed class Demand
 {
-    /// <summary>Largest radius, km.</summary>
-    public const double MaxRadiusKm = 500;
+    /// <summary>Largest radius, km: 200, so that even at the service area's northern edge a demand reaches few cells.</summary>
+    public const double MaxRadiusKm = 200;
+
+    /// <summary>
+    /// Most matching cells (<see cref="MatchPartitions"/>) one demand may be registered in; a radius that reaches more
+    /// around its point is refused, whatever the area, so one demand never costs more than a few dozen partitions.
+    /// </summary>
+    public const int MaxCells = 48;
 
     /// <summary>Empty state, for storage; a real demand is made by <see cref="Create"/>.</summary>
     public Demand()
@@ -103,11 +109,11 @@ public sealed class Demand
     public decimal Remaining => (Details?.Quantity ?? 0) - Bought;
 
     /// <summary>Posts a demand after validating it.</summary>
-    public static Demand Create(string id, string buyerId, DemandDetails details, MaterialTaxonomy taxonomy, DateTimeOffset now)
-        => new() { Id = id, BuyerId = buyerId, Details = Validate(details, taxonomy, now), Status = DemandStatus.Open, CreatedAt = now, Version = 1 };
+    public static Demand Create(string id, string buyerId, DemandDetails details, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
+        => new() { Id = id, BuyerId = buyerId, Details = Validate(details, taxonomy, now, area), Status = DemandStatus.Open, CreatedAt = now, Version = 1 };
 
     /// <summary>Validates and normalises a request; throws a validation error naming every bad field.</summary>
-    public static DemandDetails Validate(DemandDetails d, MaterialTaxonomy taxonomy, DateTimeOffset now)
+    public static DemandDetails Validate(DemandDetails d, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
     {
         var v = new Validation();
         var category = taxonomy.Find(d.Category);
@@ -133,7 +139,15 @@ public sealed class Demand
         v.Require(d.MaxUnitPrice is null || (d.MaxUnitPrice.Value.MinorUnits is >= 0 and <= Money.MaxMinorUnits && Money.IsCurrencyCode(d.MaxUnitPrice.Value.Currency)),
             "maxUnitPrice", $"The highest price must be from 0 to {Money.MaxMinorUnits:N0} minor units and needs an ISO 4217 currency.");
         v.Require(d.Location is { IsValid: true }, "location", "The location needs a latitude from -90 to 90 and a longitude from -180 to 180.");
+        area ??= ServiceArea.Finland;
+        v.Require(d.Location is not { IsValid: true } point || area.Contains(point), "location", $"The marketplace serves {area}; this point lies outside it.");
         v.Require(d.RadiusKm is > 0 and <= MaxRadiusKm, "radiusKm", $"The distance must be more than 0 and at most {MaxRadiusKm:0} km.");
+        if (d.Location is { IsValid: true } at && d.RadiusKm is > 0 and <= MaxRadiusKm
+            && Geohash.CellsWithin(at.Latitude, at.Longitude, d.RadiusKm.Value).Count is var cells and > MaxCells)
+        {
+            v.Add("radiusKm", $"Around this point {d.RadiusKm:0.#} km reaches {cells} matching cells; at most {MaxCells}: choose a smaller radius.");
+        }
+
         v.Require(d.Window is { IsValid: true }, "window", "The window needs a start and an end that is not before it.");
         var today = MarketClock.Today(now);
         v.Require(d.Window is not { } w || w.To >= today, "window", "The window has already ended.");
@@ -156,7 +170,7 @@ public sealed class Demand
     /// validated again. A new window without a new expiry moves the expiry to the window's end. The quantity cannot
     /// drop to or below what has been bought.
     /// </summary>
-    public void Update(DemandDetails changes, MaterialTaxonomy taxonomy, DateTimeOffset now)
+    public void Update(DemandDetails changes, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
     {
         EnsureOpen("change");
         var d = Details!;
@@ -172,7 +186,7 @@ public sealed class Demand
             RadiusKm = changes.RadiusKm ?? d.RadiusKm,
             Window = changes.Window ?? d.Window,
             ExpiresAt = changes.ExpiresAt ?? (changes.Window is null ? d.ExpiresAt : null),
-        }, taxonomy, now);
+        }, taxonomy, now, area);
         if (Bought > 0 && (next.Unit != d.Unit || next.Quantity <= Bought))
         {
             throw DomainException.Conflict("demand-committed",

@@ -118,10 +118,10 @@ public sealed partial class Listing
     [JsonIgnore]
     public IReadOnlyList<Hold> Holds => _holds;
 
-    /// <summary>Creates a draft lot after validating its details.</summary>
-    public static Listing Create(string id, string sellerId, ListingDetails details, MaterialTaxonomy taxonomy, DateTimeOffset now)
+    /// <summary>Creates a draft lot after validating its details; its point must lie in <paramref name="area"/> (default Finland).</summary>
+    public static Listing Create(string id, string sellerId, ListingDetails details, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
     {
-        var normalised = Validate(details, taxonomy, now);
+        var normalised = Validate(details, taxonomy, now, area);
         return new Listing
         {
             Id = id,
@@ -135,7 +135,7 @@ public sealed partial class Listing
     }
 
     /// <summary>Validates details and fills the taxonomy's defaults; throws a validation error listing every bad field.</summary>
-    public static ListingDetails Validate(ListingDetails d, MaterialTaxonomy taxonomy, DateTimeOffset now)
+    public static ListingDetails Validate(ListingDetails d, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
     {
         var v = new Validation();
         v.Text(d.Title, "title", MaxTitleLength);
@@ -177,6 +177,9 @@ public sealed partial class Listing
                 double.IsNaN(d.Location.Latitude) ? "The latitude is required." : "The latitude must be between -90 and 90.");
             v.Require(GeoPoint.IsLongitude(d.Location.Longitude), "location.longitude",
                 double.IsNaN(d.Location.Longitude) ? "The longitude is required." : "The longitude must be between -180 and 180.");
+            area ??= ServiceArea.Finland;
+            v.Require(!d.Location.Point.IsValid || area.Contains(d.Location.Point), "location",
+                $"The marketplace serves {area}; this point lies outside it.");
             v.Text(d.Location.Municipality, "location.municipality", 100);
             v.Text(d.Location.Address, "location.address", 300, required: false);
         }
@@ -229,7 +232,7 @@ public sealed partial class Listing
     }
 
     /// <summary>Changes the seller-editable details. The listed quantity never drops below held + sold.</summary>
-    public void Update(ListingChanges changes, MaterialTaxonomy taxonomy, DateTimeOffset now)
+    public void Update(ListingChanges changes, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
     {
         EnsureExists();
         if (Status is ListingStatus.Withdrawn or ListingStatus.Expired)
@@ -238,7 +241,7 @@ public sealed partial class Listing
                 new Dictionary<string, object?> { ["listingStatus"] = StatusCode(Status) });
         }
 
-        var next = Validate(changes.ApplyTo(Details!), taxonomy, now);
+        var next = Validate(changes.ApplyTo(Details!), taxonomy, now, area);
         var committed = Held + Sold;
         if (committed > 0 && (next.Unit != Details!.Unit || next.Category != Details.Category))
         {

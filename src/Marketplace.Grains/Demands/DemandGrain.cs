@@ -22,6 +22,7 @@ public sealed class DemandGrain(
     MaterialTaxonomy taxonomy,
     [FromKeyedServices(MarketTime.Key)] TimeProvider time,
     IOptions<ListingOptions> options,
+    IOptions<ServiceAreaOptions> serviceArea,
     ILogger<DemandGrain> logger) : Grain, IDemandGrain, IRemindable
 {
     private const string ExpiryReminder = "expiry";
@@ -53,7 +54,7 @@ public sealed class DemandGrain(
             throw DomainException.Conflict("demand-exists", $"Demand '{Id}' already exists.");
         }
 
-        var demand = Demand.Create(Id, buyerId, details, taxonomy, Now);
+        var demand = Demand.Create(Id, buyerId, details, taxonomy, Now, serviceArea.Value.Area);
         var plan = Plan(demand);
         await GrainFactory.GetGrain<ITraderGrain>(buyerId).AddDemandAsync(Id);
         state.State = demand;
@@ -67,7 +68,7 @@ public sealed class DemandGrain(
     public Task<Demand> UpdateAsync(string actorId, DemandDetails changes) => ChangeAsync(d =>
     {
         d.EnsureBuyer(actorId);
-        d.Update(changes, taxonomy, Now);
+        d.Update(changes, taxonomy, Now, serviceArea.Value.Area);
     });
 
     /// <inheritdoc />

@@ -21,6 +21,7 @@ public sealed class ListingGrain(
     MaterialTaxonomy taxonomy,
     [FromKeyedServices(MarketTime.Key)] TimeProvider time,
     IOptions<ListingOptions> options,
+    IOptions<ServiceAreaOptions> serviceArea,
     IListingChangeSink changes,
     ILogger<ListingGrain> logger) : Grain, IListingGrain, IRemindable
 {
@@ -59,7 +60,7 @@ public sealed class ListingGrain(
             throw DomainException.Conflict("listing-exists", $"Listing '{Id}' already exists.");
         }
 
-        var listing = Listing.Create(Id, sellerId, details, taxonomy, Now);
+        var listing = Listing.Create(Id, sellerId, details, taxonomy, Now, serviceArea.Value.Area);
         await GrainFactory.GetGrain<ITraderGrain>(sellerId).AddListingAsync(Id);
         var empty = state.State;
         state.State = listing;
@@ -85,7 +86,7 @@ public sealed class ListingGrain(
         => ChangeAsync(l =>
         {
             l.EnsureSeller(actorId);
-            l.Update(changes, taxonomy, Now);
+            l.Update(changes, taxonomy, Now, serviceArea.Value.Area);
         });
 
     /// <inheritdoc />

@@ -1,6 +1,7 @@
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Demands;
 using Marketplace.Domain.Geo;
+using Marketplace.Domain.Matching;
 using Marketplace.Domain.Materials;
 
 namespace Marketplace.Domain.Tests.Demands;
@@ -33,6 +34,50 @@ public class DemandTests
         Assert.Equal(MarketClock.EndOf(new DateOnly(2027, 4, 30)), demand.Details.ExpiresAt);
         var summary = demand.ToSummary()!;
         Assert.Equal((Unit.T, 30m, 1), (summary.Unit, summary.Quantity, summary.MinConditionRank));
+    }
+
+    [Fact]
+    public void Create_AtLatitude89WithRadius500_IsRefused()
+    {
+        var details = Valid() with { Location = new GeoPoint(89, 25), RadiusKm = 500 };
+
+        var e = Assert.Throws<DomainException>(() => Demand.Create("d1", "buyer", details, MaterialTaxonomy.Default, Now));
+
+        Assert.Equal(["location", "radiusKm"], e.Errors.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Create_RadiusReachingTooManyCells_IsRefused_WhateverTheArea()
+    {
+        var world = new ServiceArea(-90, -180, 90, 180);
+        var details = Valid() with { Location = new GeoPoint(85, 25), RadiusKm = 200 };
+
+        var e = Assert.Throws<DomainException>(() => Demand.Create("d1", "buyer", details, MaterialTaxonomy.Default, Now, world));
+
+        Assert.Equal(["radiusKm"], e.Errors.Keys);
+    }
+
+    [Theory]
+    [InlineData(70.1, 31.6)]
+    [InlineData(70.1, 19.0)]
+    [InlineData(59.3, 19.0)]
+    [InlineData(65, 25)]
+    public void Create_AnywhereInTheDefaultAreaWithTheLargestRadius_ReachesAFewDozenCellsAtMost(double latitude, double longitude)
+    {
+        var demand = Demand.Create("d1", "buyer", Valid() with { Location = new GeoPoint(latitude, longitude), RadiusKm = Demand.MaxRadiusKm },
+            MaterialTaxonomy.Default, Now);
+
+        Assert.InRange(MatchPartitions.ForDemand(demand.ToSummary()!).Count, 1, Demand.MaxCells);
+    }
+
+    [Fact]
+    public void Create_PointOutsideThePassedArea_IsRefusedNamingTheLocation()
+    {
+        var uusimaa = new ServiceArea(59.8, 23.0, 60.8, 27.0);
+        var details = Valid() with { Location = new GeoPoint(61.5, 23.76) };
+
+        Assert.Equal(["location"], Assert.Throws<DomainException>(() => Demand.Create("d1", "buyer", details, MaterialTaxonomy.Default, Now, uusimaa)).Errors.Keys);
+        Assert.NotNull(Demand.Create("d1", "buyer", details, MaterialTaxonomy.Default, Now));
     }
 
     [Theory]

@@ -191,6 +191,17 @@ public class ListingTests
     }
 
     [Theory]
+    [InlineData(59.3293, 18.0686)]
+    [InlineData(0, 0)]
+    [InlineData(89, 25)]
+    public void Create_PointOutsideFinland_IsRefusedNamingTheLocation(double latitude, double longitude)
+    {
+        var e = Refusal(() => Listing.Create("x", "s", Bricks() with { Location = new ListingLocation(latitude, longitude, null, "Stockholm") }, Taxonomy, Now));
+
+        Assert.Equal(["location"], e.Errors.Keys);
+    }
+
+    [Theory]
     [InlineData("0")]
     [InlineData("2")]
     [InlineData("a")]

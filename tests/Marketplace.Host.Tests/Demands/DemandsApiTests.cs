@@ -43,6 +43,8 @@ public class DemandsApiTests(ServerFixture fixture)
     [InlineData("minCondition", "\"0\"")]
     [InlineData("maxUnitPrice", "{\"minorUnits\": 100000000001, \"currency\": \"EUR\"}")]
     [InlineData("radiusKm", "900")]
+    [InlineData("radiusKm", "201")]
+    [InlineData("location", "{\"latitude\": 59.3293, \"longitude\": 18.0686}")]
     [InlineData("location", "{\"latitude\": 91, \"longitude\": 24.9}")]
     [InlineData("window", "{\"from\": \"2020-01-10\", \"to\": \"2020-01-01\"}")]
     [InlineData("window", "{\"from\": \"2027-01-10\", \"to\": \"9999-12-31\"}")]
@@ -58,6 +60,22 @@ public class DemandsApiTests(ServerFixture fixture)
 
         var page = await ReadAsync(await client.GetAsync($"/api/v1/traders/{buyer}/demands"), HttpStatusCode.OK);
         Assert.Empty(page["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Post_AtLatitude89WithRadius500_Is422NamingLocationAndRadius_AndStoresNothing()
+    {
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var client = Server.Client(buyer);
+        var body = Demand().With(d =>
+        {
+            d["location"] = new JsonObject { ["latitude"] = 89, ["longitude"] = 25 };
+            d["radiusKm"] = 500;
+        });
+
+        var problem = await ProblemAsync(await client.PostAsync("/api/v1/demands", JsonBody(body.ToJsonString())), HttpStatusCode.UnprocessableEntity, "validation-failed", "location");
+        Assert.NotNull(problem["errors"]!["radiusKm"]);
+        Assert.Empty((await ReadAsync(await client.GetAsync($"/api/v1/traders/{buyer}/demands"), HttpStatusCode.OK))["items"]!.AsArray());
     }
 
     [Fact]

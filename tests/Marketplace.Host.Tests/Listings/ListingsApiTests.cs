@@ -25,6 +25,7 @@ public class ListingsApiTests(ServerFixture fixture)
         { """{"category":"masonry/unobtainium"}""", "category" },
         { """{"condition":"E"}""", "condition" },
         { """{"condition":"0"}""", "condition" },
+        { """{"location":{"latitude":59.3293,"longitude":18.0686,"municipality":"Stockholm"}}""", "location" },
         { """{"condition":"a"}""", "condition" },
         { """{"unitPrice":{"minorUnits":100000000001,"currency":"EUR"}}""", "unitPrice.minorUnits" },
         { """{"unitPrice":{"minorUnits":9223372036854775807,"currency":"EUR"}}""", "unitPrice.minorUnits" },

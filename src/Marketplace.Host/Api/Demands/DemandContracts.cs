@@ -19,7 +19,7 @@ public sealed record PointDto(double? Latitude, double? Longitude);
 /// <param name="MinCondition">Lowest acceptable condition A, B or C; default C.</param>
 /// <param name="MaxUnitPrice">Highest price per unit; omit for any.</param>
 /// <param name="Location">Where the material is needed.</param>
-/// <param name="RadiusKm">How far a lot may be, km (at most 500).</param>
+/// <param name="RadiusKm">How far a lot may be, km (at most 200, and at most 48 matching cells around the point).</param>
 /// <param name="Window">When the material is needed (inclusive dates).</param>
 /// <param name="ExpiresAt">When the demand lapses; default the end of the window.</param>
 public sealed record DemandInput(
