@@ -57,6 +57,43 @@ public sealed record DemandDetails
     public DateTimeOffset? ExpiresAt { get; init; }
 }
 
+/// <summary>
+/// A partial change to a demand: null members stay as they are, and nested ones (location, highest price, window) are
+/// merged member by member with the current demand by its grain in one turn.
+/// </summary>
+public sealed record DemandChanges
+{
+    /// <summary>New category.</summary>
+    public string? Category { get; init; }
+
+    /// <summary>New quantity.</summary>
+    public decimal? Quantity { get; init; }
+
+    /// <summary>New unit.</summary>
+    public string? Unit { get; init; }
+
+    /// <summary>New smallest part.</summary>
+    public decimal? MinPart { get; init; }
+
+    /// <summary>New lowest condition.</summary>
+    public string? MinCondition { get; init; }
+
+    /// <summary>Changes to the highest price.</summary>
+    public MoneyChanges? MaxUnitPrice { get; init; }
+
+    /// <summary>Changes to the point.</summary>
+    public PointChanges? Location { get; init; }
+
+    /// <summary>New radius, km.</summary>
+    public double? RadiusKm { get; init; }
+
+    /// <summary>Changes to the window.</summary>
+    public WindowChanges? Window { get; init; }
+
+    /// <summary>New expiry.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+}
+
 /// <summary>A buyer's wanted request: what, how much, where, by when. Lifecycle open → fulfilled, cancelled or expired.</summary>
 public sealed class Demand
 {
@@ -170,7 +207,7 @@ public sealed class Demand
     /// validated again. A new window without a new expiry moves the expiry to the window's end. The quantity cannot
     /// drop to or below what has been bought.
     /// </summary>
-    public void Update(DemandDetails changes, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
+    public void Update(DemandChanges changes, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
     {
         EnsureOpen("change");
         var d = Details!;
@@ -181,10 +218,10 @@ public sealed class Demand
             Unit = changes.Unit ?? d.Unit,
             MinPart = changes.MinPart ?? (changes.Quantity is not null && d.MinPart == d.Quantity ? null : d.MinPart),
             MinCondition = changes.MinCondition ?? d.MinCondition,
-            MaxUnitPrice = changes.MaxUnitPrice ?? d.MaxUnitPrice,
-            Location = changes.Location ?? d.Location,
+            MaxUnitPrice = changes.MaxUnitPrice?.ApplyTo(d.MaxUnitPrice) ?? d.MaxUnitPrice,
+            Location = changes.Location?.ApplyTo(d.Location) ?? d.Location,
             RadiusKm = changes.RadiusKm ?? d.RadiusKm,
-            Window = changes.Window ?? d.Window,
+            Window = changes.Window?.ApplyTo(d.Window) ?? d.Window,
             ExpiresAt = changes.ExpiresAt ?? (changes.Window is null ? d.ExpiresAt : null),
         }, taxonomy, now, area);
         if (Bought > 0 && (next.Unit != d.Unit || next.Quantity <= Bought))

@@ -41,6 +41,17 @@ public sealed record ListingLocation(double Latitude, double Longitude, string? 
     public GeoPoint Point => new(Latitude, Longitude);
 }
 
+/// <summary>A partial change to a lot's location: given members replace the current ones, merged by the lot's grain in one turn.</summary>
+public sealed record LocationChanges(double? Latitude, double? Longitude, string? Address, string? Municipality)
+{
+    /// <summary>The location after the change; missing members with no current location become values validation refuses.</summary>
+    public ListingLocation ApplyTo(ListingLocation? current) => new(
+        Latitude ?? current?.Latitude ?? double.NaN,
+        Longitude ?? current?.Longitude ?? double.NaN,
+        Address ?? current?.Address,
+        Municipality ?? current?.Municipality ?? "");
+}
+
 /// <summary>The seller-editable description of a lot, as the seller entered it (validated by <see cref="Listing"/>).</summary>
 public sealed record ListingDetails
 {
@@ -90,7 +101,11 @@ public sealed record ListingDetails
     public IReadOnlyList<string> Photos { get; init; } = [];
 }
 
-/// <summary>A partial change to a lot's details: null members stay as they are.</summary>
+/// <summary>
+/// A partial change to a lot's details: null members stay as they are, and nested ones (location, price, window) are
+/// merged member by member with the current lot by its grain in one turn, so concurrent edits of different members
+/// never undo each other.
+/// </summary>
 public sealed record ListingChanges
 {
     /// <summary>New title.</summary>
@@ -114,11 +129,11 @@ public sealed record ListingChanges
     /// <summary>New condition grade.</summary>
     public string? Condition { get; init; }
 
-    /// <summary>New unit price.</summary>
-    public Money? UnitPrice { get; init; }
+    /// <summary>Changes to the unit price.</summary>
+    public MoneyChanges? UnitPrice { get; init; }
 
-    /// <summary>New location.</summary>
-    public ListingLocation? Location { get; init; }
+    /// <summary>Changes to the location.</summary>
+    public LocationChanges? Location { get; init; }
 
     /// <summary>New pickup option.</summary>
     public bool? Pickup { get; init; }
@@ -126,8 +141,8 @@ public sealed record ListingChanges
     /// <summary>New delivery option.</summary>
     public bool? Delivery { get; init; }
 
-    /// <summary>New availability window.</summary>
-    public DateWindow? Availability { get; init; }
+    /// <summary>Changes to the availability window.</summary>
+    public WindowChanges? Availability { get; init; }
 
     /// <summary>New waste flag.</summary>
     public bool? IsWaste { get; init; }
@@ -148,11 +163,11 @@ public sealed record ListingChanges
         Unit = Unit ?? d.Unit,
         MassPerUnitKg = MassPerUnitKg ?? d.MassPerUnitKg,
         Condition = Condition ?? d.Condition,
-        UnitPrice = UnitPrice ?? d.UnitPrice,
-        Location = Location ?? d.Location,
+        UnitPrice = UnitPrice?.ApplyTo(d.UnitPrice) ?? d.UnitPrice,
+        Location = Location?.ApplyTo(d.Location) ?? d.Location,
         Pickup = Pickup ?? d.Pickup,
         Delivery = Delivery ?? d.Delivery,
-        Availability = Availability ?? d.Availability,
+        Availability = Availability?.ApplyTo(d.Availability) ?? d.Availability,
         IsWaste = IsWaste ?? d.IsWaste,
         WasteCode = WasteCode ?? d.WasteCode,
         Photos = Photos ?? d.Photos,

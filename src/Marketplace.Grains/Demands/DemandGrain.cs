@@ -65,7 +65,7 @@ public sealed class DemandGrain(
     public Task<Demand?> GetAsync() => Task.FromResult(state.State.Exists ? state.State : null);
 
     /// <inheritdoc />
-    public Task<Demand> UpdateAsync(string actorId, DemandDetails changes) => ChangeAsync(d =>
+    public Task<Demand> UpdateAsync(string actorId, DemandChanges changes) => ChangeAsync(d =>
     {
         d.EnsureBuyer(actorId);
         d.Update(changes, taxonomy, Now, serviceArea.Value.Area);

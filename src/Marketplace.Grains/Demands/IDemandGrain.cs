@@ -11,8 +11,8 @@ public interface IDemandGrain : IGrainWithStringKey
     /// <summary>The demand, or null when it does not exist.</summary>
     Task<Demand?> GetAsync();
 
-    /// <summary>The buyer changes it: given members replace the current ones.</summary>
-    Task<Demand> UpdateAsync(string actorId, DemandDetails changes);
+    /// <summary>The buyer changes it: given members replace the current ones (nested ones merged member by member).</summary>
+    Task<Demand> UpdateAsync(string actorId, DemandChanges changes);
 
     /// <summary>The buyer cancels it.</summary>
     Task<Demand> CancelAsync(string actorId);

@@ -168,7 +168,7 @@ public class DemandTests
         var demand = Demand.Create("d1", "buyer", Valid(), MaterialTaxonomy.Default, Now);
         var window = new DateWindow(new DateOnly(2027, 5, 1), new DateOnly(2027, 5, 31));
 
-        demand.Update(new DemandDetails { RadiusKm = 60, Window = window }, MaterialTaxonomy.Default, Now);
+        demand.Update(new DemandChanges { RadiusKm = 60, Window = new WindowChanges(window.From, window.To) }, MaterialTaxonomy.Default, Now);
 
         Assert.Equal((60d, 30m, "B"), (demand.Details!.RadiusKm!.Value, demand.Details.Quantity!.Value, demand.Details.MinCondition));
         Assert.Equal(MarketClock.EndOf(window.To), demand.Details.ExpiresAt);
@@ -180,7 +180,7 @@ public class DemandTests
     {
         var demand = Demand.Create("d1", "buyer", Valid(), MaterialTaxonomy.Default, Now);
 
-        var error = Assert.Throws<DomainException>(() => demand.Update(new DemandDetails { RadiusKm = 900 }, MaterialTaxonomy.Default, Now));
+        var error = Assert.Throws<DomainException>(() => demand.Update(new DemandChanges { RadiusKm = 900 }, MaterialTaxonomy.Default, Now));
 
         Assert.Contains("radiusKm", error.Errors.Keys);
         Assert.Equal((40d, 1L), (demand.Details!.RadiusKm!.Value, demand.Version));
@@ -192,7 +192,7 @@ public class DemandTests
         var demand = Demand.Create("d1", "buyer", Valid(), MaterialTaxonomy.Default, Now);
         demand.RecordPurchase(10);
 
-        var error = Assert.Throws<DomainException>(() => demand.Update(new DemandDetails { Quantity = 10 }, MaterialTaxonomy.Default, Now));
+        var error = Assert.Throws<DomainException>(() => demand.Update(new DemandChanges { Quantity = 10 }, MaterialTaxonomy.Default, Now));
 
         Assert.Equal("demand-committed", error.Code);
         Assert.Equal(30m, demand.Details!.Quantity);

@@ -190,6 +190,20 @@ public class ListingTests
         Assert.Equal(MarketClock.EndOf(new DateOnly(2031, 11, 27)), lot.NextDeadline());
     }
 
+    [Fact]
+    public void Update_NestedMembers_MergesEachWithTheCurrentValue()
+    {
+        var lot = Active();
+
+        lot.Update(new ListingChanges { Location = new LocationChanges(null, null, "Sörnäisten rantatie 1", null) }, Taxonomy, Now);
+        lot.Update(new ListingChanges { Location = new LocationChanges(null, null, null, "Vantaa"), UnitPrice = new MoneyChanges(60, null) }, Taxonomy, Now);
+        lot.Update(new ListingChanges { Availability = new WindowChanges(null, new DateOnly(2027, 4, 30)) }, Taxonomy, Now);
+
+        Assert.Equal(new ListingLocation(60.1699, 24.9384, "Sörnäisten rantatie 1", "Vantaa"), lot.Details!.Location);
+        Assert.Equal(Money.Eur(60), lot.Details.UnitPrice);
+        Assert.Equal(new DateWindow(new DateOnly(2026, 11, 1), new DateOnly(2027, 4, 30)), lot.Details.Availability);
+    }
+
     [Theory]
     [InlineData(59.3293, 18.0686)]
     [InlineData(0, 0)]

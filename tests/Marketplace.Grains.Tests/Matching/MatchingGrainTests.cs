@@ -164,7 +164,7 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         Assert.False(await session.ProposeAsync(declined.Proposal!));
 
         // A change to the demand re-runs matching against the lot; the declined pair stays declined.
-        await demand.UpdateAsync(buyer, new DemandDetails { RadiusKm = 45 });
+        await demand.UpdateAsync(buyer, new DemandChanges { RadiusKm = 45 });
         var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude)));
         Assert.True(await TestClusters.EventuallyAsync(async () => (await partition.CountsAsync()).Demands > 0, TimeSpan.FromSeconds(10)));
         Assert.Equal((MatchStatus.Declined, 1), ((await session.GetAsync())!.Status, (await session.GetAsync())!.Round));
@@ -245,9 +245,9 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         await ExpectAsync(1, 0, "releasing the hold");
         var demand = await DemandAsync(Grains, buyer, at, 500, minPart: 50, radiusKm: 20);
         await ExpectAsync(1, 1, "posting a demand");
-        await demand.UpdateAsync(buyer, new DemandDetails { Location = new GeoPoint(at.Latitude + 0.5, at.Longitude), RadiusKm = 5 });
+        await demand.UpdateAsync(buyer, new DemandChanges { Location = new PointChanges(at.Latitude + 0.5, at.Longitude), RadiusKm = 5 });
         await ExpectAsync(1, 0, "moving the demand out of the cell");
-        await demand.UpdateAsync(buyer, new DemandDetails { Location = at });
+        await demand.UpdateAsync(buyer, new DemandChanges { Location = new PointChanges(at.Latitude, at.Longitude) });
         await ExpectAsync(1, 1, "moving it back");
         await demand.CancelAsync(buyer);
         await ExpectAsync(1, 0, "cancelling the demand");

@@ -63,6 +63,32 @@ public class DemandsApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Patch_TwoConcurrentEditsOfDifferentNestedMembers_BothSurvive()
+    {
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var client = Server.Client(buyer);
+        var url = $"/api/v1/demands/{await DemandAsync(Server, buyer)}";
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+
+        for (var round = 0; round < 10; round++)
+        {
+            var (from, to) = (today.AddDays(2 + round), today.AddDays(40 + round));
+            var (latitude, longitude) = (60.2 + (round * 0.01), 24.6 + (round * 0.01));
+            var answers = await Task.WhenAll(
+                client.PatchAsJsonAsync(url, new { window = new { from = from.ToString("yyyy-MM-dd") }, location = new { latitude } }),
+                client.PatchAsJsonAsync(url, new { window = new { to = to.ToString("yyyy-MM-dd") }, location = new { longitude } }));
+            foreach (var answer in answers)
+            {
+                await ReadAsync(answer, HttpStatusCode.OK);
+            }
+
+            var demand = await ReadAsync(await client.GetAsync(url), HttpStatusCode.OK);
+            Assert.Equal((from.ToString("yyyy-MM-dd"), to.ToString("yyyy-MM-dd")), (demand["window"]!["from"]!.GetValue<string>(), demand["window"]!["to"]!.GetValue<string>()));
+            Assert.Equal((latitude, longitude), (demand["location"]!["latitude"]!.GetValue<double>(), demand["location"]!["longitude"]!.GetValue<double>()));
+        }
+    }
+
+    [Fact]
     public async Task Post_AtLatitude89WithRadius500_Is422NamingLocationAndRadius_AndStoresNothing()
     {
         var buyer = await RegisterFirmAsync(Server, "buyer");

@@ -36,6 +36,31 @@ public class ListingsApiTests(ServerFixture fixture)
     };
 
     [Fact]
+    public async Task Patch_TwoConcurrentEditsOfDifferentNestedMembers_BothSurvive()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+        var id = (await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", Lot()), HttpStatusCode.Created))["id"]!.GetValue<string>();
+        var url = $"/api/v1/listings/{id}";
+
+        for (var round = 0; round < 10; round++)
+        {
+            var (address, municipality, price) = ($"Hämeentie {round}", $"Kunta {round}", 100 + round);
+            var answers = await Task.WhenAll(
+                client.PatchAsJsonAsync(url, new { location = new { address }, unitPrice = new { minorUnits = price } }),
+                client.PatchAsJsonAsync(url, new { location = new { municipality }, unitPrice = new { currency = round % 2 == 0 ? "SEK" : "EUR" } }));
+            foreach (var answer in answers)
+            {
+                await ReadAsync(answer, HttpStatusCode.OK);
+            }
+
+            var lot = await ReadAsync(await client.GetAsync(url), HttpStatusCode.OK);
+            Assert.Equal((address, municipality), (lot["location"]!["address"]!.GetValue<string>(), lot["location"]!["municipality"]!.GetValue<string>()));
+            Assert.Equal((price, round % 2 == 0 ? "SEK" : "EUR"), (lot["unitPrice"]!["minorUnits"]!.GetValue<long>(), lot["unitPrice"]!["currency"]!.GetValue<string>()));
+        }
+    }
+
+    [Fact]
     public async Task Publish_WindowEndingNearTheFiveYearHorizon_Is200()
     {
         var seller = await RegisterFirmAsync(Server, "seller");

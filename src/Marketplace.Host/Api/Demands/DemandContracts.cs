@@ -49,13 +49,19 @@ public sealed record DemandInput(
         ExpiresAt = ExpiresAt,
     };
 
-    /// <summary>The changes of a PATCH: a partial location or window is completed from the current demand.</summary>
-    public DemandDetails ToChanges(DemandDetails current) => ToDetails() with
+    /// <summary>The changes of a PATCH: a partial location, window or price is completed from the current demand by its grain, in one turn.</summary>
+    public DemandChanges ToChanges() => new()
     {
-        Location = Location is null ? null : new GeoPoint(Location.Latitude ?? current.Location!.Value.Latitude, Location.Longitude ?? current.Location!.Value.Longitude),
-        Window = Window is null ? null : new DateWindow(Window.From ?? current.Window!.Value.From, Window.To ?? current.Window!.Value.To),
-        MaxUnitPrice = MaxUnitPrice is null ? null
-            : new Money(MaxUnitPrice.MinorUnits ?? current.MaxUnitPrice?.MinorUnits ?? -1, MaxUnitPrice.Currency ?? current.MaxUnitPrice?.Currency ?? Money.DefaultCurrency),
+        Category = Category,
+        Quantity = Quantity,
+        Unit = Unit,
+        MinPart = MinPart,
+        MinCondition = MinCondition,
+        MaxUnitPrice = MaxUnitPrice is null ? null : new MoneyChanges(MaxUnitPrice.MinorUnits, MaxUnitPrice.Currency),
+        Location = Location is null ? null : new PointChanges(Location.Latitude, Location.Longitude),
+        RadiusKm = RadiusKm,
+        Window = Window is null ? null : new WindowChanges(Window.From, Window.To),
+        ExpiresAt = ExpiresAt,
     };
 }
 

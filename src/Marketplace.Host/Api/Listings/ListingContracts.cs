@@ -44,14 +44,14 @@ public sealed record ListingInput(
         Location = ToLocation(Location),
         Pickup = Pickup ?? true,
         Delivery = Delivery ?? false,
-        Availability = ToWindow(Availability, null) ?? default,
+        Availability = ToWindow(Availability) ?? default,
         IsWaste = IsWaste ?? false,
         WasteCode = WasteCode,
         Photos = Photos ?? [],
     };
 
-    /// <summary>The changes a PATCH asks for.</summary>
-    public ListingChanges ToChanges(ListingDetails current) => new()
+    /// <summary>The changes a PATCH asks for; nested members are merged with the current lot by its grain, not here.</summary>
+    public ListingChanges ToChanges() => new()
     {
         Title = Title,
         Description = Description,
@@ -60,15 +60,11 @@ public sealed record ListingInput(
         Unit = Unit,
         MassPerUnitKg = MassPerUnitKg,
         Condition = Condition,
-        UnitPrice = UnitPrice is null ? null : new Money(UnitPrice.MinorUnits ?? current.UnitPrice.MinorUnits, UnitPrice.Currency ?? current.UnitPrice.Currency),
-        Location = Location is null ? null : new ListingLocation(
-            Location.Latitude ?? current.Location!.Latitude,
-            Location.Longitude ?? current.Location!.Longitude,
-            Location.Address ?? current.Location!.Address,
-            Location.Municipality ?? current.Location!.Municipality),
+        UnitPrice = UnitPrice is null ? null : new MoneyChanges(UnitPrice.MinorUnits, UnitPrice.Currency),
+        Location = Location is null ? null : new LocationChanges(Location.Latitude, Location.Longitude, Location.Address, Location.Municipality),
         Pickup = Pickup,
         Delivery = Delivery,
-        Availability = ToWindow(Availability, current.Availability),
+        Availability = Availability is null ? null : new WindowChanges(Availability.From, Availability.To),
         IsWaste = IsWaste,
         WasteCode = WasteCode,
         Photos = Photos,
@@ -77,15 +73,14 @@ public sealed record ListingInput(
     private static ListingLocation? ToLocation(LocationDto? l)
         => l is null ? null : new ListingLocation(l.Latitude ?? double.NaN, l.Longitude ?? double.NaN, l.Address, l.Municipality ?? "");
 
-    private static DateWindow? ToWindow(DateWindowDto? w, DateWindow? current)
+    private static DateWindow? ToWindow(DateWindowDto? w)
     {
         if (w is null)
         {
             return null;
         }
 
-        var from = w.From ?? current?.From;
-        var to = w.To ?? current?.To;
+        var (from, to) = (w.From, w.To);
         if (from is null || to is null)
         {
             throw new DomainException("validation-failed", "The request has invalid fields.", DomainErrorKind.Validation,
