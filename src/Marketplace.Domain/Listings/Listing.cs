@@ -305,10 +305,18 @@ public sealed partial class Listing
         return released;
     }
 
-    /// <summary>Reserves part of the lot for a buyer until <paramref name="until"/>.</summary>
+    /// <summary>
+    /// Reserves part of the lot for a buyer until <paramref name="until"/>. Only an active lot is held: a draft is 404
+    /// (others may not know it exists), any other status 409 <c>listing-not-active</c>.
+    /// </summary>
     public Hold PlaceHold(string holdId, string buyerId, decimal quantity, DateTimeOffset until, DateTimeOffset now)
     {
         EnsureExists();
+        if (Status == ListingStatus.Draft)
+        {
+            throw DomainException.NotFound("listing", Id);
+        }
+
         var v = new Validation();
         v.Require(quantity > 0, "quantity", "The held quantity must be greater than zero.");
         v.Require(decimal.Round(quantity, 3) == quantity, "quantity", "The quantity may have at most three decimals.");
@@ -317,11 +325,7 @@ public sealed partial class Listing
         v.ThrowIfInvalid();
 
         ExpireIfDue(now);
-        if (Status != ListingStatus.Active)
-        {
-            throw DomainException.Conflict("listing-not-active", $"Only an active listing can be held; this one is {StatusCode(Status)}.",
-                new Dictionary<string, object?> { ["listingStatus"] = StatusCode(Status) });
-        }
+        EnsureActive();
 
         if (buyerId == SellerId)
         {
@@ -432,6 +436,9 @@ public sealed partial class Listing
     [JsonIgnore]
     public bool IsPublic => Status is ListingStatus.Active or ListingStatus.SoldOut;
 
+    /// <summary>True when a viewer (a trader id, or null when anonymous) may read the lot: anyone when it is public, else its seller and platform admins.</summary>
+    public bool IsVisibleTo(string? viewerId, bool platformAdmin = false) => Exists && (IsPublic || platformAdmin || (viewerId is not null && viewerId == SellerId));
+
     /// <summary>What the matcher needs, or null when nothing of the lot can be proposed (not active, or nothing available).</summary>
     public Matching.LotSummary? ToMatchSummary()
     {
@@ -464,6 +471,16 @@ public sealed partial class Listing
     };
 
     private static DateOnly Today(DateTimeOffset now) => MarketClock.Today(now);
+
+    /// <summary>Refuses anything but an active lot with 409 <c>listing-not-active</c>, naming its status.</summary>
+    private void EnsureActive()
+    {
+        if (Status != ListingStatus.Active)
+        {
+            throw DomainException.Conflict("listing-not-active", $"Only an active listing can be held; this one is {StatusCode(Status)}.",
+                new Dictionary<string, object?> { ["listingStatus"] = StatusCode(Status) });
+        }
+    }
 
     private Hold FindHold(string holdId)
     {

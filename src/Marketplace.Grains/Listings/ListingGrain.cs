@@ -109,18 +109,7 @@ public sealed class ListingGrain(
     public async Task<HoldReceipt> PlaceHoldAsync(string buyerId, string holdId, decimal quantity, DateTimeOffset until)
     {
         Hold? hold = null;
-        var listing = await ChangeAsync(l =>
-        {
-            if (!l.IsPublic)
-            {
-                throw l.Status == ListingStatus.Draft
-                    ? DomainException.NotFound("listing", Id)
-                    : DomainException.Conflict("listing-not-active", $"Only an active listing can be held; this one is {Listing.StatusCode(l.Status)}.",
-                        new Dictionary<string, object?> { ["listingStatus"] = Listing.StatusCode(l.Status) });
-            }
-
-            hold = l.PlaceHold(holdId, buyerId, quantity, until, Now);
-        });
+        var listing = await ChangeAsync(l => hold = l.PlaceHold(holdId, buyerId, quantity, until, Now));
         return HoldReceipt.For(listing, hold!);
     }
 

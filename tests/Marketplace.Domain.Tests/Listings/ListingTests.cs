@@ -36,10 +36,11 @@ public class ListingTests
     }
 
     [Fact]
-    public void PlaceHold_OnDraftOrWithdrawn_IsConflict()
+    public void PlaceHold_OnDraft_IsNotFound_OnWithdrawn_IsConflict()
     {
+        // Others may not know a draft exists; a withdrawn lot was public, so say why it cannot be held.
         var draft = Listing.Create("lot-1", "seller", Bricks(), Taxonomy, Now);
-        Assert.Equal("listing-not-active", Refusal(() => draft.PlaceHold("h", "buyer", 1, Now.AddDays(1), Now)).Code);
+        Assert.Equal("listing-not-found", Refusal(() => draft.PlaceHold("h", "buyer", 1, Now.AddDays(1), Now)).Code);
 
         var withdrawn = Active();
         withdrawn.Withdraw(Now);
@@ -202,6 +203,30 @@ public class ListingTests
         Assert.Equal(new ListingLocation(60.1699, 24.9384, "Sörnäisten rantatie 1", "Vantaa"), lot.Details!.Location);
         Assert.Equal(Money.Eur(60), lot.Details.UnitPrice);
         Assert.Equal(new DateWindow(new DateOnly(2026, 11, 1), new DateOnly(2027, 4, 30)), lot.Details.Availability);
+    }
+
+    [Theory]
+    [InlineData(ListingStatus.Draft, "seller", true)]
+    [InlineData(ListingStatus.Draft, "buyer", false)]
+    [InlineData(ListingStatus.Draft, null, false)]
+    [InlineData(ListingStatus.Active, null, true)]
+    [InlineData(ListingStatus.Withdrawn, "buyer", false)]
+    [InlineData(ListingStatus.Withdrawn, "seller", true)]
+    public void IsVisibleTo_PublicLotsToAnyone_OthersToTheirSellerOnly(ListingStatus status, string? viewer, bool visible)
+    {
+        var lot = Listing.Create("x", "seller", Bricks(), Taxonomy, Now);
+        if (status != ListingStatus.Draft)
+        {
+            lot.Publish(Now);
+        }
+
+        if (status == ListingStatus.Withdrawn)
+        {
+            lot.Withdraw(Now);
+        }
+
+        Assert.Equal(visible, lot.IsVisibleTo(viewer));
+        Assert.True(lot.IsVisibleTo(viewer, platformAdmin: true));
     }
 
     [Theory]

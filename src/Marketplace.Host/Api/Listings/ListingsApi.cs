@@ -41,7 +41,7 @@ public static class ListingsApi
     {
         var viewer = user.TraderIdWithScope(ApiScopes.ListingsRead);
         var listing = await grains.GetGrain<IListingGrain>(id).GetAsync();
-        if (listing is null || (!listing.IsPublic && listing.SellerId != viewer && !user.IsPlatformAdmin()))
+        if (listing is null || !listing.IsVisibleTo(viewer, user.IsPlatformAdmin()))
         {
             throw DomainException.NotFound("listing", id);
         }
