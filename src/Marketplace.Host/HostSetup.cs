@@ -61,7 +61,9 @@ public static class HostSetup
             o.AddDocumentTransformer(security);
             o.AddOperationTransformer(security);
         });
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        // Enums by name only: a number such as 0 is not a name, so a body binding an enum refuses it (400) instead of
+        // taking it for the first member (as "0" once became condition A).
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false)));
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = ApiLimits.MaxRequestBodyBytes);
         services.TryAddSingleton(TimeProvider.System);
         return services;
