@@ -299,10 +299,18 @@ public sealed partial class Listing
         return released;
     }
 
-    /// <summary>Reserves part of the lot for a buyer until <paramref name="until"/>.</summary>
+    /// <summary>
+    /// Reserves part of the lot for a buyer until <paramref name="until"/>. The same hold id from the same buyer for the
+    /// same quantity is the same hold: it is answered again unchanged, so a retried request holds once.
+    /// </summary>
     public Hold PlaceHold(string holdId, string buyerId, decimal quantity, DateTimeOffset until, DateTimeOffset now)
     {
         EnsureExists();
+        if (_holds.Find(h => h.Id == holdId) is { } placed && placed.BuyerId == buyerId && placed.Quantity == quantity)
+        {
+            return placed;
+        }
+
         var v = new Validation();
         v.Require(quantity > 0, "quantity", "The held quantity must be greater than zero.");
         v.Require(decimal.Round(quantity, 3) == quantity, "quantity", "The quantity may have at most three decimals.");
