@@ -20,6 +20,7 @@ public static class SearchSetup
         var settings = section.Get<SearchSettings>() ?? new SearchSettings();
         builder.Services.AddOptions<SearchSettings>().Bind(section)
             .Validate(s => s.BatchSize is >= 1 and <= 10_000, $"{nameof(SearchSettings)}.{nameof(SearchSettings.BatchSize)} must be 1 to 10,000.")
+            .Validate(s => s.QueueCapacity >= 1, $"{nameof(SearchSettings)}.{nameof(SearchSettings.QueueCapacity)} must be at least 1.")
             .Validate(s => s.CommitInterval > TimeSpan.Zero, $"{nameof(SearchSettings)}.{nameof(SearchSettings.CommitInterval)} must be positive.")
             .ValidateOnStart();
         var dataFolder = HostSetup.DataFolder(builder);
