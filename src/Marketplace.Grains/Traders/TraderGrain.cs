@@ -55,6 +55,15 @@ public sealed class TraderGrain(
     }
 
     /// <inheritdoc />
+    public async Task ListingStatusChangedAsync(string listingId, string status, long version)
+    {
+        if (state.State.Exists && state.State.RecordListingStatus(listingId, status, version))
+        {
+            await state.WriteOrReloadAsync();
+        }
+    }
+
+    /// <inheritdoc />
     public async Task AddDemandAsync(string demandId)
     {
         await EnsureRoleAsync(TraderRoles.Buyer);
