@@ -32,4 +32,7 @@ public interface IBusinessIdGrain : IGrainWithStringKey
 {
     /// <summary>Binds the id to the trader, or returns the trader it is already bound to.</summary>
     Task<string> ClaimAsync(string traderId);
+
+    /// <summary>Unbinds the id when it is bound to <paramref name="traderId"/> (whose registration failed to be stored).</summary>
+    Task ReleaseAsync(string traderId);
 }
