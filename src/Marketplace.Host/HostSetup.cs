@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Marketplace.Grains;
+using Marketplace.Host.Api.Callers;
 using Marketplace.Host.Api.Health;
 using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Clients;
@@ -54,6 +55,7 @@ public static class HostSetup
     public static IServiceCollection AddMarketplaceApi(this IServiceCollection services)
     {
         services.AddMarketplaceProblems();
+        services.AddMarketplaceCallers();
         services.AddMarketplaceHealth();
         services.AddOpenApi(o =>
         {
@@ -67,12 +69,17 @@ public static class HostSetup
         return services;
     }
 
-    /// <summary>Middleware in order: problems for failures, rate limits, who is calling, what they may do, idempotent retries.</summary>
+    /// <summary>
+    /// Middleware in order: the real client behind trusted proxies, problems for failures, limits per address, who is
+    /// calling and what they may do, limits per caller, idempotent retries.
+    /// </summary>
     public static WebApplication UseMarketplaceApi(this WebApplication app)
     {
+        app.UseMarketplaceForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMarketplaceIdentity();
+        app.Use(CallerSetup.LimitPerCaller);
         app.UseMiddleware<IdempotencyMiddleware>();
         return app;
     }

@@ -24,6 +24,6 @@ public sealed class SearchSettings
     /// </summary>
     public int QueueCapacity { get; set; } = 10_000;
 
-    /// <summary>Searches per client address and minute on <c>GET /api/v1/listings/search</c>; default 600.</summary>
+    /// <summary>Searches per caller and minute on <c>GET /api/v1/listings/search</c> (per token subject, or per client address without a token); default 600.</summary>
     public int RateLimitPerMinute { get; set; } = 600;
 }

@@ -1,5 +1,5 @@
-using System.Threading.RateLimiting;
 using Marketplace.Grains.Listings;
+using Marketplace.Host.Api.Callers;
 using Marketplace.Host.Api.Problems;
 using Marketplace.Search;
 using Marketplace.Search.Elasticsearch;
@@ -28,9 +28,7 @@ public static class SearchSetup
         builder.Services.AddSingleton<SearchFeed>();
         builder.Services.AddSingleton<IListingChangeSink>(sp => sp.GetRequiredService<SearchFeed>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SearchFeed>());
-        builder.Services.AddRateLimiter(o => o.AddPolicy(RateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
-            context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.RateLimitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })));
+        builder.Services.Configure<CallerRateLimitOptions>(o => o.PermitsPerMinute[RateLimitPolicy] = settings.RateLimitPerMinute);
         return builder;
     }
 
