@@ -25,6 +25,11 @@ public static class HostSetup
     public static IHostApplicationBuilder AddMarketplaceSilo(this IHostApplicationBuilder builder)
     {
         ResolveDataPaths(builder);
+        // Orleans 10.4's watchdog starts its platform thread before it starts the participant-check stopwatch, so its
+        // first look can see a default stopwatch and warn that the participant check "has not completed" for the
+        // machine's whole uptime: a false alarm at nearly every start on a busy machine. Only its errors are shown;
+        // real stalls still surface through membership's LocalSiloHealthMonitor and the readiness check.
+        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.UseOrleans(silo => silo.AddMarketplace(builder.Configuration));
         return builder;
     }
