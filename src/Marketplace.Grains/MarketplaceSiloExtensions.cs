@@ -95,7 +95,8 @@ public static class MarketplaceSiloExtensions
                 var connection = cluster.ConnectionString ?? storage.AzureStorage.ConnectionString
                                  ?? throw new InvalidOperationException("Cluster:Provider is AzureStorage but neither Cluster:ConnectionString nor Storage:AzureStorage:ConnectionString is set.");
                 silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(connection));
-                silo.ConfigureEndpoints(IPAddress.Loopback, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
+                // Advertise (and listen on) an address the other machines can reach: loopback would only ever join silos of one machine.
+                silo.ConfigureEndpoints(cluster.ResolveAdvertisedAddress(), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
                 break;
             default:
                 throw new InvalidOperationException($"Cluster:Provider '{cluster.Provider}' is not known; use Localhost or AzureStorage.");

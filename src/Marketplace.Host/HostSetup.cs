@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Marketplace.Grains;
+using Marketplace.Host.Api.Callers;
 using Marketplace.Host.Api.Health;
 using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Clients;
@@ -24,6 +25,11 @@ public static class HostSetup
     public static IHostApplicationBuilder AddMarketplaceSilo(this IHostApplicationBuilder builder)
     {
         ResolveDataPaths(builder);
+        // Orleans 10.4's watchdog starts its platform thread before it starts the participant-check stopwatch, so its
+        // first look can see a default stopwatch and warn that the participant check "has not completed" for the
+        // machine's whole uptime: a false alarm at nearly every start on a busy machine. Only its errors are shown;
+        // real stalls still surface through membership's LocalSiloHealthMonitor and the readiness check.
+        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.UseOrleans(silo => silo.AddMarketplace(builder.Configuration));
         return builder;
     }
@@ -54,6 +60,7 @@ public static class HostSetup
     public static IServiceCollection AddMarketplaceApi(this IServiceCollection services)
     {
         services.AddMarketplaceProblems();
+        services.AddMarketplaceCallers();
         services.AddMarketplaceHealth();
         services.AddOpenApi(o =>
         {
@@ -69,12 +76,17 @@ public static class HostSetup
         return services;
     }
 
-    /// <summary>Middleware in order: problems for failures, rate limits, who is calling, what they may do, idempotent retries.</summary>
+    /// <summary>
+    /// Middleware in order: the real client behind trusted proxies, problems for failures, limits per address, who is
+    /// calling and what they may do, limits per caller, idempotent retries.
+    /// </summary>
     public static WebApplication UseMarketplaceApi(this WebApplication app)
     {
+        app.UseMarketplaceForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMarketplaceIdentity();
+        app.Use(CallerSetup.LimitPerCaller);
         app.UseMiddleware<IdempotencyMiddleware>();
         return app;
     }

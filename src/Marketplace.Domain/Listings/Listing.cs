@@ -307,11 +307,17 @@ public sealed partial class Listing
 
     /// <summary>
     /// Reserves part of the lot for a buyer until <paramref name="until"/>. Only an active lot is held: a draft is 404
-    /// (others may not know it exists), any other status 409 <c>listing-not-active</c>.
+    /// (others may not know it exists), any other status 409 <c>listing-not-active</c>. The same hold id from the same
+    /// buyer for the same quantity is the same hold: it is answered again unchanged, so a retried request holds once.
     /// </summary>
     public Hold PlaceHold(string holdId, string buyerId, decimal quantity, DateTimeOffset until, DateTimeOffset now)
     {
         EnsureExists();
+        if (_holds.Find(h => h.Id == holdId) is { } placed && placed.BuyerId == buyerId && placed.Quantity == quantity)
+        {
+            return placed;
+        }
+
         if (Status == ListingStatus.Draft)
         {
             throw DomainException.NotFound("listing", Id);

@@ -55,6 +55,10 @@ public sealed class Trader
     [JsonInclude]
     private List<string> _demandIds = [];
 
+    /// <summary>The index of the firm's lots by status (status code and the lot's version it was read at).</summary>
+    [JsonInclude]
+    private Dictionary<string, ListedLot> _listingStatuses = new(StringComparer.Ordinal);
+
     /// <summary>Empty state, for storage; a real firm is made by <see cref="Register"/>.</summary>
     public Trader()
     {
@@ -130,6 +134,29 @@ public sealed class Trader
         {
             _listingIds.Add(listingId);
         }
+    }
+
+    /// <summary>
+    /// The status code (<c>draft</c>, <c>active</c>, …) a lot of the firm last reported, or null when it has not
+    /// reported one (a lot stored before the index existed): then only the lot itself knows.
+    /// </summary>
+    public string? ListingStatus(string listingId) => _listingStatuses.GetValueOrDefault(listingId)?.Status;
+
+    /// <summary>
+    /// Records a lot's status in the firm's index; a report older than the one recorded is ignored, so reports arriving
+    /// out of order never undo a newer one. False when nothing changed.
+    /// </summary>
+    public bool RecordListingStatus(string listingId, string status, long version)
+    {
+        EnsureExists();
+        if (!_listingIds.Contains(listingId)
+            || (_listingStatuses.GetValueOrDefault(listingId) is { } known && (known.Version > version || known == new ListedLot(status, version))))
+        {
+            return false;
+        }
+
+        _listingStatuses[listingId] = new ListedLot(status, version);
+        return true;
     }
 
     /// <summary>Records a demand the firm posted.</summary>
@@ -208,3 +235,6 @@ public sealed class Trader
         }
     }
 }
+
+/// <summary>A lot's entry in its firm's index: its status code as of a version of the lot.</summary>
+public sealed record ListedLot(string Status, long Version);

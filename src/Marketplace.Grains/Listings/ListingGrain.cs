@@ -36,6 +36,9 @@ public sealed class ListingGrain(
     /// <summary>The matching partition that holds this lot, when one does.</summary>
     private string? _partition;
 
+    /// <summary>The status the seller's index of lots by status was last told of by this activation.</summary>
+    private ListingStatus? _indexedStatus;
+
     private string Id => this.GetPrimaryKeyString();
 
     private DateTimeOffset Now => time.GetUtcNow();
@@ -229,6 +232,32 @@ public sealed class ListingGrain(
         }
 
         _partition = partition;
+        IndexStatus();
+    }
+
+    /// <summary>
+    /// Tells the seller's index of lots by status when the status changed (one-way, like matching: the index never
+    /// slows a write). A failed report is sent again with the next stored change; reports carry the version, so the
+    /// index keeps the newest whatever order they arrive in.
+    /// </summary>
+    private void IndexStatus()
+    {
+        var lot = state.State;
+        if (lot.Status == _indexedStatus)
+        {
+            return;
+        }
+
+        _indexedStatus = lot.Status;
+        var status = Listing.StatusCode(lot.Status);
+        _ = GrainFactory.GetGrain<ITraderGrain>(lot.SellerId).ListingStatusChangedAsync(Id, status, lot.Version)
+            .ContinueWith(
+                t =>
+                {
+                    logger.LogWarning(t.Exception, "Listing {ListingId}: the seller's index did not hear of status {Status}; it is told again with the next change", Id, status);
+                    _indexedStatus = null;
+                },
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Current);
     }
 
     private async Task ScheduleAsync(DateTimeOffset? deadline)

@@ -1,3 +1,7 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+
 namespace Marketplace.Grains.Storage;
 
 /// <summary>Where grains keep their state (<c>Storage</c> section).</summary>
@@ -52,4 +56,47 @@ public sealed class ClusterSettings
 
     /// <summary>Azure Storage connection string for membership and reminders in cluster mode; defaults to <c>Storage:AzureStorage:ConnectionString</c>.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// The address this silo listens on and tells the other silos (an IP address or a host name). Only in cluster mode;
+    /// default: this machine's first non-loopback IPv4 address (loopback when it has none). The embedded mode
+    /// (<c>Localhost</c>) always uses loopback.
+    /// </summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>The address to advertise and listen on, as <see cref="AdvertisedAddress"/> describes.</summary>
+    /// <param name="hostAddresses">This machine's addresses; by default those of its network interfaces that are up.</param>
+    public IPAddress ResolveAdvertisedAddress(IEnumerable<IPAddress>? hostAddresses = null)
+    {
+        if (Provider == "Localhost")
+        {
+            return IPAddress.Loopback;
+        }
+
+        if (!string.IsNullOrWhiteSpace(AdvertisedAddress))
+        {
+            if (IPAddress.TryParse(AdvertisedAddress, out var parsed))
+            {
+                return parsed;
+            }
+
+            try
+            {
+                return Dns.GetHostAddresses(AdvertisedAddress).OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).First();
+            }
+            catch (Exception e) when (e is SocketException or InvalidOperationException or ArgumentException)
+            {
+                throw new InvalidOperationException(
+                    $"{Section}:{nameof(AdvertisedAddress)} '{AdvertisedAddress}' is neither an IP address nor a host name this machine can resolve.", e);
+            }
+        }
+
+        return (hostAddresses ?? InterfaceAddresses())
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a)) ?? IPAddress.Loopback;
+    }
+
+    private static IEnumerable<IPAddress> InterfaceAddresses()
+        => NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses.Select(u => u.Address));
 }

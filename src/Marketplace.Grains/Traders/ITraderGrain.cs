@@ -17,6 +17,9 @@ public interface ITraderGrain : IGrainWithStringKey
     /// <summary>Records a new lot; refuses a firm that is not a seller.</summary>
     Task AddListingAsync(string listingId);
 
+    /// <summary>A lot of the firm reports its status (as of its version) for the firm's index of lots by status.</summary>
+    Task ListingStatusChangedAsync(string listingId, string status, long version);
+
     /// <summary>Records a new demand; refuses a firm that is not a buyer.</summary>
     Task AddDemandAsync(string demandId);
 
@@ -29,4 +32,7 @@ public interface IBusinessIdGrain : IGrainWithStringKey
 {
     /// <summary>Binds the id to the trader, or returns the trader it is already bound to.</summary>
     Task<string> ClaimAsync(string traderId);
+
+    /// <summary>Unbinds the id when it is bound to <paramref name="traderId"/> (whose registration failed to be stored).</summary>
+    Task ReleaseAsync(string traderId);
 }

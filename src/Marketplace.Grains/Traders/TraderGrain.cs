@@ -30,7 +30,24 @@ public sealed class TraderGrain(
         }
 
         state.State = trader;
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception)
+        {
+            // A write that failed may still have landed (a timeout): look before giving the business id back.
+            if (await StoredAfterAllAsync())
+            {
+                return state.State;
+            }
+
+            // The firm was not stored: give the business id back, or the company could never register.
+            state.State = new Trader();
+            await GrainFactory.GetGrain<IBusinessIdGrain>(trader.Profile.BusinessId).ReleaseAsync(Id);
+            throw;
+        }
+
         return trader;
     }
 
@@ -55,6 +72,15 @@ public sealed class TraderGrain(
     }
 
     /// <inheritdoc />
+    public async Task ListingStatusChangedAsync(string listingId, string status, long version)
+    {
+        if (state.State.Exists && state.State.RecordListingStatus(listingId, status, version))
+        {
+            await state.WriteOrReloadAsync();
+        }
+    }
+
+    /// <inheritdoc />
     public async Task AddDemandAsync(string demandId)
     {
         await EnsureRoleAsync(TraderRoles.Buyer);
@@ -72,6 +98,19 @@ public sealed class TraderGrain(
         }
 
         return Task.CompletedTask;
+    }
+
+    private async Task<bool> StoredAfterAllAsync()
+    {
+        try
+        {
+            await state.ReadStateAsync();
+            return state.State.Exists;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
     }
 
     private void EnsureExists()
@@ -97,6 +136,16 @@ public sealed class BusinessIdGrain(
         }
 
         return state.State.TraderId;
+    }
+
+    /// <inheritdoc />
+    public async Task ReleaseAsync(string traderId)
+    {
+        if (state.State.TraderId == traderId)
+        {
+            await state.ClearStateAsync();
+            state.State = new BusinessIdClaim();
+        }
     }
 }
 

@@ -32,8 +32,21 @@ public static class IdentityCommands
             return 2;
         }
 
-        var (options, rest) = Parse(args.Skip(2).ToArray());
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(rest);
+        if (!Verbs.TryGetValue((args[0], args[1]), out var known))
+        {
+            await error.WriteLineAsync(Usage);
+            return CommandLine.UsageExitCode;
+        }
+
+        if (!CommandLine.TryParse(args.Skip(2).ToArray(), known, out var line, out var problem))
+        {
+            await error.WriteLineAsync(problem);
+            await error.WriteLineAsync(Usage);
+            return CommandLine.UsageExitCode;
+        }
+
+        var options = line.Options.ToDictionary(StringComparer.Ordinal);
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(line.Settings);
         builder.Configuration["Logging:LogLevel:Default"] = "Warning";
         builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning";
         builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error";
@@ -134,24 +147,12 @@ public static class IdentityCommands
         return trader;
     }
 
-    /// <summary>Splits <c>--name value</c> pairs of the command from <c>--Section:Key=value</c> settings for the host.</summary>
-    private static (Dictionary<string, string> Options, string[] Settings) Parse(string[] args)
+    /// <summary>The options each command takes.</summary>
+    private static readonly Dictionary<(string Noun, string Verb), string[]> Verbs = new()
     {
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        var settings = new List<string>();
-        for (var i = 0; i < args.Length; i++)
-        {
-            var arg = args[i];
-            if (arg.StartsWith("--", StringComparison.Ordinal) && !arg.Contains('=', StringComparison.Ordinal) && !arg.Contains(':', StringComparison.Ordinal) && i + 1 < args.Length)
-            {
-                options[arg[2..]] = args[++i];
-            }
-            else
-            {
-                settings.Add(arg);
-            }
-        }
-
-        return (options, settings.ToArray());
-    }
+        [("clients", "create")] = ["trader", "name", "scopes", "redirect-uri"],
+        [("clients", "list")] = ["trader"],
+        [("clients", "revoke")] = ["trader", "client"],
+        [("users", "make-admin")] = ["email"],
+    };
 }

@@ -18,7 +18,14 @@ public static class ReindexCommand
     /// <summary>Rebuilds the index; returns the process exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(args.Skip(1).ToArray());
+        if (!CommandLine.TryParse(args.Skip(1).ToArray(), [], out var line, out var usage))
+        {
+            await error.WriteLineAsync(usage);
+            await error.WriteLineAsync("Usage: dotnet run --project src/Marketplace.Host -- reindex [--Section:Key=value ...]");
+            return CommandLine.UsageExitCode;
+        }
+
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(line.Settings);
         var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         var cluster = builder.Configuration.GetSection(ClusterSettings.Section).Get<ClusterSettings>() ?? new ClusterSettings();
         if (storage.Provider != "Sqlite")

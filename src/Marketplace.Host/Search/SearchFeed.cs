@@ -12,27 +12,41 @@ namespace Marketplace.Host.Search;
 /// Keeps the search index a projection of the listing grains. Each stored lot state arrives here before its grain
 /// answers, and is indexed in batches within milliseconds. On start it first catches up with the system of record:
 /// lots whose stored version is newer than the index's (say, after the host was killed before a commit) are re-indexed,
-/// and documents of lots that no longer exist are removed.
+/// and documents of lots that no longer exist are removed. The queue of changes is bounded
+/// (<see cref="SearchSettings.QueueCapacity"/>): when the engine is slow or down and the queue is full, a change only
+/// marks its lot dirty, and the lot is re-read from its grain once the queue has drained, so an outage of the engine
+/// costs memory per distinct lot, never per change, and no acknowledged change is lost.
 /// </summary>
 public sealed class SearchFeed(
     ISearchEngine engine,
     IListingArchive archive,
+    IGrainFactory grains,
     MaterialTaxonomy taxonomy,
     IOptions<SearchSettings> settings,
     ILogger<SearchFeed> logger) : BackgroundService, IListingChangeSink
 {
-    private readonly Channel<ListingDocument> _changes = Channel.CreateUnbounded<ListingDocument>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<ListingDocument> _changes = Channel.CreateBounded<ListingDocument>(
+        new BoundedChannelOptions(settings.Value.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _dirty = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes when the start-up catch-up is done.</summary>
     public Task CaughtUp => _caughtUp.Task;
 
+    /// <summary>Changes waiting in the queue (at most <see cref="SearchSettings.QueueCapacity"/>).</summary>
+    public int Queued => _changes.Reader.Count;
+
+    /// <summary>Lots marked for a re-read because the queue was full when they changed.</summary>
+    public int Dirty => _dirty.Count;
+
     /// <inheritdoc />
     public void Stored(Listing listing)
     {
-        if (ListingDocument.From(listing, taxonomy) is { } document)
+        // Never wait here: this runs inside the lot's grain turn. A full queue falls back to re-reading the lot later.
+        if (ListingDocument.From(listing, taxonomy) is { } document && !_changes.Writer.TryWrite(document))
         {
-            _changes.Writer.TryWrite(document);
+            _dirty.TryAdd(listing.Id, 0);
         }
     }
 
@@ -55,7 +69,10 @@ public sealed class SearchFeed(
 
             try
             {
-                await _changes.Reader.WaitToReadAsync(wait.Token);
+                if (_dirty.IsEmpty)
+                {
+                    await _changes.Reader.WaitToReadAsync(wait.Token);
+                }
             }
             catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
             {
@@ -64,6 +81,13 @@ public sealed class SearchFeed(
             while (batch.Count < settings.Value.BatchSize && _changes.Reader.TryRead(out var document))
             {
                 batch.Add(document);
+            }
+
+            // The queue is empty: every change queued before a lot was marked dirty is in this batch or indexed, so
+            // the re-read (the lot as it is now) comes after them.
+            if (batch.Count < settings.Value.BatchSize && !_dirty.IsEmpty)
+            {
+                await AddDirtyAsync(batch, settings.Value.BatchSize - batch.Count);
             }
 
             if (batch.Count > 0)
@@ -96,12 +120,63 @@ public sealed class SearchFeed(
             rest.Add(document);
         }
 
+        try
+        {
+            await AddDirtyAsync(rest, int.MaxValue);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "{Count} changed lots were not re-read before stopping; the catch-up at the next start (or `reindex`) finds them", _dirty.Count);
+        }
+
         if (rest.Count > 0)
         {
             await engine.IndexAsync(rest, cancellationToken);
         }
 
         await engine.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Takes up to <paramref name="most"/> dirty lots off the set and adds their current documents.</summary>
+    private async Task AddDirtyAsync(List<ListingDocument> batch, int most)
+    {
+        var ids = new List<string>();
+        foreach (var id in _dirty.Keys)
+        {
+            if (ids.Count == most)
+            {
+                break;
+            }
+
+            // Off the set before the read: a change stored meanwhile marks the lot again or is queued after this read.
+            if (_dirty.TryRemove(id, out _))
+            {
+                ids.Add(id);
+            }
+        }
+
+        var failed = false;
+        var listings = await Task.WhenAll(ids.Select(async id =>
+        {
+            try
+            {
+                return await grains.GetGrain<IListingGrain>(id).GetAsync();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Re-reading lot {ListingId} for the search index failed; retrying later", id);
+                _dirty.TryAdd(id, 0);
+                failed = true;
+                return null;
+            }
+        }));
+        if (failed)
+        {
+            // The grains are unreachable for now: do not spin on them.
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        batch.AddRange(listings.OfType<Listing>().Select(l => ListingDocument.From(l, taxonomy)).OfType<ListingDocument>());
     }
 
     private async Task IndexWithRetryAsync(List<ListingDocument> batch, CancellationToken stoppingToken)

@@ -18,6 +18,12 @@ public sealed class SearchSettings
     /// <summary>Most changes indexed in one batch; default 1000.</summary>
     public int BatchSize { get; set; } = 1000;
 
-    /// <summary>Searches per client address and minute on <c>GET /api/v1/listings/search</c>; default 600.</summary>
+    /// <summary>
+    /// Most changed lots waiting to be indexed; default 10,000. When the engine is slow or down and this many wait,
+    /// further changes only mark their lot for a later re-read from its grain (memory grows with distinct lots, not changes).
+    /// </summary>
+    public int QueueCapacity { get; set; } = 10_000;
+
+    /// <summary>Searches per caller and minute on <c>GET /api/v1/listings/search</c> (per token subject, or per client address without a token); default 600.</summary>
     public int RateLimitPerMinute { get; set; } = 600;
 }

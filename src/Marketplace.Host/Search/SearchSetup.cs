@@ -1,5 +1,5 @@
-using System.Threading.RateLimiting;
 using Marketplace.Grains.Listings;
+using Marketplace.Host.Api.Callers;
 using Marketplace.Host.Api.Problems;
 using Marketplace.Search;
 using Marketplace.Search.Elasticsearch;
@@ -20,6 +20,7 @@ public static class SearchSetup
         var settings = section.Get<SearchSettings>() ?? new SearchSettings();
         builder.Services.AddOptions<SearchSettings>().Bind(section)
             .Validate(s => s.BatchSize is >= 1 and <= 10_000, $"{nameof(SearchSettings)}.{nameof(SearchSettings.BatchSize)} must be 1 to 10,000.")
+            .Validate(s => s.QueueCapacity >= 1, $"{nameof(SearchSettings)}.{nameof(SearchSettings.QueueCapacity)} must be at least 1.")
             .Validate(s => s.CommitInterval > TimeSpan.Zero, $"{nameof(SearchSettings)}.{nameof(SearchSettings.CommitInterval)} must be positive.")
             .ValidateOnStart();
         var dataFolder = HostSetup.DataFolder(builder);
@@ -27,9 +28,7 @@ public static class SearchSetup
         builder.Services.AddSingleton<SearchFeed>();
         builder.Services.AddSingleton<IListingChangeSink>(sp => sp.GetRequiredService<SearchFeed>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SearchFeed>());
-        builder.Services.AddRateLimiter(o => o.AddPolicy(RateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
-            context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.RateLimitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })));
+        builder.Services.Configure<CallerRateLimitOptions>(o => o.PermitsPerMinute[RateLimitPolicy] = settings.RateLimitPerMinute);
         return builder;
     }
 

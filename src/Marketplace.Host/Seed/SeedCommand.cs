@@ -26,14 +26,14 @@ public static class SeedCommand
     /// <summary>Runs the seeder on the configured storage and returns the process exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        if (!TryParse(args, out var count, out var error))
+        if (!TryParse(args, out var count, out var settings, out var error))
         {
             Console.Error.WriteLine(error);
             Console.Error.WriteLine("Usage: dotnet run --project src/Marketplace.Host -- seed [--listings N]   (N from 1 to 1,000,000; default 1000)");
-            return 2;
+            return CommandLine.UsageExitCode;
         }
 
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(args.Skip(1).Where(a => !a.StartsWith("--listings", StringComparison.Ordinal)).ToArray());
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(settings);
         builder.Configuration["Logging:LogLevel:Default"] = "Warning";
         builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning";
         builder.AddMarketplaceSilo();
@@ -53,6 +53,8 @@ public static class SeedCommand
         var time = host.Services.GetRequiredService<TimeProvider>();
         var (firms, lots, demands) = await SeedAsync(grains, time, count, Console.Out);
         Console.WriteLine($"Seeded {firms} firms, {lots} lots and {demands} demands into {builder.Configuration["Storage:Provider"] ?? "Sqlite"} storage.");
+        Console.WriteLine();
+        Console.Write(FirmTable(SeedCatalogue.Load(), count, MarketClock.Today(time.GetUtcNow())));
         await host.StopAsync();
         return 0;
     }
@@ -112,6 +114,34 @@ public static class SeedCommand
         });
         demandReporter.Finish(stopwatch.Elapsed);
         return (catalogue.Firms.Count, count, demands);
+    }
+
+    /// <summary>
+    /// The demo firms as a short table a newcomer can act on: each firm's id, roles and name, with one lot: for a seller
+    /// one of its own published lots, for a buyer a published lot of another firm it can hold.
+    /// </summary>
+    public static string FirmTable(SeedCatalogue catalogue, int count, DateOnly today)
+    {
+        var plans = Enumerable.Range(0, count).Where(IsPublished).Select(i => Plan(catalogue, i, today)).ToArray();
+        var rows = catalogue.Firms.Select(f =>
+        {
+            var lot = f.Roles.Contains("seller")
+                ? plans.FirstOrDefault(p => p.Seller == f).Id
+                : plans.FirstOrDefault(p => p.Seller != f).Id;
+            return (Id: FirmId(f), Roles: string.Join(",", f.Roles), f.Name, Lot: lot ?? "-");
+        }).ToArray();
+        var idWidth = Math.Max("firm id".Length, rows.Max(r => r.Id.Length));
+        var roleWidth = Math.Max("roles".Length, rows.Max(r => r.Roles.Length));
+        var nameWidth = Math.Max("name".Length, rows.Max(r => r.Name.Length));
+        var table = new System.Text.StringBuilder();
+        table.AppendLine(CultureInfo.InvariantCulture, $"{"firm id".PadRight(idWidth)}  {"roles".PadRight(roleWidth)}  {"name".PadRight(nameWidth)}  a lot (own lot for a seller, one to hold for a buyer)");
+        foreach (var r in rows)
+        {
+            table.AppendLine(CultureInfo.InvariantCulture, $"{r.Id.PadRight(idWidth)}  {r.Roles.PadRight(roleWidth)}  {r.Name.PadRight(nameWidth)}  {r.Lot}");
+        }
+
+        table.AppendLine("To act for a firm, give it an API client: clients create --trader <firm id> --name demo --scopes \"listings.read listings.write orders.write\"");
+        return table.ToString();
     }
 
     /// <summary>How many demands the seed makes for <paramref name="lots"/> lots: one per ten, at least five.</summary>
@@ -211,22 +241,22 @@ public static class SeedCommand
         };
     }
 
-    private static bool TryParse(string[] args, out int count, out string error)
+    /// <summary>Reads <c>seed [--listings N]</c> and the host settings that follow the command word.</summary>
+    public static bool TryParse(string[] args, out int count, out string[] settings, out string error)
     {
         count = 1000;
-        error = "";
-        for (var i = 1; i < args.Length; i++)
+        settings = [];
+        if (!CommandLine.TryParse(args.Skip(1).ToArray(), ["listings"], out var line, out error))
         {
-            if (args[i] == "--listings")
-            {
-                if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > 1_000_000)
-                {
-                    error = "--listings needs a whole number from 1 to 1,000,000.";
-                    return false;
-                }
+            return false;
+        }
 
-                i++;
-            }
+        settings = line.Settings;
+        if (line.Options.TryGetValue("listings", out var listings)
+            && (!int.TryParse(listings, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > 1_000_000))
+        {
+            error = "--listings needs a whole number from 1 to 1,000,000.";
+            return false;
         }
 
         return true;

@@ -23,6 +23,30 @@ public class ListingTests
     }
 
     [Fact]
+    public void PlaceHold_SameIdBuyerAndQuantityAgain_IsTheSameHold_EvenWhenNothingIsLeft()
+    {
+        var lot = Active(10);
+        var first = lot.PlaceHold("h1", "buyer", 10, Now.AddDays(1), Now);
+
+        var again = lot.PlaceHold("h1", "buyer", 10, Now.AddDays(2), Now.AddMinutes(1));
+
+        Assert.Same(first, again);
+        Assert.Equal(10, lot.Held);
+        Assert.Single(lot.Holds);
+    }
+
+    [Fact]
+    public void PlaceHold_SameIdFromAnotherBuyerOrForAnotherQuantity_IsConflict()
+    {
+        var lot = Active(10);
+        lot.PlaceHold("h1", "buyer", 2, Now.AddDays(1), Now);
+
+        Assert.Equal("hold-exists", Refusal(() => lot.PlaceHold("h1", "other-buyer", 2, Now.AddDays(1), Now)).Code);
+        Assert.Equal("hold-exists", Refusal(() => lot.PlaceHold("h1", "buyer", 3, Now.AddDays(1), Now)).Code);
+        Assert.Equal(2, lot.Held);
+    }
+
+    [Fact]
     public void PlaceHold_MoreThanAvailable_IsConflictNamingAvailableQuantity()
     {
         var lot = Active(10);

@@ -25,6 +25,21 @@ public class ListingGrainTests(MemoryClusterFixture fixture) : IClassFixture<Mem
     }
 
     [Fact]
+    public async Task PlaceHold_RetriedWithTheSameHoldId_HoldsOnce_AndAnswersTheFirstHold()
+    {
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var lot = await TestClusters.ActiveLotAsync(Grains, seller, 10);
+
+        var first = await lot.PlaceHoldAsync(buyer, "derived-from-key", 10, DateTimeOffset.UtcNow.AddDays(7));
+        var retry = await lot.PlaceHoldAsync(buyer, "derived-from-key", 10, DateTimeOffset.UtcNow.AddDays(8));
+
+        Assert.Equal(first.Hold.ExpiresAt, retry.Hold.ExpiresAt);
+        Assert.Equal((0m, 10m), (retry.Available, retry.Held));
+        Assert.Single((await lot.GetAsync())!.Holds);
+    }
+
+    [Fact]
     public async Task PlaceHold_MoreThanAvailable_RefusalCrossesTheWireWithAvailableQuantity()
     {
         var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");

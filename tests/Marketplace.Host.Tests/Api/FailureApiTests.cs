@@ -149,6 +149,11 @@ public class TwoHostClusterTests
         var seenBySecond = await ReadAsync(await second.Client(seller).GetAsync($"/api/v1/traders/{seller}/listings"), HttpStatusCode.OK);
         Assert.Single(seenBySecond["items"]!.AsArray());
         var silos = second.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
-        Assert.Equal(2, (await silos.GetHosts(onlyActive: true)).Count);
+        var hosts = await silos.GetHosts(onlyActive: true);
+        Assert.Equal(2, hosts.Count);
+        // Each silo advertises this machine's network address (Cluster:AdvertisedAddress unset), not loopback, so hosts
+        // on other machines could join.
+        var expected = new Marketplace.Grains.Storage.ClusterSettings { Provider = "AzureStorage" }.ResolveAdvertisedAddress();
+        Assert.All(hosts.Keys, silo => Assert.Equal(expected, silo.Endpoint.Address));
     }
 }

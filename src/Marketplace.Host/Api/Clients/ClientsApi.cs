@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Members;
 using Marketplace.Host.Api.Problems;
 using Marketplace.Host.Identity;
@@ -24,7 +25,7 @@ public static class ClientsApi
         var group = routes.MapGroup("/api/v1/traders/{id}/clients").WithTags("API clients").WithCommonProblems();
         group.MapGet("/", ListAsync).WithName("ListClients").WithAccess(AccessRule.FirmAdmin)
             .WithSummary("An admin of the firm lists its API clients (never their secrets).");
-        group.MapPost("/", CreateAsync).WithName("CreateClient").WithAccess(AccessRule.FirmAdmin)
+        group.MapPost("/", CreateAsync).WithName("CreateClient").WithAccess(AccessRule.FirmAdmin).WithMetadata(new SecretInAnswer("clientSecret"))
             .WithSummary("An admin of the firm creates an API client; the answer shows its secret once (it is stored hashed). Honours Idempotency-Key.");
         group.MapDelete("/{clientId}", RevokeAsync).WithName("RevokeClient").WithAccess(AccessRule.FirmAdmin)
             .WithSummary("An admin of the firm revokes a client: it gets no more tokens, and its tokens are refused at once.");

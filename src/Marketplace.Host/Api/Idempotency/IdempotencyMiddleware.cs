@@ -6,8 +6,11 @@ using Marketplace.Host.Identity;
 namespace Marketplace.Host.Api.Idempotency;
 
 /// <summary>
-/// Makes a <c>POST</c> with an <c>Idempotency-Key</c> do its work once: the first answer (2xx or 4xx) is stored per
-/// caller and key and replayed to retries with the same body; the same key with another body is refused with 422.
+/// Makes a <c>POST</c> with an <c>Idempotency-Key</c> do its work once, as Stripe defines it: the first answer once the
+/// endpoint has started (2xx, 4xx, and a 5xx too) is stored per caller (the token's subject and the firm it acts for) and key and replayed to
+/// retries with the same request; the same key with another request is refused with 422. Only retryable refusals
+/// (409 <c>concurrent-update</c>, 429, 503) free the key, and endpoints whose work may have happened before such a
+/// refusal derive their new ids from the key (<see cref="NewId"/>), so the retry finds that work instead of repeating it.
 /// </summary>
 public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory grains)
 {
@@ -37,8 +40,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
         }
 
         var fingerprint = await FingerprintAsync(context.Request);
-        var caller = context.User.TraderId() ?? context.User.Subject();
-        var grain = grains.GetGrain<IIdempotencyGrain>($"{caller}/{key}");
+        var grain = grains.GetGrain<IIdempotencyGrain>($"{Caller(context.User)}/{key}");
         var decision = await grain.BeginAsync(fingerprint);
         switch (decision.Outcome)
         {
@@ -63,6 +65,12 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
         {
             await next(context);
         }
+        catch (Exception exception) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // The work may have started: answer the failure here, so that answer is stored and replayed like any other.
+            context.Response.Clear();
+            await ProblemHandling.WriteAsync(context, exception);
+        }
         catch
         {
             context.Response.Body = original;
@@ -71,22 +79,49 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
         }
 
         context.Response.Body = original;
-        if (context.Response.StatusCode < 500)
+        if (ApiProblems.IsRetryable(context))
         {
+            await grain.AbandonAsync(fingerprint);
+        }
+        else
+        {
+            var body = buffer.ToArray();
+            if (context.GetEndpoint()?.Metadata.GetMetadata<SecretInAnswer>() is { } secret)
+            {
+                body = secret.Redact(body);
+            }
+
             await grain.CompleteAsync(fingerprint, new StoredResponse(
                 context.Response.StatusCode,
                 context.Response.ContentType,
                 context.Response.Headers.Location.ToString() is { Length: > 0 } location ? location : null,
-                buffer.ToArray()));
-        }
-        else
-        {
-            await grain.AbandonAsync(fingerprint);
+                body));
         }
 
         buffer.Position = 0;
         await buffer.CopyToAsync(original, context.RequestAborted);
     }
+
+    /// <summary>
+    /// An id for what this request creates: derived from the caller, the request's path and its idempotency key when
+    /// it has one (so a retry after a failure whose outcome is unknown names the same hold, and finds it), otherwise new.
+    /// </summary>
+    public static string NewId(HttpContext context)
+    {
+        if (!context.Request.Headers.TryGetValue(Header, out var key) || context.User.Identity?.IsAuthenticated != true)
+        {
+            return Guid.CreateVersion7().ToString("N");
+        }
+
+        var seed = System.Text.Encoding.UTF8.GetBytes($"{Caller(context.User)}\n{context.Request.Method} {context.Request.Path}\n{key}");
+        return Convert.ToHexStringLower(SHA256.HashData(seed))[..32];
+    }
+
+    /// <summary>
+    /// Whose keys these are: the token's subject (a person or an API client), so two members of one firm never see each
+    /// other's answers, and the firm it acts for, so a person acting for two firms has a key space for each.
+    /// </summary>
+    private static string Caller(System.Security.Claims.ClaimsPrincipal user) => $"{user.Subject()}@{user.TraderId()}";
 
     private static async Task<string> FingerprintAsync(HttpRequest request)
     {

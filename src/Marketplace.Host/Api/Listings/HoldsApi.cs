@@ -2,6 +2,7 @@ using Marketplace.Domain.Listings;
 using Marketplace.Domain.Traders;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
+using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Problems;
 using Marketplace.Host.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -29,11 +30,12 @@ public static class HoldsApi
         return routes;
     }
 
-    private static async Task<Created<HoldResponse>> PlaceAsync(string id, PlaceHoldRequest request, ClaimsPrincipal user, IGrainFactory grains, TimeProvider time)
+    private static async Task<Created<HoldResponse>> PlaceAsync(string id, PlaceHoldRequest request, HttpContext context, IGrainFactory grains, TimeProvider time)
     {
-        var buyer = user.ActingTraderId();
+        var buyer = context.User.ActingTraderId();
         await grains.GetGrain<ITraderGrain>(buyer).EnsureRoleAsync(TraderRoles.Buyer);
-        var holdId = ListingsApi.NewId();
+        // Derived from the Idempotency-Key: a retry after a failure whose outcome is unknown finds the first hold.
+        var holdId = IdempotencyMiddleware.NewId(context);
         var until = request.Until ?? time.GetUtcNow() + DefaultHoldDuration;
         var receipt = await grains.GetGrain<IListingGrain>(id).PlaceHoldAsync(buyer, holdId, request.Quantity ?? 0, until);
         return TypedResults.Created($"/api/v1/listings/{id}/holds/{holdId}", Response(receipt));

@@ -17,6 +17,16 @@ public static class ApiProblems
     /// <summary>Seconds a caller should wait before retrying after a 503.</summary>
     public const int RetryAfterSeconds = 5;
 
+    private const string RetryableItem = "marketplace.retryable-refusal";
+
+    /// <summary>
+    /// True when the answer is a refusal the caller should simply retry (409 <c>concurrent-update</c>, 429, 503):
+    /// such answers are never stored for an idempotency key.
+    /// </summary>
+    public static bool IsRetryable(HttpContext context)
+        => context.Response.StatusCode is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable
+           || context.Items.ContainsKey(RetryableItem);
+
     /// <summary>A problem document with a stable type.</summary>
     public static ProblemDetails Create(int status, string code, string title, string? detail = null)
         => new() { Status = status, Type = TypePrefix + code, Title = title, Detail = detail };
@@ -64,6 +74,7 @@ public static class ApiProblems
             case BadHttpRequestException bad:
                 return FromBadRequest(bad);
             case InconsistentStateException:
+                context.Items[RetryableItem] = true;
                 return Create(StatusCodes.Status409Conflict, "concurrent-update", "Changed by someone else",
                     "The resource changed while this request was being handled. Read it again and retry.");
             case SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OrleansException or OperationCanceledException

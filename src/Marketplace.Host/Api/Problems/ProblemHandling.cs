@@ -34,6 +34,14 @@ public static class ProblemHandling
         }
     }
 
+    /// <summary>Answers a failure that escaped an endpoint with its problem document, and logs it.</summary>
+    public static async Task WriteAsync(HttpContext context, Exception exception)
+    {
+        var problem = ApiProblems.FromException(exception, context);
+        Log(context, exception, problem.Status ?? 500);
+        await ApiProblems.Write(context, problem);
+    }
+
     private static void Log(HttpContext context, Exception exception, int status)
     {
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Marketplace.Api");
@@ -51,9 +59,7 @@ public static class ProblemHandling
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
         {
-            var problem = ApiProblems.FromException(exception, httpContext);
-            Log(httpContext, exception, problem.Status ?? 500);
-            await ApiProblems.Write(httpContext, problem);
+            await WriteAsync(httpContext, exception);
             return true;
         }
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Marketplace.Domain.Geo;
+using Marketplace.Host.Api.Callers;
 using Marketplace.Host.Api.Problems;
 using Marketplace.Host.Identity;
 using Marketplace.Host.Search;
@@ -60,7 +61,7 @@ public static class SearchApi
     {
         routes.MapGroup("/api/v1/listings/search").WithTags("Search").WithCommonProblems()
             .MapGet("/", SearchAsync).WithName("SearchListings").WithAccess(AccessRule.Public)
-            .RequireRateLimiting(SearchSetup.RateLimitPolicy)
+            .RequireCallerRateLimit(SearchSetup.RateLimitPolicy)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Searches active lots by free text (English and Finnish), category (with subcategories), condition, price, quantity, availability date and distance. Hits carry distance, available quantity and highlights; facets count category (every level), condition and unit over all matches; page on with nextCursor.");
         return routes;

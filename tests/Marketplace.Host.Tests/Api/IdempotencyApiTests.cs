@@ -1,0 +1,168 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Marketplace.Grains.Listings;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans;
+using Orleans.Storage;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+
+namespace Marketplace.Host.Tests.Api;
+
+/// <summary>Idempotency-Key as Stripe defines it, on a host whose hold calls can be made to fail once after (or before) the grain did its work.</summary>
+public sealed class IdempotencyApiTests : IAsyncLifetime
+{
+    private readonly HoldFault _fault = new();
+    private MarketplaceServer _server = null!;
+
+    public async Task InitializeAsync()
+        => _server = await MarketplaceServer.StartAsync(customize: b => b.Services.AddSingleton<IOutgoingGrainCallFilter>(_fault));
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task PlaceHold_500AfterTheHoldWasPlaced_RetryReplaysThe500_AndHoldsOnce()
+    {
+        var (seller, buyer, id) = await LotAsync();
+        _fault.FailNext(id, after: true, new InvalidOperationException("a fault after the hold was stored"));
+        var key = Guid.NewGuid().ToString();
+
+        await ProblemAsync(await HoldAsync(_server.Client(buyer), id, key), HttpStatusCode.InternalServerError, "internal-error");
+        var retry = await HoldAsync(_server.Client(buyer), id, key);
+
+        await ProblemAsync(retry, HttpStatusCode.InternalServerError, "internal-error");
+        Assert.True(retry.Headers.Contains("Idempotent-Replayed"));
+        await AssertHeldAsync(seller, id, 3m, holds: 1);
+    }
+
+    [Fact]
+    public async Task PlaceHold_503AfterTheHoldWasPlaced_RetryFindsTheFirstHold_AndHoldsOnce()
+    {
+        var (seller, buyer, id) = await LotAsync();
+        _fault.FailNext(id, after: true, new TimeoutException("the answer was lost on the way back"));
+        var key = Guid.NewGuid().ToString();
+
+        await ProblemAsync(await HoldAsync(_server.Client(buyer), id, key), HttpStatusCode.ServiceUnavailable, "service-unavailable");
+        var retry = await ReadAsync(await HoldAsync(_server.Client(buyer), id, key), HttpStatusCode.Created);
+
+        Assert.Equal(3m, retry["hold"]!["quantity"]!.GetValue<decimal>());
+        await AssertHeldAsync(seller, id, 3m, holds: 1);
+    }
+
+    [Fact]
+    public async Task PlaceHold_ConcurrentUpdateRefusal_IsNotStored_RetryHolds()
+    {
+        var (seller, buyer, id) = await LotAsync();
+        _fault.FailNext(id, after: false, new InconsistentStateException("someone else wrote first"));
+        var key = Guid.NewGuid().ToString();
+
+        await ProblemAsync(await HoldAsync(_server.Client(buyer), id, key), HttpStatusCode.Conflict, "concurrent-update");
+        await ReadAsync(await HoldAsync(_server.Client(buyer), id, key), HttpStatusCode.Created);
+
+        await AssertHeldAsync(seller, id, 3m, holds: 1);
+    }
+
+    [Fact]
+    public async Task SameKey_TwoMembersOfOneFirm_DoNotSeeEachOthersAnswers()
+    {
+        var (seller, buyer, id) = await LotAsync();
+        // Two callers of one firm: the person who registered it, and an API client of the firm.
+        var created = await ReadAsync(await _server.Client(buyer).PostAsJsonAsync($"/api/v1/traders/{buyer}/clients",
+            new { name = "warehouse robot", scopes = "orders.write" }), HttpStatusCode.Created);
+        using var robot = _server.BearerClient(await ClientTokenAsync(created["clientId"]!.GetValue<string>(), created["clientSecret"]!.GetValue<string>()));
+        var key = Guid.NewGuid().ToString();
+
+        var byPerson = await ReadAsync(await HoldAsync(_server.Client(buyer), id, key), HttpStatusCode.Created);
+        var byRobotResponse = await HoldAsync(robot, id, key);
+        var byRobot = await ReadAsync(byRobotResponse, HttpStatusCode.Created);
+
+        Assert.False(byRobotResponse.Headers.Contains("Idempotent-Replayed"));
+        Assert.NotEqual(byPerson["hold"]!["id"]!.GetValue<string>(), byRobot["hold"]!["id"]!.GetValue<string>());
+        await AssertHeldAsync(seller, id, 6m, holds: 2);
+    }
+
+    [Fact]
+    public async Task CreateClient_Replayed_SaysTheSecretWasIssued_WithoutRepeatingIt()
+    {
+        var firm = await RegisterFirmAsync(_server, "buyer");
+        var key = Guid.NewGuid().ToString();
+
+        HttpRequestMessage Request() => new(HttpMethod.Post, $"/api/v1/traders/{firm}/clients")
+        {
+            Content = JsonBody("""{"name":"erp","scopes":"listings.read"}"""),
+            Headers = { { "Idempotency-Key", key } },
+        };
+
+        var first = await ReadAsync(await _server.Client(firm).SendAsync(Request()), HttpStatusCode.Created);
+        var replayResponse = await _server.Client(firm).SendAsync(Request());
+        var raw = await replayResponse.Content.ReadAsStringAsync();
+        var replay = await ReadAsync(replayResponse, HttpStatusCode.Created);
+
+        var secret = first["clientSecret"]!.GetValue<string>();
+        Assert.True(replayResponse.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(first["clientId"]!.GetValue<string>(), replay["clientId"]!.GetValue<string>());
+        Assert.Null(replay["clientSecret"]);
+        Assert.DoesNotContain(secret, raw, StringComparison.Ordinal);
+        Assert.Contains("issued", replay["secretNote"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    private async Task<(string Seller, string Buyer, string Lot)> LotAsync()
+    {
+        var seller = await RegisterFirmAsync(_server, "seller");
+        var buyer = await RegisterFirmAsync(_server, "buyer");
+        return (seller, buyer, await ActiveLotAsync(_server, seller, 10));
+    }
+
+    private static Task<HttpResponseMessage> HoldAsync(HttpClient client, string lotId, string key)
+        => client.SendAsync(new HttpRequestMessage(HttpMethod.Post, $"/api/v1/listings/{lotId}/holds")
+        {
+            Content = JsonBody("""{"quantity":3}"""),
+            Headers = { { "Idempotency-Key", key } },
+        });
+
+    private async Task AssertHeldAsync(string seller, string lotId, decimal held, int holds)
+    {
+        var lot = await ReadAsync(await _server.Client(seller).GetAsync($"/api/v1/listings/{lotId}"), HttpStatusCode.OK);
+        Assert.Equal(held, lot["quantities"]!["held"]!.GetValue<decimal>());
+        Assert.Equal(holds, lot["holds"]!.AsArray().Count);
+    }
+
+    private async Task<string> ClientTokenAsync(string clientId, string secret)
+    {
+        using var http = _server.Client();
+        var response = await http.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret, ["scope"] = "orders.write",
+        }));
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToJsonString());
+        return body["access_token"]!.GetValue<string>();
+    }
+
+    /// <summary>Fails the next hold placed on one lot once, before the grain is called or after it answered.</summary>
+    private sealed class HoldFault : IOutgoingGrainCallFilter
+    {
+        private (string Lot, bool After, Exception Error)? _next;
+
+        public void FailNext(string lotId, bool after, Exception error) => _next = (lotId, after, error);
+
+        public async Task Invoke(IOutgoingGrainCallContext context)
+        {
+            if (_next is not { } fault
+                || context.InterfaceMethod?.Name != nameof(IListingGrain.PlaceHoldAsync)
+                || context.TargetId.Key.ToString() != fault.Lot)
+            {
+                await context.Invoke();
+                return;
+            }
+
+            _next = null;
+            if (fault.After)
+            {
+                await context.Invoke();
+            }
+
+            throw fault.Error;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using Marketplace.Host.Identity;
+using Marketplace.Host.Search;
+using Marketplace.Host.Seed;
+
+namespace Marketplace.Host.Tests.Seed;
+
+/// <summary>One parser for every command: both option forms, host settings passed through, unknown options refused with exit code 2.</summary>
+public sealed class CommandLineTests
+{
+    [Theory]
+    [InlineData("--listings=50")]
+    [InlineData("--listings 50")]
+    public void Seed_BothOptionForms_SeedTheAskedNumber(string option)
+    {
+        Assert.True(SeedCommand.TryParse(["seed", .. option.Split(' '), "--Storage:Provider=Memory", "--DataPath", "/tmp/x"], out var count, out var settings, out var error), error);
+
+        Assert.Equal(50, count);
+        Assert.Equal(["--Storage:Provider=Memory", "--DataPath=/tmp/x"], settings);
+    }
+
+    [Theory]
+    [InlineData("--listing=50")]
+    [InlineData("--count", "50")]
+    [InlineData("listings")]
+    public void Seed_UnknownOption_IsRefusedNamingIt(params string[] args)
+    {
+        Assert.False(SeedCommand.TryParse(["seed", .. args], out _, out _, out var error));
+        Assert.Contains(args[0].Split('=')[0], error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_OptionWithoutValue_IsRefused()
+    {
+        Assert.False(CommandLine.TryParse(["--listings", "--Storage:Provider=Memory"], ["listings"], out _, out var error));
+        Assert.Contains("--listings needs a value", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Seed_UnknownOption_ExitsWith2()
+        => Assert.Equal(2, await SeedCommand.RunAsync(["seed", "--listing=50"]));
+
+    [Fact]
+    public async Task Reindex_UnknownOption_ExitsWith2WithAMessage()
+    {
+        var error = new StringWriter();
+        Assert.Equal(2, await ReindexCommand.RunAsync(["reindex", "--force"], TextWriter.Null, error));
+        Assert.Contains("Unknown option '--force'", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("clients", "create", "--trader=x", "--nmae=y")]
+    [InlineData("clients", "list", "--trader", "x", "--email", "y")]
+    [InlineData("users", "make-admin", "--mail=a@b.example")]
+    public async Task IdentityCommands_UnknownOption_ExitsWith2WithAMessage(params string[] args)
+    {
+        var error = new StringWriter();
+        Assert.Equal(2, await IdentityCommands.RunAsync(args, TextWriter.Null, error));
+        Assert.Contains("Unknown option", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FirmTable_NamesEveryDemoFirm_ItsRoles_AndALot()
+    {
+        var catalogue = SeedCatalogue.Load();
+        var table = SeedCommand.FirmTable(catalogue, 50, new DateOnly(2026, 11, 29));
+        var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        foreach (var firm in catalogue.Firms)
+        {
+            var line = Assert.Single(lines, l => l.StartsWith(SeedCommand.FirmId(firm) + " ", StringComparison.Ordinal));
+            Assert.Contains(string.Join(",", firm.Roles), line, StringComparison.Ordinal);
+            Assert.Matches(@"seed-lot-\d{7}\s*$", line);
+        }
+    }
+}
