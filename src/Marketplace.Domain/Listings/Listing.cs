@@ -299,8 +299,12 @@ public sealed partial class Listing
         return released;
     }
 
-    /// <summary>Reserves part of the lot for a buyer until <paramref name="until"/>.</summary>
-    public Hold PlaceHold(string holdId, string buyerId, decimal quantity, DateTimeOffset until, DateTimeOffset now)
+    /// <summary>
+    /// Reserves part of the lot for a buyer until <paramref name="until"/>, within the buyer's <paramref name="limits"/>
+    /// (default <see cref="BuyerHoldLimits.None"/>). A hold placed for a matching session names it in <paramref name="matchId"/>.
+    /// </summary>
+    public Hold PlaceHold(string holdId, string buyerId, decimal quantity, DateTimeOffset until, DateTimeOffset now,
+        BuyerHoldLimits? limits = null, string? matchId = null)
     {
         EnsureExists();
         var v = new Validation();
@@ -340,14 +344,15 @@ public sealed partial class Listing
                 new Dictionary<string, object?> { ["available"] = available, ["requested"] = quantity, ["unit"] = Details!.Unit });
         }
 
-        var hold = new Hold(holdId, buyerId, quantity, now, until);
+        (limits ?? BuyerHoldLimits.None).Check(_holds.Where(h => h.IsActive && h.BuyerId == buyerId).ToArray(), quantity, ListedQuantity, Details!.Unit);
+        var hold = new Hold(holdId, buyerId, quantity, now, until, matchId);
         _holds.Add(hold);
         Touch(now);
         return hold;
     }
 
-    /// <summary>Lets a hold go; the seller or the holding buyer may do it.</summary>
-    public Hold ReleaseHold(string holdId, string actorId, DateTimeOffset now)
+    /// <summary>Lets a hold go; the seller or the holding buyer may do it (through its match, when a match placed it).</summary>
+    public Hold ReleaseHold(string holdId, string actorId, DateTimeOffset now, string? matchId = null)
     {
         var hold = FindHold(holdId);
         if (actorId != SellerId && actorId != hold.BuyerId)
@@ -355,14 +360,15 @@ public sealed partial class Listing
             throw DomainException.NotFound("hold", holdId);
         }
 
+        EnsureThroughMatch(hold, matchId, "released");
         EnsureHoldActive(hold);
         hold.Close(HoldStatus.Released, now);
         Touch(now);
         return hold;
     }
 
-    /// <summary>The seller confirms a hold: its quantity becomes sold.</summary>
-    public Hold ConfirmHold(string holdId, string actorId, DateTimeOffset now)
+    /// <summary>The seller confirms a hold: its quantity becomes sold (through its match, when a match placed it).</summary>
+    public Hold ConfirmHold(string holdId, string actorId, DateTimeOffset now, string? matchId = null)
     {
         var hold = FindHold(holdId);
         if (actorId != SellerId)
@@ -372,6 +378,7 @@ public sealed partial class Listing
                 : DomainException.NotFound("hold", holdId);
         }
 
+        EnsureThroughMatch(hold, matchId, "confirmed");
         EnsureHoldActive(hold);
         hold.Close(HoldStatus.Confirmed, now);
         Sold += hold.Quantity;
@@ -463,6 +470,17 @@ public sealed partial class Listing
     {
         EnsureExists();
         return _holds.FirstOrDefault(h => h.Id == holdId) ?? throw DomainException.NotFound("hold", holdId);
+    }
+
+    /// <summary>A match's hold changes only with its match, so the match and the lot never tell different stories.</summary>
+    private static void EnsureThroughMatch(Hold hold, string? matchId, string action)
+    {
+        if (hold.MatchId is not null && hold.MatchId != matchId)
+        {
+            throw DomainException.Conflict("hold-belongs-to-match",
+                $"This hold was placed by match '{hold.MatchId}' and is {action} only through it: use /api/v1/matches/{hold.MatchId}.",
+                new Dictionary<string, object?> { ["matchId"] = hold.MatchId });
+        }
     }
 
     private static void EnsureHoldActive(Hold hold)

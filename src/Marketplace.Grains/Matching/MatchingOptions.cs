@@ -11,4 +11,10 @@ public sealed class MatchingOptions
 
     /// <summary>Lots and demands per call when a partition's book is rebuilt from storage.</summary>
     public int RecoveryBatchSize { get; set; } = 5_000;
+
+    /// <summary>
+    /// How long a live subscriber to a trader's matches (the match stream) stays subscribed unless it renews; the
+    /// stream renews every third of it. Default 5 minutes; at least 1 second.
+    /// </summary>
+    public TimeSpan ObserverLease { get; set; } = TimeSpan.FromMinutes(5);
 }
