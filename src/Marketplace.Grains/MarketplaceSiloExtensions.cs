@@ -53,6 +53,8 @@ public static class MarketplaceSiloExtensions
             .Validate(o => o.SessionLifetime >= TimeSpan.FromSeconds(1) && o.SessionLifetime <= TimeSpan.FromDays(30) && o.RecoveryBatchSize > 0,
                 $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.SessionLifetime)} must be from 1 second to 30 days (holds last at most 30 days).")
             .Validate(o => o.ObserverLease >= TimeSpan.FromSeconds(1), $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.ObserverLease)} must be at least 1 second.")
+            .Validate(o => o.MaxProposalsPerRound >= 1, $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.MaxProposalsPerRound)} must be at least 1.")
+            .Validate(o => o.RemovedVersionRetention >= TimeSpan.FromSeconds(1), $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.RemovedVersionRetention)} must be at least 1 second.")
             .ValidateOnStart();
         silo.AddStartupTask((services, cancellationToken) =>
         {

@@ -17,4 +17,13 @@ public sealed class MatchingOptions
     /// stream renews every third of it. Default 5 minutes; at least 1 second.
     /// </summary>
     public TimeSpan ObserverLease { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Most proposals one demand gets in one round of matching, the best ranked. Default 20; at least 1.</summary>
+    public int MaxProposalsPerRound { get; set; } = 20;
+
+    /// <summary>
+    /// How long a partition remembers the version of a removed lot or demand, to ignore a late, older change to it.
+    /// Default 1 minute; at least 1 second.
+    /// </summary>
+    public TimeSpan RemovedVersionRetention { get; set; } = TimeSpan.FromMinutes(1);
 }
