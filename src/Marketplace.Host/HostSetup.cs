@@ -55,6 +55,7 @@ public static class HostSetup
     {
         services.AddMarketplaceProblems();
         services.AddMarketplaceHealth();
+        services.AddMatchStreams();
         services.AddOpenApi(o =>
         {
             var security = new OpenApiSecurity();
