@@ -200,7 +200,10 @@ public sealed class MatchStreamTests(StreamServerFixture fixture) : IClassFixtur
                 }, TimeSpan.FromSeconds(15)), $"stream {i + 1} could not be opened");
             }
 
-            await ProblemAsync(await RawStream.RequestAsync(client), HttpStatusCode.TooManyRequests, "too-many-streams");
+            // The status first: an accepted stream's body never ends.
+            using var refused = await RawStream.RequestAsync(client);
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            await ProblemAsync(refused, HttpStatusCode.TooManyRequests, "too-many-streams");
 
             await open[0].DisposeAsync();
             open.RemoveAt(0);
