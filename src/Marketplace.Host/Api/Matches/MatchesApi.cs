@@ -116,9 +116,10 @@ public static class MatchesApi
         // Ends the stream when the client goes, the token expires or is revoked, or the subscription cannot be renewed.
         using var closing = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var cancellation = closing.Token;
-        if (user.GetExpirationDate() is { } expires && expires - time.GetUtcNow() < TimeSpan.FromDays(30))
+        var left = user.GetExpirationDate() - time.GetUtcNow();
+        if (left < TimeSpan.FromDays(30))
         {
-            closing.CancelAfter(expires - time.GetUtcNow() is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            closing.CancelAfter(left.Value > TimeSpan.Zero ? left.Value : TimeSpan.Zero);
         }
 
         var dropped = 0;
