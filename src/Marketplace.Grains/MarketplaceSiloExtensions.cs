@@ -52,6 +52,9 @@ public static class MarketplaceSiloExtensions
         silo.Services.AddOptions<MatchingOptions>().Bind(configuration.GetSection(MatchingOptions.Section))
             .Validate(o => o.SessionLifetime >= TimeSpan.FromSeconds(1) && o.SessionLifetime <= TimeSpan.FromDays(30) && o.RecoveryBatchSize > 0,
                 $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.SessionLifetime)} must be from 1 second to 30 days (holds last at most 30 days).")
+            .Validate(o => o.ObserverLease >= TimeSpan.FromSeconds(1), $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.ObserverLease)} must be at least 1 second.")
+            .Validate(o => o.MaxProposalsPerRound >= 1, $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.MaxProposalsPerRound)} must be at least 1.")
+            .Validate(o => o.RemovedVersionRetention >= TimeSpan.FromSeconds(1), $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.RemovedVersionRetention)} must be at least 1 second.")
             .ValidateOnStart();
         silo.AddStartupTask((services, cancellationToken) =>
         {
@@ -64,6 +67,9 @@ public static class MarketplaceSiloExtensions
             .ValidateOnStart();
         silo.Services.AddOptions<ListingOptions>().Bind(configuration.GetSection(ListingOptions.Section))
             .Validate(o => o.SweepPeriod >= TimeSpan.FromSeconds(1), $"{nameof(ListingOptions)}.{nameof(ListingOptions.SweepPeriod)} must be at least 1 second.")
+            .Validate(o => o.MaxHoldsPerBuyer is >= 1 and <= Domain.Listings.Listing.MaxActiveHolds,
+                $"{nameof(ListingOptions)}.{nameof(ListingOptions.MaxHoldsPerBuyer)} must be from 1 to {Domain.Listings.Listing.MaxActiveHolds}.")
+            .Validate(o => o.MaxBuyerShare is > 0m and <= 1m, $"{nameof(ListingOptions)}.{nameof(ListingOptions.MaxBuyerShare)} must be above 0 and at most 1.")
             .ValidateOnStart();
         silo.Services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.Section))
             .Validate(o => o.Retention >= TimeSpan.FromSeconds(1) && o.ClaimLease > TimeSpan.Zero,

@@ -62,6 +62,7 @@ public static class HostSetup
         services.AddMarketplaceProblems();
         services.AddMarketplaceCallers();
         services.AddMarketplaceHealth();
+        services.AddMatchStreams();
         services.AddOpenApi(o =>
         {
             var security = new OpenApiSecurity();

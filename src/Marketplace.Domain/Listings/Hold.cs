@@ -23,13 +23,14 @@ public sealed class Hold
 {
     /// <summary>Creates an active hold.</summary>
     [JsonConstructor]
-    public Hold(string id, string buyerId, decimal quantity, DateTimeOffset placedAt, DateTimeOffset expiresAt)
+    public Hold(string id, string buyerId, decimal quantity, DateTimeOffset placedAt, DateTimeOffset expiresAt, string? matchId = null)
     {
         Id = id;
         BuyerId = buyerId;
         Quantity = quantity;
         PlacedAt = placedAt;
         ExpiresAt = expiresAt;
+        MatchId = matchId;
     }
 
     /// <summary>Hold id, unique within its lot.</summary>
@@ -46,6 +47,9 @@ public sealed class Hold
 
     /// <summary>When it lapses unless confirmed or released first.</summary>
     public DateTimeOffset ExpiresAt { get; }
+
+    /// <summary>The matching session that placed it, if any: such a hold is confirmed and released only through its match.</summary>
+    public string? MatchId { get; }
 
     /// <summary>Current status.</summary>
     [JsonInclude]

@@ -306,11 +306,14 @@ public sealed partial class Listing
     }
 
     /// <summary>
-    /// Reserves part of the lot for a buyer until <paramref name="until"/>. Only an active lot is held: a draft is 404
-    /// (others may not know it exists), any other status 409 <c>listing-not-active</c>. The same hold id from the same
-    /// buyer for the same quantity is the same hold: it is answered again unchanged, so a retried request holds once.
+    /// Reserves part of the lot for a buyer until <paramref name="until"/>, within the buyer's <paramref name="limits"/>
+    /// (default <see cref="BuyerHoldLimits.None"/>). A hold placed for a matching session names it in <paramref name="matchId"/>.
+    /// Only an active lot is held: a draft is 404 (others may not know it exists), any other status 409
+    /// <c>listing-not-active</c>. The same hold id from the same buyer for the same quantity is the same hold: it is
+    /// answered again unchanged, so a retried request holds once.
     /// </summary>
-    public Hold PlaceHold(string holdId, string buyerId, decimal quantity, DateTimeOffset until, DateTimeOffset now)
+    public Hold PlaceHold(string holdId, string buyerId, decimal quantity, DateTimeOffset until, DateTimeOffset now,
+        BuyerHoldLimits? limits = null, string? matchId = null)
     {
         EnsureExists();
         if (_holds.Find(h => h.Id == holdId) is { } placed && placed.BuyerId == buyerId && placed.Quantity == quantity)
@@ -356,14 +359,15 @@ public sealed partial class Listing
                 new Dictionary<string, object?> { ["available"] = available, ["requested"] = quantity, ["unit"] = Details!.Unit });
         }
 
-        var hold = new Hold(holdId, buyerId, quantity, now, until);
+        (limits ?? BuyerHoldLimits.None).Check(_holds.Where(h => h.IsActive && h.BuyerId == buyerId).ToArray(), quantity, ListedQuantity, Details!.Unit);
+        var hold = new Hold(holdId, buyerId, quantity, now, until, matchId);
         _holds.Add(hold);
         Touch(now);
         return hold;
     }
 
-    /// <summary>Lets a hold go; the seller or the holding buyer may do it.</summary>
-    public Hold ReleaseHold(string holdId, string actorId, DateTimeOffset now)
+    /// <summary>Lets a hold go; the seller or the holding buyer may do it (through its match, when a match placed it).</summary>
+    public Hold ReleaseHold(string holdId, string actorId, DateTimeOffset now, string? matchId = null)
     {
         var hold = FindHold(holdId);
         if (actorId != SellerId && actorId != hold.BuyerId)
@@ -371,14 +375,15 @@ public sealed partial class Listing
             throw DomainException.NotFound("hold", holdId);
         }
 
+        EnsureThroughMatch(hold, matchId, "released");
         EnsureHoldActive(hold);
         hold.Close(HoldStatus.Released, now);
         Touch(now);
         return hold;
     }
 
-    /// <summary>The seller confirms a hold: its quantity becomes sold.</summary>
-    public Hold ConfirmHold(string holdId, string actorId, DateTimeOffset now)
+    /// <summary>The seller confirms a hold: its quantity becomes sold (through its match, when a match placed it).</summary>
+    public Hold ConfirmHold(string holdId, string actorId, DateTimeOffset now, string? matchId = null)
     {
         var hold = FindHold(holdId);
         if (actorId != SellerId)
@@ -388,6 +393,7 @@ public sealed partial class Listing
                 : DomainException.NotFound("hold", holdId);
         }
 
+        EnsureThroughMatch(hold, matchId, "confirmed");
         EnsureHoldActive(hold);
         hold.Close(HoldStatus.Confirmed, now);
         Sold += hold.Quantity;
@@ -492,6 +498,17 @@ public sealed partial class Listing
     {
         EnsureExists();
         return _holds.FirstOrDefault(h => h.Id == holdId) ?? throw DomainException.NotFound("hold", holdId);
+    }
+
+    /// <summary>A match's hold changes only with its match, so the match and the lot never tell different stories.</summary>
+    private static void EnsureThroughMatch(Hold hold, string? matchId, string action)
+    {
+        if (hold.MatchId is not null && hold.MatchId != matchId)
+        {
+            throw DomainException.Conflict("hold-belongs-to-match",
+                $"This hold was placed by match '{hold.MatchId}' and is {action} only through it: use /api/v1/matches/{hold.MatchId}.",
+                new Dictionary<string, object?> { ["matchId"] = hold.MatchId });
+        }
     }
 
     private static void EnsureHoldActive(Hold hold)

@@ -198,9 +198,9 @@ public sealed class MatchBook
 
     /// <summary>
     /// Proposals for a demand: the matching lots, best ranked first, each proposing what it can until the demand's
-    /// quantity is covered. Empty for an unknown demand.
+    /// quantity is covered or <paramref name="maxProposals"/> are made. Empty for an unknown demand.
     /// </summary>
-    public IReadOnlyList<Proposal> MatchDemand(string demandId)
+    public IReadOnlyList<Proposal> MatchDemand(string demandId, int maxProposals = int.MaxValue)
     {
         if (!_demandSlots.TryGetValue(demandId, out var demandSlot))
         {
@@ -256,7 +256,7 @@ public sealed class MatchBook
         var remaining = summary.Quantity;
 
         // Best ranked first, until what is left is less than the smallest acceptable part.
-        while (remaining > 0 && remaining >= summary.MinPart)
+        while (remaining > 0 && remaining >= summary.MinPart && proposals.Count < maxProposals)
         {
             // The best ranked so far is final once no unranked lot's bound can reach its landed cost.
             while (unranked.TryPeek(out var slot, out var bound) && (!ranked.TryPeek(out _, out var best) || bound <= best.Rank.Landed))

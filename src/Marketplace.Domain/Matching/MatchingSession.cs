@@ -150,8 +150,8 @@ public sealed class MatchingSession
         Version++;
     }
 
-    /// <summary>The seller confirms an accepted session.</summary>
-    public void Confirm(string actorId, DateTimeOffset now)
+    /// <summary>Refuses a confirmation the session does not allow, changing nothing: the lot is asked only after this.</summary>
+    public void EnsureCanConfirm(string actorId)
     {
         EnsureParty(actorId);
         if (actorId != Proposal!.SellerId)
@@ -160,13 +160,22 @@ public sealed class MatchingSession
         }
 
         EnsureStatus(MatchStatus.Accepted, "confirm");
+    }
+
+    /// <summary>The seller confirms an accepted session (after the lot confirmed its hold).</summary>
+    public void Confirm(string actorId, DateTimeOffset now)
+    {
+        EnsureCanConfirm(actorId);
         Status = MatchStatus.Confirmed;
         UpdatedAt = now;
         Version++;
     }
 
-    /// <summary>Either side declines an open session; returns the hold to release, if one was placed.</summary>
-    public string? Decline(string actorId, DateTimeOffset now)
+    /// <summary>
+    /// Refuses a decline the session does not allow, changing nothing; returns the hold to release first, if one was
+    /// placed (the session changes with <see cref="Decline"/> only after the lot released it).
+    /// </summary>
+    public string? EnsureCanDecline(string actorId)
     {
         EnsureParty(actorId);
         if (!IsOpen)
@@ -174,7 +183,13 @@ public sealed class MatchingSession
             throw Closed("decline");
         }
 
-        var hold = Status == MatchStatus.Accepted ? HoldId : null;
+        return OpenHold;
+    }
+
+    /// <summary>Either side declines an open session; returns the hold to release, if one was placed.</summary>
+    public string? Decline(string actorId, DateTimeOffset now)
+    {
+        var hold = EnsureCanDecline(actorId);
         Status = MatchStatus.Declined;
         Reason = actorId == Proposal!.BuyerId ? "declined-by-buyer" : "declined-by-seller";
         UpdatedAt = now;
@@ -190,13 +205,17 @@ public sealed class MatchingSession
             return null;
         }
 
-        var hold = Status == MatchStatus.Accepted ? HoldId : null;
+        var hold = OpenHold;
         Status = MatchStatus.Expired;
         Reason = reason;
         UpdatedAt = now;
         Version++;
         return hold;
     }
+
+    /// <summary>The hold an open session keeps on the lot (once accepted), which ending the session must release.</summary>
+    [JsonIgnore]
+    public string? OpenHold => Status == MatchStatus.Accepted ? HoldId : null;
 
     /// <summary>True when an open session's time is up.</summary>
     public bool IsDue(DateTimeOffset now) => IsOpen && now >= ExpiresAt;

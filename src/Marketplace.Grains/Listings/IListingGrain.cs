@@ -20,12 +20,15 @@ public interface IListingGrain : IGrainWithStringKey
     /// <summary>The seller takes the lot off the market; active holds are released.</summary>
     Task<Listing> WithdrawAsync(string actorId);
 
-    /// <summary>A buyer holds part of the lot until a time; answers with the hold and the lot's quantities, not the whole lot.</summary>
-    Task<HoldReceipt> PlaceHoldAsync(string buyerId, string holdId, decimal quantity, DateTimeOffset until);
+    /// <summary>
+    /// A buyer holds part of the lot until a time; answers with the hold and the lot's quantities, not the whole lot.
+    /// A matching session names itself in <paramref name="matchId"/>: the hold then changes only through it.
+    /// </summary>
+    Task<HoldReceipt> PlaceHoldAsync(string buyerId, string holdId, decimal quantity, DateTimeOffset until, string? matchId = null);
 
-    /// <summary>The buyer or the seller releases a hold.</summary>
-    Task<HoldReceipt> ReleaseHoldAsync(string actorId, string holdId);
+    /// <summary>The buyer or the seller releases a hold (a match's hold only with its <paramref name="matchId"/>).</summary>
+    Task<HoldReceipt> ReleaseHoldAsync(string actorId, string holdId, string? matchId = null);
 
-    /// <summary>The seller confirms a hold: its quantity is sold.</summary>
-    Task<HoldReceipt> ConfirmHoldAsync(string actorId, string holdId);
+    /// <summary>The seller confirms a hold: its quantity is sold (a match's hold only with its <paramref name="matchId"/>).</summary>
+    Task<HoldReceipt> ConfirmHoldAsync(string actorId, string holdId, string? matchId = null);
 }

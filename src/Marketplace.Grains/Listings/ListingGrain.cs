@@ -109,26 +109,26 @@ public sealed class ListingGrain(
         });
 
     /// <inheritdoc />
-    public async Task<HoldReceipt> PlaceHoldAsync(string buyerId, string holdId, decimal quantity, DateTimeOffset until)
+    public async Task<HoldReceipt> PlaceHoldAsync(string buyerId, string holdId, decimal quantity, DateTimeOffset until, string? matchId = null)
     {
         Hold? hold = null;
-        var listing = await ChangeAsync(l => hold = l.PlaceHold(holdId, buyerId, quantity, until, Now));
+        var listing = await ChangeAsync(l => hold = l.PlaceHold(holdId, buyerId, quantity, until, Now, options.Value.BuyerLimits, matchId));
         return HoldReceipt.For(listing, hold!);
     }
 
     /// <inheritdoc />
-    public async Task<HoldReceipt> ReleaseHoldAsync(string actorId, string holdId)
+    public async Task<HoldReceipt> ReleaseHoldAsync(string actorId, string holdId, string? matchId = null)
     {
         Hold? hold = null;
-        var listing = await ChangeAsync(l => hold = l.ReleaseHold(holdId, actorId, Now));
+        var listing = await ChangeAsync(l => hold = l.ReleaseHold(holdId, actorId, Now, matchId));
         return HoldReceipt.For(listing, hold!);
     }
 
     /// <inheritdoc />
-    public async Task<HoldReceipt> ConfirmHoldAsync(string actorId, string holdId)
+    public async Task<HoldReceipt> ConfirmHoldAsync(string actorId, string holdId, string? matchId = null)
     {
         Hold? hold = null;
-        var listing = await ChangeAsync(l => hold = l.ConfirmHold(holdId, actorId, Now));
+        var listing = await ChangeAsync(l => hold = l.ConfirmHold(holdId, actorId, Now, matchId));
         return HoldReceipt.For(listing, hold!);
     }
 

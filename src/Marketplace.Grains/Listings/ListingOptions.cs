@@ -1,6 +1,8 @@
+using Marketplace.Domain.Listings;
+
 namespace Marketplace.Grains.Listings;
 
-/// <summary>Timing of listing housekeeping (<c>Listings</c> section).</summary>
+/// <summary>Timing of listing housekeeping and limits on holds (<c>Listings</c> section).</summary>
 public sealed class ListingOptions
 {
     /// <summary>Configuration section name.</summary>
@@ -11,4 +13,16 @@ public sealed class ListingOptions
     /// after a restart. Default 1 minute; at least Orleans' minimum reminder period.
     /// </summary>
     public TimeSpan SweepPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Most open holds one buyer keeps on one lot (409 <c>buyer-hold-limit</c> beyond). Default 10; 1 to 200.</summary>
+    public int MaxHoldsPerBuyer { get; set; } = 10;
+
+    /// <summary>
+    /// Largest share of a lot's listed quantity one buyer holds at once (409 <c>buyer-hold-limit</c> beyond), from
+    /// above 0 to 1. Default 1: a buyer may hold the whole lot, as a buyer of all of it must.
+    /// </summary>
+    public decimal MaxBuyerShare { get; set; } = 1m;
+
+    /// <summary>The limits as the domain takes them.</summary>
+    public BuyerHoldLimits BuyerLimits => new(MaxHoldsPerBuyer, MaxBuyerShare);
 }

@@ -30,6 +30,9 @@ public interface IMatchPartitionGrain : IGrainWithStringKey
 
     /// <summary>How many open lots and demands the book holds.</summary>
     Task<PartitionCounts> CountsAsync();
+
+    /// <summary>How many lot and demand versions the partition remembers (its book's entries and recently removed ones).</summary>
+    Task<int> RememberedVersionsAsync();
 }
 
 /// <summary>What a partition's book holds.</summary>

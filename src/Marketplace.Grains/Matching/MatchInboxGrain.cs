@@ -1,6 +1,7 @@
 using Marketplace.Domain.Matching;
 using Marketplace.Grains.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Utilities;
 
 namespace Marketplace.Grains.Matching;
@@ -14,11 +15,12 @@ public sealed record InboxEntry(long Version, DateTimeOffset UpdatedAt);
 /// A trader's matches: the latest state of every session it is part of, and its live subscribers. The inbox is an
 /// index of the sessions (which are the record): it stores only their ids and versions, keeps the sessions themselves
 /// in memory (reading any it lacks from their grains when listed), and is written at most once per
-/// <see cref="WriteDelay"/> and on deactivation rather than on every change; after a crash the rebuild at start
-/// re-records every stored session.
+/// <see cref="WriteDelay"/> rather than on every change; a failed write is retried every <see cref="RetryDelay"/>, and
+/// unwritten changes are written on deactivation. After a crash the rebuild at start re-records every stored session.
 /// </summary>
 public sealed class MatchInboxGrain(
     [PersistentState("inbox", StorageOptions.StoreName)] IPersistentState<Dictionary<string, InboxEntry>> state,
+    IOptions<MatchingOptions> options,
     ILogger<MatchInboxGrain> logger) : Grain, IMatchInboxGrain
 {
     private readonly Dictionary<string, MatchingSession> _sessions = new(StringComparer.Ordinal);
@@ -26,8 +28,14 @@ public sealed class MatchInboxGrain(
     /// <summary>Longest time a recorded change waits before the inbox is written.</summary>
     public static readonly TimeSpan WriteDelay = TimeSpan.FromSeconds(1);
 
-    private readonly ObserverManager<IMatchObserver> _observers = new(TimeSpan.FromMinutes(5), logger);
+    /// <summary>How long after a failed write the inbox tries again.</summary>
+    public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
+
+    private readonly ObserverManager<IMatchObserver> _observers = new(options.Value.ObserverLease, logger);
     private IGrainTimer? _writer;
+
+    /// <summary>True while memory holds changes storage does not.</summary>
+    private bool _unwritten;
 
     /// <inheritdoc />
     public async Task RecordAsync(MatchingSession session)
@@ -39,6 +47,7 @@ public sealed class MatchInboxGrain(
 
         state.State[session.Id] = new InboxEntry(session.Version, session.UpdatedAt);
         _sessions[session.Id] = session;
+        _unwritten = true;
         _writer ??= this.RegisterGrainTimer(WriteAsync, new GrainTimerCreationOptions(WriteDelay, Timeout.InfiniteTimeSpan));
         await _observers.Notify(o => o.ChangedAsync(session));
     }
@@ -80,9 +89,18 @@ public sealed class MatchInboxGrain(
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_writer is not null)
+        _writer?.Dispose();
+        _writer = null;
+        if (_unwritten)
         {
-            await WriteAsync(cancellationToken);
+            try
+            {
+                await state.WriteStateAsync(cancellationToken);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Inbox {Trader}: writing on deactivation failed; the rebuild at the next start restores it", this.GetPrimaryKeyString());
+            }
         }
     }
 
@@ -95,11 +113,13 @@ public sealed class MatchInboxGrain(
         try
         {
             await state.WriteStateAsync();
+            _unwritten = false;
         }
         catch (Exception e)
         {
-            // Kept in memory and written with the next change; a crash meanwhile is repaired by the rebuild at start.
-            logger.LogWarning(e, "Inbox {Trader}: writing failed", this.GetPrimaryKeyString());
+            // Kept in memory and tried again shortly (and on deactivation); a crash meanwhile is repaired by the rebuild at start.
+            logger.LogWarning(e, "Inbox {Trader}: writing failed; trying again in {Delay}", this.GetPrimaryKeyString(), RetryDelay);
+            _writer = this.RegisterGrainTimer(WriteAsync, new GrainTimerCreationOptions(RetryDelay, Timeout.InfiniteTimeSpan));
         }
         finally
         {

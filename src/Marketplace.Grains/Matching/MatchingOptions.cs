@@ -11,4 +11,19 @@ public sealed class MatchingOptions
 
     /// <summary>Lots and demands per call when a partition's book is rebuilt from storage.</summary>
     public int RecoveryBatchSize { get; set; } = 5_000;
+
+    /// <summary>
+    /// How long a live subscriber to a trader's matches (the match stream) stays subscribed unless it renews; the
+    /// stream renews every third of it. Default 5 minutes; at least 1 second.
+    /// </summary>
+    public TimeSpan ObserverLease { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Most proposals one demand gets in one round of matching, the best ranked. Default 20; at least 1.</summary>
+    public int MaxProposalsPerRound { get; set; } = 20;
+
+    /// <summary>
+    /// How long a partition remembers the version of a removed lot or demand, to ignore a late, older change to it.
+    /// Default 1 minute; at least 1 second.
+    /// </summary>
+    public TimeSpan RemovedVersionRetention { get; set; } = TimeSpan.FromMinutes(1);
 }

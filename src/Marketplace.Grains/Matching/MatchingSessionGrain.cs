@@ -67,7 +67,11 @@ public sealed class MatchingSessionGrain(
 
         try
         {
-            await GrainFactory.GetGrain<IListingGrain>(p.LotId).PlaceHoldAsync(p.BuyerId, holdId, p.LotQuantity, Session.ExpiresAt);
+            await GrainFactory.GetGrain<IListingGrain>(p.LotId).PlaceHoldAsync(p.BuyerId, holdId, p.LotQuantity, Session.ExpiresAt, Session.Id);
+        }
+        catch (DomainException e) when (e.Code == "hold-exists")
+        {
+            // The hold id belongs to this round: an earlier acceptance placed it and then failed to save.
         }
         catch (DomainException e) when (e.Kind is DomainErrorKind.Conflict or DomainErrorKind.NotFound)
         {
@@ -92,28 +96,34 @@ public sealed class MatchingSessionGrain(
     public async Task<MatchingSession> ConfirmAsync(string actorId)
     {
         await ExpireIfDueAsync();
-        Session.Confirm(actorId, Now);
+        Session.EnsureCanConfirm(actorId);
         var p = Session.Proposal!;
+        bool soldNow;
         try
         {
-            await GrainFactory.GetGrain<IListingGrain>(p.LotId).ConfirmHoldAsync(actorId, Session.HoldId!);
+            await GrainFactory.GetGrain<IListingGrain>(p.LotId).ConfirmHoldAsync(actorId, Session.HoldId!, Session.Id);
+            soldNow = true;
         }
-        catch
+        catch (DomainException e) when (IsConfirmed(e))
         {
-            await state.ReadStateAsync();
-            throw;
+            // An earlier confirmation sold the hold but its save failed: finish it, without counting the purchase twice.
+            soldNow = false;
         }
 
-        try
+        if (soldNow)
         {
-            await GrainFactory.GetGrain<IDemandGrain>(p.DemandId).RecordPurchaseAsync(p.Quantity);
-        }
-        catch (DomainException e)
-        {
-            // The sale stands (the hold is confirmed); a demand closed meanwhile just does not count it.
-            logger.LogInformation("Match {Id}: the demand did not record the purchase: {Reason}", Session.Id, e.Message);
+            try
+            {
+                await GrainFactory.GetGrain<IDemandGrain>(p.DemandId).RecordPurchaseAsync(p.Quantity);
+            }
+            catch (Exception e)
+            {
+                // The sale stands (the hold is confirmed); a demand closed meanwhile just does not count it.
+                logger.LogInformation(e, "Match {Id}: the demand did not record the purchase", Session.Id);
+            }
         }
 
+        Session.Confirm(actorId, Now);
         await SaveAsync();
         return Session;
     }
@@ -122,8 +132,18 @@ public sealed class MatchingSessionGrain(
     public async Task<MatchingSession> DeclineAsync(string actorId)
     {
         await ExpireIfDueAsync();
-        var hold = Session.Decline(actorId, Now);
-        await ReleaseAsync(hold, actorId);
+        var hold = Session.EnsureCanDecline(actorId);
+
+        // The lot answers first: a lot that cannot release the hold leaves the session as it was, to be declined again.
+        if (await ReleaseAsync(hold, actorId))
+        {
+            Session.Confirm(Session.Proposal!.SellerId, Now);
+            await SaveAsync();
+            throw DomainException.Conflict("match-not-open", "The match is confirmed and cannot decline now.",
+                new Dictionary<string, object?> { ["matchStatus"] = MatchingSession.StatusCode(Session.Status) });
+        }
+
+        Session.Decline(actorId, Now);
         await SaveAsync();
         return Session;
     }
@@ -147,29 +167,51 @@ public sealed class MatchingSessionGrain(
 
         if (Session.IsDue(Now))
         {
-            var hold = Session.Expire("timed-out", Now);
-            await ReleaseAsync(hold, Session.Proposal!.BuyerId);
+            // The hold goes first: when the lot cannot answer, the session stays open and the reminder tries again.
+            if (await ReleaseAsync(Session.OpenHold, Session.Proposal!.BuyerId))
+            {
+                Session.Confirm(Session.Proposal.SellerId, Now);
+            }
+            else
+            {
+                Session.Expire("timed-out", Now);
+            }
+
             await SaveAsync();
         }
     }
 
-    private async Task ReleaseAsync(string? holdId, string actorId)
+    /// <summary>
+    /// Releases the session's hold on the lot; true when the lot says the hold is already sold (a confirmation whose
+    /// save failed), so the session is confirmed rather than ended. Failures other than the lot's refusals propagate.
+    /// </summary>
+    private async Task<bool> ReleaseAsync(string? holdId, string actorId)
     {
         if (holdId is null)
         {
-            return;
+            return false;
         }
 
         try
         {
-            await GrainFactory.GetGrain<IListingGrain>(Session.Proposal!.LotId).ReleaseHoldAsync(actorId, holdId);
+            await GrainFactory.GetGrain<IListingGrain>(Session.Proposal!.LotId).ReleaseHoldAsync(actorId, holdId, Session.Id);
+            return false;
+        }
+        catch (DomainException e) when (IsConfirmed(e))
+        {
+            logger.LogInformation("Match {Id}: hold {Hold} was already confirmed; the match is confirmed", Session.Id, holdId);
+            return true;
         }
         catch (DomainException e)
         {
             // Already lapsed or released (the hold expires with the session anyway).
             logger.LogDebug("Match {Id}: hold {Hold} not released: {Reason}", Session.Id, holdId, e.Message);
+            return false;
         }
     }
+
+    private static bool IsConfirmed(DomainException e)
+        => e.Code == "hold-closed" && e.Details.TryGetValue("holdStatus", out var status) && status?.ToString() == "confirmed";
 
     private async Task SaveAsync()
     {

@@ -57,6 +57,31 @@ public class MatchBookProperties
             return true.Label("ok");
         });
 
+    [Property(MaxTest = 100)]
+    public Property MatchDemand_WithAMaximum_IsTheBestRankedPrefixOfTheOracle()
+        => Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), seed =>
+        {
+            var random = new Random(seed);
+            var lots = Enumerable.Range(0, random.Next(1, 40)).Select(i => Lot(random, i)).ToList();
+            var demands = Enumerable.Range(0, random.Next(1, 10)).Select(i => Demand(random, i)).ToList();
+            var book = new MatchBook();
+            lots.ForEach(book.UpsertLot);
+            demands.ForEach(book.UpsertDemand);
+            var most = random.Next(1, 4);
+
+            foreach (var demand in demands)
+            {
+                var expected = Oracle.ForDemand(demand, lots).Take(most).ToList();
+                var actual = book.MatchDemand(demand.Id, most);
+                if (!Same(expected, actual))
+                {
+                    return false.Label($"demand {demand.Id}, at most {most}: expected {Show(expected)}, got {Show(actual)}");
+                }
+            }
+
+            return true.Label("ok");
+        });
+
     [Fact]
     public void RemovedAndReusedSlots_DoNotLeakOldEntries()
     {

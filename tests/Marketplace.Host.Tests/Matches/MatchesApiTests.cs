@@ -228,6 +228,26 @@ public class MatchesApiTests(ServerFixture fixture)
         Assert.Equal("expired", (await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/matches/{id}"), HttpStatusCode.OK))["status"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task HoldOfAMatch_ThroughTheHoldsApi_Is409HoldBelongsToMatch()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var at = RandomPlace();
+        var lot = await ActiveLotAsync(Server, seller, 1000, at);
+        var demand = await DemandAsync(Server, buyer, Demand(300, at));
+        var id = (await MatchAsync(Server.Client(buyer), lot, demand))["id"]!.GetValue<string>();
+        var hold = (await ReadAsync(await Server.Client(buyer).PostAsync($"/api/v1/matches/{id}/accept", null), HttpStatusCode.OK))["holdId"]!.GetValue<string>();
+
+        var release = await ProblemAsync(await Server.Client(buyer).DeleteAsync($"/api/v1/listings/{lot}/holds/{hold}"), HttpStatusCode.Conflict, "hold-belongs-to-match");
+        await ProblemAsync(await Server.Client(seller).PostAsync($"/api/v1/listings/{lot}/holds/{hold}/confirm", null), HttpStatusCode.Conflict, "hold-belongs-to-match");
+
+        Assert.Equal(id, release["matchId"]!.GetValue<string>());
+        Assert.Equal((700m, 300m, 0m), Quantities(await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));
+        await ReadAsync(await Server.Client(seller).PostAsync($"/api/v1/matches/{id}/confirm", null), HttpStatusCode.OK);
+        Assert.Equal((700m, 0m, 300m), Quantities(await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));
+    }
+
     private static (decimal Available, decimal Held, decimal Sold) Quantities(JsonObject listing)
         => (listing["quantities"]!["available"]!.GetValue<decimal>(), listing["quantities"]!["held"]!.GetValue<decimal>(), listing["quantities"]!["sold"]!.GetValue<decimal>());
 }

@@ -11,6 +11,7 @@ using Marketplace.Host.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
 
 namespace Marketplace.Host.Api.Matches;
 
@@ -20,8 +21,16 @@ namespace Marketplace.Host.Api.Matches;
 /// </summary>
 public static class MatchesApi
 {
-    /// <summary>How often the stream sends a keep-alive comment and renews its subscription.</summary>
-    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);
+    /// <summary>Adds what the match stream needs: its settings (<c>MatchStream</c>) and the count of open streams per caller.</summary>
+    public static IServiceCollection AddMatchStreams(this IServiceCollection services)
+    {
+        services.AddOptions<MatchStreamOptions>().BindConfiguration(MatchStreamOptions.Section)
+            .Validate(o => o.MaxPerCaller >= 1 && o.Buffer >= 1 && o.KeepAlive >= TimeSpan.FromSeconds(1) && o.TokenCheckPeriod >= TimeSpan.FromSeconds(1),
+                $"{nameof(MatchStreamOptions)}: {nameof(MatchStreamOptions.MaxPerCaller)} and {nameof(MatchStreamOptions.Buffer)} must be at least 1, {nameof(MatchStreamOptions.KeepAlive)} and {nameof(MatchStreamOptions.TokenCheckPeriod)} at least 1 second.")
+            .ValidateOnStart();
+        services.AddSingleton<MatchStreams>();
+        return services;
+    }
 
     /// <summary>Maps <c>/api/v1/matches</c>.</summary>
     public static IEndpointRouteBuilder MapMatchesApi(this IEndpointRouteBuilder routes)
@@ -32,7 +41,7 @@ public static class MatchesApi
             .WithSummary("The caller's matches as buyer and seller, most recently changed first; filter by status (proposed, accepted, confirmed, declined, expired) and role (buyer, seller).");
         group.MapGet("/stream", StreamAsync).WithName("StreamMatches").WithAccess(AccessRule.AnyFirm(ApiScopes.MatchingRead))
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
-            .WithSummary("Server-sent events: one 'match' event (data: the match as GET /api/v1/matches/{id} shows it) for every new proposal and every change to the caller's matches, and a keep-alive comment every 30 s. A client reconnecting with Last-Event-ID first gets what changed after that event.");
+            .WithSummary("Server-sent events: one 'match' event (data: the match as GET /api/v1/matches/{id} shows it) for every new proposal and every change to the caller's matches, and a keep-alive comment every 30 s. A client reconnecting with Last-Event-ID first gets what changed after that event. A 'resync' event (a change was dropped for a slow reader) ends the stream: reconnect with Last-Event-ID. The stream ends when the token expires or is revoked. At most 5 open streams per caller (429 too-many-streams).");
         group.MapGet("/{id}", GetAsync).WithName("GetMatch").WithAccess(AccessRule.Owner(ApiScopes.MatchingRead, otherFirm: 404, platformAdmin: 404))
             .WithSummary("One match, to its buyer and its seller only.");
         group.MapPost("/{id}/accept", AcceptAsync).WithName("AcceptMatch").WithAccess(AccessRule.Owner(ApiScopes.OrdersWrite, otherFirm: 404, platformAdmin: 404))
@@ -91,15 +100,38 @@ public static class MatchesApi
         return TypedResults.Ok(MatchResponse.From(await act(grain, trader), trader));
     }
 
-    private static async Task StreamAsync(HttpContext context, ClaimsPrincipal user, IGrainFactory grains, IOptions<JsonOptions> json)
+    private static async Task StreamAsync(HttpContext context, ClaimsPrincipal user, IGrainFactory grains, IOptions<JsonOptions> json,
+        MatchStreams streams, IOptions<MatchStreamOptions> settings, IOptions<MatchingOptions> matching, TimeProvider time, ILoggerFactory loggers)
     {
         var trader = user.ActingTraderId();
-        var cancellation = context.RequestAborted;
-        var changes = Channel.CreateBounded<MatchingSession>(new BoundedChannelOptions(1_000) { FullMode = BoundedChannelFullMode.DropOldest });
+        var options = settings.Value;
+        using var slot = streams.TryOpen(user.Subject());
+        if (slot is null)
+        {
+            await ApiProblems.Write(context, ApiProblems.Create(StatusCodes.Status429TooManyRequests, "too-many-streams", "Too many streams",
+                $"One caller keeps at most {options.MaxPerCaller} match streams open; close one before opening another."));
+            return;
+        }
+
+        // Ends the stream when the client goes, the token expires or is revoked, or the subscription cannot be renewed.
+        using var closing = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        var cancellation = closing.Token;
+        var left = user.GetExpirationDate() - time.GetUtcNow();
+        if (left < TimeSpan.FromDays(30))
+        {
+            closing.CancelAfter(left.Value > TimeSpan.Zero ? left.Value : TimeSpan.Zero);
+        }
+
+        var dropped = 0;
+        var changes = Channel.CreateBounded<MatchingSession>(
+            new BoundedChannelOptions(options.Buffer) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
+            _ => Interlocked.Exchange(ref dropped, 1));
         var observer = new StreamObserver(changes.Writer);
         var reference = grains.CreateObjectReference<IMatchObserver>(observer);
         var inbox = grains.GetGrain<IMatchInboxGrain>(trader);
         await inbox.SubscribeAsync(reference);
+        var upkeep = KeepUpAsync(inbox, reference, user, context.RequestServices, time, matching.Value.ObserverLease / 3, options.TokenCheckPeriod, closing,
+            loggers.CreateLogger(typeof(MatchesApi)));
         try
         {
             context.Response.ContentType = "text/event-stream";
@@ -120,17 +152,32 @@ public static class MatchesApi
             await context.Response.Body.FlushAsync(cancellation);
             while (!cancellation.IsCancellationRequested)
             {
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                wait.CancelAfter(KeepAlive);
-                try
+                MatchingSession? next = null;
+                using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation))
                 {
-                    await WriteEventAsync(context, await changes.Reader.ReadAsync(wait.Token), trader, json.Value, cancellation);
+                    wait.CancelAfter(options.KeepAlive);
+                    try
+                    {
+                        next = await changes.Reader.ReadAsync(wait.Token);
+                    }
+                    catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+                    {
+                        // Quiet for a while: keep proxies from closing the stream.
+                        await context.Response.WriteAsync(": keep-alive\n\n", cancellation);
+                    }
                 }
-                catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+
+                if (Interlocked.Exchange(ref dropped, 0) == 1)
                 {
-                    // Quiet for a while: keep proxies from closing the stream, and renew the subscription before it lapses.
-                    await context.Response.WriteAsync(": keep-alive\n\n", cancellation);
-                    await inbox.SubscribeAsync(reference);
+                    // The client read too slowly and a change was dropped: it reloads from the last event it got.
+                    await context.Response.WriteAsync("event: resync\ndata: {\"reason\":\"buffer-overflow\"}\n\n", cancellation);
+                    await context.Response.Body.FlushAsync(cancellation);
+                    return;
+                }
+
+                if (next is not null)
+                {
+                    await WriteEventAsync(context, next, trader, json.Value, cancellation);
                 }
 
                 await context.Response.Body.FlushAsync(cancellation);
@@ -138,15 +185,54 @@ public static class MatchesApi
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
-            // The client went away.
+            // The client went away, or the token ended.
         }
         finally
         {
+            await closing.CancelAsync();
+            await upkeep;
             await inbox.UnsubscribeAsync(reference);
             grains.DeleteObjectReference<IMatchObserver>(reference);
 
             // Orleans holds observers weakly: without this the observer could be collected mid-stream and events lost.
             GC.KeepAlive(observer);
+        }
+    }
+
+    /// <summary>
+    /// Renews the stream's subscription every <paramref name="renewal"/> whatever the traffic (a busy stream must not
+    /// outlive its lease), and checks every <paramref name="tokenCheck"/> that the token is still valid; ends the stream
+    /// when it is not, or when renewing fails.
+    /// </summary>
+    private static async Task KeepUpAsync(IMatchInboxGrain inbox, IMatchObserver reference, ClaimsPrincipal user, IServiceProvider services, TimeProvider time,
+        TimeSpan renewal, TimeSpan tokenCheck, CancellationTokenSource closing, ILogger logger)
+    {
+        var nextCheck = time.GetUtcNow() + tokenCheck;
+        using var timer = new PeriodicTimer(renewal < tokenCheck ? renewal : tokenCheck, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(closing.Token))
+            {
+                await inbox.SubscribeAsync(reference);
+                if (time.GetUtcNow() >= nextCheck)
+                {
+                    nextCheck = time.GetUtcNow() + tokenCheck;
+                    if (!await MatchStreams.TokenStillValidAsync(user, services, time.GetUtcNow(), closing.Token))
+                    {
+                        await closing.CancelAsync();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (closing.IsCancellationRequested)
+        {
+            // The stream ended.
+        }
+        catch (Exception e)
+        {
+            // The client reconnects (with Last-Event-ID) rather than stay on a stream that may have lost its subscription.
+            logger.LogWarning(e, "Match stream: renewing the subscription or checking the token failed; closing the stream");
+            await closing.CancelAsync();
         }
     }
 

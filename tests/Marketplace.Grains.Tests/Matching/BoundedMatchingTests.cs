@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Geo;
+using Marketplace.Domain.Matching;
+using Marketplace.Grains.Matching;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace Marketplace.Grains.Tests.Matching;
+
+/// <summary>Records what each change produced, so a test knows when a round of matching is over.</summary>
+public sealed class RecordedMatchEvents : IMatchEvents
+{
+    public ConcurrentQueue<(string Kind, string Id, int Proposals)> Rounds { get; } = new();
+
+    public void Matched(string kind, string id, int proposals) => Rounds.Enqueue((kind, id, proposals));
+}
+
+/// <summary>A cluster with small limits: 3 proposals per round, 2 open holds and half a lot per buyer, removed versions kept 1 s.</summary>
+public sealed class BoundedMatchingClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public RecordedMatchEvents Events { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        var settings = TestClusters.Settings("Memory");
+        settings["Matching:MaxProposalsPerRound"] = "3";
+        settings["Matching:RemovedVersionRetention"] = "00:00:01";
+        settings["Listings:MaxHoldsPerBuyer"] = "2";
+        settings["Listings:MaxBuyerShare"] = "0.5";
+        Cluster = await TestClusters.StartAsync(settings, configure: silo => silo.Services.AddSingleton<IMatchEvents>(Events));
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+/// <summary>Matching stays bounded: proposals per demand per round, holds per buyer, remembered versions, and partitions that hold nothing.</summary>
+public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) : IClassFixture<BoundedMatchingClusterFixture>
+{
+    private IGrainFactory Grains => fixture.Cluster.Client;
+
+    private static GeoPoint Place(int test) => new(60.3 + (test * 0.9), 23.1 + (test * 0.9));
+
+    private IMatchPartitionGrain PartitionAt(GeoPoint at)
+        => Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude)));
+
+    [Fact]
+    public async Task Demand_MatchingManyLots_GetsOnlyTheMaximumOfProposals_TheCheapest()
+    {
+        var at = Place(0);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var lots = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            var lot = await MatchingGrainTests.LotAsync(Grains, seller, at, 10);
+            await lot.UpdateAsync(seller, new Domain.Listings.ListingChanges { UnitPrice = Money.Eur(500 + i) });
+            lots.Add(lot.GetPrimaryKeyString());
+        }
+
+        Assert.True(await TestClusters.EventuallyAsync(async () => (await PartitionAt(at).CountsAsync()).Lots >= 6, TimeSpan.FromSeconds(10)));
+        var demand = await MatchingGrainTests.DemandAsync(Grains, buyer, at, 1000, minPart: 1);
+        var id = demand.GetPrimaryKeyString();
+
+        // A demand is matched in every partition its radius reaches; the round is over when each has reported.
+        var partitions = MatchPartitions.ForDemand((await demand.GetAsync())!.ToSummary()!).Count();
+        Assert.True(await TestClusters.EventuallyAsync(() => Task.FromResult(fixture.Events.Rounds.Count(r => r.Id == id) == partitions), TimeSpan.FromSeconds(10)),
+            "the demand was not matched in every partition");
+        Assert.Equal(3, fixture.Events.Rounds.Where(r => r.Id == id).Sum(r => r.Proposals));
+        var matches = await MatchingGrainTests.WaitForMatchesAsync(Grains, buyer, 3);
+        Assert.Equal(lots.Take(3).Order(), matches.Select(m => m.Proposal!.LotId).Order());
+    }
+
+    [Fact]
+    public async Task Buyer_BeyondItsHoldsOrShareOfALot_Is409BuyerHoldLimit()
+    {
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var other = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var lot = await TestClusters.ActiveLotAsync(Grains, seller, 100);
+        var until = DateTimeOffset.UtcNow.AddDays(1);
+
+        var share = await Assert.ThrowsAsync<DomainException>(() => lot.PlaceHoldAsync(buyer, "too-much", 51, until));
+        await lot.PlaceHoldAsync(buyer, "h1", 10, until);
+        await lot.PlaceHoldAsync(buyer, "h2", 10, until);
+        var count = await Assert.ThrowsAsync<DomainException>(() => lot.PlaceHoldAsync(buyer, "h3", 10, until));
+
+        Assert.Equal(("buyer-hold-limit", "buyer-hold-limit"), (share.Code, count.Code));
+        await lot.PlaceHoldAsync(other, "h4", 50, until);
+        Assert.Equal(70m, (await lot.GetAsync())!.Held);
+    }
+
+    [Fact]
+    public async Task Partition_ForgetsTheVersionsOfRemovedLots()
+    {
+        var at = Place(1);
+        var partition = PartitionAt(at);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var before = await partition.RememberedVersionsAsync();
+        var lots = new List<Grains.Listings.IListingGrain>();
+        for (var i = 0; i < 3; i++)
+        {
+            lots.Add(await MatchingGrainTests.LotAsync(Grains, seller, at, 10));
+        }
+
+        Assert.True(await TestClusters.EventuallyAsync(async () => await partition.RememberedVersionsAsync() == before + 3, TimeSpan.FromSeconds(10)));
+        foreach (var lot in lots)
+        {
+            await lot.WithdrawAsync(seller);
+        }
+
+        var forgotten = await TestClusters.EventuallyAsync(async () => await partition.RememberedVersionsAsync() == before, TimeSpan.FromSeconds(15));
+        Assert.True(forgotten, $"the partition remembers {await partition.RememberedVersionsAsync()} versions, {before} before the lots came and went");
+    }
+
+    [Fact]
+    public async Task EmptyPartition_IsCollected_ANonEmptyOneIsNot()
+    {
+        var emptied = Place(2);
+        var kept = Place(3);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var gone = await MatchingGrainTests.LotAsync(Grains, seller, emptied, 10);
+        await MatchingGrainTests.LotAsync(Grains, seller, kept, 10);
+        Assert.True(await TestClusters.EventuallyAsync(async () => (await PartitionAt(emptied).CountsAsync()).Lots == 1 && (await PartitionAt(kept).CountsAsync()).Lots == 1,
+            TimeSpan.FromSeconds(10)));
+        await gone.WithdrawAsync(seller);
+        Assert.True(await TestClusters.EventuallyAsync(async () => (await PartitionAt(emptied).CountsAsync()).Lots == 0, TimeSpan.FromSeconds(10)));
+
+        await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        var management = Grains.GetGrain<IManagementGrain>(0);
+        Assert.True(await TestClusters.EventuallyAsync(async () => await management.GetGrainActivationCount((GrainReference)PartitionAt(emptied)) == 0, TimeSpan.FromSeconds(10)),
+            "the empty partition is still active");
+        Assert.Equal(1, await management.GetGrainActivationCount((GrainReference)PartitionAt(kept)));
+        Assert.Equal(1, (await PartitionAt(kept).CountsAsync()).Lots);
+    }
+}

@@ -1,0 +1,171 @@
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Geo;
+using Marketplace.Domain.Matching;
+using Marketplace.Grains.Listings;
+using Marketplace.Grains.Matching;
+using Marketplace.Grains.Tests.Storage;
+using Orleans.TestingHost;
+
+namespace Marketplace.Grains.Tests.Matching;
+
+/// <summary>A cluster on storage that fails on demand, whose proposals expire after 3 s.</summary>
+public sealed class FlakyMatchingClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public FlakyGrainStorage Storage => FlakyGrainStorage.Of(Cluster);
+
+    public async Task InitializeAsync()
+    {
+        var settings = TestClusters.Settings("Memory");
+        settings["Matching:SessionLifetime"] = "00:00:03";
+        Cluster = await TestClusters.StartAsync(settings, configure: FlakyGrainStorage.Use);
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+/// <summary>
+/// A match and the hold it placed never tell different stories, whatever write fails: the session changes only after
+/// the lot answered, a sold hold is never expired, a match's hold changes only through the match, and an inbox whose
+/// write failed writes again.
+/// </summary>
+public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixture) : IClassFixture<FlakyMatchingClusterFixture>
+{
+    private IGrainFactory Grains => fixture.Cluster.Client;
+
+    private FlakyGrainStorage Storage => fixture.Storage;
+
+    /// <summary>A place of its own for each test, far from the others'.</summary>
+    private static GeoPoint Place(int test) => new(60.1 + (test * 0.9), 21.5 + (test * 0.9));
+
+    /// <summary>A seller's lot of 100 t, a buyer's demand for 30 t, and the buyer's accepted match.</summary>
+    private async Task<(string Seller, string Buyer, IListingGrain Lot, IMatchingSessionGrain Session, MatchingSession Accepted)> AcceptedAsync(int test)
+    {
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var lot = await MatchingGrainTests.LotAsync(Grains, seller, Place(test), 100);
+        await MatchingGrainTests.DemandAsync(Grains, buyer, Place(test), 30);
+        var session = Grains.GetGrain<IMatchingSessionGrain>((await MatchingGrainTests.WaitForMatchesAsync(Grains, buyer, 1))[0].Id);
+        return (seller, buyer, lot, session, await session.AcceptAsync(buyer));
+    }
+
+    [Fact]
+    public async Task Decline_WhenTheLotCannotReleaseTheHold_LeavesTheMatchAccepted_AndALaterDeclineReleasesIt()
+    {
+        var (_, buyer, lot, session, _) = await AcceptedAsync(0);
+        var lotId = lot.GetGrainId();
+        Storage.FailWrites = (name, grain, _) => name == "listing" && grain == lotId;
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => session.DeclineAsync(buyer));
+        }
+        finally
+        {
+            Storage.FailWrites = null;
+        }
+
+        Assert.Equal(MatchStatus.Accepted, (await session.GetAsync())!.Status);
+        Assert.Equal(30m, (await lot.GetAsync())!.Held);
+
+        var declined = await session.DeclineAsync(buyer);
+        Assert.Equal(MatchStatus.Declined, declined.Status);
+        Assert.Equal((100m, 0m), ((await lot.GetAsync())!.Available, (await lot.GetAsync())!.Held));
+    }
+
+    [Fact]
+    public async Task Confirm_WhoseSaveFails_EndsConfirmed_AndTheSoldHoldIsNeverExpired()
+    {
+        var (seller, _, lot, session, accepted) = await AcceptedAsync(1);
+        var sessionId = session.GetGrainId();
+        Storage.FailWrites = (name, grain, _) => name == "match" && grain == sessionId;
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => session.ConfirmAsync(seller));
+        }
+        finally
+        {
+            Storage.FailWrites = null;
+        }
+
+        // The lot sold the hold; the match's save failed. Its expiry (3 s) must find the sale, not expire it.
+        Assert.Equal(30m, (await lot.GetAsync())!.Sold);
+        var settled = await TestClusters.EventuallyAsync(async () => (await session.GetAsync())!.Status != MatchStatus.Accepted, TimeSpan.FromSeconds(30));
+        Assert.True(settled, "the match stayed accepted past its expiry");
+        Assert.Equal(MatchStatus.Confirmed, (await session.GetAsync())!.Status);
+        Assert.Equal((70m, 0m, 30m), ((await lot.GetAsync())!.Available, (await lot.GetAsync())!.Held, (await lot.GetAsync())!.Sold));
+        Assert.NotNull(accepted.HoldId);
+    }
+
+    [Fact]
+    public async Task HoldOfAMatch_IsNeitherReleasedNorConfirmedOutsideTheMatch()
+    {
+        var (seller, buyer, lot, session, accepted) = await AcceptedAsync(2);
+
+        var release = await Assert.ThrowsAsync<DomainException>(() => lot.ReleaseHoldAsync(buyer, accepted.HoldId!));
+        var confirm = await Assert.ThrowsAsync<DomainException>(() => lot.ConfirmHoldAsync(seller, accepted.HoldId!));
+
+        Assert.Equal(("hold-belongs-to-match", "hold-belongs-to-match"), (release.Code, confirm.Code));
+        Assert.Equal(30m, (await lot.GetAsync())!.Held);
+        Assert.Equal(MatchStatus.Confirmed, (await session.ConfirmAsync(seller)).Status);
+        Assert.Equal(30m, (await lot.GetAsync())!.Sold);
+    }
+
+    [Fact]
+    public async Task Inbox_WhoseWriteFails_WritesAgainLater()
+    {
+        var (trader, inbox, session) = Inbox();
+        var failures = 0;
+        Storage.FailWrites = (name, grain, _) => name == "inbox" && grain == inbox.GetGrainId() && Interlocked.Increment(ref failures) > 0;
+        try
+        {
+            await inbox.RecordAsync(session);
+            Assert.True(await TestClusters.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref failures) > 0), TimeSpan.FromSeconds(10)), "the inbox never tried to write");
+        }
+        finally
+        {
+            Storage.FailWrites = null;
+        }
+
+        var written = await TestClusters.EventuallyAsync(() => Task.FromResult(StoredHas(inbox, session.Id)), TimeSpan.FromSeconds(20));
+        Assert.True(written, $"the inbox of {trader} was not written after storage recovered");
+    }
+
+    [Fact]
+    public async Task Inbox_DeactivatedAfterAFailedWrite_WritesOnDeactivation()
+    {
+        var (trader, inbox, session) = Inbox();
+        var failures = 0;
+        Storage.FailWrites = (name, grain, _) => name == "inbox" && grain == inbox.GetGrainId() && Interlocked.Increment(ref failures) > 0;
+        DateTime failedAt;
+        try
+        {
+            await inbox.RecordAsync(session);
+            Assert.True(await TestClusters.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref failures) > 0), TimeSpan.FromSeconds(10)), "the inbox never tried to write");
+            failedAt = DateTime.UtcNow;
+        }
+        finally
+        {
+            Storage.FailWrites = null;
+        }
+
+        await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        // Before the retry would write it: only the deactivation can have.
+        var deadline = failedAt + MatchInboxGrain.RetryDelay - TimeSpan.FromSeconds(1) - DateTime.UtcNow;
+        var written = await TestClusters.EventuallyAsync(() => Task.FromResult(StoredHas(inbox, session.Id)), deadline);
+        Assert.True(written, $"the inbox of {trader} lost its change when it deactivated");
+    }
+
+    private (string Trader, IMatchInboxGrain Inbox, MatchingSession Session) Inbox()
+    {
+        var trader = "firm-" + Guid.NewGuid().ToString("N");
+        var session = new MatchingSession();
+        var proposal = new SessionProposal("lot-x", "seller-x", "demand-x", trader, 1, "t", 1, "t", 100, 1);
+        session.Propose(SessionProposal.SessionId("lot-x", "demand-" + Guid.NewGuid().ToString("N")), proposal, DateTimeOffset.UtcNow, TimeSpan.FromDays(1));
+        return (trader, Grains.GetGrain<IMatchInboxGrain>(trader), session);
+    }
+
+    private bool StoredHas(IMatchInboxGrain inbox, string sessionId)
+        => Storage.Stored<Dictionary<string, InboxEntry>>("inbox", inbox.GetGrainId())?.ContainsKey(sessionId) == true;
+}
