@@ -56,7 +56,7 @@ public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) 
         for (var i = 0; i < 6; i++)
         {
             var lot = await MatchingGrainTests.LotAsync(Grains, seller, at, 10);
-            await lot.UpdateAsync(seller, new Domain.Listings.ListingChanges { UnitPrice = Money.Eur(500 + i) });
+            await lot.UpdateAsync(seller, new Domain.Listings.ListingChanges { UnitPrice = new MoneyChanges(500 + i, "EUR") });
             lots.Add(lot.GetPrimaryKeyString());
         }
 
