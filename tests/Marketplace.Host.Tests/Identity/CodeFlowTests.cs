@@ -101,6 +101,43 @@ public partial class CodeFlowTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task ThirdPartyAppToken_OfAFirmAdmin_WithoutFirmScope_CannotAdministerTheFirm()
+    {
+        var (firmId, clientId, secret, email) = await FirmWithAppAsync();
+        using var browser = new Browser(Server.Address);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync(email)).StatusCode);
+
+        // The person is the firm's admin, but the application was only given openid.
+        var access = (await ConsentedTokensAsync(browser, clientId, secret, "openid"))["access_token"]!.GetValue<string>();
+        using var api = Server.BearerClient(access);
+        await ProblemAsync(await api.PostAsJsonAsync($"/api/v1/traders/{firmId}/clients", new { name = "Takeover", scopes = "listings.read listings.write" }),
+            HttpStatusCode.Forbidden, "insufficient-scope");
+        await ProblemAsync(await api.PostAsJsonAsync($"/api/v1/traders/{firmId}/invitations", new { email = Browser.NewEmail("accomplice"), role = "trader-admin" }),
+            HttpStatusCode.Forbidden, "insufficient-scope");
+        await ProblemAsync(await api.PatchAsJsonAsync($"/api/v1/traders/{firmId}", new { municipality = "Espoo" }), HttpStatusCode.Forbidden, "insufficient-scope");
+        await ProblemAsync(await api.PostAsJsonAsync("/api/v1/traders", Firm("buyer")), HttpStatusCode.Forbidden, "insufficient-scope");
+
+        // Nor can the application ask for the firm scope: only the marketplace's own client may.
+        var (_, challenge) = Browser.Pkce();
+        await AssertInvalidRequestAsync(await browser.Http.GetAsync(Browser.AuthorizeUrl(clientId, AppRedirect, "openid firm.admin", challenge, "s")));
+    }
+
+    /// <summary>Runs the code flow for a signed-in browser through the consent page (when it is shown) and redeems the code.</summary>
+    private static async Task<JsonObject> ConsentedTokensAsync(Browser browser, string clientId, string secret, string scopes, string? traderId = null)
+    {
+        var (verifier, challenge) = Browser.Pkce();
+        var state = Guid.NewGuid().ToString("N");
+        var answer = await browser.Http.GetAsync(Browser.AuthorizeUrl(clientId, AppRedirect, scopes, challenge, state, traderId));
+        if (answer.Headers.Location?.OriginalString.StartsWith("/account/consent", StringComparison.Ordinal) == true)
+        {
+            var consentPage = await browser.PageAsync(answer.Headers.Location.OriginalString);
+            answer = await browser.SubmitAsync(consentPage, "/connect/authorize", [.. HiddenFields(consentPage), new("consent", "grant")]);
+        }
+
+        return await browser.RedeemAsync(Browser.CodeFrom(answer, AppRedirect, state), verifier, clientId, AppRedirect, secret);
+    }
+
+    [Fact]
     public async Task AuthorizeWithoutPkce_IsRefused()
     {
         using var browser = new Browser(Server.Address);
