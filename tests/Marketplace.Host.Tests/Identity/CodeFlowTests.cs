@@ -122,6 +122,45 @@ public partial class CodeFlowTests(ServerFixture fixture)
         await AssertInvalidRequestAsync(await browser.Http.GetAsync(Browser.AuthorizeUrl(clientId, AppRedirect, "openid firm.admin", challenge, "s")));
     }
 
+    [Fact]
+    public async Task Consent_GivenWhileActingForOneFirm_DoesNotLetTheAppActForAnotherWithPromptNone()
+    {
+        var (firmA, clientId, secret, email) = await FirmWithAppAsync();
+        using var browser = new Browser(Server.Address);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync(email)).StatusCode);
+        using var own = Server.BearerClient((await browser.TokensAsync())["access_token"]!.GetValue<string>());
+        var firmB = (await ReadAsync(await own.PostAsJsonAsync("/api/v1/traders", Firm("buyer")), HttpStatusCode.Created))["id"]!.GetValue<string>();
+
+        var tokens = await ConsentedTokensAsync(browser, clientId, secret, "openid listings.read", firmA);
+        Assert.Equal(firmA, (await ReadAsync(await Server.BearerClient(tokens["access_token"]!.GetValue<string>()).GetAsync("/api/v1/me"), HttpStatusCode.OK))["traderId"]!.GetValue<string>());
+
+        // Silently, for the other firm: consent is required, no code is sent.
+        var (_, challenge) = Browser.Pkce();
+        var silentB = await browser.Http.GetAsync(Browser.AuthorizeUrl(clientId, AppRedirect, "openid listings.read", challenge, "b", firmB) + "&prompt=none");
+        Assert.Equal(HttpStatusCode.Redirect, silentB.StatusCode);
+        var query = QueryHelpers.ParseQuery(new Uri(silentB.Headers.Location!.ToString()).Query);
+        Assert.Equal("consent_required", query["error"].ToString());
+        Assert.False(query.ContainsKey("code"));
+
+        // Silently, for the firm the consent was given for: a code.
+        var silentA = await browser.Http.GetAsync(Browser.AuthorizeUrl(clientId, AppRedirect, "openid listings.read", challenge, "a", firmA) + "&prompt=none");
+        Browser.CodeFrom(silentA, AppRedirect, "a");
+    }
+
+    [Fact]
+    public async Task ConsentPosted_WithoutAntiforgeryToken_Is400Problem()
+    {
+        var (_, clientId, _, email) = await FirmWithAppAsync();
+        using var browser = new Browser(Server.Address);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync(email)).StatusCode);
+        var (_, challenge) = Browser.Pkce();
+        var toConsent = await browser.Http.GetAsync(Browser.AuthorizeUrl(clientId, AppRedirect, "openid listings.read", challenge, "s"));
+        var consentPage = await browser.PageAsync(toConsent.Headers.Location!.OriginalString);
+
+        var forged = await browser.Http.PostAsync("/connect/authorize", new FormUrlEncodedContent([.. HiddenFields(consentPage), new("consent", "grant")]));
+        await ProblemAsync(forged, HttpStatusCode.BadRequest, "antiforgery-failed");
+    }
+
     /// <summary>Runs the code flow for a signed-in browser through the consent page (when it is shown) and redeems the code.</summary>
     private static async Task<JsonObject> ConsentedTokensAsync(Browser browser, string clientId, string secret, string scopes, string? traderId = null)
     {
