@@ -73,19 +73,10 @@ public sealed class FirmMembers(
         db.Memberships.Remove(membership);
         await db.SaveChangesAsync(ct);
         // Tokens carry the firm they act for; revoke them so the removal takes effect now, not when they expire.
-        var held = new List<object>();
-        await foreach (var token in tokens.FindBySubjectAsync(userId, ct))
-        {
-            held.Add(token);
-        }
-
-        foreach (var token in held)
-        {
-            await tokens.TryRevokeAsync(token, ct);
-        }
+        await Revocation.RevokeTokensAsync(tokens, userId, ct);
     }
 
-    /// <summary>Invites someone by mail; the link lets them sign up or sign in and join the firm.</summary>
+    /// <summary>Invites someone by mail; the link (under <paramref name="baseAddress"/>, the <see cref="PublicAddress"/>) lets them sign up or sign in and join the firm.</summary>
     public async Task<InvitationView> InviteAsync(string traderId, string email, string role, string invitedBy, string baseAddress, CancellationToken ct = default)
     {
         var v = new Validation();
@@ -108,7 +99,7 @@ public sealed class FirmMembers(
         db.Invitations.Add(invitation);
         await db.SaveChangesAsync(ct);
 
-        var link = $"{(options.Value.PublicBaseAddress ?? baseAddress).TrimEnd('/')}/account/accept-invitation?code={secret}";
+        var link = $"{baseAddress.TrimEnd('/')}/account/accept-invitation?code={secret}";
         await mail.SendAsync(new MailMessage(invitation.Email, "You are invited to a firm on the materials marketplace",
             $"You have been invited to join a firm on the circular materials marketplace as {role}.\r\n\r\nOpen this link to accept (valid until {expires:yyyy-MM-dd HH:mm} UTC):\r\n{link}\r\n", link), ct);
         return new InvitationView(invitation.Id, invitation.Email, role, expires);

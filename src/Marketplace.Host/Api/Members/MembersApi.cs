@@ -60,11 +60,10 @@ public static class MembersApi
         return TypedResults.Ok(await members.ListAsync(id));
     }
 
-    private static async Task<Created<InvitationView>> InviteAsync(string id, InviteRequest request, ClaimsPrincipal user, FirmMembers members, IGrainFactory grains, HttpContext context)
+    private static async Task<Created<InvitationView>> InviteAsync(string id, InviteRequest request, ClaimsPrincipal user, FirmMembers members, IGrainFactory grains, PublicAddress address)
     {
         await EnsureFirmAdminAsync(user, id, grains);
-        var baseAddress = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
-        var invitation = await members.InviteAsync(id, request.Email ?? "", request.Role ?? MemberRoles.Member, user.Subject(), baseAddress);
+        var invitation = await members.InviteAsync(id, request.Email ?? "", request.Role ?? MemberRoles.Member, user.Subject(), address.Base);
         return TypedResults.Created($"/api/v1/traders/{id}/members", invitation);
     }
 
