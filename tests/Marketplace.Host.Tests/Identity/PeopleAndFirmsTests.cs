@@ -1,5 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
+using Marketplace.Host.Identity;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using static Marketplace.Host.Tests.Api.ApiDriver;
 
 namespace Marketplace.Host.Tests.Identity;
@@ -52,6 +56,117 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         await ProblemAsync(await colleagueApi.GetAsync("/api/v1/me"), HttpStatusCode.Unauthorized, "unauthenticated");
         var refused = await colleague.TokenRequestAsync(CodeFlowTests.RefreshForm(tokens["refresh_token"]!.GetValue<string>(), Browser.FirstPartyClient, null), HttpStatusCode.BadRequest);
         Assert.Equal("invalid_grant", refused["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Invitation_Revoked_ItsLinkStopsWorking()
+    {
+        var (ownerApi, firm) = await OwnerAsync("Peruuttaja Oy");
+        var email = Browser.NewEmail("uninvited");
+        var invitation = await ReadAsync(await ownerApi.PostAsJsonAsync($"/api/v1/traders/{firm}/invitations", new { email, role = "trader-admin" }), HttpStatusCode.Created);
+        var code = await InvitationCodeMailedToAsync(email);
+        var id = invitation["id"]!.GetValue<string>();
+        Assert.Contains(id, (await ownerApi.GetStringAsync($"/api/v1/traders/{firm}/invitations")), StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await ownerApi.DeleteAsync($"/api/v1/traders/{firm}/invitations/{id}")).StatusCode);
+        using var invitee = new Browser(Server.Address);
+        Assert.Contains("unknown, used or expired", await invitee.PageAsync("/account/accept-invitation?code=" + code), StringComparison.Ordinal);
+        await ProblemAsync(await ownerApi.DeleteAsync($"/api/v1/traders/{firm}/invitations/{id}"), HttpStatusCode.NotFound, "invitation-not-found");
+    }
+
+    [Theory]
+    [InlineData("someone@")]
+    [InlineData("Mallory <mallory@evil.example>")]
+    [InlineData("a@firm.example, b@evil.example")]
+    [InlineData("not an address")]
+    public async Task Invitation_ToAnInvalidAddress_Is422_AndNothingIsStored(string email)
+    {
+        var (ownerApi, firm) = await OwnerAsync("Kirjoitusvirhe Oy");
+        await ProblemAsync(await ownerApi.PostAsJsonAsync($"/api/v1/traders/{firm}/invitations", new { email, role = "member" }), HttpStatusCode.UnprocessableEntity, "validation-failed", "email");
+        await using var scope = Server.Services.CreateAsyncScope();
+        Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<IdentityDb>().Invitations.CountAsync(i => i.TraderId == firm));
+    }
+
+    [Fact]
+    public async Task Invitation_AcceptedByTwoPeopleAtOnce_MakesOneMember()
+    {
+        var (ownerApi, firm) = await OwnerAsync("Kilpajuoksu Oy");
+        var email = Browser.NewEmail("contested");
+        await ReadAsync(await ownerApi.PostAsJsonAsync($"/api/v1/traders/{firm}/invitations", new { email, role = "trader-admin" }), HttpStatusCode.Created);
+        var code = await InvitationCodeMailedToAsync(email);
+
+        var people = new List<MarketplaceUser>();
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<MarketplaceUser>>();
+            for (var i = 0; i < 4; i++)
+            {
+                var address = Browser.NewEmail("racer");
+                var user = new MarketplaceUser { UserName = address, Email = address, EmailConfirmed = true };
+                Assert.True((await users.CreateAsync(user, Browser.Password)).Succeeded);
+                people.Add(user);
+            }
+        }
+
+        var accepted = await Task.WhenAll(people.Select(async person =>
+        {
+            await using var scope = Server.Services.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<FirmMembers>().AcceptAsync(code, person);
+        }));
+
+        Assert.Equal(1, accepted.Count(a => a));
+        await using var check = Server.Services.CreateAsyncScope();
+        var joined = await check.ServiceProvider.GetRequiredService<IdentityDb>().Memberships.CountAsync(m => m.TraderId == firm);
+        Assert.Equal(2, joined);
+    }
+
+    [Fact]
+    public async Task TwoAdmins_RemovingEachOtherAtOnce_LeaveTheFirmOneAdmin()
+    {
+        for (var round = 0; round < 8; round++)
+        {
+            var (_, firm) = await OwnerAsync("Kaksintaistelu Oy");
+            string first, second;
+            await using (var scope = Server.Services.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<IdentityDb>();
+                first = (await db.Memberships.SingleAsync(m => m.TraderId == firm)).UserId;
+                var users = scope.ServiceProvider.GetRequiredService<UserManager<MarketplaceUser>>();
+                var address = Browser.NewEmail("second-admin");
+                var user = new MarketplaceUser { UserName = address, Email = address, EmailConfirmed = true };
+                Assert.True((await users.CreateAsync(user, Browser.Password)).Succeeded);
+                await scope.ServiceProvider.GetRequiredService<FirmMembers>().AddAsync(user.Id, firm, MemberRoles.TraderAdmin);
+                second = user.Id;
+            }
+
+            var outcomes = await Task.WhenAll(new[] { first, second }.Select(async removed =>
+            {
+                await using var scope = Server.Services.CreateAsyncScope();
+                try
+                {
+                    await scope.ServiceProvider.GetRequiredService<FirmMembers>().RemoveAsync(firm, removed);
+                    return "removed";
+                }
+                catch (Marketplace.Domain.Common.DomainException e)
+                {
+                    return e.Code;
+                }
+            }));
+
+            await using var check = Server.Services.CreateAsyncScope();
+            var admins = await check.ServiceProvider.GetRequiredService<IdentityDb>().Memberships.CountAsync(m => m.TraderId == firm && m.Role == MemberRoles.TraderAdmin);
+            Assert.True(admins == 1, $"round {round}: {string.Join(", ", outcomes)}; {admins} admins left");
+        }
+    }
+
+    /// <summary>A person who registered a firm through the pages: an API client with their token, and the firm's id.</summary>
+    private async Task<(HttpClient Api, string Firm)> OwnerAsync(string firmName)
+    {
+        using var owner = new Browser(Server.Address);
+        await owner.RegisterAsync(Browser.NewEmail("owner"), NewBusinessId(), firmName);
+        var api = Server.BearerClient((await owner.TokensAsync())["access_token"]!.GetValue<string>());
+        var firm = (await ReadAsync(await api.GetAsync("/api/v1/me"), HttpStatusCode.OK))["traderId"]!.GetValue<string>();
+        return (api, firm);
     }
 
     [Fact]

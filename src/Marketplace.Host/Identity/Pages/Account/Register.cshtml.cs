@@ -112,7 +112,7 @@ public sealed class RegisterModel(
             problems.AddRange((await validator.ValidateAsync(users, user, Password ?? "")).Errors.Select(e => e.Description));
         }
 
-        if (string.IsNullOrWhiteSpace(user.Email) || !new System.ComponentModel.DataAnnotations.EmailAddressAttribute().IsValid(user.Email))
+        if (!MailAddresses.IsValid(user.Email))
         {
             problems.Add("Enter a valid email address.");
         }
