@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenIddict.Validation;
 using OpenIddict.Validation.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -155,6 +156,12 @@ public static class IdentitySetup
                 // Check the token's entry on every call, so a revoked token is refused at once.
                 o.EnableTokenEntryValidation();
                 o.EnableAuthorizationEntryValidation();
+                if (settings.AllowLoopbackHttp && string.IsNullOrEmpty(settings.Issuer))
+                {
+                    o.AddEventHandler<OpenIddictValidationEvents.ValidateTokenContext>(handler => handler
+                        .UseInlineHandler(LoopbackIssuers.AcceptEveryLoopbackName)
+                        .SetOrder(OpenIddictValidationHandlers.Protection.ResolveTokenValidationParameters.Descriptor.Order + 1));
+                }
             });
 
         services.AddAuthentication(o =>
