@@ -65,6 +65,7 @@ public sealed class MarketplaceServer : IAsyncDisposable
             ["Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Listings:SweepPeriod"] = "00:00:01",
             ["Identity:RateLimitPerMinute"] = "100000",
+            ["Identity:ForgotPasswordPerHour"] = "100000",
             ["Identity:FirstPartyRedirectUris:0"] = Browser.Callback,
             ["Identity:FirstPartyRedirectUris:1"] = Browser.Callback,
             ["Logging:LogLevel:Default"] = "Warning",
@@ -78,6 +79,7 @@ public sealed class MarketplaceServer : IAsyncDisposable
         var app = MarketplaceApp.Create(all.Select(kv => $"--{kv.Key}={kv.Value}").ToArray(), customize);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Browser.MailFolders[new Uri(address)] = Path.Combine(all["DataPath"]!, "mail");
         return new MarketplaceServer(app, new Uri(address), all["DataPath"]!, ownsData);
     }
 
@@ -142,7 +144,7 @@ public sealed class MarketplaceServer : IAsyncDisposable
         await using (var scope = Services.CreateAsyncScope())
         {
             var users = scope.ServiceProvider.GetRequiredService<UserManager<MarketplaceUser>>();
-            var created = await users.CreateAsync(new MarketplaceUser { UserName = email, Email = email }, Browser.Password);
+            var created = await users.CreateAsync(new MarketplaceUser { UserName = email, Email = email, EmailConfirmed = true }, Browser.Password);
             Assert.True(created.Succeeded, string.Join("; ", created.Errors.Select(e => e.Description)));
         }
 

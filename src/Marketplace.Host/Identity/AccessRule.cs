@@ -32,8 +32,8 @@ public sealed record AccessRule(string? Scope, bool SignInRequired, int Anonymou
     /// <summary>Only the owning firm with <paramref name="scope"/>; another firm gets <paramref name="otherFirm"/> (404 when the resource is private to the owner).</summary>
     public static AccessRule Owner(string scope, int otherFirm, int platformAdmin) => new(scope, true, 401, otherFirm, 403, platformAdmin);
 
-    /// <summary>Only an admin of the firm (a person) or a platform admin; no scope needed.</summary>
-    public static AccessRule FirmAdmin { get; } = new(null, true, 401, 403, Success, Success);
+    /// <summary>Only an admin of the firm (a person) or a platform admin, with the <c>firm.admin</c> scope.</summary>
+    public static AccessRule FirmAdmin { get; } = new(ApiScopes.FirmAdmin, true, 401, 403, 403, Success);
 
     /// <summary>Authorization policy requiring <paramref name="scope"/>.</summary>
     public static string PolicyFor(string scope) => "scope:" + scope;

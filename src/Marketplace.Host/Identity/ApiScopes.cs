@@ -18,12 +18,24 @@ public static class ApiScopes
     /// <summary>Read matching proposals.</summary>
     public const string MatchingRead = "matching.read";
 
+    /// <summary>Decline matching proposals (accepting one needs <see cref="OrdersWrite"/>, confirming one <see cref="ListingsWrite"/>).</summary>
+    public const string MatchingWrite = "matching.write";
+
+    /// <summary>
+    /// Administer the firm: register firms, change the firm's profile, its members, invitations and API clients.
+    /// Only the marketplace's own client (<c>marketplace-web</c>) may ask for it, and only a firm's admins get its effect.
+    /// </summary>
+    public const string FirmAdmin = "firm.admin";
+
     /// <summary>Platform administration; granted only to platform admins.</summary>
     public const string Admin = "admin";
 
     /// <summary>Every API scope.</summary>
-    public static readonly IReadOnlyList<string> All = [ListingsRead, ListingsWrite, DemandsWrite, OrdersWrite, MatchingRead, Admin];
+    public static readonly IReadOnlyList<string> All = [ListingsRead, ListingsWrite, DemandsWrite, OrdersWrite, MatchingRead, MatchingWrite, FirmAdmin, Admin];
 
-    /// <summary>Scopes a firm may give its own API clients (all but <see cref="Admin"/>).</summary>
-    public static readonly IReadOnlyList<string> ForFirms = [ListingsRead, ListingsWrite, DemandsWrite, OrdersWrite, MatchingRead];
+    /// <summary>
+    /// Scopes a firm may give its own API clients and third-party applications: all but <see cref="FirmAdmin"/> and
+    /// <see cref="Admin"/>, so no client can administer a firm or make clients with more than these.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ForFirms = [ListingsRead, ListingsWrite, DemandsWrite, OrdersWrite, MatchingRead, MatchingWrite];
 }

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using System.Security.Claims;
+using System.Text.Json;
+using Marketplace.Host.Api.Problems;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -37,7 +39,8 @@ public static class ConnectEndpoints
         IOpenIddictApplicationManager applications,
         IOpenIddictAuthorizationManager authorizations,
         FirmMembers members,
-        IAntiforgery antiforgery)
+        IAntiforgery antiforgery,
+        TimeProvider time)
     {
         var request = context.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("OpenIddict did not attach the authorization request.");
         var signedIn = await context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
@@ -72,17 +75,25 @@ public static class ConnectEndpoints
         var decision = context.Request.HasFormContentType ? (string?)context.Request.Form[ConsentField] : null;
         if (decision is not null)
         {
-            await antiforgery.ValidateRequestAsync(context);
+            if (!await antiforgery.IsRequestValidAsync(context))
+            {
+                return Results.Problem(ApiProblems.Create(StatusCodes.Status400BadRequest, "antiforgery-failed", "Form expired",
+                    "The consent form could not be checked (it is stale or was not sent from the consent page): start signing in again."));
+            }
             if (decision != "grant")
             {
                 return Forbid(Errors.AccessDenied, "The user declined to give the application access.");
             }
         }
 
+        // A consent is given for one firm: one given while acting for firm A does not let the application act for firm B.
         var existing = new List<object>();
         await foreach (var authorization in authorizations.FindAsync(user.Id, applicationId!, Statuses.Valid, AuthorizationTypes.Permanent, scopes))
         {
-            existing.Add(authorization);
+            if (TraderOf(await authorizations.GetPropertiesAsync(authorization)) == acting?.TraderId)
+            {
+                existing.Add(authorization);
+            }
         }
 
         var consentType = await applications.GetConsentTypeAsync(application);
@@ -98,8 +109,27 @@ public static class ConnectEndpoints
         }
 
         var identity = TokenClaims.ForUser(user, acting?.TraderId, acting?.Role, scopes);
-        var kept = existing.LastOrDefault() ?? await authorizations.CreateAsync(
-            identity: identity, subject: user.Id, client: applicationId!, type: AuthorizationTypes.Permanent, scopes: identity.GetScopes());
+        var kept = existing.LastOrDefault();
+        if (kept is null)
+        {
+            var descriptor = new OpenIddictAuthorizationDescriptor
+            {
+                ApplicationId = applicationId,
+                CreationDate = time.GetUtcNow(),
+                Principal = new ClaimsPrincipal(identity),
+                Status = Statuses.Valid,
+                Subject = user.Id,
+                Type = AuthorizationTypes.Permanent,
+            };
+            descriptor.Scopes.UnionWith(identity.GetScopes());
+            if (acting is not null)
+            {
+                descriptor.Properties[TraderParameter] = JsonSerializer.SerializeToElement(acting.TraderId);
+            }
+
+            kept = await authorizations.CreateAsync(descriptor);
+        }
+
         identity.SetAuthorizationId(await authorizations.GetIdAsync(kept));
         return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
@@ -191,6 +221,10 @@ public static class ConnectEndpoints
         await context.SignOutAsync(IdentityConstants.ApplicationScheme);
         return Results.SignOut(new AuthenticationProperties { RedirectUri = "/" }, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
     }
+
+    /// <summary>The firm an authorization (a consent) was given for, or null for none.</summary>
+    private static string? TraderOf(ImmutableDictionary<string, JsonElement> properties)
+        => properties.TryGetValue(TraderParameter, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static IEnumerable<KeyValuePair<string, StringValues>> Parameters(HttpContext context)
         => (context.Request.HasFormContentType ? (IEnumerable<KeyValuePair<string, StringValues>>)context.Request.Form : context.Request.Query)

@@ -34,6 +34,12 @@ public sealed class FirmMembers(
     /// <summary>Adds (or upgrades) a membership.</summary>
     public async Task AddAsync(string userId, string traderId, string role, CancellationToken ct = default)
     {
+        await StageMembershipAsync(userId, traderId, role, ct);
+        await db.SaveChangesAsync(ct);
+    }
+
+    private async Task StageMembershipAsync(string userId, string traderId, string role, CancellationToken ct)
+    {
         var existing = await db.Memberships.FirstOrDefaultAsync(m => m.UserId == userId && m.TraderId == traderId, ct);
         if (existing is null)
         {
@@ -43,8 +49,6 @@ public sealed class FirmMembers(
         {
             existing.Role = role;
         }
-
-        await db.SaveChangesAsync(ct);
     }
 
     /// <summary>The firm's members.</summary>
@@ -59,37 +63,51 @@ public sealed class FirmMembers(
             .ToList();
     }
 
-    /// <summary>Removes a colleague and revokes their tokens at once; the last admin of a firm cannot be removed.</summary>
+    /// <summary>
+    /// Removes a colleague and revokes their tokens at once; the last admin of a firm cannot be removed, also not by two
+    /// admins removing each other at once: removing an admin changes the other admins' concurrency stamps in the same
+    /// save, so of two such removals the second finds its rows changed and is refused.
+    /// </summary>
     public async Task RemoveAsync(string traderId, string userId, CancellationToken ct = default)
     {
         var membership = await db.Memberships.FirstOrDefaultAsync(m => m.UserId == userId && m.TraderId == traderId, ct)
             ?? throw DomainException.NotFound("member", userId);
-        if (membership.Role == MemberRoles.TraderAdmin
-            && await db.Memberships.CountAsync(m => m.TraderId == traderId && m.Role == MemberRoles.TraderAdmin, ct) == 1)
+        if (membership.Role == MemberRoles.TraderAdmin)
         {
-            throw DomainException.Conflict("last-admin", "A firm keeps at least one admin: make another member admin before removing this one.");
+            var otherAdmins = await db.Memberships.Where(m => m.TraderId == traderId && m.Role == MemberRoles.TraderAdmin && m.UserId != userId).ToListAsync(ct);
+            if (otherAdmins.Count == 0)
+            {
+                throw LastAdmin();
+            }
+
+            foreach (var other in otherAdmins)
+            {
+                other.ConcurrencyStamp = Guid.NewGuid().ToString("N");
+            }
         }
 
         db.Memberships.Remove(membership);
-        await db.SaveChangesAsync(ct);
-        // Tokens carry the firm they act for; revoke them so the removal takes effect now, not when they expire.
-        var held = new List<object>();
-        await foreach (var token in tokens.FindBySubjectAsync(userId, ct))
+        try
         {
-            held.Add(token);
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another removal in this firm won the race; what is left may be the last admin.
+            db.ChangeTracker.Clear();
+            throw LastAdmin();
         }
 
-        foreach (var token in held)
-        {
-            await tokens.TryRevokeAsync(token, ct);
-        }
+        // Tokens carry the firm they act for; revoke them so the removal takes effect now, not when they expire.
+        await Revocation.RevokeTokensAsync(tokens, userId, ct);
     }
 
-    /// <summary>Invites someone by mail; the link lets them sign up or sign in and join the firm.</summary>
+    /// <summary>Invites someone by mail; the link (under <paramref name="baseAddress"/>, the <see cref="PublicAddress"/>) lets them sign up or sign in and join the firm.</summary>
     public async Task<InvitationView> InviteAsync(string traderId, string email, string role, string invitedBy, string baseAddress, CancellationToken ct = default)
     {
+        email = email.Trim();
         var v = new Validation();
-        v.Require(!string.IsNullOrWhiteSpace(email) && email.Length <= 254 && email.Contains('@', StringComparison.Ordinal), "email", "An email address is required.");
+        v.Require(MailAddresses.IsValid(email), "email", "A single email address such as aino@purku.example is required.");
         v.Require(MemberRoles.IsKnown(role), "role", "The role must be member or trader-admin.");
         v.ThrowIfInvalid();
 
@@ -99,7 +117,7 @@ public sealed class FirmMembers(
         {
             Id = Guid.CreateVersion7().ToString("N"),
             TraderId = traderId,
-            Email = email.Trim(),
+            Email = email,
             Role = role,
             SecretHash = Hash(secret),
             InvitedBy = invitedBy,
@@ -108,7 +126,7 @@ public sealed class FirmMembers(
         db.Invitations.Add(invitation);
         await db.SaveChangesAsync(ct);
 
-        var link = $"{(options.Value.PublicBaseAddress ?? baseAddress).TrimEnd('/')}/account/accept-invitation?code={secret}";
+        var link = $"{baseAddress.TrimEnd('/')}/account/accept-invitation?code={secret}";
         await mail.SendAsync(new MailMessage(invitation.Email, "You are invited to a firm on the materials marketplace",
             $"You have been invited to join a firm on the circular materials marketplace as {role}.\r\n\r\nOpen this link to accept (valid until {expires:yyyy-MM-dd HH:mm} UTC):\r\n{link}\r\n", link), ct);
         return new InvitationView(invitation.Id, invitation.Email, role, expires);
@@ -127,7 +145,41 @@ public sealed class FirmMembers(
         return invitation is { AcceptedBy: null } && invitation.ExpiresAtTicks > time.GetUtcNow().UtcTicks ? invitation : null;
     }
 
-    /// <summary>Accepts an open invitation for the user: they become a member with the invited role. Returns false when the link is unknown, used or expired.</summary>
+    /// <summary>The firm's open invitations, soonest expiry first.</summary>
+    public async Task<IReadOnlyList<InvitationView>> ListOpenAsync(string traderId, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcTicks;
+        var rows = await db.Invitations.AsNoTracking().Where(i => i.TraderId == traderId && i.AcceptedBy == null && i.ExpiresAtTicks > now).ToListAsync(ct);
+        return rows.OrderBy(i => i.ExpiresAtTicks).Select(i => new InvitationView(i.Id, i.Email, i.Role, new DateTimeOffset(i.ExpiresAtTicks, TimeSpan.Zero))).ToList();
+    }
+
+    /// <summary>Revokes an invitation that was not accepted: its link stops working at once.</summary>
+    public async Task RevokeInvitationAsync(string traderId, string invitationId, CancellationToken ct = default)
+    {
+        var invitation = await db.Invitations.FirstOrDefaultAsync(i => i.Id == invitationId && i.TraderId == traderId, ct)
+            ?? throw DomainException.NotFound("invitation", invitationId);
+        if (invitation.AcceptedBy is not null)
+        {
+            throw DomainException.Conflict("invitation-accepted", "The invitation was already accepted: remove the member instead.");
+        }
+
+        db.Invitations.Remove(invitation);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            throw DomainException.Conflict("invitation-accepted", "The invitation was accepted meanwhile: remove the member instead.");
+        }
+    }
+
+    /// <summary>
+    /// Accepts an open invitation for the user: they become a member with the invited role. Returns false when the link
+    /// is unknown, used, revoked or expired. Marking it accepted and adding the membership is one save, and
+    /// <see cref="Invitation.AcceptedBy"/> is a concurrency token: of two acceptances at once, one wins.
+    /// </summary>
     public async Task<bool> AcceptAsync(string secret, MarketplaceUser user, CancellationToken ct = default)
     {
         var open = await FindOpenAsync(secret, ct);
@@ -136,10 +188,24 @@ public sealed class FirmMembers(
             return false;
         }
 
-        var invitation = await db.Invitations.FirstAsync(i => i.Id == open.Id, ct);
+        var invitation = await db.Invitations.FirstOrDefaultAsync(i => i.Id == open.Id && i.AcceptedBy == null, ct);
+        if (invitation is null)
+        {
+            return false;
+        }
+
         invitation.AcceptedBy = user.Id;
-        await db.SaveChangesAsync(ct);
-        await AddAsync(user.Id, invitation.TraderId, invitation.Role, ct);
+        await StageMembershipAsync(user.Id, invitation.TraderId, invitation.Role, ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            return false;
+        }
+
         if (!user.EmailConfirmed && string.Equals(user.Email, invitation.Email, StringComparison.OrdinalIgnoreCase))
         {
             // Following a link sent to the address proves the address.
@@ -149,6 +215,9 @@ public sealed class FirmMembers(
 
         return true;
     }
+
+    private static DomainException LastAdmin()
+        => DomainException.Conflict("last-admin", "A firm keeps at least one admin: make another member admin before removing this one.");
 
     private static string Hash(string secret) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(secret))).ToLowerInvariant();
 }

@@ -127,6 +127,12 @@ public static class IdentityCommands
                 var users = services.GetRequiredService<UserManager<MarketplaceUser>>();
                 var email = o.GetValueOrDefault("email") ?? throw DomainException.Invalid("email", "Name the person with --email <address>.");
                 var user = await users.FindByEmailAsync(email) ?? throw DomainException.NotFound("user", email);
+                if (!user.EmailConfirmed)
+                {
+                    // Whoever registered an address they do not own must not become an operator through it.
+                    throw DomainException.Conflict("email-not-confirmed", $"{email} has not confirmed the address yet: they must follow the link mailed to them first.");
+                }
+
                 user.IsPlatformAdmin = true;
                 await users.UpdateAsync(user);
                 await output.WriteLineAsync($"{email} is now a platform admin (effective in tokens issued from now on, with the admin scope).");

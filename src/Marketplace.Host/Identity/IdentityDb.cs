@@ -32,6 +32,12 @@ public sealed class Membership
 
     /// <summary>When the user joined (UTC ticks).</summary>
     public long JoinedAtTicks { get; set; }
+
+    /// <summary>
+    /// Changed whenever another admin of the firm is removed (a concurrency token): two admins removing each other at
+    /// once cannot both succeed, so a firm never loses its last admin to a race.
+    /// </summary>
+    public string ConcurrencyStamp { get; set; } = "";
 }
 
 /// <summary>Role codes inside a firm.</summary>
@@ -71,7 +77,7 @@ public sealed class Invitation
     /// <summary>Expiry (UTC ticks).</summary>
     public long ExpiresAtTicks { get; set; }
 
-    /// <summary>User who accepted, once accepted.</summary>
+    /// <summary>User who accepted, once accepted; a concurrency token, so an invitation is accepted at most once.</summary>
     public string? AcceptedBy { get; set; }
 }
 
@@ -122,12 +128,14 @@ public abstract class IdentityDb(DbContextOptions options) : IdentityDbContext<M
             m.HasKey(x => new { x.UserId, x.TraderId });
             m.HasIndex(x => x.TraderId);
             m.Property(x => x.Role).HasMaxLength(32);
+            m.Property(x => x.ConcurrencyStamp).IsConcurrencyToken().HasDefaultValue("");
         });
         builder.Entity<Invitation>(i =>
         {
             i.HasKey(x => x.Id);
             i.HasIndex(x => x.SecretHash).IsUnique();
             i.HasIndex(x => x.TraderId);
+            i.Property(x => x.AcceptedBy).IsConcurrencyToken();
         });
         builder.Entity<ApiClient>(c =>
         {

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenIddict.Validation;
 using OpenIddict.Validation.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -59,9 +60,12 @@ public static class IdentitySetup
                 o.Password.RequireLowercase = false;
                 o.Password.RequireUppercase = false;
                 o.Password.RequireNonAlphanumeric = false;
-                o.Lockout.MaxFailedAccessAttempts = 5;
+                // The second line: the first is SignInThrottle, per client address and account.
+                o.Lockout.MaxFailedAccessAttempts = settings.AccountLockoutFailures;
                 o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
                 o.Lockout.AllowedForNewUsers = true;
+                // An account acts only once its address is confirmed through the mailed link.
+                o.SignIn.RequireConfirmedEmail = true;
                 o.ClaimsIdentity.UserIdClaimType = Claims.Subject;
                 o.ClaimsIdentity.UserNameClaimType = Claims.Name;
                 o.ClaimsIdentity.RoleClaimType = Claims.Role;
@@ -95,6 +99,10 @@ public static class IdentitySetup
         builder.AddMarketplaceIdentityStore();
         var services = builder.Services;
         var settings = builder.Configuration.GetSection(MarketplaceIdentityOptions.Section).Get<MarketplaceIdentityOptions>() ?? new MarketplaceIdentityOptions();
+        PublicAddress.EnsureConfigured(settings);
+        services.AddSingleton<PublicAddress>();
+        services.AddScoped<AccountMail>();
+        services.AddSingleton<SignInThrottle>();
         var keysFolder = Path.Combine(HostSetup.DataFolder(builder), "keys");
 
         services.AddOpenIddict()
@@ -148,6 +156,12 @@ public static class IdentitySetup
                 // Check the token's entry on every call, so a revoked token is refused at once.
                 o.EnableTokenEntryValidation();
                 o.EnableAuthorizationEntryValidation();
+                if (settings.AllowLoopbackHttp && string.IsNullOrEmpty(settings.Issuer))
+                {
+                    o.AddEventHandler<OpenIddictValidationEvents.ValidateTokenContext>(handler => handler
+                        .UseInlineHandler(LoopbackIssuers.AcceptEveryLoopbackName)
+                        .SetOrder(OpenIddictValidationHandlers.Protection.ResolveTokenValidationParameters.Descriptor.Order + 1));
+                }
             });
 
         services.AddAuthentication(o =>
@@ -184,10 +198,16 @@ public static class IdentitySetup
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => IsRateLimited(context.Request)
                 ? RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                     _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.RateLimitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })
-                : RateLimitPartition.GetNoLimiter("unlimited"));
+                : IsPasswordResetRequest(context.Request)
+                    // Each request mails someone: far fewer per address than sign-ins.
+                    ? RateLimitPartition.GetFixedWindowLimiter("forgot-password:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
+                        _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.ForgotPasswordPerHour, Window = TimeSpan.FromHours(1), QueueLimit = 0 })
+                    : RateLimitPartition.GetNoLimiter("unlimited"));
             o.OnRejected = async (context, ct) =>
             {
-                context.HttpContext.Response.Headers.RetryAfter = "60";
+                context.HttpContext.Response.Headers.RetryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
+                    ? ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    : "60";
                 await ApiProblems.Write(context.HttpContext, ApiProblems.TooManyRequests());
             };
         });
@@ -231,6 +251,9 @@ public static class IdentitySetup
         Directory.CreateDirectory(Path.GetDirectoryName(builder.DataSource)!);
         return builder.ToString();
     }
+
+    private static bool IsPasswordResetRequest(HttpRequest request)
+        => HttpMethods.IsPost(request.Method) && request.Path.StartsWithSegments("/account/forgot-password");
 
     private static bool IsRateLimited(HttpRequest request)
         => HttpMethods.IsPost(request.Method)

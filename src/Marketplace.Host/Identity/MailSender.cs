@@ -42,6 +42,43 @@ public sealed class MailOptions
 
     /// <summary>SMTP password.</summary>
     public string? SmtpPassword { get; set; }
+
+    /// <summary>
+    /// Transport security: <c>StartTls</c> (default: the server must offer STARTTLS, or nothing is sent),
+    /// <c>SslOnConnect</c> (implicit TLS, usually port 465), or <c>None</c> (plain text; only for a relay on the same
+    /// machine or a test server).
+    /// </summary>
+    public SmtpSecurity SmtpSecurity { get; set; } = SmtpSecurity.StartTls;
+}
+
+/// <summary>How the SMTP connection is protected.</summary>
+public enum SmtpSecurity
+{
+    /// <summary>Upgrade with STARTTLS; refuse a server that does not offer it.</summary>
+    StartTls,
+
+    /// <summary>TLS from the first byte.</summary>
+    SslOnConnect,
+
+    /// <summary>No encryption: say so explicitly.</summary>
+    None,
+}
+
+/// <summary>Which addresses mail can be sent to: one plain address, nothing that a mail library would read as a name or a list.</summary>
+public static class MailAddresses
+{
+    /// <summary>True for a single deliverable address such as <c>aino@purku.example</c> (at most 254 characters).</summary>
+    public static bool IsValid(string? address)
+    {
+        if (string.IsNullOrWhiteSpace(address) || address.Length > 254 || address != address.Trim())
+        {
+            return false;
+        }
+
+        return new System.ComponentModel.DataAnnotations.EmailAddressAttribute().IsValid(address)
+            && MailboxAddress.TryParse(address, out var mailbox) && mailbox.Address == address && string.IsNullOrEmpty(mailbox.Name)
+            && mailbox.Domain.Contains('.', StringComparison.Ordinal) && !address.Any(char.IsWhiteSpace);
+    }
 }
 
 /// <summary>Embedded mode: writes each message as an .eml file under the mail folder and logs its link.</summary>
@@ -79,7 +116,13 @@ public sealed class SmtpMailSender(MailOptions options) : IMailSender
         mime.Body = new TextPart("plain") { Text = message.Body };
 
         using var smtp = new SmtpClient();
-        await smtp.ConnectAsync(options.SmtpHost ?? throw new InvalidOperationException("Mail:Provider is Smtp but Mail:SmtpHost is empty: set the SMTP server."), options.SmtpPort, SecureSocketOptions.StartTlsWhenAvailable, cancellationToken);
+        var security = options.SmtpSecurity switch
+        {
+            SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
+            SmtpSecurity.None => SecureSocketOptions.None,
+            _ => SecureSocketOptions.StartTls,
+        };
+        await smtp.ConnectAsync(options.SmtpHost ?? throw new InvalidOperationException("Mail:Provider is Smtp but Mail:SmtpHost is empty: set the SMTP server."), options.SmtpPort, security, cancellationToken);
         if (!string.IsNullOrEmpty(options.SmtpUser))
         {
             await smtp.AuthenticateAsync(options.SmtpUser, options.SmtpPassword ?? "", cancellationToken);

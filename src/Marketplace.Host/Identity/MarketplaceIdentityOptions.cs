@@ -45,8 +45,27 @@ public sealed class MarketplaceIdentityOptions
     /// <summary>How long an invitation link stays valid; default 7 days.</summary>
     public TimeSpan InvitationLifetime { get; set; } = TimeSpan.FromDays(7);
 
-    /// <summary>Public base address used in links sent by mail; empty: the address of the request.</summary>
+    /// <summary>
+    /// Public base address of links sent by mail (password reset, email confirmation, invitations), e.g.
+    /// <c>https://marketplace.example</c>. Empty: <see cref="Issuer"/>; when that is empty too, only in loopback development
+    /// (<see cref="AllowLoopbackHttp"/>), the address the host listens on. Never taken from a request's Host header.
+    /// </summary>
     public string? PublicBaseAddress { get; set; }
+
+    /// <summary>Password-reset requests per client address and hour; default 5. Then 429.</summary>
+    public int ForgotPasswordPerHour { get; set; } = 5;
+
+    /// <summary>Failed sign-ins from one client address to one account before that address is refused for it; default 5.</summary>
+    public int SignInFailuresPerAddress { get; set; } = 5;
+
+    /// <summary>How long an address stays refused for an account after too many failures; default 15 minutes.</summary>
+    public TimeSpan SignInBlockPeriod { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Failed sign-ins to one account, from any addresses, before the account itself is locked for 15 minutes; default 20.
+    /// The second line after <see cref="SignInFailuresPerAddress"/>, so a single stranger cannot lock someone out.
+    /// </summary>
+    public int AccountLockoutFailures { get; set; } = 20;
 }
 
 /// <summary>Which database holds users, firms' members, API clients and tokens.</summary>

@@ -39,7 +39,8 @@ public static class TokenClaims
             .SetClaim(Claims.Name, name ?? clientId)
             .SetClaim(Caller.TraderIdClaim, traderId)
             .SetClaim(Caller.TraderRoleClaim, ClientRole);
-        identity.SetScopes(scopes.Where(s => s != ApiScopes.Admin));
+        // A client never administers a firm or the platform, whatever it asked for.
+        identity.SetScopes(scopes.Where(s => s != ApiScopes.Admin && s != ApiScopes.FirmAdmin));
         identity.SetDestinations(Destinations);
         return identity;
     }

@@ -109,6 +109,13 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
             return user.Id;
         }
 
+        public async Task<string> OwnerInvitationAsync()
+        {
+            await using var scope = server.Services.CreateAsyncScope();
+            var invited = await scope.ServiceProvider.GetRequiredService<FirmMembers>().InviteAsync(ownerFirm, Browser.NewEmail("invitee"), MemberRoles.Member, "test", server.Address.ToString());
+            return invited.Id;
+        }
+
         public async Task<string> OwnerClientAsync()
         {
             await using var scope = server.Services.CreateAsyncScope();
@@ -130,6 +137,8 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         ["GET /api/v1/traders/{id}/members"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/members")),
         ["POST /api/v1/traders/{id}/invitations"] = w => Task.FromResult(new Sample(HttpMethod.Post, $"/api/v1/traders/{w.OwnerFirm}/invitations",
             new JsonObject { ["email"] = Browser.NewEmail("invitee"), ["role"] = "member" })),
+        ["GET /api/v1/traders/{id}/invitations"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/invitations")),
+        ["DELETE /api/v1/traders/{id}/invitations/{invitationId}"] = async w => new Sample(HttpMethod.Delete, $"/api/v1/traders/{w.OwnerFirm}/invitations/{await w.OwnerInvitationAsync()}"),
         ["DELETE /api/v1/traders/{id}/members/{userId}"] = async w => new Sample(HttpMethod.Delete, $"/api/v1/traders/{w.OwnerFirm}/members/{await w.RemovableMemberAsync()}"),
         ["GET /api/v1/traders/{id}/clients/"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/clients")),
         ["POST /api/v1/traders/{id}/clients/"] = w => Task.FromResult(new Sample(HttpMethod.Post, $"/api/v1/traders/{w.OwnerFirm}/clients",

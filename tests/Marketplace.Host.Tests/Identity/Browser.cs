@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -20,13 +22,32 @@ public sealed partial class Browser : IDisposable
     public const string FirstPartyClient = "marketplace-web";
 
     /// <summary>Every scope a firm's person may ask for, plus a refresh token.</summary>
-    public const string AllFirmScopes = "openid profile email offline_access listings.read listings.write demands.write orders.write matching.read";
+    public const string AllFirmScopes = "openid profile email offline_access listings.read listings.write demands.write orders.write matching.read matching.write firm.admin";
 
     private readonly HttpClient _http;
+    private readonly string? _mailFolder;
 
-    public Browser(Uri address)
+    /// <summary>Mail folders of the hosts the tests started, by address (embedded mode writes mail as .eml files).</summary>
+    public static ConcurrentDictionary<Uri, string> MailFolders { get; } = new();
+
+    /// <param name="address">The host.</param>
+    /// <param name="mailFolder">Where the host writes mail; default the one <see cref="MailFolders"/> knows for the address.</param>
+    /// <param name="localAddress">Connect from this loopback address (127.0.0.2 looks like another client).</param>
+    public Browser(Uri address, string? mailFolder = null, IPAddress? localAddress = null)
     {
-        var handler = new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer(), UseCookies = true };
+        _mailFolder = mailFolder ?? MailFolders.GetValueOrDefault(address);
+        var handler = new SocketsHttpHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer(), UseCookies = true };
+        if (localAddress is not null)
+        {
+            handler.ConnectCallback = async (context, ct) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                socket.Bind(new IPEndPoint(localAddress, 0));
+                await socket.ConnectAsync(context.DnsEndPoint, ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            };
+        }
+
         _http = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
     }
 
@@ -54,7 +75,10 @@ public sealed partial class Browser : IDisposable
         return await _http.PostAsync(action, new FormUrlEncodedContent(all));
     }
 
-    /// <summary>Signs up a person with a new firm through the register page; returns the firm's id (read back through /api is up to the caller).</summary>
+    /// <summary>
+    /// Signs up a person with a new firm (or through an invitation) on the register page, confirms the address with the
+    /// mailed link and signs in, so the browser is then signed in as the new person.
+    /// </summary>
     public async Task RegisterAsync(string email, string businessId, string firmName = "Purkutyö Testi Oy", string[]? roles = null, string? invitation = null)
     {
         var path = invitation is null ? "/account/register" : "/account/register?invitation=" + invitation;
@@ -75,7 +99,45 @@ public sealed partial class Browser : IDisposable
 
         var response = await SubmitAsync(html, path, fields);
         var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"registration failed: {(int)response.StatusCode} {ErrorText(body)}");
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.OriginalString == "/account/confirm-email",
+            $"registration failed: {(int)response.StatusCode} {response.Headers.Location} {ErrorText(body)}");
+        await ConfirmAsync(email);
+        var signedIn = await SignInAsync(email);
+        Assert.True(signedIn.StatusCode == HttpStatusCode.Redirect, $"sign-in after confirming failed: {ErrorText(await signedIn.Content.ReadAsStringAsync())}");
+    }
+
+    /// <summary>Opens the confirmation link mailed to the address.</summary>
+    public async Task ConfirmAsync(string email)
+    {
+        var confirmed = await PageAsync(await LinkMailedToAsync(email, "/account/confirm-email?"));
+        Assert.Contains("Your address is confirmed", confirmed, StringComparison.Ordinal);
+    }
+
+    /// <summary>The path and query of the newest link to <paramref name="pathPrefix"/> in mail to the address; waits for it up to 10 s.</summary>
+    public async Task<string> LinkMailedToAsync(string email, string pathPrefix)
+        => new Uri((await MailedLinkAsync(email, pathPrefix)).Link).PathAndQuery;
+
+    /// <summary>The newest message to the address with a link to <paramref name="pathPrefix"/>: its full text and the absolute link.</summary>
+    public async Task<(string Text, string Link)> MailedLinkAsync(string email, string pathPrefix)
+    {
+        Assert.True(_mailFolder is not null, "this browser does not know where the host writes mail");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var files = Directory.Exists(_mailFolder) ? new DirectoryInfo(_mailFolder).GetFiles("*.eml").OrderByDescending(f => f.LastWriteTimeUtc) : Enumerable.Empty<FileInfo>();
+            foreach (var file in files)
+            {
+                var text = await File.ReadAllTextAsync(file.FullName);
+                if (text.Contains("To: " + email + "\r\n", StringComparison.Ordinal)
+                    && MailLink().Matches(text).FirstOrDefault(m => new Uri(m.Value).PathAndQuery.StartsWith(pathPrefix, StringComparison.Ordinal)) is { } match)
+                {
+                    return (text, match.Value);
+                }
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"no mail to {email} with a {pathPrefix} link in {_mailFolder}");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>Signs in through the sign-in page; returns the response (302 on success, 200 with an error otherwise).</summary>
@@ -164,6 +226,9 @@ public sealed partial class Browser : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    [GeneratedRegex(@"https?://\S+")]
+    private static partial Regex MailLink();
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryField();

@@ -101,6 +101,82 @@ public partial class CodeFlowTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task ThirdPartyAppToken_OfAFirmAdmin_WithoutFirmScope_CannotAdministerTheFirm()
+    {
+        var (firmId, clientId, secret, email) = await FirmWithAppAsync();
+        using var browser = new Browser(Server.Address);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync(email)).StatusCode);
+
+        // The person is the firm's admin, but the application was only given openid.
+        var access = (await ConsentedTokensAsync(browser, clientId, secret, "openid"))["access_token"]!.GetValue<string>();
+        using var api = Server.BearerClient(access);
+        await ProblemAsync(await api.PostAsJsonAsync($"/api/v1/traders/{firmId}/clients", new { name = "Takeover", scopes = "listings.read listings.write" }),
+            HttpStatusCode.Forbidden, "insufficient-scope");
+        await ProblemAsync(await api.PostAsJsonAsync($"/api/v1/traders/{firmId}/invitations", new { email = Browser.NewEmail("accomplice"), role = "trader-admin" }),
+            HttpStatusCode.Forbidden, "insufficient-scope");
+        await ProblemAsync(await api.PatchAsJsonAsync($"/api/v1/traders/{firmId}", new { municipality = "Espoo" }), HttpStatusCode.Forbidden, "insufficient-scope");
+        await ProblemAsync(await api.PostAsJsonAsync("/api/v1/traders", Firm("buyer")), HttpStatusCode.Forbidden, "insufficient-scope");
+
+        // Nor can the application ask for the firm scope: only the marketplace's own client may.
+        var (_, challenge) = Browser.Pkce();
+        await AssertInvalidRequestAsync(await browser.Http.GetAsync(Browser.AuthorizeUrl(clientId, AppRedirect, "openid firm.admin", challenge, "s")));
+    }
+
+    [Fact]
+    public async Task Consent_GivenWhileActingForOneFirm_DoesNotLetTheAppActForAnotherWithPromptNone()
+    {
+        var (firmA, clientId, secret, email) = await FirmWithAppAsync();
+        using var browser = new Browser(Server.Address);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync(email)).StatusCode);
+        using var own = Server.BearerClient((await browser.TokensAsync())["access_token"]!.GetValue<string>());
+        var firmB = (await ReadAsync(await own.PostAsJsonAsync("/api/v1/traders", Firm("buyer")), HttpStatusCode.Created))["id"]!.GetValue<string>();
+
+        var tokens = await ConsentedTokensAsync(browser, clientId, secret, "openid listings.read", firmA);
+        Assert.Equal(firmA, (await ReadAsync(await Server.BearerClient(tokens["access_token"]!.GetValue<string>()).GetAsync("/api/v1/me"), HttpStatusCode.OK))["traderId"]!.GetValue<string>());
+
+        // Silently, for the other firm: consent is required, no code is sent.
+        var (_, challenge) = Browser.Pkce();
+        var silentB = await browser.Http.GetAsync(Browser.AuthorizeUrl(clientId, AppRedirect, "openid listings.read", challenge, "b", firmB) + "&prompt=none");
+        Assert.Equal(HttpStatusCode.Redirect, silentB.StatusCode);
+        var query = QueryHelpers.ParseQuery(new Uri(silentB.Headers.Location!.ToString()).Query);
+        Assert.Equal("consent_required", query["error"].ToString());
+        Assert.False(query.ContainsKey("code"));
+
+        // Silently, for the firm the consent was given for: a code.
+        var silentA = await browser.Http.GetAsync(Browser.AuthorizeUrl(clientId, AppRedirect, "openid listings.read", challenge, "a", firmA) + "&prompt=none");
+        Browser.CodeFrom(silentA, AppRedirect, "a");
+    }
+
+    [Fact]
+    public async Task ConsentPosted_WithoutAntiforgeryToken_Is400Problem()
+    {
+        var (_, clientId, _, email) = await FirmWithAppAsync();
+        using var browser = new Browser(Server.Address);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync(email)).StatusCode);
+        var (_, challenge) = Browser.Pkce();
+        var toConsent = await browser.Http.GetAsync(Browser.AuthorizeUrl(clientId, AppRedirect, "openid listings.read", challenge, "s"));
+        var consentPage = await browser.PageAsync(toConsent.Headers.Location!.OriginalString);
+
+        var forged = await browser.Http.PostAsync("/connect/authorize", new FormUrlEncodedContent([.. HiddenFields(consentPage), new("consent", "grant")]));
+        await ProblemAsync(forged, HttpStatusCode.BadRequest, "antiforgery-failed");
+    }
+
+    /// <summary>Runs the code flow for a signed-in browser through the consent page (when it is shown) and redeems the code.</summary>
+    private static async Task<JsonObject> ConsentedTokensAsync(Browser browser, string clientId, string secret, string scopes, string? traderId = null)
+    {
+        var (verifier, challenge) = Browser.Pkce();
+        var state = Guid.NewGuid().ToString("N");
+        var answer = await browser.Http.GetAsync(Browser.AuthorizeUrl(clientId, AppRedirect, scopes, challenge, state, traderId));
+        if (answer.Headers.Location?.OriginalString.StartsWith("/account/consent", StringComparison.Ordinal) == true)
+        {
+            var consentPage = await browser.PageAsync(answer.Headers.Location.OriginalString);
+            answer = await browser.SubmitAsync(consentPage, "/connect/authorize", [.. HiddenFields(consentPage), new("consent", "grant")]);
+        }
+
+        return await browser.RedeemAsync(Browser.CodeFrom(answer, AppRedirect, state), verifier, clientId, AppRedirect, secret);
+    }
+
+    [Fact]
     public async Task AuthorizeWithoutPkce_IsRefused()
     {
         using var browser = new Browser(Server.Address);

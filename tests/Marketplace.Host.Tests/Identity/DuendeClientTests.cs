@@ -58,8 +58,8 @@ public class DuendeClientTests(ServerFixture fixture)
         var lot = await ReadAsync(await api.PostAsJsonAsync("/api/v1/listings", Lot()), HttpStatusCode.Created);
         Assert.Equal(firm, lot["sellerId"]!.GetValue<string>());
 
-        // A client acts for its firm but does not administer it.
-        await ProblemAsync(await api.GetAsync($"/api/v1/traders/{firm}/clients"), HttpStatusCode.Forbidden, "firm-admin-only");
+        // A client acts for its firm but does not administer it: it can never hold the firm.admin scope.
+        await ProblemAsync(await api.GetAsync($"/api/v1/traders/{firm}/clients"), HttpStatusCode.Forbidden, "insufficient-scope");
 
         // A wrong secret and a scope the client was not given are refused by the token endpoint.
         var wrong = await http.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest { Address = disco.TokenEndpoint, ClientId = clientId, ClientSecret = "nope" });

@@ -70,6 +70,46 @@ public class OperatorCommandTests
     }
 
     [Fact]
+    public async Task UsersMakeAdmin_RefusesAnAccountWhoseAddressIsNotConfirmed()
+    {
+        var folder = Directory.CreateTempSubdirectory("marketplace-cli-").FullName;
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "Sqlite",
+            ["Storage:Sqlite:Path"] = Path.Combine(folder, "marketplace.db"),
+            ["DataPath"] = folder,
+            ["Cluster:ServiceId"] = "cli-" + Guid.NewGuid().ToString("N")[..8],
+        };
+        try
+        {
+            var unconfirmed = Browser.NewEmail("squatter");
+            var confirmed = Browser.NewEmail("operator");
+            await using (var server = await MarketplaceServer.StartAsync(settings))
+            {
+                await using var scope = server.Services.CreateAsyncScope();
+                var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<MarketplaceUser>>();
+                Assert.True((await users.CreateAsync(new MarketplaceUser { UserName = unconfirmed, Email = unconfirmed }, Browser.Password)).Succeeded);
+                Assert.True((await users.CreateAsync(new MarketplaceUser { UserName = confirmed, Email = confirmed, EmailConfirmed = true }, Browser.Password)).Succeeded);
+            }
+
+            var hostSettings = settings.Select(kv => $"--{kv.Key}={kv.Value}")
+                .Concat([$"--Cluster:SiloPort={MarketplaceServer.FreePort()}", $"--Cluster:GatewayPort={MarketplaceServer.FreePort()}"]).ToArray();
+            var (refusedRc, _, refusedError) = await RunAsync(["users", "make-admin", "--email", unconfirmed, .. hostSettings]);
+            Assert.Equal(1, refusedRc);
+            Assert.Contains("has not confirmed the address", refusedError, StringComparison.Ordinal);
+
+            var (rc, output, error) = await RunAsync(["users", "make-admin", "--email", confirmed, .. hostSettings]);
+            Assert.True(rc == 0, error);
+            Assert.Contains("is now a platform admin", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task UnknownCommand_PrintsUsage_WithExitCode2()
     {
         var (rc, _, error) = await RunAsync(["clients"]);

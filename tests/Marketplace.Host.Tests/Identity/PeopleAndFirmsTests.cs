@@ -1,13 +1,16 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.RegularExpressions;
+using Marketplace.Host.Identity;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using static Marketplace.Host.Tests.Api.ApiDriver;
 
 namespace Marketplace.Host.Tests.Identity;
 
 /// <summary>People and firms through the pages: invitations by mail, roles, removal, lockout, password reset.</summary>
 [Collection(ApiCollection.Name)]
-public partial class PeopleAndFirmsTests(ServerFixture fixture)
+public class PeopleAndFirmsTests(ServerFixture fixture)
 {
     private MarketplaceServer Server => fixture.Server;
 
@@ -56,7 +59,46 @@ public partial class PeopleAndFirmsTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task SignIn_FiveWrongPasswords_LockTheAccount_EvenTheRightPasswordIsThenRefused()
+    public async Task Invitation_Revoked_ItsLinkStopsWorking()
+    {
+        var (ownerApi, firm) = await OwnerAsync("Peruuttaja Oy");
+        var email = Browser.NewEmail("uninvited");
+        var invitation = await ReadAsync(await ownerApi.PostAsJsonAsync($"/api/v1/traders/{firm}/invitations", new { email, role = "trader-admin" }), HttpStatusCode.Created);
+        var code = await InvitationCodeMailedToAsync(email);
+        var id = invitation["id"]!.GetValue<string>();
+        Assert.Contains(id, (await ownerApi.GetStringAsync($"/api/v1/traders/{firm}/invitations")), StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await ownerApi.DeleteAsync($"/api/v1/traders/{firm}/invitations/{id}")).StatusCode);
+        using var invitee = new Browser(Server.Address);
+        Assert.Contains("unknown, used or expired", await invitee.PageAsync("/account/accept-invitation?code=" + code), StringComparison.Ordinal);
+        await ProblemAsync(await ownerApi.DeleteAsync($"/api/v1/traders/{firm}/invitations/{id}"), HttpStatusCode.NotFound, "invitation-not-found");
+    }
+
+    [Theory]
+    [InlineData("someone@")]
+    [InlineData("Mallory <mallory@evil.example>")]
+    [InlineData("a@firm.example, b@evil.example")]
+    [InlineData("not an address")]
+    public async Task Invitation_ToAnInvalidAddress_Is422_AndNothingIsStored(string email)
+    {
+        var (ownerApi, firm) = await OwnerAsync("Kirjoitusvirhe Oy");
+        await ProblemAsync(await ownerApi.PostAsJsonAsync($"/api/v1/traders/{firm}/invitations", new { email, role = "member" }), HttpStatusCode.UnprocessableEntity, "validation-failed", "email");
+        await using var scope = Server.Services.CreateAsyncScope();
+        Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<IdentityDb>().Invitations.CountAsync(i => i.TraderId == firm));
+    }
+
+    /// <summary>A person who registered a firm through the pages: an API client with their token, and the firm's id.</summary>
+    private async Task<(HttpClient Api, string Firm)> OwnerAsync(string firmName)
+    {
+        using var owner = new Browser(Server.Address);
+        await owner.RegisterAsync(Browser.NewEmail("owner"), NewBusinessId(), firmName);
+        var api = Server.BearerClient((await owner.TokensAsync())["access_token"]!.GetValue<string>());
+        var firm = (await ReadAsync(await api.GetAsync("/api/v1/me"), HttpStatusCode.OK))["traderId"]!.GetValue<string>();
+        return (api, firm);
+    }
+
+    [Fact]
+    public async Task SignIn_FiveWrongPasswordsFromOneAddress_LockThatAddressOut_ButNotTheOwnerElsewhere()
     {
         var email = Browser.NewEmail("locked");
         using (var registering = new Browser(Server.Address))
@@ -76,6 +118,79 @@ public partial class PeopleAndFirmsTests(ServerFixture fixture)
         var right = await browser.SignInAsync(email);
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
         Assert.Contains("locked for 15 minutes", await right.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // The stranger guessing from their address did not lock the owner out: from another address the password works.
+        using var owner = new Browser(Server.Address, localAddress: IPAddress.Parse("127.0.0.2"));
+        var elsewhere = await owner.SignInAsync(email);
+        Assert.True(elsewhere.StatusCode == HttpStatusCode.Redirect, Browser.ErrorText(await elsewhere.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
+    public async Task Register_AccountActsOnlyOnceTheMailedLinkConfirmsIt()
+    {
+        using var browser = new Browser(Server.Address);
+        var email = Browser.NewEmail("unconfirmed");
+        var html = await browser.PageAsync("/account/register");
+        var registered = await browser.SubmitAsync(html, "/account/register",
+            [new("DisplayName", "Aino"), new("Email", email), new("Password", Browser.Password), new("FirmName", "Vahvistamaton Oy"),
+             new("BusinessId", NewBusinessId()), new("Municipality", "Vantaa"), new("Roles", "seller")]);
+        Assert.Equal("/account/confirm-email", registered.Headers.Location?.OriginalString);
+
+        // Not signed in by registering, and the password alone does not sign in: the link is mailed again.
+        var (_, challenge) = Browser.Pkce();
+        Assert.Contains("/account/sign-in", (await browser.Http.GetAsync(Browser.AuthorizeUrl(Browser.FirstPartyClient, Browser.Callback, "openid", challenge, "s"))).Headers.Location!.ToString(), StringComparison.Ordinal);
+        var early = await browser.SignInAsync(email);
+        Assert.Equal(HttpStatusCode.OK, early.StatusCode);
+        Assert.Contains("Confirm your address first", await early.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        await browser.ConfirmAsync(email);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync(email)).StatusCode);
+        await ReadAsync(await Server.BearerClient((await browser.TokensAsync())["access_token"]!.GetValue<string>()).GetAsync("/api/v1/me"), HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Register_WithAnAddressThatHasAnAccount_AnswersAsForANewOne_AndTellsTheOwnerByMail()
+    {
+        var email = Browser.NewEmail("taken");
+        using (var first = new Browser(Server.Address))
+        {
+            await first.RegisterAsync(email, NewBusinessId(), "Ensimmäinen Oy");
+        }
+
+        using var browser = new Browser(Server.Address);
+        var html = await browser.PageAsync("/account/register");
+        var again = await browser.SubmitAsync(html, "/account/register",
+            [new("DisplayName", "Someone"), new("Email", email), new("Password", "another long password"), new("FirmName", "Toinen Oy"),
+             new("BusinessId", NewBusinessId()), new("Municipality", "Vantaa"), new("Roles", "seller")]);
+        Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
+        Assert.Equal("/account/confirm-email", again.Headers.Location?.OriginalString);
+        var (text, _) = await browser.MailedLinkAsync(email, "/account/sign-in");
+        Assert.Contains("You already have an account", text, StringComparison.Ordinal);
+
+        // The other password opened nothing.
+        Assert.Equal(HttpStatusCode.OK, (await browser.SignInAsync(email, "another long password")).StatusCode);
+    }
+
+    [Fact]
+    public async Task PasswordReset_RevokesThePersonsTokensAndRefreshTokens()
+    {
+        var email = Browser.NewEmail("reset-revokes");
+        using var browser = new Browser(Server.Address);
+        await browser.RegisterAsync(email, NewBusinessId(), "Nollaaja Oy");
+        var tokens = await browser.TokensAsync();
+        using var api = Server.BearerClient(tokens["access_token"]!.GetValue<string>());
+        await ReadAsync(await api.GetAsync("/api/v1/me"), HttpStatusCode.OK);
+
+        using var reset = new Browser(Server.Address);
+        var form = await reset.PageAsync("/account/forgot-password");
+        await reset.SubmitAsync(form, "/account/forgot-password", [new("Email", email)]);
+        var link = await reset.LinkMailedToAsync(email, "/account/reset-password?");
+        var done = await reset.SubmitAsync(await reset.PageAsync(link), link, [new("Email", email), new("Password", "a fresh passphrase here"), new("Code", CodeOf(link))]);
+        Assert.Contains("Your password is changed", await done.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        await ProblemAsync(await api.GetAsync("/api/v1/me"), HttpStatusCode.Unauthorized, "unauthenticated");
+        var refused = await browser.TokenRequestAsync(CodeFlowTests.RefreshForm(tokens["refresh_token"]!.GetValue<string>(), Browser.FirstPartyClient, null), HttpStatusCode.BadRequest);
+        Assert.Equal("invalid_grant", refused["error"]!.GetValue<string>());
     }
 
     [Fact]
@@ -151,29 +266,13 @@ public partial class PeopleAndFirmsTests(ServerFixture fixture)
     private async Task<string> InvitationCodeMailedToAsync(string email)
         => CodeOf(await LinkMailedToAsync(email, "/account/accept-invitation?"));
 
-    /// <summary>Finds the link in the message mailed to the address (embedded mode writes mail under data/mail).</summary>
     private async Task<string> LinkMailedToAsync(string email, string pathPrefix)
     {
-        var folder = Path.Combine(Server.DataPath, "mail");
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            foreach (var file in Directory.Exists(folder) ? Directory.GetFiles(folder, "*.eml") : [])
-            {
-                var text = await File.ReadAllTextAsync(file);
-                if (text.Contains("To: " + email, StringComparison.Ordinal) && Link().Match(text) is { Success: true } match
-                    && new Uri(match.Value).PathAndQuery.StartsWith(pathPrefix, StringComparison.Ordinal))
-                {
-                    return new Uri(match.Value).PathAndQuery;
-                }
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"no mail to {email} with a {pathPrefix} link in {folder}");
-            await Task.Delay(50);
-        }
+        using var reader = new Browser(Server.Address);
+        return await reader.LinkMailedToAsync(email, pathPrefix);
     }
 
-    private static string CodeOf(string link) => Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri(new Uri("http://x"), link).Query)["code"].ToString();
+    internal static string CodeOf(string link) => Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri(new Uri("http://x"), link).Query)["code"].ToString();
 
     private static async Task<System.Text.Json.Nodes.JsonArray> ReadArrayAsync(HttpResponseMessage response)
     {
@@ -181,9 +280,6 @@ public partial class PeopleAndFirmsTests(ServerFixture fixture)
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
         return System.Text.Json.Nodes.JsonNode.Parse(text)!.AsArray();
     }
-
-    [GeneratedRegex(@"https?://\S+")]
-    private static partial Regex Link();
 }
 
 /// <summary>The token endpoint and sign-in form are rate limited per address.</summary>
@@ -211,6 +307,50 @@ public class RateLimitTests
         // Other endpoints are not limited by it.
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/materials")).StatusCode);
     }
+
+    [Fact]
+    public async Task ForgotPassword_WithAForgedHostHeader_MailsALinkToTheHostsOwnAddress_AndIsRateLimited()
+    {
+        // Host filtering off here, to show the link never comes from the Host header whatever lets a request through.
+        await using var server = await MarketplaceServer.StartAsync(new() { ["AllowedHosts"] = "*", ["Identity:ForgotPasswordPerHour"] = "2" });
+        var email = Browser.NewEmail("victim");
+        using (var victim = new Browser(server.Address))
+        {
+            await victim.RegisterAsync(email, NewBusinessId(), "Uhri Oy");
+        }
+
+        using var attacker = new Browser(server.Address);
+        var form = await attacker.PageAsync("/account/forgot-password");
+        using var forged = new HttpRequestMessage(HttpMethod.Post, "/account/forgot-password")
+        {
+            Content = new FormUrlEncodedContent([new("Email", email), new("__RequestVerificationToken", AntiforgeryToken(form))]),
+        };
+        forged.Headers.Host = "attacker.example";
+        var sent = await attacker.Http.SendAsync(forged);
+        Assert.Contains("on its way", await sent.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var (_, link) = await attacker.MailedLinkAsync(email, "/account/reset-password?");
+        Assert.StartsWith(server.Address.GetLeftPart(UriPartial.Authority) + "/account/reset-password?", link, StringComparison.Ordinal);
+        Assert.DoesNotContain("attacker.example", link, StringComparison.Ordinal);
+
+        // Each request mails someone: a third one within the hour from this address is refused.
+        await attacker.SubmitAsync(form, "/account/forgot-password", [new("Email", email)]);
+        await ProblemAsync(await attacker.SubmitAsync(form, "/account/forgot-password", [new("Email", email)]), HttpStatusCode.TooManyRequests, "too-many-requests");
+    }
+
+    [Fact]
+    public async Task AnyRequest_WithAHostNotAllowed_IsRefused()
+    {
+        await using var server = await MarketplaceServer.StartAsync();
+        using var client = server.Client();
+        using var forged = new HttpRequestMessage(HttpMethod.Get, "/account/forgot-password");
+        forged.Headers.Host = "attacker.example";
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.SendAsync(forged)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/account/forgot-password")).StatusCode);
+    }
+
+    private static string AntiforgeryToken(string html)
+        => System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(html, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value);
 
     [Fact]
     public async Task SearchEndpoint_OverTheLimit_Is429Problem()

@@ -16,7 +16,8 @@ public class SmtpMailSenderTests
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var conversation = ServeOneSessionAsync(listener);
 
-        var sender = new SmtpMailSender(new MailOptions { Provider = "Smtp", SmtpHost = "127.0.0.1", SmtpPort = port, From = "noreply@marketplace.example" });
+        // This test server offers no STARTTLS, so plain text must be chosen explicitly.
+        var sender = new SmtpMailSender(new MailOptions { Provider = "Smtp", SmtpHost = "127.0.0.1", SmtpPort = port, From = "noreply@marketplace.example", SmtpSecurity = SmtpSecurity.None });
         await sender.SendAsync(new MailMessage("aino@purku.example", "You are invited", "Open https://marketplace.example/account/accept-invitation?code=abc", "https://marketplace.example/account/accept-invitation?code=abc"));
 
         var (commands, data) = await conversation.WaitAsync(TimeSpan.FromSeconds(30));
@@ -26,6 +27,22 @@ public class SmtpMailSenderTests
         Assert.Contains("Subject: You are invited", data, StringComparison.Ordinal);
         Assert.Contains("accept-invitation?code=abc", data, StringComparison.Ordinal);
         Assert.Contains("QUIT", commands);
+    }
+
+    [Fact]
+    public async Task Send_ToAServerWithoutStartTls_SendsNothing_UnlessPlainTextIsConfigured()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var conversation = ServeOneSessionAsync(listener);
+
+        var sender = new SmtpMailSender(new MailOptions { Provider = "Smtp", SmtpHost = "127.0.0.1", SmtpPort = port, From = "noreply@marketplace.example" });
+        await Assert.ThrowsAnyAsync<Exception>(() => sender.SendAsync(new MailMessage("aino@purku.example", "Reset", "https://marketplace.example/account/reset-password?code=secret", null)));
+
+        var (commands, data) = await conversation.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain(commands, c => c.StartsWith("MAIL", StringComparison.OrdinalIgnoreCase));
+        Assert.Empty(data);
     }
 
     /// <summary>Answers one SMTP session (no STARTTLS, no AUTH offered) and returns the commands and the message data.</summary>

@@ -43,7 +43,7 @@ public class KillAndRestartTests
             string firm;
             using (var first = await HostProcess.StartAsync(settings, address))
             {
-                using var browser = new Browser(address);
+                using var browser = new Browser(address, Path.Combine(folder, "mail"));
                 await browser.RegisterAsync(Browser.NewEmail("killed"), NewBusinessId(), "Kaatuva Oy");
                 var token = (await browser.TokensAsync())["access_token"]!.GetValue<string>();
                 using var api = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };

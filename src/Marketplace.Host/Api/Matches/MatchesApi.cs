@@ -48,7 +48,7 @@ public static class MatchesApi
             .WithSummary("The buyer accepts: the proposed quantity is held on the lot until the match expires. 409 match-quantity-gone (with the available quantity) when the lot no longer has it.");
         group.MapPost("/{id}/confirm", ConfirmAsync).WithName("ConfirmMatch").WithAccess(AccessRule.Owner(ApiScopes.ListingsWrite, otherFirm: 404, platformAdmin: 404))
             .WithSummary("The seller confirms an accepted match: the held quantity is sold and the demand records the purchase.");
-        group.MapPost("/{id}/decline", DeclineAsync).WithName("DeclineMatch").WithAccess(new AccessRule(null, true, 401, 404, AccessRule.Success, 404))
+        group.MapPost("/{id}/decline", DeclineAsync).WithName("DeclineMatch").WithAccess(AccessRule.Owner(ApiScopes.MatchingWrite, otherFirm: 404, platformAdmin: 404))
             .WithSummary("The buyer or the seller declines an open match (a hold is released); the pair is not proposed again.");
         return routes;
     }

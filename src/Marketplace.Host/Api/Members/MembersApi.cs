@@ -40,6 +40,10 @@ public static class MembersApi
             .WithSummary("An admin of the firm lists its members.");
         group.MapPost("/invitations", InviteAsync).WithName("InviteMember").WithAccess(AccessRule.FirmAdmin)
             .WithSummary("An admin of the firm invites someone by mail; the link lets them sign up or sign in and join. Honours Idempotency-Key.");
+        group.MapGet("/invitations", ListInvitationsAsync).WithName("ListInvitations").WithAccess(AccessRule.FirmAdmin)
+            .WithSummary("An admin of the firm lists its open invitations (never their links).");
+        group.MapDelete("/invitations/{invitationId}", RevokeInvitationAsync).WithName("RevokeInvitation").WithAccess(AccessRule.FirmAdmin)
+            .WithSummary("An admin of the firm revokes an invitation that was not accepted: its link stops working at once. 409 invitation-accepted once accepted.");
         group.MapDelete("/members/{userId}", RemoveAsync).WithName("RemoveMember").WithAccess(AccessRule.FirmAdmin)
             .WithSummary("An admin of the firm removes a colleague; their tokens stop working at once. The last admin cannot be removed.");
         return routes;
@@ -60,12 +64,24 @@ public static class MembersApi
         return TypedResults.Ok(await members.ListAsync(id));
     }
 
-    private static async Task<Created<InvitationView>> InviteAsync(string id, InviteRequest request, ClaimsPrincipal user, FirmMembers members, IGrainFactory grains, HttpContext context)
+    private static async Task<Created<InvitationView>> InviteAsync(string id, InviteRequest request, ClaimsPrincipal user, FirmMembers members, IGrainFactory grains, PublicAddress address)
     {
         await EnsureFirmAdminAsync(user, id, grains);
-        var baseAddress = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
-        var invitation = await members.InviteAsync(id, request.Email ?? "", request.Role ?? MemberRoles.Member, user.Subject(), baseAddress);
+        var invitation = await members.InviteAsync(id, request.Email ?? "", request.Role ?? MemberRoles.Member, user.Subject(), address.Base);
         return TypedResults.Created($"/api/v1/traders/{id}/members", invitation);
+    }
+
+    private static async Task<Ok<IReadOnlyList<InvitationView>>> ListInvitationsAsync(string id, ClaimsPrincipal user, FirmMembers members, IGrainFactory grains)
+    {
+        await EnsureFirmAdminAsync(user, id, grains);
+        return TypedResults.Ok(await members.ListOpenAsync(id));
+    }
+
+    private static async Task<NoContent> RevokeInvitationAsync(string id, string invitationId, ClaimsPrincipal user, FirmMembers members, IGrainFactory grains)
+    {
+        await EnsureFirmAdminAsync(user, id, grains);
+        await members.RevokeInvitationAsync(id, invitationId);
+        return TypedResults.NoContent();
     }
 
     private static async Task<NoContent> RemoveAsync(string id, string userId, ClaimsPrincipal user, FirmMembers members, IGrainFactory grains)

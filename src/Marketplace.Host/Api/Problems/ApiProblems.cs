@@ -31,9 +31,9 @@ public static class ApiProblems
     public static ProblemDetails Create(int status, string code, string title, string? detail = null)
         => new() { Status = status, Type = TypePrefix + code, Title = title, Detail = detail };
 
-    /// <summary>401: the caller is not signed in.</summary>
-    public static ProblemDetails Unauthenticated()
-        => Create(StatusCodes.Status401Unauthorized, "unauthenticated", "Sign-in required", "Send a bearer token for a user or an API client.");
+    /// <summary>401: the caller is not signed in; <paramref name="detail"/> says why a token that was sent was refused.</summary>
+    public static ProblemDetails Unauthenticated(string? detail = null)
+        => Create(StatusCodes.Status401Unauthorized, "unauthenticated", "Sign-in required", detail ?? "Send a bearer token for a user or an API client.");
 
     /// <summary>403: the caller may not do this.</summary>
     public static ProblemDetails Forbidden()

@@ -18,7 +18,7 @@ public static class TradersApi
     {
         var group = routes.MapGroup("/api/v1/traders").WithTags("Traders").WithCommonProblems();
 
-        group.MapPost("/", RegisterAsync).WithName("RegisterTrader").WithAccess(AccessRule.SignedIn)
+        group.MapPost("/", RegisterAsync).WithName("RegisterTrader").WithAccess(AccessRule.AnyFirm(ApiScopes.FirmAdmin))
             .WithSummary("Registers a firm (Finnish business id with a valid check digit). Honours Idempotency-Key.");
         group.MapGet("/{id}", GetAsync).WithName("GetTrader").WithAccess(AccessRule.Public)
             .WithSummary("Reads a firm's public profile; the firm itself also sees its contact.");

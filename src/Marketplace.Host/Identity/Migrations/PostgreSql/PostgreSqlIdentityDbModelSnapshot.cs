@@ -59,6 +59,7 @@ namespace Marketplace.Host.Identity.Migrations.PostgreSql
                         .HasColumnType("text");
 
                     b.Property<string>("AcceptedBy")
+                        .IsConcurrencyToken()
                         .HasColumnType("text");
 
                     b.Property<string>("Email")
@@ -174,6 +175,13 @@ namespace Marketplace.Host.Identity.Migrations.PostgreSql
 
                     b.Property<string>("TraderId")
                         .HasColumnType("text");
+
+                    b.Property<string>("ConcurrencyStamp")
+                        .IsConcurrencyToken()
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("");
 
                     b.Property<long>("JoinedAtTicks")
                         .HasColumnType("bigint");

@@ -54,6 +54,7 @@ namespace Marketplace.Host.Identity.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("AcceptedBy")
+                        .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Email")
@@ -169,6 +170,13 @@ namespace Marketplace.Host.Identity.Migrations.Sqlite
 
                     b.Property<string>("TraderId")
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("ConcurrencyStamp")
+                        .IsConcurrencyToken()
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("");
 
                     b.Property<long>("JoinedAtTicks")
                         .HasColumnType("INTEGER");

@@ -21,6 +21,8 @@ public sealed class ConsentModel(UserManager<MarketplaceUser> users, IOpenIddict
         [ApiScopes.DemandsWrite] = "post and change your firm's wanted demands",
         [ApiScopes.OrdersWrite] = "reserve and buy material for your firm",
         [ApiScopes.MatchingRead] = "see your firm's matching proposals",
+        [ApiScopes.MatchingWrite] = "decline your firm's matching proposals",
+        [ApiScopes.FirmAdmin] = "administer your firm: its profile, members, invitations and API clients",
         [ApiScopes.Admin] = "administer the marketplace",
     };
 

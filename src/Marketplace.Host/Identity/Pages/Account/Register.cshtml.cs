@@ -7,10 +7,14 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Marketplace.Host.Identity.Pages.Account;
 
-/// <summary>Sign-up: a person and a new firm (business id checked), or a person joining a firm through an invitation.</summary>
+/// <summary>
+/// Sign-up: a person and a new firm (business id checked), or a person joining a firm through an invitation. The account
+/// acts only after its address is confirmed through the mailed link, and the answer is the same whether or not the
+/// address already has an account (its owner is told by mail instead).
+/// </summary>
 public sealed class RegisterModel(
     UserManager<MarketplaceUser> users,
-    SignInManager<MarketplaceUser> signIn,
+    AccountMail accountMail,
     FirmMembers members,
     IGrainFactory grains,
     TimeProvider time) : PageModel
@@ -64,7 +68,7 @@ public sealed class RegisterModel(
     /// <summary>Shows the form.</summary>
     public async Task OnGetAsync() => Invitation = await members.FindOpenAsync(InvitationCode);
 
-    /// <summary>Creates the account (and the firm), signs in, and goes on.</summary>
+    /// <summary>Creates the account (and the firm) and mails the confirmation link.</summary>
     public async Task<IActionResult> OnPostAsync()
     {
         Invitation = await members.FindOpenAsync(InvitationCode);
@@ -100,6 +104,31 @@ public sealed class RegisterModel(
         }
 
         var user = new MarketplaceUser { UserName = Email?.Trim(), Email = Email?.Trim(), DisplayName = DisplayName?.Trim(), CreatedAtTicks = time.GetUtcNow().UtcTicks };
+
+        // Check what can be checked without the store first, so a known address and a new one get the same answers.
+        var problems = new List<string>();
+        foreach (var validator in users.PasswordValidators)
+        {
+            problems.AddRange((await validator.ValidateAsync(users, user, Password ?? "")).Errors.Select(e => e.Description));
+        }
+
+        if (!MailAddresses.IsValid(user.Email))
+        {
+            problems.Add("Enter a valid email address.");
+        }
+
+        if (problems.Count > 0)
+        {
+            Errors["account"] = [.. problems];
+            return Page();
+        }
+
+        if (await users.FindByEmailAsync(user.Email!) is { } known)
+        {
+            await accountMail.SendAlreadyRegisteredAsync(known);
+            return LocalRedirect(ConfirmEmailModel.SentPath);
+        }
+
         var created = await users.CreateAsync(user, Password ?? "");
         if (!created.Succeeded)
         {
@@ -129,7 +158,7 @@ public sealed class RegisterModel(
             await members.AddAsync(user.Id, traderId, MemberRoles.TraderAdmin);
         }
 
-        await signIn.SignInAsync(user, isPersistent: true);
-        return LocalRedirect(PageLinks.SafeReturnUrl(Url, ReturnUrl));
+        await accountMail.SendConfirmationAsync(user);
+        return LocalRedirect(ConfirmEmailModel.SentPath);
     }
 }

@@ -3,11 +3,15 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.WebUtilities;
+using OpenIddict.Abstractions;
 
 namespace Marketplace.Host.Identity.Pages.Account;
 
-/// <summary>Sets a new password from a mailed link; also lifts a lockout.</summary>
-public sealed class ResetPasswordModel(UserManager<MarketplaceUser> users) : PageModel
+/// <summary>
+/// Sets a new password from a mailed link; also lifts a lockout, and ends every session elsewhere: the person's tokens
+/// (refresh tokens included) and applications' authorizations are revoked, so whoever knew the old password keeps nothing.
+/// </summary>
+public sealed class ResetPasswordModel(UserManager<MarketplaceUser> users, IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations) : PageModel
 {
     /// <summary>Email address.</summary>
     [BindProperty(SupportsGet = true)]
@@ -60,6 +64,8 @@ public sealed class ResetPasswordModel(UserManager<MarketplaceUser> users) : Pag
 
         await users.SetLockoutEndDateAsync(user, null);
         await users.ResetAccessFailedCountAsync(user);
+        await Revocation.RevokeTokensAsync(tokens, user.Id);
+        await Revocation.RevokeAuthorizationsAsync(authorizations, user.Id);
         Done = true;
         return Page();
     }
