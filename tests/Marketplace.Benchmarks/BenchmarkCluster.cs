@@ -1,33 +1,14 @@
-using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
 using Marketplace.Domain.Traders;
-using Marketplace.Grains;
-using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.TestingHost;
+using Marketplace.Testing;
 
 namespace Marketplace.Benchmarks;
 
-/// <summary>An in-process silo configured like the host, for benchmarks that go through grains.</summary>
+/// <summary>Firms and lots for benchmarks that go through grains (clusters come from <see cref="TestClusters"/>).</summary>
 internal static class BenchmarkCluster
 {
-    public static async Task<InProcessTestCluster> StartAsync(Dictionary<string, string?> settings, Action<ISiloBuilder>? configure = null)
-    {
-        var builder = new InProcessTestClusterBuilder(1);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        builder.ConfigureSilo((_, silo) =>
-        {
-            configure?.Invoke(silo);
-            silo.AddMarketplaceGrains(configuration);
-        });
-        builder.ConfigureClient(client => client.Services.AddMarketplaceSerializer());
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
-    }
-
+    /// <summary>Registers a firm with a fixed id, so runs of a benchmark meet the same grains.</summary>
     public static async Task<string> FirmAsync(IGrainFactory grains, string id, string businessId, params string[] roles)
     {
         await grains.GetGrain<ITraderGrain>(id).RegisterAsync(new TraderProfile
@@ -40,15 +21,6 @@ internal static class BenchmarkCluster
         return id;
     }
 
-    public static ListingDetails Bricks(decimal quantity) => new()
-    {
-        Title = "Benchmark bricks",
-        Category = "masonry/bricks",
-        Quantity = quantity,
-        Unit = "pcs",
-        Condition = "A",
-        UnitPrice = Money.Eur(40),
-        Location = new ListingLocation(60.17, 24.94, null, "Helsinki"),
-        Availability = new DateWindow(DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-1), DateOnly.FromDateTime(DateTime.UtcNow).AddDays(300)),
-    };
+    /// <summary>A lot of bricks available for the next 300 days.</summary>
+    public static ListingDetails Bricks(decimal quantity) => SampleLots.Bricks(quantity, SampleLots.Open(300));
 }

@@ -1,3 +1,4 @@
+using Marketplace.Testing;
 using BenchmarkDotNet.Attributes;
 using Marketplace.Grains.Listings;
 using Orleans.TestingHost;
@@ -25,7 +26,7 @@ public class HoldRoundTripBenchmark
     public async Task SetupAsync()
     {
         var folder = Directory.CreateTempSubdirectory("marketplace-bench-").FullName;
-        _cluster = await BenchmarkCluster.StartAsync(new()
+        _cluster = await TestClusters.StartAsync(new()
         {
             ["Storage:Provider"] = Storage,
             ["Storage:Sqlite:Path"] = Path.Combine(folder, "bench.db"),

@@ -1,3 +1,4 @@
+using Marketplace.Testing;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -41,9 +42,9 @@ public static class MatchingHarness
         Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}");
 
         var events = new Recorder();
-        await using var cluster = await BenchmarkCluster.StartAsync(
+        await using var cluster = await TestClusters.StartAsync(
             new Dictionary<string, string?> { ["Storage:Provider"] = "Memory", ["Listings:SweepPeriod"] = "00:01:00" },
-            silo => silo.Services.AddSingleton<IMatchEvents>(events));
+            provide: silo => silo.Services.AddSingleton<IMatchEvents>(events));
         // The host co-hosts its silo, so API calls are silo-local: drive the grains the same way, not through a gateway client.
         var grains = cluster.Silos[0].SiloHost.Services.GetRequiredService<IGrainFactory>();
         var taxonomy = MaterialTaxonomy.Default;

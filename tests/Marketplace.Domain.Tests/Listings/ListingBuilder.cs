@@ -4,23 +4,14 @@ using Marketplace.Domain.Materials;
 
 namespace Marketplace.Domain.Tests.Listings;
 
-/// <summary>Valid lots for tests, changed with <c>with</c> where a test needs something else.</summary>
+/// <summary>Lots on a fixed clock for domain tests (the details are the shared <see cref="SampleLots.Bricks"/>).</summary>
 internal static class ListingBuilder
 {
     public static readonly DateTimeOffset Now = new(2026, 11, 27, 10, 0, 0, TimeSpan.Zero);
 
-    public static ListingDetails Bricks(decimal quantity = 1000) => new()
-    {
-        Title = "Reclaimed red bricks",
-        Description = "Cleaned, on pallets.",
-        Category = "masonry/bricks",
-        Quantity = quantity,
-        Unit = "pcs",
-        Condition = "A",
-        UnitPrice = Money.Eur(45),
-        Location = new ListingLocation(60.1699, 24.9384, "Hämeentie 1", "Helsinki"),
-        Availability = new DateWindow(new DateOnly(2026, 11, 1), new DateOnly(2027, 3, 31)),
-    };
+    /// <summary>Bricks available over a fixed winter, so domain tests do not depend on the day they run.</summary>
+    public static ListingDetails Bricks(decimal quantity = 1000)
+        => SampleLots.Bricks(quantity, new DateWindow(new DateOnly(2026, 11, 1), new DateOnly(2027, 3, 31)));
 
     public static Listing Active(decimal quantity = 1000)
     {

@@ -83,7 +83,7 @@ public sealed class DemandGrainTests(DemandClusterFixture fixture) : IClassFixtu
         await grain.CreateAsync(buyer, Details(clock.GetUtcNow().AddSeconds(3)));
 
         // The reminder is due in 3 s; nothing touches the demand in between.
-        var expired = await TestClusters.EventuallyAsync(async () => (await grain.GetAsync())!.Status == DemandStatus.Expired, TimeSpan.FromSeconds(30));
+        var expired = await Eventually.TrueAsync(async () => (await grain.GetAsync())!.Status == DemandStatus.Expired, TimeSpan.FromSeconds(30));
         Assert.True(expired, "the demand did not expire through its reminder");
     }
 }

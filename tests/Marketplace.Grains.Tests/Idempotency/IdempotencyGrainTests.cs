@@ -61,7 +61,7 @@ public sealed class IdempotencyGrainTests : IAsyncLifetime
         }
 
         Assert.True(await StoredAsync());
-        Assert.True(await TestClusters.EventuallyAsync(async () => !await StoredAsync(), TimeSpan.FromSeconds(30)),
+        Assert.True(await Eventually.TrueAsync(async () => !await StoredAsync(), TimeSpan.FromSeconds(30)),
             "the completed key was still stored 30 s after its 2 s retention");
     }
 }

@@ -30,7 +30,7 @@ public sealed class HoldLapseAcrossRestartTests : IDisposable
 
         // Only the restarted silo runs; the test reads the database file and never calls the lot's grain.
         await using var after = await TestClusters.StartAsync(settings, serviceId);
-        var lapsed = await TestClusters.EventuallyAsync(
+        var lapsed = await Eventually.TrueAsync(
             async () => await StoredHoldStatusAsync(database, serviceId, lotId) == "lapsed",
             TimeSpan.FromSeconds(60));
 

@@ -35,7 +35,7 @@ public sealed class ListingExpiryTests
 
         // The reminder is due in 3 s of real time; by then the marketplace's clock is past the window's end.
         clock.Advance(TimeSpan.FromSeconds(10));
-        var expired = await TestClusters.EventuallyAsync(
+        var expired = await Eventually.TrueAsync(
             async () => (await lot.GetAsync())!.Status == ListingStatus.Expired,
             TimeSpan.FromSeconds(30));
 

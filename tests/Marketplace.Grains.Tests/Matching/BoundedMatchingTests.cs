@@ -60,13 +60,13 @@ public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) 
             lots.Add(lot.GetPrimaryKeyString());
         }
 
-        Assert.True(await TestClusters.EventuallyAsync(async () => (await PartitionAt(at).CountsAsync()).Lots >= 6, TimeSpan.FromSeconds(10)));
+        Assert.True(await Eventually.TrueAsync(async () => (await PartitionAt(at).CountsAsync()).Lots >= 6, TimeSpan.FromSeconds(10)));
         var demand = await MatchingGrainTests.DemandAsync(Grains, buyer, at, 1000, minPart: 1);
         var id = demand.GetPrimaryKeyString();
 
         // A demand is matched in every partition its radius reaches; the round is over when each has reported.
         var partitions = MatchPartitions.ForDemand((await demand.GetAsync())!.ToSummary()!).Count();
-        Assert.True(await TestClusters.EventuallyAsync(() => Task.FromResult(fixture.Events.Rounds.Count(r => r.Id == id) == partitions), TimeSpan.FromSeconds(10)),
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(fixture.Events.Rounds.Count(r => r.Id == id) == partitions), TimeSpan.FromSeconds(10)),
             "the demand was not matched in every partition");
         Assert.Equal(3, fixture.Events.Rounds.Where(r => r.Id == id).Sum(r => r.Proposals));
         var matches = await MatchingGrainTests.WaitForMatchesAsync(Grains, buyer, 3);
@@ -105,13 +105,13 @@ public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) 
             lots.Add(await MatchingGrainTests.LotAsync(Grains, seller, at, 10));
         }
 
-        Assert.True(await TestClusters.EventuallyAsync(async () => await partition.RememberedVersionsAsync() == before + 3, TimeSpan.FromSeconds(10)));
+        Assert.True(await Eventually.TrueAsync(async () => await partition.RememberedVersionsAsync() == before + 3, TimeSpan.FromSeconds(10)));
         foreach (var lot in lots)
         {
             await lot.WithdrawAsync(seller);
         }
 
-        var forgotten = await TestClusters.EventuallyAsync(async () => await partition.RememberedVersionsAsync() == before, TimeSpan.FromSeconds(15));
+        var forgotten = await Eventually.TrueAsync(async () => await partition.RememberedVersionsAsync() == before, TimeSpan.FromSeconds(15));
         Assert.True(forgotten, $"the partition remembers {await partition.RememberedVersionsAsync()} versions, {before} before the lots came and went");
     }
 
@@ -123,15 +123,15 @@ public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) 
         var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
         var gone = await MatchingGrainTests.LotAsync(Grains, seller, emptied, 10);
         await MatchingGrainTests.LotAsync(Grains, seller, kept, 10);
-        Assert.True(await TestClusters.EventuallyAsync(async () => (await PartitionAt(emptied).CountsAsync()).Lots == 1 && (await PartitionAt(kept).CountsAsync()).Lots == 1,
+        Assert.True(await Eventually.TrueAsync(async () => (await PartitionAt(emptied).CountsAsync()).Lots == 1 && (await PartitionAt(kept).CountsAsync()).Lots == 1,
             TimeSpan.FromSeconds(10)));
         await gone.WithdrawAsync(seller);
-        Assert.True(await TestClusters.EventuallyAsync(async () => (await PartitionAt(emptied).CountsAsync()).Lots == 0, TimeSpan.FromSeconds(10)));
+        Assert.True(await Eventually.TrueAsync(async () => (await PartitionAt(emptied).CountsAsync()).Lots == 0, TimeSpan.FromSeconds(10)));
 
         await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
 
         var management = Grains.GetGrain<IManagementGrain>(0);
-        Assert.True(await TestClusters.EventuallyAsync(async () => await management.GetGrainActivationCount((GrainReference)PartitionAt(emptied)) == 0, TimeSpan.FromSeconds(10)),
+        Assert.True(await Eventually.TrueAsync(async () => await management.GetGrainActivationCount((GrainReference)PartitionAt(emptied)) == 0, TimeSpan.FromSeconds(10)),
             "the empty partition is still active");
         Assert.Equal(1, await management.GetGrainActivationCount((GrainReference)PartitionAt(kept)));
         Assert.Equal(1, (await PartitionAt(kept).CountsAsync()).Lots);

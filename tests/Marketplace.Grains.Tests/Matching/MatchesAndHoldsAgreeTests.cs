@@ -90,7 +90,7 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
 
         // The lot sold the hold; the match's save failed. Its expiry (3 s) must find the sale, not expire it.
         Assert.Equal(30m, (await lot.GetAsync())!.Sold);
-        var settled = await TestClusters.EventuallyAsync(async () => (await session.GetAsync())!.Status != MatchStatus.Accepted, TimeSpan.FromSeconds(30));
+        var settled = await Eventually.TrueAsync(async () => (await session.GetAsync())!.Status != MatchStatus.Accepted, TimeSpan.FromSeconds(30));
         Assert.True(settled, "the match stayed accepted past its expiry");
         Assert.Equal(MatchStatus.Confirmed, (await session.GetAsync())!.Status);
         Assert.Equal((70m, 0m, 30m), ((await lot.GetAsync())!.Available, (await lot.GetAsync())!.Held, (await lot.GetAsync())!.Sold));
@@ -120,14 +120,14 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
         try
         {
             await inbox.RecordAsync(session);
-            Assert.True(await TestClusters.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref failures) > 0), TimeSpan.FromSeconds(10)), "the inbox never tried to write");
+            Assert.True(await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref failures) > 0), TimeSpan.FromSeconds(10)), "the inbox never tried to write");
         }
         finally
         {
             Storage.FailWrites = null;
         }
 
-        var written = await TestClusters.EventuallyAsync(() => Task.FromResult(StoredHas(inbox, session.Id)), TimeSpan.FromSeconds(20));
+        var written = await Eventually.TrueAsync(() => Task.FromResult(StoredHas(inbox, session.Id)), TimeSpan.FromSeconds(20));
         Assert.True(written, $"the inbox of {trader} was not written after storage recovered");
     }
 
@@ -141,7 +141,7 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
         try
         {
             await inbox.RecordAsync(session);
-            Assert.True(await TestClusters.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref failures) > 0), TimeSpan.FromSeconds(10)), "the inbox never tried to write");
+            Assert.True(await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref failures) > 0), TimeSpan.FromSeconds(10)), "the inbox never tried to write");
             failedAt = DateTime.UtcNow;
         }
         finally
@@ -153,7 +153,7 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
 
         // Before the retry would write it: only the deactivation can have.
         var deadline = failedAt + MatchInboxGrain.RetryDelay - TimeSpan.FromSeconds(1) - DateTime.UtcNow;
-        var written = await TestClusters.EventuallyAsync(() => Task.FromResult(StoredHas(inbox, session.Id)), deadline);
+        var written = await Eventually.TrueAsync(() => Task.FromResult(StoredHas(inbox, session.Id)), deadline);
         Assert.True(written, $"the inbox of {trader} lost its change when it deactivated");
     }
 

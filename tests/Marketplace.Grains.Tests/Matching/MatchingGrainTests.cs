@@ -45,17 +45,7 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
     internal static async Task<IListingGrain> LotAsync(IGrainFactory grains, string seller, GeoPoint at, decimal quantity, string unit = "t")
     {
         var grain = grains.GetGrain<IListingGrain>("lot-" + Guid.NewGuid().ToString("N"));
-        await grain.CreateAsync(seller, new ListingDetails
-        {
-            Title = "Crushed concrete 0/32",
-            Category = "concrete/crushed",
-            Quantity = quantity,
-            Unit = unit,
-            Condition = "B",
-            UnitPrice = Money.Eur(600),
-            Location = new ListingLocation(at.Latitude, at.Longitude, null, "Sipoo"),
-            Availability = new DateWindow(Today.AddDays(-1), Today.AddDays(60)),
-        });
+        await grain.CreateAsync(seller, SampleLots.CrushedConcrete(at, quantity, unit));
         await grain.PublishAsync(seller);
         return grain;
     }
@@ -64,24 +54,14 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
     internal static async Task<IDemandGrain> DemandAsync(IGrainFactory grains, string buyer, GeoPoint at, decimal quantity, decimal? minPart = null, double radiusKm = 40)
     {
         var grain = grains.GetGrain<IDemandGrain>("demand-" + Guid.NewGuid().ToString("N"));
-        await grain.CreateAsync(buyer, new DemandDetails
-        {
-            Category = "concrete",
-            Quantity = quantity,
-            Unit = "t",
-            MinPart = minPart,
-            MaxUnitPrice = Money.Eur(800),
-            Location = at,
-            RadiusKm = radiusKm,
-            Window = new DateWindow(Today.AddDays(5), Today.AddDays(30)),
-        });
+        await grain.CreateAsync(buyer, SampleDemands.Concrete(at, quantity, minPart, radiusKm));
         return grain;
     }
 
     internal static async Task<IReadOnlyList<MatchingSession>> WaitForMatchesAsync(IGrainFactory grains, string trader, int count)
     {
         IReadOnlyList<MatchingSession> matches = [];
-        var found = await TestClusters.EventuallyAsync(async () =>
+        var found = await Eventually.TrueAsync(async () =>
         {
             matches = await grains.GetGrain<IMatchInboxGrain>(trader).ListAsync();
             return matches.Count >= count;
@@ -112,7 +92,7 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
 
         // The inbox reaches storage within about a second, while its grain stays active.
         var storage = fixture.Cluster.Silos[0].SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);
-        var stored = await TestClusters.EventuallyAsync(async () =>
+        var stored = await Eventually.TrueAsync(async () =>
         {
             var inbox = new GrainState<Dictionary<string, InboxEntry>>(new Dictionary<string, InboxEntry>());
             await storage.ReadStateAsync("inbox", GrainId.Create("matchinbox", buyer), inbox);
@@ -166,7 +146,7 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         // A change to the demand re-runs matching against the lot; the declined pair stays declined.
         await demand.UpdateAsync(buyer, new DemandChanges { RadiusKm = 45 });
         var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude)));
-        Assert.True(await TestClusters.EventuallyAsync(async () => (await partition.CountsAsync()).Demands > 0, TimeSpan.FromSeconds(10)));
+        Assert.True(await Eventually.TrueAsync(async () => (await partition.CountsAsync()).Demands > 0, TimeSpan.FromSeconds(10)));
         Assert.Equal((MatchStatus.Declined, 1), ((await session.GetAsync())!.Status, (await session.GetAsync())!.Round));
     }
 
@@ -185,7 +165,7 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         // Sessions live 3 s in this cluster; the reminder ends it with nothing touching it. The released quantity may
         // be proposed to the pair again at once (a new round, possible only after an expiry).
         MatchingSession? seen = null;
-        var expired = await TestClusters.EventuallyAsync(async () =>
+        var expired = await Eventually.TrueAsync(async () =>
         {
             seen = await session.GetAsync();
             return seen!.Status == MatchStatus.Expired || seen.Round > 1;
@@ -239,7 +219,7 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         async Task ExpectAsync(int lots, int demands, string after)
         {
             var expected = new PartitionCounts(before.Lots + lots, before.Demands + demands);
-            Assert.True(await TestClusters.EventuallyAsync(async () => await partition.CountsAsync() == expected, TimeSpan.FromSeconds(10)),
+            Assert.True(await Eventually.TrueAsync(async () => await partition.CountsAsync() == expected, TimeSpan.FromSeconds(10)),
                 $"after {after} the partition holds {await partition.CountsAsync()}, expected {expected}");
         }
 
@@ -269,7 +249,7 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
         var before = await partition.CountsAsync();
         await LotAsync(Grains, seller, at, 10);
-        Assert.True(await TestClusters.EventuallyAsync(async () => (await partition.CountsAsync()).Lots == before.Lots + 1, TimeSpan.FromSeconds(10)));
+        Assert.True(await Eventually.TrueAsync(async () => (await partition.CountsAsync()).Lots == before.Lots + 1, TimeSpan.FromSeconds(10)));
 
         // Collect every activation idle for any time at all, as Orleans does to idle grains after their age limit.
         await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
@@ -319,7 +299,7 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
     internal static async Task<MatchingSession> WaitForStatusAsync(IGrainFactory grains, string trader, string id, MatchStatus status)
     {
         MatchingSession? match = null;
-        await TestClusters.EventuallyAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             match = (await grains.GetGrain<IMatchInboxGrain>(trader).ListAsync()).FirstOrDefault(m => m.Id == id);
             return match?.Status == status;

@@ -37,14 +37,14 @@ public sealed class PartitionRebuildTests : IDisposable
             Assert.Equal(new PartitionCounts(1, 1), await before.Client.GetGrain<IMatchPartitionGrain>(home).CountsAsync());
 
             // The inbox is written within about a second of a change, while its grain stays active.
-            var written = await TestClusters.EventuallyAsync(async () => await StoredInboxAsync(settings["Storage:Sqlite:Path"]!, serviceId, buyer), TimeSpan.FromSeconds(10));
+            var written = await Eventually.TrueAsync(async () => await StoredInboxAsync(settings["Storage:Sqlite:Path"]!, serviceId, buyer), TimeSpan.FromSeconds(10));
             Assert.True(written, "the buyer's inbox was not written to storage");
         }
 
         SqliteConnection.ClearAllPools();
         await using var after = await TestClusters.StartAsync(settings, serviceId);
         var homePartition = after.Client.GetGrain<IMatchPartitionGrain>(home);
-        var rebuilt = await TestClusters.EventuallyAsync(async () => await homePartition.CountsAsync() == new PartitionCounts(1, 1), TimeSpan.FromSeconds(30));
+        var rebuilt = await Eventually.TrueAsync(async () => await homePartition.CountsAsync() == new PartitionCounts(1, 1), TimeSpan.FromSeconds(30));
         Assert.True(rebuilt, $"the partition holds {await homePartition.CountsAsync()} after the restart, expected 1 lot and 1 demand");
 
         // The demand's 60 km radius reaches the neighbouring cell too; a new lot there meets it without the demand changing.

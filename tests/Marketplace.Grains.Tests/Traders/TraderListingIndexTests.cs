@@ -64,14 +64,14 @@ public sealed class TraderListingIndexTests
             return lots.Select(l => firm!.ListingStatus(l.GetPrimaryKeyString())).ToArray();
         }
 
-        var agreed = await TestClusters.EventuallyAsync(async () => (await IndexedAsync()).SequenceEqual(expected), TimeSpan.FromSeconds(30));
+        var agreed = await Eventually.TrueAsync(async () => (await IndexedAsync()).SequenceEqual(expected), TimeSpan.FromSeconds(30));
 
         Assert.True(agreed, $"index says {string.Join(", ", await IndexedAsync())}");
         var truth = await Task.WhenAll(lots.Select(async l => Listing.StatusCode((await l.GetAsync())!.Status)));
         Assert.Equal(expected, truth);
 
         await soldOut.WithdrawAsync(seller);
-        Assert.True(await TestClusters.EventuallyAsync(async () => (await trader.GetAsync())!.ListingStatus(soldOut.GetPrimaryKeyString()) == "withdrawn", TimeSpan.FromSeconds(10)));
+        Assert.True(await Eventually.TrueAsync(async () => (await trader.GetAsync())!.ListingStatus(soldOut.GetPrimaryKeyString()) == "withdrawn", TimeSpan.FromSeconds(10)));
     }
 
     [Fact]

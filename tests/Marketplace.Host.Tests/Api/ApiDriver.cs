@@ -86,17 +86,11 @@ internal static class ApiDriver
     public static async Task<JsonObject> MatchAsync(HttpClient client, string lotId, string demandId)
     {
         var id = $"{lotId}-{demandId}";
-        var until = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            using var response = await client.GetAsync($"/api/v1/matches/{id}");
-            if (response.StatusCode == HttpStatusCode.OK || DateTime.UtcNow > until)
-            {
-                return await ReadAsync(response, HttpStatusCode.OK);
-            }
-
-            await Task.Delay(50);
-        }
+        using var response = await Eventually.ValueAsync(
+            () => client.GetAsync($"/api/v1/matches/{id}"),
+            r => r.StatusCode == HttpStatusCode.OK || Dispose(r),
+            TimeSpan.FromSeconds(15));
+        return await ReadAsync(response, HttpStatusCode.OK);
     }
 
     /// <summary>Creates and publishes a lot; returns its id.</summary>
@@ -141,5 +135,12 @@ internal static class ApiDriver
         var copy = JsonNode.Parse(lot.ToJsonString())!.AsObject();
         change(copy);
         return copy;
+    }
+
+    /// <summary>Disposes an answer that is not the one waited for, and says to keep waiting.</summary>
+    private static bool Dispose(HttpResponseMessage response)
+    {
+        response.Dispose();
+        return false;
     }
 }

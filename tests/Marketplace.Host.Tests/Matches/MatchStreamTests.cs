@@ -173,7 +173,7 @@ public sealed class MatchStreamTests(StreamServerFixture fixture) : IClassFixtur
         }));
         Assert.Equal(HttpStatusCode.OK, revocation.StatusCode);
 
-        var ended = await PollAsync(() => stream.Ended, TimeSpan.FromSeconds(15));
+        var ended = await Eventually.TrueAsync(() => stream.Ended, TimeSpan.FromSeconds(15));
         Assert.True(ended, "the stream stayed open after its token was revoked");
     }
 
@@ -188,7 +188,7 @@ public sealed class MatchStreamTests(StreamServerFixture fixture) : IClassFixtur
             // Streams of earlier tests by the same person may take a moment to be noticed as closed.
             for (var i = 0; i < StreamServerFixture.MaxPerCaller; i++)
             {
-                Assert.True(await PollAsync(async () =>
+                Assert.True(await Eventually.TrueAsync(async () =>
                 {
                     if (await RawStream.TryOpenAsync(client) is { } stream)
                     {
@@ -207,7 +207,7 @@ public sealed class MatchStreamTests(StreamServerFixture fixture) : IClassFixtur
 
             await open[0].DisposeAsync();
             open.RemoveAt(0);
-            Assert.True(await PollAsync(async () =>
+            Assert.True(await Eventually.TrueAsync(async () =>
             {
                 using var response = await RawStream.RequestAsync(client);
                 return response.StatusCode == HttpStatusCode.OK;
@@ -240,24 +240,6 @@ public sealed class MatchStreamTests(StreamServerFixture fixture) : IClassFixtur
             Assert.True(resync || name == "match", $"unexpected event {name}: {data}");
         }
 
-        Assert.True(await PollAsync(() => stream.Ended, TimeSpan.FromSeconds(10)), "the stream stayed open after asking for a resync");
-    }
-
-    private static Task<bool> PollAsync(Func<bool> condition, TimeSpan deadline) => PollAsync(() => Task.FromResult(condition()), deadline);
-
-    private static async Task<bool> PollAsync(Func<Task<bool>> condition, TimeSpan deadline)
-    {
-        var until = DateTime.UtcNow + deadline;
-        while (DateTime.UtcNow < until)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(100);
-        }
-
-        return await condition();
+        Assert.True(await Eventually.TrueAsync(() => stream.Ended, TimeSpan.FromSeconds(10)), "the stream stayed open after asking for a resync");
     }
 }

@@ -41,18 +41,10 @@ public sealed class SearchFeedTests
             expected[id] = lot["version"]!.GetValue<long>();
         }
 
-        var deadline = Stopwatch.StartNew();
-        IReadOnlyDictionary<string, long> indexed;
-        while (true)
-        {
-            indexed = await engine.VersionsAsync();
-            if (expected.All(e => indexed.TryGetValue(e.Key, out var v) && v == e.Value) || deadline.Elapsed > TimeSpan.FromSeconds(90))
-            {
-                break;
-            }
-
-            await Task.Delay(100);
-        }
+        var indexed = await Eventually.ValueAsync(
+            () => engine.VersionsAsync(),
+            indexed => expected.All(e => indexed.TryGetValue(e.Key, out var v) && v == e.Value),
+            TimeSpan.FromSeconds(90));
 
         Assert.All(expected, e => Assert.Equal(e.Value, indexed.GetValueOrDefault(e.Key)));
         Assert.Equal(0, feed.Dirty);

@@ -30,13 +30,10 @@ public class SeedCommandTests
 
         // The seeded demands meet seeded lots, so a newcomer's inboxes are not empty.
         var buyers = SeedCatalogue.Load().Firms.Where(f => f.Roles.Contains("buyer")).Select(SeedCommand.FirmId).ToArray();
-        var proposed = 0;
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (proposed == 0 && DateTime.UtcNow < deadline)
-        {
-            proposed = (await Task.WhenAll(buyers.Select(b => grains.GetGrain<Grains.Matching.IMatchInboxGrain>(b).ListAsync()))).Sum(m => m.Count);
-            await Task.Delay(100);
-        }
+        var proposed = await Eventually.ValueAsync(
+            async () => (await Task.WhenAll(buyers.Select(b => grains.GetGrain<Grains.Matching.IMatchInboxGrain>(b).ListAsync()))).Sum(m => m.Count),
+            count => count > 0,
+            TimeSpan.FromSeconds(10));
 
         Assert.True(proposed > 0, "no seeded demand was proposed a seeded lot");
         var before = (await grains.GetGrain<IListingGrain>("seed-lot-0000003").GetAsync())!.Version;

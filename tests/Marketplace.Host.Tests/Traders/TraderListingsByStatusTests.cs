@@ -30,11 +30,7 @@ public sealed class TraderListingsByStatusTests
         async Task<string[]> IdsAsync(string query)
             => (await ReadAsync(await client.GetAsync($"/api/v1/traders/{seller}/listings{query}"), HttpStatusCode.OK))["items"]!.AsArray()
                 .Select(l => l!["id"]!.GetValue<string>()).ToArray();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await IdsAsync("?status=withdrawn")).SingleOrDefault() != withdrawn && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
+        await Eventually.TrueAsync(async () => (await IdsAsync("?status=withdrawn")).SingleOrDefault() == withdrawn, TimeSpan.FromSeconds(30));
 
         reads.Count = 0;
         var activeIds = await IdsAsync("?status=active");

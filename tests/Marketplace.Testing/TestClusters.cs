@@ -1,16 +1,16 @@
-using Marketplace.Domain.Common;
-using Marketplace.Domain.Listings;
+using Xunit;
 using Marketplace.Domain.Traders;
+using Marketplace.Grains;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
-namespace Marketplace.Grains.Tests;
+namespace Marketplace.Testing;
 
 /// <summary>Starts in-process Orleans clusters configured like the host, and seeds grains the tests need.</summary>
-internal static class TestClusters
+public static class TestClusters
 {
     /// <summary>Settings every test cluster shares: holds are swept every second rather than every minute.</summary>
     public static Dictionary<string, string?> Settings(string provider) => new()
@@ -19,7 +19,12 @@ internal static class TestClusters
         ["Listings:SweepPeriod"] = "00:00:01",
     };
 
-    public static async Task<InProcessTestCluster> StartAsync(Dictionary<string, string?> settings, string? serviceId = null, Action<ISiloBuilder>? configure = null)
+    /// <summary>
+    /// Starts a one-silo cluster with the marketplace grains configured by <paramref name="settings"/>. <paramref name="configure"/>
+    /// runs after them (to replace a service); <paramref name="provide"/> runs before them (to supply a service they only add when missing).
+    /// </summary>
+    public static async Task<InProcessTestCluster> StartAsync(
+        Dictionary<string, string?> settings, string? serviceId = null, Action<ISiloBuilder>? configure = null, Action<ISiloBuilder>? provide = null)
     {
         var builder = new InProcessTestClusterBuilder(1);
         if (serviceId is not null)
@@ -30,6 +35,7 @@ internal static class TestClusters
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         builder.ConfigureSilo((_, silo) =>
         {
+            provide?.Invoke(silo);
             silo.AddMarketplaceGrains(configuration);
             configure?.Invoke(silo);
         });
@@ -53,22 +59,11 @@ internal static class TestClusters
         return id;
     }
 
-    /// <summary>Creates and publishes a lot of bricks.</summary>
+    /// <summary>Creates and publishes a lot of bricks (<see cref="SampleLots.Bricks"/>).</summary>
     public static async Task<IListingGrain> ActiveLotAsync(IGrainFactory grains, string sellerId, decimal quantity)
     {
         var grain = grains.GetGrain<IListingGrain>("lot-" + Guid.NewGuid().ToString("N"));
-        var today = DateOnly.FromDateTime(DateTime.UtcNow);
-        await grain.CreateAsync(sellerId, new ListingDetails
-        {
-            Title = "Reclaimed bricks",
-            Category = "masonry/bricks",
-            Quantity = quantity,
-            Unit = "pcs",
-            Condition = "A",
-            UnitPrice = Money.Eur(40),
-            Location = new ListingLocation(60.17, 24.94, null, "Helsinki"),
-            Availability = new DateWindow(today.AddDays(-1), today.AddDays(90)),
-        });
+        await grain.CreateAsync(sellerId, SampleLots.Bricks(quantity));
         await grain.PublishAsync(sellerId);
         return grain;
     }
@@ -85,33 +80,20 @@ internal static class TestClusters
             }
         }
     }
-
-    /// <summary>Polls until the condition holds or the deadline passes; returns whether it held.</summary>
-    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan deadline)
-    {
-        var until = DateTime.UtcNow + deadline;
-        while (DateTime.UtcNow < until)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(100);
-        }
-
-        return await condition();
-    }
 }
 
 /// <summary>One memory-storage cluster shared by the grain tests of a class.</summary>
 public sealed class MemoryClusterFixture : IAsyncLifetime
 {
+    /// <summary>The running cluster.</summary>
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
+    /// <summary>The cluster's client.</summary>
     public IGrainFactory Grains => Cluster.Client;
 
+    /// <inheritdoc />
     public async Task InitializeAsync() => Cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"));
 
+    /// <inheritdoc />
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }
