@@ -149,6 +149,13 @@ public sealed class Demand
     public static Demand Create(string id, string buyerId, DemandDetails details, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
         => new() { Id = id, BuyerId = buyerId, Details = Validate(details, taxonomy, now, area), Status = DemandStatus.Open, CreatedAt = now, Version = 1 };
 
+    /// <summary>
+    /// True when <paramref name="again"/> (a demand just made by <see cref="Create"/> under this demand's id) is this
+    /// demand's creation repeated: the same buyer and the same details. A retried request whose id derives from its
+    /// Idempotency-Key is then answered with this demand instead of a conflict.
+    /// </summary>
+    public bool IsSameCreation(Demand again) => Exists && BuyerId == again.BuyerId && Details == again.Details;
+
     /// <summary>Validates and normalises a request; throws a validation error naming every bad field.</summary>
     public static DemandDetails Validate(DemandDetails d, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
     {

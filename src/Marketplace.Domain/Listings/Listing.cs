@@ -134,6 +134,15 @@ public sealed partial class Listing
         };
     }
 
+    /// <summary>
+    /// True when <paramref name="again"/> (a lot just made by <see cref="Create"/> under this lot's id) is this lot's
+    /// creation repeated: the same seller and the same details. A retried request whose id derives from its
+    /// Idempotency-Key is then answered with this lot instead of a conflict.
+    /// </summary>
+    public bool IsSameCreation(Listing again)
+        => Exists && again.Details is { } d && SellerId == again.SellerId
+            && Details! with { Photos = [] } == d with { Photos = [] } && Details.Photos.SequenceEqual(d.Photos);
+
     /// <summary>Validates details and fills the taxonomy's defaults; throws a validation error listing every bad field.</summary>
     public static ListingDetails Validate(ListingDetails d, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
     {

@@ -111,6 +111,15 @@ public sealed class Trader
             UpdatedAt = now,
         };
 
+    /// <summary>
+    /// True when <paramref name="again"/> (a firm just made by <see cref="Register"/> under this firm's id) is this
+    /// firm's registration repeated: by the same subject with the same profile. A retried request whose id derives
+    /// from its Idempotency-Key is then answered with this firm instead of a conflict.
+    /// </summary>
+    public bool IsSameRegistration(Trader again)
+        => Exists && again.Profile is { } p && RegisteredBy == again.RegisteredBy
+            && Profile! with { Roles = [] } == p with { Roles = [] } && Profile.Roles.SequenceEqual(p.Roles);
+
     /// <summary>Changes the profile; the business id is fixed once registered.</summary>
     public void Update(TraderChanges changes, DateTimeOffset now)
     {

@@ -49,12 +49,15 @@ public sealed class DemandGrain(
     /// <inheritdoc />
     public async Task<Demand> CreateAsync(string buyerId, DemandDetails details)
     {
+        var demand = Demand.Create(Id, buyerId, details, taxonomy, Now, serviceArea.Value.Area);
         if (state.State.Exists)
         {
-            throw DomainException.Conflict("demand-exists", $"Demand '{Id}' already exists.");
+            // The id derives from the caller's Idempotency-Key: a retry of a creation whose answer was lost finds it.
+            return state.State.IsSameCreation(demand)
+                ? state.State
+                : throw DomainException.Conflict("demand-exists", $"Demand '{Id}' already exists.");
         }
 
-        var demand = Demand.Create(Id, buyerId, details, taxonomy, Now, serviceArea.Value.Area);
         var plan = Plan(demand);
         await GrainFactory.GetGrain<ITraderGrain>(buyerId).AddDemandAsync(Id);
         state.State = demand;

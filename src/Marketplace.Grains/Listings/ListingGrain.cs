@@ -58,12 +58,15 @@ public sealed class ListingGrain(
     /// <inheritdoc />
     public async Task<Listing> CreateAsync(string sellerId, ListingDetails details)
     {
+        var listing = Listing.Create(Id, sellerId, details, taxonomy, Now, serviceArea.Value.Area);
         if (state.State.Exists)
         {
-            throw DomainException.Conflict("listing-exists", $"Listing '{Id}' already exists.");
+            // The id derives from the caller's Idempotency-Key: a retry of a creation whose answer was lost finds it.
+            return state.State.IsSameCreation(listing)
+                ? state.State
+                : throw DomainException.Conflict("listing-exists", $"Listing '{Id}' already exists.");
         }
 
-        var listing = Listing.Create(Id, sellerId, details, taxonomy, Now, serviceArea.Value.Area);
         await GrainFactory.GetGrain<ITraderGrain>(sellerId).AddListingAsync(Id);
         var empty = state.State;
         state.State = listing;

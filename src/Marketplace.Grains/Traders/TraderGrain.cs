@@ -16,12 +16,16 @@ public sealed class TraderGrain(
     /// <inheritdoc />
     public async Task<Trader> RegisterAsync(TraderProfile profile, string registeredBy)
     {
+        var trader = Trader.Register(Id, profile, registeredBy, time.GetUtcNow());
         if (state.State.Exists)
         {
-            throw DomainException.Conflict("trader-exists", $"Trader '{Id}' already exists.");
+            // The id derives from the caller's Idempotency-Key: a retry of a registration whose answer was lost finds it.
+            return state.State.IsSameRegistration(trader)
+                ? state.State
+                : throw DomainException.Conflict("trader-exists", $"Trader '{Id}' already exists.");
         }
 
-        var trader = Trader.Register(Id, profile, registeredBy, time.GetUtcNow());
+        // A retry under the same id finds the business id claimed by this firm already, and goes on.
         var owner = await GrainFactory.GetGrain<IBusinessIdGrain>(trader.Profile!.BusinessId).ClaimAsync(Id);
         if (owner != Id)
         {

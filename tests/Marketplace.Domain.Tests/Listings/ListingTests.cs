@@ -12,6 +12,19 @@ public class ListingTests
     private static DomainException Refusal(Action action) => Assert.Throws<DomainException>(action);
 
     [Fact]
+    public void IsSameCreation_SameSellerAndDetails_IsTrue_OtherSellerOrDetailsAreNot()
+    {
+        // Separate photo lists with equal items: a record compares lists by reference, the creation must not.
+        var lot = Listing.Create("lot-1", "seller", Bricks() with { Photos = ["https://img.example/a.jpg", "https://img.example/b.jpg"] }, Taxonomy, Now);
+        Listing Again(string seller, ListingDetails details) => Listing.Create("lot-1", seller, details, Taxonomy, Now.AddSeconds(5));
+
+        Assert.True(lot.IsSameCreation(Again("seller", Bricks() with { Photos = ["https://img.example/a.jpg", "https://img.example/b.jpg"] })));
+        Assert.False(lot.IsSameCreation(Again("seller", Bricks() with { Photos = ["https://img.example/a.jpg"] })));
+        Assert.False(lot.IsSameCreation(Again("seller", Bricks(quantity: 999) with { Photos = ["https://img.example/a.jpg", "https://img.example/b.jpg"] })));
+        Assert.False(lot.IsSameCreation(Again("another", Bricks() with { Photos = ["https://img.example/a.jpg", "https://img.example/b.jpg"] })));
+    }
+
+    [Fact]
     public void PlaceHold_PartOfLot_MovesQuantityFromAvailableToHeld()
     {
         var lot = Active();

@@ -23,6 +23,18 @@ public class TraderTests
     }
 
     [Fact]
+    public void IsSameRegistration_SameSubjectAndProfile_IsTrue_OtherSubjectOrProfileAreNot()
+    {
+        var trader = Trader.Register("t1", Profile(), "user-1", DateTimeOffset.UnixEpoch);
+        Trader Again(string subject, TraderProfile profile) => Trader.Register("t1", profile, subject, DateTimeOffset.UnixEpoch.AddSeconds(5));
+
+        Assert.True(trader.IsSameRegistration(Again("user-1", Profile())));
+        Assert.False(trader.IsSameRegistration(Again("user-1", Profile() with { Roles = ["seller"] })));
+        Assert.False(trader.IsSameRegistration(Again("user-1", Profile() with { Name = "Toinen Oy" })));
+        Assert.False(trader.IsSameRegistration(Again("user-2", Profile())));
+    }
+
+    [Fact]
     public void Register_BadFields_ReportsEachField()
     {
         var bad = Profile() with { Name = "", BusinessId = "1572860-1", Contact = new TraderContact(null, "not-an-email", null), Roles = ["landlord"] };

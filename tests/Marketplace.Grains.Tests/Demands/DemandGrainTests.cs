@@ -38,14 +38,18 @@ public sealed class DemandGrainTests(DemandClusterFixture fixture) : IClassFixtu
         var clock = TimeProvider.System;
         var buyer = await TestClusters.RegisterFirmAsync(cluster.Client, "buyer");
         var grain = cluster.Client.GetGrain<IDemandGrain>("d-cancel-" + buyer);
-        var created = await grain.CreateAsync(buyer, Details(clock.GetUtcNow().AddDays(20)));
+        var details = Details(clock.GetUtcNow().AddDays(20));
+        var created = await grain.CreateAsync(buyer, details);
         Assert.Equal(("concrete/crushed", 30m, 10m), (created.Details!.Category, created.Details.Quantity!.Value, created.Details.MinPart!.Value));
 
         var refused = await Assert.ThrowsAsync<DomainException>(() => grain.CancelAsync("someone-else"));
         Assert.Equal("demand-not-found", refused.Code);
         Assert.Equal(DemandStatus.Open, (await grain.GetAsync())!.Status);
         Assert.Equal(DemandStatus.Cancelled, (await grain.CancelAsync(buyer)).Status);
-        Assert.Equal("demand-exists", (await Assert.ThrowsAsync<DomainException>(() => grain.CreateAsync(buyer, Details(clock.GetUtcNow().AddDays(20))))).Code);
+        // The same creation again (a retry under an id derived from its Idempotency-Key) answers the demand as it is now.
+        Assert.Equal(DemandStatus.Cancelled, (await grain.CreateAsync(buyer, details)).Status);
+        Assert.Equal("demand-exists", (await Assert.ThrowsAsync<DomainException>(() => grain.CreateAsync(buyer, details with { Quantity = 31 }))).Code);
+        Assert.Equal("demand-exists", (await Assert.ThrowsAsync<DomainException>(() => grain.CreateAsync("another-firm", details))).Code);
     }
 
     [Fact]

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Marketplace.Grains.Demands;
 using Marketplace.Grains.Listings;
+using Marketplace.Grains.Traders;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using Orleans.Storage;
@@ -9,10 +11,10 @@ using static Marketplace.Host.Tests.Api.ApiDriver;
 
 namespace Marketplace.Host.Tests.Api;
 
-/// <summary>Idempotency-Key as Stripe defines it, on a host whose hold calls can be made to fail once after (or before) the grain did its work.</summary>
+/// <summary>Idempotency-Key as Stripe defines it, on a host whose grain calls can be made to fail once after (or before) the grain did its work.</summary>
 public sealed class IdempotencyApiTests : IAsyncLifetime
 {
-    private readonly HoldFault _fault = new();
+    private readonly CallFault _fault = new();
     private MarketplaceServer _server = null!;
 
     public async Task InitializeAsync()
@@ -24,7 +26,7 @@ public sealed class IdempotencyApiTests : IAsyncLifetime
     public async Task PlaceHold_500AfterTheHoldWasPlaced_RetryReplaysThe500_AndHoldsOnce()
     {
         var (seller, buyer, id) = await LotAsync();
-        _fault.FailNext(id, after: true, new InvalidOperationException("a fault after the hold was stored"));
+        _fault.FailNext<IListingGrain>(nameof(IListingGrain.PlaceHoldAsync), id, after: true, new InvalidOperationException("a fault after the hold was stored"));
         var key = Guid.NewGuid().ToString();
 
         await ProblemAsync(await HoldAsync(_server.Client(buyer), id, key), HttpStatusCode.InternalServerError, "internal-error");
@@ -39,7 +41,7 @@ public sealed class IdempotencyApiTests : IAsyncLifetime
     public async Task PlaceHold_503AfterTheHoldWasPlaced_RetryFindsTheFirstHold_AndHoldsOnce()
     {
         var (seller, buyer, id) = await LotAsync();
-        _fault.FailNext(id, after: true, new TimeoutException("the answer was lost on the way back"));
+        _fault.FailNext<IListingGrain>(nameof(IListingGrain.PlaceHoldAsync), id, after: true, new TimeoutException("the answer was lost on the way back"));
         var key = Guid.NewGuid().ToString();
 
         await ProblemAsync(await HoldAsync(_server.Client(buyer), id, key), HttpStatusCode.ServiceUnavailable, "service-unavailable");
@@ -53,7 +55,7 @@ public sealed class IdempotencyApiTests : IAsyncLifetime
     public async Task PlaceHold_ConcurrentUpdateRefusal_IsNotStored_RetryHolds()
     {
         var (seller, buyer, id) = await LotAsync();
-        _fault.FailNext(id, after: false, new InconsistentStateException("someone else wrote first"));
+        _fault.FailNext<IListingGrain>(nameof(IListingGrain.PlaceHoldAsync), id, after: false, new InconsistentStateException("someone else wrote first"));
         var key = Guid.NewGuid().ToString();
 
         await ProblemAsync(await HoldAsync(_server.Client(buyer), id, key), HttpStatusCode.Conflict, "concurrent-update");
@@ -106,12 +108,111 @@ public sealed class IdempotencyApiTests : IAsyncLifetime
         Assert.Contains("issued", replay["secretNote"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task CreateListing_503AfterTheLotWasStored_RetryFindsTheFirstLot_AndTheFirmHasOne()
+    {
+        var seller = await RegisterFirmAsync(_server, "seller");
+        _fault.FailNext<IListingGrain>(nameof(IListingGrain.CreateAsync), target: null, after: true, new TimeoutException("the answer was lost on the way back"));
+        var key = Guid.NewGuid().ToString();
+
+        await ProblemAsync(await PostAsync(_server.Client(seller), "/api/v1/listings", Lot(), key), HttpStatusCode.ServiceUnavailable, "service-unavailable");
+        var retryResponse = await PostAsync(_server.Client(seller), "/api/v1/listings", Lot(), key);
+        var retry = await ReadAsync(retryResponse, HttpStatusCode.Created);
+
+        var lots = (await ReadAsync(await _server.Client(seller).GetAsync($"/api/v1/traders/{seller}/listings"), HttpStatusCode.OK))["items"]!.AsArray();
+        var only = Assert.Single(lots)!["id"]!.GetValue<string>();
+        Assert.Equal(only, retry["id"]!.GetValue<string>());
+        Assert.Equal($"/api/v1/listings/{only}", retryResponse.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task CreateListing_SameKeyAfterA503_WithOtherDetails_Is409()
+    {
+        var seller = await RegisterFirmAsync(_server, "seller");
+        _fault.FailNext<IListingGrain>(nameof(IListingGrain.CreateAsync), target: null, after: true, new TimeoutException("the answer was lost on the way back"));
+        var key = Guid.NewGuid().ToString();
+
+        await ProblemAsync(await PostAsync(_server.Client(seller), "/api/v1/listings", Lot(), key), HttpStatusCode.ServiceUnavailable, "service-unavailable");
+
+        await ProblemAsync(await PostAsync(_server.Client(seller), "/api/v1/listings", Lot(quantity: 7), key), HttpStatusCode.Conflict, "listing-exists");
+    }
+
+    [Fact]
+    public async Task CreateDemand_503AfterTheDemandWasStored_RetryFindsTheFirstDemand_AndTheFirmHasOne()
+    {
+        var buyer = await RegisterFirmAsync(_server, "buyer");
+        _fault.FailNext<IDemandGrain>(nameof(IDemandGrain.CreateAsync), target: null, after: true, new TimeoutException("the answer was lost on the way back"));
+        var key = Guid.NewGuid().ToString();
+
+        await ProblemAsync(await PostAsync(_server.Client(buyer), "/api/v1/demands", Demand(), key), HttpStatusCode.ServiceUnavailable, "service-unavailable");
+        var retryResponse = await PostAsync(_server.Client(buyer), "/api/v1/demands", Demand(), key);
+        var retry = await ReadAsync(retryResponse, HttpStatusCode.Created);
+
+        var demands = (await ReadAsync(await _server.Client(buyer).GetAsync($"/api/v1/traders/{buyer}/demands"), HttpStatusCode.OK))["items"]!.AsArray();
+        var only = Assert.Single(demands)!["id"]!.GetValue<string>();
+        Assert.Equal(only, retry["id"]!.GetValue<string>());
+        Assert.Equal($"/api/v1/demands/{only}", retryResponse.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task RegisterTrader_503AfterTheFirmWasStored_RetryFindsTheFirstFirm_AndTheBusinessIdIsItsOnly()
+    {
+        using var registrar = await _server.RegistrarClientAsync();
+        var firm = Firm("seller");
+        _fault.FailNext<ITraderGrain>(nameof(ITraderGrain.RegisterAsync), target: null, after: true, new TimeoutException("the answer was lost on the way back"));
+        var key = Guid.NewGuid().ToString();
+
+        await ProblemAsync(await PostAsync(registrar, "/api/v1/traders", firm, key), HttpStatusCode.ServiceUnavailable, "service-unavailable");
+        var retryResponse = await PostAsync(registrar, "/api/v1/traders", firm, key);
+        var retry = await ReadAsync(retryResponse, HttpStatusCode.Created);
+
+        var id = retry["id"]!.GetValue<string>();
+        Assert.Equal($"/api/v1/traders/{id}", retryResponse.Headers.Location?.OriginalString);
+        var taken = await ProblemAsync(await PostAsync(registrar, "/api/v1/traders", firm, Guid.NewGuid().ToString()), HttpStatusCode.Conflict, "business-id-taken");
+        Assert.Equal(id, taken["traderId"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task RegisterTrader_503AfterTheBusinessIdWasClaimed_RetryRegistersTheFirm()
+    {
+        using var registrar = await _server.RegistrarClientAsync();
+        var firm = Firm("buyer");
+        _fault.FailNext<IBusinessIdGrain>(nameof(IBusinessIdGrain.ClaimAsync), target: null, after: true, new TimeoutException("the answer was lost on the way back"));
+        var key = Guid.NewGuid().ToString();
+
+        await ProblemAsync(await PostAsync(registrar, "/api/v1/traders", firm, key), HttpStatusCode.ServiceUnavailable, "service-unavailable");
+        var retry = await ReadAsync(await PostAsync(registrar, "/api/v1/traders", firm, key), HttpStatusCode.Created);
+
+        var id = retry["id"]!.GetValue<string>();
+        await ReadAsync(await registrar.GetAsync($"/api/v1/traders/{id}"), HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task RegisterTrader_SameKeyAfterA503_WithAnotherProfile_Is409()
+    {
+        using var registrar = await _server.RegistrarClientAsync();
+        var firm = Firm("seller");
+        _fault.FailNext<ITraderGrain>(nameof(ITraderGrain.RegisterAsync), target: null, after: true, new TimeoutException("the answer was lost on the way back"));
+        var key = Guid.NewGuid().ToString();
+
+        await ProblemAsync(await PostAsync(registrar, "/api/v1/traders", firm, key), HttpStatusCode.ServiceUnavailable, "service-unavailable");
+
+        await ProblemAsync(await PostAsync(registrar, "/api/v1/traders", Firm("buyer"), key), HttpStatusCode.Conflict, "trader-exists");
+    }
+
     private async Task<(string Seller, string Buyer, string Lot)> LotAsync()
     {
         var seller = await RegisterFirmAsync(_server, "seller");
         var buyer = await RegisterFirmAsync(_server, "buyer");
         return (seller, buyer, await ActiveLotAsync(_server, seller, 10));
     }
+
+    private static Task<HttpResponseMessage> PostAsync(HttpClient client, string path, JsonObject body, string key)
+        => client.SendAsync(new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = JsonBody(body.ToJsonString()),
+            Headers = { { "Idempotency-Key", key } },
+        });
 
     private static Task<HttpResponseMessage> HoldAsync(HttpClient client, string lotId, string key)
         => client.SendAsync(new HttpRequestMessage(HttpMethod.Post, $"/api/v1/listings/{lotId}/holds")
@@ -139,18 +240,19 @@ public sealed class IdempotencyApiTests : IAsyncLifetime
         return body["access_token"]!.GetValue<string>();
     }
 
-    /// <summary>Fails the next hold placed on one lot once, before the grain is called or after it answered.</summary>
-    private sealed class HoldFault : IOutgoingGrainCallFilter
+    /// <summary>Fails the next call of one grain method (on one grain, or any) once, before the grain is called or after it answered.</summary>
+    private sealed class CallFault : IOutgoingGrainCallFilter
     {
-        private (string Lot, bool After, Exception Error)? _next;
+        private (Type Grain, string Method, string? Target, bool After, Exception Error)? _next;
 
-        public void FailNext(string lotId, bool after, Exception error) => _next = (lotId, after, error);
+        public void FailNext<TGrain>(string method, string? target, bool after, Exception error) => _next = (typeof(TGrain), method, target, after, error);
 
         public async Task Invoke(IOutgoingGrainCallContext context)
         {
             if (_next is not { } fault
-                || context.InterfaceMethod?.Name != nameof(IListingGrain.PlaceHoldAsync)
-                || context.TargetId.Key.ToString() != fault.Lot)
+                || context.InterfaceMethod?.DeclaringType != fault.Grain
+                || context.InterfaceMethod.Name != fault.Method
+                || (fault.Target is not null && context.TargetId.Key.ToString() != fault.Target))
             {
                 await context.Invoke();
                 return;

@@ -3,7 +3,7 @@ using Marketplace.Domain.Common;
 using Marketplace.Domain.Demands;
 using Marketplace.Grains.Demands;
 using Marketplace.Grains.Traders;
-using Marketplace.Host.Api.Listings;
+using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Problems;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Host.Identity;
@@ -35,10 +35,11 @@ public static class DemandsApi
         return routes;
     }
 
-    private static async Task<Created<DemandResponse>> CreateAsync(DemandInput input, ClaimsPrincipal user, IGrainFactory grains)
+    private static async Task<Created<DemandResponse>> CreateAsync(DemandInput input, HttpContext context, IGrainFactory grains)
     {
-        var buyer = user.ActingTraderId();
-        var id = ListingsApi.NewId();
+        var buyer = context.User.ActingTraderId();
+        // Derived from the Idempotency-Key: a retry after a failure whose outcome is unknown finds the first demand.
+        var id = IdempotencyMiddleware.NewId(context);
         var demand = await grains.GetGrain<IDemandGrain>(id).CreateAsync(buyer, input.ToDetails());
         return TypedResults.Created($"/api/v1/demands/{id}", DemandResponse.From(demand));
     }

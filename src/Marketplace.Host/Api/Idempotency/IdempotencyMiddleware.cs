@@ -103,8 +103,9 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
     }
 
     /// <summary>
-    /// An id for what this request creates: derived from the caller, the request's path and its idempotency key when
-    /// it has one (so a retry after a failure whose outcome is unknown names the same hold, and finds it), otherwise new.
+    /// An id for what this request creates (a hold, lot, demand or firm: 32 hex digits either way): derived from the
+    /// caller, the request's path and its idempotency key when it has one (so a retry after a failure whose outcome is
+    /// unknown names the same resource, and finds it), otherwise new and time-ordered (UUID v7).
     /// </summary>
     public static string NewId(HttpContext context)
     {

@@ -1,6 +1,7 @@
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
 using Marketplace.Grains.Listings;
+using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Problems;
 using Marketplace.Host.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -29,10 +30,11 @@ public static class ListingsApi
         return routes;
     }
 
-    private static async Task<Created<ListingResponse>> CreateAsync(ListingInput input, ClaimsPrincipal user, IGrainFactory grains)
+    private static async Task<Created<ListingResponse>> CreateAsync(ListingInput input, HttpContext context, IGrainFactory grains)
     {
-        var sellerId = user.ActingTraderId();
-        var id = NewId();
+        var sellerId = context.User.ActingTraderId();
+        // Derived from the Idempotency-Key: a retry after a failure whose outcome is unknown finds the first lot.
+        var id = IdempotencyMiddleware.NewId(context);
         var listing = await grains.GetGrain<IListingGrain>(id).CreateAsync(sellerId, input.ToDetails());
         return TypedResults.Created($"/api/v1/listings/{id}", ListingResponse.From(listing, sellerId));
     }
@@ -88,7 +90,4 @@ public static class ListingsApi
             throw DomainException.Forbidden("seller-only", "Only the seller may do this; platform admins can read the lot but not change it.");
         }
     }
-
-    /// <summary>A new time-ordered id (UUID v7, 32 hex digits).</summary>
-    internal static string NewId() => Guid.CreateVersion7().ToString("N");
 }

@@ -4,6 +4,7 @@ using Marketplace.Domain.Listings;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
 using Marketplace.Host.Api.Listings;
+using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Problems;
 using Marketplace.Host.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -29,14 +30,17 @@ public static class TradersApi
         return routes;
     }
 
-    private static async Task<Created<TraderResponse>> RegisterAsync(RegisterTraderRequest request, ClaimsPrincipal user, IGrainFactory grains, FirmMembers members)
+    private static async Task<Created<TraderResponse>> RegisterAsync(RegisterTraderRequest request, HttpContext context, IGrainFactory grains, FirmMembers members)
     {
+        var user = context.User;
         if (!user.IsPerson())
         {
             throw DomainException.Forbidden("people-only", "Only a person registers a firm; an API client acts for the firm it belongs to.");
         }
 
-        var id = ListingsApi.NewId();
+        // Derived from the Idempotency-Key: a retry after a failure whose outcome is unknown finds the first firm and
+        // its business id claim; adding the registrar as admin again changes nothing.
+        var id = IdempotencyMiddleware.NewId(context);
         var trader = await grains.GetGrain<ITraderGrain>(id).RegisterAsync(request.ToProfile(), user.Subject());
         // The person who registers the firm becomes its first admin; a token acting for it is had by signing in with trader_id.
         await members.AddAsync(user.Subject(), id, MemberRoles.TraderAdmin);
