@@ -1,4 +1,4 @@
-using Marketplace.Host.Api.Problems;
+using Marketplace.Hosting.Problems;
 
 namespace Marketplace.Host.Identity;
 

@@ -1,5 +1,6 @@
 using Marketplace.Domain.Common;
 using Marketplace.Grains.Traders;
+using Marketplace.Hosting;
 using Microsoft.AspNetCore.Identity;
 
 namespace Marketplace.Host.Identity;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.RateLimiting;
-using Marketplace.Host.Api.Problems;
+using Marketplace.Hosting;
+using Marketplace.Hosting.Problems;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
@@ -28,7 +29,7 @@ public static class IdentitySetup
         var section = builder.Configuration.GetSection(MarketplaceIdentityOptions.Section);
         var settings = section.Get<MarketplaceIdentityOptions>() ?? new MarketplaceIdentityOptions();
         services.Configure<MarketplaceIdentityOptions>(section);
-        var dataFolder = HostSetup.DataFolder(builder);
+        var dataFolder = DataFolder.Of(builder);
 
         if (settings.Store == IdentityStore.PostgreSql)
         {
@@ -103,7 +104,7 @@ public static class IdentitySetup
         services.AddSingleton<PublicAddress>();
         services.AddScoped<AccountMail>();
         services.AddSingleton<SignInThrottle>();
-        var keysFolder = Path.Combine(HostSetup.DataFolder(builder), "keys");
+        var keysFolder = Path.Combine(DataFolder.Of(builder), "keys");
 
         services.AddOpenIddict()
             .AddServer(o =>

@@ -1,4 +1,4 @@
-using Marketplace.Host.Api.Problems;
+using Marketplace.Hosting.Problems;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;

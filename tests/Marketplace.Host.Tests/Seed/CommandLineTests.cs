@@ -1,6 +1,7 @@
 using Marketplace.Host.Identity;
 using Marketplace.Host.Search;
 using Marketplace.Host.Seed;
+using Marketplace.Hosting;
 
 namespace Marketplace.Host.Tests.Seed;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Threading.RateLimiting;
-using Marketplace.Host.Api.Problems;
+using Marketplace.Hosting.Problems;
 using Marketplace.Host.Identity;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;

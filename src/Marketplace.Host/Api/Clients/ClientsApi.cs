@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Members;
-using Marketplace.Host.Api.Problems;
+using Marketplace.Hosting.Problems;
 using Marketplace.Host.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 

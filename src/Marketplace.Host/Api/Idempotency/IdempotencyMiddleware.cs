@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using Marketplace.Grains.Idempotency;
-using Marketplace.Host.Api.Problems;
+using Marketplace.Hosting.Problems;
 using Marketplace.Host.Identity;
 
 namespace Marketplace.Host.Api.Idempotency;

@@ -1,7 +1,7 @@
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
 using Marketplace.Grains.Listings;
-using Marketplace.Host.Api.Problems;
+using Marketplace.Hosting.Problems;
 using Marketplace.Host.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using System.Security.Claims;

@@ -5,7 +5,7 @@ using System.Threading.Channels;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Matching;
 using Marketplace.Grains.Matching;
-using Marketplace.Host.Api.Problems;
+using Marketplace.Hosting.Problems;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Host.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;

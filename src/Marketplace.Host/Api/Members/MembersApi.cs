@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using Marketplace.Domain.Common;
 using Marketplace.Grains.Traders;
-using Marketplace.Host.Api.Problems;
+using Marketplace.Hosting.Problems;
 using Marketplace.Host.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Marketplace.Domain.Geo;
 using Marketplace.Host.Api.Callers;
-using Marketplace.Host.Api.Problems;
+using Marketplace.Hosting.Problems;
 using Marketplace.Host.Identity;
 using Marketplace.Host.Search;
 using Marketplace.Search;

@@ -1,4 +1,4 @@
-namespace Marketplace.Host;
+namespace Marketplace.Hosting;
 
 /// <summary>
 /// The one parser of the host's commands (<c>seed</c>, <c>reindex</c>, <c>clients</c>, <c>users</c>): a command's own

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Orleans.Runtime;
 using Orleans.Storage;
 
-namespace Marketplace.Host.Api.Problems;
+namespace Marketplace.Hosting.Problems;
 
 /// <summary>The one place where failures become RFC 9457 problem documents with a stable <c>type</c> per error.</summary>
 public static class ApiProblems

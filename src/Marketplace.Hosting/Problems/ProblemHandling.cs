@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 
-namespace Marketplace.Host.Api.Problems;
+namespace Marketplace.Hosting.Problems;
 
 /// <summary>Turns exceptions into problem documents: inside API endpoints (so idempotent replays see them) and for everything else.</summary>
 public static class ProblemHandling

@@ -1,4 +1,4 @@
-namespace Marketplace.Host.Api.Problems;
+namespace Marketplace.Hosting.Problems;
 
 /// <summary>Declares in OpenAPI which problem documents an endpoint can answer.</summary>
 public static class ProblemMetadata

@@ -1,4 +1,4 @@
-namespace Marketplace.Host.Api.Problems;
+namespace Marketplace.Hosting.Problems;
 
 /// <summary>Limits every API request is held to.</summary>
 public static class ApiLimits
