@@ -1,18 +1,18 @@
 using System.Text.Json.Serialization;
 using Marketplace.Grains;
 using Marketplace.Host.Api.Callers;
-using Marketplace.Host.Api.Health;
-using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Clients;
 using Marketplace.Host.Api.Demands;
+using Marketplace.Host.Api.Health;
+using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Listings;
 using Marketplace.Host.Api.Matches;
-using Marketplace.Host.Api.Members;
 using Marketplace.Host.Api.Materials;
-using Marketplace.Hosting.Problems;
+using Marketplace.Host.Api.Members;
 using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
-using Marketplace.Host.Identity;
+using Marketplace.Hosting.Problems;
+using Marketplace.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Scalar.AspNetCore;
 

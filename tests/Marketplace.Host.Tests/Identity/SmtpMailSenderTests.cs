@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Marketplace.Host.Identity;
+using Marketplace.Identity;
 
 namespace Marketplace.Host.Tests.Identity;
 

@@ -2,7 +2,7 @@ using System.Security.Claims;
 using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Members;
 using Marketplace.Hosting.Problems;
-using Marketplace.Host.Identity;
+using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Marketplace.Host.Api.Clients;

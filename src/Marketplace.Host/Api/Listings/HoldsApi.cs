@@ -4,7 +4,7 @@ using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
 using Marketplace.Host.Api.Idempotency;
 using Marketplace.Hosting.Problems;
-using Marketplace.Host.Identity;
+using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using System.Security.Claims;
 

@@ -2,7 +2,7 @@ using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
 using Marketplace.Grains.Listings;
 using Marketplace.Hosting.Problems;
-using Marketplace.Host.Identity;
+using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using System.Security.Claims;
 

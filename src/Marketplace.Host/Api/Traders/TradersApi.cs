@@ -5,7 +5,7 @@ using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
 using Marketplace.Host.Api.Listings;
 using Marketplace.Hosting.Problems;
-using Marketplace.Host.Identity;
+using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Marketplace.Host.Api.Traders;
