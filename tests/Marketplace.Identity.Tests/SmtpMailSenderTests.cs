@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Marketplace.Identity;
 
-namespace Marketplace.Host.Tests.Identity;
+namespace Marketplace.Identity.Tests;
 
 /// <summary>The SMTP sender (MailKit) against a local server that speaks SMTP as RFC 5321 describes, recording what it was sent.</summary>
 public class SmtpMailSenderTests
