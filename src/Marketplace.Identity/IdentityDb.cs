@@ -145,8 +145,8 @@ public abstract class IdentityDb(DbContextOptions options) : IdentityDbContext<M
     }
 }
 
-/// <summary>The identity store on SQLite (embedded mode); its migrations are in <c>Identity/Migrations/Sqlite</c>.</summary>
+/// <summary>The identity store on SQLite (embedded mode); its migrations are in <c>Migrations/Sqlite</c>.</summary>
 public sealed class SqliteIdentityDb(DbContextOptions<SqliteIdentityDb> options) : IdentityDb(options);
 
-/// <summary>The identity store on PostgreSQL (cluster mode); its migrations are in <c>Identity/Migrations/PostgreSql</c>.</summary>
+/// <summary>The identity store on PostgreSQL (cluster mode); its migrations are in <c>Migrations/PostgreSql</c>.</summary>
 public sealed class PostgreSqlIdentityDb(DbContextOptions<PostgreSqlIdentityDb> options) : IdentityDb(options);
