@@ -1,18 +1,18 @@
 using System.Text.Json.Serialization;
 using Marketplace.Grains;
 using Marketplace.Host.Api.Callers;
-using Marketplace.Host.Api.Health;
-using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Clients;
 using Marketplace.Host.Api.Demands;
+using Marketplace.Host.Api.Health;
+using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Listings;
 using Marketplace.Host.Api.Matches;
-using Marketplace.Host.Api.Members;
 using Marketplace.Host.Api.Materials;
-using Marketplace.Host.Api.Problems;
+using Marketplace.Host.Api.Members;
 using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
-using Marketplace.Host.Identity;
+using Marketplace.Hosting.Problems;
+using Marketplace.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Scalar.AspNetCore;
 
@@ -32,17 +32,6 @@ public static class HostSetup
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.UseOrleans(silo => silo.AddMarketplace(builder.Configuration));
         return builder;
-    }
-
-    /// <summary>
-    /// The data folder (setting <c>DataPath</c>, default <c>data</c> under the content root): identity store, keys, mail.
-    /// </summary>
-    public static string DataFolder(IHostApplicationBuilder builder)
-    {
-        var path = builder.Configuration["DataPath"] ?? "data";
-        var full = Path.IsPathRooted(path) ? path : Path.Combine(builder.Environment.ContentRootPath, path);
-        Directory.CreateDirectory(full);
-        return full;
     }
 
     /// <summary>Makes relative data paths relative to the content root, so the data folder does not depend on the current directory.</summary>

@@ -1,5 +1,5 @@
-using Marketplace.Host.Identity;
 using Marketplace.Host.Search;
+using Marketplace.Identity;
 
 namespace Marketplace.Host;
 
@@ -11,7 +11,8 @@ public static class MarketplaceApp
     /// <param name="customize">Changes to services before the app is built (tests change settings here).</param>
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? customize = null)
     {
-        // Name the application explicitly: under a test runner the entry assembly is the runner, and the sign-in pages compiled into this assembly would not be found.
+        // Name the application explicitly: under a test runner the entry assembly is the runner, and the sign-in pages
+        // (in Marketplace.Identity, found as an application part of this assembly) would not be found.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ApplicationName = typeof(MarketplaceApp).Assembly.GetName().Name });
         builder.AddMarketplaceSilo();
         builder.Services.AddMarketplaceApi();

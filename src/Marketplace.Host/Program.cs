@@ -1,7 +1,7 @@
 using Marketplace.Host;
-using Marketplace.Host.Identity;
 using Marketplace.Host.Search;
 using Marketplace.Host.Seed;
+using Marketplace.Identity;
 
 if (SeedCommand.Matches(args))
 {
@@ -15,7 +15,7 @@ if (ReindexCommand.Matches(args))
 
 if (IdentityCommands.Matches(args))
 {
-    return await IdentityCommands.RunAsync(args, Console.Out, Console.Error);
+    return await IdentityCommands.RunAsync(args, silo => silo.AddMarketplaceSilo(), Console.Out, Console.Error);
 }
 
 try

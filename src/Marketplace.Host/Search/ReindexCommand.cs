@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Marketplace.Domain.Materials;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Storage;
+using Marketplace.Hosting;
 using Marketplace.Search;
 
 namespace Marketplace.Host.Search;
@@ -49,7 +50,7 @@ public static class ReindexCommand
         ISearchEngine engine;
         try
         {
-            engine = SearchSetup.CreateEngine(builder.Configuration, settings, HostSetup.DataFolder(builder));
+            engine = SearchSetup.CreateEngine(builder.Configuration, settings, DataFolder.Of(builder));
         }
         catch (InvalidOperationException e)
         {

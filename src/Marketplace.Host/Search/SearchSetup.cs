@@ -1,6 +1,7 @@
 using Marketplace.Grains.Listings;
 using Marketplace.Host.Api.Callers;
-using Marketplace.Host.Api.Problems;
+using Marketplace.Hosting;
+using Marketplace.Hosting.Problems;
 using Marketplace.Search;
 using Marketplace.Search.Elasticsearch;
 using Marketplace.Search.Lucene;
@@ -23,7 +24,7 @@ public static class SearchSetup
             .Validate(s => s.QueueCapacity >= 1, $"{nameof(SearchSettings)}.{nameof(SearchSettings.QueueCapacity)} must be at least 1.")
             .Validate(s => s.CommitInterval > TimeSpan.Zero, $"{nameof(SearchSettings)}.{nameof(SearchSettings.CommitInterval)} must be positive.")
             .ValidateOnStart();
-        var dataFolder = HostSetup.DataFolder(builder);
+        var dataFolder = DataFolder.Of(builder);
         builder.Services.AddSingleton(_ => CreateEngine(builder.Configuration, settings, dataFolder));
         builder.Services.AddSingleton<SearchFeed>();
         builder.Services.AddSingleton<IListingChangeSink>(sp => sp.GetRequiredService<SearchFeed>());

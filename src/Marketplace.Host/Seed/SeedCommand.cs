@@ -8,6 +8,7 @@ using Marketplace.Domain.Traders;
 using Marketplace.Grains.Demands;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
+using Marketplace.Hosting;
 
 namespace Marketplace.Host.Seed;
 

@@ -71,7 +71,7 @@ public class PlatformApiTests(ServerFixture fixture)
         Assert.NotEmpty(endpoints);
         Assert.All(endpoints, e =>
         {
-            var rule = e.Metadata.GetMetadata<Marketplace.Host.Identity.AccessRule>();
+            var rule = e.Metadata.GetMetadata<Marketplace.Identity.AccessRule>();
             Assert.True(rule is not null, $"{e.DisplayName} declares no AccessRule");
             Assert.True(rule!.SignInRequired
                 ? e.Metadata.GetOrderedMetadata<IAuthorizeData>().Count > 0

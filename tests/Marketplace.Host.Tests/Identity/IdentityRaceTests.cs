@@ -1,6 +1,6 @@
 using System.Data.Common;
 using Marketplace.Domain.Common;
-using Marketplace.Host.Identity;
+using Marketplace.Identity;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;

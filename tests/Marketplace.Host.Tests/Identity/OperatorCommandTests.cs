@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Marketplace.Host.Identity;
+using Marketplace.Identity;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using static Marketplace.Host.Tests.Api.ApiDriver;
@@ -154,7 +154,7 @@ public class OperatorCommandTests
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var rc = await IdentityCommands.RunAsync(args, output, error);
+        var rc = await IdentityCommands.RunAsync(args, silo => silo.AddMarketplaceSilo(), output, error);
         return (rc, output.ToString(), error.ToString());
     }
 

@@ -1,5 +1,5 @@
 using System.Net;
-using Marketplace.Host.Identity;
+using Marketplace.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,7 @@
-using Marketplace.Host.Identity;
 using Marketplace.Host.Search;
 using Marketplace.Host.Seed;
+using Marketplace.Hosting;
+using Marketplace.Identity;
 
 namespace Marketplace.Host.Tests.Seed;
 
@@ -54,7 +55,7 @@ public sealed class CommandLineTests
     public async Task IdentityCommands_UnknownOption_ExitsWith2WithAMessage(params string[] args)
     {
         var error = new StringWriter();
-        Assert.Equal(2, await IdentityCommands.RunAsync(args, TextWriter.Null, error));
+        Assert.Equal(2, await IdentityCommands.RunAsync(args, silo => silo.AddMarketplaceSilo(), TextWriter.Null, error));
         Assert.Contains("Unknown option", error.ToString(), StringComparison.Ordinal);
     }
 

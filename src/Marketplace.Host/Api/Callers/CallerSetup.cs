@@ -1,7 +1,7 @@
 using System.Net;
 using System.Threading.RateLimiting;
-using Marketplace.Host.Api.Problems;
-using Marketplace.Host.Identity;
+using Marketplace.Hosting.Problems;
+using Marketplace.Identity;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 

@@ -4,9 +4,9 @@ using Marketplace.Domain.Demands;
 using Marketplace.Grains.Demands;
 using Marketplace.Grains.Traders;
 using Marketplace.Host.Api.Idempotency;
-using Marketplace.Host.Api.Problems;
 using Marketplace.Host.Api.Traders;
-using Marketplace.Host.Identity;
+using Marketplace.Hosting.Problems;
+using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Marketplace.Host.Api.Demands;

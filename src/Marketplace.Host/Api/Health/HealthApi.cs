@@ -1,5 +1,5 @@
 using Marketplace.Grains.Health;
-using Marketplace.Host.Identity;
+using Marketplace.Identity;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Marketplace.Host.Api.Health;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Marketplace.Grains.Idempotency;
-using Marketplace.Host.Api.Problems;
-using Marketplace.Host.Identity;
+using Marketplace.Hosting.Problems;
+using Marketplace.Identity;
 
 namespace Marketplace.Host.Api.Idempotency;
 

@@ -3,8 +3,8 @@ using Marketplace.Domain.Traders;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
 using Marketplace.Host.Api.Idempotency;
-using Marketplace.Host.Api.Problems;
-using Marketplace.Host.Identity;
+using Marketplace.Hosting.Problems;
+using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using System.Security.Claims;
 

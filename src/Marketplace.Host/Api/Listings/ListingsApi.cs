@@ -2,8 +2,8 @@ using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
 using Marketplace.Grains.Listings;
 using Marketplace.Host.Api.Idempotency;
-using Marketplace.Host.Api.Problems;
-using Marketplace.Host.Identity;
+using Marketplace.Hosting.Problems;
+using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using System.Security.Claims;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
-using Marketplace.Host.Identity;
+using Marketplace.Identity;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 

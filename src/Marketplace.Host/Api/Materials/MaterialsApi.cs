@@ -1,5 +1,5 @@
-using Marketplace.Host.Identity;
 using Marketplace.Domain.Materials;
+using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Marketplace.Host.Api.Materials;

@@ -1,8 +1,8 @@
 using System.Security.Claims;
 using Marketplace.Domain.Common;
 using Marketplace.Grains.Traders;
-using Marketplace.Host.Api.Problems;
-using Marketplace.Host.Identity;
+using Marketplace.Hosting.Problems;
+using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Marketplace.Host.Api.Members;

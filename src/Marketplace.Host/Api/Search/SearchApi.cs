@@ -1,9 +1,9 @@
 using System.Globalization;
 using Marketplace.Domain.Geo;
 using Marketplace.Host.Api.Callers;
-using Marketplace.Host.Api.Problems;
-using Marketplace.Host.Identity;
 using Marketplace.Host.Search;
+using Marketplace.Hosting.Problems;
+using Marketplace.Identity;
 using Marketplace.Search;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;

@@ -1,0 +1,179 @@
+using System.Text.Json;
+using Marketplace.Domain.Common;
+using Microsoft.AspNetCore.Mvc;
+using Orleans.Runtime;
+using Orleans.Storage;
+
+namespace Marketplace.Hosting.Problems;
+
+/// <summary>The one place where failures become RFC 9457 problem documents with a stable <c>type</c> per error.</summary>
+public static class ApiProblems
+{
+    /// <summary>Prefix of every problem type; the suffix is the stable error code (see docs/api.md).</summary>
+    public const string TypePrefix = "urn:marketplace:problem:";
+
+    private static readonly HashSet<string> ReservedMembers = ["type", "title", "status", "detail", "instance", "errors", "traceId"];
+
+    /// <summary>Seconds a caller should wait before retrying after a 503.</summary>
+    public const int RetryAfterSeconds = 5;
+
+    private const string RetryableItem = "marketplace.retryable-refusal";
+
+    /// <summary>
+    /// True when the answer is a refusal the caller should simply retry (409 <c>concurrent-update</c>, 429, 503):
+    /// such answers are never stored for an idempotency key.
+    /// </summary>
+    public static bool IsRetryable(HttpContext context)
+        => context.Response.StatusCode is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable
+           || context.Items.ContainsKey(RetryableItem);
+
+    /// <summary>A problem document with a stable type.</summary>
+    public static ProblemDetails Create(int status, string code, string title, string? detail = null)
+        => new() { Status = status, Type = TypePrefix + code, Title = title, Detail = detail };
+
+    /// <summary>401: the caller is not signed in; <paramref name="detail"/> says why a token that was sent was refused.</summary>
+    public static ProblemDetails Unauthenticated(string? detail = null)
+        => Create(StatusCodes.Status401Unauthorized, "unauthenticated", "Sign-in required", detail ?? "Send a bearer token for a user or an API client.");
+
+    /// <summary>403: the caller may not do this.</summary>
+    public static ProblemDetails Forbidden()
+        => Create(StatusCodes.Status403Forbidden, "forbidden", "Not allowed", "The caller may not do this.");
+
+    /// <summary>403: the token lacks the scope the endpoint needs.</summary>
+    public static ProblemDetails InsufficientScope(string? scope)
+        => Create(StatusCodes.Status403Forbidden, "insufficient-scope", "Scope missing",
+            scope is null ? "The token does not allow this." : $"The token lacks the scope '{scope}': ask for it when requesting the token.");
+
+    /// <summary>429: too many requests from one address to a sign-in or token endpoint.</summary>
+    public static ProblemDetails TooManyRequests()
+        => Create(StatusCodes.Status429TooManyRequests, "too-many-requests", "Too many requests", "Too many sign-in or token requests from this address; wait a minute and retry.");
+
+    /// <summary>400: plain HTTP from another machine to a sign-in or token endpoint.</summary>
+    public static ProblemDetails HttpsRequired()
+        => Create(StatusCodes.Status400BadRequest, "https-required", "HTTPS required",
+            "Sign-in and token endpoints accept plain HTTP only from this machine. Use HTTPS (terminate TLS in front of the host, see README).");
+
+    /// <summary>Maps any failure to a problem document; unexpected failures become a 500 without internals.</summary>
+    public static ProblemDetails FromException(Exception exception, HttpContext context)
+    {
+        switch (exception)
+        {
+            case DomainException d:
+                return FromDomain(d);
+            case Marketplace.Search.SearchQueryException search:
+                return new ValidationProblemDetails(new Dictionary<string, string[]> { [search.Field] = [search.Message] })
+                {
+                    Status = StatusCodes.Status400BadRequest,
+                    Type = TypePrefix + "invalid-search",
+                    Title = "Search cannot run as asked",
+                    Detail = search.Message,
+                };
+            case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
+                return Create(StatusCodes.Status413PayloadTooLarge, "payload-too-large", "Request body too large",
+                    $"Request bodies are limited to {ApiLimits.MaxRequestBodyBytes:N0} bytes.");
+            case BadHttpRequestException bad:
+                return FromBadRequest(bad);
+            case InconsistentStateException:
+                context.Items[RetryableItem] = true;
+                return Create(StatusCodes.Status409Conflict, "concurrent-update", "Changed by someone else",
+                    "The resource changed while this request was being handled. Read it again and retry.");
+            case SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OrleansException or OperationCanceledException
+                when !context.RequestAborted.IsCancellationRequested:
+                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Create(StatusCodes.Status503ServiceUnavailable, "service-unavailable", "Temporarily unavailable",
+                    $"The marketplace could not reach its grains or their storage. Retry after {RetryAfterSeconds} seconds.");
+            default:
+                return Create(StatusCodes.Status500InternalServerError, "internal-error", "Unexpected error",
+                    $"Something went wrong on our side. Quote trace id {context.TraceIdentifier} when reporting it.");
+        }
+    }
+
+    /// <summary>
+    /// Gives problems raised by the framework itself (unknown route, body over the limit, wrong method or media type)
+    /// a stable marketplace type, as our own errors have.
+    /// </summary>
+    public static void GiveStableType(ProblemDetails problem)
+    {
+        if (problem.Type?.StartsWith(TypePrefix, StringComparison.Ordinal) == true)
+        {
+            return;
+        }
+
+        (problem.Type, problem.Title, problem.Detail) = problem.Status switch
+        {
+            StatusCodes.Status400BadRequest => (TypePrefix + "bad-request", "Malformed request", problem.Detail ?? "The request could not be read."),
+            StatusCodes.Status401Unauthorized => (TypePrefix + "unauthenticated", "Sign-in required", problem.Detail),
+            StatusCodes.Status403Forbidden => (TypePrefix + "forbidden", "Not allowed", problem.Detail),
+            StatusCodes.Status404NotFound => (TypePrefix + "not-found", "Not found", problem.Detail ?? "No such resource or route; GET /openapi/v1.json lists the API."),
+            StatusCodes.Status405MethodNotAllowed => (TypePrefix + "method-not-allowed", "Method not allowed", problem.Detail),
+            StatusCodes.Status413PayloadTooLarge => (TypePrefix + "payload-too-large", "Request body too large", $"Request bodies are limited to {ApiLimits.MaxRequestBodyBytes:N0} bytes."),
+            StatusCodes.Status415UnsupportedMediaType => (TypePrefix + "unsupported-media-type", "Unsupported media type", "Send JSON with Content-Type: application/json."),
+            _ => (problem.Type, problem.Title, problem.Detail),
+        };
+    }
+
+    /// <summary>Writes a problem document as the response.</summary>
+    public static async Task Write(HttpContext context, ProblemDetails problem)
+    {
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        context.Response.StatusCode = problem.Status ?? StatusCodes.Status500InternalServerError;
+        var writer = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await writer.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+    }
+
+    private static ProblemDetails FromDomain(DomainException d)
+    {
+        var status = d.Kind switch
+        {
+            DomainErrorKind.Validation => StatusCodes.Status422UnprocessableEntity,
+            DomainErrorKind.Conflict => StatusCodes.Status409Conflict,
+            DomainErrorKind.NotFound => StatusCodes.Status404NotFound,
+            DomainErrorKind.Forbidden => StatusCodes.Status403Forbidden,
+            _ => StatusCodes.Status400BadRequest,
+        };
+        var title = d.Kind switch
+        {
+            DomainErrorKind.Validation => "Invalid fields",
+            DomainErrorKind.Conflict => "Not possible in the current state",
+            DomainErrorKind.NotFound => "Not found",
+            _ => "Not allowed",
+        };
+        var problem = d.Errors.Count > 0
+            ? new ValidationProblemDetails(d.Errors.ToDictionary(kv => kv.Key, kv => kv.Value))
+            : new ProblemDetails();
+        problem.Status = status;
+        problem.Type = TypePrefix + d.Code;
+        problem.Title = title;
+        problem.Detail = d.Message;
+        foreach (var (key, value) in d.Details.Where(kv => !ReservedMembers.Contains(kv.Key)))
+        {
+            problem.Extensions[key] = value;
+        }
+
+        return problem;
+    }
+
+    private static ProblemDetails FromBadRequest(BadHttpRequestException bad)
+        => bad.InnerException is JsonException json
+            ? FromJson(json)
+            : Create(StatusCodes.Status400BadRequest, "bad-request", "Malformed request", bad.Message);
+
+    private static ProblemDetails FromJson(JsonException json)
+    {
+        var field = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? "$" : json.Path.TrimStart('$', '.');
+        return new ValidationProblemDetails(new Dictionary<string, string[]>
+        {
+            [field] = [$"The value is not valid JSON of the expected type (line {json.LineNumber + 1}, position {json.BytePositionInLine}): {json.Message}"],
+        })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Type = TypePrefix + "malformed-json",
+            Title = "Malformed JSON",
+            Detail = "The request body is not valid JSON or has a value of the wrong type.",
+        };
+    }
+}

@@ -1,0 +1,223 @@
+using System.Security.Cryptography;
+using System.Text;
+using Marketplace.Domain.Common;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+
+namespace Marketplace.Identity;
+
+/// <summary>A member of a firm as its admins see it.</summary>
+public sealed record MemberView(string UserId, string Email, string? DisplayName, string Role, DateTimeOffset JoinedAt);
+
+/// <summary>An invitation as its firm's admins see it (never the secret).</summary>
+public sealed record InvitationView(string Id, string Email, string Role, DateTimeOffset ExpiresAt);
+
+/// <summary>Who belongs to which firm: memberships, invitations by mail, and removing colleagues.</summary>
+public sealed class FirmMembers(
+    IdentityDb db,
+    UserManager<MarketplaceUser> users,
+    IOpenIddictTokenManager tokens,
+    IMailSender mail,
+    IOptions<MarketplaceIdentityOptions> options,
+    TimeProvider time)
+{
+    /// <summary>The firms a user belongs to, oldest membership first.</summary>
+    public async Task<IReadOnlyList<Membership>> ForUserAsync(string userId, CancellationToken ct = default)
+        => (await db.Memberships.AsNoTracking().Where(m => m.UserId == userId).ToListAsync(ct)).OrderBy(m => m.JoinedAtTicks).ToList();
+
+    /// <summary>The user's role in the firm, or null when not a member.</summary>
+    public async Task<string?> RoleAsync(string userId, string traderId, CancellationToken ct = default)
+        => (await db.Memberships.AsNoTracking().FirstOrDefaultAsync(m => m.UserId == userId && m.TraderId == traderId, ct))?.Role;
+
+    /// <summary>Adds (or upgrades) a membership.</summary>
+    public async Task AddAsync(string userId, string traderId, string role, CancellationToken ct = default)
+    {
+        await StageMembershipAsync(userId, traderId, role, ct);
+        await db.SaveChangesAsync(ct);
+    }
+
+    private async Task StageMembershipAsync(string userId, string traderId, string role, CancellationToken ct)
+    {
+        var existing = await db.Memberships.FirstOrDefaultAsync(m => m.UserId == userId && m.TraderId == traderId, ct);
+        if (existing is null)
+        {
+            db.Memberships.Add(new Membership { UserId = userId, TraderId = traderId, Role = role, JoinedAtTicks = time.GetUtcNow().UtcTicks });
+        }
+        else if (existing.Role != MemberRoles.TraderAdmin)
+        {
+            existing.Role = role;
+        }
+    }
+
+    /// <summary>The firm's members.</summary>
+    public async Task<IReadOnlyList<MemberView>> ListAsync(string traderId, CancellationToken ct = default)
+    {
+        var rows = await (from m in db.Memberships.AsNoTracking()
+                          join u in db.Users.AsNoTracking() on m.UserId equals u.Id
+                          where m.TraderId == traderId
+                          select new { m.UserId, u.Email, u.DisplayName, m.Role, m.JoinedAtTicks }).ToListAsync(ct);
+        return rows.OrderBy(r => r.JoinedAtTicks)
+            .Select(r => new MemberView(r.UserId, r.Email ?? "", r.DisplayName, r.Role, new DateTimeOffset(r.JoinedAtTicks, TimeSpan.Zero)))
+            .ToList();
+    }
+
+    /// <summary>
+    /// Removes a colleague and revokes their tokens at once; the last admin of a firm cannot be removed, also not by two
+    /// admins removing each other at once: removing an admin changes the other admins' concurrency stamps in the same
+    /// save, so of two such removals the second finds its rows changed and is refused.
+    /// </summary>
+    public async Task RemoveAsync(string traderId, string userId, CancellationToken ct = default)
+    {
+        var membership = await db.Memberships.FirstOrDefaultAsync(m => m.UserId == userId && m.TraderId == traderId, ct)
+            ?? throw DomainException.NotFound("member", userId);
+        if (membership.Role == MemberRoles.TraderAdmin)
+        {
+            var otherAdmins = await db.Memberships.Where(m => m.TraderId == traderId && m.Role == MemberRoles.TraderAdmin && m.UserId != userId).ToListAsync(ct);
+            if (otherAdmins.Count == 0)
+            {
+                throw LastAdmin();
+            }
+
+            foreach (var other in otherAdmins)
+            {
+                other.ConcurrencyStamp = Guid.NewGuid().ToString("N");
+            }
+        }
+
+        db.Memberships.Remove(membership);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another removal in this firm won the race; what is left may be the last admin.
+            db.ChangeTracker.Clear();
+            throw LastAdmin();
+        }
+
+        // Tokens carry the firm they act for; revoke them so the removal takes effect now, not when they expire.
+        await Revocation.RevokeTokensAsync(tokens, userId, ct);
+    }
+
+    /// <summary>Invites someone by mail; the link (under <paramref name="baseAddress"/>, the <see cref="PublicAddress"/>) lets them sign up or sign in and join the firm.</summary>
+    public async Task<InvitationView> InviteAsync(string traderId, string email, string role, string invitedBy, string baseAddress, CancellationToken ct = default)
+    {
+        email = email.Trim();
+        var v = new Validation();
+        v.Require(MailAddresses.IsValid(email), "email", "A single email address such as aino@purku.example is required.");
+        v.Require(MemberRoles.IsKnown(role), "role", "The role must be member or trader-admin.");
+        v.ThrowIfInvalid();
+
+        var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
+        var expires = time.GetUtcNow() + options.Value.InvitationLifetime;
+        var invitation = new Invitation
+        {
+            Id = Guid.CreateVersion7().ToString("N"),
+            TraderId = traderId,
+            Email = email,
+            Role = role,
+            SecretHash = Hash(secret),
+            InvitedBy = invitedBy,
+            ExpiresAtTicks = expires.UtcTicks,
+        };
+        db.Invitations.Add(invitation);
+        await db.SaveChangesAsync(ct);
+
+        var link = $"{baseAddress.TrimEnd('/')}/account/accept-invitation?code={secret}";
+        await mail.SendAsync(new MailMessage(invitation.Email, "You are invited to a firm on the materials marketplace",
+            $"You have been invited to join a firm on the circular materials marketplace as {role}.\r\n\r\nOpen this link to accept (valid until {expires:yyyy-MM-dd HH:mm} UTC):\r\n{link}\r\n", link), ct);
+        return new InvitationView(invitation.Id, invitation.Email, role, expires);
+    }
+
+    /// <summary>Finds an open invitation by the secret in its link.</summary>
+    public async Task<Invitation?> FindOpenAsync(string? secret, CancellationToken ct = default)
+    {
+        if (string.IsNullOrEmpty(secret) || secret.Length > 128)
+        {
+            return null;
+        }
+
+        var hash = Hash(secret);
+        var invitation = await db.Invitations.AsNoTracking().FirstOrDefaultAsync(i => i.SecretHash == hash, ct);
+        return invitation is { AcceptedBy: null } && invitation.ExpiresAtTicks > time.GetUtcNow().UtcTicks ? invitation : null;
+    }
+
+    /// <summary>The firm's open invitations, soonest expiry first.</summary>
+    public async Task<IReadOnlyList<InvitationView>> ListOpenAsync(string traderId, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcTicks;
+        var rows = await db.Invitations.AsNoTracking().Where(i => i.TraderId == traderId && i.AcceptedBy == null && i.ExpiresAtTicks > now).ToListAsync(ct);
+        return rows.OrderBy(i => i.ExpiresAtTicks).Select(i => new InvitationView(i.Id, i.Email, i.Role, new DateTimeOffset(i.ExpiresAtTicks, TimeSpan.Zero))).ToList();
+    }
+
+    /// <summary>Revokes an invitation that was not accepted: its link stops working at once.</summary>
+    public async Task RevokeInvitationAsync(string traderId, string invitationId, CancellationToken ct = default)
+    {
+        var invitation = await db.Invitations.FirstOrDefaultAsync(i => i.Id == invitationId && i.TraderId == traderId, ct)
+            ?? throw DomainException.NotFound("invitation", invitationId);
+        if (invitation.AcceptedBy is not null)
+        {
+            throw DomainException.Conflict("invitation-accepted", "The invitation was already accepted: remove the member instead.");
+        }
+
+        db.Invitations.Remove(invitation);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            throw DomainException.Conflict("invitation-accepted", "The invitation was accepted meanwhile: remove the member instead.");
+        }
+    }
+
+    /// <summary>
+    /// Accepts an open invitation for the user: they become a member with the invited role. Returns false when the link
+    /// is unknown, used, revoked or expired. Marking it accepted and adding the membership is one save, and
+    /// <see cref="Invitation.AcceptedBy"/> is a concurrency token: of two acceptances at once, one wins.
+    /// </summary>
+    public async Task<bool> AcceptAsync(string secret, MarketplaceUser user, CancellationToken ct = default)
+    {
+        var open = await FindOpenAsync(secret, ct);
+        if (open is null)
+        {
+            return false;
+        }
+
+        var invitation = await db.Invitations.FirstOrDefaultAsync(i => i.Id == open.Id && i.AcceptedBy == null, ct);
+        if (invitation is null)
+        {
+            return false;
+        }
+
+        invitation.AcceptedBy = user.Id;
+        await StageMembershipAsync(user.Id, invitation.TraderId, invitation.Role, ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            return false;
+        }
+
+        if (!user.EmailConfirmed && string.Equals(user.Email, invitation.Email, StringComparison.OrdinalIgnoreCase))
+        {
+            // Following a link sent to the address proves the address.
+            user.EmailConfirmed = true;
+            await users.UpdateAsync(user);
+        }
+
+        return true;
+    }
+
+    private static DomainException LastAdmin()
+        => DomainException.Conflict("last-admin", "A firm keeps at least one admin: make another member admin before removing this one.");
+
+    private static string Hash(string secret) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(secret))).ToLowerInvariant();
+}

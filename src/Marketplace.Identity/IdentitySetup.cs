@@ -1,0 +1,276 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using Marketplace.Hosting;
+using Marketplace.Hosting.Problems;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenIddict.Validation;
+using OpenIddict.Validation.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Marketplace.Identity;
+
+/// <summary>Registers identity: the store (users, firms' members, API clients), the OpenIddict server and validation, sign-in pages and limits.</summary>
+public static class IdentitySetup
+{
+    /// <summary>Rate-limit partition name of the token endpoint and sign-in form.</summary>
+    public const string RateLimitPolicy = "identity";
+
+    /// <summary>
+    /// The identity store and the services that work on it, without any web parts: used by the host and by the
+    /// <c>clients</c> and <c>users</c> commands.
+    /// </summary>
+    public static IHostApplicationBuilder AddMarketplaceIdentityStore(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var section = builder.Configuration.GetSection(MarketplaceIdentityOptions.Section);
+        var settings = section.Get<MarketplaceIdentityOptions>() ?? new MarketplaceIdentityOptions();
+        services.Configure<MarketplaceIdentityOptions>(section);
+        var dataFolder = DataFolder.Of(builder);
+
+        if (settings.Store == IdentityStore.PostgreSql)
+        {
+            var connection = settings.ConnectionString
+                ?? throw new InvalidOperationException("Identity:Store is PostgreSql but Identity:ConnectionString is empty: set it to the shared database, e.g. Host=db;Database=marketplace_identity;Username=...;Password=...");
+            services.AddDbContext<IdentityDb, PostgreSqlIdentityDb>(o => o.UseNpgsql(connection).UseOpenIddict());
+        }
+        else
+        {
+            var connection = SqliteConnectionString(settings.ConnectionString, dataFolder);
+            services.AddDbContext<IdentityDb, SqliteIdentityDb>(o => o.UseSqlite(connection).UseOpenIddict());
+        }
+
+        var dataProtection = services.AddDataProtection().SetApplicationName("marketplace");
+        if (settings.Store == IdentityStore.PostgreSql)
+        {
+            dataProtection.PersistKeysToDbContext<IdentityDb>();
+        }
+        else
+        {
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataFolder, "keys", "data-protection")));
+        }
+
+        services.AddIdentityCore<MarketplaceUser>(o =>
+            {
+                o.User.RequireUniqueEmail = true;
+                o.Password.RequiredLength = 10;
+                o.Password.RequireDigit = false;
+                o.Password.RequireLowercase = false;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireNonAlphanumeric = false;
+                // The second line: the first is SignInThrottle, per client address and account.
+                o.Lockout.MaxFailedAccessAttempts = settings.AccountLockoutFailures;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                o.Lockout.AllowedForNewUsers = true;
+                // An account acts only once its address is confirmed through the mailed link.
+                o.SignIn.RequireConfirmedEmail = true;
+                o.ClaimsIdentity.UserIdClaimType = Claims.Subject;
+                o.ClaimsIdentity.UserNameClaimType = Claims.Name;
+                o.ClaimsIdentity.RoleClaimType = Claims.Role;
+                o.ClaimsIdentity.EmailClaimType = Claims.Email;
+            })
+            .AddEntityFrameworkStores<IdentityDb>()
+            .AddDefaultTokenProviders()
+            .AddSignInManager();
+
+        services.AddOpenIddict().AddCore(o => o.UseEntityFrameworkCore().UseDbContext<IdentityDb>());
+
+        var mail = builder.Configuration.GetSection(MailOptions.Section).Get<MailOptions>() ?? new MailOptions();
+        if (string.Equals(mail.Provider, "Smtp", StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddSingleton<IMailSender>(new SmtpMailSender(mail));
+        }
+        else
+        {
+            services.AddSingleton<IMailSender>(sp => new FileMailSender(Path.Combine(dataFolder, "mail"), sp.GetRequiredService<ILogger<FileMailSender>>(), sp.GetRequiredService<TimeProvider>()));
+        }
+
+        services.AddScoped<FirmMembers>();
+        services.AddScoped<ApiClientRegistry>();
+        services.AddHostedService<IdentityDatabaseInitializer>();
+        return builder;
+    }
+
+    /// <summary>The OpenIddict server and validation, cookies for the sign-in pages, authorization policies and rate limits.</summary>
+    public static WebApplicationBuilder AddMarketplaceIdentity(this WebApplicationBuilder builder)
+    {
+        builder.AddMarketplaceIdentityStore();
+        var services = builder.Services;
+        var settings = builder.Configuration.GetSection(MarketplaceIdentityOptions.Section).Get<MarketplaceIdentityOptions>() ?? new MarketplaceIdentityOptions();
+        PublicAddress.EnsureConfigured(settings);
+        services.AddSingleton<PublicAddress>();
+        services.AddScoped<AccountMail>();
+        services.AddSingleton<SignInThrottle>();
+        var keysFolder = Path.Combine(DataFolder.Of(builder), "keys");
+
+        services.AddOpenIddict()
+            .AddServer(o =>
+            {
+                o.SetAuthorizationEndpointUris("connect/authorize")
+                    .SetTokenEndpointUris("connect/token")
+                    .SetUserInfoEndpointUris("connect/userinfo")
+                    .SetEndSessionEndpointUris("connect/logout")
+                    .SetRevocationEndpointUris("connect/revoke");
+                o.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange()
+                    .AllowRefreshTokenFlow()
+                    .AllowClientCredentialsFlow();
+                o.RegisterScopes([Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess, .. ApiScopes.All]);
+                o.SetAccessTokenLifetime(settings.AccessTokenLifetime).SetRefreshTokenLifetime(settings.RefreshTokenLifetime);
+                if (!string.IsNullOrEmpty(settings.Issuer))
+                {
+                    o.SetIssuer(new Uri(settings.Issuer, UriKind.Absolute));
+                }
+
+                if (string.IsNullOrEmpty(settings.SigningCertificatePath))
+                {
+                    o.AddSigningKey(SigningKeys.LoadOrCreate(Path.Combine(keysFolder, "signing.pem")))
+                        .AddEncryptionKey(SigningKeys.LoadOrCreate(Path.Combine(keysFolder, "encryption.pem")));
+                }
+                else
+                {
+                    o.AddSigningCertificate(SigningKeys.LoadCertificate(settings.SigningCertificatePath, settings.CertificatePassword, "Identity:SigningCertificatePath"))
+                        .AddEncryptionCertificate(SigningKeys.LoadCertificate(
+                            settings.EncryptionCertificatePath ?? throw new InvalidOperationException("Identity:SigningCertificatePath is set but Identity:EncryptionCertificatePath is not: set both."),
+                            settings.CertificatePassword, "Identity:EncryptionCertificatePath"));
+                }
+
+                // S256 only: "plain" PKCE protects nothing and must not be advertised.
+                o.Configure(server => server.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
+                var aspNetCore = o.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableTokenEndpointPassthrough()
+                    .EnableUserInfoEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough();
+                if (settings.AllowLoopbackHttp)
+                {
+                    // Plain HTTP is then refused for anything but loopback callers by LoopbackHttpOnly below.
+                    aspNetCore.DisableTransportSecurityRequirement();
+                }
+            })
+            .AddValidation(o =>
+            {
+                o.UseLocalServer();
+                o.UseAspNetCore();
+                // Check the token's entry on every call, so a revoked token is refused at once.
+                o.EnableTokenEntryValidation();
+                o.EnableAuthorizationEntryValidation();
+                if (settings.AllowLoopbackHttp && string.IsNullOrEmpty(settings.Issuer))
+                {
+                    o.AddEventHandler<OpenIddictValidationEvents.ValidateTokenContext>(handler => handler
+                        .UseInlineHandler(LoopbackIssuers.AcceptEveryLoopbackName)
+                        .SetOrder(OpenIddictValidationHandlers.Protection.ResolveTokenValidationParameters.Descriptor.Order + 1));
+                }
+            });
+
+        services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme;
+                o.DefaultAuthenticateScheme = OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme;
+                o.DefaultChallengeScheme = OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme;
+                o.DefaultForbidScheme = OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme;
+            })
+            .AddIdentityCookies();
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.LoginPath = "/account/sign-in";
+            o.LogoutPath = "/account/sign-out";
+            o.AccessDeniedPath = "/account/sign-in";
+            o.Cookie.Name = "marketplace.session";
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.Cookie.SecurePolicy = settings.AllowLoopbackHttp ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+            o.SlidingExpiration = true;
+            o.ExpireTimeSpan = TimeSpan.FromDays(14);
+        });
+
+        services.AddAuthorization(o =>
+        {
+            foreach (var scope in ApiScopes.All)
+            {
+                o.AddPolicy(AccessRule.PolicyFor(scope), p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.HasScope(scope)));
+            }
+        });
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+
+        services.AddRateLimiter(o =>
+        {
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => IsRateLimited(context.Request)
+                ? RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.RateLimitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })
+                : IsPasswordResetRequest(context.Request)
+                    // Each request mails someone: far fewer per address than sign-ins.
+                    ? RateLimitPartition.GetFixedWindowLimiter("forgot-password:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
+                        _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.ForgotPasswordPerHour, Window = TimeSpan.FromHours(1), QueueLimit = 0 })
+                    : RateLimitPartition.GetNoLimiter("unlimited"));
+            o.OnRejected = async (context, ct) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
+                    ? ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    : "60";
+                await ApiProblems.Write(context.HttpContext, ApiProblems.TooManyRequests());
+            };
+        });
+
+        services.AddRazorPages();
+        services.AddHostedService<TokenPruner>();
+        return builder;
+    }
+
+    /// <summary>Rate limits, the loopback rule for plain HTTP, then authentication and authorization.</summary>
+    public static WebApplication UseMarketplaceIdentity(this WebApplication app)
+    {
+        app.UseRateLimiter();
+        if (app.Services.GetRequiredService<IOptions<MarketplaceIdentityOptions>>().Value.AllowLoopbackHttp)
+        {
+            app.Use(LoopbackHttpOnly);
+        }
+
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>Maps the OpenID Connect endpoints and the sign-in pages.</summary>
+    public static WebApplication MapMarketplaceIdentity(this WebApplication app)
+    {
+        app.MapConnectEndpoints();
+        app.MapRazorPages().AllowAnonymous();
+        return app;
+    }
+
+    /// <summary>The SQLite connection string, with a relative file placed under the data folder.</summary>
+    public static string SqliteConnectionString(string? configured, string dataFolder)
+    {
+        var builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(configured ?? "Data Source=identity.db");
+        if (!Path.IsPathRooted(builder.DataSource) && builder.DataSource != ":memory:")
+        {
+            builder.DataSource = Path.Combine(dataFolder, builder.DataSource);
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(builder.DataSource)!);
+        return builder.ToString();
+    }
+
+    private static bool IsPasswordResetRequest(HttpRequest request)
+        => HttpMethods.IsPost(request.Method) && request.Path.StartsWithSegments("/account/forgot-password");
+
+    private static bool IsRateLimited(HttpRequest request)
+        => HttpMethods.IsPost(request.Method)
+           && (request.Path.StartsWithSegments("/connect/token") || request.Path.StartsWithSegments("/account/sign-in"));
+
+    /// <summary>In embedded mode the identity endpoints run over plain HTTP, but only for callers on this machine.</summary>
+    internal static Task LoopbackHttpOnly(HttpContext context, RequestDelegate next)
+    {
+        var remote = context.Connection.RemoteIpAddress;
+        var sensitive = context.Request.Path.StartsWithSegments("/connect") || context.Request.Path.StartsWithSegments("/account")
+            || context.Request.Path.StartsWithSegments("/.well-known");
+        if (sensitive && !context.Request.IsHttps && remote is not null && !IPAddress.IsLoopback(remote))
+        {
+            return ApiProblems.Write(context, ApiProblems.HttpsRequired());
+        }
+
+        return next(context);
+    }
+}

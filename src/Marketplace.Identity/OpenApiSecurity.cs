@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace Marketplace.Identity;
+
+/// <summary>Describes the OAuth 2.0 flows in the OpenAPI document and, per operation, the scope its <see cref="AccessRule"/> needs.</summary>
+public sealed class OpenApiSecurity : IOpenApiDocumentTransformer, IOpenApiOperationTransformer
+{
+    private const string SchemeName = "oauth2";
+
+    /// <inheritdoc />
+    public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        var scopes = new Dictionary<string, string>
+        {
+            [ApiScopes.ListingsRead] = "Read the firm's unpublished lots",
+            [ApiScopes.ListingsWrite] = "Create, change, publish and withdraw the firm's lots; confirm holds on them",
+            [ApiScopes.DemandsWrite] = "Post and change wanted demands",
+            [ApiScopes.OrdersWrite] = "Hold and buy lots",
+            [ApiScopes.MatchingRead] = "Read matching proposals",
+            [ApiScopes.Admin] = "Platform administration (platform admins only)",
+        };
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes[SchemeName] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.OAuth2,
+            Description = "OAuth 2.0: people sign in with the authorization code flow and PKCE (S256); operators' API clients use client credentials. Discovery: /.well-known/openid-configuration.",
+            Flows = new OpenApiOAuthFlows
+            {
+                AuthorizationCode = new OpenApiOAuthFlow
+                {
+                    AuthorizationUrl = new Uri("/connect/authorize", UriKind.Relative),
+                    TokenUrl = new Uri("/connect/token", UriKind.Relative),
+                    RefreshUrl = new Uri("/connect/token", UriKind.Relative),
+                    Scopes = scopes,
+                },
+                ClientCredentials = new OpenApiOAuthFlow
+                {
+                    TokenUrl = new Uri("/connect/token", UriKind.Relative),
+                    Scopes = scopes.Where(s => s.Key != ApiScopes.Admin).ToDictionary(),
+                },
+            },
+        };
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var rule = context.Description.ActionDescriptor.EndpointMetadata.OfType<AccessRule>().FirstOrDefault();
+        if (rule is { SignInRequired: true })
+        {
+            operation.Security ??= [];
+            operation.Security.Add(new OpenApiSecurityRequirement
+            {
+                [new OpenApiSecuritySchemeReference(SchemeName, context.Document)] = rule.Scope is null ? [] : [rule.Scope],
+            });
+        }
+
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,164 @@
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Traders;
+using Marketplace.Grains.Traders;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Marketplace.Identity.Pages.Account;
+
+/// <summary>
+/// Sign-up: a person and a new firm (business id checked), or a person joining a firm through an invitation. The account
+/// acts only after its address is confirmed through the mailed link, and the answer is the same whether or not the
+/// address already has an account (its owner is told by mail instead).
+/// </summary>
+public sealed class RegisterModel(
+    UserManager<MarketplaceUser> users,
+    AccountMail accountMail,
+    FirmMembers members,
+    IGrainFactory grains,
+    TimeProvider time) : PageModel
+{
+    /// <summary>Your name.</summary>
+    [BindProperty]
+    public string? DisplayName { get; set; }
+
+    /// <summary>Email, also the sign-in name.</summary>
+    [BindProperty]
+    public string? Email { get; set; }
+
+    /// <summary>Password.</summary>
+    [BindProperty]
+    public string? Password { get; set; }
+
+    /// <summary>Firm's registered name.</summary>
+    [BindProperty]
+    public string? FirmName { get; set; }
+
+    /// <summary>Firm's business id.</summary>
+    [BindProperty]
+    public string? BusinessId { get; set; }
+
+    /// <summary>Firm's home municipality.</summary>
+    [BindProperty]
+    public string? Municipality { get; set; }
+
+    /// <summary>Firm's phone.</summary>
+    [BindProperty]
+    public string? Phone { get; set; }
+
+    /// <summary>Firm's roles.</summary>
+    [BindProperty]
+    public List<string> Roles { get; set; } = ["seller", "buyer"];
+
+    /// <summary>Invitation code from the link, when joining a firm.</summary>
+    [BindProperty(SupportsGet = true, Name = "invitation")]
+    public string? InvitationCode { get; set; }
+
+    /// <summary>Where to go afterwards.</summary>
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    /// <summary>The open invitation, when joining.</summary>
+    public Invitation? Invitation { get; private set; }
+
+    /// <summary>Problems by field.</summary>
+    public Dictionary<string, string[]> Errors { get; } = [];
+
+    /// <summary>Shows the form.</summary>
+    public async Task OnGetAsync() => Invitation = await members.FindOpenAsync(InvitationCode);
+
+    /// <summary>Creates the account (and the firm) and mails the confirmation link.</summary>
+    public async Task<IActionResult> OnPostAsync()
+    {
+        Invitation = await members.FindOpenAsync(InvitationCode);
+        if (!string.IsNullOrEmpty(InvitationCode) && Invitation is null)
+        {
+            Errors["invitation"] = ["The invitation link is unknown, used or expired: ask for a new one."];
+            return Page();
+        }
+
+        TraderProfile? profile = null;
+        if (Invitation is null)
+        {
+            try
+            {
+                profile = Trader.Validate(new TraderProfile
+                {
+                    Name = FirmName ?? "",
+                    BusinessId = BusinessId ?? "",
+                    Municipality = Municipality,
+                    Contact = new TraderContact(DisplayName, Email ?? "", Phone),
+                    Roles = Roles,
+                });
+            }
+            catch (DomainException e)
+            {
+                foreach (var (field, messages) in e.Errors)
+                {
+                    Errors[field] = messages;
+                }
+
+                return Page();
+            }
+        }
+
+        var user = new MarketplaceUser { UserName = Email?.Trim(), Email = Email?.Trim(), DisplayName = DisplayName?.Trim(), CreatedAtTicks = time.GetUtcNow().UtcTicks };
+
+        // Check what can be checked without the store first, so a known address and a new one get the same answers.
+        var problems = new List<string>();
+        foreach (var validator in users.PasswordValidators)
+        {
+            problems.AddRange((await validator.ValidateAsync(users, user, Password ?? "")).Errors.Select(e => e.Description));
+        }
+
+        if (!MailAddresses.IsValid(user.Email))
+        {
+            problems.Add("Enter a valid email address.");
+        }
+
+        if (problems.Count > 0)
+        {
+            Errors["account"] = [.. problems];
+            return Page();
+        }
+
+        if (await users.FindByEmailAsync(user.Email!) is { } known)
+        {
+            await accountMail.SendAlreadyRegisteredAsync(known);
+            return LocalRedirect(ConfirmEmailModel.SentPath);
+        }
+
+        var created = await users.CreateAsync(user, Password ?? "");
+        if (!created.Succeeded)
+        {
+            Errors["account"] = created.Errors.Select(e => e.Description).ToArray();
+            return Page();
+        }
+
+        if (Invitation is not null)
+        {
+            await members.AcceptAsync(InvitationCode!, user);
+        }
+        else
+        {
+            var traderId = Guid.CreateVersion7().ToString("N");
+            try
+            {
+                await grains.GetGrain<ITraderGrain>(traderId).RegisterAsync(profile!, user.Id);
+            }
+            catch (DomainException e)
+            {
+                // The firm could not be registered (say, its business id is taken): do not leave an account without it.
+                await users.DeleteAsync(user);
+                Errors[e.Errors.Keys.FirstOrDefault() ?? "businessId"] = e.Errors.Count > 0 ? e.Errors.Values.First() : [e.Message];
+                return Page();
+            }
+
+            await members.AddAsync(user.Id, traderId, MemberRoles.TraderAdmin);
+        }
+
+        await accountMail.SendConfirmationAsync(user);
+        return LocalRedirect(ConfirmEmailModel.SentPath);
+    }
+}

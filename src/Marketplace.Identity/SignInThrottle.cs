@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace Marketplace.Identity;
+
+/// <summary>
+/// The first line against password guessing: failed sign-ins are counted per client address and account, and after
+/// <see cref="MarketplaceIdentityOptions.SignInFailuresPerAddress"/> that address may not try that account for
+/// <see cref="MarketplaceIdentityOptions.SignInBlockPeriod"/>. A stranger guessing from their address therefore blocks only
+/// themselves; the account-wide lockout (<see cref="MarketplaceIdentityOptions.AccountLockoutFailures"/>) is the second
+/// line, against guessing from many addresses. Counts are kept in this host's memory (at most <see cref="Capacity"/>
+/// pairs; the oldest are forgotten first).
+/// </summary>
+public sealed class SignInThrottle(IOptions<MarketplaceIdentityOptions> options, TimeProvider time)
+{
+    /// <summary>Most (address, account) pairs remembered.</summary>
+    public const int Capacity = 100_000;
+
+    private readonly ConcurrentDictionary<(string Address, string Account), Failures> _failures = new();
+
+    /// <summary>True when the address may not try the account now.</summary>
+    public bool IsBlocked(IPAddress? address, string account)
+        => _failures.TryGetValue(Key(address, account), out var f) && f.Count >= options.Value.SignInFailuresPerAddress && time.GetUtcNow() < f.Since + options.Value.SignInBlockPeriod;
+
+    /// <summary>Counts a failed attempt; the count starts again once a period has passed since the first failure.</summary>
+    public void Failed(IPAddress? address, string account)
+    {
+        var now = time.GetUtcNow();
+        var period = options.Value.SignInBlockPeriod;
+        _failures.AddOrUpdate(Key(address, account), _ => new Failures(1, now), (_, f) => now >= f.Since + period ? new Failures(1, now) : f with { Count = f.Count + 1 });
+        if (_failures.Count > Capacity)
+        {
+            Forget(now - period);
+        }
+    }
+
+    /// <summary>A successful sign-in clears the address's count for the account.</summary>
+    public void Succeeded(IPAddress? address, string account) => _failures.TryRemove(Key(address, account), out _);
+
+    private void Forget(DateTimeOffset before)
+    {
+        foreach (var (key, f) in _failures)
+        {
+            if (f.Since < before)
+            {
+                _failures.TryRemove(key, out _);
+            }
+        }
+
+        // Still full of fresh entries (an attack from many addresses): drop the oldest half.
+        if (_failures.Count > Capacity)
+        {
+            foreach (var (key, _) in _failures.OrderBy(p => p.Value.Since).Take(_failures.Count / 2))
+            {
+                _failures.TryRemove(key, out _);
+            }
+        }
+    }
+
+    private static (string, string) Key(IPAddress? address, string account)
+        => (address?.ToString() ?? "unknown", account.Trim().ToUpperInvariant());
+
+    private sealed record Failures(int Count, DateTimeOffset Since);
+}
