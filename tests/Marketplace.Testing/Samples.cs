@@ -31,6 +31,18 @@ public static class SampleLots
         Availability = availability ?? Open(),
     };
 
+    /// <summary>A dozen steel beams at Vantaa, available in <paramref name="availability"/>; no price (to be agreed).</summary>
+    public static ListingDetails SteelBeams(DateWindow availability) => new()
+    {
+        Title = "Steel beams HEA 200",
+        Category = "metals/steel/beams",
+        Quantity = 12,
+        Unit = "pcs",
+        Condition = "B",
+        Location = new ListingLocation(60.29, 25.04, null, "Vantaa"),
+        Availability = availability,
+    };
+
     /// <summary>A lot of crushed concrete at a point, available in <paramref name="availability"/> (default <see cref="Open"/> for 60 days).</summary>
     public static ListingDetails CrushedConcrete(GeoPoint at, decimal quantity, string unit = "t", DateWindow? availability = null) => new()
     {

@@ -1,6 +1,7 @@
 using Xunit;
 using Marketplace.Domain.Traders;
 using Marketplace.Grains;
+using Marketplace.Grains.Common;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
 using Microsoft.Extensions.Configuration;
@@ -44,6 +45,10 @@ public static class TestClusters
         await cluster.DeployAsync();
         return cluster;
     }
+
+    /// <summary>Silo set-up that makes <paramref name="clock"/> the marketplace's business clock (the runtime's stays real).</summary>
+    public static Action<ISiloBuilder> MarketClock(TimeProvider clock)
+        => silo => silo.Services.AddKeyedSingleton(MarketTime.Key, clock);
 
     /// <summary>Registers a firm with a fresh id and a valid, unused business id.</summary>
     public static async Task<string> RegisterFirmAsync(IGrainFactory grains, params string[] roles)

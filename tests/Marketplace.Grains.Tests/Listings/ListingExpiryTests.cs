@@ -16,20 +16,11 @@ public sealed class ListingExpiryTests
         var lastDay = new DateOnly(2027, 3, 31);
         var clock = new FakeTimeProvider(MarketClock.EndOf(lastDay) - TimeSpan.FromSeconds(3));
         await using var cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"),
-            configure: silo => silo.Services.AddKeyedSingleton<TimeProvider>(MarketTime.Key, clock));
+            configure: TestClusters.MarketClock(clock));
         var seller = await TestClusters.RegisterFirmAsync(cluster.Client, "seller");
         var buyer = await TestClusters.RegisterFirmAsync(cluster.Client, "buyer");
         var lot = cluster.Client.GetGrain<IListingGrain>("expiring-lot");
-        await lot.CreateAsync(seller, new ListingDetails
-        {
-            Title = "Steel beams HEA 200",
-            Category = "metals/steel/beams",
-            Quantity = 12,
-            Unit = "pcs",
-            Condition = "B",
-            Location = new ListingLocation(60.29, 25.04, null, "Vantaa"),
-            Availability = new DateWindow(lastDay.AddDays(-30), lastDay),
-        });
+        await lot.CreateAsync(seller, SampleLots.SteelBeams(new DateWindow(lastDay.AddDays(-30), lastDay)));
         await lot.PublishAsync(seller);
         await lot.PlaceHoldAsync(buyer, "h1", 5, clock.GetUtcNow().AddDays(7));
 

@@ -265,16 +265,12 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
         var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
         var lot = Grains.GetGrain<IListingGrain>("lot-" + Guid.NewGuid().ToString("N"));
-        await lot.CreateAsync(seller, new ListingDetails
+        await lot.CreateAsync(seller, SampleLots.SteelBeams(SampleLots.Open(60)) with
         {
-            Title = "Steel beams HEA 200",
-            Category = "metals/steel/beams",
             Quantity = 5,
             Unit = "t",
-            Condition = "B",
             UnitPrice = Money.Eur(90_000),
             Location = new ListingLocation(at.Latitude, at.Longitude, null, "Joensuu"),
-            Availability = new DateWindow(Today.AddDays(-1), Today.AddDays(60)),
         });
         await lot.PublishAsync(seller);
         await Grains.GetGrain<IDemandGrain>("demand-" + Guid.NewGuid().ToString("N")).CreateAsync(buyer, new DemandDetails

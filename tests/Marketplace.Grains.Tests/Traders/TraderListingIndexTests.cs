@@ -17,7 +17,7 @@ public sealed class TraderListingIndexTests
         var lastDay = new DateOnly(2027, 3, 31);
         var clock = new FakeTimeProvider(MarketClock.EndOf(lastDay) - TimeSpan.FromSeconds(3));
         await using var cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"),
-            configure: silo => silo.Services.AddKeyedSingleton<TimeProvider>(MarketTime.Key, clock));
+            configure: TestClusters.MarketClock(clock));
         var grains = cluster.Client;
         var seller = await TestClusters.RegisterFirmAsync(grains, "seller");
         var buyer = await TestClusters.RegisterFirmAsync(grains, "buyer");
@@ -25,16 +25,7 @@ public sealed class TraderListingIndexTests
         async Task<IListingGrain> LotAsync(DateOnly to, bool publish)
         {
             var lot = grains.GetGrain<IListingGrain>("lot-" + Guid.NewGuid().ToString("N"));
-            await lot.CreateAsync(seller, new ListingDetails
-            {
-                Title = "Steel beams HEA 200",
-                Category = "metals/steel/beams",
-                Quantity = 12,
-                Unit = "pcs",
-                Condition = "B",
-                Location = new ListingLocation(60.29, 25.04, null, "Vantaa"),
-                Availability = new DateWindow(lastDay.AddDays(-30), to),
-            });
+            await lot.CreateAsync(seller, SampleLots.SteelBeams(new DateWindow(lastDay.AddDays(-30), to)));
             if (publish)
             {
                 await lot.PublishAsync(seller);
