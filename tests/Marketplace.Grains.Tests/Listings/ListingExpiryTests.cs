@@ -1,8 +1,6 @@
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
-using Marketplace.Grains.Common;
 using Marketplace.Grains.Listings;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Marketplace.Grains.Tests.Listings;

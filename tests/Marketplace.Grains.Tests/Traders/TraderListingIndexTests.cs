@@ -1,9 +1,7 @@
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
-using Marketplace.Grains.Common;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Marketplace.Grains.Tests.Traders;
