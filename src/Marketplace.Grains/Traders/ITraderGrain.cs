@@ -33,6 +33,9 @@ public interface IBusinessIdGrain : IGrainWithStringKey
     /// <summary>Binds the id to the trader, or returns the trader it is already bound to.</summary>
     Task<string> ClaimAsync(string traderId);
 
+    /// <summary>The firm the id is bound to, or null while it is free.</summary>
+    Task<string?> OwnerAsync();
+
     /// <summary>Unbinds the id when it is bound to <paramref name="traderId"/> (whose registration failed to be stored).</summary>
     Task ReleaseAsync(string traderId);
 }

@@ -143,6 +143,9 @@ public sealed class BusinessIdGrain(
     }
 
     /// <inheritdoc />
+    public Task<string?> OwnerAsync() => Task.FromResult(state.State.TraderId);
+
+    /// <inheritdoc />
     public async Task ReleaseAsync(string traderId)
     {
         if (state.State.TraderId == traderId)

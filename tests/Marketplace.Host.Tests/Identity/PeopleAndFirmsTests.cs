@@ -149,6 +149,36 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Register_WithATakenBusinessId_AnswersAlike_WhetherTheAddressHasAnAccountOrNot()
+    {
+        // Business ids of registered firms are public, so the answer to one must not depend on the address given with it.
+        var email = Browser.NewEmail("probed");
+        var businessId = NewBusinessId();
+        using (var first = new Browser(Server.Address))
+        {
+            await first.RegisterAsync(email, businessId, "Tutkittava Oy");
+        }
+
+        async Task<(HttpStatusCode Status, string Body)> RegisterAsync(string address)
+        {
+            using var browser = new Browser(Server.Address);
+            var html = await browser.PageAsync("/account/register");
+            using var answer = await browser.SubmitAsync(html, "/account/register",
+                [new("DisplayName", "Someone"), new("Email", address), new("Password", "another long password"), new("FirmName", "Kopio Oy"),
+                 new("BusinessId", businessId), new("Municipality", "Espoo"), new("Roles", "buyer")]);
+            return (answer.StatusCode, await answer.Content.ReadAsStringAsync());
+        }
+
+        var known = await RegisterAsync(email);
+        var unknown = await RegisterAsync(Browser.NewEmail("prober"));
+
+        Assert.Equal(HttpStatusCode.OK, unknown.Status);
+        Assert.Contains("already registered", unknown.Body, StringComparison.Ordinal);
+        Assert.Equal(unknown.Status, known.Status);
+        Assert.Contains("already registered", known.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Register_WithAnAddressThatHasAnAccount_AnswersAsForANewOne_AndTellsTheOwnerByMail()
     {
         var email = Browser.NewEmail("taken");

@@ -123,6 +123,14 @@ public sealed class RegisterModel(
             return Page();
         }
 
+        // Registered firms' business ids are public: refuse a taken one whatever the address, before the address is looked
+        // up, so this answer never tells whether the address has an account.
+        if (profile is not null && await grains.GetGrain<IBusinessIdGrain>(profile.BusinessId).OwnerAsync() is not null)
+        {
+            Errors["businessId"] = [$"A firm with business id {profile.BusinessId} is already registered."];
+            return Page();
+        }
+
         if (await users.FindByEmailAsync(user.Email!) is { } known)
         {
             await accountMail.SendAlreadyRegisteredAsync(known);
