@@ -9,13 +9,7 @@ public static class Revocation
     public static async Task RevokeTokensAsync(IOpenIddictTokenManager tokens, string subject, CancellationToken ct = default)
     {
         // Collect first: revoking while the reader is open fails ("a second operation was started on this context").
-        var held = new List<object>();
-        await foreach (var token in tokens.FindBySubjectAsync(subject, ct))
-        {
-            held.Add(token);
-        }
-
-        foreach (var token in held)
+        foreach (var token in await tokens.FindBySubjectAsync(subject, ct).ToListAsync(ct))
         {
             await tokens.TryRevokeAsync(token, ct);
         }
@@ -24,13 +18,7 @@ public static class Revocation
     /// <summary>Revokes every authorization of the subject, so no application gets a token again without a new consent.</summary>
     public static async Task RevokeAuthorizationsAsync(IOpenIddictAuthorizationManager authorizations, string subject, CancellationToken ct = default)
     {
-        var held = new List<object>();
-        await foreach (var authorization in authorizations.FindBySubjectAsync(subject, ct))
-        {
-            held.Add(authorization);
-        }
-
-        foreach (var authorization in held)
+        foreach (var authorization in await authorizations.FindBySubjectAsync(subject, ct).ToListAsync(ct))
         {
             await authorizations.TryRevokeAsync(authorization, ct);
         }
