@@ -41,7 +41,29 @@ public sealed record TraderProfile
 
     /// <summary>Role codes: seller, buyer, operator.</summary>
     public required IReadOnlyList<string> Roles { get; init; }
+
+    /// <summary>How the firm is invoiced and paid; private to the firm (the seller's IBAN is shown on its invoices).</summary>
+    public TraderBilling? Billing { get; init; }
 }
+
+/// <summary>A firm's invoicing details: where it is paid as a seller and how it is invoiced as a buyer.</summary>
+/// <param name="Iban">Account the firm is paid into as a seller (an IBAN).</param>
+/// <param name="Bic">The account's bank's BIC.</param>
+/// <param name="Address">Billing street address.</param>
+/// <param name="PostalCode">Billing postal code.</param>
+/// <param name="PostOffice">Billing post office.</param>
+/// <param name="InvoiceEmail">Where invoices to the firm are emailed.</param>
+/// <param name="EInvoiceAddress">The firm's e-invoice address (OVT code or IBAN).</param>
+/// <param name="EInvoiceOperator">The firm's e-invoice operator code.</param>
+public sealed record TraderBilling(string? Iban, string? Bic, string? Address, string? PostalCode, string? PostOffice,
+    string? InvoiceEmail, string? EInvoiceAddress, string? EInvoiceOperator);
+
+/// <summary>The firm's Stripe Connect (Express) account, for card payments to it as a seller.</summary>
+/// <param name="AccountId">Stripe's account id (<c>acct_…</c>).</param>
+/// <param name="ChargesEnabled">Stripe lets the account take charges (onboarding finished).</param>
+/// <param name="PayoutsEnabled">Stripe pays out to the account.</param>
+/// <param name="UpdatedAt">When Stripe last told us about the account.</param>
+public sealed record StripeAccountLink(string AccountId, bool ChargesEnabled, bool PayoutsEnabled, DateTimeOffset UpdatedAt);
 
 /// <summary>A partial change to a firm's profile: null members stay as they are.</summary>
 public sealed record TraderChanges(string? Name, string? Municipality, TraderContact? Contact, IReadOnlyList<string>? Roles);
@@ -87,6 +109,10 @@ public sealed class Trader
     /// <summary>When the profile last changed.</summary>
     [JsonInclude]
     public DateTimeOffset UpdatedAt { get; private set; }
+
+    /// <summary>The firm's Stripe connected account, once it started card onboarding.</summary>
+    [JsonInclude]
+    public StripeAccountLink? StripeAccount { get; private set; }
 
     /// <summary>True once <see cref="Register"/> has run.</summary>
     [JsonIgnore]

@@ -9,8 +9,12 @@ public static class MarketplaceJson
     /// <summary>camelCase names, enums as strings, private members marked <c>[JsonInclude]</c> kept.</summary>
     public static JsonSerializerOptions Options { get; } = Create();
 
-    /// <summary>True for types whose wire form is this JSON (the pure domain), rather than Orleans' generated codecs.</summary>
-    public static bool IsDomainType(Type type) => type.Namespace?.StartsWith("Marketplace.Domain", StringComparison.Ordinal) == true
+    /// <summary>
+    /// True for types whose wire form is this JSON (the pure domain and the payment contracts, which carry no Orleans
+    /// attributes), rather than Orleans' generated codecs.
+    /// </summary>
+    public static bool IsDomainType(Type type) => type.Namespace is { } ns
+                                                  && (ns.StartsWith("Marketplace.Domain", StringComparison.Ordinal) || ns.StartsWith("Marketplace.Payments", StringComparison.Ordinal))
                                                   && !typeof(Exception).IsAssignableFrom(type);
 
     private static JsonSerializerOptions Create()

@@ -1,0 +1,58 @@
+namespace Marketplace.Payments.Invoice;
+
+/// <summary>A party on an invoice.</summary>
+/// <param name="Name">Registered name.</param>
+/// <param name="BusinessId">Finnish business id (Y-tunnus).</param>
+/// <param name="Address">Street address, if known.</param>
+/// <param name="Municipality">Municipality or postal town, if known.</param>
+/// <param name="Email">Where an emailed invoice goes, if any.</param>
+/// <param name="EInvoiceAddress">E-invoice address (OVT code or IBAN), if the party takes e-invoices.</param>
+/// <param name="EInvoiceOperator">E-invoice operator's code (e.g. <c>003721291126</c>), with the address.</param>
+public sealed record InvoiceParty(string Name, string BusinessId, string? Address, string? Municipality, string? Email,
+    string? EInvoiceAddress, string? EInvoiceOperator);
+
+/// <summary>One invoice line, amounts in minor units.</summary>
+/// <param name="Description">What was sold (the lot's title).</param>
+/// <param name="Quantity">Quantity in <paramref name="Unit"/>.</param>
+/// <param name="Unit">Unit code.</param>
+/// <param name="UnitPriceMinor">Price of one unit before VAT.</param>
+/// <param name="VatRatePercent">VAT rate, e.g. 25.5.</param>
+/// <param name="NetMinor">Line total before VAT.</param>
+/// <param name="VatMinor">VAT of the line.</param>
+public sealed record InvoiceLine(string Description, decimal Quantity, string Unit, long UnitPriceMinor, decimal VatRatePercent, long NetMinor, long VatMinor);
+
+/// <summary>VAT of one rate over the whole invoice.</summary>
+public sealed record VatBreakdownRow(decimal RatePercent, long NetMinor, long VatMinor);
+
+/// <summary>Everything an invoice shows; rendered as PDF and as a Finvoice 3.0 e-invoice.</summary>
+/// <param name="Number">Invoice number, unique per platform.</param>
+/// <param name="OrderId">The order invoiced.</param>
+/// <param name="IssueDate">Date of issue.</param>
+/// <param name="DueDate">Due date.</param>
+/// <param name="ReferenceNumber">Finnish reference number (viitenumero) with its 7-3-1 check digit.</param>
+/// <param name="CreditorReference">The same reference in the RF creditor reference form (ISO 11649).</param>
+/// <param name="Seller">The seller, who is paid.</param>
+/// <param name="SellerIban">The seller's account.</param>
+/// <param name="SellerBic">The seller's bank's BIC, if known.</param>
+/// <param name="Buyer">The buyer, who pays.</param>
+/// <param name="Lines">Goods and delivery lines.</param>
+/// <param name="VatBreakdown">VAT per rate.</param>
+/// <param name="NetTotalMinor">Total before VAT.</param>
+/// <param name="VatTotalMinor">VAT total.</param>
+/// <param name="GrossTotalMinor">Total to pay.</param>
+/// <param name="Currency">ISO 4217 code.</param>
+/// <param name="PaidMinor">Paid so far (partial payments), shown as the balance due.</param>
+public sealed record InvoiceDocument(string Number, string OrderId, DateOnly IssueDate, DateOnly DueDate, string ReferenceNumber,
+    string CreditorReference, InvoiceParty Seller, string SellerIban, string? SellerBic, InvoiceParty Buyer,
+    IReadOnlyList<InvoiceLine> Lines, IReadOnlyList<VatBreakdownRow> VatBreakdown, long NetTotalMinor, long VatTotalMinor,
+    long GrossTotalMinor, string Currency, long PaidMinor = 0);
+
+/// <summary>Renders invoices as documents people and accounting systems read.</summary>
+public interface IInvoiceRenderer
+{
+    /// <summary>The invoice as a PDF file.</summary>
+    byte[] RenderPdf(InvoiceDocument invoice);
+
+    /// <summary>The invoice as a Finvoice 3.0 XML e-invoice (UTF-8).</summary>
+    byte[] RenderFinvoice(InvoiceDocument invoice);
+}
