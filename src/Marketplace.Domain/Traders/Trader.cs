@@ -66,7 +66,12 @@ public sealed record TraderBilling(string? Iban, string? Bic, string? Address, s
 public sealed record StripeAccountLink(string AccountId, bool ChargesEnabled, bool PayoutsEnabled, DateTimeOffset UpdatedAt);
 
 /// <summary>A partial change to a firm's profile: null members stay as they are.</summary>
-public sealed record TraderChanges(string? Name, string? Municipality, TraderContact? Contact, IReadOnlyList<string>? Roles);
+/// <param name="Name">New name.</param>
+/// <param name="Municipality">New home municipality.</param>
+/// <param name="Contact">New contact.</param>
+/// <param name="Roles">New roles.</param>
+/// <param name="Billing">Billing details member by member: a null member stays as it is, an empty one is removed.</param>
+public sealed record TraderChanges(string? Name, string? Municipality, TraderContact? Contact, IReadOnlyList<string>? Roles, TraderBilling? Billing = null);
 
 /// <summary>A firm trading on the marketplace and the lots it has listed.</summary>
 public sealed class Trader
@@ -157,6 +162,7 @@ public sealed class Trader
             Municipality = changes.Municipality ?? p.Municipality,
             Contact = changes.Contact ?? p.Contact,
             Roles = changes.Roles ?? p.Roles,
+            Billing = Merge(p.Billing, changes.Billing),
         });
         UpdatedAt = now;
     }
@@ -228,11 +234,13 @@ public sealed class Trader
         var (roles, unknown) = ParseRoles(p.Roles ?? []);
         v.Require(unknown.Count == 0, "roles", $"Unknown roles: {string.Join(", ", unknown)}. Use seller, buyer or operator.");
         v.Require(roles != TraderRoles.None, "roles", "Give the firm at least one role: seller, buyer or operator.");
+        var billing = BillingDetails.Validate(p.Billing, v);
         v.ThrowIfInvalid();
         return p with
         {
             Name = p.Name.Trim(),
             Roles = RoleCodes(roles),
+            Billing = billing,
         };
     }
 
@@ -259,8 +267,29 @@ public sealed class Trader
         return (roles, unknown);
     }
 
-    private static bool IsEmail(string? email)
+    /// <summary>True for one plain email address of at most 254 characters.</summary>
+    internal static bool IsEmail(string? email)
         => !string.IsNullOrWhiteSpace(email) && email.Length <= 254 && MailAddress.TryCreate(email, out var a) && a.Address == email.Trim();
+
+    /// <summary>The current billing details with the given members over them (empty text removes a member).</summary>
+    private static TraderBilling? Merge(TraderBilling? current, TraderBilling? changes)
+    {
+        if (changes is null)
+        {
+            return current;
+        }
+
+        var c = current ?? BillingDetails.Empty;
+        return new TraderBilling(
+            changes.Iban ?? c.Iban,
+            changes.Bic ?? c.Bic,
+            changes.Address ?? c.Address,
+            changes.PostalCode ?? c.PostalCode,
+            changes.PostOffice ?? c.PostOffice,
+            changes.InvoiceEmail ?? c.InvoiceEmail,
+            changes.EInvoiceAddress ?? c.EInvoiceAddress,
+            changes.EInvoiceOperator ?? c.EInvoiceOperator);
+    }
 
     private void EnsureExists()
     {

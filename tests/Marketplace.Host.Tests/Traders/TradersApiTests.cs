@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Marketplace.Host.Tests.Api;
 using static Marketplace.Host.Tests.Api.ApiDriver;
 
 namespace Marketplace.Host.Tests.Traders;
@@ -91,4 +93,80 @@ public class TradersApiTests(ServerFixture fixture)
     [Fact]
     public async Task Get_Unknown_Is404()
         => await ProblemAsync(await Server.Client().GetAsync("/api/v1/traders/nobody"), HttpStatusCode.NotFound, "trader-not-found");
+
+    private static JsonObject Billing() => new()
+    {
+        ["iban"] = "FI21 1234 5600 0007 85",
+        ["bic"] = "NDEAFIHH",
+        ["address"] = "Hämeentie 10",
+        ["postalCode"] = "00530",
+        ["postOffice"] = "Helsinki",
+        ["invoiceEmail"] = "laskut@purku.example",
+        ["eInvoiceAddress"] = "003715728600",
+        ["eInvoiceOperator"] = "003723327487",
+    };
+
+    [Fact]
+    public async Task Billing_SetOnRegistration_SeenByFirmAndPlatformAdmin_NeverByOthers()
+    {
+        var firm = Firm("seller", "buyer");
+        firm["billing"] = Billing();
+        var id = await Server.RegisterFirmAsync(firm);
+        var other = await RegisterFirmAsync(Server, "buyer");
+        using var admin = Server.BearerClient(await People.PlatformAdminTokenAsync(Server));
+        using var member = Server.BearerClient(await People.MemberTokenAsync(Server, id));
+
+        var own = await ReadAsync(await Server.Client(id).GetAsync($"/api/v1/traders/{id}"), HttpStatusCode.OK);
+        Assert.Equal("FI2112345600000785", own["billing"]!["iban"]!.GetValue<string>());
+        Assert.Equal("003715728600", own["billing"]!["eInvoiceAddress"]!.GetValue<string>());
+        var byMember = await ReadAsync(await member.GetAsync($"/api/v1/traders/{id}"), HttpStatusCode.OK);
+        Assert.Equal("FI2112345600000785", byMember["billing"]!["iban"]!.GetValue<string>());
+        var byAdmin = await ReadAsync(await admin.GetAsync($"/api/v1/traders/{id}"), HttpStatusCode.OK);
+        Assert.Equal("FI2112345600000785", byAdmin["billing"]!["iban"]!.GetValue<string>());
+
+        foreach (var stranger in new[] { Server.Client(other), Server.Client() })
+        {
+            using (stranger)
+            {
+                var text = await (await stranger.GetAsync($"/api/v1/traders/{id}")).Content.ReadAsStringAsync();
+                Assert.DoesNotContain("FI2112345600000785", text, StringComparison.Ordinal);
+                Assert.DoesNotContain("laskut@purku.example", text, StringComparison.Ordinal);
+                Assert.Null(JsonNode.Parse(text)!["billing"]);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Billing_BadIbanOrCheckDigit_Is422NamingTheField()
+    {
+        using var client = await Server.RegistrarClientAsync();
+        var firm = Firm("seller");
+        firm["billing"] = Billing().With(b => b["iban"] = "FI22 1234 5600 0007 85");
+        var problem = await ProblemAsync(await client.PostAsJsonAsync("/api/v1/traders", firm), HttpStatusCode.UnprocessableEntity, "validation-failed", "billing.iban");
+        Assert.Contains("check digits", problem["errors"]!["billing.iban"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var id = await RegisterFirmAsync(Server, "seller");
+        var patch = new JsonObject { ["billing"] = new JsonObject { ["postalCode"] = "530", ["bic"] = "NDEA" } };
+        var refused = await ProblemAsync(await Server.Client(id).PatchAsJsonAsync($"/api/v1/traders/{id}", patch), HttpStatusCode.UnprocessableEntity, "validation-failed", "billing.postalCode");
+        Assert.NotNull(refused["errors"]!["billing.bic"]);
+    }
+
+    [Fact]
+    public async Task Billing_PatchedByFirmAdmin_MemberByMember_PlainMemberIs403()
+    {
+        var id = await RegisterFirmAsync(Server, "seller");
+        using var admin = Server.Client(id);
+
+        var set = await ReadAsync(await admin.PatchAsJsonAsync($"/api/v1/traders/{id}", new JsonObject { ["billing"] = Billing() }), HttpStatusCode.OK);
+        Assert.Equal("NDEAFIHH", set["billing"]!["bic"]!.GetValue<string>());
+        var changed = await ReadAsync(await admin.PatchAsJsonAsync($"/api/v1/traders/{id}", new JsonObject { ["billing"] = new JsonObject { ["postalCode"] = "00100", ["bic"] = "" } }), HttpStatusCode.OK);
+        Assert.Equal("00100", changed["billing"]!["postalCode"]!.GetValue<string>());
+        Assert.Null(changed["billing"]!["bic"]);
+        Assert.Equal("FI2112345600000785", changed["billing"]!["iban"]!.GetValue<string>());
+
+        using var member = Server.BearerClient(await People.MemberTokenAsync(Server, id));
+        await ProblemAsync(await member.PatchAsJsonAsync($"/api/v1/traders/{id}", new JsonObject { ["billing"] = new JsonObject { ["iban"] = "DE89 3704 0044 0532 0130 00" } }), HttpStatusCode.Forbidden, "firm-admin-only");
+        var after = await ReadAsync(await admin.GetAsync($"/api/v1/traders/{id}"), HttpStatusCode.OK);
+        Assert.Equal("FI2112345600000785", after["billing"]!["iban"]!.GetValue<string>());
+    }
 }

@@ -5,8 +5,16 @@ namespace Marketplace.Host.Api.Traders;
 /// <summary>A firm's contact as sent by the client.</summary>
 public sealed record ContactDto(string? Person, string? Email, string? Phone);
 
+/// <summary>A firm's billing details as sent by the client; in a change, a missing member stays and an empty one is removed.</summary>
+public sealed record BillingDto(string? Iban, string? Bic, string? Address, string? PostalCode, string? PostOffice,
+    string? InvoiceEmail, string? EInvoiceAddress, string? EInvoiceOperator)
+{
+    /// <summary>The details to validate (or to merge over the current ones).</summary>
+    public TraderBilling ToBilling() => new(Iban, Bic, Address, PostalCode, PostOffice, InvoiceEmail, EInvoiceAddress, EInvoiceOperator);
+}
+
 /// <summary>Registration of a firm.</summary>
-public sealed record RegisterTraderRequest(string? Name, string? BusinessId, string? Municipality, ContactDto? Contact, IReadOnlyList<string>? Roles)
+public sealed record RegisterTraderRequest(string? Name, string? BusinessId, string? Municipality, ContactDto? Contact, IReadOnlyList<string>? Roles, BillingDto? Billing = null)
 {
     /// <summary>The profile to validate.</summary>
     public TraderProfile ToProfile() => new()
@@ -16,21 +24,23 @@ public sealed record RegisterTraderRequest(string? Name, string? BusinessId, str
         Municipality = Municipality,
         Contact = Contact is null ? null : new TraderContact(Contact.Person, Contact.Email ?? "", Contact.Phone),
         Roles = Roles ?? [],
+        Billing = Billing?.ToBilling(),
     };
 }
 
 /// <summary>A change to a firm's profile; missing fields stay as they are. The business id cannot change.</summary>
-public sealed record UpdateTraderRequest(string? Name, string? Municipality, ContactDto? Contact, IReadOnlyList<string>? Roles)
+public sealed record UpdateTraderRequest(string? Name, string? Municipality, ContactDto? Contact, IReadOnlyList<string>? Roles, BillingDto? Billing = null)
 {
     /// <summary>The changes to apply over the current profile.</summary>
     public TraderChanges ToChanges(TraderProfile current) => new(
         Name,
         Municipality,
         Contact is null ? null : new TraderContact(Contact.Person ?? current.Contact?.Person, Contact.Email ?? current.Contact?.Email ?? "", Contact.Phone ?? current.Contact?.Phone),
-        Roles);
+        Roles,
+        Billing?.ToBilling());
 }
 
-/// <summary>A firm: everyone sees the public profile; the contact only the firm itself.</summary>
+/// <summary>A firm: everyone sees the public profile; the contact and billing details only the firm itself and platform admins.</summary>
 public sealed record TraderResponse(
     string Id,
     string Name,
@@ -39,7 +49,8 @@ public sealed record TraderResponse(
     IReadOnlyList<string> Roles,
     DateTimeOffset CreatedAt,
     TraderContact? Contact,
-    int? ListingCount)
+    int? ListingCount,
+    TraderBilling? Billing)
 {
     /// <summary>Maps a firm for a viewer; private fields only when the viewer is the firm.</summary>
     public static TraderResponse From(Trader t, string? viewerId)
@@ -47,7 +58,7 @@ public sealed record TraderResponse(
         var own = viewerId == t.Id;
         var p = t.Profile!;
         return new TraderResponse(t.Id, p.Name, p.BusinessId, p.Municipality, p.Roles, t.CreatedAt,
-            own ? p.Contact : null, own ? t.ListingIds.Count : null);
+            own ? p.Contact : null, own ? t.ListingIds.Count : null, own ? p.Billing : null);
     }
 }
 
