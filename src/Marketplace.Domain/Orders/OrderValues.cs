@@ -203,3 +203,9 @@ public sealed record RefundChange(string? ExternalId, long AmountMinor, string S
 /// <param name="ExternalId">The payment's provider id.</param>
 /// <param name="Status">The payment's status in the event.</param>
 public sealed record PaymentChangeEvent(string EventId, string Type, DateTimeOffset Created, string? ExternalId, string? Status);
+
+/// <summary>A payment against an invoice as the seller or an admin records it (unvalidated).</summary>
+/// <param name="AmountMinor">Amount paid, minor units.</param>
+/// <param name="PaidOn">Date paid (default today).</param>
+/// <param name="Note">Free note, e.g. the bank's archive id.</param>
+public sealed record InvoicePaymentInput(long? AmountMinor, DateOnly? PaidOn, string? Note);
