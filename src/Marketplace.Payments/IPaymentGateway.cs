@@ -2,16 +2,6 @@ using Marketplace.Domain.Common;
 
 namespace Marketplace.Payments;
 
-/// <summary>How a buyer pays for an order.</summary>
-public enum PaymentMethod
-{
-    /// <summary>On invoice from the seller (the default; no external service).</summary>
-    Invoice,
-
-    /// <summary>By card through Stripe Connect: authorised at checkout, captured when the seller accepts.</summary>
-    Card,
-}
-
 /// <summary>What a gateway needs to authorise the payment of an order.</summary>
 /// <param name="OrderId">The order; every external call's idempotency key derives from it and the step.</param>
 /// <param name="BuyerId">The buying firm.</param>

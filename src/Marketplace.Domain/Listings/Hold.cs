@@ -45,11 +45,16 @@ public sealed class Hold
     /// <summary>When it was placed.</summary>
     public DateTimeOffset PlacedAt { get; }
 
-    /// <summary>When it lapses unless confirmed or released first.</summary>
-    public DateTimeOffset ExpiresAt { get; }
+    /// <summary>When it lapses unless confirmed or released first (extended when an order waits on it).</summary>
+    [JsonInclude]
+    public DateTimeOffset ExpiresAt { get; internal set; }
 
     /// <summary>The matching session that placed it, if any: such a hold is confirmed and released only through its match.</summary>
     public string? MatchId { get; }
+
+    /// <summary>The order placed for this hold, if any: the hold is then confirmed and released only through it.</summary>
+    [JsonInclude]
+    public string? OrderId { get; internal set; }
 
     /// <summary>Current status.</summary>
     [JsonInclude]

@@ -53,6 +53,10 @@ public sealed partial class Listing
     [JsonInclude]
     private List<Hold> _holds = [];
 
+    /// <summary>Orders whose sold quantity went back to the lot (each once).</summary>
+    [JsonInclude]
+    private List<SoldReturn> _returns = [];
+
     /// <summary>Empty state, for storage; a real lot is made by <see cref="Create"/>.</summary>
     public Listing()
     {
@@ -375,8 +379,11 @@ public sealed partial class Listing
         return hold;
     }
 
-    /// <summary>Lets a hold go; the seller or the holding buyer may do it (through its match, when a match placed it).</summary>
-    public Hold ReleaseHold(string holdId, string actorId, DateTimeOffset now, string? matchId = null)
+    /// <summary>
+    /// Lets a hold go; the seller or the holding buyer may do it (through its order or match, when one placed it). An
+    /// order releasing its hold again (a retry) gets the released hold back unchanged.
+    /// </summary>
+    public Hold ReleaseHold(string holdId, string actorId, DateTimeOffset now, string? matchId = null, string? orderId = null)
     {
         var hold = FindHold(holdId);
         if (actorId != SellerId && actorId != hold.BuyerId)
@@ -384,15 +391,23 @@ public sealed partial class Listing
             throw DomainException.NotFound("hold", holdId);
         }
 
-        EnsureThroughMatch(hold, matchId, "released");
+        EnsureThrough(hold, matchId, orderId, "released");
+        if (orderId is not null && !hold.IsActive)
+        {
+            return hold;
+        }
+
         EnsureHoldActive(hold);
         hold.Close(HoldStatus.Released, now);
         Touch(now);
         return hold;
     }
 
-    /// <summary>The seller confirms a hold: its quantity becomes sold (through its match, when a match placed it).</summary>
-    public Hold ConfirmHold(string holdId, string actorId, DateTimeOffset now, string? matchId = null)
+    /// <summary>
+    /// The seller confirms a hold: its quantity becomes sold (through its order or match, when one placed it). An order
+    /// confirming its hold again (a retry) gets the confirmed hold back unchanged.
+    /// </summary>
+    public Hold ConfirmHold(string holdId, string actorId, DateTimeOffset now, string? matchId = null, string? orderId = null)
     {
         var hold = FindHold(holdId);
         if (actorId != SellerId)
@@ -402,7 +417,12 @@ public sealed partial class Listing
                 : DomainException.NotFound("hold", holdId);
         }
 
-        EnsureThroughMatch(hold, matchId, "confirmed");
+        EnsureThrough(hold, matchId, orderId, "confirmed");
+        if (orderId is not null && hold.Status == HoldStatus.Confirmed)
+        {
+            return hold;
+        }
+
         EnsureHoldActive(hold);
         hold.Close(HoldStatus.Confirmed, now);
         Sold += hold.Quantity;
@@ -410,6 +430,79 @@ public sealed partial class Listing
         SettleSoldOut();
         return hold;
     }
+
+    /// <summary>
+    /// Ties the buyer's active hold to its order and keeps it at least until <paramref name="until"/> (the order's
+    /// acceptance deadline plus a grace), so the hold never lapses under an order waiting for the seller; from then on
+    /// only the order confirms or releases it. Repeating it for the same order changes nothing.
+    /// </summary>
+    public Hold AttachOrder(string holdId, string buyerId, string orderId, DateTimeOffset until, DateTimeOffset now, string? matchId = null)
+    {
+        var hold = FindHold(holdId);
+        if (hold.BuyerId != buyerId)
+        {
+            throw DomainException.NotFound("hold", holdId);
+        }
+
+        if (hold.OrderId == orderId && hold.ExpiresAt >= until)
+        {
+            return hold;
+        }
+
+        if (hold.OrderId is not null && hold.OrderId != orderId)
+        {
+            throw DomainException.Conflict("hold-ordered", $"The hold is already in order '{hold.OrderId}'.",
+                new Dictionary<string, object?> { ["orderId"] = hold.OrderId });
+        }
+
+        EnsureThroughMatch(hold, matchId, "ordered");
+        EnsureHoldActive(hold);
+        hold.OrderId = orderId;
+        if (hold.ExpiresAt < until)
+        {
+            hold.ExpiresAt = until;
+        }
+
+        Touch(now);
+        return hold;
+    }
+
+    /// <summary>
+    /// A cancelled order gives its sold quantity back: sold shrinks, available grows (listed = available + held + sold
+    /// still holds), and a sold-out lot is active again. Once per order id: a repeat changes nothing and answers false.
+    /// </summary>
+    public bool ReturnSold(string orderId, decimal quantity, DateTimeOffset now)
+    {
+        EnsureExists();
+        if (_returns.Any(r => r.OrderId == orderId))
+        {
+            return false;
+        }
+
+        var v = new Validation();
+        v.Require(!string.IsNullOrWhiteSpace(orderId), "orderId", "The order is required.");
+        v.Require(quantity > 0, "quantity", "The returned quantity must be greater than zero.");
+        v.ThrowIfInvalid();
+        if (quantity > Sold)
+        {
+            throw DomainException.Conflict("return-exceeds-sold", $"Only {Sold} {Details!.Unit} of this lot is sold.",
+                new Dictionary<string, object?> { ["sold"] = Sold, ["requested"] = quantity });
+        }
+
+        Sold -= quantity;
+        _returns.Add(new SoldReturn(orderId, quantity, now));
+        if (Status == ListingStatus.SoldOut && Available > 0)
+        {
+            Status = ListingStatus.Active;
+        }
+
+        Touch(now);
+        return true;
+    }
+
+    /// <summary>Orders whose sold quantity went back to the lot.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<SoldReturn> Returns => _returns;
 
     /// <summary>Lapses every hold whose expiry has passed and expires the lot after its window; returns the lapsed holds.</summary>
     public IReadOnlyList<Hold> ExpireIfDue(DateTimeOffset now)
@@ -509,6 +602,26 @@ public sealed partial class Listing
         return _holds.FirstOrDefault(h => h.Id == holdId) ?? throw DomainException.NotFound("hold", holdId);
     }
 
+    /// <summary>An order's hold changes only with its order (which speaks for its match too); others as <see cref="EnsureThroughMatch"/>.</summary>
+    private static void EnsureThrough(Hold hold, string? matchId, string? orderId, string action)
+    {
+        if (hold.OrderId is not null || orderId is not null)
+        {
+            if (hold.OrderId != orderId)
+            {
+                throw hold.OrderId is null
+                    ? DomainException.Conflict("hold-not-ordered", $"This hold is in no order, so no order may have it {action}.")
+                    : DomainException.Conflict("hold-belongs-to-order",
+                        $"This hold is in order '{hold.OrderId}' and is {action} only through it: use /api/v1/orders/{hold.OrderId}.",
+                        new Dictionary<string, object?> { ["orderId"] = hold.OrderId });
+            }
+
+            return;
+        }
+
+        EnsureThroughMatch(hold, matchId, action);
+    }
+
     /// <summary>A match's hold changes only with its match, so the match and the lot never tell different stories.</summary>
     private static void EnsureThroughMatch(Hold hold, string? matchId, string action)
     {
@@ -575,3 +688,6 @@ public sealed partial class Listing
     [GeneratedRegex(@"^17 \d\d \d\d\*?$")]
     private static partial Regex WasteCodePattern();
 }
+
+/// <summary>Sold quantity a cancelled order gave back to its lot.</summary>
+public sealed record SoldReturn(string OrderId, decimal Quantity, DateTimeOffset At);

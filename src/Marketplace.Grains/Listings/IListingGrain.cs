@@ -26,9 +26,24 @@ public interface IListingGrain : IGrainWithStringKey
     /// </summary>
     Task<HoldReceipt> PlaceHoldAsync(string buyerId, string holdId, decimal quantity, DateTimeOffset until, string? matchId = null);
 
-    /// <summary>The buyer or the seller releases a hold (a match's hold only with its <paramref name="matchId"/>).</summary>
-    Task<HoldReceipt> ReleaseHoldAsync(string actorId, string holdId, string? matchId = null);
+    /// <summary>
+    /// The buyer or the seller releases a hold (a match's hold only with its <paramref name="matchId"/>, an order's only
+    /// with its <paramref name="orderId"/>; an order releasing its already released hold gets it back unchanged).
+    /// </summary>
+    Task<HoldReceipt> ReleaseHoldAsync(string actorId, string holdId, string? matchId = null, string? orderId = null);
 
-    /// <summary>The seller confirms a hold: its quantity is sold (a match's hold only with its <paramref name="matchId"/>).</summary>
-    Task<HoldReceipt> ConfirmHoldAsync(string actorId, string holdId, string? matchId = null);
+    /// <summary>
+    /// The seller confirms a hold: its quantity is sold (a match's hold only with its <paramref name="matchId"/>, an
+    /// order's only with its <paramref name="orderId"/>; an order confirming again gets the confirmed hold back).
+    /// </summary>
+    Task<HoldReceipt> ConfirmHoldAsync(string actorId, string holdId, string? matchId = null, string? orderId = null);
+
+    /// <summary>
+    /// Ties the buyer's hold to its order and keeps it at least until <paramref name="until"/>, so it cannot lapse while
+    /// the order waits for the seller; idempotent for the same order.
+    /// </summary>
+    Task<HoldReceipt> AttachOrderAsync(string buyerId, string holdId, string orderId, DateTimeOffset until, string? matchId = null);
+
+    /// <summary>A cancelled order gives its sold quantity back to the lot (once per order id; a sold-out lot reopens).</summary>
+    Task<Listing> ReturnSoldAsync(string orderId, decimal quantity);
 }

@@ -120,20 +120,31 @@ public sealed class ListingGrain(
     }
 
     /// <inheritdoc />
-    public async Task<HoldReceipt> ReleaseHoldAsync(string actorId, string holdId, string? matchId = null)
+    public async Task<HoldReceipt> ReleaseHoldAsync(string actorId, string holdId, string? matchId = null, string? orderId = null)
     {
         Hold? hold = null;
-        var listing = await ChangeAsync(l => hold = l.ReleaseHold(holdId, actorId, Now, matchId));
+        var listing = await ChangeAsync(l => hold = l.ReleaseHold(holdId, actorId, Now, matchId, orderId));
         return HoldReceipt.For(listing, hold!);
     }
 
     /// <inheritdoc />
-    public async Task<HoldReceipt> ConfirmHoldAsync(string actorId, string holdId, string? matchId = null)
+    public async Task<HoldReceipt> ConfirmHoldAsync(string actorId, string holdId, string? matchId = null, string? orderId = null)
     {
         Hold? hold = null;
-        var listing = await ChangeAsync(l => hold = l.ConfirmHold(holdId, actorId, Now, matchId));
+        var listing = await ChangeAsync(l => hold = l.ConfirmHold(holdId, actorId, Now, matchId, orderId));
         return HoldReceipt.For(listing, hold!);
     }
+
+    /// <inheritdoc />
+    public async Task<HoldReceipt> AttachOrderAsync(string buyerId, string holdId, string orderId, DateTimeOffset until, string? matchId = null)
+    {
+        Hold? hold = null;
+        var listing = await ChangeAsync(l => hold = l.AttachOrder(holdId, buyerId, orderId, until, Now, matchId));
+        return HoldReceipt.For(listing, hold!);
+    }
+
+    /// <inheritdoc />
+    public Task<Listing> ReturnSoldAsync(string orderId, decimal quantity) => ChangeAsync(l => l.ReturnSold(orderId, quantity, Now));
 
     /// <inheritdoc />
     public async Task ReceiveReminder(string reminderName, TickStatus status)

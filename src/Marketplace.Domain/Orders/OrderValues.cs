@@ -1,0 +1,211 @@
+using System.Text.Json.Serialization;
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Geo;
+using Marketplace.Domain.Listings;
+using Marketplace.Payments;
+
+namespace Marketplace.Domain.Orders;
+
+/// <summary>Where an order stands.</summary>
+public enum OrderStatus
+{
+    /// <summary>The buyer checked out; the seller has not accepted yet (the hold keeps the quantity).</summary>
+    Placed,
+
+    /// <summary>The seller accepted: the quantity is sold, the payment captured or the invoice issued.</summary>
+    Accepted,
+
+    /// <summary>The goods changed hands; the dispute window runs.</summary>
+    HandedOver,
+
+    /// <summary>Done: the dispute window passed, the buyer completed it, or an admin resolved a dispute.</summary>
+    Completed,
+
+    /// <summary>Cancelled before handover by either side.</summary>
+    Cancelled,
+
+    /// <summary>The buyer disputed it after handover; frozen until a platform admin resolves it.</summary>
+    Disputed,
+
+    /// <summary>An admin resolved a dispute by refunding everything that was paid.</summary>
+    Refunded,
+}
+
+/// <summary>How the goods reach the buyer.</summary>
+public enum Fulfilment
+{
+    /// <summary>The buyer collects at the lot (and carries it to its own address).</summary>
+    Pickup,
+
+    /// <summary>The seller delivers to the buyer's address (a delivery line is charged).</summary>
+    Delivery,
+}
+
+/// <summary>Who acts on an order: the token's subject, the firm it acts for, the OAuth client, and whether a platform admin.</summary>
+/// <param name="Subject">Token subject (a person or an API client); <c>system</c> for deadlines.</param>
+/// <param name="TraderId">The acting firm, if any.</param>
+/// <param name="ClientId">The OAuth client the call came through, if known.</param>
+/// <param name="PlatformAdmin">True for a platform admin using the admin scope.</param>
+public sealed record OrderActor(string Subject, string? TraderId, string? ClientId, bool PlatformAdmin = false)
+{
+    /// <summary>The marketplace itself, acting when a deadline passes.</summary>
+    public static OrderActor System { get; } = new("system", null, null);
+}
+
+/// <summary>The lot as it was when the order was placed (later edits of the lot do not change the order).</summary>
+public sealed record OrderLot(string ListingId, string Title, string Category, string Condition, string Unit, decimal? MassPerUnitKg,
+    string Municipality, double Latitude, double Longitude, Money UnitPrice, bool Pickup, bool Delivery)
+{
+    /// <summary>The lot's point.</summary>
+    [JsonIgnore]
+    public GeoPoint Point => new(Latitude, Longitude);
+
+    /// <summary>The order's copy of a lot.</summary>
+    public static OrderLot From(Listing listing)
+    {
+        var d = listing.Details ?? throw DomainException.NotFound("listing", listing.Id);
+        return new OrderLot(listing.Id, d.Title, d.Category, d.Condition, d.Unit, d.MassPerUnitKg, d.Location!.Municipality,
+            d.Location.Latitude, d.Location.Longitude, d.UnitPrice, d.Pickup, d.Delivery);
+    }
+}
+
+/// <summary>The buyer's address the goods go to (delivery) or are carried to (pickup); unvalidated members are nullable.</summary>
+public sealed record OrderAddress(string? Address, string? PostalCode, string? Municipality, double? Latitude, double? Longitude)
+{
+    /// <summary>The point, once validated.</summary>
+    [JsonIgnore]
+    public GeoPoint Point => new(Latitude ?? double.NaN, Longitude ?? double.NaN);
+}
+
+/// <summary>How the buyer is invoiced: its business id and an e-invoice address with operator, or an email address.</summary>
+public sealed record InvoicingDetails(string? BusinessId, string? EInvoiceAddress, string? EInvoiceOperator, string? Email);
+
+/// <summary>What the buyer asks for at checkout (unvalidated: every member may be missing).</summary>
+/// <param name="ListingId">The lot the hold is on.</param>
+/// <param name="HoldId">The buyer's active hold: the order is for its whole quantity.</param>
+/// <param name="Fulfilment"><c>pickup</c> or <c>delivery</c>.</param>
+/// <param name="Address">Where the goods go.</param>
+/// <param name="PaymentMethod"><c>invoice</c> (default) or <c>card</c>.</param>
+/// <param name="Invoicing">Invoicing details; missing members default from the buyer's billing details.</param>
+/// <param name="MatchId">The match whose hold this is, when a match places the order.</param>
+public sealed record Checkout(string? ListingId, string? HoldId, string? Fulfilment, OrderAddress? Address, string? PaymentMethod,
+    InvoicingDetails? Invoicing, string? MatchId = null);
+
+/// <summary>One order line, amounts in minor units.</summary>
+/// <param name="Kind"><c>goods</c> or <c>delivery</c>.</param>
+/// <param name="Description">What the line is for.</param>
+/// <param name="Quantity">Quantity in <paramref name="Unit"/>.</param>
+/// <param name="Unit">Unit code (<c>km</c> for delivery).</param>
+/// <param name="UnitPriceMinor">Price of one unit before VAT.</param>
+/// <param name="NetMinor">Line total before VAT.</param>
+/// <param name="VatRatePercent">VAT rate of the line.</param>
+/// <param name="VatMinor">VAT of the line, rounded half away from zero.</param>
+public sealed record OrderLine(string Kind, string Description, decimal Quantity, string Unit, long UnitPriceMinor, long NetMinor,
+    decimal VatRatePercent, long VatMinor)
+{
+    /// <summary>Line total with VAT.</summary>
+    [JsonIgnore]
+    public long GrossMinor => NetMinor + VatMinor;
+}
+
+/// <summary>An order's money, minor units of <paramref name="Currency"/>.</summary>
+/// <param name="Currency">ISO 4217 code (the lot's).</param>
+/// <param name="GoodsMinor">Goods before VAT.</param>
+/// <param name="DeliveryMinor">Delivery before VAT (0 for pickup).</param>
+/// <param name="NetMinor">Goods and delivery before VAT.</param>
+/// <param name="VatMinor">VAT of all lines.</param>
+/// <param name="GrossMinor">What the buyer pays.</param>
+/// <param name="PlatformFeeMinor">The platform's fee, charged to the seller out of the payment.</param>
+/// <param name="SellerReceivesMinor">What the seller is paid: gross less the fee (the seller remits the VAT).</param>
+public sealed record OrderTotals(string Currency, long GoodsMinor, long DeliveryMinor, long NetMinor, long VatMinor, long GrossMinor,
+    long PlatformFeeMinor, long SellerReceivesMinor);
+
+/// <summary>The configurable terms orders are priced and timed by (bound from <c>Orders</c> options by the grains).</summary>
+/// <param name="VatRatePercent">VAT rate of each line, percent (Finnish general rate 25.5).</param>
+/// <param name="PlatformFeePercent">Platform fee, percent of the net total.</param>
+/// <param name="PlatformFeeMinimumMinor">Smallest fee, minor units (never more than the net total).</param>
+/// <param name="DeliveryRateMinorPerKm">Delivery price per started kilometre of great-circle distance, minor units.</param>
+/// <param name="AcceptanceWindow">How long the seller has to accept before the order is cancelled.</param>
+/// <param name="DisputeWindow">How long after handover the buyer may dispute.</param>
+/// <param name="InvoiceDueDays">Days from issue to an invoice's due date.</param>
+public sealed record OrderTerms(decimal VatRatePercent, decimal PlatformFeePercent, long PlatformFeeMinimumMinor, long DeliveryRateMinorPerKm,
+    TimeSpan AcceptanceWindow, TimeSpan DisputeWindow, int InvoiceDueDays)
+{
+    /// <summary>The defaults: 25.5 % VAT, 5 % fee with a 1.00 minimum, 1.50 per km, 7 days to accept, 14 days to dispute, invoices due in 14 days.</summary>
+    public static OrderTerms Default { get; } = new(25.5m, 5m, 100, 150, TimeSpan.FromDays(7), TimeSpan.FromDays(14), 14);
+}
+
+/// <summary>How the order's payment stands.</summary>
+/// <param name="Method">Invoice or card.</param>
+/// <param name="ExternalId">The provider's id (a PaymentIntent), if any.</param>
+/// <param name="Status">The provider's status after the last step or event.</param>
+/// <param name="ClientSecret">What the buyer's browser needs to complete a card payment; shown only to the buyer.</param>
+/// <param name="CapturedMinor">Money taken from the buyer (card: captured at acceptance).</param>
+/// <param name="ChangedAt">When the payment last changed (events older than this change nothing).</param>
+public sealed record OrderPayment(PaymentMethod Method, string? ExternalId, string Status, string? ClientSecret, long CapturedMinor, DateTimeOffset ChangedAt);
+
+/// <summary>A refund of part or all of what was paid.</summary>
+/// <param name="Step">The refund's name within the order (<c>cancel</c>, <c>dispute</c>): its idempotency key.</param>
+/// <param name="AmountMinor">Refunded amount.</param>
+/// <param name="ExternalId">The provider's refund id, if any.</param>
+/// <param name="Status">The provider's status.</param>
+/// <param name="At">When it was made.</param>
+public sealed record OrderRefund(string Step, long AmountMinor, string? ExternalId, string Status, DateTimeOffset At);
+
+/// <summary>A payment the seller or an admin recorded against an invoice.</summary>
+public sealed record InvoicePayment(long AmountMinor, DateOnly PaidOn, string RecordedBy, DateTimeOffset RecordedAt, string? Note);
+
+/// <summary>The invoice of an accepted invoice order.</summary>
+/// <param name="Number">Invoice number, unique on the platform.</param>
+/// <param name="IssueDate">Date of issue (Helsinki).</param>
+/// <param name="DueDate">Due date.</param>
+/// <param name="ReferenceNumber">Finnish reference number with its check digit.</param>
+/// <param name="CreditorReference">The same in RF form.</param>
+public sealed record OrderInvoice(string Number, DateOnly IssueDate, DateOnly DueDate, string ReferenceNumber, string CreditorReference)
+{
+    /// <summary>Payments recorded, oldest first.</summary>
+    public IReadOnlyList<InvoicePayment> Payments { get; init; } = [];
+
+    /// <summary>Sum of recorded payments.</summary>
+    [JsonIgnore]
+    public long PaidMinor => Payments.Sum(p => p.AmountMinor);
+}
+
+/// <summary>What an invoice number and its references are, chosen by the grains (from the platform's sequence).</summary>
+public sealed record InvoiceIssue(string Number, string ReferenceNumber, string CreditorReference);
+
+/// <summary>How an admin resolves a dispute: complete it as it is, or refund part or all of what was paid.</summary>
+/// <param name="Outcome"><c>complete</c> or <c>refund</c>.</param>
+/// <param name="RefundMinor">With <c>refund</c>: the amount, at most what was paid and not yet refunded.</param>
+/// <param name="Note">Why (shown in the audit).</param>
+public sealed record Resolution(string? Outcome, long? RefundMinor, string? Note);
+
+/// <summary>One state change of an order, as the audit shows it.</summary>
+/// <param name="At">When.</param>
+/// <param name="Actor">Token subject (person or client), or <c>system</c>.</param>
+/// <param name="ActingFirm">The firm the actor acted for, if any.</param>
+/// <param name="ClientId">The OAuth client, if known.</param>
+/// <param name="From">Status before (empty at checkout).</param>
+/// <param name="To">Status after.</param>
+/// <param name="Change">What changed, in words.</param>
+public sealed record OrderAuditEntry(DateTimeOffset At, string Actor, string? ActingFirm, string? ClientId, string From, string To, string Change);
+
+/// <summary>What a payment step answered (the grain's translation of a gateway's <c>PaymentState</c>).</summary>
+public sealed record PaymentChange(string? ExternalId, string Status, string? ClientSecret = null);
+
+/// <summary>What a refund step answered (the grain's translation of a gateway's <c>RefundState</c>).</summary>
+public sealed record RefundChange(string? ExternalId, long AmountMinor, string Status);
+
+/// <summary>A verified payment provider event as the order applies it.</summary>
+/// <param name="EventId">The provider's event id.</param>
+/// <param name="Type">The event type, e.g. <c>payment_intent.succeeded</c>.</param>
+/// <param name="Created">When the provider created it.</param>
+/// <param name="ExternalId">The payment's provider id.</param>
+/// <param name="Status">The payment's status in the event.</param>
+public sealed record PaymentChangeEvent(string EventId, string Type, DateTimeOffset Created, string? ExternalId, string? Status);
+
+/// <summary>A payment against an invoice as the seller or an admin records it (unvalidated).</summary>
+/// <param name="AmountMinor">Amount paid, minor units.</param>
+/// <param name="PaidOn">Date paid (default today).</param>
+/// <param name="Note">Free note, e.g. the bank's archive id.</param>
+public sealed record InvoicePaymentInput(long? AmountMinor, DateOnly? PaidOn, string? Note);

@@ -1,0 +1,42 @@
+using Marketplace.Domain.Orders;
+using Marketplace.Payments;
+
+namespace Marketplace.Grains.Orders;
+
+/// <summary>
+/// One order: loads it, lets the domain change it, takes the payment and lot steps, persists, and tells the firms'
+/// order indexes. A retried call does its work once (payment steps carry idempotency keys, lot steps are idempotent per
+/// order). Callers pass who acts; the grain refuses callers who may not (404 for strangers).
+/// </summary>
+public interface IOrderGrain : IGrainWithStringKey
+{
+    /// <summary>The buyer checks out its hold: places the order, ties the hold to it and authorises the payment.</summary>
+    Task<Order> CheckoutAsync(OrderActor actor, Checkout checkout);
+
+    /// <summary>The order as <paramref name="actor"/> may see it (404 for anyone but its parties and platform admins).</summary>
+    Task<Order> GetAsync(OrderActor actor);
+
+    /// <summary>The seller accepts: the hold is sold, a card payment captured or the invoice issued.</summary>
+    Task<Order> AcceptAsync(OrderActor actor);
+
+    /// <summary>The buyer confirms receipt, or the seller hands over with the buyer's pickup code.</summary>
+    Task<Order> HandOverAsync(OrderActor actor, string? pickupCode);
+
+    /// <summary>The buyer completes a handed-over order before the dispute window ends; the CO2e figure is recorded.</summary>
+    Task<Order> CompleteAsync(OrderActor actor);
+
+    /// <summary>Either party cancels before handover with a reason; the quantity goes back, the payment is voided or refunded.</summary>
+    Task<Order> CancelAsync(OrderActor actor, string? reason);
+
+    /// <summary>The buyer disputes a handed-over order within the dispute window.</summary>
+    Task<Order> DisputeAsync(OrderActor actor, string? reason);
+
+    /// <summary>A platform admin resolves a dispute: completed, or refunded in part or whole.</summary>
+    Task<Order> ResolveAsync(OrderActor actor, Resolution resolution);
+
+    /// <summary>The seller or a platform admin records a (partial) payment against the invoice.</summary>
+    Task<Order> RecordInvoicePaymentAsync(OrderActor actor, InvoicePaymentInput payment);
+
+    /// <summary>Applies a verified payment provider event; false when it changed nothing.</summary>
+    Task<bool> ApplyPaymentEventAsync(PaymentEvent paymentEvent);
+}
