@@ -1,6 +1,9 @@
 using System.Text.Json.Serialization;
 using Marketplace.Domain.Common;
+using Marketplace.Domain.Geo;
 using Marketplace.Domain.Materials;
+using Marketplace.Domain.Orders;
+using Marketplace.Domain.Traders;
 
 namespace Marketplace.Domain.Matching;
 
@@ -78,6 +81,17 @@ public sealed class MatchingSession
     [JsonInclude]
     public string? HoldId { get; private set; }
 
+    /// <summary>The order the buyer's acceptance placed for the session's hold (null before acceptance).</summary>
+    [JsonInclude]
+    public string? OrderId { get; private set; }
+
+    /// <summary>
+    /// Acceptances of this round whose order could not be placed (bad checkout details): each released its hold, so
+    /// the next acceptance places a hold (and order) of a new id.
+    /// </summary>
+    [JsonInclude]
+    public int FailedCheckouts { get; private set; }
+
     /// <summary>How many times the pair was proposed (a new round after an expiry).</summary>
     [JsonInclude]
     public int Round { get; private set; }
@@ -120,6 +134,8 @@ public sealed class MatchingSession
         Status = MatchStatus.Proposed;
         Reason = null;
         HoldId = null;
+        OrderId = null;
+        FailedCheckouts = 0;
         Round++;
         ProposedAt = now;
         UpdatedAt = now;
@@ -138,14 +154,50 @@ public sealed class MatchingSession
         }
 
         EnsureStatus(MatchStatus.Proposed, "accept");
-        return $"{Id}-r{Round}";
+        return FailedCheckouts == 0 ? $"{Id}-r{Round}" : $"{Id}-r{Round}-c{FailedCheckouts}";
     }
 
-    /// <summary>Records the hold placed for the acceptance.</summary>
-    public void Accepted(string holdId, DateTimeOffset now)
+    /// <summary>The order an acceptance places for its hold: derived from the hold, so a repeated acceptance finds it.</summary>
+    public static string OrderIdFor(string holdId) => "order-" + holdId;
+
+    /// <summary>
+    /// The checkout an acceptance places for the session's hold: what the buyer gave, and for what it left out the buyer
+    /// firm's defaults: pickup, payment by invoice, and an address of its billing address (else its municipality) at the
+    /// demand's point (where the buyer wants the goods). Invoicing details left out default in the order from the firm's
+    /// billing details.
+    /// </summary>
+    public Checkout CheckoutFor(Checkout? given, string holdId, GeoPoint? demandPoint, TraderProfile? buyer)
+    {
+        var billing = buyer?.Billing;
+        var municipality = billing?.PostOffice ?? buyer?.Municipality;
+        return new Checkout(
+            Proposal!.LotId,
+            holdId,
+            given?.Fulfilment ?? "pickup",
+            given?.Address ?? new OrderAddress(billing?.Address ?? municipality, billing?.PostalCode, municipality, demandPoint?.Latitude, demandPoint?.Longitude),
+            given?.PaymentMethod ?? "invoice",
+            given?.Invoicing,
+            Id);
+    }
+
+    /// <summary>
+    /// Records an acceptance whose order was refused (its hold released): the session stays proposed, and the next
+    /// acceptance uses a new hold id.
+    /// </summary>
+    public void CheckoutFailed(DateTimeOffset now)
+    {
+        EnsureStatus(MatchStatus.Proposed, "accept");
+        FailedCheckouts++;
+        UpdatedAt = now;
+        Version++;
+    }
+
+    /// <summary>Records the hold placed for the acceptance and the order placed for it.</summary>
+    public void Accepted(string holdId, string? orderId, DateTimeOffset now)
     {
         Status = MatchStatus.Accepted;
         HoldId = holdId;
+        OrderId = orderId;
         UpdatedAt = now;
         Version++;
     }

@@ -6,7 +6,7 @@ using Marketplace.Domain.Common;
 namespace Marketplace.Domain.Reviews;
 
 /// <summary>One firm's rating of the other party of a completed order.</summary>
-/// <param name="Id">Review id, derived from the order and the author (<see cref="TraderReviews.IdFor"/>).</param>
+/// <param name="Id">Review id: the reviewed firm's id and a hash of the order and the author (<see cref="TraderReviews.IdFor"/>).</param>
 /// <param name="OrderId">The completed order.</param>
 /// <param name="AuthorId">The firm that wrote it.</param>
 /// <param name="SubjectId">The firm it rates (the order's other party).</param>
@@ -64,9 +64,19 @@ public sealed class TraderReviews
         ? ReviewSummary.None
         : new ReviewSummary(_reviews.Count, Math.Round((decimal)_ratingSum / _reviews.Count, 2, MidpointRounding.AwayFromZero));
 
-    /// <summary>The review id for an order and its author: one review per order and side.</summary>
-    public static string IdFor(string orderId, string authorId)
-        => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{orderId}\n{authorId}")))[..24];
+    /// <summary>
+    /// The review id for an order and its author: one review per order and side. It starts with the reviewed firm's id
+    /// (<see cref="SubjectOf"/>), so the review can be found from its id alone.
+    /// </summary>
+    public static string IdFor(string subjectId, string orderId, string authorId)
+        => $"{subjectId}.{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{orderId}\n{authorId}")))[..20]}";
+
+    /// <summary>The reviewed firm's id in a review id, or null when the text is not a review id.</summary>
+    public static string? SubjectOf(string reviewId)
+    {
+        var dot = reviewId.LastIndexOf('.');
+        return dot > 0 && reviewId.Length - dot - 1 == 20 ? reviewId[..dot] : null;
+    }
 
     /// <summary>
     /// Validates a review of <paramref name="subjectId"/> (this firm) by <paramref name="authorId"/> on an order and
@@ -96,7 +106,7 @@ public sealed class TraderReviews
                 new Dictionary<string, object?> { ["orderId"] = order.OrderId });
         }
 
-        var review = new Review(IdFor(order.OrderId, authorId), order.OrderId, authorId, subjectId, isBuyer ? "buyer" : "seller",
+        var review = new Review(IdFor(subjectId, order.OrderId, authorId), order.OrderId, authorId, subjectId, isBuyer ? "buyer" : "seller",
             rating!.Value, text!.Trim(), writtenBy, now);
         if (_reviews.FirstOrDefault(r => r.Id == review.Id) is { } existing)
         {

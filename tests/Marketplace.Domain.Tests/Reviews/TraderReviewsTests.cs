@@ -45,6 +45,9 @@ public class TraderReviewsTests
         var ofBuyer = buyer.Write("buyer", Completed, "seller", "p", 2, "Came late", Now).Review;
 
         Assert.NotEqual(ofSeller.Id, ofBuyer.Id);
+        Assert.Equal("seller", TraderReviews.SubjectOf(ofSeller.Id));
+        Assert.Equal("buyer", TraderReviews.SubjectOf(ofBuyer.Id));
+        Assert.Null(TraderReviews.SubjectOf("no-review"));
         Assert.Equal("seller", ofBuyer.AuthorRole);
     }
 
