@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using Marketplace.Domain.Materials;
+using Marketplace.Grains.Carbon;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Idempotency;
 using Marketplace.Grains.Listings;
@@ -43,6 +44,7 @@ public static class MarketplaceSiloExtensions
 
         silo.Services.AddMarketplaceSerializer();
         silo.Services.TryAddSingleton(MaterialTaxonomy.Default);
+        silo.Services.AddMarketplaceCarbon(configuration);
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddKeyedSingleton<TimeProvider>(MarketTime.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
         silo.Services.TryAddSingleton<IListingChangeSink, NoListingChangeSink>();
