@@ -1,9 +1,11 @@
 using Azure.Data.Tables;
 using Marketplace.Domain.Materials;
+using Marketplace.Grains.Carbon;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Idempotency;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Matching;
+using Marketplace.Grains.Orders;
 using Marketplace.Grains.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -42,6 +44,7 @@ public static class MarketplaceSiloExtensions
 
         silo.Services.AddMarketplaceSerializer();
         silo.Services.TryAddSingleton(MaterialTaxonomy.Default);
+        silo.Services.AddMarketplaceCarbon(configuration);
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddKeyedSingleton<TimeProvider>(MarketTime.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
         silo.Services.TryAddSingleton<IListingChangeSink, NoListingChangeSink>();
@@ -71,16 +74,20 @@ public static class MarketplaceSiloExtensions
                 $"{nameof(ListingOptions)}.{nameof(ListingOptions.MaxHoldsPerBuyer)} must be from 1 to {Domain.Listings.Listing.MaxActiveHolds}.")
             .Validate(o => o.MaxBuyerShare is > 0m and <= 1m, $"{nameof(ListingOptions)}.{nameof(ListingOptions.MaxBuyerShare)} must be above 0 and at most 1.")
             .ValidateOnStart();
+        silo.AddMarketplaceOrders(configuration);
         silo.Services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.Section))
             .Validate(o => o.Retention >= TimeSpan.FromSeconds(1) && o.ClaimLease > TimeSpan.Zero,
                 $"{nameof(IdempotencyOptions)}.{nameof(IdempotencyOptions.Retention)} must be at least 1 second and {nameof(IdempotencyOptions.ClaimLease)} positive.")
             .ValidateOnStart();
         silo.Configure<ReminderOptions>(o =>
         {
-            var sweep = configuration.GetSection(ListingOptions.Section).GetValue<TimeSpan?>(nameof(ListingOptions.SweepPeriod));
-            if (sweep is { } s && s < o.MinimumReminderPeriod)
+            foreach (var section in new[] { ListingOptions.Section, OrderOptions.Section })
             {
-                o.MinimumReminderPeriod = s;
+                var sweep = configuration.GetSection(section).GetValue<TimeSpan?>(nameof(ListingOptions.SweepPeriod));
+                if (sweep is { } s && s < o.MinimumReminderPeriod)
+                {
+                    o.MinimumReminderPeriod = s;
+                }
             }
         });
         return silo;

@@ -1,5 +1,6 @@
 using Marketplace.Host.Search;
 using Marketplace.Identity;
+using Marketplace.Payments;
 
 namespace Marketplace.Host;
 
@@ -18,6 +19,7 @@ public static class MarketplaceApp
         builder.Services.AddMarketplaceApi();
         builder.AddMarketplaceIdentity();
         builder.AddMarketplaceSearch();
+        builder.Services.AddMarketplacePayments(builder.Configuration);
         customize?.Invoke(builder);
 
         var app = builder.Build();

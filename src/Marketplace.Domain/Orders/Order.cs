@@ -110,6 +110,10 @@ public sealed class Order
     [JsonInclude]
     public CarbonFigure? Carbon { get; private set; }
 
+    /// <summary>True once the carbon figure is counted in the region's and both firms' ledgers.</summary>
+    [JsonInclude]
+    public bool CarbonRecorded { get; private set; }
+
     /// <summary>When the buyer checked out.</summary>
     [JsonInclude]
     public DateTimeOffset PlacedAt { get; private set; }
@@ -546,6 +550,13 @@ public sealed class Order
         Touch(now);
     }
 
+    /// <summary>Notes that the ledgers counted the carbon figure (not an audited transition: the figure was audited at completion).</summary>
+    public void MarkCarbonRecorded(DateTimeOffset now)
+    {
+        CarbonRecorded = true;
+        Touch(now);
+    }
+
     /// <summary>True when the invoice is unpaid (wholly or partly) after its due date on an order still owed.</summary>
     public bool IsOverdue(DateTimeOffset now)
         => Invoice is { } i && Status is OrderStatus.Accepted or OrderStatus.HandedOver or OrderStatus.Completed or OrderStatus.Disputed
@@ -579,6 +590,7 @@ public sealed class Order
     {
         OrderStatus.Placed when Exists => AcceptBy,
         OrderStatus.HandedOver => DisputeUntil,
+        OrderStatus.Completed when Carbon is not null && !CarbonRecorded => ClosedAt,
         _ => null,
     };
 

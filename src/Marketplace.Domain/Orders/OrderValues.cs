@@ -209,3 +209,19 @@ public sealed record PaymentChangeEvent(string EventId, string Type, DateTimeOff
 /// <param name="PaidOn">Date paid (default today).</param>
 /// <param name="Note">Free note, e.g. the bank's archive id.</param>
 public sealed record InvoicePaymentInput(long? AmountMinor, DateOnly? PaidOn, string? Note);
+
+/// <summary>An order in a firm's index of its orders.</summary>
+/// <param name="OrderId">The order.</param>
+/// <param name="Role">The firm's side: <c>buyer</c> or <c>seller</c>.</param>
+/// <param name="Status">Status code as of <paramref name="Version"/>.</param>
+/// <param name="Version">The order's version this entry was read at (older reports are ignored).</param>
+/// <param name="PlacedAt">When the order was placed (lists are newest first).</param>
+public sealed record OrderIndexEntry(string OrderId, string Role, string Status, long Version, DateTimeOffset PlacedAt);
+
+/// <summary>An invoice in the platform's register of open invoices.</summary>
+/// <param name="OrderId">The invoiced order.</param>
+/// <param name="SellerId">The seller who is owed.</param>
+/// <param name="DueDate">Due date.</param>
+/// <param name="Open">True while something is owed on an order still owed.</param>
+/// <param name="Version">The order's version this entry was read at.</param>
+public sealed record InvoiceRegisterEntry(string OrderId, string SellerId, DateOnly DueDate, bool Open, long Version);

@@ -28,4 +28,17 @@ public interface ICarbonLedgerGrain : IGrainWithStringKey
 {
     /// <summary>Counts a completed order's figure once.</summary>
     Task RecordAsync(CarbonEntry entry);
+
+    /// <summary>
+    /// The totals counted so far: overall, by month, by month and category, by category and by municipality (tonnes
+    /// reused, CO2e avoided, orders), with the data versions of the figures counted. Empty totals for a ledger nothing was recorded in.
+    /// </summary>
+    Task<CarbonTotals> GetTotalsAsync();
+}
+
+/// <summary>Keys of carbon ledgers that are not firms.</summary>
+public static class CarbonLedgers
+{
+    /// <summary>The region's public ledger.</summary>
+    public const string Region = "region";
 }

@@ -1,0 +1,358 @@
+using System.Security.Cryptography;
+using Marketplace.Domain.Carbon;
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Orders;
+using Marketplace.Grains.Carbon;
+using Marketplace.Grains.Common;
+using Marketplace.Grains.Listings;
+using Marketplace.Grains.Storage;
+using Marketplace.Grains.Traders;
+using Marketplace.Payments;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Marketplace.Grains.Orders;
+
+/// <summary>
+/// Loads an order, checks with the domain that a step is allowed, takes the step's outside work (the lot, the payment
+/// gateway, the invoice number), lets the domain record it, persists, and tells the firms' indexes. Outside work is
+/// idempotent per order (lot steps by order id, gateway calls by idempotency keys from the order and step, invoice
+/// numbers by order), so a call retried after a failed write does that work once. One reminder keeps the order's next
+/// deadline: a seller who has not accepted by <see cref="Order.AcceptBy"/> sees the order cancelled (and its card
+/// authorisation cancelled), and a handed-over order completes when its dispute window passes.
+/// </summary>
+public sealed class OrderGrain(
+    [PersistentState("order", StorageOptions.StoreName)] IPersistentState<Order> state,
+    [FromKeyedServices(MarketTime.Key)] TimeProvider time,
+    IOptions<OrderOptions> options,
+    IOptions<ServiceAreaOptions> serviceArea,
+    IEnumerable<IPaymentGateway> gateways,
+    IServiceProvider services,
+    ILogger<OrderGrain> logger) : Grain, IOrderGrain, IRemindable
+{
+    private const string DeadlineReminder = "deadline";
+
+    /// <summary>Key of the region's carbon ledger.</summary>
+    public const string RegionLedger = "region";
+
+    private string Id => this.GetPrimaryKeyString();
+
+    private DateTimeOffset Now => time.GetUtcNow();
+
+    private Order Order => state.State;
+
+    /// <inheritdoc />
+    public async Task<Order> CheckoutAsync(OrderActor actor, Checkout checkout)
+    {
+        if (Order.Exists)
+        {
+            // The id derives from the caller's Idempotency-Key: a retry of a checkout whose answer was lost finds it.
+            Order.EnsureVisibleTo(actor);
+            return Order.BuyerId == actor.TraderId && Order.HoldId == checkout.HoldId && Order.Lot!.ListingId == checkout.ListingId
+                ? Order
+                : throw DomainException.Conflict("order-exists", $"Order '{Id}' already exists.");
+        }
+
+        var buyerId = actor.TraderId ?? throw DomainException.Forbidden("no-acting-trader", "Checkout needs a token acting for a firm.");
+        var buyer = await GrainFactory.GetGrain<ITraderGrain>(buyerId).GetAsync() ?? throw DomainException.NotFound("trader", buyerId);
+        var lotGrain = GrainFactory.GetGrain<IListingGrain>(checkout.ListingId ?? "");
+        var listing = string.IsNullOrWhiteSpace(checkout.ListingId)
+            ? new Domain.Listings.Listing() // Place refuses the missing id along with every other bad field.
+            : await lotGrain.GetAsync() ?? throw DomainException.NotFound("listing", checkout.ListingId);
+        var order = Domain.Orders.Order.Place(Id, actor, checkout, listing, buyer, PickupCode(), options.Value.Terms, Now, serviceArea.Value.Area);
+        var gateway = Gateway(order.Payment!.Method);
+        string? sellerAccount = null;
+        if (order.Payment.Method == PaymentMethod.Card)
+        {
+            var seller = await GrainFactory.GetGrain<ITraderGrain>(order.SellerId).GetAsync();
+            sellerAccount = seller?.StripeAccount is { ChargesEnabled: true } account
+                ? account.AccountId
+                : throw DomainException.Invalid("paymentMethod", "The seller does not take card payments yet: pay on invoice.");
+        }
+
+        await lotGrain.AttachOrderAsync(buyerId, order.HoldId, Id, order.AcceptBy + Domain.Orders.Order.HoldGrace, checkout.MatchId);
+        var totals = order.Totals!;
+        var authorized = await gateway.AuthorizeAsync(new PaymentRequest(Id, order.BuyerId, order.SellerId, new Money(totals.GrossMinor, totals.Currency),
+            new Money(totals.PlatformFeeMinor, totals.Currency), sellerAccount));
+        order.Authorized(new PaymentChange(authorized.ExternalId, authorized.Status, authorized.ClientSecret), Now);
+        state.State = order;
+        return await SaveAsync();
+    }
+
+    /// <inheritdoc />
+    public Task<Order> GetAsync(OrderActor actor)
+    {
+        if (!Order.Exists)
+        {
+            throw DomainException.NotFound("order", Id);
+        }
+
+        Order.EnsureVisibleTo(actor);
+        return Task.FromResult(Order);
+    }
+
+    /// <inheritdoc />
+    public async Task<Order> AcceptAsync(OrderActor actor)
+    {
+        Order.EnsureCanAccept(actor, Now);
+        await GrainFactory.GetGrain<IListingGrain>(Order.Lot!.ListingId).ConfirmHoldAsync(Order.SellerId, Order.HoldId, orderId: Id);
+        PaymentChange? captured = null;
+        InvoiceIssue? invoice = null;
+        if (Order.Payment!.Method == PaymentMethod.Card)
+        {
+            var state = await Gateway(PaymentMethod.Card).CaptureAsync(Id, Order.Payment.ExternalId);
+            captured = new PaymentChange(state.ExternalId, state.Status);
+        }
+        else
+        {
+            invoice = await GrainFactory.GetGrain<IInvoiceNumberGrain>(MarketClock.Today(Now).Year.ToString("0000", System.Globalization.CultureInfo.InvariantCulture)).IssueAsync(Id);
+        }
+
+        return await ChangeAsync(o => o.Accept(actor, captured, invoice, Now));
+    }
+
+    /// <inheritdoc />
+    public Task<Order> HandOverAsync(OrderActor actor, string? pickupCode) => ChangeAsync(o => o.HandOver(actor, pickupCode, Now));
+
+    /// <inheritdoc />
+    public async Task<Order> CompleteAsync(OrderActor actor)
+    {
+        Order.EnsureCanComplete(actor, Now);
+        var figure = Carbon();
+        var order = await ChangeAsync(o => o.Complete(actor, figure, Now));
+        await RecordCarbonAsync();
+        return order;
+    }
+
+    /// <inheritdoc />
+    public async Task<Order> CancelAsync(OrderActor actor, string? reason)
+    {
+        Order.EnsureCanCancel(actor, reason);
+        var gateway = Gateway(Order.Payment!.Method);
+        PaymentChange? payment = null;
+        RefundChange? refund = null;
+        var lot = GrainFactory.GetGrain<IListingGrain>(Order.Lot!.ListingId);
+        if (Order.Status == OrderStatus.Placed)
+        {
+            await lot.ReleaseHoldAsync(Order.BuyerId, Order.HoldId, orderId: Id);
+        }
+        else
+        {
+            await lot.ReturnSoldAsync(Id, Order.Quantity);
+        }
+
+        if (Order.RefundableMinor > 0)
+        {
+            var refunded = await gateway.RefundAsync(Id, Order.Payment.ExternalId, new Money(Order.RefundableMinor, Order.Totals!.Currency), "cancel");
+            refund = new RefundChange(refunded.ExternalId, refunded.Amount.MinorUnits, refunded.Status);
+        }
+        else
+        {
+            var cancelled = await gateway.CancelAsync(Id, Order.Payment.ExternalId);
+            payment = new PaymentChange(cancelled.ExternalId, cancelled.Status);
+        }
+
+        return await ChangeAsync(o => o.Cancel(actor, reason, payment, refund, Now));
+    }
+
+    /// <inheritdoc />
+    public Task<Order> DisputeAsync(OrderActor actor, string? reason) => ChangeAsync(o => o.Dispute(actor, reason, Now));
+
+    /// <inheritdoc />
+    public async Task<Order> ResolveAsync(OrderActor actor, Resolution resolution)
+    {
+        var amount = Order.EnsureCanResolve(actor, resolution);
+        RefundChange? refund = null;
+        if (amount > 0)
+        {
+            var refunded = await Gateway(Order.Payment!.Method).RefundAsync(Id, Order.Payment.ExternalId, new Money(amount, Order.Totals!.Currency), "dispute");
+            refund = new RefundChange(refunded.ExternalId, refunded.Amount.MinorUnits, refunded.Status);
+        }
+
+        var whole = amount > 0 && amount == Order.RefundableMinor;
+        var figure = whole ? null : Carbon();
+        var order = await ChangeAsync(o => o.Resolve(actor, resolution, refund, figure, Now));
+        await RecordCarbonAsync();
+        return order;
+    }
+
+    /// <inheritdoc />
+    public Task<Order> RecordInvoicePaymentAsync(OrderActor actor, InvoicePaymentInput payment)
+        => ChangeAsync(o => o.RecordInvoicePayment(actor, payment.AmountMinor, payment.PaidOn, payment.Note, Now));
+
+    /// <inheritdoc />
+    public async Task<bool> ApplyPaymentEventAsync(PaymentEvent paymentEvent)
+    {
+        var before = Order.Version;
+        if (!Order.ApplyPaymentEvent(new PaymentChangeEvent(paymentEvent.EventId, paymentEvent.Type, paymentEvent.Created, paymentEvent.ExternalId, paymentEvent.Status), Now))
+        {
+            return false;
+        }
+
+        try
+        {
+            await SaveAsync();
+        }
+        catch when (Order.Version == before)
+        {
+            // The write failed and storage's copy was reloaded: the event changed nothing that lasts.
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <inheritdoc />
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        try
+        {
+            if (Order.Status == OrderStatus.Placed && Now >= Order.AcceptBy)
+            {
+                logger.LogInformation("Order {OrderId}: not accepted by {AcceptBy}; cancelling", Id, Order.AcceptBy);
+                await CancelAsync(OrderActor.System, null);
+            }
+            else if (Order.Status == OrderStatus.HandedOver && Now >= Order.DisputeUntil)
+            {
+                await CompleteAsync(OrderActor.System);
+            }
+            else
+            {
+                await RecordCarbonAsync();
+            }
+        }
+        catch (Exception e)
+        {
+            // The reminder ticks again after the sweep period and tries once more.
+            logger.LogWarning(e, "Order {OrderId}: the deadline step failed; it is tried again", Id);
+            return;
+        }
+
+        await ScheduleAsync();
+    }
+
+    private IPaymentGateway Gateway(PaymentMethod method)
+        => gateways.FirstOrDefault(g => g.Method == method)
+           ?? throw new DomainException("payment-method-unavailable",
+               $"Payment by {method.ToString().ToLowerInvariant()} is not configured on this marketplace.", DomainErrorKind.Validation,
+               new Dictionary<string, string[]> { ["paymentMethod"] = [$"Payment by {method.ToString().ToLowerInvariant()} is not configured here."] });
+
+    /// <summary>The CO2e of the order with the configured calculator, or null when none is configured or the lot's mass is unknown.</summary>
+    private CarbonFigure? Carbon()
+    {
+        var calculator = services.GetService<ICarbonCalculator>();
+        if (calculator is null || Order.MassKg is not { } mass)
+        {
+            return null;
+        }
+
+        try
+        {
+            return calculator.Calculate(new CarbonInput(Order.Lot!.Category, Order.Lot.Condition, mass, Order.DistanceKm));
+        }
+        catch (DomainException e)
+        {
+            // A category without a factor must not keep a deal from closing: the order completes without a figure.
+            logger.LogWarning("Order {OrderId}: no carbon figure for category {Category}: {Reason}", Id, Order.Lot!.Category, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Records a completed order's figure in the region's and both firms' ledgers (each ignores a repeated order).</summary>
+    private async Task RecordCarbonAsync()
+    {
+        if (Order.Status != OrderStatus.Completed || Order.Carbon is null || Order.CarbonRecorded)
+        {
+            return;
+        }
+
+        try
+        {
+            var entry = new CarbonEntry(Id, Order.SellerId, Order.BuyerId, Order.Lot!.Category, Order.Lot.Municipality, Order.ClosedAt!.Value, Order.Carbon);
+            await Task.WhenAll(new[] { RegionLedger, Order.SellerId, Order.BuyerId }
+                .Select(key => GrainFactory.GetGrain<ICarbonLedgerGrain>(key).RecordAsync(entry)));
+            Order.MarkCarbonRecorded(Now);
+            await state.WriteOrReloadAsync();
+        }
+        catch (Exception e)
+        {
+            // The order is stored; the reminder records the entry again until it is marked recorded.
+            logger.LogWarning(e, "Order {OrderId}: recording its carbon figure in the ledgers failed; it is tried again", Id);
+            await ScheduleAsync();
+        }
+    }
+
+    private async Task<Order> ChangeAsync(Action<Order> change)
+    {
+        if (!Order.Exists)
+        {
+            throw DomainException.NotFound("order", Id);
+        }
+
+        var before = Order.Version;
+        try
+        {
+            change(Order);
+        }
+        catch (DomainException) when (Order.Version == before)
+        {
+            throw;
+        }
+        catch
+        {
+            await state.ReadStateAsync();
+            throw;
+        }
+
+        return await SaveAsync();
+    }
+
+    /// <summary>Writes the order, then tells the indexes and sets the reminder; a failure after the write is logged, not answered.</summary>
+    private async Task<Order> SaveAsync()
+    {
+        await state.WriteOrReloadAsync();
+        try
+        {
+            var status = Domain.Orders.Order.StatusCode(Order.Status);
+            await Task.WhenAll(
+                GrainFactory.GetGrain<IOrderIndexGrain>(Order.BuyerId).RecordAsync(new OrderIndexEntry(Id, "buyer", status, Order.Version, Order.PlacedAt)),
+                GrainFactory.GetGrain<IOrderIndexGrain>(Order.SellerId).RecordAsync(new OrderIndexEntry(Id, "seller", status, Order.Version, Order.PlacedAt)));
+            if (Order.Invoice is { } invoice)
+            {
+                var open = Order.Status is OrderStatus.Accepted or OrderStatus.HandedOver or OrderStatus.Completed or OrderStatus.Disputed
+                           && invoice.PaidMinor < Order.Totals!.GrossMinor;
+                await GrainFactory.GetGrain<IInvoiceRegisterGrain>("platform").RecordAsync(new InvoiceRegisterEntry(Id, Order.SellerId, invoice.DueDate, open, Order.Version));
+            }
+
+            await ScheduleAsync();
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Order {OrderId} version {Version} is stored, but telling its indexes or setting its reminder failed", Id, Order.Version);
+        }
+
+        return Order;
+    }
+
+    private async Task ScheduleAsync()
+    {
+        var deadline = Order.NextDeadline();
+        if (deadline is null)
+        {
+            var reminder = await this.GetReminder(DeadlineReminder);
+            if (reminder is not null)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            return;
+        }
+
+        var due = deadline.Value - Now;
+        await this.RegisterOrUpdateReminder(DeadlineReminder, due < TimeSpan.Zero ? TimeSpan.Zero : due, options.Value.SweepPeriod);
+    }
+
+    /// <summary>Six random digits the buyer shows the seller at pickup.</summary>
+    private static string PickupCode() => RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("000000", System.Globalization.CultureInfo.InvariantCulture);
+}
