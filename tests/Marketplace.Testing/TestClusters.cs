@@ -58,6 +58,7 @@ public static class TestClusters
         {
             Name = "Test Firm Oy",
             BusinessId = NewBusinessId(),
+            Municipality = "Vantaa",
             Contact = new TraderContact(null, "test@firm.example", null),
             Roles = roles.Length > 0 ? roles : ["seller", "buyer"],
         }, "test");

@@ -1,4 +1,5 @@
 using Marketplace.Domain.Matching;
+using Marketplace.Domain.Orders;
 
 namespace Marketplace.Grains.Matching;
 
@@ -11,14 +12,21 @@ public interface IMatchingSessionGrain : IGrainWithStringKey
     /// <summary>The session, or null when the pair was never proposed.</summary>
     Task<MatchingSession?> GetAsync();
 
-    /// <summary>The buyer accepts: the proposed quantity is held on the lot until the session expires. 409 when it is gone.</summary>
-    Task<MatchingSession> AcceptAsync(string actorId);
+    /// <summary>
+    /// The buyer accepts: the proposed quantity is held on the lot until the session expires (409 when it is gone), and
+    /// the order for that hold is placed with <paramref name="checkout"/> (missing details: the buyer firm's defaults,
+    /// see <see cref="MatchingSession.CheckoutFor"/>). Refused checkout details let the hold go and leave the session proposed.
+    /// </summary>
+    Task<MatchingSession> AcceptAsync(string actorId, Checkout? checkout = null, OrderActor? actor = null);
 
-    /// <summary>The seller confirms an accepted session: the hold is confirmed and the demand records the purchase.</summary>
-    Task<MatchingSession> ConfirmAsync(string actorId);
+    /// <summary>
+    /// The seller confirms an accepted session: its order is accepted (which sells the hold) and the demand records the
+    /// purchase; a session accepted before orders existed confirms its hold directly.
+    /// </summary>
+    Task<MatchingSession> ConfirmAsync(string actorId, OrderActor? actor = null);
 
-    /// <summary>Either side declines an open session; a hold is released.</summary>
-    Task<MatchingSession> DeclineAsync(string actorId);
+    /// <summary>Either side declines an open session; its order is cancelled (or a hold released).</summary>
+    Task<MatchingSession> DeclineAsync(string actorId, OrderActor? actor = null);
 }
 
 /// <summary>Told of every change to a trader's matches (the server-sent events stream subscribes).</summary>

@@ -1,9 +1,12 @@
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Demands;
 using Marketplace.Domain.Matching;
+using Marketplace.Domain.Orders;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Demands;
 using Marketplace.Grains.Listings;
+using Marketplace.Grains.Orders;
+using Marketplace.Grains.Traders;
 using Marketplace.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -45,7 +48,7 @@ public sealed class MatchingSessionGrain(
     public Task<MatchingSession?> GetAsync() => Task.FromResult(Session.Exists ? Session : null);
 
     /// <inheritdoc />
-    public async Task<MatchingSession> AcceptAsync(string actorId)
+    public async Task<MatchingSession> AcceptAsync(string actorId, Checkout? checkout = null, OrderActor? actor = null)
     {
         await ExpireIfDueAsync();
         var holdId = Session.Accept(actorId);
@@ -87,27 +90,60 @@ public sealed class MatchingSessionGrain(
                 $"The lot no longer has {p.LotQuantity} {p.LotUnit} free ({e.Message}); the proposal has expired.", details);
         }
 
-        Session.Accepted(holdId, Now);
+        var orderId = MatchingSession.OrderIdFor(holdId);
+        var buyer = await GrainFactory.GetGrain<ITraderGrain>(p.BuyerId).GetAsync();
+        try
+        {
+            // Derived from the hold: a repeated acceptance (its save failed) finds the same order instead of another.
+            await GrainFactory.GetGrain<IOrderGrain>(orderId).CheckoutAsync(actor ?? new OrderActor(actorId, actorId, null),
+                Session.CheckoutFor(checkout, holdId, demand.Details?.Location, buyer?.Profile));
+        }
+        catch (DomainException e)
+        {
+            if (!await ReleaseRefusedCheckoutAsync(holdId, actorId))
+            {
+                // The hold is already in this order: an earlier acceptance placed it and its save failed. It stands.
+                logger.LogInformation("Match {Id}: the order {Order} was placed before ({Reason}); the acceptance stands", Session.Id, orderId, e.Code);
+                Session.Accepted(holdId, orderId, Now);
+                await SaveAsync();
+                return Session;
+            }
+
+            // Refused checkout details: the hold went back and the match stays proposed, so the buyer can accept again.
+            Session.CheckoutFailed(Now);
+            await SaveAsync();
+            throw;
+        }
+
+        Session.Accepted(holdId, orderId, Now);
         await SaveAsync();
         return Session;
     }
 
     /// <inheritdoc />
-    public async Task<MatchingSession> ConfirmAsync(string actorId)
+    public async Task<MatchingSession> ConfirmAsync(string actorId, OrderActor? actor = null)
     {
         await ExpireIfDueAsync();
         Session.EnsureCanConfirm(actorId);
         var p = Session.Proposal!;
         bool soldNow;
-        try
+        if (Session.OrderId is { } orderId)
         {
-            await GrainFactory.GetGrain<IListingGrain>(p.LotId).ConfirmHoldAsync(actorId, Session.HoldId!, Session.Id);
-            soldNow = true;
+            soldNow = await AcceptOrderAsync(orderId, actor ?? new OrderActor(actorId, actorId, null));
         }
-        catch (DomainException e) when (IsConfirmed(e))
+        else
         {
-            // An earlier confirmation sold the hold but its save failed: finish it, without counting the purchase twice.
-            soldNow = false;
+            // A match accepted before matches placed orders: its hold is confirmed directly.
+            try
+            {
+                await GrainFactory.GetGrain<IListingGrain>(p.LotId).ConfirmHoldAsync(actorId, Session.HoldId!, Session.Id);
+                soldNow = true;
+            }
+            catch (DomainException e) when (IsConfirmed(e))
+            {
+                // An earlier confirmation sold the hold but its save failed: finish it, without counting the purchase twice.
+                soldNow = false;
+            }
         }
 
         if (soldNow)
@@ -129,13 +165,15 @@ public sealed class MatchingSessionGrain(
     }
 
     /// <inheritdoc />
-    public async Task<MatchingSession> DeclineAsync(string actorId)
+    public async Task<MatchingSession> DeclineAsync(string actorId, OrderActor? actor = null)
     {
         await ExpireIfDueAsync();
         var hold = Session.EnsureCanDecline(actorId);
 
-        // The lot answers first: a lot that cannot release the hold leaves the session as it was, to be declined again.
-        if (await ReleaseAsync(hold, actorId))
+        // The order (or else the lot) answers first: one that cannot let the hold go leaves the session as it was, to be
+        // declined again.
+        var reason = actorId == Session.Proposal!.BuyerId ? "The buyer declined the match." : "The seller declined the match.";
+        if (await EndOrderAsync(actor ?? new OrderActor(actorId, actorId, null), reason) || await ReleaseAsync(hold, actorId))
         {
             Session.Confirm(Session.Proposal!.SellerId, Now);
             await SaveAsync();
@@ -167,10 +205,11 @@ public sealed class MatchingSessionGrain(
 
         if (Session.IsDue(Now))
         {
-            // The hold goes first: when the lot cannot answer, the session stays open and the reminder tries again.
-            if (await ReleaseAsync(Session.OpenHold, Session.Proposal!.BuyerId))
+            // The order and the hold go first: when they cannot answer, the session stays open and the reminder tries again.
+            if (await EndOrderAsync(OrderActor.System, "The match expired before the seller confirmed it.")
+                || await ReleaseAsync(Session.OpenHold, Session.Proposal!.BuyerId))
             {
-                Session.Confirm(Session.Proposal.SellerId, Now);
+                Session.Confirm(Session.Proposal!.SellerId, Now);
             }
             else
             {
@@ -207,6 +246,73 @@ public sealed class MatchingSessionGrain(
             // Already lapsed or released (the hold expires with the session anyway).
             logger.LogDebug("Match {Id}: hold {Hold} not released: {Reason}", Session.Id, holdId, e.Message);
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Lets the hold of a refused checkout go; false when it cannot, because an order already has it (this acceptance's
+    /// order, placed by an earlier try whose save failed).
+    /// </summary>
+    private async Task<bool> ReleaseRefusedCheckoutAsync(string holdId, string actorId)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IListingGrain>(Session.Proposal!.LotId).ReleaseHoldAsync(actorId, holdId, Session.Id);
+            return true;
+        }
+        catch (DomainException e) when (e.Code == "hold-belongs-to-order")
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The seller's confirmation is the order's acceptance (the order sells the hold, captures or invoices). True when
+    /// this call accepted it; false when it was accepted before (a confirmation whose save failed): the match then just
+    /// finishes. A cancelled order ends the match.
+    /// </summary>
+    private async Task<bool> AcceptOrderAsync(string orderId, OrderActor seller)
+    {
+        var order = GrainFactory.GetGrain<IOrderGrain>(orderId);
+        var current = await order.GetAsync(seller);
+        switch (current.Status)
+        {
+            case OrderStatus.Placed:
+                await order.AcceptAsync(seller);
+                return true;
+            case OrderStatus.Cancelled:
+                Session.Expire("order-cancelled", Now);
+                await SaveAsync();
+                throw DomainException.Conflict("match-order-cancelled", $"The match's order '{orderId}' was cancelled; the match has expired.",
+                    new Dictionary<string, object?> { ["matchStatus"] = "expired", ["orderId"] = orderId });
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// Cancels the session's order while it waits for the seller (its cancellation lets the hold go); true when the
+    /// order was accepted already (sold), so the session is confirmed rather than ended. False without an order.
+    /// </summary>
+    private async Task<bool> EndOrderAsync(OrderActor actor, string reason)
+    {
+        if (Session.OrderId is not { } orderId || Session.Status != MatchStatus.Accepted)
+        {
+            return false;
+        }
+
+        var order = GrainFactory.GetGrain<IOrderGrain>(orderId);
+        var current = await order.GetAsync(new OrderActor(actor.Subject, Session.Proposal!.BuyerId, actor.ClientId));
+        switch (current.Status)
+        {
+            case OrderStatus.Placed:
+                await order.CancelAsync(actor, reason);
+                return false;
+            case OrderStatus.Cancelled:
+                return false;
+            default:
+                logger.LogInformation("Match {Id}: order {Order} was accepted already; the match is confirmed", Session.Id, orderId);
+                return true;
         }
     }
 

@@ -98,14 +98,15 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
     }
 
     [Fact]
-    public async Task HoldOfAMatch_IsNeitherReleasedNorConfirmedOutsideTheMatch()
+    public async Task HoldOfAMatch_IsNeitherReleasedNorConfirmedOutsideTheMatchAndItsOrder()
     {
         var (seller, buyer, lot, session, accepted) = await AcceptedAsync(2);
 
-        var release = await Assert.ThrowsAsync<DomainException>(() => lot.ReleaseHoldAsync(buyer, accepted.HoldId!));
+        var release = await Assert.ThrowsAsync<DomainException>(() => lot.ReleaseHoldAsync(buyer, accepted.HoldId!, accepted.Id));
         var confirm = await Assert.ThrowsAsync<DomainException>(() => lot.ConfirmHoldAsync(seller, accepted.HoldId!));
 
-        Assert.Equal(("hold-belongs-to-match", "hold-belongs-to-match"), (release.Code, confirm.Code));
+        // The acceptance placed the match's order, which now speaks for the hold (and so for the match).
+        Assert.Equal(("hold-belongs-to-order", "hold-belongs-to-order"), (release.Code, confirm.Code));
         Assert.Equal(30m, (await lot.GetAsync())!.Held);
         Assert.Equal(MatchStatus.Confirmed, (await session.ConfirmAsync(seller)).Status);
         Assert.Equal(30m, (await lot.GetAsync())!.Sold);

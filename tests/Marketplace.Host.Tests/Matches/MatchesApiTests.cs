@@ -241,7 +241,7 @@ public class MatchesApiTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task HoldOfAMatch_ThroughTheHoldsApi_Is409HoldBelongsToMatch()
+    public async Task HoldOfAMatch_ThroughTheHoldsApi_Is409HoldBelongsToItsOrder()
     {
         var seller = await RegisterFirmAsync(Server, "seller");
         var buyer = await RegisterFirmAsync(Server, "buyer");
@@ -249,15 +249,65 @@ public class MatchesApiTests(ServerFixture fixture)
         var lot = await ActiveLotAsync(Server, seller, 1000, at);
         var demand = await DemandAsync(Server, buyer, Demand(300, at));
         var id = (await MatchAsync(Server.Client(buyer), lot, demand))["id"]!.GetValue<string>();
-        var hold = (await ReadAsync(await Server.Client(buyer).PostAsync($"/api/v1/matches/{id}/accept", null), HttpStatusCode.OK))["holdId"]!.GetValue<string>();
+        var accepted = await ReadAsync(await Server.Client(buyer).PostAsync($"/api/v1/matches/{id}/accept", null), HttpStatusCode.OK);
+        var hold = accepted["holdId"]!.GetValue<string>();
 
-        var release = await ProblemAsync(await Server.Client(buyer).DeleteAsync($"/api/v1/listings/{lot}/holds/{hold}"), HttpStatusCode.Conflict, "hold-belongs-to-match");
-        await ProblemAsync(await Server.Client(seller).PostAsync($"/api/v1/listings/{lot}/holds/{hold}/confirm", null), HttpStatusCode.Conflict, "hold-belongs-to-match");
+        // The acceptance placed the match's order, which holds the hold for the match.
+        var release = await ProblemAsync(await Server.Client(buyer).DeleteAsync($"/api/v1/listings/{lot}/holds/{hold}"), HttpStatusCode.Conflict, "hold-belongs-to-order");
+        await ProblemAsync(await Server.Client(seller).PostAsync($"/api/v1/listings/{lot}/holds/{hold}/confirm", null), HttpStatusCode.Conflict, "hold-belongs-to-order");
 
-        Assert.Equal(id, release["matchId"]!.GetValue<string>());
+        Assert.Equal(accepted["orderId"]!.GetValue<string>(), release["orderId"]!.GetValue<string>());
         Assert.Equal((700m, 300m, 0m), Quantities(await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));
         await ReadAsync(await Server.Client(seller).PostAsync($"/api/v1/matches/{id}/confirm", null), HttpStatusCode.OK);
         Assert.Equal((700m, 0m, 300m), Quantities(await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));
+    }
+
+    [Fact]
+    public async Task Accept_WithCheckoutDetails_PlacesItsOrderOnce_ConfirmAcceptsIt_BadDetailsAre422()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var buyerClient = Server.Client(buyer);
+        using var sellerClient = Server.Client(seller);
+        var at = RandomPlace();
+        var lot = await ActiveLotAsync(Server, seller, 1000, at);
+        var demand = await DemandAsync(Server, buyer, Demand(300, at));
+        var id = (await MatchAsync(buyerClient, lot, demand))["id"]!.GetValue<string>();
+
+        // Refused details: 422 naming the field; nothing stays held and the match can still be accepted.
+        var bad = new JsonObject { ["fulfilment"] = "teleport" };
+        await ProblemAsync(await buyerClient.PostAsJsonAsync($"/api/v1/matches/{id}/accept", bad), HttpStatusCode.UnprocessableEntity, "validation-failed", "fulfilment");
+        Assert.Equal("proposed", (await ReadAsync(await buyerClient.GetAsync($"/api/v1/matches/{id}"), HttpStatusCode.OK))["status"]!.GetValue<string>());
+        Assert.Equal((1000m, 0m, 0m), Quantities(await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));
+
+        var details = new JsonObject
+        {
+            ["fulfilment"] = "pickup",
+            ["paymentMethod"] = "invoice",
+            ["address"] = new JsonObject { ["address"] = "Työmaa 5", ["postalCode"] = "00100", ["municipality"] = "Helsinki", ["latitude"] = at.Latitude, ["longitude"] = at.Longitude },
+            ["invoicing"] = new JsonObject { ["email"] = "ap@buyer.example" },
+        };
+        using var accept = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/matches/{id}/accept") { Content = JsonBody(details.ToJsonString()) };
+        accept.Headers.Add("Idempotency-Key", "accept-" + id);
+        var accepted = await ReadAsync(await buyerClient.SendAsync(accept), HttpStatusCode.OK);
+        var orderId = accepted["orderId"]!.GetValue<string>();
+        Assert.Equal("accepted", accepted["status"]!.GetValue<string>());
+
+        // The same request again (a client's retry) is answered as the first: one hold, one order.
+        using var again = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/matches/{id}/accept") { Content = JsonBody(details.ToJsonString()) };
+        again.Headers.Add("Idempotency-Key", "accept-" + id);
+        using var replay = await buyerClient.SendAsync(again);
+        Assert.Equal(orderId, (await ReadAsync(replay, HttpStatusCode.OK))["orderId"]!.GetValue<string>());
+        Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal((700m, 300m, 0m), Quantities(await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));
+        Assert.Equal(orderId, (await ReadAsync(await sellerClient.GetAsync($"/api/v1/matches/{id}"), HttpStatusCode.OK))["orderId"]!.GetValue<string>());
+
+        // The seller's confirmation accepts the order: sold once.
+        var confirmed = await ReadAsync(await sellerClient.PostAsync($"/api/v1/matches/{id}/confirm", null), HttpStatusCode.OK);
+        Assert.Equal(("confirmed", orderId), (confirmed["status"]!.GetValue<string>(), confirmed["orderId"]!.GetValue<string>()));
+        Assert.Equal((700m, 0m, 300m), Quantities(await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));
+        await ProblemAsync(await sellerClient.PostAsync($"/api/v1/matches/{id}/confirm", null), HttpStatusCode.Conflict, "match-not-accepted");
+        Assert.Equal((700m, 0m, 300m), Quantities(await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));
     }
 
     private static (decimal Available, decimal Held, decimal Sold) Quantities(JsonObject listing)

@@ -1,4 +1,5 @@
 using Marketplace.Domain.Matching;
+using Marketplace.Domain.Orders;
 
 namespace Marketplace.Host.Api.Matches;
 
@@ -23,6 +24,7 @@ namespace Marketplace.Host.Api.Matches;
 /// <param name="ExpiresAt">When it expires unless confirmed.</param>
 /// <param name="UpdatedAt">Last change.</param>
 /// <param name="Version">Grows with every change.</param>
+/// <param name="OrderId">The order the buyer's acceptance placed (GET /api/v1/orders/{id}); null before acceptance.</param>
 public sealed record MatchResponse(
     string Id,
     string Status,
@@ -43,7 +45,8 @@ public sealed record MatchResponse(
     DateTimeOffset ProposedAt,
     DateTimeOffset ExpiresAt,
     DateTimeOffset UpdatedAt,
-    long Version)
+    long Version,
+    string? OrderId)
 {
     /// <summary>Maps a session for a viewer (its buyer or its seller).</summary>
     public static MatchResponse From(MatchingSession s, string viewer)
@@ -51,6 +54,20 @@ public sealed record MatchResponse(
         var p = s.Proposal!;
         return new MatchResponse(s.Id, MatchingSession.StatusCode(s.Status), s.Reason, viewer == p.BuyerId ? "buyer" : "seller", p.LotId, p.SellerId,
             p.DemandId, p.BuyerId, p.Quantity, p.Unit, p.LotQuantity, p.LotUnit, p.LandedCostMinor, p.DistanceKm, s.HoldId, s.Round,
-            s.ProposedAt, s.ExpiresAt, s.UpdatedAt, s.Version);
+            s.ProposedAt, s.ExpiresAt, s.UpdatedAt, s.Version, s.OrderId);
     }
+}
+
+/// <summary>
+/// Checkout details for the order a match's acceptance places; every member is optional: by default pickup, payment by
+/// invoice, the firm's billing address at the demand's point, and its billing details for invoicing.
+/// </summary>
+/// <param name="Fulfilment"><c>pickup</c> or <c>delivery</c>.</param>
+/// <param name="Address">Where the goods go.</param>
+/// <param name="PaymentMethod"><c>invoice</c> or <c>card</c>.</param>
+/// <param name="Invoicing">Business id and e-invoice address with operator, or email.</param>
+public sealed record AcceptMatchRequest(string? Fulfilment, OrderAddress? Address, string? PaymentMethod, InvoicingDetails? Invoicing)
+{
+    /// <summary>The checkout (the match fills in its lot, hold and id).</summary>
+    public Checkout ToCheckout() => new(null, null, Fulfilment, Address, PaymentMethod, Invoicing);
 }

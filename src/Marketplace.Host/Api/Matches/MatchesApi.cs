@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Matching;
+using Marketplace.Domain.Orders;
 using Marketplace.Grains.Matching;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Hosting.Problems;
@@ -45,11 +46,11 @@ public static class MatchesApi
         group.MapGet("/{id}", GetAsync).WithName("GetMatch").WithAccess(AccessRule.Owner(ApiScopes.MatchingRead, otherFirm: 404, platformAdmin: 404))
             .WithSummary("One match, to its buyer and its seller only.");
         group.MapPost("/{id}/accept", AcceptAsync).WithName("AcceptMatch").WithAccess(AccessRule.Owner(ApiScopes.OrdersWrite, otherFirm: 404, platformAdmin: 404))
-            .WithSummary("The buyer accepts: the proposed quantity is held on the lot until the match expires. 409 match-quantity-gone (with the available quantity) when the lot no longer has it.");
+            .WithSummary("The buyer accepts: the proposed quantity is held on the lot until the match expires and its order is placed (optional body: fulfilment, address, paymentMethod, invoicing; by default pickup, invoice and the firm's billing details). 409 match-quantity-gone (with the available quantity) when the lot no longer has it.");
         group.MapPost("/{id}/confirm", ConfirmAsync).WithName("ConfirmMatch").WithAccess(AccessRule.Owner(ApiScopes.ListingsWrite, otherFirm: 404, platformAdmin: 404))
-            .WithSummary("The seller confirms an accepted match: the held quantity is sold and the demand records the purchase.");
+            .WithSummary("The seller confirms an accepted match, which accepts its order: the held quantity is sold and the demand records the purchase.");
         group.MapPost("/{id}/decline", DeclineAsync).WithName("DeclineMatch").WithAccess(AccessRule.Owner(ApiScopes.MatchingWrite, otherFirm: 404, platformAdmin: 404))
-            .WithSummary("The buyer or the seller declines an open match (a hold is released); the pair is not proposed again.");
+            .WithSummary("The buyer or the seller declines an open match (its order is cancelled and the hold released); the pair is not proposed again.");
         return routes;
     }
 
@@ -81,14 +82,18 @@ public static class MatchesApi
         return TypedResults.Ok(MatchResponse.From(session, trader));
     }
 
-    private static Task<Ok<MatchResponse>> AcceptAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
-        => ActAsync(id, user, grains, (g, t) => g.AcceptAsync(t));
+    private static Task<Ok<MatchResponse>> AcceptAsync(string id, AcceptMatchRequest? request, ClaimsPrincipal user, IGrainFactory grains)
+        => ActAsync(id, user, grains, (g, t) => g.AcceptAsync(t, request?.ToCheckout(), Actor(user, t)));
 
     private static Task<Ok<MatchResponse>> ConfirmAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
-        => ActAsync(id, user, grains, (g, t) => g.ConfirmAsync(t));
+        => ActAsync(id, user, grains, (g, t) => g.ConfirmAsync(t, Actor(user, t)));
 
     private static Task<Ok<MatchResponse>> DeclineAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
-        => ActAsync(id, user, grains, (g, t) => g.DeclineAsync(t));
+        => ActAsync(id, user, grains, (g, t) => g.DeclineAsync(t, Actor(user, t)));
+
+    /// <summary>Who acts on the match's order (for its audit): the token's subject, its firm and its client.</summary>
+    private static OrderActor Actor(ClaimsPrincipal user, string trader)
+        => new(user.Subject(), trader, user.FindFirstValue(OpenIddictConstants.Claims.ClientId));
 
     private static async Task<Ok<MatchResponse>> ActAsync(string id, ClaimsPrincipal user, IGrainFactory grains, Func<IMatchingSessionGrain, string, Task<MatchingSession>> act)
     {
