@@ -259,6 +259,11 @@ public sealed class Order
 
         var distance = Math.Round((decimal)lot.Point.DistanceKm(address.Point), 1, MidpointRounding.AwayFromZero);
         var (lines, totals) = OrderPricing.Price(lot, hold.Quantity, fulfilment!.Value, distance, terms);
+        if (method == PaymentMethod.Card && totals.GrossMinor <= 0)
+        {
+            throw DomainException.Invalid("paymentMethod", "Nothing to pay by card: a free order goes on invoice.");
+        }
+
         var order = new Order
         {
             Id = id,
