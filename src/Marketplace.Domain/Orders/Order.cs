@@ -418,12 +418,17 @@ public sealed class Order
         Move(actor, now, OrderStatus.Completed, (actor == OrderActor.System ? "completed: the dispute window passed" : "completed by the buyer") + CarbonNote(figure));
     }
 
-    /// <summary>Checks that the caller may cancel now: buyer, seller or a platform admin, before handover, with a reason.</summary>
+    /// <summary>Checks that the caller may cancel now: the buyer or the seller (or the marketplace at the deadline), before handover, with a reason.</summary>
     public void EnsureCanCancel(OrderActor actor, string? reason)
     {
         if (actor != OrderActor.System)
         {
             EnsureVisibleTo(actor);
+            if (actor.TraderId != BuyerId && actor.TraderId != SellerId)
+            {
+                throw DomainException.Forbidden("party-only", "Only the buyer or the seller cancels an order.");
+            }
+
             new Validation().Text(reason, "reason", MaxReasonLength).ThrowIfInvalid();
         }
 
