@@ -9,6 +9,7 @@ using Marketplace.Host.Api.Listings;
 using Marketplace.Host.Api.Matches;
 using Marketplace.Host.Api.Materials;
 using Marketplace.Host.Api.Members;
+using Marketplace.Host.Api.Orders;
 using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Hosting.Problems;
@@ -94,6 +95,7 @@ public static class HostSetup
         app.MapHoldsApi();
         app.MapDemandsApi();
         app.MapMatchesApi();
+        app.MapOrdersApi();
         app.MapSearchApi();
         app.MapMembersApi();
         app.MapClientsApi();

@@ -12,7 +12,8 @@ namespace Marketplace.Identity;
 /// <param name="OtherFirm">Status for a person of another firm, on the owner's resource.</param>
 /// <param name="WithoutScope">Status for the owner with a token that lacks <paramref name="Scope"/>.</param>
 /// <param name="PlatformAdmin">Status for a platform admin (of another firm) using the admin scope.</param>
-public sealed record AccessRule(string? Scope, bool SignInRequired, int Anonymous, int OtherFirm, int WithoutScope, int PlatformAdmin)
+/// <param name="OwnerStatus">Status for the owning firm with the scope: success, except on endpoints only platform admins may call.</param>
+public sealed record AccessRule(string? Scope, bool SignInRequired, int Anonymous, int OtherFirm, int WithoutScope, int PlatformAdmin, int OwnerStatus = AccessRule.Success)
 {
     /// <summary>Stands for any 2xx answer.</summary>
     public const int Success = 200;
@@ -31,6 +32,9 @@ public sealed record AccessRule(string? Scope, bool SignInRequired, int Anonymou
 
     /// <summary>Only the owning firm with <paramref name="scope"/>; another firm gets <paramref name="otherFirm"/> (404 when the resource is private to the owner).</summary>
     public static AccessRule Owner(string scope, int otherFirm, int platformAdmin) => new(scope, true, 401, otherFirm, 403, platformAdmin);
+
+    /// <summary>Only a platform admin with <paramref name="scope"/> (the <c>admin</c> scope): every firm, the owner included, gets 403.</summary>
+    public static AccessRule PlatformAdminOnly(string scope) => new(scope, true, 401, 403, 403, Success, OwnerStatus: 403);
 
     /// <summary>Only an admin of the firm (a person) or a platform admin, with the <c>firm.admin</c> scope.</summary>
     public static AccessRule FirmAdmin { get; } = new(ApiScopes.FirmAdmin, true, 401, 403, 403, Success);

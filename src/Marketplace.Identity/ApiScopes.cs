@@ -12,8 +12,11 @@ public static class ApiScopes
     /// <summary>Post and change "wanted" demands.</summary>
     public const string DemandsWrite = "demands.write";
 
-    /// <summary>Hold and buy lots.</summary>
+    /// <summary>Hold and buy lots; check out, accept, hand over, cancel and dispute orders; record invoice payments.</summary>
     public const string OrdersWrite = "orders.write";
+
+    /// <summary>Read the firm's orders (as buyer and seller), their audit trails and invoices.</summary>
+    public const string OrdersRead = "orders.read";
 
     /// <summary>Read matching proposals.</summary>
     public const string MatchingRead = "matching.read";
@@ -31,11 +34,11 @@ public static class ApiScopes
     public const string Admin = "admin";
 
     /// <summary>Every API scope.</summary>
-    public static readonly IReadOnlyList<string> All = [ListingsRead, ListingsWrite, DemandsWrite, OrdersWrite, MatchingRead, MatchingWrite, FirmAdmin, Admin];
+    public static readonly IReadOnlyList<string> All = [ListingsRead, ListingsWrite, DemandsWrite, OrdersWrite, OrdersRead, MatchingRead, MatchingWrite, FirmAdmin, Admin];
 
     /// <summary>
     /// Scopes a firm may give its own API clients and third-party applications: all but <see cref="FirmAdmin"/> and
     /// <see cref="Admin"/>, so no client can administer a firm or make clients with more than these.
     /// </summary>
-    public static readonly IReadOnlyList<string> ForFirms = [ListingsRead, ListingsWrite, DemandsWrite, OrdersWrite, MatchingRead, MatchingWrite];
+    public static readonly IReadOnlyList<string> ForFirms = [ListingsRead, ListingsWrite, DemandsWrite, OrdersWrite, OrdersRead, MatchingRead, MatchingWrite];
 }

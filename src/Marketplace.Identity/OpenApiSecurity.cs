@@ -16,7 +16,8 @@ public sealed class OpenApiSecurity : IOpenApiDocumentTransformer, IOpenApiOpera
             [ApiScopes.ListingsRead] = "Read the firm's unpublished lots",
             [ApiScopes.ListingsWrite] = "Create, change, publish and withdraw the firm's lots; confirm holds on them",
             [ApiScopes.DemandsWrite] = "Post and change wanted demands",
-            [ApiScopes.OrdersWrite] = "Hold and buy lots",
+            [ApiScopes.OrdersWrite] = "Hold and buy lots; check out and run orders",
+            [ApiScopes.OrdersRead] = "Read the firm's orders, their audit trails and invoices",
             [ApiScopes.MatchingRead] = "Read matching proposals",
             [ApiScopes.Admin] = "Platform administration (platform admins only)",
         };

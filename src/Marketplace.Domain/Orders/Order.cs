@@ -259,6 +259,11 @@ public sealed class Order
 
         var distance = Math.Round((decimal)lot.Point.DistanceKm(address.Point), 1, MidpointRounding.AwayFromZero);
         var (lines, totals) = OrderPricing.Price(lot, hold.Quantity, fulfilment!.Value, distance, terms);
+        if (method == PaymentMethod.Card && totals.GrossMinor <= 0)
+        {
+            throw DomainException.Invalid("paymentMethod", "Nothing to pay by card: a free order goes on invoice.");
+        }
+
         var order = new Order
         {
             Id = id,
@@ -413,12 +418,17 @@ public sealed class Order
         Move(actor, now, OrderStatus.Completed, (actor == OrderActor.System ? "completed: the dispute window passed" : "completed by the buyer") + CarbonNote(figure));
     }
 
-    /// <summary>Checks that the caller may cancel now: buyer, seller or a platform admin, before handover, with a reason.</summary>
+    /// <summary>Checks that the caller may cancel now: the buyer or the seller (or the marketplace at the deadline), before handover, with a reason.</summary>
     public void EnsureCanCancel(OrderActor actor, string? reason)
     {
         if (actor != OrderActor.System)
         {
             EnsureVisibleTo(actor);
+            if (actor.TraderId != BuyerId && actor.TraderId != SellerId)
+            {
+                throw DomainException.Forbidden("party-only", "Only the buyer or the seller cancels an order.");
+            }
+
             new Validation().Text(reason, "reason", MaxReasonLength).ThrowIfInvalid();
         }
 

@@ -33,9 +33,6 @@ public sealed class OrderGrain(
 {
     private const string DeadlineReminder = "deadline";
 
-    /// <summary>Key of the region's carbon ledger.</summary>
-    public const string RegionLedger = "region";
-
     private string Id => this.GetPrimaryKeyString();
 
     private DateTimeOffset Now => time.GetUtcNow();
@@ -97,16 +94,13 @@ public sealed class OrderGrain(
     {
         Order.EnsureCanAccept(actor, Now);
         await GrainFactory.GetGrain<IListingGrain>(Order.Lot!.ListingId).ConfirmHoldAsync(Order.SellerId, Order.HoldId, orderId: Id);
-        PaymentChange? captured = null;
+        var state = await Gateway(Order.Payment!.Method).CaptureAsync(Id, Order.Payment.ExternalId);
+        var captured = new PaymentChange(state.ExternalId, state.Status);
         InvoiceIssue? invoice = null;
-        if (Order.Payment!.Method == PaymentMethod.Card)
+        if (Order.Payment.Method == PaymentMethod.Invoice)
         {
-            var state = await Gateway(PaymentMethod.Card).CaptureAsync(Id, Order.Payment.ExternalId);
-            captured = new PaymentChange(state.ExternalId, state.Status);
-        }
-        else
-        {
-            invoice = await GrainFactory.GetGrain<IInvoiceNumberGrain>(MarketClock.Today(Now).Year.ToString("0000", System.Globalization.CultureInfo.InvariantCulture)).IssueAsync(Id);
+            var year = MarketClock.Today(Now).Year.ToString("0000", System.Globalization.CultureInfo.InvariantCulture);
+            invoice = await GrainFactory.GetGrain<IInvoiceNumberGrain>(year).IssueAsync(Id);
         }
 
         return await ChangeAsync(o => o.Accept(actor, captured, invoice, Now));
@@ -270,7 +264,7 @@ public sealed class OrderGrain(
         try
         {
             var entry = new CarbonEntry(Id, Order.SellerId, Order.BuyerId, Order.Lot!.Category, Order.Lot.Municipality, Order.ClosedAt!.Value, Order.Carbon);
-            await Task.WhenAll(new[] { RegionLedger, Order.SellerId, Order.BuyerId }
+            await Task.WhenAll(new[] { CarbonLedgers.Region, Order.SellerId, Order.BuyerId }
                 .Select(key => GrainFactory.GetGrain<ICarbonLedgerGrain>(key).RecordAsync(entry)));
             Order.MarkCarbonRecorded(Now);
             await state.WriteOrReloadAsync();

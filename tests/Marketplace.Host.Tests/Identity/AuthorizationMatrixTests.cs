@@ -249,7 +249,7 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
                 {
                     CallerKind.Anonymous => rule.Anonymous,
                     CallerKind.OtherFirm => rule.OtherFirm,
-                    CallerKind.Owner => AccessRule.Success,
+                    CallerKind.Owner => rule.OwnerStatus,
                     CallerKind.WithoutScope => rule.WithoutScope,
                     _ => rule.PlatformAdmin,
                 };

@@ -22,7 +22,7 @@ public sealed partial class Browser : IDisposable
     public const string FirstPartyClient = "marketplace-web";
 
     /// <summary>Every scope a firm's person may ask for, plus a refresh token.</summary>
-    public const string AllFirmScopes = "openid profile email offline_access listings.read listings.write demands.write orders.write matching.read matching.write firm.admin";
+    public const string AllFirmScopes = "openid profile email offline_access listings.read listings.write demands.write orders.write orders.read matching.read matching.write firm.admin";
 
     private readonly HttpClient _http;
     private readonly string? _mailFolder;

@@ -9,7 +9,7 @@ namespace Marketplace.Host.Api.Clients;
 
 /// <summary>A new API client for the firm.</summary>
 /// <param name="Name">Name to recognise it by, 1 to 100 characters.</param>
-/// <param name="Scopes">Scopes it may ask for, space separated (listings.read listings.write demands.write orders.write matching.read matching.write).</param>
+/// <param name="Scopes">Scopes it may ask for, space separated (listings.read listings.write demands.write orders.write orders.read matching.read matching.write).</param>
 /// <param name="RedirectUris">Only for applications that sign people in (code + PKCE with a consent screen).</param>
 public sealed record CreateClientRequest(string? Name, string? Scopes, IReadOnlyList<string>? RedirectUris);
 

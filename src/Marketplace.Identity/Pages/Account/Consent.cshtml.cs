@@ -20,6 +20,7 @@ public sealed class ConsentModel(UserManager<MarketplaceUser> users, IOpenIddict
         [ApiScopes.ListingsWrite] = "create, change and withdraw your firm's lots",
         [ApiScopes.DemandsWrite] = "post and change your firm's wanted demands",
         [ApiScopes.OrdersWrite] = "reserve and buy material for your firm",
+        [ApiScopes.OrdersRead] = "see your firm's orders, their history and invoices",
         [ApiScopes.MatchingRead] = "see your firm's matching proposals",
         [ApiScopes.MatchingWrite] = "decline your firm's matching proposals",
         [ApiScopes.FirmAdmin] = "administer your firm: its profile, members, invitations and API clients",
