@@ -301,13 +301,35 @@ public class MatchesApiTests(ServerFixture fixture)
         Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
         Assert.Equal((700m, 300m, 0m), Quantities(await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));
         Assert.Equal(orderId, (await ReadAsync(await sellerClient.GetAsync($"/api/v1/matches/{id}"), HttpStatusCode.OK))["orderId"]!.GetValue<string>());
+        var placed = await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{orderId}"), HttpStatusCode.OK);
+        Assert.Equal((id, "placed", accepted["holdId"]!.GetValue<string>()), (placed["matchId"]!.GetValue<string>(), placed["status"]!.GetValue<string>(), placed["holdId"]!.GetValue<string>()));
 
         // The seller's confirmation accepts the order: sold once.
         var confirmed = await ReadAsync(await sellerClient.PostAsync($"/api/v1/matches/{id}/confirm", null), HttpStatusCode.OK);
         Assert.Equal(("confirmed", orderId), (confirmed["status"]!.GetValue<string>(), confirmed["orderId"]!.GetValue<string>()));
         Assert.Equal((700m, 0m, 300m), Quantities(await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));
+        Assert.Equal("accepted", (await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{orderId}"), HttpStatusCode.OK))["status"]!.GetValue<string>());
         await ProblemAsync(await sellerClient.PostAsync($"/api/v1/matches/{id}/confirm", null), HttpStatusCode.Conflict, "match-not-accepted");
         Assert.Equal((700m, 0m, 300m), Quantities(await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));
+    }
+
+    [Fact]
+    public async Task Decline_AfterAccept_CancelsTheMatchsOrder_AndFreesTheQuantity()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var buyerClient = Server.Client(buyer);
+        var at = RandomPlace();
+        var lot = await ActiveLotAsync(Server, seller, 1000, at);
+        var demand = await DemandAsync(Server, buyer, Demand(300, at));
+        var id = (await MatchAsync(buyerClient, lot, demand))["id"]!.GetValue<string>();
+        var orderId = (await ReadAsync(await buyerClient.PostAsync($"/api/v1/matches/{id}/accept", null), HttpStatusCode.OK))["orderId"]!.GetValue<string>();
+
+        await ReadAsync(await buyerClient.PostAsync($"/api/v1/matches/{id}/decline", null), HttpStatusCode.OK);
+
+        var order = await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/orders/{orderId}"), HttpStatusCode.OK);
+        Assert.Equal(("cancelled", id), (order["status"]!.GetValue<string>(), order["matchId"]!.GetValue<string>()));
+        Assert.Equal((1000m, 0m, 0m), Quantities(await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));
     }
 
     private static (decimal Available, decimal Held, decimal Sold) Quantities(JsonObject listing)

@@ -1,5 +1,6 @@
 using Marketplace.Domain.Matching;
 using Marketplace.Domain.Orders;
+using Marketplace.Host.Api.Orders;
 
 namespace Marketplace.Host.Api.Matches;
 
@@ -66,8 +67,8 @@ public sealed record MatchResponse(
 /// <param name="Address">Where the goods go.</param>
 /// <param name="PaymentMethod"><c>invoice</c> or <c>card</c>.</param>
 /// <param name="Invoicing">Business id and e-invoice address with operator, or email.</param>
-public sealed record AcceptMatchRequest(string? Fulfilment, OrderAddress? Address, string? PaymentMethod, InvoicingDetails? Invoicing)
+public sealed record AcceptMatchRequest(string? Fulfilment, OrderAddressDto? Address, string? PaymentMethod, InvoicingDto? Invoicing)
 {
-    /// <summary>The checkout (the match fills in its lot, hold and id).</summary>
-    public Checkout ToCheckout() => new(null, null, Fulfilment, Address, PaymentMethod, Invoicing);
+    /// <summary>The checkout, read as the orders API reads one (the match fills in its lot, hold and id).</summary>
+    public Checkout ToCheckout() => new CheckoutRequest(null, null, Fulfilment, Address, PaymentMethod, Invoicing).ToCheckout();
 }

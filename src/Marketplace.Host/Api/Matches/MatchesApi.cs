@@ -4,8 +4,8 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Matching;
-using Marketplace.Domain.Orders;
 using Marketplace.Grains.Matching;
+using Marketplace.Host.Api.Orders;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
@@ -83,17 +83,13 @@ public static class MatchesApi
     }
 
     private static Task<Ok<MatchResponse>> AcceptAsync(string id, AcceptMatchRequest? request, ClaimsPrincipal user, IGrainFactory grains)
-        => ActAsync(id, user, grains, (g, t) => g.AcceptAsync(t, request?.ToCheckout(), Actor(user, t)));
+        => ActAsync(id, user, grains, (g, t) => g.AcceptAsync(t, request?.ToCheckout(), OrdersApi.Actor(user)));
 
     private static Task<Ok<MatchResponse>> ConfirmAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
-        => ActAsync(id, user, grains, (g, t) => g.ConfirmAsync(t, Actor(user, t)));
+        => ActAsync(id, user, grains, (g, t) => g.ConfirmAsync(t, OrdersApi.Actor(user)));
 
     private static Task<Ok<MatchResponse>> DeclineAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
-        => ActAsync(id, user, grains, (g, t) => g.DeclineAsync(t, Actor(user, t)));
-
-    /// <summary>Who acts on the match's order (for its audit): the token's subject, its firm and its client.</summary>
-    private static OrderActor Actor(ClaimsPrincipal user, string trader)
-        => new(user.Subject(), trader, user.FindFirstValue(OpenIddictConstants.Claims.ClientId));
+        => ActAsync(id, user, grains, (g, t) => g.DeclineAsync(t, OrdersApi.Actor(user)));
 
     private static async Task<Ok<MatchResponse>> ActAsync(string id, ClaimsPrincipal user, IGrainFactory grains, Func<IMatchingSessionGrain, string, Task<MatchingSession>> act)
     {

@@ -177,7 +177,7 @@ public static class OrdersApi
         }
     }
 
-    /// <summary>Who acts: the token's subject, the firm it acts for, its client, and whether a platform admin.</summary>
-    private static OrderActor Actor(ClaimsPrincipal user)
+    /// <summary>Who acts: the token's subject, the firm it acts for, its client, and whether a platform admin (also on a match's order).</summary>
+    internal static OrderActor Actor(ClaimsPrincipal user)
         => new(user.Subject(), user.TraderId(), user.FindFirst("client_id")?.Value ?? user.FindFirst("azp")?.Value, user.IsPlatformAdmin());
 }
