@@ -53,10 +53,9 @@ public sealed class OrderGrain(
 
         var buyerId = actor.TraderId ?? throw DomainException.Forbidden("no-acting-trader", "Checkout needs a token acting for a firm.");
         var buyer = await GrainFactory.GetGrain<ITraderGrain>(buyerId).GetAsync() ?? throw DomainException.NotFound("trader", buyerId);
-        var lotGrain = GrainFactory.GetGrain<IListingGrain>(checkout.ListingId ?? "");
         var listing = string.IsNullOrWhiteSpace(checkout.ListingId)
             ? new Domain.Listings.Listing() // Place refuses the missing id along with every other bad field.
-            : await lotGrain.GetAsync() ?? throw DomainException.NotFound("listing", checkout.ListingId);
+            : await GrainFactory.GetGrain<IListingGrain>(checkout.ListingId).GetAsync() ?? throw DomainException.NotFound("listing", checkout.ListingId);
         var order = Domain.Orders.Order.Place(Id, actor, checkout, listing, buyer, PickupCode(), options.Value.Terms, Now, serviceArea.Value.Area);
         var gateway = Gateway(order.Payment!.Method);
         string? sellerAccount = null;
@@ -68,7 +67,7 @@ public sealed class OrderGrain(
                 : throw DomainException.Invalid("paymentMethod", "The seller does not take card payments yet: pay on invoice.");
         }
 
-        await lotGrain.AttachOrderAsync(buyerId, order.HoldId, Id, order.AcceptBy + Domain.Orders.Order.HoldGrace, checkout.MatchId);
+        await GrainFactory.GetGrain<IListingGrain>(order.Lot!.ListingId).AttachOrderAsync(buyerId, order.HoldId, Id, order.AcceptBy + Domain.Orders.Order.HoldGrace, checkout.MatchId);
         var totals = order.Totals!;
         var authorized = await gateway.AuthorizeAsync(new PaymentRequest(Id, order.BuyerId, order.SellerId, new Money(totals.GrossMinor, totals.Currency),
             new Money(totals.PlatformFeeMinor, totals.Currency), sellerAccount));

@@ -1,0 +1,231 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Marketplace.Domain.Carbon;
+using Marketplace.Host.Tests.Identity;
+using Marketplace.Identity;
+using Marketplace.Payments.Invoice;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+using static Marketplace.Host.Tests.Orders.OrderDriver;
+
+namespace Marketplace.Host.Tests.Orders;
+
+[Collection(ApiCollection.Name)]
+public class OrdersApiTests(ServerFixture fixture)
+{
+    private MarketplaceServer Server => fixture.Server;
+
+    [Fact]
+    public async Task InvoiceOrder_PublishHoldCheckoutAcceptHandOverComplete_EndsCompletedWithInvoiceAuditAndCarbon()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var lot = await ActiveLotAsync(Server, seller, 1000);
+        using var buyerClient = Server.Client(buyer);
+        using var sellerClient = Server.Client(seller);
+
+        var placed = await PlaceAsync(buyerClient, lot, 400);
+        var id = placed.Id();
+        Assert.Equal("placed", placed.Status());
+        // 400 bricks at 0.45: 180.00 net, VAT 25.5 % = 45.90, total 225.90; fee 5 % = 9.00 charged to the seller.
+        Assert.Equal((18000L, 4590L, 22590L, 900L, 21690L), (
+            placed["totals"]!["netMinor"]!.GetValue<long>(), placed["totals"]!["vatMinor"]!.GetValue<long>(), placed["totals"]!["grossMinor"]!.GetValue<long>(),
+            placed["totals"]!["platformFeeMinor"]!.GetValue<long>(), placed["totals"]!["sellerReceivesMinor"]!.GetValue<long>()));
+        Assert.Matches("^[0-9]{6}$", placed["pickupCode"]!.GetValue<string>());
+        Assert.Null((await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{id}"), HttpStatusCode.OK))["pickupCode"]);
+
+        var accepted = await StepAsync(sellerClient, id, "accept");
+        Assert.Equal("accepted", accepted.Status());
+        var reference = accepted["invoice"]!["referenceNumber"]!.GetValue<string>();
+        Assert.True(ReferenceNumbers.IsValidFinnish(reference), reference);
+        Assert.True(ReferenceNumbers.IsValidCreditor(accepted["invoice"]!["creditorReference"]!.GetValue<string>()));
+        Assert.Equal(DateOnly.Parse(accepted["invoice"]!["issueDate"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture).AddDays(14),
+            DateOnly.Parse(accepted["invoice"]!["dueDate"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
+        var lotAfter = await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK);
+        Assert.Equal(400m, lotAfter["quantities"]!["sold"]!.GetValue<decimal>());
+
+        await StepAsync(buyerClient, id, "handover");
+        var completed = await StepAsync(buyerClient, id, "complete");
+
+        Assert.Equal("completed", completed.Status());
+        var calculator = Server.Services.GetRequiredService<ICarbonCalculator>();
+        var expected = calculator.Calculate(new CarbonInput("masonry/bricks", "A", 1000m, completed["distanceKm"]!.GetValue<decimal>()));
+        Assert.Equal(expected.AvoidedKgCo2e, completed["carbon"]!["avoidedKgCo2e"]!.GetValue<decimal>());
+
+        var audit = await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{id}/audit"), HttpStatusCode.OK);
+        Assert.Equal(["placed", "accepted", "handed-over", "completed"], audit["entries"]!.AsArray().Select(e => e!["to"]!.GetValue<string>()));
+        Assert.Equal(buyer, audit["entries"]![0]!["actingFirm"]!.GetValue<string>());
+
+        using var pdf = await buyerClient.GetAsync($"/api/v1/orders/{id}/invoice");
+        Assert.Equal("application/pdf", pdf.Content.Headers.ContentType?.MediaType);
+        Assert.StartsWith("%PDF", System.Text.Encoding.ASCII.GetString(await pdf.Content.ReadAsByteArrayAsync())[..4], StringComparison.Ordinal);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/orders/{id}/invoice");
+        request.Headers.Accept.ParseAdd("application/xml");
+        using var xml = await sellerClient.SendAsync(request);
+        var finvoice = await xml.Content.ReadAsStringAsync();
+        Assert.Equal("application/xml", xml.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(reference, finvoice, StringComparison.Ordinal);
+        Assert.Contains("225,90", finvoice, StringComparison.Ordinal);
+
+        var asBuyer = await ReadAsync(await buyerClient.GetAsync("/api/v1/orders?role=buyer&status=completed"), HttpStatusCode.OK);
+        Assert.Equal([id], asBuyer["items"]!.AsArray().Select(o => o!["id"]!.GetValue<string>()));
+        var asSeller = await ReadAsync(await sellerClient.GetAsync("/api/v1/orders?role=buyer"), HttpStatusCode.OK);
+        Assert.Empty(asSeller["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Cancel_AnAcceptedOrder_ReturnsItsQuantityToTheLot()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var lot = await ActiveLotAsync(Server, seller, 400);
+        using var sellerClient = Server.Client(seller);
+        var id = (await PlaceAsync(Server.Client(buyer), lot, 400)).Id();
+        await StepAsync(sellerClient, id, "accept");
+        Assert.Equal("sold-out", (await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["status"]!.GetValue<string>());
+
+        await ProblemAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{id}/cancel", new { reason = " " }), HttpStatusCode.UnprocessableEntity, "validation-failed", "reason");
+        var cancelled = await StepAsync(sellerClient, id, "cancel", new { reason = "The pallets were damaged in storage" });
+
+        Assert.Equal("cancelled", cancelled.Status());
+        var after = await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK);
+        Assert.Equal(("active", 400m, 0m), (after["status"]!.GetValue<string>(), after["quantities"]!["available"]!.GetValue<decimal>(), after["quantities"]!["sold"]!.GetValue<decimal>()));
+        await ProblemAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{id}/accept", new { }), HttpStatusCode.Conflict, "invalid-transition");
+    }
+
+    [Fact]
+    public async Task Dispute_ResolvedByAnAdminWithAPartialRefund_CompletesWithTheRefund()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var lot = await ActiveLotAsync(Server, seller, 1000);
+        using var buyerClient = Server.Client(buyer);
+        using var sellerClient = Server.Client(seller);
+        var id = (await PlaceAsync(buyerClient, lot, 400)).Id();
+        await StepAsync(sellerClient, id, "accept");
+        await ReadAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{id}/invoice/payments", new { amountMinor = 22590 }), HttpStatusCode.OK);
+        await ProblemAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{id}/invoice/payments", new { amountMinor = 1 }), HttpStatusCode.UnprocessableEntity, "payment-exceeds-total", "amountMinor");
+        var code = (await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{id}"), HttpStatusCode.OK))["pickupCode"]!.GetValue<string>();
+        await ProblemAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{id}/handover", new { pickupCode = code == "000000" ? "000001" : "000000" }),
+            HttpStatusCode.UnprocessableEntity, "pickup-code-wrong", "pickupCode");
+        await StepAsync(sellerClient, id, "handover", new { pickupCode = code });
+        await StepAsync(buyerClient, id, "dispute", new { reason = "A third of the bricks are cracked" });
+        await ProblemAsync(await buyerClient.PostAsJsonAsync($"/api/v1/orders/{id}/complete", new { }), HttpStatusCode.Conflict, "invalid-transition");
+        await ProblemAsync(await buyerClient.PostAsJsonAsync($"/api/v1/orders/{id}/resolve", new { outcome = "complete" }), HttpStatusCode.Forbidden, "insufficient-scope");
+        using var admin = Server.BearerClient(await PlatformAdminTokenAsync());
+
+        await ProblemAsync(await admin.PostAsJsonAsync($"/api/v1/orders/{id}/resolve", new { outcome = "refund", refundMinor = 22591 }),
+            HttpStatusCode.UnprocessableEntity, "refund-exceeds-paid", "refundMinor");
+        var resolved = await StepAsync(admin, id, "resolve", new { outcome = "refund", refundMinor = 7530, note = "A third refunded" });
+
+        Assert.Equal("completed", resolved.Status());
+        Assert.Equal((22590L, 7530L), (resolved["payment"]!["paidMinor"]!.GetValue<long>(), resolved["payment"]!["refundedMinor"]!.GetValue<long>()));
+        var audit = await ReadAsync(await admin.GetAsync($"/api/v1/orders/{id}/audit"), HttpStatusCode.OK);
+        Assert.Equal("disputed", audit["entries"]!.AsArray()[^1]!["from"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Checkout_BadInputOnEveryField_Is400Or422AndStoresNothing()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var lot = await ActiveLotAsync(Server, seller, 1000);
+        using var client = Server.Client(buyer);
+        var hold = await HoldAsync(client, lot, 10);
+        var good = Checkout(lot, hold);
+
+        var cases = new (Action<JsonObject> Change, string Field)[]
+        {
+            (c => c.Remove("listingId"), "listingId"),
+            (c => c.Remove("holdId"), "holdId"),
+            (c => c["fulfilment"] = "drone", "fulfilment"),
+            (c => c["fulfilment"] = "delivery", "fulfilment"),
+            (c => c["paymentMethod"] = "cash", "paymentMethod"),
+            (c => c.Remove("address"), "address"),
+            (c => c["address"]!["address"] = "", "address.address"),
+            (c => c["address"]!["postalCode"] = "1234", "address.postalCode"),
+            (c => c["address"]!["municipality"] = null, "address.municipality"),
+            (c => c["address"]!["latitude"] = 91, "address.latitude"),
+            (c => c["address"]!["longitude"] = null, "address.longitude"),
+            (c => { c["address"]!["latitude"] = 52.5; c["address"]!["longitude"] = 13.4; }, "address"),
+            (c => c["invoicing"] = new JsonObject { ["businessId"] = "1234567-0" }, "invoicing.businessId"),
+            (c => c["invoicing"] = new JsonObject { ["email"] = "not mail" }, "invoicing.email"),
+            (c => c["invoicing"] = new JsonObject { ["eInvoiceAddress"] = "003712345678" }, "invoicing.eInvoiceOperator"),
+        };
+        foreach (var (change, field) in cases)
+        {
+            await ProblemAsync(await client.PostAsJsonAsync("/api/v1/orders", good.With(change)), HttpStatusCode.UnprocessableEntity, "validation-failed", field);
+        }
+
+        await ProblemAsync(await client.PostAsync("/api/v1/orders", JsonBody("""{"listingId": "x", "address": {"latitude": "north"}}""")), HttpStatusCode.BadRequest, "malformed-json");
+        await ProblemAsync(await client.PostAsJsonAsync("/api/v1/orders", good.With(c => c["holdId"] = "no-such-hold")), HttpStatusCode.NotFound, "hold-not-found");
+        await ProblemAsync(await client.PostAsJsonAsync("/api/v1/orders", good.With(c => c["listingId"] = "no-such-lot")), HttpStatusCode.NotFound, "listing-not-found");
+
+        var listed = await ReadAsync(await client.GetAsync("/api/v1/orders"), HttpStatusCode.OK);
+        Assert.Empty(listed["items"]!.AsArray());
+        var placed = await ReadAsync(await client.PostAsJsonAsync("/api/v1/orders", good), HttpStatusCode.Created);
+        Assert.Equal("placed", placed.Status());
+    }
+
+    [Fact]
+    public async Task Order_OfOtherFirms_IsNotFoundAndNotListed()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var stranger = await RegisterFirmAsync(Server, "buyer");
+        var id = (await PlaceAsync(Server.Client(buyer), await ActiveLotAsync(Server, seller, 100), 10)).Id();
+        using var client = Server.Client(stranger);
+
+        await ProblemAsync(await client.GetAsync($"/api/v1/orders/{id}"), HttpStatusCode.NotFound, "order-not-found");
+        await ProblemAsync(await client.GetAsync($"/api/v1/orders/{id}/audit"), HttpStatusCode.NotFound, "order-not-found");
+        await ProblemAsync(await client.PostAsJsonAsync($"/api/v1/orders/{id}/cancel", new { reason = "mine now" }), HttpStatusCode.NotFound, "order-not-found");
+        Assert.Empty((await ReadAsync(await client.GetAsync("/api/v1/orders"), HttpStatusCode.OK))["items"]!.AsArray());
+        await ProblemAsync(await Server.Client(buyer).PostAsJsonAsync($"/api/v1/orders/{id}/accept", new { }), HttpStatusCode.Forbidden, "seller-only");
+        await ProblemAsync(await client.GetAsync("/api/v1/orders?role=owner"), HttpStatusCode.UnprocessableEntity, "validation-failed", "role");
+    }
+
+    [Fact]
+    public async Task Checkout_RetriedWithTheSameKey_PlacesOneOrder()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var lot = await ActiveLotAsync(Server, seller, 100);
+        using var client = Server.Client(buyer);
+        var hold = await HoldAsync(client, lot, 10);
+        var key = Guid.NewGuid().ToString("N");
+
+        async Task<HttpResponseMessage> PostAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orders") { Content = JsonContent.Create(Checkout(lot, hold)) };
+            request.Headers.Add("Idempotency-Key", key);
+            return await client.SendAsync(request);
+        }
+
+        using var first = await PostAsync();
+        using var second = await PostAsync();
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(first.Headers.Location, second.Headers.Location);
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Single((await ReadAsync(await client.GetAsync("/api/v1/orders"), HttpStatusCode.OK))["items"]!.AsArray());
+    }
+
+    /// <summary>A person made platform admin, with the admin scope.</summary>
+    private async Task<string> PlatformAdminTokenAsync()
+    {
+        using var admin = new Browser(Server.Address);
+        var email = Browser.NewEmail("admin");
+        await admin.RegisterAsync(email, NewBusinessId(), "Ylläpito Oy");
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<MarketplaceUser>>();
+            var user = await users.FindByEmailAsync(email);
+            user!.IsPlatformAdmin = true;
+            await users.UpdateAsync(user);
+        }
+
+        return (await admin.TokensAsync(Browser.AllFirmScopes + " admin"))["access_token"]!.GetValue<string>();
+    }
+}
