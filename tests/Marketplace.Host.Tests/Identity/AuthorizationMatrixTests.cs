@@ -89,6 +89,36 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
 
         public string OwnerToken => ownerToken;
 
+        /// <summary>A fresh order of the owner (the buyer) for part of a counterparty's lot, taken through <paramref name="steps"/> (accept, handover, dispute).</summary>
+        public async Task<string> OwnerBuyingOrderAsync(params string[] steps)
+        {
+            var lot = await CounterpartyActiveAsync();
+            using var buyer = server.BearerClient(ownerToken);
+            using var seller = server.Client(counterparty);
+            var id = (await Orders.OrderDriver.PlaceAsync(buyer, lot, 10))["id"]!.GetValue<string>();
+            foreach (var step in steps)
+            {
+                await Orders.OrderDriver.StepAsync(step == "accept" ? seller : buyer, id, step, step == "dispute" ? new { reason = "cracked" } : null);
+            }
+
+            return id;
+        }
+
+        /// <summary>A fresh order of the counterparty (the buyer) for part of the owner's lot, accepted by the owner when <paramref name="accepted"/>.</summary>
+        public async Task<string> OwnerSellingOrderAsync(bool accepted)
+        {
+            var lot = await OwnerActiveAsync();
+            using var buyer = server.Client(counterparty);
+            var id = (await Orders.OrderDriver.PlaceAsync(buyer, lot, 10))["id"]!.GetValue<string>();
+            if (accepted)
+            {
+                using var seller = server.BearerClient(ownerToken);
+                await Orders.OrderDriver.StepAsync(seller, id, "accept");
+            }
+
+            return id;
+        }
+
         public string CounterpartyToken
         {
             get
@@ -156,6 +186,26 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         ["POST /api/v1/matches/{id}/accept"] = async w => new Sample(HttpMethod.Post, $"/api/v1/matches/{await w.OwnerBuyingMatchAsync()}/accept"),
         ["POST /api/v1/matches/{id}/decline"] = async w => new Sample(HttpMethod.Post, $"/api/v1/matches/{await w.OwnerBuyingMatchAsync()}/decline"),
         ["POST /api/v1/matches/{id}/confirm"] = async w => new Sample(HttpMethod.Post, $"/api/v1/matches/{await w.OwnerSellingAcceptedMatchAsync()}/confirm"),
+        ["POST /api/v1/orders/"] = async w =>
+        {
+            var lot = await w.CounterpartyActiveAsync();
+            return new Sample(HttpMethod.Post, "/api/v1/orders", Orders.OrderDriver.Checkout(lot, await w.HoldAsync(lot, w.OwnerToken)));
+        },
+        ["GET /api/v1/orders/"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/orders?role=buyer")),
+        ["GET /api/v1/orders/{id}"] = async w => new Sample(HttpMethod.Get, $"/api/v1/orders/{await w.OwnerBuyingOrderAsync()}"),
+        ["POST /api/v1/orders/{id}/accept"] = async w => new Sample(HttpMethod.Post, $"/api/v1/orders/{await w.OwnerSellingOrderAsync(accepted: false)}/accept"),
+        ["POST /api/v1/orders/{id}/handover"] = async w => new Sample(HttpMethod.Post, $"/api/v1/orders/{await w.OwnerBuyingOrderAsync("accept")}/handover"),
+        ["POST /api/v1/orders/{id}/complete"] = async w => new Sample(HttpMethod.Post, $"/api/v1/orders/{await w.OwnerBuyingOrderAsync("accept", "handover")}/complete"),
+        ["POST /api/v1/orders/{id}/cancel"] = async w => new Sample(HttpMethod.Post, $"/api/v1/orders/{await w.OwnerBuyingOrderAsync()}/cancel", new JsonObject { ["reason"] = "Plans changed" }),
+        ["POST /api/v1/orders/{id}/dispute"] = async w => new Sample(HttpMethod.Post, $"/api/v1/orders/{await w.OwnerBuyingOrderAsync("accept", "handover")}/dispute",
+            new JsonObject { ["reason"] = "Cracked bricks" }),
+        ["POST /api/v1/orders/{id}/resolve"] = async w => new Sample(HttpMethod.Post, $"/api/v1/orders/{await w.OwnerBuyingOrderAsync("accept", "handover", "dispute")}/resolve",
+            new JsonObject { ["outcome"] = "complete" }),
+        ["GET /api/v1/orders/{id}/audit"] = async w => new Sample(HttpMethod.Get, $"/api/v1/orders/{await w.OwnerBuyingOrderAsync()}/audit"),
+        ["POST /api/v1/orders/{id}/invoice/payments"] = async w => new Sample(HttpMethod.Post, $"/api/v1/orders/{await w.OwnerSellingOrderAsync(accepted: true)}/invoice/payments",
+            new JsonObject { ["amountMinor"] = 100 }),
+        ["GET /api/v1/orders/{id}/invoice"] = async w => new Sample(HttpMethod.Get, $"/api/v1/orders/{await w.OwnerBuyingOrderAsync("accept")}/invoice"),
+        ["GET /api/v1/invoices/"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/invoices?overdue=true")),
         ["POST /api/v1/listings/"] = _ => Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/listings", Lot())),
         ["GET /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Get, $"/api/v1/listings/{await w.OwnerDraftAsync()}"),
         ["PATCH /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Patch, $"/api/v1/listings/{await w.OwnerDraftAsync()}", new JsonObject { ["title"] = "Changed title" }),
