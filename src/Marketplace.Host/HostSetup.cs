@@ -7,6 +7,7 @@ using Marketplace.Host.Api.Health;
 using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Listings;
 using Marketplace.Host.Api.Matches;
+using Marketplace.Host.Api.Reviews;
 using Marketplace.Host.Api.Materials;
 using Marketplace.Host.Api.Members;
 using Marketplace.Host.Api.Orders;
@@ -96,6 +97,7 @@ public static class HostSetup
         app.MapDemandsApi();
         app.MapMatchesApi();
         app.MapOrdersApi();
+        app.MapReviewsApi();
         app.MapSearchApi();
         app.MapMembersApi();
         app.MapClientsApi();

@@ -152,6 +152,23 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
             var created = await scope.ServiceProvider.GetRequiredService<ApiClientRegistry>().CreateAsync(ownerFirm, "matrix", "listings.read", null, "test");
             return created.Client.ClientId;
         }
+
+        public string Counterparty => counterparty;
+
+        private string? _review;
+
+        /// <summary>The owner's review of the counterparty after a completed order (made once and shared: any firm may report it).</summary>
+        public async Task<string> ReviewAsync()
+        {
+            if (_review is null)
+            {
+                using var owner = server.BearerClient(ownerToken);
+                var review = new JsonObject { ["orderId"] = await OwnerBuyingOrderAsync("accept", "handover", "complete"), ["rating"] = 3, ["text"] = "Fine" };
+                _review = (await ReadAsync(await owner.PostAsJsonAsync($"/api/v1/traders/{counterparty}/reviews", review), HttpStatusCode.Created))["id"]!.GetValue<string>();
+            }
+
+            return _review;
+        }
     }
 
     private static readonly Dictionary<string, Func<World, Task<Sample>>> Samples = new()
@@ -222,6 +239,11 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
             var lot = await w.OwnerActiveAsync();
             return new Sample(HttpMethod.Post, $"/api/v1/listings/{lot}/holds/{await w.HoldAsync(lot, w.CounterpartyToken)}/confirm");
         },
+        ["GET /api/v1/traders/{id}/reviews/"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/reviews")),
+        ["POST /api/v1/traders/{id}/reviews/"] = async w => new Sample(HttpMethod.Post, $"/api/v1/traders/{w.Counterparty}/reviews",
+            new JsonObject { ["orderId"] = await w.OwnerBuyingOrderAsync("accept", "handover", "complete"), ["rating"] = 5, ["text"] = "Good" }),
+        ["POST /api/v1/reviews/{id}/reports"] = async w => new Sample(HttpMethod.Post, $"/api/v1/reviews/{await w.ReviewAsync()}/reports", new JsonObject { ["reason"] = "Spam" }),
+        ["GET /api/v1/admin/review-reports"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/admin/review-reports")),
     };
 
     [Fact]

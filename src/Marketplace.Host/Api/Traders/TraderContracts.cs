@@ -1,4 +1,6 @@
+using Marketplace.Domain.Reviews;
 using Marketplace.Domain.Traders;
+using Marketplace.Host.Api.Reviews;
 
 namespace Marketplace.Host.Api.Traders;
 
@@ -50,15 +52,17 @@ public sealed record TraderResponse(
     DateTimeOffset CreatedAt,
     TraderContact? Contact,
     int? ListingCount,
-    TraderBilling? Billing)
+    TraderBilling? Billing,
+    ReviewSummaryResponse? Reviews = null)
 {
-    /// <summary>Maps a firm for a viewer; private fields only when the viewer is the firm.</summary>
-    public static TraderResponse From(Trader t, string? viewerId)
+    /// <summary>Maps a firm for a viewer; private fields only when the viewer is the firm; with its reviews' count and average when given.</summary>
+    public static TraderResponse From(Trader t, string? viewerId, ReviewSummary? reviews = null)
     {
         var own = viewerId == t.Id;
         var p = t.Profile!;
         return new TraderResponse(t.Id, p.Name, p.BusinessId, p.Municipality, p.Roles, t.CreatedAt,
-            own ? p.Contact : null, own ? t.ListingIds.Count : null, own ? p.Billing : null);
+            own ? p.Contact : null, own ? t.ListingIds.Count : null, own ? p.Billing : null,
+            reviews is null ? null : ReviewSummaryResponse.From(reviews));
     }
 }
 

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
 using Marketplace.Grains.Listings;
+using Marketplace.Grains.Reviews;
 using Marketplace.Grains.Traders;
 using Marketplace.Host.Api.Listings;
 using Marketplace.Host.Api.Idempotency;
@@ -22,7 +23,7 @@ public static class TradersApi
         group.MapPost("/", RegisterAsync).WithName("RegisterTrader").WithAccess(AccessRule.AnyFirm(ApiScopes.FirmAdmin))
             .WithSummary("Registers a firm (Finnish business id with a valid check digit). Honours Idempotency-Key.");
         group.MapGet("/{id}", GetAsync).WithName("GetTrader").WithAccess(AccessRule.Public)
-            .WithSummary("Reads a firm's public profile; the firm itself also sees its contact.");
+            .WithSummary("Reads a firm's public profile with its reviews' count and average; the firm itself (and platform admins) also see its contact and billing details.");
         group.MapPatch("/{id}", UpdateAsync).WithName("UpdateTrader").WithAccess(AccessRule.FirmAdmin)
             .WithSummary("An admin of the firm changes its profile.");
         group.MapGet("/{id}/listings", ListingsAsync).WithName("ListTraderListings").WithAccess(AccessRule.Public)
@@ -50,7 +51,8 @@ public static class TradersApi
     private static async Task<Ok<TraderResponse>> GetAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
     {
         var trader = await grains.GetGrain<ITraderGrain>(id).GetAsync() ?? throw DomainException.NotFound("trader", id);
-        return TypedResults.Ok(TraderResponse.From(trader, user.IsPlatformAdmin() ? id : user.TraderId()));
+        var reviews = await grains.GetGrain<ITraderReviewsGrain>(id).SummaryAsync();
+        return TypedResults.Ok(TraderResponse.From(trader, user.IsPlatformAdmin() ? id : user.TraderId(), reviews));
     }
 
     private static async Task<Ok<TraderResponse>> UpdateAsync(string id, UpdateTraderRequest request, ClaimsPrincipal user, IGrainFactory grains)
