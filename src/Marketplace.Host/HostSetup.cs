@@ -9,6 +9,7 @@ using Marketplace.Host.Api.Listings;
 using Marketplace.Host.Api.Matches;
 using Marketplace.Host.Api.Materials;
 using Marketplace.Host.Api.Members;
+using Marketplace.Host.Api.Payments;
 using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Hosting.Problems;
@@ -95,6 +96,7 @@ public static class HostSetup
         app.MapDemandsApi();
         app.MapMatchesApi();
         app.MapSearchApi();
+        app.MapPaymentsApi();
         app.MapMembersApi();
         app.MapClientsApi();
         app.MapMarketplaceIdentity();
