@@ -10,6 +10,7 @@ using Marketplace.Host.Api.Matches;
 using Marketplace.Host.Api.Materials;
 using Marketplace.Host.Api.Members;
 using Marketplace.Host.Api.Orders;
+using Marketplace.Host.Api.Payments;
 using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Hosting.Problems;
@@ -97,6 +98,7 @@ public static class HostSetup
         app.MapMatchesApi();
         app.MapOrdersApi();
         app.MapSearchApi();
+        app.MapPaymentsApi();
         app.MapMembersApi();
         app.MapClientsApi();
         app.MapMarketplaceIdentity();
