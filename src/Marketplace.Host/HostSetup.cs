@@ -11,6 +11,7 @@ using Marketplace.Host.Api.Reviews;
 using Marketplace.Host.Api.Materials;
 using Marketplace.Host.Api.Members;
 using Marketplace.Host.Api.Orders;
+using Marketplace.Host.Api.Payments;
 using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Hosting.Problems;
@@ -99,6 +100,7 @@ public static class HostSetup
         app.MapOrdersApi();
         app.MapReviewsApi();
         app.MapSearchApi();
+        app.MapPaymentsApi();
         app.MapMembersApi();
         app.MapClientsApi();
         app.MapMarketplaceIdentity();

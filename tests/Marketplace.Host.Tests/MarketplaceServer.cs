@@ -192,14 +192,23 @@ public sealed class MarketplaceServer : IAsyncDisposable
     }
 }
 
-/// <summary>One host shared by the API tests that do not need a host of their own.</summary>
+/// <summary>
+/// One host shared by the API tests that do not need a host of their own. Its card payments go to <see cref="Stripe"/>,
+/// a local server answering as Stripe's API documents.
+/// </summary>
 public sealed class ServerFixture : IAsyncLifetime
 {
     public MarketplaceServer Server { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Server = await MarketplaceServer.StartAsync();
+    public Marketplace.Testing.Payments.StripeStub Stripe { get; } = new();
 
-    public async Task DisposeAsync() => await Server.DisposeAsync();
+    public async Task InitializeAsync() => Server = await MarketplaceServer.StartAsync(Stripe.HostSettings());
+
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Stripe.Dispose();
+    }
 }
 
 [CollectionDefinition(Name)]

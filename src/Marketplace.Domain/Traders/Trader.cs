@@ -210,6 +210,51 @@ public sealed class Trader
         }
     }
 
+    /// <summary>
+    /// Links the firm's Stripe connected account, made when an admin starts card onboarding. Linking the same account
+    /// again changes nothing; a firm has one account, so another one is refused. False when nothing changed.
+    /// </summary>
+    public bool LinkStripeAccount(string accountId, DateTimeOffset now)
+    {
+        EnsureExists();
+        if (string.IsNullOrWhiteSpace(accountId) || !accountId.StartsWith("acct_", StringComparison.Ordinal))
+        {
+            throw DomainException.Invalid("accountId", "A Stripe connected account id starts with acct_.");
+        }
+
+        if (StripeAccount is { } linked)
+        {
+            return linked.AccountId == accountId
+                ? false
+                : throw DomainException.Conflict("stripe-account-linked", $"The firm already has the Stripe account {linked.AccountId}.",
+                    new Dictionary<string, object?> { ["accountId"] = linked.AccountId });
+        }
+
+        StripeAccount = new StripeAccountLink(accountId, ChargesEnabled: false, PayoutsEnabled: false, now);
+        return true;
+    }
+
+    /// <summary>
+    /// Takes Stripe's news about the firm's account (an <c>account.updated</c> event). News about another account, or
+    /// older than what the firm already knows (webhooks arrive out of order), changes nothing. False when nothing changed.
+    /// </summary>
+    public bool UpdateStripeAccount(StripeAccountLink update)
+    {
+        EnsureExists();
+        if (StripeAccount is { } linked && (linked.AccountId != update.AccountId || update.UpdatedAt < linked.UpdatedAt))
+        {
+            return false;
+        }
+
+        if (StripeAccount == update)
+        {
+            return false;
+        }
+
+        StripeAccount = update;
+        return true;
+    }
+
     /// <summary>True when the firm has the role.</summary>
     public bool Has(TraderRoles role) => (Roles & role) == role;
 

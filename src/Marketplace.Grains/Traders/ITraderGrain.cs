@@ -23,6 +23,12 @@ public interface ITraderGrain : IGrainWithStringKey
     /// <summary>Records a new demand; refuses a firm that is not a buyer.</summary>
     Task AddDemandAsync(string demandId);
 
+    /// <summary>Links the firm's Stripe connected account (card onboarding); the same account again changes nothing, another is refused.</summary>
+    Task<Trader> LinkStripeAccountAsync(string accountId);
+
+    /// <summary>Takes Stripe's news about the firm's account; false when it changed nothing (older news, another account).</summary>
+    Task<bool> UpdateStripeAccountAsync(StripeAccountLink account);
+
     /// <summary>Refuses unless the firm exists and has the role.</summary>
     Task EnsureRoleAsync(TraderRoles role);
 }

@@ -93,6 +93,31 @@ public sealed class TraderGrain(
     }
 
     /// <inheritdoc />
+    public async Task<Trader> LinkStripeAccountAsync(string accountId)
+    {
+        EnsureExists();
+        if (state.State.LinkStripeAccount(accountId, time.GetUtcNow()))
+        {
+            await state.WriteOrReloadAsync();
+        }
+
+        return state.State;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> UpdateStripeAccountAsync(StripeAccountLink account)
+    {
+        EnsureExists();
+        if (!state.State.UpdateStripeAccount(account))
+        {
+            return false;
+        }
+
+        await state.WriteOrReloadAsync();
+        return true;
+    }
+
+    /// <inheritdoc />
     public Task EnsureRoleAsync(TraderRoles role)
     {
         EnsureExists();

@@ -14,7 +14,7 @@ internal static class InvoicePdf
     private const double PageBottom = 842 - 60;
 
     // Columns of the lines table: description, quantity, unit price, VAT %, net, VAT (right edges for the numbers).
-    private static readonly double[] RightEdges = [0, 290, 360, 395, 470, 545];
+    private static readonly double[] RightEdges = [0, 285, 355, 400, 478, 545];
 
     public static byte[] Render(InvoiceDocument invoice)
     {

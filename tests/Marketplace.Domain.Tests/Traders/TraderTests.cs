@@ -153,4 +153,43 @@ public class TraderTests
         trader.Update(new TraderChanges(null, null, null, null, new TraderBilling("", "", "", "", "", "", null, null)), DateTimeOffset.UnixEpoch);
         Assert.Null(trader.Profile!.Billing);
     }
+
+    [Fact]
+    public void LinkStripeAccount_First_LinksNotYetEnabled_SameAgainChangesNothing_AnotherIsRefused()
+    {
+        var trader = Trader.Register("t1", Profile(), "user-1", DateTimeOffset.UnixEpoch);
+        var at = DateTimeOffset.UnixEpoch.AddDays(1);
+
+        Assert.True(trader.LinkStripeAccount("acct_1Kallio", at));
+        Assert.Equal(new StripeAccountLink("acct_1Kallio", false, false, at), trader.StripeAccount);
+        Assert.False(trader.LinkStripeAccount("acct_1Kallio", at.AddHours(1)));
+        Assert.Equal("stripe-account-linked", Assert.Throws<DomainException>(() => trader.LinkStripeAccount("acct_1Other", at)).Code);
+        Assert.Equal(DomainErrorKind.Validation, Assert.Throws<DomainException>(() => trader.LinkStripeAccount("cus_1", at)).Kind);
+        Assert.Equal(new StripeAccountLink("acct_1Kallio", false, false, at), trader.StripeAccount);
+    }
+
+    [Fact]
+    public void UpdateStripeAccount_NewerNewsOfTheLinkedAccount_IsTaken_OlderOrOtherAccountsAreNot()
+    {
+        var trader = Trader.Register("t1", Profile(), "user-1", DateTimeOffset.UnixEpoch);
+        var linked = DateTimeOffset.UnixEpoch.AddDays(1);
+        trader.LinkStripeAccount("acct_1Kallio", linked);
+
+        Assert.True(trader.UpdateStripeAccount(new StripeAccountLink("acct_1Kallio", true, true, linked.AddMinutes(10))));
+        Assert.False(trader.UpdateStripeAccount(new StripeAccountLink("acct_1Kallio", false, false, linked.AddMinutes(5))));
+        Assert.False(trader.UpdateStripeAccount(new StripeAccountLink("acct_1Other", false, false, linked.AddMinutes(20))));
+        Assert.False(trader.UpdateStripeAccount(new StripeAccountLink("acct_1Kallio", true, true, linked.AddMinutes(10))));
+
+        Assert.Equal(new StripeAccountLink("acct_1Kallio", true, true, linked.AddMinutes(10)), trader.StripeAccount);
+    }
+
+    [Fact]
+    public void UpdateStripeAccount_NoAccountLinkedYet_TakesTheAccountStripeSaysIsTheFirms()
+    {
+        var trader = Trader.Register("t1", Profile(), "user-1", DateTimeOffset.UnixEpoch);
+
+        Assert.True(trader.UpdateStripeAccount(new StripeAccountLink("acct_1Kallio", false, false, DateTimeOffset.UnixEpoch.AddDays(1))));
+
+        Assert.Equal("acct_1Kallio", trader.StripeAccount?.AccountId);
+    }
 }

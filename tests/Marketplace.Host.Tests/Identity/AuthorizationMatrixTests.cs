@@ -28,8 +28,8 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         PlatformAdmin,
     }
 
-    /// <summary>A request to send: method, path and optional JSON body.</summary>
-    private sealed record Sample(HttpMethod Method, string Path, JsonNode? Body = null);
+    /// <summary>A request to send: method, path, optional JSON body and headers.</summary>
+    private sealed record Sample(HttpMethod Method, string Path, JsonNode? Body = null, IReadOnlyDictionary<string, string>? Headers = null);
 
     /// <summary>Everything a sample needs: the owner's firm, a counterparty firm and ways to make fresh resources.</summary>
     private sealed class World(MarketplaceServer server, string ownerFirm, string ownerToken, string counterparty)
@@ -223,6 +223,15 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
             new JsonObject { ["amountMinor"] = 100 }),
         ["GET /api/v1/orders/{id}/invoice"] = async w => new Sample(HttpMethod.Get, $"/api/v1/orders/{await w.OwnerBuyingOrderAsync("accept")}/invoice"),
         ["GET /api/v1/invoices/"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/invoices?overdue=true")),
+        ["POST /api/v1/payments/stripe/onboarding"] = _ => Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/payments/stripe/onboarding")),
+        ["POST /api/v1/payments/stripe/webhook"] = _ =>
+        {
+            // A verified event about an account of no known firm: acknowledged, changes nothing. Signed over the exact body sent.
+            var body = JsonNode.Parse(Marketplace.Testing.Payments.StripeEvents.Event("evt_" + Guid.NewGuid().ToString("N"), "account.updated",
+                DateTimeOffset.UtcNow.ToUnixTimeSeconds(), Marketplace.Testing.Payments.StripeAnswers.Account("no-such-trader")))!;
+            var signature = Marketplace.Testing.Payments.StripeEvents.Sign(body.ToJsonString(), DateTimeOffset.UtcNow);
+            return Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/payments/stripe/webhook", body, new Dictionary<string, string> { ["Stripe-Signature"] = signature }));
+        },
         ["POST /api/v1/listings/"] = _ => Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/listings", Lot())),
         ["GET /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Get, $"/api/v1/listings/{await w.OwnerDraftAsync()}"),
         ["PATCH /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Patch, $"/api/v1/listings/{await w.OwnerDraftAsync()}", new JsonObject { ["title"] = "Changed title" }),
@@ -332,6 +341,11 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
                 if (sample.Body is not null)
                 {
                     request.Content = JsonBody(sample.Body.ToJsonString());
+                }
+
+                foreach (var (name, value) in sample.Headers ?? new Dictionary<string, string>())
+                {
+                    request.Headers.TryAddWithoutValidation(name, value);
                 }
 
                 // Headers only: an event stream's body never ends.

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Marketplace.Domain.Carbon;
 using Marketplace.Host.Tests.Identity;
 using Marketplace.Identity;
 using Marketplace.Payments.Invoice;
@@ -50,9 +49,13 @@ public class OrdersApiTests(ServerFixture fixture)
         var completed = await StepAsync(buyerClient, id, "complete");
 
         Assert.Equal("completed", completed.Status());
-        var calculator = Server.Services.GetRequiredService<ICarbonCalculator>();
-        var expected = calculator.Calculate(new CarbonInput("masonry/bricks", "A", 1000m, completed["distanceKm"]!.GetValue<decimal>()));
-        Assert.Equal(expected.AvoidedKgCo2e, completed["carbon"]!["avoidedKgCo2e"]!.GetValue<decimal>());
+        // By hand from emission-factors.json: 400 bricks × 2.5 kg = 1 t; clay brick 0.21 kgCO2e/kg, grade A substitutes
+        // one for one, no deadweight, full attribution: 210 kg avoided; less 1 t × the order's km × 0.095 kgCO2e/tkm.
+        var km = completed["distanceKm"]!.GetValue<decimal>();
+        Assert.InRange(km, 6m, 7.5m);
+        Assert.Equal(Math.Round(210m - (km * 0.095m), 3), completed["carbon"]!["avoidedKgCo2e"]!.GetValue<decimal>());
+        Assert.Equal(["glec-rigid-truck-26-32t", "ice3-clay-brick", "substitution-a"],
+            completed["carbon"]!["factorIds"]!.AsArray().Select(f => f!.GetValue<string>()).Order(StringComparer.Ordinal).Where(f => !f.StartsWith("reporting", StringComparison.Ordinal)));
 
         var audit = await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{id}/audit"), HttpStatusCode.OK);
         Assert.Equal(["placed", "accepted", "handed-over", "completed"], audit["entries"]!.AsArray().Select(e => e!["to"]!.GetValue<string>()));

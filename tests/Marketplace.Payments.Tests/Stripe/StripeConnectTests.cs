@@ -1,25 +1,26 @@
 using Marketplace.Payments.Stripe;
+using Marketplace.Testing.Payments;
 
 namespace Marketplace.Payments.Tests.Stripe;
 
-/// <summary>Seller onboarding through the real Stripe.net client against <see cref="StripeServer"/>.</summary>
+/// <summary>Seller onboarding through the real Stripe.net client against <see cref="StripeStub"/>.</summary>
 public sealed class StripeConnectTests : IDisposable
 {
-    private readonly StripeServer _stripe = new();
+    private readonly StripeStub _stripe = new();
     private readonly StripeConnect _connect;
 
-    public StripeConnectTests() => _connect = new StripeConnect(StripeCalls.CreateClient(_stripe.Options), _stripe.Options);
+    public StripeConnectTests() => _connect = new StripeConnect(StripeCalls.CreateClient(StubOptions.For(_stripe)), StubOptions.For(_stripe));
 
     public void Dispose() => _stripe.Dispose();
 
     [Fact]
     public async Task CreateExpressAccountAsync_Trader_CreatesExpressAccountTaggedWithTheTrader()
     {
-        _stripe.Answer("POST", "/v1/accounts", 200, StripeResponses.Account("trader-seller"));
+        _stripe.Answer("POST", "/v1/accounts", 200, StripeAnswers.Account("trader-seller"));
 
         var account = await _connect.CreateExpressAccountAsync("trader-seller", "myynti@purkupiste.example");
 
-        Assert.Equal(new StripeAccountStatus(StripeResponses.SellerAccount, false, false, false, "trader-seller"), account);
+        Assert.Equal(new StripeAccountStatus(StripeAnswers.SellerAccount, false, false, false, "trader-seller"), account);
         var sent = _stripe.Single("POST", "/v1/accounts");
         Assert.Equal("express", sent.Form["type"]);
         Assert.Equal("FI", sent.Form["country"]);
@@ -35,15 +36,15 @@ public sealed class StripeConnectTests : IDisposable
     [Fact]
     public async Task CreateOnboardingLinkAsync_Account_AsksForOnboardingWithConfiguredUrls()
     {
-        _stripe.Answer("POST", "/v1/account_links", 200, StripeResponses.AccountLink);
+        _stripe.Answer("POST", "/v1/account_links", 200, StripeAnswers.AccountLink());
 
-        var url = await _connect.CreateOnboardingLinkAsync(StripeResponses.SellerAccount);
+        var url = await _connect.CreateOnboardingLinkAsync(StripeAnswers.SellerAccount);
 
-        Assert.Equal(StripeResponses.AccountLinkUrl, url);
+        Assert.Equal(StripeAnswers.AccountLinkUrl, url);
         var sent = _stripe.Single("POST", "/v1/account_links");
-        Assert.Equal(StripeResponses.SellerAccount, sent.Form["account"]);
+        Assert.Equal(StripeAnswers.SellerAccount, sent.Form["account"]);
         Assert.Equal("account_onboarding", sent.Form["type"]);
-        Assert.Equal("https://marketplace.example/sell/stripe/done", sent.Form["return_url"]);
-        Assert.Equal("https://marketplace.example/sell/stripe/again", sent.Form["refresh_url"]);
+        Assert.Equal(StripeStub.OnboardingReturnUrl, sent.Form["return_url"]);
+        Assert.Equal(StripeStub.OnboardingRefreshUrl, sent.Form["refresh_url"]);
     }
 }

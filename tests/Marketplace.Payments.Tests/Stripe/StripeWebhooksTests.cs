@@ -1,5 +1,6 @@
 using Marketplace.Domain.Common;
 using Marketplace.Payments.Stripe;
+using Marketplace.Testing.Payments;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Marketplace.Payments.Tests.Stripe;
@@ -15,7 +16,7 @@ public class StripeWebhooksTests
     public StripeWebhooksTests() => _webhooks = new StripeWebhooks(StripeEvents.Secret, 300, _time);
 
     private static string Succeeded => StripeEvents.Event("evt_3QxKallio0001", "payment_intent.succeeded", Now.AddSeconds(-5).ToUnixTimeSeconds(),
-        StripeResponses.PaymentIntent("succeeded", amountReceived: 18_449, latestCharge: "ch_3QxKallioBricks"));
+        StripeAnswers.PaymentIntent("succeeded", amountReceived: 18_449, latestCharge: "ch_3QxKallioBricks"));
 
     [Fact]
     public void Sign_LocalHeader_IsWhatStripesLibraryGenerates()
@@ -31,7 +32,7 @@ public class StripeWebhooksTests
         var verified = _webhooks.Verify(Succeeded, StripeEvents.Sign(Succeeded, Now));
 
         Assert.Null(verified.Account);
-        Assert.Equal(new PaymentEvent("evt_3QxKallio0001", "payment_intent.succeeded", Now.AddSeconds(-5), "ord-7f3a", StripeResponses.IntentId,
+        Assert.Equal(new PaymentEvent("evt_3QxKallio0001", "payment_intent.succeeded", Now.AddSeconds(-5), "ord-7f3a", StripeAnswers.IntentId,
             "succeeded", Money.Eur(18_449)), verified.Payment);
     }
 
@@ -42,7 +43,7 @@ public class StripeWebhooksTests
     public void Verify_OtherPaymentIntentEvents_CarryStatusAndAmount(string type, string status, long amount)
     {
         var body = StripeEvents.Event("evt_3QxKallio0002", type, Now.ToUnixTimeSeconds(),
-            StripeResponses.PaymentIntent(status, amountCapturable: status == "requires_capture" ? 18_449 : 0));
+            StripeAnswers.PaymentIntent(status, amountCapturable: status == "requires_capture" ? 18_449 : 0));
 
         var payment = _webhooks.Verify(body, StripeEvents.Sign(body, Now)).Payment;
 
@@ -50,7 +51,7 @@ public class StripeWebhooksTests
         Assert.Equal(type, payment.Type);
         Assert.Equal(status, payment.Status);
         Assert.Equal("ord-7f3a", payment.OrderId);
-        Assert.Equal(StripeResponses.IntentId, payment.ExternalId);
+        Assert.Equal(StripeAnswers.IntentId, payment.ExternalId);
         Assert.Equal(Money.Eur(amount), payment.Amount);
     }
 
@@ -59,23 +60,23 @@ public class StripeWebhooksTests
     [InlineData(18_449, true, "refunded")]
     public void Verify_ChargeRefunded_GivesTheIntentAndTheRefundedTotal(long refunded, bool whole, string status)
     {
-        var body = StripeEvents.Event("evt_3QxKallio0003", "charge.refunded", Now.ToUnixTimeSeconds(), StripeEvents.Charge(refunded, whole));
+        var body = StripeEvents.Event("evt_3QxKallio0003", "charge.refunded", Now.ToUnixTimeSeconds(), StripeAnswers.Charge(refunded, whole));
 
         var payment = _webhooks.Verify(body, StripeEvents.Sign(body, Now)).Payment;
 
-        Assert.Equal(new PaymentEvent("evt_3QxKallio0003", "charge.refunded", Now, "ord-7f3a", StripeResponses.IntentId, status, Money.Eur(refunded)), payment);
+        Assert.Equal(new PaymentEvent("evt_3QxKallio0003", "charge.refunded", Now, "ord-7f3a", StripeAnswers.IntentId, status, Money.Eur(refunded)), payment);
     }
 
     [Fact]
     public void Verify_AccountUpdated_GivesTheAccountAndItsTrader()
     {
         var body = StripeEvents.Event("evt_1QxKallioAcct", "account.updated", Now.ToUnixTimeSeconds(),
-            StripeResponses.Account("trader-seller", chargesEnabled: true), previousAttributes: """{ "charges_enabled": false }""");
+            StripeAnswers.Account("trader-seller", chargesEnabled: true), previousAttributes: """{ "charges_enabled": false }""");
 
         var verified = _webhooks.Verify(body, StripeEvents.Sign(body, Now));
 
         Assert.Null(verified.Payment);
-        Assert.Equal(new StripeAccountEvent("evt_1QxKallioAcct", Now, new StripeAccountStatus(StripeResponses.SellerAccount, true, false, false, "trader-seller")),
+        Assert.Equal(new StripeAccountEvent("evt_1QxKallioAcct", Now, new StripeAccountStatus(StripeAnswers.SellerAccount, true, false, false, "trader-seller")),
             verified.Account);
     }
 

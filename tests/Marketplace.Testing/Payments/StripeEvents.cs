@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Marketplace.Payments.Tests.Stripe;
+namespace Marketplace.Testing.Payments;
 
 /// <summary>Webhook events shaped as Stripe's API reference shows them (api/events/object), and signed the way Stripe signs them.</summary>
 public static class StripeEvents
@@ -26,35 +26,6 @@ public static class StripeEvents
           "pending_webhooks": 1,
           "request": { "id": "req_KallioEvt01", "idempotency_key": "order:ord-7f3a:capture" },
           "type": "{{type}}"
-        }
-        """;
-
-    public static string Charge(long amountRefunded, bool refunded) => $$"""
-        {
-          "id": "ch_3QxKallioBricks",
-          "object": "charge",
-          "amount": 18449,
-          "amount_captured": 18449,
-          "amount_refunded": {{amountRefunded}},
-          "application_fee": "fee_1QxKallioFee",
-          "application_fee_amount": 1476,
-          "balance_transaction": "txn_3QxKallioCharge",
-          "captured": true,
-          "created": 1764403300,
-          "currency": "eur",
-          "description": null,
-          "failure_code": null,
-          "failure_message": null,
-          "livemode": false,
-          "metadata": { "order_id": "ord-7f3a", "buyer_id": "trader-buyer", "seller_id": "trader-seller" },
-          "paid": true,
-          "payment_intent": "{{StripeResponses.IntentId}}",
-          "payment_method": "pm_1QxCardVisa",
-          "refunded": {{(refunded ? "true" : "false")}},
-          "status": "succeeded",
-          "transfer": "tr_1QxKallioTransfer",
-          "transfer_data": { "amount": null, "destination": "{{StripeResponses.SellerAccount}}" },
-          "transfer_group": "group_{{StripeResponses.IntentId}}"
         }
         """;
 
