@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Marketplace.Grains;
 using Marketplace.Host.Api.Callers;
+using Marketplace.Host.Api.Carbon;
 using Marketplace.Host.Api.Clients;
 using Marketplace.Host.Api.Demands;
 using Marketplace.Host.Api.Health;
@@ -99,6 +100,7 @@ public static class HostSetup
         app.MapMatchesApi();
         app.MapOrdersApi();
         app.MapReviewsApi();
+        app.MapCarbonApi();
         app.MapSearchApi();
         app.MapPaymentsApi();
         app.MapMembersApi();
