@@ -45,8 +45,10 @@ public static class MarketplaceSiloExtensions
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddKeyedSingleton<TimeProvider>(MarketTime.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
         silo.Services.TryAddSingleton<IListingChangeSink, NoListingChangeSink>();
-        silo.Services.TryAddSingleton<IListingArchive, UnavailableListingArchive>();
-        silo.Services.TryAddSingleton<IMatchingArchive, UnavailableMatchingArchive>();
+        silo.Services.TryAddSingleton<IGrainStateArchive>(sp => GrainStateArchives.Open(
+            storage, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId, sp.GetService<SqliteDatabase>()));
+        silo.Services.TryAddSingleton<IListingArchive, ListingArchive>();
+        silo.Services.TryAddSingleton<IMatchingArchive, MatchingArchive>();
         silo.Services.TryAddSingleton<IMatchEvents, NoMatchEvents>();
         silo.Services.AddSingleton<MatchingRecovery>();
         silo.Services.AddOptions<MatchingOptions>().Bind(configuration.GetSection(MatchingOptions.Section))
@@ -115,8 +117,6 @@ public static class MarketplaceSiloExtensions
         {
             case "Sqlite":
                 silo.Services.AddSingleton(new SqliteDatabase(storage.Sqlite));
-                silo.Services.TryAddSingleton<IListingArchive>(sp => new SqliteListingArchive(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
-                silo.Services.TryAddSingleton<IMatchingArchive>(sp => new SqliteMatchingArchive(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
                 silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.StoreName, (sp, _) =>
                     ActivatorUtilities.CreateInstance<SqliteGrainStorage>(sp, MarketplaceStorageSerializer.Instance));
                 silo.AddReminders();
