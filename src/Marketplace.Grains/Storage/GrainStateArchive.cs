@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using Marketplace.Grains.Common;
 
 namespace Marketplace.Grains.Storage;
 
@@ -9,8 +8,8 @@ namespace Marketplace.Grains.Storage;
 /// <param name="Payload">The state in <see cref="MarketplaceStorageSerializer"/>'s shape.</param>
 public readonly record struct StoredGrainState(string Key, BinaryData Payload)
 {
-    /// <summary>The state as <typeparamref name="T"/>.</summary>
-    public T? As<T>() => JsonSerializer.Deserialize<T>(Payload.ToMemory().Span, MarketplaceJson.Options);
+    /// <summary>The state as <typeparamref name="T"/>, upgraded from an older stored shape as grain storage would.</summary>
+    public T? As<T>() => MarketplaceStorageSerializer.Instance.Deserialize<T>(Payload);
 
     /// <summary>The state's top-level <c>version</c> number (0 when it has none), read without materialising the state.</summary>
     public long Version()
