@@ -48,8 +48,10 @@ public static class MarketplaceSiloExtensions
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddKeyedSingleton<TimeProvider>(MarketTime.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
         silo.Services.TryAddSingleton<IListingChangeSink, NoListingChangeSink>();
-        silo.Services.TryAddSingleton<IListingArchive, UnavailableListingArchive>();
-        silo.Services.TryAddSingleton<IMatchingArchive, UnavailableMatchingArchive>();
+        silo.Services.TryAddSingleton<IGrainStateArchive>(sp => GrainStateArchives.Open(
+            storage, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId, sp.GetService<SqliteDatabase>()));
+        silo.Services.TryAddSingleton<IListingArchive, ListingArchive>();
+        silo.Services.TryAddSingleton<IMatchingArchive, MatchingArchive>();
         silo.Services.TryAddSingleton<IMatchEvents, NoMatchEvents>();
         silo.Services.AddSingleton<MatchingRecovery>();
         silo.Services.AddOptions<MatchingOptions>().Bind(configuration.GetSection(MatchingOptions.Section))
@@ -58,6 +60,9 @@ public static class MarketplaceSiloExtensions
             .Validate(o => o.ObserverLease >= TimeSpan.FromSeconds(1), $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.ObserverLease)} must be at least 1 second.")
             .Validate(o => o.MaxProposalsPerRound >= 1, $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.MaxProposalsPerRound)} must be at least 1.")
             .Validate(o => o.RemovedVersionRetention >= TimeSpan.FromSeconds(1), $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.RemovedVersionRetention)} must be at least 1 second.")
+            .Validate(o => o.MembershipFlushInterval >= TimeSpan.FromMilliseconds(100), $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.MembershipFlushInterval)} must be at least 100 ms.")
+            .Validate(o => o.ReconcileInterval >= TimeSpan.FromSeconds(1) && o.ReconcileBatchSize >= 0,
+                $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.ReconcileInterval)} must be at least 1 second and {nameof(MatchingOptions.ReconcileBatchSize)} not negative.")
             .ValidateOnStart();
         silo.AddStartupTask((services, cancellationToken) =>
         {
@@ -122,8 +127,6 @@ public static class MarketplaceSiloExtensions
         {
             case "Sqlite":
                 silo.Services.AddSingleton(new SqliteDatabase(storage.Sqlite));
-                silo.Services.TryAddSingleton<IListingArchive>(sp => new SqliteListingArchive(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
-                silo.Services.TryAddSingleton<IMatchingArchive>(sp => new SqliteMatchingArchive(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
                 silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.StoreName, (sp, _) =>
                     ActivatorUtilities.CreateInstance<SqliteGrainStorage>(sp, MarketplaceStorageSerializer.Instance));
                 silo.AddReminders();

@@ -130,6 +130,7 @@ public sealed class DemandGrain(
     /// </summary>
     private async Task<Demand> SaveAsync(AfterWrite plan)
     {
+        await JoinAsync(plan);
         await state.WriteOrReloadAsync();
 
         try
@@ -156,6 +157,13 @@ public sealed class DemandGrain(
             : null;
         return new AfterWrite(summary, partitions, due);
     }
+
+    /// <summary>
+    /// Before a write that brings the demand into partitions it was not in, those partitions record it as joining
+    /// (stored before this answers), so their membership has it even if the one-way change after the write is lost.
+    /// </summary>
+    private Task JoinAsync(AfterWrite plan)
+        => Task.WhenAll(plan.Partitions.Except(_partitions).Select(p => GrainFactory.GetGrain<IMatchPartitionGrain>(p).DemandJoiningAsync(Id)));
 
     /// <summary>
     /// The demand is stored: every partition its radius touches gets the new summary, and partitions it no longer

@@ -154,6 +154,7 @@ public sealed class ListingGrain(
         if (lapsed.Count > 0)
         {
             logger.LogInformation("Listing {ListingId}: {Count} hold(s) lapsed, status {Status}", Id, lapsed.Count, state.State.Status);
+            await JoinAsync(plan);
             await state.WriteStateAsync();
             Stored(plan);
         }
@@ -205,6 +206,7 @@ public sealed class ListingGrain(
     /// </summary>
     private async Task<Listing> SaveAsync(AfterWrite plan)
     {
+        await JoinAsync(plan);
         await state.WriteOrReloadAsync();
 
         try
@@ -226,6 +228,15 @@ public sealed class ListingGrain(
         var lot = state.State.ToMatchSummary();
         return new AfterWrite(lot, lot is null ? null : MatchPartitions.ForLot(lot), state.State.NextDeadline());
     }
+
+    /// <summary>
+    /// Before a write that brings the lot into a partition it was not in, the partition records it as joining (stored
+    /// before this answers), so the partition's membership has the lot even if the one-way change after the write is lost.
+    /// </summary>
+    private Task JoinAsync(AfterWrite plan)
+        => plan.Partition is { } partition && partition != _partition
+            ? GrainFactory.GetGrain<IMatchPartitionGrain>(partition).LotJoiningAsync(Id)
+            : Task.CompletedTask;
 
     /// <summary>
     /// The lot is stored, so projections hear of it before the caller does (the search index never misses an

@@ -13,10 +13,19 @@ public sealed record VersionedDemand([property: Id(0)] long Version, [property: 
 
 /// <summary>
 /// One matching partition (<see cref="MatchPartitions"/>): the in-memory book of open supply and demand of a top-level
-/// category in one geohash cell. Derived state: rebuilt from storage when the host starts.
+/// category in one geohash cell. Derived state: an activation loads it from its stored membership before it answers.
 /// </summary>
 public interface IMatchPartitionGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// A lot is about to enter this partition (its next stored state is matchable here): recorded, and answered once
+    /// stored, so the record has every member even when the change's one-way message is lost. Call before storing.
+    /// </summary>
+    Task LotJoiningAsync(string lotId);
+
+    /// <summary>A demand is about to enter this partition, as <see cref="LotJoiningAsync"/>.</summary>
+    Task DemandJoiningAsync(string demandId);
+
     /// <summary>A lot changed: upsert it (null: remove it) and propose it to the best demands. Older versions are ignored.</summary>
     [OneWay]
     Task LotChangedAsync(string lotId, long version, LotSummary? lot);

@@ -1,7 +1,9 @@
 using Marketplace.Domain.Matching;
+using Marketplace.Grains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Storage;
 
 namespace Marketplace.Grains.Matching;
 
@@ -10,21 +12,144 @@ namespace Marketplace.Grains.Matching;
 /// the other, and turns each proposal into a <see cref="IMatchingSessionGrain"/> (which refuses a pair already open,
 /// declined or confirmed); one demand gets at most <see cref="MatchingOptions.MaxProposalsPerRound"/> proposals per
 /// round, the best ranked. Reentrant: the book is only touched between awaits, and proposals are stored concurrently.
-/// The book lives only in memory and is rebuilt only at start, so a partition holding lots or demands is kept active;
-/// an empty one may be collected like any idle grain (it is empty again when it next activates, which is right).
-/// Versions are remembered for the entries in the book, and for removed ones only for
-/// <see cref="MatchingOptions.RemovedVersionRetention"/> (long enough to ignore a late, older change).
+/// <para>
+/// The book lives in memory; which lots and demands are in it (the cell's membership, <see cref="CellMembership"/>) is
+/// stored, so an activation anywhere at any time (a failover, a deactivation) first reads its members' current
+/// summaries from their grains, and answers nothing else until then. A lot or demand about to enter the cell says so
+/// (<see cref="IMatchPartitionGrain.LotJoiningAsync"/>) and waits for that to be stored before it stores itself, so the
+/// record never misses a member; the change itself follows one-way. A periodic reconciliation re-reads members that
+/// joined but were not heard of, and a slice of the others, so a change lost between a stored write and its message is
+/// applied within <see cref="MatchingOptions.ReconcileInterval"/> without a restart. Membership changes are stored
+/// coalesced (<see cref="MatchingOptions.MembershipFlushInterval"/>) except joins, which are stored before they answer.
+/// </para>
+/// A partition holding lots or demands is kept active (reloading a large cell costs a read per member); an empty one
+/// may be collected like any idle grain. Versions are remembered for the entries in the book, and for removed ones only
+/// for <see cref="MatchingOptions.RemovedVersionRetention"/> (long enough to ignore a late, older change).
 /// </summary>
 [Reentrant]
-public sealed class MatchPartitionGrain(IMatchEvents events, IOptions<MatchingOptions> options, ILogger<MatchPartitionGrain> logger)
+public sealed class MatchPartitionGrain(
+    [PersistentState("cell", StorageOptions.StoreName)] IPersistentState<CellMembership> membership,
+    IMatchEvents events,
+    TimeProvider time,
+    IOptions<MatchingOptions> options,
+    ILogger<MatchPartitionGrain> logger)
     : Grain, IMatchPartitionGrain
 {
+    /// <summary>Members read at once when an activation loads its book.</summary>
+    private const int LoadConcurrency = 64;
+
     private readonly MatchBook _book = new();
     private readonly ChangeVersions _lotVersions = new(options.Value.RemovedVersionRetention);
     private readonly ChangeVersions _demandVersions = new(options.Value.RemovedVersionRetention);
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly Queue<(bool IsLot, string Id)> _sweep = new();
+    private Task _loaded = Task.CompletedTask;
+    private long _changes;
+    private long _written;
+
+    private string Key => this.GetPrimaryKeyString();
 
     /// <inheritdoc />
-    public Task LotChangedAsync(string lotId, long version, LotSummary? lot)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Not awaited here: joins must be answered while the members are read (a joining lot may be the one being read).
+        _loaded = LoadMembersAsync();
+        this.RegisterGrainTimer(_ => FlushAsync(), new GrainTimerCreationOptions(options.Value.MembershipFlushInterval, options.Value.MembershipFlushInterval)
+        {
+            Interleave = true,
+            KeepAlive = false,
+        });
+        this.RegisterGrainTimer(_ => ReconcileAsync(), new GrainTimerCreationOptions(options.Value.ReconcileInterval, options.Value.ReconcileInterval)
+        {
+            Interleave = true,
+            KeepAlive = false,
+        });
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await FlushAsync();
+        }
+        catch (Exception e)
+        {
+            // The joins are stored already; what is lost here is repaired by the next activation's reconciliation.
+            logger.LogWarning(e, "Partition {Partition}: storing its membership on deactivation failed", Key);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task LotJoiningAsync(string lotId)
+    {
+        if (!membership.State.Lots.Contains(lotId) && membership.State.Joining.TryAdd("lot:" + lotId, time.GetUtcNow()))
+        {
+            _changes++;
+        }
+
+        await FlushAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task DemandJoiningAsync(string demandId)
+    {
+        if (!membership.State.Demands.Contains(demandId) && membership.State.Joining.TryAdd("demand:" + demandId, time.GetUtcNow()))
+        {
+            _changes++;
+        }
+
+        await FlushAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task LotChangedAsync(string lotId, long version, LotSummary? lot)
+    {
+        await _loaded;
+        Heard("lot:" + lotId);
+        await ApplyLotAsync(lotId, version, lot, propose: true);
+    }
+
+    /// <inheritdoc />
+    public async Task DemandChangedAsync(string demandId, long version, DemandSummary? demand)
+    {
+        await _loaded;
+        Heard("demand:" + demandId);
+        await ApplyDemandAsync(demandId, version, demand, propose: true);
+    }
+
+    /// <inheritdoc />
+    public async Task LoadAsync(IReadOnlyList<VersionedLot> lots, IReadOnlyList<VersionedDemand> demands)
+    {
+        await _loaded;
+        foreach (var (version, lot) in lots)
+        {
+            await ApplyLotAsync(lot.Id, version, lot, propose: false);
+        }
+
+        foreach (var (version, demand) in demands)
+        {
+            await ApplyDemandAsync(demand.Id, version, demand, propose: false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<PartitionCounts> CountsAsync()
+    {
+        await _loaded;
+        return new PartitionCounts(_book.LotCount, _book.DemandCount);
+    }
+
+    /// <inheritdoc />
+    public async Task<int> RememberedVersionsAsync()
+    {
+        await _loaded;
+        return _lotVersions.Count + _demandVersions.Count;
+    }
+
+    /// <summary>Applies a lot's change if it is newer than any seen, keeping the membership in step; proposes when asked.</summary>
+    private Task ApplyLotAsync(string lotId, long version, LotSummary? lot, bool propose)
     {
         if (!_lotVersions.Newer(lotId, version, removed: lot is null))
         {
@@ -34,18 +159,33 @@ public sealed class MatchPartitionGrain(IMatchEvents events, IOptions<MatchingOp
         if (lot is null)
         {
             _book.RemoveLot(lotId);
+            if (membership.State.Lots.Remove(lotId))
+            {
+                _changes++;
+            }
+
             KeepAliveWhileHolding();
             return Task.CompletedTask;
         }
 
         _book.UpsertLot(lot);
+        if (membership.State.Lots.Add(lotId))
+        {
+            _changes++;
+        }
+
         KeepAliveWhileHolding();
+        if (!propose)
+        {
+            return Task.CompletedTask;
+        }
+
         var proposals = _book.MatchLot(lotId).Select(p => (Proposal: p, Demand: _book.Demand(p.DemandId)!)).ToArray();
         return ProposeAsync("lot", lotId, proposals.Select(x => SessionProposal.From(x.Proposal, lot, x.Demand)));
     }
 
-    /// <inheritdoc />
-    public Task DemandChangedAsync(string demandId, long version, DemandSummary? demand)
+    /// <summary>Applies a demand's change if it is newer than any seen, keeping the membership in step; proposes when asked.</summary>
+    private Task ApplyDemandAsync(string demandId, long version, DemandSummary? demand, bool propose)
     {
         if (!_demandVersions.Newer(demandId, version, removed: demand is null))
         {
@@ -55,46 +195,183 @@ public sealed class MatchPartitionGrain(IMatchEvents events, IOptions<MatchingOp
         if (demand is null)
         {
             _book.RemoveDemand(demandId);
+            if (membership.State.Demands.Remove(demandId))
+            {
+                _changes++;
+            }
+
             KeepAliveWhileHolding();
             return Task.CompletedTask;
         }
 
         _book.UpsertDemand(demand);
+        if (membership.State.Demands.Add(demandId))
+        {
+            _changes++;
+        }
+
         KeepAliveWhileHolding();
+        if (!propose)
+        {
+            return Task.CompletedTask;
+        }
+
         var proposals = _book.MatchDemand(demandId, options.Value.MaxProposalsPerRound).Select(p => (Proposal: p, Lot: _book.Lot(p.LotId)!)).ToArray();
         return ProposeAsync("demand", demandId, proposals.Select(x => SessionProposal.From(x.Proposal, x.Lot, demand)));
     }
 
-    /// <inheritdoc />
-    public Task LoadAsync(IReadOnlyList<VersionedLot> lots, IReadOnlyList<VersionedDemand> demands)
+    /// <summary>Reads every stored member's current summary from its grain into the book, without proposing.</summary>
+    private async Task LoadMembersAsync()
     {
-        foreach (var (version, lot) in lots)
+        var members = membership.State.Lots.Select(id => (IsLot: true, Id: id))
+            .Concat(membership.State.Demands.Select(id => (IsLot: false, Id: id)))
+            .Concat(membership.State.Joining.Keys.Select(Joining))
+            .Distinct()
+            .ToArray();
+        if (members.Length == 0)
         {
-            if (_lotVersions.Newer(lot.Id, version, removed: false))
-            {
-                _book.UpsertLot(lot);
-            }
+            return;
         }
 
-        foreach (var (version, demand) in demands)
+        foreach (var chunk in members.Chunk(LoadConcurrency))
         {
-            if (_demandVersions.Newer(demand.Id, version, removed: false))
-            {
-                _book.UpsertDemand(demand);
-            }
+            await Task.WhenAll(chunk.Select(m => RereadAsync(m.IsLot, m.Id, propose: false)));
         }
 
-        KeepAliveWhileHolding();
-        return Task.CompletedTask;
+        logger.LogInformation("Partition {Partition}: {Lots} lots and {Demands} demands loaded from its {Members} stored members",
+            Key, _book.LotCount, _book.DemandCount, members.Length);
     }
 
-    /// <inheritdoc />
-    public Task<PartitionCounts> CountsAsync() => Task.FromResult(new PartitionCounts(_book.LotCount, _book.DemandCount));
+    /// <summary>
+    /// Repairs what a lost message left wrong: re-reads members that joined but were not heard of for a whole interval,
+    /// and the next slice of the other members, applying (and proposing) what is newer than the book.
+    /// </summary>
+    private async Task ReconcileAsync()
+    {
+        await _loaded;
+        var before = time.GetUtcNow() - options.Value.ReconcileInterval;
+        var due = membership.State.Joining.Where(j => j.Value <= before).Select(j => Joining(j.Key)).ToList();
+        if (_sweep.Count == 0)
+        {
+            foreach (var id in membership.State.Lots)
+            {
+                _sweep.Enqueue((true, id));
+            }
 
-    /// <inheritdoc />
-    public Task<int> RememberedVersionsAsync() => Task.FromResult(_lotVersions.Count + _demandVersions.Count);
+            foreach (var id in membership.State.Demands)
+            {
+                _sweep.Enqueue((false, id));
+            }
+        }
 
-    /// <summary>A partition with lots or demands must not be collected (its book would be lost); an empty one may be.</summary>
+        for (var i = 0; i < options.Value.ReconcileBatchSize && _sweep.TryDequeue(out var member); i++)
+        {
+            due.Add(member);
+        }
+
+        foreach (var chunk in due.Distinct().Chunk(LoadConcurrency))
+        {
+            await Task.WhenAll(chunk.Select(m => RereadAsync(m.IsLot, m.Id, propose: true)));
+        }
+    }
+
+    /// <summary>
+    /// Reads one member from its grain and applies it as a change (a removal when it no longer belongs here). A join is
+    /// settled by what is read when the member is here, or when the join is older than a reconciliation interval (a
+    /// younger one may be a write still in flight: its own message, or the next reconciliation, settles it).
+    /// </summary>
+    private async Task RereadAsync(bool isLot, string id, bool propose)
+    {
+        try
+        {
+            var joining = (isLot ? "lot:" : "demand:") + id;
+            var settled = !membership.State.Joining.TryGetValue(joining, out var joined) || joined <= time.GetUtcNow() - options.Value.ReconcileInterval;
+            bool here, exists;
+            if (isLot)
+            {
+                var listing = await GrainFactory.GetGrain<Listings.IListingGrain>(id).GetAsync();
+                var lot = listing?.ToMatchSummary();
+                (here, exists) = (lot is not null && MatchPartitions.ForLot(lot) == Key, listing is not null);
+                await ApplyLotAsync(id, listing?.Version ?? 0, here ? lot : null, propose);
+            }
+            else
+            {
+                var stored = await GrainFactory.GetGrain<Demands.IDemandGrain>(id).GetAsync();
+                var demand = stored?.ToSummary();
+                (here, exists) = (demand is not null && MatchPartitions.ForDemand(demand).Contains(Key), stored is not null);
+                await ApplyDemandAsync(id, stored?.Version ?? 0, here ? demand : null, propose);
+            }
+
+            if (here || settled)
+            {
+                Heard(joining);
+            }
+
+            // One that does not exist (a join whose write failed) leaves the record.
+            if (!exists && settled && (isLot ? membership.State.Lots.Remove(id) : membership.State.Demands.Remove(id)))
+            {
+                _changes++;
+            }
+        }
+        catch (Exception e)
+        {
+            // The member stays recorded: the next reconciliation reads it again.
+            logger.LogWarning(e, "Partition {Partition}: reading {Kind} {Id} failed", Key, isLot ? "lot" : "demand", id);
+        }
+    }
+
+    /// <summary>A joining member has been heard of: its join is settled.</summary>
+    private void Heard(string joining)
+    {
+        if (membership.State.Joining.Remove(joining))
+        {
+            _changes++;
+        }
+    }
+
+    private static (bool IsLot, string Id) Joining(string key)
+        => key.StartsWith("lot:", StringComparison.Ordinal) ? (true, key["lot:".Length..]) : (false, key["demand:".Length..]);
+
+    /// <summary>Stores the membership if it changed since the last write; concurrent callers share one write.</summary>
+    private async Task FlushAsync()
+    {
+        var wanted = _changes;
+        if (_written >= wanted)
+        {
+            return;
+        }
+
+        await _writeGate.WaitAsync();
+        try
+        {
+            if (_written >= wanted)
+            {
+                return;
+            }
+
+            var writing = _changes;
+            try
+            {
+                await membership.WriteStateAsync();
+            }
+            catch (InconsistentStateException)
+            {
+                // An earlier activation (on a silo declared dead) wrote last: this one's record is the current one.
+                var mine = membership.State;
+                await membership.ReadStateAsync();
+                membership.State = mine;
+                await membership.WriteStateAsync();
+            }
+
+            _written = writing;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>A partition with lots or demands is kept active (reloading costs a read per member); an empty one may be collected.</summary>
     private void KeepAliveWhileHolding()
         => DelayDeactivation(_book.LotCount + _book.DemandCount > 0 ? Timeout.InfiniteTimeSpan : TimeSpan.Zero);
 
@@ -112,11 +389,30 @@ public sealed class MatchPartitionGrain(IMatchEvents events, IOptions<MatchingOp
         catch (Exception e)
         {
             // Proposals are derived: a failed one is proposed again at the pair's next change.
-            logger.LogWarning(e, "Partition {Partition}: storing proposals for {Kind} {Id} failed", this.GetPrimaryKeyString(), kind, id);
+            logger.LogWarning(e, "Partition {Partition}: storing proposals for {Kind} {Id} failed", Key, kind, id);
         }
 
         events.Matched(kind, id, stored);
     }
+}
+
+/// <summary>
+/// Which lots and demands a partition holds (state <c>cell</c> of grain type <c>matchpartition</c>): what an activation
+/// loads its book from. Ids only; the summaries are read from the lots' and demands' grains.
+/// </summary>
+public sealed class CellMembership
+{
+    /// <summary>Ids of the open lots in the cell.</summary>
+    public HashSet<string> Lots { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Ids of the open demands whose radius reaches the cell.</summary>
+    public HashSet<string> Demands { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Lots (<c>lot:id</c>) and demands (<c>demand:id</c>) that said they are entering the cell, with when, until
+    /// their change arrives; one not heard of for a reconciliation interval is read from its grain.
+    /// </summary>
+    public Dictionary<string, DateTimeOffset> Joining { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using Marketplace.Domain.Demands;
 using Marketplace.Domain.Matching;
-using Marketplace.Grains.Listings;
 using Marketplace.Grains.Storage;
 
 namespace Marketplace.Grains.Matching;
@@ -12,7 +11,7 @@ namespace Marketplace.Grains.Matching;
 /// </summary>
 public interface IMatchingArchive
 {
-    /// <summary>False when the storage provider cannot be enumerated (memory storage; Azure Table, for now).</summary>
+    /// <summary>False when the storage provider cannot be enumerated (memory storage).</summary>
     bool CanEnumerate { get; }
 
     /// <summary>Every stored demand.</summary>
@@ -22,31 +21,18 @@ public interface IMatchingArchive
     IAsyncEnumerable<MatchingSession> SessionsAsync(CancellationToken cancellationToken = default);
 }
 
-/// <summary>An archive for providers that cannot be enumerated.</summary>
-public sealed class UnavailableMatchingArchive : IMatchingArchive
+/// <summary>Demands (state <c>demand</c>) and sessions (state <c>match</c>) in whichever grain storage <paramref name="states"/> reads.</summary>
+public sealed class MatchingArchive(IGrainStateArchive states) : IMatchingArchive
 {
     /// <inheritdoc />
-    public bool CanEnumerate => false;
-
-    /// <inheritdoc />
-    public IAsyncEnumerable<Demand> DemandsAsync(CancellationToken cancellationToken = default) => AsyncEnumerable.Empty<Demand>();
-
-    /// <inheritdoc />
-    public IAsyncEnumerable<MatchingSession> SessionsAsync(CancellationToken cancellationToken = default) => AsyncEnumerable.Empty<MatchingSession>();
-}
-
-/// <summary>Demands and sessions in the SQLite grain storage (states <c>demand</c> and <c>match</c>).</summary>
-public sealed class SqliteMatchingArchive(SqliteDatabase database, string serviceId) : IMatchingArchive
-{
-    /// <inheritdoc />
-    public bool CanEnumerate => true;
+    public bool CanEnumerate => states.CanEnumerate;
 
     /// <inheritdoc />
     public async IAsyncEnumerable<Demand> DemandsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var demand in SqliteListingArchive.StatesAsync<Demand>(database, serviceId, "demand", "demand/", null, cancellationToken))
+        await foreach (var state in states.StatesAsync("demand", "demand", cancellationToken))
         {
-            if (demand.Exists)
+            if (state.As<Demand>() is { Exists: true } demand)
             {
                 yield return demand;
             }
@@ -56,9 +42,9 @@ public sealed class SqliteMatchingArchive(SqliteDatabase database, string servic
     /// <inheritdoc />
     public async IAsyncEnumerable<MatchingSession> SessionsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var session in SqliteListingArchive.StatesAsync<MatchingSession>(database, serviceId, "match", "matchingsession/", null, cancellationToken))
+        await foreach (var state in states.StatesAsync("matchingsession", "match", cancellationToken))
         {
-            if (session.Exists)
+            if (state.As<MatchingSession>() is { Exists: true } session)
             {
                 yield return session;
             }

@@ -26,4 +26,20 @@ public sealed class MatchingOptions
     /// Default 1 minute; at least 1 second.
     /// </summary>
     public TimeSpan RemovedVersionRetention { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How often a partition stores its membership (the ids of its lots and demands) when it changed; joins are stored
+    /// at once. Default 1 second; at least 100 ms.
+    /// </summary>
+    public TimeSpan MembershipFlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often a partition re-reads members from their grains to repair a lost change: every member that joined
+    /// and was not heard of within the interval, and <see cref="ReconcileBatchSize"/> others in turn. Default 30
+    /// seconds; at least 1 second.
+    /// </summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Members re-read per reconciliation besides the unheard joins, round-robin. Default 100; at least 0.</summary>
+    public int ReconcileBatchSize { get; set; } = 100;
 }

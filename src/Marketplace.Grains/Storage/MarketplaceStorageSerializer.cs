@@ -1,18 +1,89 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Marketplace.Grains.Common;
 using Orleans.Storage;
 
 namespace Marketplace.Grains.Storage;
 
-/// <summary>Stores grain state as readable JSON in <see cref="MarketplaceJson"/>'s shape, whichever provider holds it.</summary>
-public sealed class MarketplaceStorageSerializer : IGrainStorageSerializer
+/// <summary>
+/// Stores grain state as readable JSON in <see cref="MarketplaceJson"/>'s shape, whichever provider holds it. States of
+/// types in <see cref="StateSchemas"/> carry their schema version (<see cref="SchemaProperty"/>), and one stored in an
+/// older shape is upgraded as it is read; one stored by a newer version of the code is refused rather than read with
+/// its new fields dropped.
+/// </summary>
+public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainStorageSerializer
 {
-    /// <summary>The shared instance.</summary>
-    public static MarketplaceStorageSerializer Instance { get; } = new();
+    /// <summary>The top-level property holding a state's schema version.</summary>
+    public const string SchemaProperty = "schemaVersion";
+
+    /// <summary>The shared instance, with the marketplace's schemas.</summary>
+    public static MarketplaceStorageSerializer Instance { get; } = new(StateSchemas.Default);
 
     /// <inheritdoc />
-    public BinaryData Serialize<T>(T? input) => new(JsonSerializer.SerializeToUtf8Bytes(input, MarketplaceJson.Options));
+    public BinaryData Serialize<T>(T? input)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(input, MarketplaceJson.Options);
+        if (schemas.Of(typeof(T)) is not { } schema || json is not [(byte)'{', ..])
+        {
+            return new BinaryData(json);
+        }
+
+        // Spliced in first, rather than going through a JSON tree: this is on every write.
+        var version = System.Text.Encoding.UTF8.GetBytes($"{{\"{SchemaProperty}\":{schema.Current}{(json is [_, (byte)'}', ..] ? "" : ",")}");
+        return new BinaryData([.. version, .. json.AsSpan(1)]);
+    }
 
     /// <inheritdoc />
-    public T Deserialize<T>(BinaryData input) => input.ToObjectFromJson<T>(MarketplaceJson.Options)!;
+    public T Deserialize<T>(BinaryData input)
+    {
+        if (schemas.Of(typeof(T)) is not { } schema)
+        {
+            return input.ToObjectFromJson<T>(MarketplaceJson.Options)!;
+        }
+
+        var stored = StoredVersion(input.ToMemory().Span);
+        if (stored == schema.Current)
+        {
+            return input.ToObjectFromJson<T>(MarketplaceJson.Options)!;
+        }
+
+        if (stored > schema.Current)
+        {
+            throw new InvalidOperationException(
+                $"A stored {typeof(T).Name} has schema version {stored}, newer than this code's {schema.Current}: it was written by a newer version of the marketplace.");
+        }
+
+        var state = JsonNode.Parse(input.ToMemory().Span)!.AsObject();
+        for (var version = stored; version < schema.Current; version++)
+        {
+            state = schema.Upgrades[version - 1](state);
+        }
+
+        state.Remove(SchemaProperty);
+        return state.Deserialize<T>(MarketplaceJson.Options)!;
+    }
+
+    /// <summary>The stored top-level schema version; 1 when there is none (stored before versions existed).</summary>
+    private static int StoredVersion(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return 1;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isVersion = reader.ValueTextEquals(SchemaProperty);
+            reader.Read();
+            if (isVersion)
+            {
+                return reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var version) ? version : 1;
+            }
+
+            reader.Skip();
+        }
+
+        return 1;
+    }
 }

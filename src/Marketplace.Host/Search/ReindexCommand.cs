@@ -29,20 +29,34 @@ public static class ReindexCommand
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(line.Settings);
         var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         var cluster = builder.Configuration.GetSection(ClusterSettings.Section).Get<ClusterSettings>() ?? new ClusterSettings();
-        if (storage.Provider != "Sqlite")
+        if (storage.Provider == "Sqlite")
         {
-            await error.WriteLineAsync($"reindex reads lots from SQLite grain storage; Storage:Provider is '{storage.Provider}', which it cannot enumerate yet.");
+            if (!Path.IsPathRooted(storage.Sqlite.Path))
+            {
+                storage.Sqlite.Path = Path.Combine(builder.Environment.ContentRootPath, storage.Sqlite.Path);
+            }
+
+            if (!File.Exists(storage.Sqlite.Path))
+            {
+                await error.WriteLineAsync($"There is no grain storage at '{storage.Sqlite.Path}': nothing to index. Run the host (or seed) first, or set Storage:Sqlite:Path.");
+                return 1;
+            }
+        }
+
+        IGrainStateArchive states;
+        try
+        {
+            states = GrainStateArchives.Open(storage, cluster.ServiceId);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException)
+        {
+            await error.WriteLineAsync(e.Message);
             return 1;
         }
 
-        if (!Path.IsPathRooted(storage.Sqlite.Path))
+        if (!states.CanEnumerate)
         {
-            storage.Sqlite.Path = Path.Combine(builder.Environment.ContentRootPath, storage.Sqlite.Path);
-        }
-
-        if (!File.Exists(storage.Sqlite.Path))
-        {
-            await error.WriteLineAsync($"There is no grain storage at '{storage.Sqlite.Path}': nothing to index. Run the host (or seed) first, or set Storage:Sqlite:Path.");
+            await error.WriteLineAsync($"reindex reads lots from grain storage; Storage:Provider '{storage.Provider}' cannot be enumerated (use Sqlite or AzureStorage).");
             return 1;
         }
 
@@ -60,7 +74,7 @@ public static class ReindexCommand
 
         await using (engine)
         {
-            var archive = new SqliteListingArchive(new SqliteDatabase(storage.Sqlite), cluster.ServiceId);
+            var archive = new ListingArchive(states);
             var total = await archive.CountAsync();
             var watch = Stopwatch.StartNew();
             var progress = new ProgressLine(output, $"Reindexing into {engine.Name}", total);
