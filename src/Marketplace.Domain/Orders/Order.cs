@@ -293,12 +293,11 @@ public sealed class Order
     }
 
     /// <summary>
-    /// True when <paramref name="again"/> (an order just made by <see cref="Place"/> under this order's id) is this
-    /// order's checkout repeated: the same buyer, hold and choices. A retried checkout is answered with this order.
+    /// True when <paramref name="checkout"/> by <paramref name="actor"/> is this order's checkout repeated (the same buyer,
+    /// lot and hold): a retried checkout whose id derives from its Idempotency-Key is answered with this order.
     /// </summary>
-    public bool IsSameCheckout(Order again)
-        => Exists && again.BuyerId == BuyerId && again.HoldId == HoldId && again.Lot?.ListingId == Lot!.ListingId
-           && again.Fulfilment == Fulfilment && again.Address == Address && again.Payment?.Method == Payment?.Method && again.Invoicing == Invoicing;
+    public bool IsSameCheckout(OrderActor actor, Checkout checkout)
+        => Exists && actor.TraderId == BuyerId && checkout.HoldId == HoldId && checkout.ListingId == Lot!.ListingId;
 
     /// <summary>Records what the gateway answered when it authorised the payment at checkout.</summary>
     public void Authorized(PaymentChange state, DateTimeOffset now)

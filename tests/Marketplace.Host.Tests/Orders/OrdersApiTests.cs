@@ -59,7 +59,7 @@ public class OrdersApiTests(ServerFixture fixture)
 
         var audit = await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{id}/audit"), HttpStatusCode.OK);
         Assert.Equal(["placed", "accepted", "handed-over", "completed"], audit["entries"]!.AsArray().Select(e => e!["to"]!.GetValue<string>()));
-        Assert.Equal(buyer, audit["entries"]![0]!["actingFirm"]!.GetValue<string>());
+        Assert.Equal((buyer, "marketplace-web"), (audit["entries"]![0]!["actingFirm"]!.GetValue<string>(), audit["entries"]![0]!["clientId"]?.GetValue<string>()));
 
         using var pdf = await buyerClient.GetAsync($"/api/v1/orders/{id}/invoice");
         Assert.Equal("application/pdf", pdf.Content.Headers.ContentType?.MediaType);
