@@ -327,6 +327,13 @@ public sealed class Order
             throw DomainException.Conflict("acceptance-expired", "The time to accept this order has passed.",
                 new Dictionary<string, object?> { ["acceptBy"] = AcceptBy });
         }
+
+        // A capture tried before the buyer's card authorised the intent would fail, and go on failing under its key.
+        if (Payment!.Method == PaymentMethod.Card && Payment.Status != "requires_capture")
+        {
+            throw DomainException.Conflict("payment-not-authorized", "The buyer has not completed the card payment yet.",
+                new Dictionary<string, object?> { ["paymentStatus"] = Payment.Status });
+        }
     }
 
     /// <summary>
@@ -573,12 +580,13 @@ public sealed class Order
 
     /// <summary>
     /// Applies a verified payment event: false (nothing changes) for another payment, an event older than the
-    /// payment's last change, or one that contradicts a closed order (a success after cancellation).
+    /// payment's last change (compared in whole seconds, the provider's precision), or one that contradicts a closed
+    /// order (a success after cancellation).
     /// </summary>
     public bool ApplyPaymentEvent(PaymentChangeEvent e, DateTimeOffset now)
     {
         if (!Exists || Payment is not { } p || p.Method != PaymentMethod.Card || e.ExternalId is null || (p.ExternalId is not null && p.ExternalId != e.ExternalId)
-            || e.Created < p.ChangedAt || e.Status is null || e.Status == p.Status)
+            || e.Created.ToUnixTimeSeconds() < p.ChangedAt.ToUnixTimeSeconds() || e.Status is null || e.Status == p.Status)
         {
             return false;
         }
