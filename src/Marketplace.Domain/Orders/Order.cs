@@ -322,6 +322,14 @@ public sealed class Order
     {
         EnsureParty(actor, seller: true);
         EnsureStatus("accept", OrderStatus.Placed);
+
+        // A match's order is accepted by confirming the match, so that the demand records the purchase and a decline
+        // racing with the acceptance cannot cancel an order already accepted.
+        if (MatchId is not null && actor.MatchId != MatchId)
+        {
+            throw DomainException.Conflict("order-belongs-to-match", $"This order came from match '{MatchId}': accept it by confirming the match.",
+                new Dictionary<string, object?> { ["matchId"] = MatchId });
+        }
         if (now >= AcceptBy)
         {
             throw DomainException.Conflict("acceptance-expired", "The time to accept this order has passed.",

@@ -46,7 +46,8 @@ public enum Fulfilment
 /// <param name="TraderId">The acting firm, if any.</param>
 /// <param name="ClientId">The OAuth client the call came through, if known.</param>
 /// <param name="PlatformAdmin">True for a platform admin using the admin scope.</param>
-public sealed record OrderActor(string Subject, string? TraderId, string? ClientId, bool PlatformAdmin = false)
+/// <param name="MatchId">The matching session acting through this call (a match's order is accepted only through its match).</param>
+public sealed record OrderActor(string Subject, string? TraderId, string? ClientId, bool PlatformAdmin = false, string? MatchId = null)
 {
     /// <summary>The marketplace itself, acting when a deadline passes.</summary>
     public static OrderActor System { get; } = new("system", null, null);

@@ -278,7 +278,7 @@ public sealed class MatchingSessionGrain(
         switch (current.Status)
         {
             case OrderStatus.Placed:
-                await order.AcceptAsync(seller);
+                await order.AcceptAsync(seller with { MatchId = Session.Id });
                 return true;
             case OrderStatus.Cancelled:
                 Session.Expire("order-cancelled", Now);

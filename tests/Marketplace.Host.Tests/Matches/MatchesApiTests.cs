@@ -257,6 +257,11 @@ public class MatchesApiTests(ServerFixture fixture)
         await ProblemAsync(await Server.Client(seller).PostAsync($"/api/v1/listings/{lot}/holds/{hold}/confirm", null), HttpStatusCode.Conflict, "hold-belongs-to-order");
 
         Assert.Equal(accepted["orderId"]!.GetValue<string>(), release["orderId"]!.GetValue<string>());
+
+        // Nor is its order accepted around the match: the demand would not record the purchase.
+        var direct = await ProblemAsync(await Server.Client(seller).PostAsync($"/api/v1/orders/{accepted["orderId"]!.GetValue<string>()}/accept", null),
+            HttpStatusCode.Conflict, "order-belongs-to-match");
+        Assert.Equal(id, direct["matchId"]!.GetValue<string>());
         Assert.Equal((700m, 300m, 0m), Quantities(await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));
         await ReadAsync(await Server.Client(seller).PostAsync($"/api/v1/matches/{id}/confirm", null), HttpStatusCode.OK);
         Assert.Equal((700m, 0m, 300m), Quantities(await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));

@@ -63,7 +63,15 @@ public class OrdersApiTests(ServerFixture fixture)
 
         using var pdf = await buyerClient.GetAsync($"/api/v1/orders/{id}/invoice");
         Assert.Equal("application/pdf", pdf.Content.Headers.ContentType?.MediaType);
-        Assert.StartsWith("%PDF", System.Text.Encoding.ASCII.GetString(await pdf.Content.ReadAsByteArrayAsync())[..4], StringComparison.Ordinal);
+        using (var document = UglyToad.PdfPig.PdfDocument.Open(await pdf.Content.ReadAsByteArrayAsync()))
+        {
+            // The text a reader (or an accounts-payable scanner) gets out of the PDF carries the total and the reference.
+            var text = string.Join("\n", document.GetPages().Select(p => p.Text));
+            Assert.Contains("225,90", text, StringComparison.Ordinal);
+            Assert.Contains(ReferenceNumbers.Grouped(reference), text, StringComparison.Ordinal);
+            Assert.Contains(ReferenceNumbers.Grouped(accepted["invoice"]!["creditorReference"]!.GetValue<string>()), text, StringComparison.Ordinal);
+        }
+
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/orders/{id}/invoice");
         request.Headers.Accept.ParseAdd("application/xml");
         using var xml = await sellerClient.SendAsync(request);
