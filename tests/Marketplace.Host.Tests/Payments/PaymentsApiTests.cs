@@ -146,12 +146,12 @@ public class PaymentsApiTests(PaymentsFixture fixture) : IClassFixture<PaymentsF
         await ReadAsync(await Server.Client(seller).PostAsync(Onboarding, null), HttpStatusCode.OK);
         var account = StripeStub.AccountIdFor(seller);
         var later = DateTimeOffset.UtcNow.AddSeconds(30);
-        var enabled = StripeEvents.Event("evt_" + Guid.NewGuid().ToString("N"), "account.updated", later.ToUnixTimeSeconds(),
-            StripeAnswers.Account(seller, chargesEnabled: true, accountId: account, payoutsEnabled: true, detailsSubmitted: true));
+        var enabled = StripeStub.AccountUpdated(seller, chargesEnabled: true, later);
         var older = StripeEvents.Event("evt_" + Guid.NewGuid().ToString("N"), "account.updated", later.AddSeconds(-10).ToUnixTimeSeconds(),
             StripeAnswers.Account(seller, chargesEnabled: false, accountId: account));
 
-        await ReadAsync(await PostWebhookAsync(enabled, StripeEvents.Sign(enabled, DateTimeOffset.UtcNow)), HttpStatusCode.OK);
+        // Both delivered (and signed) now; what orders them is the time each event was created.
+        await ReadAsync(await PostWebhookAsync(enabled.Body, StripeEvents.Sign(enabled.Body, DateTimeOffset.UtcNow)), HttpStatusCode.OK);
         await ReadAsync(await PostWebhookAsync(older, StripeEvents.Sign(older, DateTimeOffset.UtcNow)), HttpStatusCode.OK);
 
         var link = (await Server.Services.GetRequiredService<IGrainFactory>().GetGrain<ITraderGrain>(seller).GetAsync())!.StripeAccount!;

@@ -107,6 +107,17 @@ public sealed class StripeStub : IDisposable
         return (body, StripeEvents.Sign(body, at));
     }
 
+    /// <summary>
+    /// A signed <c>account.updated</c> delivery for the account the stub gave <paramref name="traderId"/>: after it, the
+    /// host records whether the seller's account takes charges (a card checkout needs it to).
+    /// </summary>
+    public static (string Body, string Signature) AccountUpdated(string traderId, bool chargesEnabled, DateTimeOffset at, string? eventId = null)
+    {
+        var body = StripeEvents.Event(eventId ?? "evt_" + Guid.NewGuid().ToString("N")[..24], "account.updated", at.ToUnixTimeSeconds(),
+            StripeAnswers.Account(traderId, chargesEnabled, AccountIdFor(traderId), payoutsEnabled: chargesEnabled, detailsSubmitted: chargesEnabled));
+        return (body, StripeEvents.Sign(body, at));
+    }
+
     private (int, string) CreateIntent(StripeRequest r)
     {
         var metadata = Metadata(r.Form);
