@@ -231,11 +231,14 @@ public sealed class Trader
     /// <summary>
     /// Takes Stripe's news about the firm's account (an <c>account.updated</c> event). News about another account, or
     /// older than what the firm already knows (webhooks arrive out of order), changes nothing. False when nothing changed.
+    /// Stripe stamps events to the whole second, so news from the second in which the account was linked is not older
+    /// than the link.
     /// </summary>
     public bool UpdateStripeAccount(StripeAccountLink update)
     {
         EnsureExists();
-        if (StripeAccount is { } linked && (linked.AccountId != update.AccountId || update.UpdatedAt < linked.UpdatedAt))
+        var known = StripeAccount?.UpdatedAt is { } at ? at.AddTicks(-(at.UtcTicks % TimeSpan.TicksPerSecond)) : DateTimeOffset.MinValue;
+        if (StripeAccount is { } linked && (linked.AccountId != update.AccountId || update.UpdatedAt < known))
         {
             return false;
         }
