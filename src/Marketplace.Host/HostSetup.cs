@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Marketplace.Grains;
 using Marketplace.Host.Api.Callers;
+using Marketplace.Host.Api.Carbon;
 using Marketplace.Host.Api.Clients;
 using Marketplace.Host.Api.Demands;
 using Marketplace.Host.Api.Health;
@@ -97,6 +98,7 @@ public static class HostSetup
         app.MapDemandsApi();
         app.MapMatchesApi();
         app.MapOrdersApi();
+        app.MapCarbonApi();
         app.MapSearchApi();
         app.MapPaymentsApi();
         app.MapMembersApi();

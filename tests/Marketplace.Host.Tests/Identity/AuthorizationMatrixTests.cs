@@ -215,6 +215,10 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
             var signature = Marketplace.Testing.Payments.StripeEvents.Sign(body.ToJsonString(), DateTimeOffset.UtcNow);
             return Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/payments/stripe/webhook", body, new Dictionary<string, string> { ["Stripe-Signature"] = signature }));
         },
+        ["GET /api/v1/carbon/region"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/carbon/region")),
+        ["GET /api/v1/carbon/traders/{id}"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/carbon/traders/{w.OwnerFirm}")),
+        ["GET /api/v1/carbon/factors"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/carbon/factors")),
+        ["GET /api/v1/carbon/estimate"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/carbon/estimate?category=metals/steel/beams&quantity=2&unit=t")),
         ["POST /api/v1/listings/"] = _ => Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/listings", Lot())),
         ["GET /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Get, $"/api/v1/listings/{await w.OwnerDraftAsync()}"),
         ["PATCH /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Patch, $"/api/v1/listings/{await w.OwnerDraftAsync()}", new JsonObject { ["title"] = "Changed title" }),

@@ -215,6 +215,83 @@ public class OrdersApiTests(ServerFixture fixture)
         Assert.Single((await ReadAsync(await client.GetAsync("/api/v1/orders"), HttpStatusCode.OK))["items"]!.AsArray());
     }
 
+    [Fact]
+    public async Task CardOrder_IntentWithFeeAndDestination_CapturedOnAccept_RefundedOnADisputeResolvedForTheBuyer()
+    {
+        var (seller, account) = await CardSellerAsync();
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var lot = await ActiveLotAsync(Server, seller, 1000);
+        using var buyerClient = Server.Client(buyer);
+        using var sellerClient = Server.Client(seller);
+        var hold = await HoldAsync(buyerClient, lot, 400);
+
+        var placed = await ReadAsync(await buyerClient.PostAsJsonAsync("/api/v1/orders", Checkout(lot, hold).With(c => c["paymentMethod"] = "card")), HttpStatusCode.Created);
+        var id = placed.Id();
+        var intent = Marketplace.Testing.Payments.StripeStub.IntentIdFor(id);
+        var created = fixture.Stripe.Requests.Single(r => r.Method == "POST" && r.Path == "/v1/payment_intents" && r.Form.GetValueOrDefault("metadata[order_id]") == id);
+        Assert.Equal(("22590", "900", account, "manual"), (created.Form["amount"], created.Form["application_fee_amount"], created.Form["transfer_data[destination]"], created.Form["capture_method"]));
+        Assert.False(string.IsNullOrEmpty(created.IdempotencyKey));
+        Assert.Equal((intent, "requires_payment_method"), (placed["payment"]!["externalId"]!.GetValue<string>(), placed["payment"]!["status"]!.GetValue<string>()));
+        Assert.NotNull(placed["payment"]!["clientSecret"]);
+        Assert.Null((await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{id}"), HttpStatusCode.OK))["payment"]!["clientSecret"]);
+
+        fixture.Stripe.ConfirmByBuyer(intent);
+        var accepted = await StepAsync(sellerClient, id, "accept");
+        Assert.Single(fixture.Stripe.Requests, r => r.Path == $"/v1/payment_intents/{intent}/capture");
+        Assert.Equal(("succeeded", 22590L), (accepted["payment"]!["status"]!.GetValue<string>(), accepted["payment"]!["paidMinor"]!.GetValue<long>()));
+        Assert.Null(accepted["invoice"]);
+
+        await StepAsync(buyerClient, id, "handover");
+        await StepAsync(buyerClient, id, "dispute", new { reason = "Not the bricks in the photos" });
+        using var admin = Server.BearerClient(await PlatformAdminTokenAsync());
+        var resolved = await StepAsync(admin, id, "resolve", new { outcome = "refund", refundMinor = 22590 });
+
+        Assert.Equal("refunded", resolved.Status());
+        var refund = fixture.Stripe.Requests.Single(r => r.Path == "/v1/refunds" && r.Form.GetValueOrDefault("payment_intent") == intent);
+        Assert.Equal(("22590", "true", "true"), (refund.Form["amount"], refund.Form["reverse_transfer"], refund.Form["refund_application_fee"]));
+        Assert.Null(resolved["carbon"]);
+    }
+
+    [Fact]
+    public async Task Webhook_SucceededAfterTheOrderWasCancelled_ChangesNothing()
+    {
+        var (seller, _) = await CardSellerAsync();
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var lot = await ActiveLotAsync(Server, seller, 100);
+        using var buyerClient = Server.Client(buyer);
+        var hold = await HoldAsync(buyerClient, lot, 10);
+        var id = (await ReadAsync(await buyerClient.PostAsJsonAsync("/api/v1/orders", Checkout(lot, hold).With(c => c["paymentMethod"] = "card")), HttpStatusCode.Created)).Id();
+        var intent = Marketplace.Testing.Payments.StripeStub.IntentIdFor(id);
+        fixture.Stripe.ConfirmByBuyer(intent);
+        var cancelled = await StepAsync(buyerClient, id, "cancel", new { reason = "Found bricks nearer" });
+        Assert.Equal("canceled", cancelled["payment"]!["status"]!.GetValue<string>());
+
+        // Delivered late and out of order: the intent as it was before the cancellation, succeeded.
+        var at = DateTimeOffset.UtcNow.AddSeconds(5);
+        var succeeded = fixture.Stripe.Intents[intent] with { Status = "succeeded", AmountReceived = 2_259 };
+        var body = Marketplace.Testing.Payments.StripeEvents.Event("evt_" + Guid.NewGuid().ToString("N")[..24], "payment_intent.succeeded", at.ToUnixTimeSeconds(),
+            Marketplace.Testing.Payments.StripeAnswers.PaymentIntent(succeeded));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/payments/stripe/webhook") { Content = JsonBody(body) };
+        request.Headers.Add("Stripe-Signature", Marketplace.Testing.Payments.StripeEvents.Sign(body, at));
+        using var delivered = await Server.Client().SendAsync(request);
+
+        Assert.True(delivered.IsSuccessStatusCode, await delivered.Content.ReadAsStringAsync());
+        var after = await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{id}"), HttpStatusCode.OK);
+        Assert.Equal(("cancelled", "canceled", cancelled["version"]!.GetValue<long>()),
+            (after.Status(), after["payment"]!["status"]!.GetValue<string>(), after["version"]!.GetValue<long>()));
+    }
+
+    /// <summary>A seller firm whose Stripe connected account takes charges.</summary>
+    private async Task<(string Seller, string Account)> CardSellerAsync()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var account = Marketplace.Testing.Payments.StripeStub.AccountIdFor(seller);
+        var trader = Server.Services.GetRequiredService<IGrainFactory>().GetGrain<Marketplace.Grains.Traders.ITraderGrain>(seller);
+        await trader.LinkStripeAccountAsync(account);
+        await trader.UpdateStripeAccountAsync(new Marketplace.Domain.Traders.StripeAccountLink(account, true, true, DateTimeOffset.UtcNow));
+        return (seller, account);
+    }
+
     /// <summary>A person made platform admin, with the admin scope.</summary>
     private async Task<string> PlatformAdminTokenAsync()
     {

@@ -125,7 +125,8 @@ public sealed record ListingResponse(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? PublishedAt,
     long Version,
-    IReadOnlyList<HoldDto> Holds)
+    IReadOnlyList<HoldDto> Holds,
+    Carbon.LotCarbonDto? Carbon = null)
 {
     /// <summary>Maps a lot for a viewer (a trader id, or null when anonymous).</summary>
     public static ListingResponse From(Listing l, string? viewerId)

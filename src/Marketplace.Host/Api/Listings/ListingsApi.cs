@@ -1,6 +1,9 @@
+using Marketplace.Domain.Carbon;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
+using Marketplace.Domain.Materials;
 using Marketplace.Grains.Listings;
+using Marketplace.Host.Api.Carbon;
 using Marketplace.Host.Api.Idempotency;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
@@ -39,7 +42,7 @@ public static class ListingsApi
         return TypedResults.Created($"/api/v1/listings/{id}", ListingResponse.From(listing, sellerId));
     }
 
-    private static async Task<Ok<ListingResponse>> GetAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
+    private static async Task<Ok<ListingResponse>> GetAsync(string id, ClaimsPrincipal user, IGrainFactory grains, ICarbonCalculator carbon, MaterialTaxonomy taxonomy)
     {
         var viewer = user.TraderIdWithScope(ApiScopes.ListingsRead);
         var listing = await grains.GetGrain<IListingGrain>(id).GetAsync();
@@ -48,7 +51,8 @@ public static class ListingsApi
             throw DomainException.NotFound("listing", id);
         }
 
-        return TypedResults.Ok(ListingResponse.From(listing, viewer));
+        // The estimate per unit before anyone buys (transport excluded): see docs/carbon.md.
+        return TypedResults.Ok(ListingResponse.From(listing, viewer) with { Carbon = CarbonEstimates.ForLot(listing.Details!, carbon, taxonomy) });
     }
 
     private static async Task<Ok<ListingResponse>> UpdateAsync(string id, ListingInput input, ClaimsPrincipal user, IGrainFactory grains)
