@@ -52,6 +52,31 @@ public class CardOrderApiTests(ServerFixture fixture)
         Assert.Single(Stripe.Requests, r => r.Path == "/v1/refunds" && r.Form.GetValueOrDefault("payment_intent") == intent);
     }
 
+    [Fact]
+    public async Task CardOrder_CancelledAfterAcceptance_RefundsWhatWasCapturedAndReturnsTheQuantity()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        await OnboardAsync(Server, seller);
+        var lot = await ActiveLotAsync(Server, seller, 100);
+        using var sellerClient = Server.Client(seller);
+        var placed = await PlaceByCardAsync(Server.Client(buyer), lot, 100);
+        var (id, intent, paid) = (placed.Id(), StripeStub.IntentIdFor(placed.Id()), placed.Minor("totals", "grossMinor"));
+        Stripe.ConfirmByBuyer(intent);
+        await StepAsync(sellerClient, id, "accept");
+
+        var cancelled = await StepAsync(sellerClient, id, "cancel", new { reason = "The pallets were damaged in storage" });
+
+        Assert.Equal("cancelled", cancelled.Status());
+        var refund = Assert.Single(Stripe.Requests, r => r.Path == "/v1/refunds" && r.Form.GetValueOrDefault("payment_intent") == intent);
+        Assert.Equal((paid.ToString(System.Globalization.CultureInfo.InvariantCulture), "true", "true", $"order:{id}:refund:cancel"),
+            (refund.Form["amount"], refund.Form["reverse_transfer"], refund.Form["refund_application_fee"], refund.IdempotencyKey));
+        Assert.DoesNotContain(Stripe.Requests, r => r.Path == $"/v1/payment_intents/{intent}/cancel");
+        AssertMoneyAddsUp(cancelled, intent, paid, refunded: paid);
+        var after = await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK);
+        Assert.Equal((100m, 0m), (after["quantities"]!["available"]!.GetValue<decimal>(), after["quantities"]!["sold"]!.GetValue<decimal>()));
+    }
+
     /// <summary>
     /// Publish → hold → checkout by card (the intent asserted as sent) → the buyer confirms → accept (the capture
     /// asserted) → handover → the buyer disputes. Returns the order, its intent, what was paid, and an admin's client.
