@@ -579,7 +579,13 @@ public sealed class Order
     public bool ApplyPaymentEvent(PaymentChangeEvent e, DateTimeOffset now)
     {
         if (!Exists || Payment is not { } p || p.Method != PaymentMethod.Card || e.ExternalId is null || (p.ExternalId is not null && p.ExternalId != e.ExternalId)
-            || e.Created < p.ChangedAt || e.Status is null || e.Status == p.Status)
+            || ProviderTime.IsOlderThan(e.Created, p.ChangedAt) || e.Status is null || e.Status == p.Status)
+        {
+            return false;
+        }
+
+        // A notice from the second of the capture may predate it: a captured payment does not go back to before capture.
+        if (p.CapturedMinor > 0 && e.Status is "requires_payment_method" or "requires_confirmation" or "requires_action" or "requires_capture" or "processing")
         {
             return false;
         }

@@ -237,8 +237,7 @@ public sealed class Trader
     public bool UpdateStripeAccount(StripeAccountLink update)
     {
         EnsureExists();
-        var known = StripeAccount?.UpdatedAt is { } at ? at.AddTicks(-(at.UtcTicks % TimeSpan.TicksPerSecond)) : DateTimeOffset.MinValue;
-        if (StripeAccount is { } linked && (linked.AccountId != update.AccountId || update.UpdatedAt < known))
+        if (StripeAccount is { } linked && (linked.AccountId != update.AccountId || ProviderTime.IsOlderThan(update.UpdatedAt, linked.UpdatedAt)))
         {
             return false;
         }

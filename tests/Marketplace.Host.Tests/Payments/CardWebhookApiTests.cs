@@ -97,16 +97,35 @@ public class CardWebhookApiTests(ServerFixture fixture)
         var (id, intent, buyer, seller) = await ConfirmedCardOrderAsync();
         var authorised = Stripe.Intents[intent];
         var accepted = await StepAsync(seller, id, "accept");
-        // Stripe's notice of the authorisation, made before the seller accepted, is delivered after the capture.
-        var body = StripeEvents.Event("evt_" + Guid.NewGuid().ToString("N")[..24], "payment_intent.amount_capturable_updated",
-            accepted["acceptedAt"]!.GetValue<DateTimeOffset>().AddSeconds(-1).ToUnixTimeSeconds(), StripeAnswers.PaymentIntent(authorised));
+        var acceptedAt = accepted["acceptedAt"]!.GetValue<DateTimeOffset>();
 
-        var answer = await ReadAsync(await PostWebhookAsync(Server, body, StripeEvents.Sign(body, DateTimeOffset.UtcNow)), HttpStatusCode.OK);
+        // Stripe's notice of the authorisation, made before the seller accepted (a second before, or earlier in the
+        // second of the capture: Stripe's times are whole seconds), is delivered after the capture.
+        foreach (var created in new[] { acceptedAt.AddSeconds(-1), acceptedAt })
+        {
+            var body = StripeEvents.Event("evt_" + Guid.NewGuid().ToString("N")[..24], "payment_intent.amount_capturable_updated",
+                created.ToUnixTimeSeconds(), StripeAnswers.PaymentIntent(authorised));
+            var answer = await ReadAsync(await PostWebhookAsync(Server, body, StripeEvents.Sign(body, DateTimeOffset.UtcNow)), HttpStatusCode.OK);
+            Assert.False(answer["duplicate"]!.GetValue<bool>());
+        }
 
-        Assert.False(answer["duplicate"]!.GetValue<bool>());
         var after = await OrderAsync(buyer, id);
         Assert.Equal(("accepted", "succeeded", accepted["version"]!.GetValue<long>()), (after.Status(), after.PaymentStatus(), after["version"]!.GetValue<long>()));
         Assert.DoesNotContain(await AuditAsync(buyer, id), e => e!["change"]!.GetValue<string>().Contains("amount_capturable_updated", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Webhook_AuthorisationNoticeFromTheSecondOfCheckout_IsApplied()
+    {
+        var (id, intent, buyer, _) = await ConfirmedCardOrderAsync();
+        var checkedOut = await OrderAsync(buyer, id);
+        // The buyer confirmed at once: Stripe's event is stamped with the same whole second as the checkout's change.
+        var (body, signature) = PaymentEvent(Stripe, "payment_intent.amount_capturable_updated", intent, checkedOut["updatedAt"]!.GetValue<DateTimeOffset>());
+
+        await ReadAsync(await PostWebhookAsync(Server, body, signature), HttpStatusCode.OK);
+
+        var after = await OrderAsync(buyer, id);
+        Assert.Equal(("requires_capture", checkedOut["version"]!.GetValue<long>() + 1), (after.PaymentStatus(), after["version"]!.GetValue<long>()));
     }
 
     /// <summary>A card order placed and confirmed in the buyer's browser (not yet accepted); returns its id, intent and both parties' clients.</summary>
