@@ -18,7 +18,7 @@ public class CardCheckoutRefusedApiTests(ServerFixture fixture)
     {
         var seller = await RegisterFirmAsync(Server, "seller");
 
-        await AssertRefusedAsync(seller);
+        await AssertRefusedAsync(seller, "no Stripe account");
     }
 
     [Fact]
@@ -27,10 +27,10 @@ public class CardCheckoutRefusedApiTests(ServerFixture fixture)
         var seller = await RegisterFirmAsync(Server, "seller");
         await OnboardAsync(Server, seller, chargesEnabled: false);
 
-        await AssertRefusedAsync(seller);
+        await AssertRefusedAsync(seller, "not finished");
     }
 
-    private async Task AssertRefusedAsync(string seller)
+    private async Task AssertRefusedAsync(string seller, string why)
     {
         var buyer = await RegisterFirmAsync(Server, "buyer");
         var lot = await ActiveLotAsync(Server, seller, 100);
@@ -40,9 +40,9 @@ public class CardCheckoutRefusedApiTests(ServerFixture fixture)
         var intentsBefore = fixture.Stripe.Requests.Count(r => r.Path == "/v1/payment_intents");
 
         var problem = await ProblemAsync(await client.PostAsJsonAsync("/api/v1/orders", CardCheckout(lot, hold)),
-            HttpStatusCode.UnprocessableEntity, "validation-failed", "paymentMethod");
+            HttpStatusCode.UnprocessableEntity, "payment-method-unavailable", "paymentMethod");
 
-        Assert.Contains("card", problem["errors"]!["paymentMethod"]![0]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(why, problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Empty((await ReadAsync(await client.GetAsync("/api/v1/orders"), HttpStatusCode.OK))["items"]!.AsArray());
         Assert.Empty((await ReadAsync(await Server.Client(seller).GetAsync("/api/v1/orders?role=seller"), HttpStatusCode.OK))["items"]!.AsArray());
         Assert.Equal(before.ToJsonString(), (await HoldOfAsync(client, lot, hold)).ToJsonString());
