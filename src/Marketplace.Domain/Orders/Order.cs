@@ -293,12 +293,11 @@ public sealed class Order
     }
 
     /// <summary>
-    /// True when <paramref name="again"/> (an order just made by <see cref="Place"/> under this order's id) is this
-    /// order's checkout repeated: the same buyer, hold and choices. A retried checkout is answered with this order.
+    /// True when <paramref name="checkout"/> by <paramref name="actor"/> is this order's checkout repeated (the same buyer,
+    /// lot and hold): a retried checkout whose id derives from its Idempotency-Key is answered with this order.
     /// </summary>
-    public bool IsSameCheckout(Order again)
-        => Exists && again.BuyerId == BuyerId && again.HoldId == HoldId && again.Lot?.ListingId == Lot!.ListingId
-           && again.Fulfilment == Fulfilment && again.Address == Address && again.Payment?.Method == Payment?.Method && again.Invoicing == Invoicing;
+    public bool IsSameCheckout(OrderActor actor, Checkout checkout)
+        => Exists && actor.TraderId == BuyerId && checkout.HoldId == HoldId && checkout.ListingId == Lot!.ListingId;
 
     /// <summary>Records what the gateway answered when it authorised the payment at checkout.</summary>
     public void Authorized(PaymentChange state, DateTimeOffset now)
@@ -327,6 +326,13 @@ public sealed class Order
         {
             throw DomainException.Conflict("acceptance-expired", "The time to accept this order has passed.",
                 new Dictionary<string, object?> { ["acceptBy"] = AcceptBy });
+        }
+
+        // A capture tried before the buyer's card authorised the intent would fail, and go on failing under its key.
+        if (Payment!.Method == PaymentMethod.Card && Payment.Status != "requires_capture")
+        {
+            throw DomainException.Conflict("payment-not-authorized", "The buyer has not completed the card payment yet.",
+                new Dictionary<string, object?> { ["paymentStatus"] = Payment.Status });
         }
     }
 
@@ -574,12 +580,13 @@ public sealed class Order
 
     /// <summary>
     /// Applies a verified payment event: false (nothing changes) for another payment, an event older than the
-    /// payment's last change, or one that contradicts a closed order (a success after cancellation).
+    /// payment's last change (compared in whole seconds, the provider's precision), or one that contradicts a closed
+    /// order (a success after cancellation).
     /// </summary>
     public bool ApplyPaymentEvent(PaymentChangeEvent e, DateTimeOffset now)
     {
         if (!Exists || Payment is not { } p || p.Method != PaymentMethod.Card || e.ExternalId is null || (p.ExternalId is not null && p.ExternalId != e.ExternalId)
-            || ProviderTime.IsOlderThan(e.Created, p.ChangedAt) || e.Status is null || e.Status == p.Status)
+            || e.Created.ToUnixTimeSeconds() < p.ChangedAt.ToUnixTimeSeconds() || e.Status is null || e.Status == p.Status)
         {
             return false;
         }

@@ -46,7 +46,7 @@ public sealed class OrderGrain(
         {
             // The id derives from the caller's Idempotency-Key: a retry of a checkout whose answer was lost finds it.
             Order.EnsureVisibleTo(actor);
-            return Order.BuyerId == actor.TraderId && Order.HoldId == checkout.HoldId && Order.Lot!.ListingId == checkout.ListingId
+            return Order.IsSameCheckout(actor, checkout)
                 ? Order
                 : throw DomainException.Conflict("order-exists", $"Order '{Id}' already exists.");
         }

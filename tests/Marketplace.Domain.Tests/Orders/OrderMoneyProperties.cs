@@ -74,6 +74,7 @@ public class OrderMoneyProperties
                 vat += t.VatMinor;
 
                 var now = ListingBuilder.Now.AddMinutes(1);
+                order.Authorized(new PaymentChange(c.Card ? "pi" : null, c.Card ? "requires_capture" : "pending"), now);
                 order.Accept(Seller, c.Card ? new PaymentChange("pi", "succeeded") : null, c.Card ? null : new InvoiceIssue("1", "10003", "RF4810003"), now);
                 foreach (var p in c.Payments)
                 {

@@ -115,6 +115,28 @@ public sealed class OrderGrainTests
     }
 
     [Fact]
+    public async Task Invoice_UnpaidAfterItsDueDate_IsListedOverdueForItsSellerAndAdmins_UntilPaid()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"), configure: TestClusters.MarketClock(clock));
+        var (lot, order, _) = await PlaceAsync(cluster.Client);
+        var seller = new OrderActor("person-s", (await lot.GetAsync())!.SellerId, "web");
+        var accepted = await order.AcceptAsync(seller);
+        var register = cluster.Client.GetGrain<IInvoiceRegisterGrain>("platform");
+        var id = order.GetPrimaryKeyString();
+
+        Assert.DoesNotContain(id, await register.OverdueAsync(null, MarketClock.Today(clock.GetUtcNow())));
+        clock.Advance(TimeSpan.FromDays(16));
+        var today = MarketClock.Today(clock.GetUtcNow());
+
+        Assert.Equal([id], await register.OverdueAsync(seller.TraderId, today));
+        Assert.Contains(id, await register.OverdueAsync(null, today));
+        Assert.Empty(await register.OverdueAsync("another-seller", today));
+        await order.RecordInvoicePaymentAsync(seller, new InvoicePaymentInput(accepted.Totals!.GrossMinor, null, "paid late"));
+        Assert.Empty(await register.OverdueAsync(seller.TraderId, today));
+    }
+
+    [Fact]
     public async Task Checkout_ByCardWithoutACardGateway_IsRefusedAndTheHoldStaysFree()
     {
         await using var cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"));

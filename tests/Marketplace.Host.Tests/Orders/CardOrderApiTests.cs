@@ -62,7 +62,7 @@ public class CardOrderApiTests(ServerFixture fixture)
         using var sellerClient = Server.Client(seller);
         var placed = await PlaceByCardAsync(Server.Client(buyer), lot, 100);
         var (id, intent, paid) = (placed.Id(), StripeStub.IntentIdFor(placed.Id()), placed.Minor("totals", "grossMinor"));
-        Stripe.ConfirmByBuyer(intent);
+        await AuthoriseAsync(Server, Stripe, intent);
         await StepAsync(sellerClient, id, "accept");
 
         var cancelled = await StepAsync(sellerClient, id, "cancel", new { reason = "The pallets were damaged in storage" });
@@ -113,7 +113,8 @@ public class CardOrderApiTests(ServerFixture fixture)
         Assert.Equal($"Bearer {StripeStub.SecretKey}", created.Authorization);
 
         // The buyer's browser confirms the card with the client secret (Stripe.js); the money is authorised, not taken.
-        Stripe.ConfirmByBuyer(intent);
+        await AuthoriseAsync(Server, Stripe, intent);
+        Assert.Equal("requires_capture", (await OrderAsync(sellerClient, id)).PaymentStatus());
         Assert.DoesNotContain(Stripe.Requests, r => r.Path == $"/v1/payment_intents/{intent}/capture");
         var accepted = await StepAsync(sellerClient, id, "accept");
 

@@ -59,7 +59,7 @@ public class OrdersApiTests(ServerFixture fixture)
 
         var audit = await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{id}/audit"), HttpStatusCode.OK);
         Assert.Equal(["placed", "accepted", "handed-over", "completed"], audit["entries"]!.AsArray().Select(e => e!["to"]!.GetValue<string>()));
-        Assert.Equal(buyer, audit["entries"]![0]!["actingFirm"]!.GetValue<string>());
+        Assert.Equal((buyer, "marketplace-web"), (audit["entries"]![0]!["actingFirm"]!.GetValue<string>(), audit["entries"]![0]!["clientId"]?.GetValue<string>()));
 
         using var pdf = await buyerClient.GetAsync($"/api/v1/orders/{id}/invoice");
         Assert.Equal("application/pdf", pdf.Content.Headers.ContentType?.MediaType);
@@ -235,7 +235,11 @@ public class OrdersApiTests(ServerFixture fixture)
         Assert.NotNull(placed["payment"]!["clientSecret"]);
         Assert.Null((await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{id}"), HttpStatusCode.OK))["payment"]!["clientSecret"]);
 
+        await ProblemAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{id}/accept", new { }), HttpStatusCode.Conflict, "payment-not-authorized");
         fixture.Stripe.ConfirmByBuyer(intent);
+        // Stripe tells the marketplace that the card is authorised, within the same second as the checkout.
+        await DeliverAsync(fixture.Stripe.Webhook("payment_intent.amount_capturable_updated", intent, DateTimeOffset.UtcNow));
+        Assert.Equal("requires_capture", (await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{id}"), HttpStatusCode.OK))["payment"]!["status"]!.GetValue<string>());
         var accepted = await StepAsync(sellerClient, id, "accept");
         Assert.Single(fixture.Stripe.Requests, r => r.Path == $"/v1/payment_intents/{intent}/capture");
         Assert.Equal(("succeeded", 22590L), (accepted["payment"]!["status"]!.GetValue<string>(), accepted["payment"]!["paidMinor"]!.GetValue<long>()));
@@ -263,6 +267,7 @@ public class OrdersApiTests(ServerFixture fixture)
         var id = (await ReadAsync(await buyerClient.PostAsJsonAsync("/api/v1/orders", Checkout(lot, hold).With(c => c["paymentMethod"] = "card")), HttpStatusCode.Created)).Id();
         var intent = Marketplace.Testing.Payments.StripeStub.IntentIdFor(id);
         fixture.Stripe.ConfirmByBuyer(intent);
+        await DeliverAsync(fixture.Stripe.Webhook("payment_intent.amount_capturable_updated", intent, DateTimeOffset.UtcNow));
         var cancelled = await StepAsync(buyerClient, id, "cancel", new { reason = "Found bricks nearer" });
         Assert.Equal("canceled", cancelled["payment"]!["status"]!.GetValue<string>());
 
@@ -271,14 +276,20 @@ public class OrdersApiTests(ServerFixture fixture)
         var succeeded = fixture.Stripe.Intents[intent] with { Status = "succeeded", AmountReceived = 2_259 };
         var body = Marketplace.Testing.Payments.StripeEvents.Event("evt_" + Guid.NewGuid().ToString("N")[..24], "payment_intent.succeeded", at.ToUnixTimeSeconds(),
             Marketplace.Testing.Payments.StripeAnswers.PaymentIntent(succeeded));
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/payments/stripe/webhook") { Content = JsonBody(body) };
-        request.Headers.Add("Stripe-Signature", Marketplace.Testing.Payments.StripeEvents.Sign(body, at));
-        using var delivered = await Server.Client().SendAsync(request);
+        await DeliverAsync((body, Marketplace.Testing.Payments.StripeEvents.Sign(body, at)));
 
-        Assert.True(delivered.IsSuccessStatusCode, await delivered.Content.ReadAsStringAsync());
         var after = await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{id}"), HttpStatusCode.OK);
         Assert.Equal(("cancelled", "canceled", cancelled["version"]!.GetValue<long>()),
             (after.Status(), after["payment"]!["status"]!.GetValue<string>(), after["version"]!.GetValue<long>()));
+    }
+
+    /// <summary>Delivers a signed Stripe webhook and expects it acknowledged.</summary>
+    private async Task DeliverAsync((string Body, string Signature) webhook)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/payments/stripe/webhook") { Content = JsonBody(webhook.Body) };
+        request.Headers.Add("Stripe-Signature", webhook.Signature);
+        using var delivered = await Server.Client().SendAsync(request);
+        Assert.True(delivered.IsSuccessStatusCode, await delivered.Content.ReadAsStringAsync());
     }
 
     /// <summary>A seller firm whose Stripe connected account takes charges.</summary>

@@ -39,6 +39,17 @@ internal static class CardDriver
     }
 
     /// <summary>
+    /// The buyer's browser confirms the card (Stripe.js), and Stripe tells the marketplace that the intent is authorised
+    /// (<c>payment_intent.amount_capturable_updated</c>): the seller may accept after this.
+    /// </summary>
+    public static async Task AuthoriseAsync(MarketplaceServer server, StripeStub stub, string intentId)
+    {
+        stub.ConfirmByBuyer(intentId);
+        var (body, signature) = PaymentEvent(stub, "payment_intent.amount_capturable_updated", intentId, DateTimeOffset.UtcNow);
+        await ReadAsync(await PostWebhookAsync(server, body, signature), HttpStatusCode.OK);
+    }
+
+    /// <summary>
     /// A signed delivery of a payment event about the intent as the stub now knows it, created at
     /// <paramref name="created"/> (the time Stripe made the event) and signed now (when Stripe sends it).
     /// </summary>
