@@ -599,6 +599,12 @@ public sealed class Order
             return false;
         }
 
+        // A notice from the second of the capture may predate it: a captured payment does not go back to before capture.
+        if (p.CapturedMinor > 0 && e.Status is "requires_payment_method" or "requires_confirmation" or "requires_action" or "requires_capture" or "processing")
+        {
+            return false;
+        }
+
         if (Status is OrderStatus.Cancelled or OrderStatus.Refunded && e.Status is "succeeded" or "requires_capture" or "processing")
         {
             return false;

@@ -237,11 +237,13 @@ public sealed class Trader
     /// <summary>
     /// Takes Stripe's news about the firm's account (an <c>account.updated</c> event). News about another account, or
     /// older than what the firm already knows (webhooks arrive out of order), changes nothing. False when nothing changed.
+    /// Stripe stamps events to the whole second, so news from the second in which the account was linked is not older
+    /// than the link.
     /// </summary>
     public bool UpdateStripeAccount(StripeAccountLink update)
     {
         EnsureExists();
-        if (StripeAccount is { } linked && (linked.AccountId != update.AccountId || update.UpdatedAt < linked.UpdatedAt))
+        if (StripeAccount is { } linked && (linked.AccountId != update.AccountId || ProviderTime.IsOlderThan(update.UpdatedAt, linked.UpdatedAt)))
         {
             return false;
         }

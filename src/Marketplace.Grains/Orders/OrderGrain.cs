@@ -62,9 +62,12 @@ public sealed class OrderGrain(
         if (order.Payment.Method == PaymentMethod.Card)
         {
             var seller = await GrainFactory.GetGrain<ITraderGrain>(order.SellerId).GetAsync();
-            sellerAccount = seller?.StripeAccount is { ChargesEnabled: true } account
-                ? account.AccountId
-                : throw DomainException.Invalid("paymentMethod", "The seller does not take card payments yet: pay on invoice.");
+            sellerAccount = seller?.StripeAccount switch
+            {
+                { ChargesEnabled: true } account => account.AccountId,
+                null => throw PaymentMethodUnavailable("The seller has no Stripe account, so it takes no card payments: pay on invoice."),
+                _ => throw PaymentMethodUnavailable("The seller's Stripe onboarding is not finished, so it takes no card payments yet: pay on invoice."),
+            };
         }
 
         await GrainFactory.GetGrain<IListingGrain>(order.Lot!.ListingId).AttachOrderAsync(buyerId, order.HoldId, Id, order.AcceptBy + Domain.Orders.Order.HoldGrace, checkout.MatchId);
@@ -230,6 +233,10 @@ public sealed class OrderGrain(
            ?? throw new DomainException("payment-method-unavailable",
                $"Payment by {method.ToString().ToLowerInvariant()} is not configured on this marketplace.", DomainErrorKind.Validation,
                new Dictionary<string, string[]> { ["paymentMethod"] = [$"Payment by {method.ToString().ToLowerInvariant()} is not configured here."] });
+
+    /// <summary>The documented 422 for a card checkout the seller cannot take (nothing is stored; the hold stays as it was).</summary>
+    private static DomainException PaymentMethodUnavailable(string detail)
+        => new("payment-method-unavailable", detail, DomainErrorKind.Validation, new Dictionary<string, string[]> { ["paymentMethod"] = [detail] });
 
     /// <summary>The CO2e of the order with the configured calculator, or null when none is configured or the lot's mass is unknown.</summary>
     private CarbonFigure? Carbon()

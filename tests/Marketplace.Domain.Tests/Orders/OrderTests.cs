@@ -286,5 +286,19 @@ public class OrderTests
         Assert.Equal("canceled", order.Payment!.Status);
     }
 
+    [Fact]
+    public void ApplyPaymentEvent_PreCaptureStatusAfterCapture_ChangesNothing_EvenFromTheSecondOfTheCapture()
+    {
+        var order = Accepted(method: "card");
+        var captured = order.Payment!.ChangedAt;
+
+        // Stripe's times are whole seconds: this notice is from the capture's second but was made before it.
+        Assert.False(order.ApplyPaymentEvent(new PaymentChangeEvent("evt_2", "payment_intent.amount_capturable_updated",
+            captured.AddTicks(-(captured.UtcTicks % TimeSpan.TicksPerSecond)), "pi_1", "requires_capture"), captured));
+        Assert.True(order.ApplyPaymentEvent(new PaymentChangeEvent("evt_3", "charge.refunded", captured.AddSeconds(5), "pi_1", "refunded"), captured.AddSeconds(5)));
+
+        Assert.Equal("refunded", order.Payment!.Status);
+    }
+
     private static long PaymentVat(long net) => (long)Math.Round(net * 0.255m, MidpointRounding.AwayFromZero);
 }

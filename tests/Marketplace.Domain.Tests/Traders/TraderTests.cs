@@ -184,6 +184,20 @@ public class TraderTests
     }
 
     [Fact]
+    public void UpdateStripeAccount_NewsStampedInTheSecondOfTheLink_IsTaken()
+    {
+        var trader = Trader.Register("t1", Profile(), "user-1", DateTimeOffset.UnixEpoch);
+        var linked = DateTimeOffset.UnixEpoch.AddDays(1).AddMilliseconds(700);
+        trader.LinkStripeAccount("acct_1Kallio", linked);
+
+        // Stripe's event times are whole seconds: this one was made after the link, in the same second.
+        Assert.True(trader.UpdateStripeAccount(new StripeAccountLink("acct_1Kallio", true, true, DateTimeOffset.UnixEpoch.AddDays(1))));
+        Assert.False(trader.UpdateStripeAccount(new StripeAccountLink("acct_1Kallio", false, false, DateTimeOffset.UnixEpoch.AddDays(1).AddSeconds(-1))));
+
+        Assert.True(trader.StripeAccount!.ChargesEnabled);
+    }
+
+    [Fact]
     public void UpdateStripeAccount_NoAccountLinkedYet_TakesTheAccountStripeSaysIsTheFirms()
     {
         var trader = Trader.Register("t1", Profile(), "user-1", DateTimeOffset.UnixEpoch);
