@@ -35,6 +35,12 @@ public interface IPaymentGateway
     /// <summary>At checkout: reserves the buyer's money without taking it (card: a PaymentIntent with manual capture).</summary>
     Task<PaymentState> AuthorizeAsync(PaymentRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Reads the payment's current state from the provider (no change, no idempotency key): what a missed or delayed
+    /// notification would have said.
+    /// </summary>
+    Task<PaymentState> GetAsync(string orderId, string? externalId, CancellationToken cancellationToken = default);
+
     /// <summary>When the seller accepts: takes the authorised money.</summary>
     Task<PaymentState> CaptureAsync(string orderId, string? externalId, CancellationToken cancellationToken = default);
 

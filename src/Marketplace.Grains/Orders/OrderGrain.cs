@@ -94,6 +94,7 @@ public sealed class OrderGrain(
     /// <inheritdoc />
     public async Task<Order> AcceptAsync(OrderActor actor)
     {
+        await RefreshCardAuthorizationAsync();
         Order.EnsureCanAccept(actor, Now);
         await GrainFactory.GetGrain<IListingGrain>(Order.Lot!.ListingId).ConfirmHoldAsync(Order.SellerId, Order.HoldId, orderId: Id);
         var state = await Gateway(Order.Payment!.Method).CaptureAsync(Id, Order.Payment.ExternalId);
@@ -178,10 +179,28 @@ public sealed class OrderGrain(
         => ChangeAsync(o => o.RecordInvoicePayment(actor, payment.AmountMinor, payment.PaidOn, payment.Note, Now));
 
     /// <inheritdoc />
-    public async Task<bool> ApplyPaymentEventAsync(PaymentEvent paymentEvent)
+    public Task<bool> ApplyPaymentEventAsync(PaymentEvent paymentEvent)
+        => ApplyPaymentChangeAsync(new PaymentChangeEvent(paymentEvent.EventId, paymentEvent.Type, paymentEvent.Created, paymentEvent.ExternalId, paymentEvent.Status));
+
+    /// <summary>
+    /// Before a card order is accepted while no notification has said the card was authorised: asks the provider, so
+    /// that a delayed or lost webhook does not keep the seller from accepting.
+    /// </summary>
+    private async Task RefreshCardAuthorizationAsync()
+    {
+        if (Order is not { Exists: true, Status: OrderStatus.Placed, Payment: { Method: PaymentMethod.Card, ExternalId: { } intent } p } || p.Status == "requires_capture")
+        {
+            return;
+        }
+
+        var state = await Gateway(PaymentMethod.Card).GetAsync(Id, intent);
+        await ApplyPaymentChangeAsync(new PaymentChangeEvent($"read:{Now.ToUnixTimeMilliseconds()}", "payment_intent.read", Now, state.ExternalId, state.Status));
+    }
+
+    private async Task<bool> ApplyPaymentChangeAsync(PaymentChangeEvent change)
     {
         var before = Order.Version;
-        if (!Order.ApplyPaymentEvent(new PaymentChangeEvent(paymentEvent.EventId, paymentEvent.Type, paymentEvent.Created, paymentEvent.ExternalId, paymentEvent.Status), Now))
+        if (!Order.ApplyPaymentEvent(change, Now))
         {
             return false;
         }

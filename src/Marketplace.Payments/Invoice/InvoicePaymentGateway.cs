@@ -17,6 +17,10 @@ public sealed class InvoicePaymentGateway : IPaymentGateway
         => Task.FromResult(new PaymentState(null, "pending"));
 
     /// <inheritdoc />
+    public Task<PaymentState> GetAsync(string orderId, string? externalId, CancellationToken cancellationToken = default)
+        => Task.FromResult(new PaymentState(null, "pending"));
+
+    /// <inheritdoc />
     public Task<PaymentState> CaptureAsync(string orderId, string? externalId, CancellationToken cancellationToken = default)
         => Task.FromResult(new PaymentState(null, "invoiced"));
 

@@ -54,6 +54,15 @@ public sealed class StripePaymentGateway : IPaymentGateway
     }
 
     /// <inheritdoc />
+    public async Task<PaymentState> GetAsync(string orderId, string? externalId, CancellationToken cancellationToken = default)
+    {
+        var id = RequireIntent(externalId);
+        var intent = await StripeCalls.CallAsync("read the payment",
+            () => _client.V1.PaymentIntents.GetAsync(id, cancellationToken: cancellationToken));
+        return new PaymentState(intent.Id, intent.Status);
+    }
+
+    /// <inheritdoc />
     public async Task<PaymentState> CaptureAsync(string orderId, string? externalId, CancellationToken cancellationToken = default)
     {
         var id = RequireIntent(externalId);

@@ -181,6 +181,9 @@ public sealed class OrderGrainTests
         public Task<PaymentState> AuthorizeAsync(PaymentRequest request, CancellationToken cancellationToken = default)
             => Step("authorize", request.OrderId, "pending");
 
+        public Task<PaymentState> GetAsync(string orderId, string? externalId, CancellationToken cancellationToken = default)
+            => Step("read", orderId, "pending");
+
         public Task<PaymentState> CaptureAsync(string orderId, string? externalId, CancellationToken cancellationToken = default)
             => Step("capture", orderId, "invoiced");
 

@@ -77,6 +77,29 @@ public class CardOrderApiTests(ServerFixture fixture)
         Assert.Equal((100m, 0m), (after["quantities"]!["available"]!.GetValue<decimal>(), after["quantities"]!["sold"]!.GetValue<decimal>()));
     }
 
+    [Fact]
+    public async Task CardOrder_AuthorisedButTheWebhookNeverCame_AcceptReadsTheIntentAndCaptures()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        await OnboardAsync(Server, seller);
+        var lot = await ActiveLotAsync(Server, seller, 100);
+        using var sellerClient = Server.Client(seller);
+        var placed = await PlaceByCardAsync(Server.Client(buyer), lot, 100);
+        var (id, intent) = (placed.Id(), StripeStub.IntentIdFor(placed.Id()));
+
+        // Not yet authorised: the seller is told so, and nothing is captured.
+        await ProblemAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{id}/accept", new { }), HttpStatusCode.Conflict, "payment-not-authorized");
+
+        // The buyer's card is authorised at Stripe, but the notification is lost: acceptance asks Stripe itself.
+        Stripe.ConfirmByBuyer(intent);
+        var accepted = await StepAsync(sellerClient, id, "accept");
+
+        Assert.Equal(("accepted", "succeeded"), (accepted.Status(), accepted.PaymentStatus()));
+        Assert.Contains(Stripe.Requests, r => r.Method == "GET" && r.Path == $"/v1/payment_intents/{intent}");
+        Assert.Single(Stripe.Requests, r => r.Path == $"/v1/payment_intents/{intent}/capture");
+    }
+
     /// <summary>
     /// Publish → hold → checkout by card (the intent asserted as sent) → the buyer confirms → accept (the capture
     /// asserted) → handover → the buyer disputes. Returns the order, its intent, what was paid, and an admin's client.
