@@ -120,18 +120,9 @@ public sealed class SqliteGrainStorageContract : GrainStorageContract, IDisposab
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("marketplace-sqlite-").FullName;
 
-    protected override Dictionary<string, string?> Settings()
-    {
-        var settings = TestClusters.Settings("Sqlite");
-        settings["Storage:Sqlite:Path"] = Path.Combine(_folder, "marketplace.db");
-        return settings;
-    }
+    protected override Dictionary<string, string?> Settings() => ContractStores.Sqlite(_folder);
 
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public void Dispose() => ContractStores.DeleteSqlite(_folder);
 }
 
 /// <summary>The contract on Azure Table storage, against the Azurite that <c>./test.sh</c> starts.</summary>
@@ -139,11 +130,5 @@ public sealed class AzureTableGrainStorageContract : GrainStorageContract
 {
     private readonly string _table = "Contract" + Guid.NewGuid().ToString("N")[..12];
 
-    protected override Dictionary<string, string?> Settings()
-    {
-        var settings = TestClusters.Settings("AzureStorage");
-        settings["Storage:AzureStorage:ConnectionString"] = Azurite.ConnectionString;
-        settings["Storage:AzureStorage:TableName"] = _table;
-        return settings;
-    }
+    protected override Dictionary<string, string?> Settings() => ContractStores.AzureTable(_table);
 }
