@@ -1,4 +1,5 @@
 using Marketplace.Host;
+using Marketplace.Host.Backup;
 using Marketplace.Host.Search;
 using Marketplace.Host.Seed;
 using Marketplace.Identity;
@@ -11,6 +12,11 @@ if (SeedCommand.Matches(args))
 if (ReindexCommand.Matches(args))
 {
     return await ReindexCommand.RunAsync(args, Console.Out, Console.Error);
+}
+
+if (BackupCommands.Matches(args))
+{
+    return await BackupCommands.RunAsync(args, Console.Out, Console.Error);
 }
 
 if (IdentityCommands.Matches(args))
