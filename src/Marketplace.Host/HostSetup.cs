@@ -4,6 +4,7 @@ using Marketplace.Host.Api.Callers;
 using Marketplace.Host.Api.Carbon;
 using Marketplace.Host.Api.Clients;
 using Marketplace.Host.Api.Demands;
+using Marketplace.Host.Api.Exports;
 using Marketplace.Host.Api.Health;
 using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Listings;
@@ -101,6 +102,7 @@ public static class HostSetup
         app.MapOrdersApi();
         app.MapReviewsApi();
         app.MapCarbonApi();
+        app.MapExportsApi();
         app.MapSearchApi();
         app.MapPaymentsApi();
         app.MapMembersApi();
