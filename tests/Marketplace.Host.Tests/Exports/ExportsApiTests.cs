@@ -176,3 +176,50 @@ public class ExportsApiTests(ServerFixture fixture)
         await ProblemAsync(await own.SendAsync(request), HttpStatusCode.NotAcceptable, "not-acceptable");
     }
 }
+
+[Collection(ApiCollection.Name)]
+public class OpenDataApiTests(ServerFixture fixture)
+{
+    private MarketplaceServer Server => fixture.Server;
+
+    private static readonly string[] PublicFields =
+    [
+        "id", "sellerId", "title", "category", "condition", "unit", "availableQuantity", "unitPriceMinor", "currency", "municipality",
+        "latitude", "longitude", "availableFrom", "availableTo",
+    ];
+
+    [Fact]
+    public async Task Lots_Anonymous_StreamsActiveLotsWithPublicFieldsOnly_UnderCcBy()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var active = await ActiveLotAsync(Server, seller);
+        using var sellerClient = Server.Client(seller);
+        var draft = (await ReadAsync(await sellerClient.PostAsJsonAsync("/api/v1/listings", Lot()), HttpStatusCode.Created))["id"]!.GetValue<string>();
+        using var buyerClient = Server.Client(buyer);
+        await ReadAsync(await buyerClient.PostAsJsonAsync($"/api/v1/listings/{active}/holds", new { quantity = 7 }), HttpStatusCode.Created);
+
+        JsonObject[] lines = [];
+        HttpResponseMessage? last = null;
+        var found = await Marketplace.Testing.Eventually.TrueAsync(async () =>
+        {
+            last?.Dispose();
+            last = await Server.Client().GetAsync("/api/v1/open-data/lots");
+            var text = await last.Content.ReadAsStringAsync();
+            lines = [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject())];
+            return lines.Any(l => (string?)l["id"] == active && l["availableQuantity"]!.GetValue<decimal>() == 993m);
+        }, TimeSpan.FromSeconds(20));
+
+        Assert.True(found, "the active lot (with its hold counted) never appeared in the feed");
+        Assert.Equal(HttpStatusCode.OK, last!.StatusCode);
+        Assert.Equal("application/x-ndjson", last.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<https://creativecommons.org/licenses/by/4.0/>; rel=\"license\"", last.Headers.GetValues("Link"));
+        Assert.DoesNotContain(lines, l => (string?)l["id"] == draft);
+        Assert.All(lines, l => Assert.Equal(PublicFields.Order(), l.Select(p => p.Key).Order()));
+        last.Dispose();
+
+        var csv = ExportsApiTests.ParseCsv(await (await Server.Client().GetAsync("/api/v1/open-data/lots?format=csv")).Content.ReadAsStringAsync());
+        Assert.Equal(PublicFields, csv[0]);
+        Assert.Contains(csv, r => r[0] == active && r[1] == seller);
+    }
+}

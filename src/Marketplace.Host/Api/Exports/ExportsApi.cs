@@ -15,6 +15,7 @@ using Marketplace.Host.Api.Demands;
 using Marketplace.Host.Api.Listings;
 using Marketplace.Host.Api.Orders;
 using Marketplace.Hosting.Problems;
+using Marketplace.Search;
 using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -36,6 +37,11 @@ public static class ExportsApi
             .Produces(StatusCodes.Status200OK, contentType: ExportWriter.CsvMediaType, additionalContentTypes: [ExportWriter.JsonLinesMediaType])
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .WithSummary("A firm's lots, demands, orders or CO2e totals (by month and category) as CSV (?format=csv or Accept: text/csv) or JSON Lines (?format=jsonl or Accept: application/x-ndjson), streamed row by row: the firm's members and platform admins.");
+        routes.MapGroup("/api/v1/open-data").WithTags("Open data").WithCommonProblems()
+            .MapGet("/lots", OpenLotsAsync).WithName("OpenDataLots").WithAccess(AccessRule.Public)
+            .Produces(StatusCodes.Status200OK, contentType: ExportWriter.JsonLinesMediaType, additionalContentTypes: [ExportWriter.CsvMediaType])
+            .ProducesProblem(StatusCodes.Status406NotAcceptable)
+            .WithSummary("Every active lot, newest first, with public fields only (no holds, buyers, contacts or addresses), as JSON Lines or CSV, streamed; licensed CC BY 4.0 (Link rel=license header). Anonymous.");
         return routes;
     }
 
@@ -94,6 +100,51 @@ public static class ExportsApi
             }
         }, ct), o => OrderResponse.From(o, id, now), options, cancellationToken);
     }
+
+    /// <summary>The licence of the open data feed, named in its <c>Link: rel="license"</c> header.</summary>
+    public const string OpenDataLicence = "https://creativecommons.org/licenses/by/4.0/";
+
+    private static Results<PushStreamHttpResult, ProblemHttpResult> OpenLotsAsync(HttpContext context, ISearchEngine search, IOptions<HttpJsonOptions> json, string? format = null)
+    {
+        var (chosen, notAcceptable) = ExportWriter.Negotiate(context.Request, format);
+        if (notAcceptable is not null)
+        {
+            return notAcceptable;
+        }
+
+        context.Response.Headers.Link = $"<{OpenDataLicence}>; rel=\"license\"";
+        context.Response.Headers["X-License"] = "CC-BY-4.0";
+        return ExportWriter.Stream(chosen, "open-data-lots", OpenLotColumns, ct => ActiveLotsAsync(search, ct), l => l, json.Value.SerializerOptions, context.RequestAborted);
+    }
+
+    /// <summary>
+    /// Every active lot from the search index, page by page (the index holds only active lots and only their public fields,
+    /// and pages without activating a grain per lot); a lot published or sold out during the walk may or may not be seen.
+    /// </summary>
+    private static async IAsyncEnumerable<OpenDataLot> ActiveLotsAsync(ISearchEngine search, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? cursor = null;
+        do
+        {
+            var page = await search.SearchAsync(new SearchQuery { Sort = SearchSort.Newest, Limit = SearchQuery.MaxLimit, Cursor = cursor }, cancellationToken);
+            foreach (var h in page.Hits)
+            {
+                yield return new OpenDataLot(h.Id, h.SellerId, h.Title, h.Category, h.Condition, h.Unit, h.Available, h.PriceMinor, h.Currency,
+                    h.Municipality, h.Latitude, h.Longitude, h.AvailableFrom, h.AvailableTo);
+            }
+
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+    }
+
+    private static readonly ExportColumn<OpenDataLot>[] OpenLotColumns =
+    [
+        new("id", l => l.Id), new("sellerId", l => l.SellerId), new("title", l => l.Title), new("category", l => l.Category),
+        new("condition", l => l.Condition), new("unit", l => l.Unit), new("availableQuantity", l => l.AvailableQuantity),
+        new("unitPriceMinor", l => l.UnitPriceMinor), new("currency", l => l.Currency), new("municipality", l => l.Municipality),
+        new("latitude", l => l.Latitude), new("longitude", l => l.Longitude), new("availableFrom", l => l.AvailableFrom), new("availableTo", l => l.AvailableTo),
+    ];
 
     /// <summary>Reads the items one at a time, in the index's order, skipping any the index names but that no longer exist.</summary>
     private static async IAsyncEnumerable<T> ReadAllAsync<T>(IReadOnlyList<string> ids, Func<string, Task<T?>> read,
@@ -164,3 +215,7 @@ public static class ExportsApi
         new("tonnesReused", t => CarbonTotalDto.From(t).TonnesReused), new("avoidedKgCo2e", t => t.AvoidedKgCo2e), new("negativeOrders", t => t.NegativeOrders),
     ];
 }
+
+/// <summary>An active lot in the open data feed: public fields only.</summary>
+public sealed record OpenDataLot(string Id, string SellerId, string Title, string Category, string Condition, string Unit, decimal AvailableQuantity,
+    long UnitPriceMinor, string Currency, string? Municipality, double Latitude, double Longitude, DateOnly AvailableFrom, DateOnly AvailableTo);
