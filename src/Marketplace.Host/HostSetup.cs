@@ -14,6 +14,7 @@ using Marketplace.Host.Api.Materials;
 using Marketplace.Host.Api.Members;
 using Marketplace.Host.Api.Orders;
 using Marketplace.Host.Api.Payments;
+using Marketplace.Host.Api.Schemas;
 using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Hosting.Problems;
@@ -103,6 +104,7 @@ public static class HostSetup
         app.MapReviewsApi();
         app.MapCarbonApi();
         app.MapExportsApi();
+        app.MapSchemasApi();
         app.MapSearchApi();
         app.MapPaymentsApi();
         app.MapMembersApi();

@@ -236,6 +236,7 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         ["GET /api/v1/carbon/traders/{id}"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/carbon/traders/{w.OwnerFirm}")),
         ["GET /api/v1/traders/{id}/exports/{kind}"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/exports/orders?format=csv")),
         ["GET /api/v1/open-data/lots"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/open-data/lots?format=csv")),
+        ["GET /api/v1/schemas/{name}.json"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/schemas/order.json")),
         ["GET /api/v1/carbon/factors"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/carbon/factors")),
         ["GET /api/v1/carbon/estimate"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/carbon/estimate?category=metals/steel/beams&quantity=2&unit=t")),
         ["POST /api/v1/listings/"] = _ => Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/listings", Lot())),
