@@ -91,9 +91,16 @@ public static class ExportWriter
             var written = 0;
             await foreach (var row in rows(cancellationToken).WithCancellation(cancellationToken))
             {
-                await writer.WriteAsync(format == ExportFormat.Csv
-                    ? CsvLine(columns.Select(c => Cell(c.Value(row))))
-                    : JsonSerializer.Serialize(document(row), document(row).GetType(), json) + "\n");
+                if (format == ExportFormat.Csv)
+                {
+                    await writer.WriteAsync(CsvLine(columns.Select(c => Cell(c.Value(row)))));
+                }
+                else
+                {
+                    var value = document(row);
+                    await writer.WriteAsync(JsonSerializer.Serialize(value, value.GetType(), json) + "\n");
+                }
+
                 if (++written % RowsPerFlush == 0)
                 {
                     await writer.FlushAsync(cancellationToken);
