@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Duende.IdentityModel.Client;
 using Marketplace.Domain.Carbon;
 using Marketplace.Grains.Carbon;
 using Marketplace.Host.Tests.Orders;
@@ -161,6 +162,27 @@ public class ExportsApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Export_WithATokenForLotsOnly_ExportsLotsButNotOrdersOrDemands()
+    {
+        var firm = await RegisterFirmAsync(Server, "seller");
+        var created = await ReadAsync(await Server.Client(firm).PostAsJsonAsync($"/api/v1/traders/{firm}/clients",
+            new { name = "Lot feed", scopes = "listings.read" }), HttpStatusCode.Created);
+        using var http = new HttpClient();
+        var disco = await http.GetDiscoveryDocumentAsync(Server.Address.ToString());
+        var token = await http.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
+        {
+            Address = disco.TokenEndpoint, ClientId = created["clientId"]!.GetValue<string>(), ClientSecret = created["clientSecret"]!.GetValue<string>(), Scope = "listings.read",
+        });
+        Assert.False(token.IsError, token.Error);
+        using var client = Server.BearerClient(token.AccessToken!);
+
+        using var lots = await client.GetAsync($"/api/v1/traders/{firm}/exports/lots?format=csv");
+        Assert.Equal(HttpStatusCode.OK, lots.StatusCode);
+        await ProblemAsync(await client.GetAsync($"/api/v1/traders/{firm}/exports/orders"), HttpStatusCode.Forbidden, "insufficient-scope");
+        await ProblemAsync(await client.GetAsync($"/api/v1/traders/{firm}/exports/demands"), HttpStatusCode.Forbidden, "insufficient-scope");
+    }
+
+    [Fact]
     public async Task Export_OtherFirmAnonymousAndBadInput_GetProblems()
     {
         var seller = await RegisterFirmAsync(Server, "seller");
@@ -169,7 +191,7 @@ public class ExportsApiTests(ServerFixture fixture)
 
         await ProblemAsync(await Server.Client(other).GetAsync($"/api/v1/traders/{seller}/exports/lots"), HttpStatusCode.Forbidden, "firm-members-only");
         await ProblemAsync(await Server.Client().GetAsync($"/api/v1/traders/{seller}/exports/lots"), HttpStatusCode.Unauthorized, "unauthenticated");
-        await ProblemAsync(await own.GetAsync($"/api/v1/traders/{seller}/exports/holds"), HttpStatusCode.NotFound, "unknown-export");
+        await ProblemAsync(await own.GetAsync($"/api/v1/traders/{seller}/exports/holds"), HttpStatusCode.NotFound, "not-found");
         await ProblemAsync(await own.GetAsync($"/api/v1/traders/{seller}/exports/lots?format=xlsx"), HttpStatusCode.UnprocessableEntity, "invalid-format", "format");
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/traders/{seller}/exports/lots");
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/xml"));

@@ -26,17 +26,24 @@ namespace Marketplace.Host.Api.Exports;
 /// <summary>A firm's own data out: its lots, demands, orders and CO2e totals as CSV or JSON Lines, streamed.</summary>
 public static class ExportsApi
 {
-    /// <summary>The kinds a firm can export.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = ["lots", "demands", "orders", "carbon"];
-
-    /// <summary>Maps <c>/api/v1/traders/{id}/exports/{kind}</c>.</summary>
+    /// <summary>Maps <c>/api/v1/traders/{id}/exports/{lots|demands|orders|carbon}</c> and <c>/api/v1/open-data/lots</c>.</summary>
     public static IEndpointRouteBuilder MapExportsApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGroup("/api/v1/traders/{id}/exports").WithTags("Exports").WithCommonProblems()
-            .MapGet("/{kind}", ExportAsync).WithName("ExportTraderData").WithAccess(CarbonApi.FirmMembers)
-            .Produces(StatusCodes.Status200OK, contentType: ExportWriter.CsvMediaType, additionalContentTypes: [ExportWriter.JsonLinesMediaType])
-            .ProducesProblem(StatusCodes.Status406NotAcceptable)
-            .WithSummary("A firm's lots, demands, orders or CO2e totals (by month and category) as CSV (?format=csv or Accept: text/csv) or JSON Lines (?format=jsonl or Accept: application/x-ndjson), streamed row by row: the firm's members and platform admins.");
+        // One route per kind, each declaring the scope its documents are read with elsewhere in the API (a token granted
+        // only for lots does not export orders); the carbon totals need none, as on /carbon/traders/{id}.
+        var exports = routes.MapGroup("/api/v1/traders/{id}/exports").WithTags("Exports").WithCommonProblems();
+        foreach (var (kind, scope) in new (string Kind, string? Scope)[]
+                 { ("lots", ApiScopes.ListingsRead), ("demands", ApiScopes.DemandsWrite), ("orders", ApiScopes.OrdersRead), ("carbon", null) })
+        {
+            exports.MapGet("/" + kind, (string id, HttpContext context, IGrainFactory grains, IOptions<HttpJsonOptions> json, TimeProvider time, string? format)
+                    => ExportAsync(id, kind, context, grains, json, time, format))
+                .WithName("ExportTrader" + char.ToUpperInvariant(kind[0]) + kind[1..])
+                .WithAccess(scope is null ? CarbonApi.FirmMembers : CarbonApi.FirmMembers with { Scope = scope, WithoutScope = 403 })
+                .Produces(StatusCodes.Status200OK, contentType: ExportWriter.CsvMediaType, additionalContentTypes: [ExportWriter.JsonLinesMediaType])
+                .ProducesProblem(StatusCodes.Status406NotAcceptable)
+                .WithSummary($"The firm's {(kind == "carbon" ? "CO2e totals (by month and category)" : kind)} as CSV (?format=csv or Accept: text/csv) or JSON Lines (?format=jsonl or Accept: application/x-ndjson), streamed row by row: the firm's members and platform admins.");
+        }
+
         routes.MapGroup("/api/v1/open-data").WithTags("Open data").WithCommonProblems()
             .MapGet("/lots", OpenLotsAsync).WithName("OpenDataLots").WithAccess(AccessRule.Public)
             .Produces(StatusCodes.Status200OK, contentType: ExportWriter.JsonLinesMediaType, additionalContentTypes: [ExportWriter.CsvMediaType])
@@ -53,11 +60,6 @@ public static class ExportsApi
         if (user.TraderId() != id && !user.IsPlatformAdmin())
         {
             throw DomainException.Forbidden("firm-members-only", "Only the firm's members and platform admins may export its data.");
-        }
-
-        if (!Kinds.Contains(kind))
-        {
-            throw new DomainException("unknown-export", $"There is no export '{kind}': the exports are {string.Join(", ", Kinds)}.", DomainErrorKind.NotFound);
         }
 
         var (chosen, notAcceptable) = ExportWriter.Negotiate(context.Request, format);
