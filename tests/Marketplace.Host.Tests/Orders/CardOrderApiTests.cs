@@ -55,12 +55,8 @@ public class CardOrderApiTests(ServerFixture fixture)
     [Fact]
     public async Task CardOrder_CancelledAfterAcceptance_RefundsWhatWasCapturedAndReturnsTheQuantity()
     {
-        var seller = await RegisterFirmAsync(Server, "seller");
-        var buyer = await RegisterFirmAsync(Server, "buyer");
-        await OnboardAsync(Server, seller);
-        var lot = await ActiveLotAsync(Server, seller, 100);
+        var (seller, lot, placed) = await PlacedCardOrderAsync();
         using var sellerClient = Server.Client(seller);
-        var placed = await PlaceByCardAsync(Server.Client(buyer), lot, 100);
         var (id, intent, paid) = (placed.Id(), StripeStub.IntentIdFor(placed.Id()), placed.Minor("totals", "grossMinor"));
         await AuthoriseAsync(Server, Stripe, intent);
         await StepAsync(sellerClient, id, "accept");
@@ -80,12 +76,8 @@ public class CardOrderApiTests(ServerFixture fixture)
     [Fact]
     public async Task CardOrder_AuthorisedButTheWebhookNeverCame_AcceptReadsTheIntentAndCaptures()
     {
-        var seller = await RegisterFirmAsync(Server, "seller");
-        var buyer = await RegisterFirmAsync(Server, "buyer");
-        await OnboardAsync(Server, seller);
-        var lot = await ActiveLotAsync(Server, seller, 100);
+        var (seller, _, placed) = await PlacedCardOrderAsync();
         using var sellerClient = Server.Client(seller);
-        var placed = await PlaceByCardAsync(Server.Client(buyer), lot, 100);
         var (id, intent) = (placed.Id(), StripeStub.IntentIdFor(placed.Id()));
 
         // Not yet authorised: the seller is told so, and nothing is captured.
@@ -98,6 +90,17 @@ public class CardOrderApiTests(ServerFixture fixture)
         Assert.Equal(("accepted", "succeeded"), (accepted.Status(), accepted.PaymentStatus()));
         Assert.Contains(Stripe.Requests, r => r.Method == "GET" && r.Path == $"/v1/payment_intents/{intent}");
         Assert.Single(Stripe.Requests, r => r.Path == $"/v1/payment_intents/{intent}/capture");
+    }
+
+    /// <summary>An onboarded seller's lot of 100 wholly checked out by card, not yet authorised: the seller, the lot, the order.</summary>
+    private async Task<(string Seller, string Lot, JsonObject Placed)> PlacedCardOrderAsync()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        await OnboardAsync(Server, seller);
+        var lot = await ActiveLotAsync(Server, seller, 100);
+        using var buyerClient = Server.Client(buyer);
+        return (seller, lot, await PlaceByCardAsync(buyerClient, lot, 100));
     }
 
     /// <summary>
