@@ -7,6 +7,7 @@ using Marketplace.Grains.Listings;
 using Marketplace.Grains.Matching;
 using Marketplace.Grains.Orders;
 using Marketplace.Grains.Storage;
+using Marketplace.Grains.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
@@ -80,6 +81,7 @@ public static class MarketplaceSiloExtensions
             .Validate(o => o.MaxBuyerShare is > 0m and <= 1m, $"{nameof(ListingOptions)}.{nameof(ListingOptions.MaxBuyerShare)} must be above 0 and at most 1.")
             .ValidateOnStart();
         silo.AddMarketplaceOrders(configuration);
+        silo.AddMarketplaceWebhooks(configuration);
         silo.Services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.Section))
             .Validate(o => o.Retention >= TimeSpan.FromSeconds(1) && o.ClaimLease > TimeSpan.Zero,
                 $"{nameof(IdempotencyOptions)}.{nameof(IdempotencyOptions.Retention)} must be at least 1 second and {nameof(IdempotencyOptions.ClaimLease)} positive.")

@@ -17,6 +17,7 @@ using Marketplace.Host.Api.Payments;
 using Marketplace.Host.Api.Schemas;
 using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
+using Marketplace.Host.Api.Webhooks;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -109,6 +110,7 @@ public static class HostSetup
         app.MapPaymentsApi();
         app.MapMembersApi();
         app.MapClientsApi();
+        app.MapWebhooksApi();
         app.MapMarketplaceIdentity();
         return app;
     }

@@ -6,6 +6,7 @@ using Marketplace.Grains.Common;
 using Marketplace.Grains.Matching;
 using Marketplace.Grains.Storage;
 using Marketplace.Grains.Traders;
+using Marketplace.Grains.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,7 +24,8 @@ public sealed class ListingGrain(
     IOptions<ListingOptions> options,
     IOptions<ServiceAreaOptions> serviceArea,
     IListingChangeSink changes,
-    ILogger<ListingGrain> logger) : Grain, IListingGrain, IRemindable
+    IOptions<WebhookOptions> webhooks,
+    ILogger<ListingGrain> logger) : Grain, IListingGrain, IWebhookOutboxGrain, IRemindable
 {
     private const string DeadlineReminder = "deadline";
 
@@ -39,6 +41,13 @@ public sealed class ListingGrain(
     /// <summary>The status the seller's index of lots by status was last told of by this activation.</summary>
     private ListingStatus? _indexedStatus;
 
+    /// <summary>The lot as last stored, to tell which webhook events the next write makes.</summary>
+    private ListingMark _mark = ListingMark.Of(new Listing());
+
+    private WebhookRelay? _relay;
+
+    private WebhookRelay Relay => _relay ??= new WebhookRelay(this, GrainFactory, webhooks.Value, logger);
+
     private string Id => this.GetPrimaryKeyString();
 
     private DateTimeOffset Now => time.GetUtcNow();
@@ -47,12 +56,43 @@ public sealed class ListingGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _partition = state.State.Exists && state.State.ToMatchSummary() is { } lot ? MatchPartitions.ForLot(lot) : null;
+        _mark = ListingMark.Of(state.State);
         if (state.State.Exists && state.State.ExpireIfDue(Now).Count > 0)
         {
             var plan = Plan();
-            await state.WriteStateAsync(cancellationToken);
+            await WriteAsync();
             Stored(plan);
         }
+        else if (state.State.Outbox.Count > 0)
+        {
+            // Events stored with the last change but perhaps never handed over (a crash): subscriptions drop duplicates.
+            Relay.HandOver(() => state.State.Outbox);
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_relay?.HasHandedOver(state.State.Outbox) == true)
+        {
+            try
+            {
+                // Drops the handed-over events, so the next activation has nothing to hand over again.
+                Relay.Record(state.State.Outbox, []);
+                await state.WriteStateAsync(cancellationToken);
+            }
+            catch (Exception e)
+            {
+                logger.LogDebug(e, "Listing {ListingId}: trimming the webhook outbox at deactivation failed; the events are handed over again and dropped as duplicates", Id);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public Task HandOverAsync()
+    {
+        Relay.HandOver(() => state.State.Outbox);
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -155,7 +195,7 @@ public sealed class ListingGrain(
         {
             logger.LogInformation("Listing {ListingId}: {Count} hold(s) lapsed, status {Status}", Id, lapsed.Count, state.State.Status);
             await JoinAsync(plan);
-            await state.WriteStateAsync();
+            await WriteAsync();
             Stored(plan);
         }
 
@@ -207,7 +247,7 @@ public sealed class ListingGrain(
     private async Task<Listing> SaveAsync(AfterWrite plan)
     {
         await JoinAsync(plan);
-        await state.WriteOrReloadAsync();
+        await WriteAsync();
 
         try
         {
@@ -220,6 +260,23 @@ public sealed class ListingGrain(
         }
 
         return state.State;
+    }
+
+    /// <summary>
+    /// Writes the state with the webhook events of the change in its outbox (one storage write: the events are stored
+    /// exactly when the change is). On a failure storage's copy is reloaded, events and all.
+    /// </summary>
+    private async Task WriteAsync()
+    {
+        Relay.Record(state.State.Outbox, WebhookEvents.ForListing(_mark, state.State, Now));
+        try
+        {
+            await state.WriteOrReloadAsync();
+        }
+        finally
+        {
+            _mark = ListingMark.Of(state.State);
+        }
     }
 
     /// <summary>What follows a write of the current state, computed before it: the match summary, its partition, the next deadline.</summary>
@@ -245,6 +302,7 @@ public sealed class ListingGrain(
     private void Stored(AfterWrite plan)
     {
         changes.Stored(state.State);
+        Relay.HandOver(() => state.State.Outbox);
         var (lot, partition, _) = plan;
         if (_partition is not null && _partition != partition)
         {

@@ -7,6 +7,7 @@ using Marketplace.Grains.Common;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Storage;
 using Marketplace.Grains.Traders;
+using Marketplace.Grains.Webhooks;
 using Marketplace.Payments;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -29,9 +30,70 @@ public sealed class OrderGrain(
     IOptions<ServiceAreaOptions> serviceArea,
     IEnumerable<IPaymentGateway> gateways,
     IServiceProvider services,
-    ILogger<OrderGrain> logger) : Grain, IOrderGrain, IRemindable
+    IOptions<WebhookOptions> webhooks,
+    ILogger<OrderGrain> logger) : Grain, IOrderGrain, IWebhookOutboxGrain, IRemindable
 {
     private const string DeadlineReminder = "deadline";
+
+    /// <summary>The order as last stored, to tell which webhook events the next write makes.</summary>
+    private OrderMark _mark = OrderMark.Of(new Order());
+
+    private WebhookRelay? _relay;
+
+    private WebhookRelay Relay => _relay ??= new WebhookRelay(this, GrainFactory, webhooks.Value, logger);
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _mark = OrderMark.Of(Order);
+        if (Order.Outbox.Count > 0)
+        {
+            // Events stored with the last change but perhaps never handed over (a crash): subscriptions drop duplicates.
+            Relay.HandOver(() => Order.Outbox);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_relay?.HasHandedOver(Order.Outbox) == true)
+        {
+            try
+            {
+                Relay.Record(Order.Outbox, []);
+                await state.WriteStateAsync(cancellationToken);
+            }
+            catch (Exception e)
+            {
+                logger.LogDebug(e, "Order {OrderId}: trimming the webhook outbox at deactivation failed; the events are handed over again and dropped as duplicates", Id);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public Task HandOverAsync()
+    {
+        Relay.HandOver(() => Order.Outbox);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Writes the order with its change's webhook events in its outbox (one storage write), then hands them over.</summary>
+    private async Task WriteAsync()
+    {
+        Relay.Record(Order.Outbox, WebhookEvents.ForOrder(_mark, Order, Now));
+        try
+        {
+            await state.WriteOrReloadAsync();
+        }
+        finally
+        {
+            _mark = OrderMark.Of(Order);
+        }
+
+        Relay.HandOver(() => Order.Outbox);
+    }
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -292,7 +354,7 @@ public sealed class OrderGrain(
             await Task.WhenAll(new[] { CarbonLedgers.Region, Order.SellerId, Order.BuyerId }
                 .Select(key => GrainFactory.GetGrain<ICarbonLedgerGrain>(key).RecordAsync(entry)));
             Order.MarkCarbonRecorded(Now);
-            await state.WriteOrReloadAsync();
+            await WriteAsync();
         }
         catch (Exception e)
         {
@@ -330,7 +392,7 @@ public sealed class OrderGrain(
     /// <summary>Writes the order, then tells the indexes and sets the reminder; a failure after the write is logged, not answered.</summary>
     private async Task<Order> SaveAsync()
     {
-        await state.WriteOrReloadAsync();
+        await WriteAsync();
         try
         {
             var status = Domain.Orders.Order.StatusCode(Order.Status);

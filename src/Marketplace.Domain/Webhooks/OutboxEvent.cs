@@ -1,0 +1,30 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Marketplace.Domain.Webhooks;
+
+/// <summary>
+/// An event recorded in the same stored write as the change it describes (the emitting state's outbox), so that a
+/// crash never loses it; handed to the firms' webhook subscriptions after the write.
+/// </summary>
+/// <param name="Id">Derived from subject, resource, version and type (<see cref="IdFor"/>): a retry never invents a new event.</param>
+/// <param name="Type">The event type, e.g. <c>hold.placed</c>.</param>
+/// <param name="Subject">What deliveries are ordered by: the emitting resource (<c>listing/{id}</c>, <c>order/{id}</c>, …).</param>
+/// <param name="Version">The subject's version this event belongs to; a subscription delivers a subject's versions in order.</param>
+/// <param name="Time">When the change was made.</param>
+/// <param name="Firms">The firms told of it (their subscriptions receive it).</param>
+/// <param name="Resource">The resource as it was after the change, as its parties may see it.</param>
+public sealed record OutboxEvent(string Id, string Type, string Subject, long Version, DateTimeOffset Time, IReadOnlyList<string> Firms, JsonElement Resource)
+{
+    /// <summary>The event id of <paramref name="type"/> for <paramref name="resourceId"/> at <paramref name="version"/> of <paramref name="subject"/>.</summary>
+    public static string IdFor(string subject, string resourceId, long version, string type)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{subject}\n{resourceId}\n{version}\n{type}"));
+        return "evt_" + Convert.ToHexStringLower(hash)[..32];
+    }
+
+    /// <summary>Makes the event of <paramref name="type"/> for <paramref name="resourceId"/> with its derived id.</summary>
+    public static OutboxEvent Create(string type, string subject, string resourceId, long version, DateTimeOffset time, IReadOnlyList<string> firms, JsonElement resource)
+        => new(IdFor(subject, resourceId, version, type), type, subject, version, time, firms, resource);
+}

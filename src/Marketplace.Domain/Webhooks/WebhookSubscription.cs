@@ -1,0 +1,335 @@
+using System.Text.Json.Serialization;
+using Marketplace.Domain.Common;
+
+namespace Marketplace.Domain.Webhooks;
+
+/// <summary>
+/// A firm's (or one of its API clients') subscription to events at a target URL: its filters and signing secrets, the
+/// queue of deliveries (ordered per subject by version) and a bounded log of finished ones.
+/// </summary>
+public sealed class WebhookSubscription
+{
+    /// <summary>Most event type filters on one subscription.</summary>
+    public const int MaxEventTypes = 40;
+
+    /// <summary>Longest description.</summary>
+    public const int MaxDescriptionLength = 200;
+
+    /// <summary>Finished deliveries kept in the log (newest first); older ones are dropped.</summary>
+    public const int LogKept = 100;
+
+    /// <summary>Most deliveries queued at once; beyond it the oldest pending one is dead-lettered.</summary>
+    public const int MaxQueued = 10_000;
+
+    [JsonInclude]
+    private List<WebhookDelivery> _queue = [];
+
+    [JsonInclude]
+    private List<WebhookDelivery> _log = [];
+
+    /// <summary>The highest version queued per subject, with when, to drop events handed over twice.</summary>
+    [JsonInclude]
+    private Dictionary<string, SubjectMark> _seen = [];
+
+    /// <summary>Subscription id.</summary>
+    [JsonInclude]
+    public string Id { get; private set; } = "";
+
+    /// <summary>The firm it belongs to.</summary>
+    [JsonInclude]
+    public string FirmId { get; private set; } = "";
+
+    /// <summary>The API client that created it, when one did (that client manages it, as do the firm's admins).</summary>
+    [JsonInclude]
+    public string? ClientId { get; private set; }
+
+    /// <summary>Where events are posted.</summary>
+    [JsonInclude]
+    public string Url { get; private set; } = "";
+
+    /// <summary>Event types or <c>resource.*</c> filters.</summary>
+    [JsonInclude]
+    public IReadOnlyList<string> EventTypes { get; private set; } = [];
+
+    /// <summary>A note for people.</summary>
+    [JsonInclude]
+    public string? Description { get; private set; }
+
+    /// <summary>The signing secret.</summary>
+    [JsonInclude]
+    public string Secret { get; private set; } = "";
+
+    /// <summary>The secret before the last rotation, still signing until <see cref="PreviousSecretUntil"/>.</summary>
+    [JsonInclude]
+    public string? PreviousSecret { get; private set; }
+
+    /// <summary>End of the previous secret's overlap.</summary>
+    [JsonInclude]
+    public DateTimeOffset? PreviousSecretUntil { get; private set; }
+
+    /// <summary>Created at.</summary>
+    [JsonInclude]
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    /// <summary>Last changed at (settings or secret).</summary>
+    [JsonInclude]
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    /// <summary>Stored changes of the settings, for concurrency and readers.</summary>
+    [JsonInclude]
+    public long Version { get; private set; }
+
+    /// <summary>True once created.</summary>
+    [JsonIgnore]
+    public bool Exists => Id.Length > 0;
+
+    /// <summary>Deliveries waiting, in the order they are sent per subject.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<WebhookDelivery> Queue => _queue;
+
+    /// <summary>Finished deliveries, newest first, at most <see cref="LogKept"/>.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<WebhookDelivery> Log => _log;
+
+    /// <summary>Creates a subscription after checking its settings.</summary>
+    public static WebhookSubscription Create(string id, string firmId, string? clientId, string? url, IReadOnlyList<string>? eventTypes, string? description,
+        string secret, bool allowDevelopmentTargets, DateTimeOffset now)
+    {
+        Check(url, eventTypes, description, allowDevelopmentTargets);
+        return new WebhookSubscription
+        {
+            Id = id, FirmId = firmId, ClientId = clientId, Url = url!, EventTypes = eventTypes!.Distinct().ToArray(), Description = description?.Trim(),
+            Secret = secret, CreatedAt = now, UpdatedAt = now, Version = 1,
+        };
+    }
+
+    /// <summary>True when <paramref name="other"/> (made from a retried request) has the same owner and settings.</summary>
+    public bool IsSameCreation(WebhookSubscription other)
+        => FirmId == other.FirmId && ClientId == other.ClientId && Url == other.Url && EventTypes.SequenceEqual(other.EventTypes) && Description == other.Description;
+
+    /// <summary>Changes the given settings (null keeps one).</summary>
+    public void Update(string? url, IReadOnlyList<string>? eventTypes, string? description, bool allowDevelopmentTargets, DateTimeOffset now)
+    {
+        Check(url ?? Url, eventTypes ?? EventTypes, description ?? Description, allowDevelopmentTargets);
+        Url = url ?? Url;
+        EventTypes = (eventTypes ?? EventTypes).Distinct().ToArray();
+        Description = description is null ? Description : description.Trim();
+        UpdatedAt = now;
+        Version++;
+    }
+
+    /// <summary>
+    /// Replaces the secret with <paramref name="secret"/>; the old one keeps signing (a second <c>v1</c>) for
+    /// <paramref name="overlap"/>, so receivers can switch without losing an event.
+    /// </summary>
+    public void RotateSecret(string secret, TimeSpan overlap, DateTimeOffset now)
+    {
+        PreviousSecret = Secret;
+        PreviousSecretUntil = now + overlap;
+        Secret = secret;
+        UpdatedAt = now;
+        Version++;
+    }
+
+    /// <summary>The secrets that sign a delivery made at <paramref name="now"/>: the current one, and the previous one during its overlap.</summary>
+    public IReadOnlyList<string> SecretsAt(DateTimeOffset now)
+        => PreviousSecret is { } previous && PreviousSecretUntil > now ? [Secret, previous] : [Secret];
+
+    /// <summary>True when the subscription's filters ask for <paramref name="type"/>.</summary>
+    public bool Wants(string type) => WebhookEventTypes.Matches(EventTypes, type);
+
+    /// <summary>
+    /// Queues events (with their envelopes) it wants. A subject's version already queued is dropped (the emitting grain
+    /// hands a version's events over together, and again after a crash), as are events older than
+    /// <paramref name="retention"/>. Answers how many were queued.
+    /// </summary>
+    public int Enqueue(IEnumerable<(OutboxEvent Event, string Body)> events, DateTimeOffset now, TimeSpan retention)
+    {
+        var added = 0;
+        var versionsAdded = new Dictionary<string, long>();
+        foreach (var (e, body) in events)
+        {
+            if (!Wants(e.Type) || e.Time < now - retention)
+            {
+                continue;
+            }
+
+            var fresh = versionsAdded.TryGetValue(e.Subject, out var adding) && adding == e.Version;
+            if (!fresh && _seen.TryGetValue(e.Subject, out var mark) && mark.Version >= e.Version)
+            {
+                continue;
+            }
+
+            versionsAdded[e.Subject] = e.Version;
+            _seen[e.Subject] = new SubjectMark(e.Version, now);
+            Insert(new WebhookDelivery { EventId = e.Id, Type = e.Type, Subject = e.Subject, Version = e.Version, Body = body, QueuedAt = now, NextAttemptAt = now });
+            added++;
+        }
+
+        foreach (var (subject, mark) in _seen.ToArray())
+        {
+            if (mark.At < now - retention - retention)
+            {
+                _seen.Remove(subject);
+            }
+        }
+
+        while (_queue.Count > MaxQueued)
+        {
+            Finish(_queue[0], WebhookDeliveryStatus.Dead, now);
+        }
+
+        return added;
+    }
+
+    /// <summary>Queues a test ping (its own subject, so nothing waits for it).</summary>
+    public void EnqueuePing(string eventId, string body, DateTimeOffset now)
+        => Insert(new WebhookDelivery { EventId = eventId, Type = WebhookEventTypes.Ping, Subject = "ping/" + eventId, Body = body, QueuedAt = now, NextAttemptAt = now });
+
+    /// <summary>
+    /// Queues a finished event again, on request: it keeps its id and envelope and is sent once more outside the
+    /// ordering (409 <c>delivery-pending</c> while it is still queued).
+    /// </summary>
+    public WebhookDelivery Redeliver(string eventId, DateTimeOffset now)
+    {
+        if (_queue.Any(d => d.EventId == eventId))
+        {
+            throw DomainException.Conflict("delivery-pending", $"Event '{eventId}' is still queued for this subscription; it is sent without asking.");
+        }
+
+        var done = _log.FirstOrDefault(d => d.EventId == eventId) ?? throw DomainException.NotFound("delivery", eventId);
+        var again = new WebhookDelivery { EventId = done.EventId, Type = done.Type, Subject = "redelivery/" + eventId, Version = done.Version, Body = done.Body, QueuedAt = now, NextAttemptAt = now };
+        Insert(again);
+        return again;
+    }
+
+    /// <summary>
+    /// The deliveries to attempt now: per subject only the first queued one (a later version never overtakes an earlier
+    /// one still pending), when its time has come and it is not <paramref name="inFlight"/>; at most <paramref name="max"/>.
+    /// </summary>
+    public IReadOnlyList<WebhookDelivery> Due(DateTimeOffset now, IReadOnlySet<string> inFlight, int max)
+    {
+        var due = new List<WebhookDelivery>();
+        var subjects = new HashSet<string>();
+        foreach (var delivery in _queue)
+        {
+            if (!subjects.Add(delivery.Subject))
+            {
+                continue;
+            }
+
+            if (delivery.NextAttemptAt <= now && !inFlight.Contains(delivery.EventId))
+            {
+                due.Add(delivery);
+                if (due.Count == max)
+                {
+                    break;
+                }
+            }
+        }
+
+        return due;
+    }
+
+    /// <summary>The earliest time a queued delivery may be tried, or null when nothing is queued.</summary>
+    public DateTimeOffset? NextAttemptAt => _queue.Count == 0 ? null : _queue.Min(d => d.NextAttemptAt);
+
+    /// <summary>
+    /// Records an attempt of the queued delivery of <paramref name="eventId"/>: a 2xx delivers it; anything else retries
+    /// it after the policy's delay, or dead-letters it once the retry period is over. Unknown ids (already finished) are ignored.
+    /// </summary>
+    public void RecordAttempt(string eventId, int? statusCode, string? error, WebhookRetryPolicy policy, double jitter, DateTimeOffset now)
+    {
+        var delivery = _queue.FirstOrDefault(d => d.EventId == eventId);
+        if (delivery is null)
+        {
+            return;
+        }
+
+        delivery.Attempts++;
+        delivery.LastAttemptAt = now;
+        delivery.LastStatusCode = statusCode;
+        delivery.LastError = error;
+        if (statusCode is >= 200 and < 300)
+        {
+            Finish(delivery, WebhookDeliveryStatus.Delivered, now);
+            return;
+        }
+
+        var next = now + policy.Delay(delivery.Attempts, jitter);
+        if (next > delivery.QueuedAt + policy.RetryFor)
+        {
+            Finish(delivery, WebhookDeliveryStatus.Dead, now);
+            return;
+        }
+
+        delivery.NextAttemptAt = next;
+    }
+
+    private void Insert(WebhookDelivery delivery)
+    {
+        // Keep a subject's deliveries in version order (an older version handed over late goes before newer ones).
+        var index = _queue.FindLastIndex(d => d.Subject == delivery.Subject && d.Version <= delivery.Version);
+        if (index < 0)
+        {
+            index = _queue.FindIndex(d => d.Subject == delivery.Subject);
+            if (index < 0)
+            {
+                _queue.Add(delivery);
+                return;
+            }
+
+            _queue.Insert(index, delivery);
+            return;
+        }
+
+        _queue.Insert(index + 1, delivery);
+    }
+
+    private void Finish(WebhookDelivery delivery, WebhookDeliveryStatus status, DateTimeOffset now)
+    {
+        _queue.Remove(delivery);
+        delivery.Status = status;
+        delivery.NextAttemptAt = now;
+        _log.Insert(0, delivery);
+        if (_log.Count > LogKept)
+        {
+            _log.RemoveRange(LogKept, _log.Count - LogKept);
+        }
+    }
+
+    private static void Check(string? url, IReadOnlyList<string>? eventTypes, string? description, bool allowDevelopmentTargets)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (WebhookUrls.Problem(url, allowDevelopmentTargets) is { } problem)
+        {
+            errors["url"] = [problem];
+        }
+
+        if (eventTypes is null || eventTypes.Count == 0)
+        {
+            errors["eventTypes"] = ["Name at least one event type, such as \"order.*\" or \"hold.placed\"."];
+        }
+        else if (eventTypes.Count > MaxEventTypes)
+        {
+            errors["eventTypes"] = [$"At most {MaxEventTypes} event types."];
+        }
+        else if (eventTypes.FirstOrDefault(t => !WebhookEventTypes.IsValidFilter(t)) is { } unknown)
+        {
+            errors["eventTypes"] = [$"Unknown event type '{unknown}': use one of {string.Join(", ", WebhookEventTypes.All)}, a resource with .* ({string.Join(", ", WebhookEventTypes.Resources.Select(r => r + ".*"))}) or *."];
+        }
+
+        if (description is not null && description.Trim().Length > MaxDescriptionLength)
+        {
+            errors["description"] = [$"At most {MaxDescriptionLength} characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new DomainException("validation-failed", "The webhook subscription is not valid.", DomainErrorKind.Validation, errors);
+        }
+    }
+
+    /// <summary>The highest version of a subject queued, and when.</summary>
+    public sealed record SubjectMark(long Version, DateTimeOffset At);
+}

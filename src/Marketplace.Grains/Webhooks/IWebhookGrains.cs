@@ -1,0 +1,83 @@
+using Marketplace.Domain.Webhooks;
+
+namespace Marketplace.Grains.Webhooks;
+
+/// <summary>A subscription as its firm's registry knows it: enough to route events without activating it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record WebhookSubscriptionEntry([property: Id(0)] string Id, [property: Id(1)] string? ClientId, [property: Id(2)] IReadOnlyList<string> EventTypes);
+
+/// <summary>What an API caller asks a subscription to be.</summary>
+[GenerateSerializer, Immutable]
+public sealed record WebhookSubscriptionInput(
+    [property: Id(0)] string FirmId,
+    [property: Id(1)] string? ClientId,
+    [property: Id(2)] string? Url,
+    [property: Id(3)] IReadOnlyList<string>? EventTypes,
+    [property: Id(4)] string? Description);
+
+/// <summary>The outcome of one HTTP attempt: the receiver's status, or why there was none.</summary>
+[GenerateSerializer, Immutable]
+public sealed record WebhookAttempt([property: Id(0)] string EventId, [property: Id(1)] int? StatusCode, [property: Id(2)] string? Error);
+
+/// <summary>A firm's webhook subscriptions (key: the firm id): the registry events are routed by.</summary>
+public interface IWebhookFirmGrain : IGrainWithStringKey
+{
+    /// <summary>Records a new subscription; 409 <c>webhook-limit</c> when the firm has <paramref name="max"/> already.</summary>
+    Task AddAsync(WebhookSubscriptionEntry entry, int max);
+
+    /// <summary>Replaces a subscription's routing entry.</summary>
+    Task UpdateAsync(WebhookSubscriptionEntry entry);
+
+    /// <summary>Forgets a subscription.</summary>
+    Task RemoveAsync(string id);
+
+    /// <summary>The firm's subscriptions.</summary>
+    Task<WebhookSubscriptionEntry[]> ListAsync();
+
+    /// <summary>
+    /// Queues the events in every subscription that wants them, answering once each has stored them: the emitting grain
+    /// counts them handed over only then.
+    /// </summary>
+    Task PublishAsync(OutboxEvent[] events);
+}
+
+/// <summary>One subscription (key: its id): settings, secrets, the delivery queue and log; delivers on a timer.</summary>
+public interface IWebhookSubscriptionGrain : IGrainWithStringKey
+{
+    /// <summary>Creates it (a retry with the same settings answers it again); registers it with its firm first.</summary>
+    Task<WebhookSubscription> CreateAsync(WebhookSubscriptionInput input);
+
+    /// <summary>The subscription, or null.</summary>
+    Task<WebhookSubscription?> GetAsync();
+
+    /// <summary>Changes url, event types or description (null keeps one).</summary>
+    Task<WebhookSubscription> UpdateAsync(string? url, IReadOnlyList<string>? eventTypes, string? description);
+
+    /// <summary>Deletes it and its queue.</summary>
+    Task DeleteAsync();
+
+    /// <summary>A new secret; the old one signs too for the configured overlap.</summary>
+    Task<WebhookSubscription> RotateSecretAsync();
+
+    /// <summary>Queues a test ping; answers its event id.</summary>
+    Task<string> PingAsync();
+
+    /// <summary>Queues a finished event again.</summary>
+    Task<WebhookDelivery> RedeliverAsync(string eventId);
+
+    /// <summary>Queues events (duplicates of a subject's version already queued are dropped) and stores them before answering.</summary>
+    Task EnqueueAsync(OutboxEvent[] events);
+
+    /// <summary>Records the outcomes of attempts made off the grain's turn.</summary>
+    Task ReportAsync(WebhookAttempt[] attempts);
+
+    /// <summary>Activates it so that queued deliveries resume (after a restart).</summary>
+    Task WakeAsync();
+}
+
+/// <summary>A grain whose state carries a webhook outbox (lots, orders): activating it hands over what is stored there.</summary>
+public interface IWebhookOutboxGrain : IGrainWithStringKey
+{
+    /// <summary>Hands over the events stored in its outbox that this activation has not handed over yet.</summary>
+    Task HandOverAsync();
+}

@@ -1,0 +1,201 @@
+using System.Text.Json;
+using Marketplace.Domain.Listings;
+using Marketplace.Domain.Orders;
+using Marketplace.Domain.Webhooks;
+using Marketplace.Grains.Common;
+
+namespace Marketplace.Grains.Webhooks;
+
+/// <summary>What a lot looked like at its last stored write, to tell which events a new write makes.</summary>
+public sealed record ListingMark(bool Exists, ListingStatus Status, long Version, IReadOnlyDictionary<string, (HoldStatus Status, string? OrderId)> Holds)
+{
+    /// <summary>The mark of <paramref name="listing"/>.</summary>
+    public static ListingMark Of(Listing listing)
+        => new(listing.Exists, listing.Status, listing.Version, listing.Holds.ToDictionary(h => h.Id, h => (h.Status, h.OrderId)));
+}
+
+/// <summary>What an order looked like at its last stored write.</summary>
+public sealed record OrderMark(bool Exists, OrderStatus Status, long Version, bool Invoiced, int InvoicePayments, bool InvoicePaid)
+{
+    /// <summary>The mark of <paramref name="order"/>.</summary>
+    public static OrderMark Of(Order order)
+        => new(order.Exists, order.Status, order.Version, order.Invoice is not null, order.Invoice?.Payments.Count ?? 0, IsPaid(order));
+
+    /// <summary>True when the invoice's payments cover the gross total.</summary>
+    public static bool IsPaid(Order order) => order.Invoice is { } i && order.Totals is { } t && i.PaidMinor >= t.GrossMinor;
+}
+
+/// <summary>
+/// The webhook events a stored change makes, from the state before (its mark) and after: at least one per new version,
+/// each with the resource as its recipients may see it (never a pickup code, a card client secret or another buyer's hold).
+/// </summary>
+public static class WebhookEvents
+{
+    /// <summary>Events of a lot's change: <c>listing.*</c> to the seller, <c>hold.*</c> to the seller and the hold's buyer.</summary>
+    public static IReadOnlyList<OutboxEvent> ForListing(ListingMark before, Listing after, DateTimeOffset now)
+    {
+        if (!after.Exists || (before.Exists && before.Version == after.Version))
+        {
+            return [];
+        }
+
+        var subject = "listing/" + after.Id;
+        var events = new List<OutboxEvent>();
+        string[] seller = [after.SellerId];
+        foreach (var hold in after.Holds)
+        {
+            string? type = null;
+            if (!before.Holds.TryGetValue(hold.Id, out var was))
+            {
+                type = "hold.placed";
+            }
+            else if (was.Status != hold.Status)
+            {
+                type = hold.Status switch
+                {
+                    HoldStatus.Confirmed => "hold.confirmed",
+                    HoldStatus.Released => "hold.released",
+                    HoldStatus.Lapsed => "hold.expired",
+                    _ => null,
+                };
+            }
+            else if (was.OrderId is null && hold.OrderId is not null)
+            {
+                type = "hold.ordered";
+            }
+
+            if (type is not null)
+            {
+                events.Add(OutboxEvent.Create(type, subject, hold.Id, after.Version, now, [after.SellerId, hold.BuyerId], HoldResource(after, hold)));
+            }
+        }
+
+        string? listingType = !before.Exists ? "listing.created"
+            : before.Status != after.Status ? after.Status switch
+            {
+                ListingStatus.Active when before.Status == ListingStatus.Draft => "listing.published",
+                ListingStatus.SoldOut => "listing.sold-out",
+                ListingStatus.Withdrawn => "listing.withdrawn",
+                ListingStatus.Expired => "listing.expired",
+                _ => "listing.updated",
+            }
+            : events.Count == 0 ? "listing.updated" : null;
+        if (listingType is not null)
+        {
+            events.Insert(0, OutboxEvent.Create(listingType, subject, after.Id, after.Version, now, seller, ListingResource(after)));
+        }
+
+        return events;
+    }
+
+    /// <summary>Events of an order's change: <c>order.*</c> and <c>invoice.*</c>, to the buyer and the seller.</summary>
+    public static IReadOnlyList<OutboxEvent> ForOrder(OrderMark before, Order after, DateTimeOffset now)
+    {
+        if (!after.Exists || (before.Exists && before.Version == after.Version))
+        {
+            return [];
+        }
+
+        var subject = "order/" + after.Id;
+        string[] parties = [after.BuyerId, after.SellerId];
+        var events = new List<OutboxEvent>();
+        var orderType = !before.Exists ? "order.placed"
+            : before.Status != after.Status ? "order." + Order.StatusCode(after.Status)
+            : null;
+        if (after.Invoice is { } invoice)
+        {
+            var invoiceType = !before.Invoiced ? "invoice.issued"
+                : !before.InvoicePaid && OrderMark.IsPaid(after) ? "invoice.paid"
+                : invoice.Payments.Count > before.InvoicePayments ? "invoice.payment-recorded"
+                : null;
+            if (invoiceType is not null)
+            {
+                events.Add(OutboxEvent.Create(invoiceType, subject, invoice.Number, after.Version, now, parties, InvoiceResource(after, invoice)));
+            }
+        }
+
+        if (orderType is not null || events.Count == 0)
+        {
+            events.Insert(0, OutboxEvent.Create(orderType ?? "order.updated", subject, after.Id, after.Version, now, parties, OrderResource(after)));
+        }
+
+        return events;
+    }
+
+    private static JsonElement ListingResource(Listing l)
+        => Element(new
+        {
+            id = l.Id,
+            sellerId = l.SellerId,
+            status = Listing.StatusCode(l.Status),
+            title = l.Details?.Title,
+            category = l.Details?.Category,
+            unit = l.Details?.Unit,
+            listed = l.ListedQuantity,
+            available = l.Available,
+            held = l.Held,
+            sold = l.Sold,
+            version = l.Version,
+            updatedAt = l.UpdatedAt,
+        });
+
+    private static JsonElement HoldResource(Listing l, Hold h)
+        => Element(new
+        {
+            id = h.Id,
+            listingId = l.Id,
+            sellerId = l.SellerId,
+            buyerId = h.BuyerId,
+            quantity = h.Quantity,
+            unit = l.Details?.Unit,
+            status = h.Status,
+            expiresAt = h.ExpiresAt,
+            matchId = h.MatchId,
+            orderId = h.OrderId,
+            version = l.Version,
+        });
+
+    private static JsonElement OrderResource(Order o)
+        => Element(new
+        {
+            id = o.Id,
+            listingId = o.Lot?.ListingId,
+            holdId = o.HoldId,
+            matchId = o.MatchId,
+            buyerId = o.BuyerId,
+            sellerId = o.SellerId,
+            status = Order.StatusCode(o.Status),
+            quantity = o.Quantity,
+            unit = o.Lot?.Unit,
+            fulfilment = o.Fulfilment,
+            paymentMethod = o.Payment?.Method,
+            paymentStatus = o.Payment?.Status,
+            grossMinor = o.Totals?.GrossMinor,
+            currency = o.Totals?.Currency,
+            placedAt = o.PlacedAt,
+            acceptBy = o.AcceptBy,
+            acceptedAt = o.AcceptedAt,
+            handedOverAt = o.HandedOverAt,
+            closedAt = o.ClosedAt,
+            version = o.Version,
+        });
+
+    private static JsonElement InvoiceResource(Order o, OrderInvoice i)
+        => Element(new
+        {
+            number = i.Number,
+            orderId = o.Id,
+            sellerId = o.SellerId,
+            buyerId = o.BuyerId,
+            issueDate = i.IssueDate,
+            dueDate = i.DueDate,
+            referenceNumber = i.ReferenceNumber,
+            creditorReference = i.CreditorReference,
+            grossMinor = o.Totals?.GrossMinor,
+            paidMinor = i.PaidMinor,
+            currency = o.Totals?.Currency,
+            version = o.Version,
+        });
+
+    private static JsonElement Element<T>(T value) => JsonSerializer.SerializeToElement(value, MarketplaceJson.Options);
+}

@@ -1,0 +1,94 @@
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Webhooks;
+using Marketplace.Grains.Common;
+using Marketplace.Grains.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Marketplace.Grains.Webhooks;
+
+/// <summary>The stored registry of one firm's subscriptions.</summary>
+public sealed class WebhookFirmState
+{
+    /// <summary>The firm's subscriptions, oldest first.</summary>
+    public List<WebhookSubscriptionEntry> Subscriptions { get; set; } = [];
+}
+
+/// <summary>
+/// Routes a firm's events to its subscriptions. Small (at most <see cref="WebhookOptions.MaxSubscriptionsPerFirm"/>
+/// entries) and read on every publish, so the emitting grains never read the subscriptions themselves.
+/// </summary>
+public sealed class WebhookFirmGrain(
+    [PersistentState("webhook-firm", StorageOptions.StoreName)] IPersistentState<WebhookFirmState> state,
+    ILogger<WebhookFirmGrain> logger) : Grain, IWebhookFirmGrain
+{
+    /// <inheritdoc />
+    public async Task AddAsync(WebhookSubscriptionEntry entry, int max)
+    {
+        if (state.State.Subscriptions.Any(s => s.Id == entry.Id))
+        {
+            return;
+        }
+
+        if (state.State.Subscriptions.Count >= max)
+        {
+            throw DomainException.Conflict("webhook-limit", $"A firm has at most {max} webhook subscriptions; delete one first.",
+                new Dictionary<string, object?> { ["maxSubscriptions"] = max });
+        }
+
+        state.State.Subscriptions.Add(entry);
+        await state.WriteOrReloadAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task UpdateAsync(WebhookSubscriptionEntry entry)
+    {
+        var index = state.State.Subscriptions.FindIndex(s => s.Id == entry.Id);
+        if (index >= 0)
+        {
+            state.State.Subscriptions[index] = entry;
+            await state.WriteOrReloadAsync();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task RemoveAsync(string id)
+    {
+        if (state.State.Subscriptions.RemoveAll(s => s.Id == id) > 0)
+        {
+            await state.WriteOrReloadAsync();
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<WebhookSubscriptionEntry[]> ListAsync() => Task.FromResult(state.State.Subscriptions.ToArray());
+
+    /// <inheritdoc />
+    public async Task PublishAsync(OutboxEvent[] events)
+    {
+        var calls = new List<Task>();
+        foreach (var subscription in state.State.Subscriptions)
+        {
+            var wanted = events.Where(e => WebhookEventTypes.Matches(subscription.EventTypes, e.Type)).ToArray();
+            if (wanted.Length > 0)
+            {
+                calls.Add(EnqueueAsync(subscription.Id, wanted));
+            }
+        }
+
+        await Task.WhenAll(calls);
+    }
+
+    private async Task EnqueueAsync(string subscription, OutboxEvent[] events)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IWebhookSubscriptionGrain>(subscription).EnqueueAsync(events);
+        }
+        catch (DomainException e) when (e.Kind == DomainErrorKind.NotFound)
+        {
+            // Deleted while this registry still named it (its removal here failed): forget it now.
+            logger.LogInformation("Webhook subscription {SubscriptionId} no longer exists; removing it from firm {FirmId}", subscription, this.GetPrimaryKeyString());
+            await RemoveAsync(subscription);
+        }
+    }
+}

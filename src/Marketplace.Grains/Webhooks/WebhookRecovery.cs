@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using Marketplace.Domain.Webhooks;
+using Marketplace.Grains.Listings;
+using Marketplace.Grains.Orders;
+using Marketplace.Grains.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Marketplace.Grains.Webhooks;
+
+/// <summary>
+/// After the silo starts (in the background): finds lots and orders whose stored outbox still holds events (a crash
+/// came between their write and its hand-over, or before the trimming write) and subscriptions with queued deliveries,
+/// and activates them, so those events are handed over and delivered without waiting for the next change. Reads
+/// grain storage directly; a provider that cannot be enumerated (memory, tests) is skipped.
+/// </summary>
+public sealed class WebhookRecovery(IGrainFactory grains, IGrainStateArchive archive, ILogger<WebhookRecovery> logger)
+{
+    /// <summary>Completes when the sweep has finished (or failed, which is logged).</summary>
+    public Task Completion { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Starts the sweep in the background.</summary>
+    public void Start(CancellationToken cancellationToken) => Completion = Task.Run(() => RunAsync(cancellationToken), cancellationToken);
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        if (!archive.CanEnumerate)
+        {
+            return;
+        }
+
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var emitters = 0;
+            foreach (var (grainType, stateName) in new[] { ("listing", "listing"), ("order", "order") })
+            {
+                await foreach (var stored in archive.StatesAsync(grainType, stateName, cancellationToken))
+                {
+                    // A cheap look at the bytes (an empty outbox is "outbox":[]) rather than reading every state.
+                    if (stored.Payload.ToMemory().Span.IndexOf("\"outbox\":[{"u8) >= 0)
+                    {
+                        var grain = grainType == "listing"
+                            ? grains.GetGrain<IListingGrain>(stored.Key).AsReference<IWebhookOutboxGrain>()
+                            : grains.GetGrain<IOrderGrain>(stored.Key).AsReference<IWebhookOutboxGrain>();
+                        await CallAsync(() => grain.HandOverAsync(), stored.Key);
+                        emitters++;
+                    }
+                }
+            }
+
+            var subscriptions = 0;
+            await foreach (var stored in archive.StatesAsync("webhooksubscription", "webhook", cancellationToken))
+            {
+                if (stored.As<WebhookSubscription>() is { Exists: true, Queue.Count: > 0 })
+                {
+                    await CallAsync(() => grains.GetGrain<IWebhookSubscriptionGrain>(stored.Key).WakeAsync(), stored.Key);
+                    subscriptions++;
+                }
+            }
+
+            logger.LogInformation("Webhooks: recovery in {Elapsed} ms: {Emitters} outbox(es) handed over again, {Subscriptions} subscription(s) with queued deliveries resumed",
+                clock.ElapsedMilliseconds, emitters, subscriptions);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Webhooks: the recovery sweep failed; outboxes are handed over when their grains next activate");
+        }
+    }
+
+    private async Task CallAsync(Func<Task> call, string key)
+    {
+        try
+        {
+            await call();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Webhooks: recovering {Key} failed", key);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using Marketplace.Domain.Webhooks;
+using Microsoft.Extensions.Logging;
+
+namespace Marketplace.Grains.Webhooks;
+
+/// <summary>
+/// The emitting side of the outbox, one per activation of a grain whose state carries an <c>Outbox</c>:
+/// <see cref="Record"/> adds a change's events to the state before it is written (so they are stored in the same
+/// write), <see cref="HandOver"/> gives what is not yet handed over to the firms' registries after the write, one-way
+/// for the grain (it never waits), and tries again on a timer until they took it. Events handed over are dropped from
+/// the state at its next write (or at deactivation), so the outbox holds little more than the last change's events;
+/// one still stored after a crash is handed over again on activation (or by the start-up sweep), and since its id is
+/// derived from subject, version and type, a subscription drops it as a duplicate.
+/// </summary>
+public sealed class WebhookRelay(Grain grain, IGrainFactory grains, WebhookOptions options, ILogger logger)
+{
+    private readonly HashSet<string> _handedOver = [];
+    private IGrainTimer? _retry;
+    private Func<IReadOnlyList<OutboxEvent>>? _outbox;
+
+    /// <summary>Before a write: drops from <paramref name="outbox"/> what was handed over, and adds <paramref name="events"/>.</summary>
+    public void Record(List<OutboxEvent> outbox, IEnumerable<OutboxEvent> events)
+    {
+        outbox.RemoveAll(e => _handedOver.Contains(e.Id));
+        _handedOver.Clear();
+        foreach (var e in events)
+        {
+            if (!outbox.Any(o => o.Id == e.Id))
+            {
+                outbox.Add(e);
+            }
+        }
+    }
+
+    /// <summary>True when the stored outbox still holds events already handed over (worth a trimming write at deactivation).</summary>
+    public bool HasHandedOver(IReadOnlyList<OutboxEvent> outbox) => outbox.Any(e => _handedOver.Contains(e.Id));
+
+    /// <summary>
+    /// After a write or on activation: hands every event of <paramref name="outbox"/> not yet handed over to its firms'
+    /// registries; returns at once. A failure is logged and retried every <see cref="WebhookOptions.HandOverRetry"/>
+    /// (reading the outbox again through <paramref name="outbox"/>) while the grain stays active.
+    /// </summary>
+    public void HandOver(Func<IReadOnlyList<OutboxEvent>> outbox)
+    {
+        _outbox = outbox;
+        var pending = outbox().Where(e => !_handedOver.Contains(e.Id)).ToArray();
+        if (pending.Length == 0)
+        {
+            return;
+        }
+
+        var calls = pending.SelectMany(e => e.Firms.Distinct().Select(firm => (Firm: firm, Event: e)))
+            .GroupBy(x => x.Firm)
+            .Select(g => grains.GetGrain<IWebhookFirmGrain>(g.Key).PublishAsync(g.Select(x => x.Event).ToArray()));
+        _ = Task.WhenAll(calls).ContinueWith(
+            t =>
+            {
+                if (t.IsCompletedSuccessfully)
+                {
+                    foreach (var e in pending)
+                    {
+                        _handedOver.Add(e.Id);
+                    }
+
+                    return;
+                }
+
+                logger.LogWarning(t.Exception, "{Grain}: handing over {Count} webhook event(s) failed; tried again in {Delay}", grain.GetGrainId(), pending.Length, options.HandOverRetry);
+                _retry ??= grain.RegisterGrainTimer(RetryAsync, new GrainTimerCreationOptions(options.HandOverRetry, options.HandOverRetry) { Interleave = false, KeepAlive = true });
+            },
+            CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
+    }
+
+    private Task RetryAsync(CancellationToken cancellationToken)
+    {
+        var pending = _outbox?.Invoke().Where(e => !_handedOver.Contains(e.Id)).ToArray() ?? [];
+        if (pending.Length == 0)
+        {
+            _retry?.Dispose();
+            _retry = null;
+            return Task.CompletedTask;
+        }
+
+        HandOver(_outbox!);
+        return Task.CompletedTask;
+    }
+}

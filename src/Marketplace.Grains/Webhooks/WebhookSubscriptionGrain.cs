@@ -1,0 +1,293 @@
+using System.Security.Cryptography;
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Webhooks;
+using Marketplace.Grains.Common;
+using Marketplace.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Marketplace.Grains.Webhooks;
+
+/// <summary>
+/// One subscription: stores the events handed to it before answering, then delivers them off its turn. While anything
+/// is queued a timer (every <see cref="WebhookOptions.PollInterval"/>) sends what is due, per subject only the oldest
+/// version, and a reminder brings the grain back after a crash or failover; HTTP runs on the thread pool and its
+/// outcomes come back as a <see cref="IWebhookSubscriptionGrain.ReportAsync"/> call, so a slow receiver never blocks
+/// the grain (or the firms publishing to it).
+/// </summary>
+public sealed class WebhookSubscriptionGrain(
+    [PersistentState("webhook", StorageOptions.StoreName)] IPersistentState<WebhookSubscription> state,
+    [FromKeyedServices(MarketTime.Key)] TimeProvider time,
+    IOptions<WebhookOptions> options,
+    WebhookSender sender,
+    ILogger<WebhookSubscriptionGrain> logger) : Grain, IWebhookSubscriptionGrain, IRemindable
+{
+    private const string DeliverReminder = "deliver";
+
+    /// <summary>Event ids being attempted by this activation.</summary>
+    private readonly HashSet<string> _inFlight = [];
+
+    private IGrainTimer? _timer;
+
+    private bool _reminder;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    private DateTimeOffset Now => time.GetUtcNow();
+
+    private WebhookSubscription Subscription => state.State;
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (Subscription.Queue.Count > 0)
+        {
+            StartTimer();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task<WebhookSubscription> CreateAsync(WebhookSubscriptionInput input)
+    {
+        var created = WebhookSubscription.Create(Id, input.FirmId, input.ClientId, input.Url, input.EventTypes, input.Description, NewSecret(),
+            options.Value.AllowDevelopmentTargets, Now);
+        if (Subscription.Exists)
+        {
+            // The id derives from the caller's Idempotency-Key: a retry of a creation whose answer was lost finds it.
+            return Subscription.IsSameCreation(created)
+                ? Subscription
+                : throw DomainException.Conflict("webhook-exists", $"Webhook subscription '{Id}' already exists.");
+        }
+
+        await GrainFactory.GetGrain<IWebhookFirmGrain>(input.FirmId).AddAsync(Entry(created), options.Value.MaxSubscriptionsPerFirm);
+        state.State = created;
+        await state.WriteOrReloadAsync();
+        return Subscription;
+    }
+
+    /// <inheritdoc />
+    public Task<WebhookSubscription?> GetAsync() => Task.FromResult(Subscription.Exists ? Subscription : null);
+
+    /// <inheritdoc />
+    public async Task<WebhookSubscription> UpdateAsync(string? url, IReadOnlyList<string>? eventTypes, string? description)
+    {
+        EnsureExists();
+        Subscription.Update(url, eventTypes, description, options.Value.AllowDevelopmentTargets, Now);
+        await WriteAsync();
+        await GrainFactory.GetGrain<IWebhookFirmGrain>(Subscription.FirmId).UpdateAsync(Entry(Subscription));
+        return Subscription;
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteAsync()
+    {
+        EnsureExists();
+        await GrainFactory.GetGrain<IWebhookFirmGrain>(Subscription.FirmId).RemoveAsync(Id);
+        await state.ClearStateAsync();
+        state.State = new WebhookSubscription();
+        await StopAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task<WebhookSubscription> RotateSecretAsync()
+    {
+        EnsureExists();
+        Subscription.RotateSecret(NewSecret(), options.Value.SecretOverlap, Now);
+        await WriteAsync();
+        return Subscription;
+    }
+
+    /// <inheritdoc />
+    public async Task<string> PingAsync()
+    {
+        EnsureExists();
+        var eventId = "evt_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        Subscription.EnqueuePing(eventId, WebhookEnvelope.Ping(eventId, Id, Now), Now);
+        await WriteAsync();
+        await StartDeliveringAsync();
+        return eventId;
+    }
+
+    /// <inheritdoc />
+    public async Task<WebhookDelivery> RedeliverAsync(string eventId)
+    {
+        EnsureExists();
+        var delivery = Subscription.Redeliver(eventId, Now);
+        await WriteAsync();
+        await StartDeliveringAsync();
+        return delivery;
+    }
+
+    /// <inheritdoc />
+    public async Task EnqueueAsync(OutboxEvent[] events)
+    {
+        EnsureExists();
+        if (Subscription.Enqueue(events.Select(e => (e, WebhookEnvelope.Body(e))), Now, options.Value.RetryFor) == 0)
+        {
+            return;
+        }
+
+        await WriteAsync();
+        await StartDeliveringAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task ReportAsync(WebhookAttempt[] attempts)
+    {
+        foreach (var attempt in attempts)
+        {
+            _inFlight.Remove(attempt.EventId);
+            if (Subscription.Exists)
+            {
+                Subscription.RecordAttempt(attempt.EventId, attempt.StatusCode, attempt.Error, options.Value.RetryPolicy, Random.Shared.NextDouble(), Now);
+            }
+        }
+
+        if (Subscription.Exists)
+        {
+            // A failed write reloads the queue as stored: those attempts count as not made, and are made again.
+            await WriteAsync();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task WakeAsync()
+    {
+        if (Subscription.Queue.Count > 0)
+        {
+            await StartDeliveringAsync();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        _reminder = true;
+        if (Subscription.Queue.Count == 0)
+        {
+            await StopAsync();
+            return;
+        }
+
+        StartTimer();
+    }
+
+    private async Task StartDeliveringAsync()
+    {
+        StartTimer();
+        if (!_reminder)
+        {
+            try
+            {
+                // Brings the grain back to deliver after a crash or a failover, whichever silo holds it then.
+                var period = TimeSpan.FromMinutes(1);
+                await this.RegisterOrUpdateReminder(DeliverReminder, period, period);
+                _reminder = true;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Webhook subscription {SubscriptionId}: registering its reminder failed; the timer delivers meanwhile", Id);
+            }
+        }
+    }
+
+    private void StartTimer()
+        => _timer ??= this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(TimeSpan.Zero, options.Value.PollInterval) { Interleave = false, KeepAlive = true });
+
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        if (!Subscription.Exists || Subscription.Queue.Count == 0)
+        {
+            if (_inFlight.Count == 0)
+            {
+                await StopAsync();
+            }
+
+            return;
+        }
+
+        var room = options.Value.MaxConcurrentDeliveries - _inFlight.Count;
+        if (room <= 0)
+        {
+            return;
+        }
+
+        var due = Subscription.Due(Now, _inFlight, room);
+        if (due.Count == 0)
+        {
+            return;
+        }
+
+        var url = Subscription.Url;
+        var secrets = Subscription.SecretsAt(Now);
+        var sends = due.Select(d => (d.EventId, d.Type, d.Body)).ToArray();
+        foreach (var (eventId, _, _) in sends)
+        {
+            _inFlight.Add(eventId);
+        }
+
+        var self = this.AsReference<IWebhookSubscriptionGrain>();
+        var id = Id;
+        _ = Task.Run(async () =>
+        {
+            var attempts = await Task.WhenAll(sends.Select(s => sender.SendAsync(url, s.EventId, s.Type, s.Body, secrets)));
+            try
+            {
+                await self.ReportAsync(attempts);
+            }
+            catch (Exception e)
+            {
+                // Not recorded: the deliveries stay queued and are attempted again (receivers deduplicate by event id).
+                logger.LogWarning(e, "Webhook subscription {SubscriptionId}: recording {Count} attempt(s) failed", id, attempts.Length);
+            }
+        }, CancellationToken.None);
+    }
+
+    private async Task StopAsync()
+    {
+        _timer?.Dispose();
+        _timer = null;
+        try
+        {
+            var reminder = await this.GetReminder(DeliverReminder);
+            if (reminder is not null)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            _reminder = false;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Webhook subscription {SubscriptionId}: removing its reminder failed; it fires and finds nothing to do", Id);
+        }
+    }
+
+    private async Task WriteAsync()
+    {
+        try
+        {
+            await state.WriteOrReloadAsync();
+        }
+        finally
+        {
+            _inFlight.IntersectWith(Subscription.Queue.Select(d => d.EventId));
+        }
+    }
+
+    private void EnsureExists()
+    {
+        if (!Subscription.Exists)
+        {
+            throw DomainException.NotFound("webhook", Id);
+        }
+    }
+
+    private static WebhookSubscriptionEntry Entry(WebhookSubscription s) => new(s.Id, s.ClientId, s.EventTypes);
+
+    /// <summary>A signing secret: 32 random bytes, base64url, prefixed so it is recognisable in configuration.</summary>
+    private static string NewSecret() => "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
