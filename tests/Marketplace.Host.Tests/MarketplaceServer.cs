@@ -70,6 +70,11 @@ public sealed class MarketplaceServer : IAsyncDisposable
             ["Identity:FirstPartyRedirectUris:1"] = Browser.Callback,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+            // Webhook receivers in tests listen on loopback; retries in milliseconds, not minutes.
+            ["Webhooks:AllowDevelopmentTargets"] = "true",
+            ["Webhooks:FirstRetryDelay"] = "00:00:00.050",
+            ["Webhooks:MaxRetryDelay"] = "00:00:00.400",
+            ["Webhooks:PollInterval"] = "00:00:00.050",
         };
         foreach (var (key, value) in settings ?? [])
         {

@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Marketplace.Domain.Webhooks;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+using static Marketplace.Host.Tests.Orders.OrderDriver;
+
+namespace Marketplace.Host.Tests.Webhooks;
+
+/// <summary>Outbound webhooks end to end: a real receiver on loopback, real tokens, the shared host.</summary>
+[Collection(ApiCollection.Name)]
+public class WebhooksApiTests(ServerFixture fixture) : IAsyncLifetime
+{
+    private WebhookReceiver _receiver = null!;
+
+    private MarketplaceServer Server => fixture.Server;
+
+    public async Task InitializeAsync() => _receiver = await WebhookReceiver.StartAsync();
+
+    public async Task DisposeAsync() => await _receiver.DisposeAsync();
+
+    [Fact]
+    public async Task HoldOrderHandover_EachPartyGetsEachEventOnce_InOrderPerResource_Signed()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var sellerClient = Server.Client(seller);
+        using var buyerClient = Server.Client(buyer);
+        var sellerHook = await SubscribeAsync(sellerClient, "seller-" + seller, "listing.*", "hold.*", "order.*", "invoice.*");
+        var buyerHook = await SubscribeAsync(buyerClient, "buyer-" + buyer, "hold.*", "order.*");
+
+        var lot = await ActiveLotAsync(Server, seller, 1000);
+        var order = (await PlaceAsync(buyerClient, lot, 400)).Id();
+        await StepAsync(sellerClient, order, "accept");
+        await StepAsync(buyerClient, order, "handover");
+
+        string[] sellerExpected = ["listing.created", "listing.published", "hold.placed", "hold.ordered", "order.placed", "hold.confirmed", "order.accepted", "invoice.issued", "order.handed-over"];
+        string[] buyerExpected = ["hold.placed", "hold.ordered", "order.placed", "hold.confirmed", "order.accepted", "order.handed-over"];
+        var sellerGot = await WaitForAsync("seller-" + seller, sellerExpected.Length);
+        var buyerGot = await WaitForAsync("buyer-" + buyer, buyerExpected.Length);
+
+        foreach (var (got, expected, secret) in new[] { (sellerGot, sellerExpected, sellerHook.Secret), (buyerGot, buyerExpected, buyerHook.Secret) })
+        {
+            Assert.Equal(expected.Order(), got.Select(r => r.Type).Order());
+            Assert.Equal(got.Count, got.Select(r => r.EventId).Distinct().Count());
+            Assert.All(got, r => Assert.True(WebhookSignature.Verify(r.Signature, secret, r.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)), $"{r.Type}: bad signature {r.Signature}"));
+            Assert.False(WebhookSignature.Verify(got[0].Signature, secret, got[0].Body + " ", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
+
+            // Per resource (the lot with its holds, the order with its invoice): versions arrive in order.
+            foreach (var subject in got.GroupBy(r => r.Type.StartsWith("listing.", StringComparison.Ordinal) || r.Type.StartsWith("hold.", StringComparison.Ordinal) ? "lot" : "order"))
+            {
+                var versions = subject.Select(r => r.Version).ToArray();
+                Assert.Equal(versions.Order(), versions);
+            }
+
+            var resource = got.Single(r => r.Type == "order.handed-over").Envelope["resource"]!;
+            Assert.Equal(order, resource["id"]!.GetValue<string>());
+            Assert.Null(resource["pickupCode"]);
+        }
+
+        // Nothing more arrives (no duplicate after the fact), and the log shows each delivered with 200.
+        await Task.Delay(300);
+        Assert.Equal(sellerExpected.Length, _receiver.Delivered("seller-" + seller).Count);
+        var log = await ReadAsync(await sellerClient.GetAsync($"/api/v1/webhooks/{sellerHook.Id}/deliveries"), HttpStatusCode.OK);
+        Assert.Empty(log["pending"]!.AsArray());
+        Assert.All(log["recent"]!.AsArray(), d => Assert.Equal((200, "delivered"), (d!["lastStatusCode"]!.GetValue<int>(), d["status"]!.GetValue<string>())));
+    }
+
+    [Fact]
+    public async Task ReceiverFailingFiveTimes_ThenRecovering_GetsEveryEventInOrder()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+        var name = "flaky-" + seller;
+        _receiver.FailNext(name, 5);
+        var hook = await SubscribeAsync(client, name, "listing.*");
+
+        var lot = (await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", Lot(100)), HttpStatusCode.Created))["id"]!.GetValue<string>();
+        await ReadAsync(await client.PostAsync($"/api/v1/listings/{lot}/publish", null), HttpStatusCode.OK);
+        await ReadAsync(await client.PatchAsJsonAsync($"/api/v1/listings/{lot}", new { quantity = 250 }), HttpStatusCode.OK);
+
+        var got = await WaitForAsync(name, 3);
+        Assert.Equal(["listing.created", "listing.published", "listing.updated"], got.Select(r => r.Type));
+        Assert.Equal(5, _receiver.Requests.Count(r => r.Name == name && r.Status == 500));
+        var log = await ReadAsync(await client.GetAsync($"/api/v1/webhooks/{hook.Id}/deliveries"), HttpStatusCode.OK);
+        var created = log["recent"]!.AsArray().Single(d => d!["type"]!.GetValue<string>() == "listing.created")!;
+        Assert.Equal((6, 200), (created["attempts"]!.GetValue<int>(), created["lastStatusCode"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task RotatedSecret_DeliveriesVerifyWithOldAndNew_DuringTheOverlap()
+    {
+        var firm = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(firm);
+        var name = "rotated-" + firm;
+        var hook = await SubscribeAsync(client, name, "listing.*");
+        var rotated = await ReadAsync(await client.PostAsync($"/api/v1/webhooks/{hook.Id}/rotate-secret", null), HttpStatusCode.OK);
+        var secret = rotated["secret"]!.GetValue<string>();
+        Assert.NotEqual(hook.Secret, secret);
+        Assert.NotNull(rotated["previousSecretValidUntil"]);
+
+        await ReadAsync(await client.PostAsync($"/api/v1/webhooks/{hook.Id}/ping", null), HttpStatusCode.Accepted);
+        var ping = Assert.Single(await WaitForAsync(name, 1));
+        Assert.Equal("ping", ping.Type);
+        Assert.True(WebhookSignature.Verify(ping.Signature, hook.Secret, ping.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)), "the old secret no longer verifies");
+        Assert.True(WebhookSignature.Verify(ping.Signature, secret, ping.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)), "the new secret does not verify");
+        Assert.False(WebhookSignature.Verify(ping.Signature, "whsec_other", ping.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
+        Assert.Null((await ReadAsync(await client.GetAsync($"/api/v1/webhooks/{hook.Id}"), HttpStatusCode.OK))["secret"]);
+
+        // Redelivery on request: the same event id again.
+        await ReadAsync(await client.PostAsync($"/api/v1/webhooks/{hook.Id}/deliveries/{ping.EventId}/redeliver", null), HttpStatusCode.Accepted);
+        Assert.Equal(ping.EventId, (await WaitForAsync(name, 2))[1].EventId);
+    }
+
+    [Fact]
+    public async Task Refusals_AreProblemDocuments()
+    {
+        var firm = await RegisterFirmAsync(Server, "seller");
+        var other = await RegisterFirmAsync(Server, "buyer");
+        using var client = Server.Client(firm);
+        await ProblemAsync(await client.PostAsJsonAsync("/api/v1/webhooks", new { url = "http://example.com/hook", eventTypes = new[] { "order.*" } }),
+            HttpStatusCode.UnprocessableEntity, "validation-failed", "url");
+        await ProblemAsync(await client.PostAsJsonAsync("/api/v1/webhooks", new { url = "https://example.com/" + new string('a', 2100), eventTypes = new[] { "order.*" } }),
+            HttpStatusCode.UnprocessableEntity, "validation-failed", "url");
+        await ProblemAsync(await client.PostAsJsonAsync("/api/v1/webhooks", new { url = _receiver.Url("x"), eventTypes = new[] { "orders.*" } }),
+            HttpStatusCode.UnprocessableEntity, "validation-failed", "eventTypes");
+        await ProblemAsync(await client.PostAsJsonAsync("/api/v1/webhooks", new { url = _receiver.Url("x"), eventTypes = Enumerable.Repeat("order.*", 41) }),
+            HttpStatusCode.UnprocessableEntity, "validation-failed", "eventTypes");
+
+        var hook = await SubscribeAsync(client, "refusals-" + firm, "order.*");
+        using var otherClient = Server.Client(other);
+        await ProblemAsync(await otherClient.GetAsync($"/api/v1/webhooks/{hook.Id}"), HttpStatusCode.NotFound, "webhook-not-found");
+        await ProblemAsync(await otherClient.PostAsync($"/api/v1/webhooks/{hook.Id}/ping", null), HttpStatusCode.NotFound, "webhook-not-found");
+        Assert.Empty(await ListAsync(otherClient));
+        await ProblemAsync(await client.PostAsync($"/api/v1/webhooks/{hook.Id}/deliveries/evt_unknown/redeliver", null), HttpStatusCode.NotFound, "delivery-not-found");
+
+        for (var i = 1; i < 10; i++)
+        {
+            await SubscribeAsync(client, $"refusals-{firm}-{i}", "order.*");
+        }
+
+        await ProblemAsync(await client.PostAsJsonAsync("/api/v1/webhooks", new { url = _receiver.Url("eleventh"), eventTypes = new[] { "order.*" } }),
+            HttpStatusCode.Conflict, "webhook-limit");
+        await ReadAsync(await client.DeleteAsync($"/api/v1/webhooks/{hook.Id}"), HttpStatusCode.NoContent);
+        await ProblemAsync(await client.GetAsync($"/api/v1/webhooks/{hook.Id}"), HttpStatusCode.NotFound, "webhook-not-found");
+        Assert.Equal(9, (await ListAsync(client)).Count);
+    }
+
+    private static async Task<JsonArray> ListAsync(HttpClient client)
+    {
+        var response = await client.GetAsync("/api/v1/webhooks");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
+    }
+
+    private async Task<(string Id, string Secret)> SubscribeAsync(HttpClient client, string name, params string[] eventTypes)
+    {
+        var created = await ReadAsync(await client.PostAsJsonAsync("/api/v1/webhooks", new { url = _receiver.Url(name), eventTypes }), HttpStatusCode.Created);
+        return (created["id"]!.GetValue<string>(), created["secret"]!.GetValue<string>());
+    }
+
+    private async Task<IReadOnlyList<WebhookReceiver.Received>> WaitForAsync(string name, int count)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var delivered = _receiver.Delivered(name);
+            if (delivered.Count >= count)
+            {
+                return delivered;
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20),
+                $"{name}: {delivered.Count} of {count} events delivered in 20 s: {string.Join(", ", _receiver.Requests.Where(r => r.Name == name).Select(r => $"{r.Type} {r.Status}"))}");
+            await Task.Delay(20);
+        }
+    }
+}
