@@ -3,6 +3,7 @@ using Marketplace.Domain.Materials;
 using Marketplace.Grains.Carbon;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Idempotency;
+using Marketplace.Grains.Imports;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Matching;
 using Marketplace.Grains.Orders;
@@ -80,6 +81,7 @@ public static class MarketplaceSiloExtensions
             .Validate(o => o.MaxBuyerShare is > 0m and <= 1m, $"{nameof(ListingOptions)}.{nameof(ListingOptions.MaxBuyerShare)} must be above 0 and at most 1.")
             .ValidateOnStart();
         silo.AddMarketplaceOrders(configuration);
+        silo.AddMarketplaceImports(configuration);
         silo.Services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.Section))
             .Validate(o => o.Retention >= TimeSpan.FromSeconds(1) && o.ClaimLease > TimeSpan.Zero,
                 $"{nameof(IdempotencyOptions)}.{nameof(IdempotencyOptions.Retention)} must be at least 1 second and {nameof(IdempotencyOptions.ClaimLease)} positive.")
