@@ -3,6 +3,7 @@ using Marketplace.Domain.Materials;
 using Marketplace.Grains.Carbon;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Idempotency;
+using Marketplace.Grains.Imports;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Matching;
 using Marketplace.Grains.Orders;
@@ -82,6 +83,7 @@ public static class MarketplaceSiloExtensions
             .ValidateOnStart();
         silo.AddMarketplaceOrders(configuration);
         silo.AddMarketplaceWebhooks(configuration);
+        silo.AddMarketplaceImports(configuration);
         silo.Services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.Section))
             .Validate(o => o.Retention >= TimeSpan.FromSeconds(1) && o.ClaimLease > TimeSpan.Zero,
                 $"{nameof(IdempotencyOptions)}.{nameof(IdempotencyOptions.Retention)} must be at least 1 second and {nameof(IdempotencyOptions.ClaimLease)} positive.")

@@ -7,6 +7,8 @@ using Marketplace.Host.Api.Demands;
 using Marketplace.Host.Api.Exports;
 using Marketplace.Host.Api.Health;
 using Marketplace.Host.Api.Idempotency;
+using Marketplace.Host.Api.Imports;
+using Marketplace.Host.Imports;
 using Marketplace.Host.Api.Listings;
 using Marketplace.Host.Api.Matches;
 using Marketplace.Host.Api.Reviews;
@@ -59,6 +61,7 @@ public static class HostSetup
         services.AddMarketplaceCallers();
         services.AddMarketplaceHealth();
         services.AddMatchStreams();
+        services.AddMarketplaceImportJobs();
         services.AddOpenApi(o =>
         {
             var security = new OpenApiSecurity();
@@ -105,6 +108,7 @@ public static class HostSetup
         app.MapReviewsApi();
         app.MapCarbonApi();
         app.MapExportsApi();
+        app.MapImportsApi();
         app.MapSchemasApi();
         app.MapSearchApi();
         app.MapPaymentsApi();

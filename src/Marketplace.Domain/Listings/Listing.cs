@@ -66,6 +66,10 @@ public sealed partial class Listing
     [JsonInclude]
     public string Id { get; private set; } = "";
 
+    /// <summary>The seller's own id for the lot when it came from a bulk import (the row's external id), else null.</summary>
+    [JsonInclude]
+    public string? ExternalId { get; private set; }
+
     /// <summary>The selling trader.</summary>
     [JsonInclude]
     public string SellerId { get; private set; } = "";
@@ -130,12 +134,14 @@ public sealed partial class Listing
     public IReadOnlyList<Hold> Holds => _holds;
 
     /// <summary>Creates a draft lot after validating its details; its point must lie in <paramref name="area"/> (default Finland).</summary>
-    public static Listing Create(string id, string sellerId, ListingDetails details, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
+    public static Listing Create(string id, string sellerId, ListingDetails details, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null,
+        string? externalId = null)
     {
         var normalised = Validate(details, taxonomy, now, area);
         return new Listing
         {
             Id = id,
+            ExternalId = externalId,
             SellerId = sellerId,
             Details = normalised,
             Status = ListingStatus.Draft,
@@ -151,8 +157,11 @@ public sealed partial class Listing
     /// Idempotency-Key is then answered with this lot instead of a conflict.
     /// </summary>
     public bool IsSameCreation(Listing again)
-        => Exists && again.Details is { } d && SellerId == again.SellerId
-            && Details! with { Photos = [] } == d with { Photos = [] } && Details.Photos.SequenceEqual(d.Photos);
+        => Exists && again.Details is { } d && SellerId == again.SellerId && HasDetails(d);
+
+    /// <summary>True when the lot's details equal <paramref name="normalised"/> (details as <see cref="Validate"/> returns them).</summary>
+    public bool HasDetails(ListingDetails normalised)
+        => Exists && Details! with { Photos = [] } == normalised with { Photos = [] } && Details.Photos.SequenceEqual(normalised.Photos);
 
     /// <summary>Validates details and fills the taxonomy's defaults; throws a validation error listing every bad field.</summary>
     public static ListingDetails Validate(ListingDetails d, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
@@ -255,13 +264,29 @@ public sealed partial class Listing
     public void Update(ListingChanges changes, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
     {
         EnsureExists();
+        ChangeDetails(changes.ApplyTo(Details!), taxonomy, now, area);
+    }
+
+    /// <summary>
+    /// Replaces the seller-editable details as a whole (a bulk import's row describes the whole lot), under the same rules
+    /// as <see cref="Update"/>; the lot remembers <paramref name="externalId"/> when it has none.
+    /// </summary>
+    public void Replace(ListingDetails details, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null, string? externalId = null)
+    {
+        EnsureExists();
+        ChangeDetails(details, taxonomy, now, area);
+        ExternalId ??= externalId;
+    }
+
+    private void ChangeDetails(ListingDetails proposed, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area)
+    {
         if (Status is ListingStatus.Withdrawn or ListingStatus.Expired)
         {
             throw DomainException.Conflict("listing-closed", $"The listing is {Status.ToString().ToLowerInvariant()} and can no longer be edited.",
                 new Dictionary<string, object?> { ["listingStatus"] = StatusCode(Status) });
         }
 
-        var next = Validate(changes.ApplyTo(Details!), taxonomy, now, area);
+        var next = Validate(proposed, taxonomy, now, area);
         var committed = Held + Sold;
         if (committed > 0 && (next.Unit != Details!.Unit || next.Category != Details.Category))
         {

@@ -79,6 +79,9 @@ public sealed class Trader
     [JsonInclude]
     private List<string> _listingIds = [];
 
+    /// <summary>The same ids as a set, built on first use: a firm may have tens of thousands of lots (bulk imports).</summary>
+    private HashSet<string>? _listingIdSet;
+
     [JsonInclude]
     private List<string> _demandIds = [];
 
@@ -171,11 +174,30 @@ public sealed class Trader
     public void AddListing(string listingId)
     {
         EnsureExists();
-        if (!_listingIds.Contains(listingId))
+        if (ListingIdSet.Add(listingId))
         {
             _listingIds.Add(listingId);
         }
     }
+
+    /// <summary>Records lots the firm is about to list, each once; false when all were recorded already.</summary>
+    public bool AddListings(IEnumerable<string> listingIds)
+    {
+        EnsureExists();
+        var added = false;
+        foreach (var id in listingIds)
+        {
+            if (ListingIdSet.Add(id))
+            {
+                _listingIds.Add(id);
+                added = true;
+            }
+        }
+
+        return added;
+    }
+
+    private HashSet<string> ListingIdSet => _listingIdSet ??= new HashSet<string>(_listingIds, StringComparer.Ordinal);
 
     /// <summary>
     /// The status code (<c>draft</c>, <c>active</c>, …) a lot of the firm last reported, or null when it has not
@@ -190,7 +212,7 @@ public sealed class Trader
     public bool RecordListingStatus(string listingId, string status, long version)
     {
         EnsureExists();
-        if (!_listingIds.Contains(listingId)
+        if (!ListingIdSet.Contains(listingId)
             || (_listingStatuses.GetValueOrDefault(listingId) is { } known && (known.Version > version || known == new ListedLot(status, version))))
         {
             return false;

@@ -44,6 +44,32 @@ public interface IListingGrain : IGrainWithStringKey
     /// </summary>
     Task<HoldReceipt> AttachOrderAsync(string buyerId, string holdId, string orderId, DateTimeOffset until, string? matchId = null);
 
+    /// <summary>
+    /// A bulk import's row for this lot: creates it (remembering <paramref name="externalId"/>) when it does not exist, or
+    /// replaces its details as a whole; a row equal to the lot writes nothing. With <paramref name="publish"/> a draft goes
+    /// on the market in the same write. A row naming the lot by its own id (<paramref name="externalId"/> null) never
+    /// creates it. The importer records new ids with the seller (<c>ITraderGrain.AddListingsAsync</c>) before, and
+    /// reports statuses to the seller's index in batches after, so this write does neither.
+    /// </summary>
+    Task<ImportedLot> ImportAsync(string sellerId, string? externalId, ListingDetails details, bool publish);
+
     /// <summary>A cancelled order gives its sold quantity back to the lot (once per order id; a sold-out lot reopens).</summary>
     Task<Listing> ReturnSoldAsync(string orderId, decimal quantity);
 }
+
+/// <summary>What an import row did to its lot.</summary>
+public enum ImportOutcome
+{
+    /// <summary>The lot was created.</summary>
+    Created,
+
+    /// <summary>The lot's details (or status) changed.</summary>
+    Updated,
+
+    /// <summary>The row equals the lot: nothing was written.</summary>
+    Unchanged,
+}
+
+/// <summary>The outcome of an import row, with the lot's status and version after it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ImportedLot([property: Id(0)] ImportOutcome Outcome, [property: Id(1)] string Status, [property: Id(2)] long Version);

@@ -47,6 +47,8 @@ public sealed class ListingGrain(
     private WebhookRelay? _relay;
 
     private WebhookRelay Relay => _relay ??= new WebhookRelay(this, GrainFactory, webhooks.Value, logger);
+    /// <summary>True during an import's write: the importer reports statuses to the seller's index in batches.</summary>
+    private bool _importing;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -181,6 +183,71 @@ public sealed class ListingGrain(
         Hold? hold = null;
         var listing = await ChangeAsync(l => hold = l.AttachOrder(holdId, buyerId, orderId, until, Now, matchId));
         return HoldReceipt.For(listing, hold!);
+    }
+
+    /// <inheritdoc />
+    public async Task<ImportedLot> ImportAsync(string sellerId, string? externalId, ListingDetails details, bool publish)
+    {
+        _importing = true;
+        try
+        {
+            if (!state.State.Exists)
+            {
+                if (externalId is null)
+                {
+                    throw DomainException.NotFound("listing", Id);
+                }
+
+                var listing = Listing.Create(Id, sellerId, details, taxonomy, Now, serviceArea.Value.Area, externalId);
+                if (publish)
+                {
+                    listing.Publish(Now);
+                }
+
+                var empty = state.State;
+                state.State = listing;
+                AfterWrite plan;
+                try
+                {
+                    plan = Plan();
+                }
+                catch
+                {
+                    state.State = empty;
+                    throw;
+                }
+
+                var created = await SaveAsync(plan);
+                return new ImportedLot(ImportOutcome.Created, Listing.StatusCode(created.Status), created.Version);
+            }
+
+            state.State.EnsureSeller(sellerId);
+            var normalised = Listing.Validate(details, taxonomy, Now, serviceArea.Value.Area);
+            var publishes = publish && state.State.Status == ListingStatus.Draft;
+            if (state.State.HasDetails(normalised) && !publishes && !(state.State.NextDeadline() is { } due && due <= Now))
+            {
+                return new ImportedLot(ImportOutcome.Unchanged, Listing.StatusCode(state.State.Status), state.State.Version);
+            }
+
+            var before = state.State.Version;
+            var updated = await ChangeAsync(l =>
+            {
+                if (!l.HasDetails(normalised))
+                {
+                    l.Replace(details, taxonomy, Now, serviceArea.Value.Area, externalId);
+                }
+
+                if (publishes)
+                {
+                    l.Publish(Now);
+                }
+            });
+            return new ImportedLot(updated.Version == before ? ImportOutcome.Unchanged : ImportOutcome.Updated, Listing.StatusCode(updated.Status), updated.Version);
+        }
+        finally
+        {
+            _importing = false;
+        }
     }
 
     /// <inheritdoc />
@@ -326,6 +393,13 @@ public sealed class ListingGrain(
     private void IndexStatus()
     {
         var lot = state.State;
+        if (_importing)
+        {
+            // The importer reports this status in its batch; the next change reports again whatever happened to that batch.
+            _indexedStatus = null;
+            return;
+        }
+
         if (lot.Status == _indexedStatus)
         {
             return;

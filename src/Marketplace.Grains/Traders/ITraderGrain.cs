@@ -20,6 +20,12 @@ public interface ITraderGrain : IGrainWithStringKey
     /// <summary>A lot of the firm reports its status (as of its version) for the firm's index of lots by status.</summary>
     Task ListingStatusChangedAsync(string listingId, string status, long version);
 
+    /// <summary>Records many new lots in one write (a bulk import, before it creates them); refuses a firm that is not a seller.</summary>
+    Task AddListingsAsync(IReadOnlyList<string> listingIds);
+
+    /// <summary>Many lots of the firm report their statuses in one write (a bulk import, after it applied them).</summary>
+    Task ListingStatusesChangedAsync(IReadOnlyList<ListingStatusReport> reports);
+
     /// <summary>Records a new demand; refuses a firm that is not a buyer.</summary>
     Task AddDemandAsync(string demandId);
 
@@ -45,3 +51,7 @@ public interface IBusinessIdGrain : IGrainWithStringKey
     /// <summary>Unbinds the id when it is bound to <paramref name="traderId"/> (whose registration failed to be stored).</summary>
     Task ReleaseAsync(string traderId);
 }
+
+/// <summary>A lot's status as of its version, for the firm's index of lots by status.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ListingStatusReport([property: Id(0)] string ListingId, [property: Id(1)] string Status, [property: Id(2)] long Version);

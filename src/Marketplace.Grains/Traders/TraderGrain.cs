@@ -85,6 +85,31 @@ public sealed class TraderGrain(
     }
 
     /// <inheritdoc />
+    public async Task AddListingsAsync(IReadOnlyList<string> listingIds)
+    {
+        await EnsureRoleAsync(TraderRoles.Seller);
+        if (state.State.AddListings(listingIds))
+        {
+            await state.WriteOrReloadAsync();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task ListingStatusesChangedAsync(IReadOnlyList<ListingStatusReport> reports)
+    {
+        var changed = false;
+        foreach (var report in reports)
+        {
+            changed |= state.State.Exists && state.State.RecordListingStatus(report.ListingId, report.Status, report.Version);
+        }
+
+        if (changed)
+        {
+            await state.WriteOrReloadAsync();
+        }
+    }
+
+    /// <inheritdoc />
     public async Task AddDemandAsync(string demandId)
     {
         await EnsureRoleAsync(TraderRoles.Buyer);

@@ -81,6 +81,45 @@ public abstract class GrainStorageContract
     }
 
     [Fact]
+    public async Task ConcurrentWrites_EachIsStoredWhenAnswered_AndOfOneETagOnlyOneWins()
+    {
+        await using var cluster = await TestClusters.StartAsync(Settings());
+        var storage = StorageOf(cluster);
+        var run = Guid.NewGuid().ToString("N")[..8];
+
+        // Many grains at once (SQLite commits them in groups): each answered write is there to read, with its own ETag.
+        var states = Enumerable.Range(0, 200).Select(i => (Id: GrainId.Create("trader", $"many-{run}-{i}"), State: new GrainState<Trader>(Firm($"Firm {i} Oy")))).ToArray();
+        await Task.WhenAll(states.Select(s => storage.WriteStateAsync("trader", s.Id, s.State)));
+        await Task.WhenAll(states.Take(100).Select(s => storage.WriteStateAsync("trader", s.Id, s.State)));
+        foreach (var (id, state) in states)
+        {
+            var read = new GrainState<Trader>();
+            await storage.ReadStateAsync("trader", id, read);
+            Assert.True(read.RecordExists);
+            Assert.Equal(state.ETag, read.ETag);
+        }
+
+        // Ten writers holding the same ETag of one grain: exactly one wins, whether or not they share a commit.
+        var writers = Enumerable.Range(0, 10).Select(i => new GrainState<Trader>(Firm($"Writer {i} Oy")) { ETag = states[0].State.ETag }).ToArray();
+        var outcomes = await Task.WhenAll(writers.Select(async w =>
+        {
+            try
+            {
+                await storage.WriteStateAsync("trader", states[0].Id, w);
+                return true;
+            }
+            catch (InconsistentStateException)
+            {
+                return false;
+            }
+        }));
+        Assert.Equal(1, outcomes.Count(o => o));
+        var after = new GrainState<Trader>();
+        await storage.ReadStateAsync("trader", states[0].Id, after);
+        Assert.Equal(writers[Array.IndexOf(outcomes, true)].ETag, after.ETag);
+    }
+
+    [Fact]
     public async Task ReadMissing_ThenWrite_ThenClear_RoundTrips()
     {
         await using var cluster = await TestClusters.StartAsync(Settings());
@@ -110,6 +149,14 @@ public abstract class GrainStorageContract
         Assert.False(cleared.RecordExists);
         Assert.False(cleared.State?.Exists ?? false);
     }
+
+    private static Trader Firm(string name) => Trader.Register("t", new TraderProfile
+    {
+        Name = name,
+        BusinessId = TestClusters.NewBusinessId(),
+        Contact = new TraderContact(null, "rt@example.fi", null),
+        Roles = ["seller"],
+    }, "test", DateTimeOffset.UtcNow);
 
     private static IGrainStorage StorageOf(InProcessTestCluster cluster)
         => cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);

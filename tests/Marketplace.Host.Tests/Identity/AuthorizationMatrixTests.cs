@@ -29,7 +29,7 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
     }
 
     /// <summary>A request to send: method, path, optional JSON body and headers.</summary>
-    private sealed record Sample(HttpMethod Method, string Path, JsonNode? Body = null, IReadOnlyDictionary<string, string>? Headers = null);
+    private sealed record Sample(HttpMethod Method, string Path, JsonNode? Body = null, IReadOnlyDictionary<string, string>? Headers = null, string? Csv = null);
 
     /// <summary>Everything a sample needs: the owner's firm, a counterparty firm and ways to make fresh resources.</summary>
     private sealed class World(MarketplaceServer server, string ownerFirm, string ownerToken, string counterparty)
@@ -51,6 +51,14 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         }
 
         public Task<string> CounterpartyActiveAsync() => ActiveLotAsync(server, counterparty);
+
+        /// <summary>A fresh import job of the owner (one row).</summary>
+        public async Task<string> OwnerImportAsync()
+        {
+            using var client = server.BearerClient(ownerToken);
+            using var content = new StringContent(ImportCsv, System.Text.Encoding.UTF8, "text/csv");
+            return (await ReadAsync(await client.PostAsync("/api/v1/imports", content), HttpStatusCode.Accepted))["id"]!.GetValue<string>();
+        }
 
         public async Task<string> HoldAsync(string lot, string token)
         {
@@ -171,6 +179,9 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         }
     }
 
+    /// <summary>A one-row import file (the row itself is refused: the job and its report are what is sampled).</summary>
+    private const string ImportCsv = "externalId;title\r\nmatrix-1;Bricks\r\n";
+
     private static readonly Dictionary<string, Func<World, Task<Sample>>> Samples = new()
     {
         ["GET /health/live"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/health/live")),
@@ -238,6 +249,10 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         ["GET /api/v1/traders/{id}/exports/demands"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/exports/demands?format=csv")),
         ["GET /api/v1/traders/{id}/exports/orders"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/exports/orders?format=csv")),
         ["GET /api/v1/traders/{id}/exports/carbon"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/exports/carbon?format=csv")),
+        ["POST /api/v1/imports/"] = _ => Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/imports", Csv: ImportCsv)),
+        ["GET /api/v1/imports/{id}"] = async w => new Sample(HttpMethod.Get, $"/api/v1/imports/{await w.OwnerImportAsync()}"),
+        ["GET /api/v1/imports/{id}/report"] = async w => new Sample(HttpMethod.Get, $"/api/v1/imports/{await w.OwnerImportAsync()}/report"),
+        ["DELETE /api/v1/imports/{id}"] = async w => new Sample(HttpMethod.Delete, $"/api/v1/imports/{await w.OwnerImportAsync()}"),
         ["GET /api/v1/open-data/lots"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/open-data/lots?format=csv")),
         ["GET /api/v1/schemas/{name}.json"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/schemas/order.json")),
         ["GET /api/v1/carbon/factors"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/carbon/factors")),
@@ -351,6 +366,10 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
                 if (sample.Body is not null)
                 {
                     request.Content = JsonBody(sample.Body.ToJsonString());
+                }
+                else if (sample.Csv is not null)
+                {
+                    request.Content = new StringContent(sample.Csv, System.Text.Encoding.UTF8, "text/csv");
                 }
 
                 foreach (var (name, value) in sample.Headers ?? new Dictionary<string, string>())

@@ -1,0 +1,285 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Marketplace.Domain.Imports;
+using Marketplace.Host.Tests.Exports;
+using Marketplace.Testing;
+using Xunit.Abstractions;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+
+namespace Marketplace.Host.Tests.Imports;
+
+[Collection(ApiCollection.Name)]
+public class ImportsApiTests(ServerFixture fixture, ITestOutputHelper output)
+{
+    /// <summary>
+    /// Rows in the large file. The issue asks for 50,000; through the shared test host (memory storage, the whole suite on
+    /// two cores) that costs about a minute per upload, so the suite runs 10,000 and the 50,000-row case runs in the
+    /// benchmark (<c>import-harness</c>) against SQLite.
+    /// </summary>
+    private const int LargeRows = 10_000;
+
+    private static readonly TimeSpan JobDeadline = TimeSpan.FromMinutes(3);
+
+    private MarketplaceServer Server => fixture.Server;
+
+    [Fact]
+    public async Task Import_LargeFileWithBadRows_ReportsExactlyThose_AppliesTheRest_ReuploadChangesNothing_EditsUpdateExactlyThose()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var place = RandomPlace();
+        using var sellerClient = Server.Client(seller);
+        using var buyerClient = Server.Client(buyer);
+
+        // A demand for steel beams near the lots: every 50th row is a beam, so the matcher has work to show.
+        var demand = new JsonObject
+        {
+            ["category"] = "metals/steel/beams", ["quantity"] = 5, ["unit"] = "pcs", ["minPart"] = 1, ["minCondition"] = "C",
+            ["maxUnitPrice"] = new JsonObject { ["minorUnits"] = 100_000, ["currency"] = "EUR" },
+            ["location"] = new JsonObject { ["latitude"] = place.Latitude, ["longitude"] = place.Longitude }, ["radiusKm"] = 30,
+            ["window"] = new JsonObject { ["from"] = Day(2), ["to"] = Day(40) },
+        };
+        await DemandAsync(Server, buyer, demand);
+
+        var file = SurplusFile.Create(LargeRows, place);
+        Assert.Equal(LargeRows * 3 / 100, file.Bad.Count);
+        var watch = Stopwatch.StartNew();
+        var first = await ImportAsync(sellerClient, file.Csv);
+        output.WriteLine($"{LargeRows:N0} rows imported in {watch.Elapsed.TotalSeconds:N1} s");
+        Assert.Equal("completed", first["status"]!.GetValue<string>());
+        Assert.Equal(LargeRows, first["processed"]!.GetValue<int>());
+        Assert.Equal(file.Good.Count, first["created"]!.GetValue<int>());
+        Assert.Equal(file.Bad.Count, first["rejected"]!.GetValue<int>());
+
+        // The report names exactly the bad rows, each by its line and the field that is wrong.
+        var report = await ReportAsync(sellerClient, first["id"]!.GetValue<string>());
+        Assert.Equal(file.Bad.OrderBy(b => b.Line).Select(b => $"{b.Line}:{b.ExternalId}:{b.Field}"), report.Select(r => $"{r[0]}:{r[1]}:{r[2]}"));
+
+        // Every good row is an active lot the search finds, and the beams among them are proposed to the demand.
+        Assert.True(await Eventually.TrueAsync(async () => await SearchTotalAsync(seller) == file.Good.Count, TimeSpan.FromSeconds(60)),
+            $"the search finds {await SearchTotalAsync(seller)} of the firm's lots, not {file.Good.Count}");
+        var beams = file.Good.Where(g => g.Category == "beams").Select(g => LotRowReader.LotIdFor(seller, g.ExternalId)).ToHashSet();
+        Assert.NotEmpty(beams);
+        var proposed = new HashSet<string>();
+        Assert.True(await Eventually.TrueAsync(async () =>
+        {
+            proposed = await ProposedLotsAsync(buyerClient);
+            return beams.IsSubsetOf(proposed);
+        }, TimeSpan.FromSeconds(60)), $"{beams.Except(proposed).Count()} of {beams.Count} imported beams were not proposed");
+        Assert.DoesNotContain(file.Bad, b => proposed.Contains(LotRowReader.LotIdFor(seller, b.ExternalId)));
+
+        var sample = LotRowReader.LotIdFor(seller, file.Good[17].ExternalId);
+        var before = await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{sample}"), HttpStatusCode.OK);
+
+        // The same file again changes nothing.
+        var again = await ImportAsync(sellerClient, file.Csv);
+        Assert.Equal((0, 0, file.Good.Count, file.Bad.Count), Counts(again));
+        var after = await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{sample}"), HttpStatusCode.OK);
+        Assert.Equal(before["version"]!.GetValue<long>(), after["version"]!.GetValue<long>());
+
+        // A file with 100 rows edited updates exactly those.
+        var edited = file.Good.Where((_, i) => i % (file.Good.Count / 100) == 0).Take(100).Select(g => g.ExternalId).ToHashSet();
+        var third = await ImportAsync(sellerClient, SurplusFile.Create(LargeRows, place, edited).Csv);
+        Assert.Equal((0, 100, file.Good.Count - 100, file.Bad.Count), Counts(third));
+        var changed = await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{LotRowReader.LotIdFor(seller, edited.First())}"), HttpStatusCode.OK);
+        Assert.EndsWith("(edited)", changed["title"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Import_ExportedLots_ReimportUnchanged_AndJsonLinesWithMapping_Updates()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+        var lots = new[] { await ActiveLotAsync(Server, seller), await ActiveLotAsync(Server, seller) };
+
+        // The lot export, as downloaded, imports back as it is: its rows name the lots by id.
+        var export = await (await client.GetAsync($"/api/v1/traders/{seller}/exports/lots?format=csv")).Content.ReadAsStringAsync();
+        var back = await ImportAsync(client, export);
+        Assert.Equal((0, 0, 2, 0), Counts(back));
+
+        // JSON Lines with the firm's own column names, a Finnish category name, a unit name and a decimal comma in a string.
+        var jsonl = string.Join('\n',
+            new JsonObject
+            {
+                ["tunnus"] = lots[0], ["nimi"] = "Punatiilet (edited)", ["category"] = "Tiilet", ["quantity"] = "1000", ["yksikkö"] = "kpl",
+                ["condition"] = "A", ["unitPrice"] = "0,45", ["location"] = new JsonObject { ["latitude"] = 60.1841, ["longitude"] = 24.9501, ["municipality"] = "Helsinki", ["address"] = "Hämeentie 10" },
+                ["availableFrom"] = Day(-1), ["availableTo"] = Day(60),
+            }.ToJsonString(),
+            new JsonObject { ["tunnus"] = "no-such-lot", ["nimi"] = "x" }.ToJsonString());
+        using var content = new StringContent(jsonl, Encoding.UTF8, "application/x-ndjson");
+        var job = await FinishedAsync(client, await ReadAsync(await client.PostAsync("/api/v1/imports?map.id=tunnus&map.title=nimi&map.unit=yksikk%C3%B6", content), HttpStatusCode.Accepted));
+        Assert.Equal((0, 1, 0, 1), Counts(job));
+        var lot = await ReadAsync(await client.GetAsync($"/api/v1/listings/{lots[0]}"), HttpStatusCode.OK);
+        Assert.Equal("Punatiilet (edited)", lot["title"]!.GetValue<string>());
+        Assert.Equal("masonry/bricks", lot["category"]!.GetValue<string>());
+        Assert.Equal(45, lot["unitPrice"]!["minorUnits"]!.GetValue<long>());
+        Assert.Equal(2, job["errors"]![0]!["line"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Import_RefusedFiles_AreProblems()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+
+        using (var json = new StringContent("{}", Encoding.UTF8, "application/json"))
+        {
+            await ProblemAsync(await client.PostAsync("/api/v1/imports", json), HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+        }
+
+        using (var empty = new StringContent("", Encoding.UTF8, "text/csv"))
+        {
+            await ProblemAsync(await client.PostAsync("/api/v1/imports", empty), HttpStatusCode.UnprocessableEntity, "import-empty");
+        }
+
+        using (var unmapped = new StringContent("externalId;title\n1;x\n", Encoding.UTF8, "text/csv"))
+        {
+            await ProblemAsync(await client.PostAsync("/api/v1/imports?map.title=Nimike", unmapped), HttpStatusCode.UnprocessableEntity, "invalid-mapping", "map.title");
+        }
+
+        using (var tooMany = new StringContent("externalId\n" + string.Concat(Enumerable.Repeat("1\n", 100_001)), Encoding.UTF8, "text/csv"))
+        {
+            await ProblemAsync(await client.PostAsync("/api/v1/imports", tooMany), HttpStatusCode.UnprocessableEntity, "import-too-many-rows");
+        }
+
+        using (var latin1 = new ByteArrayContent([.. "externalId;title\n1;"u8, 0xE4, (byte)'\n']))
+        {
+            latin1.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/csv");
+            await ProblemAsync(await client.PostAsync("/api/v1/imports", latin1), HttpStatusCode.UnprocessableEntity, "invalid-encoding");
+        }
+
+        // Another firm never sees the job.
+        using var csv = new StringContent("externalId;title\n1;x\n", Encoding.UTF8, "text/csv");
+        var job = await ReadAsync(await client.PostAsync("/api/v1/imports", csv), HttpStatusCode.Accepted);
+        using var other = Server.Client(await RegisterFirmAsync(Server, "seller"));
+        await ProblemAsync(await other.GetAsync($"/api/v1/imports/{job["id"]}"), HttpStatusCode.NotFound, "import-not-found");
+        await ProblemAsync(await other.GetAsync($"/api/v1/imports/{job["id"]}/report"), HttpStatusCode.NotFound, "import-not-found");
+        await ProblemAsync(await other.DeleteAsync($"/api/v1/imports/{job["id"]}"), HttpStatusCode.NotFound, "import-not-found");
+    }
+
+    private static string Day(int offset) => DateOnly.FromDateTime(DateTime.UtcNow.AddDays(offset)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static (int Created, int Updated, int Unchanged, int Rejected) Counts(JsonObject job)
+        => (job["created"]!.GetValue<int>(), job["updated"]!.GetValue<int>(), job["unchanged"]!.GetValue<int>(), job["rejected"]!.GetValue<int>());
+
+    private static async Task<JsonObject> ImportAsync(HttpClient client, string csv)
+    {
+        using var content = new StringContent(csv, Encoding.UTF8, "text/csv");
+        var started = await ReadAsync(await client.PostAsync("/api/v1/imports?name=surplus.csv", content), HttpStatusCode.Accepted);
+        return await FinishedAsync(client, started);
+    }
+
+    private static async Task<JsonObject> FinishedAsync(HttpClient client, JsonObject started)
+    {
+        var id = started["id"]!.GetValue<string>();
+        return await Eventually.ValueAsync(
+            async () => await ReadAsync(await client.GetAsync($"/api/v1/imports/{id}"), HttpStatusCode.OK),
+            job => job["status"]!.GetValue<string>() != "running",
+            JobDeadline);
+    }
+
+    private static async Task<List<string[]>> ReportAsync(HttpClient client, string id)
+    {
+        var response = await client.GetAsync($"/api/v1/imports/{id}/report");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        var rows = ExportsApiTests.ParseCsv(await response.Content.ReadAsStringAsync());
+        Assert.Equal(["line", "externalId", "field", "message"], rows[0]);
+        return rows.Skip(1).ToList();
+    }
+
+    private async Task<long> SearchTotalAsync(string seller)
+    {
+        using var client = Server.Client();
+        return (await ReadAsync(await client.GetAsync($"/api/v1/listings/search?seller={seller}&limit=1"), HttpStatusCode.OK))["total"]!.GetValue<long>();
+    }
+
+    private static async Task<HashSet<string>> ProposedLotsAsync(HttpClient buyer)
+    {
+        var lots = new HashSet<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await ReadAsync(await buyer.GetAsync($"/api/v1/matches?role=buyer&limit=100{(cursor is null ? "" : "&cursor=" + cursor)}"), HttpStatusCode.OK);
+            foreach (var match in page["items"]!.AsArray())
+            {
+                lots.Add(match!["lotId"]!.GetValue<string>());
+            }
+
+            cursor = page["nextCursor"]?.GetValue<string>();
+        }
+        while (cursor is not null);
+        return lots;
+    }
+}
+
+/// <summary>
+/// A demolition survey's surplus as a seller's system writes it: <c>;</c>-separated, Finnish decimal commas and dates,
+/// categories by slug, English or Finnish name, unit names, quoted cells; exactly 3 % of the rows bad in one field each.
+/// </summary>
+internal sealed record SurplusFile(string Csv, IReadOnlyList<SurplusFile.Row> Good, IReadOnlyList<SurplusFile.BadRow> Bad)
+{
+    /// <summary>A good row: its external id and what it is.</summary>
+    public sealed record Row(string ExternalId, string Category);
+
+    /// <summary>A bad row: its line, external id and the field the report must name.</summary>
+    public sealed record BadRow(int Line, string ExternalId, string Field);
+
+    private static readonly string[] Header =
+        ["externalId", "title", "description", "category", "quantity", "unit", "condition", "unitPrice", "latitude", "longitude", "address", "municipality", "availableFrom", "availableTo"];
+
+    /// <summary>The file of <paramref name="rows"/> rows near <paramref name="place"/>; rows in <paramref name="edited"/> get a changed title and price.</summary>
+    public static SurplusFile Create(int rows, (double Latitude, double Longitude) place, IReadOnlySet<string>? edited = null)
+    {
+        var text = new StringBuilder(string.Join(';', Header)).Append("\r\n");
+        var good = new List<Row>();
+        var bad = new List<BadRow>();
+        var line = 2;
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        for (var i = 0; i < rows; i++)
+        {
+            var id = $"KOH-{i:D6}";
+            var beams = i % 50 == 0;
+            var (category, unit) = beams ? ("Teräspalkit", "kpl") : (i % 3) switch { 0 => ("masonry/bricks", "pcs"), 1 => ("Clay bricks", "kpl"), _ => ("Tiilet", "tonni") };
+            var title = $"Purkutiili erä {i}" + (edited?.Contains(id) == true ? " (edited)" : "");
+            var description = i == 0 ? "\"Two lines\nand a \"\"quote\"\"; kept\"" : $"\"Lavoilla; {i % 7 + 1} lavaa\"";
+            var quantity = beams ? "3" : $"{1000 + i % 500} {(i % 4) * 125:D3}".Replace(" 000", "", StringComparison.Ordinal).Replace(" ", ",", StringComparison.Ordinal);
+            var price = edited?.Contains(id) == true ? "1,25" : $"0,{45 + i % 40}";
+            var from = (i % 2 == 0 ? today.AddDays(-1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : today.AddDays(-1).ToString("d.M.yyyy", CultureInfo.InvariantCulture));
+            var to = today.AddDays(60).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            var lat = (place.Latitude + (i % 10 * 0.001)).ToString("0.00000", CultureInfo.InvariantCulture).Replace('.', ',');
+            var lon = (place.Longitude + (i % 7 * 0.001)).ToString("0.00000", CultureInfo.InvariantCulture).Replace('.', ',');
+            string? wrong = null;
+            if (i % 100 is 5 or 40 or 75)
+            {
+                (wrong, category, quantity, title, from, unit, price, lat) = (i / 100 % 7) switch
+                {
+                    0 => ("category", "Banaanit", quantity, title, from, unit, price, lat),
+                    1 => ("quantity", category, "-5", title, from, unit, price, lat),
+                    2 => ("title", category, quantity, "", from, unit, price, lat),
+                    3 => ("availableFrom", category, quantity, title, "31.2.2026", unit, price, lat),
+                    4 => ("unit", category, quantity, title, from, "banaani", price, lat),
+                    5 => ("unitPrice", category, quantity, title, from, unit, "12,3,4", lat),
+                    _ => ("location", category, quantity, title, from, unit, price, "10,0"),
+                };
+            }
+
+            text.AppendJoin(';', id, title, description, category, quantity, unit, "B", price, lat, lon, "\"Purkutie 1\"", "Helsinki", from, to).Append("\r\n");
+            if (wrong is null)
+            {
+                good.Add(new Row(id, beams ? "beams" : "bricks"));
+            }
+            else
+            {
+                bad.Add(new BadRow(line, id, wrong));
+            }
+
+            line += i == 0 ? 2 : 1;
+        }
+
+        return new SurplusFile(text.ToString(), good, bad);
+    }
+}
