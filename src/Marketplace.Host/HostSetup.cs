@@ -17,6 +17,7 @@ using Marketplace.Host.Api.Payments;
 using Marketplace.Host.Api.Schemas;
 using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
+using Marketplace.Host.Api.TransferDocuments;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -101,6 +102,7 @@ public static class HostSetup
         app.MapDemandsApi();
         app.MapMatchesApi();
         app.MapOrdersApi();
+        app.MapTransferDocumentsApi();
         app.MapReviewsApi();
         app.MapCarbonApi();
         app.MapExportsApi();
