@@ -64,6 +64,7 @@ public static class HostSetup
             var security = new OpenApiSecurity();
             o.AddDocumentTransformer(security);
             o.AddOperationTransformer(security);
+            o.AddDocumentTransformer<Api.ApiDescription>();
         });
         // Enums by name only: a number such as 0 is not a name, so a body binding an enum refuses it (400) instead of
         // taking it for the first member (as "0" once became condition A).
