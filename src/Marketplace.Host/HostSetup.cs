@@ -20,6 +20,7 @@ using Marketplace.Host.Api.Schemas;
 using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Host.Api.Webhooks;
+using Marketplace.Host.Api.TransferDocuments;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -67,6 +68,7 @@ public static class HostSetup
             var security = new OpenApiSecurity();
             o.AddDocumentTransformer(security);
             o.AddOperationTransformer(security);
+            o.AddDocumentTransformer<Api.ApiDescription>();
         });
         // Enums by name only: a number such as 0 is not a name, so a body binding an enum refuses it (400) instead of
         // taking it for the first member (as "0" once became condition A).
@@ -105,6 +107,7 @@ public static class HostSetup
         app.MapDemandsApi();
         app.MapMatchesApi();
         app.MapOrdersApi();
+        app.MapTransferDocumentsApi();
         app.MapReviewsApi();
         app.MapCarbonApi();
         app.MapExportsApi();

@@ -19,6 +19,8 @@ public sealed class OpenApiSecurity : IOpenApiDocumentTransformer, IOpenApiOpera
             [ApiScopes.OrdersWrite] = "Hold and buy lots; check out and run orders",
             [ApiScopes.OrdersRead] = "Read the firm's orders, their audit trails and invoices",
             [ApiScopes.MatchingRead] = "Read matching proposals",
+            [ApiScopes.MatchingWrite] = "Decline matching proposals",
+            [ApiScopes.FirmAdmin] = "Administer the firm: profile, members, invitations, API clients, payouts (people through the marketplace's own web client only)",
             [ApiScopes.Admin] = "Platform administration (platform admins only)",
         };
         document.Components ??= new OpenApiComponents();
@@ -39,7 +41,7 @@ public sealed class OpenApiSecurity : IOpenApiDocumentTransformer, IOpenApiOpera
                 ClientCredentials = new OpenApiOAuthFlow
                 {
                     TokenUrl = new Uri("/connect/token", UriKind.Relative),
-                    Scopes = scopes.Where(s => s.Key != ApiScopes.Admin).ToDictionary(),
+                    Scopes = scopes.Where(s => s.Key is not ApiScopes.Admin and not ApiScopes.FirmAdmin).ToDictionary(),
                 },
             },
         };
@@ -57,6 +59,11 @@ public sealed class OpenApiSecurity : IOpenApiDocumentTransformer, IOpenApiOpera
             {
                 [new OpenApiSecuritySchemeReference(SchemeName, context.Document)] = rule.Scope is null ? [] : [rule.Scope],
             });
+        }
+        else if (rule is not null)
+        {
+            // An empty requirement: anyone may call it, with or without a token (a token may show more, e.g. one's own drafts).
+            operation.Security = [new OpenApiSecurityRequirement()];
         }
 
         return Task.CompletedTask;

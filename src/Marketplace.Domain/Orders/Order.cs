@@ -130,6 +130,10 @@ public sealed class Order
     [JsonInclude]
     public DateTimeOffset? HandedOverAt { get; private set; }
 
+    /// <summary>The waste transfer document, made at handover when the lot is waste (it carries a List of Waste code).</summary>
+    [JsonInclude]
+    public TransferDocument? TransferDocument { get; private set; }
+
     /// <summary>When it completed (or was refunded).</summary>
     [JsonInclude]
     public DateTimeOffset? ClosedAt { get; private set; }
@@ -379,9 +383,10 @@ public sealed class Order
     }
 
     /// <summary>
-    /// The goods change hands: the buyer confirms receipt, or the seller with the buyer's pickup code.
+    /// The goods change hands: the buyer confirms receipt, or the seller with the buyer's pickup code. A waste lot's
+    /// order gets its transfer document in the same step, naming <paramref name="parties"/> (required for a waste lot).
     /// </summary>
-    public void HandOver(OrderActor actor, string? pickupCode, DateTimeOffset now)
+    public void HandOver(OrderActor actor, string? pickupCode, DateTimeOffset now, TransferParties? parties = null)
     {
         EnsureVisibleTo(actor);
         EnsureStatus("hand over", OrderStatus.Accepted);
@@ -411,7 +416,8 @@ public sealed class Order
         }
 
         HandedOverAt = now;
-        Move(actor, now, OrderStatus.HandedOver, change);
+        TransferDocument = TransferDocument.ForHandover(this, parties, now);
+        Move(actor, now, OrderStatus.HandedOver, change + (TransferDocument is { } d ? $"; transfer document {d.Id} made ({d.Waste.WasteCode})" : ""));
     }
 
     /// <summary>Checks that the order may complete now: the buyer after handover, or anyone once the dispute window passed.</summary>
@@ -579,6 +585,44 @@ public sealed class Order
         Payment = Payment! with { Status = Invoice.PaidMinor == Totals.GrossMinor ? "paid" : "partially-paid", ChangedAt = now };
         Record(actor, now, StatusCode(Status), $"invoice payment of {amountMinor} recorded; {Totals.GrossMinor - Invoice.PaidMinor} outstanding");
         Touch(now);
+    }
+
+    /// <summary>The order's transfer document as <paramref name="actor"/> may see it: 404 for strangers and for an order without one.</summary>
+    public TransferDocument GetTransferDocument(OrderActor actor)
+    {
+        EnsureVisibleTo(actor);
+        return TransferDocument ?? throw DomainException.NotFound("transfer-document", TransferDocument.IdFor(Id));
+    }
+
+    /// <summary>The seller (as holder) or the buyer (as receiver) signs the transfer document; signing again changes nothing.</summary>
+    public void SignTransferDocument(OrderActor actor, DateTimeOffset now)
+    {
+        var signed = GetTransferDocument(actor).Sign(actor, now);
+        if (signed != TransferDocument)
+        {
+            TransferDocument = signed;
+            Record(actor, now, StatusCode(Status), $"transfer document {signed.Id} signed by the {(actor.TraderId == SellerId ? "seller" : "buyer")}"
+                + (signed.IsSigned ? "; both sides have signed" : ""));
+            Touch(now);
+        }
+    }
+
+    /// <summary>Either party corrects the carrier or the description of an unsigned transfer document (platform admins may not).</summary>
+    public void ChangeTransferDocument(OrderActor actor, TransferChanges changes, DateTimeOffset now)
+    {
+        var document = GetTransferDocument(actor);
+        if (actor.TraderId != SellerId && actor.TraderId != BuyerId)
+        {
+            throw DomainException.Forbidden("party-only", "Only the seller and the buyer correct the transfer document.");
+        }
+
+        var changed = document.Change(changes, now);
+        if (changed != document)
+        {
+            TransferDocument = changed;
+            Record(actor, now, StatusCode(Status), $"transfer document {changed.Id} corrected; signatures given before are void");
+            Touch(now);
+        }
     }
 
     /// <summary>Notes that the ledgers counted the carbon figure (not an audited transition: the figure was audited at completion).</summary>

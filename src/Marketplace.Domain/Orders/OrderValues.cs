@@ -53,9 +53,13 @@ public sealed record OrderActor(string Subject, string? TraderId, string? Client
     public static OrderActor System { get; } = new("system", null, null);
 }
 
-/// <summary>The lot as it was when the order was placed (later edits of the lot do not change the order).</summary>
+/// <summary>
+/// The lot as it was when the order was placed (later edits of the lot do not change the order). <c>WasteCode</c> is the
+/// List of Waste code of a lot marked as waste (its order gets a transfer document at handover), <c>Address</c> the lot's
+/// street address where given (the document's origin site); both null on orders placed before they were recorded.
+/// </summary>
 public sealed record OrderLot(string ListingId, string Title, string Category, string Condition, string Unit, decimal? MassPerUnitKg,
-    string Municipality, double Latitude, double Longitude, Money UnitPrice, bool Pickup, bool Delivery)
+    string Municipality, double Latitude, double Longitude, Money UnitPrice, bool Pickup, bool Delivery, string? WasteCode = null, string? Address = null)
 {
     /// <summary>The lot's point.</summary>
     [JsonIgnore]
@@ -66,7 +70,7 @@ public sealed record OrderLot(string ListingId, string Title, string Category, s
     {
         var d = listing.Details ?? throw DomainException.NotFound("listing", listing.Id);
         return new OrderLot(listing.Id, d.Title, d.Category, d.Condition, d.Unit, d.MassPerUnitKg, d.Location!.Municipality,
-            d.Location.Latitude, d.Location.Longitude, d.UnitPrice, d.Pickup, d.Delivery);
+            d.Location.Latitude, d.Location.Longitude, d.UnitPrice, d.Pickup, d.Delivery, d.IsWaste ? d.WasteCode : null, d.Location.Address);
     }
 }
 

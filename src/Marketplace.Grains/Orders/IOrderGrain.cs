@@ -37,6 +37,12 @@ public interface IOrderGrain : IGrainWithStringKey
     /// <summary>The seller or a platform admin records a (partial) payment against the invoice.</summary>
     Task<Order> RecordInvoicePaymentAsync(OrderActor actor, InvoicePaymentInput payment);
 
+    /// <summary>The seller (waste holder) or the buyer (receiver) signs the order's transfer document.</summary>
+    Task<Order> SignTransferDocumentAsync(OrderActor actor);
+
+    /// <summary>Either party corrects the carrier or description of the order's transfer document before both have signed.</summary>
+    Task<Order> ChangeTransferDocumentAsync(OrderActor actor, TransferChanges changes);
+
     /// <summary>Applies a verified payment provider event; false when it changed nothing.</summary>
     Task<bool> ApplyPaymentEventAsync(PaymentEvent paymentEvent);
 }

@@ -172,7 +172,26 @@ public sealed class OrderGrain(
     }
 
     /// <inheritdoc />
-    public Task<Order> HandOverAsync(OrderActor actor, string? pickupCode) => ChangeAsync(o => o.HandOver(actor, pickupCode, Now));
+    public async Task<Order> HandOverAsync(OrderActor actor, string? pickupCode)
+    {
+        // A waste lot's transfer document is made in the handover's own turn, naming the firms as they are now.
+        TransferParties? parties = null;
+        if (Order is { Exists: true, Status: OrderStatus.Accepted, Lot.WasteCode: not null })
+        {
+            Order.EnsureVisibleTo(actor);
+            var seller = await GrainFactory.GetGrain<ITraderGrain>(Order.SellerId).GetAsync() ?? throw DomainException.NotFound("trader", Order.SellerId);
+            var buyer = await GrainFactory.GetGrain<ITraderGrain>(Order.BuyerId).GetAsync() ?? throw DomainException.NotFound("trader", Order.BuyerId);
+            parties = TransferParties.From(seller, buyer);
+        }
+
+        return await ChangeAsync(o => o.HandOver(actor, pickupCode, Now, parties));
+    }
+
+    /// <inheritdoc />
+    public Task<Order> SignTransferDocumentAsync(OrderActor actor) => ChangeAsync(o => o.SignTransferDocument(actor, Now));
+
+    /// <inheritdoc />
+    public Task<Order> ChangeTransferDocumentAsync(OrderActor actor, TransferChanges changes) => ChangeAsync(o => o.ChangeTransferDocument(actor, changes, Now));
 
     /// <inheritdoc />
     public async Task<Order> CompleteAsync(OrderActor actor)

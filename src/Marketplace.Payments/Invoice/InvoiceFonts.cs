@@ -7,7 +7,7 @@ namespace Marketplace.Payments.Invoice;
 /// The invoice PDF's font: DejaVu Sans, embedded in this assembly (licence in <c>Invoice/Fonts/LICENSE</c>). PDFsharp
 /// on Linux finds no system fonts by itself, and a fresh CI machine may have none, so every family resolves here.
 /// </summary>
-internal sealed class InvoiceFonts : IFontResolver
+public sealed class InvoiceFonts : IFontResolver
 {
     /// <summary>The family name the renderer asks for.</summary>
     public const string Family = "Invoice Sans";

@@ -165,6 +165,27 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
 
         private string? _review;
 
+        private string? _wasteOrder;
+
+        /// <summary>
+        /// The owner's order (as buyer) of a counterparty's waste lot, handed over, so it has a transfer document; made once
+        /// and shared: the counterparty never signs, so the document stays open to every sample.
+        /// </summary>
+        public async Task<string> OwnerWasteOrderAsync()
+        {
+            if (_wasteOrder is null)
+            {
+                var lot = await Orders.OrderDriver.WasteLotAsync(server, counterparty);
+                using var buyer = server.BearerClient(ownerToken);
+                var id = (await Orders.OrderDriver.PlaceAsync(buyer, lot, 10))["id"]!.GetValue<string>();
+                await Orders.OrderDriver.StepAsync(server.Client(counterparty), id, "accept");
+                await Orders.OrderDriver.StepAsync(buyer, id, "handover");
+                _wasteOrder = id;
+            }
+
+            return _wasteOrder;
+        }
+
         /// <summary>The owner's review of the counterparty after a completed order (made once and shared: any firm may report it).</summary>
         public async Task<string> ReviewAsync()
         {
@@ -233,6 +254,12 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         ["POST /api/v1/orders/{id}/invoice/payments"] = async w => new Sample(HttpMethod.Post, $"/api/v1/orders/{await w.OwnerSellingOrderAsync(accepted: true)}/invoice/payments",
             new JsonObject { ["amountMinor"] = 100 }),
         ["GET /api/v1/orders/{id}/invoice"] = async w => new Sample(HttpMethod.Get, $"/api/v1/orders/{await w.OwnerBuyingOrderAsync("accept")}/invoice"),
+        ["GET /api/v1/orders/{id}/transfer-document/"] = async w => new Sample(HttpMethod.Get, $"/api/v1/orders/{await w.OwnerWasteOrderAsync()}/transfer-document"),
+        ["PATCH /api/v1/orders/{id}/transfer-document/"] = async w => new Sample(HttpMethod.Patch, $"/api/v1/orders/{await w.OwnerWasteOrderAsync()}/transfer-document",
+            new JsonObject { ["description"] = "Clay bricks with some mortar" }),
+        ["POST /api/v1/orders/{id}/transfer-document/signatures"] = async w => new Sample(HttpMethod.Post, $"/api/v1/orders/{await w.OwnerWasteOrderAsync()}/transfer-document/signatures"),
+        ["GET /api/v1/traders/{id}/transfer-documents/"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/transfer-documents")),
+        ["GET /api/v1/traders/{id}/exports/transfer-documents"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/exports/transfer-documents?format=csv")),
         ["GET /api/v1/invoices/"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/invoices?overdue=true")),
         ["POST /api/v1/payments/stripe/onboarding"] = _ => Task.FromResult(new Sample(HttpMethod.Post, "/api/v1/payments/stripe/onboarding")),
         ["POST /api/v1/payments/stripe/webhook"] = _ =>

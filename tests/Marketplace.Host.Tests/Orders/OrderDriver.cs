@@ -28,6 +28,17 @@ internal static class OrderDriver
         ["paymentMethod"] = "invoice",
     };
 
+    /// <summary>Creates and publishes a lot of bricks marked as waste (List of Waste code 17 01 02 from the taxonomy); returns its id.</summary>
+    public static async Task<string> WasteLotAsync(MarketplaceServer server, string sellerId, decimal quantity = 1000)
+    {
+        using var client = server.Client(sellerId);
+        var lot = Lot(quantity);
+        lot["isWaste"] = true;
+        var id = (await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", lot), HttpStatusCode.Created))["id"]!.GetValue<string>();
+        await ReadAsync(await client.PostAsync($"/api/v1/listings/{id}/publish", null), HttpStatusCode.OK);
+        return id;
+    }
+
     /// <summary>The buyer holds <paramref name="quantity"/> of the lot; returns the hold id.</summary>
     public static async Task<string> HoldAsync(HttpClient buyer, string lotId, decimal quantity)
         => (await ReadAsync(await buyer.PostAsJsonAsync($"/api/v1/listings/{lotId}/holds", new { quantity }), HttpStatusCode.Created))["hold"]!["id"]!.GetValue<string>();

@@ -14,6 +14,7 @@ using Marketplace.Host.Api.Carbon;
 using Marketplace.Host.Api.Demands;
 using Marketplace.Host.Api.Listings;
 using Marketplace.Host.Api.Orders;
+using Marketplace.Host.Api.TransferDocuments;
 using Marketplace.Hosting.Problems;
 using Marketplace.Search;
 using Marketplace.Identity;
@@ -33,11 +34,12 @@ public static class ExportsApi
         // only for lots does not export orders); the carbon totals need none, as on /carbon/traders/{id}.
         var exports = routes.MapGroup("/api/v1/traders/{id}/exports").WithTags("Exports").WithCommonProblems();
         foreach (var (kind, scope) in new (string Kind, string? Scope)[]
-                 { ("lots", ApiScopes.ListingsRead), ("demands", ApiScopes.DemandsWrite), ("orders", ApiScopes.OrdersRead), ("carbon", null) })
+                 { ("lots", ApiScopes.ListingsRead), ("demands", ApiScopes.DemandsWrite), ("orders", ApiScopes.OrdersRead), ("carbon", null),
+                   ("transfer-documents", ApiScopes.OrdersRead) })
         {
             exports.MapGet("/" + kind, (string id, HttpContext context, IGrainFactory grains, IOptions<HttpJsonOptions> json, TimeProvider time, string? format)
                     => ExportAsync(id, kind, context, grains, json, time, format))
-                .WithName("ExportTrader" + char.ToUpperInvariant(kind[0]) + kind[1..])
+                .WithName("ExportTrader" + string.Concat(kind.Split('-').Select(w => char.ToUpperInvariant(w[0]) + w[1..])))
                 .WithAccess(scope is null ? CarbonApi.FirmMembers : CarbonApi.FirmMembers with { Scope = scope, WithoutScope = 403 })
                 .Produces(StatusCodes.Status200OK, contentType: ExportWriter.CsvMediaType, additionalContentTypes: [ExportWriter.JsonLinesMediaType])
                 .ProducesProblem(StatusCodes.Status406NotAcceptable)
@@ -79,6 +81,7 @@ public static class ExportsApi
             "demands" => ExportWriter.Stream(chosen, name, DemandColumns, ct => ReadAllAsync(trader.DemandIds, d => grains.GetGrain<IDemandGrain>(d).GetAsync(), ct),
                 DemandResponse.From, options, aborted),
             "orders" => await OrdersAsync(chosen, name, id, user, grains, time, options, aborted),
+            "transfer-documents" => await TransferDocumentsAsync(chosen, name, id, user, grains, options, aborted),
             _ => ExportWriter.Stream(chosen, name, CarbonColumns,
                 ct => OneAsync(grains.GetGrain<ICarbonLedgerGrain>(id).GetTotalsAsync(), t => t.ByMonthAndCategory, ct), CarbonTotalDto.From, options, aborted),
         };
@@ -102,6 +105,30 @@ public static class ExportsApi
             }
         }, ct), o => OrderResponse.From(o, id, now), options, cancellationToken);
     }
+
+    private static async Task<PushStreamHttpResult> TransferDocumentsAsync(ExportFormat format, string name, string id, ClaimsPrincipal user, IGrainFactory grains,
+        System.Text.Json.JsonSerializerOptions options, CancellationToken cancellationToken)
+    {
+        var ids = await grains.GetGrain<IOrderIndexGrain>(id).ListAsync(null, null);
+        var actor = OrdersApi.Actor(user);
+        return ExportWriter.Stream(format, name, TransferDocumentColumns,
+            ct => ReadAllAsync(ids, async o => (await TransferDocumentsApi.ReadAsync(grains, o, actor))?.TransferDocument, ct),
+            TransferDocumentResponse.From, options, cancellationToken);
+    }
+
+    private static readonly ExportColumn<TransferDocument>[] TransferDocumentColumns =
+    [
+        new("id", d => d.Id), new("orderId", d => d.OrderId), new("status", d => d.Status),
+        new("holderName", d => d.Holder.Name), new("holderBusinessId", d => d.Holder.BusinessId),
+        new("description", d => d.Waste.Description), new("category", d => d.Waste.Category), new("wasteCode", d => d.Waste.WasteCode),
+        new("hazardous", d => d.Waste.Hazardous), new("quantity", d => d.Waste.Quantity), new("unit", d => d.Waste.Unit), new("massKg", d => d.Waste.MassKg),
+        new("originAddress", d => d.Origin.Address), new("originMunicipality", d => d.Origin.Municipality),
+        new("transporterName", d => d.Transporter.Name), new("transporterBusinessId", d => d.Transporter.BusinessId), new("carriedBy", d => d.CarriedBy),
+        new("receiverName", d => d.Receiver.Name), new("receiverBusinessId", d => d.Receiver.BusinessId),
+        new("destinationAddress", d => d.Destination.Address), new("destinationPostalCode", d => d.Destination.PostalCode),
+        new("destinationMunicipality", d => d.Destination.Municipality), new("handoverDate", d => d.HandoverDate),
+        new("holderSignedAt", d => d.HolderSignature?.SignedAt), new("receiverSignedAt", d => d.ReceiverSignature?.SignedAt), new("version", d => d.Version),
+    ];
 
     /// <summary>The licence of the open data feed, named in its <c>Link: rel="license"</c> header.</summary>
     public const string OpenDataLicence = "https://creativecommons.org/licenses/by/4.0/";

@@ -23,7 +23,9 @@ public static class MaterialsApi
     /// <summary>Maps <c>GET /api/v1/materials</c>.</summary>
     public static IEndpointRouteBuilder MapMaterialsApi(this IEndpointRouteBuilder routes)
     {
+        // Only a request the host cannot read is refused (400): the taxonomy needs no grain, token or input.
         routes.MapGet("/api/v1/materials", Get).WithTags("Materials").WithName("GetMaterials").WithAccess(AccessRule.Public)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .WithSummary("The material taxonomy: category slugs, English and Finnish names, allowed units, typical masses and EU waste codes.");
         return routes;
     }
