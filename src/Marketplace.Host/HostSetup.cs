@@ -17,6 +17,7 @@ using Marketplace.Host.Api.Payments;
 using Marketplace.Host.Api.Schemas;
 using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
+using Marketplace.Host.Telemetry;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -36,7 +37,7 @@ public static class HostSetup
         // machine's whole uptime: a false alarm at nearly every start on a busy machine. Only its errors are shown;
         // real stalls still surface through membership's LocalSiloHealthMonitor and the readiness check.
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
-        builder.UseOrleans(silo => silo.AddMarketplace(builder.Configuration));
+        builder.UseOrleans(silo => silo.AddMarketplace(builder.Configuration).AddMarketplaceTelemetry(builder.Configuration));
         return builder;
     }
 
@@ -94,6 +95,7 @@ public static class HostSetup
         app.MapScalarApiReference("/docs").AllowAnonymous();
         app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription().AllowAnonymous();
         app.MapHealthApi();
+        app.MapMarketplaceTelemetry();
         app.MapMaterialsApi();
         app.MapTradersApi();
         app.MapListingsApi();

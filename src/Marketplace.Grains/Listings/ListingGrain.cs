@@ -5,6 +5,7 @@ using Marketplace.Domain.Materials;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Matching;
 using Marketplace.Grains.Storage;
+using Marketplace.Grains.Telemetry;
 using Marketplace.Grains.Traders;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,7 @@ public sealed class ListingGrain(
     IOptions<ListingOptions> options,
     IOptions<ServiceAreaOptions> serviceArea,
     IListingChangeSink changes,
+    MarketplaceMetrics metrics,
     ILogger<ListingGrain> logger) : Grain, IListingGrain, IRemindable
 {
     private const string DeadlineReminder = "deadline";
@@ -115,7 +117,18 @@ public sealed class ListingGrain(
     public async Task<HoldReceipt> PlaceHoldAsync(string buyerId, string holdId, decimal quantity, DateTimeOffset until, string? matchId = null)
     {
         Hold? hold = null;
-        var listing = await ChangeAsync(l => hold = l.PlaceHold(holdId, buyerId, quantity, until, Now, options.Value.BuyerLimits, matchId));
+        Listing listing;
+        try
+        {
+            listing = await ChangeAsync(l => hold = l.PlaceHold(holdId, buyerId, quantity, until, Now, options.Value.BuyerLimits, matchId));
+        }
+        catch (DomainException e)
+        {
+            metrics.HoldRefused(e.Code);
+            throw;
+        }
+
+        metrics.HoldPlaced();
         return HoldReceipt.For(listing, hold!);
     }
 
