@@ -9,6 +9,7 @@ using Marketplace.Grains.Matching;
 using Marketplace.Grains.Orders;
 using Marketplace.Grains.Storage;
 using Marketplace.Grains.Webhooks;
+using Marketplace.Grains.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
@@ -45,6 +46,8 @@ public static class MarketplaceSiloExtensions
         ConfigureStorage(silo, storage);
 
         silo.Services.AddMarketplaceSerializer();
+        silo.Services.AddMetrics();
+        silo.Services.TryAddSingleton<MarketplaceMetrics>();
         silo.Services.TryAddSingleton(MaterialTaxonomy.Default);
         silo.Services.AddMarketplaceCarbon(configuration);
         silo.Services.TryAddSingleton(TimeProvider.System);

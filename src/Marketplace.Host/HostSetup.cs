@@ -21,6 +21,7 @@ using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Host.Api.Webhooks;
 using Marketplace.Host.Api.TransferDocuments;
+using Marketplace.Host.Telemetry;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -40,7 +41,7 @@ public static class HostSetup
         // machine's whole uptime: a false alarm at nearly every start on a busy machine. Only its errors are shown;
         // real stalls still surface through membership's LocalSiloHealthMonitor and the readiness check.
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
-        builder.UseOrleans(silo => silo.AddMarketplace(builder.Configuration));
+        builder.UseOrleans(silo => silo.AddMarketplace(builder.Configuration).AddMarketplaceTelemetry(builder.Configuration));
         return builder;
     }
 
@@ -100,6 +101,7 @@ public static class HostSetup
         app.MapScalarApiReference("/docs").AllowAnonymous();
         app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription().AllowAnonymous();
         app.MapHealthApi();
+        app.MapMarketplaceTelemetry();
         app.MapMaterialsApi();
         app.MapTradersApi();
         app.MapListingsApi();

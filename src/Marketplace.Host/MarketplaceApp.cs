@@ -1,4 +1,5 @@
 using Marketplace.Host.Search;
+using Marketplace.Host.Telemetry;
 using Marketplace.Identity;
 using Marketplace.Payments;
 
@@ -20,6 +21,7 @@ public static class MarketplaceApp
         builder.AddMarketplaceIdentity();
         builder.AddMarketplaceSearch();
         builder.Services.AddMarketplacePayments(builder.Configuration);
+        builder.AddMarketplaceTelemetry();
         customize?.Invoke(builder);
 
         var app = builder.Build();

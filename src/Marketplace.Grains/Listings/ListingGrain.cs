@@ -5,6 +5,7 @@ using Marketplace.Domain.Materials;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Matching;
 using Marketplace.Grains.Storage;
+using Marketplace.Grains.Telemetry;
 using Marketplace.Grains.Traders;
 using Marketplace.Grains.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +26,7 @@ public sealed class ListingGrain(
     IOptions<ServiceAreaOptions> serviceArea,
     IListingChangeSink changes,
     IOptions<WebhookOptions> webhooks,
+    MarketplaceMetrics metrics,
     ILogger<ListingGrain> logger) : Grain, IListingGrain, IWebhookOutboxGrain, IRemindable
 {
     private const string DeadlineReminder = "deadline";
@@ -157,7 +159,18 @@ public sealed class ListingGrain(
     public async Task<HoldReceipt> PlaceHoldAsync(string buyerId, string holdId, decimal quantity, DateTimeOffset until, string? matchId = null)
     {
         Hold? hold = null;
-        var listing = await ChangeAsync(l => hold = l.PlaceHold(holdId, buyerId, quantity, until, Now, options.Value.BuyerLimits, matchId));
+        Listing listing;
+        try
+        {
+            listing = await ChangeAsync(l => hold = l.PlaceHold(holdId, buyerId, quantity, until, Now, options.Value.BuyerLimits, matchId));
+        }
+        catch (DomainException e)
+        {
+            metrics.HoldRefused(e.Code);
+            throw;
+        }
+
+        metrics.HoldPlaced();
         return HoldReceipt.For(listing, hold!);
     }
 

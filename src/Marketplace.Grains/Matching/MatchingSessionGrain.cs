@@ -8,6 +8,7 @@ using Marketplace.Grains.Listings;
 using Marketplace.Grains.Orders;
 using Marketplace.Grains.Traders;
 using Marketplace.Grains.Storage;
+using Marketplace.Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,7 @@ public sealed class MatchingSessionGrain(
     [FromKeyedServices(MarketTime.Key)] TimeProvider time,
     IOptions<MatchingOptions> options,
     IOptions<ListingOptions> listingOptions,
+    MarketplaceMetrics metrics,
     ILogger<MatchingSessionGrain> logger) : Grain, IMatchingSessionGrain, IRemindable
 {
     private const string ExpiryReminder = "expiry";
@@ -41,6 +43,7 @@ public sealed class MatchingSessionGrain(
         }
 
         await SaveAsync();
+        metrics.ProposalMade();
         return true;
     }
 

@@ -95,7 +95,8 @@ public class ClusterModeApiTests
         string seller, id;
         await using (var first = await MarketplaceServer.StartAsync(settings))
         {
-            Assert.Equal("Healthy", await first.Client().GetStringAsync("/health/ready"));
+            var ready = System.Text.Json.Nodes.JsonNode.Parse(await first.Client().GetStringAsync("/health/ready"))!;
+            Assert.Equal("Healthy", ready["checks"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == "silo-and-storage")!["status"]!.GetValue<string>());
             seller = await RegisterFirmAsync(first, "seller");
             id = await ActiveLotAsync(first, seller, 42);
         }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Traders;
 using Marketplace.Grains.Payments;
+using Marketplace.Grains.Telemetry;
 using Marketplace.Grains.Traders;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
@@ -63,7 +64,7 @@ public static class PaymentsApi
     }
 
     private static async Task<Results<Ok<StripeWebhookResponse>, ProblemHttpResult>> WebhookAsync(
-        HttpContext context, IGrainFactory grains, IServiceProvider services, ILoggerFactory loggers)
+        HttpContext context, IGrainFactory grains, IServiceProvider services, MarketplaceMetrics metrics, ILoggerFactory loggers)
     {
         var webhooks = services.GetService<StripeWebhooks>() ?? throw NotConfigured();
         string payload;
@@ -79,6 +80,7 @@ public static class PaymentsApi
         }
         catch (StripeWebhookRejectedException e)
         {
+            metrics.PaymentEvent("unknown", "rejected");
             return TypedResults.Problem(ApiProblems.Create(StatusCodes.Status400BadRequest, "invalid-stripe-signature", "Webhook not verified", e.Message));
         }
 
@@ -86,6 +88,7 @@ public static class PaymentsApi
         switch (await claim.ClaimAsync())
         {
             case WebhookEventClaim.AlreadyProcessed:
+                metrics.PaymentEvent(verified.Type, "duplicate");
                 return TypedResults.Ok(new StripeWebhookResponse(true, verified.EventId, Duplicate: true));
             case WebhookEventClaim.InProgress:
                 context.Response.Headers.RetryAfter = "5";
@@ -105,6 +108,7 @@ public static class PaymentsApi
         }
 
         await claim.CompleteAsync();
+        metrics.PaymentEvent(verified.Type, "processed");
         return TypedResults.Ok(new StripeWebhookResponse(true, verified.EventId, Duplicate: false));
     }
 
