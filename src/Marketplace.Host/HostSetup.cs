@@ -42,7 +42,56 @@ public static class HostSetup
         // real stalls still surface through membership's LocalSiloHealthMonitor and the readiness check.
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.UseOrleans(silo => silo.AddMarketplace(builder.Configuration).AddMarketplaceTelemetry(builder.Configuration));
+        // Stopping services (the silo's graceful stop above all) are told to give up after this long.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout(builder.Configuration));
         return builder;
+    }
+
+    /// <summary>Setting <c>ShutdownTimeout</c>: how long a stopping host lets its services finish (default 10 s).</summary>
+    public static TimeSpan ShutdownTimeout(IConfiguration configuration)
+    {
+        var timeout = configuration.GetValue("ShutdownTimeout", TimeSpan.FromSeconds(10));
+        return timeout > TimeSpan.Zero && timeout <= TimeSpan.FromMinutes(10)
+            ? timeout
+            : throw new InvalidOperationException($"ShutdownTimeout must be above zero and at most 10 minutes, not {timeout}.");
+    }
+
+    /// <summary>
+    /// Runs until asked to stop (SIGTERM, Ctrl+C), then stops within <c>ShutdownTimeout</c> plus 2 s whatever happens:
+    /// the silo's graceful stop retries its membership table without end when the storage has gone away, and does not
+    /// heed the host's cancellation, so past the bound the process leaves without it. Grain state is written as it
+    /// changes; what a cut-off stop skips is telling the cluster, whose probes then declare this silo dead.
+    /// </summary>
+    public static async Task RunBoundedAsync(this WebApplication app)
+    {
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (app.Lifetime.ApplicationStopping.Register(() => stopping.TrySetResult()))
+        {
+            await stopping.Task;
+        }
+
+        var timeout = ShutdownTimeout(app.Configuration);
+        using var giveUp = new CancellationTokenSource(timeout);
+        var stop = app.StopAsync(giveUp.Token);
+        if (await Task.WhenAny(stop, Task.Delay(timeout + TimeSpan.FromSeconds(2))) != stop)
+        {
+            // Straight to standard error: the console logger writes on a queue that may not drain before the process ends.
+            await Console.Error.WriteLineAsync($"The host did not stop within ShutdownTimeout ({timeout}) and 2 s more (is its storage unreachable?); leaving without a clean stop.");
+            return;
+        }
+
+        await stop;
+        await app.DisposeAsync();
     }
 
     /// <summary>Makes relative data paths relative to the content root, so the data folder does not depend on the current directory.</summary>

@@ -27,7 +27,7 @@ if (IdentityCommands.Matches(args))
 try
 {
     var app = MarketplaceApp.Create(args);
-    await app.RunAsync();
+    await app.RunBoundedAsync();
     return 0;
 }
 catch (Exception e) when (StartupProblem.Explain(e) is { } explanation)

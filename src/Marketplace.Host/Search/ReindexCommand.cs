@@ -61,6 +61,12 @@ public static class ReindexCommand
         }
 
         var settings = builder.Configuration.GetSection(SearchSettings.Section).Get<SearchSettings>() ?? new SearchSettings();
+        if (settings.Provider == SearchSetup.Off)
+        {
+            await error.WriteLineAsync("Search:Provider is None: there is no index to rebuild.");
+            return 1;
+        }
+
         ISearchEngine engine;
         try
         {

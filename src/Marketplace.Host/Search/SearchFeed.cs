@@ -122,9 +122,12 @@ public sealed class SearchFeed(
 
         try
         {
-            await AddDirtyAsync(rest, int.MaxValue);
+            // Bounded by the host's shutdown: grains that cannot be reached would otherwise hold the stop for their timeouts.
+            var reread = new List<ListingDocument>();
+            await AddDirtyAsync(reread, int.MaxValue).WaitAsync(cancellationToken);
+            rest.AddRange(reread);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
             logger.LogWarning(e, "{Count} changed lots were not re-read before stopping; the catch-up at the next start (or `reindex`) finds them", _dirty.Count);
         }

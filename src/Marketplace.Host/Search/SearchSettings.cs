@@ -6,7 +6,10 @@ public sealed class SearchSettings
     /// <summary>Configuration section.</summary>
     public const string Section = "Search";
 
-    /// <summary><c>Lucene</c> (embedded, default: one host only) or <c>Elasticsearch</c> (clusters).</summary>
+    /// <summary>
+    /// <c>Lucene</c> (embedded, default: one host only, refused in cluster mode), <c>Elasticsearch</c> (clusters) or
+    /// <c>None</c> (no index: searches answer 503 <c>search-off</c>).
+    /// </summary>
     public string Provider { get; set; } = "Lucene";
 
     /// <summary>Lucene index folder; relative paths are under the data folder. Default <c>index</c>.</summary>

@@ -1,4 +1,5 @@
 using Marketplace.Grains.Listings;
+using Marketplace.Grains.Storage;
 using Marketplace.Host.Api.Callers;
 using Marketplace.Hosting;
 using Marketplace.Hosting.Problems;
@@ -11,6 +12,9 @@ namespace Marketplace.Host.Search;
 /// <summary>Registers the search engine chosen by <c>Search:Provider</c> and the feed that keeps it current.</summary>
 public static class SearchSetup
 {
+    /// <summary>The provider that switches search off.</summary>
+    public const string Off = "None";
+
     /// <summary>Rate-limit policy of the search endpoint.</summary>
     public const string RateLimitPolicy = "search";
 
@@ -24,13 +28,34 @@ public static class SearchSetup
             .Validate(s => s.QueueCapacity >= 1, $"{nameof(SearchSettings)}.{nameof(SearchSettings.QueueCapacity)} must be at least 1.")
             .Validate(s => s.CommitInterval > TimeSpan.Zero, $"{nameof(SearchSettings)}.{nameof(SearchSettings.CommitInterval)} must be positive.")
             .ValidateOnStart();
+        RefuseLuceneInCluster(builder.Configuration, settings);
         var dataFolder = DataFolder.Of(builder);
         builder.Services.AddSingleton(_ => CreateEngine(builder.Configuration, settings, dataFolder));
-        builder.Services.AddSingleton<SearchFeed>();
-        builder.Services.AddSingleton<IListingChangeSink>(sp => sp.GetRequiredService<SearchFeed>());
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<SearchFeed>());
+        if (settings.Provider != Off)
+        {
+            builder.Services.AddSingleton<SearchFeed>();
+            builder.Services.AddSingleton<IListingChangeSink>(sp => sp.GetRequiredService<SearchFeed>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<SearchFeed>());
+        }
+
         builder.Services.Configure<CallerRateLimitOptions>(o => o.PermitsPerMinute[RateLimitPolicy] = settings.RateLimitPerMinute);
         return builder;
+    }
+
+    /// <summary>
+    /// A Lucene index is fed by the listing grains of its own host only, so in a cluster each host would find just the
+    /// lots its silo happened to hold: a silently partial index. Refused, naming what to use instead.
+    /// </summary>
+    public static void RefuseLuceneInCluster(IConfiguration configuration, SearchSettings settings)
+    {
+        var cluster = configuration.GetSection(ClusterSettings.Section).Get<ClusterSettings>() ?? new ClusterSettings();
+        if (settings.Provider == "Lucene" && cluster.Provider != "Localhost")
+        {
+            throw new InvalidOperationException(
+                $"Search:Provider is Lucene, whose index serves one host, but Cluster:Provider is {cluster.Provider}: each host would index only the lots its own silo stores "
+                + "and searches would silently miss the others. Use Search:Provider=Elasticsearch (with Search:Elasticsearch:Url) for a cluster, "
+                + "or Search:Provider=None to run it without search.");
+        }
     }
 
     /// <summary>The engine named by the settings.</summary>
@@ -38,7 +63,11 @@ public static class SearchSetup
     {
         switch (settings.Provider)
         {
+            case Off:
+                return new SearchOff();
+
             case "Lucene":
+                RefuseLuceneInCluster(configuration, settings);
                 var path = Path.IsPathRooted(settings.LucenePath) ? settings.LucenePath : Path.Combine(dataFolder, settings.LucenePath);
                 try
                 {
@@ -60,7 +89,7 @@ public static class SearchSetup
                 return new ElasticsearchSearchEngine(options);
 
             default:
-                throw new InvalidOperationException($"Search:Provider '{settings.Provider}' is not known; use Lucene or Elasticsearch.");
+                throw new InvalidOperationException($"Search:Provider '{settings.Provider}' is not known; use Lucene, Elasticsearch or None.");
         }
     }
 }

@@ -68,6 +68,9 @@ public static class ApiProblems
                     Title = "Search cannot run as asked",
                     Detail = search.Message,
                 };
+            case Marketplace.Search.SearchOffException:
+                return Create(StatusCodes.Status503ServiceUnavailable, "search-off", "Search is switched off",
+                    "This deployment runs without a search engine (Search:Provider=None); lots are still read by id and through their sellers.");
             case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
                 return Create(StatusCodes.Status413PayloadTooLarge, "payload-too-large", "Request body too large",
                     $"Request bodies are limited to {ApiLimits.MaxRequestBodyBytes:N0} bytes.");

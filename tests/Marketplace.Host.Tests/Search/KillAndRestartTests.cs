@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
 using Marketplace.Host.Tests.Identity;
 using static Marketplace.Host.Tests.Api.ApiDriver;
@@ -145,114 +144,6 @@ public class KillAndRestartTests
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(folder, recursive: true);
-        }
-    }
-
-    /// <summary>The built host (<c>Marketplace.Host.dll</c>) running in its own process.</summary>
-    private sealed class HostProcess : IDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
-
-        private HostProcess(Process process)
-        {
-            _process = process;
-            process.OutputDataReceived += (_, e) => Append(e.Data);
-            process.ErrorDataReceived += (_, e) => Append(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
-
-        public static async Task<HostProcess> StartAsync(string[] settings, Uri address)
-        {
-            var folder = HostOutputFolder();
-            var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            start.ArgumentList.Add(Path.Combine(folder, "Marketplace.Host.dll"));
-            foreach (var setting in settings)
-            {
-                start.ArgumentList.Add(setting);
-            }
-
-            var host = new HostProcess(Process.Start(start)!);
-            using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(5) };
-            var deadline = Stopwatch.StartNew();
-            while (true)
-            {
-                Assert.False(host._process.HasExited, $"the host exited: {host.Output}");
-                try
-                {
-                    if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK)
-                    {
-                        return host;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-                catch (TaskCanceledException)
-                {
-                }
-
-                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(90), $"the host did not get ready: {host.Output}");
-                await Task.Delay(100);
-            }
-        }
-
-        /// <summary>SIGKILL: no shutdown, no flush, no commit.</summary>
-        public void Kill()
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit();
-            }
-
-            _process.Dispose();
-        }
-
-        private void Append(string? line)
-        {
-            if (line is not null)
-            {
-                lock (_output)
-                {
-                    _output.AppendLine(line);
-                }
-            }
-        }
-
-        /// <summary>The host project's own build output (same configuration as these tests).</summary>
-        private static string HostOutputFolder()
-        {
-            var testFolder = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
-            var configuration = new DirectoryInfo(testFolder).Parent!.Name;
-            var root = new DirectoryInfo(testFolder);
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Marketplace.sln")))
-            {
-                root = root.Parent;
-            }
-
-            Assert.NotNull(root);
-            var folder = Path.Combine(root!.FullName, "src", "Marketplace.Host", "bin", configuration, "net10.0");
-            Assert.True(File.Exists(Path.Combine(folder, "Marketplace.Host.dll")), $"build the host first: no {folder}/Marketplace.Host.dll");
-            return folder;
         }
     }
 }

@@ -141,6 +141,12 @@ public static class ExportsApi
             return notAcceptable;
         }
 
+        // Refused before the stream starts: once it has, a failure can no longer become a problem document.
+        if (search is SearchOff)
+        {
+            throw new SearchOffException();
+        }
+
         context.Response.Headers.Link = $"<{OpenDataLicence}>; rel=\"license\"";
         context.Response.Headers["X-License"] = "CC-BY-4.0";
         return ExportWriter.Stream(chosen, "open-data-lots", OpenLotColumns, ct => ActiveLotsAsync(search, ct), l => l, json.Value.SerializerOptions, context.RequestAborted);
