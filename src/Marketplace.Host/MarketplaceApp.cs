@@ -1,3 +1,4 @@
+using Marketplace.Host.Photos;
 using Marketplace.Host.Search;
 using Marketplace.Identity;
 using Marketplace.Payments;
@@ -19,6 +20,7 @@ public static class MarketplaceApp
         builder.Services.AddMarketplaceApi();
         builder.AddMarketplaceIdentity();
         builder.AddMarketplaceSearch();
+        builder.AddMarketplacePhotos();
         builder.Services.AddMarketplacePayments(builder.Configuration);
         customize?.Invoke(builder);
 
