@@ -1,4 +1,5 @@
 using Marketplace.Host.Search;
+using Marketplace.Host.Web;
 using Marketplace.Identity;
 using Marketplace.Payments;
 
@@ -20,10 +21,12 @@ public static class MarketplaceApp
         builder.AddMarketplaceIdentity();
         builder.AddMarketplaceSearch();
         builder.Services.AddMarketplacePayments(builder.Configuration);
+        builder.AddMarketplaceWeb();
         customize?.Invoke(builder);
 
         var app = builder.Build();
         app.UseMarketplaceApi();
+        app.UseMarketplaceWeb();
         app.MapMarketplaceApi();
         return app;
     }
