@@ -93,7 +93,6 @@ public static class HostSetup
     {
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/docs").AllowAnonymous();
-        app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription().AllowAnonymous();
         app.MapHealthApi();
         app.MapMaterialsApi();
         app.MapTradersApi();

@@ -1,5 +1,6 @@
 using Marketplace.Host.Photos;
 using Marketplace.Host.Search;
+using Marketplace.Host.Web;
 using Marketplace.Identity;
 using Marketplace.Payments;
 
@@ -22,10 +23,12 @@ public static class MarketplaceApp
         builder.AddMarketplaceSearch();
         builder.AddMarketplacePhotos();
         builder.Services.AddMarketplacePayments(builder.Configuration);
+        builder.AddMarketplaceWeb();
         customize?.Invoke(builder);
 
         var app = builder.Build();
         app.UseMarketplaceApi();
+        app.UseMarketplaceWeb();
         app.MapMarketplaceApi();
         return app;
     }
