@@ -45,6 +45,13 @@ export MARKETPLACE_TEST_AZURITE
 MARKETPLACE_TEST_POSTGRES="$(cat "$ROOT/infra/dev/.postgres/connection-string")"
 export MARKETPLACE_TEST_POSTGRES
 
+# The browser tests (tests/Marketplace.Web.Tests) drive Debian's Chromium through Playwright; install it when missing.
+if [[ -z "${MARKETPLACE_CHROMIUM:-}" && ! -x /usr/bin/chromium ]]; then
+  echo "test.sh: installing chromium for the browser tests"
+  SUDO=""; [[ "$(id -u)" != "0" ]] && SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
 rm -rf "$RESULTS_DIR"
 
 test_rc=0

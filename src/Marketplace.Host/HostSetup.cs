@@ -14,6 +14,7 @@ using Marketplace.Host.Api.Matches;
 using Marketplace.Host.Api.Reviews;
 using Marketplace.Host.Api.Materials;
 using Marketplace.Host.Api.Members;
+using Marketplace.Host.Api.Admin;
 using Marketplace.Host.Api.Orders;
 using Marketplace.Host.Api.Payments;
 using Marketplace.Host.Api.Schemas;
@@ -148,18 +149,19 @@ public static class HostSetup
     {
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/docs").AllowAnonymous();
-        app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription().AllowAnonymous();
         app.MapHealthApi();
         app.MapMarketplaceTelemetry();
         app.MapMaterialsApi();
         app.MapTradersApi();
         app.MapListingsApi();
         app.MapHoldsApi();
+        app.MapPhotosApi();
         app.MapDemandsApi();
         app.MapMatchesApi();
         app.MapOrdersApi();
         app.MapTransferDocumentsApi();
         app.MapReviewsApi();
+        app.MapAdminApi();
         app.MapCarbonApi();
         app.MapExportsApi();
         app.MapImportsApi();

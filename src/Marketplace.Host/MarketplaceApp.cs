@@ -1,5 +1,7 @@
+using Marketplace.Host.Photos;
 using Marketplace.Host.Search;
 using Marketplace.Host.Telemetry;
+using Marketplace.Host.Web;
 using Marketplace.Identity;
 using Marketplace.Payments;
 
@@ -20,12 +22,15 @@ public static class MarketplaceApp
         builder.Services.AddMarketplaceApi();
         builder.AddMarketplaceIdentity();
         builder.AddMarketplaceSearch();
+        builder.AddMarketplacePhotos();
         builder.Services.AddMarketplacePayments(builder.Configuration);
         builder.AddMarketplaceTelemetry();
+        builder.AddMarketplaceWeb();
         customize?.Invoke(builder);
 
         var app = builder.Build();
         app.UseMarketplaceApi();
+        app.UseMarketplaceWeb();
         app.MapMarketplaceApi();
         return app;
     }

@@ -100,7 +100,7 @@ public sealed record ListingDocument
         {
             Id = listing.Id,
             SellerId = listing.SellerId,
-            Status = Listing.StatusCode(listing.Status),
+            Status = listing.IndexStatus,
             Version = listing.Version,
             Title = d.Title,
             Description = d.Description,

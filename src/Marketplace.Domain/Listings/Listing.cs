@@ -109,6 +109,10 @@ public sealed partial class Listing
     [JsonInclude]
     public List<Webhooks.OutboxEvent> Outbox { get; private set; } = [];
 
+    /// <summary>Set while a platform admin keeps the lot off the market (why, who, when); null otherwise.</summary>
+    [JsonInclude]
+    public Moderation? Hidden { get; private set; }
+
     /// <summary>True once <see cref="Create"/> has run.</summary>
     [JsonIgnore]
     public bool Exists => Details is not null;
@@ -228,8 +232,8 @@ public sealed partial class Listing
         v.Require(photos.Count <= MaxPhotos, "photos", $"At most {MaxPhotos} photos.");
         for (var i = 0; i < photos.Count; i++)
         {
-            v.Require(Uri.TryCreate(photos[i], UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && photos[i].Length <= 500,
-                $"photos[{i}]", "A photo reference must be an http(s) URL of at most 500 characters.");
+            v.Require(IsUploadedPhoto(photos[i]) || (Uri.TryCreate(photos[i], UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && photos[i].Length <= 500),
+                $"photos[{i}]", "A photo reference must be an http(s) URL of at most 500 characters or a photo uploaded to the marketplace.");
         }
 
         var wasteCode = d.WasteCode;
@@ -263,7 +267,7 @@ public sealed partial class Listing
     /// <summary>Changes the seller-editable details. The listed quantity never drops below held + sold.</summary>
     public void Update(ListingChanges changes, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
     {
-        EnsureExists();
+        EnsureOpenForEdits();
         ChangeDetails(changes.ApplyTo(Details!), taxonomy, now, area);
     }
 
@@ -273,19 +277,13 @@ public sealed partial class Listing
     /// </summary>
     public void Replace(ListingDetails details, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null, string? externalId = null)
     {
-        EnsureExists();
+        EnsureOpenForEdits();
         ChangeDetails(details, taxonomy, now, area);
         ExternalId ??= externalId;
     }
 
     private void ChangeDetails(ListingDetails proposed, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area)
     {
-        if (Status is ListingStatus.Withdrawn or ListingStatus.Expired)
-        {
-            throw DomainException.Conflict("listing-closed", $"The listing is {Status.ToString().ToLowerInvariant()} and can no longer be edited.",
-                new Dictionary<string, object?> { ["listingStatus"] = StatusCode(Status) });
-        }
-
         var next = Validate(proposed, taxonomy, now, area);
         var committed = Held + Sold;
         if (committed > 0 && (next.Unit != Details!.Unit || next.Category != Details.Category))
@@ -366,7 +364,7 @@ public sealed partial class Listing
             return placed;
         }
 
-        if (Status == ListingStatus.Draft)
+        if (Status == ListingStatus.Draft || Hidden is not null)
         {
             throw DomainException.NotFound("listing", Id);
         }
@@ -578,9 +576,81 @@ public sealed partial class Listing
         return firstHold is { } h && h < end ? h : end;
     }
 
-    /// <summary>True when others may see the lot (it is or was on the market).</summary>
+    /// <summary>True when others may see the lot (it is or was on the market, and no platform admin has hidden it).</summary>
     [JsonIgnore]
-    public bool IsPublic => Status is ListingStatus.Active or ListingStatus.SoldOut;
+    public bool IsPublic => (Status is ListingStatus.Active or ListingStatus.SoldOut) && Hidden is null;
+
+    /// <summary>The status the search index keeps: <c>hidden</c> for a hidden lot, so it leaves search whatever its status.</summary>
+    [JsonIgnore]
+    public string IndexStatus => Hidden is null ? StatusCode(Status) : "hidden";
+
+    /// <summary>
+    /// A platform admin takes the lot off the market with a reason the seller is shown: it leaves search, public reads
+    /// and matching; its holds and orders go on. Hiding a hidden lot again keeps the first hiding (a retry).
+    /// </summary>
+    public void Hide(string? reason, string adminId, DateTimeOffset now)
+    {
+        EnsureExists();
+        var moderation = Moderation.Create(reason, adminId, now);
+        if (Hidden is not null)
+        {
+            return;
+        }
+
+        Hidden = moderation;
+        Touch(now);
+    }
+
+    /// <summary>A platform admin puts a hidden lot back; false when it was not hidden.</summary>
+    public bool Unhide(DateTimeOffset now)
+    {
+        EnsureExists();
+        if (Hidden is null)
+        {
+            return false;
+        }
+
+        Hidden = null;
+        Touch(now);
+        return true;
+    }
+
+    /// <summary>The path under which the marketplace serves a photo uploaded for a lot (a reference a lot's <c>photos</c> may hold).</summary>
+    public static string PhotoPath(string listingId, string photoId) => $"/api/v1/listings/{listingId}/photos/{photoId}";
+
+    /// <summary>True when <paramref name="reference"/> names a photo uploaded to the marketplace (<see cref="PhotoPath"/>).</summary>
+    public static bool IsUploadedPhoto(string reference) => UploadedPhotoPattern().IsMatch(reference);
+
+    /// <summary>Adds an uploaded photo's reference: at most <see cref="MaxPhotos"/>; a lot that is withdrawn or expired is closed for edits.</summary>
+    public void AddPhoto(string reference, DateTimeOffset now)
+    {
+        EnsureOpenForEdits();
+        if (Details!.Photos.Contains(reference))
+        {
+            return;
+        }
+
+        var v = new Validation();
+        v.Require(Details.Photos.Count < MaxPhotos, "photo", $"A lot has at most {MaxPhotos} photos; remove one first.");
+        v.Require(IsUploadedPhoto(reference), "photo", "Not a reference to an uploaded photo.");
+        v.ThrowIfInvalid();
+        Details = Details with { Photos = [.. Details.Photos, reference] };
+        Touch(now);
+    }
+
+    /// <summary>Removes a photo reference; false when the lot does not have it.</summary>
+    public bool RemovePhoto(string reference, DateTimeOffset now)
+    {
+        EnsureOpenForEdits();
+        if (!Details!.Photos.Contains(reference))
+        {
+            return false;
+        }
+
+        Details = Details with { Photos = Details.Photos.Where(p => p != reference).ToArray() };
+        Touch(now);
+        return true;
+    }
 
     /// <summary>True when a viewer (a trader id, or null when anonymous) may read the lot: anyone when it is public, else its seller and platform admins.</summary>
     public bool IsVisibleTo(string? viewerId, bool platformAdmin = false) => Exists && (IsPublic || platformAdmin || (viewerId is not null && viewerId == SellerId));
@@ -588,7 +658,7 @@ public sealed partial class Listing
     /// <summary>What the matcher needs, or null when nothing of the lot can be proposed (not active, or nothing available).</summary>
     public Matching.LotSummary? ToMatchSummary()
     {
-        if (Status != ListingStatus.Active || Available <= 0 || Details is not { } d || d.Location is not { } at || !Units.TryParse(d.Unit, out var unit))
+        if (Status != ListingStatus.Active || Hidden is not null || Available <= 0 || Details is not { } d || d.Location is not { } at || !Units.TryParse(d.Unit, out var unit))
         {
             return null;
         }
@@ -705,6 +775,16 @@ public sealed partial class Listing
         }
     }
 
+    private void EnsureOpenForEdits()
+    {
+        EnsureExists();
+        if (Status is ListingStatus.Withdrawn or ListingStatus.Expired)
+        {
+            throw DomainException.Conflict("listing-closed", $"The listing is {Status.ToString().ToLowerInvariant()} and can no longer be edited.",
+                new Dictionary<string, object?> { ["listingStatus"] = StatusCode(Status) });
+        }
+    }
+
     private void EnsureExists()
     {
         if (!Exists)
@@ -716,6 +796,9 @@ public sealed partial class Listing
     private DomainException InvalidTransition(string action)
         => DomainException.Conflict("invalid-transition", $"A {StatusCode(Status)} listing cannot {action}.",
             new Dictionary<string, object?> { ["listingStatus"] = StatusCode(Status), ["action"] = action });
+
+    [GeneratedRegex(@"^/api/v1/listings/[A-Za-z0-9_-]{1,100}/photos/[0-9a-f]{32}$")]
+    private static partial Regex UploadedPhotoPattern();
 
     [GeneratedRegex(@"^17 \d\d \d\d\*?$")]
     private static partial Regex WasteCodePattern();

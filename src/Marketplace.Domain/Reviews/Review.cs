@@ -15,8 +15,9 @@ namespace Marketplace.Domain.Reviews;
 /// <param name="Text">A short text, trimmed.</param>
 /// <param name="WrittenBy">The token subject (person or API client) that wrote it; never shown publicly.</param>
 /// <param name="CreatedAt">When it was written.</param>
+/// <param name="Hidden">Set while a platform admin keeps it out of the list and the average (why, who, when).</param>
 public sealed record Review(string Id, string OrderId, string AuthorId, string SubjectId, string AuthorRole, int Rating, string Text,
-    string WrittenBy, DateTimeOffset CreatedAt);
+    string WrittenBy, DateTimeOffset CreatedAt, Moderation? Hidden = null);
 
 /// <summary>What the reviews need to know of an order: its parties and whether it is completed.</summary>
 /// <param name="OrderId">The order.</param>
@@ -50,19 +51,63 @@ public sealed class TraderReviews
     [JsonInclude]
     private List<Review> _reviews = [];
 
-    /// <summary>Sum of all ratings, kept so the average needs no pass over the reviews.</summary>
+    /// <summary>Sum of the ratings of the reviews shown (not hidden), kept so the average needs no pass over the reviews.</summary>
     [JsonInclude]
     private long _ratingSum;
 
-    /// <summary>The reviews, oldest first.</summary>
+    /// <summary>How many reviews a platform admin has hidden.</summary>
+    [JsonInclude]
+    private int _hiddenCount;
+
+    /// <summary>The reviews, oldest first, hidden ones included.</summary>
     [JsonIgnore]
     public IReadOnlyList<Review> Reviews => _reviews;
 
-    /// <summary>Count and average rating.</summary>
+    /// <summary>Count and average rating of the reviews shown (hidden ones leave both).</summary>
     [JsonIgnore]
-    public ReviewSummary Summary => _reviews.Count == 0
+    public ReviewSummary Summary => _reviews.Count - _hiddenCount is var shown && shown == 0
         ? ReviewSummary.None
-        : new ReviewSummary(_reviews.Count, Math.Round((decimal)_ratingSum / _reviews.Count, 2, MidpointRounding.AwayFromZero));
+        : new ReviewSummary(shown, Math.Round((decimal)_ratingSum / shown, 2, MidpointRounding.AwayFromZero));
+
+    /// <summary>
+    /// A platform admin hides a review with a reason: it leaves the firm's list and its average. Hiding a hidden review
+    /// again keeps the first hiding. 404 <c>review-not-found</c>; 422 for the reason.
+    /// </summary>
+    public Review Hide(string reviewId, string? reason, string adminId, DateTimeOffset now)
+    {
+        var moderation = Moderation.Create(reason, adminId, now);
+        var (review, index) = Locate(reviewId);
+        if (review.Hidden is not null)
+        {
+            return review;
+        }
+
+        _reviews[index] = review with { Hidden = moderation };
+        _ratingSum -= review.Rating;
+        _hiddenCount++;
+        return _reviews[index];
+    }
+
+    /// <summary>A platform admin shows a hidden review again; it counts in the average again. 404 <c>review-not-found</c>.</summary>
+    public Review Unhide(string reviewId)
+    {
+        var (review, index) = Locate(reviewId);
+        if (review.Hidden is null)
+        {
+            return review;
+        }
+
+        _reviews[index] = review with { Hidden = null };
+        _ratingSum += review.Rating;
+        _hiddenCount--;
+        return _reviews[index];
+    }
+
+    private (Review Review, int Index) Locate(string reviewId)
+    {
+        var index = _reviews.FindIndex(r => r.Id == reviewId);
+        return index < 0 ? throw DomainException.NotFound("review", reviewId) : (_reviews[index], index);
+    }
 
     /// <summary>
     /// The review id for an order and its author: one review per order and side. It starts with the reviewed firm's id
@@ -124,11 +169,12 @@ public sealed class TraderReviews
     /// <summary>A review by id, or null.</summary>
     public Review? Find(string reviewId) => _reviews.FirstOrDefault(r => r.Id == reviewId);
 
-    /// <summary>A page of reviews, newest first, from position <paramref name="start"/>.</summary>
+    /// <summary>A page of the reviews shown (not hidden), newest first, from position <paramref name="start"/> among them.</summary>
     public ReviewPage Page(int start, int size)
     {
-        var items = Enumerable.Range(0, _reviews.Count).Reverse().Skip(start).Take(size).Select(i => _reviews[i]).ToArray();
+        var shown = Enumerable.Range(0, _reviews.Count).Reverse().Select(i => _reviews[i]).Where(r => r.Hidden is null);
+        var items = shown.Skip(start).Take(size).ToArray();
         var summary = Summary;
-        return new ReviewPage(items, summary.Count, summary.Average, start + items.Length < _reviews.Count ? start + items.Length : null);
+        return new ReviewPage(items, summary.Count, summary.Average, start + items.Length < summary.Count ? start + items.Length : null);
     }
 }

@@ -65,6 +65,19 @@ public sealed record TraderBilling(string? Iban, string? Bic, string? Address, s
 /// <param name="UpdatedAt">When Stripe last told us about the account.</param>
 public sealed record StripeAccountLink(string AccountId, bool ChargesEnabled, bool PayoutsEnabled, DateTimeOffset UpdatedAt);
 
+/// <summary>A platform admin's check of a firm.</summary>
+/// <param name="By">The admin's token subject (shown only to platform admins).</param>
+/// <param name="At">When it was verified.</param>
+public sealed record TraderVerification(string By, DateTimeOffset At);
+
+/// <summary>Something the platform tells a firm, e.g. that an admin hid one of its lots and why.</summary>
+/// <param name="Id">Notice id (the same event twice is one notice).</param>
+/// <param name="Kind"><c>listing-hidden</c>, <c>listing-restored</c>, <c>review-hidden</c> or <c>review-restored</c>.</param>
+/// <param name="SubjectId">The lot or review concerned.</param>
+/// <param name="Reason">The admin's reason, when there is one.</param>
+/// <param name="At">When it happened.</param>
+public sealed record TraderNotice(string Id, string Kind, string SubjectId, string? Reason, DateTimeOffset At);
+
 /// <summary>A partial change to a firm's profile: null members stay as they are.</summary>
 /// <param name="Name">New name.</param>
 /// <param name="Municipality">New home municipality.</param>
@@ -122,9 +135,68 @@ public sealed class Trader
     [JsonInclude]
     public StripeAccountLink? StripeAccount { get; private set; }
 
+    /// <summary>Set once a platform admin has checked the firm (who and when); shown publicly as a badge.</summary>
+    [JsonInclude]
+    public TraderVerification? Verified { get; private set; }
+
+    /// <summary>What the platform told the firm (a lot or review hidden, and why), newest last; the latest <see cref="NoticesKept"/>.</summary>
+    [JsonInclude]
+    private List<TraderNotice> _notices = [];
+
+    /// <summary>How many notices a firm keeps.</summary>
+    public const int NoticesKept = 50;
+
     /// <summary>True once <see cref="Register"/> has run.</summary>
     [JsonIgnore]
     public bool Exists => Profile is not null;
+
+    /// <summary>The firm's notices, newest first.</summary>
+    [JsonIgnore]
+    public IEnumerable<TraderNotice> Notices => Enumerable.Reverse(_notices);
+
+    /// <summary>A platform admin marks the firm as checked; verifying a verified firm again keeps the first verification. False when nothing changed.</summary>
+    public bool Verify(string adminId, DateTimeOffset now)
+    {
+        EnsureExists();
+        if (Verified is not null)
+        {
+            return false;
+        }
+
+        Verified = new TraderVerification(adminId, now);
+        return true;
+    }
+
+    /// <summary>A platform admin takes the verification back; false when the firm was not verified.</summary>
+    public bool Unverify()
+    {
+        EnsureExists();
+        if (Verified is null)
+        {
+            return false;
+        }
+
+        Verified = null;
+        return true;
+    }
+
+    /// <summary>Tells the firm something; a notice with an id already kept is not added again (a retry). False when nothing changed.</summary>
+    public bool Notify(TraderNotice notice)
+    {
+        EnsureExists();
+        if (_notices.Any(n => n.Id == notice.Id))
+        {
+            return false;
+        }
+
+        _notices.Add(notice);
+        if (_notices.Count > NoticesKept)
+        {
+            _notices.RemoveRange(0, _notices.Count - NoticesKept);
+        }
+
+        return true;
+    }
 
     /// <summary>Ids of the firm's lots, oldest first.</summary>
     [JsonIgnore]

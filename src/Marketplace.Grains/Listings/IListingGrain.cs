@@ -52,6 +52,17 @@ public interface IListingGrain : IGrainWithStringKey
     /// reports statuses to the seller's index in batches after, so this write does neither.
     /// </summary>
     Task<ImportedLot> ImportAsync(string sellerId, string? externalId, ListingDetails details, bool publish);
+    /// <summary>A platform admin hides the lot with a reason (it leaves search, public reads and matching); the seller gets a notice.</summary>
+    Task<Listing> HideAsync(string adminId, string? reason);
+
+    /// <summary>A platform admin puts a hidden lot back; the seller gets a notice.</summary>
+    Task<Listing> UnhideAsync(string adminId);
+
+    /// <summary>The seller adds an uploaded photo's reference (at most <see cref="Listing.MaxPhotos"/>).</summary>
+    Task<Listing> AddPhotoAsync(string actorId, string reference);
+
+    /// <summary>The seller removes a photo reference (a reference the lot does not have changes nothing).</summary>
+    Task<Listing> RemovePhotoAsync(string actorId, string reference);
 
     /// <summary>A cancelled order gives its sold quantity back to the lot (once per order id; a sold-out lot reopens).</summary>
     Task<Listing> ReturnSoldAsync(string orderId, decimal quantity);

@@ -2,6 +2,7 @@ using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
 using Marketplace.Domain.Matching;
 using Marketplace.Domain.Materials;
+using Marketplace.Domain.Traders;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Matching;
 using Marketplace.Grains.Storage;
@@ -260,6 +261,60 @@ public sealed class ListingGrain(
         finally
         {
             _importing = false;
+    public async Task<Listing> HideAsync(string adminId, string? reason)
+    {
+        var wasHidden = state.State.Hidden is not null;
+        var listing = await ChangeAsync(l => l.Hide(reason, adminId, Now));
+        if (!wasHidden)
+        {
+            await TellSellerAsync(listing, "listing-hidden", listing.Hidden!.Reason, listing.Hidden.At);
+        }
+
+        return listing;
+    }
+
+    /// <inheritdoc />
+    public async Task<Listing> UnhideAsync(string adminId)
+    {
+        var restored = false;
+        var listing = await ChangeAsync(l => restored = l.Unhide(Now));
+        if (restored)
+        {
+            await TellSellerAsync(listing, "listing-restored", null, listing.UpdatedAt);
+        }
+
+        return listing;
+    }
+
+    /// <inheritdoc />
+    public Task<Listing> AddPhotoAsync(string actorId, string reference)
+        => ChangeAsync(l =>
+        {
+            l.EnsureSeller(actorId);
+            l.AddPhoto(reference, Now);
+        });
+
+    /// <inheritdoc />
+    public Task<Listing> RemovePhotoAsync(string actorId, string reference)
+        => ChangeAsync(l =>
+        {
+            l.EnsureSeller(actorId);
+            l.RemovePhoto(reference, Now);
+        });
+
+    /// <summary>
+    /// Tells the seller what an admin did to its lot. The lot is stored first: a failure here is logged, not answered,
+    /// since the decision stands either way and the seller still sees the reason on the lot itself.
+    /// </summary>
+    private async Task TellSellerAsync(Listing listing, string kind, string? reason, DateTimeOffset at)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<ITraderGrain>(listing.SellerId).NotifyAsync(new TraderNotice($"{kind}:{Id}:{listing.Version}", kind, Id, reason, at));
+        }
+        catch (Exception e) when (e is not DomainException)
+        {
+            logger.LogWarning(e, "Listing {ListingId}: the seller {SellerId} was not told of {Kind}", Id, listing.SellerId, kind);
         }
     }
 

@@ -19,6 +19,12 @@ public interface ITraderReviewsGrain : IGrainWithStringKey
 
     /// <summary>One review, or null.</summary>
     Task<Review?> GetAsync(string reviewId);
+
+    /// <summary>A platform admin hides a review with a reason (it leaves the list and the average); its author firm gets a notice.</summary>
+    Task<Review> HideAsync(string reviewId, string adminId, string? reason);
+
+    /// <summary>A platform admin shows a hidden review again.</summary>
+    Task<Review> UnhideAsync(string reviewId);
 }
 
 /// <summary>Reviews reported to the platform's admins (one grain, <see cref="Key"/>).</summary>

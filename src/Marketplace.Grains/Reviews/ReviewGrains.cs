@@ -1,6 +1,8 @@
 using Marketplace.Domain.Reviews;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Storage;
+using Marketplace.Domain.Traders;
+using Marketplace.Grains.Traders;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Marketplace.Grains.Reviews;
@@ -31,6 +33,35 @@ public sealed class TraderReviewsGrain(
 
     /// <inheritdoc />
     public Task<Review?> GetAsync(string reviewId) => Task.FromResult(state.State.Find(reviewId));
+
+    /// <inheritdoc />
+    public async Task<Review> HideAsync(string reviewId, string adminId, string? reason)
+    {
+        var before = state.State.Find(reviewId)?.Hidden;
+        var review = state.State.Hide(reviewId, reason, adminId, time.GetUtcNow());
+        if (before is null)
+        {
+            await state.WriteOrReloadAsync();
+            // Stored first: the author is told after, and a failure to tell leaves the decision standing.
+            await GrainFactory.GetGrain<ITraderGrain>(review.AuthorId)
+                .NotifyAsync(new TraderNotice($"review-hidden:{review.Id}:{review.Hidden!.At.ToUnixTimeMilliseconds()}", "review-hidden", review.Id, review.Hidden.Reason, review.Hidden.At));
+        }
+
+        return review;
+    }
+
+    /// <inheritdoc />
+    public async Task<Review> UnhideAsync(string reviewId)
+    {
+        var before = state.State.Find(reviewId)?.Hidden;
+        var review = state.State.Unhide(reviewId);
+        if (before is not null)
+        {
+            await state.WriteOrReloadAsync();
+        }
+
+        return review;
+    }
 }
 
 /// <summary>Keeps the reports of reviews for the platform's admins.</summary>

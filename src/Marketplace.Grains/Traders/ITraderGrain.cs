@@ -35,6 +35,15 @@ public interface ITraderGrain : IGrainWithStringKey
     /// <summary>Takes Stripe's news about the firm's account; false when it changed nothing (older news, another account).</summary>
     Task<bool> UpdateStripeAccountAsync(StripeAccountLink account);
 
+    /// <summary>A platform admin marks the firm as verified (the first verification stands).</summary>
+    Task<Trader> VerifyAsync(string adminId);
+
+    /// <summary>A platform admin takes the firm's verification back.</summary>
+    Task<Trader> UnverifyAsync();
+
+    /// <summary>Tells the firm something (kept among its latest notices; the same notice id twice is one notice).</summary>
+    Task NotifyAsync(TraderNotice notice);
+
     /// <summary>Refuses unless the firm exists and has the role.</summary>
     Task EnsureRoleAsync(TraderRoles role);
 }

@@ -143,6 +143,40 @@ public sealed class TraderGrain(
     }
 
     /// <inheritdoc />
+    public async Task<Trader> VerifyAsync(string adminId)
+    {
+        EnsureExists();
+        if (state.State.Verify(adminId, time.GetUtcNow()))
+        {
+            await state.WriteOrReloadAsync();
+        }
+
+        return state.State;
+    }
+
+    /// <inheritdoc />
+    public async Task<Trader> UnverifyAsync()
+    {
+        EnsureExists();
+        if (state.State.Unverify())
+        {
+            await state.WriteOrReloadAsync();
+        }
+
+        return state.State;
+    }
+
+    /// <inheritdoc />
+    public async Task NotifyAsync(TraderNotice notice)
+    {
+        EnsureExists();
+        if (state.State.Notify(notice))
+        {
+            await state.WriteOrReloadAsync();
+        }
+    }
+
+    /// <inheritdoc />
     public Task EnsureRoleAsync(TraderRoles role)
     {
         EnsureExists();

@@ -29,7 +29,7 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
     }
 
     /// <summary>A request to send: method, path, optional JSON body and headers.</summary>
-    private sealed record Sample(HttpMethod Method, string Path, JsonNode? Body = null, IReadOnlyDictionary<string, string>? Headers = null, string? Csv = null);
+    private sealed record Sample(HttpMethod Method, string Path, JsonNode? Body = null, IReadOnlyDictionary<string, string>? Headers = null, string? Csv = null, Func<HttpContent>? Content = null);
 
     /// <summary>Everything a sample needs: the owner's firm, a counterparty firm and ways to make fresh resources.</summary>
     private sealed class World(MarketplaceServer server, string ownerFirm, string ownerToken, string counterparty)
@@ -49,6 +49,17 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
             await ReadAsync(await client.PostAsync($"/api/v1/listings/{id}/publish", null), HttpStatusCode.OK);
             return id;
         }
+
+        /// <summary>A fresh lot of the owner (published when <paramref name="publish"/>) with one uploaded photo; returns the photo's URL.</summary>
+        public async Task<string> OwnerPhotoAsync(bool publish)
+        {
+            var id = publish ? await OwnerActiveAsync() : await OwnerDraftAsync();
+            using var client = server.BearerClient(ownerToken);
+            return (await ReadAsync(await client.PostAsync($"/api/v1/listings/{id}/photos", SmallPhoto()), HttpStatusCode.Created))["url"]!.GetValue<string>();
+        }
+
+        public static HttpContent SmallPhoto()
+            => Photos.PhotosApiTests.Multipart(Photos.TestImages.Encoded(16, 16, SkiaSharp.SKEncodedImageFormat.Png), "image/png");
 
         public Task<string> CounterpartyActiveAsync() => ActiveLotAsync(server, counterparty);
 
@@ -289,6 +300,10 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         ["PATCH /api/v1/listings/{id}"] = async w => new Sample(HttpMethod.Patch, $"/api/v1/listings/{await w.OwnerDraftAsync()}", new JsonObject { ["title"] = "Changed title" }),
         ["POST /api/v1/listings/{id}/publish"] = async w => new Sample(HttpMethod.Post, $"/api/v1/listings/{await w.OwnerDraftAsync()}/publish"),
         ["POST /api/v1/listings/{id}/withdraw"] = async w => new Sample(HttpMethod.Post, $"/api/v1/listings/{await w.OwnerActiveAsync()}/withdraw"),
+        ["POST /api/v1/listings/{id}/photos/"] = async w => new Sample(HttpMethod.Post, $"/api/v1/listings/{await w.OwnerActiveAsync()}/photos", Content: World.SmallPhoto),
+        ["DELETE /api/v1/listings/{id}/photos/{photoId}"] = async w => new Sample(HttpMethod.Delete, await w.OwnerPhotoAsync(publish: true)),
+        ["GET /api/v1/listings/{id}/photos/{photoId}"] = async w => new Sample(HttpMethod.Get, await w.OwnerPhotoAsync(publish: false)),
+        ["GET /api/v1/listings/{id}/photos/{photoId}/thumbnail"] = async w => new Sample(HttpMethod.Get, await w.OwnerPhotoAsync(publish: false) + "/thumbnail"),
         ["POST /api/v1/listings/{id}/holds/"] = async w => new Sample(HttpMethod.Post, $"/api/v1/listings/{await w.CounterpartyActiveAsync()}/holds", new JsonObject { ["quantity"] = 1 }),
         ["DELETE /api/v1/listings/{id}/holds/{holdId}"] = async w =>
         {
@@ -305,6 +320,13 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
             new JsonObject { ["orderId"] = await w.OwnerBuyingOrderAsync("accept", "handover", "complete"), ["rating"] = 5, ["text"] = "Good" }),
         ["POST /api/v1/reviews/{id}/reports"] = async w => new Sample(HttpMethod.Post, $"/api/v1/reviews/{await w.ReviewAsync()}/reports", new JsonObject { ["reason"] = "Spam" }),
         ["GET /api/v1/admin/review-reports"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/admin/review-reports")),
+        ["POST /api/v1/traders/{id}/verification"] = w => Task.FromResult(new Sample(HttpMethod.Post, $"/api/v1/traders/{w.OwnerFirm}/verification")),
+        ["DELETE /api/v1/traders/{id}/verification"] = w => Task.FromResult(new Sample(HttpMethod.Delete, $"/api/v1/traders/{w.OwnerFirm}/verification")),
+        ["GET /api/v1/traders/{id}/notices"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/notices")),
+        ["POST /api/v1/listings/{id}/hide"] = async w => new Sample(HttpMethod.Post, $"/api/v1/listings/{await w.OwnerActiveAsync()}/hide", new JsonObject { ["reason"] = "Matrix" }),
+        ["POST /api/v1/listings/{id}/unhide"] = async w => new Sample(HttpMethod.Post, $"/api/v1/listings/{await w.OwnerActiveAsync()}/unhide"),
+        ["POST /api/v1/reviews/{id}/hide"] = async w => new Sample(HttpMethod.Post, $"/api/v1/reviews/{await w.ReviewAsync()}/hide", new JsonObject { ["reason"] = "Matrix" }),
+        ["POST /api/v1/reviews/{id}/unhide"] = async w => new Sample(HttpMethod.Post, $"/api/v1/reviews/{await w.ReviewAsync()}/unhide"),
     };
 
     [Fact]
@@ -398,6 +420,8 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
                 {
                     request.Content = new StringContent(sample.Csv, System.Text.Encoding.UTF8, "text/csv");
                 }
+
+                request.Content ??= sample.Content?.Invoke();
 
                 foreach (var (name, value) in sample.Headers ?? new Dictionary<string, string>())
                 {

@@ -126,7 +126,9 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
 
     private static async Task<string> FingerprintAsync(HttpRequest request)
     {
-        request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: ApiLimits.MaxRequestBodyBytes);
+        // Up to the endpoint's own limit (a photo upload allows more than the API's 1 MiB).
+        var limit = request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? ApiLimits.MaxRequestBodyBytes;
+        request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: limit);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{request.Method} {request.Path}{request.QueryString}\n"));
         var chunk = new byte[16 * 1024];

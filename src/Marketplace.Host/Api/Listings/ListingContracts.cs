@@ -126,7 +126,8 @@ public sealed record ListingResponse(
     DateTimeOffset? PublishedAt,
     long Version,
     IReadOnlyList<HoldDto> Holds,
-    Carbon.LotCarbonDto? Carbon = null)
+    Carbon.LotCarbonDto? Carbon = null,
+    ModerationDto? Hidden = null)
 {
     /// <summary>Maps a lot for a viewer (a trader id, or null when anonymous).</summary>
     public static ListingResponse From(Listing l, string? viewerId)
@@ -140,8 +141,19 @@ public sealed record ListingResponse(
             l.Id, l.SellerId, Listing.StatusCode(l.Status), d.Title, d.Description, d.Category, d.Unit,
             new QuantitiesDto(l.ListedQuantity, l.Available, l.Held, l.Sold),
             d.MassPerUnitKg, d.Condition, d.UnitPrice, d.Location!, d.Pickup, d.Delivery, d.Availability,
-            d.IsWaste, d.WasteCode, d.Photos, l.CreatedAt, l.UpdatedAt, l.PublishedAt, l.Version, holds);
+            d.IsWaste, d.WasteCode, d.Photos, l.CreatedAt, l.UpdatedAt, l.PublishedAt, l.Version, holds,
+            Hidden: ModerationDto.From(l.Hidden));
     }
+}
+
+/// <summary>A platform admin's reason for hiding a lot or a review.</summary>
+public sealed record ModerationRequest(string? Reason);
+
+/// <summary>Why and when a platform admin hid something; shown to its owner (only the owner and admins can read a hidden lot).</summary>
+public sealed record ModerationDto(string Reason, DateTimeOffset At)
+{
+    /// <summary>Maps a decision, or null.</summary>
+    public static ModerationDto? From(Moderation? m) => m is null ? null : new ModerationDto(m.Reason, m.At);
 }
 
 /// <summary>A request to hold part of a lot.</summary>

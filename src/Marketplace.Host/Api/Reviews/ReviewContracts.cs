@@ -17,10 +17,13 @@ public sealed record ReportReviewRequest(string? Reason);
 /// <param name="Rating">1 to 5.</param>
 /// <param name="Text">The text.</param>
 /// <param name="CreatedAt">When it was written.</param>
-public sealed record ReviewResponse(string Id, string TraderId, string AuthorId, string AuthorRole, string OrderId, int Rating, string Text, DateTimeOffset CreatedAt)
+/// <param name="Hidden">Why and when a platform admin hid it (only admins see hidden reviews).</param>
+public sealed record ReviewResponse(string Id, string TraderId, string AuthorId, string AuthorRole, string OrderId, int Rating, string Text, DateTimeOffset CreatedAt,
+    Listings.ModerationDto? Hidden = null)
 {
     /// <summary>Maps a review.</summary>
-    public static ReviewResponse From(Review r) => new(r.Id, r.SubjectId, r.AuthorId, r.AuthorRole, r.OrderId, r.Rating, r.Text, r.CreatedAt);
+    public static ReviewResponse From(Review r) => new(r.Id, r.SubjectId, r.AuthorId, r.AuthorRole, r.OrderId, r.Rating, r.Text, r.CreatedAt,
+        Listings.ModerationDto.From(r.Hidden));
 }
 
 /// <summary>A page of a firm's reviews received, newest first, with the count and average of all of them.</summary>

@@ -68,13 +68,20 @@ public static class SearchApi
     }
 
     private static async Task<Ok<SearchResponse>> SearchAsync([AsParameters] SearchParameters p, ISearchEngine engine, CancellationToken cancellationToken)
+        => TypedResults.Ok(await RunAsync(p, engine, cancellationToken));
+
+    /// <summary>
+    /// Runs a search as the endpoint answers it; the search pages call this too (see docs/architecture.md, Web), so both
+    /// read the parameters and shape the answer in one place. Throws <see cref="SearchQueryException"/> for a bad parameter.
+    /// </summary>
+    public static async Task<SearchResponse> RunAsync(SearchParameters p, ISearchEngine engine, CancellationToken cancellationToken)
     {
         var query = Parse(p);
         var result = await engine.SearchAsync(query, cancellationToken);
         var hits = result.Hits.Select(h => new SearchHitDto(h.Id, h.SellerId, h.Title, h.Category, h.Condition, h.Unit, h.Available,
             new MoneyDto(h.PriceMinor, h.Currency), h.Municipality, h.Latitude, h.Longitude, h.AvailableFrom, h.AvailableTo,
             h.DistanceKm, Math.Round(h.Score, 4), h.Highlights)).ToArray();
-        return TypedResults.Ok(new SearchResponse(hits, result.Total, result.Facets, result.NextCursor, query.Currency));
+        return new SearchResponse(hits, result.Total, result.Facets, result.NextCursor, query.Currency);
     }
 
     /// <summary>Turns the parameters into a query; throws <see cref="SearchQueryException"/> for the first that cannot be read.</summary>

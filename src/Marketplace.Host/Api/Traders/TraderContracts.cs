@@ -53,7 +53,10 @@ public sealed record TraderResponse(
     TraderContact? Contact,
     int? ListingCount,
     TraderBilling? Billing,
-    ReviewSummaryResponse? Reviews = null)
+    ReviewSummaryResponse? Reviews = null,
+    bool Verified = false,
+    DateTimeOffset? VerifiedAt = null,
+    string? VerifiedBy = null)
 {
     /// <summary>Maps a firm for a viewer; private fields only when the viewer is the firm; with its reviews' count and average when given.</summary>
     public static TraderResponse From(Trader t, string? viewerId, ReviewSummary? reviews = null)
@@ -62,9 +65,20 @@ public sealed record TraderResponse(
         var p = t.Profile!;
         return new TraderResponse(t.Id, p.Name, p.BusinessId, p.Municipality, p.Roles, t.CreatedAt,
             own ? p.Contact : null, own ? t.ListingIds.Count : null, own ? p.Billing : null,
-            reviews is null ? null : ReviewSummaryResponse.From(reviews));
+            reviews is null ? null : ReviewSummaryResponse.From(reviews),
+            t.Verified is not null, t.Verified?.At, own ? t.Verified?.By : null);
     }
 }
+
+/// <summary>Something the platform told a firm (a lot or review hidden or restored, and why).</summary>
+public sealed record NoticeResponse(string Id, string Kind, string SubjectId, string? Reason, DateTimeOffset At)
+{
+    /// <summary>Maps a notice.</summary>
+    public static NoticeResponse From(TraderNotice n) => new(n.Id, n.Kind, n.SubjectId, n.Reason, n.At);
+}
+
+/// <summary>A firm's notices, newest first (the latest 50).</summary>
+public sealed record NoticeListResponse(IReadOnlyList<NoticeResponse> Items);
 
 /// <summary>A page of items and the cursor of the next page (null on the last page).</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);

@@ -1,0 +1,44 @@
+using System.Globalization;
+
+namespace Marketplace.Host.Web;
+
+/// <summary>Money, quantities and dates as the chosen culture writes them (fi: <c>1 234,50 €</c>, en: <c>€1,234.50</c>).</summary>
+public static class Formats
+{
+    /// <summary>Minor units of a currency in the current culture.</summary>
+    public static string Money(long minorUnits, string currency)
+    {
+        var format = (NumberFormatInfo)CultureInfo.CurrentCulture.NumberFormat.Clone();
+        format.CurrencySymbol = currency == "EUR" ? "€" : currency;
+        return (minorUnits / 100m).ToString("C2", format);
+    }
+
+    /// <summary>A quantity with at most three decimals, and its unit.</summary>
+    public static string Quantity(decimal quantity, string unit)
+        => quantity.ToString("#,0.###", CultureInfo.CurrentCulture) + " " + unit;
+
+    /// <summary>A number with the given decimals.</summary>
+    public static string Number(double value, int decimals = 1)
+        => value.ToString("N" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.CurrentCulture);
+
+    /// <summary>A day in the culture's short date format.</summary>
+    public static string Date(DateOnly day) => day.ToString("d", CultureInfo.CurrentCulture);
+
+    /// <summary>An instant in the marketplace's time zone (Finland), date and time.</summary>
+    public static string Instant(DateTimeOffset at)
+        => TimeZoneInfo.ConvertTime(at, Helsinki).ToString("g", CultureInfo.CurrentCulture);
+
+    /// <summary>The value of an HTML <c>datetime-local</c> input for an instant, in Finnish time.</summary>
+    public static string LocalInput(DateTimeOffset at)
+        => TimeZoneInfo.ConvertTime(at, Helsinki).ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture);
+
+    /// <summary>An instant as Finnish wall-clock time, for a <c>datetime-local</c> input bound to a <see cref="DateTime"/>.</summary>
+    public static DateTime ToLocal(DateTimeOffset at) => DateTime.SpecifyKind(TimeZoneInfo.ConvertTime(at, Helsinki).DateTime, DateTimeKind.Unspecified);
+
+    /// <summary>Reads an HTML <c>datetime-local</c> value as Finnish time.</summary>
+    public static DateTimeOffset? FromLocalInput(DateTime? local)
+        => local is { } value ? new DateTimeOffset(value, Helsinki.GetUtcOffset(value)) : null;
+
+    /// <summary>Finland's time zone, where the marketplace's people work.</summary>
+    public static TimeZoneInfo Helsinki { get; } = TimeZoneInfo.FindSystemTimeZoneById("Europe/Helsinki");
+}

@@ -1,0 +1,19 @@
+using Marketplace.Host.Seed;
+
+namespace Marketplace.Host.Web;
+
+/// <summary>
+/// Places a search can measure distance from: the region's municipalities with their centres (the same list the demo
+/// seeder uses), so a person picks "Vantaa" instead of typing coordinates.
+/// </summary>
+public static class Places
+{
+    private static readonly Lazy<IReadOnlyList<SeedMunicipality>> All = new(() => SeedCatalogue.Load().Municipalities.OrderBy(m => m.Name, StringComparer.Ordinal).ToArray());
+
+    /// <summary>The municipalities, by name.</summary>
+    public static IReadOnlyList<SeedMunicipality> Municipalities => All.Value;
+
+    /// <summary>The municipality of that name (any case), or null.</summary>
+    public static SeedMunicipality? Find(string? name)
+        => name is null ? null : All.Value.FirstOrDefault(m => string.Equals(m.Name, name.Trim(), StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,143 @@
+using Marketplace.Identity;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Localization;
+using Microsoft.AspNetCore.Mvc.Razor;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Marketplace.Host.Web;
+
+/// <summary>The web pages: session cookie and sign-in through the marketplace's own OpenID Connect server, languages, static files.</summary>
+public static class WebSetup
+{
+    /// <summary>Cookie scheme of a person's session on the pages (holds the first-party client's tokens).</summary>
+    public const string CookieScheme = "marketplace.web";
+
+    /// <summary>The first-party client's code + PKCE sign-in.</summary>
+    public const string OidcScheme = "marketplace.oidc";
+
+    /// <summary>Where the server sends the code back (registered in <c>Identity:FirstPartyRedirectUris</c>).</summary>
+    public const string CallbackPath = "/signin-callback";
+
+    /// <summary>Named HTTP client calling this host's own API over loopback.</summary>
+    public const string ApiClientName = "marketplace-api";
+
+    /// <summary>The languages of the pages; the first is the default when the browser asks for neither.</summary>
+    public static readonly string[] Cultures = ["fi", "en"];
+
+    /// <summary>Adds the pages' services.</summary>
+    public static WebApplicationBuilder AddMarketplaceWeb(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section)
+            .Validate(o => string.IsNullOrEmpty(o.ApiBaseAddress) || Uri.TryCreate(o.ApiBaseAddress, UriKind.Absolute, out _),
+                $"{WebOptions.Section}:{nameof(WebOptions.ApiBaseAddress)} must be an absolute address such as http://127.0.0.1:5080.")
+            .ValidateOnStart();
+        var identity = builder.Configuration.GetSection(MarketplaceIdentityOptions.Section).Get<MarketplaceIdentityOptions>() ?? new MarketplaceIdentityOptions();
+
+        services.AddLocalization();
+        services.Configure<RequestLocalizationOptions>(o =>
+        {
+            o.SetDefaultCulture(Cultures[0]).AddSupportedCultures(Cultures).AddSupportedUICultures(Cultures);
+            // The language switch's cookie first, then the browser's Accept-Language; never the query string.
+            o.RequestCultureProviders = [new CookieRequestCultureProvider(), new AcceptLanguageHeaderRequestCultureProvider()];
+        });
+
+        // The host's pages live under Web/Pages, the sign-in pages under Pages/ of the identity assembly: every page
+        // names its own absolute route, so the root is the project and the identity pages keep their layout folder.
+        services.Configure<RazorPagesOptions>(o => o.RootDirectory = "/");
+        services.Configure<RazorViewEngineOptions>(o =>
+        {
+            o.PageViewLocationFormats.Add("/Pages/Shared/{0}.cshtml");
+            o.PageViewLocationFormats.Add("/Web/Pages/Shared/{0}.cshtml");
+        });
+        services.AddRazorPages().AddViewLocalization();
+
+        services.AddHttpContextAccessor();
+        services.AddScoped<WebSession>();
+        services.AddScoped<MarketplaceApi>();
+        services.AddHttpClient(ApiClientName, (sp, client) =>
+        {
+            client.BaseAddress = ApiBaseAddress(sp);
+            client.Timeout = TimeSpan.FromSeconds(30);
+        });
+
+        services.AddAuthentication()
+            .AddCookie(CookieScheme, o =>
+            {
+                o.Cookie.Name = "marketplace.web";
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.Cookie.SecurePolicy = identity.AllowLoopbackHttp ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+                o.ExpireTimeSpan = identity.RefreshTokenLifetime;
+                o.SlidingExpiration = true;
+                o.ForwardChallenge = OidcScheme;
+            })
+            .AddOpenIdConnect(OidcScheme, o =>
+            {
+                o.SignInScheme = CookieScheme;
+                o.ClientId = IdentityDatabaseInitializer.FirstPartyClientId;
+                o.ResponseType = ResponseTypes.Code;
+                // The code comes back in the query string: a redirect, so signing in needs no script (form_post would).
+                o.ResponseMode = ResponseModes.Query;
+                o.UsePkce = true;
+                o.CallbackPath = CallbackPath;
+                o.SaveTokens = true;
+                o.MapInboundClaims = false;
+                o.GetClaimsFromUserInfoEndpoint = false;
+                o.RequireHttpsMetadata = !identity.AllowLoopbackHttp;
+                o.TokenValidationParameters.NameClaimType = Claims.Name;
+                o.TokenValidationParameters.RoleClaimType = Claims.Role;
+                o.Scope.Clear();
+                foreach (var scope in new[] { Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess }.Concat(ApiScopes.All))
+                {
+                    o.Scope.Add(scope);
+                }
+
+                // Lax and same-as-request: the callback is a top-level redirect, and embedded mode runs on plain loopback HTTP.
+                o.CorrelationCookie.SameSite = SameSiteMode.Lax;
+                o.NonceCookie.SameSite = SameSiteMode.Lax;
+                o.CorrelationCookie.SecurePolicy = o.NonceCookie.SecurePolicy = identity.AllowLoopbackHttp ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+            });
+        // The server is this host: its address (configured, or where it listens) is known once it listens, and the
+        // handler's options are built at the first sign-in, after that.
+        services.AddOptions<OpenIdConnectOptions>(OidcScheme).Configure<PublicAddress>((o, address) => o.Authority = address.Base);
+        return builder;
+    }
+
+    /// <summary>Chooses the language of each request and serves the pages' static files (Leaflet, styles, scripts).</summary>
+    public static WebApplication UseMarketplaceWeb(this WebApplication app)
+    {
+        app.UseRequestLocalization();
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "wwwroot")),
+            OnPrepareResponse = c => c.Context.Response.Headers.CacheControl = "public, max-age=3600",
+        });
+        return app;
+    }
+
+    /// <summary>The address of this host's API: <c>Web:ApiBaseAddress</c>, else where it listens.</summary>
+    internal static Uri ApiBaseAddress(IServiceProvider services)
+    {
+        var configured = services.GetRequiredService<IOptions<WebOptions>>().Value.ApiBaseAddress;
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return new Uri(configured, UriKind.Absolute);
+        }
+
+        var listening = services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? throw new InvalidOperationException($"The host does not listen yet: set {WebOptions.Section}:{nameof(WebOptions.ApiBaseAddress)}.");
+        var uri = new UriBuilder(listening.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal));
+        if (uri.Host is "0.0.0.0" or "[::]" or "::")
+        {
+            uri.Host = "localhost";
+        }
+
+        return new Uri(uri.Uri.GetLeftPart(UriPartial.Authority));
+    }
+}

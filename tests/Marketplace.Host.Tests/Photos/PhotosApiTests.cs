@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using SkiaSharp;
+using Marketplace.Host.Tests.Api;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+
+namespace Marketplace.Host.Tests.Photos;
+
+/// <summary>Lot photos over HTTP: the seller uploads and removes them; they are re-encoded, resized and stripped; readers of the lot see them; bad uploads are 422.</summary>
+[Collection(ApiCollection.Name)]
+public class PhotosApiTests(ServerFixture fixture)
+{
+    private MarketplaceServer Server => fixture.Server;
+
+    internal static MultipartFormDataContent Multipart(byte[] image, string contentType, string field = "photo")
+    {
+        var file = new ByteArrayContent(image);
+        file.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        return new MultipartFormDataContent { { file, field, "photo" } };
+    }
+
+    private static ByteArrayContent Raw(byte[] image, string contentType)
+    {
+        var body = new ByteArrayContent(image);
+        body.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        return body;
+    }
+
+    [Fact]
+    public async Task Upload_TwoPhotos_AreStoredReencodedResizedAndStripped_ShownToReadersOfTheLot_RemovedBySeller()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+        var lot = (await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", Lot()), HttpStatusCode.Created))["id"]!.GetValue<string>();
+
+        var wide = await ReadAsync(await client.PostAsync($"/api/v1/listings/{lot}/photos", Multipart(TestImages.Encoded(3000, 1000, SKEncodedImageFormat.Png), "image/png")), HttpStatusCode.Created);
+        var tagged = await ReadAsync(await client.PostAsync($"/api/v1/listings/{lot}/photos", Raw(TestImages.JpegWithMetadata(800, 600), "image/jpeg")), HttpStatusCode.Created);
+        var webp = await ReadAsync(await client.PostAsync($"/api/v1/listings/{lot}/photos", Multipart(TestImages.Encoded(300, 200, SKEncodedImageFormat.Webp), "image/webp")), HttpStatusCode.Created);
+        var urls = new[] { wide, tagged, webp }.Select(p => p["url"]!.GetValue<string>()).ToArray();
+        Assert.All(urls, u => Assert.StartsWith($"/api/v1/listings/{lot}/photos/", u, StringComparison.Ordinal));
+        var listed = (await ReadAsync(await client.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["photos"]!.AsArray().Select(p => p!.GetValue<string>());
+        Assert.Equal(urls, listed);
+
+        var photo = await client.GetAsync(urls[0]);
+        Assert.Equal((HttpStatusCode.OK, "image/jpeg"), (photo.StatusCode, photo.Content.Headers.ContentType?.MediaType));
+        Assert.Equal((2048, 683), TestImages.SizeOf(await photo.Content.ReadAsByteArrayAsync()));
+        Assert.Equal((400, 133), TestImages.SizeOf(await client.GetByteArrayAsync(wide["thumbnailUrl"]!.GetValue<string>())));
+        var stripped = await client.GetByteArrayAsync(urls[1]);
+        Assert.Equal((800, 600), TestImages.SizeOf(stripped));
+        Assert.DoesNotContain(TestImages.SecretMetadata, Encoding.ASCII.GetString(stripped), StringComparison.Ordinal);
+
+        // A draft's photos are the seller's; once published, anyone's.
+        using var anonymous = Server.Client();
+        await ProblemAsync(await anonymous.GetAsync(urls[0]), HttpStatusCode.NotFound, "photo-not-found");
+        await ReadAsync(await client.PostAsync($"/api/v1/listings/{lot}/publish", null), HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(urls[0])).StatusCode);
+
+        var other = await RegisterFirmAsync(Server, "seller");
+        await ProblemAsync(await Server.Client(other).PostAsync($"/api/v1/listings/{lot}/photos", Multipart(TestImages.Encoded(10, 10, SKEncodedImageFormat.Png), "image/png")),
+            HttpStatusCode.Forbidden, "seller-only");
+        await ProblemAsync(await Server.Client(other).DeleteAsync(urls[0]), HttpStatusCode.Forbidden, "seller-only");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync(urls[0])).StatusCode);
+        await ProblemAsync(await anonymous.GetAsync(urls[0]), HttpStatusCode.NotFound, "photo-not-found");
+        await ProblemAsync(await client.DeleteAsync(urls[0]), HttpStatusCode.NotFound, "photo-not-found");
+        var left = (await ReadAsync(await client.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["photos"]!.AsArray().Select(p => p!.GetValue<string>());
+        Assert.Equal(urls[1..], left);
+    }
+
+    [Fact]
+    public async Task Upload_RefusesNonImagesBombsOversizeAndTooMany_With422()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+        var lot = (await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", Lot()), HttpStatusCode.Created))["id"]!.GetValue<string>();
+        var path = $"/api/v1/listings/{lot}/photos";
+
+        await ProblemAsync(await client.PostAsync(path, Multipart(Encoding.UTF8.GetBytes("<svg xmlns='http://www.w3.org/2000/svg'/>"), "image/jpeg")), HttpStatusCode.UnprocessableEntity, "unsupported-photo", "photo");
+        await ProblemAsync(await client.PostAsync(path, Raw([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4, 5, 6, 7, 8], "image/jpeg")), HttpStatusCode.UnprocessableEntity, "unsupported-photo", "photo");
+        await ProblemAsync(await client.PostAsync(path, Raw(TestImages.PngBomb(60_000), "image/png")), HttpStatusCode.UnprocessableEntity, "photo-too-large", "photo");
+        await ProblemAsync(await client.PostAsync(path, Raw(new byte[(8 * 1024 * 1024) + 1], "image/jpeg")), HttpStatusCode.UnprocessableEntity, "photo-too-large", "photo");
+
+        var small = TestImages.Encoded(32, 32, SKEncodedImageFormat.Png);
+        for (var i = 0; i < 10; i++)
+        {
+            await ReadAsync(await client.PostAsync(path, Multipart(small, "image/png")), HttpStatusCode.Created);
+        }
+
+        await ProblemAsync(await client.PostAsync(path, Multipart(small, "image/png")), HttpStatusCode.UnprocessableEntity, "too-many-photos", "photo");
+        Assert.Equal(10, (await ReadAsync(await client.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["photos"]!.AsArray().Count);
+    }
+}
