@@ -261,6 +261,10 @@ public sealed class ListingGrain(
         finally
         {
             _importing = false;
+        }
+    }
+
+    /// <inheritdoc />
     public async Task<Listing> HideAsync(string adminId, string? reason)
     {
         var wasHidden = state.State.Hidden is not null;
