@@ -149,7 +149,7 @@ public class KillAndRestartTests
     }
 
     /// <summary>The built host (<c>Marketplace.Host.dll</c>) running in its own process.</summary>
-    private sealed class HostProcess : IDisposable
+    internal sealed class HostProcess : IDisposable
     {
         private readonly Process _process;
         private readonly StringBuilder _output = new();
