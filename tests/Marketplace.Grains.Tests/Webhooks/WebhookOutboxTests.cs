@@ -3,6 +3,7 @@ using Marketplace.Domain.Webhooks;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
 using Orleans.TestingHost;
 
 namespace Marketplace.Grains.Tests.Webhooks;
@@ -21,7 +22,7 @@ public sealed class WebhookOutboxTests : IAsyncLifetime
     {
         var settings = TestClusters.Settings("Memory");
         settings["Webhooks:AllowDevelopmentTargets"] = "true";
-        settings["Webhooks:HandOverRetry"] = "01:00:00";
+        settings["Webhooks:HandOverRetry"] = "00:10:00";
         settings["Webhooks:FirstRetryDelay"] = "01:00:00";
         _cluster = await TestClusters.StartAsync(settings, configure: silo => silo.Services.AddSingleton<IIncomingGrainCallFilter, UnreachableRegistry>());
     }
