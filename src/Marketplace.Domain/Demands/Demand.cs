@@ -135,6 +135,13 @@ public sealed class Demand
     [JsonInclude]
     public long Version { get; private set; }
 
+    /// <summary>
+    /// Webhook events of the last stored changes, written in the same storage write as the change they describe and
+    /// handed to the subscriptions afterwards (see <c>WebhookRelay</c>); an optional field, so no schema version bump.
+    /// </summary>
+    [JsonInclude]
+    public List<Webhooks.OutboxEvent> Outbox { get; private set; } = [];
+
     /// <summary>When it was posted.</summary>
     [JsonInclude]
     public DateTimeOffset CreatedAt { get; private set; }

@@ -112,6 +112,13 @@ public sealed class MatchingSession
     [JsonInclude]
     public long Version { get; private set; }
 
+    /// <summary>
+    /// Webhook events of the last stored changes, written in the same storage write as the change they describe and
+    /// handed to the subscriptions afterwards (see <c>WebhookRelay</c>); an optional field, so no schema version bump.
+    /// </summary>
+    [JsonInclude]
+    public List<Webhooks.OutboxEvent> Outbox { get; private set; } = [];
+
     /// <summary>True once proposed.</summary>
     public bool Exists => Proposal is not null;
 

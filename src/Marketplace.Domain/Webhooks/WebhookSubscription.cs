@@ -139,15 +139,16 @@ public sealed class WebhookSubscription
     public bool Wants(string type) => WebhookEventTypes.Matches(EventTypes, type);
 
     /// <summary>
-    /// Queues events (with their envelopes) it wants. A subject's version already queued is dropped (the emitting grain
-    /// hands a version's events over together, and again after a crash), as are events older than
-    /// <paramref name="retention"/>. Answers how many were queued.
+    /// Queues events (with their envelopes) it wants, each subject's in version order. A subject's version at or below
+    /// one already queued is dropped as a duplicate: the emitting grain hands over every event it has not yet seen taken
+    /// (so a subject's versions arrive together or in order) and hands them over again after a crash. Events older than
+    /// <paramref name="retention"/> are dropped too. Answers how many were queued.
     /// </summary>
     public int Enqueue(IEnumerable<(OutboxEvent Event, string Body)> events, DateTimeOffset now, TimeSpan retention)
     {
         var added = 0;
         var versionsAdded = new Dictionary<string, long>();
-        foreach (var (e, body) in events)
+        foreach (var (e, body) in events.OrderBy(x => x.Event.Version))
         {
             if (!Wants(e.Type) || e.Time < now - retention)
             {

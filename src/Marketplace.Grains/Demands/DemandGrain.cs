@@ -11,6 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
+using Marketplace.Grains.Webhooks;
+
 namespace Marketplace.Grains.Demands;
 
 /// <summary>
@@ -23,8 +25,16 @@ public sealed class DemandGrain(
     [FromKeyedServices(MarketTime.Key)] TimeProvider time,
     IOptions<ListingOptions> options,
     IOptions<ServiceAreaOptions> serviceArea,
-    ILogger<DemandGrain> logger) : Grain, IDemandGrain, IRemindable
+    IOptions<WebhookOptions> webhooks,
+    ILogger<DemandGrain> logger) : Grain, IDemandGrain, IWebhookOutboxGrain, IRemindable
 {
+    /// <summary>The demand as last stored, to tell which webhook events the next write makes.</summary>
+    private DemandMark _mark = DemandMark.Of(new Demand());
+
+    private WebhookRelay? _relay;
+
+    private WebhookRelay Relay => _relay ??= new WebhookRelay(this, GrainFactory, webhooks.Value, logger);
+
     private const string ExpiryReminder = "expiry";
 
     private string Id => this.GetPrimaryKeyString();
@@ -38,11 +48,56 @@ public sealed class DemandGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _partitions = state.State.ToSummary() is { } demand ? MatchPartitions.ForDemand(demand) : [];
+        _mark = DemandMark.Of(state.State);
         if (state.State.Exists && state.State.ExpireIfDue(Now))
         {
             var plan = Plan();
-            await state.WriteStateAsync(cancellationToken);
+            await WriteAsync();
             Stored(plan);
+        }
+        else if (state.State.Outbox.Count > 0)
+        {
+            // Events stored with the last change but perhaps never handed over (a crash): subscriptions drop duplicates.
+            Relay.HandOver(() => state.State.Outbox);
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Not while the silo shuts down: storage may be going too, and what is left is handed over again and dropped as a duplicate.
+        if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown && _relay?.HasHandedOver(state.State.Outbox) == true)
+        {
+            try
+            {
+                Relay.Record(state.State.Outbox, []);
+                await state.WriteStateAsync(cancellationToken);
+            }
+            catch (Exception e)
+            {
+                logger.LogDebug(e, "Demand {DemandId}: trimming the webhook outbox at deactivation failed; the events are handed over again and dropped as duplicates", Id);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public Task HandOverAsync()
+    {
+        Relay.HandOver(() => state.State.Outbox);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Writes the demand with its change's webhook events in its outbox (one storage write); on a failure storage's copy is reloaded.</summary>
+    private async Task WriteAsync()
+    {
+        Relay.Record(state.State.Outbox, WebhookEvents.ForDemand(_mark, state.State, Now));
+        try
+        {
+            await state.WriteOrReloadAsync();
+        }
+        finally
+        {
+            _mark = DemandMark.Of(state.State);
         }
     }
 
@@ -91,7 +146,7 @@ public sealed class DemandGrain(
         if (state.State.Exists && state.State.ExpireIfDue(Now))
         {
             plan = Plan();
-            await state.WriteStateAsync();
+            await WriteAsync();
             Stored(plan);
         }
 
@@ -131,7 +186,7 @@ public sealed class DemandGrain(
     private async Task<Demand> SaveAsync(AfterWrite plan)
     {
         await JoinAsync(plan);
-        await state.WriteOrReloadAsync();
+        await WriteAsync();
 
         try
         {
@@ -171,6 +226,7 @@ public sealed class DemandGrain(
     /// </summary>
     private void Stored(AfterWrite plan)
     {
+        Relay.HandOver(() => state.State.Outbox);
         var (demand, partitions, _) = plan;
         foreach (var gone in _partitions.Except(partitions))
         {

@@ -78,7 +78,8 @@ public sealed class ListingGrain(
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_relay?.HasHandedOver(state.State.Outbox) == true)
+        // Not while the silo shuts down: storage may be going too, and what is left is handed over again and dropped as a duplicate.
+        if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown && _relay?.HasHandedOver(state.State.Outbox) == true)
         {
             try
             {

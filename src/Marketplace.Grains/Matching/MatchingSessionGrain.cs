@@ -13,6 +13,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
+using Marketplace.Grains.Webhooks;
+
 namespace Marketplace.Grains.Matching;
 
 /// <summary>
@@ -26,9 +28,55 @@ public sealed class MatchingSessionGrain(
     IOptions<MatchingOptions> options,
     IOptions<ListingOptions> listingOptions,
     MarketplaceMetrics metrics,
-    ILogger<MatchingSessionGrain> logger) : Grain, IMatchingSessionGrain, IRemindable
+    IOptions<WebhookOptions> webhooks,
+    ILogger<MatchingSessionGrain> logger) : Grain, IMatchingSessionGrain, IWebhookOutboxGrain, IRemindable
 {
     private const string ExpiryReminder = "expiry";
+
+    /// <summary>The session as last stored, to tell which webhook events the next write makes.</summary>
+    private MatchMark _mark = MatchMark.Of(new MatchingSession());
+
+    private WebhookRelay? _relay;
+
+    private WebhookRelay Relay => _relay ??= new WebhookRelay(this, GrainFactory, webhooks.Value, logger);
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _mark = MatchMark.Of(Session);
+        if (Session.Outbox.Count > 0)
+        {
+            // Events stored with the last change but perhaps never handed over (a crash): subscriptions drop duplicates.
+            Relay.HandOver(() => Session.Outbox);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Not while the silo shuts down: storage may be going too, and what is left is handed over again and dropped as a duplicate.
+        if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown && _relay?.HasHandedOver(Session.Outbox) == true)
+        {
+            try
+            {
+                Relay.Record(Session.Outbox, []);
+                await state.WriteStateAsync(cancellationToken);
+            }
+            catch (Exception e)
+            {
+                logger.LogDebug(e, "Match {MatchId}: trimming the webhook outbox at deactivation failed; the events are handed over again and dropped as duplicates", Session.Id);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public Task HandOverAsync()
+    {
+        Relay.HandOver(() => Session.Outbox);
+        return Task.CompletedTask;
+    }
 
     private MatchingSession Session => state.State;
 
@@ -324,7 +372,18 @@ public sealed class MatchingSessionGrain(
 
     private async Task SaveAsync()
     {
-        await state.WriteOrReloadAsync();
+        // The change and its webhook events in one storage write; the events are handed over after it.
+        Relay.Record(Session.Outbox, WebhookEvents.ForMatch(_mark, Session, Now));
+        try
+        {
+            await state.WriteOrReloadAsync();
+        }
+        finally
+        {
+            _mark = MatchMark.Of(Session);
+        }
+
+        Relay.HandOver(() => Session.Outbox);
 
         await ScheduleAsync();
         var p = Session.Proposal!;

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Marketplace.Domain.Demands;
 using Marketplace.Domain.Listings;
+using Marketplace.Domain.Matching;
 using Marketplace.Domain.Orders;
 using Marketplace.Domain.Webhooks;
 using Marketplace.Grains.Common;
@@ -23,6 +25,20 @@ public sealed record OrderMark(bool Exists, OrderStatus Status, long Version, bo
 
     /// <summary>True when the invoice's payments cover the gross total.</summary>
     public static bool IsPaid(Order order) => order.Invoice is { } i && order.Totals is { } t && i.PaidMinor >= t.GrossMinor;
+}
+
+/// <summary>What a demand looked like at its last stored write.</summary>
+public sealed record DemandMark(bool Exists, DemandStatus Status, long Version)
+{
+    /// <summary>The mark of <paramref name="demand"/>.</summary>
+    public static DemandMark Of(Demand demand) => new(demand.Exists, demand.Status, demand.Version);
+}
+
+/// <summary>What a matching session looked like at its last stored write.</summary>
+public sealed record MatchMark(bool Exists, MatchStatus Status, long Version, int Round)
+{
+    /// <summary>The mark of <paramref name="session"/>.</summary>
+    public static MatchMark Of(MatchingSession session) => new(session.Exists, session.Status, session.Version, session.Round);
 }
 
 /// <summary>
@@ -120,6 +136,68 @@ public static class WebhookEvents
         }
 
         return events;
+    }
+
+    /// <summary>Events of a demand's change (<c>demand.*</c>), to its buyer.</summary>
+    public static IReadOnlyList<OutboxEvent> ForDemand(DemandMark before, Demand after, DateTimeOffset now)
+    {
+        if (!after.Exists || (before.Exists && before.Version == after.Version))
+        {
+            return [];
+        }
+
+        var type = !before.Exists ? "demand.created"
+            : before.Status != after.Status ? after.Status switch
+            {
+                DemandStatus.Fulfilled => "demand.fulfilled",
+                DemandStatus.Cancelled => "demand.cancelled",
+                DemandStatus.Expired => "demand.expired",
+                _ => "demand.updated",
+            }
+            : "demand.updated";
+        var resource = Element(new
+        {
+            id = after.Id,
+            buyerId = after.BuyerId,
+            status = after.Status,
+            category = after.Details?.Category,
+            quantity = after.Details?.Quantity,
+            unit = after.Details?.Unit,
+            bought = after.Bought,
+            remaining = after.Remaining,
+            version = after.Version,
+        });
+        return [OutboxEvent.Create(type, "demand/" + after.Id, after.Id, after.Version, now, [after.BuyerId], resource)];
+    }
+
+    /// <summary>Events of a match's change (<c>match.*</c>, when its status changes or a new round is proposed), to its buyer and seller.</summary>
+    public static IReadOnlyList<OutboxEvent> ForMatch(MatchMark before, MatchingSession after, DateTimeOffset now)
+    {
+        if (!after.Exists || (before.Exists && before.Version == after.Version)
+            || (before.Exists && before.Status == after.Status && before.Round == after.Round))
+        {
+            return [];
+        }
+
+        var p = after.Proposal!;
+        var resource = Element(new
+        {
+            id = after.Id,
+            lotId = p.LotId,
+            demandId = p.DemandId,
+            sellerId = p.SellerId,
+            buyerId = p.BuyerId,
+            status = MatchingSession.StatusCode(after.Status),
+            quantity = p.Quantity,
+            unit = p.Unit,
+            round = after.Round,
+            holdId = after.HoldId,
+            orderId = after.OrderId,
+            reason = after.Reason,
+            expiresAt = after.ExpiresAt,
+            version = after.Version,
+        });
+        return [OutboxEvent.Create("match." + MatchingSession.StatusCode(after.Status), "match/" + after.Id, after.Id, after.Version, now, [p.BuyerId, p.SellerId], resource)];
     }
 
     private static JsonElement ListingResource(Listing l)

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Marketplace.Domain.Webhooks;
+using Marketplace.Grains.Demands;
 using Marketplace.Grains.Listings;
+using Marketplace.Grains.Matching;
 using Marketplace.Grains.Orders;
 using Marketplace.Grains.Storage;
 using Microsoft.Extensions.Logging;
@@ -8,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Marketplace.Grains.Webhooks;
 
 /// <summary>
-/// After the silo starts (in the background): finds lots and orders whose stored outbox still holds events (a crash
+/// After the silo starts (in the background): finds lots, orders, demands and matches whose stored outbox still holds events (a crash
 /// came between their write and its hand-over, or before the trimming write) and subscriptions with queued deliveries,
 /// and activates them, so those events are handed over and delivered without waiting for the next change. Reads
 /// grain storage directly; a provider that cannot be enumerated (memory, tests) is skipped.
@@ -32,16 +34,20 @@ public sealed class WebhookRecovery(IGrainFactory grains, IGrainStateArchive arc
         {
             var clock = Stopwatch.StartNew();
             var emitters = 0;
-            foreach (var (grainType, stateName) in new[] { ("listing", "listing"), ("order", "order") })
+            foreach (var (grainType, stateName) in new[] { ("listing", "listing"), ("order", "order"), ("demand", "demand"), ("matchingsession", "match") })
             {
                 await foreach (var stored in archive.StatesAsync(grainType, stateName, cancellationToken))
                 {
                     // A cheap look at the bytes (an empty outbox is "outbox":[]) rather than reading every state.
                     if (stored.Payload.ToMemory().Span.IndexOf("\"outbox\":[{"u8) >= 0)
                     {
-                        var grain = grainType == "listing"
-                            ? grains.GetGrain<IListingGrain>(stored.Key).AsReference<IWebhookOutboxGrain>()
-                            : grains.GetGrain<IOrderGrain>(stored.Key).AsReference<IWebhookOutboxGrain>();
+                        var grain = grainType switch
+                        {
+                            "listing" => grains.GetGrain<IListingGrain>(stored.Key).AsReference<IWebhookOutboxGrain>(),
+                            "order" => grains.GetGrain<IOrderGrain>(stored.Key).AsReference<IWebhookOutboxGrain>(),
+                            "demand" => grains.GetGrain<IDemandGrain>(stored.Key).AsReference<IWebhookOutboxGrain>(),
+                            _ => grains.GetGrain<IMatchingSessionGrain>(stored.Key).AsReference<IWebhookOutboxGrain>(),
+                        };
                         await CallAsync(() => grain.HandOverAsync(), stored.Key);
                         emitters++;
                     }

@@ -174,6 +174,46 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
 
         public string Counterparty => counterparty;
 
+        private static readonly Lazy<Task<Webhooks.WebhookReceiver>> Receiver = new(Webhooks.WebhookReceiver.StartAsync);
+        private string? _webhook;
+        private string? _deliveredEvent;
+
+        /// <summary>A subscription URL on a receiver that answers 200.</summary>
+        public async Task<string> WebhookUrlAsync() => (await Receiver.Value).Url("matrix");
+
+        /// <summary>A fresh subscription of the owner's firm.</summary>
+        public async Task<string> NewOwnerWebhookAsync()
+        {
+            using var client = server.BearerClient(ownerToken);
+            var body = new JsonObject { ["url"] = await WebhookUrlAsync(), ["eventTypes"] = new JsonArray("order.*") };
+            return (await ReadAsync(await client.PostAsJsonAsync("/api/v1/webhooks", body), HttpStatusCode.Created))["id"]!.GetValue<string>();
+        }
+
+        /// <summary>The owner's subscription shared by the samples that do not delete it (a firm has at most 10).</summary>
+        public async Task<string> OwnerWebhookAsync() => _webhook ??= await NewOwnerWebhookAsync();
+
+        /// <summary>An event delivered to the owner's shared subscription (a ping), for redelivery.</summary>
+        public async Task<string> DeliveredEventAsync()
+        {
+            if (_deliveredEvent is null)
+            {
+                var id = await OwnerWebhookAsync();
+                using var client = server.BearerClient(ownerToken);
+                var eventId = (await ReadAsync(await client.PostAsync($"/api/v1/webhooks/{id}/ping", null), HttpStatusCode.Accepted))["eventId"]!.GetValue<string>();
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                while (!(await ReadAsync(await client.GetAsync($"/api/v1/webhooks/{id}/deliveries"), HttpStatusCode.OK))["recent"]!.AsArray()
+                           .Any(d => d!["eventId"]!.GetValue<string>() == eventId))
+                {
+                    Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "the ping was not delivered in 20 s");
+                    await Task.Delay(20);
+                }
+
+                _deliveredEvent = eventId;
+            }
+
+            return _deliveredEvent;
+        }
+
         private string? _review;
 
         private string? _wasteOrder;
@@ -327,6 +367,17 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         ["POST /api/v1/listings/{id}/unhide"] = async w => new Sample(HttpMethod.Post, $"/api/v1/listings/{await w.OwnerActiveAsync()}/unhide"),
         ["POST /api/v1/reviews/{id}/hide"] = async w => new Sample(HttpMethod.Post, $"/api/v1/reviews/{await w.ReviewAsync()}/hide", new JsonObject { ["reason"] = "Matrix" }),
         ["POST /api/v1/reviews/{id}/unhide"] = async w => new Sample(HttpMethod.Post, $"/api/v1/reviews/{await w.ReviewAsync()}/unhide"),
+        ["POST /api/v1/webhooks/"] = async w => new Sample(HttpMethod.Post, "/api/v1/webhooks",
+            new JsonObject { ["url"] = await w.WebhookUrlAsync(), ["eventTypes"] = new JsonArray("listing.*") }),
+        ["GET /api/v1/webhooks/"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/webhooks")),
+        ["GET /api/v1/webhooks/{id}"] = async w => new Sample(HttpMethod.Get, $"/api/v1/webhooks/{await w.OwnerWebhookAsync()}"),
+        ["PATCH /api/v1/webhooks/{id}"] = async w => new Sample(HttpMethod.Patch, $"/api/v1/webhooks/{await w.OwnerWebhookAsync()}", new JsonObject { ["description"] = "Matrix" }),
+        ["DELETE /api/v1/webhooks/{id}"] = async w => new Sample(HttpMethod.Delete, $"/api/v1/webhooks/{await w.NewOwnerWebhookAsync()}"),
+        ["POST /api/v1/webhooks/{id}/rotate-secret"] = async w => new Sample(HttpMethod.Post, $"/api/v1/webhooks/{await w.OwnerWebhookAsync()}/rotate-secret"),
+        ["POST /api/v1/webhooks/{id}/ping"] = async w => new Sample(HttpMethod.Post, $"/api/v1/webhooks/{await w.OwnerWebhookAsync()}/ping"),
+        ["GET /api/v1/webhooks/{id}/deliveries"] = async w => new Sample(HttpMethod.Get, $"/api/v1/webhooks/{await w.OwnerWebhookAsync()}/deliveries"),
+        ["POST /api/v1/webhooks/{id}/deliveries/{eventId}/redeliver"] = async w =>
+            new Sample(HttpMethod.Post, $"/api/v1/webhooks/{await w.OwnerWebhookAsync()}/deliveries/{await w.DeliveredEventAsync()}/redeliver"),
     };
 
     [Fact]

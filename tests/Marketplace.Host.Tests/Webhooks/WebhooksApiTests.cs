@@ -68,6 +68,31 @@ public class WebhooksApiTests(ServerFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DemandMatchedAcceptedConfirmed_BuyerAndSellerHearEachStep()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var sellerClient = Server.Client(seller);
+        using var buyerClient = Server.Client(buyer);
+        await SubscribeAsync(sellerClient, "match-seller-" + seller, "match.*");
+        await SubscribeAsync(buyerClient, "match-buyer-" + buyer, "demand.*", "match.*");
+
+        var at = RandomPlace();
+        var lot = await ActiveLotAsync(Server, seller, 1000, at);
+        var demand = await DemandAsync(Server, buyer, Demand(300, at));
+        var match = (await MatchAsync(buyerClient, lot, demand))["id"]!.GetValue<string>();
+        await ReadAsync(await buyerClient.PostAsync($"/api/v1/matches/{match}/accept", null), HttpStatusCode.OK);
+        await ReadAsync(await sellerClient.PostAsync($"/api/v1/matches/{match}/confirm", null), HttpStatusCode.OK);
+
+        string[] steps = ["match.proposed", "match.accepted", "match.confirmed"];
+        Assert.Equal(steps, (await WaitForAsync("match-seller-" + seller, 3)).Select(r => r.Type));
+        var buyerGot = await WaitForAsync("match-buyer-" + buyer, 5);
+        Assert.Equal(steps, buyerGot.Where(r => r.Type.StartsWith("match.", StringComparison.Ordinal)).Select(r => r.Type));
+        Assert.Equal(["demand.created", "demand.fulfilled"], buyerGot.Where(r => r.Type.StartsWith("demand.", StringComparison.Ordinal)).Select(r => r.Type));
+        Assert.Equal(match, buyerGot.Last(r => r.Type == "match.confirmed").Envelope["resource"]!["id"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task ReceiverFailingFiveTimes_ThenRecovering_GetsEveryEventInOrder()
     {
         var seller = await RegisterFirmAsync(Server, "seller");
