@@ -36,6 +36,30 @@ public class OpenApiDocumentTests(ServerFixture fixture)
         }
     }
 
+    /// <summary>
+    /// <c>docs/openapi-v1.json</c>, from which the typed client of <c>TypedClientTests</c> is generated at build,
+    /// is the document the host serves (less its <c>servers</c>, which name the address it was called at). After an API
+    /// change, refresh it with <c>MARKETPLACE_WRITE_OPENAPI=1 dotnet test tests/Marketplace.Host.Tests --filter OpenApiDocumentTests</c>.
+    /// </summary>
+    [Fact]
+    public async Task CommittedDescription_IsTheServedDocument()
+    {
+        using var client = Server.Client();
+        var served = JsonNode.Parse(await client.GetStringAsync("/openapi/v1.json"))!.AsObject();
+        served.Remove("servers");
+        var text = served.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+        var path = Path.Combine(Path.GetDirectoryName(DevFolder())!, "..", "docs", "openapi-v1.json");
+        if (Environment.GetEnvironmentVariable("MARKETPLACE_WRITE_OPENAPI") == "1")
+        {
+            await File.WriteAllTextAsync(path, text);
+        }
+
+        var committed = File.Exists(path) ? (await File.ReadAllTextAsync(path)).ReplaceLineEndings("\n") : "";
+        Assert.True(committed == text,
+            "docs/openapi-v1.json is not the document the host serves: refresh it with "
+            + "MARKETPLACE_WRITE_OPENAPI=1 dotnet test tests/Marketplace.Host.Tests --filter OpenApiDocumentTests, and rebuild (the typed client is generated from it).");
+    }
+
     /// <summary>The repository's <c>infra/dev</c> folder, where the locked <c>@redocly/cli</c> is installed.</summary>
     internal static string DevFolder()
     {

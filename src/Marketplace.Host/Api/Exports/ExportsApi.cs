@@ -24,10 +24,10 @@ using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace Marketplace.Host.Api.Exports;
 
-/// <summary>A firm's own data out: its lots, demands, orders and CO2e totals as CSV or JSON Lines, streamed.</summary>
+/// <summary>A firm's own data out: its lots, demands, orders, CO2e totals and waste transfer documents as CSV or JSON Lines, streamed.</summary>
 public static class ExportsApi
 {
-    /// <summary>Maps <c>/api/v1/traders/{id}/exports/{lots|demands|orders|carbon}</c> and <c>/api/v1/open-data/lots</c>.</summary>
+    /// <summary>Maps <c>/api/v1/traders/{id}/exports/{lots|demands|orders|carbon|transfer-documents}</c> and <c>/api/v1/open-data/lots</c>.</summary>
     public static IEndpointRouteBuilder MapExportsApi(this IEndpointRouteBuilder routes)
     {
         // One route per kind, each declaring the scope its documents are read with elsewhere in the API (a token granted
