@@ -17,6 +17,7 @@ using Marketplace.Host.Api.Payments;
 using Marketplace.Host.Api.Schemas;
 using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
+using Marketplace.Host.Deploy;
 using Marketplace.Host.Telemetry;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
@@ -37,7 +38,7 @@ public static class HostSetup
         // machine's whole uptime: a false alarm at nearly every start on a busy machine. Only its errors are shown;
         // real stalls still surface through membership's LocalSiloHealthMonitor and the readiness check.
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
-        builder.UseOrleans(silo => silo.AddMarketplace(builder.Configuration).AddMarketplaceTelemetry(builder.Configuration));
+        builder.UseOrleans(silo => silo.AddMarketplace(builder.Configuration).AddMarketplaceTelemetry(builder.Configuration).AddMarketplaceKubernetes(builder.Configuration));
         return builder;
     }
 
