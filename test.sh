@@ -38,6 +38,9 @@ count_trx() {
   echo "$passed $failed $files"
 }
 
+# Static checks of the deployment files (Kubernetes schemas, Dockerfile, Bicep): a failure fails the run.
+"$ROOT/infra/check/run.sh"
+
 "$ROOT/infra/dev/azurite-start.sh"
 MARKETPLACE_TEST_AZURITE="$(cat "$ROOT/infra/dev/.azurite/connection-string")"
 export MARKETPLACE_TEST_AZURITE

@@ -22,6 +22,7 @@ using Marketplace.Host.Api.Search;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Host.Api.Webhooks;
 using Marketplace.Host.Api.TransferDocuments;
+using Marketplace.Host.Deploy;
 using Marketplace.Host.Telemetry;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
@@ -42,7 +43,7 @@ public static class HostSetup
         // machine's whole uptime: a false alarm at nearly every start on a busy machine. Only its errors are shown;
         // real stalls still surface through membership's LocalSiloHealthMonitor and the readiness check.
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
-        builder.UseOrleans(silo => silo.AddMarketplace(builder.Configuration).AddMarketplaceTelemetry(builder.Configuration));
+        builder.UseOrleans(silo => silo.AddMarketplace(builder.Configuration).AddMarketplaceTelemetry(builder.Configuration).AddMarketplaceKubernetes(builder.Configuration));
         // Stopping services (the silo's graceful stop above all) are told to give up after this long.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout(builder.Configuration));
         return builder;

@@ -69,6 +69,7 @@ public sealed class MarketplaceServer : IAsyncDisposable
             ["Identity:FirstPartyRedirectUris:0"] = Browser.Callback,
             ["Identity:FirstPartyRedirectUris:1"] = Browser.Callback,
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Telemetry:Dashboard"] = "false",
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
             // Webhook receivers in tests listen on loopback; retries in milliseconds, not minutes.
             ["Webhooks:AllowDevelopmentTargets"] = "true",

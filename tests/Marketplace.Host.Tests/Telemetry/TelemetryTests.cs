@@ -37,6 +37,7 @@ public sealed class TelemetryFixture : IAsyncLifetime
                 ["Storage:Provider"] = "Sqlite",
                 ["Storage:Sqlite:Path"] = Path.Combine(folder, "marketplace.db"),
                 ["Telemetry:Tracing"] = "true",
+                ["Telemetry:Dashboard"] = "true",
                 ["Telemetry:MetricsAllowedNetworks:0"] = "10.0.0.0/8",
             },
             b => b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)));
