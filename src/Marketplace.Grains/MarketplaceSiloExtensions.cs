@@ -122,6 +122,14 @@ public static class MarketplaceSiloExtensions
                 silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(connection));
                 // Advertise (and listen on) an address the other machines can reach: loopback would only ever join silos of one machine.
                 silo.ConfigureEndpoints(cluster.ResolveAdvertisedAddress(), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
+                // Orleans' defaults take 8-16 s to declare a killed host dead (and its grains answer 503 meanwhile).
+                silo.Configure<ClusterMembershipOptions>(o =>
+                {
+                    o.ProbeTimeout = cluster.ProbeTimeout;
+                    o.NumMissedProbesLimit = cluster.MissedProbesLimit;
+                    o.TableRefreshTimeout = cluster.TableRefreshTimeout;
+                    o.IAmAliveTablePublishTimeout = cluster.IAmAliveTablePublishTimeout;
+                });
                 break;
             default:
                 throw new InvalidOperationException($"Cluster:Provider '{cluster.Provider}' is not known; use Localhost or AzureStorage.");

@@ -30,7 +30,21 @@ public sealed class IdentityDatabaseInitializer(IServiceProvider services, IOpti
                 $"Could not prepare the identity store ({options.Value.Store}): {e.Message} Check Identity:ConnectionString and that the database accepts connections.", e);
         }
 
-        await EnsureFirstPartyClientAsync(scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>(), cancellationToken);
+        // Hosts of a cluster starting together update the same client row: the loser of that race reads it again.
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var attemptScope = services.CreateAsyncScope();
+            try
+            {
+                await EnsureFirstPartyClientAsync(attemptScope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>(), cancellationToken);
+                return;
+            }
+            catch (Exception e) when (attempt < 5 && e is OpenIddictExceptions.ConcurrencyException or DbUpdateException)
+            {
+                logger.LogInformation("The first-party client changed meanwhile (another host starting); reading it again");
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 250) * attempt), cancellationToken);
+            }
+        }
     }
 
     private async Task EnsureFirstPartyClientAsync(IOpenIddictApplicationManager applications, CancellationToken ct)

@@ -64,6 +64,23 @@ public sealed class ClusterSettings
     /// </summary>
     public string? AdvertisedAddress { get; set; }
 
+    /// <summary>
+    /// Cluster mode: how long a silo waits for another's answer to a liveness probe before counting it missed. Default
+    /// 1 s (Orleans: 5 s). With <see cref="MissedProbesLimit"/> it decides how soon a killed host is declared dead and its
+    /// grains come back on the others (measured: about 1 s here against 8–16 s with Orleans' defaults); too short on an
+    /// overloaded machine declares a live but stalled host dead, which then restarts its silo.
+    /// </summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Cluster mode: probes missed in a row before a silo suspects another. Default 2 (Orleans: 3).</summary>
+    public int MissedProbesLimit { get; set; } = 2;
+
+    /// <summary>Cluster mode: how often each silo re-reads the membership table. Default 2 s (Orleans: 60 s).</summary>
+    public TimeSpan TableRefreshTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Cluster mode: how often a silo writes its I-am-alive time into the membership table. Default 5 s (Orleans: 5 minutes).</summary>
+    public TimeSpan IAmAliveTablePublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The address to advertise and listen on, as <see cref="AdvertisedAddress"/> describes.</summary>
     /// <param name="hostAddresses">This machine's addresses; by default those of its network interfaces that are up.</param>
     public IPAddress ResolveAdvertisedAddress(IEnumerable<IPAddress>? hostAddresses = null)
