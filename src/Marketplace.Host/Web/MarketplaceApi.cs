@@ -79,7 +79,12 @@ public sealed class MarketplaceApi(IHttpClientFactory http, WebSession session)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
-        if (body is not null)
+        if (body is HttpContent content)
+        {
+            // A form's file (a lot's photo) goes as it is, multipart.
+            request.Content = content;
+        }
+        else if (body is not null)
         {
             request.Content = JsonContent.Create(body, body.GetType(), options: Json);
         }

@@ -1,0 +1,136 @@
+using System.Globalization;
+
+namespace Marketplace.Host.Web.Pages.Sell;
+
+/// <summary>The lot form as a person fills it in: numbers as typed (comma or point), money in euros.</summary>
+public sealed class LotForm
+{
+    /// <summary>Title.</summary>
+    public string? Title { get; set; }
+
+    /// <summary>Description.</summary>
+    public string? Description { get; set; }
+
+    /// <summary>Category id from the taxonomy.</summary>
+    public string? Category { get; set; }
+
+    /// <summary>Listed quantity.</summary>
+    public string? Quantity { get; set; }
+
+    /// <summary>Unit code.</summary>
+    public string? Unit { get; set; }
+
+    /// <summary>Mass of one unit in kg; empty: the category's typical mass.</summary>
+    public string? MassPerUnitKg { get; set; }
+
+    /// <summary>Condition grade A, B or C.</summary>
+    public string? Condition { get; set; } = "A";
+
+    /// <summary>Unit price in euros, VAT 0 %.</summary>
+    public string? Price { get; set; }
+
+    /// <summary>Latitude of the pickup place.</summary>
+    public string? Latitude { get; set; }
+
+    /// <summary>Longitude of the pickup place.</summary>
+    public string? Longitude { get; set; }
+
+    /// <summary>Street address.</summary>
+    public string? Address { get; set; }
+
+    /// <summary>Municipality.</summary>
+    public string? Municipality { get; set; }
+
+    /// <summary>The buyer may collect it.</summary>
+    public bool Pickup { get; set; } = true;
+
+    /// <summary>The seller delivers.</summary>
+    public bool Delivery { get; set; }
+
+    /// <summary>First day it can be had.</summary>
+    public DateOnly? From { get; set; }
+
+    /// <summary>Last day it can be had.</summary>
+    public DateOnly? To { get; set; }
+
+    /// <summary>The form of a lot as the API shows it.</summary>
+    public static LotForm Of(LotDoc lot) => new()
+    {
+        Title = lot.Title,
+        Description = lot.Description,
+        Category = lot.Category,
+        Quantity = lot.Quantities.Listed.ToString(CultureInfo.CurrentCulture),
+        Unit = lot.Unit,
+        MassPerUnitKg = lot.MassPerUnitKg?.ToString(CultureInfo.CurrentCulture),
+        Condition = lot.Condition,
+        Price = (lot.UnitPrice.MinorUnits / 100m).ToString("0.00", CultureInfo.CurrentCulture),
+        Latitude = lot.Location.Latitude.ToString(CultureInfo.InvariantCulture),
+        Longitude = lot.Location.Longitude.ToString(CultureInfo.InvariantCulture),
+        Address = lot.Location.Address,
+        Municipality = lot.Location.Municipality,
+        Pickup = lot.Pickup,
+        Delivery = lot.Delivery,
+        From = lot.Availability.From,
+        To = lot.Availability.To,
+    };
+
+    /// <summary>The API's lot document (<c>POST</c>/<c>PATCH /listings</c>); numbers that cannot be read are reported in <paramref name="errors"/>.</summary>
+    public object ToRequest(IDictionary<string, string> errors, Func<string, string> text)
+    {
+        var quantity = Number(Quantity, "Form.Quantity", required: true, errors, text);
+        var mass = Number(MassPerUnitKg, "Form.MassPerUnitKg", required: false, errors, text);
+        var price = Number(Price, "Form.Price", required: true, errors, text);
+        var latitude = Number(Latitude, "Form.Latitude", required: true, errors, text);
+        var longitude = Number(Longitude, "Form.Longitude", required: true, errors, text);
+        if (From is null || To is null)
+        {
+            errors["Form.From"] = text("Give the first and the last day.");
+        }
+
+        return new
+        {
+            title = Title ?? "",
+            description = Description ?? "",
+            category = Category ?? "",
+            quantity,
+            unit = Unit ?? "",
+            massPerUnitKg = mass,
+            condition = Condition ?? "",
+            unitPrice = new { minorUnits = price is { } p ? (long?)decimal.Round(p * 100) : null, currency = "EUR" },
+            location = new { latitude, longitude, address = string.IsNullOrWhiteSpace(Address) ? null : Address, municipality = Municipality ?? "" },
+            pickup = Pickup,
+            delivery = Delivery,
+            availability = new { from = From?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), to = To?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) },
+        };
+    }
+
+    /// <summary>How the API's field paths map to this form's fields.</summary>
+    public static IReadOnlyDictionary<string, string> Fields { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["unitPrice.minorUnits"] = "Form.Price", ["unitPrice.currency"] = "Form.Price", ["unitPrice"] = "Form.Price",
+        ["location"] = "Form.Latitude", ["location.latitude"] = "Form.Latitude", ["location.longitude"] = "Form.Longitude",
+        ["location.address"] = "Form.Address", ["location.municipality"] = "Form.Municipality",
+        ["availability"] = "Form.From", ["pickup"] = "Form.Pickup",
+    };
+
+    private static decimal? Number(string? value, string field, bool required, IDictionary<string, string> errors, Func<string, string> text)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            if (required)
+            {
+                errors[field] = text("Enter a number.");
+            }
+
+            return null;
+        }
+
+        if (decimal.TryParse(value.Trim().Replace(" ", "").Replace(',', '.'), NumberStyles.Number, CultureInfo.InvariantCulture, out var n))
+        {
+            return n;
+        }
+
+        errors[field] = text("Enter a number, e.g. 12,5.");
+        return null;
+    }
+}
