@@ -22,8 +22,6 @@ if (args.Length > 0 && args[0] == "search-harness")
     return await SearchHarness.RunAsync(args.Skip(1).ToArray());
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(ImportHarness).Assembly).Run(args);
 return 0;
 
-/// <summary>Entry point of the benchmark runner.</summary>
-public partial class Program;
