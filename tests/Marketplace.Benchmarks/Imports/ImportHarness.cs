@@ -54,8 +54,8 @@ public static class ImportHarness
             var jobs = host.Services.GetRequiredService<ImportJobs>();
             var search = host.Services.GetRequiredService<ISearchEngine>();
             var storage = (SqliteGrainStorage)host.Services.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);
-            var seller = await BenchmarkCluster.FirmAsync(grains, "harness-seller", "1234567-8", "seller");
-            var buyer = await BenchmarkCluster.FirmAsync(grains, "harness-buyer", "7654321-7", "buyer");
+            var seller = await BenchmarkCluster.FirmAsync(grains, "harness-seller", TestClusters.NewBusinessId(), "seller");
+            var buyer = await BenchmarkCluster.FirmAsync(grains, "harness-buyer", TestClusters.NewBusinessId(), "buyer");
             var place = (60.45, 22.27);
             await grains.GetGrain<IDemandGrain>("harness-demand").CreateAsync(buyer, new DemandDetails
             {

@@ -16,10 +16,10 @@ public class ImportsApiTests(ServerFixture fixture, ITestOutputHelper output)
 {
     /// <summary>
     /// Rows in the large file. The issue asks for 50,000; through the shared test host (memory storage, the whole suite on
-    /// two cores) that costs about a minute per upload, so the suite runs 10,000 and the 50,000-row case runs in the
-    /// benchmark (<c>import-harness</c>) against SQLite.
+    /// two cores) 10,000 rows took 68 s for the three uploads, over the suite's budget, so the suite runs 5,000 and the
+    /// 50,000-row case runs in the benchmark (<c>import-harness</c>) against SQLite.
     /// </summary>
-    private const int LargeRows = 10_000;
+    private const int LargeRows = 5_000;
 
     private static readonly TimeSpan JobDeadline = TimeSpan.FromMinutes(3);
 
