@@ -1,5 +1,6 @@
 using Marketplace.Host;
 using Marketplace.Host.Backup;
+using Marketplace.Host.Imports;
 using Marketplace.Host.Search;
 using Marketplace.Host.Seed;
 using Marketplace.Identity;
@@ -12,6 +13,11 @@ if (SeedCommand.Matches(args))
 if (ReindexCommand.Matches(args))
 {
     return await ReindexCommand.RunAsync(args, Console.Out, Console.Error);
+}
+
+if (ImportCommand.Matches(args))
+{
+    return await ImportCommand.RunAsync(args, Console.Out, Console.Error);
 }
 
 if (BackupCommands.Matches(args))

@@ -1,7 +1,7 @@
 namespace Marketplace.Hosting;
 
 /// <summary>
-/// The one parser of the host's commands (<c>seed</c>, <c>reindex</c>, <c>backup</c>, <c>restore</c>, <c>clients</c>, <c>users</c>): a command's own
+/// The one parser of the host's commands (<c>seed</c>, <c>reindex</c>, <c>import</c>, <c>backup</c>, <c>restore</c>, <c>clients</c>, <c>users</c>): a command's own
 /// options as <c>--name value</c> or <c>--name=value</c>, and host settings (<c>--Storage:Provider=Memory</c>,
 /// <c>--DataPath=…</c>, <c>--urls …</c>) passed through to configuration. Anything else is refused, so a mistyped
 /// option is never silently ignored.

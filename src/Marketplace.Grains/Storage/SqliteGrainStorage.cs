@@ -28,6 +28,8 @@ public sealed class SqliteGrainStorage : IGrainStorage, IDisposable
     private readonly SqliteDatabase _database;
     private readonly IGrainStorageSerializer _serializer;
     private readonly string _serviceId;
+    private long _groups;
+    private long _writes;
     private readonly Channel<PendingWrite> _pending = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>Starts the writer.</summary>
@@ -38,6 +40,12 @@ public sealed class SqliteGrainStorage : IGrainStorage, IDisposable
         _serviceId = cluster.Value.ServiceId;
         _ = Task.Run(WriteGroupsAsync);
     }
+
+    /// <summary>Transactions committed so far (with <see cref="CommittedWrites"/>, how well writes are grouped).</summary>
+    public long CommittedGroups => Interlocked.Read(ref _groups);
+
+    /// <summary>Writes committed so far, refused ones included.</summary>
+    public long CommittedWrites => Interlocked.Read(ref _writes);
 
     /// <inheritdoc />
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -178,6 +186,8 @@ public sealed class SqliteGrainStorage : IGrainStorage, IDisposable
         }
 
         transaction.Commit();
+        Interlocked.Increment(ref _groups);
+        Interlocked.Add(ref _writes, group.Count);
     }
 
     private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string text)

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Demands;
+using Marketplace.Domain.Geo;
+using Marketplace.Domain.Imports;
+using Marketplace.Grains.Demands;
+using Marketplace.Grains.Imports;
+using Marketplace.Grains.Matching;
+using Marketplace.Grains.Storage;
+using Marketplace.Host.Imports;
+using Marketplace.Search;
+using Marketplace.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Storage;
+
+namespace Marketplace.Benchmarks.Imports;
+
+/// <summary>
+/// End-to-end import throughput with SQLite storage (synchronous=FULL, the default) and the Lucene index: a file of N
+/// rows (3 % bad) goes through the same host and importer as the <c>import</c> command; the clock runs from reading the
+/// file until every good row is stored, found by the search index and (for the beams among them) proposed to a waiting
+/// demand. Then the same file again (nothing changes) and a file with 100 rows edited. Prints rows/s and where the time went.
+/// </summary>
+public static class ImportHarness
+{
+    /// <summary>Runs the harness: <c>import-harness [--rows 50000] [--keep]</c>.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var rows = 50_000;
+        for (var i = 0; i < args.Length - 1; i++)
+        {
+            if (args[i] == "--rows")
+            {
+                rows = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            }
+        }
+
+        var folder = Directory.CreateTempSubdirectory("marketplace-import-harness-").FullName;
+        Console.WriteLine($"Import harness: {rows:N0} rows, SQLite (synchronous=FULL) and Lucene under {folder}, {Environment.ProcessorCount} cores");
+        using var host = ImportCommand.BuildHost(
+        [
+            $"--DataPath={folder}", "--Storage:Provider=Sqlite", $"--Storage:Sqlite:Path={Path.Combine(folder, "grains.db")}",
+            $"--Cluster:SiloPort={FreePort()}", $"--Cluster:GatewayPort={FreePort()}", "--Cluster:ServiceId=import-harness",
+            "--Logging:LogLevel:Default=Error",
+        ]);
+        await host.StartAsync();
+        try
+        {
+            var grains = host.Services.GetRequiredService<IGrainFactory>();
+            var jobs = host.Services.GetRequiredService<ImportJobs>();
+            var search = host.Services.GetRequiredService<ISearchEngine>();
+            var storage = (SqliteGrainStorage)host.Services.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);
+            var seller = await BenchmarkCluster.FirmAsync(grains, "harness-seller", TestClusters.NewBusinessId(), "seller");
+            var buyer = await BenchmarkCluster.FirmAsync(grains, "harness-buyer", TestClusters.NewBusinessId(), "buyer");
+            var place = (60.45, 22.27);
+            await grains.GetGrain<IDemandGrain>("harness-demand").CreateAsync(buyer, new DemandDetails
+            {
+                Category = "metals/steel/beams", Quantity = 5, Unit = "pcs", MinPart = 1, MinCondition = "C", MaxUnitPrice = Money.Eur(100_000),
+                Location = new GeoPoint(place.Item1, place.Item2), RadiusKm = 30,
+                Window = new DateWindow(DateOnly.FromDateTime(DateTime.UtcNow.AddDays(2)), DateOnly.FromDateTime(DateTime.UtcNow.AddDays(40))),
+            });
+
+            var file = SurplusFile.Create(rows, place);
+            await PassAsync("first upload", grains, jobs, search, storage, seller, buyer, file, file, expectIndexed: file.Good.Count);
+            await PassAsync("same file again", grains, jobs, search, storage, seller, buyer, file, file, expectIndexed: file.Good.Count);
+            var edited = file.Good.Where((_, i) => i % (file.Good.Count / 100) == 0).Take(100).Select(g => g.ExternalId).ToHashSet();
+            await PassAsync("100 rows edited", grains, jobs, search, storage, seller, buyer, SurplusFile.Create(rows, place, edited), file, expectIndexed: file.Good.Count);
+        }
+        finally
+        {
+            await host.StopAsync();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            if (!args.Contains("--keep"))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+
+        return 0;
+    }
+
+    private static async Task PassAsync(string name, IGrainFactory grains, ImportJobs jobs, ISearchEngine search, SqliteGrainStorage storage,
+        string seller, string buyer, SurplusFile file, SurplusFile original, int expectIndexed)
+    {
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var (groups, writes) = (storage.CommittedGroups, storage.CommittedWrites);
+        var total = Stopwatch.StartNew();
+        var rows = jobs.Read(seller, file.Csv, ImportFormat.Csv, ImportMapping.Default);
+        var read = total.Elapsed;
+        var id = Guid.CreateVersion7().ToString("N");
+        await grains.GetGrain<IImportJobGrain>(id).StartAsync(seller, "surplus.csv", ImportFormat.Csv, rows.Count, rows.SelectMany(r => r.Errors).ToArray());
+        var result = await jobs.RunAsync(id, seller, rows, publish: true, null, CancellationToken.None);
+        var applied = total.Elapsed;
+
+        while ((await search.SearchAsync(new SearchQuery { SellerId = seller, Limit = 1 })).Total < expectIndexed)
+        {
+            await Task.Delay(10);
+        }
+
+        var indexed = total.Elapsed;
+        var beams = original.Good.Count(g => g.Category == "beams");
+        while ((await grains.GetGrain<IMatchInboxGrain>(buyer).ListAsync()).Count < beams)
+        {
+            await Task.Delay(10);
+        }
+
+        var matched = total.Elapsed;
+        var c = result.Counts;
+        var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        var (g, w) = (storage.CommittedGroups - groups, storage.CommittedWrites - writes);
+        Console.WriteLine();
+        Console.WriteLine($"{name}: {c.Processed:N0} rows in {matched.TotalSeconds:N2} s = {c.Processed / matched.TotalSeconds:N0} rows/s end to end "
+            + $"({c.Created:N0} created, {c.Updated:N0} updated, {c.Unchanged:N0} unchanged, {c.Rejected:N0} rejected; {ImportJob.StatusCode(result.Status)})");
+        Console.WriteLine($"  read and validate the file      {read.TotalSeconds,7:N2} s");
+        Console.WriteLine($"  record lot ids with the seller  {result.Timings.RecordIds.TotalSeconds,7:N2} s");
+        Console.WriteLine($"  apply rows through the lots     {result.Timings.ApplyRows.TotalSeconds,7:N2} s  ({w:N0} storage writes in {g:N0} commits, {(g == 0 ? 0 : (double)w / g):N1} per commit)");
+        Console.WriteLine($"  report statuses to the seller   {result.Timings.ReportStatuses.TotalSeconds,7:N2} s");
+        Console.WriteLine($"  index visible after applying    {(indexed - applied).TotalSeconds,7:N2} s");
+        Console.WriteLine($"  matches stored after indexing   {(matched - indexed).TotalSeconds,7:N2} s  ({beams:N0} beams proposed)");
+        Console.WriteLine($"  CPU used {used.TotalSeconds:N1} s of {matched.TotalSeconds * Environment.ProcessorCount:N1} s available; GC gen2 collections so far {GC.CollectionCount(2)}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
