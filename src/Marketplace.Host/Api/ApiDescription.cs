@@ -33,6 +33,7 @@ internal sealed class ApiDescription : IOpenApiDocumentTransformer
         ["API clients"] = "A firm's OAuth 2.0 clients (client credentials) for its own systems. Firm admins only.",
         ["Health"] = "Liveness and readiness of the host and its silo.",
         ["Webhooks"] = "Signed notifications of changes to a firm's lots, holds, demands, matches, orders and invoices.",
+        ["Admin"] = "Platform admins: verify firms (a public badge), hide lots and reviews with a reason the owner is told, and the firm's notices.",
         ["Imports"] = "Bulk import of lots from CSV or JSON Lines, run as a job with a per-row report.",
     };
 

@@ -31,9 +31,11 @@ public static class PhotosApi
             .WithSummary("The seller removes an uploaded photo from the lot and from storage.");
         group.MapGet("/{photoId}", (string id, string photoId, ClaimsPrincipal user, LotPhotos photos) => ReadAsync(id, photoId, thumbnail: false, user, photos))
             .WithName("GetListingPhoto").WithAccess(AccessRule.PrivateRead(ApiScopes.ListingsRead))
+            .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
             .WithSummary("An uploaded photo (JPEG), to whoever may read the lot.");
         group.MapGet("/{photoId}/thumbnail", (string id, string photoId, ClaimsPrincipal user, LotPhotos photos) => ReadAsync(id, photoId, thumbnail: true, user, photos))
             .WithName("GetListingPhotoThumbnail").WithAccess(AccessRule.PrivateRead(ApiScopes.ListingsRead))
+            .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
             .WithSummary("An uploaded photo's thumbnail (JPEG), to whoever may read the lot.");
         return routes;
     }
