@@ -82,6 +82,21 @@ public sealed class BrowserFixture : IAsyncLifetime
         await page.WaitForURLAsync(url => !url.Contains("/account/", StringComparison.Ordinal) && !url.Contains("/connect/", StringComparison.Ordinal) && !url.Contains("/signin", StringComparison.Ordinal));
     }
 
+    /// <summary>Clicks and waits for the next page; on a timeout says what the page shows instead (its problem and field errors).</summary>
+    public static async Task SubmitAsync(IPage page, ILocator button, string urlGlob)
+    {
+        await button.ClickAsync();
+        try
+        {
+            await page.WaitForURLAsync(urlGlob);
+        }
+        catch (TimeoutException)
+        {
+            var shown = await page.Locator(".error, .field-error").AllTextContentsAsync();
+            Assert.Fail($"expected {urlGlob}, still at {page.Url}: {string.Join(" | ", shown)} {(shown.Count == 0 ? await page.ContentAsync() : "")}");
+        }
+    }
+
     /// <summary>Asserts the page has no serious or critical axe violation.</summary>
     public static async Task AssertAccessibleAsync(IPage page)
     {
