@@ -66,7 +66,8 @@ public sealed class BrowserFixture : IAsyncLifetime
 
             await route.ContinueAsync();
         });
-        context.SetDefaultTimeout(15_000);
+        // Generous: the machine running the suite may be busy, and a deadline only bounds a failure.
+        context.SetDefaultTimeout(60_000);
         return await context.NewPageAsync();
     }
 

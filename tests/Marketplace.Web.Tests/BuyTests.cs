@@ -75,6 +75,9 @@ public sealed class BuyTests(BrowserFixture web)
         }
 
         await page.Locator("input[name='Form.Fulfilment'][value=pickup]").CheckAsync();
+        await page.Locator("#Form_Address").FillAsync("Työmaantie 5");
+        await page.Locator("#Form_PostalCode").FillAsync("01300");
+        await page.Locator("#Form_Municipality").SelectOptionAsync("Vantaa");
         await page.Locator("input[name='Form.PaymentMethod'][value=invoice]").CheckAsync();
         await BrowserFixture.SubmitAsync(page, page.Locator("main form button[type=submit]"), "**/orders/**");
         var orderId = page.Url[(page.Url.LastIndexOf('/') + 1)..];

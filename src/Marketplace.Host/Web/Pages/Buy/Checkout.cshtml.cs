@@ -10,13 +10,13 @@ public sealed class CheckoutForm
     /// <summary>pickup or delivery.</summary>
     public string? Fulfilment { get; set; }
 
-    /// <summary>Street address for delivery.</summary>
+    /// <summary>Street address of the buyer's site (where the goods go; it prices delivery and transport CO2e).</summary>
     public string? Address { get; set; }
 
-    /// <summary>Postal code for delivery.</summary>
+    /// <summary>Postal code of the site.</summary>
     public string? PostalCode { get; set; }
 
-    /// <summary>Municipality for delivery, one of <see cref="Places"/> (its centre prices the transport).</summary>
+    /// <summary>Municipality of the site, one of <see cref="Places"/> (its centre prices the transport).</summary>
     public string? Municipality { get; set; }
 
     /// <summary>invoice or card.</summary>
@@ -63,9 +63,8 @@ public sealed class CheckoutModel(IStringLocalizer<CheckoutModel> text) : WebPag
     /// <summary>Places the order and shows it.</summary>
     public async Task<IActionResult> OnPostAsync(string? lot, string? hold, CancellationToken ct)
     {
-        var delivery = Form.Fulfilment == "delivery";
         var place = Places.Find(Form.Municipality);
-        if (delivery && place is null)
+        if (place is null)
         {
             ModelState.AddModelError("Form.Municipality", text["Choose the municipality the goods go to."]);
         }
@@ -76,7 +75,7 @@ public sealed class CheckoutModel(IStringLocalizer<CheckoutModel> text) : WebPag
                 listingId = lot,
                 holdId = hold,
                 fulfilment = Form.Fulfilment,
-                address = delivery ? new { address = Form.Address, postalCode = string.IsNullOrWhiteSpace(Form.PostalCode) ? null : Form.PostalCode.Trim(), municipality = place!.Name, latitude = place.Lat, longitude = place.Lon } : null,
+                address = new { address = Form.Address, postalCode = string.IsNullOrWhiteSpace(Form.PostalCode) ? null : Form.PostalCode.Trim(), municipality = place.Name, latitude = place.Lat, longitude = place.Lon },
                 paymentMethod = Form.PaymentMethod,
             }, ct, Form.IdempotencyKey);
             if (order.Value is { } placed)
