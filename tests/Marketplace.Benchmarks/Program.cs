@@ -1,20 +1,13 @@
 using BenchmarkDotNet.Running;
 using Marketplace.Benchmarks.Matching;
 using Marketplace.Benchmarks.Search;
-using Marketplace.Benchmarks.Web;
 
 // dotnet run -c Release --project tests/Marketplace.Benchmarks -- --filter '*'
 // dotnet run -c Release --project tests/Marketplace.Benchmarks -- search-harness [--listings 1000000] [--queries 1000]
-// dotnet run -c Release --project tests/Marketplace.Benchmarks -- page-harness [--listings 100000] [--requests 1000]
 // dotnet run -c Release --project tests/Marketplace.Benchmarks -- matching-harness [--lots 1000000] [--demands 100000] [--rate 200] [--seconds 30]
 if (args.Length > 0 && args[0] == "matching-harness")
 {
     return await MatchingHarness.RunAsync(args.Skip(1).ToArray());
-}
-
-if (args.Length > 0 && args[0] == "page-harness")
-{
-    return await PageHarness.RunAsync(args.Skip(1).ToArray());
 }
 
 if (args.Length > 0 && args[0] == "search-harness")
