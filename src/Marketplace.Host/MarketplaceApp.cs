@@ -32,6 +32,7 @@ public static class MarketplaceApp
         app.UseMarketplaceApi();
         app.UseMarketplaceWeb();
         app.MapMarketplaceApi();
+        app.MapMarketplaceWeb();
         return app;
     }
 }

@@ -66,7 +66,8 @@ public sealed class BrowserFixture : IAsyncLifetime
 
             await route.ContinueAsync();
         });
-        context.SetDefaultTimeout(15_000);
+        // Generous: the machine running the suite may be busy, and a deadline only bounds a failure.
+        context.SetDefaultTimeout(60_000);
         return await context.NewPageAsync();
     }
 
@@ -80,6 +81,21 @@ public sealed class BrowserFixture : IAsyncLifetime
         await page.Locator("#Password").FillAsync(WebServer.Password);
         await page.Locator("main form button[type=submit]").ClickAsync();
         await page.WaitForURLAsync(url => !url.Contains("/account/", StringComparison.Ordinal) && !url.Contains("/connect/", StringComparison.Ordinal) && !url.Contains("/signin", StringComparison.Ordinal));
+    }
+
+    /// <summary>Clicks and waits for the next page; on a timeout says what the page shows instead (its problem and field errors).</summary>
+    public static async Task SubmitAsync(IPage page, ILocator button, string urlGlob)
+    {
+        await button.ClickAsync();
+        try
+        {
+            await page.WaitForURLAsync(urlGlob);
+        }
+        catch (TimeoutException)
+        {
+            var shown = await page.Locator(".error, .field-error").AllTextContentsAsync();
+            Assert.Fail($"expected {urlGlob}, still at {page.Url}: {string.Join(" | ", shown)} {(shown.Count == 0 ? await page.ContentAsync() : "")}");
+        }
     }
 
     /// <summary>Asserts the page has no serious or critical axe violation.</summary>

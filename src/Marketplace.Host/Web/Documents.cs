@@ -66,3 +66,16 @@ public sealed record OrderDoc(
 
 /// <summary>A page of documents and the next page's cursor.</summary>
 public sealed record PageDoc<T>(IReadOnlyList<T> Items, string? NextCursor);
+
+/// <summary>A point.</summary>
+public sealed record PointDoc(double Latitude, double Longitude);
+
+/// <summary>A wanted notice (<c>GET /demands/{id}</c>).</summary>
+public sealed record DemandDoc(
+    string Id, string BuyerId, string Status, string Category, decimal Quantity, decimal Bought, decimal Remaining, string Unit, decimal MinPart,
+    string MinCondition, MoneyDoc? MaxUnitPrice, PointDoc Location, double RadiusKm, WindowDoc Window, DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt);
+
+/// <summary>A proposal of a lot for a wanted notice (<c>GET /matches/{id}</c>).</summary>
+public sealed record MatchDoc(
+    string Id, string Status, string? Reason, string Role, string LotId, string SellerId, string DemandId, string BuyerId, decimal Quantity, string Unit,
+    double LandedCostMinorPerUnit, double DistanceKm, string? HoldId, DateTimeOffset ProposedAt, DateTimeOffset ExpiresAt, DateTimeOffset UpdatedAt, string? OrderId);

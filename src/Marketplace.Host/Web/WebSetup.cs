@@ -118,7 +118,77 @@ public static class WebSetup
             FileProvider = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "wwwroot")),
             OnPrepareResponse = c => c.Context.Response.Headers.CacheControl = "public, max-age=3600",
         });
+        app.Use(SignedInPersonAsync);
         return app;
+    }
+
+    /// <summary>
+    /// On the pages (not the API, whose callers send tokens, nor the sign-in server's own pages) the person is the one
+    /// of the session cookie. Set before any page filter runs, so the antiforgery check of a form sees the same person
+    /// its token was made for.
+    /// </summary>
+    private static async Task SignedInPersonAsync(HttpContext context, RequestDelegate next)
+    {
+        var path = context.Request.Path;
+        if (!path.StartsWithSegments("/api") && !path.StartsWithSegments("/connect") && !path.StartsWithSegments("/account")
+            && context.User.Identity?.IsAuthenticated != true)
+        {
+            var session = await context.RequestServices.GetRequiredService<WebSession>().AuthenticateAsync();
+            if (session.Succeeded)
+            {
+                context.User = session.Principal!;
+            }
+        }
+
+        await next(context);
+    }
+
+    /// <summary>
+    /// Maps what the pages need besides pages: <c>/matches/stream</c>, the person's match events relayed from the API
+    /// (a browser's EventSource cannot send a bearer token, so the page's session supplies it).
+    /// </summary>
+    public static WebApplication MapMarketplaceWeb(this WebApplication app)
+    {
+        app.MapGet("/matches/stream", RelayMatchStreamAsync).ExcludeFromDescription().AllowAnonymous();
+        return app;
+    }
+
+    private static async Task RelayMatchStreamAsync(HttpContext context, MarketplaceApi api, CancellationToken ct)
+    {
+        var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
+        using var upstream = await api.OpenStreamAsync("/api/v1/matches/stream", lastEventId, ct);
+        if (upstream is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return;
+        }
+
+        context.Response.StatusCode = (int)upstream.StatusCode;
+        if (!upstream.IsSuccessStatusCode)
+        {
+            // EventSource stops on any answer but 200 text/event-stream; a 429 or 401 is final for this page view.
+            return;
+        }
+
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
+        await context.Response.StartAsync(ct);
+        await using var events = await upstream.Content.ReadAsStreamAsync(ct);
+        var buffer = new byte[8192];
+        try
+        {
+            int read;
+            while ((read = await events.ReadAsync(buffer, ct)) > 0)
+            {
+                await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), ct);
+                await context.Response.Body.FlushAsync(ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The page was closed.
+        }
     }
 
     /// <summary>The address of this host's API: <c>Web:ApiBaseAddress</c>, else where it listens.</summary>

@@ -1,0 +1,104 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Localization;
+
+namespace Marketplace.Host.Web.Pages.Buy;
+
+/// <summary>The checkout form.</summary>
+public sealed class CheckoutForm
+{
+    /// <summary>pickup or delivery.</summary>
+    public string? Fulfilment { get; set; }
+
+    /// <summary>Street address of the buyer's site (where the goods go; it prices delivery and transport CO2e).</summary>
+    public string? Address { get; set; }
+
+    /// <summary>Postal code of the site.</summary>
+    public string? PostalCode { get; set; }
+
+    /// <summary>Municipality of the site, one of <see cref="Places"/> (its centre prices the transport).</summary>
+    public string? Municipality { get; set; }
+
+    /// <summary>invoice or card.</summary>
+    public string? PaymentMethod { get; set; }
+
+    /// <summary>Sent with the order so that a form sent twice orders once.</summary>
+    public string? IdempotencyKey { get; set; }
+}
+
+/// <summary>Checkout: the buyer turns its hold into an order, pickup or delivery, invoice or card.</summary>
+public sealed class CheckoutModel(IStringLocalizer<CheckoutModel> text) : WebPage
+{
+    private static readonly Dictionary<string, string> Fields = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["fulfilment"] = "Form.Fulfilment", ["address"] = "Form.Address", ["address.address"] = "Form.Address",
+        ["address.postalCode"] = "Form.PostalCode", ["address.municipality"] = "Form.Municipality", ["address.latitude"] = "Form.Municipality",
+        ["address.longitude"] = "Form.Municipality", ["paymentMethod"] = "Form.PaymentMethod", ["holdId"] = "Form.Fulfilment",
+    };
+
+    /// <summary>The lot, or null.</summary>
+    public LotDoc? Lot { get; private set; }
+
+    /// <summary>The buyer's hold on it, or null.</summary>
+    public HoldDoc? Hold { get; private set; }
+
+    /// <summary>The form.</summary>
+    [BindProperty]
+    public CheckoutForm Form { get; set; } = new();
+
+    /// <inheritdoc />
+    protected override bool RequiresSignIn => true;
+
+    /// <summary>Shows the hold and the form.</summary>
+    public async Task<IActionResult> OnGetAsync(string? lot, string? hold, CancellationToken ct)
+    {
+        await LoadAsync(lot, hold, ct);
+        Form = new CheckoutForm
+        {
+            Fulfilment = Lot is { Pickup: false } ? "delivery" : "pickup", PaymentMethod = "invoice", IdempotencyKey = Guid.NewGuid().ToString("N"),
+        };
+        return Page();
+    }
+
+    /// <summary>Places the order and shows it.</summary>
+    public async Task<IActionResult> OnPostAsync(string? lot, string? hold, CancellationToken ct)
+    {
+        var place = Places.Find(Form.Municipality);
+        if (place is null)
+        {
+            ModelState.AddModelError("Form.Municipality", text["Choose the municipality the goods go to."]);
+        }
+        else
+        {
+            var order = await Api.PostAsync<OrderDoc>("/api/v1/orders", new
+            {
+                listingId = lot,
+                holdId = hold,
+                fulfilment = Form.Fulfilment,
+                address = new { address = Form.Address, postalCode = string.IsNullOrWhiteSpace(Form.PostalCode) ? null : Form.PostalCode.Trim(), municipality = place.Name, latitude = place.Lat, longitude = place.Lon },
+                paymentMethod = Form.PaymentMethod,
+            }, ct, Form.IdempotencyKey);
+            if (order.Value is { } placed)
+            {
+                return LocalRedirect("/orders/" + Uri.EscapeDataString(placed.Id));
+            }
+
+            ShowProblem(order.Problem!, "Form.", Fields);
+        }
+
+        Form.IdempotencyKey = Guid.NewGuid().ToString("N");
+        await LoadAsync(lot, hold, ct);
+        return Page();
+    }
+
+    private async Task LoadAsync(string? lot, string? hold, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(lot))
+        {
+            return;
+        }
+
+        Lot = (await Api.GetAsync<LotDoc>($"/api/v1/listings/{Uri.EscapeDataString(lot)}", ct)).Value;
+        Hold = Lot?.Holds?.FirstOrDefault(h => h.Id == hold);
+    }
+}

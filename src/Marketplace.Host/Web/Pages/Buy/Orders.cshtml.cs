@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Mvc;
+
+namespace Marketplace.Host.Web.Pages.Buy;
+
+/// <summary>The buyer's orders, newest first, paged by cursor.</summary>
+public sealed class OrdersModel : WebPage
+{
+    /// <summary>This page of orders.</summary>
+    public PageDoc<OrderDoc>? Orders { get; private set; }
+
+    /// <summary>The cursor this page was read with.</summary>
+    public string? Cursor { get; private set; }
+
+    /// <inheritdoc />
+    protected override bool RequiresSignIn => true;
+
+    /// <summary>Reads a page.</summary>
+    public async Task<IActionResult> OnGetAsync(string? cursor, CancellationToken ct)
+    {
+        Cursor = cursor;
+        var result = await Api.GetAsync<PageDoc<OrderDoc>>("/api/v1/orders?role=buyer&limit=20" + (string.IsNullOrEmpty(cursor) ? "" : "&cursor=" + Uri.EscapeDataString(cursor)), ct);
+        Orders = result.Value;
+        if (result.Problem is { } problem)
+        {
+            ShowProblem(problem);
+        }
+
+        return Page();
+    }
+}

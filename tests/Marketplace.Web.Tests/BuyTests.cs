@@ -1,0 +1,154 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+
+namespace Marketplace.Web.Tests;
+
+/// <summary>
+/// Buying, as a person clicks it: find bricks near Vantaa on the map, hold 200, check out on invoice, receive them and
+/// see the completed order with its CO2e; and a wanted notice whose match appears in the inbox without reloading.
+/// The seller's steps (accept, hand over with the buyer's pickup code) go through the API here.
+/// </summary>
+[Collection(WebCollection.Name)]
+public sealed class BuyTests(BrowserFixture web)
+{
+    private static readonly (double Lat, double Lon) Tikkurila = (60.2925, 25.0404);
+    private static readonly (double Lat, double Lon) Porvoo = (60.3932, 25.6650);
+
+    [Theory]
+    [InlineData("en", true)]
+    [InlineData("fi", false)]
+    public async Task Buyer_FindsBricksNearVantaa_HoldsChecksOutAndReceives(string language, bool javaScript)
+    {
+        var seller = await web.Server.FirmAsync("Purku Oy", "Sami Seller", "seller");
+        var buyer = await web.Server.FirmAsync("Rakennus Oy", "Bea Buyer", "buyer");
+        var word = "brick" + Guid.NewGuid().ToString("N")[..10];
+        var title = "Reclaimed bricks " + word;
+        var lotId = await web.Server.ActiveLotAsync(seller, WebServer.Bricks(title, Tikkurila.Lat, Tikkurila.Lon, "Vantaa"));
+        await web.Server.ActiveLotAsync(seller, WebServer.Bricks(title + " far", Porvoo.Lat, Porvoo.Lon, "Porvoo"));
+
+        var page = await web.NewPageAsync(language, javaScript);
+        await web.GoAsync(page, "/");
+        await page.Locator("form[role=search] input[name=q]").FillAsync(word);
+        await page.Locator("form[role=search] button[type=submit]").ClickAsync();
+        await page.WaitForURLAsync("**/search?**");
+        await page.Locator("#Place").SelectOptionAsync("Vantaa");
+        await page.Locator("#RadiusKm").FillAsync("20");
+        await page.Locator("form.filters button[type=submit]").First.ClickAsync();
+        await page.WaitForURLAsync("**place=Vantaa**");
+        Assert.Equal(1, await page.Locator(".hit").CountAsync());
+        await BrowserFixture.AssertAccessibleAsync(page);
+        if (javaScript)
+        {
+            // One marker on the map, over a plain background (no tile server is configured); open the lot from it.
+            await page.Locator("#map[data-ready='1']").WaitForAsync();
+            Assert.Equal(1, await page.Locator("#map path.leaflet-interactive").CountAsync());
+            await BrowserFixture.ScreenshotAsync(page, "search");
+            await page.Locator("#map path.leaflet-interactive").ClickAsync();
+            await page.Locator(".leaflet-popup-content a").ClickAsync();
+        }
+        else
+        {
+            await page.Locator(".hit h3 a").ClickAsync();
+        }
+
+        await page.WaitForURLAsync($"**/lots/{lotId}");
+        Assert.Equal(title, (await page.Locator("h1").TextContentAsync())?.Trim());
+        Assert.Contains("Purku Oy", await page.Locator("#seller").TextContentAsync());
+        Assert.NotEqual("", (await page.Locator("#carbon").TextContentAsync())?.Trim());
+        await BrowserFixture.AssertAccessibleAsync(page);
+        if (javaScript)
+        {
+            await BrowserFixture.ScreenshotAsync(page, "lot");
+        }
+
+        await page.Locator("header a[href^='/signin']").ClickAsync();
+        await web.SignInAsync(page, buyer);
+        await page.WaitForURLAsync($"**/lots/{lotId}");
+        await page.Locator("#Hold_Quantity").FillAsync("200");
+        await BrowserFixture.SubmitAsync(page, page.Locator("form[action*='handler=Hold'] button[type=submit]"), "**/checkout?**");
+        Assert.Contains("200", await page.Locator("#hold-quantity").TextContentAsync());
+        await BrowserFixture.AssertAccessibleAsync(page);
+        if (javaScript)
+        {
+            await BrowserFixture.ScreenshotAsync(page, "checkout");
+        }
+
+        await page.Locator("input[name='Form.Fulfilment'][value=pickup]").CheckAsync();
+        await page.Locator("#Form_Address").FillAsync("Työmaantie 5");
+        await page.Locator("#Form_PostalCode").FillAsync("01300");
+        await page.Locator("#Form_Municipality").SelectOptionAsync("Vantaa");
+        await page.Locator("input[name='Form.PaymentMethod'][value=invoice]").CheckAsync();
+        await BrowserFixture.SubmitAsync(page, page.Locator("main form button[type=submit]"), "**/orders/**");
+        var orderId = page.Url[(page.Url.LastIndexOf('/') + 1)..];
+        var code = (await page.Locator("dd strong").First.TextContentAsync())!.Trim();
+
+        // The seller accepts and hands over with the buyer's pickup code (the seller's pages belong to the sell issue).
+        using (var sellerApi = web.Server.Api(seller))
+        {
+            var accepted = await sellerApi.PostAsync($"/api/v1/orders/{orderId}/accept", null);
+            Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
+            var handedOver = await sellerApi.PostAsJsonAsync($"/api/v1/orders/{orderId}/handover", new JsonObject { ["pickupCode"] = code });
+            Assert.True(handedOver.IsSuccessStatusCode, await handedOver.Content.ReadAsStringAsync());
+        }
+
+        await page.ReloadAsync();
+        await page.Locator("form[action*='handler=Complete'] button").ClickAsync();
+        await page.WaitForURLAsync($"**/orders/{orderId}");
+        Assert.Equal(language == "fi" ? "Valmis" : "Completed", (await page.Locator("#order-status").TextContentAsync())?.Trim());
+        Assert.Contains("CO2e", await page.Locator("#order-carbon").TextContentAsync());
+        await BrowserFixture.AssertAccessibleAsync(page);
+        if (javaScript)
+        {
+            await BrowserFixture.ScreenshotAsync(page, "order");
+        }
+
+        web.AssertNoOutsideRequests();
+        await page.Context.CloseAsync();
+    }
+
+    [Theory]
+    [InlineData("fi")]
+    [InlineData("en")]
+    public async Task Buyer_WantedNotice_MatchAppearsLiveAndAcceptingHoldsIt(string language)
+    {
+        var seller = await web.Server.FirmAsync("Purku Oy", "Sami Seller", "seller");
+        var buyer = await web.Server.FirmAsync("Rakennus Oy", "Bea Buyer", "buyer");
+        var page = await web.NewPageAsync(language);
+        await web.GoAsync(page, "/demands/edit");
+        await web.SignInAsync(page, buyer);
+        await page.WaitForURLAsync("**/demands/edit");
+        await page.Locator("#Form_Category").SelectOptionAsync("masonry/bricks");
+        await page.Locator("#Form_Quantity").FillAsync("300");
+        await page.Locator("#Form_Unit").SelectOptionAsync("pcs");
+        await page.Locator("#Form_Place").SelectOptionAsync("Vantaa");
+        await page.Locator("#Form_RadiusKm").FillAsync("30");
+        await BrowserFixture.AssertAccessibleAsync(page);
+        await BrowserFixture.SubmitAsync(page, page.Locator("main form button[type=submit]"), "**/demands");
+        Assert.Equal(1, await page.Locator("main tbody tr").CountAsync());
+        await BrowserFixture.AssertAccessibleAsync(page);
+
+        await web.GoAsync(page, "/matches");
+        await page.Locator("#inbox[data-live='true']").WaitForAsync();
+        await page.EvaluateAsync("window.__sameDocument = true");
+        await BrowserFixture.AssertAccessibleAsync(page);
+
+        var lotId = await web.Server.ActiveLotAsync(seller, WebServer.Bricks("Tiiliä Tikkurilasta", Tikkurila.Lat, Tikkurila.Lon, "Vantaa"));
+        var row = page.Locator("tr[data-status=proposed]");
+        await row.WaitForAsync(new LocatorWaitForOptions { Timeout = 20_000 });
+        Assert.True(await page.EvaluateAsync<bool>("window.__sameDocument === true"), "the inbox reloaded instead of updating in place");
+        await BrowserFixture.AssertAccessibleAsync(page);
+        if (language == "en")
+        {
+            await BrowserFixture.ScreenshotAsync(page, "matches");
+        }
+
+        await row.Locator("form[action*='handler=Accept'] button").ClickAsync();
+        await page.WaitForURLAsync("**/orders/**");
+        using var api = web.Server.Api(buyer);
+        var lot = await api.GetFromJsonAsync<JsonObject>($"/api/v1/listings/{lotId}");
+        Assert.Equal(300m, lot!["quantities"]!["held"]!.GetValue<decimal>());
+        web.AssertNoOutsideRequests();
+        await page.Context.CloseAsync();
+    }
+}
