@@ -120,6 +120,11 @@ public static class HealthApi
                     return HealthCheckResult.Healthy("Search is not configured on this host.");
                 }
 
+                if (engine is SearchOff)
+                {
+                    return HealthCheckResult.Healthy("Search is switched off (Search:Provider=None).", new Dictionary<string, object> { ["engine"] = engine.Name });
+                }
+
                 // A seller no lot has: a real round trip through the engine that stays cheap on any size of index.
                 await engine.SearchAsync(new SearchQuery { SellerId = "readiness-probe", Limit = 1 }, token);
                 var data = new Dictionary<string, object> { ["engine"] = engine.Name };
