@@ -38,7 +38,17 @@ internal sealed class HostProcess : IDisposable
     public static async Task<HostProcess> StartAsync(IEnumerable<string> settings, Uri address)
     {
         var host = Start(settings);
-        await host.WaitReadyAsync(address);
+        try
+        {
+            await host.WaitReadyAsync(address);
+        }
+        catch
+        {
+            // A host that never got ready is not left running behind a failed test.
+            host.Dispose();
+            throw;
+        }
+
         return host;
     }
 
