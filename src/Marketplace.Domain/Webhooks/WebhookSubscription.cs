@@ -239,12 +239,13 @@ public sealed class WebhookSubscription
     /// Records an attempt of the queued delivery of <paramref name="eventId"/>: a 2xx delivers it; anything else retries
     /// it after the policy's delay, or dead-letters it once the retry period is over. Unknown ids (already finished) are ignored.
     /// </summary>
-    public void RecordAttempt(string eventId, int? statusCode, string? error, WebhookRetryPolicy policy, double jitter, DateTimeOffset now)
+    /// <returns>The delivery after the attempt (its status tells the outcome), or null for an unknown id.</returns>
+    public WebhookDelivery? RecordAttempt(string eventId, int? statusCode, string? error, WebhookRetryPolicy policy, double jitter, DateTimeOffset now)
     {
         var delivery = _queue.FirstOrDefault(d => d.EventId == eventId);
         if (delivery is null)
         {
-            return;
+            return null;
         }
 
         delivery.Attempts++;
@@ -254,17 +255,18 @@ public sealed class WebhookSubscription
         if (statusCode is >= 200 and < 300)
         {
             Finish(delivery, WebhookDeliveryStatus.Delivered, now);
-            return;
+            return delivery;
         }
 
         var next = now + policy.Delay(delivery.Attempts, jitter);
         if (next > delivery.QueuedAt + policy.RetryFor)
         {
             Finish(delivery, WebhookDeliveryStatus.Dead, now);
-            return;
+            return delivery;
         }
 
         delivery.NextAttemptAt = next;
+        return delivery;
     }
 
     private void Insert(WebhookDelivery delivery)

@@ -76,23 +76,8 @@ public sealed class ListingGrain(
     }
 
     /// <inheritdoc />
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        // Not while the silo shuts down: storage may be going too, and what is left is handed over again and dropped as a duplicate.
-        if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown && _relay?.HasHandedOver(state.State.Outbox) == true)
-        {
-            try
-            {
-                // Drops the handed-over events, so the next activation has nothing to hand over again.
-                Relay.Record(state.State.Outbox, []);
-                await state.WriteStateAsync(cancellationToken);
-            }
-            catch (Exception e)
-            {
-                logger.LogDebug(e, "Listing {ListingId}: trimming the webhook outbox at deactivation failed; the events are handed over again and dropped as duplicates", Id);
-            }
-        }
-    }
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        WebhookRelay.TrimAsync(_relay, reason, state.State.Outbox, () => state.WriteStateAsync(cancellationToken));
 
     /// <inheritdoc />
     public Task HandOverAsync()

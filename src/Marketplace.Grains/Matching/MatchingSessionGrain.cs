@@ -54,22 +54,8 @@ public sealed class MatchingSessionGrain(
     }
 
     /// <inheritdoc />
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        // Not while the silo shuts down: storage may be going too, and what is left is handed over again and dropped as a duplicate.
-        if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown && _relay?.HasHandedOver(Session.Outbox) == true)
-        {
-            try
-            {
-                Relay.Record(Session.Outbox, []);
-                await state.WriteStateAsync(cancellationToken);
-            }
-            catch (Exception e)
-            {
-                logger.LogDebug(e, "Match {MatchId}: trimming the webhook outbox at deactivation failed; the events are handed over again and dropped as duplicates", Session.Id);
-            }
-        }
-    }
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        WebhookRelay.TrimAsync(_relay, reason, Session.Outbox, () => state.WriteStateAsync(cancellationToken));
 
     /// <inheritdoc />
     public Task HandOverAsync()

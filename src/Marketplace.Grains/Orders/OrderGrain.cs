@@ -56,22 +56,8 @@ public sealed class OrderGrain(
     }
 
     /// <inheritdoc />
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        // Not while the silo shuts down: storage may be going too, and what is left is handed over again and dropped as a duplicate.
-        if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown && _relay?.HasHandedOver(Order.Outbox) == true)
-        {
-            try
-            {
-                Relay.Record(Order.Outbox, []);
-                await state.WriteStateAsync(cancellationToken);
-            }
-            catch (Exception e)
-            {
-                logger.LogDebug(e, "Order {OrderId}: trimming the webhook outbox at deactivation failed; the events are handed over again and dropped as duplicates", Id);
-            }
-        }
-    }
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        WebhookRelay.TrimAsync(_relay, reason, Order.Outbox, () => state.WriteStateAsync(cancellationToken));
 
     /// <inheritdoc />
     public Task HandOverAsync()

@@ -32,8 +32,32 @@ public sealed class WebhookRelay(Grain grain, IGrainFactory grains, WebhookOptio
         }
     }
 
-    /// <summary>True when the stored outbox still holds events already handed over (worth a trimming write at deactivation).</summary>
-    public bool HasHandedOver(IReadOnlyList<OutboxEvent> outbox) => outbox.Any(e => _handedOver.Contains(e.Id));
+    /// <summary>
+    /// At deactivation: when the stored outbox still holds events already handed over, drops them and writes the state
+    /// through <paramref name="write"/>, so the next activation has nothing to hand over again. Not while the silo shuts
+    /// down (storage may be going too); a failed write is only logged, since what is left is handed over again and
+    /// dropped as a duplicate. <paramref name="relay"/> is null when the activation never recorded or handed over.
+    /// </summary>
+    public static Task TrimAsync(WebhookRelay? relay, DeactivationReason reason, List<OutboxEvent> outbox, Func<Task> write)
+        => relay is null || reason.ReasonCode == DeactivationReasonCode.ShuttingDown ? Task.CompletedTask : relay.TrimAsync(outbox, write);
+
+    private async Task TrimAsync(List<OutboxEvent> outbox, Func<Task> write)
+    {
+        if (!outbox.Any(e => _handedOver.Contains(e.Id)))
+        {
+            return;
+        }
+
+        try
+        {
+            Record(outbox, []);
+            await write();
+        }
+        catch (Exception e)
+        {
+            logger.LogDebug(e, "{Grain}: trimming the webhook outbox at deactivation failed; the events are handed over again and dropped as duplicates", grain.GetGrainId());
+        }
+    }
 
     /// <summary>
     /// After a write or on activation: hands every event of <paramref name="outbox"/> not yet handed over to its firms'

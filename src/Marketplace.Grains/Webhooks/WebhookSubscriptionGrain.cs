@@ -3,6 +3,7 @@ using Marketplace.Domain.Common;
 using Marketplace.Domain.Webhooks;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Storage;
+using Marketplace.Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,7 @@ public sealed class WebhookSubscriptionGrain(
     [FromKeyedServices(MarketTime.Key)] TimeProvider time,
     IOptions<WebhookOptions> options,
     WebhookSender sender,
+    MarketplaceMetrics metrics,
     ILogger<WebhookSubscriptionGrain> logger) : Grain, IWebhookSubscriptionGrain, IRemindable
 {
     private const string DeliverReminder = "deliver";
@@ -142,7 +144,10 @@ public sealed class WebhookSubscriptionGrain(
             _inFlight.Remove(attempt.EventId);
             if (Subscription.Exists)
             {
-                Subscription.RecordAttempt(attempt.EventId, attempt.StatusCode, attempt.Error, options.Value.RetryPolicy, Random.Shared.NextDouble(), Now);
+                if (Subscription.RecordAttempt(attempt.EventId, attempt.StatusCode, attempt.Error, options.Value.RetryPolicy, Random.Shared.NextDouble(), Now) is { } delivery)
+                {
+                    metrics.WebhookDelivered(delivery.Status switch { WebhookDeliveryStatus.Delivered => "delivered", WebhookDeliveryStatus.Dead => "gave-up", _ => "failed" }, delivery.Type);
+                }
             }
         }
 

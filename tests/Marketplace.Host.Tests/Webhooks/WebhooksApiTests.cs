@@ -1,8 +1,11 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Marketplace.Domain.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
 using static Marketplace.Host.Tests.Api.ApiDriver;
 using static Marketplace.Host.Tests.Orders.OrderDriver;
 
@@ -101,6 +104,8 @@ public class WebhooksApiTests(ServerFixture fixture) : IAsyncLifetime
         using var client = Server.Client(seller);
         var name = "flaky-" + seller;
         _receiver.FailNext(name, 5);
+        var outcomes = new ConcurrentDictionary<string, long>();
+        using var listener = ListenToDeliveries(outcomes);
         var hook = await SubscribeAsync(client, name, "listing.*");
 
         var lot = (await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", Lot(100)), HttpStatusCode.Created))["id"]!.GetValue<string>();
@@ -113,6 +118,33 @@ public class WebhooksApiTests(ServerFixture fixture) : IAsyncLifetime
         var log = await ReadAsync(await client.GetAsync($"/api/v1/webhooks/{hook.Id}/deliveries"), HttpStatusCode.OK);
         var created = log["recent"]!.AsArray().Single(d => d!["type"]!.GetValue<string>() == "listing.created")!;
         Assert.Equal((6, 200), (created["attempts"]!.GetValue<int>(), created["lastStatusCode"]!.GetValue<int>()));
+
+        // The attempts are counted on the Marketplace meter by outcome (other tests' deliveries may add to "delivered").
+        Assert.True(outcomes.GetValueOrDefault("failed listing.created") >= 5, string.Join(", ", outcomes));
+        Assert.True(outcomes.GetValueOrDefault("delivered listing.updated") >= 1, string.Join(", ", outcomes));
+    }
+
+    /// <summary>Counts this host's webhook delivery attempts by "outcome event.type".</summary>
+    private MeterListener ListenToDeliveries(ConcurrentDictionary<string, long> outcomes)
+    {
+        var meters = Server.Services.GetRequiredService<IMeterFactory>();
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "marketplace.webhooks.deliveries" && ReferenceEquals(instrument.Meter.Scope, meters))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            var tag = tags.ToArray().ToDictionary(t => t.Key, t => t.Value as string);
+            outcomes.AddOrUpdate($"{tag["outcome"]} {tag["event.type"]}", value, (_, v) => v + value);
+        });
+        listener.Start();
+        return listener;
     }
 
     [Fact]
