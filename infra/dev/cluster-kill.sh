@@ -52,7 +52,7 @@ timeout 900 dotnet test "$ROOT/tests/Marketplace.Host.Tests" --no-build --filter
   --logger "console;verbosity=detailed" >"$STATE_DIR/output.log" 2>&1 || status=$?
 
 grep -E "three hosts ready|killed http|writes acknowledged|seconds without service|proposals after the kill|short holds lapsed" "$STATE_DIR/output.log" \
-  | sed -E 's/^\[xUnit[^]]*\][[:space:]]*//' | sort -u || true
+  | sed -E 's/^\[xUnit[^]]*\][[:space:]]*//' | awk '!seen[$0]++' || true
 if [[ $status -eq 0 ]]; then
   echo "PASSED: nothing acknowledged was lost and the survivors took over."
 else

@@ -115,13 +115,24 @@ public partial class ClusterKillTests(ITestOutputHelper output)
             var (seller, buyer) = (firms[0], firms[1]);
             var sellerTokens = await Task.WhenAll(hosts.Select(h => TokenAsync(h.Address, seller)));
             var buyerTokens = await Task.WhenAll(hosts.Select(h => TokenAsync(h.Address, buyer)));
+            var signedUp = ready.Elapsed;
 
-            // Before the load: a demand in each of six cells, posted through the three hosts in turn.
-            var demandsBefore = await Task.WhenAll(Places.Select(async (place, i) =>
+            // Before the load: a demand in each of six cells, and lots for the short holds, through the three hosts in turn.
+            var demandsPosted = Task.WhenAll(Places.Select(async (place, i) =>
             {
                 using var client = Bearer(hosts[i % 3].Address, buyerTokens[i % 3]);
                 return (await ReadAsync(await client.PostAsJsonAsync("/api/v1/demands", Demand(100, place)), HttpStatusCode.Created))["id"]!.GetValue<string>();
             }));
+            var lotsPosted = Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
+            {
+                using var client = Bearer(hosts[i % 3].Address, sellerTokens[i % 3]);
+                var lot = (await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", Lot(10)), HttpStatusCode.Created))["id"]!.GetValue<string>();
+                await ReadAsync(await client.PostAsync($"/api/v1/listings/{lot}/publish", null), HttpStatusCode.OK);
+                return lot;
+            }));
+            await Task.WhenAll(demandsPosted, lotsPosted);
+            var demandsBefore = await demandsPosted;
+            var shortHoldLots = await lotsPosted;
 
             // The host to kill holds the most of the six cells' partitions (a lot posted in a cell goes to that cell's partition).
             var cells = Places.Select(p => MatchPartitions.Key("masonry", Geohash.Encode(p.Latitude, p.Longitude))).ToArray();
@@ -132,15 +143,6 @@ public partial class ClusterKillTests(ITestOutputHelper output)
             var survivors = hosts.Where(h => h != doomed).ToArray();
             var doomedCells = cells.Count(doomed.Partitions().Contains);
             var (sellerToken, buyerToken) = (sellerTokens[doomedIndex], buyerTokens[doomedIndex]);
-
-            // Lots for the short holds, spread over the hosts.
-            var shortHoldLots = await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
-            {
-                using var client = Bearer(hosts[i % 3].Address, sellerToken);
-                var lot = (await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", Lot(10)), HttpStatusCode.Created))["id"]!.GetValue<string>();
-                await ReadAsync(await client.PostAsync($"/api/v1/listings/{lot}/publish", null), HttpStatusCode.OK);
-                return lot;
-            }));
 
             // The load, with the tokens the doomed host issued, through all three hosts.
             var load = new Load(hosts.Select(h => h.Address).ToList(), sellerToken, buyerToken);
@@ -164,7 +166,7 @@ public partial class ClusterKillTests(ITestOutputHelper output)
                 load.Kill(doomed.Address);
                 doomed.Process.Kill();
                 var killedAt = Stopwatch.StartNew();
-                output.WriteLine($"killed {doomed.Address} {ready.Elapsed.TotalSeconds:F1} s after the hosts were ready (it held {doomedCells} of the {cells.Length} checked cells' partitions) after {beforeKill} acknowledged writes");
+                output.WriteLine($"killed {doomed.Address} {ready.Elapsed.TotalSeconds:F1} s after the hosts were ready (it held {doomedCells} of the {cells.Length} checked cells' partitions) after {beforeKill} acknowledged writes (the firms' sign-up and tokens took {signedUp.TotalSeconds:F1} s)");
 
                 // Watched from the kill on: a hold first read active after the kill (a lot whose grain died is activated
                 // again before its hold's expiry) and later read lapsed was lapsed by its reminder, as reads lapse nothing.
@@ -326,9 +328,14 @@ public partial class ClusterKillTests(ITestOutputHelper output)
         return (firstActive ?? false, false, 0, note);
     }
 
-    private static HttpClient Bearer(Uri address, string token)
+    /// <summary>
+    /// A client with a bearer token. Requests outside the load may take long on a saturated machine (a demand's first
+    /// write activates and stores several partitions: over 10 s has been seen at a load average of 30), so they wait
+    /// up to 30 s; the load's own clients give up after 10 s and count that as no service.
+    /// </summary>
+    private static HttpClient Bearer(Uri address, string token, TimeSpan? timeout = null)
     {
-        var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
+        var client = new HttpClient { BaseAddress = address, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }
@@ -376,6 +383,9 @@ public partial class ClusterKillTests(ITestOutputHelper output)
     /// </summary>
     private sealed class Load(List<Uri> hosts, string sellerToken, string buyerToken)
     {
+        /// <summary>How long a writer waits for an answer before it counts the host as out of service.</summary>
+        private static readonly TimeSpan NoAnswer = TimeSpan.FromSeconds(10);
+
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly ConcurrentDictionary<Uri, byte> _dead = new();
         private long _lastFailureTicks;
@@ -426,7 +436,7 @@ public partial class ClusterKillTests(ITestOutputHelper output)
 
         public async Task WriteAsync(int writer, CancellationToken stop)
         {
-            var clients = hosts.ToDictionary(h => h, h => (Seller: Bearer(h, sellerToken), Buyer: Bearer(h, buyerToken)));
+            var clients = hosts.ToDictionary(h => h, h => (Seller: Bearer(h, sellerToken, NoAnswer), Buyer: Bearer(h, buyerToken, NoAnswer)));
             try
             {
                 for (var i = writer; !stop.IsCancellationRequested; i++)
