@@ -52,6 +52,8 @@ public sealed class MatchPartitionGrain(
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // Which host holds a cell's book, in that host's log (the three-host kill test picks the host to kill by it).
+        logger.LogDebug("Partition {Partition} activated", Key);
         // Not awaited here: joins must be answered while the members are read (a joining lot may be the one being read).
         _loaded = LoadMembersAsync();
         this.RegisterGrainTimer(_ => FlushAsync(), new GrainTimerCreationOptions(options.Value.MembershipFlushInterval, options.Value.MembershipFlushInterval)
