@@ -88,6 +88,18 @@ public sealed class SqliteDatabase : IDisposable
     }
 
     /// <summary>
+    /// Opens a pooled connection for reading only: without the pragmas, which only writes need (a read in WAL mode
+    /// does not wait for the writer, and the connection's default timeout covers a checkpoint's brief lock). One
+    /// statement less for every grain activation.
+    /// </summary>
+    public SqliteConnection OpenForReading()
+    {
+        var connection = new SqliteConnection(_options.ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>
     /// Runs <paramref name="write"/> inside the next group's transaction and answers its result once that transaction
     /// committed. The write runs on the writer's thread: it must only execute statements (from
     /// <see cref="SqliteWriteBatch.Command"/>), and throw <see cref="InconsistentStateException"/> only when it changed nothing.

@@ -38,7 +38,7 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         using var span = StartSpan("read", stateName, grainId);
-        await using var connection = database.Open();
+        await using var connection = database.OpenForReading();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT etag, payload FROM grain_state WHERE service_id = $s AND state_name = $n AND grain_id = $g";
         AddKey(command, stateName, grainId.ToString());
