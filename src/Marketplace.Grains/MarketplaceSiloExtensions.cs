@@ -141,7 +141,7 @@ public static class MarketplaceSiloExtensions
         switch (storage.Provider)
         {
             case "Sqlite":
-                silo.Services.AddSingleton(new SqliteDatabase(storage.Sqlite));
+                silo.Services.AddSingleton(_ => new SqliteDatabase(storage.Sqlite));
                 silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.StoreName, (sp, _) =>
                     ActivatorUtilities.CreateInstance<SqliteGrainStorage>(sp, MarketplaceStorageSerializer.Instance));
                 silo.AddReminders();

@@ -14,7 +14,10 @@ public static class MatchPartitions
     public static string Key(string category, string cell) => $"{TopLevel(category)}@{cell}";
 
     /// <summary>The partition of a lot.</summary>
-    public static string ForLot(LotSummary lot) => Key(lot.Category, Geohash.Encode(lot.Location.Latitude, lot.Location.Longitude));
+    public static string ForLot(LotSummary lot) => ForPlace(lot.Category, lot.Location.Latitude, lot.Location.Longitude);
+
+    /// <summary>The partition of a lot of <paramref name="category"/> at a place (for a lot not yet summarised, e.g. an import's row).</summary>
+    public static string ForPlace(string category, double latitude, double longitude) => Key(category, Geohash.Encode(latitude, longitude));
 
     /// <summary>Every partition a demand is registered in.</summary>
     public static IReadOnlyList<string> ForDemand(DemandSummary demand)

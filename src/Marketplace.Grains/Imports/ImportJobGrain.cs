@@ -1,11 +1,16 @@
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Imports;
 using Marketplace.Grains.Common;
+using Marketplace.Grains.Matching;
 using Marketplace.Grains.Storage;
 
 namespace Marketplace.Grains.Imports;
 
-/// <summary>Stores one import job: started with its read errors, progress about once a second, finished with the rest of the report.</summary>
+/// <summary>
+/// Stores one import job: started with its read errors, progress about once a second, finished with the rest of the
+/// report. Each of these (and a cancellation request) is also told one-way to the firm's match inbox, whose
+/// subscribers (the match stream) show it as <c>event: import</c>.
+/// </summary>
 public sealed class ImportJobGrain(
     [PersistentState("import", StorageOptions.StoreName)] IPersistentState<ImportJob> state,
     TimeProvider time) : Grain, IImportJobGrain
@@ -22,6 +27,7 @@ public sealed class ImportJobGrain(
 
         state.State = ImportJob.Start(this.GetPrimaryKeyString(), firmId, fileName, format, rows, readErrors, Now);
         await state.WriteOrReloadAsync();
+        Announce();
         return state.State;
     }
 
@@ -31,6 +37,7 @@ public sealed class ImportJobGrain(
         if (state.State.Progress(counts, Now))
         {
             await state.WriteOrReloadAsync();
+            Announce();
         }
 
         return state.State.CancelRequested;
@@ -42,6 +49,7 @@ public sealed class ImportJobGrain(
         EnsureExists();
         state.State.Finish(status, counts, errors, failure, Now);
         await state.WriteOrReloadAsync();
+        Announce();
         return state.State;
     }
 
@@ -55,10 +63,15 @@ public sealed class ImportJobGrain(
         if (state.State.RequestCancel(Now))
         {
             await state.WriteOrReloadAsync();
+            Announce();
         }
 
         return state.State;
     }
+
+    /// <summary>Tells the firm's match inbox (one-way: progress shown live never slows or fails the job).</summary>
+    private void Announce()
+        => _ = GrainFactory.GetGrain<IMatchInboxGrain>(state.State.FirmId).ImportChangedAsync(ImportProgress.Of(state.State));
 
     private void EnsureExists()
     {

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Imports;
+using Marketplace.Domain.Matching;
 using Marketplace.Grains.Listings;
+using Marketplace.Grains.Matching;
 using Marketplace.Grains.Traders;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -71,6 +73,11 @@ public sealed class LotImporter(IGrainFactory grains, IOptions<ImportOptions> op
                 stop.Token.ThrowIfCancellationRequested();
                 recordIds.Start();
                 await trader.AddListingsAsync(batch.Where(r => !r.ByLotId).Select(r => r.LotId!).ToArray());
+                if (publish)
+                {
+                    await JoinPartitionsAsync(batch);
+                }
+
                 recordIds.Stop();
 
                 apply.Start();
@@ -139,6 +146,18 @@ public sealed class LotImporter(IGrainFactory grains, IOptions<ImportOptions> op
 
         return new ImportResult(status, Counts(), errors.ToArray(), failure, new ImportTimings(recordIds.Elapsed, apply.Elapsed, report.Elapsed));
     }
+
+    /// <summary>
+    /// Records the batch's lots with the matching partitions they are about to enter, one write per partition, so
+    /// that each lot's own join (which must be stored before the lot is) finds itself recorded instead of rewriting
+    /// the partition's whole record once per lot. A lot that does not end up there (not matchable) is dropped from
+    /// the record by the partition's reconciliation; one missed here joins by itself as any lot does.
+    /// </summary>
+    private Task JoinPartitionsAsync(IEnumerable<LotRow> batch)
+        => Task.WhenAll(batch
+            .Where(r => r.Details!.Location is not null)
+            .GroupBy(r => MatchPartitions.ForPlace(r.Details!.Category, r.Details.Location!.Latitude, r.Details.Location.Longitude), r => r.LotId!)
+            .Select(p => grains.GetGrain<IMatchPartitionGrain>(p.Key).LotsJoiningAsync(p.ToArray())));
 
     private static void Reject(LotRow row, DomainException e, ConcurrentBag<ImportError> errors, ref int rejected)
     {

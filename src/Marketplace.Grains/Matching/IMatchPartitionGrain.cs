@@ -23,6 +23,12 @@ public interface IMatchPartitionGrain : IGrainWithStringKey
     /// </summary>
     Task LotJoiningAsync(string lotId);
 
+    /// <summary>
+    /// Many lots are about to enter this partition (a bulk import): recorded as <see cref="LotJoiningAsync"/> does, in
+    /// one write. Their own joins then find them recorded and answer at once.
+    /// </summary>
+    Task LotsJoiningAsync(IReadOnlyList<string> lotIds);
+
     /// <summary>A demand is about to enter this partition, as <see cref="LotJoiningAsync"/>.</summary>
     Task DemandJoiningAsync(string demandId);
 

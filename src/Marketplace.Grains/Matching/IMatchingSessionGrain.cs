@@ -35,6 +35,10 @@ public interface IMatchObserver : IGrainObserver
     /// <summary>A session the trader is part of was proposed or changed.</summary>
     [Orleans.Concurrency.OneWay]
     Task ChangedAsync(MatchingSession session);
+
+    /// <summary>One of the trader's import jobs started, progressed or ended.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task ImportChangedAsync(Imports.ImportProgress progress);
 }
 
 /// <summary>A trader's matches as buyer and seller, newest change first, and live subscribers to them.</summary>
@@ -46,6 +50,10 @@ public interface IMatchInboxGrain : IGrainWithStringKey
     /// </summary>
     [Orleans.Concurrency.OneWay]
     Task RecordAsync(MatchingSession session);
+
+    /// <summary>Tells subscribers of one of the trader's import jobs (not stored: the job is the record). One-way.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task ImportChangedAsync(Imports.ImportProgress progress);
 
     /// <summary>The trader's sessions, most recently changed first.</summary>
     Task<IReadOnlyList<MatchingSession>> ListAsync();

@@ -53,6 +53,9 @@ public sealed class MatchInboxGrain(
     }
 
     /// <inheritdoc />
+    public Task ImportChangedAsync(Imports.ImportProgress progress) => _observers.Notify(o => o.ImportChangedAsync(progress));
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<MatchingSession>> ListAsync()
     {
         // After an activation the sessions are read once from their grains (which never wait on an inbox).

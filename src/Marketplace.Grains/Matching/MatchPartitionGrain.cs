@@ -47,6 +47,12 @@ public sealed class MatchPartitionGrain(
     private long _changes;
     private long _written;
 
+    /// <summary>Members (<c>lot:id</c>, <c>demand:id</c>) recorded in memory but in no write yet.</summary>
+    private HashSet<string> _unwritten = new(StringComparer.Ordinal);
+
+    /// <summary>Members in the write under way, if any.</summary>
+    private HashSet<string> _writing = new(StringComparer.Ordinal);
+
     private string Key => this.GetPrimaryKeyString();
 
     /// <inheritdoc />
@@ -84,25 +90,39 @@ public sealed class MatchPartitionGrain(
     }
 
     /// <inheritdoc />
-    public async Task LotJoiningAsync(string lotId)
-    {
-        if (!membership.State.Lots.Contains(lotId) && membership.State.Joining.TryAdd("lot:" + lotId, time.GetUtcNow()))
-        {
-            _changes++;
-        }
-
-        await FlushAsync();
-    }
+    public Task LotJoiningAsync(string lotId) => JoinAsync(["lot:" + lotId]);
 
     /// <inheritdoc />
-    public async Task DemandJoiningAsync(string demandId)
+    public Task LotsJoiningAsync(IReadOnlyList<string> lotIds) => JoinAsync(lotIds.Select(id => "lot:" + id));
+
+    /// <inheritdoc />
+    public Task DemandJoiningAsync(string demandId) => JoinAsync(["demand:" + demandId]);
+
+    /// <summary>
+    /// Records members as joining (unless already members) and answers once every one of them is in a stored write.
+    /// A member already recorded and stored answers at once, without a write: this is what keeps a bulk import's
+    /// lots, joined together first, from rewriting the whole record once each.
+    /// </summary>
+    private async Task JoinAsync(IEnumerable<string> keys)
     {
-        if (!membership.State.Demands.Contains(demandId) && membership.State.Joining.TryAdd("demand:" + demandId, time.GetUtcNow()))
+        var unstored = false;
+        foreach (var key in keys)
         {
-            _changes++;
+            var (isLot, id) = Joining(key);
+            var member = isLot ? membership.State.Lots.Contains(id) : membership.State.Demands.Contains(id);
+            if (!member && membership.State.Joining.TryAdd(key, time.GetUtcNow()))
+            {
+                _changes++;
+                _unwritten.Add(key);
+            }
+
+            unstored |= _unwritten.Contains(key) || _writing.Contains(key);
         }
 
-        await FlushAsync();
+        if (unstored)
+        {
+            await FlushAsync();
+        }
     }
 
     /// <inheritdoc />
@@ -174,6 +194,7 @@ public sealed class MatchPartitionGrain(
         if (membership.State.Lots.Add(lotId))
         {
             _changes++;
+            _unwritten.Add("lot:" + lotId);
         }
 
         KeepAliveWhileHolding();
@@ -210,6 +231,7 @@ public sealed class MatchPartitionGrain(
         if (membership.State.Demands.Add(demandId))
         {
             _changes++;
+            _unwritten.Add("demand:" + demandId);
         }
 
         KeepAliveWhileHolding();
@@ -352,17 +374,31 @@ public sealed class MatchPartitionGrain(
             }
 
             var writing = _changes;
+            (_writing, _unwritten) = (_unwritten, _writing);
+            _unwritten.Clear();
             try
             {
-                await membership.WriteStateAsync();
+                try
+                {
+                    await membership.WriteStateAsync();
+                }
+                catch (InconsistentStateException)
+                {
+                    // An earlier activation (on a silo declared dead) wrote last: this one's record is the current one.
+                    var mine = membership.State;
+                    await membership.ReadStateAsync();
+                    membership.State = mine;
+                    await membership.WriteStateAsync();
+                }
             }
-            catch (InconsistentStateException)
+            catch
             {
-                // An earlier activation (on a silo declared dead) wrote last: this one's record is the current one.
-                var mine = membership.State;
-                await membership.ReadStateAsync();
-                membership.State = mine;
-                await membership.WriteStateAsync();
+                _unwritten.UnionWith(_writing);
+                throw;
+            }
+            finally
+            {
+                _writing.Clear();
             }
 
             _written = writing;

@@ -1,13 +1,32 @@
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Orleans.Storage;
 
 namespace Marketplace.Grains.Storage;
 
-/// <summary>The embedded SQLite file: opens connections with the marketplace's pragmas and creates the schema once.</summary>
-public sealed class SqliteDatabase
+/// <summary>
+/// The embedded SQLite file: opens connections with the marketplace's pragmas, creates the schema once, and commits
+/// every write of the process (grain state and reminders alike) in groups.
+/// <para>
+/// Group commit: one writer takes every write waiting (up to <see cref="MaxGroup"/>) and applies them in one
+/// transaction, so concurrent writers share one commit (with <c>synchronous=FULL</c>, one fsync) instead of paying one
+/// each and queueing for the file's write lock. Each write is answered only after the transaction holding it
+/// committed. A write that throws <see cref="InconsistentStateException"/> (its ETag check failed: it changed nothing)
+/// gets that exception and does not affect the others; any other failure fails every write of the group, none of
+/// which is then stored.
+/// </para>
+/// </summary>
+public sealed class SqliteDatabase : IDisposable
 {
-    private readonly SqliteStorageOptions _options;
+    /// <summary>Most writes committed in one transaction.</summary>
+    public const int MaxGroup = 1024;
 
-    /// <summary>Creates the file and its tables if missing.</summary>
+    private readonly SqliteStorageOptions _options;
+    private readonly Channel<PendingWrite> _pending = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private long _groups;
+    private long _writes;
+
+    /// <summary>Creates the file and its tables if missing, and starts the writer.</summary>
     public SqliteDatabase(SqliteStorageOptions options)
     {
         _options = options;
@@ -48,7 +67,14 @@ public sealed class SqliteDatabase
             CREATE INDEX IF NOT EXISTS reminders_by_hash ON reminders (service_id, grain_hash);
             """;
         command.ExecuteNonQuery();
+        _ = Task.Run(WriteGroupsAsync);
     }
+
+    /// <summary>Transactions committed so far (with <see cref="CommittedWrites"/>, how well writes are grouped).</summary>
+    public long CommittedGroups => Interlocked.Read(ref _groups);
+
+    /// <summary>Writes committed so far, refused ones included.</summary>
+    public long CommittedWrites => Interlocked.Read(ref _writes);
 
     /// <summary>Opens a pooled connection with the configured durability.</summary>
     public SqliteConnection Open()
@@ -59,5 +85,158 @@ public sealed class SqliteDatabase
         pragma.CommandText = $"PRAGMA synchronous={_options.Synchronous}; PRAGMA busy_timeout=30000;";
         pragma.ExecuteNonQuery();
         return connection;
+    }
+
+    /// <summary>
+    /// Opens a pooled connection for reading only: without the pragmas, which only writes need (a read in WAL mode
+    /// does not wait for the writer, and the connection's default timeout covers a checkpoint's brief lock). One
+    /// statement less for every grain activation.
+    /// </summary>
+    public SqliteConnection OpenForReading()
+    {
+        var connection = new SqliteConnection(_options.ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> inside the next group's transaction and answers its result once that transaction
+    /// committed. The write runs on the writer's thread: it must only execute statements (from
+    /// <see cref="SqliteWriteBatch.Command"/>), and throw <see cref="InconsistentStateException"/> only when it changed nothing.
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<SqliteWriteBatch, T> write)
+    {
+        var pending = new PendingWrite<T>(write);
+        if (!_pending.Writer.TryWrite(pending))
+        {
+            throw new ObjectDisposedException(nameof(SqliteDatabase), "The SQLite storage is stopping.");
+        }
+
+        return pending.Done.Task;
+    }
+
+    /// <summary>Stops taking writes; those already taken are still committed.</summary>
+    public void Dispose() => _pending.Writer.TryComplete();
+
+    /// <summary>The writer: waits for writes, then commits all that are waiting (up to <see cref="MaxGroup"/>) in one transaction.</summary>
+    private async Task WriteGroupsAsync()
+    {
+        var group = new List<PendingWrite>(MaxGroup);
+        var reader = _pending.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            group.Clear();
+            while (group.Count < MaxGroup && reader.TryRead(out var write))
+            {
+                group.Add(write);
+            }
+
+            try
+            {
+                Commit(group);
+            }
+            catch (Exception e)
+            {
+                foreach (var write in group)
+                {
+                    write.Fail(e);
+                }
+
+                continue;
+            }
+
+            foreach (var write in group)
+            {
+                write.Answer();
+            }
+        }
+    }
+
+    private void Commit(List<PendingWrite> group)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction();
+        using var batch = new SqliteWriteBatch(connection, transaction);
+        foreach (var write in group)
+        {
+            write.Apply(batch);
+        }
+
+        transaction.Commit();
+        Interlocked.Increment(ref _groups);
+        Interlocked.Add(ref _writes, group.Count);
+    }
+
+    private abstract class PendingWrite
+    {
+        public abstract void Apply(SqliteWriteBatch batch);
+
+        public abstract void Answer();
+
+        public abstract void Fail(Exception e);
+    }
+
+    private sealed class PendingWrite<T>(Func<SqliteWriteBatch, T> write) : PendingWrite
+    {
+        private T _result = default!;
+        private InconsistentStateException? _refused;
+
+        public TaskCompletionSource<T> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override void Apply(SqliteWriteBatch batch)
+        {
+            try
+            {
+                _result = write(batch);
+            }
+            catch (InconsistentStateException e)
+            {
+                _refused = e;
+            }
+        }
+
+        public override void Answer()
+        {
+            if (_refused is not null)
+            {
+                Done.TrySetException(_refused);
+            }
+            else
+            {
+                Done.TrySetResult(_result);
+            }
+        }
+
+        public override void Fail(Exception e) => Done.TrySetException(e);
+    }
+}
+
+/// <summary>The transaction of one group of writes: hands out its statements, each prepared once per group.</summary>
+public sealed class SqliteWriteBatch(SqliteConnection connection, SqliteTransaction transaction) : IDisposable
+{
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+
+    /// <summary>The statement <paramref name="text"/> in this transaction, its parameters cleared for the caller to add.</summary>
+    public SqliteCommand Command(string text)
+    {
+        if (!_commands.TryGetValue(text, out var command))
+        {
+            command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = text;
+            _commands[text] = command;
+        }
+
+        command.Parameters.Clear();
+        return command;
+    }
+
+    /// <summary>Releases the statements.</summary>
+    public void Dispose()
+    {
+        foreach (var command in _commands.Values)
+        {
+            command.Dispose();
+        }
     }
 }

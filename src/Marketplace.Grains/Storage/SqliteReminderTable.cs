@@ -5,7 +5,10 @@ using Orleans.Configuration;
 
 namespace Marketplace.Grains.Storage;
 
-/// <summary>Orleans reminders kept in the embedded SQLite file, so timed work (a hold lapsing) survives a restart.</summary>
+/// <summary>
+/// Orleans reminders kept in the embedded SQLite file, so timed work (a hold lapsing) survives a restart. Changes go
+/// through the file's group commit with the grain states' writes (one fsync for many lots registering their deadlines).
+/// </summary>
 public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<ClusterOptions> cluster) : IReminderTable
 {
     private readonly string _serviceId = cluster.Value.ServiceId;
@@ -54,36 +57,43 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
     /// <inheritdoc />
     public async Task<string?> UpsertRow(ReminderEntry entry)
     {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO reminders (service_id, grain_id, reminder_name, grain_hash, start_at, period_ms, etag)
-            VALUES ($s, $g, $r, $h, $t, $p, 1)
-            ON CONFLICT (service_id, grain_id, reminder_name)
-            DO UPDATE SET start_at = excluded.start_at, period_ms = excluded.period_ms, etag = reminders.etag + 1
-            RETURNING etag
-            """;
-        command.Parameters.AddWithValue("$s", _serviceId);
-        command.Parameters.AddWithValue("$g", entry.GrainId.ToString());
-        command.Parameters.AddWithValue("$r", entry.ReminderName);
-        command.Parameters.AddWithValue("$h", (long)entry.GrainId.GetUniformHashCode());
-        command.Parameters.AddWithValue("$t", DateTime.SpecifyKind(entry.StartAt, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture));
-        command.Parameters.AddWithValue("$p", (long)entry.Period.TotalMilliseconds);
-        var etag = (long)(await command.ExecuteScalarAsync())!;
+        var (grainId, name, hash) = (entry.GrainId.ToString(), entry.ReminderName, (long)entry.GrainId.GetUniformHashCode());
+        var startAt = DateTime.SpecifyKind(entry.StartAt, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture);
+        var period = (long)entry.Period.TotalMilliseconds;
+        var etag = await database.WriteAsync(batch =>
+        {
+            var command = batch.Command("""
+                INSERT INTO reminders (service_id, grain_id, reminder_name, grain_hash, start_at, period_ms, etag)
+                VALUES ($s, $g, $r, $h, $t, $p, 1)
+                ON CONFLICT (service_id, grain_id, reminder_name)
+                DO UPDATE SET start_at = excluded.start_at, period_ms = excluded.period_ms, etag = reminders.etag + 1
+                RETURNING etag
+                """);
+            command.Parameters.AddWithValue("$s", _serviceId);
+            command.Parameters.AddWithValue("$g", grainId);
+            command.Parameters.AddWithValue("$r", name);
+            command.Parameters.AddWithValue("$h", hash);
+            command.Parameters.AddWithValue("$t", startAt);
+            command.Parameters.AddWithValue("$p", period);
+            return (long)command.ExecuteScalar()!;
+        });
         return etag.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <inheritdoc />
-    public async Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
+    public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
     {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM reminders WHERE service_id = $s AND grain_id = $g AND reminder_name = $r AND etag = $e";
-        command.Parameters.AddWithValue("$s", _serviceId);
-        command.Parameters.AddWithValue("$g", grainId.ToString());
-        command.Parameters.AddWithValue("$r", reminderName);
-        command.Parameters.AddWithValue("$e", long.TryParse(eTag, CultureInfo.InvariantCulture, out var e) ? e : -1);
-        return await command.ExecuteNonQueryAsync() > 0;
+        var id = grainId.ToString();
+        var expected = long.TryParse(eTag, CultureInfo.InvariantCulture, out var e) ? e : -1;
+        return database.WriteAsync(batch =>
+        {
+            var command = batch.Command("DELETE FROM reminders WHERE service_id = $s AND grain_id = $g AND reminder_name = $r AND etag = $e");
+            command.Parameters.AddWithValue("$s", _serviceId);
+            command.Parameters.AddWithValue("$g", id);
+            command.Parameters.AddWithValue("$r", reminderName);
+            command.Parameters.AddWithValue("$e", expected);
+            return command.ExecuteNonQuery() > 0;
+        });
     }
 
     /// <inheritdoc />

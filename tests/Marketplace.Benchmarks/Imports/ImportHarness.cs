@@ -6,6 +6,7 @@ using Marketplace.Domain.Common;
 using Marketplace.Domain.Demands;
 using Marketplace.Domain.Geo;
 using Marketplace.Domain.Imports;
+using Marketplace.Domain.Matching;
 using Marketplace.Grains.Demands;
 using Marketplace.Grains.Imports;
 using Marketplace.Grains.Matching;
@@ -27,25 +28,41 @@ namespace Marketplace.Benchmarks.Imports;
 /// </summary>
 public static class ImportHarness
 {
-    /// <summary>Runs the harness: <c>import-harness [--rows 50000] [--keep]</c>.</summary>
+    /// <summary>Runs the harness: <c>import-harness [--rows 10000,50000] [--concurrency 128] [--keep]</c>, one fresh host and database per size.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var rows = 50_000;
+        var sizes = new[] { 10_000, 50_000 };
+        string? concurrency = null;
         for (var i = 0; i < args.Length - 1; i++)
         {
             if (args[i] == "--rows")
             {
-                rows = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+                sizes = args[i + 1].Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray();
+            }
+            else if (args[i] == "--concurrency")
+            {
+                concurrency = args[i + 1];
             }
         }
 
+        foreach (var rows in sizes)
+        {
+            await RunOnceAsync(rows, concurrency, args.Contains("--keep"));
+        }
+
+        return 0;
+    }
+
+    private static async Task RunOnceAsync(int rows, string? concurrency, bool keep)
+    {
         var folder = Directory.CreateTempSubdirectory("marketplace-import-harness-").FullName;
-        Console.WriteLine($"Import harness: {rows:N0} rows, SQLite (synchronous=FULL) and Lucene under {folder}, {Environment.ProcessorCount} cores");
-        using var host = ImportCommand.BuildHost(
+        Console.WriteLine();
+        Console.WriteLine($"Import harness: {rows:N0} rows, load average {LoadAverage()}, SQLite (synchronous=FULL) and Lucene under {folder}, {Environment.ProcessorCount} cores");
+        var host = ImportCommand.BuildHost(
         [
             $"--DataPath={folder}", "--Storage:Provider=Sqlite", $"--Storage:Sqlite:Path={Path.Combine(folder, "grains.db")}",
             $"--Cluster:SiloPort={FreePort()}", $"--Cluster:GatewayPort={FreePort()}", "--Cluster:ServiceId=import-harness",
-            "--Logging:LogLevel:Default=Error",
+            "--Logging:LogLevel:Default=Error", .. concurrency is null ? Array.Empty<string>() : [$"--Imports:Concurrency={concurrency}"],
         ]);
         await host.StartAsync();
         try
@@ -73,14 +90,14 @@ public static class ImportHarness
         finally
         {
             await host.StopAsync();
+            // Disposed before the folder goes: the index commits its last changes on disposal.
+            host.Dispose();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            if (!args.Contains("--keep"))
+            if (!keep)
             {
                 Directory.Delete(folder, recursive: true);
             }
         }
-
-        return 0;
     }
 
     private static async Task PassAsync(string name, IGrainFactory grains, ImportJobs jobs, ISearchEngine search, SqliteGrainStorage storage,
@@ -89,6 +106,9 @@ public static class ImportHarness
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var (groups, writes) = (storage.CommittedGroups, storage.CommittedWrites);
         var total = Stopwatch.StartNew();
+        var firstProposal = new FirstProposal(total);
+        var observer = grains.CreateObjectReference<IMatchObserver>(firstProposal);
+        await grains.GetGrain<IMatchInboxGrain>(buyer).SubscribeAsync(observer);
         var rows = jobs.Read(seller, file.Csv, ImportFormat.Csv, ImportMapping.Default);
         var read = total.Elapsed;
         var id = Guid.CreateVersion7().ToString("N");
@@ -109,12 +129,15 @@ public static class ImportHarness
         }
 
         var matched = total.Elapsed;
+        await grains.GetGrain<IMatchInboxGrain>(buyer).UnsubscribeAsync(observer);
+        grains.DeleteObjectReference<IMatchObserver>(observer);
         var c = result.Counts;
         var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         var (g, w) = (storage.CommittedGroups - groups, storage.CommittedWrites - writes);
         Console.WriteLine();
-        Console.WriteLine($"{name}: {c.Processed:N0} rows in {matched.TotalSeconds:N2} s = {c.Processed / matched.TotalSeconds:N0} rows/s end to end "
+        Console.WriteLine($"{name} (load average {LoadAverage()}): {c.Processed:N0} rows in {matched.TotalSeconds:N2} s = {c.Processed / matched.TotalSeconds:N0} rows/s end to end "
             + $"({c.Created:N0} created, {c.Updated:N0} updated, {c.Unchanged:N0} unchanged, {c.Rejected:N0} rejected; {ImportJob.StatusCode(result.Status)})");
+        Console.WriteLine($"  first proposal after            {(firstProposal.At is { } first ? $"{first.TotalSeconds,7:N2} s" : "    (none: the pairs were proposed before)")}");
         Console.WriteLine($"  read and validate the file      {read.TotalSeconds,7:N2} s");
         Console.WriteLine($"  record lot ids with the seller  {result.Timings.RecordIds.TotalSeconds,7:N2} s");
         Console.WriteLine($"  apply rows through the lots     {result.Timings.ApplyRows.TotalSeconds,7:N2} s  ({w:N0} storage writes in {g:N0} commits, {(g == 0 ? 0 : (double)w / g):N1} per commit)");
@@ -122,6 +145,26 @@ public static class ImportHarness
         Console.WriteLine($"  index visible after applying    {(indexed - applied).TotalSeconds,7:N2} s");
         Console.WriteLine($"  matches stored after indexing   {(matched - indexed).TotalSeconds,7:N2} s  ({beams:N0} beams proposed)");
         Console.WriteLine($"  CPU used {used.TotalSeconds:N1} s of {matched.TotalSeconds * Environment.ProcessorCount:N1} s available; GC gen2 collections so far {GC.CollectionCount(2)}");
+    }
+
+    /// <summary>The machine's 1, 5 and 15 minute load averages (the CPU is shared: read figures against them).</summary>
+    private static string LoadAverage()
+        => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+    /// <summary>Notes when the buyer's first new proposal arrives.</summary>
+    private sealed class FirstProposal(Stopwatch clock) : IMatchObserver
+    {
+        private long _ticks = -1;
+
+        public TimeSpan? At => Interlocked.Read(ref _ticks) is var t and >= 0 ? TimeSpan.FromTicks(t) : null;
+
+        public Task ChangedAsync(MatchingSession session)
+        {
+            Interlocked.CompareExchange(ref _ticks, clock.Elapsed.Ticks, -1);
+            return Task.CompletedTask;
+        }
+
+        public Task ImportChangedAsync(ImportProgress progress) => Task.CompletedTask;
     }
 
     private static int FreePort()

@@ -120,6 +120,46 @@ public class ImportsApiTests(ServerFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Import_Progress_IsOnTheFirmsMatchStream_UntilTheJobEnds()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+        using var stream = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/api/v1/matches/stream"), HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        using var lines = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        Assert.Equal(": subscribed", await lines.ReadLineAsync());
+
+        var file = SurplusFile.Create(40, (60.1841, 24.9501));
+        using var content = new StringContent(file.Csv, Encoding.UTF8, "text/csv");
+        var id = (await ReadAsync(await client.PostAsync("/api/v1/imports?name=surplus.csv", content), HttpStatusCode.Accepted))["id"]!.GetValue<string>();
+
+        // Read import events until the job's last: the running ones before it, then the end with the final counts.
+        using var deadline = new CancellationTokenSource(JobDeadline);
+        var seen = new List<JsonObject>();
+        string? name = null;
+        while (seen.LastOrDefault()?["status"]?.GetValue<string>() is null or "running")
+        {
+            var line = await lines.ReadLineAsync(deadline.Token) ?? throw new Xunit.Sdk.XunitException("The stream ended before the import did.");
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                name = line[7..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal) && name == "import")
+            {
+                seen.Add(JsonNode.Parse(line[6..])!.AsObject());
+            }
+        }
+
+        Assert.All(seen, e => Assert.Equal(id, e["id"]!.GetValue<string>()));
+        Assert.Equal("running", seen[0]["status"]!.GetValue<string>());
+        var end = seen[^1];
+        Assert.Equal("completed", end["status"]!.GetValue<string>());
+        Assert.Equal((40, 40, 100), (end["rows"]!.GetValue<int>(), end["processed"]!.GetValue<int>(), end["percent"]!.GetValue<int>()));
+        Assert.Equal((file.Good.Count, file.Bad.Count), (end["created"]!.GetValue<int>(), end["rejected"]!.GetValue<int>()));
+        Assert.Equal($"/api/v1/imports/{id}", end["href"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Import_RefusedFiles_AreProblems()
     {
         var seller = await RegisterFirmAsync(Server, "seller");

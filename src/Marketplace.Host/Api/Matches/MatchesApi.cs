@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Matching;
+using Marketplace.Grains.Imports;
 using Marketplace.Grains.Matching;
 using Marketplace.Host.Api.Orders;
 using Marketplace.Host.Api.Traders;
@@ -42,7 +43,7 @@ public static class MatchesApi
             .WithSummary("The caller's matches as buyer and seller, most recently changed first; filter by status (proposed, accepted, confirmed, declined, expired) and role (buyer, seller).");
         group.MapGet("/stream", StreamAsync).WithName("StreamMatches").WithAccess(AccessRule.AnyFirm(ApiScopes.MatchingRead))
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
-            .WithSummary("Server-sent events: one 'match' event (data: the match as GET /api/v1/matches/{id} shows it) for every new proposal and every change to the caller's matches, and a keep-alive comment every 30 s. A client reconnecting with Last-Event-ID first gets what changed after that event. A 'resync' event (a change was dropped for a slow reader) ends the stream: reconnect with Last-Event-ID. The stream ends when the token expires or is revoked. At most 5 open streams per caller (429 too-many-streams).");
+            .WithSummary("Server-sent events: one 'match' event (data: the match as GET /api/v1/matches/{id} shows it) for every new proposal and every change to the caller's matches, one 'import' event (data: rows done and total, counts, state) when one of the firm's import jobs starts, progresses (about once a second) or ends, and a keep-alive comment every 30 s. A client reconnecting with Last-Event-ID first gets what changed after that event. A 'resync' event (a change was dropped for a slow reader) ends the stream: reconnect with Last-Event-ID. The stream ends when the token expires or is revoked. At most 5 open streams per caller (429 too-many-streams).");
         group.MapGet("/{id}", GetAsync).WithName("GetMatch").WithAccess(AccessRule.Owner(ApiScopes.MatchingRead, otherFirm: 404, platformAdmin: 404))
             .WithSummary("One match, to its buyer and its seller only.");
         group.MapPost("/{id}/accept", AcceptAsync).WithName("AcceptMatch").WithAccess(AccessRule.Owner(ApiScopes.OrdersWrite, otherFirm: 404, platformAdmin: 404))
@@ -124,7 +125,7 @@ public static class MatchesApi
         }
 
         var dropped = 0;
-        var changes = Channel.CreateBounded<MatchingSession>(
+        var changes = Channel.CreateBounded<object>(
             new BoundedChannelOptions(options.Buffer) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
             _ => Interlocked.Exchange(ref dropped, 1));
         var observer = new StreamObserver(changes.Writer);
@@ -153,7 +154,7 @@ public static class MatchesApi
             await context.Response.Body.FlushAsync(cancellation);
             while (!cancellation.IsCancellationRequested)
             {
-                MatchingSession? next = null;
+                object? next = null;
                 using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation))
                 {
                     wait.CancelAfter(options.KeepAlive);
@@ -176,9 +177,13 @@ public static class MatchesApi
                     return;
                 }
 
-                if (next is not null)
+                if (next is MatchingSession session)
                 {
-                    await WriteEventAsync(context, next, trader, json.Value, cancellation);
+                    await WriteEventAsync(context, session, trader, json.Value, cancellation);
+                }
+                else if (next is ImportProgress import)
+                {
+                    await WriteImportEventAsync(context, import, json.Value, cancellation);
                 }
 
                 await context.Response.Body.FlushAsync(cancellation);
@@ -245,12 +250,25 @@ public static class MatchesApi
             string.Create(CultureInfo.InvariantCulture, $"id: {session.UpdatedAt.UtcTicks}\nevent: match\ndata: {data}\n\n"), cancellation);
     }
 
-    /// <summary>Receives a trader's match changes from its inbox grain and queues them for the stream.</summary>
-    private sealed class StreamObserver(ChannelWriter<MatchingSession> writer) : IMatchObserver
+    /// <summary>
+    /// One <c>import</c> event: an import job's progress. It has no id, so a reconnecting client's <c>Last-Event-ID</c>
+    /// stays that of its last match (progress is not replayed: <c>GET /api/v1/imports/{id}</c> has the job as it is).
+    /// </summary>
+    private static Task WriteImportEventAsync(HttpContext context, ImportProgress progress, JsonOptions json, CancellationToken cancellation)
+        => context.Response.WriteAsync($"event: import\ndata: {JsonSerializer.Serialize(progress, json.SerializerOptions)}\n\n", cancellation);
+
+    /// <summary>Receives a trader's match changes and import progress from its inbox grain and queues them for the stream.</summary>
+    private sealed class StreamObserver(ChannelWriter<object> writer) : IMatchObserver
     {
         public Task ChangedAsync(MatchingSession session)
         {
             writer.TryWrite(session);
+            return Task.CompletedTask;
+        }
+
+        public Task ImportChangedAsync(ImportProgress progress)
+        {
+            writer.TryWrite(progress);
             return Task.CompletedTask;
         }
     }
