@@ -158,7 +158,24 @@ public sealed class ListingGrain(
         }
 
         metrics.HoldPlaced();
+        await IndexHoldAsync(buyerId, hold!);
         return HoldReceipt.For(listing, hold!);
+    }
+
+    /// <summary>
+    /// Tells the buyer's index of its holds before the buyer is answered, so a list read right after shows the hold. A
+    /// failed report does not undo the hold: the lot is the record, and the hold still shows on the lot's page.
+    /// </summary>
+    private async Task IndexHoldAsync(string buyerId, Hold hold)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IBuyerHoldsGrain>(buyerId).RecordAsync(new BuyerHoldEntry(Id, hold.Id, hold.PlacedAt));
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Listing {ListingId}: the buyer's index of holds did not hear of hold {HoldId}; it is missing from the buyer's list of holds", Id, hold.Id);
+        }
     }
 
     /// <inheritdoc />

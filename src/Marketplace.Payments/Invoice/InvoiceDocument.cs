@@ -45,7 +45,7 @@ public sealed record VatBreakdownRow(decimal RatePercent, long NetMinor, long Va
 public sealed record InvoiceDocument(string Number, string OrderId, DateOnly IssueDate, DateOnly DueDate, string ReferenceNumber,
     string CreditorReference, InvoiceParty Seller, string SellerIban, string? SellerBic, InvoiceParty Buyer,
     IReadOnlyList<InvoiceLine> Lines, IReadOnlyList<VatBreakdownRow> VatBreakdown, long NetTotalMinor, long VatTotalMinor,
-    long GrossTotalMinor, string Currency, long PaidMinor = 0);
+    long GrossTotalMinor, string Currency, long PaidMinor);
 
 /// <summary>Renders invoices as documents people and accounting systems read.</summary>
 public interface IInvoiceRenderer

@@ -344,6 +344,7 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         ["DELETE /api/v1/listings/{id}/photos/{photoId}"] = async w => new Sample(HttpMethod.Delete, await w.OwnerPhotoAsync(publish: true)),
         ["GET /api/v1/listings/{id}/photos/{photoId}"] = async w => new Sample(HttpMethod.Get, await w.OwnerPhotoAsync(publish: false)),
         ["GET /api/v1/listings/{id}/photos/{photoId}/thumbnail"] = async w => new Sample(HttpMethod.Get, await w.OwnerPhotoAsync(publish: false) + "/thumbnail"),
+        ["GET /api/v1/holds/"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/holds")),
         ["POST /api/v1/listings/{id}/holds/"] = async w => new Sample(HttpMethod.Post, $"/api/v1/listings/{await w.CounterpartyActiveAsync()}/holds", new JsonObject { ["quantity"] = 1 }),
         ["DELETE /api/v1/listings/{id}/holds/{holdId}"] = async w =>
         {

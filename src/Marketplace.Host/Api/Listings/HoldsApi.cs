@@ -1,8 +1,10 @@
+using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
 using Marketplace.Domain.Traders;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
 using Marketplace.Host.Api.Idempotency;
+using Marketplace.Host.Api.Traders;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -16,7 +18,7 @@ public static class HoldsApi
     /// <summary>How long a hold lasts when the request names no end.</summary>
     public static readonly TimeSpan DefaultHoldDuration = TimeSpan.FromDays(7);
 
-    /// <summary>Maps <c>/api/v1/listings/{id}/holds</c>.</summary>
+    /// <summary>Maps <c>/api/v1/listings/{id}/holds</c> and <c>/api/v1/holds</c>.</summary>
     public static IEndpointRouteBuilder MapHoldsApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/listings/{id}/holds").WithTags("Holds").WithCommonProblems();
@@ -27,6 +29,10 @@ public static class HoldsApi
             .WithSummary("The holding buyer or the seller releases a hold.");
         group.MapPost("/{holdId}/confirm", ConfirmAsync).WithName("ConfirmHold").WithAccess(AccessRule.Owner(ApiScopes.ListingsWrite, otherFirm: 404, platformAdmin: 404))
             .WithSummary("The seller confirms a hold: its quantity becomes sold.");
+
+        routes.MapGroup("/api/v1/holds").WithTags("Holds").WithCommonProblems()
+            .MapGet("/", ListAsync).WithName("ListHolds").WithAccess(AccessRule.AnyFirm(ApiScopes.OrdersRead))
+            .WithSummary("The calling firm's own holds across all lots, newest first, each with its lot's title, unit and price; filter by status (active, confirmed, released, lapsed). Paged by cursor (limit 1-100, default 50).");
         return routes;
     }
 
@@ -49,6 +55,32 @@ public static class HoldsApi
     private static async Task<Ok<HoldResponse>> ConfirmAsync(string id, string holdId, ClaimsPrincipal user, IGrainFactory grains)
     {
         return TypedResults.Ok(Response(await grains.GetGrain<IListingGrain>(id).ConfirmHoldAsync(user.ActingTraderId(), holdId)));
+    }
+
+    private static async Task<Ok<Page<BuyerHoldResponse>>> ListAsync(ClaimsPrincipal user, IGrainFactory grains, string? status = null, string? cursor = null, int? limit = null)
+    {
+        var buyer = user.ActingTraderId();
+        var v = new Validation();
+        var (start, size) = PageCursor.Read(cursor, limit, v);
+        v.Require(status is null or "active" or "confirmed" or "released" or "lapsed", "status", "The status filter must be active, confirmed, released or lapsed.");
+        v.ThrowIfInvalid();
+
+        var keys = await grains.GetGrain<IBuyerHoldsGrain>(buyer).ListAsync();
+        var page = await PageCursor.PageAsync(keys, start, size, key => ReadAsync(grains, key), found =>
+        {
+            var (lot, hold) = found;
+            return hold.BuyerId == buyer && (status is null || HoldDto.From(hold).Status == status) ? BuyerHoldResponse.From(lot, hold) : null;
+        });
+        return TypedResults.Ok(page);
+    }
+
+    /// <summary>The lot and the hold an index key names, or null when the lot no longer has it.</summary>
+    private static async Task<Tuple<Listing, Hold>?> ReadAsync(IGrainFactory grains, string key)
+    {
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        var lot = await grains.GetGrain<IListingGrain>(key[..slash]).GetAsync();
+        var hold = lot?.Holds.FirstOrDefault(h => h.Id == key[(slash + 1)..]);
+        return lot is null || hold is null ? null : Tuple.Create(lot, hold);
     }
 
     private static HoldResponse Response(HoldReceipt r)

@@ -101,6 +101,22 @@ public sealed record HoldDto(string Id, string BuyerId, decimal Quantity, DateTi
     public static HoldDto From(Hold h) => new(h.Id, h.BuyerId, h.Quantity, h.PlacedAt, h.ExpiresAt, h.Status.ToString().ToLowerInvariant(), h.ClosedAt);
 }
 
+/// <summary>One of the calling buyer's holds with what its lot is (<c>GET /holds</c>).</summary>
+/// <param name="ListingId">The lot held.</param>
+/// <param name="Title">The lot's title.</param>
+/// <param name="Unit">The lot's unit, of the hold's quantity.</param>
+/// <param name="Municipality">Where the lot is.</param>
+/// <param name="ListingStatus">The lot's status (active, withdrawn, sold-out…).</param>
+/// <param name="UnitPrice">The lot's price per unit before VAT.</param>
+/// <param name="Hold">The hold.</param>
+/// <param name="OrderId">The order made from the hold, if any.</param>
+public sealed record BuyerHoldResponse(string ListingId, string Title, string Unit, string? Municipality, string ListingStatus, Money UnitPrice, HoldDto Hold, string? OrderId)
+{
+    /// <summary>Maps a lot and one of its holds.</summary>
+    public static BuyerHoldResponse From(Listing l, Hold h)
+        => new(l.Id, l.Details?.Title ?? "", l.Details?.Unit ?? "", l.Details?.Location?.Municipality, Listing.StatusCode(l.Status), l.Details?.UnitPrice ?? Money.Zero, HoldDto.From(h), h.OrderId);
+}
+
 /// <summary>A lot as the caller may see it: holds only to the seller (all) and to buyers (their own).</summary>
 public sealed record ListingResponse(
     string Id,

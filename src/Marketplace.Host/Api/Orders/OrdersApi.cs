@@ -45,7 +45,8 @@ public static class OrdersApi
             .WithSummary("The seller or a platform admin records a payment against the order's invoice (partial payments add up to at most the total).");
         group.MapGet("/{id}/invoice", InvoiceAsync).WithName("GetOrderInvoice").WithAccess(AccessRule.Owner(ApiScopes.OrdersRead, otherFirm: 404, platformAdmin: AccessRule.Success))
             .Produces(StatusCodes.Status200OK, contentType: "application/pdf").Produces(StatusCodes.Status200OK, contentType: "application/xml")
-            .WithSummary("The order's invoice as PDF (default, or Accept: application/pdf) or as a Finvoice 3.0 e-invoice (?format=finvoice or Accept: application/xml).");
+            .Produces<InvoiceDocument>(StatusCodes.Status200OK, "application/json")
+            .WithSummary("The order's invoice as PDF (default, or Accept: application/pdf), as a Finvoice 3.0 e-invoice (?format=finvoice or Accept: application/xml), or as JSON with the same content (?format=json), e.g. to show it as a web page.");
 
         routes.MapGroup("/api/v1/invoices").WithTags("Orders").WithCommonProblems()
             .MapGet("/", InvoicesAsync).WithName("ListInvoices").WithAccess(AccessRule.AnyFirm(ApiScopes.OrdersRead))
@@ -114,18 +115,19 @@ public static class OrdersApi
     private static async Task<Ok<AuditResponse>> AuditAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
         => TypedResults.Ok(new AuditResponse(id, (await grains.GetGrain<IOrderGrain>(id).GetAsync(Actor(user))).Audit));
 
-    private static async Task<FileContentHttpResult> InvoiceAsync(string id, HttpContext context, IGrainFactory grains, IInvoiceRenderer renderer, string? format = null)
+    private static async Task<Results<FileContentHttpResult, Ok<InvoiceDocument>>> InvoiceAsync(
+        string id, HttpContext context, IGrainFactory grains, IInvoiceRenderer renderer, string? format = null)
     {
         var order = await grains.GetGrain<IOrderGrain>(id).GetAsync(Actor(context.User));
         var finvoice = format switch
         {
             "finvoice" => true,
-            "pdf" => false,
+            "pdf" or "json" => false,
             null => context.Request.GetTypedHeaders().Accept is { Count: > 0 } accept
                     && accept.Any(a => a.MediaType.Value is "application/xml" or "text/xml")
                     && !accept.Any(a => a.MediaType.Value == "application/pdf"),
-            _ => throw new DomainException("invalid-format", "The format is pdf or finvoice.", DomainErrorKind.Validation,
-                new Dictionary<string, string[]> { ["format"] = ["The format is pdf or finvoice."] }),
+            _ => throw new DomainException("invalid-format", "The format is pdf, finvoice or json.", DomainErrorKind.Validation,
+                new Dictionary<string, string[]> { ["format"] = ["The format is pdf, finvoice or json."] }),
         };
         if (order.Invoice is null)
         {
@@ -136,6 +138,11 @@ public static class OrdersApi
         var seller = await grains.GetGrain<ITraderGrain>(order.SellerId).GetAsync();
         var buyer = await grains.GetGrain<ITraderGrain>(order.BuyerId).GetAsync();
         var document = OrderInvoiceDocument.For(order, seller!, buyer!);
+        if (format == "json")
+        {
+            return TypedResults.Ok(document);
+        }
+
         return finvoice
             ? TypedResults.File(renderer.RenderFinvoice(document), "application/xml", $"invoice-{document.Number}.xml")
             : TypedResults.File(renderer.RenderPdf(document), "application/pdf", $"invoice-{document.Number}.pdf");

@@ -1,33 +1,13 @@
+using Marketplace.Payments.Stripe;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 
 namespace Marketplace.Host.Web.Pages.Buy;
 
-/// <summary>The checkout form.</summary>
-public sealed class CheckoutForm
-{
-    /// <summary>pickup or delivery.</summary>
-    public string? Fulfilment { get; set; }
-
-    /// <summary>Street address of the buyer's site (where the goods go; it prices delivery and transport CO2e).</summary>
-    public string? Address { get; set; }
-
-    /// <summary>Postal code of the site.</summary>
-    public string? PostalCode { get; set; }
-
-    /// <summary>Municipality of the site, one of <see cref="Places"/> (its centre prices the transport).</summary>
-    public string? Municipality { get; set; }
-
-    /// <summary>invoice or card.</summary>
-    public string? PaymentMethod { get; set; }
-
-    /// <summary>Sent with the order so that a form sent twice orders once.</summary>
-    public string? IdempotencyKey { get; set; }
-}
-
-/// <summary>Checkout: the buyer turns its hold into an order, pickup or delivery, invoice or card.</summary>
-public sealed class CheckoutModel(IStringLocalizer<CheckoutModel> text) : WebPage
+/// <summary>Checkout: the buyer turns its hold into an order, pickup or delivery, invoice or card (card only when Stripe is configured).</summary>
+public sealed class CheckoutModel(IStringLocalizer<CheckoutModel> text, IOptions<StripeOptions> stripe) : WebPage
 {
     private static readonly Dictionary<string, string> Fields = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -41,6 +21,9 @@ public sealed class CheckoutModel(IStringLocalizer<CheckoutModel> text) : WebPag
 
     /// <summary>The buyer's hold on it, or null.</summary>
     public HoldDoc? Hold { get; private set; }
+
+    /// <summary>True when this marketplace takes cards (<c>Payments:Stripe</c> is configured); otherwise the choice is not offered.</summary>
+    public bool CardsTaken => stripe.Value.Enabled;
 
     /// <summary>The form.</summary>
     [BindProperty]
@@ -101,4 +84,26 @@ public sealed class CheckoutModel(IStringLocalizer<CheckoutModel> text) : WebPag
         Lot = (await Api.GetAsync<LotDoc>($"/api/v1/listings/{Uri.EscapeDataString(lot)}", ct)).Value;
         Hold = Lot?.Holds?.FirstOrDefault(h => h.Id == hold);
     }
+}
+
+/// <summary>The checkout form.</summary>
+public sealed class CheckoutForm
+{
+    /// <summary>pickup or delivery.</summary>
+    public string? Fulfilment { get; set; }
+
+    /// <summary>Street address of the buyer's site (where the goods go; it prices delivery and transport CO2e).</summary>
+    public string? Address { get; set; }
+
+    /// <summary>Postal code of the site.</summary>
+    public string? PostalCode { get; set; }
+
+    /// <summary>Municipality of the site, one of <see cref="Places"/> (its centre prices the transport).</summary>
+    public string? Municipality { get; set; }
+
+    /// <summary>invoice or card.</summary>
+    public string? PaymentMethod { get; set; }
+
+    /// <summary>Sent with the order so that a form sent twice orders once.</summary>
+    public string? IdempotencyKey { get; set; }
 }

@@ -5,40 +5,6 @@ using Microsoft.Extensions.Localization;
 
 namespace Marketplace.Host.Web.Pages.Buy;
 
-/// <summary>The wanted notice form.</summary>
-public sealed class DemandForm
-{
-    /// <summary>Category id.</summary>
-    public string? Category { get; set; }
-
-    /// <summary>How much (comma or point).</summary>
-    public string? Quantity { get; set; }
-
-    /// <summary>Unit code.</summary>
-    public string? Unit { get; set; }
-
-    /// <summary>Smallest part worth taking.</summary>
-    public string? MinPart { get; set; }
-
-    /// <summary>A, B or C.</summary>
-    public string? MinCondition { get; set; }
-
-    /// <summary>Highest unit price in euros.</summary>
-    public string? MaxUnitPrice { get; set; }
-
-    /// <summary>The municipality of the site.</summary>
-    public string? Place { get; set; }
-
-    /// <summary>Radius, km.</summary>
-    public string? RadiusKm { get; set; }
-
-    /// <summary>First day needed.</summary>
-    public DateOnly? From { get; set; }
-
-    /// <summary>Last day needed.</summary>
-    public DateOnly? To { get; set; }
-}
-
 /// <summary>Creates or edits a wanted notice.</summary>
 public sealed class DemandEditModel(MaterialTaxonomy taxonomy, TimeProvider time, IStringLocalizer<DemandEditModel> text) : WebPage
 {
@@ -154,4 +120,38 @@ public sealed class DemandEditModel(MaterialTaxonomy taxonomy, TimeProvider time
         ModelState.AddModelError(field, text["Enter a number."]);
         return null;
     }
+}
+
+/// <summary>The wanted notice form.</summary>
+public sealed class DemandForm
+{
+    /// <summary>Category id.</summary>
+    public string? Category { get; set; }
+
+    /// <summary>How much (comma or point).</summary>
+    public string? Quantity { get; set; }
+
+    /// <summary>Unit code.</summary>
+    public string? Unit { get; set; }
+
+    /// <summary>Smallest part worth taking.</summary>
+    public string? MinPart { get; set; }
+
+    /// <summary>A, B or C.</summary>
+    public string? MinCondition { get; set; }
+
+    /// <summary>Highest unit price in euros.</summary>
+    public string? MaxUnitPrice { get; set; }
+
+    /// <summary>The municipality of the site.</summary>
+    public string? Place { get; set; }
+
+    /// <summary>Radius, km.</summary>
+    public string? RadiusKm { get; set; }
+
+    /// <summary>First day needed.</summary>
+    public DateOnly? From { get; set; }
+
+    /// <summary>Last day needed.</summary>
+    public DateOnly? To { get; set; }
 }

@@ -3,17 +3,10 @@ using Microsoft.Extensions.Localization;
 
 namespace Marketplace.Host.Web.Pages.Buy;
 
-/// <summary>The review form.</summary>
-public sealed class ReviewForm
-{
-    /// <summary>1 to 5.</summary>
-    public int? Rating { get; set; }
-
-    /// <summary>A few words (1–500 characters).</summary>
-    public string? Text { get; set; }
-}
-
-/// <summary>One order: its lines, totals, invoice, pickup code and CO2e; the buyer confirms receipt, completes, cancels and reviews.</summary>
+/// <summary>
+/// One order: its lines, totals, invoice, pickup code and CO2e; the buyer confirms receipt, completes, cancels and reviews;
+/// the seller accepts, hands over with the buyer's pickup code and cancels.
+/// </summary>
 public sealed class OrderModel(IStringLocalizer<OrderModel> text) : WebPage
 {
     /// <summary>The order, or null when it is not found.</summary>
@@ -27,12 +20,19 @@ public sealed class OrderModel(IStringLocalizer<OrderModel> text) : WebPage
     [BindProperty]
     public string? Reason { get; set; }
 
+    /// <summary>The buyer's pickup code, which the seller enters to hand over.</summary>
+    [BindProperty]
+    public string? PickupCode { get; set; }
+
     /// <summary>What was just done, said once after the redirect.</summary>
     [TempData]
     public string? Done { get; set; }
 
     /// <summary>True when the person acts for the buyer.</summary>
     public bool IsBuyer => Order is not null && Order.BuyerId == TraderId;
+
+    /// <summary>True when the person acts for the seller.</summary>
+    public bool IsSeller => Order is not null && Order.SellerId == TraderId;
 
     /// <inheritdoc />
     protected override bool RequiresSignIn => true;
@@ -46,7 +46,14 @@ public sealed class OrderModel(IStringLocalizer<OrderModel> text) : WebPage
     /// <summary>The buyer completes the order (the CO2e figure is stored).</summary>
     public Task<IActionResult> OnPostCompleteAsync(string id, CancellationToken ct) => ActAsync(id, "complete", null, text["The order is completed."], ct);
 
-    /// <summary>The buyer cancels before handover, with a reason.</summary>
+    /// <summary>The seller accepts: the hold is sold, a card payment captured, an invoice issued.</summary>
+    public Task<IActionResult> OnPostAcceptAsync(string id, CancellationToken ct) => ActAsync(id, "accept", null, text["The order is accepted."], ct);
+
+    /// <summary>The seller hands over with the buyer's pickup code (the API checks it).</summary>
+    public Task<IActionResult> OnPostHandOverAsync(string id, CancellationToken ct)
+        => ActAsync(id, "handover", new { pickupCode = PickupCode?.Trim() }, text["Handed over."], ct);
+
+    /// <summary>The buyer or the seller cancels before handover, with a reason.</summary>
     public Task<IActionResult> OnPostCancelAsync(string id, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(Reason))
@@ -88,7 +95,7 @@ public sealed class OrderModel(IStringLocalizer<OrderModel> text) : WebPage
             return LocalRedirect("/orders/" + Uri.EscapeDataString(id));
         }
 
-        ShowProblem(result.Problem!, "", new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["reason"] = nameof(Reason) });
+        ShowProblem(result.Problem!, "", new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["reason"] = nameof(Reason), ["pickupCode"] = nameof(PickupCode) });
         return await LoadAsync(id, ct);
     }
 
@@ -102,4 +109,14 @@ public sealed class OrderModel(IStringLocalizer<OrderModel> text) : WebPage
 
         return Page();
     }
+}
+
+/// <summary>The review form.</summary>
+public sealed class ReviewForm
+{
+    /// <summary>1 to 5.</summary>
+    public int? Rating { get; set; }
+
+    /// <summary>A few words (1–500 characters).</summary>
+    public string? Text { get; set; }
 }

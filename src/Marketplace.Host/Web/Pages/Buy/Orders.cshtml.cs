@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Marketplace.Host.Web.Pages.Buy;
 
-/// <summary>The buyer's orders, newest first, paged by cursor.</summary>
+/// <summary>The firm's orders as buyer, or as seller (<c>?role=seller</c>: orders for its lots), newest first, paged by cursor.</summary>
 public sealed class OrdersModel : WebPage
 {
     /// <summary>This page of orders.</summary>
@@ -11,14 +11,19 @@ public sealed class OrdersModel : WebPage
     /// <summary>The cursor this page was read with.</summary>
     public string? Cursor { get; private set; }
 
+    /// <summary>True for the orders of the firm's lots (the firm sells), false for what it buys.</summary>
+    public bool AsSeller { get; private set; }
+
     /// <inheritdoc />
     protected override bool RequiresSignIn => true;
 
     /// <summary>Reads a page.</summary>
-    public async Task<IActionResult> OnGetAsync(string? cursor, CancellationToken ct)
+    public async Task<IActionResult> OnGetAsync(string? role, string? cursor, CancellationToken ct)
     {
         Cursor = cursor;
-        var result = await Api.GetAsync<PageDoc<OrderDoc>>("/api/v1/orders?role=buyer&limit=20" + (string.IsNullOrEmpty(cursor) ? "" : "&cursor=" + Uri.EscapeDataString(cursor)), ct);
+        AsSeller = role == "seller";
+        var result = await Api.GetAsync<PageDoc<OrderDoc>>($"/api/v1/orders?role={(AsSeller ? "seller" : "buyer")}&limit=20"
+            + (string.IsNullOrEmpty(cursor) ? "" : "&cursor=" + Uri.EscapeDataString(cursor)), ct);
         Orders = result.Value;
         if (result.Problem is { } problem)
         {

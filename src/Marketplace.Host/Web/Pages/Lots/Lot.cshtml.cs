@@ -6,19 +6,6 @@ using Microsoft.Extensions.Localization;
 
 namespace Marketplace.Host.Web.Pages.Lots;
 
-/// <summary>The hold form: how much and until when.</summary>
-public sealed class HoldForm
-{
-    /// <summary>Quantity in the lot's unit (comma or point).</summary>
-    public string? Quantity { get; set; }
-
-    /// <summary>Until when, Finnish time (an HTML datetime-local value); empty: the API's default of 7 days.</summary>
-    public DateTime? Until { get; set; }
-
-    /// <summary>Sent with the hold so that a form sent twice holds once.</summary>
-    public string? IdempotencyKey { get; set; }
-}
-
 /// <summary>A lot's page: photos, quantities left, condition, place on the map, pickup or delivery, the seller, CO2e; and holding part of it.</summary>
 public sealed class LotModel(MaterialTaxonomy taxonomy, TimeProvider time, IStringLocalizer<LotModel> text) : WebPage
 {
@@ -92,4 +79,17 @@ public sealed class LotModel(MaterialTaxonomy taxonomy, TimeProvider time, IStri
         Response.StatusCode = StatusCodes.Status404NotFound;
         return Page();
     }
+}
+
+/// <summary>The hold form: how much and until when.</summary>
+public sealed class HoldForm
+{
+    /// <summary>Quantity in the lot's unit (comma or point).</summary>
+    public string? Quantity { get; set; }
+
+    /// <summary>Until when, Finnish time (an HTML datetime-local value); empty: the API's default of 7 days.</summary>
+    public DateTime? Until { get; set; }
+
+    /// <summary>Sent with the hold so that a form sent twice holds once.</summary>
+    public string? IdempotencyKey { get; set; }
 }
