@@ -32,7 +32,10 @@ public static class ApiLoadHarness
 
     private static readonly string[] Kinds = ["search", "lot read", "hold", "release", "lot create", "lot edit", "demand post", "match inbox"];
 
-    /// <summary>Runs the harness: <c>--firms 40 --lots-per-firm 10 --seconds 10 --max-concurrency 256 --stop-p99-ms 100</c>.</summary>
+    /// <summary>
+    /// Runs the harness: <c>--firms 40 --lots-per-firm 10 --seconds 10 --max-concurrency 256 --stop-p99-ms 100</c>, or
+    /// <c>--levels 1,4,16</c> for exactly those concurrency steps (to compare two settings in the same conditions).
+    /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var firms = Option(args, "--firms", 40);
@@ -40,6 +43,10 @@ public static class ApiLoadHarness
         var seconds = Option(args, "--seconds", 10);
         var maxConcurrency = Option(args, "--max-concurrency", 256);
         var stopP99Ms = Option(args, "--stop-p99-ms", 100);
+        var levelsAt = Array.IndexOf(args, "--levels");
+        int[]? levels = levelsAt >= 0 && levelsAt + 1 < args.Length
+            ? args[levelsAt + 1].Split(',').Select(l => int.Parse(l, CultureInfo.InvariantCulture)).ToArray()
+            : null;
         var folder = Directory.CreateTempSubdirectory("marketplace-load-").FullName;
         var settings = new Dictionary<string, string>
         {
@@ -103,19 +110,23 @@ public static class ApiLoadHarness
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Set up {firms} firms with API clients and tokens and {lots.Count} published lots in {setup.Elapsed.TotalSeconds:N1} s; {seconds} s per step (the first second not recorded)"));
             Console.WriteLine();
-            Console.WriteLine("| callers | requests/s | all p50 / p95 / p99 ms | " + string.Join(" | ", Kinds.Select(k => $"{k} p50 / p99")) + " | errors |");
-            Console.WriteLine("| --- | --- | --- | " + string.Join(" | ", Kinds.Select(_ => "---")) + " | --- |");
-            for (var concurrency = 1; concurrency <= maxConcurrency; concurrency *= 2)
+            Console.WriteLine("| callers | requests/s | all p50 / p95 / p99 ms | " + string.Join(" | ", Kinds.Select(k => $"{k} p50 / p99")) + " | token-entry reads per request | errors |");
+            Console.WriteLine("| --- | --- | --- | " + string.Join(" | ", Kinds.Select(_ => "---")) + " | --- | --- |");
+            var tokenEntries = app.Services.GetRequiredService<TokenEntryCache>();
+            var steps = levels ?? Enumerable.Range(0, 31).Select(i => 1 << i).TakeWhile(c => c <= maxConcurrency).ToArray();
+            foreach (var concurrency in steps)
             {
+                var readsBefore = tokenEntries.StoreReads;
                 var step = await RunStepAsync(http, callers, lots, concurrency, TimeSpan.FromSeconds(seconds));
+                var reads = (double)(tokenEntries.StoreReads - readsBefore) / Math.Max(1, step.Sent);
                 var all = step.All;
                 var kinds = string.Join(" | ", Kinds.Select(k => step.ByKind[k].TotalCount == 0
                     ? "-"
                     : string.Create(CultureInfo.InvariantCulture, $"{Ms(step.ByKind[k], 50):0.0} / {Ms(step.ByKind[k], 99):0.0}")));
                 var errors = step.FirstError is null ? "0" : $"{step.Errors} (first: {step.FirstError})";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {concurrency} | {all.TotalCount / step.Seconds:N0} | {Ms(all, 50):0.0} / {Ms(all, 95):0.0} / {Ms(all, 99):0.0} | {kinds} | {errors} |"));
-                if (Ms(all, 99) > stopP99Ms)
+                    $"| {concurrency} | {all.TotalCount / step.Seconds:N0} | {Ms(all, 50):0.0} / {Ms(all, 95):0.0} / {Ms(all, 99):0.0} | {kinds} | {reads:0.00} | {errors} |"));
+                if (levels is null && Ms(all, 99) > stopP99Ms)
                 {
                     break;
                 }
@@ -207,6 +218,7 @@ public static class ApiLoadHarness
         HttpMethod method, string path, JsonObject? body)
     {
         var started = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref step.Sent);
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
         request.Headers.Authorization = caller.Authorization;
         using var response = await http.SendAsync(request);
@@ -338,6 +350,9 @@ public static class ApiLoadHarness
         public LongHistogram All { get; } = new(TimeStamp.Minutes(1), 3);
 
         public Dictionary<string, LongHistogram> ByKind { get; } = Kinds.ToDictionary(k => k, _ => new LongHistogram(TimeStamp.Minutes(1), 3));
+
+        /// <summary>Requests sent during the step, the unrecorded first second included (the token-entry reads are counted over the same span).</summary>
+        public long Sent;
 
         public long Errors { get; set; }
 
