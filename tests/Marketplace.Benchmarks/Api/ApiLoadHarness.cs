@@ -178,9 +178,9 @@ public static class ApiLoadHarness
                         await TimedAsync(step, clock, recordFrom, kind, http, caller, HttpMethod.Get, $"/api/v1/listings/{lot.Id}", null);
                         break;
                     case "hold":
-                        if (lot.Seller == caller)
+                        while (lot.Seller == caller)
                         {
-                            lot = lots[(lots.IndexOf(lot) + 1) % lots.Count];
+                            lot = lots[random.Next(lots.Count)];
                         }
 
                         var hold = await TimedAsync(step, clock, recordFrom, kind, http, caller, HttpMethod.Post, $"/api/v1/listings/{lot.Id}/holds",
