@@ -35,14 +35,16 @@ public static class IdentitySetup
         {
             var connection = settings.ConnectionString
                 ?? throw new InvalidOperationException("Identity:Store is PostgreSql but Identity:ConnectionString is empty: set it to the shared database, e.g. Host=db;Database=marketplace_identity;Username=...;Password=...");
-            services.AddDbContext<IdentityDb, PostgreSqlIdentityDb>(o => o.UseNpgsql(connection).UseOpenIddict());
+            services.AddDbContext<IdentityDb, PostgreSqlIdentityDb>((sp, o) => o.UseNpgsql(connection).UseOpenIddict().AddInterceptors(sp.GetRequiredService<TokenEntryCache.RevocationPush>()));
         }
         else
         {
             var connection = SqliteConnectionString(settings.ConnectionString, dataFolder);
-            services.AddDbContext<IdentityDb, SqliteIdentityDb>(o => o.UseSqlite(connection).UseOpenIddict());
+            services.AddDbContext<IdentityDb, SqliteIdentityDb>((sp, o) => o.UseSqlite(connection).UseOpenIddict().AddInterceptors(sp.GetRequiredService<TokenEntryCache.RevocationPush>()));
         }
 
+        services.AddSingleton<TokenEntryCache>();
+        services.AddSingleton<TokenEntryCache.RevocationPush>();
         var dataProtection = services.AddDataProtection().SetApplicationName("marketplace");
         if (settings.Store == IdentityStore.PostgreSql)
         {
@@ -154,9 +156,14 @@ public static class IdentitySetup
             {
                 o.UseLocalServer();
                 o.UseAspNetCore();
-                // Check the token's entry on every call, so a revoked token is refused at once.
+                // Check the token's entry on every call, so a revoked token is refused at once; entries found valid are
+                // remembered briefly and forgotten on every revocation (TokenEntryCache).
                 o.EnableTokenEntryValidation();
                 o.EnableAuthorizationEntryValidation();
+                o.RemoveEventHandler(OpenIddictValidationHandlers.Protection.ValidateTokenEntry.Descriptor);
+                o.RemoveEventHandler(OpenIddictValidationHandlers.Protection.ValidateAuthorizationEntry.Descriptor);
+                o.AddEventHandler(TokenEntryCache.ValidateTokenEntry.Descriptor);
+                o.AddEventHandler(TokenEntryCache.ValidateAuthorizationEntry.Descriptor);
                 if (settings.AllowLoopbackHttp && string.IsNullOrEmpty(settings.Issuer))
                 {
                     o.AddEventHandler<OpenIddictValidationEvents.ValidateTokenContext>(handler => handler

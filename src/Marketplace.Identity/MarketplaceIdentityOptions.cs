@@ -30,6 +30,18 @@ public sealed class MarketplaceIdentityOptions
     /// <summary>Lifetime of refresh tokens (each use issues a new one); default 14 days.</summary>
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
 
+    /// <summary>
+    /// How long a token (or authorization) entry found valid is remembered, so that calls with it do not read the identity
+    /// store each time. Revocation through this host empties the cache at once; revocation by another process (another
+    /// host, the <c>clients revoke</c> command) is seen after at most this long. Default: 5 seconds with the SQLite store
+    /// (one host), off with PostgreSQL (several hosts share the store); zero turns it off.
+    /// </summary>
+    public TimeSpan? TokenEntryCacheDuration { get; set; }
+
+    /// <summary>The <see cref="TokenEntryCacheDuration"/> in force, the store's default when none is set.</summary>
+    public TimeSpan EffectiveTokenEntryCacheDuration
+        => TokenEntryCacheDuration ?? (Store == IdentityStore.Sqlite ? TimeSpan.FromSeconds(5) : TimeSpan.Zero);
+
     /// <summary>How often expired tokens and authorizations are pruned; default 1 hour.</summary>
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(1);
 

@@ -110,6 +110,42 @@ public static class SearchHarness
                 Print("  " + kind, h);
             }
 
+            // Concurrent mode: N client threads share the engine, each running its share of the same number of queries.
+            if (Array.IndexOf(args, "--threads") is var at and >= 0 && at + 1 < args.Length)
+            {
+                Console.WriteLine($"Concurrent: {queries:N0} queries per step over N client threads ({Environment.ProcessorCount} cores)");
+                Console.WriteLine("| threads | queries/s | p50 / p95 / p99 ms |");
+                Console.WriteLine("| --- | --- | --- |");
+                foreach (var threads in args[at + 1].Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)))
+                {
+                    var all = new LongHistogram(TimeStamp.Minutes(1), 3);
+                    var wall = Stopwatch.StartNew();
+                    var workers = Enumerable.Range(0, threads).Select(t => Task.Factory.StartNew(() =>
+                    {
+                        var own = new LongHistogram(TimeStamp.Minutes(1), 3);
+                        var random = new Random(100 + t);
+                        for (var i = t; i < queries; i += threads)
+                        {
+                            var q = Query(random, leaves);
+                            var started = Stopwatch.GetTimestamp();
+                            engine.Search(q);
+                            own.RecordValue(Stopwatch.GetTimestamp() - started);
+                        }
+
+                        return own;
+                    }, TaskCreationOptions.LongRunning)).ToArray();
+                    foreach (var worker in workers)
+                    {
+                        all.Add(await worker);
+                    }
+
+                    wall.Stop();
+                    static double Ms(LongHistogram h, double p) => h.GetValueAtPercentile(p) * 1000.0 / Stopwatch.Frequency;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {threads} | {all.TotalCount / wall.Elapsed.TotalSeconds:N0} | {Ms(all, 50):0.0} / {Ms(all, 95):0.0} / {Ms(all, 99):0.0} |"));
+                }
+            }
+
             // Change to visible: update one lot, then search for its new word.
             var visible = new LongHistogram(TimeStamp.Minutes(1), 3);
             for (var i = 0; i < 200; i++)

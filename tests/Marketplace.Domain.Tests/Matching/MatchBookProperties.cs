@@ -24,13 +24,63 @@ public class MatchBookProperties
     private const double CellBorderLatitude = 60.46875;
 
     [Property(MaxTest = 200)]
-    public Property Proposals_ForNewLotsAndNewDemands_EqualTheOracle()
+    public Property Proposals_ForNewLotsAndNewDemands_EqualTheOracle() => EqualTheOracle(vectorised: true);
+
+    /// <summary>The scalar filter loop (machines without vector instructions) against the same oracle.</summary>
+    [Property(MaxTest = 100)]
+    public Property Proposals_OnTheScalarFilterPath_EqualTheOracle() => EqualTheOracle(vectorised: false);
+
+    /// <summary>
+    /// Books of hundreds of demands (many vector blocks, removed and reused slots, a partial last block): the vectorised
+    /// filter stage passes exactly the demands the scalar loop passes, and the proposals are the same.
+    /// </summary>
+    [Property(MaxTest = 60)]
+    public Property FilterStage_VectorisedAndScalar_PassTheSameDemands()
+        => Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), seed =>
+        {
+            var random = new Random(seed);
+            var lots = Enumerable.Range(0, random.Next(1, 8)).Select(i => Lot(random, i)).ToList();
+            var demands = Enumerable.Range(0, random.Next(1, 700)).Select(i => Demand(random, i)).ToList();
+            var vectorised = new MatchBook();
+            var scalar = new MatchBook(vectorised: false);
+            foreach (var book in new[] { vectorised, scalar })
+            {
+                lots.ForEach(book.UpsertLot);
+                demands.ForEach(book.UpsertDemand);
+                foreach (var demand in demands.Where((_, i) => i % 7 == 3))
+                {
+                    book.RemoveDemand(demand.Id);
+                }
+
+                demands.Where((_, i) => i % 14 == 3).ToList().ForEach(book.UpsertDemand);
+            }
+
+            foreach (var lot in lots)
+            {
+                var (v, s) = (vectorised.CountCandidates(lot.Id), scalar.CountCandidates(lot.Id));
+                if (v != s || !Same(vectorised.MatchLot(lot.Id), scalar.MatchLot(lot.Id)))
+                {
+                    return false.Label($"lot {lot.Id}: {v} candidates vectorised, {s} scalar");
+                }
+            }
+
+            return true.Label("ok");
+        });
+
+    [Fact]
+    public void MatchBook_WithVectorsOff_UsesTheScalarLoop_AndByDefaultTheVectorsWhereTheProcessorHasThem()
+    {
+        Assert.False(new MatchBook(vectorised: false).IsVectorised);
+        Assert.Equal(System.Numerics.Vector.IsHardwareAccelerated, new MatchBook().IsVectorised);
+    }
+
+    private static Property EqualTheOracle(bool vectorised)
         => Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), seed =>
         {
             var random = new Random(seed);
             var lots = Enumerable.Range(0, random.Next(1, 25)).Select(i => Lot(random, i)).ToList();
             var demands = Enumerable.Range(0, random.Next(1, 25)).Select(i => Demand(random, i)).ToList();
-            var book = new MatchBook();
+            var book = new MatchBook(vectorised);
             lots.ForEach(book.UpsertLot);
             demands.ForEach(book.UpsertDemand);
 
