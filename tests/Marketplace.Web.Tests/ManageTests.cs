@@ -17,7 +17,7 @@ public sealed partial class ManageTests(BrowserFixture web)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
 
-    [Theory]
+    [BrowserTheory]
     [InlineData("en")]
     [InlineData("fi")]
     public async Task Seller_CreatesALotWithTwoPhotos_PublishesIt_AndBuyersFindIt(string language)
@@ -85,7 +85,7 @@ public sealed partial class ManageTests(BrowserFixture web)
         await page.Context.CloseAsync();
     }
 
-    [Theory]
+    [BrowserTheory]
     [InlineData("fi")]
     [InlineData("en")]
     public async Task Admin_HidesALotWithAReason_ItLeavesTheMarket_AndTheSellerIsTold(string language)
@@ -123,7 +123,7 @@ public sealed partial class ManageTests(BrowserFixture web)
         await page.Context.CloseAsync();
     }
 
-    [Theory]
+    [BrowserTheory]
     [InlineData("en")]
     [InlineData("fi")]
     public async Task FirmAdmin_InvitesAColleague_WhoSignsUpThroughTheMailedLink(string language)
