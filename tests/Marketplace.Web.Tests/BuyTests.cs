@@ -103,6 +103,12 @@ public sealed class BuyTests(BrowserFixture web)
             await BrowserFixture.ScreenshotAsync(page, "order");
         }
 
+        // The buyer's orders list it, completed.
+        await page.Locator("header nav a[href='/orders']").ClickAsync();
+        await page.WaitForURLAsync("**/orders");
+        Assert.Contains(language == "fi" ? "Valmis" : "Completed", await page.Locator($"main tr:has(a[href='/orders/{orderId}'])").TextContentAsync());
+        await BrowserFixture.AssertAccessibleAsync(page);
+
         web.AssertNoOutsideRequests();
         await page.Context.CloseAsync();
     }
