@@ -2,11 +2,13 @@ using BenchmarkDotNet.Running;
 using Marketplace.Benchmarks.Imports;
 using Marketplace.Benchmarks.Matching;
 using Marketplace.Benchmarks.Search;
+using Marketplace.Benchmarks.Web;
 
 // dotnet run -c Release --project tests/Marketplace.Benchmarks -- --filter '*'
 // dotnet run -c Release --project tests/Marketplace.Benchmarks -- search-harness [--listings 1000000] [--queries 1000]
 // dotnet run -c Release --project tests/Marketplace.Benchmarks -- matching-harness [--lots 1000000] [--demands 100000] [--rate 200] [--seconds 30]
 // dotnet run -c Release --project tests/Marketplace.Benchmarks -- import-harness [--rows 50000]
+// dotnet run -c Release --project tests/Marketplace.Benchmarks -- page-harness [--listings 100000] [--requests 1000]
 if (args.Length > 0 && args[0] == "import-harness")
 {
     return await ImportHarness.RunAsync(args.Skip(1).ToArray());
@@ -15,6 +17,11 @@ if (args.Length > 0 && args[0] == "import-harness")
 if (args.Length > 0 && args[0] == "matching-harness")
 {
     return await MatchingHarness.RunAsync(args.Skip(1).ToArray());
+}
+
+if (args.Length > 0 && args[0] == "page-harness")
+{
+    return await PageHarness.RunAsync(args.Skip(1).ToArray());
 }
 
 if (args.Length > 0 && args[0] == "search-harness")
