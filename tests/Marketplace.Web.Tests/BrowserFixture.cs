@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
@@ -7,10 +9,32 @@ namespace Marketplace.Web.Tests;
 
 /// <summary>
 /// One host and one Chromium shared by every browser test (collection <see cref="WebCollection"/>): starting either
-/// costs seconds, a fresh browser context per test costs milliseconds.
+/// costs seconds, a fresh browser context per test costs milliseconds. Nothing a test does can outlast its budget:
+/// every Playwright action and navigation has a deadline, every context is closed (failing whatever still waits on
+/// it) after <see cref="TestBudget"/>, the tests' attributes (<see cref="BrowserFactAttribute"/>) fail a test that runs
+/// longer still, and disposing closes the contexts, the browser (killing it if it does not close) and the host, each
+/// within a bound.
 /// </summary>
-public sealed class BrowserFixture : IAsyncLifetime
+public sealed partial class BrowserFixture : IAsyncLifetime
 {
+    /// <summary>How long one Playwright action (click, fill, wait for an element, expect) may take.</summary>
+    public static readonly TimeSpan ActionTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long one navigation may take.</summary>
+    public static readonly TimeSpan NavigationTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a browser context lives: then it is closed, so whatever a stuck test still waits on fails with this reason.</summary>
+    public static readonly TimeSpan TestBudget = TimeSpan.FromSeconds(150);
+
+    /// <summary>A marker on this fixture's Chromium command line, to find its processes if the browser will not close.</summary>
+    private readonly string _marker = "--marketplace-web-tests=" + Guid.NewGuid().ToString("N");
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly ConcurrentDictionary<IBrowserContext, byte> _contexts = new();
+    /// <summary>Contexts made with script off (axe checks their pages in a copy with script on).</summary>
+    private static readonly ConcurrentDictionary<IBrowserContext, byte> ScriptOff = new();
+
+    /// <summary>Pages axe has checked in this run, by language and path (one fixture per test run).</summary>
+    private static readonly ConcurrentDictionary<string, byte> Checked = new(StringComparer.Ordinal);
     /// <summary>Chromium's flags for a headless run in a container (see the README, Web).</summary>
     private static readonly string[] ChromiumFlags =
     [
@@ -35,10 +59,22 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
+        // Playwright's expectations (Assertions.Expect) wait 5 s by default: too short for a busy machine.
+        Microsoft.Playwright.Assertions.SetDefaultExpectTimeout((float)ActionTimeout.TotalMilliseconds);
         var server = WebServer.StartAsync();
-        _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true, Args = ChromiumFlags });
-        Server = await server;
+        try
+        {
+            _playwright = await Playwright.CreateAsync();
+            Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = ChromiumPath, Headless = true, Args = [.. ChromiumFlags, _marker], Timeout = 60_000,
+            });
+        }
+        finally
+        {
+            // Started either way, so that a failed launch does not leave the host running.
+            Server = await server;
+        }
     }
 
     /// <summary>
@@ -54,6 +90,20 @@ public sealed class BrowserFixture : IAsyncLifetime
             ViewportSize = new ViewportSize { Width = width, Height = height },
             ExtraHTTPHeaders = new Dictionary<string, string> { ["Accept-Language"] = language == "fi" ? "fi-FI,fi;q=0.9" : "en-GB,en;q=0.9" },
         });
+        _contexts.TryAdd(context, 0);
+        if (!javaScript)
+        {
+            ScriptOff.TryAdd(context, 0);
+        }
+
+        context.Close += (_, _) =>
+        {
+            _contexts.TryRemove(context, out _);
+            ScriptOff.TryRemove(context, out _);
+        };
+        context.SetDefaultTimeout((float)ActionTimeout.TotalMilliseconds);
+        context.SetDefaultNavigationTimeout((float)NavigationTimeout.TotalMilliseconds);
+        _ = CloseWhenOverBudgetAsync(context);
         await context.RouteAsync("**/*", async route =>
         {
             var url = new Uri(route.Request.Url);
@@ -66,9 +116,37 @@ public sealed class BrowserFixture : IAsyncLifetime
 
             await route.ContinueAsync();
         });
-        // Generous: the machine running the suite may be busy, and a deadline only bounds a failure.
-        context.SetDefaultTimeout(60_000);
         return await context.NewPageAsync();
+    }
+
+    /// <summary>Closes a context still open after <see cref="TestBudget"/>: every call still waiting on it fails with the reason.</summary>
+    private async Task CloseWhenOverBudgetAsync(IBrowserContext context)
+    {
+        try
+        {
+            await Task.Delay(TestBudget, _disposing.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        if (_contexts.ContainsKey(context))
+        {
+            await CloseQuietlyAsync(context, $"the browser test ran over its budget of {TestBudget.TotalSeconds:N0} s");
+        }
+    }
+
+    private static async Task CloseQuietlyAsync(IBrowserContext context, string reason)
+    {
+        try
+        {
+            await context.CloseAsync(new BrowserContextCloseOptions { Reason = reason }).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception e) when (e is PlaywrightException or TimeoutException)
+        {
+            // Already closed, or the browser is gone: disposing kills it.
+        }
     }
 
     /// <summary>Opens a path of the marketplace.</summary>
@@ -77,6 +155,8 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>Signs in through the marketplace's sign-in page from wherever the page is (the page sent the browser there).</summary>
     public async Task SignInAsync(IPage page, TestFirm person)
     {
+        await page.Locator("#Email").WaitForAsync();
+        await AssertAccessibleAsync(page);
         await page.Locator("#Email").FillAsync(person.Email);
         await page.Locator("#Password").FillAsync(WebServer.Password);
         await page.Locator("main form button[type=submit]").ClickAsync();
@@ -98,20 +178,72 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Asserts the page has no serious or critical axe violation.</summary>
+    /// <summary>
+    /// Asserts the page has no serious or critical axe violation. Each page (its path with ids folded) is checked once
+    /// per language in a run: the journeys pass the same pages many times, and axe costs seconds on a busy machine.
+    /// </summary>
     public static async Task AssertAccessibleAsync(IPage page)
     {
-        var results = await page.RunAxe();
+        var language = await page.Locator("html").GetAttributeAsync("lang") ?? "";
+        if (!Checked.TryAdd(language + " " + Id().Replace(new Uri(page.Url).AbsolutePath, "{id}"), 0))
+        {
+            return;
+        }
+
+        await AssertAxeAsync(page);
+    }
+
+    /// <summary>Asserts the page, as it is now, has no serious or critical axe violation (whether or not it was checked before).</summary>
+    public static async Task AssertAxeAsync(IPage page)
+    {
+        // Evaluating a script has no Playwright deadline of its own.
+        var results = ScriptOff.ContainsKey(page.Context)
+            ? await AxeWithoutScriptAsync(page).WaitAsync(NavigationTimeout)
+            : await page.RunAxe().WaitAsync(NavigationTimeout);
         var bad = results.Violations.Where(v => v.Impact is "serious" or "critical").ToArray();
         Assert.True(bad.Length == 0, $"axe on {page.Url}: " + string.Join("; ", bad.Select(Describe)));
     }
 
-    /// <summary>Takes the page at desktop (1280) and phone (375) widths into docs/screenshots/{name}-desktop.png and -phone.png.</summary>
+    /// <summary>
+    /// Axe on a page whose scripts are off: axe schedules its work with timers, which never fire there (its promise never
+    /// settled, and the no-script journey hung the run). The page as it is, its script elements removed and its
+    /// noscript contents shown as a browser without script shows them, is served at the same address to a page with
+    /// script on, and checked there.
+    /// </summary>
+    private static async Task<AxeResult> AxeWithoutScriptAsync(IPage page)
+    {
+        var html = Scripts().Replace(await page.ContentAsync(), "").Replace("<noscript>", "", StringComparison.Ordinal).Replace("</noscript>", "", StringComparison.Ordinal);
+        var address = new Uri(page.Url);
+        var context = await page.Context.Browser!.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = page.ViewportSize is { } size ? new ViewportSize { Width = size.Width, Height = size.Height } : null,
+        });
+        try
+        {
+            context.SetDefaultTimeout((float)ActionTimeout.TotalMilliseconds);
+            context.SetDefaultNavigationTimeout((float)NavigationTimeout.TotalMilliseconds);
+            await context.RouteAsync("**/*", route =>
+            {
+                var url = new Uri(route.Request.Url);
+                return url == address ? route.FulfillAsync(new RouteFulfillOptions { Body = html, ContentType = "text/html; charset=utf-8" })
+                    : url.Authority == address.Authority ? route.ContinueAsync() : route.AbortAsync();
+            });
+            var copy = await context.NewPageAsync();
+            await copy.GotoAsync(page.Url);
+            return await copy.RunAxe();
+        }
+        finally
+        {
+            await CloseQuietlyAsync(context, "axe checked the page");
+        }
+    }
+
+    /// <summary>Takes the page at desktop (1280) and phone (360, the narrowest the pages support) widths into docs/screenshots/{name}-desktop.png and -phone.png.</summary>
     public static async Task ScreenshotAsync(IPage page, string name)
     {
         var folder = Path.Combine(RepositoryRoot(), "docs", "screenshots");
         Directory.CreateDirectory(folder);
-        foreach (var (suffix, width, height) in new[] { ("desktop", 1280, 900), ("phone", 375, 812) })
+        foreach (var (suffix, width, height) in new[] { ("desktop", 1280, 900), ("phone", 360, 780) })
         {
             await page.SetViewportSizeAsync(width, height);
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"{name}-{suffix}.png"), FullPage = true });
@@ -142,17 +274,71 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <inheritdoc />
     public async Task DisposeAsync()
     {
-        if (Browser is not null)
+        await _disposing.CancelAsync();
+        try
         {
-            await Browser.DisposeAsync();
-        }
+            await Task.WhenAll(_contexts.Keys.Select(c => CloseQuietlyAsync(c, "the browser tests ended")));
+            if (Browser is not null)
+            {
+                try
+                {
+                    await Browser.CloseAsync().WaitAsync(TimeSpan.FromSeconds(15));
+                }
+                catch (Exception e) when (e is PlaywrightException or TimeoutException)
+                {
+                    // Killed below.
+                }
+            }
 
-        _playwright?.Dispose();
-        if (Server is not null)
+            _playwright?.Dispose();
+        }
+        finally
         {
-            await Server.DisposeAsync();
+            KillBrowserProcesses();
+            if (Server is not null)
+            {
+                await Server.DisposeAsync();
+            }
+
+            _disposing.Dispose();
         }
     }
+
+    /// <summary>Kills whatever is left of this fixture's Chromium (its processes carry <see cref="_marker"/>).</summary>
+    private void KillBrowserProcesses()
+    {
+        if (!Directory.Exists("/proc"))
+        {
+            return;
+        }
+
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(_marker, StringComparison.Ordinal))
+                {
+                    using var process = Process.GetProcessById(pid);
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Gone already, or not ours to read.
+            }
+        }
+    }
+
+    [GeneratedRegex("[0-9a-f]{32}|[0-9a-f]{32}-[0-9a-f]{32}")]
+    private static partial Regex Id();
+
+    [GeneratedRegex("<script\\b[^>]*>.*?</script>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
+    private static partial Regex Scripts();
 }
 
 /// <summary>The browser tests' collection: one <see cref="BrowserFixture"/> for all of them.</summary>

@@ -6,7 +6,7 @@ namespace Marketplace.Web.Tests;
 [Collection(WebCollection.Name)]
 public sealed class FindTests(BrowserFixture web)
 {
-    [Theory]
+    [BrowserTheory]
     [InlineData("fi", "Kierrätettyjä rakennusmateriaaleja")]
     [InlineData("en", "Reused building materials")]
     public async Task Home_InEachLanguage_ShowsSearchBoxAndIsAccessible(string language, string heading)

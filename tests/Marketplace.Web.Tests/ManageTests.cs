@@ -17,7 +17,7 @@ public sealed partial class ManageTests(BrowserFixture web)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
 
-    [Theory]
+    [BrowserTheory]
     [InlineData("en")]
     [InlineData("fi")]
     public async Task Seller_CreatesALotWithTwoPhotos_PublishesIt_AndBuyersFindIt(string language)
@@ -85,7 +85,7 @@ public sealed partial class ManageTests(BrowserFixture web)
         await page.Context.CloseAsync();
     }
 
-    [Theory]
+    [BrowserTheory]
     [InlineData("fi")]
     [InlineData("en")]
     public async Task Admin_HidesALotWithAReason_ItLeavesTheMarket_AndTheSellerIsTold(string language)
@@ -123,7 +123,7 @@ public sealed partial class ManageTests(BrowserFixture web)
         await page.Context.CloseAsync();
     }
 
-    [Theory]
+    [BrowserTheory]
     [InlineData("en")]
     [InlineData("fi")]
     public async Task FirmAdmin_InvitesAColleague_WhoSignsUpThroughTheMailedLink(string language)
@@ -143,7 +143,10 @@ public sealed partial class ManageTests(BrowserFixture web)
         // The colleague follows the mailed link, makes an account and confirms the address.
         var invitee = await web.NewPageAsync(language);
         await invitee.GotoAsync(await MailedLinkAsync(colleague, "/account/accept-invitation?"));
+        await BrowserFixture.AssertAccessibleAsync(invitee);
         await invitee.Locator("main a[href^='/account/register']").ClickAsync();
+        await invitee.Locator("#DisplayName").WaitForAsync();
+        await BrowserFixture.AssertAccessibleAsync(invitee);
         await invitee.Locator("#DisplayName").FillAsync("Kalle Colleague");
         await invitee.Locator("#Email").FillAsync(colleague);
         await invitee.Locator("#Password").FillAsync(WebServer.Password);
@@ -151,6 +154,7 @@ public sealed partial class ManageTests(BrowserFixture web)
         await invitee.WaitForURLAsync(url => url.Contains("/account/confirm-email", StringComparison.Ordinal));
         await invitee.GotoAsync(await MailedLinkAsync(colleague, "/account/confirm-email?"));
         await Microsoft.Playwright.Assertions.Expect(invitee.Locator("#confirmed")).ToBeVisibleAsync();
+        await BrowserFixture.AssertAccessibleAsync(invitee);
         await web.GoAsync(invitee, "/firm");
         await web.SignInAsync(invitee, new TestFirm(colleague, firm.TraderId, ""));
         await Microsoft.Playwright.Assertions.Expect(invitee.Locator("h1")).ToContainTextAsync("Rakennus Kumppanit Oy");

@@ -92,7 +92,7 @@ public sealed partial class WebServer : IAsyncDisposable
             Assert.True(created.Succeeded, string.Join("; ", created.Errors.Select(e => e.Description)));
         }
 
-        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = Address };
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
         var signInPage = await http.GetStringAsync("/account/sign-in");
         var form = new Dictionary<string, string>
         {
@@ -105,7 +105,7 @@ public sealed partial class WebServer : IAsyncDisposable
         }
 
         var personal = await TokenAsync(http, null);
-        using var api = new HttpClient { BaseAddress = Address };
+        using var api = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", personal);
         using var registered = await api.PostAsJsonAsync("/api/v1/traders", new JsonObject
         {
@@ -209,8 +209,28 @@ public sealed partial class WebServer : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        // Bounded: open event streams or a stuck grain call must not keep the test run from ending.
+        using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+        {
+            try
+            {
+                await _app.StopAsync(stopping.Token).WaitAsync(TimeSpan.FromSeconds(30));
+            }
+            catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+            {
+                // The process ends after the run in any case; the host was told to stop.
+            }
+        }
+
+        try
+        {
+            await _app.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+            // As above.
+        }
+
         try
         {
             Directory.Delete(_dataPath, recursive: true);

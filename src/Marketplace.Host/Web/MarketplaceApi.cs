@@ -38,7 +38,11 @@ public sealed class MarketplaceApi(IHttpClientFactory http, WebSession session)
     /// <summary>GET a document.</summary>
     public Task<ApiResult<T>> GetAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Get, path, null, null, ct);
 
-    /// <summary>POST a JSON body (or none), with an optional <c>Idempotency-Key</c> so a form sent twice acts once.</summary>
+    /// <summary>
+    /// POST a JSON body, with an optional <c>Idempotency-Key</c> so a form sent twice acts once. Without a body the
+    /// request has no content at all (no <c>Content-Type</c>): an endpoint whose JSON body is optional, such as
+    /// accepting a match, answers 415 to an empty <c>text/plain</c> one.
+    /// </summary>
     public Task<ApiResult<T>> PostAsync<T>(string path, object? body, CancellationToken ct, string? idempotencyKey = null)
         => SendAsync<T>(HttpMethod.Post, path, body, idempotencyKey, ct);
 
@@ -87,10 +91,6 @@ public sealed class MarketplaceApi(IHttpClientFactory http, WebSession session)
         else if (body is not null)
         {
             request.Content = JsonContent.Create(body, body.GetType(), options: Json);
-        }
-        else if (method == HttpMethod.Post)
-        {
-            request.Content = new StringContent("");
         }
 
         if (!string.IsNullOrEmpty(idempotencyKey))
