@@ -1,13 +1,14 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
 
 namespace Marketplace.Web.Tests;
 
 /// <summary>
 /// Buying, as a person clicks it: find bricks near Vantaa on the map, hold 200, check out on invoice, receive them and
-/// see the completed order with its CO2e; and a wanted notice whose match appears in the inbox without reloading.
-/// The seller's steps (accept, hand over with the buyer's pickup code) go through the API here.
+/// see the completed order with its CO2e, while the seller accepts and hands over in its own browser; and a wanted
+/// notice whose match appears in the inbox without reloading.
 /// </summary>
 [Collection(WebCollection.Name)]
 public sealed class BuyTests(BrowserFixture web)
@@ -83,14 +84,21 @@ public sealed class BuyTests(BrowserFixture web)
         var orderId = page.Url[(page.Url.LastIndexOf('/') + 1)..];
         var code = (await page.Locator("dd strong").First.TextContentAsync())!.Trim();
 
-        // The seller accepts and hands over with the buyer's pickup code (the seller's pages belong to the sell issue).
-        using (var sellerApi = web.Server.Api(seller))
-        {
-            var accepted = await sellerApi.PostAsync($"/api/v1/orders/{orderId}/accept", null);
-            Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
-            var handedOver = await sellerApi.PostAsJsonAsync($"/api/v1/orders/{orderId}/handover", new JsonObject { ["pickupCode"] = code });
-            Assert.True(handedOver.IsSuccessStatusCode, await handedOver.Content.ReadAsStringAsync());
-        }
+        // The seller, in a browser of its own, finds the order among those for its lots, accepts it and hands over
+        // with the pickup code the buyer's person shows.
+        var sellerPage = await web.NewPageAsync(language, javaScript);
+        await web.GoAsync(sellerPage, "/sell");
+        await web.SignInAsync(sellerPage, seller);
+        await sellerPage.Locator("main a[href='/orders?role=seller']").ClickAsync();
+        await sellerPage.WaitForURLAsync("**/orders?role=seller");
+        await BrowserFixture.SubmitAsync(sellerPage, sellerPage.Locator($"main a[href='/orders/{orderId}']"), $"**/orders/{orderId}");
+        await BrowserFixture.SubmitAsync(sellerPage, sellerPage.Locator("#accept"), $"**/orders/{orderId}");
+        await Expect(sellerPage.Locator("#order-status")).ToHaveTextAsync(language == "fi" ? "Hyväksytty" : "Accepted");
+        await sellerPage.Locator("#PickupCode").FillAsync(code);
+        await BrowserFixture.SubmitAsync(sellerPage, sellerPage.Locator("#hand-over"), $"**/orders/{orderId}");
+        await Expect(sellerPage.Locator("#order-status")).ToHaveTextAsync(language == "fi" ? "Luovutettu" : "Handed over");
+        await BrowserFixture.AssertAccessibleAsync(sellerPage);
+        await sellerPage.Context.CloseAsync();
 
         await page.ReloadAsync();
         await page.Locator("form[action*='handler=Complete'] button").ClickAsync();
