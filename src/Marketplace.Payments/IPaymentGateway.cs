@@ -71,3 +71,32 @@ public interface IPaymentEventSink
     /// <summary>Applies one verified event; false when it changed nothing (old, unknown order, already applied).</summary>
     Task<bool> ApplyAsync(PaymentEvent paymentEvent, CancellationToken cancellationToken = default);
 }
+
+/// <summary>A hosted card checkout page (a Stripe Checkout Session) as the provider reports it.</summary>
+/// <param name="Id">The provider's id (<c>cs_…</c>).</param>
+/// <param name="Url">Where the buyer's browser goes to pay.</param>
+/// <param name="ExpiresAt">When the page stops taking payment.</param>
+/// <param name="Status"><c>open</c>, <c>complete</c> or <c>expired</c>.</param>
+/// <param name="PaymentIntentId">The payment intent the page made, once the buyer paid (null before).</param>
+public sealed record HostedCheckoutState(string Id, string Url, DateTimeOffset ExpiresAt, string Status, string? PaymentIntentId);
+
+/// <summary>
+/// Card payment on the provider's own page (Stripe Checkout), for browsers that must not load the provider's script:
+/// the page makes the payment intent, with the same capture, fee, destination and metadata as
+/// <see cref="IPaymentGateway.AuthorizeAsync"/>, so its events reach the order as any other card payment's.
+/// </summary>
+public interface IHostedCardCheckout
+{
+    /// <summary>
+    /// Makes a page where the buyer pays <paramref name="request"/>; the provider sends the browser back to
+    /// <paramref name="returnUrl"/> whether the buyer paid or gave up. <paramref name="attempt"/> numbers the order's pages
+    /// (the idempotency key is <c>order:{orderId}:checkout-session:{attempt}</c>).
+    /// </summary>
+    Task<HostedCheckoutState> StartAsync(PaymentRequest request, string returnUrl, int attempt, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads a page's state (no change).</summary>
+    Task<HostedCheckoutState> GetAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Closes an open page so that nobody can pay on it any more (the order was cancelled).</summary>
+    Task<HostedCheckoutState> ExpireAsync(string orderId, string sessionId, CancellationToken cancellationToken = default);
+}

@@ -33,6 +33,7 @@ public static class PaymentsSetup
         services.AddSingleton(sp => StripeCalls.CreateClient(sp.GetRequiredService<IOptions<StripeOptions>>().Value));
         services.AddSingleton<StripePaymentGateway>();
         services.AddSingleton<IPaymentGateway>(sp => sp.GetRequiredService<StripePaymentGateway>());
+        services.AddSingleton<IHostedCardCheckout>(sp => sp.GetRequiredService<StripePaymentGateway>());
         services.AddSingleton(sp => new StripeConnect(sp.GetRequiredService<global::Stripe.StripeClient>(), sp.GetRequiredService<IOptions<StripeOptions>>().Value));
         services.AddSingleton(sp =>
         {

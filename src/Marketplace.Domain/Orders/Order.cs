@@ -228,6 +228,7 @@ public sealed class Order
             _ => (PaymentMethod?)null,
         };
         v.Require(method is not null, "paymentMethod", "The payment method is 'invoice' or 'card'.");
+        v.Require(!checkout.HostedCheckout || method != PaymentMethod.Invoice, "hostedCheckout", "A hosted checkout is for card payments only.");
         var address = ValidateAddress(checkout.Address, v, area ?? Geo.ServiceArea.Finland);
         var invoicing = method == PaymentMethod.Invoice ? ValidateInvoicing(checkout.Invoicing, buyer, v) : null;
         v.ThrowIfInvalid();
@@ -292,7 +293,7 @@ public sealed class Order
             Totals = totals,
             Status = OrderStatus.Placed,
             PickupCode = pickupCode,
-            Payment = new OrderPayment(method!.Value, null, "pending", null, 0, now),
+            Payment = new OrderPayment(method!.Value, null, "pending", null, 0, now, Hosted: checkout.HostedCheckout),
             PlacedAt = now,
             AcceptBy = now + terms.AcceptanceWindow,
             UpdatedAt = now,
@@ -315,6 +316,44 @@ public sealed class Order
     {
         EnsureExists();
         Payment = Payment! with { ExternalId = state.ExternalId, Status = state.Status, ClientSecret = state.ClientSecret, ChangedAt = now };
+        Touch(now);
+    }
+
+    /// <summary>
+    /// Checks that the buyer may pay this card order on Stripe's hosted Checkout page now; returns its session when one
+    /// is still open a minute from <paramref name="now"/> (to reuse), or null when a new one is needed. Stripe sends the
+    /// buyer back to <paramref name="returnUrl"/>, an absolute http(s) URL.
+    /// </summary>
+    public CardCheckoutSession? EnsureCanPayOnHostedCheckout(OrderActor actor, string? returnUrl, DateTimeOffset now)
+    {
+        EnsureParty(actor, seller: false);
+        EnsureStatus("be paid by card", OrderStatus.Placed);
+        var v = new Validation();
+        v.Require(Uri.TryCreate(returnUrl, UriKind.Absolute, out var back) && (back.Scheme == Uri.UriSchemeHttps || back.Scheme == Uri.UriSchemeHttp),
+            "returnUrl", "The return URL is the absolute http(s) address Stripe sends the buyer back to.");
+        v.ThrowIfInvalid();
+        if (Payment is not { Method: PaymentMethod.Card, Hosted: true } p)
+        {
+            throw DomainException.Conflict("hosted-checkout-unavailable",
+                "This order is not paid on the hosted card checkout page: it is paid on invoice, or by card with the client secret from checkout.");
+        }
+
+        if (p.Status is "requires_capture" or "processing" or "succeeded")
+        {
+            throw DomainException.Conflict("payment-already-authorized", "The card payment of this order is already authorised.",
+                new Dictionary<string, object?> { ["paymentStatus"] = p.Status });
+        }
+
+        // A minute's margin, so that the buyer does not land on a page that expires as it opens.
+        return p.Session is { } session && session.ExpiresAt > now + TimeSpan.FromMinutes(1) ? session : null;
+    }
+
+    /// <summary>Records the hosted Checkout session the buyer is sent to (a new one replaces an expired one).</summary>
+    public void HostedCheckoutStarted(OrderActor actor, string returnUrl, CardCheckoutSession session, DateTimeOffset now)
+    {
+        EnsureCanPayOnHostedCheckout(actor, returnUrl, now);
+        Payment = Payment! with { Session = session };
+        Record(actor, now, StatusCode(Status), $"hosted card checkout {session.Id} (attempt {session.Attempt}), open until {session.ExpiresAt:yyyy-MM-dd HH:mm}Z");
         Touch(now);
     }
 

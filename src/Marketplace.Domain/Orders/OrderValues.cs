@@ -93,8 +93,12 @@ public sealed record InvoicingDetails(string? BusinessId, string? EInvoiceAddres
 /// <param name="PaymentMethod"><c>invoice</c> (default) or <c>card</c>.</param>
 /// <param name="Invoicing">Invoicing details; missing members default from the buyer's billing details.</param>
 /// <param name="MatchId">The match whose hold this is, when a match places the order.</param>
+/// <param name="HostedCheckout">
+/// With a card: the buyer pays on Stripe's hosted Checkout page (started with the order's card checkout) instead of
+/// confirming a payment intent made at checkout; no payment intent exists until the buyer pays there.
+/// </param>
 public sealed record Checkout(string? ListingId, string? HoldId, string? Fulfilment, OrderAddress? Address, string? PaymentMethod,
-    InvoicingDetails? Invoicing, string? MatchId = null);
+    InvoicingDetails? Invoicing, string? MatchId = null, bool HostedCheckout = false);
 
 /// <summary>One order line, amounts in minor units.</summary>
 /// <param name="Kind"><c>goods</c> or <c>delivery</c>.</param>
@@ -147,7 +151,17 @@ public sealed record OrderTerms(decimal VatRatePercent, decimal PlatformFeePerce
 /// <param name="ClientSecret">What the buyer's browser needs to complete a card payment; shown only to the buyer.</param>
 /// <param name="CapturedMinor">Money taken from the buyer (card: captured at acceptance).</param>
 /// <param name="ChangedAt">When the payment last changed (events older than this change nothing).</param>
-public sealed record OrderPayment(PaymentMethod Method, string? ExternalId, string Status, string? ClientSecret, long CapturedMinor, DateTimeOffset ChangedAt);
+/// <param name="Hosted">A card paid on Stripe's hosted Checkout page: the payment intent is the one the page makes, known from its first event.</param>
+/// <param name="Session">The latest hosted Checkout session, once the buyer started one.</param>
+public sealed record OrderPayment(PaymentMethod Method, string? ExternalId, string Status, string? ClientSecret, long CapturedMinor, DateTimeOffset ChangedAt,
+    bool Hosted = false, CardCheckoutSession? Session = null);
+
+/// <summary>A hosted Checkout session of a card order (Stripe's page where the buyer pays).</summary>
+/// <param name="Id">Stripe's id (<c>cs_…</c>).</param>
+/// <param name="Url">Where the buyer's browser goes to pay.</param>
+/// <param name="ExpiresAt">When Stripe expires it (a new one is made after that).</param>
+/// <param name="Attempt">1 for the order's first session, then counting up: each session's idempotency key has its own.</param>
+public sealed record CardCheckoutSession(string Id, string Url, DateTimeOffset ExpiresAt, int Attempt);
 
 /// <summary>A refund of part or all of what was paid.</summary>
 /// <param name="Step">The refund's name within the order (<c>cancel</c>, <c>dispute</c>): its idempotency key.</param>

@@ -25,6 +25,12 @@ public interface IOrderGrain : IGrainWithStringKey
     /// <summary>The buyer completes a handed-over order before the dispute window ends; the CO2e figure is recorded.</summary>
     Task<Order> CompleteAsync(OrderActor actor);
 
+    /// <summary>
+    /// The buyer of a hosted-checkout card order goes to pay: the open Stripe Checkout page, or a new one when there is
+    /// none or it expired; Stripe sends the browser back to <paramref name="returnUrl"/>.
+    /// </summary>
+    Task<Order> StartHostedCheckoutAsync(OrderActor actor, string returnUrl);
+
     /// <summary>Either party cancels before handover with a reason; the quantity goes back, the payment is voided or refunded.</summary>
     Task<Order> CancelAsync(OrderActor actor, string? reason);
 

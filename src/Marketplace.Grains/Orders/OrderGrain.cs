@@ -111,19 +111,21 @@ public sealed class OrderGrain(
         if (order.Payment.Method == PaymentMethod.Card)
         {
             var seller = await GrainFactory.GetGrain<ITraderGrain>(order.SellerId).GetAsync();
-            sellerAccount = seller?.StripeAccount switch
-            {
-                { ChargesEnabled: true } account => account.AccountId,
-                null => throw PaymentMethodUnavailable("The seller has no Stripe account, so it takes no card payments: pay on invoice."),
-                _ => throw PaymentMethodUnavailable("The seller's Stripe onboarding is not finished, so it takes no card payments yet: pay on invoice."),
-            };
+            sellerAccount = SellerAccount(seller);
         }
 
         await GrainFactory.GetGrain<IListingGrain>(order.Lot!.ListingId).AttachOrderAsync(buyerId, order.HoldId, Id, order.AcceptBy + Domain.Orders.Order.HoldGrace, checkout.MatchId);
-        var totals = order.Totals!;
-        var authorized = await gateway.AuthorizeAsync(new PaymentRequest(Id, order.BuyerId, order.SellerId, new Money(totals.GrossMinor, totals.Currency),
-            new Money(totals.PlatformFeeMinor, totals.Currency), sellerAccount));
-        order.Authorized(new PaymentChange(authorized.ExternalId, authorized.Status, authorized.ClientSecret), Now);
+        if (order.Payment.Hosted)
+        {
+            // Paid on Stripe's page, which makes its own payment intent: none is made here.
+            order.Authorized(new PaymentChange(null, "requires_payment_method"), Now);
+        }
+        else
+        {
+            var authorized = await gateway.AuthorizeAsync(PaymentRequestOf(order, sellerAccount));
+            order.Authorized(new PaymentChange(authorized.ExternalId, authorized.Status, authorized.ClientSecret), Now);
+        }
+
         state.State = order;
         return await SaveAsync();
     }
@@ -138,6 +140,27 @@ public sealed class OrderGrain(
 
         Order.EnsureVisibleTo(actor);
         return Task.FromResult(Order);
+    }
+
+    /// <inheritdoc />
+    public async Task<Order> StartHostedCheckoutAsync(OrderActor actor, string returnUrl)
+    {
+        if (!Order.Exists)
+        {
+            throw DomainException.NotFound("order", Id);
+        }
+
+        if (Order.EnsureCanPayOnHostedCheckout(actor, returnUrl, Now) is not null)
+        {
+            return Order;
+        }
+
+        var seller = await GrainFactory.GetGrain<ITraderGrain>(Order.SellerId).GetAsync();
+        var request = PaymentRequestOf(Order, SellerAccount(seller));
+        var attempt = (Order.Payment!.Session?.Attempt ?? 0) + 1;
+        var started = await HostedCheckout().StartAsync(request, returnUrl, attempt);
+        var session = new CardCheckoutSession(started.Id, started.Url, started.ExpiresAt, attempt);
+        return await ChangeAsync(o => o.HostedCheckoutStarted(actor, returnUrl, session, Now));
     }
 
     /// <inheritdoc />
@@ -212,6 +235,16 @@ public sealed class OrderGrain(
             var refunded = await gateway.RefundAsync(Id, Order.Payment.ExternalId, new Money(Order.RefundableMinor, Order.Totals!.Currency), "cancel");
             refund = new RefundChange(refunded.ExternalId, refunded.Amount.MinorUnits, refunded.Status);
         }
+        else if (Order.Payment is { Hosted: true, ExternalId: null } hosted)
+        {
+            // Nobody has paid on Stripe's page yet: close it, so that nobody can.
+            if (hosted.Session is { } session && session.ExpiresAt > Now)
+            {
+                await HostedCheckout().ExpireAsync(Id, session.Id);
+            }
+
+            payment = new PaymentChange(null, "canceled");
+        }
         else
         {
             var cancelled = await gateway.CancelAsync(Id, Order.Payment.ExternalId);
@@ -256,6 +289,20 @@ public sealed class OrderGrain(
     /// </summary>
     private async Task RefreshCardAuthorizationAsync()
     {
+        if (Order is { Exists: true, Status: OrderStatus.Placed, Payment: { Method: PaymentMethod.Card, Hosted: true, ExternalId: null, Session: { } session } })
+        {
+            // Paid on Stripe's page, perhaps: the page knows the intent it made.
+            var page = await HostedCheckout().GetAsync(session.Id);
+            if (page.PaymentIntentId is not { } made)
+            {
+                return;
+            }
+
+            var read = await Gateway(PaymentMethod.Card).GetAsync(Id, made);
+            await ApplyPaymentChangeAsync(new PaymentChangeEvent($"read:{Now.ToUnixTimeMilliseconds()}", "payment_intent.read", Now, read.ExternalId, read.Status));
+            return;
+        }
+
         if (Order is not { Exists: true, Status: OrderStatus.Placed, Payment: { Method: PaymentMethod.Card, ExternalId: { } intent } p } || p.Status == "requires_capture")
         {
             return;
@@ -314,6 +361,27 @@ public sealed class OrderGrain(
 
         await ScheduleAsync();
     }
+
+    /// <summary>What the gateway needs to take this order's payment.</summary>
+    private PaymentRequest PaymentRequestOf(Order order, string? sellerAccount)
+    {
+        var totals = order.Totals!;
+        return new PaymentRequest(Id, order.BuyerId, order.SellerId, new Money(totals.GrossMinor, totals.Currency),
+            new Money(totals.PlatformFeeMinor, totals.Currency), sellerAccount);
+    }
+
+    /// <summary>The seller's connected account, when it takes card payments; otherwise the documented 422.</summary>
+    private static string SellerAccount(Domain.Traders.Trader? seller) => seller?.StripeAccount switch
+    {
+        { ChargesEnabled: true } account => account.AccountId,
+        null => throw PaymentMethodUnavailable("The seller has no Stripe account, so it takes no card payments: pay on invoice."),
+        _ => throw PaymentMethodUnavailable("The seller's Stripe onboarding is not finished, so it takes no card payments yet: pay on invoice."),
+    };
+
+    private IHostedCardCheckout HostedCheckout()
+        => services.GetService<IHostedCardCheckout>() ?? throw new DomainException("payment-method-unavailable",
+            "Payment by card is not configured on this marketplace.", DomainErrorKind.Validation,
+            new Dictionary<string, string[]> { ["paymentMethod"] = ["Payment by card is not configured here."] });
 
     private IPaymentGateway Gateway(PaymentMethod method)
         => gateways.FirstOrDefault(g => g.Method == method)

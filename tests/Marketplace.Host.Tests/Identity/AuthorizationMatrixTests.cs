@@ -123,6 +123,18 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
             return id;
         }
 
+        /// <summary>A fresh card order of the owner (the buyer) to pay on Stripe's hosted page, from a counterparty that takes cards.</summary>
+        public async Task<string> OwnerHostedCardOrderAsync()
+        {
+            await Payments.CardDriver.OnboardAsync(server, counterparty);
+            var lot = await CounterpartyActiveAsync();
+            using var buyer = server.BearerClient(ownerToken);
+            var hold = await Orders.OrderDriver.HoldAsync(buyer, lot, 10);
+            var checkout = Payments.CardDriver.CardCheckout(lot, hold);
+            checkout["hostedCheckout"] = true;
+            return (await ReadAsync(await buyer.PostAsJsonAsync("/api/v1/orders", checkout), HttpStatusCode.Created))["id"]!.GetValue<string>();
+        }
+
         /// <summary>A fresh order of the counterparty (the buyer) for part of the owner's lot, accepted by the owner when <paramref name="accepted"/>.</summary>
         public async Task<string> OwnerSellingOrderAsync(bool accepted)
         {
@@ -293,6 +305,8 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         },
         ["GET /api/v1/orders/"] = _ => Task.FromResult(new Sample(HttpMethod.Get, "/api/v1/orders?role=buyer")),
         ["GET /api/v1/orders/{id}"] = async w => new Sample(HttpMethod.Get, $"/api/v1/orders/{await w.OwnerBuyingOrderAsync()}"),
+        ["POST /api/v1/orders/{id}/card-checkout"] = async w => new Sample(HttpMethod.Post, $"/api/v1/orders/{await w.OwnerHostedCardOrderAsync()}/card-checkout",
+            new JsonObject { ["returnUrl"] = "https://marketplace.example/orders/back" }),
         ["POST /api/v1/orders/{id}/accept"] = async w => new Sample(HttpMethod.Post, $"/api/v1/orders/{await w.OwnerSellingOrderAsync(accepted: false)}/accept"),
         ["POST /api/v1/orders/{id}/handover"] = async w => new Sample(HttpMethod.Post, $"/api/v1/orders/{await w.OwnerBuyingOrderAsync("accept")}/handover"),
         ["POST /api/v1/orders/{id}/complete"] = async w => new Sample(HttpMethod.Post, $"/api/v1/orders/{await w.OwnerBuyingOrderAsync("accept", "handover")}/complete"),

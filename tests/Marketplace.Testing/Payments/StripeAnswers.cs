@@ -12,6 +12,15 @@ public sealed record StripeIntent(
     public string? OrderId => Metadata.GetValueOrDefault("order_id");
 }
 
+/// <summary>A Checkout Session as the stub keeps it: what the page will charge, and the intent it made once paid.</summary>
+public sealed record StripeSession(
+    string Id, long Amount, string Currency, long ApplicationFee, string Destination, string CaptureMethod, IReadOnlyDictionary<string, string> IntentMetadata,
+    string SuccessUrl, string CancelUrl, string? ClientReferenceId, long Created, long ExpiresAt, string Status, string? PaymentIntentId = null)
+{
+    /// <summary>Where the buyer's browser is sent: Stripe's hosted page.</summary>
+    public string Url => "https://checkout.stripe.com/c/pay/" + Id;
+}
+
 /// <summary>
 /// Answers shaped as Stripe's API reference shows them (api/payment_intents/object, api/refunds/object,
 /// api/accounts/object, api/account_links/object, api/charges/object, api/errors). The defaults are the tests' order:
@@ -162,6 +171,35 @@ public static class StripeAnswers
         """;
 
     public const string AccountLinkUrl = "https://connect.stripe.com/setup/e/acct_1SellerKallio/TqckGNUHg2mG";
+
+    /// <summary>A Checkout Session in payment mode (api/checkout/sessions/object).</summary>
+    public static string CheckoutSession(StripeSession s) => $$"""
+        {
+          "id": "{{s.Id}}",
+          "object": "checkout.session",
+          "amount_subtotal": {{s.Amount}},
+          "amount_total": {{s.Amount}},
+          "cancel_url": {{Json(s.CancelUrl)}},
+          "client_reference_id": {{Json(s.ClientReferenceId)}},
+          "created": {{s.Created}},
+          "currency": "{{s.Currency}}",
+          "customer": null,
+          "customer_email": null,
+          "expires_at": {{s.ExpiresAt}},
+          "livemode": false,
+          "locale": null,
+          "metadata": {},
+          "mode": "payment",
+          "payment_intent": {{Json(s.PaymentIntentId)}},
+          "payment_method_types": ["card"],
+          "payment_status": "unpaid",
+          "status": "{{s.Status}}",
+          "success_url": {{Json(s.SuccessUrl)}},
+          "total_details": { "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 },
+          "ui_mode": "hosted",
+          "url": {{(s.Status == "open" ? Json(s.Url) : "null")}}
+        }
+        """;
 
     public static string AccountLink(string url = AccountLinkUrl) => $$"""
         {

@@ -17,7 +17,8 @@ public sealed record StripeRequest(string Method, string Path, string? Idempoten
 /// A loopback HTTP server (WireMock.Net) answering as Stripe's API reference documents, for the real Stripe.net client:
 /// it keeps the PaymentIntents, refunds and connected accounts it was asked to make and moves them through Stripe's
 /// states (an intent is created unconfirmed, <see cref="ConfirmByBuyer"/> stands for the buyer's browser, capture
-/// needs <c>requires_capture</c>, a refund cannot exceed what was captured), replays the first answer to a repeated
+/// needs <c>requires_capture</c>, a refund cannot exceed what was captured; a Checkout Session makes its intent only when
+/// <see cref="PayOnCheckoutPage"/> stands for the buyer paying on Stripe's page), replays the first answer to a repeated
 /// <c>Idempotency-Key</c>, and records every request. <see cref="Answer"/> overrides a route with a fixed answer.
 /// Point the host at it with <see cref="HostSettings"/>, a gateway with <see cref="SecretKey"/> and <see cref="Url"/>.
 /// </summary>
@@ -31,6 +32,7 @@ public sealed class StripeStub : IDisposable
     private readonly WireMockServer _server = WireMockServer.Start();
     private readonly ConcurrentQueue<StripeRequest> _requests = new();
     private readonly ConcurrentDictionary<string, StripeIntent> _intents = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StripeSession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _accounts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (int Status, string Body)> _idempotent = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -43,6 +45,9 @@ public sealed class StripeStub : IDisposable
         Route("GET", new RegexMatcher("^/v1/payment_intents/[^/]+$"), r => Find(r.Path.Split('/')[3], i => (200, StripeAnswers.PaymentIntent(i))));
         Route("POST", new ExactMatcher("/v1/refunds"), CreateRefund);
         Route("POST", new ExactMatcher("/v1/accounts"), CreateAccount);
+        Route("POST", new ExactMatcher("/v1/checkout/sessions"), CreateSession);
+        Route("GET", new RegexMatcher("^/v1/checkout/sessions/[^/]+$"), r => FindSession(r.Path.Split('/')[4], s => (200, StripeAnswers.CheckoutSession(s))));
+        Route("POST", new RegexMatcher("^/v1/checkout/sessions/[^/]+/expire$"), ExpireSession);
         Route("POST", new ExactMatcher("/v1/account_links"), r => (200, StripeAnswers.AccountLink($"https://connect.stripe.com/setup/e/{r.Form["account"]}/{Hash(r.Form["account"])[..12]}")));
     }
 
@@ -71,6 +76,32 @@ public sealed class StripeStub : IDisposable
 
     /// <summary>The intent id the stub gives an order.</summary>
     public static string IntentIdFor(string orderId) => "pi_3" + Hash(orderId)[..24];
+
+    /// <summary>The Checkout Sessions made so far, by id.</summary>
+    public IReadOnlyDictionary<string, StripeSession> Sessions => _sessions;
+
+    /// <summary>
+    /// The buyer paid on the session's page with a card: the page made its intent from <c>payment_intent_data</c>
+    /// (authorised, waiting for capture, as with <c>capture_method=manual</c>) and the session is complete; the intent.
+    /// </summary>
+    public StripeIntent PayOnCheckoutPage(string sessionId)
+    {
+        lock (_gate)
+        {
+            var session = _sessions[sessionId];
+            if (session.Status != "open")
+            {
+                throw new InvalidOperationException($"{sessionId} is {session.Status}, not open.");
+            }
+
+            var id = "pi_3" + Hash(sessionId)[..24];
+            var intent = new StripeIntent(id, session.Amount, session.Currency, session.ApplicationFee, session.Destination, session.IntentMetadata,
+                session.CaptureMethod == "manual" ? "requires_capture" : "succeeded", AmountCapturable: session.CaptureMethod == "manual" ? session.Amount : 0);
+            _intents[id] = intent;
+            _sessions[sessionId] = session with { Status = "complete", PaymentIntentId = id };
+            return intent;
+        }
+    }
 
     /// <summary>The single request sent to <paramref name="path"/>.</summary>
     public StripeRequest Single(string method, string path)
@@ -191,6 +222,41 @@ public sealed class StripeStub : IDisposable
             return (200, StripeAnswers.Refund(amount, "re_3" + Hash(r.IdempotencyKey ?? Guid.NewGuid().ToString())[..24], id, intent.LatestCharge ?? StripeAnswers.ChargeId, Metadata(r.Form)));
         }
     }
+
+    private (int, string) CreateSession(StripeRequest r)
+    {
+        var f = r.Form;
+        if (f.GetValueOrDefault("mode") != "payment" || !f.ContainsKey("success_url") || !f.ContainsKey("line_items[0][price_data][unit_amount]"))
+        {
+            return (400, StripeAnswers.Error("invalid_request_error", "parameter_missing", "Missing required param: mode, success_url or line_items."));
+        }
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var amount = Long(f, "line_items[0][price_data][unit_amount]") * (f.ContainsKey("line_items[0][quantity]") ? Long(f, "line_items[0][quantity]") : 1);
+        var intentMetadata = f.Where(kv => kv.Key.StartsWith("payment_intent_data[metadata][", StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key["payment_intent_data[metadata][".Length..^1], kv => kv.Value, StringComparer.Ordinal);
+        var session = new StripeSession("cs_test_a1" + Hash(r.IdempotencyKey ?? Guid.NewGuid().ToString("N"))[..40], amount, f["line_items[0][price_data][currency]"],
+            f.ContainsKey("payment_intent_data[application_fee_amount]") ? Long(f, "payment_intent_data[application_fee_amount]") : 0,
+            f.GetValueOrDefault("payment_intent_data[transfer_data][destination]") ?? "", f.GetValueOrDefault("payment_intent_data[capture_method]") ?? "automatic",
+            intentMetadata, f["success_url"], f.GetValueOrDefault("cancel_url") ?? "", f.GetValueOrDefault("client_reference_id"), now,
+            f.ContainsKey("expires_at") ? Long(f, "expires_at") : now + 24 * 3_600, "open");
+        _sessions[session.Id] = session;
+        return (200, StripeAnswers.CheckoutSession(session));
+    }
+
+    private (int, string) ExpireSession(StripeRequest r)
+    {
+        var id = r.Path.Split('/')[4];
+        lock (_gate)
+        {
+            return FindSession(id, session => session.Status != "open"
+                ? (400, StripeAnswers.Error("invalid_request_error", "checkout_session_unexpected_state", $"Only Checkout Sessions with a status in [\"open\"] can be expired. This Checkout Session has a status of \"{session.Status}\"."))
+                : (200, StripeAnswers.CheckoutSession(_sessions[id] = session with { Status = "expired" })));
+        }
+    }
+
+    private (int, string) FindSession(string id, Func<StripeSession, (int, string)> answer)
+        => _sessions.TryGetValue(id, out var session) ? answer(session) : (404, StripeAnswers.Error("invalid_request_error", "resource_missing", $"No such checkout.session: '{id}'"));
 
     private (int, string) CreateAccount(StripeRequest r)
     {

@@ -16,14 +16,23 @@ public sealed record InvoicingDto(string? BusinessId, string? EInvoiceAddress, s
 /// <param name="Address">Where the goods go.</param>
 /// <param name="PaymentMethod"><c>invoice</c> (default) or <c>card</c>.</param>
 /// <param name="Invoicing">Invoicing details for invoice orders.</param>
-public sealed record CheckoutRequest(string? ListingId, string? HoldId, string? Fulfilment, OrderAddressDto? Address, string? PaymentMethod, InvoicingDto? Invoicing)
+/// <param name="HostedCheckout">
+/// With <c>card</c>: the buyer pays on Stripe's hosted Checkout page (POST /orders/{id}/card-checkout) instead of
+/// confirming the returned client secret with Stripe.js; no payment intent is made at checkout.
+/// </param>
+public sealed record CheckoutRequest(string? ListingId, string? HoldId, string? Fulfilment, OrderAddressDto? Address, string? PaymentMethod, InvoicingDto? Invoicing,
+    bool? HostedCheckout = null)
 {
     /// <summary>The checkout as the domain takes it.</summary>
     public Checkout ToCheckout() => new(ListingId, HoldId, Fulfilment,
         Address is { } a ? new OrderAddress(a.Address, a.PostalCode, a.Municipality, a.Latitude, a.Longitude) : null,
         PaymentMethod,
-        Invoicing is { } i ? new InvoicingDetails(i.BusinessId, i.EInvoiceAddress, i.EInvoiceOperator, i.Email) : null);
+        Invoicing is { } i ? new InvoicingDetails(i.BusinessId, i.EInvoiceAddress, i.EInvoiceOperator, i.Email) : null,
+        HostedCheckout: HostedCheckout == true);
 }
+
+/// <summary>Where Stripe's hosted Checkout page sends the buyer back to (an absolute http(s) URL, e.g. the order's page).</summary>
+public sealed record CardCheckoutRequest(string? ReturnUrl);
 
 /// <summary>The seller hands over with the buyer's pickup code (the buyer sends no body).</summary>
 public sealed record HandOverRequest(string? PickupCode);
@@ -44,8 +53,12 @@ public sealed record OrderLotDto(string ListingId, string Title, string Category
 /// <summary>An order line, amounts in minor units.</summary>
 public sealed record OrderLineDto(string Kind, string Description, decimal Quantity, string Unit, long UnitPriceMinor, long NetMinor, decimal VatRatePercent, long VatMinor);
 
-/// <summary>The payment: method, provider status, what was captured and refunded; the client secret only for the buyer.</summary>
-public sealed record PaymentDto(string Method, string Status, string? ExternalId, string? ClientSecret, long PaidMinor, long RefundedMinor);
+/// <summary>
+/// The payment: method, provider status, what was captured and refunded; the client secret only for the buyer. A card
+/// paid on Stripe's hosted Checkout page (<c>hostedCheckout</c>) shows the buyer its latest page and when it expires.
+/// </summary>
+public sealed record PaymentDto(string Method, string Status, string? ExternalId, string? ClientSecret, long PaidMinor, long RefundedMinor,
+    bool HostedCheckout, string? CheckoutUrl, DateTimeOffset? CheckoutExpiresAt);
 
 /// <summary>An invoice: number, dates, references, payments recorded, and whether it is paid or overdue.</summary>
 public sealed record InvoiceDto(string Number, DateOnly IssueDate, DateOnly DueDate, string ReferenceNumber, string CreditorReference,
@@ -93,7 +106,8 @@ public sealed record OrderResponse(
             o.Quantity, o.Fulfilment.ToString().ToLowerInvariant(), o.Address!, o.DistanceKm, o.Invoicing,
             o.Lines.Select(l => new OrderLineDto(l.Kind, l.Description, l.Quantity, l.Unit, l.UnitPriceMinor, l.NetMinor, l.VatRatePercent, l.VatMinor)).ToArray(),
             o.Totals!,
-            new PaymentDto(payment.Method.ToString().ToLowerInvariant(), payment.Status, payment.ExternalId, buyer ? payment.ClientSecret : null, o.PaidMinor, o.RefundedMinor),
+            new PaymentDto(payment.Method.ToString().ToLowerInvariant(), payment.Status, payment.ExternalId, buyer ? payment.ClientSecret : null, o.PaidMinor, o.RefundedMinor,
+                payment.Hosted, buyer ? payment.Session?.Url : null, buyer ? payment.Session?.ExpiresAt : null),
             o.Invoice is { } i
                 ? new InvoiceDto(i.Number, i.IssueDate, i.DueDate, i.ReferenceNumber, i.CreditorReference, i.Payments, i.PaidMinor, o.Totals!.GrossMinor - i.PaidMinor,
                     i.PaidMinor >= o.Totals.GrossMinor, o.IsOverdue(now))

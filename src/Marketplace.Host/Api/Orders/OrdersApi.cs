@@ -27,6 +27,8 @@ public static class OrdersApi
             .WithSummary("The caller's orders as buyer and seller, newest first; filter by role (buyer, seller) and status (placed, accepted, handed-over, completed, cancelled, disputed, refunded).");
         group.MapGet("/{id}", GetAsync).WithName("GetOrder").WithAccess(AccessRule.Owner(ApiScopes.OrdersRead, otherFirm: 404, platformAdmin: AccessRule.Success))
             .WithSummary("One order, to its buyer, its seller and platform admins; the pickup code and a card payment's client secret only to the buyer.");
+        group.MapPost("/{id}/card-checkout", CardCheckoutAsync).WithName("StartCardCheckout").WithAccess(AccessRule.Owner(ApiScopes.OrdersWrite, otherFirm: 404, platformAdmin: 403))
+            .WithSummary("The buyer of a card order placed with hostedCheckout goes to pay on Stripe's Checkout page ({\"returnUrl\": \"https://…\"}, where Stripe sends the browser back): payment.checkoutUrl is the open page, made anew when there is none or it expired. The payment's events then authorise the order as any card payment's.");
         group.MapPost("/{id}/accept", AcceptAsync).WithName("AcceptOrder").WithAccess(AccessRule.Owner(ApiScopes.OrdersWrite, otherFirm: 404, platformAdmin: 403))
             .WithSummary("The seller accepts before the acceptance deadline: the hold is sold, a card payment captured, an invoice issued.");
         group.MapPost("/{id}/handover", HandOverAsync).WithName("HandOverOrder").WithAccess(AccessRule.Owner(ApiScopes.OrdersWrite, otherFirm: 404, platformAdmin: 403))
@@ -88,6 +90,9 @@ public static class OrdersApi
         var actor = Actor(user);
         return TypedResults.Ok(OrderResponse.From(await grains.GetGrain<IOrderGrain>(id).GetAsync(actor), actor.TraderId, time.GetUtcNow()));
     }
+
+    private static Task<Ok<OrderResponse>> CardCheckoutAsync(string id, CardCheckoutRequest? request, ClaimsPrincipal user, IGrainFactory grains, TimeProvider time)
+        => ChangeAsync(user, time, actor => grains.GetGrain<IOrderGrain>(id).StartHostedCheckoutAsync(actor, request?.ReturnUrl ?? ""));
 
     private static Task<Ok<OrderResponse>> AcceptAsync(string id, ClaimsPrincipal user, IGrainFactory grains, TimeProvider time)
         => ChangeAsync(user, time, actor => grains.GetGrain<IOrderGrain>(id).AcceptAsync(actor));
