@@ -47,6 +47,9 @@ public sealed partial class BrowserFixture : IAsyncLifetime
     /// <summary>The host.</summary>
     public WebServer Server { get; private set; } = null!;
 
+    /// <summary>Stripe, as the host sees it (cards are taken); its hosted Checkout page is not on the marketplace's host, so the route guard blocks it.</summary>
+    public Marketplace.Testing.Payments.StripeStub Stripe { get; } = new();
+
     /// <summary>The browser.</summary>
     public IBrowser Browser { get; private set; } = null!;
 
@@ -61,7 +64,7 @@ public sealed partial class BrowserFixture : IAsyncLifetime
     {
         // Playwright's expectations (Assertions.Expect) wait 5 s by default: too short for a busy machine.
         Microsoft.Playwright.Assertions.SetDefaultExpectTimeout((float)ActionTimeout.TotalMilliseconds);
-        var server = WebServer.StartAsync();
+        var server = WebServer.StartAsync(Stripe.HostSettings());
         try
         {
             _playwright = await Playwright.CreateAsync();
@@ -300,6 +303,7 @@ public sealed partial class BrowserFixture : IAsyncLifetime
                 await Server.DisposeAsync();
             }
 
+            Stripe.Dispose();
             _disposing.Dispose();
         }
     }

@@ -121,6 +121,83 @@ public sealed class BuyTests(BrowserFixture web)
         await page.Context.CloseAsync();
     }
 
+    /// <summary>
+    /// Card at checkout: the browser is sent (303) to the order's Stripe Checkout page, which the test fulfils as
+    /// Stripe's hosted page would show (every other outside host stays blocked); back on the order page the buyer finds it
+    /// awaiting payment and "pay by card" sends it to the same page; once paid there, Stripe's signed webhook about the
+    /// page's payment intent marks the order's card payment authorised.
+    /// </summary>
+    [BrowserFact]
+    public async Task Buyer_PaysByCardOnStripesPage_TheWebhookShowsTheCardAuthorised()
+    {
+        var seller = await web.Server.FirmAsync("Purku Oy", "Sami Seller", "seller");
+        var buyer = await web.Server.FirmAsync("Rakennus Oy", "Bea Buyer", "buyer");
+        using (var sellerApi = web.Server.Api(seller))
+        {
+            var onboarded = await sellerApi.PostAsync("/api/v1/payments/stripe/onboarding", null);
+            Assert.True(onboarded.IsSuccessStatusCode, await onboarded.Content.ReadAsStringAsync());
+        }
+
+        await PostStripeWebhookAsync(Testing.Payments.StripeStub.AccountUpdated(seller.TraderId, chargesEnabled: true, DateTimeOffset.UtcNow));
+        var lotId = await web.Server.ActiveLotAsync(seller, WebServer.Bricks("Bricks by card " + Guid.NewGuid().ToString("N")[..8], Tikkurila.Lat, Tikkurila.Lon, "Vantaa"));
+        string holdId;
+        using (var buyerApi = web.Server.Api(buyer))
+        {
+            var held = await buyerApi.PostAsJsonAsync($"/api/v1/listings/{lotId}/holds", new JsonObject { ["quantity"] = 200 });
+            var body = JsonNode.Parse(await held.Content.ReadAsStringAsync())!;
+            Assert.True(held.IsSuccessStatusCode, body.ToJsonString());
+            holdId = body["hold"]!["id"]!.GetValue<string>();
+        }
+
+        var page = await web.NewPageAsync("en");
+        // Stripe's hosted page stands in here for the one navigation to it; the fixture's guard still blocks any other host.
+        var stripePages = new List<string>();
+        await page.RouteAsync("https://checkout.stripe.com/**", route =>
+        {
+            stripePages.Add(route.Request.Url);
+            return route.FulfillAsync(new RouteFulfillOptions { ContentType = "text/html; charset=utf-8", Body = "<!doctype html><html lang=en><title>Stripe Checkout</title><main><h1>Pay Purku Oy</h1></main></html>" });
+        });
+        await web.GoAsync(page, $"/checkout?lot={lotId}&hold={holdId}");
+        await web.SignInAsync(page, buyer);
+        await page.WaitForURLAsync("**/checkout?**");
+        await page.Locator("input[name='Form.Fulfilment'][value=pickup]").CheckAsync();
+        await page.Locator("#Form_Address").FillAsync("Työmaantie 5");
+        await page.Locator("#Form_Municipality").SelectOptionAsync("Vantaa");
+        await page.Locator("input[name='Form.PaymentMethod'][value=card]").CheckAsync();
+        await BrowserFixture.SubmitAsync(page, page.Locator("main form button[type=submit]"), "https://checkout.stripe.com/c/pay/**");
+
+        // The page Stripe was asked for: the order's amount, the fee, the seller's account, manual capture, the order's metadata.
+        var session = Assert.Single(web.Stripe.Sessions.Values, s => s.Url == page.Url);
+        var orderId = session.ClientReferenceId!;
+        using (var buyerApi = web.Server.Api(buyer))
+        {
+            var order = await buyerApi.GetFromJsonAsync<JsonObject>($"/api/v1/orders/{orderId}");
+            Assert.Equal(order!["totals"]!["grossMinor"]!.GetValue<long>(), session.Amount);
+            Assert.Equal(order["totals"]!["platformFeeMinor"]!.GetValue<long>(), session.ApplicationFee);
+        }
+
+        Assert.Equal((Testing.Payments.StripeStub.AccountIdFor(seller.TraderId), "manual"), (session.Destination, session.CaptureMethod));
+        Assert.Equal((orderId, buyer.TraderId, seller.TraderId), (session.IntentMetadata["order_id"], session.IntentMetadata["buyer_id"], session.IntentMetadata["seller_id"]));
+        Assert.Equal(new Uri(web.Server.Address, $"/orders/{orderId}").ToString(), session.SuccessUrl);
+
+        // The buyer leaves Stripe's page unpaid: the order waits for the card, and "pay by card" opens the same page.
+        await page.GotoAsync(session.CancelUrl);
+        await Expect(page.Locator("#order-payment")).ToHaveTextAsync("Card: awaiting card payment");
+        await BrowserFixture.AssertAxeAsync(page);
+        await BrowserFixture.SubmitAsync(page, page.Locator("#pay-by-card"), "https://checkout.stripe.com/c/pay/**");
+        Assert.Equal([session.Url, session.Url], stripePages);
+        Assert.Single(web.Stripe.Sessions.Values, s => s.ClientReferenceId == orderId);
+
+        // Paid there; Stripe tells the marketplace about the page's payment intent, and sends the browser back.
+        var intent = web.Stripe.PayOnCheckoutPage(session.Id);
+        await PostStripeWebhookAsync(web.Stripe.Webhook("payment_intent.amount_capturable_updated", intent.Id, DateTimeOffset.UtcNow));
+        await page.GotoAsync(session.SuccessUrl);
+        await Expect(page.Locator("#order-payment")).ToHaveTextAsync("Card: card payment authorised");
+        Assert.Equal(0, await page.Locator("#pay-by-card").CountAsync());
+        web.AssertNoOutsideRequests();
+        await page.Context.CloseAsync();
+    }
+
     [BrowserTheory]
     [InlineData("fi")]
     [InlineData("en")]
@@ -173,6 +250,19 @@ public sealed class BuyTests(BrowserFixture web)
         Assert.Equal(0m, other!["quantities"]!["held"]!.GetValue<decimal>());
         web.AssertNoOutsideRequests();
         await page.Context.CloseAsync();
+    }
+
+    /// <summary>Posts a signed delivery to the marketplace's Stripe webhook, as Stripe does.</summary>
+    private async Task PostStripeWebhookAsync((string Body, string Signature) delivery)
+    {
+        using var client = new HttpClient { BaseAddress = web.Server.Address };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/payments/stripe/webhook")
+        {
+            Content = new StringContent(delivery.Body, System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("Stripe-Signature", delivery.Signature);
+        using var response = await client.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
     /// <summary>A lot of masonry blocks (a category the other journeys leave alone, so their lots do not crowd the inbox).</summary>

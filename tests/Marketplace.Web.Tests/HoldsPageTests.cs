@@ -59,8 +59,8 @@ public sealed class HoldsPageTests(BrowserFixture web)
         await page.Locator($"tr[data-hold='{kept}'] a.button").ClickAsync();
         await page.WaitForURLAsync("**/checkout?**");
         Assert.Contains("150", await page.Locator("#hold-quantity").TextContentAsync());
-        // No Stripe here: the card is not offered, only the invoice.
-        Assert.Equal(0, await page.Locator("input[name='Form.PaymentMethod'][value=card]").CountAsync());
+        // Stripe is configured for the browser tests: the card is offered beside the invoice.
+        Assert.Equal(1, await page.Locator("input[name='Form.PaymentMethod'][value=card]").CountAsync());
         Assert.Equal(1, await page.Locator("input[name='Form.PaymentMethod'][value=invoice]").CountAsync());
         web.AssertNoOutsideRequests();
         await page.Context.CloseAsync();

@@ -49,7 +49,11 @@ public sealed record OrderLineDoc(string Kind, string Description, decimal Quant
 public sealed record OrderTotalsDoc(long NetMinor, long VatMinor, long GrossMinor, string Currency);
 
 /// <summary>An order's payment.</summary>
-public sealed record PaymentDoc(string Method, string Status, long PaidMinor, long RefundedMinor);
+public sealed record PaymentDoc(string Method, string Status, long PaidMinor, long RefundedMinor, bool HostedCheckout = false, string? CheckoutUrl = null)
+{
+    /// <summary>True while a card order paid on Stripe's page waits for the buyer to pay there.</summary>
+    public bool AwaitingCard => Method == "card" && HostedCheckout && Status is "pending" or "requires_payment_method" or "requires_action" or "requires_confirmation";
+}
 
 /// <summary>An order's invoice.</summary>
 public sealed record InvoiceDoc(string Number, DateOnly IssueDate, DateOnly DueDate, string ReferenceNumber, long OutstandingMinor, bool Paid);

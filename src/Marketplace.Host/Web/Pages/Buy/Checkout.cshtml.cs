@@ -60,10 +60,14 @@ public sealed class CheckoutModel(IStringLocalizer<CheckoutModel> text, IOptions
                 fulfilment = Form.Fulfilment,
                 address = new { address = Form.Address, postalCode = string.IsNullOrWhiteSpace(Form.PostalCode) ? null : Form.PostalCode.Trim(), municipality = place.Name, latitude = place.Lat, longitude = place.Lon },
                 paymentMethod = Form.PaymentMethod,
+                hostedCheckout = Form.PaymentMethod == "card" ? true : (bool?)null,
             }, ct, Form.IdempotencyKey);
             if (order.Value is { } placed)
             {
-                return LocalRedirect("/orders/" + Uri.EscapeDataString(placed.Id));
+                // A card is paid on Stripe's own page (no script of Stripe's runs here); the order page offers it again.
+                return placed.Payment.AwaitingCard
+                    ? (await CardCheckout.GoAsync(this, Api, placed.Id, ct)).Go ?? LocalRedirect(OrderPath(placed.Id))
+                    : LocalRedirect(OrderPath(placed.Id));
             }
 
             ShowProblem(order.Problem!, "Form.", Fields);
@@ -74,6 +78,8 @@ public sealed class CheckoutModel(IStringLocalizer<CheckoutModel> text, IOptions
         return Page();
     }
 
+    private static string OrderPath(string id) => "/orders/" + Uri.EscapeDataString(id);
+
     private async Task LoadAsync(string? lot, string? hold, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(lot))
@@ -83,6 +89,27 @@ public sealed class CheckoutModel(IStringLocalizer<CheckoutModel> text, IOptions
 
         Lot = (await Api.GetAsync<LotDoc>($"/api/v1/listings/{Uri.EscapeDataString(lot)}", ct)).Value;
         Hold = Lot?.Holds?.FirstOrDefault(h => h.Id == hold);
+    }
+}
+
+/// <summary>Sends the buyer's browser to Stripe's hosted Checkout page of an order (its open page, or a new one).</summary>
+public static class CardCheckout
+{
+    /// <summary>
+    /// A 303 to the order's card payment page, which sends the browser back to the order's page; or the API's problem
+    /// (the order page then says where the payment stands and offers it again).
+    /// </summary>
+    public static async Task<(IActionResult? Go, ApiProblem? Problem)> GoAsync(WebPage page, MarketplaceApi api, string orderId, CancellationToken ct)
+    {
+        var back = $"{page.Request.Scheme}://{page.Request.Host}/orders/{Uri.EscapeDataString(orderId)}";
+        var started = await api.PostAsync<OrderDoc>($"/api/v1/orders/{Uri.EscapeDataString(orderId)}/card-checkout", new { returnUrl = back }, ct);
+        if (started.Value?.Payment.CheckoutUrl is not { } url)
+        {
+            return (null, started.Problem);
+        }
+
+        page.Response.Headers.Location = url;
+        return (new StatusCodeResult(StatusCodes.Status303SeeOther), null);
     }
 }
 

@@ -46,6 +46,23 @@ public sealed class OrderModel(IStringLocalizer<OrderModel> text) : WebPage
     /// <summary>The buyer completes the order (the CO2e figure is stored).</summary>
     public Task<IActionResult> OnPostCompleteAsync(string id, CancellationToken ct) => ActAsync(id, "complete", null, text["The order is completed."], ct);
 
+    /// <summary>The buyer goes to pay a card order on Stripe's page (the open one, or a new one when it expired).</summary>
+    public async Task<IActionResult> OnPostPayByCardAsync(string id, CancellationToken ct)
+    {
+        var (go, problem) = await CardCheckout.GoAsync(this, Api, id, ct);
+        if (go is not null)
+        {
+            return go;
+        }
+
+        if (problem is not null)
+        {
+            ShowProblem(problem);
+        }
+
+        return await LoadAsync(id, ct);
+    }
+
     /// <summary>The seller accepts: the hold is sold, a card payment captured, an invoice issued.</summary>
     public Task<IActionResult> OnPostAcceptAsync(string id, CancellationToken ct) => ActAsync(id, "accept", null, text["The order is accepted."], ct);
 
