@@ -182,7 +182,7 @@ public sealed class BuyTests(BrowserFixture web)
 
         // The buyer leaves Stripe's page unpaid: the order waits for the card, and "pay by card" opens the same page.
         await page.GotoAsync(session.CancelUrl);
-        await Expect(page.Locator("#order-payment")).ToHaveTextAsync("Card: awaiting card payment");
+        await Expect(page.Locator("#order-payment")).ToHaveTextAsync("Awaiting card payment");
         await BrowserFixture.AssertAxeAsync(page);
         await BrowserFixture.SubmitAsync(page, page.Locator("#pay-by-card"), "https://checkout.stripe.com/c/pay/**");
         Assert.Equal([session.Url, session.Url], stripePages);
@@ -192,7 +192,7 @@ public sealed class BuyTests(BrowserFixture web)
         var intent = web.Stripe.PayOnCheckoutPage(session.Id);
         await PostStripeWebhookAsync(web.Stripe.Webhook("payment_intent.amount_capturable_updated", intent.Id, DateTimeOffset.UtcNow));
         await page.GotoAsync(session.SuccessUrl);
-        await Expect(page.Locator("#order-payment")).ToHaveTextAsync("Card: card payment authorised");
+        await Expect(page.Locator("#order-payment")).ToHaveTextAsync("Card payment authorised");
         Assert.Equal(0, await page.Locator("#pay-by-card").CountAsync());
         web.AssertNoOutsideRequests();
         await page.Context.CloseAsync();
