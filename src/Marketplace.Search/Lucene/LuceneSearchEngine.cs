@@ -280,7 +280,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
                         {
                             foreach (var slot in _columns.SlotsIn(ordinal))
                             {
-                                if (_columns.Categories[slot] == ordinal)
+                                if (_columns.Rows[slot].Category == ordinal)
                                 {
                                     ranking.Offer(slot, 0f);
                                 }

@@ -5,7 +5,12 @@ namespace Marketplace.Search.Lucene;
 /// <summary>Whether a slot matches a query's filters (active, category, condition, price, quantity, date, seller, radius).</summary>
 internal sealed class SlotFilter
 {
-    private const double KmPerDegree = 111.195;
+    // Chord tests within this relative band of the radius (rounding apart from the haversine) fall back to the haversine,
+    // so a lot passes exactly when its haversine distance is within the radius, as before the chord test.
+    public const double Band = 1e-6;
+
+    /// <summary>The same allowance in absolute terms, for lots a few metres from the centre (their chord loses relative precision).</summary>
+    public const double AbsoluteBand = 1e-15;
 
     private readonly bool[]? _categories;
     private readonly int _minRank;
@@ -16,39 +21,29 @@ internal sealed class SlotFilter
     private readonly int _seller;
     private readonly bool _hasSeller;
     private readonly bool _hasNear;
+    private readonly bool _hasRadius;
     private readonly double _nearLat;
     private readonly double _nearLon;
     private readonly double _cosNearLat;
+    private readonly double _cx;
+    private readonly double _cy;
+    private readonly double _cz;
     private readonly double _radius;
-    private readonly double _minLat;
-    private readonly double _maxLat;
-    private readonly double _minLon;
-    private readonly double _maxLon;
-
-    // The columns' arrays, held directly: one load per check in the hot loop instead of two.
-    private readonly bool[] _active;
-    private readonly ushort[] _categoryOf;
-    private readonly byte[] _ranks;
-    private readonly long[] _prices;
-    private readonly ushort[] _currencies;
-    private readonly bool _filtersPrice;
-    private readonly int _currency;
-    private readonly double[] _available;
-    private readonly int[] _fromDays;
-    private readonly int[] _toDays;
-    private readonly int[] _sellers;
+    private readonly double _radiusA;
+    private readonly LotRow[] _rows;
     private readonly double[] _latitudes;
     private readonly double[] _longitudes;
+    private readonly bool _filtersPrice;
+    private readonly int _currency;
 
     public SlotFilter(ListingColumns columns, SearchQuery q)
     {
-        (_active, _categoryOf, _ranks, _prices, _available) = (columns.Active, columns.Categories, columns.ConditionRanks, columns.Prices, columns.Available);
-        (_fromDays, _toDays, _sellers, _latitudes, _longitudes) = (columns.FromDays, columns.ToDays, columns.Sellers, columns.Latitudes, columns.Longitudes);
+        (_rows, _latitudes, _longitudes) = (columns.Rows, columns.Latitudes, columns.Longitudes);
         _categories = q.Category is null ? null : columns.CategoriesUnder(q.Category);
         _minRank = q.MinCondition is null ? 0 : ListingDocument.ConditionRank(q.MinCondition);
         _minPrice = q.MinPriceMinor ?? long.MinValue;
         _maxPrice = q.MaxPriceMinor ?? long.MaxValue;
-        (_currencies, _filtersPrice, _currency) = (columns.Currencies, q.FiltersPrice, columns.CurrencyOrdinal(q.Currency));
+        (_filtersPrice, _currency) = (q.FiltersPrice, columns.CurrencyOrdinal(q.Currency));
         _minQuantity = q.MinQuantity is { } m ? (double)m : double.MinValue;
         _day = q.AvailableOn?.DayNumber ?? -1;
         _hasSeller = q.SellerId is not null;
@@ -56,62 +51,71 @@ internal sealed class SlotFilter
         _hasNear = q.Near is not null;
         (_nearLat, _nearLon) = q.Near is { } centre ? (centre.Latitude, centre.Longitude) : (0, 0);
         _cosNearLat = Math.Cos(_nearLat * Math.PI / 180);
+        (_cx, _cy, _cz) = LotRow.UnitVector(_nearLat, _nearLon);
+        _hasRadius = q.Near is not null && q.RadiusKm is not null;
         _radius = q.RadiusKm ?? double.PositiveInfinity;
-        if (q.Near is { } n && q.RadiusKm is { } r)
-        {
-            var latDelta = r / KmPerDegree;
-            var lonDelta = r / (KmPerDegree * Math.Max(0.01, Math.Cos(n.Latitude * Math.PI / 180)));
-            (_minLat, _maxLat, _minLon, _maxLon) = (n.Latitude - latDelta, n.Latitude + latDelta, n.Longitude - lonDelta, n.Longitude + lonDelta);
-        }
-        else
-        {
-            (_minLat, _maxLat, _minLon, _maxLon) = (double.MinValue, double.MaxValue, double.MinValue, double.MaxValue);
-        }
-    }
-
-    /// <summary>Great-circle distance in km (the same haversine as <see cref="GeoPoint.DistanceKm"/>, with the centre's cosine precomputed).</summary>
-    private double Haversine(double lat1, double lon1, double lat2, double lon2)
-    {
-        const double toRadians = Math.PI / 180;
-        var dLat = (lat2 - lat1) * toRadians;
-        var dLon = (lon2 - lon1) * toRadians;
-        var a = (Math.Sin(dLat / 2) * Math.Sin(dLat / 2)) + (_cosNearLat * Math.Cos(lat2 * toRadians) * Math.Sin(dLon / 2) * Math.Sin(dLon / 2));
-        return 2 * GeoPoint.EarthRadiusKm * Math.Asin(Math.Min(1, Math.Sqrt(a)));
+        _radiusA = _hasRadius ? HaversineA(_radius) : double.PositiveInfinity;
     }
 
     /// <summary>Allowed category ordinals, or null for any category.</summary>
     public bool[]? Categories => _categories;
 
-    /// <summary>True when the slot matches; <paramref name="distanceKm"/> is set when the query has a centre.</summary>
-    public bool Passes(int slot, out double distanceKm)
+    /// <summary>True when the query has a centre (hits and the distance sort need distances).</summary>
+    public bool HasNear => _hasNear;
+
+    /// <summary>The haversine term <c>a = sin²(d / 2R)</c> of a distance: it grows with the distance, and needs no trigonometry per lot.</summary>
+    public static double HaversineA(double distanceKm)
     {
-        distanceKm = 0;
-        if (!_active[slot]
-            || (_categories is not null && !_categories[_categoryOf[slot]])
-            || _ranks[slot] < _minRank
-            || _prices[slot] < _minPrice || _prices[slot] > _maxPrice
-            || (_filtersPrice && _currencies[slot] != _currency)
-            || _available[slot] < _minQuantity
-            || (_day >= 0 && (_fromDays[slot] > _day || _toDays[slot] < _day))
-            || (_hasSeller && _sellers[slot] != _seller))
+        var half = Math.Sin(Math.Min(Math.PI / 2, distanceKm / (2 * GeoPoint.EarthRadiusKm)));
+        return half * half;
+    }
+
+    /// <summary>
+    /// True when the slot matches; with a centre, <paramref name="a"/> is the lot's haversine term from it, computed from the
+    /// chord between unit vectors (<c>a = |u − c|² / 4</c>), equal to the trigonometric one up to rounding.
+    /// </summary>
+    public bool Passes(int slot, out double a)
+    {
+        a = 0;
+        ref readonly var row = ref _rows[slot];
+        if (!row.Active
+            || (_categories is not null && !_categories[row.Category])
+            || row.ConditionRank < _minRank
+            || row.Price < _minPrice || row.Price > _maxPrice
+            || (_filtersPrice && row.Currency != _currency)
+            || row.Available < _minQuantity
+            || (_day >= 0 && (row.FromDay > _day || row.ToDay < _day))
+            || (_hasSeller && row.Seller != _seller))
         {
             return false;
         }
 
         if (_hasNear)
         {
-            var lat = _latitudes[slot];
-            var lon = _longitudes[slot];
-            if (lat < _minLat || lat > _maxLat || lon < _minLon || lon > _maxLon)
+            var dx = row.X - _cx;
+            var dy = row.Y - _cy;
+            var dz = row.Z - _cz;
+            a = ((dx * dx) + (dy * dy) + (dz * dz)) / 4;
+            if (_hasRadius && a > (_radiusA * (1 - Band)) - AbsoluteBand)
             {
-                return false;
+                return a <= (_radiusA * (1 + Band)) + AbsoluteBand && DistanceKm(slot) <= _radius;
             }
-
-            distanceKm = Haversine(_nearLat, _nearLon, lat, lon);
-            return distanceKm <= _radius;
         }
 
         return true;
+    }
+
+    /// <summary>Great-circle distance in km from the centre (the same haversine as <see cref="GeoPoint.DistanceKm"/>, with the centre's cosine precomputed).</summary>
+    public double DistanceKm(int slot)
+    {
+        const double toRadians = Math.PI / 180;
+        var lat2 = _latitudes[slot];
+        var dLat = (lat2 - _nearLat) * toRadians;
+        var dLon = (_longitudes[slot] - _nearLon) * toRadians;
+        var sinLat = Math.Sin(dLat / 2);
+        var sinLon = Math.Sin(dLon / 2);
+        var a = (sinLat * sinLat) + (_cosNearLat * Math.Cos(lat2 * toRadians) * sinLon * sinLon);
+        return 2 * GeoPoint.EarthRadiusKm * Math.Asin(Math.Min(1, Math.Sqrt(a)));
     }
 }
 
@@ -122,18 +126,18 @@ internal sealed class Ranking
     private readonly SlotFilter _filter;
     private readonly SearchSort _sort;
     private readonly bool _byScore;
-    private readonly SearchCursor? _cursor;
     private readonly int _capacity;
-    private readonly PriorityQueue<(int Slot, float Score), (double Key, string Id)> _worstFirst;
+    private readonly PriorityQueue<(int Slot, float Score), SortKey> _worstFirst;
+    private readonly SortKey? _after;
     private readonly long[] _categoryCounts;
     private readonly long[] _conditionCounts = new long[4];
     private readonly long[] _unitCounts;
     private long _total;
     private bool _full;
     private double _worstKey;
-    private readonly ushort[] _categoryOf;
-    private readonly byte[] _ranks;
-    private readonly ushort[] _units;
+    private double _worstA = double.PositiveInfinity;
+    private readonly LotRow[] _rows;
+    private readonly long[] _listedAt;
 
     public Ranking(ListingColumns columns, SearchQuery query, SearchCursor? cursor, int capacity, SlotFilter filter)
     {
@@ -141,11 +145,11 @@ internal sealed class Ranking
         _filter = filter;
         _sort = query.Sort;
         _byScore = query.Sort == SearchSort.Relevance && !string.IsNullOrWhiteSpace(query.Text);
-        _cursor = cursor;
         _capacity = capacity;
-        _worstFirst = new PriorityQueue<(int, float), (double, string)>(capacity + 1, Comparer<(double Key, string Id)>.Create((a, b) => Compare(b, a)));
+        _worstFirst = new PriorityQueue<(int, float), SortKey>(capacity + 1, Comparer<SortKey>.Create((a, b) => b.CompareTo(a)));
+        _after = cursor is { } c ? new SortKey(c.Key, ListingColumns.IdOrder(c.Id), c.Id) : null;
         _categoryCounts = new long[columns.CategoryCount];
-        (_categoryOf, _ranks, _units) = (columns.Categories, columns.ConditionRanks, columns.Units);
+        (_rows, _listedAt) = (columns.Rows, columns.ListedAt);
         _unitCounts = new long[columns.UnitCount];
     }
 
@@ -158,47 +162,61 @@ internal sealed class Ranking
     /// <summary>Considers one slot matched by text; its score is computed only when it passes the filters.</summary>
     public void Offer(int slot, global::Lucene.Net.Search.Scorer? scorer, float score = 0f)
     {
-        if (!_filter.Passes(slot, out var distance))
+        if (!_filter.Passes(slot, out var a))
         {
             return;
         }
 
-        if (scorer is not null && _byScore)
+        ref readonly var row = ref _rows[slot];
+        _total++;
+        _categoryCounts[row.Category]++;
+        _conditionCounts[row.ConditionRank]++;
+        _unitCounts[row.Unit]++;
+
+        double key;
+        switch (_sort)
         {
-            score = scorer.GetScore();
+            case SearchSort.Distance:
+                // The haversine term orders lots as their distances do: the exact distance is computed only for a lot
+                // that may enter the page (with a margin for rounding, so the page is exactly the one distances give).
+                if (_full && a > (_worstA * (1 + SlotFilter.Band)) + SlotFilter.AbsoluteBand)
+                {
+                    return;
+                }
+
+                key = _filter.DistanceKm(slot);
+                break;
+            case SearchSort.Price:
+                key = row.Price;
+                break;
+            case SearchSort.Relevance when _byScore:
+                score = scorer?.GetScore() ?? score;
+                key = -score;
+                break;
+            default:
+                key = -(_listedAt[slot] / TimeSpan.TicksPerMillisecond);
+                break;
         }
 
-        _total++;
-        _categoryCounts[_categoryOf[slot]]++;
-        _conditionCounts[_ranks[slot]]++;
-        _unitCounts[_units[slot]]++;
-
-        var key = _sort switch
-        {
-            SearchSort.Distance => distance,
-            SearchSort.Price => _c.Prices[slot],
-            SearchSort.Relevance when _byScore => -score,
-            _ => -(_c.ListedAt[slot] / TimeSpan.TicksPerMillisecond),
-        };
         // Most matches cannot enter a full page: one double comparison decides, before the id is even read.
         if (_full && key > _worstKey)
         {
             return;
         }
 
-        var id = _c.Ids[slot]!;
-        if (_cursor is { } after && Compare((key, id), (after.Key, after.Id)) <= 0)
+        var sortKey = new SortKey(key, _c.IdOrders[slot], _c.Ids[slot]!);
+        if (_after is { } after && sortKey.CompareTo(after) <= 0)
         {
             return;
         }
 
         if (_worstFirst.Count < _capacity)
         {
-            _worstFirst.Enqueue((slot, score), (key, id));
+            _worstFirst.Enqueue((slot, score), sortKey);
         }
-        else if (_worstFirst.TryPeek(out _, out var worst) && Compare((key, id), worst) < 0)
+        else if (_worstFirst.TryPeek(out _, out var worst) && sortKey.CompareTo(worst) < 0)
         {
-            _worstFirst.DequeueEnqueue((slot, score), (key, id));
+            _worstFirst.DequeueEnqueue((slot, score), sortKey);
         }
         else
         {
@@ -209,6 +227,10 @@ internal sealed class Ranking
         {
             _full = true;
             _worstKey = newWorst.Key;
+            if (_sort == SearchSort.Distance)
+            {
+                _worstA = SlotFilter.HaversineA(_worstKey);
+            }
         }
     }
 
@@ -255,10 +277,20 @@ internal sealed class Ranking
             .Select(i => new FacetValue(name(i), counts[i]))
             .OrderByDescending(f => f.Count).ThenBy(f => f.Value, StringComparer.Ordinal).ToArray();
 
-    private static int Compare((double Key, string Id) a, (double Key, string Id) b)
+    /// <summary>A hit's place in the order: the sort key, then the id (by its order-preserving prefix first).</summary>
+    private readonly record struct SortKey(double Key, UInt128 IdOrder, string Id)
     {
-        var byKey = a.Key.CompareTo(b.Key);
-        return byKey != 0 ? byKey : string.CompareOrdinal(a.Id, b.Id);
+        public int CompareTo(SortKey other)
+        {
+            var byKey = Key.CompareTo(other.Key);
+            if (byKey != 0)
+            {
+                return byKey;
+            }
+
+            var byOrder = IdOrder.CompareTo(other.IdOrder);
+            return byOrder != 0 ? byOrder : string.CompareOrdinal(Id, other.Id);
+        }
     }
 }
 

@@ -34,14 +34,26 @@ public static class SearchHarness
     {
         var listings = Option(args, "--listings", 1_000_000);
         var queries = Option(args, "--queries", 1_000);
-        var folder = Path.Combine(Path.GetTempPath(), "marketplace-search-harness-" + Guid.NewGuid().ToString("N"));
-        Console.WriteLine($"Search harness: {listings:N0} lots, {queries:N0} queries, index in {folder}");
+        // --index PATH keeps the index there: a later run with the same PATH skips indexing (and the change-to-visible
+        // step, which edits lots), so query changes can be measured without re-indexing a million lots each time.
+        var kept = Array.IndexOf(args, "--index") is var k and >= 0 && k + 1 < args.Length ? Path.GetFullPath(args[k + 1]) : null;
+        var folder = kept ?? Path.Combine(Path.GetTempPath(), "marketplace-search-harness-" + Guid.NewGuid().ToString("N"));
+        var reuse = kept is not null && Directory.Exists(folder) && Directory.EnumerateFiles(folder, "segments*").Any();
+        Console.WriteLine($"Search harness: {listings:N0} lots, {queries:N0} queries, index in {folder}{(reuse ? " (reused)" : "")}");
         Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}");
         try
         {
             var taxonomy = MaterialTaxonomy.Default;
             var leaves = taxonomy.Categories.Where(c => !taxonomy.Categories.Any(o => o.ParentId == c.Id)).ToArray();
+            var opening = Stopwatch.StartNew();
             var engine = LuceneSearchEngine.Open(folder);
+            if (reuse)
+            {
+                Console.WriteLine($"Opened the kept index ({engine.Count:N0} docs) in {opening.Elapsed.TotalSeconds:N1} s");
+                await MeasureQueriesAsync(engine, args, queries, leaves);
+                await engine.DisposeAsync();
+                return 0;
+            }
 
             // Indexing: only the engine's work is timed (each batch is generated first, untimed), commit included.
             var watch = new Stopwatch();
@@ -74,6 +86,49 @@ public static class SearchHarness
             var size = new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
             Console.WriteLine($"Indexing: {listings:N0} docs in {indexSeconds:N1} s = {listings / indexSeconds:N0} docs/s; index {size / 1024.0 / 1024.0:N0} MiB; managed heap {GC.GetTotalMemory(true) / 1024 / 1024:N0} MiB");
 
+            await MeasureQueriesAsync(engine, args, queries, leaves);
+
+            // Change to visible: update one lot, then search for its new word.
+            var visible = new LongHistogram(TimeStamp.Minutes(1), 3);
+            for (var i = 0; i < 200; i++)
+            {
+                var word = "zx" + i.ToString("D5", CultureInfo.InvariantCulture) + "q";
+                var changed = Lot(new Random(i), i, leaves, taxonomy) with { Title = "Changed lot " + word, Version = 2 + i, Status = "active" };
+                var started = Stopwatch.GetTimestamp();
+                await engine.IndexAsync([changed]);
+                while (engine.Search(new SearchQuery { Text = word, Limit = 1 }).Hits.Count == 0)
+                {
+                    if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(10))
+                    {
+                        throw new InvalidOperationException($"change {word} not visible after 10 s");
+                    }
+                }
+
+                visible.RecordValue(Stopwatch.GetTimestamp() - started);
+            }
+
+            Print("Change to visible (index one change, then find it)", visible);
+
+            watch.Restart();
+            await engine.DisposeAsync();
+            watch.Restart();
+            var reopened = LuceneSearchEngine.Open(folder);
+            Console.WriteLine($"Reopen (load columns from the index on disk): {watch.Elapsed.TotalSeconds:N1} s for {reopened.Count:N0} docs");
+            await reopened.DisposeAsync();
+            return 0;
+        }
+        finally
+        {
+            if (kept is null)
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Warm-up, the single-threaded run per query kind, then the concurrent steps when asked.</summary>
+    private static async Task MeasureQueriesAsync(LuceneSearchEngine engine, string[] args, int queries, MaterialCategory[] leaves)
+    {
             // Queries: warm up on 2,000 queries of a different mix (a running host has its index in the page cache and its
             // code jitted), then measure.
             var mix = new Random(7);
@@ -84,30 +139,46 @@ public static class SearchHarness
 
             var histogram = new LongHistogram(TimeStamp.Minutes(1), 3);
             var byKind = new Dictionary<string, LongHistogram>();
+            var cpuByKind = new Dictionary<string, List<double>>();
             var totalHits = 0L;
             mix = new Random(1);
             for (var i = 0; i < queries; i++)
             {
                 var q = Query(mix, leaves);
+                var cpuStarted = ThreadCpu.Now();
                 var started = Stopwatch.GetTimestamp();
                 var result = engine.Search(q);
                 var elapsed = Stopwatch.GetTimestamp() - started;
+                var cpu = ThreadCpu.Now() - cpuStarted;
                 histogram.RecordValue(elapsed);
                 var kind = Kind(q);
                 if (!byKind.TryGetValue(kind, out var h))
                 {
                     byKind[kind] = h = new LongHistogram(TimeStamp.Minutes(1), 3);
+                    cpuByKind[kind] = [];
                 }
 
                 h.RecordValue(elapsed);
+                cpuByKind[kind].Add(cpu.TotalMilliseconds);
                 totalHits += result.Total;
             }
 
-            Console.WriteLine($"Queries: {queries:N0} single-threaded, mean matches {totalHits / (double)queries:N0}");
+            // Wall-clock latency counts the time other processes hold the cores; the thread's own CPU time per query
+            // does not, so it compares builds on a loaded machine (it still counts cache misses others cause).
+            Console.WriteLine($"Queries: {queries:N0} single-threaded, mean matches {totalHits / (double)queries:N0}; load average {LoadAverage()}");
             Print("  all", histogram);
             foreach (var (kind, h) in byKind.OrderBy(k => k.Key, StringComparer.Ordinal))
             {
                 Print("  " + kind, h);
+            }
+
+            var allCpu = cpuByKind.Values.SelectMany(v => v).ToList();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Thread CPU time per query: all mean {allCpu.Average():0.00} ms, p50 {Percentile(allCpu, 50):0.00}, p95 {Percentile(allCpu, 95):0.00}"));
+            foreach (var (kind, cpus) in cpuByKind.OrderBy(k => k.Key, StringComparer.Ordinal))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {kind}: mean {cpus.Average():0.00} ms, p50 {Percentile(cpus, 50):0.00}, p95 {Percentile(cpus, 95):0.00}"));
             }
 
             // Concurrent mode: N client threads share the engine, each running its share of the same number of queries.
@@ -145,39 +216,42 @@ public static class SearchHarness
                         $"| {threads} | {all.TotalCount / wall.Elapsed.TotalSeconds:N0} | {Ms(all, 50):0.0} / {Ms(all, 95):0.0} / {Ms(all, 99):0.0} |"));
                 }
             }
+    }
 
-            // Change to visible: update one lot, then search for its new word.
-            var visible = new LongHistogram(TimeStamp.Minutes(1), 3);
-            for (var i = 0; i < 200; i++)
+    private static double Percentile(List<double> values, double percentile)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+
+    private static string LoadAverage()
+        => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    /// <summary>The calling thread's CPU time (Linux <c>CLOCK_THREAD_CPUTIME_ID</c>; zero elsewhere).</summary>
+    private static class ThreadCpu
+    {
+        private const int ThreadCpuClock = 3;
+
+        public static TimeSpan Now()
+        {
+            if (!OperatingSystem.IsLinux() || ClockGetTime(ThreadCpuClock, out var t) != 0)
             {
-                var word = "zx" + i.ToString("D5", CultureInfo.InvariantCulture) + "q";
-                var changed = Lot(new Random(i), i, leaves, taxonomy) with { Title = "Changed lot " + word, Version = 2 + i, Status = "active" };
-                var started = Stopwatch.GetTimestamp();
-                await engine.IndexAsync([changed]);
-                while (engine.Search(new SearchQuery { Text = word, Limit = 1 }).Hits.Count == 0)
-                {
-                    if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(10))
-                    {
-                        throw new InvalidOperationException($"change {word} not visible after 10 s");
-                    }
-                }
-
-                visible.RecordValue(Stopwatch.GetTimestamp() - started);
+                return TimeSpan.Zero;
             }
 
-            Print("Change to visible (index one change, then find it)", visible);
-
-            watch.Restart();
-            await engine.DisposeAsync();
-            watch.Restart();
-            var reopened = LuceneSearchEngine.Open(folder);
-            Console.WriteLine($"Reopen (load columns from the index on disk): {watch.Elapsed.TotalSeconds:N1} s for {reopened.Count:N0} docs");
-            await reopened.DisposeAsync();
-            return 0;
+            return TimeSpan.FromTicks((t.Seconds * TimeSpan.TicksPerSecond) + (t.Nanoseconds / 100));
         }
-        finally
+
+#pragma warning disable SYSLIB1054 // LibraryImport needs unsafe code in this project; a plain blittable call is enough here.
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+        private static extern int ClockGetTime(int clock, out TimeSpec time);
+#pragma warning restore SYSLIB1054
+
+        [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+        private struct TimeSpec
         {
-            Directory.Delete(folder, recursive: true);
+            public long Seconds;
+            public long Nanoseconds;
         }
     }
 
