@@ -34,7 +34,7 @@ public sealed class WebhookRecovery(IGrainFactory grains, IGrainStateArchive arc
         {
             var clock = Stopwatch.StartNew();
             var emitters = 0;
-            foreach (var (grainType, stateName) in new[] { ("listing", "listing"), ("order", "order"), ("demand", "demand"), ("matchingsession", "match") })
+            foreach (var (grainType, stateName) in new[] { ("listing", "listing"), ("order", "order"), ("demand", "demand"), ("matchingsession", "match"), (Imports.ImportOutboxGrain.GrainType, Imports.ImportOutboxGrain.StateName) })
             {
                 await foreach (var stored in archive.StatesAsync(grainType, stateName, cancellationToken))
                 {
@@ -46,6 +46,7 @@ public sealed class WebhookRecovery(IGrainFactory grains, IGrainStateArchive arc
                             "listing" => grains.GetGrain<IListingGrain>(stored.Key).AsReference<IWebhookOutboxGrain>(),
                             "order" => grains.GetGrain<IOrderGrain>(stored.Key).AsReference<IWebhookOutboxGrain>(),
                             "demand" => grains.GetGrain<IDemandGrain>(stored.Key).AsReference<IWebhookOutboxGrain>(),
+                            Imports.ImportOutboxGrain.GrainType => grains.GetGrain<Imports.IImportOutboxGrain>(stored.Key),
                             _ => grains.GetGrain<IMatchingSessionGrain>(stored.Key).AsReference<IWebhookOutboxGrain>(),
                         };
                         await CallAsync(() => grain.HandOverAsync(), stored.Key);
