@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Marketplace.Grains.Webhooks;
 
 /// <summary>
-/// After the silo starts (in the background): finds lots, orders, demands and matches whose stored outbox still holds events (a crash
+/// After the silo starts (in the background): finds lots, orders, demands, matches and bulk imports' batches (<see cref="Imports.ImportOutboxGrain"/>) whose stored outbox still holds events (a crash
 /// came between their write and its hand-over, or before the trimming write) and subscriptions with queued deliveries,
 /// and activates them, so those events are handed over and delivered without waiting for the next change. Reads
 /// grain storage directly; a provider that cannot be enumerated (memory, tests) is skipped.
