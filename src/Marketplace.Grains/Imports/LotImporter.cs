@@ -2,29 +2,66 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Imports;
+using Marketplace.Domain.Listings;
+using Marketplace.Domain.Materials;
 using Marketplace.Domain.Matching;
+using Marketplace.Domain.Webhooks;
+using Marketplace.Grains.Common;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Matching;
+using Marketplace.Grains.Storage;
 using Marketplace.Grains.Traders;
+using Marketplace.Grains.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace Marketplace.Grains.Imports;
 
 /// <summary>The end of an import run: how it stopped, its counts and the problems found applying rows.</summary>
 public sealed record ImportResult(ImportStatus Status, ImportCounts Counts, IReadOnlyList<ImportError> Errors, string? Failure, ImportTimings Timings);
 
-/// <summary>Where a run's time went: recording ids with the seller, applying rows through the lots, reporting statuses.</summary>
-public sealed record ImportTimings(TimeSpan RecordIds, TimeSpan ApplyRows, TimeSpan ReportStatuses);
+/// <summary>
+/// Where a run's time went (wall time, summed over batches): reading the stored lots, validating and building new
+/// lots with their events, recording ids with the seller, the matching partitions and the deadline calendar, the bulk
+/// write, handing the stored lots to the search index, the matcher and the webhook registries, applying changed rows
+/// through the lots' grains, and reporting statuses to the seller. With a storage that has no bulk path every row
+/// goes through its grain (<see cref="ApplyRows"/>).
+/// </summary>
+public sealed record ImportTimings(
+    TimeSpan RecordIds, TimeSpan ApplyRows, TimeSpan ReportStatuses,
+    TimeSpan ReadStored = default, TimeSpan Build = default, TimeSpan Store = default, TimeSpan Index = default, TimeSpan Match = default, TimeSpan Events = default);
 
 /// <summary>
-/// Applies an import's rows through the lots' grains, like any other change (so the search index and the matcher see
-/// each lot as it is stored), many at once, in batches: per batch the seller's list of lots is written once before and
-/// its status index once after, instead of once per lot. Rows already refused while reading are only counted. A
-/// second row for the same lot is refused (it would race the first). Stops between rows when cancelled.
+/// Applies an import's rows in batches. Per batch the seller's list of lots is written once before and its status
+/// index once after, instead of once per lot. Rows already refused while reading are only counted. A second row for
+/// the same lot is refused (it would race the first). Stops between batches (and between rows) when cancelled.
+/// <para>
+/// With a grain storage that writes in bulk (<see cref="IBulkGrainStorage"/>: SQLite) the common cases skip the lots'
+/// grains: the batch's stored lots are read in one query, and a row equal to its stored lot is unchanged without
+/// activating anything (storage is the authority: a grain writes before it answers). New lots are built with the same
+/// domain code as <see cref="IListingGrain.ImportAsync"/> and created in one transaction, all or none, together with
+/// their webhook events (<see cref="IImportOutboxGrain"/>); before that they are recorded with the seller, the
+/// matching partitions they enter and the deadline calendar of the day their window ends
+/// (<see cref="IDeadlineCalendarGrain"/>, which stands in for each lot's own reminder); after it the batch goes to the
+/// search index, to each partition in one message and to the webhook registries in one hand-over. Their grains
+/// activate later, from storage, when something asks for them. Rows that change an existing lot go through its grain
+/// as any change does. With another storage (Azure Table, memory) every row goes through its grain.
+/// </para>
 /// </summary>
-public sealed class LotImporter(IGrainFactory grains, IOptions<ImportOptions> options, ILogger<LotImporter> logger)
+public sealed class LotImporter(
+    IGrainFactory grains,
+    IOptions<ImportOptions> options,
+    [FromKeyedServices(StorageOptions.StoreName)] IGrainStorage storage,
+    MaterialTaxonomy taxonomy,
+    [FromKeyedServices(MarketTime.Key)] TimeProvider time,
+    IOptions<ServiceAreaOptions> serviceArea,
+    IListingChangeSink changes,
+    ILogger<LotImporter> logger)
 {
+    private static readonly ListingMark NoLot = ListingMark.Of(new Listing());
+
     /// <summary>
     /// Runs <paramref name="rows"/> for <paramref name="firmId"/>. <paramref name="progress"/> is called about every
     /// <see cref="ImportOptions.ProgressInterval"/> with the counts so far and answers true to stop the run.
@@ -61,28 +98,55 @@ public sealed class LotImporter(IGrainFactory grains, IOptions<ImportOptions> op
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var reporting = progress is null ? null : ReportAsync(progress, Counts, settings.ProgressInterval, stop);
         var trader = grains.GetGrain<ITraderGrain>(firmId);
-        var recordIds = new Stopwatch();
-        var apply = new Stopwatch();
-        var report = new Stopwatch();
         var status = ImportStatus.Completed;
         string? failure = null;
+        var bulk = storage as IBulkGrainStorage;
+        var t = new Timings();
         try
         {
             foreach (var batch in valid.Chunk(settings.BatchSize))
             {
                 stop.Token.ThrowIfCancellationRequested();
-                recordIds.Start();
-                await trader.AddListingsAsync(batch.Where(r => !r.ByLotId).Select(r => r.LotId!).ToArray());
-                if (publish)
+                var statuses = new ConcurrentBag<ListingStatusReport>();
+                var throughGrains = batch;
+                if (bulk is not null)
                 {
-                    await JoinPartitionsAsync(batch);
+                    throughGrains = await ApplyInBulkAsync(bulk, firmId, batch, publish, statuses, t, stop.Token,
+                        (row, e) =>
+                        {
+                            if (e is DomainException refused)
+                            {
+                                Reject(row, refused, errors, ref rejected);
+                            }
+                            else
+                            {
+                                errors.Add(new ImportError(row.Line, row.ExternalId, "row", $"The lot could not be stored ({e.GetType().Name}); upload the file again to retry."));
+                                Interlocked.Increment(ref rejected);
+                            }
+
+                            Interlocked.Increment(ref processed);
+                        },
+                        (c, u) =>
+                        {
+                            Interlocked.Add(ref created, c);
+                            Interlocked.Add(ref unchanged, u);
+                            Interlocked.Add(ref processed, c + u);
+                        });
+                }
+                else
+                {
+                    t.RecordIds.Start();
+                    await trader.AddListingsAsync(batch.Where(r => !r.ByLotId).Select(r => r.LotId!).ToArray());
+                    if (publish)
+                    {
+                        await JoinPartitionsAsync(batch);
+                    }
+
+                    t.RecordIds.Stop();
                 }
 
-                recordIds.Stop();
-
-                apply.Start();
-                var statuses = new ConcurrentBag<ListingStatusReport>();
-                await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = settings.Concurrency, CancellationToken = stop.Token }, async (row, _) =>
+                t.ApplyRows.Start();
+                await Parallel.ForEachAsync(throughGrains, new ParallelOptions { MaxDegreeOfParallelism = settings.Concurrency, CancellationToken = stop.Token }, async (row, _) =>
                 {
                     try
                     {
@@ -119,11 +183,15 @@ public sealed class LotImporter(IGrainFactory grains, IOptions<ImportOptions> op
 
                     Interlocked.Increment(ref processed);
                 });
-                apply.Stop();
+                t.ApplyRows.Stop();
 
-                report.Start();
-                await trader.ListingStatusesChangedAsync(statuses.ToArray());
-                report.Stop();
+                t.ReportStatuses.Start();
+                if (!statuses.IsEmpty)
+                {
+                    await trader.ListingStatusesChangedAsync(statuses.ToArray());
+                }
+
+                t.ReportStatuses.Stop();
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -138,13 +206,212 @@ public sealed class LotImporter(IGrainFactory grains, IOptions<ImportOptions> op
         }
         finally
         {
-            apply.Stop();
-            report.Stop();
-            recordIds.Stop();
+            t.StopAll();
             await stop.CancelAsync();
         }
 
-        return new ImportResult(status, Counts(), errors.ToArray(), failure, new ImportTimings(recordIds.Elapsed, apply.Elapsed, report.Elapsed));
+        return new ImportResult(status, Counts(), errors.ToArray(), failure, t.ToTimings());
+    }
+
+    /// <summary>
+    /// The bulk path for one batch (see the class): settles the rows it can without grains and answers the rest (rows
+    /// that change an existing lot, and new lots when one of them was created meanwhile) for their grains.
+    /// <paramref name="refuse"/> hears each row refused here; <paramref name="counted"/> the lots created and unchanged.
+    /// </summary>
+    private async Task<LotRow[]> ApplyInBulkAsync(IBulkGrainStorage bulk, string firmId, LotRow[] batch, bool publish, ConcurrentBag<ListingStatusReport> statuses,
+        Timings t, CancellationToken cancellationToken, Action<LotRow, Exception> refuse, Action<int, int> counted)
+    {
+        t.ReadStored.Start();
+        var ids = batch.Select(r => ListingId(r.LotId!)).ToArray();
+        var stored = await bulk.ReadManyAsync<Listing>("listing", ids);
+        t.ReadStored.Stop();
+
+        // A new lot's only event is the seller's listing.created: made only when one of the seller's subscriptions wants
+        // it (the registry would drop it otherwise). A subscription created while the batch runs counts as created after it.
+        t.Events.Start();
+        var subscriptions = await grains.GetGrain<IWebhookFirmGrain>(firmId).ListAsync();
+        var eventsWanted = subscriptions.Any(w => WebhookEventTypes.Matches(w.EventTypes, "listing.created"));
+        t.Events.Stop();
+
+        // Each row on its own (two cores): compare with the stored lot, or build the new one with its events.
+        t.Build.Start();
+        var now = time.GetUtcNow();
+        var area = serviceArea.Value.Area;
+        var outcomes = new RowOutcome[batch.Length];
+        Parallel.For(0, batch.Length, i =>
+        {
+            var row = batch[i];
+            try
+            {
+                if (stored.TryGetValue(ids[i], out var lot) && lot.Exists)
+                {
+                    lot.EnsureSeller(firmId);
+                    var normalised = Listing.Validate(row.Details!, taxonomy, now, area);
+                    var publishes = publish && lot.Status == ListingStatus.Draft;
+                    outcomes[i] = lot.HasDetails(normalised) && !publishes && !(lot.NextDeadline() is { } due && due <= now)
+                        ? RowOutcome.Unchanged
+                        : RowOutcome.ThroughGrain(row);
+                }
+                else if (row.ByLotId)
+                {
+                    throw DomainException.NotFound("listing", row.LotId!);
+                }
+                else
+                {
+                    var listing = Listing.Create(row.LotId!, firmId, row.Details!, taxonomy, now, area, row.ExternalId);
+                    if (publish)
+                    {
+                        listing.Publish(now);
+                    }
+
+                    outcomes[i] = RowOutcome.New(row, listing, eventsWanted ? WebhookEvents.ForListing(NoLot, listing, now) : [], bulk.Prepare("listing", ids[i], listing));
+                }
+            }
+            catch (DomainException e)
+            {
+                outcomes[i] = RowOutcome.Refused(row, e);
+            }
+        });
+        foreach (var refused in outcomes.Where(o => o.Error is not null))
+        {
+            refuse(refused.Row!, refused.Error!);
+        }
+
+        var created = outcomes.Where(o => o.Listing is not null).ToArray();
+        var events = created.SelectMany(o => o.Events!).ToList();
+        var outbox = events.Count == 0 ? null : grains.GetGrain<IImportOutboxGrain>(Guid.CreateVersion7().ToString("N"));
+        var writes = created.Select(o => o.Write!).ToList();
+        if (outbox is not null)
+        {
+            writes.Add(bulk.Prepare(ImportOutboxGrain.StateName, outbox.GetGrainId(), new ImportOutbox { Outbox = events }));
+        }
+
+        t.Build.Stop();
+
+        cancellationToken.ThrowIfCancellationRequested();
+        t.RecordIds.Start();
+        // Recorded before the lots are stored, as each lot's own write does: the seller's list, the partitions they
+        // enter, the day their window ends. A record of a lot that is then not stored is harmless (dropped when read).
+        await grains.GetGrain<ITraderGrain>(firmId).AddListingsAsync(batch.Where(r => !r.ByLotId).Select(r => r.LotId!).ToArray());
+        var matchable = created.Select(o => (o.Listing!, Lot: o.Listing!.ToMatchSummary())).Where(x => x.Lot is not null)
+            .GroupBy(x => MatchPartitions.ForLot(x.Lot!), x => new VersionedLot(x.Item1.Version, x.Lot!)).ToArray();
+        await Task.WhenAll(matchable.Select(p => grains.GetGrain<IMatchPartitionGrain>(p.Key).LotsJoiningAsync(p.Select(l => l.Lot.Id).ToArray())));
+        await Task.WhenAll(created.Where(o => o.Listing!.NextDeadline() is not null)
+            .GroupBy(o => DeadlineCalendarGrain.KeyOf(o.Listing!.Details!.Availability.To), o => o.Listing!.Id)
+            .Select(d => grains.GetGrain<IDeadlineCalendarGrain>(d.Key).AddAsync(d.ToArray())));
+        t.RecordIds.Stop();
+
+        t.Store.Start();
+        try
+        {
+            await bulk.CreateAllAsync(writes);
+        }
+        catch (InconsistentStateException e)
+        {
+            // One of them was created meanwhile (another import, a request): nothing was stored; their grains decide.
+            logger.LogInformation(e, "Import for {FirmId}: a lot of the batch was created meanwhile; its {Count} new lots go through their grains", firmId, created.Length);
+            t.Store.Stop();
+            counted(0, outcomes.Count(o => o.IsUnchanged));
+            return outcomes.Where(o => o.Row is not null && o.Error is null).Select(o => o.Row!).ToArray();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // All or nothing: none of the batch's new lots is stored, and each is reported; uploading again retries them.
+            logger.LogWarning(e, "Import for {FirmId}: storing {Count} new lots failed", firmId, created.Length);
+            t.Store.Stop();
+            foreach (var o in created)
+            {
+                refuse(o.Row!, e);
+            }
+
+            counted(0, outcomes.Count(o => o.IsUnchanged));
+            return outcomes.Where(o => o.Grain).Select(o => o.Row!).ToArray();
+        }
+
+        t.Store.Stop();
+        counted(created.Length, outcomes.Count(o => o.IsUnchanged));
+        foreach (var o in created)
+        {
+            statuses.Add(new ListingStatusReport(o.Listing!.Id, Listing.StatusCode(o.Listing.Status), o.Listing.Version));
+        }
+
+        // Stored: the followers hear of it as they would from each lot's grain.
+        t.Index.Start();
+        await changes.StoredManyAsync(created.Select(o => o.Listing!).ToArray(), CancellationToken.None);
+        t.Index.Stop();
+
+        t.Match.Start();
+        foreach (var partition in matchable)
+        {
+            _ = grains.GetGrain<IMatchPartitionGrain>(partition.Key).LotsChangedAsync(partition.ToArray());
+        }
+
+        t.Match.Stop();
+
+        t.Events.Start();
+        if (outbox is not null)
+        {
+            try
+            {
+                await outbox.HandOverAsync();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Import for {FirmId}: handing over the webhook events of {Count} new lots failed; the webhook recovery hands them over at the next start", firmId, created.Length);
+            }
+        }
+
+        t.Events.Stop();
+        return outcomes.Where(o => o.Grain).Select(o => o.Row!).ToArray();
+    }
+
+    private static GrainId ListingId(string lotId) => GrainId.Create("listing", lotId);
+
+    /// <summary>What the bulk path made of one row.</summary>
+    private readonly record struct RowOutcome(LotRow? Row, bool Grain, bool IsUnchanged, Listing? Listing, IReadOnlyList<OutboxEvent>? Events, NewGrainState? Write, DomainException? Error)
+    {
+        public static RowOutcome Unchanged => new(null, false, true, null, null, null, null);
+
+        public static RowOutcome ThroughGrain(LotRow row) => new(row, true, false, null, null, null, null);
+
+        public static RowOutcome New(LotRow row, Listing listing, IReadOnlyList<OutboxEvent> events, NewGrainState write) => new(row, false, false, listing, events, write, null);
+
+        public static RowOutcome Refused(LotRow row, DomainException error) => new(row, false, false, null, null, null, error);
+    }
+
+    /// <summary>The run's stopwatches, one per <see cref="ImportTimings"/> entry.</summary>
+    private sealed class Timings
+    {
+        public Stopwatch RecordIds { get; } = new();
+
+        public Stopwatch ApplyRows { get; } = new();
+
+        public Stopwatch ReportStatuses { get; } = new();
+
+        public Stopwatch ReadStored { get; } = new();
+
+        public Stopwatch Build { get; } = new();
+
+        public Stopwatch Store { get; } = new();
+
+        public Stopwatch Index { get; } = new();
+
+        public Stopwatch Match { get; } = new();
+
+        public Stopwatch Events { get; } = new();
+
+        private Stopwatch[] All => [RecordIds, ApplyRows, ReportStatuses, ReadStored, Build, Store, Index, Match, Events];
+
+        public void StopAll()
+        {
+            foreach (var watch in All)
+            {
+                watch.Stop();
+            }
+        }
+
+        public ImportTimings ToTimings()
+            => new(RecordIds.Elapsed, ApplyRows.Elapsed, ReportStatuses.Elapsed, ReadStored.Elapsed, Build.Elapsed, Store.Elapsed, Index.Elapsed, Match.Elapsed, Events.Elapsed);
     }
 
     /// <summary>

@@ -52,6 +52,13 @@ public interface IListingGrain : IGrainWithStringKey
     /// reports statuses to the seller's index in batches after, so this write does neither.
     /// </summary>
     Task<ImportedLot> ImportAsync(string sellerId, string? externalId, ListingDetails details, bool publish);
+    /// <summary>
+    /// Stores what time alone has changed (lapsed holds, the end of the availability window) and keeps the lot's own
+    /// reminder for its next deadline. The deadline calendar (<see cref="IDeadlineCalendarGrain"/>) calls it for lots a bulk
+    /// import stored without their grains.
+    /// </summary>
+    Task SettleDeadlineAsync();
+
     /// <summary>A platform admin hides the lot with a reason (it leaves search, public reads and matching); the seller gets a notice.</summary>
     Task<Listing> HideAsync(string adminId, string? reason);
 

@@ -58,7 +58,29 @@ public sealed class ListingGrain(
     private DateTimeOffset Now => time.GetUtcNow();
 
     /// <inheritdoc />
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => SettleLoadedAsync();
+
+    /// <summary>
+    /// An activation that found no lot reads storage again before it answers: a bulk import creates lots in storage
+    /// without their grains (<c>LotImporter</c>), so a grain activated for the id before that (a read of a lot not yet
+    /// imported) would otherwise answer "not found", or create over it, for as long as it stays active.
+    /// </summary>
+    private async Task EnsureLoadedAsync()
+    {
+        if (state.State.Exists)
+        {
+            return;
+        }
+
+        await state.ReadStateAsync();
+        if (state.State.Exists)
+        {
+            await SettleLoadedAsync();
+        }
+    }
+
+    /// <summary>Takes the state as loaded: where it matches, what was last stored, what time alone has changed, what its outbox still holds.</summary>
+    private async Task SettleLoadedAsync()
     {
         _partition = state.State.Exists && state.State.ToMatchSummary() is { } lot ? MatchPartitions.ForLot(lot) : null;
         _mark = ListingMark.Of(state.State);
@@ -89,6 +111,7 @@ public sealed class ListingGrain(
     /// <inheritdoc />
     public async Task<Listing> CreateAsync(string sellerId, ListingDetails details)
     {
+        await EnsureLoadedAsync();
         var listing = Listing.Create(Id, sellerId, details, taxonomy, Now, serviceArea.Value.Area);
         if (state.State.Exists)
         {
@@ -116,7 +139,11 @@ public sealed class ListingGrain(
     }
 
     /// <inheritdoc />
-    public Task<Listing?> GetAsync() => Task.FromResult(state.State.Exists ? state.State : null);
+    public async Task<Listing?> GetAsync()
+    {
+        await EnsureLoadedAsync();
+        return state.State.Exists ? state.State : null;
+    }
 
     /// <inheritdoc />
     public Task<Listing> UpdateAsync(string actorId, ListingChanges changes)
@@ -208,6 +235,7 @@ public sealed class ListingGrain(
         _importing = true;
         try
         {
+            await EnsureLoadedAsync();
             if (!state.State.Exists)
             {
                 if (externalId is null)
@@ -331,9 +359,25 @@ public sealed class ListingGrain(
     /// <inheritdoc />
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        var plan = await SettleAsync();
+        _reminderDue = Now;
+        await ScheduleAsync(plan.Deadline);
+    }
+
+    /// <inheritdoc />
+    public async Task SettleDeadlineAsync()
+    {
+        await EnsureLoadedAsync();
+        var plan = await SettleAsync();
+        await ScheduleAsync(plan.Deadline);
+    }
+
+    /// <summary>Stores what time alone has changed (lapsed holds, the end of the window); answers what follows.</summary>
+    private async Task<AfterWrite> SettleAsync()
+    {
         var lapsed = state.State.ExpireIfDue(Now);
         var plan = Plan();
-        if (lapsed.Count > 0)
+        if (lapsed.Count > 0 || (state.State.Exists && state.State.Version != _mark.Version))
         {
             logger.LogInformation("Listing {ListingId}: {Count} hold(s) lapsed, status {Status}", Id, lapsed.Count, state.State.Status);
             await JoinAsync(plan);
@@ -341,12 +385,12 @@ public sealed class ListingGrain(
             Stored(plan);
         }
 
-        _reminderDue = Now;
-        await ScheduleAsync(plan.Deadline);
+        return plan;
     }
 
     private async Task<Listing> ChangeAsync(Action<Listing> change)
     {
+        await EnsureLoadedAsync();
         if (!state.State.Exists)
         {
             throw DomainException.NotFound("listing", Id);

@@ -36,6 +36,10 @@ public interface IMatchPartitionGrain : IGrainWithStringKey
     [OneWay]
     Task LotChangedAsync(string lotId, long version, LotSummary? lot);
 
+    /// <summary>Many lots changed (a bulk import's batch): each applied and proposed as <see cref="LotChangedAsync"/> does, in one message.</summary>
+    [OneWay]
+    Task LotsChangedAsync(IReadOnlyList<VersionedLot> lots);
+
     /// <summary>A demand changed: upsert it (null: remove it) and propose the best lots to it. Older versions are ignored.</summary>
     [OneWay]
     Task DemandChangedAsync(string demandId, long version, DemandSummary? demand);

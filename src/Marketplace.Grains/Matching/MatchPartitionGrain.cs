@@ -134,6 +134,23 @@ public sealed class MatchPartitionGrain(
     }
 
     /// <inheritdoc />
+    public async Task LotsChangedAsync(IReadOnlyList<VersionedLot> lots)
+    {
+        await _loaded;
+        var proposing = new List<Task>();
+        foreach (var (version, lot) in lots)
+        {
+            Heard("lot:" + lot.Id);
+            if (ApplyLotAsync(lot.Id, version, lot, propose: true) is { IsCompletedSuccessfully: false } proposal)
+            {
+                proposing.Add(proposal);
+            }
+        }
+
+        await Task.WhenAll(proposing);
+    }
+
+    /// <inheritdoc />
     public async Task DemandChangedAsync(string demandId, long version, DemandSummary? demand)
     {
         await _loaded;

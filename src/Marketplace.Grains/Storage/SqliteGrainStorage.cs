@@ -15,7 +15,7 @@ namespace Marketplace.Grains.Storage;
 /// transaction and one fsync, each answered only after its transaction committed; a write refused by its ETag check
 /// changes nothing and does not affect the others in its group.
 /// </summary>
-public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<ClusterOptions> cluster, IGrainStorageSerializer serializer) : IGrainStorage
+public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<ClusterOptions> cluster, IGrainStorageSerializer serializer) : IGrainStorage, IBulkGrainStorage
 {
     private const string Insert = """
         INSERT INTO grain_state (service_id, state_name, grain_id, etag, payload, updated_at)
@@ -83,6 +83,74 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
         grainState.ETag = null;
         grainState.RecordExists = false;
         grainState.State = Activator.CreateInstance<T>();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<GrainId, T>> ReadManyAsync<T>(string stateName, IReadOnlyCollection<GrainId> grainIds)
+    {
+        var found = new Dictionary<GrainId, T>(grainIds.Count);
+        if (grainIds.Count == 0)
+        {
+            return found;
+        }
+
+        var byText = grainIds.Distinct().ToDictionary(g => g.ToString(), StringComparer.Ordinal);
+        await using var connection = database.OpenForReading();
+        await using var command = connection.CreateCommand();
+        // One parameter whatever the count: the ids as a JSON array, each looked up by the primary key.
+        command.CommandText = "SELECT grain_id, payload FROM grain_state WHERE service_id = $s AND state_name = $n AND grain_id IN (SELECT value FROM json_each($ids))";
+        command.Parameters.AddWithValue("$s", _serviceId);
+        command.Parameters.AddWithValue("$n", stateName);
+        command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(byText.Keys));
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            if (byText.TryGetValue(reader.GetString(0), out var id) && serializer.Deserialize<T>(new BinaryData((byte[])reader.GetValue(1))) is { } state)
+            {
+                found[id] = state;
+            }
+        }
+
+        return found;
+    }
+
+    /// <inheritdoc />
+    public NewGrainState Prepare<T>(string stateName, GrainId grainId, T state) => new(stateName, grainId, serializer.Serialize(state).ToArray());
+
+    /// <inheritdoc />
+    public async Task CreateAllAsync(IReadOnlyList<NewGrainState> states)
+    {
+        if (states.Count == 0)
+        {
+            return;
+        }
+
+        using var span = MarketplaceTracing.Source.StartActivity("sqlite create many", ActivityKind.Client);
+        span?.SetTag("db.system.name", "sqlite");
+        span?.SetTag("db.operation.batch.size", states.Count);
+        var updatedAt = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+        await database.WriteAsync(batch =>
+        {
+            // A savepoint inside the group's transaction: refusing this write undoes its rows only, not the group's others.
+            batch.Command("SAVEPOINT create_all").ExecuteNonQuery();
+            foreach (var state in states)
+            {
+                var command = batch.Command(Insert);
+                AddKey(command, state.StateName, state.GrainId.ToString());
+                command.Parameters.AddWithValue("$p", state.Payload);
+                command.Parameters.AddWithValue("$u", updatedAt);
+                if (command.ExecuteNonQuery() == 0)
+                {
+                    batch.Command("ROLLBACK TO create_all").ExecuteNonQuery();
+                    batch.Command("RELEASE create_all").ExecuteNonQuery();
+                    throw new InconsistentStateException(
+                        $"State '{state.StateName}' of {state.GrainId} already exists: none of the {states.Count} states was created.", "(exists)", "(new)");
+                }
+            }
+
+            batch.Command("RELEASE create_all").ExecuteNonQuery();
+            return true;
+        });
     }
 
     /// <summary>A client span for one statement, named as OpenTelemetry's database conventions ask; null when nobody listens.</summary>

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Marketplace.Grains.Webhooks;
 
 /// <summary>
-/// After the silo starts (in the background): finds lots, orders, demands and matches whose stored outbox still holds events (a crash
+/// After the silo starts (in the background): finds lots, orders, demands, matches and bulk imports' batches (<see cref="Imports.ImportOutboxGrain"/>) whose stored outbox still holds events (a crash
 /// came between their write and its hand-over, or before the trimming write) and subscriptions with queued deliveries,
 /// and activates them, so those events are handed over and delivered without waiting for the next change. Reads
 /// grain storage directly; a provider that cannot be enumerated (memory, tests) is skipped.
@@ -34,7 +34,7 @@ public sealed class WebhookRecovery(IGrainFactory grains, IGrainStateArchive arc
         {
             var clock = Stopwatch.StartNew();
             var emitters = 0;
-            foreach (var (grainType, stateName) in new[] { ("listing", "listing"), ("order", "order"), ("demand", "demand"), ("matchingsession", "match") })
+            foreach (var (grainType, stateName) in new[] { ("listing", "listing"), ("order", "order"), ("demand", "demand"), ("matchingsession", "match"), (Imports.ImportOutboxGrain.GrainType, Imports.ImportOutboxGrain.StateName) })
             {
                 await foreach (var stored in archive.StatesAsync(grainType, stateName, cancellationToken))
                 {
@@ -46,6 +46,7 @@ public sealed class WebhookRecovery(IGrainFactory grains, IGrainStateArchive arc
                             "listing" => grains.GetGrain<IListingGrain>(stored.Key).AsReference<IWebhookOutboxGrain>(),
                             "order" => grains.GetGrain<IOrderGrain>(stored.Key).AsReference<IWebhookOutboxGrain>(),
                             "demand" => grains.GetGrain<IDemandGrain>(stored.Key).AsReference<IWebhookOutboxGrain>(),
+                            Imports.ImportOutboxGrain.GrainType => grains.GetGrain<Imports.IImportOutboxGrain>(stored.Key),
                             _ => grains.GetGrain<IMatchingSessionGrain>(stored.Key).AsReference<IWebhookOutboxGrain>(),
                         };
                         await CallAsync(() => grain.HandOverAsync(), stored.Key);

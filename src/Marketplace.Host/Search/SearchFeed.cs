@@ -51,6 +51,18 @@ public sealed class SearchFeed(
     }
 
     /// <inheritdoc />
+    public async ValueTask StoredManyAsync(IReadOnlyList<Listing> listings, CancellationToken cancellationToken)
+    {
+        foreach (var listing in listings)
+        {
+            if (ListingDocument.From(listing, taxonomy) is { } document)
+            {
+                await _changes.Writer.WriteAsync(document, cancellationToken);
+            }
+        }
+    }
+
+    /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await CatchUpAsync(stoppingToken);

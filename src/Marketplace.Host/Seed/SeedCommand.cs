@@ -3,9 +3,11 @@ using System.Globalization;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Demands;
 using Marketplace.Domain.Geo;
+using Marketplace.Domain.Imports;
 using Marketplace.Domain.Listings;
 using Marketplace.Domain.Traders;
 using Marketplace.Grains.Demands;
+using Marketplace.Grains.Imports;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
 using Marketplace.Hosting;
@@ -14,7 +16,8 @@ namespace Marketplace.Host.Seed;
 
 /// <summary>
 /// <c>seed --listings N</c>: creates demo firms, N lots across the Helsinki region and one "wanted" demand per ten lots
-/// (at least five), through the same grains as the API, so a newcomer's inboxes already hold proposals.
+/// (at least five), through the same grains as the API (the lots through the bulk import path, thousands at a time), so a
+/// newcomer's inboxes already hold proposals.
 /// Deterministic (same N, same lots and demands; dates are relative to today) and safe to run again: what exists is kept.
 /// </summary>
 public static class SeedCommand
@@ -52,7 +55,7 @@ public static class SeedCommand
 
         var grains = host.Services.GetRequiredService<IGrainFactory>();
         var time = host.Services.GetRequiredService<TimeProvider>();
-        var (firms, lots, demands) = await SeedAsync(grains, time, count, Console.Out);
+        var (firms, lots, demands) = await SeedAsync(grains, time, count, Console.Out, host.Services.GetRequiredService<LotImporter>());
         Console.WriteLine($"Seeded {firms} firms, {lots} lots and {demands} demands into {builder.Configuration["Storage:Provider"] ?? "Sqlite"} storage.");
         Console.WriteLine();
         Console.Write(FirmTable(SeedCatalogue.Load(), count, MarketClock.Today(time.GetUtcNow())));
@@ -60,8 +63,13 @@ public static class SeedCommand
         return 0;
     }
 
-    /// <summary>Creates the firms, lots and demands; returns how many of each now exist. Progress goes to <paramref name="progress"/>.</summary>
-    public static async Task<(int Firms, int Lots, int Demands)> SeedAsync(IGrainFactory grains, TimeProvider time, int count, TextWriter progress)
+    /// <summary>
+    /// Creates the firms, lots and demands; returns how many of each now exist. Progress goes to <paramref name="progress"/>.
+    /// With <paramref name="importer"/> the lots go through the bulk import path (per seller, thousands at a time; with
+    /// SQLite storage without activating their grains), else one by one through their grains.
+    /// </summary>
+    public static async Task<(int Firms, int Lots, int Demands)> SeedAsync(IGrainFactory grains, TimeProvider time, int count, TextWriter progress,
+        LotImporter? importer = null)
     {
         var catalogue = SeedCatalogue.Load();
         var municipalities = catalogue.Municipalities.ToDictionary(m => m.Name);
@@ -76,26 +84,34 @@ public static class SeedCommand
         var done = 0;
         var stopwatch = Stopwatch.StartNew();
         var reporter = new ProgressLine(progress, "Seeding lots", count);
-        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+        if (importer is not null)
         {
-            var (id, _, seller, details) = Plan(catalogue, i, today);
-            var grain = grains.GetGrain<IListingGrain>(id);
-            if (await grain.GetAsync() is null)
+            await SeedLotsInBulkAsync(grains, importer, catalogue, buyers, today, time, count, reporter, stopwatch);
+        }
+        else
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
             {
-                await grain.CreateAsync(FirmId(seller), details);
-                if (IsPublished(i))
+                var (id, _, seller, details) = Plan(catalogue, i, today);
+                var grain = grains.GetGrain<IListingGrain>(id);
+                if (await grain.GetAsync() is null)
                 {
-                    await grain.PublishAsync(FirmId(seller));
-                    if (i % 7 == 3)
+                    await grain.CreateAsync(FirmId(seller), details);
+                    if (IsPublished(i))
                     {
-                        var buyer = buyers.First(b => b != seller);
-                        await grain.PlaceHoldAsync(FirmId(buyer), $"seed-hold-{i:D7}", Math.Max(1, Math.Floor(details.Quantity / 5)), time.GetUtcNow().AddDays(5));
+                        await grain.PublishAsync(FirmId(seller));
+                        if (i % 7 == 3)
+                        {
+                            var buyer = buyers.First(b => b != seller);
+                            await grain.PlaceHoldAsync(FirmId(buyer), $"seed-hold-{i:D7}", Math.Max(1, Math.Floor(details.Quantity / 5)), time.GetUtcNow().AddDays(5));
+                        }
                     }
                 }
-            }
 
-            reporter.Report(Interlocked.Increment(ref done), stopwatch.Elapsed);
-        });
+                reporter.Report(Interlocked.Increment(ref done), stopwatch.Elapsed);
+            });
+        }
+
         reporter.Finish(stopwatch.Elapsed);
 
         var demands = DemandCount(count);
@@ -115,6 +131,39 @@ public static class SeedCommand
         });
         demandReporter.Finish(stopwatch.Elapsed);
         return (catalogue.Firms.Count, count, demands);
+    }
+
+    /// <summary>
+    /// The lots as import rows (the lot's id as its external id), one run per seller and publishing, then the holds
+    /// through the lots' grains. Seeding again changes nothing: the rows are unchanged and held lots keep their hold.
+    /// </summary>
+    private static async Task SeedLotsInBulkAsync(IGrainFactory grains, LotImporter importer, SeedCatalogue catalogue, SeedFirm[] buyers, DateOnly today,
+        TimeProvider time, int count, ProgressLine reporter, Stopwatch stopwatch)
+    {
+        var plans = Enumerable.Range(0, count).Select(i => (I: i, Plan: Plan(catalogue, i, today))).ToArray();
+        var done = 0;
+        foreach (var run in plans.GroupBy(p => (Seller: FirmId(p.Plan.Seller), Publish: IsPublished(p.I))))
+        {
+            var rows = run.Select(p => new LotRow(p.I + 2, p.Plan.Id, p.Plan.Id, false, p.Plan.Details, [])).ToArray();
+            var result = await importer.RunAsync(run.Key.Seller, rows, run.Key.Publish, null, CancellationToken.None);
+            if (result.Status != ImportStatus.Completed || result.Counts.Rejected > 0)
+            {
+                throw new InvalidOperationException($"Seeding the lots of {run.Key.Seller} stopped ({result.Status}): {result.Failure ?? string.Join("; ", result.Errors.Take(3).Select(e => e.Message))}");
+            }
+
+            done += rows.Length;
+            reporter.Report(done, stopwatch.Elapsed);
+        }
+
+        await Parallel.ForEachAsync(plans.Where(p => IsPublished(p.I) && p.I % 7 == 3), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (p, _) =>
+        {
+            var grain = grains.GetGrain<IListingGrain>(p.Plan.Id);
+            if (await grain.GetAsync() is { Holds.Count: 0 })
+            {
+                var buyer = buyers.First(b => b != p.Plan.Seller);
+                await grain.PlaceHoldAsync(FirmId(buyer), $"seed-hold-{p.I:D7}", Math.Max(1, Math.Floor(p.Plan.Details.Quantity / 5)), time.GetUtcNow().AddDays(5));
+            }
+        });
     }
 
     /// <summary>

@@ -137,14 +137,23 @@ public static class ImportHarness
         Console.WriteLine();
         Console.WriteLine($"{name} (load average {LoadAverage()}): {c.Processed:N0} rows in {matched.TotalSeconds:N2} s = {c.Processed / matched.TotalSeconds:N0} rows/s end to end "
             + $"({c.Created:N0} created, {c.Updated:N0} updated, {c.Unchanged:N0} unchanged, {c.Rejected:N0} rejected; {ImportJob.StatusCode(result.Status)})");
-        Console.WriteLine($"  first proposal after            {(firstProposal.At is { } first ? $"{first.TotalSeconds,7:N2} s" : "    (none: the pairs were proposed before)")}");
-        Console.WriteLine($"  read and validate the file      {read.TotalSeconds,7:N2} s");
-        Console.WriteLine($"  record lot ids with the seller  {result.Timings.RecordIds.TotalSeconds,7:N2} s");
-        Console.WriteLine($"  apply rows through the lots     {result.Timings.ApplyRows.TotalSeconds,7:N2} s  ({w:N0} storage writes in {g:N0} commits, {(g == 0 ? 0 : (double)w / g):N1} per commit)");
-        Console.WriteLine($"  report statuses to the seller   {result.Timings.ReportStatuses.TotalSeconds,7:N2} s");
-        Console.WriteLine($"  index visible after applying    {(indexed - applied).TotalSeconds,7:N2} s");
-        Console.WriteLine($"  matches stored after indexing   {(matched - indexed).TotalSeconds,7:N2} s  ({beams:N0} beams proposed)");
-        Console.WriteLine($"  CPU used {used.TotalSeconds:N1} s of {matched.TotalSeconds * Environment.ProcessorCount:N1} s available; GC gen2 collections so far {GC.CollectionCount(2)}");
+        Console.WriteLine($"  first proposal after                       {(firstProposal.At is { } first ? $"{first.TotalSeconds,7:N2} s" : "    (none: the pairs were proposed before)")}");
+        Console.WriteLine($"  read and check the file (parse)            {read.TotalSeconds,7:N2} s");
+        var tm = result.Timings;
+        Console.WriteLine($"  record ids (seller, partitions, calendar) {tm.RecordIds.TotalSeconds,7:N2} s");
+        Console.WriteLine($"  read stored lots (one query a batch)      {tm.ReadStored.TotalSeconds,7:N2} s");
+        Console.WriteLine($"  validate, build lots and events            {tm.Build.TotalSeconds,7:N2} s");
+        Console.WriteLine($"  store new lots (one transaction a batch)  {tm.Store.TotalSeconds,7:N2} s  ({w:N0} storage writes in {g:N0} commits)");
+        Console.WriteLine($"  queue for the search index                 {tm.Index.TotalSeconds,7:N2} s");
+        Console.WriteLine($"  tell the matching partitions               {tm.Match.TotalSeconds,7:N2} s");
+        Console.WriteLine($"  hand webhook events over                   {tm.Events.TotalSeconds,7:N2} s");
+        Console.WriteLine($"  changed rows through their lots' grains    {tm.ApplyRows.TotalSeconds,7:N2} s");
+        Console.WriteLine($"  report statuses to the seller              {tm.ReportStatuses.TotalSeconds,7:N2} s");
+        Console.WriteLine($"  index visible after applying               {(indexed - applied).TotalSeconds,7:N2} s");
+        Console.WriteLine($"  matches stored after indexing              {(matched - indexed).TotalSeconds,7:N2} s  ({beams:N0} beams proposed)");
+        Console.WriteLine($"  CPU used {used.TotalSeconds:N1} s of {matched.TotalSeconds * Environment.ProcessorCount:N1} s available = {used.TotalMilliseconds * 1000 / c.Processed:N0} µs per row "
+            + $"(on an idle {Environment.ProcessorCount}-core machine: {Environment.ProcessorCount * c.Processed / used.TotalSeconds:N0} rows/s if the CPU were the only limit); "
+            + $"GC gen2 collections so far {GC.CollectionCount(2)}");
     }
 
     /// <summary>The machine's 1, 5 and 15 minute load averages (the CPU is shared: read figures against them).</summary>
