@@ -153,7 +153,12 @@ public class ListingsApiTests(ServerFixture fixture)
         var seller = await RegisterFirmAsync(Server, "seller");
         var lot = Lot();
         lot["description"] = new string('x', 1_100_000);
-        await ProblemAsync(await Server.Client(seller).PostAsJsonAsync("/api/v1/listings", lot), HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
+        // The body's length is declared and the client waits for the go-ahead (100-continue): the server refuses the body
+        // on its declared length, so the client does not write a megabyte into a connection the server has already
+        // closed (a chunked body raced the 413 into a broken pipe once).
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/listings") { Content = JsonBody(lot.ToJsonString()) };
+        request.Headers.ExpectContinue = true;
+        await ProblemAsync(await Server.Client(seller).SendAsync(request), HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
     }
 
     [Fact]
