@@ -167,6 +167,13 @@ public sealed partial class Listing
     public bool HasDetails(ListingDetails normalised)
         => Exists && Details! with { Photos = [] } == normalised with { Photos = [] } && Details.Photos.SequenceEqual(normalised.Photos);
 
+    /// <summary>
+    /// True when an import row with <paramref name="normalised"/> details (publishing when <paramref name="publish"/>)
+    /// would leave the lot as it is: same details, nothing to publish, and no deadline already due.
+    /// </summary>
+    public bool IsUnchangedByImport(ListingDetails normalised, bool publish, DateTimeOffset now)
+        => HasDetails(normalised) && !(publish && Status == ListingStatus.Draft) && !(NextDeadline() is { } due && due <= now);
+
     /// <summary>Validates details and fills the taxonomy's defaults; throws a validation error listing every bad field.</summary>
     public static ListingDetails Validate(ListingDetails d, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
     {

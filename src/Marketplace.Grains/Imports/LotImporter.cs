@@ -247,8 +247,7 @@ public sealed class LotImporter(
                 {
                     lot.EnsureSeller(firmId);
                     var normalised = Listing.Validate(row.Details!, taxonomy, now, area);
-                    var publishes = publish && lot.Status == ListingStatus.Draft;
-                    outcomes[i] = lot.HasDetails(normalised) && !publishes && !(lot.NextDeadline() is { } due && due <= now)
+                    outcomes[i] = lot.IsUnchangedByImport(normalised, publish, now)
                         ? RowOutcome.Unchanged
                         : RowOutcome.ThroughGrain(row);
                 }

@@ -269,7 +269,7 @@ public sealed class ListingGrain(
             state.State.EnsureSeller(sellerId);
             var normalised = Listing.Validate(details, taxonomy, Now, serviceArea.Value.Area);
             var publishes = publish && state.State.Status == ListingStatus.Draft;
-            if (state.State.HasDetails(normalised) && !publishes && !(state.State.NextDeadline() is { } due && due <= Now))
+            if (state.State.IsUnchangedByImport(normalised, publish, Now))
             {
                 return new ImportedLot(ImportOutcome.Unchanged, Listing.StatusCode(state.State.Status), state.State.Version);
             }
