@@ -21,7 +21,10 @@ namespace Marketplace.Benchmarks.Matching;
 /// the partition grains of one in-process silo, then posts new lots and new demands through the listing and demand
 /// grains at a fixed rate and prints, as percentiles, the latency to every partition the change reaches having stored
 /// its proposals as matching sessions: from the change's acknowledgement (the publish or post call returning), and
-/// from the start of that call.
+/// from the start of that call. With <c>--rates 100,200,400</c> it sweeps: one run per rate, in order, ending with a
+/// table of each rate's percentiles, allocation per change, share of the run the GC paused and CPU time per change
+/// (which reads through load from other processes better than wall-clock figures); a rate the silo cannot keep up with
+/// ends the sweep.
 /// </summary>
 public static class MatchingHarness
 {
@@ -36,9 +39,9 @@ public static class MatchingHarness
     {
         var lotCount = Option(args, "--lots", 1_000_000);
         var demandCount = Option(args, "--demands", 100_000);
-        var rate = Option(args, "--rate", 200);
+        var rates = Rates(args) ?? [Option(args, "--rate", 200)];
         var seconds = Option(args, "--seconds", 30);
-        Console.WriteLine($"Matching harness: {lotCount:N0} lots and {demandCount:N0} demands loaded, then {rate}/s new lots and demands for {seconds} s");
+        Console.WriteLine($"Matching harness: {lotCount:N0} lots and {demandCount:N0} demands loaded, then new lots and demands at {string.Join(", ", rates)}/s for {seconds} s each");
         Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}");
 
         var events = new Recorder();
@@ -96,17 +99,49 @@ public static class MatchingHarness
         var sellers = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => BenchmarkCluster.FirmAsync(grains, $"h-seller-{i}", BusinessId(i), "seller")));
         var buyers = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => BenchmarkCluster.FirmAsync(grains, $"h-buyer-{i}", BusinessId(100 + i), "buyer")));
 
-        // Warm-up (not recorded), then the measured run at a fixed rate: even changes are new lots, odd ones new demands.
-        await RunAtRateAsync(grains, events, sellers, buyers, leaves, today, rate, Math.Min(rate * 5, 1_000), "warm", null);
+        // Warm-up (not recorded), then one measured run per rate: even changes are new lots, odd ones new demands.
+        await RunAtRateAsync(grains, events, sellers, buyers, leaves, today, rates[0], Math.Min(rates[0] * 5, 1_000), "warm", null);
+        var rows = new List<string>();
+        foreach (var rate in rates)
+        {
+            var (row, saturated) = await MeasureAsync(grains, events, sellers, buyers, leaves, today, rate, seconds, rates.Length > 1);
+            rows.Add(row);
+            if (saturated)
+            {
+                Console.WriteLine($"Saturated at {rate}/s (the silo fell behind the schedule): the higher rates are not run.");
+                break;
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| rate | achieved | from acknowledgement p50 / p95 / p99 | lots p99 | demands p99 | from the call's start p99 | allocated per change | GC paused | CPU per change |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        rows.ForEach(Console.WriteLine);
+        return 0;
+    }
+
+    /// <summary>
+    /// One rate: a short unrecorded warm-up at that rate (when sweeping), then <paramref name="seconds"/> of changes;
+    /// prints the percentiles and returns a table row, and whether the silo fell behind (achieved under 90 % of the rate).
+    /// </summary>
+    private static async Task<(string Row, bool Saturated)> MeasureAsync(IGrainFactory grains, Recorder events, string[] sellers, string[] buyers,
+        MaterialCategory[] leaves, DateOnly today, int rate, int seconds, bool sweeping)
+    {
+        if (sweeping)
+        {
+            await RunAtRateAsync(grains, events, sellers, buyers, leaves, today, rate, rate, $"warm{rate}", null);
+        }
+
         var latency = new LongHistogram(TimeStamp.Minutes(1), 3);
         var afterAck = new LongHistogram(TimeStamp.Minutes(1), 3);
         var byKind = new Dictionary<string, LongHistogram> { ["lot"] = new(TimeStamp.Minutes(1), 3), ["demand"] = new(TimeStamp.Minutes(1), 3) };
         var byKindAfterAck = new Dictionary<string, LongHistogram> { ["lot"] = new(TimeStamp.Minutes(1), 3), ["demand"] = new(TimeStamp.Minutes(1), 3) };
         var pausedBefore = GC.GetTotalPauseDuration();
         var allocatedBefore = GC.GetTotalAllocatedBytes();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         var run = Stopwatch.StartNew();
-        var proposals = await RunAtRateAsync(grains, events, sellers, buyers, leaves, today, rate, rate * seconds, "run", (kind, ticks, ticksAfterAck) =>
+        var proposals = await RunAtRateAsync(grains, events, sellers, buyers, leaves, today, rate, rate * seconds, $"run{rate}", (kind, ticks, ticksAfterAck) =>
         {
             lock (latency)
             {
@@ -117,10 +152,16 @@ public static class MatchingHarness
             }
         });
         run.Stop();
+        var changes = latency.TotalCount;
+        var achieved = changes / run.Elapsed.TotalSeconds;
+        var paused = GC.GetTotalPauseDuration() - pausedBefore;
+        var allocatedPerChange = (GC.GetTotalAllocatedBytes() - allocatedBefore) / (double)changes / 1024;
+        var cpuPerChange = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / changes;
+        Console.WriteLine($"-- {rate}/s for {seconds} s");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Changes: {latency.TotalCount:N0} in {run.Elapsed.TotalSeconds:N1} s ({latency.TotalCount / run.Elapsed.TotalSeconds:N0}/s), {proposals:N0} proposals stored ({(double)proposals / latency.TotalCount:N2} per change)"));
+            $"Changes: {changes:N0} in {run.Elapsed.TotalSeconds:N1} s ({achieved:N0}/s), {proposals:N0} proposals stored ({(double)proposals / changes:N2} per change)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"GC during the run: {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2, paused {(GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds:N0} ms in all; {(GC.GetTotalAllocatedBytes() - allocatedBefore) / latency.TotalCount / 1024:N0} KiB allocated per change"));
+            $"GC during the run: {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2, paused {paused.TotalMilliseconds:N0} ms in all ({paused / run.Elapsed:P1}); {allocatedPerChange:N0} KiB allocated per change; {cpuPerChange:N2} ms CPU per change"));
         Console.WriteLine("From the change's acknowledgement (the grain call returned) to its proposals stored (0 when they were stored first):");
         Print("  all", afterAck);
         Print("  new lot (publish)", byKindAfterAck["lot"]);
@@ -129,7 +170,9 @@ public static class MatchingHarness
         Print("  all", latency);
         Print("  new lot (publish)", byKind["lot"]);
         Print("  new demand (post)", byKind["demand"]);
-        return 0;
+        var row = string.Create(CultureInfo.InvariantCulture,
+            $"| {rate}/s | {achieved:N0}/s | {Ms(afterAck.GetValueAtPercentile(50)):0.00} / {Ms(afterAck.GetValueAtPercentile(95)):0.00} / {Ms(afterAck.GetValueAtPercentile(99)):0.00} ms | {Ms(byKindAfterAck["lot"].GetValueAtPercentile(99)):0.00} ms | {Ms(byKindAfterAck["demand"].GetValueAtPercentile(99)):0.00} ms | {Ms(latency.GetValueAtPercentile(99)):0.00} ms | {allocatedPerChange:N0} KiB | {paused / run.Elapsed:P1} | {cpuPerChange:N2} ms |");
+        return (row, achieved < rate * 0.9);
     }
 
     private static async Task<long> RunAtRateAsync(IGrainFactory grains, Recorder events, string[] sellers, string[] buyers, MaterialCategory[] leaves,
@@ -291,11 +334,21 @@ public static class MatchingHarness
         }
     }
 
+    private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
     private static void Print(string label, LongHistogram h)
     {
-        static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{label}: n={h.TotalCount} p50 {Ms(h.GetValueAtPercentile(50)):0.00} ms, p95 {Ms(h.GetValueAtPercentile(95)):0.00} ms, p99 {Ms(h.GetValueAtPercentile(99)):0.00} ms, max {Ms(h.GetMaxValue()):0.00} ms"));
+    }
+
+    /// <summary>The rates of a sweep (<c>--rates 100,200,400</c>), or null without one.</summary>
+    private static int[]? Rates(string[] args)
+    {
+        var i = Array.IndexOf(args, "--rates");
+        return i >= 0 && i + 1 < args.Length
+            ? args[i + 1].Split(',').Select(r => int.Parse(r, NumberStyles.None, CultureInfo.InvariantCulture)).ToArray()
+            : null;
     }
 
     private static int Option(string[] args, string name, int fallback)
