@@ -119,6 +119,17 @@ public sealed class MatchingSession
     [JsonInclude]
     public List<Webhooks.OutboxEvent> Outbox { get; private set; } = [];
 
+    /// <summary>
+    /// A copy that later changes to this session do not reach (its members are immutable but the outbox, which is
+    /// copied), for handing the session on without copying it through a serializer.
+    /// </summary>
+    public MatchingSession Snapshot()
+    {
+        var copy = (MatchingSession)MemberwiseClone();
+        copy.Outbox = [.. Outbox];
+        return copy;
+    }
+
     /// <summary>True once proposed.</summary>
     public bool Exists => Proposal is not null;
 

@@ -14,6 +14,8 @@ public sealed record VersionedDemand([property: Id(0)] long Version, [property: 
 /// <summary>
 /// One matching partition (<see cref="MatchPartitions"/>): the in-memory book of open supply and demand of a top-level
 /// category in one geohash cell. Derived state: an activation loads it from its stored membership before it answers.
+/// Summaries are immutable records made for the call (their senders keep no reference they change), so the change
+/// messages pass them without a copy.
 /// </summary>
 public interface IMatchPartitionGrain : IGrainWithStringKey
 {
@@ -34,15 +36,15 @@ public interface IMatchPartitionGrain : IGrainWithStringKey
 
     /// <summary>A lot changed: upsert it (null: remove it) and propose it to the best demands. Older versions are ignored.</summary>
     [OneWay]
-    Task LotChangedAsync(string lotId, long version, LotSummary? lot);
+    Task LotChangedAsync(string lotId, long version, [Immutable] LotSummary? lot);
 
     /// <summary>Many lots changed (a bulk import's batch): each applied and proposed as <see cref="LotChangedAsync"/> does, in one message.</summary>
     [OneWay]
-    Task LotsChangedAsync(IReadOnlyList<VersionedLot> lots);
+    Task LotsChangedAsync([Immutable] IReadOnlyList<VersionedLot> lots);
 
     /// <summary>A demand changed: upsert it (null: remove it) and propose the best lots to it. Older versions are ignored.</summary>
     [OneWay]
-    Task DemandChangedAsync(string demandId, long version, DemandSummary? demand);
+    Task DemandChangedAsync(string demandId, long version, [Immutable] DemandSummary? demand);
 
     /// <summary>Loads lots and demands without proposing (rebuild after a restart, bulk loads).</summary>
     Task LoadAsync(IReadOnlyList<VersionedLot> lots, IReadOnlyList<VersionedDemand> demands);

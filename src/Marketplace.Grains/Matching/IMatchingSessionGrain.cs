@@ -1,13 +1,17 @@
 using Marketplace.Domain.Matching;
 using Marketplace.Domain.Orders;
+using Orleans.Concurrency;
 
 namespace Marketplace.Grains.Matching;
 
 /// <summary>One matching session: a proposal pairing a lot with a demand, carried to a deal (see <see cref="MatchingSession"/>).</summary>
 public interface IMatchingSessionGrain : IGrainWithStringKey
 {
-    /// <summary>Stores the proposal; false when the pair already has an open, declined or confirmed session.</summary>
-    Task<bool> ProposeAsync(SessionProposal proposal);
+    /// <summary>
+    /// Stores the proposal; false when the pair already has an open, declined or confirmed session. The proposal is an
+    /// immutable record made for this call, so it is passed without a copy.
+    /// </summary>
+    Task<bool> ProposeAsync([Immutable] SessionProposal proposal);
 
     /// <summary>The session, or null when the pair was never proposed.</summary>
     Task<MatchingSession?> GetAsync();
@@ -46,10 +50,11 @@ public interface IMatchInboxGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Records a session's latest state (older versions are ignored) and tells subscribers. One-way: the session is
-    /// the record and this is its index, so a session never waits for two inboxes to be written.
+    /// the record and this is its index, so a session never waits for two inboxes to be written. The session is passed
+    /// without a copy: the caller hands over a snapshot it never changes (<see cref="MatchingSession.Snapshot"/>).
     /// </summary>
     [Orleans.Concurrency.OneWay]
-    Task RecordAsync(MatchingSession session);
+    Task RecordAsync([Immutable] MatchingSession session);
 
     /// <summary>Tells subscribers of one of the trader's import jobs (not stored: the job is the record). One-way.</summary>
     [Orleans.Concurrency.OneWay]

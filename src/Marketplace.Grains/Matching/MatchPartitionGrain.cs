@@ -21,6 +21,9 @@ namespace Marketplace.Grains.Matching;
 /// joined but were not heard of, and a slice of the others, so a change lost between a stored write and its message is
 /// applied within <see cref="MatchingOptions.ReconcileInterval"/> without a restart. Membership changes are stored
 /// coalesced (<see cref="MatchingOptions.MembershipFlushInterval"/>) except joins, which are stored before they answer.
+/// A write stores only what changed since the record was last written whole (<see cref="CellChanges"/>, one entry per
+/// member changed); the record is rewritten whole, and the changes emptied, once they pass about the square root of the
+/// cell's size, so a join in a cell of 100,000 members writes a few kilobytes rather than the whole record.
 /// </para>
 /// A partition holding lots or demands is kept active (reloading a large cell costs a read per member); an empty one
 /// may be collected like any idle grain. Versions are remembered for the entries in the book, and for removed ones only
@@ -29,6 +32,7 @@ namespace Marketplace.Grains.Matching;
 [Reentrant]
 public sealed class MatchPartitionGrain(
     [PersistentState("cell", StorageOptions.StoreName)] IPersistentState<CellMembership> membership,
+    [PersistentState("cell-changes", StorageOptions.StoreName)] IPersistentState<CellChanges> journal,
     IMatchEvents events,
     TimeProvider time,
     IOptions<MatchingOptions> options,
@@ -37,6 +41,9 @@ public sealed class MatchPartitionGrain(
 {
     /// <summary>Members read at once when an activation loads its book.</summary>
     private const int LoadConcurrency = 64;
+
+    /// <summary>Changed members a small cell's record gathers before it is rewritten whole.</summary>
+    private const int MinCompactionThreshold = 64;
 
     private readonly MatchBook _book = new();
     private readonly ChangeVersions _lotVersions = new(options.Value.RemovedVersionRetention);
@@ -60,6 +67,7 @@ public sealed class MatchPartitionGrain(
     {
         // Which host holds a cell's book, in that host's log (the three-host kill test picks the host to kill by it).
         logger.LogDebug("Partition {Partition} activated", Key);
+        Replay();
         // Not awaited here: joins must be answered while the members are read (a joining lot may be the one being read).
         _loaded = LoadMembersAsync();
         this.RegisterGrainTimer(_ => FlushAsync(), new GrainTimerCreationOptions(options.Value.MembershipFlushInterval, options.Value.MembershipFlushInterval)
@@ -112,7 +120,7 @@ public sealed class MatchPartitionGrain(
             var member = isLot ? membership.State.Lots.Contains(id) : membership.State.Demands.Contains(id);
             if (!member && membership.State.Joining.TryAdd(key, time.GetUtcNow()))
             {
-                _changes++;
+                Changed(key);
                 _unwritten.Add(key);
             }
 
@@ -200,7 +208,7 @@ public sealed class MatchPartitionGrain(
             _book.RemoveLot(lotId);
             if (membership.State.Lots.Remove(lotId))
             {
-                _changes++;
+                Changed("lot:" + lotId);
             }
 
             KeepAliveWhileHolding();
@@ -210,7 +218,7 @@ public sealed class MatchPartitionGrain(
         _book.UpsertLot(lot);
         if (membership.State.Lots.Add(lotId))
         {
-            _changes++;
+            Changed("lot:" + lotId);
             _unwritten.Add("lot:" + lotId);
         }
 
@@ -237,7 +245,7 @@ public sealed class MatchPartitionGrain(
             _book.RemoveDemand(demandId);
             if (membership.State.Demands.Remove(demandId))
             {
-                _changes++;
+                Changed("demand:" + demandId);
             }
 
             KeepAliveWhileHolding();
@@ -247,7 +255,7 @@ public sealed class MatchPartitionGrain(
         _book.UpsertDemand(demand);
         if (membership.State.Demands.Add(demandId))
         {
-            _changes++;
+            Changed("demand:" + demandId);
             _unwritten.Add("demand:" + demandId);
         }
 
@@ -351,7 +359,7 @@ public sealed class MatchPartitionGrain(
             // One that does not exist (a join whose write failed) leaves the record.
             if (!exists && settled && (isLot ? membership.State.Lots.Remove(id) : membership.State.Demands.Remove(id)))
             {
-                _changes++;
+                Changed(joining);
             }
         }
         catch (Exception e)
@@ -366,7 +374,43 @@ public sealed class MatchPartitionGrain(
     {
         if (membership.State.Joining.Remove(joining))
         {
-            _changes++;
+            Changed(joining);
+        }
+    }
+
+    /// <summary>Notes a member's new standing (member or not, joining since when) among the changes to write.</summary>
+    private void Changed(string key)
+    {
+        var (isLot, id) = Joining(key);
+        var member = isLot ? membership.State.Lots.Contains(id) : membership.State.Demands.Contains(id);
+        journal.State.Members[key] = new CellChange(member, membership.State.Joining.TryGetValue(key, out var since) ? since : null);
+        _changes++;
+    }
+
+    /// <summary>The changes stored since the record was last written whole, applied over it (the latest standing of each member wins).</summary>
+    private void Replay()
+    {
+        foreach (var (key, change) in journal.State.Members)
+        {
+            var (isLot, id) = Joining(key);
+            var members = isLot ? membership.State.Lots : membership.State.Demands;
+            if (change.Member)
+            {
+                members.Add(id);
+            }
+            else
+            {
+                members.Remove(id);
+            }
+
+            if (change.JoiningSince is { } since)
+            {
+                membership.State.Joining[key] = since;
+            }
+            else
+            {
+                membership.State.Joining.Remove(key);
+            }
         }
     }
 
@@ -395,18 +439,12 @@ public sealed class MatchPartitionGrain(
             _unwritten.Clear();
             try
             {
-                try
+                if (journal.State.Members.Count > CompactionThreshold)
                 {
-                    await membership.WriteStateAsync();
+                    await CompactAsync();
                 }
-                catch (InconsistentStateException)
-                {
-                    // An earlier activation (on a silo declared dead) wrote last: this one's record is the current one.
-                    var mine = membership.State;
-                    await membership.ReadStateAsync();
-                    membership.State = mine;
-                    await membership.WriteStateAsync();
-                }
+
+                await WriteAsync(journal);
             }
             catch
             {
@@ -423,6 +461,53 @@ public sealed class MatchPartitionGrain(
         finally
         {
             _writeGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// How many changed members make the record worth rewriting whole: about the square root of its size, which keeps
+    /// the bytes written per change near their least (a change entry is a few times the size of a member in the record).
+    /// </summary>
+    private int CompactionThreshold
+        => Math.Max(MinCompactionThreshold, (int)Math.Sqrt(membership.State.Lots.Count + membership.State.Demands.Count));
+
+    /// <summary>
+    /// Writes the record whole and starts an empty set of changes. Changes made during the write go to the new set
+    /// (the record may hold them too: replaying a member's latest standing over it changes nothing); when the write
+    /// fails, the folded changes come back under any newer ones.
+    /// </summary>
+    private async Task CompactAsync()
+    {
+        var folded = journal.State.Members;
+        journal.State.Members = new(StringComparer.Ordinal);
+        try
+        {
+            await WriteAsync(membership);
+        }
+        catch
+        {
+            foreach (var (key, change) in folded)
+            {
+                journal.State.Members.TryAdd(key, change);
+            }
+
+            throw;
+        }
+    }
+
+    private static async Task WriteAsync<T>(IPersistentState<T> stored)
+    {
+        try
+        {
+            await stored.WriteStateAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            // An earlier activation (on a silo declared dead) wrote last: this one's state is the current one.
+            var mine = stored.State;
+            await stored.ReadStateAsync();
+            stored.State = mine;
+            await stored.WriteStateAsync();
         }
     }
 
@@ -469,6 +554,22 @@ public sealed class CellMembership
     /// </summary>
     public Dictionary<string, DateTimeOffset> Joining { get; set; } = new(StringComparer.Ordinal);
 }
+
+/// <summary>
+/// What changed in a partition's membership since its record (<see cref="CellMembership"/>) was last written whole
+/// (state <c>cell-changes</c> of grain type <c>matchpartition</c>): the latest standing of each changed member, replayed
+/// over the record when an activation loads.
+/// </summary>
+public sealed class CellChanges
+{
+    /// <summary>Changed members (<c>lot:id</c>, <c>demand:id</c>) and their latest standing.</summary>
+    public Dictionary<string, CellChange> Members { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>A member's standing in a partition's membership.</summary>
+/// <param name="Member">True when the lot or demand is among the cell's members.</param>
+/// <param name="JoiningSince">When it said it was joining, until its change was heard; null when it is not joining.</param>
+public sealed record CellChange(bool Member, DateTimeOffset? JoiningSince);
 
 /// <summary>
 /// The newest version seen of each entry in a partition's book, and of each removed entry for a while (so a late, older

@@ -373,9 +373,10 @@ public sealed class MatchingSessionGrain(
 
         await ScheduleAsync();
         var p = Session.Proposal!;
+        var snapshot = Session.Snapshot();
         await Task.WhenAll(
-            GrainFactory.GetGrain<IMatchInboxGrain>(p.BuyerId).RecordAsync(Session),
-            GrainFactory.GetGrain<IMatchInboxGrain>(p.SellerId).RecordAsync(Session));
+            GrainFactory.GetGrain<IMatchInboxGrain>(p.BuyerId).RecordAsync(snapshot),
+            GrainFactory.GetGrain<IMatchInboxGrain>(p.SellerId).RecordAsync(snapshot));
     }
 
     private async Task ScheduleAsync()

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Marketplace.Grains.Common;
@@ -19,18 +20,53 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
     /// <summary>The shared instance, with the marketplace's schemas.</summary>
     public static MarketplaceStorageSerializer Instance { get; } = new(StateSchemas.Default);
 
+    /// <summary>A buffer that grew past this is not kept, so one large state does not stay held by every thread that wrote it.</summary>
+    private const int KeptBufferBytes = 1 << 20;
+
+    /// <summary>What <see cref="JsonSerializer.SerializeToUtf8Bytes{T}(T, JsonSerializerOptions)"/> would take from the options.</summary>
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = MarketplaceJson.Options.Encoder,
+        Indented = MarketplaceJson.Options.WriteIndented,
+        MaxDepth = MarketplaceJson.Options.MaxDepth,
+    };
+
+    /// <summary>A reused buffer per thread, so that a write allocates only the stored bytes (not a growing buffer and a copy).</summary>
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _buffer;
+
     /// <inheritdoc />
     public BinaryData Serialize<T>(T? input)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(input, MarketplaceJson.Options);
-        if (schemas.Of(typeof(T)) is not { } schema || json is not [(byte)'{', ..])
+        var buffer = _buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        try
         {
-            return new BinaryData(json);
-        }
+            using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+            {
+                JsonSerializer.Serialize(writer, input, MarketplaceJson.Options);
+            }
 
-        // Spliced in first, rather than going through a JSON tree: this is on every write.
-        var version = System.Text.Encoding.UTF8.GetBytes($"{{\"{SchemaProperty}\":{schema.Current}{(json is [_, (byte)'}', ..] ? "" : ",")}");
-        return new BinaryData([.. version, .. json.AsSpan(1)]);
+            var json = buffer.WrittenSpan;
+            if (schemas.Of(typeof(T)) is not { } schema || json is not [(byte)'{', ..])
+            {
+                return new BinaryData(json.ToArray());
+            }
+
+            // Spliced in first, rather than going through a JSON tree: this is on every write.
+            var version = System.Text.Encoding.UTF8.GetBytes($"{{\"{SchemaProperty}\":{schema.Current}{(json is [_, (byte)'}', ..] ? "" : ",")}");
+            var stored = new byte[version.Length + json.Length - 1];
+            version.CopyTo(stored, 0);
+            json[1..].CopyTo(stored.AsSpan(version.Length));
+            return new BinaryData(stored);
+        }
+        finally
+        {
+            if (buffer.Capacity > KeptBufferBytes)
+            {
+                _buffer = null;
+            }
+        }
     }
 
     /// <inheritdoc />

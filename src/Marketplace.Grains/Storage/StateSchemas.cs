@@ -23,7 +23,8 @@ public sealed class StateSchemas
         .Register<Demand>(1)
         .Register<Trader>(1)
         .Register<MatchingSession>(1)
-        .Register<CellMembership>(1);
+        .Register<CellMembership>(1)
+        .Register<CellChanges>(1);
 
     /// <summary>
     /// Registers <typeparamref name="T"/> at version <paramref name="current"/>; <paramref name="upgrades"/>[i] turns a

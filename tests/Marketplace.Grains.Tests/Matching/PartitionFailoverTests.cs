@@ -1,6 +1,7 @@
 using Marketplace.Domain.Geo;
 using Marketplace.Domain.Matching;
 using Marketplace.Grains.Matching;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Core.Internal;
 using Orleans.TestingHost;
 
@@ -62,6 +63,55 @@ public sealed class PartitionFailoverTests : IAsyncLifetime
 
         var matches = await MatchingGrainTests.WaitForMatchesAsync(Grains, buyer, 1);
         Assert.Contains(matches, m => m.Proposal!.LotId == lot.GetPrimaryKeyString() && m.Proposal.DemandId == demand.GetPrimaryKeyString());
+    }
+
+    [Fact]
+    public async Task JoinInACellWithMembers_StoresOnlyTheChange_AndTheCellLoadsWithIt()
+    {
+        var at = new GeoPoint(61.9, 25.7);
+        var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude)));
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var demand = await MatchingGrainTests.DemandAsync(Grains, buyer, at, 50, minPart: 10, radiusKm: 5);
+        Assert.True(await Eventually.TrueAsync(async () => await partition.CountsAsync() == new PartitionCounts(0, 1), TimeSpan.FromSeconds(10)));
+        var before = await StoredAsync<CellMembership>(partition, "cell");
+
+        var lot = await MatchingGrainTests.LotAsync(Grains, seller, at, 20);
+        await MatchingGrainTests.WaitForMatchesAsync(Grains, buyer, 1);
+
+        // The lot's join was stored before its publish answered, as a change: the record itself was not rewritten.
+        var after = await StoredAsync<CellMembership>(partition, "cell");
+        var changes = await StoredAsync<CellChanges>(partition, "cell-changes");
+        Assert.Equal(before.ETag, after.ETag);
+        Assert.True(changes.State!.Members.ContainsKey("lot:" + lot.GetPrimaryKeyString()));
+
+        await partition.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        Assert.True(await Eventually.TrueAsync(async () => !await IsActiveAsync(partition), TimeSpan.FromSeconds(10)), "the partition was not deactivated");
+        Assert.Equal(new PartitionCounts(1, 1), await partition.CountsAsync());
+        Assert.Equal(demand.GetPrimaryKeyString(), (await MatchingGrainTests.WaitForMatchesAsync(Grains, buyer, 1))[0].Proposal!.DemandId);
+    }
+
+    [Fact]
+    public async Task ManyChangedMembers_AreFoldedIntoTheRecord_AndTheChangesEmptied()
+    {
+        var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(60.9, 26.1)));
+        var lots = Enumerable.Range(0, 100).Select(i => new VersionedLot(1, new LotSummary($"fold-{i}", "seller", "concrete", Marketplace.Domain.Materials.Unit.T,
+            10, null, 2, 1000, new GeoPoint(60.9, 26.1), new Marketplace.Domain.Common.DateWindow(DateOnly.FromDateTime(DateTime.UtcNow), DateOnly.FromDateTime(DateTime.UtcNow).AddDays(30))))).ToArray();
+
+        await partition.LoadAsync(lots, []);
+
+        // Written by the partition's periodic flush: past the threshold, the record whole and no changes left over.
+        Assert.True(await Eventually.TrueAsync(async () => (await StoredAsync<CellMembership>(partition, "cell")).State!.Lots.Count == 100, TimeSpan.FromSeconds(10)));
+        Assert.True(await Eventually.TrueAsync(async () => (await StoredAsync<CellChanges>(partition, "cell-changes")).State!.Members.Count == 0, TimeSpan.FromSeconds(10)));
+    }
+
+    private async Task<IGrainState<T>> StoredAsync<T>(IMatchPartitionGrain partition, string stateName)
+        where T : new()
+    {
+        var storage = _cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(Marketplace.Grains.Storage.StorageOptions.StoreName);
+        var state = new GrainState<T>(new T());
+        await storage.ReadStateAsync(stateName, partition.GetGrainId(), state);
+        return state;
     }
 
     private async Task<bool> IsActiveAsync(IMatchPartitionGrain partition)
