@@ -1,4 +1,5 @@
 using Marketplace.Domain.Webhooks;
+using Orleans.Concurrency;
 
 namespace Marketplace.Grains.Webhooks;
 
@@ -36,9 +37,10 @@ public interface IWebhookFirmGrain : IGrainWithStringKey
 
     /// <summary>
     /// Queues the events in every subscription that wants them, answering once each has stored them: the emitting grain
-    /// counts them handed over only then.
+    /// counts them handed over only then. The events are immutable records in an array made for the call, so they are
+    /// passed without a copy (every stored change of a lot, demand or match publishes, mostly to firms without subscriptions).
     /// </summary>
-    Task PublishAsync(OutboxEvent[] events);
+    Task PublishAsync([Immutable] OutboxEvent[] events);
 }
 
 /// <summary>One subscription (key: its id): settings, secrets, the delivery queue and log; delivers on a timer.</summary>
