@@ -34,8 +34,9 @@ public sealed record ImportTimings(
     TimeSpan ReadStored = default, TimeSpan Build = default, TimeSpan Store = default, TimeSpan Index = default, TimeSpan Match = default, TimeSpan Events = default);
 
 /// <summary>
-/// Applies an import's rows in batches. Per batch the seller's list of lots is written once before and its status
-/// index once after, instead of once per lot. Rows already refused while reading are only counted. A second row for
+/// Applies an import's rows in batches. Per batch the seller's list of lots is written once before (on the bulk path
+/// with the new lots' statuses) and its status index once after for the rows applied through grains, instead of once
+/// per lot. Rows already refused while reading are only counted. A second row for
 /// the same lot is refused (it would race the first). Stops between batches (and between rows) when cancelled.
 /// <para>
 /// With a grain storage that writes in bulk (<see cref="IBulkGrainStorage"/>: SQLite) the common cases skip the lots'
@@ -111,7 +112,7 @@ public sealed class LotImporter(
                 var throughGrains = batch;
                 if (bulk is not null)
                 {
-                    throughGrains = await ApplyInBulkAsync(bulk, firmId, batch, publish, statuses, t, stop.Token,
+                    throughGrains = await ApplyInBulkAsync(bulk, firmId, batch, publish, t, stop.Token,
                         (row, e) =>
                         {
                             if (e is DomainException refused)
@@ -218,7 +219,7 @@ public sealed class LotImporter(
     /// that change an existing lot, and new lots when one of them was created meanwhile) for their grains.
     /// <paramref name="refuse"/> hears each row refused here; <paramref name="counted"/> the lots created and unchanged.
     /// </summary>
-    private async Task<LotRow[]> ApplyInBulkAsync(IBulkGrainStorage bulk, string firmId, LotRow[] batch, bool publish, ConcurrentBag<ListingStatusReport> statuses,
+    private async Task<LotRow[]> ApplyInBulkAsync(IBulkGrainStorage bulk, string firmId, LotRow[] batch, bool publish,
         Timings t, CancellationToken cancellationToken, Action<LotRow, Exception> refuse, Action<int, int> counted)
     {
         t.ReadStored.Start();
@@ -289,9 +290,13 @@ public sealed class LotImporter(
 
         cancellationToken.ThrowIfCancellationRequested();
         t.RecordIds.Start();
-        // Recorded before the lots are stored, as each lot's own write does: the seller's list, the partitions they
-        // enter, the day their window ends. A record of a lot that is then not stored is harmless (dropped when read).
-        await grains.GetGrain<ITraderGrain>(firmId).AddListingsAsync(batch.Where(r => !r.ByLotId).Select(r => r.LotId!).ToArray());
+        // Recorded before the lots are stored, as each lot's own write does: the seller's list with the new lots'
+        // statuses (one write of the seller's record a batch, not two), the partitions they enter, the day their window
+        // ends. A record of a lot that is then not stored is harmless (dropped when read; a lot that its grain creates
+        // later reports its own status).
+        await grains.GetGrain<ITraderGrain>(firmId).AddListingsAsync(
+            batch.Where(r => !r.ByLotId).Select(r => r.LotId!).ToArray(),
+            created.Select(o => new ListingStatusReport(o.Listing!.Id, Listing.StatusCode(o.Listing.Status), o.Listing.Version)).ToArray());
         var matchable = created.Select(o => (o.Listing!, Lot: o.Listing!.ToMatchSummary())).Where(x => x.Lot is not null)
             .GroupBy(x => MatchPartitions.ForLot(x.Lot!), x => new VersionedLot(x.Item1.Version, x.Lot!)).ToArray();
         await Task.WhenAll(matchable.Select(p => grains.GetGrain<IMatchPartitionGrain>(p.Key).LotsJoiningAsync(p.Select(l => l.Lot.Id).ToArray())));
@@ -329,10 +334,6 @@ public sealed class LotImporter(
 
         t.Store.Stop();
         counted(created.Length, outcomes.Count(o => o.IsUnchanged));
-        foreach (var o in created)
-        {
-            statuses.Add(new ListingStatusReport(o.Listing!.Id, Listing.StatusCode(o.Listing.Status), o.Listing.Version));
-        }
 
         // Stored: the followers hear of it as they would from each lot's grain.
         t.Index.Start();

@@ -21,10 +21,21 @@ public sealed class SqliteDatabase : IDisposable
     /// <summary>Most writes committed in one transaction.</summary>
     public const int MaxGroup = 1024;
 
+    /// <summary>
+    /// The writer's page cache, in KiB (SQLite's negative <c>cache_size</c>): big enough for the B-tree's interior pages
+    /// and the overflow chains of the records rewritten whole (a seller's lots, a partition's members), which a write
+    /// must read to free. 64 MiB at most, taken only as pages are read.
+    /// </summary>
+    private const int WriterCacheKiB = 64 * 1024;
+
     private readonly SqliteStorageOptions _options;
     private readonly Channel<PendingWrite> _pending = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private long _groups;
     private long _writes;
+
+    // Only the writer's loop touches it. One connection for every group, so its page cache stays valid: SQLite drops a
+    // connection's cache whenever another connection wrote, which taking a pooled connection per group made every time.
+    private SqliteConnection? _writer;
 
     /// <summary>Creates the file and its tables if missing, and starts the writer.</summary>
     public SqliteDatabase(SqliteStorageOptions options)
@@ -150,21 +161,44 @@ public sealed class SqliteDatabase : IDisposable
                 write.Answer();
             }
         }
+
+        _writer?.Dispose();
+        _writer = null;
     }
 
     private void Commit(List<PendingWrite> group)
     {
-        using var connection = Open();
-        using var transaction = connection.BeginTransaction();
-        using var batch = new SqliteWriteBatch(connection, transaction);
-        foreach (var write in group)
+        var connection = _writer ??= OpenWriter();
+        try
         {
-            write.Apply(batch);
+            using var transaction = connection.BeginTransaction();
+            using var batch = new SqliteWriteBatch(connection, transaction);
+            foreach (var write in group)
+            {
+                write.Apply(batch);
+            }
+
+            transaction.Commit();
+        }
+        catch
+        {
+            // A fresh connection for the next group: nothing of this one's state is trusted after a failure.
+            _writer = null;
+            connection.Dispose();
+            throw;
         }
 
-        transaction.Commit();
         Interlocked.Increment(ref _groups);
         Interlocked.Add(ref _writes, group.Count);
+    }
+
+    private SqliteConnection OpenWriter()
+    {
+        var connection = Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = $"PRAGMA cache_size=-{WriterCacheKiB};";
+        pragma.ExecuteNonQuery();
+        return connection;
     }
 
     private abstract class PendingWrite

@@ -20,8 +20,12 @@ public interface ITraderGrain : IGrainWithStringKey
     /// <summary>A lot of the firm reports its status (as of its version) for the firm's index of lots by status.</summary>
     Task ListingStatusChangedAsync(string listingId, string status, long version);
 
-    /// <summary>Records many new lots in one write (a bulk import, before it creates them); refuses a firm that is not a seller.</summary>
-    Task AddListingsAsync(IReadOnlyList<string> listingIds);
+    /// <summary>
+    /// Records many new lots in one write (a bulk import, before it creates them), with the statuses they will be
+    /// created with when known, so a batch of new lots costs the seller's record one write, not two; refuses a firm
+    /// that is not a seller.
+    /// </summary>
+    Task AddListingsAsync(IReadOnlyList<string> listingIds, IReadOnlyList<ListingStatusReport>? statuses = null);
 
     /// <summary>Many lots of the firm report their statuses in one write (a bulk import, after it applied them).</summary>
     Task ListingStatusesChangedAsync(IReadOnlyList<ListingStatusReport> reports);

@@ -85,10 +85,16 @@ public sealed class TraderGrain(
     }
 
     /// <inheritdoc />
-    public async Task AddListingsAsync(IReadOnlyList<string> listingIds)
+    public async Task AddListingsAsync(IReadOnlyList<string> listingIds, IReadOnlyList<ListingStatusReport>? statuses = null)
     {
         await EnsureRoleAsync(TraderRoles.Seller);
-        if (state.State.AddListings(listingIds))
+        var changed = state.State.AddListings(listingIds);
+        foreach (var report in statuses ?? [])
+        {
+            changed |= state.State.RecordListingStatus(report.ListingId, report.Status, report.Version);
+        }
+
+        if (changed)
         {
             await state.WriteOrReloadAsync();
         }

@@ -18,8 +18,12 @@ public sealed class SearchSettings
     /// <summary>How often indexed changes are made durable (a Lucene commit, an Elasticsearch refresh); default 5 s. Visibility does not wait for it.</summary>
     public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Most changes indexed in one batch; default 1000.</summary>
-    public int BatchSize { get; set; } = 1000;
+    /// <summary>
+    /// Most changes indexed in one batch; default 5,000 (a bulk import's batch). Each batch is made visible on its own
+    /// (with Lucene, a new segment that later merges): small batches under a bulk import cost merges, not latency, since
+    /// a batch takes only what is waiting.
+    /// </summary>
+    public int BatchSize { get; set; } = 5_000;
 
     /// <summary>
     /// Most changed lots waiting to be indexed; default 10,000. When the engine is slow or down and this many wait,

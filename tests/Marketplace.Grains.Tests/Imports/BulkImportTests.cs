@@ -1,9 +1,11 @@
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Imports;
 using Marketplace.Domain.Listings;
+using Marketplace.Domain.Traders;
 using Marketplace.Grains.Imports;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Storage;
+using Marketplace.Grains.Traders;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -43,8 +45,21 @@ public sealed class BulkImportTests : IDisposable
         // Someone asks for C before it exists: its grain activates with no state.
         Assert.Null(await grains.GetGrain<IListingGrain>(c).GetAsync());
 
+        var storage = services.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);
+        async Task<long> SellerWrites()
+        {
+            var record = new GrainState<Trader>();
+            await storage.ReadStateAsync("trader", GrainId.Create("trader", seller), record);
+            return long.Parse(record.ETag!, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var writesBefore = await SellerWrites();
         var first = await importer.RunAsync(seller, rows, publish: true, null, CancellationToken.None);
         Assert.Equal((3, 3, 0, 0), (first.Counts.Processed, first.Counts.Created, first.Counts.Unchanged, first.Counts.Rejected));
+        // The batch's new lots and their statuses cost the seller's record one write (it is rewritten whole).
+        Assert.Equal(writesBefore + 1, await SellerWrites());
+        var sellerRecord = await grains.GetGrain<ITraderGrain>(seller).GetAsync();
+        Assert.All(rows, r => Assert.Equal("active", sellerRecord!.ListingStatus(r.LotId!)));
         Assert.Equal(3, (await bulk.ReadManyAsync<Listing>("listing", rows.Select(r => GrainId.Create("listing", r.LotId!)).ToArray())).Count);
         Assert.Equal(new[] { a, b, c }.Order(), (await grains.GetGrain<IDeadlineCalendarGrain>(DeadlineCalendarGrain.KeyOf(lastDay)).LotsAsync()).Order());
 
