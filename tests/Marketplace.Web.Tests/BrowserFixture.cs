@@ -261,9 +261,24 @@ public sealed partial class BrowserFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Takes the page at desktop (1280) and phone (360, the narrowest the pages support) widths into docs/screenshots/{name}-desktop.png and -phone.png.</summary>
+    /// <summary>
+    /// Whether the tests retake the screenshots in <c>docs/screenshots/</c>: only when <c>MARKETPLACE_SCREENSHOTS=1</c>.
+    /// They assert nothing and cost seconds per run (two full-page pictures at each of 14 places), and a run on a clean
+    /// clone (CI) would only throw them away.
+    /// </summary>
+    public static bool TakesScreenshots => Environment.GetEnvironmentVariable("MARKETPLACE_SCREENSHOTS") == "1";
+
+    /// <summary>
+    /// Takes the page at desktop (1280) and phone (360, the narrowest the pages support) widths into
+    /// docs/screenshots/{name}-desktop.png and -phone.png, when <see cref="TakesScreenshots"/>.
+    /// </summary>
     public static async Task ScreenshotAsync(IPage page, string name)
     {
+        if (!TakesScreenshots)
+        {
+            return;
+        }
+
         var folder = Path.Combine(RepositoryRoot(), "docs", "screenshots");
         Directory.CreateDirectory(folder);
         foreach (var (suffix, width, height) in new[] { ("desktop", 1280, 900), ("phone", 360, 780) })

@@ -11,16 +11,35 @@ using static Marketplace.Host.Tests.Api.ApiDriver;
 
 namespace Marketplace.Host.Tests.Api;
 
-/// <summary>Idempotency-Key as Stripe defines it, on a host whose grain calls can be made to fail once after (or before) the grain did its work.</summary>
-public sealed class IdempotencyApiTests : IAsyncLifetime
+/// <summary>
+/// Idempotency-Key as Stripe defines it, on a host whose grain calls can be made to fail once after (or before) the grain
+/// did its work. One host serves the class's tests (they run one at a time, each with its own firms and lots); each
+/// test starts with no fault armed.
+/// </summary>
+public sealed class IdempotencyApiTests : IClassFixture<IdempotencyApiTests.FaultyHost>
 {
-    private readonly CallFault _fault = new();
-    private MarketplaceServer _server = null!;
+    private readonly CallFault _fault;
+    private readonly MarketplaceServer _server;
 
-    public async Task InitializeAsync()
-        => _server = await MarketplaceServer.StartAsync(customize: b => b.Services.AddSingleton<IOutgoingGrainCallFilter>(_fault));
+    public IdempotencyApiTests(FaultyHost host)
+    {
+        _fault = host.Fault;
+        _server = host.Server;
+        _fault.Disarm();
+    }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    /// <summary>The host with the fault filter on its outgoing grain calls.</summary>
+    public sealed class FaultyHost : IAsyncLifetime
+    {
+        internal CallFault Fault { get; } = new();
+
+        internal MarketplaceServer Server { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+            => Server = await MarketplaceServer.StartAsync(customize: b => b.Services.AddSingleton<IOutgoingGrainCallFilter>(Fault));
+
+        public async Task DisposeAsync() => await Server.DisposeAsync();
+    }
 
     [Fact]
     public async Task PlaceHold_500AfterTheHoldWasPlaced_RetryReplaysThe500_AndHoldsOnce()
@@ -241,11 +260,14 @@ public sealed class IdempotencyApiTests : IAsyncLifetime
     }
 
     /// <summary>Fails the next call of one grain method (on one grain, or any) once, before the grain is called or after it answered.</summary>
-    private sealed class CallFault : IOutgoingGrainCallFilter
+    internal sealed class CallFault : IOutgoingGrainCallFilter
     {
         private (Type Grain, string Method, string? Target, bool After, Exception Error)? _next;
 
         public void FailNext<TGrain>(string method, string? target, bool after, Exception error) => _next = (typeof(TGrain), method, target, after, error);
+
+        /// <summary>Forgets a fault a failed test armed and never fired, so it cannot fail the next test's call.</summary>
+        public void Disarm() => _next = null;
 
         public async Task Invoke(IOutgoingGrainCallContext context)
         {

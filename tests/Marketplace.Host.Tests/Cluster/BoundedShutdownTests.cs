@@ -8,12 +8,28 @@ namespace Marketplace.Host.Tests.Cluster;
 
 /// <summary>
 /// A host asked to stop (SIGTERM) stops within a bounded time even when its storage has gone away: Azure Table storage
-/// (membership, grain state, reminders) reached through a forwarder that then vanishes.
+/// (membership, grain state, reminders) reached through a forwarder that then vanishes. The host here has a short
+/// <c>ShutdownTimeout</c> (the bound is that plus 2 s whatever happens), so the test does not wait out the default's
+/// 12 s; that the default's bound fits an orchestrator's grace period is checked on its own.
 /// </summary>
 public partial class BoundedShutdownTests(ITestOutputHelper output)
 {
     /// <summary>What an orchestrator waits before it kills (Kubernetes' default grace period is 30 s).</summary>
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan GracePeriod = TimeSpan.FromSeconds(15);
+
+    /// <summary>The stopping host's <c>ShutdownTimeout</c> in the test.</summary>
+    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>The bound the host promises (<c>ShutdownTimeout</c> plus 2 s), with 3 s for the process to end on a busy machine.</summary>
+    private static readonly TimeSpan Bound = ShutdownTimeout + TimeSpan.FromSeconds(2) + TimeSpan.FromSeconds(3);
+
+    [Fact]
+    public void DefaultShutdownTimeout_WithItsTwoSecondsMore_FitsTheGracePeriod()
+    {
+        var timeout = HostSetup.ShutdownTimeout(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        Assert.Equal(TimeSpan.FromSeconds(10), timeout);
+        Assert.True(timeout + TimeSpan.FromSeconds(2) + TimeSpan.FromSeconds(3) <= GracePeriod);
+    }
 
     [Fact]
     public async Task Stop_AfterStorageWentAway_ExitsWithinTheBound()
@@ -43,13 +59,17 @@ public partial class BoundedShutdownTests(ITestOutputHelper output)
             $"--Cluster:SiloPort={MarketplaceServer.FreePort()}",
             $"--Cluster:GatewayPort={MarketplaceServer.FreePort()}",
             "--Search:Provider=None",
+            $"--ShutdownTimeout={ShutdownTimeout:c}",
             "--Logging:LogLevel:Default=Warning",
         ];
         try
         {
+            var clock = Stopwatch.StartNew();
             using var host = await HostProcess.StartAsync(settings, address);
+            output.WriteLine($"the host was ready after {clock.Elapsed.TotalSeconds:F1} s");
 
             forwarder.Vanish();
+            clock.Restart();
             // The host notices: readiness (a grain reading storage) fails.
             using (var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) })
             {
@@ -57,6 +77,7 @@ public partial class BoundedShutdownTests(ITestOutputHelper output)
                     "the host still reports ready with its storage gone");
             }
 
+            output.WriteLine($"readiness failed {clock.Elapsed.TotalSeconds:F1} s after the storage went away");
             var stopping = Stopwatch.StartNew();
             host.Terminate();
             var exited = host.WaitForExit(Bound + TimeSpan.FromSeconds(30));

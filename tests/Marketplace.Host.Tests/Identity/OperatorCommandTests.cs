@@ -117,10 +117,26 @@ public class OperatorCommandTests
         Assert.Contains("clients create --trader", error, StringComparison.Ordinal);
     }
 
+    private static async Task<(int Rc, string Output, string Error)> RunAsync(string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var rc = await IdentityCommands.RunAsync(args, silo => silo.AddMarketplaceSilo(), output, error);
+        return (rc, output.ToString(), error.ToString());
+    }
+
+    private static string Value(string output, string label)
+        => output.Split('\n').Single(l => l.StartsWith(label, StringComparison.Ordinal))[label.Length..].Trim();
+}
+
+/// <summary>Plain HTTP to the identity endpoints from another machine is refused; it needs only a host's services, so the API collection's shared host serves it.</summary>
+[Collection(ApiCollection.Name)]
+public class LoopbackHttpOnlyTests(ServerFixture fixture)
+{
     [Fact]
     public async Task PlainHttpFromAnotherMachine_ToSignInOrToken_IsRefusedWithAProblem()
     {
-        await using var server = await MarketplaceServer.StartAsync();
+        var server = fixture.Server;
         foreach (var (path, remote, expected) in new[]
         {
             ("/connect/token", "10.1.2.3", 400),
@@ -149,15 +165,4 @@ public class OperatorCommandTests
             }
         }
     }
-
-    private static async Task<(int Rc, string Output, string Error)> RunAsync(string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var rc = await IdentityCommands.RunAsync(args, silo => silo.AddMarketplaceSilo(), output, error);
-        return (rc, output.ToString(), error.ToString());
-    }
-
-    private static string Value(string output, string label)
-        => output.Split('\n').Single(l => l.StartsWith(label, StringComparison.Ordinal))[label.Length..].Trim();
 }

@@ -3,23 +3,35 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Marketplace.Domain.Webhooks;
 using Marketplace.Host.Tests.Identity;
+using Marketplace.Host.Tests.Webhooks;
+using Xunit.Abstractions;
 using static Marketplace.Host.Tests.Api.ApiDriver;
 
 namespace Marketplace.Host.Tests.Search;
 
 /// <summary>
-/// The host as a separate process, killed with SIGKILL in the middle of a stream of changes: after it starts again,
-/// every change it had acknowledged is searchable (the index catches up with grain storage).
+/// The host as a separate process (SQLite storage), killed with SIGKILL and started again; one kill and one restart
+/// prove two recoveries (each costs a host start, so they share them):
+/// <list type="bullet">
+/// <item>search: the kill comes in the middle of a stream of changes, and after the restart every change the host had
+/// acknowledged is searchable (the index catches up with grain storage);</item>
+/// <item>webhooks: another firm's change was acknowledged and its events not delivered (the receiver refused them)
+/// before the kill; after the restart they are delivered, once each, in order.</item>
+/// </list>
 /// </summary>
-public class KillAndRestartTests
+public class KillAndRestartTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task HostKilledMidStream_AfterRestart_EveryAcknowledgedChangeIsSearchable()
+    public async Task HostKilledMidStream_AfterRestart_EveryAcknowledgedChangeIsSearchable_AndUndeliveredEventsArriveOnce()
     {
         var folder = Directory.CreateTempSubdirectory("marketplace-kill-").FullName;
         var port = MarketplaceServer.FreePort();
         var address = new Uri($"http://127.0.0.1:{port}");
+        await using var receiver = await WebhookReceiver.StartAsync();
+        const string name = "killed";
+        receiver.Refuse(name, true);
         string[] settings =
         [
             $"--urls={address}",
@@ -31,22 +43,52 @@ public class KillAndRestartTests
             // Never commit the index while running: after the kill, what was indexed since start is not on disk.
             "--Search:CommitInterval=01:00:00",
             $"--Identity:FirstPartyRedirectUris:0={Browser.Callback}",
+            "--Webhooks:AllowDevelopmentTargets=true",
+            "--Webhooks:FirstRetryDelay=00:00:00.050",
+            "--Webhooks:MaxRetryDelay=00:00:00.200",
+            "--Webhooks:PollInterval=00:00:00.050",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Marketplace.Host.Search=Information",
+            "--Logging:LogLevel:Marketplace.Grains.Webhooks=Information",
         ];
+        var clock = Stopwatch.StartNew();
         try
         {
             var acknowledged = new ConcurrentDictionary<string, decimal>();
             // A change sent but cut off by the kill may or may not have been stored: either answer is right.
             var maybe = new ConcurrentDictionary<string, decimal>();
             string firm;
+            string secret;
             using (var first = await HostProcess.StartAsync(settings, address))
             {
-                using var browser = new Browser(address, Path.Combine(folder, "mail"));
-                await browser.RegisterAsync(Browser.NewEmail("killed"), NewBusinessId(), "Kaatuva Oy");
-                var token = (await browser.TokensAsync())["access_token"]!.GetValue<string>();
-                using var api = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
-                api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+                output.WriteLine($"first start ready after {clock.Elapsed.TotalSeconds:F1} s");
+                // The webhooks' firm: its lot's two events are stored and refused (undelivered) before the stream starts.
+                using (var hooked = await SignedInAsync(address, folder, "hooked", "Koukku Oy"))
+                {
+                    var created = await ReadAsync(await hooked.PostAsJsonAsync("/api/v1/webhooks", new { url = receiver.Url(name), eventTypes = new[] { "listing.*" } }),
+                        HttpStatusCode.Created);
+                    secret = created["secret"]!.GetValue<string>();
+                    var hook = created["id"]!.GetValue<string>();
+                    var hookedLot = (await ReadAsync(await hooked.PostAsJsonAsync("/api/v1/listings", Lot(100)), HttpStatusCode.Created))["id"]!.GetValue<string>();
+                    await ReadAsync(await hooked.PostAsync($"/api/v1/listings/{hookedLot}/publish", null), HttpStatusCode.OK);
+
+                    // Both events are queued (the second waits behind the first, which the receiver refused): stored, undelivered.
+                    var queued = Stopwatch.StartNew();
+                    while (true)
+                    {
+                        var pending = (await ReadAsync(await hooked.GetAsync($"/api/v1/webhooks/{hook}/deliveries"), HttpStatusCode.OK))["pending"]!.AsArray();
+                        if (pending.Count == 2 && pending[0]!["attempts"]!.GetValue<int>() >= 1)
+                        {
+                            break;
+                        }
+
+                        Assert.True(queued.Elapsed < TimeSpan.FromSeconds(20), $"the events were not queued and attempted before the kill: {pending.ToJsonString()}");
+                        await Task.Delay(20);
+                    }
+                }
+
+                // The search stream's firm.
+                using var api = await SignedInAsync(address, folder, "killed", "Kaatuva Oy");
                 firm = (await ReadAsync(await api.GetAsync("/api/v1/me"), HttpStatusCode.OK))["traderId"]!.GetValue<string>();
 
                 // Two writers stream lots (create, publish; every third also changes its quantity) until the kill.
@@ -100,8 +142,13 @@ public class KillAndRestartTests
                 await Task.WhenAll(writers);
             }
 
+            output.WriteLine($"killed after {clock.Elapsed.TotalSeconds:F1} s with {acknowledged.Count} lots acknowledged");
+            Assert.Empty(receiver.Delivered(name));
+            receiver.Refuse(name, false);
             var expected = acknowledged.ToDictionary();
+            clock.Restart();
             using var second = await HostProcess.StartAsync(settings, address);
+            output.WriteLine($"second start ready after {clock.Elapsed.TotalSeconds:F1} s");
             using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
             var found = new Dictionary<string, decimal>();
             var wait = Stopwatch.StartNew();
@@ -139,11 +186,36 @@ public class KillAndRestartTests
             Assert.Matches(@"caught up in \d+ ms: (\d+) lots re-indexed", log);
             var reindexed = int.Parse(System.Text.RegularExpressions.Regex.Match(log, @"caught up in \d+ ms: (\d+) lots re-indexed").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             Assert.True(reindexed >= expected.Count, $"the catch-up re-indexed {reindexed} lots, fewer than the {expected.Count} acknowledged");
+            output.WriteLine($"every acknowledged lot searchable {clock.Elapsed.TotalSeconds:F1} s after the restart began");
+
+            // The webhooks' events, refused before the kill, are delivered after the restart, once each, in order.
+            var delivering = Stopwatch.StartNew();
+            while (receiver.Delivered(name).Count < 2)
+            {
+                Assert.True(delivering.Elapsed < TimeSpan.FromSeconds(30), $"after restart, {receiver.Delivered(name).Count} of 2 events delivered: {second.Output}");
+                await Task.Delay(20);
+            }
+
+            await Task.Delay(300);
+            var delivered = receiver.Delivered(name);
+            Assert.Equal(["listing.created", "listing.published"], delivered.Select(r => r.Type));
+            Assert.All(delivered, r => Assert.True(WebhookSignature.Verify(r.Signature, secret, r.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5))));
+            Assert.Matches(@"Webhooks: recovery in \d+ ms: \d+ outbox\(es\) handed over again, [1-9]\d* subscription\(s\) with queued deliveries resumed", second.Output);
         }
         finally
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>A person signs up with a new firm through the pages; a client with the person's access token.</summary>
+    private static async Task<HttpClient> SignedInAsync(Uri address, string folder, string who, string firmName)
+    {
+        using var browser = new Browser(address, Path.Combine(folder, "mail"));
+        await browser.RegisterAsync(Browser.NewEmail(who), NewBusinessId(), firmName);
+        var api = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", (await browser.TokensAsync())["access_token"]!.GetValue<string>());
+        return api;
     }
 }
