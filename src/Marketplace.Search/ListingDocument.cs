@@ -73,6 +73,26 @@ public sealed record ListingDocument
     /// <summary>Rank of a condition grade: A = 3, B = 2, C = 1, unknown 0.</summary>
     public static int ConditionRank(string? grade) => ConditionGrades.Rank(grade);
 
+    /// <summary>
+    /// The text a lot is found by for its category: the English and Finnish names of the category and its ancestors, and
+    /// their synonyms from <paramref name="vocabulary"/> (everyday words and trade names, e.g. plasterboard and drywall for
+    /// gypsum boards). Empty for a category the taxonomy does not know.
+    /// </summary>
+    public static string CategoryNamesOf(MaterialTaxonomy taxonomy, string categoryId, SearchVocabulary? vocabulary = null)
+    {
+        ArgumentNullException.ThrowIfNull(taxonomy);
+        vocabulary ??= SearchVocabulary.Default;
+        var names = new List<string>();
+        for (var category = taxonomy.Find(categoryId); category is not null; category = category.ParentId is null ? null : taxonomy.Find(category.ParentId))
+        {
+            names.Add(category.NameEn);
+            names.Add(category.NameFi);
+            names.AddRange(vocabulary.SynonymsOf(category.Id));
+        }
+
+        return string.Join(' ', names);
+    }
+
     /// <summary>Projects a listing; null for a listing that does not exist (yet).</summary>
     public static ListingDocument? From(Listing listing, MaterialTaxonomy taxonomy)
     {
@@ -83,12 +103,9 @@ public sealed record ListingDocument
         }
 
         var path = new List<string>();
-        var names = new List<string>();
         for (var category = taxonomy.Find(d.Category); category is not null; category = category.ParentId is null ? null : taxonomy.Find(category.ParentId))
         {
             path.Add(category.Id);
-            names.Add(category.NameEn);
-            names.Add(category.NameFi);
         }
 
         if (path.Count == 0)
@@ -106,7 +123,7 @@ public sealed record ListingDocument
             Description = d.Description,
             Category = d.Category,
             CategoryPath = path,
-            CategoryNames = string.Join(' ', names),
+            CategoryNames = CategoryNamesOf(taxonomy, d.Category),
             Condition = d.Condition,
             Unit = d.Unit,
             Available = listing.Available,

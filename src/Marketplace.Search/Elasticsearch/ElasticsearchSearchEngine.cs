@@ -1,6 +1,7 @@
 using System.Globalization;
 using Elastic.Clients.Elasticsearch;
 using Elastic.Clients.Elasticsearch.Aggregations;
+using Elastic.Clients.Elasticsearch.Analysis;
 using Elastic.Clients.Elasticsearch.Core.Bulk;
 using Elastic.Clients.Elasticsearch.Core.Search;
 using Elastic.Clients.Elasticsearch.IndexManagement;
@@ -9,6 +10,7 @@ using Elastic.Clients.Elasticsearch.QueryDsl;
 using Elastic.Transport;
 using Elastic.Transport.Products.Elasticsearch;
 using Marketplace.Domain.Geo;
+using Marketplace.Domain.Materials;
 
 namespace Marketplace.Search.Elasticsearch;
 
@@ -17,12 +19,16 @@ public sealed class ElasticsearchSearchEngine : ISearchEngine
 {
     private const int FacetSize = 500;
 
-    // Each text field is indexed three ways (as written, English stems, Finnish stems); most_fields adds the three up.
+    // The analyser that splits Finnish compounds with the search vocabulary's word list (dictionary_decompounder), as the embedded engine does.
+    private const string CompoundsAnalyzer = "fi_compounds";
+
+    // Each text field is indexed four ways (as written, English stems, Finnish stems, and as written with compounds split
+    // into their parts, weighed lower); most_fields adds them up.
     private static readonly string[] TextFields =
     [
-        "title^3", "title.en^3", "title.fi^3",
-        "categoryNames^2", "categoryNames.en^2", "categoryNames.fi^2",
-        "description", "description.en", "description.fi",
+        "title^3", "title.en^3", "title.fi^3", "title.parts",
+        "categoryNames^2", "categoryNames.en^2", "categoryNames.fi^2", "categoryNames.parts",
+        "description", "description.en", "description.fi", "description.parts^0.5",
         "municipality", "municipality.en", "municipality.fi",
     ];
 
@@ -319,7 +325,24 @@ public sealed class ElasticsearchSearchEngine : ISearchEngine
     private CreateIndexRequest IndexDefinition() => new(_index)
     {
         // A million lots is a few hundred MiB: one shard, and scores that do not depend on which shard a lot landed on.
-        Settings = new IndexSettings { NumberOfShards = 1 },
+        Settings = new IndexSettings
+        {
+            NumberOfShards = 1,
+            Analysis = new IndexSettingsAnalysis
+            {
+                TokenFilters = new TokenFilters
+                {
+                    {
+                        CompoundsAnalyzer,
+                        new DictionaryDecompounderTokenFilter { WordList = [.. SearchVocabulary.Default.CompoundParts], MinSubwordSize = 3, MinWordSize = 6 }
+                    },
+                },
+                Analyzers = new Analyzers
+                {
+                    { CompoundsAnalyzer, new CustomAnalyzer { Tokenizer = "standard", Filter = ["lowercase", CompoundsAnalyzer] } },
+                },
+            },
+        },
         Mappings = new TypeMapping
         {
             Dynamic = DynamicMapping.Strict,
@@ -356,6 +379,7 @@ public sealed class ElasticsearchSearchEngine : ISearchEngine
         {
             { "en", new TextProperty { Analyzer = "english" } },
             { "fi", new TextProperty { Analyzer = "finnish" } },
+            { "parts", new TextProperty { Analyzer = CompoundsAnalyzer } },
         },
     };
 

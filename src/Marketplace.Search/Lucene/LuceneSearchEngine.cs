@@ -429,6 +429,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
             new SortedDocValuesField(IdValues, new BytesRef(d.Id)),
             new TextField(TextAnalysis.Title, d.Title, Field.Store.NO),
             new TextField(TextAnalysis.Plain, body, Field.Store.NO),
+            new TextField(TextAnalysis.Parts, body, Field.Store.NO),
             new StoredField(DocField, JsonSerializer.Serialize(d, Json)),
             // The columns' fields, so opening the index loads them without parsing a million stored documents.
             new BinaryDocValuesField(NumbersField, PackNumbers(d)),

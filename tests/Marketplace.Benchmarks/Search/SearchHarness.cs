@@ -298,12 +298,9 @@ public static class SearchHarness
     {
         var category = leaves[r.Next(leaves.Length)];
         var path = new List<string>();
-        var names = new List<string>();
         for (var c = category; c is not null; c = c.ParentId is null ? null : taxonomy.Find(c.ParentId))
         {
             path.Add(c.Id);
-            names.Add(c.NameEn);
-            names.Add(c.NameFi);
         }
 
         var place = Place(r);
@@ -320,7 +317,7 @@ public static class SearchHarness
             Description = $"{english}. {category.NameFi} {finnish}.",
             Category = category.Id,
             CategoryPath = path,
-            CategoryNames = string.Join(' ', names),
+            CategoryNames = ListingDocument.CategoryNamesOf(taxonomy, category.Id),
             Condition = ((char)('A' + r.Next(3))).ToString(),
             Unit = Units.Code(category.Units[0]),
             Available = r.Next(1, 2000),

@@ -18,9 +18,14 @@ namespace Marketplace.Host.Tests.Search;
 /// </summary>
 public class RelevanceTests(ITestOutputHelper output)
 {
-    /// <summary>Floors set from the first measurement (2026-11-28: precision@10 0.775, nDCG@10 0.775 over 55 queries), a little below it.</summary>
-    private const double PrecisionFloor = 0.75;
-    private const double NdcgFloor = 0.75;
+    /// <summary>
+    /// Floors a little below the measurement: first 2026-11-28 (0.775 / 0.775 over 55 queries, floors 0.75); with the 30
+    /// queries of the kinds issue 14 names as weak (compounds, Finnish words for English lots, synonyms) added before the
+    /// engine change, 2026-11-30: precision@10 0.678, nDCG@10 0.678 over 85 queries; after the Finnish decompounder and the
+    /// bilingual synonym list (search-terms.json): 0.987 / 0.979.
+    /// </summary>
+    private const double PrecisionFloor = 0.98;
+    private const double NdcgFloor = 0.97;
 
     private static readonly DateOnly Today = new(2026, 11, 28);
 

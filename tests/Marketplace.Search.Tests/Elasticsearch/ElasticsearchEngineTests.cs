@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Marketplace.Domain.Geo;
+using Marketplace.Domain.Materials;
 using Marketplace.Search.Elasticsearch;
 using Marketplace.Search.Tests.Contract;
 using WireMock;
@@ -63,7 +64,15 @@ public sealed class ElasticsearchEngineTests : IAsyncLifetime
             Assert.Equal("standard", (string?)properties[field]!["analyzer"]);
             Assert.Equal("english", (string?)properties[field]!["fields"]!["en"]!["analyzer"]);
             Assert.Equal("finnish", (string?)properties[field]!["fields"]!["fi"]!["analyzer"]);
+            Assert.Equal("fi_compounds", (string?)properties[field]!["fields"]!["parts"]!["analyzer"]);
         }
+
+        // Compounds split with the same word list as the embedded engine's decompounder.
+        var analysis = create["settings"]!["analysis"]!;
+        var decompounder = analysis["filter"]!["fi_compounds"]!;
+        Assert.Equal("dictionary_decompounder", (string?)decompounder["type"]);
+        Assert.Equal(SearchVocabulary.Default.CompoundParts, decompounder["word_list"]!.AsArray().Select(w => (string?)w));
+        Assert.Equal(["lowercase", "fi_compounds"], analysis["analyzer"]!["fi_compounds"]!["filter"]!.AsArray().Select(f => (string?)f));
 
         foreach (var field in new[] { "id", "sellerId", "status", "category", "categoryPath", "condition", "unit", "currency" })
         {
@@ -241,7 +250,12 @@ public sealed class ElasticsearchEngineTests : IAsyncLifetime
             Assert.Contains($"{name}.fi{boost}", fields);
         }
 
-        Assert.Equal(12, fields.Count);
+        foreach (var field in new[] { "title.parts", "categoryNames.parts", "description.parts^0.5" })
+        {
+            Assert.Contains(field, fields);
+        }
+
+        Assert.Equal(15, fields.Count);
         var highlight = body["highlight"]!;
         Assert.Equal(["<em>"], highlight["pre_tags"]!.AsArray().Select(t => (string?)t));
         Assert.Equal(["</em>"], highlight["post_tags"]!.AsArray().Select(t => (string?)t));
