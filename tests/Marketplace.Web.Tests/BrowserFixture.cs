@@ -189,12 +189,16 @@ public sealed partial class BrowserFixture : IAsyncLifetime
 
     /// <summary>
     /// Asserts the page has no serious or critical axe violation. Each page (its path with ids folded) is checked once
-    /// per language in a run: the journeys pass the same pages many times, and axe costs seconds on a busy machine.
+    /// per language, per script on or off, and per state with or without a refused field, in a run: the journeys pass
+    /// the same pages many times, and axe costs seconds on a busy machine (a page seen with script off most: it is
+    /// checked through a copy in a second browser context).
     /// </summary>
     public static async Task AssertAccessibleAsync(IPage page)
     {
         var language = await page.Locator("html").GetAttributeAsync("lang") ?? "";
-        if (!Checked.TryAdd(language + " " + Id().Replace(new Uri(page.Url).AbsolutePath, "{id}"), 0))
+        var scripts = ScriptOff.ContainsKey(page.Context) ? "script off" : "script on";
+        var refused = await page.Locator("[aria-invalid='true']").CountAsync() > 0 ? "a field refused" : "no field refused";
+        if (!Checked.TryAdd($"{language} {scripts} {refused} {Id().Replace(new Uri(page.Url).AbsolutePath, "{id}")}", 0))
         {
             return;
         }

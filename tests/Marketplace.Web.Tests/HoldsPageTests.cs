@@ -36,7 +36,7 @@ public sealed class HoldsPageTests(BrowserFixture web)
         await page.WaitForURLAsync("**/holds");
         await Expect(page.Locator("#holds tbody tr")).ToHaveCountAsync(2);
         await Expect(page.Locator($"tr[data-hold='{kept}']")).ToContainTextAsync("Tiilet " + word);
-        await Journey.AssertAccessibleAsync(web, page, javaScript);
+        await BrowserFixture.AssertAccessibleAsync(page);
 
         step("release");
         await BrowserFixture.SubmitAsync(page, page.Locator($"tr[data-hold='{released}'] form[action*='handler=Release'] button"), "**/holds");
@@ -52,7 +52,7 @@ public sealed class HoldsPageTests(BrowserFixture web)
         step("every hold");
         await page.Locator("main a[href='/holds?all=true']").ClickAsync();
         await Expect(page.Locator($"tr[data-hold='{released}']")).ToContainTextAsync("Vapautettu");
-        await Journey.AssertAccessibleAsync(web, page, javaScript);
+        await BrowserFixture.AssertAccessibleAsync(page);
         await BrowserFixture.ScreenshotAsync(page, "holds");
 
         step("check out");

@@ -48,11 +48,11 @@ public sealed class SellerOrderTests(BrowserFixture web)
         await page.Locator("main a[href='/orders?role=seller']").ClickAsync();
         await page.WaitForURLAsync("**/orders?role=seller");
         await Expect(page.Locator($"main a[href='/orders/{orderId}']")).ToHaveTextAsync(title);
-        await Journey.AssertAccessibleAsync(web, page, javaScript);
+        await BrowserFixture.AssertAccessibleAsync(page);
         await page.Locator($"main a[href='/orders/{orderId}']").ClickAsync();
         await page.WaitForURLAsync($"**/orders/{orderId}");
         Assert.Equal(0, await page.Locator("#PickupCode").CountAsync());
-        await Journey.AssertAccessibleAsync(web, page, javaScript);
+        await BrowserFixture.AssertAccessibleAsync(page);
 
         step("accept");
         await Expect(page.Locator("#accept")).ToHaveTextAsync(language == "fi" ? "Hyväksy tilaus" : "Accept the order");
@@ -66,7 +66,7 @@ public sealed class SellerOrderTests(BrowserFixture web)
         await Expect(page.Locator("#PickupCode-error")).ToBeVisibleAsync();
         Assert.Equal("true", await page.Locator("#PickupCode").GetAttributeAsync("aria-invalid"));
         await Expect(page.Locator("#problem")).ToHaveTextAsync(language == "fi" ? "Tämä ei ole ostajan noutokoodi." : "That is not the buyer's pickup code.");
-        await Journey.AssertAccessibleAsync(web, page, javaScript);
+        await BrowserFixture.AssertAccessibleAsync(page);
         if (javaScript)
         {
             await BrowserFixture.ScreenshotAsync(page, "seller-order");
@@ -92,7 +92,7 @@ public sealed class SellerOrderTests(BrowserFixture web)
         await Expect(page.Locator("#invoice-seller")).ToContainTextAsync("Purkutalo Oy");
         await Expect(page.Locator("#invoice-iban")).ToContainTextAsync("FI21");
         await Expect(page.Locator("#invoice-buyer")).ToContainTextAsync("Uudisrakennus Oy");
-        await Journey.AssertAccessibleAsync(web, page, javaScript);
+        await BrowserFixture.AssertAccessibleAsync(page);
 
         // Printed, the site's header and links are left out.
         step("print");
