@@ -1,5 +1,6 @@
 using Marketplace.Domain.Geo;
 using Marketplace.Domain.Matching;
+using Marketplace.Grains.Demands;
 using Marketplace.Grains.Matching;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Core.Internal;
@@ -30,11 +31,7 @@ public sealed class PartitionFailoverTests : IAsyncLifetime
     public async Task DeactivatedPartition_LoadsItsBookWhenActivated_AndANewLotMeetsADemandFromBefore()
     {
         var at = new GeoPoint(62.6, 26.9);
-        var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude)));
-        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
-        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
-        var demand = await MatchingGrainTests.DemandAsync(Grains, buyer, at, 50, minPart: 10, radiusKm: 5);
-        Assert.True(await Eventually.TrueAsync(async () => await partition.CountsAsync() == new PartitionCounts(0, 1), TimeSpan.FromSeconds(10)));
+        var (partition, seller, buyer, demand) = await CellWithADemandAsync(at);
 
         // Gone as when its silo dies: the next call activates it afresh (here, on the same silo).
         await partition.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
@@ -50,11 +47,7 @@ public sealed class PartitionFailoverTests : IAsyncLifetime
     public async Task LotWhoseChangeMessageIsLost_IsProposedByTheReconciliation_WithoutARestart()
     {
         var at = new GeoPoint(63.1, 27.7);
-        var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude)));
-        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
-        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
-        var demand = await MatchingGrainTests.DemandAsync(Grains, buyer, at, 50, minPart: 10, radiusKm: 5);
-        Assert.True(await Eventually.TrueAsync(async () => await partition.CountsAsync() == new PartitionCounts(0, 1), TimeSpan.FromSeconds(10)));
+        var (partition, seller, buyer, demand) = await CellWithADemandAsync(at);
 
         // The lot is stored as published, but its one-way message to the partition never arrives.
         var lot = Grains.GetGrain<Marketplace.Grains.Listings.IListingGrain>(LostMessages.Prefix + Guid.NewGuid().ToString("N"));
@@ -69,11 +62,7 @@ public sealed class PartitionFailoverTests : IAsyncLifetime
     public async Task JoinInACellWithMembers_StoresOnlyTheChange_AndTheCellLoadsWithIt()
     {
         var at = new GeoPoint(61.9, 25.7);
-        var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude)));
-        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
-        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
-        var demand = await MatchingGrainTests.DemandAsync(Grains, buyer, at, 50, minPart: 10, radiusKm: 5);
-        Assert.True(await Eventually.TrueAsync(async () => await partition.CountsAsync() == new PartitionCounts(0, 1), TimeSpan.FromSeconds(10)));
+        var (partition, seller, buyer, demand) = await CellWithADemandAsync(at);
         var before = await StoredAsync<CellMembership>(partition, "cell");
 
         var lot = await MatchingGrainTests.LotAsync(Grains, seller, at, 20);
@@ -130,5 +119,16 @@ public sealed class PartitionFailoverTests : IAsyncLifetime
             => context.InterfaceMethod?.Name == nameof(IMatchPartitionGrain.LotChangedAsync) && context.Request.GetArgument(0) is string id && id.StartsWith(Prefix, StringComparison.Ordinal)
                 ? Task.CompletedTask
                 : context.Invoke();
+    }    /// <summary>A seller and a buyer, and the buyer's demand for 50 t of crushed concrete at <paramref name="at"/>, joined to its cell's partition.</summary>
+    private async Task<(IMatchPartitionGrain Partition, string Seller, string Buyer, IDemandGrain Demand)> CellWithADemandAsync(GeoPoint at)
+    {
+        var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude)));
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var demand = await MatchingGrainTests.DemandAsync(Grains, buyer, at, 50, minPart: 10, radiusKm: 5);
+        Assert.True(await Eventually.TrueAsync(async () => await partition.CountsAsync() == new PartitionCounts(0, 1), TimeSpan.FromSeconds(10)));
+        return (partition, seller, buyer, demand);
     }
+
+
 }
