@@ -160,8 +160,10 @@ public static class IdentitySetup
                 // remembered briefly and forgotten on every revocation (TokenEntryCache).
                 o.EnableTokenEntryValidation();
                 o.EnableAuthorizationEntryValidation();
+                o.RemoveEventHandler(OpenIddictValidationHandlers.Protection.RestoreTokenEntryProperties.Descriptor);
                 o.RemoveEventHandler(OpenIddictValidationHandlers.Protection.ValidateTokenEntry.Descriptor);
                 o.RemoveEventHandler(OpenIddictValidationHandlers.Protection.ValidateAuthorizationEntry.Descriptor);
+                o.AddEventHandler(TokenEntryCache.RestoreTokenEntryProperties.Descriptor);
                 o.AddEventHandler(TokenEntryCache.ValidateTokenEntry.Descriptor);
                 o.AddEventHandler(TokenEntryCache.ValidateAuthorizationEntry.Descriptor);
                 if (settings.AllowLoopbackHttp && string.IsNullOrEmpty(settings.Issuer))
