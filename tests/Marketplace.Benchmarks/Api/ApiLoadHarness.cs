@@ -33,8 +33,9 @@ public static class ApiLoadHarness
     private static readonly string[] Kinds = ["search", "lot read", "hold", "release", "lot create", "lot edit", "demand post", "match inbox"];
 
     /// <summary>
-    /// Runs the harness: <c>--firms 40 --lots-per-firm 10 --seconds 10 --max-concurrency 256 --stop-p99-ms 100</c>, or
-    /// <c>--levels 1,4,16</c> for exactly those concurrency steps (to compare two settings in the same conditions).
+    /// Runs the harness: <c>--firms 40 --lots-per-firm 10 --seconds 10 --max-concurrency 256 --stop-p99-ms 100
+    /// --warmup-seconds 20</c>, or <c>--levels 1,4,16</c> for exactly those concurrency steps (to compare two settings in
+    /// the same conditions). Each step also prints the process's CPU time, allocations and JIT work per request.
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
@@ -43,6 +44,7 @@ public static class ApiLoadHarness
         var seconds = Option(args, "--seconds", 10);
         var maxConcurrency = Option(args, "--max-concurrency", 256);
         var stopP99Ms = Option(args, "--stop-p99-ms", 100);
+        var warmupSeconds = Option(args, "--warmup-seconds", 20);
         var levelsAt = Array.IndexOf(args, "--levels");
         int[]? levels = levelsAt >= 0 && levelsAt + 1 < args.Length
             ? args[levelsAt + 1].Split(',').Select(l => int.Parse(l, CultureInfo.InvariantCulture)).ToArray()
@@ -109,9 +111,17 @@ public static class ApiLoadHarness
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Set up {firms} firms with API clients and tokens and {lots.Count} published lots in {setup.Elapsed.TotalSeconds:N1} s; {seconds} s per step (the first second not recorded)"));
+            if (warmupSeconds > 0)
+            {
+                // The mix touches a wide stretch of code (EF, OpenIddict, Orleans, Lucene): tiered compilation is still
+                // busy well after start, so the steps measure a host that has already run the mix for a while.
+                var warmup = await RunStepAsync(http, callers, lots, 2, TimeSpan.FromSeconds(warmupSeconds));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Warm-up: the mix at 2 callers for {warmupSeconds} s ({warmup.Sent:N0} requests, {warmup.Costs.Per(warmup.Sent).CpuMs:0.00} ms of CPU per request, JIT {warmup.Costs.JitMethods:N0} methods in {warmup.Costs.JitMs:N0} ms), not recorded"));
+            }
             Console.WriteLine();
-            Console.WriteLine("| callers | requests/s | all p50 / p95 / p99 ms | " + string.Join(" | ", Kinds.Select(k => $"{k} p50 / p99")) + " | token-entry reads per request | errors |");
-            Console.WriteLine("| --- | --- | --- | " + string.Join(" | ", Kinds.Select(_ => "---")) + " | --- | --- |");
+            Console.WriteLine("| callers | requests/s | all p50 / p95 / p99 ms | " + string.Join(" | ", Kinds.Select(k => $"{k} per s: p50 / p95 / p99")) + " | identity-store reads per request | CPU ms per request | allocated KiB per request | JIT methods / ms | errors |");
+            Console.WriteLine("| --- | --- | --- | " + string.Join(" | ", Kinds.Select(_ => "---")) + " | --- | --- | --- | --- | --- |");
             var tokenEntries = app.Services.GetRequiredService<TokenEntryCache>();
             var steps = levels ?? Enumerable.Range(0, 31).Select(i => 1 << i).TakeWhile(c => c <= maxConcurrency).ToArray();
             foreach (var concurrency in steps)
@@ -119,13 +129,15 @@ public static class ApiLoadHarness
                 var readsBefore = tokenEntries.StoreReads;
                 var step = await RunStepAsync(http, callers, lots, concurrency, TimeSpan.FromSeconds(seconds));
                 var reads = (double)(tokenEntries.StoreReads - readsBefore) / Math.Max(1, step.Sent);
+                var perRequest = step.Costs.Per(step.Sent);
                 var all = step.All;
                 var kinds = string.Join(" | ", Kinds.Select(k => step.ByKind[k].TotalCount == 0
                     ? "-"
-                    : string.Create(CultureInfo.InvariantCulture, $"{Ms(step.ByKind[k], 50):0.0} / {Ms(step.ByKind[k], 99):0.0}")));
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"{step.ByKind[k].TotalCount / step.Seconds:N0}: {Ms(step.ByKind[k], 50):0.0} / {Ms(step.ByKind[k], 95):0.0} / {Ms(step.ByKind[k], 99):0.0}")));
                 var errors = step.FirstError is null ? "0" : $"{step.Errors} (first: {step.FirstError})";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {concurrency} | {all.TotalCount / step.Seconds:N0} | {Ms(all, 50):0.0} / {Ms(all, 95):0.0} / {Ms(all, 99):0.0} | {kinds} | {reads:0.00} | {errors} |"));
+                    $"| {concurrency} | {all.TotalCount / step.Seconds:N0} | {Ms(all, 50):0.0} / {Ms(all, 95):0.0} / {Ms(all, 99):0.0} | {kinds} | {reads:0.00} | {perRequest.CpuMs:0.00} | {perRequest.AllocatedKiB:N0} | {step.Costs.JitMethods:N0} / {step.Costs.JitMs:N0} | {errors} |"));
                 if (levels is null && Ms(all, 99) > stopP99Ms)
                 {
                     break;
@@ -152,6 +164,7 @@ public static class ApiLoadHarness
     private static async Task<Step> RunStepAsync(HttpClient http, List<Caller> callers, List<(string Id, Caller Seller)> lots, int concurrency, TimeSpan duration)
     {
         var step = new Step();
+        var before = ProcessCosts.Now();
         var clock = Stopwatch.StartNew();
         var recordFrom = TimeSpan.FromSeconds(1);
         var end = recordFrom + duration;
@@ -210,6 +223,7 @@ public static class ApiLoadHarness
         })).ToArray();
         await Task.WhenAll(workers);
         step.Seconds = (clock.Elapsed - recordFrom).TotalSeconds;
+        step.Costs = ProcessCosts.Now() - before;
         return step;
     }
 
@@ -351,7 +365,7 @@ public static class ApiLoadHarness
 
         public Dictionary<string, LongHistogram> ByKind { get; } = Kinds.ToDictionary(k => k, _ => new LongHistogram(TimeStamp.Minutes(1), 3));
 
-        /// <summary>Requests sent during the step, the unrecorded first second included (the token-entry reads are counted over the same span).</summary>
+        /// <summary>Requests sent during the step, the unrecorded first second included (identity-store reads, CPU and allocations are counted over the same span).</summary>
         public long Sent;
 
         public long Errors { get; set; }
@@ -359,5 +373,30 @@ public static class ApiLoadHarness
         public string? FirstError { get; set; }
 
         public double Seconds { get; set; }
+
+        /// <summary>What the whole process (host and load generator together) spent during the step, its first second included.</summary>
+        public ProcessCosts Costs { get; set; }
+    }
+
+    /// <summary>
+    /// The process's CPU time, allocations and JIT work: the host and the load generator share the process, so a
+    /// request's CPU is an upper bound of the host's share.
+    /// </summary>
+    private readonly record struct ProcessCosts(TimeSpan Cpu, long Allocated, long JitMethods, double JitMs)
+    {
+        public double CpuMs => Cpu.TotalMilliseconds;
+
+        public double AllocatedKiB => Allocated / 1024.0;
+
+        public static ProcessCosts Now() => new(
+            Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalAllocatedBytes(), System.Runtime.JitInfo.GetCompiledMethodCount(),
+            System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds);
+
+        public static ProcessCosts operator -(ProcessCosts a, ProcessCosts b)
+            => new(a.Cpu - b.Cpu, a.Allocated - b.Allocated, a.JitMethods - b.JitMethods, a.JitMs - b.JitMs);
+
+        public ProcessCosts Per(long requests) => requests == 0
+            ? this
+            : new(Cpu / requests, Allocated / requests, JitMethods, JitMs);
     }
 }
