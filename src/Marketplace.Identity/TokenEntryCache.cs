@@ -13,8 +13,9 @@ namespace Marketplace.Identity;
 /// <summary>
 /// Token and authorization entries that validation found valid, remembered for
 /// <see cref="MarketplaceIdentityOptions.TokenEntryCacheDuration"/> so that a call with a known token does not read the
-/// identity store (neither to restore the token's properties from its entry nor to check the entry's status). Revocation is pushed, not waited out: every command that updates or deletes an OpenIddict row
-/// through this host's identity store (revoking, redeeming, pruning, deleting a client) empties the cache before and
+/// identity store (neither to restore the token's properties from its entry nor to check the entry's status).
+/// Revocation is pushed, not waited out: every command that updates or deletes an OpenIddict row through this host's
+/// identity store (revoking, redeeming, pruning, deleting a client) empties the cache before and
 /// after it runs and again when its transaction commits, and an entry read while that happened is not remembered. A
 /// change made by another process (another host, the <c>clients revoke</c> command) is seen once the entry expires.
 /// </summary>
@@ -22,6 +23,9 @@ public sealed class TokenEntryCache(IOptions<MarketplaceIdentityOptions> options
 {
     /// <summary>Entries held at most; past it the cache starts again empty.</summary>
     private const int MaxEntries = 100_000;
+
+    /// <summary>The entry remembered for a valid authorization (only its validity matters).</summary>
+    private static readonly object ValidAuthorization = new();
 
     private readonly ConcurrentDictionary<string, (object Entry, long Until)> _entries = new(StringComparer.Ordinal);
     private readonly TimeSpan _duration = options.Value.EffectiveTokenEntryCacheDuration;
@@ -133,9 +137,6 @@ public sealed class TokenEntryCache(IOptions<MarketplaceIdentityOptions> options
                 .SetTokenType(entry.Type);
         }
     }
-
-    /// <summary>The entry remembered for a valid authorization (only its validity matters).</summary>
-    private static readonly object ValidAuthorization = new();
 
     private static string TokenKey(string id) => "token:" + id;
 
