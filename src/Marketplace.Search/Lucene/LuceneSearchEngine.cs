@@ -586,7 +586,6 @@ public sealed class LuceneSearchEngine : ISearchEngine
     {
         private Scorer? _scorer;
         private int[] _slots = [];
-
         private bool _outOfOrder = true;
 
         // Lucene asks after SetNextReader, per segment. Out of order, a disjunction is scored by BooleanScorer, which
