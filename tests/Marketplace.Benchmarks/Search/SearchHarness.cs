@@ -86,6 +86,13 @@ public static class SearchHarness
             var size = new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
             Console.WriteLine($"Indexing: {listings:N0} docs in {indexSeconds:N1} s = {listings / indexSeconds:N0} docs/s; index {size / 1024.0 / 1024.0:N0} MiB; managed heap {GC.GetTotalMemory(true) / 1024 / 1024:N0} MiB");
 
+            // Queries run on the index reopened, as a host serves it after a start (the columns are laid out by category
+            // when an index opens; lots indexed into a running engine take the next free slots).
+            watch.Restart();
+            await engine.DisposeAsync();
+            watch.Restart();
+            engine = LuceneSearchEngine.Open(folder);
+            Console.WriteLine($"Reopen (load columns from the index on disk): {watch.Elapsed.TotalSeconds:N1} s for {engine.Count:N0} docs");
             await MeasureQueriesAsync(engine, args, queries, leaves);
 
             // Change to visible: update one lot, then search for its new word.
@@ -108,13 +115,7 @@ public static class SearchHarness
             }
 
             Print("Change to visible (index one change, then find it)", visible);
-
-            watch.Restart();
             await engine.DisposeAsync();
-            watch.Restart();
-            var reopened = LuceneSearchEngine.Open(folder);
-            Console.WriteLine($"Reopen (load columns from the index on disk): {watch.Elapsed.TotalSeconds:N1} s for {reopened.Count:N0} docs");
-            await reopened.DisposeAsync();
             return 0;
         }
         finally
