@@ -20,8 +20,8 @@ public sealed class ImportOptions
     /// <summary>Rows applied at once (concurrent lot writes, which the SQLite storage commits together). Default 128; 1 to 1,024.</summary>
     public int Concurrency { get; set; } = 128;
 
-    /// <summary>Rows per batch: the seller's list of lots and its status index are written once per batch. Default 5,000.</summary>
-    public int BatchSize { get; set; } = 5_000;
+    /// <summary>Rows per batch: the seller's list of lots and its status index are written once per batch, and with SQLite its new lots are stored in one transaction. Default 10,000.</summary>
+    public int BatchSize { get; set; } = 10_000;
 
     /// <summary>How often a running job stores its progress (and sees a cancellation asked on another host). Default 1 second.</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -19,17 +19,18 @@ public sealed class SearchSettings
     public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Most changes indexed in one batch; default 5,000 (a bulk import's batch). Each batch is made visible on its own
+    /// Most changes indexed in one batch; default 10,000 (a bulk import's batch). Each batch is made visible on its own
     /// (with Lucene, a new segment that later merges): small batches under a bulk import cost merges, not latency, since
     /// a batch takes only what is waiting.
     /// </summary>
-    public int BatchSize { get; set; } = 5_000;
+    public int BatchSize { get; set; } = 10_000;
 
     /// <summary>
-    /// Most changed lots waiting to be indexed; default 10,000. When the engine is slow or down and this many wait,
-    /// further changes only mark their lot for a later re-read from its grain (memory grows with distinct lots, not changes).
+    /// Most changed lots waiting to be indexed; default 20,000 (two batches of a bulk import, so that a lot's own change
+    /// during an import finds room). When the engine is slow or down and this many wait, further changes only mark
+    /// their lot for a later re-read from its grain (memory grows with distinct lots, not changes).
     /// </summary>
-    public int QueueCapacity { get; set; } = 10_000;
+    public int QueueCapacity { get; set; } = 20_000;
 
     /// <summary>Searches per caller and minute on <c>GET /api/v1/listings/search</c> (per token subject, or per client address without a token); default 600.</summary>
     public int RateLimitPerMinute { get; set; } = 600;
