@@ -183,7 +183,7 @@ public static class MatchingHarness
             $"Changes: {changes:N0} in {run.Elapsed.TotalSeconds:N1} s ({achieved:N0}/s), {proposals:N0} proposals stored ({(double)proposals / changes:N2} per change)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"GC during the run: {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2, paused {paused.TotalMilliseconds:N0} ms in all ({paused / run.Elapsed:P1}); {allocatedPerChange:N0} KiB allocated per change; {cpuPerChange:N2} ms CPU per change"));
-        Console.WriteLine(MatchingProfile.Describe(counted, changes));
+        Console.WriteLine(counted.Describe(changes));
         Console.WriteLine("From the change's acknowledgement (the grain call returned) to its proposals stored (0 when they were stored first):");
         Print("  all", afterAck);
         Print("  new lot (publish)", byKindAfterAck["lot"]);
@@ -192,10 +192,8 @@ public static class MatchingHarness
         Print("  all", latency);
         Print("  new lot (publish)", byKind["lot"]);
         Print("  new demand (post)", byKind["demand"]);
-        double Per(string key) => counted.TryGetValue(key, out var v) ? v / (double)changes : 0;
-        var written = counted.Where(c => c.Key.StartsWith("bytes:", StringComparison.Ordinal)).Sum(c => c.Value) / (double)changes;
         var row = string.Create(CultureInfo.InvariantCulture,
-            $"| {rate}/s | {achieved:N0}/s | {Ms(afterAck.GetValueAtPercentile(50)):0.00} / {Ms(afterAck.GetValueAtPercentile(95)):0.00} / {Ms(afterAck.GetValueAtPercentile(99)):0.00} ms | {Ms(byKindAfterAck["lot"].GetValueAtPercentile(99)):0.00} ms | {Ms(byKindAfterAck["demand"].GetValueAtPercentile(99)):0.00} ms | {Ms(latency.GetValueAtPercentile(99)):0.00} ms | {allocatedPerChange:N0} KiB | {paused / run.Elapsed:P1} | {cpuPerChange:N2} ms | {Per("orleans-app-requests-latency"):N1} / {Per("orleans-storage-write-latency"):N2} / {written / 1024:N1} KiB |");
+            $"| {rate}/s | {achieved:N0}/s | {Ms(afterAck.GetValueAtPercentile(50)):0.00} / {Ms(afterAck.GetValueAtPercentile(95)):0.00} / {Ms(afterAck.GetValueAtPercentile(99)):0.00} ms | {Ms(byKindAfterAck["lot"].GetValueAtPercentile(99)):0.00} ms | {Ms(byKindAfterAck["demand"].GetValueAtPercentile(99)):0.00} ms | {Ms(latency.GetValueAtPercentile(99)):0.00} ms | {allocatedPerChange:N0} KiB | {paused / run.Elapsed:P1} | {cpuPerChange:N2} ms | {counted.GrainCalls / (double)changes:N1} / {counted.StateWrites / (double)changes:N2} / {counted.Bytes / (double)changes / 1024:N1} KiB |");
         return (row, achieved < rate * 0.9);
     }
 
