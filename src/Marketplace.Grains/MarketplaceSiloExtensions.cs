@@ -46,6 +46,7 @@ public static class MarketplaceSiloExtensions
         ConfigureStorage(silo, storage);
 
         silo.Services.AddMarketplaceSerializer();
+        CachedGrainInterfaceTypes.AddTo(silo.Services);
         silo.Services.AddMetrics();
         silo.Services.TryAddSingleton<MarketplaceMetrics>();
         silo.Services.TryAddSingleton(MaterialTaxonomy.Default);

@@ -70,6 +70,29 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         return matches;
     }
 
+    /// <summary>
+    /// Every proposal makes grain references (session, inboxes, firms' registries); Orleans 10.4 read the interface's
+    /// attributes again for each one. After the first, resolving an interface allocates nothing and gives the same type.
+    /// </summary>
+    [Fact]
+    public void GrainInterfaceType_AfterTheFirst_IsRememberedWithoutAllocating()
+    {
+        var resolver = fixture.Cluster.Silos[0].SiloHost.Services.GetRequiredService<Orleans.Metadata.GrainInterfaceTypeResolver>();
+        var first = resolver.GetGrainInterfaceType(typeof(IMatchingSessionGrain));
+
+        var same = 0;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1_000; i++)
+        {
+            same += resolver.GetGrainInterfaceType(typeof(IMatchingSessionGrain)).Equals(first) ? 1 : 0;
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1_000, same);
+        Assert.Equal(resolver.GetGrainInterfaceTypeByConvention(typeof(IMatchingSessionGrain)), first);
+        Assert.Equal(resolver.GetGrainInterfaceTypeByConvention(typeof(IMatchInboxGrain)), resolver.GetGrainInterfaceType(typeof(IMatchInboxGrain)));
+    }
+
     [Fact]
     public async Task LotAndDemand5KmApart_InDifferentCells_Match_AndBothInboxesHaveTheProposal()
     {
