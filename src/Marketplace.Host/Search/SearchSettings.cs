@@ -26,9 +26,9 @@ public sealed class SearchSettings
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// Most changes indexed in one batch; default 10,000 (a bulk import's batch). Each batch is made visible on its own
-    /// (with Lucene, a new segment that later merges): small batches under a bulk import cost merges, not latency, since
-    /// a batch takes only what is waiting.
+    /// Most changes indexed in one batch; default 10,000 (a bulk import's batch). Each batch written is a new Lucene segment
+    /// once refreshed (see <see cref="RefreshInterval"/>): small batches under a bulk import cost merges, not latency,
+    /// since a batch takes only what is waiting.
     /// </summary>
     public int BatchSize { get; set; } = 10_000;
 
