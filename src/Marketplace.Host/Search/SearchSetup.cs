@@ -27,6 +27,7 @@ public static class SearchSetup
             .Validate(s => s.BatchSize is >= 1 and <= 10_000, $"{nameof(SearchSettings)}.{nameof(SearchSettings.BatchSize)} must be 1 to 10,000.")
             .Validate(s => s.QueueCapacity >= 1, $"{nameof(SearchSettings)}.{nameof(SearchSettings.QueueCapacity)} must be at least 1.")
             .Validate(s => s.CommitInterval > TimeSpan.Zero, $"{nameof(SearchSettings)}.{nameof(SearchSettings.CommitInterval)} must be positive.")
+            .Validate(s => s.RefreshInterval >= TimeSpan.Zero, $"{nameof(SearchSettings)}.{nameof(SearchSettings.RefreshInterval)} must not be negative.")
             .ValidateOnStart();
         RefuseLuceneInCluster(builder.Configuration, settings);
         var dataFolder = DataFolder.Of(builder);
@@ -71,7 +72,7 @@ public static class SearchSetup
                 var path = Path.IsPathRooted(settings.LucenePath) ? settings.LucenePath : Path.Combine(dataFolder, settings.LucenePath);
                 try
                 {
-                    return LuceneSearchEngine.Open(path);
+                    return LuceneSearchEngine.Open(path, settings.RefreshInterval);
                 }
                 catch (Lucene.Net.Store.LockObtainFailedException e)
                 {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Lucene.Net.Documents;
@@ -37,11 +38,16 @@ public sealed class LuceneSearchEngine : ISearchEngine
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly ConditionalWeakTable<object, int[]> _docToSlot = new();
     private readonly ConditionalWeakTable<IndexReader, int[]> _slotToDoc = new();
+    private readonly TimeSpan _refreshInterval;
+    private long _lastRefresh = long.MinValue / 2;
+    private int _refreshPending;
+    private int _refreshes;
     private int _disposed;
 
-    private LuceneSearchEngine(Directory directory)
+    private LuceneSearchEngine(Directory directory, TimeSpan refreshInterval)
     {
         _directory = directory;
+        _refreshInterval = refreshInterval;
         var config = new IndexWriterConfig(TextAnalysis.Version, _analysis.ForIndex())
         {
             OpenMode = OpenMode.CREATE_OR_APPEND,
@@ -53,22 +59,33 @@ public sealed class LuceneSearchEngine : ISearchEngine
         };
         _writer = new IndexWriter(directory, config);
         _searchers = new SearcherManager(_writer, true, new Bm25SearcherFactory());
+        _searchers.AddListener(new RefreshCounter(this));
     }
 
     /// <inheritdoc />
     public string Name => "Lucene";
 
-    /// <summary>Opens (or creates) the index in <paramref name="folder"/> and loads its columns.</summary>
-    public static LuceneSearchEngine Open(string folder)
+    /// <summary>
+    /// Opens (or creates) the index in <paramref name="folder"/> and loads its columns. Indexed changes become
+    /// searchable when the searcher refreshes: at once after a batch, unless the last refresh is less than
+    /// <paramref name="refreshInterval"/> old; then once when it is, for every batch indexed meanwhile (a steady stream
+    /// of small batches refreshes at a bounded rate; each refresh writes a segment). Zero (the default) refreshes after
+    /// every batch. <see cref="CommitAsync"/> always refreshes at once.
+    /// </summary>
+    public static LuceneSearchEngine Open(string folder, TimeSpan refreshInterval = default)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(refreshInterval, TimeSpan.Zero);
         System.IO.Directory.CreateDirectory(folder);
-        var engine = new LuceneSearchEngine(FSDirectory.Open(new DirectoryInfo(folder)));
+        var engine = new LuceneSearchEngine(FSDirectory.Open(new DirectoryInfo(folder)), refreshInterval);
         engine.LoadColumns();
         return engine;
     }
 
     /// <summary>The lots' columns (tests read their slot layout).</summary>
     internal ListingColumns Columns => _columns;
+
+    /// <summary>How many times the searcher reopened on new changes (tests count them).</summary>
+    internal int Refreshes => Volatile.Read(ref _refreshes);
 
     /// <summary>Documents in the index (every status).</summary>
     public int Count
@@ -138,7 +155,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
 
             if (fresh.Count > 0)
             {
-                _searchers.MaybeRefreshBlocking();
+                RefreshSoon();
             }
         }
         finally
@@ -171,7 +188,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
                 _lock.ExitWriteLock();
             }
 
-            _searchers.MaybeRefreshBlocking();
+            RefreshSoon();
         }
         finally
         {
@@ -200,7 +217,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
         try
         {
             _writer.Commit();
-            _searchers.MaybeRefreshBlocking();
+            Refresh();
         }
         finally
         {
@@ -213,7 +230,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
     {
         _writer.WaitForMerges();
         _writer.Commit();
-        _searchers.MaybeRefreshBlocking();
+        Refresh();
     }
 
     /// <inheritdoc />
@@ -234,7 +251,49 @@ public sealed class LuceneSearchEngine : ISearchEngine
                 _lock.ExitWriteLock();
             }
 
-            _searchers.MaybeRefreshBlocking();
+            Refresh();
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>Reopens the searcher on what was indexed (the caller holds <see cref="_writes"/>).</summary>
+    private void Refresh()
+    {
+        _searchers.MaybeRefreshBlocking();
+        Volatile.Write(ref _lastRefresh, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>
+    /// Refreshes now if the last refresh is at least the refresh interval old; otherwise makes sure one refresh follows
+    /// when it is (the caller holds <see cref="_writes"/>).
+    /// </summary>
+    private void RefreshSoon()
+    {
+        var since = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastRefresh));
+        if (since >= _refreshInterval)
+        {
+            Refresh();
+        }
+        else if (Interlocked.Exchange(ref _refreshPending, 1) == 0)
+        {
+            _ = RefreshLaterAsync(_refreshInterval - since);
+        }
+    }
+
+    private async Task RefreshLaterAsync(TimeSpan delay)
+    {
+        await Task.Delay(delay).ConfigureAwait(false);
+        await _writes.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref _refreshPending, 0);
+            if (Volatile.Read(ref _disposed) == 0)
+            {
+                Refresh();
+            }
         }
         finally
         {
@@ -614,5 +673,20 @@ public sealed class LuceneSearchEngine : ISearchEngine
     private sealed class Bm25SearcherFactory : SearcherFactory
     {
         public override IndexSearcher NewSearcher(IndexReader reader) => new(reader) { Similarity = new BM25Similarity() };
+    }
+
+    private sealed class RefreshCounter(LuceneSearchEngine engine) : ReferenceManager.IRefreshListener
+    {
+        public void BeforeRefresh()
+        {
+        }
+
+        public void AfterRefresh(bool didRefresh)
+        {
+            if (didRefresh)
+            {
+                Interlocked.Increment(ref engine._refreshes);
+            }
+        }
     }
 }

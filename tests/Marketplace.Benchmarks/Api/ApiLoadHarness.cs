@@ -34,7 +34,7 @@ public static class ApiLoadHarness
 
     /// <summary>
     /// Runs the harness: <c>--firms 40 --lots-per-firm 10 --seconds 10 --max-concurrency 256 --stop-p99-ms 100
-    /// --warmup-seconds 20</c>, or <c>--levels 1,4,16</c> for exactly those concurrency steps (to compare two settings in
+    /// --warmup-seconds 20</c> (<c>--allocation-types 25</c> also lists the types allocated most per request, sampled), or <c>--levels 1,4,16</c> for exactly those concurrency steps (to compare two settings in
     /// the same conditions). Each step also prints the process's CPU time, allocations and JIT work per request.
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
@@ -45,6 +45,7 @@ public static class ApiLoadHarness
         var maxConcurrency = Option(args, "--max-concurrency", 256);
         var stopP99Ms = Option(args, "--stop-p99-ms", 100);
         var warmupSeconds = Option(args, "--warmup-seconds", 20);
+        var allocationTypes = Option(args, "--allocation-types", 0);
         var levelsAt = Array.IndexOf(args, "--levels");
         int[]? levels = levelsAt >= 0 && levelsAt + 1 < args.Length
             ? args[levelsAt + 1].Split(',').Select(l => int.Parse(l, CultureInfo.InvariantCulture)).ToArray()
@@ -123,11 +124,15 @@ public static class ApiLoadHarness
             Console.WriteLine("| callers | requests/s | all p50 / p95 / p99 ms | " + string.Join(" | ", Kinds.Select(k => $"{k} per s: p50 / p95 / p99")) + " | identity-store reads per request | CPU ms per request | allocated KiB per request | JIT methods / ms | errors |");
             Console.WriteLine("| --- | --- | --- | " + string.Join(" | ", Kinds.Select(_ => "---")) + " | --- | --- | --- | --- | --- |");
             var tokenEntries = app.Services.GetRequiredService<TokenEntryCache>();
+            using var sampler = allocationTypes > 0 ? new AllocationSampler() : null;
             var steps = levels ?? Enumerable.Range(0, 31).Select(i => 1 << i).TakeWhile(c => c <= maxConcurrency).ToArray();
             foreach (var concurrency in steps)
             {
                 var readsBefore = tokenEntries.StoreReads;
+                sampler?.Clear();
+                sampler?.Recording = true;
                 var step = await RunStepAsync(http, callers, lots, concurrency, TimeSpan.FromSeconds(seconds));
+                sampler?.Recording = false;
                 var reads = (double)(tokenEntries.StoreReads - readsBefore) / Math.Max(1, step.Sent);
                 var perRequest = step.Costs.Per(step.Sent);
                 var all = step.All;
@@ -138,6 +143,12 @@ public static class ApiLoadHarness
                 var errors = step.FirstError is null ? "0" : $"{step.Errors} (first: {step.FirstError})";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {concurrency} | {all.TotalCount / step.Seconds:N0} | {Ms(all, 50):0.0} / {Ms(all, 95):0.0} / {Ms(all, 99):0.0} | {kinds} | {reads:0.00} | {perRequest.CpuMs:0.00} | {perRequest.AllocatedKiB:N0} | {step.Costs.JitMethods:N0} / {step.Costs.JitMs:N0} | {errors} |"));
+                if (sampler is not null)
+                {
+                    Console.WriteLine(string.Join(Environment.NewLine, sampler.Top(allocationTypes).Select(t => string.Create(CultureInfo.InvariantCulture,
+                        $"  allocated (sampled): {t.Bytes / 1024.0 / Math.Max(1, step.Sent),8:N1} KiB per request  {t.Type}"))));
+                }
+
                 if (levels is null && Ms(all, 99) > stopP99Ms)
                 {
                     break;
