@@ -11,9 +11,6 @@ ROOT="$(pwd)"
 RESULTS_DIR="$ROOT/TestResults"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-# The suite keeps both cores busy (test processes, the hosts they start, Chromium); a thread-pool worker that spins
-# before it sleeps only takes a core from one that has work, so the test processes do not spin.
-export DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0
 
 stop_servers() {
   "$ROOT/infra/dev/azurite-stop.sh" >/dev/null 2>&1 || true
@@ -60,39 +57,8 @@ fi
 
 rm -rf "$RESULTS_DIR"
 
-# Build once, then run the test projects in two lanes at once: the longest projects (the host's API tests and the
-# browser tests) each spend much of their time waiting on processes, timers and the browser, so two lanes fill the two
-# cores better than one project after another (docs/performance.md, "Test suite time"). Each project writes its own
-# TRX file; extra arguments (e.g. --filter) go to every project.
 test_rc=0
-dotnet build Marketplace.sln -v q -nologo || test_rc=$?
-
-run_lane() {
-  local lane="$1" project rc=0; shift
-  for project in $LANE_PROJECTS; do
-    dotnet test "tests/$project" --no-build --logger "trx;LogFileName=$project.trx" --results-directory "$RESULTS_DIR" "$@" \
-      2>&1 | sed -u "s/^/[$lane] /" || rc=1
-  done
-  return $rc
-}
-
-HOST_LANE="Marketplace.Host.Tests Marketplace.Identity.Tests Marketplace.Payments.Tests"
-WEB_LANE="Marketplace.Web.Tests Marketplace.Grains.Tests Marketplace.Domain.Tests Marketplace.Search.Tests"
-for dir in tests/*.Tests; do
-  case " $HOST_LANE $WEB_LANE " in
-    *" $(basename "$dir") "*) ;;
-    *) echo "test.sh: $(basename "$dir") is in no lane; add it to HOST_LANE or WEB_LANE in test.sh" >&2; exit 1 ;;
-  esac
-done
-
-if (( test_rc == 0 )); then
-  LANE_PROJECTS="$HOST_LANE" run_lane host "$@" &
-  lane_host=$!
-  LANE_PROJECTS="$WEB_LANE" run_lane web "$@" &
-  lane_web=$!
-  wait "$lane_host" || test_rc=1
-  wait "$lane_web" || test_rc=1
-fi
+dotnet test Marketplace.sln --logger "trx" --results-directory "$RESULTS_DIR" "$@" || test_rc=$?
 
 stop_servers
 
