@@ -46,6 +46,10 @@ public interface IMatchObserver : IGrainObserver
 }
 
 /// <summary>A trader's matches as buyer and seller, newest change first, and live subscribers to them.</summary>
+/// <summary>A page of a trader's matches and where the next page starts (null after the last).</summary>
+[GenerateSerializer, Immutable]
+public sealed record MatchInboxPage([property: Id(0)] IReadOnlyList<MatchingSession> Matches, [property: Id(1)] int? NextStart);
+
 public interface IMatchInboxGrain : IGrainWithStringKey
 {
     /// <summary>
@@ -62,6 +66,13 @@ public interface IMatchInboxGrain : IGrainWithStringKey
 
     /// <summary>The trader's sessions, most recently changed first.</summary>
     Task<IReadOnlyList<MatchingSession>> ListAsync();
+
+    /// <summary>
+    /// One page of the trader's sessions, most recently changed first, filtered by status code and by the trader's
+    /// role (<c>buyer</c> or <c>seller</c>; null for any) and counted from <paramref name="start"/>. Only the page
+    /// crosses the call, without a copy: a list of every match grew with the inbox and was copied whole on every read.
+    /// </summary>
+    Task<MatchInboxPage> PageAsync(string? status, string? role, int start, int size);
 
     /// <summary>Subscribes an observer for a few minutes; subscribe again to stay subscribed.</summary>
     Task SubscribeAsync(IMatchObserver observer);

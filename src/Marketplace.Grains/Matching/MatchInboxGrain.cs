@@ -58,6 +58,29 @@ public sealed class MatchInboxGrain(
     /// <inheritdoc />
     public async Task<IReadOnlyList<MatchingSession>> ListAsync()
     {
+        await LoadAsync();
+        return _sessions.Values.OrderByDescending(s => s.UpdatedAt).ThenBy(s => s.Id, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <inheritdoc />
+    public async Task<MatchInboxPage> PageAsync(string? status, string? role, int start, int size)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
+        await LoadAsync();
+        var trader = this.GetPrimaryKeyString();
+        var matching = _sessions.Values
+            .Where(s => (status is null || MatchingSession.StatusCode(s.Status) == status)
+                && (role is null || (s.Proposal!.BuyerId == trader ? "buyer" : "seller") == role))
+            .OrderByDescending(s => s.UpdatedAt).ThenBy(s => s.Id, StringComparer.Ordinal)
+            .Skip(start).Take(size + 1).ToArray();
+        return matching.Length > size
+            ? new MatchInboxPage(matching[..size], start + size)
+            : new MatchInboxPage(matching, null);
+    }
+
+    private async Task LoadAsync()
+    {
         // After an activation the sessions are read once from their grains (which never wait on an inbox).
         var missing = state.State.Keys.Where(id => !_sessions.ContainsKey(id)).ToArray();
         if (missing.Length > 0)
@@ -71,8 +94,6 @@ public sealed class MatchInboxGrain(
                 }
             }
         }
-
-        return _sessions.Values.OrderByDescending(s => s.UpdatedAt).ThenBy(s => s.Id, StringComparer.Ordinal).ToArray();
     }
 
     /// <inheritdoc />

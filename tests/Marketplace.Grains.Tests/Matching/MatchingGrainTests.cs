@@ -149,6 +149,56 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         Assert.Equal(MatchStatus.Confirmed, (await WaitForStatusAsync(Grains, seller, confirmed.Id, MatchStatus.Confirmed)).Status);
     }
 
+    /// <summary>
+    /// The inbox answers one page at a time, filtered by status and role, in the order of the whole list; the pages
+    /// together are the whole filtered list, each once.
+    /// </summary>
+    [Fact]
+    public async Task InboxPages_FilteredByStatusAndRole_TogetherAreTheFilteredList()
+    {
+        var at = Place(6);
+        var trader = await TestClusters.RegisterFirmAsync(Grains);
+        var other = await TestClusters.RegisterFirmAsync(Grains);
+        await LotAsync(Grains, other, at, 1000);
+        for (var i = 0; i < 3; i++)
+        {
+            await DemandAsync(Grains, trader, at, 10 + i);
+        }
+
+        await LotAsync(Grains, trader, at, 500);
+        await DemandAsync(Grains, other, at, 20);
+        IReadOnlyList<MatchingSession> all = [];
+        Assert.True(await Eventually.TrueAsync(async () =>
+        {
+            all = await Grains.GetGrain<IMatchInboxGrain>(trader).ListAsync();
+            return all.Count(m => m.Proposal!.BuyerId == trader) >= 3 && all.Any(m => m.Proposal!.SellerId == trader);
+        }, TimeSpan.FromSeconds(20)), $"{trader} has {all.Count} matches, expected 3 as buyer and 1 as seller");
+        var declined = await Grains.GetGrain<IMatchingSessionGrain>(all.First(m => m.Proposal!.BuyerId == trader).Id).DeclineAsync(trader);
+        Assert.Equal(MatchStatus.Declined, declined.Status);
+
+        var inbox = Grains.GetGrain<IMatchInboxGrain>(trader);
+        var list = await inbox.ListAsync();
+        foreach (var (status, role) in new[] { ((string?)null, (string?)null), ("proposed", null), ("declined", null), (null, "buyer"), (null, "seller"), ("proposed", "buyer") })
+        {
+            var expected = list
+                .Where(m => (status is null || MatchingSession.StatusCode(m.Status) == status)
+                    && (role is null || (m.Proposal!.BuyerId == trader ? "buyer" : "seller") == role))
+                .Select(m => m.Id).ToArray();
+            var paged = new List<string>();
+            int? start = 0;
+            while (start is { } from)
+            {
+                var page = await inbox.PageAsync(status, role, from, 2);
+                Assert.InRange(page.Matches.Count, 0, 2);
+                paged.AddRange(page.Matches.Select(m => m.Id));
+                start = page.NextStart;
+            }
+
+            Assert.True(expected.Length > 0, $"no match with status {status} and role {role}");
+            Assert.Equal(expected, paged);
+        }
+    }
+
     [Fact]
     public async Task Decline_ReleasesTheHold_AndThePairIsNotProposedAgain()
     {

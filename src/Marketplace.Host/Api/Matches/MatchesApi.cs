@@ -66,13 +66,9 @@ public static class MatchesApi
         v.Require(role is null or "buyer" or "seller", "role", "The role filter must be buyer or seller.");
         v.ThrowIfInvalid();
 
-        var matches = (await grains.GetGrain<IMatchInboxGrain>(trader).ListAsync())
-            .Select(m => MatchResponse.From(m, trader))
-            .Where(m => (status is null || m.Status == status) && (role is null || m.Role == role))
-            .ToArray();
-        var page = matches.Skip(start).Take(pageSize).ToArray();
-        var next = start + page.Length < matches.Length ? PageCursor.Encode(start + page.Length) : null;
-        return TypedResults.Ok(new Page<MatchResponse>(page, next));
+        var page = await grains.GetGrain<IMatchInboxGrain>(trader).PageAsync(status, role, start, pageSize);
+        var next = page.NextStart is { } n ? PageCursor.Encode(n) : null;
+        return TypedResults.Ok(new Page<MatchResponse>(page.Matches.Select(m => MatchResponse.From(m, trader)).ToArray(), next));
     }
 
     private static async Task<Ok<MatchResponse>> GetAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
