@@ -24,17 +24,26 @@ public class OutboxEventTests
         Assert.Equal(StoredFormula(subject, "r", long.MaxValue, "listing.updated"), OutboxEvent.IdFor(subject, "r", long.MaxValue, "listing.updated"));
     }
 
-    /// <summary>Made for every event of every change: only the id itself is allocated (36 characters, about 100 bytes).</summary>
+    /// <summary>
+    /// Made for every event of every change: only the id itself is allocated (36 characters, about 100 bytes). The
+    /// fewest bytes of five rounds count, since the runtime's own work (tiering the method up) can allocate on the
+    /// thread during one round; the old code allocated over 600 bytes per id in every round.
+    /// </summary>
     [Fact]
     public void IdFor_AllocatesOnlyTheId()
     {
-        OutboxEvent.IdFor("match/lot-1-demand-2", "match/lot-1-demand-2", 7, "match.proposed");
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1_000; i++)
+        var fewest = long.MaxValue;
+        for (var round = 0; round < 5; round++)
         {
-            OutboxEvent.IdFor("match/lot-1-demand-2", "match/lot-1-demand-2", i, "match.proposed");
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1_000; i++)
+            {
+                OutboxEvent.IdFor("match/lot-1-demand-2", "match/lot-1-demand-2", i, "match.proposed");
+            }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 1_000 * 120);
+        Assert.InRange(fewest, 0, 1_000 * 120);
     }
 }
