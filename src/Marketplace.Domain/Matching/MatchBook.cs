@@ -170,7 +170,7 @@ public sealed class MatchBook(bool vectorised = true)
     }
 
     /// <summary>
-    /// Proposals for a lot: the matching demands, best ranked first, each offered what it wants (at least its smallest
+    /// Proposals for a lot: the matching demands of other firms, best ranked first, each offered what it wants (at least its smallest
     /// part) until the lot's available quantity runs out. Empty for an unknown lot.
     /// </summary>
     public IReadOnlyList<Proposal> MatchLot(string lotId)
@@ -187,7 +187,7 @@ public sealed class MatchBook(bool vectorised = true)
         {
             var demand = _demands.Summaries[d]!;
             var distance = MatchRules.DistanceKm(summary, demand);
-            if (distance <= demand.RadiusKm)
+            if (distance <= demand.RadiusKm && !MatchRules.SameFirm(summary, demand))
             {
                 ranked.Enqueue((demand, distance), new RankKey(MatchRules.Rank(summary, demand, distance), demand.Id));
             }
@@ -211,7 +211,7 @@ public sealed class MatchBook(bool vectorised = true)
     }
 
     /// <summary>
-    /// Proposals for a demand: the matching lots, best ranked first, each proposing what it can until the demand's
+    /// Proposals for a demand: the matching lots of other firms, best ranked first, each proposing what it can until the demand's
     /// quantity is covered or <paramref name="maxProposals"/> are made. Empty for an unknown demand.
     /// </summary>
     public IReadOnlyList<Proposal> MatchDemand(string demandId, int maxProposals = int.MaxValue)
@@ -278,7 +278,7 @@ public sealed class MatchBook(bool vectorised = true)
                 unranked.Dequeue();
                 var candidate = _lotSummaries[slot]!;
                 var distance = MatchRules.DistanceKm(candidate, summary);
-                if (distance <= summary.RadiusKm)
+                if (distance <= summary.RadiusKm && !MatchRules.SameFirm(candidate, summary))
                 {
                     ranked.Enqueue((candidate, distance), new RankKey(MatchRules.Rank(candidate, summary, distance), candidate.Id));
                 }

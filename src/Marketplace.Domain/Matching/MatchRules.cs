@@ -82,4 +82,10 @@ public static class MatchRules
 
     /// <summary>Distance between a lot and a demand, km.</summary>
     public static double DistanceKm(LotSummary lot, DemandSummary demand) => lot.Location.DistanceKm(demand.Location);
+
+    /// <summary>
+    /// Whether the lot's seller posted the demand: a firm is never proposed its own lot (it could not hold it:
+    /// <c>own-listing</c>), and such a proposal would take the lot's quantity from other firms' demands.
+    /// </summary>
+    public static bool SameFirm(LotSummary lot, DemandSummary demand) => string.Equals(lot.SellerId, demand.BuyerId, StringComparison.Ordinal);
 }

@@ -222,6 +222,24 @@ public class MatchBookProperties
         Assert.Empty(book.MatchLot("sek"));
     }
 
+    [Fact]
+    public void AFirmsOwnLot_IsNotProposedToItsDemand_AndStaysForOtherFirms()
+    {
+        // The own lot is the cheapest and sorts first by id: proposed, it would take the whole quantity (and no hold
+        // of it could follow: own-listing).
+        var day = new DateOnly(2027, 4, 1);
+        var window = new DateWindow(day, day.AddDays(30));
+        var here = new GeoPoint(60.2, 24.9);
+        var book = new MatchBook();
+        book.UpsertLot(new LotSummary("a-own", "firm", "concrete/crushed", Unit.T, 10, null, 3, 100, here, window));
+        book.UpsertLot(new LotSummary("b-other", "other", "concrete/crushed", Unit.T, 10, null, 3, 600, here, window));
+        book.UpsertDemand(new DemandSummary("a-firms", "firm", "concrete", Unit.T, 10, 1, 1, null, here, 10, window));
+        book.UpsertDemand(new DemandSummary("b-third", "third", "concrete", Unit.T, 10, 1, 1, null, here, 10, window));
+
+        Assert.Equal(["b-other"], book.MatchDemand("a-firms").Select(p => p.LotId));
+        Assert.Equal(["b-third"], book.MatchLot("a-own").Select(p => p.DemandId));
+    }
+
     [Theory]
     [InlineData(1, 700)]
     [InlineData(700.25, null)]
@@ -243,7 +261,7 @@ public class MatchBookProperties
     }
 
     private static LotSummary Lot(Random r, int i) => new(
-        $"lot-{i:D2}", $"seller-{r.Next(3)}", Categories[r.Next(Categories.Length)], UnitsUsed[r.Next(UnitsUsed.Length)],
+        $"lot-{i:D2}", $"firm-{r.Next(4)}", Categories[r.Next(Categories.Length)], UnitsUsed[r.Next(UnitsUsed.Length)],
         r.Next(0, 4) == 0 ? r.Next(1, 5) : decimal.Round((decimal)r.NextDouble() * 200, r.Next(0, 4)),
         r.Next(2) == 0 ? null : decimal.Round((decimal)r.NextDouble() * 50, 2), r.Next(1, 4), r.Next(0, 2000),
         Point(r), Window(r), Currency(r));
@@ -254,7 +272,7 @@ public class MatchBookProperties
     {
         var quantity = decimal.Round((decimal)r.NextDouble() * 300 + 0.001m, r.Next(0, 4));
         return new DemandSummary(
-            $"demand-{i:D2}", $"buyer-{r.Next(3)}", Categories[r.Next(Categories.Length)], UnitsUsed[r.Next(UnitsUsed.Length)],
+            $"demand-{i:D2}", $"firm-{r.Next(4)}", Categories[r.Next(Categories.Length)], UnitsUsed[r.Next(UnitsUsed.Length)],
             quantity, decimal.Round(quantity * (decimal)r.NextDouble(), 3), r.Next(1, 4), r.Next(3) == 0 ? null : r.Next(0, 3000),
             Point(r), 5 + (r.NextDouble() * 60), Window(r), Currency(r));
     }
@@ -280,7 +298,7 @@ public class MatchBookProperties
         {
             var categoryOk = lot.Category == demand.Category || lot.Category.StartsWith(demand.Category + "/", StringComparison.Ordinal);
             var unitsOk = lot.Unit == demand.Unit || (Units.IsMass(lot.Unit) && Units.IsMass(demand.Unit));
-            if (!categoryOk || !unitsOk || lot.Currency != demand.Currency || lot.Available <= 0 || demand.Quantity <= 0)
+            if (!categoryOk || !unitsOk || lot.Currency != demand.Currency || lot.Available <= 0 || demand.Quantity <= 0 || lot.SellerId == demand.BuyerId)
             {
                 return false;
             }
