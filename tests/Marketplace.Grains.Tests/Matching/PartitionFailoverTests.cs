@@ -99,7 +99,7 @@ public sealed class PartitionFailoverTests : IAsyncLifetime
     public async Task Reconciliation_ReadsASliceOfTheCellPerSweepPeriod_AndOnlyTheMembersStanding()
     {
         // 300 members, each re-read once per 100 s at one reconciliation a second: 3 a round, where a fixed slice read
-        // 100 (then 64 at once).
+        // 100 a round (64 started at once).
         var at = new GeoPoint(60.7, 25.3);
         var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude)));
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
@@ -108,9 +108,10 @@ public sealed class PartitionFailoverTests : IAsyncLifetime
 
         await partition.LoadAsync(lots, []);
 
-        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(MemberReads.Count >= 6), TimeSpan.FromSeconds(20)), "the sweep read fewer than 6 members");
+        Assert.True(await Eventually.TrueAsync(() => MemberReads.Count >= 6, TimeSpan.FromSeconds(20)), "the sweep read fewer than 6 members");
+        // Ten rounds' worth of slack for a slow poll under load; a fixed slice starts 64 reads at once.
         var read = MemberReads.Count;
-        Assert.True(read <= 12, $"{read} members read by the time 6 were: more than a slice per round");
+        Assert.True(read <= 30, $"{read} members read by the time 6 were: more than a slice per round");
         Assert.Equal([nameof(Marketplace.Grains.Listings.IListingGrain.StandingAsync)], MemberReads.Methods);
     }
 
