@@ -69,6 +69,8 @@ public static class MarketplaceSiloExtensions
             .Validate(o => o.MembershipFlushInterval >= TimeSpan.FromMilliseconds(100), $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.MembershipFlushInterval)} must be at least 100 ms.")
             .Validate(o => o.ReconcileInterval >= TimeSpan.FromSeconds(1) && o.ReconcileBatchSize >= 0,
                 $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.ReconcileInterval)} must be at least 1 second and {nameof(MatchingOptions.ReconcileBatchSize)} not negative.")
+            .Validate(o => o.ReconcileSweepPeriod >= o.ReconcileInterval,
+                $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.ReconcileSweepPeriod)} must be at least {nameof(MatchingOptions.ReconcileInterval)}.")
             .ValidateOnStart();
         silo.AddStartupTask((services, cancellationToken) =>
         {

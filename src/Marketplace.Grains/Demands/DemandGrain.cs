@@ -109,6 +109,10 @@ public sealed class DemandGrain(
     public Task<Demand?> GetAsync() => Task.FromResult(state.State.Exists ? state.State : null);
 
     /// <inheritdoc />
+    public Task<DemandStanding> StandingAsync()
+        => Task.FromResult(state.State.Exists ? new DemandStanding(true, state.State.Version, state.State.ToSummary()) : new DemandStanding(false, 0, null));
+
+    /// <inheritdoc />
     public Task<Demand> UpdateAsync(string actorId, DemandChanges changes) => ChangeAsync(d =>
     {
         d.EnsureBuyer(actorId);

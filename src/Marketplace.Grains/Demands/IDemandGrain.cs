@@ -11,6 +11,9 @@ public interface IDemandGrain : IGrainWithStringKey
     /// <summary>The demand, or null when it does not exist.</summary>
     Task<Demand?> GetAsync();
 
+    /// <summary>What a matching partition re-reads of the demand: its version and summary, without a copy of the whole demand.</summary>
+    Task<Matching.DemandStanding> StandingAsync();
+
     /// <summary>The buyer changes it: given members replace the current ones (nested ones merged member by member).</summary>
     Task<Demand> UpdateAsync(string actorId, DemandChanges changes);
 

@@ -11,6 +11,9 @@ public interface IListingGrain : IGrainWithStringKey
     /// <summary>The lot, or null when it does not exist.</summary>
     Task<Listing?> GetAsync();
 
+    /// <summary>What a matching partition re-reads of the lot: its version and summary, without a copy of the whole lot.</summary>
+    Task<Matching.LotStanding> StandingAsync();
+
     /// <summary>The seller changes the lot's details.</summary>
     Task<Listing> UpdateAsync(string actorId, ListingChanges changes);
 

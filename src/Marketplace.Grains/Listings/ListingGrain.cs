@@ -146,6 +146,13 @@ public sealed class ListingGrain(
     }
 
     /// <inheritdoc />
+    public async Task<LotStanding> StandingAsync()
+    {
+        await EnsureLoadedAsync();
+        return state.State.Exists ? new LotStanding(true, state.State.Version, state.State.ToMatchSummary()) : new LotStanding(false, 0, null);
+    }
+
+    /// <inheritdoc />
     public Task<Listing> UpdateAsync(string actorId, ListingChanges changes)
         => ChangeAsync(l =>
         {

@@ -12,6 +12,17 @@ public sealed record VersionedLot([property: Id(0)] long Version, [property: Id(
 public sealed record VersionedDemand([property: Id(0)] long Version, [property: Id(1)] DemandSummary Demand);
 
 /// <summary>
+/// What a partition re-reads of a lot: whether it exists, its version (0 when it does not) and its summary (null when
+/// it is not matchable). Made for the call, so it crosses without a copy.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record LotStanding([property: Id(0)] bool Exists, [property: Id(1)] long Version, [property: Id(2)] LotSummary? Lot);
+
+/// <summary>What a partition re-reads of a demand, as <see cref="LotStanding"/>.</summary>
+[GenerateSerializer, Immutable]
+public sealed record DemandStanding([property: Id(0)] bool Exists, [property: Id(1)] long Version, [property: Id(2)] DemandSummary? Demand);
+
+/// <summary>
 /// One matching partition (<see cref="MatchPartitions"/>): the in-memory book of open supply and demand of a top-level
 /// category in one geohash cell. Derived state: an activation loads it from its stored membership before it answers.
 /// Summaries are immutable records made for the call (their senders keep no reference they change), so the change

@@ -18,8 +18,9 @@ namespace Marketplace.Grains.Matching;
 /// summaries from their grains, and answers nothing else until then. A lot or demand about to enter the cell says so
 /// (<see cref="IMatchPartitionGrain.LotJoiningAsync"/>) and waits for that to be stored before it stores itself, so the
 /// record never misses a member; the change itself follows one-way. A periodic reconciliation re-reads members that
-/// joined but were not heard of, and a slice of the others, so a change lost between a stored write and its message is
-/// applied within <see cref="MatchingOptions.ReconcileInterval"/> without a restart. Membership changes are stored
+/// joined but were not heard of, and a slice of the others, so a lost join is applied within
+/// <see cref="MatchingOptions.ReconcileInterval"/> and a member's later lost change within
+/// <see cref="MatchingOptions.ReconcileSweepPeriod"/>, without a restart. Membership changes are stored
 /// coalesced (<see cref="MatchingOptions.MembershipFlushInterval"/>) except joins, which are stored before they answer.
 /// A write stores only what changed since the record was last written whole (<see cref="CellChanges"/>, one entry per
 /// member changed); the record is rewritten whole, and the changes emptied, once they pass about the square root of the
@@ -313,7 +314,8 @@ public sealed class MatchPartitionGrain(
             }
         }
 
-        for (var i = 0; i < options.Value.ReconcileBatchSize && _sweep.TryDequeue(out var member); i++)
+        var slice = options.Value.ReconcileSlice(membership.State.Lots.Count + membership.State.Demands.Count);
+        for (var i = 0; i < slice && _sweep.TryDequeue(out var member); i++)
         {
             due.Add(member);
         }
@@ -338,17 +340,16 @@ public sealed class MatchPartitionGrain(
             bool here, exists;
             if (isLot)
             {
-                var listing = await GrainFactory.GetGrain<Listings.IListingGrain>(id).GetAsync();
-                var lot = listing?.ToMatchSummary();
-                (here, exists) = (lot is not null && MatchPartitions.ForLot(lot) == Key, listing is not null);
-                await ApplyLotAsync(id, listing?.Version ?? 0, here ? lot : null, propose);
+                // Only what the book needs crosses the call: the whole lot would be deep-copied through the JSON codec.
+                var (found, version, lot) = await GrainFactory.GetGrain<Listings.IListingGrain>(id).StandingAsync();
+                (here, exists) = (lot is not null && MatchPartitions.ForLot(lot) == Key, found);
+                await ApplyLotAsync(id, version, here ? lot : null, propose);
             }
             else
             {
-                var stored = await GrainFactory.GetGrain<Demands.IDemandGrain>(id).GetAsync();
-                var demand = stored?.ToSummary();
-                (here, exists) = (demand is not null && MatchPartitions.ForDemand(demand).Contains(Key), stored is not null);
-                await ApplyDemandAsync(id, stored?.Version ?? 0, here ? demand : null, propose);
+                var (found, version, demand) = await GrainFactory.GetGrain<Demands.IDemandGrain>(id).StandingAsync();
+                (here, exists) = (demand is not null && MatchPartitions.ForDemand(demand).Contains(Key), found);
+                await ApplyDemandAsync(id, version, here ? demand : null, propose);
             }
 
             if (here || settled)

@@ -22,7 +22,8 @@ public sealed class PartitionFailoverTests : IAsyncLifetime
     {
         var settings = TestClusters.Settings("Memory");
         settings["Matching:ReconcileInterval"] = "00:00:01";
-        _cluster = await TestClusters.StartAsync(settings, configure: silo => silo.AddOutgoingGrainCallFilter<LostMessages>());
+        settings["Matching:ReconcileSweepPeriod"] = "00:01:40";
+        _cluster = await TestClusters.StartAsync(settings, configure: silo => silo.AddOutgoingGrainCallFilter<LostMessages>().AddOutgoingGrainCallFilter<MemberReads>());
     }
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
@@ -94,6 +95,26 @@ public sealed class PartitionFailoverTests : IAsyncLifetime
         Assert.True(await Eventually.TrueAsync(async () => (await StoredAsync<CellChanges>(partition, "cell-changes")).State!.Members.Count == 0, TimeSpan.FromSeconds(10)));
     }
 
+    [Fact]
+    public async Task Reconciliation_ReadsASliceOfTheCellPerSweepPeriod_AndOnlyTheMembersStanding()
+    {
+        // 300 members, each re-read once per 100 s at one reconciliation a second: 3 a round, where a fixed slice read
+        // 100 a round (64 started at once).
+        var at = new GeoPoint(60.7, 25.3);
+        var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude)));
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var lots = Enumerable.Range(0, 300).Select(i => new VersionedLot(1, new LotSummary($"{MemberReads.Prefix}{i}", "seller", "concrete",
+            Marketplace.Domain.Materials.Unit.T, 10, null, 2, 1000, at, new Marketplace.Domain.Common.DateWindow(today, today.AddDays(30))))).ToArray();
+
+        await partition.LoadAsync(lots, []);
+
+        Assert.True(await Eventually.TrueAsync(() => MemberReads.Count >= 6, TimeSpan.FromSeconds(20)), "the sweep read fewer than 6 members");
+        // Ten rounds' worth of slack for a slow poll under load; a fixed slice starts 64 reads at once.
+        var read = MemberReads.Count;
+        Assert.True(read <= 30, $"{read} members read by the time 6 were: more than a slice per round");
+        Assert.Equal([nameof(Marketplace.Grains.Listings.IListingGrain.StandingAsync)], MemberReads.Methods);
+    }
+
     private async Task<IGrainState<T>> StoredAsync<T>(IMatchPartitionGrain partition, string stateName)
         where T : new()
     {
@@ -108,6 +129,31 @@ public sealed class PartitionFailoverTests : IAsyncLifetime
         var id = partition.GetGrainId();
         var statistics = await Grains.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
         return statistics.Any(s => s.GrainId == id);
+    }
+
+    /// <summary>Counts the calls to lots whose id starts with <see cref="Prefix"/>, and which methods they were.</summary>
+    private sealed class MemberReads : IOutgoingGrainCallFilter
+    {
+        public const string Prefix = "sweep-";
+
+        private static int _count;
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _methods = new();
+
+        public static int Count => Volatile.Read(ref _count);
+
+        public static string[] Methods => _methods.Keys.Order(StringComparer.Ordinal).ToArray();
+
+        public Task Invoke(IOutgoingGrainCallContext context)
+        {
+            if (context.InterfaceMethod?.DeclaringType == typeof(Marketplace.Grains.Listings.IListingGrain)
+                && context.TargetId.Key.ToString()!.StartsWith(Prefix, StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _count);
+                _methods[context.InterfaceMethod.Name] = true;
+            }
+
+            return context.Invoke();
+        }
     }
 
     /// <summary>Drops the one-way change messages of lots whose id starts with <see cref="Prefix"/>, as a crash right after their write would.</summary>
