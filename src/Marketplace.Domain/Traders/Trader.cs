@@ -272,6 +272,36 @@ public sealed class Trader
     private HashSet<string> ListingIdSet => _listingIdSet ??= new HashSet<string>(_listingIds, StringComparer.Ordinal);
 
     /// <summary>
+    /// How many pages the firm's lots are stored in apart from its own record (storage keeps a seller's tens of
+    /// thousands of lots in pages, so a change writes only its page); 0 for a record that holds its lots itself, as
+    /// every record did before pages.
+    /// </summary>
+    [JsonInclude]
+    public int LotPages { get; private set; }
+
+    /// <summary>The firm's entry for one of its lots (status and version), or null when the lot has not reported one.</summary>
+    public ListedLot? ListedLot(string listingId) => _listingStatuses.GetValueOrDefault(listingId);
+
+    /// <summary>This firm without its lots, saying they are stored apart in <paramref name="lotPages"/> pages: its own stored record.</summary>
+    public Trader WithoutLots(int lotPages)
+    {
+        var record = (Trader)MemberwiseClone();
+        record._listingIds = [];
+        record._listingIdSet = null;
+        record._listingStatuses = new Dictionary<string, ListedLot>(StringComparer.Ordinal);
+        record.LotPages = lotPages;
+        return record;
+    }
+
+    /// <summary>Puts back the firm's lots read from their pages (ids oldest first, with their entries), replacing any it holds.</summary>
+    public void RestoreLots(List<string> listingIds, Dictionary<string, ListedLot> statuses)
+    {
+        _listingIds = listingIds;
+        _listingIdSet = null;
+        _listingStatuses = statuses;
+    }
+
+    /// <summary>
     /// The status code (<c>draft</c>, <c>active</c>, …) a lot of the firm last reported, or null when it has not
     /// reported one (a lot stored before the index existed): then only the lot itself knows.
     /// </summary>

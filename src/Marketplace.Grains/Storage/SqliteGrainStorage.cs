@@ -133,12 +133,14 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
         {
             // A savepoint inside the group's transaction: refusing this write undoes its rows only, not the group's others.
             batch.Command("SAVEPOINT create_all").ExecuteNonQuery();
+            // One statement for all, its parameters made once and given each state's values.
+            var command = batch.Command(Insert);
+            AddKey(command, "", "");
+            var (name, id, payload) = (command.Parameters["$n"], command.Parameters["$g"], command.Parameters.Add("$p", SqliteType.Blob));
+            command.Parameters.AddWithValue("$u", updatedAt);
             foreach (var state in states)
             {
-                var command = batch.Command(Insert);
-                AddKey(command, state.StateName, state.GrainId.ToString());
-                command.Parameters.AddWithValue("$p", state.Payload);
-                command.Parameters.AddWithValue("$u", updatedAt);
+                (name.Value, id.Value, payload.Value) = (state.StateName, state.GrainId.ToString(), state.Payload);
                 if (command.ExecuteNonQuery() == 0)
                 {
                     batch.Command("ROLLBACK TO create_all").ExecuteNonQuery();

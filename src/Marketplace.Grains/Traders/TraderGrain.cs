@@ -3,25 +3,40 @@ using Marketplace.Domain.Traders;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 
 namespace Marketplace.Grains.Traders;
 
-/// <summary>Loads a firm, lets the domain change it and persists before answering.</summary>
+/// <summary>
+/// Loads a firm, lets the domain change it and persists before answering. The firm's lots are stored in pages apart
+/// from its own record (<see cref="TraderRecords"/>), so a change of its lots writes only the pages it touched.
+/// </summary>
 public sealed class TraderGrain(
-    [PersistentState("trader", StorageOptions.StoreName)] IPersistentState<Trader> state,
+    [FromKeyedServices(StorageOptions.StoreName)] IGrainStorage storage,
     [FromKeyedServices(MarketTime.Key)] TimeProvider time) : Grain, ITraderGrain
 {
+    private TraderRecords _records = null!;
+
     private string Id => this.GetPrimaryKeyString();
+
+    private Trader State => _records.State;
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _records = new TraderRecords(storage, Id);
+        await _records.ReadAsync();
+    }
 
     /// <inheritdoc />
     public async Task<Trader> RegisterAsync(TraderProfile profile, string registeredBy)
     {
         var trader = Trader.Register(Id, profile, registeredBy, time.GetUtcNow());
-        if (state.State.Exists)
+        if (State.Exists)
         {
             // The id derives from the caller's Idempotency-Key: a retry of a registration whose answer was lost finds it.
-            return state.State.IsSameRegistration(trader)
-                ? state.State
+            return State.IsSameRegistration(trader)
+                ? State
                 : throw DomainException.Conflict("trader-exists", $"Trader '{Id}' already exists.");
         }
 
@@ -33,21 +48,21 @@ public sealed class TraderGrain(
                 new Dictionary<string, object?> { ["traderId"] = owner });
         }
 
-        state.State = trader;
+        _records.Reset(trader);
         try
         {
-            await state.WriteStateAsync();
+            await _records.CreateAsync();
         }
         catch (Exception)
         {
             // A write that failed may still have landed (a timeout): look before giving the business id back.
             if (await StoredAfterAllAsync())
             {
-                return state.State;
+                return State;
             }
 
             // The firm was not stored: give the business id back, or the company could never register.
-            state.State = new Trader();
+            _records.Reset(new Trader());
             await GrainFactory.GetGrain<IBusinessIdGrain>(trader.Profile.BusinessId).ReleaseAsync(Id);
             throw;
         }
@@ -56,31 +71,37 @@ public sealed class TraderGrain(
     }
 
     /// <inheritdoc />
-    public Task<Trader?> GetAsync() => Task.FromResult(state.State.Exists ? state.State : null);
+    public Task<Trader?> GetAsync() => Task.FromResult(State.Exists ? State : null);
 
     /// <inheritdoc />
     public async Task<Trader> UpdateAsync(TraderChanges changes)
     {
         EnsureExists();
-        state.State.Update(changes, time.GetUtcNow());
-        await state.WriteOrReloadAsync();
-        return state.State;
+        State.Update(changes, time.GetUtcNow());
+        await WriteRecordAsync();
+        return State;
     }
 
     /// <inheritdoc />
     public async Task AddListingAsync(string listingId)
     {
         await EnsureRoleAsync(TraderRoles.Seller);
-        state.State.AddListing(listingId);
-        await state.WriteOrReloadAsync();
+        var before = State.ListingIds.Count;
+        State.AddListing(listingId);
+        if (State.ListingIds.Count > before)
+        {
+            _records.LotsAdded(before);
+            await _records.WriteAsync();
+        }
     }
 
     /// <inheritdoc />
     public async Task ListingStatusChangedAsync(string listingId, string status, long version)
     {
-        if (state.State.Exists && state.State.RecordListingStatus(listingId, status, version))
+        if (State.Exists && State.RecordListingStatus(listingId, status, version))
         {
-            await state.WriteOrReloadAsync();
+            _records.LotChanged(listingId);
+            await _records.WriteAsync();
         }
     }
 
@@ -88,15 +109,21 @@ public sealed class TraderGrain(
     public async Task AddListingsAsync(IReadOnlyList<string> listingIds, IReadOnlyList<ListingStatusReport>? statuses = null)
     {
         await EnsureRoleAsync(TraderRoles.Seller);
-        var changed = state.State.AddListings(listingIds);
+        var before = State.ListingIds.Count;
+        var changed = State.AddListings(listingIds);
+        _records.LotsAdded(before);
         foreach (var report in statuses ?? [])
         {
-            changed |= state.State.RecordListingStatus(report.ListingId, report.Status, report.Version);
+            if (State.RecordListingStatus(report.ListingId, report.Status, report.Version))
+            {
+                changed = true;
+                _records.LotChanged(report.ListingId);
+            }
         }
 
         if (changed)
         {
-            await state.WriteOrReloadAsync();
+            await _records.WriteAsync();
         }
     }
 
@@ -106,12 +133,16 @@ public sealed class TraderGrain(
         var changed = false;
         foreach (var report in reports)
         {
-            changed |= state.State.Exists && state.State.RecordListingStatus(report.ListingId, report.Status, report.Version);
+            if (State.Exists && State.RecordListingStatus(report.ListingId, report.Status, report.Version))
+            {
+                changed = true;
+                _records.LotChanged(report.ListingId);
+            }
         }
 
         if (changed)
         {
-            await state.WriteOrReloadAsync();
+            await _records.WriteAsync();
         }
     }
 
@@ -119,32 +150,32 @@ public sealed class TraderGrain(
     public async Task AddDemandAsync(string demandId)
     {
         await EnsureRoleAsync(TraderRoles.Buyer);
-        state.State.AddDemand(demandId);
-        await state.WriteOrReloadAsync();
+        State.AddDemand(demandId);
+        await WriteRecordAsync();
     }
 
     /// <inheritdoc />
     public async Task<Trader> LinkStripeAccountAsync(string accountId)
     {
         EnsureExists();
-        if (state.State.LinkStripeAccount(accountId, time.GetUtcNow()))
+        if (State.LinkStripeAccount(accountId, time.GetUtcNow()))
         {
-            await state.WriteOrReloadAsync();
+            await WriteRecordAsync();
         }
 
-        return state.State;
+        return State;
     }
 
     /// <inheritdoc />
     public async Task<bool> UpdateStripeAccountAsync(StripeAccountLink account)
     {
         EnsureExists();
-        if (!state.State.UpdateStripeAccount(account))
+        if (!State.UpdateStripeAccount(account))
         {
             return false;
         }
 
-        await state.WriteOrReloadAsync();
+        await WriteRecordAsync();
         return true;
     }
 
@@ -152,33 +183,33 @@ public sealed class TraderGrain(
     public async Task<Trader> VerifyAsync(string adminId)
     {
         EnsureExists();
-        if (state.State.Verify(adminId, time.GetUtcNow()))
+        if (State.Verify(adminId, time.GetUtcNow()))
         {
-            await state.WriteOrReloadAsync();
+            await WriteRecordAsync();
         }
 
-        return state.State;
+        return State;
     }
 
     /// <inheritdoc />
     public async Task<Trader> UnverifyAsync()
     {
         EnsureExists();
-        if (state.State.Unverify())
+        if (State.Unverify())
         {
-            await state.WriteOrReloadAsync();
+            await WriteRecordAsync();
         }
 
-        return state.State;
+        return State;
     }
 
     /// <inheritdoc />
     public async Task NotifyAsync(TraderNotice notice)
     {
         EnsureExists();
-        if (state.State.Notify(notice))
+        if (State.Notify(notice))
         {
-            await state.WriteOrReloadAsync();
+            await WriteRecordAsync();
         }
     }
 
@@ -186,7 +217,7 @@ public sealed class TraderGrain(
     public Task EnsureRoleAsync(TraderRoles role)
     {
         EnsureExists();
-        if (!state.State.Has(role))
+        if (!State.Has(role))
         {
             throw DomainException.Forbidden("role-required", $"The firm needs the {role.ToString().ToLowerInvariant()} role for this; add it to the firm's roles.");
         }
@@ -198,8 +229,8 @@ public sealed class TraderGrain(
     {
         try
         {
-            await state.ReadStateAsync();
-            return state.State.Exists;
+            await _records.ReadAsync();
+            return State.Exists;
         }
         catch (Exception)
         {
@@ -207,9 +238,16 @@ public sealed class TraderGrain(
         }
     }
 
+    /// <summary>Writes the firm's own record (a change beside its lots).</summary>
+    private Task WriteRecordAsync()
+    {
+        _records.RecordChanged();
+        return _records.WriteAsync();
+    }
+
     private void EnsureExists()
     {
-        if (!state.State.Exists)
+        if (!State.Exists)
         {
             throw DomainException.NotFound("trader", Id);
         }

@@ -1,0 +1,66 @@
+using Marketplace.Grains.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace Marketplace.Grains.Tests.Storage;
+
+/// <summary>How the SQLite file lays grain states out.</summary>
+public sealed class SqliteFileTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("marketplace-sqlite-file-").FullName;
+
+    public void Dispose() => ContractStores.DeleteSqlite(_folder);
+
+    [Fact]
+    public async Task LotSizedStates_AreStoredWithoutOverflowPages()
+    {
+        // A lot is 1.5–2.5 KB of JSON. With 4 KiB pages a WITHOUT ROWID row keeps about 1,000 bytes in the B-tree and
+        // the rest on an overflow page of its own: about 5 KB of file (and of write-ahead log, fsynced) per lot.
+        var database = new SqliteDatabase(new SqliteStorageOptions { Path = Path.Combine(_folder, "marketplace.db") });
+        var storage = new SqliteGrainStorage(database, Options.Create(new ClusterOptions { ServiceId = "file" }), MarketplaceStorageSerializer.Instance);
+        const int Lots = 1_000, Bytes = 1_800;
+        var payload = new byte[Bytes];
+        Array.Fill(payload, (byte)'x');
+        await storage.CreateAllAsync(Enumerable.Range(0, Lots).Select(i => new NewGrainState("listing", GrainId.Create("listing", $"lot-{i:D5}"), payload)).ToArray());
+
+        var (pages, pageSize) = await FileSizeAsync(database);
+
+        Assert.True(pages * pageSize < Lots * Bytes * 1.6, $"{Lots:N0} states of {Bytes:N0} bytes take {pages:N0} pages of {pageSize:N0} bytes");
+        database.Dispose();
+    }
+
+    [Fact]
+    public async Task FileCreatedWithSmallerPages_KeepsThem_AndStillStores()
+    {
+        var path = Path.Combine(_folder, "old.db");
+        await using (var old = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await old.OpenAsync();
+            await using var command = old.CreateCommand();
+            command.CommandText = "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; CREATE TABLE made_before (x INTEGER);";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var database = new SqliteDatabase(new SqliteStorageOptions { Path = path });
+        var storage = new SqliteGrainStorage(database, Options.Create(new ClusterOptions { ServiceId = "file" }), MarketplaceStorageSerializer.Instance);
+        var grainId = GrainId.Create("parcel", "p1");
+        await storage.WriteStateAsync("parcel", grainId, new GrainState<Dictionary<string, string>>(new() { ["name"] = "bricks" }));
+        var read = new GrainState<Dictionary<string, string>>();
+        await storage.ReadStateAsync("parcel", grainId, read);
+
+        Assert.Equal("bricks", read.State!["name"]);
+        Assert.Equal(4096, (await FileSizeAsync(database)).PageSize);
+        database.Dispose();
+    }
+
+    private static async Task<(long Pages, long PageSize)> FileSizeAsync(SqliteDatabase database)
+    {
+        await using var connection = database.OpenForReading();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA page_count";
+        var pages = (long)(await command.ExecuteScalarAsync())!;
+        command.CommandText = "PRAGMA page_size";
+        return (pages, (long)(await command.ExecuteScalarAsync())!);
+    }
+}

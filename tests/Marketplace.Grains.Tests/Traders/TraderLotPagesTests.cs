@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Marketplace.Domain.Traders;
+using Marketplace.Grains.Common;
+using Marketplace.Grains.Storage;
+using Marketplace.Grains.Traders;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace Marketplace.Grains.Tests.Traders;
+
+/// <summary>
+/// A seller's lots are stored in pages apart from its own record: a change writes the pages it touched, not a record
+/// that grows with every lot (about 5 MB at 50,000 lots, rewritten for every import batch); a record stored whole
+/// before pages still reads.
+/// </summary>
+public sealed class TraderLotPagesTests : IAsyncLifetime
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("marketplace-trader-pages-").FullName;
+    private InProcessTestCluster _cluster = null!;
+    private CountingWrites _storage = null!;
+
+    public async Task InitializeAsync()
+    {
+        var settings = TestClusters.Settings("Sqlite");
+        settings["Storage:Sqlite:Path"] = Path.Combine(_folder, "marketplace.db");
+        _cluster = await TestClusters.StartAsync(settings, configure: silo =>
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.StoreName, (sp, _) =>
+                new CountingWrites(ActivatorUtilities.CreateInstance<SqliteGrainStorage>(sp, MarketplaceStorageSerializer.Instance))));
+        _storage = (CountingWrites)_cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task AddListings_ToAFirmWithManyLots_WritesOnlyWhatChanged()
+    {
+        var seller = await TestClusters.RegisterFirmAsync(_cluster.Client, "seller");
+        var trader = _cluster.Client.GetGrain<ITraderGrain>(seller);
+        var lots = Enumerable.Range(0, 5_000).Select(i => $"lot-{i:D5}-" + Guid.NewGuid().ToString("N")).ToArray();
+        await trader.AddListingsAsync(lots, lots.Select(l => new ListingStatusReport(l, "active", 1)).ToArray());
+        var whole = JsonSerializer.SerializeToUtf8Bytes(await trader.GetAsync(), MarketplaceJson.Options).Length;
+
+        _storage.Written.Clear();
+        var added = Enumerable.Range(0, 10).Select(i => $"new-{i}-" + Guid.NewGuid().ToString("N")).ToArray();
+        await trader.AddListingsAsync(added, added.Select(l => new ListingStatusReport(l, "active", 1)).ToArray());
+        var batch = _storage.Written.ToArray();
+
+        _storage.Written.Clear();
+        await trader.ListingStatusChangedAsync(lots[7], "withdrawn", 2);
+        var statusChange = _storage.Written.ToArray();
+
+        Assert.True(batch.Sum(w => w.Bytes) < whole / 10, $"a batch of 10 new lots wrote {batch.Sum(w => w.Bytes):N0} bytes; the whole firm is {whole:N0}");
+        Assert.True(statusChange.Sum(w => w.Bytes) < whole / 5, $"one lot's status wrote {statusChange.Sum(w => w.Bytes):N0} bytes; the whole firm is {whole:N0}");
+        var firm = (await trader.GetAsync())!;
+        Assert.Equal([.. lots, .. added], firm.ListingIds);
+        Assert.Equal("withdrawn", firm.ListingStatus(lots[7]));
+
+        var stored = await StoredAsync(seller);
+        Assert.Equal(firm.ListingIds, stored.ListingIds);
+        Assert.All(firm.ListingIds, l => Assert.Equal(firm.ListedLot(l), stored.ListedLot(l)));
+    }
+
+    [Fact]
+    public async Task RecordStoredWhole_BeforePages_StillReads_AndMovesIntoPagesOnTheNextWrite()
+    {
+        var id = "firm-" + Guid.NewGuid().ToString("N");
+        var old = Trader.Register(id, new TraderProfile
+        {
+            Name = "Vanha Oy",
+            BusinessId = TestClusters.NewBusinessId(),
+            Contact = new TraderContact(null, "vanha@firm.example", null),
+            Roles = ["seller"],
+        }, "test", DateTimeOffset.UtcNow);
+        var lots = Enumerable.Range(0, 1_200).Select(i => $"old-{i:D4}").ToArray();
+        old.AddListings(lots);
+        old.RecordListingStatus(lots[3], "sold-out", 4);
+        old.RecordListingStatus(lots[1_100], "active", 2);
+        // The record as stored before pages: the lots inline and no page count at all.
+        var json = JsonSerializer.SerializeToNode(old, MarketplaceJson.Options)!.AsObject();
+        Assert.True(json.Remove("lotPages"));
+        await _storage.WriteStateAsync(TraderRecords.StateName, GrainId.Create("trader", id), new GrainState<JsonObject>(json));
+
+        var trader = _cluster.Client.GetGrain<ITraderGrain>(id);
+        var firm = (await trader.GetAsync())!;
+        Assert.Equal(lots, firm.ListingIds);
+        Assert.Equal("sold-out", firm.ListingStatus(lots[3]));
+        Assert.Equal("active", firm.ListingStatus(lots[1_100]));
+
+        await trader.AddListingAsync("new-lot");
+
+        var record = new GrainState<Trader>();
+        await _storage.ReadStateAsync(TraderRecords.StateName, GrainId.Create("trader", id), record);
+        Assert.Empty(record.State!.ListingIds);
+        Assert.Equal(3, record.State!.LotPages);
+        var stored = await StoredAsync(id);
+        Assert.Equal([.. lots, "new-lot"], stored.ListingIds);
+        Assert.Equal(new ListedLot("sold-out", 4), stored.ListedLot(lots[3]));
+        Assert.Equal(new ListedLot("active", 2), stored.ListedLot(lots[1_100]));
+        Assert.Equal("Vanha Oy", stored.Profile!.Name);
+    }
+
+    /// <summary>The firm as a fresh activation would read it from storage.</summary>
+    private async Task<Trader> StoredAsync(string id)
+    {
+        var records = new TraderRecords(_storage, id);
+        await records.ReadAsync();
+        return records.State;
+    }
+
+    /// <summary>Grain storage that notes the size of every state it writes.</summary>
+    private sealed class CountingWrites(IGrainStorage inner) : IGrainStorage
+    {
+        public ConcurrentQueue<(string StateName, int Bytes)> Written { get; } = new();
+
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+
+        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            Written.Enqueue((stateName, MarketplaceStorageSerializer.Instance.Serialize(grainState.State).ToMemory().Length));
+            return inner.WriteStateAsync(stateName, grainId, grainState);
+        }
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+    }
+}
