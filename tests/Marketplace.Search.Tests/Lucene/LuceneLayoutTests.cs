@@ -84,7 +84,7 @@ public sealed class LuceneLayoutTests : IAsyncLifetime
         var postings = files.First(f => f.EndsWith(".doc", StringComparison.Ordinal));
         using (var input = engine.IndexDirectory.OpenInput(stored, global::Lucene.Net.Store.IOContext.READ))
         {
-            Assert.IsAssignableFrom<global::Lucene.Net.Store.BufferedIndexInput>(input);
+            Assert.Equal(16 * 1024, Assert.IsAssignableFrom<global::Lucene.Net.Store.BufferedIndexInput>(input).BufferSize);
         }
 
         using (var input = engine.IndexDirectory.OpenInput(postings, global::Lucene.Net.Store.IOContext.READ))
