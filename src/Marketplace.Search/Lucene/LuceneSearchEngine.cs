@@ -76,10 +76,25 @@ public sealed class LuceneSearchEngine : ISearchEngine
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(refreshInterval, TimeSpan.Zero);
         System.IO.Directory.CreateDirectory(folder);
-        var engine = new LuceneSearchEngine(FSDirectory.Open(new DirectoryInfo(folder)), refreshInterval);
+        var engine = new LuceneSearchEngine(OpenDirectory(new DirectoryInfo(folder)), refreshInterval);
         engine.LoadColumns();
         return engine;
     }
+
+    /// <summary>
+    /// The index folder: stored documents (<c>.fdt</c>, <c>.fdx</c>) through buffered file reads, everything else memory-mapped.
+    /// A page's stored documents are LZ4-decompressed a byte at a time, and through Lucene.Net's memory map each byte costs
+    /// a SafeHandle add-ref and release: loading the 20 hits was 20 % of all query CPU at 1M, 13 % through a buffer.
+    /// Postings and term dictionaries are read in blocks and stay memory-mapped.
+    /// </summary>
+    internal static Directory OpenDirectory(DirectoryInfo folder)
+        => new FileSwitchDirectory(new HashSet<string>(StoredExtensions, StringComparer.Ordinal), new StoredFieldsDirectory(folder), FSDirectory.Open(folder), true);
+
+    /// <summary>The file extensions of Lucene's stored fields (the hits' documents).</summary>
+    internal static readonly string[] StoredExtensions = ["fdt", "fdx"];
+
+    /// <summary>The index folder as Lucene reads it (tests check how each file is read).</summary>
+    internal Directory IndexDirectory => _directory;
 
     /// <summary>The lots' columns (tests read their slot layout).</summary>
     internal ListingColumns Columns => _columns;
@@ -667,6 +682,27 @@ public sealed class LuceneSearchEngine : ISearchEngine
             {
                 ranking.Offer(slot, _scorer);
             }
+        }
+    }
+
+    /// <summary>
+    /// Buffered reads with a buffer of a whole stored-fields chunk (16 KiB before compression): a document is then one
+    /// read from the page cache instead of one per KiB (the default buffer), each a system call.
+    /// </summary>
+    private sealed class StoredFieldsDirectory(DirectoryInfo folder) : NIOFSDirectory(folder)
+    {
+        /// <summary>The read buffer of stored fields, bytes.</summary>
+        internal const int BufferBytes = 16 * 1024;
+
+        public override IndexInput OpenInput(string name, IOContext context)
+        {
+            var input = base.OpenInput(name, context);
+            if (input is BufferedIndexInput buffered)
+            {
+                buffered.SetBufferSize(BufferBytes);
+            }
+
+            return input;
         }
     }
 

@@ -142,6 +142,7 @@ public static class SearchHarness
             var byKind = new Dictionary<string, LongHistogram>();
             var cpuByKind = new Dictionary<string, List<double>>();
             var totalHits = 0L;
+            var costly = new List<(double Cpu, string Kind, SearchQuery Query, long Total)>();
             mix = new Random(1);
             for (var i = 0; i < queries; i++)
             {
@@ -161,6 +162,7 @@ public static class SearchHarness
 
                 h.RecordValue(elapsed);
                 cpuByKind[kind].Add(cpu.TotalMilliseconds);
+                costly.Add((cpu.TotalMilliseconds, kind, q, result.Total));
                 totalHits += result.Total;
             }
 
@@ -180,6 +182,13 @@ public static class SearchHarness
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {kind}: mean {cpus.Average():0.00} ms, p50 {Percentile(cpus, 50):0.00}, p95 {Percentile(cpus, 95):0.00}"));
+            }
+
+            // The costliest queries say where the tail comes from (--slowest N prints them).
+            foreach (var (cpu, kind, q, total) in costly.OrderByDescending(c => c.Cpu).Take(Option(args, "--slowest", 0)))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  slow: {cpu:0.00} ms CPU, {kind}, text '{q.Text}', category {q.Category}, radius {q.RadiusKm}, near {q.Near?.Latitude:0.00}, {total:N0} matches"));
             }
 
             // Concurrent mode: N client threads share the engine, each running its share of the same number of queries.

@@ -70,5 +70,32 @@ public sealed class LuceneLayoutTests : IAsyncLifetime
         Assert.True(allocated < segments * 80 * 1024, $"one text query over {segments} segments allocated {allocated:N0} bytes");
     }
 
+    [Fact]
+    public async Task Open_StoredDocuments_AreReadThroughABufferAndPostingsMemoryMapped()
+    {
+        await using var engine = LuceneSearchEngine.Open(_folder);
+        await engine.IndexAsync(Enumerable.Range(0, 10).Select(i => Docs.Lot(Id(i), "Reclaimed red bricks " + i)).ToArray());
+        await engine.CommitAsync();
+
+        // A page's documents are decompressed a byte at a time: through the memory map each byte took a SafeHandle add-ref
+        // and release (a fifth of all query CPU at 1M lots); through a buffer it is an array read.
+        var files = engine.IndexDirectory.ListAll();
+        var stored = files.Single(f => f.EndsWith(".fdt", StringComparison.Ordinal));
+        var postings = files.First(f => f.EndsWith(".doc", StringComparison.Ordinal));
+        using (var input = engine.IndexDirectory.OpenInput(stored, global::Lucene.Net.Store.IOContext.READ))
+        {
+            Assert.Equal(16 * 1024, Assert.IsAssignableFrom<global::Lucene.Net.Store.BufferedIndexInput>(input).BufferSize);
+        }
+
+        using (var input = engine.IndexDirectory.OpenInput(postings, global::Lucene.Net.Store.IOContext.READ))
+        {
+            Assert.IsAssignableFrom<global::Lucene.Net.Store.ByteBufferIndexInput>(input);
+        }
+
+        var result = engine.Search(new SearchQuery { Text = "bricks", Limit = 20 });
+        Assert.Equal(10, result.Total);
+        Assert.All(result.Hits, h => Assert.StartsWith("Reclaimed red bricks", h.Title, StringComparison.Ordinal));
+    }
+
     private static string Id(int i) => "lot-" + i.ToString("D3", CultureInfo.InvariantCulture);
 }
