@@ -157,12 +157,15 @@ public static class IdentitySetup
                 o.UseLocalServer();
                 o.UseAspNetCore();
                 // Check the token's entry on every call, so a revoked token is refused at once; entries found valid are
-                // remembered briefly and forgotten on every revocation (TokenEntryCache).
+                // remembered briefly and forgotten on every revocation (TokenEntryCache), and so is the principal a whole
+                // validation made of an access token.
                 o.EnableTokenEntryValidation();
                 o.EnableAuthorizationEntryValidation();
                 o.RemoveEventHandler(OpenIddictValidationHandlers.Protection.RestoreTokenEntryProperties.Descriptor);
                 o.RemoveEventHandler(OpenIddictValidationHandlers.Protection.ValidateTokenEntry.Descriptor);
                 o.RemoveEventHandler(OpenIddictValidationHandlers.Protection.ValidateAuthorizationEntry.Descriptor);
+                o.RemoveEventHandler(OpenIddictValidationHandlers.ValidateAccessToken.Descriptor);
+                o.AddEventHandler(TokenEntryCache.ValidateAccessToken.Descriptor);
                 o.AddEventHandler(TokenEntryCache.RestoreTokenEntryProperties.Descriptor);
                 o.AddEventHandler(TokenEntryCache.ValidateTokenEntry.Descriptor);
                 o.AddEventHandler(TokenEntryCache.ValidateAuthorizationEntry.Descriptor);

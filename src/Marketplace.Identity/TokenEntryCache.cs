@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Security.Claims;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -18,19 +19,27 @@ namespace Marketplace.Identity;
 /// identity store (revoking, redeeming, pruning, deleting a client) empties the cache before and
 /// after it runs and again when its transaction commits, and an entry read while that happened is not remembered. A
 /// change made by another process (another host, the <c>clients revoke</c> command) is seen once the entry expires.
+/// The principal that a whole validation made of an access token (decrypting it, checking its signature, restoring its
+/// entry's properties, checking its entry and authorization) is remembered the same way, so that a known token skips
+/// the cryptography as well as the store.
 /// </summary>
 public sealed class TokenEntryCache(IOptions<MarketplaceIdentityOptions> options, TimeProvider time)
 {
     /// <summary>Entries held at most; past it the cache starts again empty.</summary>
     private const int MaxEntries = 100_000;
 
+    /// <summary>Validated access tokens held at most (each keeps its token text and principal, a few KiB); past it the cache starts again empty.</summary>
+    private const int MaxPrincipals = 10_000;
+
     /// <summary>The entry remembered for a valid authorization (only its validity matters).</summary>
     private static readonly object ValidAuthorization = new();
 
     private readonly ConcurrentDictionary<string, (object Entry, long Until)> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (ClaimsPrincipal Principal, long Until)> _principals = new(StringComparer.Ordinal);
     private readonly TimeSpan _duration = options.Value.EffectiveTokenEntryCacheDuration;
     private long _generation;
     private long _storeReads;
+    private long _tokenValidations;
 
     /// <summary>Whether entries are remembered at all (a zero duration turns the cache off).</summary>
     public bool Enabled => _duration > TimeSpan.Zero;
@@ -41,11 +50,15 @@ public sealed class TokenEntryCache(IOptions<MarketplaceIdentityOptions> options
     /// </summary>
     public long StoreReads => Interlocked.Read(ref _storeReads);
 
-    /// <summary>Forgets every entry: something may have revoked one of them.</summary>
+    /// <summary>How many access tokens went through OpenIddict's whole validation (decryption, signature, entry checks), for tests and measurements.</summary>
+    public long TokenValidations => Interlocked.Read(ref _tokenValidations);
+
+    /// <summary>Forgets every entry and validated token: something may have revoked one of them.</summary>
     public void Invalidate()
     {
         Interlocked.Increment(ref _generation);
         _entries.Clear();
+        _principals.Clear();
     }
 
     /// <summary>
@@ -135,6 +148,110 @@ public sealed class TokenEntryCache(IOptions<MarketplaceIdentityOptions> options
                 .SetAuthorizationId(context.AuthorizationId = entry.AuthorizationId)
                 .SetTokenId(context.TokenId = entry.Id)
                 .SetTokenType(entry.Type);
+        }
+    }
+
+    /// <summary>
+    /// Replaces OpenIddict's validation of the request's access token with the same validation done once per token and
+    /// remembered: a token validated lately (and not past its expiry) gets a copy of the principal its validation made,
+    /// without decrypting the token, checking its signature or resolving the validation's handlers again. The principal
+    /// is forgotten with the entries on every revocation, so a revoked token is refused at once as before. Scoped like
+    /// OpenIddict's own: the request's dispatcher resolves the validation's scoped handlers (and the identity store's
+    /// context) in the request's scope, never in the root one, whose context would keep serving the entries it read first.
+    /// </summary>
+    internal sealed class ValidateAccessToken(TokenEntryCache cache, IOpenIddictValidationDispatcher dispatcher) : IOpenIddictValidationHandler<ProcessAuthenticationContext>
+    {
+        public static OpenIddictValidationHandlerDescriptor Descriptor { get; }
+            = OpenIddictValidationHandlerDescriptor.CreateBuilder<ProcessAuthenticationContext>()
+                .AddFilter<OpenIddictValidationHandlerFilters.RequireAccessTokenValidated>()
+                .UseScopedHandler<ValidateAccessToken>()
+                .SetOrder(OpenIddictValidationHandlers.ValidateAccessToken.Descriptor.Order)
+                .SetType(OpenIddictValidationHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(ProcessAuthenticationContext context)
+        {
+            if (string.IsNullOrEmpty(context.AccessToken))
+            {
+                return;
+            }
+
+            var now = cache.Now();
+            if (cache.Enabled && cache._principals.TryGetValue(context.AccessToken, out var known) && now < known.Until)
+            {
+                context.AccessTokenPrincipal = known.Principal.Clone();
+                return;
+            }
+
+            var generation = Interlocked.Read(ref cache._generation);
+            Interlocked.Increment(ref cache._tokenValidations);
+            var notification = new ValidateTokenContext(context.Transaction)
+            {
+                Token = context.AccessToken,
+                ValidTokenTypes = { TokenTypeIdentifiers.AccessToken },
+            };
+            notification.ValidAudiences.UnionWith(context.Options.Audiences);
+            await dispatcher.DispatchAsync(notification);
+
+            if (notification.IsRequestHandled)
+            {
+                context.HandleRequest();
+                return;
+            }
+
+            if (notification.IsRequestSkipped)
+            {
+                context.SkipRequest();
+                return;
+            }
+
+            if (notification.IsRejected)
+            {
+                if (context.RejectAccessToken)
+                {
+                    context.Reject(notification.Error ?? Errors.InvalidRequest, notification.ErrorDescription, notification.ErrorUri);
+                }
+
+                return;
+            }
+
+            context.AccessTokenPrincipal = notification.Principal;
+            if (cache.Enabled && notification.Principal is { } principal)
+            {
+                cache.RememberPrincipal(context.AccessToken, principal.Clone(), principal.GetExpirationDate(), now, generation);
+            }
+        }
+    }
+
+    private long Now() => time.GetTimestamp();
+
+    /// <summary>
+    /// Remembers a validated token's principal until the cache's duration or the token's expiry, whichever comes first,
+    /// unless a revocation ran since the validation began (it may have ended what the validation read).
+    /// </summary>
+    private void RememberPrincipal(string token, ClaimsPrincipal principal, DateTimeOffset? expires, long now, long generation)
+    {
+        var until = now + (long)(_duration.TotalSeconds * time.TimestampFrequency);
+        if (expires is { } expiry)
+        {
+            var left = expiry - time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            until = Math.Min(until, now + (long)(left.TotalSeconds * time.TimestampFrequency));
+        }
+
+        if (_principals.Count >= MaxPrincipals)
+        {
+            _principals.Clear();
+        }
+
+        _principals[token] = (principal, until);
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            _principals.TryRemove(token, out _);
         }
     }
 

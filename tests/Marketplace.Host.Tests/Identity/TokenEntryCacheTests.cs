@@ -13,7 +13,7 @@ public class TokenEntryCacheTests(ServerFixture fixture)
     private MarketplaceServer Server => fixture.Server;
 
     [Fact]
-    public async Task KnownToken_IsReadFromTheStoreOnce_AndOnceRevokedIsRefusedAtOnce()
+    public async Task KnownToken_IsReadFromTheStoreAndValidatedOnce_AndOnceRevokedIsRefusedAtOnce()
     {
         var firm = await RegisterFirmAsync(Server, "buyer");
         var created = await ReadAsync(await Server.Client(firm).PostAsJsonAsync($"/api/v1/traders/{firm}/clients",
@@ -30,12 +30,16 @@ public class TokenEntryCacheTests(ServerFixture fixture)
 
         await ReadAsync(await api.GetAsync("/api/v1/matches"), HttpStatusCode.OK);
         var reads = cache.StoreReads;
+        var validations = cache.TokenValidations;
         for (var i = 0; i < 5; i++)
         {
             await ReadAsync(await api.GetAsync("/api/v1/matches"), HttpStatusCode.OK);
         }
 
         Assert.Equal(reads, cache.StoreReads);
+
+        // Nor is the token decrypted and its signature checked again: the principal its validation made is remembered.
+        Assert.Equal(validations, cache.TokenValidations);
 
         // The client revokes its own access token: the very next call is refused, though the entry was remembered as valid.
         var revoked = await anonymous.PostAsync("/connect/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
