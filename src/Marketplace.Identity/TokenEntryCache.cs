@@ -176,8 +176,11 @@ public sealed class TokenEntryCache(IOptions<MarketplaceIdentityOptions> options
                 return;
             }
 
+            // The request's address is part of the key: without a configured issuer the issuer is that address, and
+            // a token valid under one name must still be refused under another (the validation below checks it).
+            var key = PrincipalKey(context.BaseUri, context.AccessToken);
             var now = cache.Now();
-            if (cache.Enabled && cache._principals.TryGetValue(context.AccessToken, out var known) && now < known.Until)
+            if (cache.Enabled && cache._principals.TryGetValue(key, out var known) && now < known.Until)
             {
                 context.AccessTokenPrincipal = known.Principal.Clone();
                 return;
@@ -218,7 +221,7 @@ public sealed class TokenEntryCache(IOptions<MarketplaceIdentityOptions> options
             context.AccessTokenPrincipal = notification.Principal;
             if (cache.Enabled && notification.Principal is { } principal)
             {
-                cache.RememberPrincipal(context.AccessToken, principal.Clone(), principal.GetExpirationDate(), now, generation);
+                cache.RememberPrincipal(key, principal.Clone(), principal.GetExpirationDate(), now, generation);
             }
         }
     }
@@ -229,7 +232,7 @@ public sealed class TokenEntryCache(IOptions<MarketplaceIdentityOptions> options
     /// Remembers a validated token's principal until the cache's duration or the token's expiry, whichever comes first,
     /// unless a revocation ran since the validation began (it may have ended what the validation read).
     /// </summary>
-    private void RememberPrincipal(string token, ClaimsPrincipal principal, DateTimeOffset? expires, long now, long generation)
+    private void RememberPrincipal(string key, ClaimsPrincipal principal, DateTimeOffset? expires, long now, long generation)
     {
         var until = now + (long)(_duration.TotalSeconds * time.TimestampFrequency);
         if (expires is { } expiry)
@@ -248,14 +251,17 @@ public sealed class TokenEntryCache(IOptions<MarketplaceIdentityOptions> options
             _principals.Clear();
         }
 
-        _principals[token] = (principal, until);
+        _principals[key] = (principal, until);
         if (Interlocked.Read(ref _generation) != generation)
         {
-            _principals.TryRemove(token, out _);
+            _principals.TryRemove(key, out _);
         }
     }
 
     private static string TokenKey(string id) => "token:" + id;
+
+    /// <summary>A validated token's key: the address it was presented at and the token's text.</summary>
+    private static string PrincipalKey(Uri? baseUri, string token) => string.Concat(baseUri?.AbsoluteUri, " ", token);
 
     /// <summary>
     /// Replaces OpenIddict's token-entry check with the same check through the cache. Scoped: the request's services give
