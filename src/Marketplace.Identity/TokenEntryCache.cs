@@ -135,7 +135,7 @@ public sealed class TokenEntryCache(IOptions<MarketplaceIdentityOptions> options
                 return;
             }
 
-            var entry = await cache.FindAsync(TokenKey(id), () => TokenEntry.ReadAsync(services, id, context.CancellationToken), e => e.Valid);
+            var entry = await cache.FindTokenAsync(services, id, context.CancellationToken);
             if (entry is null)
             {
                 context.Reject(Errors.InvalidToken, "The specified token is no longer valid.");
@@ -260,6 +260,10 @@ public sealed class TokenEntryCache(IOptions<MarketplaceIdentityOptions> options
 
     private static string TokenKey(string id) => "token:" + id;
 
+    /// <summary>A token's entry through the cache, read from the store (with the request's services) when it is not known.</summary>
+    private ValueTask<TokenEntry?> FindTokenAsync(IServiceProvider services, string id, CancellationToken cancellationToken)
+        => FindAsync(TokenKey(id), () => TokenEntry.ReadAsync(services, id, cancellationToken), e => e.Valid);
+
     /// <summary>A validated token's key: the address it was presented at and the token's text.</summary>
     private static string PrincipalKey(Uri? baseUri, string token) => string.Concat(baseUri?.AbsoluteUri, " ", token);
 
@@ -281,7 +285,7 @@ public sealed class TokenEntryCache(IOptions<MarketplaceIdentityOptions> options
         public async ValueTask HandleAsync(ValidateTokenContext context)
         {
             var id = context.TokenId!;
-            var entry = await cache.FindAsync(TokenKey(id), () => TokenEntry.ReadAsync(services, id, context.CancellationToken), e => e.Valid);
+            var entry = await cache.FindTokenAsync(services, id, context.CancellationToken);
             if (entry is not { Valid: true })
             {
                 context.Reject(Errors.InvalidToken, "The specified token is no longer valid.");
