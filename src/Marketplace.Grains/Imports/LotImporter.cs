@@ -293,16 +293,19 @@ public sealed class LotImporter(
         // Recorded before the lots are stored, as each lot's own write does: the seller's list with the new lots'
         // statuses (one write of the seller's record a batch, not two), the partitions they enter, the day their window
         // ends. A record of a lot that is then not stored is harmless (dropped when read; a lot that its grain creates
-        // later reports its own status).
-        await grains.GetGrain<ITraderGrain>(firmId).AddListingsAsync(
-            batch.Where(r => !r.ByLotId).Select(r => r.LotId!).ToArray(),
-            created.Select(o => new ListingStatusReport(o.Listing!.Id, Listing.StatusCode(o.Listing.Status), o.Listing.Version)).ToArray());
+        // later reports its own status). The three are independent, so they go at once: their writes share group commits.
         var matchable = created.Select(o => (o.Listing!, Lot: o.Listing!.ToMatchSummary())).Where(x => x.Lot is not null)
             .GroupBy(x => MatchPartitions.ForLot(x.Lot!), x => new VersionedLot(x.Item1.Version, x.Lot!)).ToArray();
-        await Task.WhenAll(matchable.Select(p => grains.GetGrain<IMatchPartitionGrain>(p.Key).LotsJoiningAsync(p.Select(l => l.Lot.Id).ToArray())));
-        await Task.WhenAll(created.Where(o => o.Listing!.NextDeadline() is not null)
-            .GroupBy(o => DeadlineCalendarGrain.KeyOf(o.Listing!.Details!.Availability.To), o => o.Listing!.Id)
-            .Select(d => grains.GetGrain<IDeadlineCalendarGrain>(d.Key).AddAsync(d.ToArray())));
+        await Task.WhenAll(
+        [
+            grains.GetGrain<ITraderGrain>(firmId).AddListingsAsync(
+                batch.Where(r => !r.ByLotId).Select(r => r.LotId!).ToArray(),
+                created.Select(o => new ListingStatusReport(o.Listing!.Id, Listing.StatusCode(o.Listing.Status), o.Listing.Version)).ToArray()),
+            .. matchable.Select(p => grains.GetGrain<IMatchPartitionGrain>(p.Key).LotsJoiningAsync(p.Select(l => l.Lot.Id).ToArray())),
+            .. created.Where(o => o.Listing!.NextDeadline() is not null)
+                .GroupBy(o => DeadlineCalendarGrain.KeyOf(o.Listing!.Details!.Availability.To), o => o.Listing!.Id)
+                .Select(d => grains.GetGrain<IDeadlineCalendarGrain>(d.Key).AddAsync(d.ToArray())),
+        ]);
         t.RecordIds.Stop();
 
         t.Store.Start();

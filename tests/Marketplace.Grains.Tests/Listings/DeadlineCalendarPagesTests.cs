@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Marketplace.Domain.Common;
+using Marketplace.Domain.Listings;
+using Marketplace.Grains.Common;
+using Marketplace.Grains.Listings;
+using Marketplace.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace Marketplace.Grains.Tests.Listings;
+
+/// <summary>
+/// A day's deadline calendar stores its lots in pages apart from its record: an import batch writes the page its lots
+/// go to, not a record that grows with every lot (about 3.4 MB at 100,000 lots, rewritten for every batch); a record
+/// stored whole before pages still reads and its lots still expire.
+/// </summary>
+public sealed class DeadlineCalendarPagesTests : IAsyncLifetime
+{
+    private static readonly DateOnly LastDay = new(2027, 5, 31);
+    private readonly string _folder = Directory.CreateTempSubdirectory("marketplace-calendar-pages-").FullName;
+    private readonly FakeTimeProvider _clock = new(MarketClock.EndOf(LastDay) - TimeSpan.FromSeconds(2));
+    private InProcessTestCluster _cluster = null!;
+    private CountingWrites _storage = null!;
+
+    public async Task InitializeAsync()
+    {
+        var settings = TestClusters.Settings("Sqlite");
+        settings["Storage:Sqlite:Path"] = Path.Combine(_folder, "marketplace.db");
+        _cluster = await TestClusters.StartAsync(settings, configure: silo =>
+        {
+            TestClusters.MarketClock(_clock)(silo);
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.StoreName, (sp, _) =>
+                new CountingWrites(ActivatorUtilities.CreateInstance<SqliteGrainStorage>(sp, MarketplaceStorageSerializer.Instance)));
+        });
+        _storage = (CountingWrites)_cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task AddAsync_ToADayWithManyLots_WritesOnlyWhatItAdds()
+    {
+        var calendar = _cluster.Client.GetGrain<IDeadlineCalendarGrain>(DeadlineCalendarGrain.KeyOf(LastDay.AddDays(30)));
+        var lots = Enumerable.Range(0, 20_000).Select(i => $"lot-{i:D5}-" + Guid.NewGuid().ToString("N")).ToArray();
+        foreach (var batch in lots.Chunk(5_000))
+        {
+            await calendar.AddAsync(batch);
+        }
+
+        var whole = JsonSerializer.SerializeToUtf8Bytes(new DeadlineCalendar { Lots = [.. lots] }, MarketplaceJson.Options).Length;
+        _storage.Written.Clear();
+        var added = Enumerable.Range(0, 10).Select(i => $"new-{i}-" + Guid.NewGuid().ToString("N")).ToArray();
+        await calendar.AddAsync([.. added, lots[3]]);
+        var batchBytes = _storage.Written.Sum(w => w.Bytes);
+
+        Assert.True(batchBytes < whole / 10, $"adding 10 lots wrote {batchBytes:N0} bytes; the whole day is {whole:N0}");
+        Assert.Equal([.. lots, .. added], (await calendar.LotsAsync()).Order(StringComparer.Ordinal));
+        // As a fresh activation reads it.
+        await _cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.Equal([.. lots, .. added], (await calendar.LotsAsync()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task RecordStoredWhole_BeforePages_StillReads_AndItsLotsExpireWithTheNewOnes()
+    {
+        var seller = await TestClusters.RegisterFirmAsync(_cluster.Client, "seller");
+        var window = new DateWindow(LastDay.AddDays(-30), LastDay);
+        var bulk = (IBulkGrainStorage)_storage.Inner;
+        var (old, added) = ("old-" + Guid.NewGuid().ToString("N"), "new-" + Guid.NewGuid().ToString("N"));
+        NewGrainState Lot(string id)
+        {
+            var lot = Listing.Create(id, seller, SampleLots.SteelBeams(window), Domain.Materials.MaterialTaxonomy.Default, _clock.GetUtcNow());
+            lot.Publish(_clock.GetUtcNow());
+            return bulk.Prepare("listing", GrainId.Create("listing", id), lot);
+        }
+
+        await bulk.CreateAllAsync([Lot(old), Lot(added)]);
+        // The day's record as stored before pages: its lots inline and no page count at all.
+        var key = DeadlineCalendarGrain.KeyOf(LastDay);
+        var json = JsonSerializer.SerializeToNode(new DeadlineCalendar { Lots = [old] }, MarketplaceJson.Options)!.AsObject();
+        Assert.True(json.Remove("pages"));
+        await _storage.WriteStateAsync("calendar", GrainId.Create("deadlinecalendar", key), new GrainState<JsonObject>(json));
+
+        var calendar = _cluster.Client.GetGrain<IDeadlineCalendarGrain>(key);
+        Assert.Equal([old], await calendar.LotsAsync());
+        await calendar.AddAsync([added]);
+        Assert.Equal(new[] { old, added }.Order(), (await calendar.LotsAsync()).Order());
+
+        // Neither lot's grain ever activated: only the calendar's reminder, due in about 2 s of real time, expires them.
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        var expired = await Eventually.TrueAsync(async () =>
+        {
+            var stored = await bulk.ReadManyAsync<Listing>("listing", [GrainId.Create("listing", old), GrainId.Create("listing", added)]);
+            return stored.Values.All(l => l.Status == ListingStatus.Expired);
+        }, TimeSpan.FromSeconds(30));
+        Assert.True(expired, "the lots of a calendar stored before pages were not expired within 30 s of the end of their window");
+        Assert.True(await Eventually.TrueAsync(async () => (await calendar.LotsAsync()).Count == 0, TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>Grain storage that notes the size of every state it writes.</summary>
+    private sealed class CountingWrites(IGrainStorage inner) : IGrainStorage
+    {
+        public IGrainStorage Inner => inner;
+
+        public ConcurrentQueue<(string StateName, int Bytes)> Written { get; } = new();
+
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+
+        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            Written.Enqueue((stateName, MarketplaceStorageSerializer.Instance.Serialize(grainState.State).ToMemory().Length));
+            return inner.WriteStateAsync(stateName, grainId, grainState);
+        }
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+    }
+}
