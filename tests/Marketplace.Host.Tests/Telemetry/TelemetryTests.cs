@@ -9,9 +9,12 @@ using Marketplace.Grains.Telemetry;
 using System.Security.Claims;
 using Marketplace.Host.Telemetry;
 using Marketplace.Host.Tests.Api;
+using Marketplace.Identity;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
 using OpenTelemetry.Trace;
 using Xunit.Abstractions;
 using static Marketplace.Host.Tests.Api.ApiDriver;
@@ -188,6 +191,35 @@ public class TelemetryTests(TelemetryFixture fixture, ITestOutputHelper output) 
         var page = await admin.GetAsync("/dashboard/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("<html", await page.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task PlatformAdminHandler_TokenCallers_OpenNoIdentityStore()
+    {
+        // Authorization builds every handler for every request it authorizes: the platform-admin handler must not open
+        // the identity store (a user manager over an EF Core context) for callers whose token decides alone.
+        var userManagers = 0;
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddAuthorizationCore();
+        services.AddScoped<IAuthorizationHandler, TelemetrySetup.PlatformAdminHandler>();
+        services.AddScoped<UserManager<MarketplaceUser>>(_ =>
+        {
+            Interlocked.Increment(ref userManagers);
+            throw new InvalidOperationException("The identity store was opened.");
+        });
+        await using var provider = services.BuildServiceProvider();
+        await using var scope = provider.CreateAsyncScope();
+        var authorization = scope.ServiceProvider.GetRequiredService<IAuthorizationService>();
+
+        var admin = new ClaimsIdentity("Bearer");
+        admin.SetClaims(OpenIddictConstants.Claims.Role, [TokenClaims.PlatformAdminRole]).SetScopes(ApiScopes.Admin);
+        var firm = new ClaimsIdentity("Bearer");
+        firm.SetScopes(ApiScopes.ForFirms);
+
+        Assert.True((await authorization.AuthorizeAsync(new ClaimsPrincipal(admin), null, new TelemetrySetup.PlatformAdminRequirement())).Succeeded);
+        Assert.False((await authorization.AuthorizeAsync(new ClaimsPrincipal(firm), null, new TelemetrySetup.PlatformAdminRequirement())).Succeeded);
+        Assert.Equal(0, userManagers);
     }
 
     [Fact]
