@@ -51,6 +51,7 @@ internal sealed class ListingColumns
     private readonly Dictionary<string, int> _currencyOrdinals = new(StringComparer.Ordinal);
     private readonly List<string> _currencies = [];
     private readonly List<List<int>> _slotsByCategory = [];
+    private readonly Dictionary<int, List<int>> _slotsByCell = [];
 
     /// <summary>Slots in use or freed (the arrays' used length).</summary>
     public int Count { get; private set; }
@@ -112,6 +113,12 @@ internal sealed class ListingColumns
     /// <summary>Slots once filed under a category ordinal (check the row's category: a lot may have moved since).</summary>
     public List<int> SlotsIn(int ordinal) => _slotsByCategory[ordinal];
 
+    /// <summary>
+    /// Slots once placed in a cell of <see cref="GeoCells"/> (a lot that moved stays listed under its old cell too; readers
+    /// check the row's position), or an empty list.
+    /// </summary>
+    public IReadOnlyList<int> SlotsInCell(int cell) => _slotsByCell.TryGetValue(cell, out var slots) ? slots : [];
+
     /// <summary>Every lot id with its version.</summary>
     public Dictionary<string, long> AllVersions() => _slots.ToDictionary(kv => kv.Key, kv => Versions[kv.Value], StringComparer.Ordinal);
 
@@ -137,6 +144,17 @@ internal sealed class ListingColumns
             _slots[d.Id] = slot;
             Ids[slot] = d.Id;
             IdOrders[slot] = IdOrder(d.Id);
+        }
+
+        var cell = GeoCells.Of(d.Latitude, d.Longitude);
+        if (isNew || GeoCells.Of(Latitudes[slot], Longitudes[slot]) != cell)
+        {
+            if (!_slotsByCell.TryGetValue(cell, out var inCell))
+            {
+                _slotsByCell[cell] = inCell = [];
+            }
+
+            inCell.Add(slot);
         }
 
         Versions[slot] = d.Version;
@@ -188,6 +206,8 @@ internal sealed class ListingColumns
         {
             list.Clear();
         }
+
+        _slotsByCell.Clear();
 
         Array.Clear(Ids);
         Array.Clear(Rows);

@@ -342,12 +342,13 @@ public sealed class LuceneSearchEngine : ISearchEngine
                     var strict = _analysis.Build(query.Text!, searcher.IndexReader, strict: true);
                     if (strict is not null)
                     {
-                        searcher.Search(strict, new TextCollector(this, ranking));
+                        var circle = query.Near is { } near && query.RadiusKm is { } radius ? InCells(searcher.IndexReader, near, radius) : null;
+                        searcher.Search(circle?.Around(strict) ?? strict, new TextCollector(this, ranking));
                         if (ranking.Total < query.Limit && _analysis.Build(query.Text!, searcher.IndexReader, strict: false) is { } relaxed
                             && relaxed.ToString() != strict.ToString())
                         {
                             ranking = new Ranking(_columns, query, cursor, query.Limit + 1, filter);
-                            searcher.Search(relaxed, new TextCollector(this, ranking));
+                            searcher.Search(circle?.Around(relaxed) ?? relaxed, new TextCollector(this, ranking));
                         }
                     }
                 }
@@ -408,6 +409,54 @@ public sealed class LuceneSearchEngine : ISearchEngine
             _searchers.Release(searcher);
         }
     }
+
+    /// <summary>
+    /// The documents of the lots in the cells covering a circle (the caller holds the read lock), or null when they are
+    /// more than <see cref="CellFilterMaxShare"/> of the lots (matching the words inside them would then save less than
+    /// marking them costs) or the circle has no covering.
+    /// </summary>
+    private CellFilter? InCells(IndexReader reader, GeoPoint centre, double radiusKm)
+    {
+        if (CellFilterMaxShare <= 0 || GeoCells.Covering(centre, radiusKm) is not { } cells)
+        {
+            return null;
+        }
+
+        var candidates = 0L;
+        foreach (var cell in cells)
+        {
+            candidates += _columns.SlotsInCell(cell).Count;
+        }
+
+        if (candidates > CellFilterMaxShare * _columns.LiveCount)
+        {
+            return null;
+        }
+
+        var docs = DocsOf(reader);
+        var marked = new FixedBitSet(Math.Max(1, reader.MaxDoc));
+        foreach (var cell in cells)
+        {
+            foreach (var slot in _columns.SlotsInCell(cell))
+            {
+                if (slot < docs.Length && docs[slot] is var doc and >= 0)
+                {
+                    marked.Set(doc);
+                }
+            }
+        }
+
+        return new CellFilter(marked, CellFilterRandomAccess);
+    }
+
+    /// <summary>
+    /// Text near a place matches its words only among the lots in the cells around the circle when those are at most this
+    /// share of all lots (0 turns the cells off; tests set 1 to use them always).
+    /// </summary>
+    internal double CellFilterMaxShare { get; set; } = 0.5;
+
+    /// <summary>True: the cells' documents are handed to the postings as accepted documents; false: they lead a leap-frog.</summary>
+    internal bool CellFilterRandomAccess { get; set; } = true;
 
     /// <inheritdoc />
     public ValueTask DisposeAsync()
@@ -682,6 +731,70 @@ public sealed class LuceneSearchEngine : ISearchEngine
             {
                 ranking.Offer(slot, _scorer);
             }
+        }
+    }
+
+    /// <summary>
+    /// The documents of the lots in a circle's cells, as a filter on a text query. Its scores are the text query's own
+    /// (a filter adds no score), so hits, order and totals are those of the text query with the distance checked after.
+    /// </summary>
+    private sealed class CellFilter(FixedBitSet marked, bool randomAccess) : Filter
+    {
+        private static readonly FilteredQuery.FilterStrategy AlwaysRandomAccess = new RandomAccessAlways();
+
+        /// <summary>The text query restricted to the cells.</summary>
+        public Query Around(Query text)
+            => new FilteredQuery(text, this, randomAccess ? AlwaysRandomAccess : FilteredQuery.LEAP_FROG_FILTER_FIRST_STRATEGY);
+
+        public override DocIdSet GetDocIdSet(AtomicReaderContext context, IBits? acceptDocs)
+            => new LeafCells(marked, context.DocBase, context.AtomicReader.MaxDoc, acceptDocs);
+
+        /// <summary>One segment's view of the marked documents (numbered from the segment's first document), live ones only.</summary>
+        private sealed class LeafCells(FixedBitSet marked, int docBase, int maxDoc, IBits? live) : DocIdSet, IBits
+        {
+            public override IBits Bits => this;
+
+            public int Length => maxDoc;
+
+            public bool Get(int index) => marked.Get(docBase + index) && (live is null || live.Get(index));
+
+            public override DocIdSetIterator GetIterator() => new Marked(this);
+
+            /// <summary>The first marked live document at or after <paramref name="target"/>, or <see cref="DocIdSetIterator.NO_MORE_DOCS"/>.</summary>
+            private int NextAtOrAfter(int target)
+            {
+                while (target < maxDoc && marked.NextSetBit(docBase + target) is var global and >= 0 && global < docBase + maxDoc)
+                {
+                    target = global - docBase;
+                    if (live is null || live.Get(target))
+                    {
+                        return target;
+                    }
+
+                    target++;
+                }
+
+                return DocIdSetIterator.NO_MORE_DOCS;
+            }
+
+            private sealed class Marked(LeafCells cells) : DocIdSetIterator
+            {
+                private int _doc = -1;
+
+                public override int DocID => _doc;
+
+                public override int NextDoc() => Advance(_doc + 1);
+
+                public override int Advance(int target) => _doc = target < 0 || _doc == NO_MORE_DOCS ? NO_MORE_DOCS : cells.NextAtOrAfter(target);
+
+                public override long GetCost() => cells.Length;
+            }
+        }
+
+        /// <summary>Random access whatever the first marked document (Lucene's default leap-frogs unless it is below 100).</summary>
+        private sealed class RandomAccessAlways : FilteredQuery.RandomAccessFilterStrategy
+        {
+            protected override bool UseRandomAccess(IBits bits, int firstFilterDoc) => true;
         }
     }
 

@@ -47,6 +47,10 @@ public static class SearchHarness
             var leaves = taxonomy.Categories.Where(c => !taxonomy.Categories.Any(o => o.ParentId == c.Id)).ToArray();
             var opening = Stopwatch.StartNew();
             var engine = LuceneSearchEngine.Open(folder);
+
+            // --cell-share PERCENT: the largest share of the lots in a circle's cells at which text near a place is matched
+            // among them only (0 turns the cells off, so one build compares both paths).
+            engine.CellFilterMaxShare = Option(args, "--cell-share", (int)(engine.CellFilterMaxShare * 100)) / 100.0;
             if (reuse)
             {
                 Console.WriteLine($"Opened the kept index ({engine.Count:N0} docs) in {opening.Elapsed.TotalSeconds:N1} s");
