@@ -1,12 +1,16 @@
 using Marketplace.Domain.Demands;
+using Orleans.Concurrency;
 
 namespace Marketplace.Grains.Demands;
 
 /// <summary>One "wanted" demand of a buyer.</summary>
 public interface IDemandGrain : IGrainWithStringKey
 {
-    /// <summary>Posts the demand for the buyer; refuses an id that exists.</summary>
-    Task<Demand> CreateAsync(string buyerId, DemandDetails details);
+    /// <summary>
+    /// Posts the demand for the buyer; refuses an id that exists. The details (an init-only record of values) are passed
+    /// without a copy through the JSON codec.
+    /// </summary>
+    Task<Demand> CreateAsync(string buyerId, [Immutable] DemandDetails details);
 
     /// <summary>The demand, or null when it does not exist.</summary>
     Task<Demand?> GetAsync();

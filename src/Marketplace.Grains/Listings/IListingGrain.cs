@@ -1,12 +1,16 @@
 using Marketplace.Domain.Listings;
+using Orleans.Concurrency;
 
 namespace Marketplace.Grains.Listings;
 
 /// <summary>One lot of material and the holds on it: the only authority on how much of the lot is free.</summary>
 public interface IListingGrain : IGrainWithStringKey
 {
-    /// <summary>Creates the lot as a draft for a seller firm.</summary>
-    Task<Listing> CreateAsync(string sellerId, ListingDetails details);
+    /// <summary>
+    /// Creates the lot as a draft for a seller firm. The details (an init-only record, which the lot normalises into
+    /// its own copy) are passed without a copy through the JSON codec.
+    /// </summary>
+    Task<Listing> CreateAsync(string sellerId, [Immutable] ListingDetails details);
 
     /// <summary>The lot, or null when it does not exist.</summary>
     Task<Listing?> GetAsync();

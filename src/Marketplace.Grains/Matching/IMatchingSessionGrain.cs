@@ -8,10 +8,12 @@ namespace Marketplace.Grains.Matching;
 public interface IMatchingSessionGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Stores the proposal; false when the pair already has an open, declined or confirmed session. The proposal is an
-    /// immutable record made for this call, so it is passed without a copy.
+    /// Stores the proposal and returns the stored session (a snapshot it never changes, so it crosses without a copy)
+    /// for the proposing partition to record in both traders' inboxes, one call per firm for all the proposals of its
+    /// turn; null inside when the pair already has an open, declined or confirmed session. The proposal is an immutable
+    /// record made for this call, so it is passed without a copy.
     /// </summary>
-    Task<bool> ProposeAsync([Immutable] SessionProposal proposal);
+    Task<Immutable<MatchingSession?>> ProposeAsync([Immutable] SessionProposal proposal);
 
     /// <summary>The session, or null when the pair was never proposed.</summary>
     Task<MatchingSession?> GetAsync();
@@ -59,6 +61,14 @@ public interface IMatchInboxGrain : IGrainWithStringKey
     /// </summary>
     [Orleans.Concurrency.OneWay]
     Task RecordAsync([Immutable] MatchingSession session);
+
+    /// <summary>
+    /// Records several sessions' latest states at once, as <see cref="RecordAsync"/> does one: what a partition's turn
+    /// proposed to this trader, so that a change proposing to one firm several times costs that firm's inbox one call.
+    /// One-way; the sessions are snapshots their grains never change, passed without a copy.
+    /// </summary>
+    [Orleans.Concurrency.OneWay]
+    Task RecordAllAsync([Immutable] IReadOnlyList<MatchingSession> sessions);
 
     /// <summary>Tells subscribers of one of the trader's import jobs (not stored: the job is the record). One-way.</summary>
     [Orleans.Concurrency.OneWay]

@@ -40,16 +40,37 @@ public sealed class MatchInboxGrain(
     /// <inheritdoc />
     public async Task RecordAsync(MatchingSession session)
     {
+        if (Record(session))
+        {
+            await _observers.Notify(o => o.ChangedAsync(session));
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task RecordAllAsync(IReadOnlyList<MatchingSession> sessions)
+    {
+        foreach (var session in sessions)
+        {
+            if (Record(session))
+            {
+                await _observers.Notify(o => o.ChangedAsync(session));
+            }
+        }
+    }
+
+    /// <summary>Keeps a session's state unless an equal or newer version is known; true when kept (a write is then due).</summary>
+    private bool Record(MatchingSession session)
+    {
         if (state.State.TryGetValue(session.Id, out var known) && known.Version >= session.Version)
         {
-            return;
+            return false;
         }
 
         state.State[session.Id] = new InboxEntry(session.Version, session.UpdatedAt);
         _sessions[session.Id] = session;
         _unwritten = true;
         _writer ??= this.RegisterGrainTimer(WriteAsync, new GrainTimerCreationOptions(WriteDelay, Timeout.InfiniteTimeSpan));
-        await _observers.Notify(o => o.ChangedAsync(session));
+        return true;
     }
 
     /// <inheritdoc />

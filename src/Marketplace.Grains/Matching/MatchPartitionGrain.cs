@@ -516,24 +516,43 @@ public sealed class MatchPartitionGrain(
     private void KeepAliveWhileHolding()
         => DelayDeactivation(_book.LotCount + _book.DemandCount > 0 ? Timeout.InfiniteTimeSpan : TimeSpan.Zero);
 
+    /// <summary>
+    /// Stores each proposal in its session, then records the stored sessions in the traders' inboxes: one one-way call
+    /// per firm for the whole turn (a demand proposed five lots is one call to its buyer's inbox, not five).
+    /// </summary>
     private async Task ProposeAsync(string kind, string id, IEnumerable<SessionProposal> proposals)
     {
         // A firm is never proposed its own lot.
         var stores = proposals.Where(p => p.SellerId != p.BuyerId)
             .Select(p => GrainFactory.GetGrain<IMatchingSessionGrain>(SessionProposal.SessionId(p.LotId, p.DemandId)).ProposeAsync(p))
             .ToArray();
-        var stored = 0;
-        try
+        var stored = new List<MatchingSession>(stores.Length);
+        foreach (var store in stores)
         {
-            stored = (await Task.WhenAll(stores)).Count(s => s);
-        }
-        catch (Exception e)
-        {
-            // Proposals are derived: a failed one is proposed again at the pair's next change.
-            logger.LogWarning(e, "Partition {Partition}: storing proposals for {Kind} {Id} failed", Key, kind, id);
+            try
+            {
+                if ((await store).Value is { } session)
+                {
+                    stored.Add(session);
+                }
+            }
+            catch (Exception e)
+            {
+                // Proposals are derived: a failed one is proposed again at the pair's next change.
+                logger.LogWarning(e, "Partition {Partition}: storing a proposal for {Kind} {Id} failed", Key, kind, id);
+            }
         }
 
-        events.Matched(kind, id, stored);
+        if (stored.Count > 0)
+        {
+            foreach (var firm in stored.SelectMany(s => (string[])[s.Proposal!.BuyerId, s.Proposal.SellerId]).Distinct(StringComparer.Ordinal))
+            {
+                _ = GrainFactory.GetGrain<IMatchInboxGrain>(firm)
+                    .RecordAllAsync(stored.Where(s => s.Proposal!.BuyerId == firm || s.Proposal.SellerId == firm).ToArray());
+            }
+        }
+
+        events.Matched(kind, id, stored.Count);
     }
 }
 

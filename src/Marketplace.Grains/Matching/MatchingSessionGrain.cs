@@ -12,6 +12,7 @@ using Marketplace.Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 
 using Marketplace.Grains.Webhooks;
 
@@ -69,16 +70,17 @@ public sealed class MatchingSessionGrain(
     private DateTimeOffset Now => time.GetUtcNow();
 
     /// <inheritdoc />
-    public async Task<bool> ProposeAsync(SessionProposal proposal)
+    public async Task<Immutable<MatchingSession?>> ProposeAsync(SessionProposal proposal)
     {
         if (!Session.Propose(this.GetPrimaryKeyString(), proposal, Now, options.Value.SessionLifetime))
         {
-            return false;
+            return new(null);
         }
 
-        await SaveAsync();
+        // The proposing partition records it in the inboxes, with the other proposals of its turn.
+        var snapshot = await SaveAsync(toInboxes: false);
         metrics.ProposalMade();
-        return true;
+        return new(snapshot);
     }
 
     /// <inheritdoc />
@@ -356,7 +358,11 @@ public sealed class MatchingSessionGrain(
     private static bool IsConfirmed(DomainException e)
         => e.Code == "hold-closed" && e.Details.TryGetValue("holdStatus", out var status) && status?.ToString() == "confirmed";
 
-    private async Task SaveAsync()
+    /// <summary>
+    /// Stores the session with its webhook events, hands them over, keeps the expiry reminder in step and, unless the
+    /// caller does it, records the session in both traders' inboxes; returns the stored snapshot.
+    /// </summary>
+    private async Task<MatchingSession> SaveAsync(bool toInboxes = true)
     {
         // The change and its webhook events in one storage write; the events are handed over after it.
         Relay.Record(Session.Outbox, WebhookEvents.ForMatch(_mark, Session, Now));
@@ -374,9 +380,14 @@ public sealed class MatchingSessionGrain(
         await ScheduleAsync();
         var p = Session.Proposal!;
         var snapshot = Session.Snapshot();
-        await Task.WhenAll(
-            GrainFactory.GetGrain<IMatchInboxGrain>(p.BuyerId).RecordAsync(snapshot),
-            GrainFactory.GetGrain<IMatchInboxGrain>(p.SellerId).RecordAsync(snapshot));
+        if (toInboxes)
+        {
+            await Task.WhenAll(
+                GrainFactory.GetGrain<IMatchInboxGrain>(p.BuyerId).RecordAsync(snapshot),
+                GrainFactory.GetGrain<IMatchInboxGrain>(p.SellerId).RecordAsync(snapshot));
+        }
+
+        return snapshot;
     }
 
     private async Task ScheduleAsync()

@@ -22,10 +22,32 @@ public sealed class MatchingClusterFixture : IAsyncLifetime
     {
         var settings = TestClusters.Settings("Memory");
         settings["Matching:SessionLifetime"] = "00:00:03";
-        Cluster = await TestClusters.StartAsync(settings);
+        Cluster = await TestClusters.StartAsync(settings, configure: silo => silo.Services.AddSingleton<IIncomingGrainCallFilter>(InboxCalls));
     }
 
+    /// <summary>Calls that recorded sessions in an inbox, by trader.</summary>
+    public InboxRecordCalls InboxCalls { get; } = new();
+
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+/// <summary>Counts the calls that record sessions in each trader's inbox.</summary>
+public sealed class InboxRecordCalls : IIncomingGrainCallFilter
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
+
+    /// <summary>Record calls the trader's inbox has received.</summary>
+    public int To(string trader) => _calls.GetValueOrDefault(trader);
+
+    public Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (context.Grain is MatchInboxGrain && context.InterfaceMethod.Name.StartsWith("Record", StringComparison.Ordinal))
+        {
+            _calls.AddOrUpdate(context.TargetId.Key.ToString()!, 1, (_, n) => n + 1);
+        }
+
+        return context.Invoke();
+    }
 }
 
 /// <summary>
@@ -153,6 +175,28 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
     /// The inbox answers one page at a time, filtered by status and role, in the order of the whole list; the pages
     /// together are the whole filtered list, each once.
     /// </summary>
+    /// <summary>
+    /// A demand covered by three lots of one seller in one partition turn: each trader's inbox hears of the three in one
+    /// call (it took three calls to each, one per session, before the partition batched them).
+    /// </summary>
+    [Fact]
+    public async Task DemandProposedThreeLotsOfOneSeller_EachInboxIsCalledOnce_WithAllThree()
+    {
+        var at = Place(7);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        for (var i = 0; i < 3; i++)
+        {
+            await LotAsync(Grains, seller, at, 10);
+        }
+
+        await DemandAsync(Grains, buyer, at, 30, minPart: 10);
+
+        Assert.Equal(3, (await WaitForMatchesAsync(Grains, buyer, 3)).Count);
+        Assert.Equal(3, (await WaitForMatchesAsync(Grains, seller, 3)).Count);
+        Assert.Equal((1, 1), (fixture.InboxCalls.To(buyer), fixture.InboxCalls.To(seller)));
+    }
+
     [Fact]
     public async Task InboxPages_FilteredByStatusAndRole_TogetherAreTheFilteredList()
     {
@@ -227,7 +271,7 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
 
         Assert.Equal((MatchStatus.Declined, "declined-by-seller"), (declined.Status, declined.Reason));
         Assert.Equal(100m, (await lot.GetAsync())!.Available);
-        Assert.False(await session.ProposeAsync(declined.Proposal!));
+        Assert.Null((await session.ProposeAsync(declined.Proposal!)).Value);
 
         // A change to the demand re-runs matching against the lot; the declined pair stays declined.
         await demand.UpdateAsync(buyer, new DemandChanges { RadiusKm = 45 });
