@@ -2,8 +2,8 @@
 # The project's test command: ./test.sh [extra dotnet test arguments]
 #   e.g. ./test.sh --filter "FullyQualifiedName~Orders"
 # Starts Azurite (infra/dev/azurite-start.sh) and PostgreSQL (infra/dev/postgres-start.sh, which
-# installs Debian's package when it is missing), builds the solution once, runs every tests/*.Tests project with
-# TRX logging (the host suite beside the others, see below), stops both, and closes with the line "N passed, M failed".
+# installs Debian's package when it is missing), runs the whole solution's tests with TRX logging,
+# stops both, and closes with the line "N passed, M failed".
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -57,37 +57,8 @@ fi
 
 rm -rf "$RESULTS_DIR"
 
-# Build once, then run the test projects as two chains side by side. Run one after another (as `dotnet test
-# Marketplace.sln` does) they left one of the two cores idle most of the time: the host and browser suites spend much
-# of their time waiting on hosts, storage and the browser. The host suite is one chain; the browser suite and the
-# small suites are the other, so both take about the same time. Each chain's lines carry its name.
 test_rc=0
-dotnet build Marketplace.sln -nologo || test_rc=$?
-
-run_chain() {
-  local name="$1" rc=0 project
-  shift
-  for project in "$@"; do
-    dotnet test "$ROOT/tests/$project" --no-build --logger "trx" --results-directory "$RESULTS_DIR/$name" "${TEST_ARGS[@]}" || rc=$?
-  done
-  return "$rc"
-}
-
-if (( test_rc == 0 )); then
-  TEST_ARGS=("$@")
-  # Every tests/*.Tests project runs: the host suite alone, the browser suite first in the other chain.
-  rest=(Marketplace.Web.Tests)
-  for csproj in "$ROOT"/tests/*.Tests/*.Tests.csproj; do
-    project="$(basename "$(dirname "$csproj")")"
-    [[ "$project" == Marketplace.Host.Tests || "$project" == Marketplace.Web.Tests ]] || rest+=("$project")
-  done
-  run_chain host Marketplace.Host.Tests > >(sed -u 's/^/[host] /') 2>&1 &
-  host_pid=$!
-  run_chain rest "${rest[@]}" > >(sed -u 's/^/[rest] /') 2>&1 &
-  rest_pid=$!
-  wait "$host_pid" || test_rc=$?
-  wait "$rest_pid" || test_rc=$?
-fi
+dotnet test Marketplace.sln --logger "trx" --results-directory "$RESULTS_DIR" "$@" || test_rc=$?
 
 stop_servers
 
