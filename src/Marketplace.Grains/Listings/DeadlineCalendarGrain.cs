@@ -237,18 +237,7 @@ public sealed class DeadlineCalendarGrain(
     private async Task WritePageAsync(int index, GrainState<DeadlineCalendarPage> page, List<string> lots)
     {
         var written = new GrainState<DeadlineCalendarPage>(new DeadlineCalendarPage { Lots = lots }) { ETag = page.ETag };
-        try
-        {
-            await storage.WriteStateAsync(PagesStateName, PageId(index), written);
-        }
-        catch (InconsistentStateException) when (written.ETag is null)
-        {
-            // A page left beyond the count by an add whose record write failed: not read, so overwritten.
-            var stored = new GrainState<DeadlineCalendarPage>();
-            await storage.ReadStateAsync(PagesStateName, PageId(index), stored);
-            written.ETag = stored.ETag;
-            await storage.WriteStateAsync(PagesStateName, PageId(index), written);
-        }
+        await PageWrites.WriteAsync(storage, PagesStateName, PageId(index), written);
 
         (page.State, page.ETag, page.RecordExists) = (written.State, written.ETag, true);
     }

@@ -1,4 +1,5 @@
 using Marketplace.Domain.Traders;
+using Marketplace.Grains.Storage;
 using Orleans.Storage;
 
 namespace Marketplace.Grains.Traders;
@@ -172,18 +173,7 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
         }
 
         var state = new GrainState<TraderLotPage>(page) { ETag = _pageETags.GetValueOrDefault(p) };
-        try
-        {
-            await storage.WriteStateAsync(PagesStateName, PageId(p), state);
-        }
-        catch (InconsistentStateException) when (state.ETag is null)
-        {
-            // A page left beyond the count by a write whose firm record failed: not read, so overwritten.
-            var stored = new GrainState<TraderLotPage>();
-            await storage.ReadStateAsync(PagesStateName, PageId(p), stored);
-            state.ETag = stored.ETag;
-            await storage.WriteStateAsync(PagesStateName, PageId(p), state);
-        }
+        await PageWrites.WriteAsync(storage, PagesStateName, PageId(p), state);
 
         _pageETags[p] = state.ETag;
     }

@@ -6,6 +6,7 @@ using Marketplace.Domain.Listings;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Storage;
+using Marketplace.Grains.Tests.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Storage;
@@ -104,23 +105,5 @@ public sealed class DeadlineCalendarPagesTests : IAsyncLifetime
         }, TimeSpan.FromSeconds(30));
         Assert.True(expired, "the lots of a calendar stored before pages were not expired within 30 s of the end of their window");
         Assert.True(await Eventually.TrueAsync(async () => (await calendar.LotsAsync()).Count == 0, TimeSpan.FromSeconds(10)));
-    }
-
-    /// <summary>Grain storage that notes the size of every state it writes.</summary>
-    private sealed class CountingWrites(IGrainStorage inner) : IGrainStorage
-    {
-        public IGrainStorage Inner => inner;
-
-        public ConcurrentQueue<(string StateName, int Bytes)> Written { get; } = new();
-
-        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
-
-        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-        {
-            Written.Enqueue((stateName, MarketplaceStorageSerializer.Instance.Serialize(grainState.State).ToMemory().Length));
-            return inner.WriteStateAsync(stateName, grainId, grainState);
-        }
-
-        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Marketplace.Domain.Traders;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Storage;
+using Marketplace.Grains.Tests.Storage;
 using Marketplace.Grains.Traders;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
@@ -113,21 +114,5 @@ public sealed class TraderLotPagesTests : IAsyncLifetime
         var records = new TraderRecords(_storage, id);
         await records.ReadAsync();
         return records.State;
-    }
-
-    /// <summary>Grain storage that notes the size of every state it writes.</summary>
-    private sealed class CountingWrites(IGrainStorage inner) : IGrainStorage
-    {
-        public ConcurrentQueue<(string StateName, int Bytes)> Written { get; } = new();
-
-        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
-
-        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-        {
-            Written.Enqueue((stateName, MarketplaceStorageSerializer.Instance.Serialize(grainState.State).ToMemory().Length));
-            return inner.WriteStateAsync(stateName, grainId, grainState);
-        }
-
-        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
     }
 }
