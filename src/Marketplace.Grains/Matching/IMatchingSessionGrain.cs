@@ -8,7 +8,7 @@ namespace Marketplace.Grains.Matching;
 public interface IMatchingSessionGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Stores the proposal and returns the stored session (a snapshot it never changes, so it crosses without a copy)
+    /// Stores the proposal (a pair whose session is already stored: a partition stores new pairs itself) and returns the stored session (a snapshot it never changes, so it crosses without a copy)
     /// for the proposing partition to record in both traders' inboxes, one call per firm for all the proposals of its
     /// turn; null inside when the pair already has an open, declined or confirmed session. The proposal is an immutable
     /// record made for this call, so it is passed without a copy.
@@ -17,6 +17,12 @@ public interface IMatchingSessionGrain : IGrainWithStringKey
 
     /// <summary>The session, or null when the pair was never proposed.</summary>
     Task<MatchingSession?> GetAsync();
+
+    /// <summary>
+    /// Registers the expiry reminder of an open session: for a proposal its partition stored without activating the
+    /// session, when the partition could not register the reminder itself.
+    /// </summary>
+    Task ScheduleExpiryAsync();
 
     /// <summary>
     /// The buyer accepts: the proposed quantity is held on the lot until the session expires (409 when it is gone), and

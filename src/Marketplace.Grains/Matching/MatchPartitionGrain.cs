@@ -1,17 +1,25 @@
 using Marketplace.Domain.Matching;
+using Marketplace.Domain.Webhooks;
+using Marketplace.Grains.Common;
+using Marketplace.Grains.Listings;
 using Marketplace.Grains.Storage;
+using Marketplace.Grains.Telemetry;
+using Marketplace.Grains.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Storage;
+using Orleans.Timers;
 
 namespace Marketplace.Grains.Matching;
 
 /// <summary>
 /// Wraps a <see cref="MatchBook"/>: applies lot and demand changes in version order, matches the changed side against
-/// the other, and turns each proposal into a <see cref="IMatchingSessionGrain"/> (which refuses a pair already open,
-/// declined or confirmed); one demand gets at most <see cref="MatchingOptions.MaxProposalsPerRound"/> proposals per
-/// round, the best ranked. Reentrant: the book is only touched between awaits, and proposals are stored concurrently.
+/// the other, and turns each proposal into a session (<see cref="IMatchingSessionGrain"/>): a new pair's first state is
+/// written here as a new record, without activating its grain; a pair already stored goes through its grain (which
+/// refuses a pair open, declined or confirmed); one demand gets at most <see cref="MatchingOptions.MaxProposalsPerRound"/>
+/// proposals per round, the best ranked. Reentrant: the book is only touched between awaits, and proposals are stored concurrently.
 /// <para>
 /// The book lives in memory; which lots and demands are in it (the cell's membership, <see cref="CellMembership"/>) is
 /// stored, so an activation anywhere at any time (a failover, a deactivation) first reads its members' current
@@ -37,7 +45,12 @@ public sealed class MatchPartitionGrain(
     IMatchEvents events,
     TimeProvider time,
     IOptions<MatchingOptions> options,
-    ILogger<MatchPartitionGrain> logger)
+    ILogger<MatchPartitionGrain> logger,
+    [FromKeyedServices(StorageOptions.StoreName)] IGrainStorage storage,
+    IReminderRegistry reminders,
+    [FromKeyedServices(MarketTime.Key)] TimeProvider marketTime,
+    IOptions<ListingOptions> listingOptions,
+    MarketplaceMetrics metrics)
     : Grain, IMatchPartitionGrain
 {
     /// <summary>Members read at once when an activation loads its book.</summary>
@@ -517,23 +530,40 @@ public sealed class MatchPartitionGrain(
         => DelayDeactivation(_book.LotCount + _book.DemandCount > 0 ? Timeout.InfiniteTimeSpan : TimeSpan.Zero);
 
     /// <summary>
-    /// Stores each proposal in its session, then records the stored sessions in the traders' inboxes: one one-way call
-    /// per firm for the whole turn (a demand proposed five lots is one call to its buyer's inbox, not five).
+    /// Stores each proposal, then records the stored sessions in the traders' inboxes: one one-way call per firm for the
+    /// whole turn (a demand proposed five lots is one call to its buyer's inbox, not five). A new pair's session is
+    /// written here, straight to grain storage as a new record, with its expiry reminder registered for it and its
+    /// webhook events in the same write, so its grain is not activated until the match is read, acted on or expires; a
+    /// pair whose session is stored already (the write is refused: open, declined, confirmed or expired) goes through
+    /// its grain, which decides whether a new round starts.
     /// </summary>
     private async Task ProposeAsync(string kind, string id, IEnumerable<SessionProposal> proposals)
     {
         // A firm is never proposed its own lot.
-        var stores = proposals.Where(p => p.SellerId != p.BuyerId)
-            .Select(p => GrainFactory.GetGrain<IMatchingSessionGrain>(SessionProposal.SessionId(p.LotId, p.DemandId)).ProposeAsync(p))
-            .ToArray();
+        var pairs = proposals.Where(p => p.SellerId != p.BuyerId).ToArray();
+        if (pairs.Length == 0)
+        {
+            events.Matched(kind, id, 0);
+            return;
+        }
+
+        var wanting = await FirmsWantingAsync(pairs);
+        var now = marketTime.GetUtcNow();
+        var stores = pairs.Select(p => StoreAsync(p, now, wanting)).ToArray();
         var stored = new List<MatchingSession>(stores.Length);
+        var handOver = new List<MatchingSession>();
         foreach (var store in stores)
         {
             try
             {
-                if ((await store).Value is { } session)
+                var (session, created) = await store;
+                if (session is not null)
                 {
                     stored.Add(session);
+                    if (created && session.Outbox.Count > 0)
+                    {
+                        handOver.Add(session);
+                    }
                 }
             }
             catch (Exception e)
@@ -552,7 +582,114 @@ public sealed class MatchPartitionGrain(
             }
         }
 
+        HandOver(handOver, wanting);
         events.Matched(kind, id, stored.Count);
+    }
+
+    /// <summary>
+    /// The firms of the turn's pairs with a subscription to <c>match.proposed</c> (most have none, and a registry drops
+    /// what no subscription wants): only their sessions get the event, so the others' stored outbox stays empty and
+    /// nothing is handed over for them. A firm whose registry cannot answer counts as wanting it. A subscription made
+    /// while the turn runs counts as made after it, as one made a moment later would.
+    /// </summary>
+    private async Task<HashSet<string>> FirmsWantingAsync(SessionProposal[] pairs)
+    {
+        var firms = pairs.SelectMany(p => (string[])[p.BuyerId, p.SellerId]).Distinct(StringComparer.Ordinal).ToArray();
+        var asked = firms.Select(f => GrainFactory.GetGrain<IWebhookFirmGrain>(f).ListAsync()).ToArray();
+        var wanting = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < firms.Length; i++)
+        {
+            try
+            {
+                if ((await asked[i]).Any(w => WebhookEventTypes.Matches(w.EventTypes, "match.proposed")))
+                {
+                    wanting.Add(firms[i]);
+                }
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Partition {Partition}: reading the webhook subscriptions of {Firm} failed; its proposals carry their events", Key, firms[i]);
+                wanting.Add(firms[i]);
+            }
+        }
+
+        return wanting;
+    }
+
+    /// <summary>
+    /// Stores one proposal: a new pair's first state written as a new record (refused when the pair has one), else
+    /// through the pair's grain. The session stored (null when the grain refused the pair) and whether it was written here.
+    /// </summary>
+    private async Task<(MatchingSession? Session, bool Created)> StoreAsync(SessionProposal proposal, DateTimeOffset now, HashSet<string> wanting)
+    {
+        var sessionId = SessionProposal.SessionId(proposal.LotId, proposal.DemandId);
+        var grain = GrainFactory.GetGrain<IMatchingSessionGrain>(sessionId);
+        var session = new MatchingSession();
+        session.Propose(sessionId, proposal, now, options.Value.SessionLifetime);
+        if (wanting.Contains(proposal.BuyerId) || wanting.Contains(proposal.SellerId))
+        {
+            // The webhook events in the same write as the proposal, as the session's own writes do.
+            session.Outbox.AddRange(WebhookEvents.ForMatch(MatchMark.Of(new MatchingSession()), session, now));
+        }
+
+        var grainId = grain.GetGrainId();
+        try
+        {
+            // No ETag: a new record, which every store refuses when the pair's session exists (even one never read here).
+            await storage.WriteStateAsync(MatchingSessionGrain.StateName, grainId, new GrainState<MatchingSession> { State = session });
+        }
+        catch (InconsistentStateException)
+        {
+            return ((await grain.ProposeAsync(proposal)).Value, false);
+        }
+
+        metrics.ProposalMade();
+        try
+        {
+            await reminders.RegisterOrUpdateReminder(grainId, MatchingSessionGrain.ExpiryReminder, session.ExpiresAt - now, listingOptions.Value.SweepPeriod);
+        }
+        catch (Exception e)
+        {
+            // The proposal is stored: its session registers the reminder itself (activated for it).
+            logger.LogWarning(e, "Partition {Partition}: registering the expiry of {Session} failed; the session registers it", Key, sessionId);
+            await grain.ScheduleExpiryAsync();
+        }
+
+        return (session, true);
+    }
+
+    /// <summary>
+    /// Hands the turn's stored webhook events to the firms that want them, one call per firm, without waiting. When a
+    /// registry does not take them, the sessions are activated: each hands its stored outbox over again and retries on
+    /// its timer (a subscription drops a repeated event).
+    /// </summary>
+    private void HandOver(List<MatchingSession> sessions, HashSet<string> wanting)
+    {
+        if (sessions.Count == 0)
+        {
+            return;
+        }
+
+        var calls = sessions.SelectMany(s => s.Outbox)
+            .SelectMany(e => e.Firms.Distinct().Where(wanting.Contains).Select(firm => (Firm: firm, Event: e)))
+            .GroupBy(x => x.Firm, StringComparer.Ordinal)
+            .Select(g => GrainFactory.GetGrain<IWebhookFirmGrain>(g.Key).PublishAsync(g.Select(x => x.Event).ToArray()))
+            .ToArray();
+        _ = Task.WhenAll(calls).ContinueWith(
+            t =>
+            {
+                if (t.IsCompletedSuccessfully)
+                {
+                    return;
+                }
+
+                logger.LogWarning(t.Exception, "Partition {Partition}: handing over the events of {Count} proposal(s) failed; their sessions hand them over", Key, sessions.Count);
+                foreach (var s in sessions)
+                {
+                    _ = GrainFactory.GetGrain<IMatchingSessionGrain>(s.Id).AsReference<IWebhookOutboxGrain>().HandOverAsync();
+                }
+            },
+            CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
     }
 }
 

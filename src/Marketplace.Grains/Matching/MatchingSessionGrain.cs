@@ -22,9 +22,11 @@ namespace Marketplace.Grains.Matching;
 /// Carries one proposal to a deal. Acceptance holds the quantity through <see cref="IListingGrain"/> (the lot refuses
 /// more than it has, so nothing is oversold); confirmation confirms the hold and records the purchase on the demand; a
 /// reminder expires the session at its time and releases its hold. Every stored state goes to both traders' inboxes.
+/// A new pair's first state (with its events and its reminder) is stored by the proposing partition, so the grain is
+/// activated only when the match is read, acted on or expires.
 /// </summary>
 public sealed class MatchingSessionGrain(
-    [PersistentState("match", StorageOptions.StoreName)] IPersistentState<MatchingSession> state,
+    [PersistentState(MatchingSessionGrain.StateName, StorageOptions.StoreName)] IPersistentState<MatchingSession> state,
     [FromKeyedServices(MarketTime.Key)] TimeProvider time,
     IOptions<MatchingOptions> options,
     IOptions<ListingOptions> listingOptions,
@@ -32,7 +34,11 @@ public sealed class MatchingSessionGrain(
     IOptions<WebhookOptions> webhooks,
     ILogger<MatchingSessionGrain> logger) : Grain, IMatchingSessionGrain, IWebhookOutboxGrain, IRemindable
 {
-    private const string ExpiryReminder = "expiry";
+    /// <summary>The name of a session's expiry reminder (a partition registers it for a proposal it stored).</summary>
+    internal const string ExpiryReminder = "expiry";
+
+    /// <summary>The name of a session's stored state.</summary>
+    internal const string StateName = "match";
 
     /// <summary>The session as last stored, to tell which webhook events the next write makes.</summary>
     private MatchMark _mark = MatchMark.Of(new MatchingSession());
@@ -59,10 +65,33 @@ public sealed class MatchingSessionGrain(
         WebhookRelay.TrimAsync(_relay, reason, Session.Outbox, () => state.WriteStateAsync(cancellationToken));
 
     /// <inheritdoc />
-    public Task HandOverAsync()
+    public async Task HandOverAsync()
     {
+        await ReadIfProposedSinceAsync();
         Relay.HandOver(() => Session.Outbox);
-        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A partition stores a new pair's first state itself, without activating its session (see
+    /// <see cref="MatchPartitionGrain"/>): an activation that found no session (a read of an unknown match, or one made
+    /// while the partition was storing it) reads storage again before it answers, so it never holds on to "no session".
+    /// </summary>
+    private async Task ReadIfProposedSinceAsync()
+    {
+        if (Session.Exists)
+        {
+            return;
+        }
+
+        await state.ReadStateAsync();
+        if (Session.Exists)
+        {
+            _mark = MatchMark.Of(Session);
+            if (Session.Outbox.Count > 0)
+            {
+                Relay.HandOver(() => Session.Outbox);
+            }
+        }
     }
 
     private MatchingSession Session => state.State;
@@ -72,6 +101,7 @@ public sealed class MatchingSessionGrain(
     /// <inheritdoc />
     public async Task<Immutable<MatchingSession?>> ProposeAsync(SessionProposal proposal)
     {
+        await ReadIfProposedSinceAsync();
         if (!Session.Propose(this.GetPrimaryKeyString(), proposal, Now, options.Value.SessionLifetime))
         {
             return new(null);
@@ -84,7 +114,21 @@ public sealed class MatchingSessionGrain(
     }
 
     /// <inheritdoc />
-    public Task<MatchingSession?> GetAsync() => Task.FromResult(Session.Exists ? Session : null);
+    public async Task<MatchingSession?> GetAsync()
+    {
+        await ReadIfProposedSinceAsync();
+        return Session.Exists ? Session : null;
+    }
+
+    /// <inheritdoc />
+    public async Task ScheduleExpiryAsync()
+    {
+        await ReadIfProposedSinceAsync();
+        if (Session.Exists)
+        {
+            await ScheduleAsync();
+        }
+    }
 
     /// <inheritdoc />
     public async Task<MatchingSession> AcceptAsync(string actorId, Checkout? checkout = null, OrderActor? actor = null)
@@ -237,6 +281,7 @@ public sealed class MatchingSessionGrain(
 
     private async Task ExpireIfDueAsync()
     {
+        await ReadIfProposedSinceAsync();
         if (!Session.Exists)
         {
             throw DomainException.NotFound("match", this.GetPrimaryKeyString());

@@ -36,14 +36,23 @@ public sealed class InboxRecordCalls : IIncomingGrainCallFilter
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _sessionCalls = new(StringComparer.Ordinal);
+
     /// <summary>Record calls the trader's inbox has received.</summary>
     public int To(string trader) => _calls.GetValueOrDefault(trader);
+
+    /// <summary>Calls a match's session grain has received, its reminder's ticks left out.</summary>
+    public int ToSession(string matchId) => _sessionCalls.GetValueOrDefault(matchId);
 
     public Task Invoke(IIncomingGrainCallContext context)
     {
         if (context.Grain is MatchInboxGrain && context.InterfaceMethod.Name.StartsWith("Record", StringComparison.Ordinal))
         {
             _calls.AddOrUpdate(context.TargetId.Key.ToString()!, 1, (_, n) => n + 1);
+        }
+        else if (context.Grain is MatchingSessionGrain && context.InterfaceMethod.Name != nameof(IRemindable.ReceiveReminder))
+        {
+            _sessionCalls.AddOrUpdate(context.TargetId.Key.ToString()!, 1, (_, n) => n + 1);
         }
 
         return context.Invoke();
@@ -195,6 +204,37 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         Assert.Equal(3, (await WaitForMatchesAsync(Grains, buyer, 3)).Count);
         Assert.Equal(3, (await WaitForMatchesAsync(Grains, seller, 3)).Count);
         Assert.Equal((1, 1), (fixture.InboxCalls.To(buyer), fixture.InboxCalls.To(seller)));
+    }
+
+    /// <summary>
+    /// A new pair's proposal is stored by its partition: its session grain gets no call (no activation, no state read)
+    /// until the match is read, yet the proposal is in grain storage with its expiry reminder, in both inboxes, and a
+    /// read of the match finds it.
+    /// </summary>
+    [Fact]
+    public async Task NewProposal_IsStoredWithoutCallingItsSession_AndReadsBackFromStorage()
+    {
+        var at = Place(8);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        await LotAsync(Grains, seller, at, 10);
+        await DemandAsync(Grains, buyer, at, 10);
+        var match = (await WaitForMatchesAsync(Grains, buyer, 1))[0];
+        Assert.Equal(match.Id, (await WaitForMatchesAsync(Grains, seller, 1))[0].Id);
+
+        Assert.Equal(0, fixture.InboxCalls.ToSession(match.Id));
+        var services = fixture.Cluster.Silos[0].SiloHost.Services;
+        var grainId = Grains.GetGrain<IMatchingSessionGrain>(match.Id).GetGrainId();
+        // Sessions live 3 s in this cluster: on a slow machine the reminder may have expired it (and gone) already.
+        var reminder = await services.GetRequiredService<IReminderTable>().ReadRow(grainId, "expiry");
+        var stored = new GrainState<MatchingSession>();
+        await services.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName).ReadStateAsync("match", grainId, stored);
+        Assert.True(stored.RecordExists, "the proposal is not in grain storage");
+        Assert.Equal((match.Proposal, 1), (stored.State!.Proposal, stored.State.Round));
+        Assert.True(reminder is not null || stored.State!.Status == MatchStatus.Expired, "the proposal has no expiry reminder");
+
+        var read = await Grains.GetGrain<IMatchingSessionGrain>(match.Id).GetAsync();
+        Assert.Equal((match.Proposal, 1), (read!.Proposal, read.Round));
     }
 
     [Fact]

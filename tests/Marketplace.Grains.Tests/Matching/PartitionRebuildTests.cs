@@ -21,6 +21,7 @@ public sealed class PartitionRebuildTests : IDisposable
         var home = MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude));
         var farCell = MatchPartitions.Key("concrete", Geohash.Encode(far.Latitude, far.Longitude));
         string seller, buyer, demandId;
+        MatchingSession proposed;
 
         await using (var before = await TestClusters.StartAsync(settings, serviceId))
         {
@@ -33,7 +34,7 @@ public sealed class PartitionRebuildTests : IDisposable
             // Needs 500 t: the 100 t lot is proposed, and the demand stays open for the lot posted after the restart.
             var demand = await MatchingGrainTests.DemandAsync(before.Client, buyer, at, 500, minPart: 50, radiusKm: 60);
             demandId = demand.GetPrimaryKeyString();
-            await MatchingGrainTests.WaitForMatchesAsync(before.Client, buyer, 1);
+            proposed = (await MatchingGrainTests.WaitForMatchesAsync(before.Client, buyer, 1))[0];
             Assert.Equal(new PartitionCounts(1, 1), await before.Client.GetGrain<IMatchPartitionGrain>(home).CountsAsync());
 
             // The inbox is written within about a second of a change, while its grain stays active.
@@ -53,6 +54,11 @@ public sealed class PartitionRebuildTests : IDisposable
         var newLot = await MatchingGrainTests.LotAsync(after.Client, seller, far, 200);
         var matches = await MatchingGrainTests.WaitForMatchesAsync(after.Client, buyer, 2);
         Assert.Contains(matches, m => m.Proposal!.LotId == newLot.GetPrimaryKeyString() && m.Proposal.DemandId == demandId);
+
+        // The proposal from before (stored by its partition, its session never activated) is read from storage, once.
+        var session = await after.Client.GetGrain<IMatchingSessionGrain>(proposed.Id).GetAsync();
+        Assert.Equal((proposed.Proposal, MatchStatus.Proposed, 1), (session!.Proposal, session.Status, session.Round));
+        Assert.Equal(2, (await after.Client.GetGrain<IMatchInboxGrain>(buyer).ListAsync()).Count);
     }
 
     private static async Task<bool> StoredInboxAsync(string database, string serviceId, string trader)
