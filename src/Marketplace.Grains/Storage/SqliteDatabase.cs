@@ -12,8 +12,9 @@ namespace Marketplace.Grains.Storage;
 /// transaction, so concurrent writers share one commit (with <c>synchronous=FULL</c>, one fsync) instead of paying one
 /// each and queueing for the file's write lock. Each write is answered only after the transaction holding it
 /// committed. A write that throws <see cref="InconsistentStateException"/> (its ETag check failed: it changed nothing)
-/// gets that exception and does not affect the others; any other failure fails every write of the group, none of
-/// which is then stored.
+/// gets that exception and does not affect the others; so does a write that undid its own changes to a savepoint of
+/// its own and threw <see cref="SqliteWriteUndoneException"/> (its cause is its answer). Any other failure fails every
+/// write of the group, none of which is then stored.
 /// </para>
 /// </summary>
 public sealed class SqliteDatabase : IDisposable
@@ -122,7 +123,8 @@ public sealed class SqliteDatabase : IDisposable
     /// <summary>
     /// Runs <paramref name="write"/> inside the next group's transaction and answers its result once that transaction
     /// committed. The write runs on the writer's thread: it must only execute statements (from
-    /// <see cref="SqliteWriteBatch.Command"/>), and throw <see cref="InconsistentStateException"/> only when it changed nothing.
+    /// <see cref="SqliteWriteBatch.Command"/>), and throw <see cref="InconsistentStateException"/> or
+    /// <see cref="SqliteWriteUndoneException"/> only when it changed nothing.
     /// </summary>
     public Task<T> WriteAsync<T>(Func<SqliteWriteBatch, T> write)
     {
@@ -222,7 +224,7 @@ public sealed class SqliteDatabase : IDisposable
     private sealed class PendingWrite<T>(Func<SqliteWriteBatch, T> write) : PendingWrite
     {
         private T _result = default!;
-        private InconsistentStateException? _refused;
+        private Exception? _refused;
 
         public TaskCompletionSource<T> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -235,6 +237,10 @@ public sealed class SqliteDatabase : IDisposable
             catch (InconsistentStateException e)
             {
                 _refused = e;
+            }
+            catch (SqliteWriteUndoneException e)
+            {
+                _refused = e.InnerException;
             }
         }
 
@@ -253,6 +259,13 @@ public sealed class SqliteDatabase : IDisposable
         public override void Fail(Exception e) => Done.TrySetException(e);
     }
 }
+
+/// <summary>
+/// Thrown by a write of a group (<see cref="SqliteDatabase.WriteAsync{T}"/>) that failed and undid its own changes to a
+/// savepoint of its own: it fails alone, with <see cref="Exception.InnerException"/> as its answer, and the group's other
+/// writes still commit (a bulk write's failure does not take the unrelated writes that share its commit with it).
+/// </summary>
+public sealed class SqliteWriteUndoneException(Exception cause) : Exception(cause.Message, cause);
 
 /// <summary>The transaction of one group of writes: hands out its statements, each prepared once per group.</summary>
 public sealed class SqliteWriteBatch(SqliteConnection connection, SqliteTransaction transaction) : IDisposable
