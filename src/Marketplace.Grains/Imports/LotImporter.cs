@@ -27,7 +27,8 @@ public sealed record ImportResult(ImportStatus Status, ImportCounts Counts, IRea
 /// lots with their events, recording ids with the seller, the matching partitions and the deadline calendar, the bulk
 /// write, handing the stored lots to the search index, the matcher and the webhook registries, applying changed rows
 /// through the lots' grains, and reporting statuses to the seller. With a storage that has no bulk path every row
-/// goes through its grain (<see cref="ApplyRows"/>).
+/// goes through its grain (<see cref="ApplyRows"/>). On the bulk path a batch's reading, building and recording run
+/// while the batch before it is stored, so the stages overlap and their sum exceeds the run's wall time.
 /// </summary>
 public sealed record ImportTimings(
     TimeSpan RecordIds, TimeSpan ApplyRows, TimeSpan ReportStatuses,
