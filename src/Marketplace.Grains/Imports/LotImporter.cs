@@ -27,7 +27,8 @@ public sealed record ImportResult(ImportStatus Status, ImportCounts Counts, IRea
 /// lots with their events, recording ids with the seller, the matching partitions and the deadline calendar, the bulk
 /// write, handing the stored lots to the search index, the matcher and the webhook registries, applying changed rows
 /// through the lots' grains, and reporting statuses to the seller. With a storage that has no bulk path every row
-/// goes through its grain (<see cref="ApplyRows"/>).
+/// goes through its grain (<see cref="ApplyRows"/>). On the bulk path a batch's reading, building and recording run
+/// while the batch before it is stored, so the stages overlap and their sum exceeds the run's wall time.
 /// </summary>
 public sealed record ImportTimings(
     TimeSpan RecordIds, TimeSpan ApplyRows, TimeSpan ReportStatuses,
@@ -49,6 +50,12 @@ public sealed record ImportTimings(
 /// search index, to each partition in one message and to the webhook registries in one hand-over. Their grains
 /// activate later, from storage, when something asks for them. Rows that change an existing lot go through its grain
 /// as any change does. With another storage (Azure Table, memory) every row goes through its grain.
+/// </para>
+/// <para>
+/// On the bulk path two batches are in flight: while one is stored (mostly waiting for the fsyncs of its commit) and
+/// handed on, the next is read, built and its ids recorded (<see cref="PrepareAsync"/>). Rows are reported, counted and
+/// stored in file order, one batch after the other (<see cref="StoreAsync"/>), so a failed store reports exactly its
+/// batch's rows and a run stopped between batches stores nothing of the next one (only its recorded ids, harmless).
 /// </para>
 /// </summary>
 public sealed class LotImporter(
@@ -103,39 +110,89 @@ public sealed class LotImporter(
         string? failure = null;
         var bulk = storage as IBulkGrainStorage;
         var t = new Timings();
+        void Refuse(LotRow row, Exception e)
+        {
+            if (e is DomainException refused)
+            {
+                Reject(row, refused, errors, ref rejected);
+            }
+            else
+            {
+                errors.Add(new ImportError(row.Line, row.ExternalId, "row", $"The lot could not be stored ({e.GetType().Name}); upload the file again to retry."));
+                Interlocked.Increment(ref rejected);
+            }
+
+            Interlocked.Increment(ref processed);
+        }
+
+        void Counted(int c, int u)
+        {
+            Interlocked.Add(ref created, c);
+            Interlocked.Add(ref unchanged, u);
+            Interlocked.Add(ref processed, c + u);
+        }
+
+        async Task ThroughGrainsAsync(LotRow[] rows)
+        {
+            var statuses = new ConcurrentBag<ListingStatusReport>();
+            t.ApplyRows.Start();
+            await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = settings.Concurrency, CancellationToken = stop.Token }, async (row, _) =>
+            {
+                try
+                {
+                    var done = await grains.GetGrain<IListingGrain>(row.LotId!).ImportAsync(firmId, row.ExternalId, row.Details!, publish);
+                    if (done.Outcome == ImportOutcome.Created)
+                    {
+                        Interlocked.Increment(ref created);
+                    }
+                    else if (done.Outcome == ImportOutcome.Updated)
+                    {
+                        Interlocked.Increment(ref updated);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref unchanged);
+                    }
+
+                    if (done.Outcome != ImportOutcome.Unchanged)
+                    {
+                        statuses.Add(new ListingStatusReport(row.LotId!, done.Status, done.Version));
+                    }
+                }
+                catch (DomainException e)
+                {
+                    Reject(row, e, errors, ref rejected);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Not the row's fault (storage or cluster trouble): reported on the row, and uploading again retries it.
+                    logger.LogWarning(e, "Import for {FirmId}: line {Line} could not be applied", firmId, row.Line);
+                    errors.Add(new ImportError(row.Line, row.ExternalId, "row", $"The lot could not be stored ({e.GetType().Name}); upload the file again to retry."));
+                    Interlocked.Increment(ref rejected);
+                }
+
+                Interlocked.Increment(ref processed);
+            });
+            t.ApplyRows.Stop();
+
+            t.ReportStatuses.Start();
+            if (!statuses.IsEmpty)
+            {
+                await trader.ListingStatusesChangedAsync(statuses.ToArray());
+            }
+
+            t.ReportStatuses.Stop();
+        }
+
+        var batches = valid.Chunk(settings.BatchSize).ToArray();
+        Task<PreparedBatch>? ahead = null;
         try
         {
-            foreach (var batch in valid.Chunk(settings.BatchSize))
+            if (bulk is null)
             {
-                stop.Token.ThrowIfCancellationRequested();
-                var statuses = new ConcurrentBag<ListingStatusReport>();
-                var throughGrains = batch;
-                if (bulk is not null)
+                foreach (var batch in batches)
                 {
-                    throughGrains = await ApplyInBulkAsync(bulk, firmId, batch, publish, t, stop.Token,
-                        (row, e) =>
-                        {
-                            if (e is DomainException refused)
-                            {
-                                Reject(row, refused, errors, ref rejected);
-                            }
-                            else
-                            {
-                                errors.Add(new ImportError(row.Line, row.ExternalId, "row", $"The lot could not be stored ({e.GetType().Name}); upload the file again to retry."));
-                                Interlocked.Increment(ref rejected);
-                            }
-
-                            Interlocked.Increment(ref processed);
-                        },
-                        (c, u) =>
-                        {
-                            Interlocked.Add(ref created, c);
-                            Interlocked.Add(ref unchanged, u);
-                            Interlocked.Add(ref processed, c + u);
-                        });
-                }
-                else
-                {
+                    stop.Token.ThrowIfCancellationRequested();
                     t.RecordIds.Start();
                     await trader.AddListingsAsync(batch.Where(r => !r.ByLotId).Select(r => r.LotId!).ToArray());
                     if (publish)
@@ -144,55 +201,29 @@ public sealed class LotImporter(
                     }
 
                     t.RecordIds.Stop();
+                    await ThroughGrainsAsync(batch);
                 }
-
-                t.ApplyRows.Start();
-                await Parallel.ForEachAsync(throughGrains, new ParallelOptions { MaxDegreeOfParallelism = settings.Concurrency, CancellationToken = stop.Token }, async (row, _) =>
+            }
+            else
+            {
+                // Two batches in flight: while one is stored (mostly waiting for its fsyncs), the next is read, built and
+                // its ids recorded. Everything a batch reports (refused rows, counts) and stores happens in file order,
+                // after the batch before it is done; the next batch's only early side effect is its recorded ids, which
+                // are harmless for lots never stored. A lot is in one batch only (the file's duplicates are refused above).
+                for (var i = 0; i < batches.Length; i++)
                 {
-                    try
+                    stop.Token.ThrowIfCancellationRequested();
+                    var prepared = await (ahead ?? PrepareAsync(bulk, firmId, batches[i], publish, t, stop.Token));
+                    ahead = null;
+                    stop.Token.ThrowIfCancellationRequested();
+                    if (i + 1 < batches.Length)
                     {
-                        var done = await grains.GetGrain<IListingGrain>(row.LotId!).ImportAsync(firmId, row.ExternalId, row.Details!, publish);
-                        if (done.Outcome == ImportOutcome.Created)
-                        {
-                            Interlocked.Increment(ref created);
-                        }
-                        else if (done.Outcome == ImportOutcome.Updated)
-                        {
-                            Interlocked.Increment(ref updated);
-                        }
-                        else
-                        {
-                            Interlocked.Increment(ref unchanged);
-                        }
-
-                        if (done.Outcome != ImportOutcome.Unchanged)
-                        {
-                            statuses.Add(new ListingStatusReport(row.LotId!, done.Status, done.Version));
-                        }
-                    }
-                    catch (DomainException e)
-                    {
-                        Reject(row, e, errors, ref rejected);
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        // Not the row's fault (storage or cluster trouble): reported on the row, and uploading again retries it.
-                        logger.LogWarning(e, "Import for {FirmId}: line {Line} could not be applied", firmId, row.Line);
-                        errors.Add(new ImportError(row.Line, row.ExternalId, "row", $"The lot could not be stored ({e.GetType().Name}); upload the file again to retry."));
-                        Interlocked.Increment(ref rejected);
+                        var next = batches[i + 1];
+                        ahead = Task.Run(() => PrepareAsync(bulk, firmId, next, publish, t, stop.Token), CancellationToken.None);
                     }
 
-                    Interlocked.Increment(ref processed);
-                });
-                t.ApplyRows.Stop();
-
-                t.ReportStatuses.Start();
-                if (!statuses.IsEmpty)
-                {
-                    await trader.ListingStatusesChangedAsync(statuses.ToArray());
+                    await ThroughGrainsAsync(await StoreAsync(bulk, firmId, prepared, t, Refuse, Counted));
                 }
-
-                t.ReportStatuses.Stop();
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -207,20 +238,25 @@ public sealed class LotImporter(
         }
         finally
         {
-            t.StopAll();
             await stop.CancelAsync();
+            if (ahead is not null)
+            {
+                // The next batch was being prepared when the run stopped: wait for it (nothing of it is stored or counted).
+                await ahead.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            }
+
+            t.StopAll();
         }
 
         return new ImportResult(status, Counts(), errors.ToArray(), failure, t.ToTimings());
     }
 
     /// <summary>
-    /// The bulk path for one batch (see the class): settles the rows it can without grains and answers the rest (rows
-    /// that change an existing lot, and new lots when one of them was created meanwhile) for their grains.
-    /// <paramref name="refuse"/> hears each row refused here; <paramref name="counted"/> the lots created and unchanged.
+    /// The bulk path's first half for one batch (see the class): reads its stored lots, compares or builds each row, and
+    /// records the new lots' ids with the seller, the partitions they enter and their deadline calendar. Reports nothing
+    /// and stores no lot: <see cref="StoreAsync"/> does, in file order, so this may run while the batch before is stored.
     /// </summary>
-    private async Task<LotRow[]> ApplyInBulkAsync(IBulkGrainStorage bulk, string firmId, LotRow[] batch, bool publish,
-        Timings t, CancellationToken cancellationToken, Action<LotRow, Exception> refuse, Action<int, int> counted)
+    private async Task<PreparedBatch> PrepareAsync(IBulkGrainStorage bulk, string firmId, LotRow[] batch, bool publish, Timings t, CancellationToken cancellationToken)
     {
         t.ReadStored.Start();
         var ids = batch.Select(r => ListingId(r.LotId!)).ToArray();
@@ -229,13 +265,11 @@ public sealed class LotImporter(
 
         // A new lot's only event is the seller's listing.created: made only when one of the seller's subscriptions wants
         // it (the registry would drop it otherwise). A subscription created while the batch runs counts as created after it.
-        t.Events.Start();
+        t.Build.Start();
         var subscriptions = await grains.GetGrain<IWebhookFirmGrain>(firmId).ListAsync();
         var eventsWanted = subscriptions.Any(w => WebhookEventTypes.Matches(w.EventTypes, "listing.created"));
-        t.Events.Stop();
 
         // Each row on its own (two cores): compare with the stored lot, or build the new one with its events.
-        t.Build.Start();
         var now = time.GetUtcNow();
         var area = serviceArea.Value.Area;
         var outcomes = new RowOutcome[batch.Length];
@@ -272,10 +306,6 @@ public sealed class LotImporter(
                 outcomes[i] = RowOutcome.Refused(row, e);
             }
         });
-        foreach (var refused in outcomes.Where(o => o.Error is not null))
-        {
-            refuse(refused.Row!, refused.Error!);
-        }
 
         var created = outcomes.Where(o => o.Listing is not null).ToArray();
         var events = created.SelectMany(o => o.Events!).ToList();
@@ -286,6 +316,8 @@ public sealed class LotImporter(
             writes.Add(bulk.Prepare(ImportOutboxGrain.StateName, outbox.GetGrainId(), new ImportOutbox { Outbox = events }));
         }
 
+        var matchable = created.Select(o => (o.Listing!, Lot: o.Listing!.ToMatchSummary())).Where(x => x.Lot is not null)
+            .GroupBy(x => MatchPartitions.ForLot(x.Lot!), x => new VersionedLot(x.Item1.Version, x.Lot!)).ToArray();
         t.Build.Stop();
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -294,8 +326,6 @@ public sealed class LotImporter(
         // statuses (one write of the seller's record a batch, not two), the partitions they enter, the day their window
         // ends. A record of a lot that is then not stored is harmless (dropped when read; a lot that its grain creates
         // later reports its own status). The three are independent, so they go at once: their writes share group commits.
-        var matchable = created.Select(o => (o.Listing!, Lot: o.Listing!.ToMatchSummary())).Where(x => x.Lot is not null)
-            .GroupBy(x => MatchPartitions.ForLot(x.Lot!), x => new VersionedLot(x.Item1.Version, x.Lot!)).ToArray();
         await Task.WhenAll(
         [
             grains.GetGrain<ITraderGrain>(firmId).AddListingsAsync(
@@ -307,6 +337,22 @@ public sealed class LotImporter(
                 .Select(d => grains.GetGrain<IDeadlineCalendarGrain>(d.Key).AddAsync(d.ToArray())),
         ]);
         t.RecordIds.Stop();
+        return new PreparedBatch(outcomes, created, writes, outbox, matchable);
+    }
+
+    /// <summary>
+    /// The bulk path's second half for one prepared batch: reports its refused rows, stores its new lots in one
+    /// transaction, all or none, and hands them to the search index, the partitions and the webhook registries. Answers
+    /// the rows left for their grains (rows that change an existing lot, and new lots when one of them was created
+    /// meanwhile). <paramref name="refuse"/> hears each row refused; <paramref name="counted"/> the lots created and unchanged.
+    /// </summary>
+    private async Task<LotRow[]> StoreAsync(IBulkGrainStorage bulk, string firmId, PreparedBatch batch, Timings t, Action<LotRow, Exception> refuse, Action<int, int> counted)
+    {
+        var (outcomes, created, writes, outbox, matchable) = batch;
+        foreach (var refused in outcomes.Where(o => o.Error is not null))
+        {
+            refuse(refused.Row!, refused.Error!);
+        }
 
         t.Store.Start();
         try
@@ -367,6 +413,10 @@ public sealed class LotImporter(
         t.Events.Stop();
         return outcomes.Where(o => o.Grain).Select(o => o.Row!).ToArray();
     }
+
+    /// <summary>A batch read, built and recorded, ready for <see cref="StoreAsync"/>.</summary>
+    private sealed record PreparedBatch(RowOutcome[] Outcomes, RowOutcome[] Created, List<NewGrainState> Writes, IImportOutboxGrain? Outbox,
+        IGrouping<string, VersionedLot>[] Matchable);
 
     private static GrainId ListingId(string lotId) => GrainId.Create("listing", lotId);
 

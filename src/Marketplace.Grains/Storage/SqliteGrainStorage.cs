@@ -141,7 +141,22 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
             foreach (var state in states)
             {
                 (name.Value, id.Value, payload.Value) = (state.StateName, state.GrainId.ToString(), state.Payload);
-                if (command.ExecuteNonQuery() == 0)
+                int inserted;
+                try
+                {
+                    inserted = command.ExecuteNonQuery();
+                }
+                catch (SqliteException e)
+                {
+                    // The statement failed (a constraint, the disk): undo this write's rows and fail it alone, so the
+                    // writes sharing its commit (the next import batch's recorded ids) are stored. When the transaction
+                    // itself is gone, undoing throws and the whole group fails, as any failure of a commit does.
+                    batch.Command("ROLLBACK TO create_all").ExecuteNonQuery();
+                    batch.Command("RELEASE create_all").ExecuteNonQuery();
+                    throw new SqliteWriteUndoneException(e);
+                }
+
+                if (inserted == 0)
                 {
                     batch.Command("ROLLBACK TO create_all").ExecuteNonQuery();
                     batch.Command("RELEASE create_all").ExecuteNonQuery();

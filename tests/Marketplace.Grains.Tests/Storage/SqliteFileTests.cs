@@ -31,6 +31,67 @@ public sealed class SqliteFileTests : IDisposable
     }
 
     [Fact]
+    public async Task NewStatesWithHashedKeys_WriteAboutTheirOwnBytesToTheLog_NotTheWholeTable()
+    {
+        // Lot ids are hashes: in a table ordered by key a batch of new lots lands on nearly every leaf page, and each
+        // dirtied page goes to the write-ahead log (and is fsynced) whole. Here 400 new states after 4,000.
+        var path = Path.Combine(_folder, "marketplace.db");
+        var database = new SqliteDatabase(new SqliteStorageOptions { Path = path });
+        var storage = new SqliteGrainStorage(database, Options.Create(new ClusterOptions { ServiceId = "file" }), MarketplaceStorageSerializer.Instance);
+        var payload = new byte[900];
+        Array.Fill(payload, (byte)'x');
+        NewGrainState[] Lots(int from, int count) => Enumerable.Range(from, count)
+            .Select(i => new NewGrainState("listing", GrainId.Create("listing", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)))[..32]), payload))
+            .ToArray();
+        await storage.CreateAllAsync(Lots(0, 4_000));
+        await using (var connection = database.OpenForReading())
+        {
+            await using var checkpoint = connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            await checkpoint.ExecuteNonQueryAsync();
+        }
+
+        await storage.CreateAllAsync(Lots(4_000, 400));
+
+        var logged = new FileInfo(path + "-wal").Length;
+        Assert.True(logged < 400 * payload.Length * 4, $"400 new states of {payload.Length:N0} bytes wrote {logged:N0} bytes of log");
+        database.Dispose();
+    }
+
+    [Fact]
+    public async Task BulkCreateFailingInTheFile_FailsAlone_WritesSharingItsCommitAreStored()
+    {
+        var path = Path.Combine(_folder, "marketplace.db");
+        var database = new SqliteDatabase(new SqliteStorageOptions { Path = path });
+        var storage = new SqliteGrainStorage(database, Options.Create(new ClusterOptions { ServiceId = "file" }), MarketplaceStorageSerializer.Instance);
+        var refused = GrainId.Create("listing", "refused");
+        await using var other = new SqliteConnection($"Data Source={path};Pooling=False");
+        await other.OpenAsync();
+        await using var command = other.CreateCommand();
+        command.CommandText = $"CREATE TRIGGER refuse_lot BEFORE INSERT ON grain_state WHEN NEW.grain_id = '{refused}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;";
+        await command.ExecuteNonQueryAsync();
+
+        // The file's write lock is held elsewhere, so the three writes queue and the last two share a commit.
+        command.CommandText = "BEGIN IMMEDIATE";
+        await command.ExecuteNonQueryAsync();
+        GrainState<Dictionary<string, string>> State(string name) => new(new() { ["name"] = name });
+        var first = storage.WriteStateAsync("parcel", GrainId.Create("parcel", "p1"), State("bricks"));
+        var bulk = storage.CreateAllAsync([new NewGrainState("listing", GrainId.Create("listing", "fine"), "{}"u8.ToArray()), new NewGrainState("listing", refused, "{}"u8.ToArray())]);
+        var neighbour = storage.WriteStateAsync("parcel", GrainId.Create("parcel", "p2"), State("tiles"));
+        command.CommandText = "COMMIT";
+        await command.ExecuteNonQueryAsync();
+
+        await first;
+        await Assert.ThrowsAsync<SqliteException>(() => bulk);
+        await neighbour;
+        var read = new GrainState<Dictionary<string, string>>();
+        await storage.ReadStateAsync("parcel", GrainId.Create("parcel", "p2"), read);
+        Assert.Equal("tiles", read.State!["name"]);
+        Assert.Empty(await storage.ReadManyAsync<Dictionary<string, string>>("listing", [GrainId.Create("listing", "fine")]));
+        database.Dispose();
+    }
+
+    [Fact]
     public async Task FileCreatedWithSmallerPages_KeepsThem_AndStillStores()
     {
         var path = Path.Combine(_folder, "old.db");
