@@ -343,7 +343,12 @@ public sealed class LuceneSearchEngine : ISearchEngine
                     if (strict is not null)
                     {
                         var circle = query.Near is { } near && query.RadiusKm is { } radius ? InCells(searcher.IndexReader, near, radius) : null;
-                        searcher.Search(circle?.Around(strict) ?? strict, new TextCollector(this, ranking));
+                        // Two words or more, anywhere or in a circle too large for the cells: match on bitsets, score the survivors.
+                        if (circle is not null || !MatchByBitsets || !TryMatchByBitsets(searcher, strict, ranking))
+                        {
+                            searcher.Search(circle?.Around(strict) ?? strict, new TextCollector(this, ranking));
+                        }
+
                         if (ranking.Total < query.Limit && _analysis.Build(query.Text!, searcher.IndexReader, strict: false) is { } relaxed
                             && relaxed.ToString() != strict.ToString())
                         {
@@ -448,6 +453,15 @@ public sealed class LuceneSearchEngine : ISearchEngine
 
         return new CellFilter(marked, CellFilterRandomAccess);
     }
+
+    /// <summary>The strict text query of a text over a reader (the benchmark project's probe).</summary>
+    internal Query? StrictQuery(string text, IndexReader reader) => _analysis.Build(text, reader, strict: true);
+
+    /// <summary>The current searcher; release it with <see cref="ReleaseSearcher"/> (the benchmark project's probe).</summary>
+    internal IndexSearcher AcquireSearcher() => _searchers.Acquire();
+
+    /// <summary>Releases a searcher from <see cref="AcquireSearcher"/>.</summary>
+    internal void ReleaseSearcher(IndexSearcher searcher) => _searchers.Release(searcher);
 
     /// <summary>
     /// Text near a place matches its words only among the lots in the cells around the circle when those are at most this
@@ -702,6 +716,148 @@ public sealed class LuceneSearchEngine : ISearchEngine
             return new LeafColumns(reader, reader.LiveDocs, ids, Strings(ids), reader.GetBinaryDocValues(NumbersField), unit, Strings(unit), category,
                 Strings(category), seller, Strings(seller), currency, currency is null ? [] : Strings(currency));
         }
+    }
+
+    /// <summary>
+    /// True: a text query whose words are each a plain disjunction of terms is matched on bitsets (each word's terms'
+    /// postings without frequencies OR-ed, the words AND-ed), and only the matches that pass the filters are scored, by
+    /// Lucene's own scorer advanced to them; false: Lucene's scorer visits and scores every match of the words.
+    /// </summary>
+    internal bool MatchByBitsets { get; set; } = true;
+
+    /// <summary>
+    /// Matches a strict text query on bitsets (see <see cref="MatchByBitsets"/>); false when its shape is not a conjunction
+    /// of disjunctions of terms (then nothing was offered and Lucene's scorer must run). The hits, scores, totals and facets
+    /// are those of <see cref="TextCollector"/>: the same documents in the same order, each scored by the same scorer.
+    /// </summary>
+    private bool TryMatchByBitsets(IndexSearcher searcher, Query strict, Ranking ranking)
+    {
+        var rewritten = searcher.Rewrite(strict);
+        var words = new List<List<Term>>();
+        if (rewritten is BooleanQuery top && top.MinimumNumberShouldMatch == 0 && top.Clauses.All(c => c.Occur == Occur.MUST))
+        {
+            foreach (var clause in top.Clauses)
+            {
+                if (TermsOf(clause.Query) is not { } terms)
+                {
+                    return false;
+                }
+
+                words.Add(terms);
+            }
+        }
+
+        // One word: Lucene's out-of-order disjunction over its terms is cheaper than bitsets and a scorer advanced per match.
+        if (words.Count < 2)
+        {
+            return false;
+        }
+
+        var weight = searcher.CreateNormalizedWeight(rewritten);
+        foreach (var leaf in searcher.IndexReader.Leaves)
+        {
+            var reader = leaf.AtomicReader;
+            var live = reader.LiveDocs;
+            FixedBitSet? all = null;
+            foreach (var word in words)
+            {
+                var union = new FixedBitSet(reader.MaxDoc);
+                foreach (var term in word)
+                {
+                    if (reader.GetTerms(term.Field)?.GetEnumerator() is { } termsEnum && termsEnum.SeekExact(term.Bytes))
+                    {
+                        union.Or(termsEnum.Docs(live, null, DocsFlags.NONE));
+                    }
+                }
+
+                if (all is null)
+                {
+                    all = union;
+                }
+                else
+                {
+                    all.And(union);
+                }
+            }
+
+            if (all is null || all.Cardinality == 0 || weight.GetScorer(leaf, live) is not { } scorer)
+            {
+                continue;
+            }
+
+            var slots = SlotsOf(reader);
+            var lazy = new AdvancingScorer(weight, scorer);
+            for (var doc = all.NextSetBit(0); doc >= 0; doc = doc + 1 < all.Length ? all.NextSetBit(doc + 1) : -1)
+            {
+                var slot = slots[doc];
+                if (slot >= 0)
+                {
+                    lazy.Target = doc;
+                    ranking.Offer(slot, lazy);
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The terms of a disjunction of terms (nested disjunctions too), or null for any other query.</summary>
+    private static List<Term>? TermsOf(Query query)
+    {
+        switch (query)
+        {
+            case TermQuery term:
+                return [term.Term];
+            case BooleanQuery boolean when boolean.MinimumNumberShouldMatch == 0 && boolean.Clauses.All(c => c.Occur == Occur.SHOULD):
+                var terms = new List<Term>();
+                foreach (var clause in boolean.Clauses)
+                {
+                    if (TermsOf(clause.Query) is not { } inner)
+                    {
+                        return null;
+                    }
+
+                    terms.AddRange(inner);
+                }
+
+                return terms;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// A segment's scorer of the whole text query, advanced to <see cref="Target"/> (a document it matches) only when the
+    /// ranking asks for the score: a match refused by the filters is never scored.
+    /// </summary>
+    private sealed class AdvancingScorer(Weight weight, Scorer inner) : Scorer(weight)
+    {
+        public int Target { get; set; } = -1;
+
+        public override int DocID => inner.DocID;
+
+        public override int Freq => inner.Freq;
+
+        public override float GetScore()
+        {
+            if (inner.DocID < Target)
+            {
+                inner.Advance(Target);
+            }
+
+            if (inner.DocID != Target)
+            {
+                throw new InvalidOperationException($"The text query's scorer does not match document {Target}, which its terms' postings do.");
+            }
+
+            return inner.GetScore();
+        }
+
+        public override int NextDoc() => throw new NotSupportedException();
+
+        public override int Advance(int target) => throw new NotSupportedException();
+
+        public override long GetCost() => inner.GetCost();
     }
 
     /// <summary>Feeds Lucene's matches (live documents only) into the ranking.</summary>

@@ -51,6 +51,13 @@ public static class SearchHarness
             // --cell-share PERCENT: the largest share of the lots in a circle's cells at which text near a place is matched
             // among them only (0 turns the cells off, so one build compares both paths).
             engine.CellFilterMaxShare = Option(args, "--cell-share", (int)(engine.CellFilterMaxShare * 100)) / 100.0;
+            // --bitsets 0: text queries matched and scored by Lucene's scorer over every match (the path before search6).
+            engine.MatchByBitsets = Option(args, "--bitsets", engine.MatchByBitsets ? 1 : 0) != 0;
+            if (reuse && Array.IndexOf(args, "--compare") >= 0)
+            {
+                return Compare(engine, queries, leaves);
+            }
+
             if (reuse)
             {
                 Console.WriteLine($"Opened the kept index ({engine.Count:N0} docs) in {opening.Elapsed.TotalSeconds:N1} s");
@@ -230,6 +237,36 @@ public static class SearchHarness
                         $"| {threads} | {all.TotalCount / wall.Elapsed.TotalSeconds:N0} | {Ms(all, 50):0.0} / {Ms(all, 95):0.0} / {Ms(all, 99):0.0} |"));
                 }
             }
+    }
+
+    /// <summary>
+    /// --compare: every measured query matched on bitsets and by Lucene's scorer alone (the path before search6); the answers
+    /// (hits in order with scores and distances, totals, facets, next cursor) must be the same. Returns 1 on any difference.
+    /// </summary>
+    private static int Compare(LuceneSearchEngine engine, int queries, MaterialCategory[] leaves)
+    {
+        static string Answer(SearchResult r)
+            => string.Join('\n', r.Hits.Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Id} {h.Score:R} {h.DistanceKm:R} {string.Join('|', h.Highlights)}")))
+                + $"\ntotal {r.Total}\nnext {r.NextCursor}\n"
+                + string.Join('\n', r.Facets.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + ": " + string.Join(", ", f.Value.Select(v => $"{v.Value}={v.Count}"))));
+        var mix = new Random(1);
+        var differ = 0;
+        for (var i = 0; i < queries; i++)
+        {
+            var q = Query(mix, leaves);
+            engine.MatchByBitsets = false;
+            var before = Answer(engine.Search(q));
+            engine.MatchByBitsets = true;
+            var after = Answer(engine.Search(q));
+            if (before != after)
+            {
+                differ++;
+                Console.WriteLine($"DIFFERS: text '{q.Text}', category {q.Category}, near {q.Near}, radius {q.RadiusKm}");
+            }
+        }
+
+        Console.WriteLine($"Compared {queries:N0} queries matched on bitsets and by Lucene's scorer: {differ} differ");
+        return differ == 0 ? 0 : 1;
     }
 
     private static double Percentile(List<double> values, double percentile)
