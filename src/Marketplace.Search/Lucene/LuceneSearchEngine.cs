@@ -725,6 +725,11 @@ public sealed class LuceneSearchEngine : ISearchEngine
     /// </summary>
     internal bool MatchByBitsets { get; set; } = true;
 
+    private int _bitsetMatches;
+
+    /// <summary>Segments matched on bitsets so far (tests check which path a query took).</summary>
+    internal int BitsetMatches => Volatile.Read(ref _bitsetMatches);
+
     /// <summary>
     /// Matches a strict text query on bitsets (see <see cref="MatchByBitsets"/>); false when its shape is not a conjunction
     /// of disjunctions of terms (then nothing was offered and Lucene's scorer must run). The hits, scores, totals and facets
@@ -732,6 +737,12 @@ public sealed class LuceneSearchEngine : ISearchEngine
     /// </summary>
     private bool TryMatchByBitsets(IndexSearcher searcher, Query strict, Ranking ranking)
     {
+        // One word: Lucene's out-of-order disjunction over its terms is cheaper than bitsets and a scorer advanced per match.
+        if (strict is not BooleanQuery built || built.Clauses.Count(c => c.Occur == Occur.MUST) < 2)
+        {
+            return false;
+        }
+
         var rewritten = searcher.Rewrite(strict);
         var words = new List<List<Term>>();
         if (rewritten is BooleanQuery top && top.MinimumNumberShouldMatch == 0 && top.Clauses.All(c => c.Occur == Occur.MUST))
@@ -747,7 +758,6 @@ public sealed class LuceneSearchEngine : ISearchEngine
             }
         }
 
-        // One word: Lucene's out-of-order disjunction over its terms is cheaper than bitsets and a scorer advanced per match.
         if (words.Count < 2)
         {
             return false;
@@ -757,11 +767,17 @@ public sealed class LuceneSearchEngine : ISearchEngine
         foreach (var leaf in searcher.IndexReader.Leaves)
         {
             var reader = leaf.AtomicReader;
+            if (reader.MaxDoc == 0)
+            {
+                continue;
+            }
+
             var live = reader.LiveDocs;
             FixedBitSet? all = null;
-            foreach (var word in words)
+            for (var w = 0; w < words.Count; w++)
             {
-                var union = new FixedBitSet(reader.MaxDoc);
+                var word = words[w];
+                var union = Bitset(w, reader.MaxDoc);
                 foreach (var term in word)
                 {
                     if (reader.GetTerms(term.Field)?.GetEnumerator() is { } termsEnum && termsEnum.SeekExact(term.Bytes))
@@ -780,11 +796,12 @@ public sealed class LuceneSearchEngine : ISearchEngine
                 }
             }
 
-            if (all is null || all.Cardinality == 0 || weight.GetScorer(leaf, live) is not { } scorer)
+            if (all is null || all.NextSetBit(0) < 0 || weight.GetScorer(leaf, live) is not { } scorer)
             {
                 continue;
             }
 
+            Interlocked.Increment(ref _bitsetMatches);
             var slots = SlotsOf(reader);
             var lazy = new AdvancingScorer(weight, scorer);
             for (var doc = all.NextSetBit(0); doc >= 0; doc = doc + 1 < all.Length ? all.NextSetBit(doc + 1) : -1)
@@ -799,6 +816,32 @@ public sealed class LuceneSearchEngine : ISearchEngine
         }
 
         return true;
+    }
+
+    [ThreadStatic]
+    private static Dictionary<(int Word, int MaxDoc), FixedBitSet>? t_bitsets;
+
+    /// <summary>
+    /// The calling thread's bitset for a query's <paramref name="word"/>th word over a segment of <paramref name="maxDoc"/>
+    /// documents, cleared: kept across queries (a new bitset per word, segment and query, 125 KB for a million documents,
+    /// lands on the large object heap and brings on full collections).
+    /// </summary>
+    private static FixedBitSet Bitset(int word, int maxDoc)
+    {
+        var bitsets = t_bitsets ??= [];
+        if (bitsets.TryGetValue((word, maxDoc), out var bitset))
+        {
+            bitset.Clear(0, bitset.Length);
+            return bitset;
+        }
+
+        // Segments come and go as the index takes changes: forget the old sizes now and then.
+        if (bitsets.Count >= 256)
+        {
+            bitsets.Clear();
+        }
+
+        return bitsets[(word, maxDoc)] = new FixedBitSet(maxDoc);
     }
 
     /// <summary>The terms of a disjunction of terms (nested disjunctions too), or null for any other query.</summary>

@@ -251,13 +251,30 @@ public static class SearchHarness
                 + string.Join('\n', r.Facets.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + ": " + string.Join(", ", f.Value.Select(v => $"{v.Value}={v.Count}"))));
         var mix = new Random(1);
         var differ = 0;
+        // Each query runs both ways one after the other (the order alternating), so both see the same load: thread CPU per kind.
+        var cpu = new Dictionary<string, (List<double> Before, List<double> After)>(StringComparer.Ordinal);
         for (var i = 0; i < queries; i++)
         {
             var q = Query(mix, leaves);
-            engine.MatchByBitsets = false;
-            var before = Answer(engine.Search(q));
-            engine.MatchByBitsets = true;
-            var after = Answer(engine.Search(q));
+            string before = "", after = "";
+            var (cpuBefore, cpuAfter) = (0.0, 0.0);
+            foreach (var bitsets in i % 2 == 0 ? new[] { false, true } : [true, false])
+            {
+                engine.MatchByBitsets = bitsets;
+                var started = ThreadCpu.Now();
+                var answer = Answer(engine.Search(q));
+                var spent = (ThreadCpu.Now() - started).TotalMilliseconds;
+                (before, cpuBefore) = bitsets ? (before, cpuBefore) : (answer, spent);
+                (after, cpuAfter) = bitsets ? (answer, spent) : (after, cpuAfter);
+            }
+
+            if (!cpu.TryGetValue(Kind(q), out var lists))
+            {
+                cpu[Kind(q)] = lists = ([], []);
+            }
+
+            lists.Before.Add(cpuBefore);
+            lists.After.Add(cpuAfter);
             if (before != after)
             {
                 differ++;
@@ -265,7 +282,13 @@ public static class SearchHarness
             }
         }
 
-        Console.WriteLine($"Compared {queries:N0} queries matched on bitsets and by Lucene's scorer: {differ} differ");
+        Console.WriteLine($"Compared {queries:N0} queries matched on bitsets and by Lucene's scorer: {differ} differ; load average {LoadAverage()}");
+        Console.WriteLine("Thread CPU per query (ms, includes the answer's formatting), Lucene's scorer → bitsets: mean, p95");
+        foreach (var (kind, (b, a)) in cpu.OrderBy(c => c.Key, StringComparer.Ordinal).Append(new("all", (cpu.Values.SelectMany(v => v.Before).ToList(), cpu.Values.SelectMany(v => v.After).ToList()))))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {kind}: mean {b.Average():0.00} → {a.Average():0.00}, p95 {Percentile(b, 95):0.00} → {Percentile(a, 95):0.00}"));
+        }
         return differ == 0 ? 0 : 1;
     }
 
