@@ -51,13 +51,6 @@ public static class SearchHarness
             // --cell-share PERCENT: the largest share of the lots in a circle's cells at which text near a place is matched
             // among them only (0 turns the cells off, so one build compares both paths).
             engine.CellFilterMaxShare = Option(args, "--cell-share", (int)(engine.CellFilterMaxShare * 100)) / 100.0;
-            // --bitsets 0: text queries matched and scored by Lucene's scorer over every match (the path before search6).
-            engine.MatchByBitsets = Option(args, "--bitsets", engine.MatchByBitsets ? 1 : 0) != 0;
-            if (reuse && Array.IndexOf(args, "--compare") >= 0)
-            {
-                return Compare(engine, queries, leaves);
-            }
-
             if (reuse)
             {
                 Console.WriteLine($"Opened the kept index ({engine.Count:N0} docs) in {opening.Elapsed.TotalSeconds:N1} s");
@@ -237,59 +230,6 @@ public static class SearchHarness
                         $"| {threads} | {all.TotalCount / wall.Elapsed.TotalSeconds:N0} | {Ms(all, 50):0.0} / {Ms(all, 95):0.0} / {Ms(all, 99):0.0} |"));
                 }
             }
-    }
-
-    /// <summary>
-    /// --compare: every measured query matched on bitsets and by Lucene's scorer alone (the path before search6); the answers
-    /// (hits in order with scores and distances, totals, facets, next cursor) must be the same. Returns 1 on any difference.
-    /// </summary>
-    private static int Compare(LuceneSearchEngine engine, int queries, MaterialCategory[] leaves)
-    {
-        static string Answer(SearchResult r)
-            => string.Join('\n', r.Hits.Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Id} {h.Score:R} {h.DistanceKm:R} {string.Join('|', h.Highlights)}")))
-                + $"\ntotal {r.Total}\nnext {r.NextCursor}\n"
-                + string.Join('\n', r.Facets.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + ": " + string.Join(", ", f.Value.Select(v => $"{v.Value}={v.Count}"))));
-        var mix = new Random(1);
-        var differ = 0;
-        // Each query runs both ways one after the other (the order alternating), so both see the same load: thread CPU per kind.
-        var cpu = new Dictionary<string, (List<double> Before, List<double> After)>(StringComparer.Ordinal);
-        for (var i = 0; i < queries; i++)
-        {
-            var q = Query(mix, leaves);
-            string before = "", after = "";
-            var (cpuBefore, cpuAfter) = (0.0, 0.0);
-            foreach (var bitsets in i % 2 == 0 ? new[] { false, true } : [true, false])
-            {
-                engine.MatchByBitsets = bitsets;
-                var started = ThreadCpu.Now();
-                var answer = Answer(engine.Search(q));
-                var spent = (ThreadCpu.Now() - started).TotalMilliseconds;
-                (before, cpuBefore) = bitsets ? (before, cpuBefore) : (answer, spent);
-                (after, cpuAfter) = bitsets ? (answer, spent) : (after, cpuAfter);
-            }
-
-            if (!cpu.TryGetValue(Kind(q), out var lists))
-            {
-                cpu[Kind(q)] = lists = ([], []);
-            }
-
-            lists.Before.Add(cpuBefore);
-            lists.After.Add(cpuAfter);
-            if (before != after)
-            {
-                differ++;
-                Console.WriteLine($"DIFFERS: text '{q.Text}', category {q.Category}, near {q.Near}, radius {q.RadiusKm}");
-            }
-        }
-
-        Console.WriteLine($"Compared {queries:N0} queries matched on bitsets and by Lucene's scorer: {differ} differ; load average {LoadAverage()}");
-        Console.WriteLine("Thread CPU per query (ms, includes the answer's formatting), Lucene's scorer → bitsets: mean, p95");
-        foreach (var (kind, (b, a)) in cpu.OrderBy(c => c.Key, StringComparer.Ordinal).Append(new("all", (cpu.Values.SelectMany(v => v.Before).ToList(), cpu.Values.SelectMany(v => v.After).ToList()))))
-        {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {kind}: mean {b.Average():0.00} → {a.Average():0.00}, p95 {Percentile(b, 95):0.00} → {Percentile(a, 95):0.00}"));
-        }
-        return differ == 0 ? 0 : 1;
     }
 
     private static double Percentile(List<double> values, double percentile)
