@@ -449,6 +449,15 @@ public sealed class LuceneSearchEngine : ISearchEngine
         return new CellFilter(marked, CellFilterRandomAccess);
     }
 
+    /// <summary>The strict text query of a text over a reader (the benchmark project's probe).</summary>
+    internal Query? StrictQuery(string text, IndexReader reader) => _analysis.Build(text, reader, strict: true);
+
+    /// <summary>The current searcher; release it with <see cref="ReleaseSearcher"/> (the benchmark project's probe).</summary>
+    internal IndexSearcher AcquireSearcher() => _searchers.Acquire();
+
+    /// <summary>Releases a searcher from <see cref="AcquireSearcher"/>.</summary>
+    internal void ReleaseSearcher(IndexSearcher searcher) => _searchers.Release(searcher);
+
     /// <summary>
     /// Text near a place matches its words only among the lots in the cells around the circle when those are at most this
     /// share of all lots (0 turns the cells off; tests set 1 to use them always).
