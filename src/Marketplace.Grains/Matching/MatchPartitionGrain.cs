@@ -53,6 +53,20 @@ public sealed class MatchPartitionGrain(
     MarketplaceMetrics metrics)
     : Grain, IMatchPartitionGrain
 {
+    /// <summary>
+    /// At most this many session ids are remembered as stored (<see cref="_storedSessions"/>); past it the set starts
+    /// again, which only costs refused writes again.
+    /// </summary>
+    private const int StoredSessionsKept = 100_000;
+
+    /// <summary>
+    /// The sessions this activation knows are stored (written here, or a write refused because the pair had one). A lot
+    /// or demand that changes (a hold, a release, an edit) is matched again and proposes its pairs again; a known pair
+    /// goes straight to its session grain, which refuses an open pair in memory, instead of a write that the storage
+    /// refuses first (an exception and a statement in the writer's commit per pair).
+    /// </summary>
+    private readonly HashSet<string> _storedSessions = new(StringComparer.Ordinal);
+
     /// <summary>Members read at once when an activation loads its book.</summary>
     private const int LoadConcurrency = 64;
 
@@ -624,6 +638,11 @@ public sealed class MatchPartitionGrain(
     {
         var sessionId = SessionProposal.SessionId(proposal.LotId, proposal.DemandId);
         var grain = GrainFactory.GetGrain<IMatchingSessionGrain>(sessionId);
+        if (_storedSessions.Contains(sessionId))
+        {
+            return ((await grain.ProposeAsync(proposal)).Value, false);
+        }
+
         var session = new MatchingSession();
         session.Propose(sessionId, proposal, now, options.Value.SessionLifetime);
         if (wanting.Contains(proposal.BuyerId) || wanting.Contains(proposal.SellerId))
@@ -640,9 +659,11 @@ public sealed class MatchPartitionGrain(
         }
         catch (InconsistentStateException)
         {
+            RememberStored(sessionId);
             return ((await grain.ProposeAsync(proposal)).Value, false);
         }
 
+        RememberStored(sessionId);
         metrics.ProposalMade();
         try
         {
@@ -656,6 +677,16 @@ public sealed class MatchPartitionGrain(
         }
 
         return (session, true);
+    }
+
+    private void RememberStored(string sessionId)
+    {
+        if (_storedSessions.Count >= StoredSessionsKept)
+        {
+            _storedSessions.Clear();
+        }
+
+        _storedSessions.Add(sessionId);
     }
 
     /// <summary>
