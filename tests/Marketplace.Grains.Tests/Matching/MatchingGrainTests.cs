@@ -281,6 +281,34 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         Assert.Equal(0, fixture.InboxCalls.RefusedWrites(match.Id));
     }
 
+    /// <summary>
+    /// A partition whose changed members pass the threshold writes its membership record whole and empties its changes.
+    /// In this class's cluster (default reconciliation: the first after 30 s), not in <see cref="PartitionFailoverTests"/>,
+    /// which reconciles every second and so dropped these summaries (no lot behind them) while a slow flush was due.
+    /// </summary>
+    [Fact]
+    public async Task ManyChangedMembers_AreFoldedIntoTheRecord_AndTheChangesEmptied()
+    {
+        var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(60.9, 26.1)));
+        var lots = Enumerable.Range(0, 100).Select(i => new VersionedLot(1, new LotSummary($"fold-{i}", "seller", "concrete", Marketplace.Domain.Materials.Unit.T,
+            10, null, 2, 1000, new GeoPoint(60.9, 26.1), new DateWindow(DateOnly.FromDateTime(DateTime.UtcNow), DateOnly.FromDateTime(DateTime.UtcNow).AddDays(30))))).ToArray();
+
+        await partition.LoadAsync(lots, []);
+
+        // Written by the partition's periodic flush: past the threshold, the record whole and no changes left over.
+        var storage = fixture.Cluster.Silos[0].SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);
+        async Task<T> StoredAsync<T>(string stateName)
+            where T : new()
+        {
+            var state = new GrainState<T>(new T());
+            await storage.ReadStateAsync(stateName, partition.GetGrainId(), state);
+            return state.State!;
+        }
+
+        Assert.True(await Eventually.TrueAsync(async () => (await StoredAsync<CellMembership>("cell")).Lots.Count == 100, TimeSpan.FromSeconds(10)));
+        Assert.True(await Eventually.TrueAsync(async () => (await StoredAsync<CellChanges>("cell-changes")).Members.Count == 0, TimeSpan.FromSeconds(10)));
+    }
+
     [Fact]
     public async Task InboxPages_FilteredByStatusAndRole_TogetherAreTheFilteredList()
     {

@@ -82,20 +82,6 @@ public sealed class PartitionFailoverTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ManyChangedMembers_AreFoldedIntoTheRecord_AndTheChangesEmptied()
-    {
-        var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(60.9, 26.1)));
-        var lots = Enumerable.Range(0, 100).Select(i => new VersionedLot(1, new LotSummary($"fold-{i}", "seller", "concrete", Marketplace.Domain.Materials.Unit.T,
-            10, null, 2, 1000, new GeoPoint(60.9, 26.1), new Marketplace.Domain.Common.DateWindow(DateOnly.FromDateTime(DateTime.UtcNow), DateOnly.FromDateTime(DateTime.UtcNow).AddDays(30))))).ToArray();
-
-        await partition.LoadAsync(lots, []);
-
-        // Written by the partition's periodic flush: past the threshold, the record whole and no changes left over.
-        Assert.True(await Eventually.TrueAsync(async () => (await StoredAsync<CellMembership>(partition, "cell")).State!.Lots.Count == 100, TimeSpan.FromSeconds(10)));
-        Assert.True(await Eventually.TrueAsync(async () => (await StoredAsync<CellChanges>(partition, "cell-changes")).State!.Members.Count == 0, TimeSpan.FromSeconds(10)));
-    }
-
-    [Fact]
     public async Task Reconciliation_ReadsASliceOfTheCellPerSweepPeriod_AndOnlyTheMembersStanding()
     {
         // 300 members, each re-read once per 100 s at one reconciliation a second: 3 a round, where a fixed slice read
