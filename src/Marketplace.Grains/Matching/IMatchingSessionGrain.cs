@@ -20,9 +20,15 @@ public interface IMatchingSessionGrain : IGrainWithStringKey
 
     /// <summary>
     /// Registers the expiry reminder of an open session: for a proposal its partition stored without activating the
-    /// session, when the partition could not register the reminder itself.
+    /// session, when the partition could store neither its expiry in its calendar nor a reminder for it.
     /// </summary>
     Task ScheduleExpiryAsync();
+
+    /// <summary>
+    /// Expires the session if it is open and due, as its own expiry reminder would: called by its partition's expiry
+    /// calendar for a proposal the partition stored. Nothing for a session not stored, closed, or not due (a later round).
+    /// </summary>
+    Task SettleExpiryAsync();
 
     /// <summary>
     /// The buyer accepts: the proposed quantity is held on the lot until the session expires (409 when it is gone), and

@@ -42,6 +42,7 @@ namespace Marketplace.Grains.Matching;
 public sealed class MatchPartitionGrain(
     [PersistentState("cell", StorageOptions.StoreName)] IPersistentState<CellMembership> membership,
     [PersistentState("cell-changes", StorageOptions.StoreName)] IPersistentState<CellChanges> journal,
+    [PersistentState("expiries", StorageOptions.StoreName)] IPersistentState<MatchExpiries> expiries,
     IMatchEvents events,
     TimeProvider time,
     IOptions<MatchingOptions> options,
@@ -51,8 +52,16 @@ public sealed class MatchPartitionGrain(
     [FromKeyedServices(MarketTime.Key)] TimeProvider marketTime,
     IOptions<ListingOptions> listingOptions,
     MarketplaceMetrics metrics)
-    : Grain, IMatchPartitionGrain
+    : Grain, IMatchPartitionGrain, IRemindable
 {
+    /// <summary>The name of the partition's reminder that settles its expiry calendar's due sessions.</summary>
+    internal const string ExpiryReminder = "expiries";
+
+    private MatchExpiryCalendar? _calendar;
+
+    /// <summary>The expiries of the sessions this partition stored itself (see <see cref="MatchExpiryCalendar"/>).</summary>
+    private MatchExpiryCalendar Calendar => _calendar ??= new MatchExpiryCalendar(Key, this.GetGrainId(), expiries, storage, GrainFactory, KeepExpiryReminderAsync, logger);
+
     /// <summary>
     /// At most this many session ids are remembered as stored (<see cref="_storedSessions"/>); past it the set starts
     /// again, which only costs refused writes again.
@@ -122,6 +131,27 @@ public sealed class MatchPartitionGrain(
         {
             // The joins are stored already; what is lost here is repaired by the next activation's reconciliation.
             logger.LogWarning(e, "Partition {Partition}: storing its membership on deactivation failed", Key);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+        => reminderName == ExpiryReminder ? Calendar.SettleDueAsync(marketTime.GetUtcNow()) : Task.CompletedTask;
+
+    /// <summary>
+    /// Registers the calendar's reminder (ticking every <see cref="ListingOptions.SweepPeriod"/>, as a session's own
+    /// expiry reminder does) before its first page is stored, or lets it go once every page is settled.
+    /// </summary>
+    private async Task KeepExpiryReminderAsync(bool keep)
+    {
+        if (keep)
+        {
+            var period = listingOptions.Value.SweepPeriod;
+            await this.RegisterOrUpdateReminder(ExpiryReminder, period, period);
+        }
+        else if (await this.GetReminder(ExpiryReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
         }
     }
 
@@ -561,9 +591,12 @@ public sealed class MatchPartitionGrain(
             return;
         }
 
-        var wanting = await FirmsWantingAsync(pairs);
         var now = marketTime.GetUtcNow();
-        var stores = pairs.Select(p => StoreAsync(p, now, wanting)).ToArray();
+        // The registry reads and the calendar's page at once: both come before the sessions' writes.
+        var asking = FirmsWantingAsync(pairs);
+        var calendared = await CalendarAsync(pairs, now);
+        var wanting = await asking;
+        var stores = pairs.Select(p => StoreAsync(p, now, wanting, calendared)).ToArray();
         var stored = new List<MatchingSession>(stores.Length);
         var handOver = new List<MatchingSession>();
         foreach (var store in stores)
@@ -631,10 +664,34 @@ public sealed class MatchPartitionGrain(
     }
 
     /// <summary>
+    /// Records the expiries of the turn's new pairs (those not known to be stored) in the partition's calendar, one
+    /// page for the turn, before their sessions are written, so no session this partition stores lacks its expiry.
+    /// False when the page could not be stored: each new session then gets its own reminder, as before the calendar.
+    /// </summary>
+    private async Task<bool> CalendarAsync(SessionProposal[] pairs, DateTimeOffset now)
+    {
+        var expiresAt = now + options.Value.SessionLifetime;
+        var fresh = pairs.Select(p => SessionProposal.SessionId(p.LotId, p.DemandId))
+            .Where(id => !_storedSessions.Contains(id))
+            .Select(id => new SessionExpiry(id, expiresAt))
+            .ToArray();
+        try
+        {
+            await Calendar.AddAsync(fresh);
+            return true;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Partition {Partition}: storing the expiries of {Count} proposal(s) failed; each registers a reminder", Key, fresh.Length);
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Stores one proposal: a new pair's first state written as a new record (refused when the pair has one), else
     /// through the pair's grain. The session stored (null when the grain refused the pair) and whether it was written here.
     /// </summary>
-    private async Task<(MatchingSession? Session, bool Created)> StoreAsync(SessionProposal proposal, DateTimeOffset now, HashSet<string> wanting)
+    private async Task<(MatchingSession? Session, bool Created)> StoreAsync(SessionProposal proposal, DateTimeOffset now, HashSet<string> wanting, bool calendared)
     {
         var sessionId = SessionProposal.SessionId(proposal.LotId, proposal.DemandId);
         var grain = GrainFactory.GetGrain<IMatchingSessionGrain>(sessionId);
@@ -665,6 +722,11 @@ public sealed class MatchPartitionGrain(
 
         RememberStored(sessionId);
         metrics.ProposalMade();
+        if (calendared)
+        {
+            return (session, true);
+        }
+
         try
         {
             await reminders.RegisterOrUpdateReminder(grainId, MatchingSessionGrain.ExpiryReminder, session.ExpiresAt - now, listingOptions.Value.SweepPeriod);

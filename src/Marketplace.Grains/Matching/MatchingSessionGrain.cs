@@ -22,8 +22,9 @@ namespace Marketplace.Grains.Matching;
 /// Carries one proposal to a deal. Acceptance holds the quantity through <see cref="IListingGrain"/> (the lot refuses
 /// more than it has, so nothing is oversold); confirmation confirms the hold and records the purchase on the demand; a
 /// reminder expires the session at its time and releases its hold. Every stored state goes to both traders' inboxes.
-/// A new pair's first state (with its events and its reminder) is stored by the proposing partition, so the grain is
-/// activated only when the match is read, acted on or expires.
+/// A new pair's first state (with its events) is stored by the proposing partition, and its expiry in that partition's
+/// calendar (<see cref="MatchExpiryCalendar"/>, which calls <see cref="SettleExpiryAsync"/> when it is due), so the grain
+/// is activated only when the match is read, acted on or expires; from its first own write on it keeps its own reminder.
 /// </summary>
 public sealed class MatchingSessionGrain(
     [PersistentState(MatchingSessionGrain.StateName, StorageOptions.StoreName)] IPersistentState<MatchingSession> state,
@@ -34,7 +35,7 @@ public sealed class MatchingSessionGrain(
     IOptions<WebhookOptions> webhooks,
     ILogger<MatchingSessionGrain> logger) : Grain, IMatchingSessionGrain, IWebhookOutboxGrain, IRemindable
 {
-    /// <summary>The name of a session's expiry reminder (a partition registers it for a proposal it stored).</summary>
+    /// <summary>The name of a session's expiry reminder (a partition registers it for a proposal it stored when its calendar cannot take it).</summary>
     internal const string ExpiryReminder = "expiry";
 
     /// <summary>The name of a session's stored state.</summary>
@@ -127,6 +128,16 @@ public sealed class MatchingSessionGrain(
         if (Session.Exists)
         {
             await ScheduleAsync();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task SettleExpiryAsync()
+    {
+        await ReadIfProposedSinceAsync();
+        if (Session.Exists && Session.IsDue(Now))
+        {
+            await ExpireIfDueAsync();
         }
     }
 

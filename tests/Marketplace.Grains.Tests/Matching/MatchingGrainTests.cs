@@ -229,8 +229,7 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
 
     /// <summary>
     /// A new pair's proposal is stored by its partition: its session grain gets no call (no activation, no state read)
-    /// until the match is read, yet the proposal is in grain storage with its expiry reminder, in both inboxes, and a
-    /// read of the match finds it.
+    /// until the match is read, yet the proposal is in grain storage, in both inboxes, and a read of the match finds it.
     /// </summary>
     [Fact]
     public async Task NewProposal_IsStoredWithoutCallingItsSession_AndReadsBackFromStorage()
@@ -246,16 +245,44 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         Assert.Equal(0, fixture.InboxCalls.ToSession(match.Id));
         var services = fixture.Cluster.Silos[0].SiloHost.Services;
         var grainId = Grains.GetGrain<IMatchingSessionGrain>(match.Id).GetGrainId();
-        // Sessions live 3 s in this cluster: on a slow machine the reminder may have expired it (and gone) already.
-        var reminder = await services.GetRequiredService<IReminderTable>().ReadRow(grainId, "expiry");
         var stored = new GrainState<MatchingSession>();
         await services.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName).ReadStateAsync("match", grainId, stored);
         Assert.True(stored.RecordExists, "the proposal is not in grain storage");
         Assert.Equal((match.Proposal, 1), (stored.State!.Proposal, stored.State.Round));
-        Assert.True(reminder is not null || stored.State!.Status == MatchStatus.Expired, "the proposal has no expiry reminder");
 
         var read = await Grains.GetGrain<IMatchingSessionGrain>(match.Id).GetAsync();
         Assert.Equal((match.Proposal, 1), (read!.Proposal, read.Round));
+    }
+
+    /// <summary>
+    /// A proposal its partition stored gets no reminder of its own (a reminder table write per proposal): its expiry is
+    /// in the partition's calendar, one page per turn, whose reminder expires it on time (sessions live 3 s here), and the
+    /// expiry reaches both inboxes as before.
+    /// </summary>
+    [Fact]
+    public async Task NewProposal_HasNoReminderOfItsOwn_AndExpiresFromItsPartitionsCalendar()
+    {
+        var at = Place(10);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        await LotAsync(Grains, seller, at, 10);
+        await DemandAsync(Grains, buyer, at, 10);
+        var match = (await WaitForMatchesAsync(Grains, buyer, 1))[0];
+
+        var reminders = fixture.Cluster.Silos[0].SiloHost.Services.GetRequiredService<IReminderTable>();
+        Assert.Null(await reminders.ReadRow(Grains.GetGrain<IMatchingSessionGrain>(match.Id).GetGrainId(), MatchingSessionGrain.ExpiryReminder));
+
+        // Expired in both inboxes (or proposed again in a new round, which only follows an expiry).
+        foreach (var firm in (string[])[buyer, seller])
+        {
+            MatchingSession? seen = null;
+            var expired = await Eventually.TrueAsync(async () =>
+            {
+                seen = (await Grains.GetGrain<IMatchInboxGrain>(firm).ListAsync()).Single(m => m.Id == match.Id);
+                return seen.Status == MatchStatus.Expired || seen.Round > 1;
+            }, TimeSpan.FromSeconds(20));
+            Assert.True(expired, $"{firm}'s inbox shows the match {seen?.Status} in round {seen?.Round}");
+        }
     }
 
     /// <summary>

@@ -2,17 +2,23 @@ using Marketplace.Domain.Geo;
 using Marketplace.Domain.Matching;
 using Marketplace.Grains.Matching;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Marketplace.Grains.Tests.Matching;
 
-/// <summary>A partition's book is derived state: after a restart it holds every open lot and demand again, read from storage.</summary>
+/// <summary>
+/// A partition's book is derived state: after a restart it holds every open lot and demand again, read from storage; its
+/// expiry calendar is stored, so a proposal made before the restart still expires on time after it.
+/// </summary>
 public sealed class PartitionRebuildTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("marketplace-rebuild-").FullName;
 
     [Fact]
-    public async Task AfterRestart_PartitionsHoldTheOpenLotsAndDemandsAgain_AndANewLotMeetsAnOldDemand()
+    public async Task AfterRestart_PartitionsHoldTheOpenLotsAndDemandsAgain_AndANewLotMeetsAnOldDemand_AndTheOldProposalExpires()
     {
+        // The market's clock, shared by both hosts: moved past the proposals' lifetime after the restart.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var settings = TestClusters.Settings("Sqlite");
         settings["Storage:Sqlite:Path"] = Path.Combine(_folder, "marketplace.db");
         var serviceId = "rebuild-" + Guid.NewGuid().ToString("N")[..8];
@@ -23,7 +29,7 @@ public sealed class PartitionRebuildTests : IDisposable
         string seller, buyer, demandId;
         MatchingSession proposed;
 
-        await using (var before = await TestClusters.StartAsync(settings, serviceId))
+        await using (var before = await TestClusters.StartAsync(settings, serviceId, TestClusters.MarketClock(clock)))
         {
             seller = await TestClusters.RegisterFirmAsync(before.Client, "seller");
             buyer = await TestClusters.RegisterFirmAsync(before.Client, "buyer");
@@ -43,7 +49,7 @@ public sealed class PartitionRebuildTests : IDisposable
         }
 
         SqliteConnection.ClearAllPools();
-        await using var after = await TestClusters.StartAsync(settings, serviceId);
+        await using var after = await TestClusters.StartAsync(settings, serviceId, TestClusters.MarketClock(clock));
         var homePartition = after.Client.GetGrain<IMatchPartitionGrain>(home);
         var rebuilt = await Eventually.TrueAsync(async () => await homePartition.CountsAsync() == new PartitionCounts(1, 1), TimeSpan.FromSeconds(30));
         Assert.True(rebuilt, $"the partition holds {await homePartition.CountsAsync()} after the restart, expected 1 lot and 1 demand");
@@ -59,6 +65,16 @@ public sealed class PartitionRebuildTests : IDisposable
         var session = await after.Client.GetGrain<IMatchingSessionGrain>(proposed.Id).GetAsync();
         Assert.Equal((proposed.Proposal, MatchStatus.Proposed, 1), (session!.Proposal, session.Status, session.Round));
         Assert.Equal(2, (await after.Client.GetGrain<IMatchInboxGrain>(buyer).ListAsync()).Count);
+
+        // Its expiry, stored before the restart (in its partition's calendar), fires after it once the time has come.
+        clock.Advance(new MatchingOptions().SessionLifetime + TimeSpan.FromMinutes(1));
+        MatchingSession? now = null;
+        var expired = await Eventually.TrueAsync(async () =>
+        {
+            now = await after.Client.GetGrain<IMatchingSessionGrain>(proposed.Id).GetAsync();
+            return now!.Status == MatchStatus.Expired || now.Round > 1;
+        }, TimeSpan.FromSeconds(30));
+        Assert.True(expired, $"the proposal made before the restart is {now?.Status} in round {now?.Round} past its expiry");
     }
 
     private static async Task<bool> StoredInboxAsync(string database, string serviceId, string trader)
