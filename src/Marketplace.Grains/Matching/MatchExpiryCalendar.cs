@@ -45,7 +45,7 @@ internal sealed class MatchExpiryCalendar(
     private long _next;
 
     /// <summary>The page settled first, with the sessions of it already settled.</summary>
-    private (long Number, List<SessionExpiry> Sessions, HashSet<string> Settled)? _head;
+    private (long Number, GrainState<MatchExpiryPage> Page, List<SessionExpiry> Sessions, HashSet<string> Settled)? _head;
 
     /// <summary>
     /// Records the sessions' expiries; answers once they are in a stored page (so call it before storing the sessions:
@@ -173,7 +173,11 @@ internal sealed class MatchExpiryCalendar(
                     break;
                 }
 
-                await storage.ClearStateAsync(PageStateName, PageId(first), new GrainState<MatchExpiryPage>());
+                if (head.Page.RecordExists)
+                {
+                    await storage.ClearStateAsync(PageStateName, PageId(first), head.Page);
+                }
+
                 _head = null;
                 first++;
             }
@@ -230,7 +234,7 @@ internal sealed class MatchExpiryCalendar(
         }
     }
 
-    private async Task<(long Number, List<SessionExpiry> Sessions, HashSet<string> Settled)> HeadAsync(long number)
+    private async Task<(long Number, GrainState<MatchExpiryPage> Page, List<SessionExpiry> Sessions, HashSet<string> Settled)> HeadAsync(long number)
     {
         if (_head is { } head && head.Number == number)
         {
@@ -238,7 +242,7 @@ internal sealed class MatchExpiryCalendar(
         }
 
         var read = await ReadPageAsync(number);
-        _head = (number, read.State?.Sessions ?? [], new HashSet<string>(StringComparer.Ordinal));
+        _head = (number, read, read.State?.Sessions ?? [], new HashSet<string>(StringComparer.Ordinal));
         return _head.Value;
     }
 

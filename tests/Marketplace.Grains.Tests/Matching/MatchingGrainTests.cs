@@ -283,6 +283,11 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
             }, TimeSpan.FromSeconds(20));
             Assert.True(expired, $"{firm}'s inbox shows the match {seen?.Status} in round {seen?.Round}");
         }
+
+        // Its page settled (deleted, the record moved past it), the partition lets its reminder go.
+        var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude))).GetGrainId();
+        var released = await Eventually.TrueAsync(async () => await reminders.ReadRow(partition, MatchPartitionGrain.ExpiryReminder) is null, TimeSpan.FromSeconds(20));
+        Assert.True(released, "the partition still has its expiry reminder after its only proposal expired");
     }
 
     /// <summary>
