@@ -15,8 +15,8 @@ namespace Marketplace.Grains.Matching;
 /// written only after page n was stored, so the written pages have no gaps. The record (<see cref="MatchExpiries"/>)
 /// says which page is the oldest unsettled one and how many were written when it was last stored; an activation finds
 /// the pages written since by reading on until the first missing one. Sessions live the same time, so a later page
-/// expires later: the ticks settle pages in order, and a page whose sessions all answered is deleted and the record
-/// moved past it. Settling a session that was accepted, declined or proposed again meanwhile changes nothing (it
+/// expires later: the ticks settle pages in order, and once a page's sessions all answered the record is moved past it
+/// and then the page deleted (so a crash between the two leaves an unread page, never a gap in the pages read on). Settling a session that was accepted, declined or proposed again meanwhile changes nothing (it
 /// expires on its own time, with its own reminder once its grain stored it); with a storage that reads many records in
 /// one query (<see cref="IBulkGrainStorage"/>) the due page's sessions are read first and only the open, due ones called.
 /// </para>
@@ -32,6 +32,9 @@ internal sealed class MatchExpiryCalendar(
 {
     /// <summary>The pages' state name.</summary>
     public const string PageStateName = "expiry-page";
+
+    /// <summary>Pages found written by another activation before a write gives up (and its turn falls back to reminders).</summary>
+    private const int MaxPagesSkipped = 100;
 
     /// <summary>Sessions called at once when a page falls due.</summary>
     private const int SettleConcurrency = 64;
@@ -95,7 +98,7 @@ internal sealed class MatchExpiryCalendar(
                 _reminderKept = true;
             }
 
-            while (true)
+            for (var tries = 1; ; tries++)
             {
                 try
                 {
@@ -103,7 +106,7 @@ internal sealed class MatchExpiryCalendar(
                     await storage.WriteStateAsync(PageStateName, PageId(_next), new GrainState<MatchExpiryPage> { State = new MatchExpiryPage { Sessions = page } });
                     break;
                 }
-                catch (InconsistentStateException)
+                catch (InconsistentStateException) when (tries < MaxPagesSkipped)
                 {
                     _next++;
                 }
@@ -138,8 +141,8 @@ internal sealed class MatchExpiryCalendar(
     }
 
     /// <summary>
-    /// Settles the sessions due by <paramref name="now"/>, oldest page first; a page whose sessions all answered is
-    /// deleted and the record moved past it. A session that fails is tried again at the next tick. Once every page is
+    /// Settles the sessions due by <paramref name="now"/>, oldest page first; the record is moved past the pages whose
+    /// sessions all answered, then those pages are deleted. A session that fails is tried again at the next tick. Once every page is
     /// settled and none is being written, the partition's reminder is let go.
     /// </summary>
     public async Task SettleDueAsync(DateTimeOffset now)
@@ -163,6 +166,7 @@ internal sealed class MatchExpiryCalendar(
             }
 
             var first = record.State.First;
+            var settledPages = new List<(long Number, GrainState<MatchExpiryPage> Page)>();
             while (first < _next)
             {
                 var head = await HeadAsync(first);
@@ -173,19 +177,28 @@ internal sealed class MatchExpiryCalendar(
                     break;
                 }
 
-                if (head.Page.RecordExists)
-                {
-                    await storage.ClearStateAsync(PageStateName, PageId(first), head.Page);
-                }
-
+                settledPages.Add((first, head.Page));
                 _head = null;
                 first++;
             }
 
             if (first != record.State.First || record.State.Next != _next)
             {
-                // Also bounds what the next activation reads on to find the pages written since.
+                // The record first, then the deletes: a crash between them leaves pages below First, never read again,
+                // rather than a gap that would stop the next activation's reading on. Next also bounds that reading.
                 await WriteRecordAsync(first, _next);
+            }
+
+            foreach (var (number, page) in settledPages.Where(p => p.Page.RecordExists))
+            {
+                try
+                {
+                    await storage.ClearStateAsync(PageStateName, PageId(number), page);
+                }
+                catch (Exception e)
+                {
+                    logger.LogWarning(e, "Partition {Partition}: deleting its settled expiry page {Page} failed; it is left unread", partition, number);
+                }
             }
 
             if (first >= _next)
