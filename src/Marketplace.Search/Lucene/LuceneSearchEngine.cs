@@ -343,7 +343,19 @@ public sealed class LuceneSearchEngine : ISearchEngine
                     if (strict is not null)
                     {
                         var circle = query.Near is { } near && query.RadiusKm is { } radius ? InCells(searcher.IndexReader, near, radius) : null;
-                        searcher.Search(circle?.Around(strict) ?? strict, new TextCollector(this, ranking));
+                        var rewritten = searcher.Rewrite(strict);
+                        if (OwnMatcher && ConjunctionMatcher.TryCreate(searcher, rewritten) is { } own)
+                        {
+                            // Two words or more: our own leap-frog over the terms' postings, scored as Lucene scores.
+                            Interlocked.Increment(ref _ownMatches);
+                            var collector = new TextCollector(this, ranking, own);
+                            own.Run(searcher.IndexReader, context => circle is null ? context.AtomicReader.LiveDocs : circle.AcceptedIn(context), collector);
+                        }
+                        else
+                        {
+                            searcher.Search(circle?.Around(rewritten) ?? rewritten, new TextCollector(this, ranking));
+                        }
+
                         if (ranking.Total < query.Limit && _analysis.Build(query.Text!, searcher.IndexReader, strict: false) is { } relaxed
                             && relaxed.ToString() != strict.ToString())
                         {
@@ -457,6 +469,17 @@ public sealed class LuceneSearchEngine : ISearchEngine
 
     /// <summary>Releases a searcher from <see cref="AcquireSearcher"/>.</summary>
     internal void ReleaseSearcher(IndexSearcher searcher) => _searchers.Release(searcher);
+
+    /// <summary>
+    /// True: a strict text query of two words or more, each a disjunction of terms after rewriting, is matched by
+    /// <see cref="ConjunctionMatcher"/> (the same hits and scores); false: by Lucene's scorer tree (the harness compares both).
+    /// </summary>
+    internal bool OwnMatcher { get; set; } = true;
+
+    private int _ownMatches;
+
+    /// <summary>Text queries matched by <see cref="ConjunctionMatcher"/> so far (tests check which path a query took).</summary>
+    internal int OwnMatches => Volatile.Read(ref _ownMatches);
 
     /// <summary>
     /// Text near a place matches its words only among the lots in the cells around the circle when those are at most this
@@ -714,7 +737,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
     }
 
     /// <summary>Feeds Lucene's matches (live documents only) into the ranking.</summary>
-    private sealed class TextCollector(LuceneSearchEngine engine, Ranking ranking) : ICollector
+    private sealed class TextCollector(LuceneSearchEngine engine, Ranking ranking, IMatchScore? own = null) : ICollector, IMatchScore
     {
         private Scorer? _scorer;
         private int[] _slots = [];
@@ -738,9 +761,11 @@ public sealed class LuceneSearchEngine : ISearchEngine
             var slot = _slots[doc];
             if (slot >= 0)
             {
-                ranking.Offer(slot, _scorer);
+                ranking.Offer(slot, own ?? this);
             }
         }
+
+        public float GetScore() => _scorer!.GetScore();
     }
 
     /// <summary>
@@ -754,6 +779,9 @@ public sealed class LuceneSearchEngine : ISearchEngine
         /// <summary>The text query restricted to the cells.</summary>
         public Query Around(Query text)
             => new FilteredQuery(text, this, randomAccess ? AlwaysRandomAccess : FilteredQuery.LEAP_FROG_FILTER_FIRST_STRATEGY);
+
+        /// <summary>A segment's live documents in the cells.</summary>
+        public IBits AcceptedIn(AtomicReaderContext context) => new LeafCells(marked, context.DocBase, context.AtomicReader.MaxDoc, context.AtomicReader.LiveDocs);
 
         public override DocIdSet GetDocIdSet(AtomicReaderContext context, IBits? acceptDocs)
             => new LeafCells(marked, context.DocBase, context.AtomicReader.MaxDoc, acceptDocs);
