@@ -60,8 +60,11 @@ internal sealed class ConjunctionMatcher : IMatchScore
         _order = new int[words.Length];
     }
 
-    /// <summary>Words in the query (2 or more).</summary>
+    /// <summary>Words in the query.</summary>
     public int WordCount => _words.Length;
+
+    /// <summary>True: a single word's disjunction is matched too (the benchmarks compare both ways).</summary>
+    public static bool OneWord { get; set; } = true;
 
     /// <summary>
     /// The matcher of a rewritten query, or null when its shape is not a conjunction of at least two words of term
@@ -70,25 +73,36 @@ internal sealed class ConjunctionMatcher : IMatchScore
     /// </summary>
     public static ConjunctionMatcher? TryCreate(IndexSearcher searcher, Query rewritten)
     {
-        if (searcher.Similarity.GetType() != typeof(BM25Similarity)
-            || rewritten is not BooleanQuery top || top.MinimumNumberShouldMatch != 0 || top.Clauses.Count < 2
-            || top.Clauses.Any(c => c.Occur != Occur.MUST))
+        if (searcher.Similarity.GetType() != typeof(BM25Similarity))
         {
             return null;
         }
 
         var terms = new List<(TermQuery Query, float TopLevelBoost)>();
-        var words = new Node[top.Clauses.Count];
-        // BooleanWeight.Normalize: each boolean multiplies the boost it passes down by its own (query norm 1 under BM25).
-        var boost = 1.0f * top.Boost;
-        for (var w = 0; w < words.Length; w++)
+        Node[] words;
+        if (rewritten is BooleanQuery top && top.MinimumNumberShouldMatch == 0 && top.Clauses.Count >= 2 && top.Clauses.All(c => c.Occur == Occur.MUST))
         {
-            if (Plan(top.Clauses[w].Query, boost, terms) is not { } node)
+            words = new Node[top.Clauses.Count];
+            // BooleanWeight.Normalize: each boolean multiplies the boost it passes down by its own (query norm 1 under BM25).
+            var boost = 1.0f * top.Boost;
+            for (var w = 0; w < words.Length; w++)
             {
-                return null;
-            }
+                if (Plan(top.Clauses[w].Query, boost, terms) is not { } node)
+                {
+                    return null;
+                }
 
-            words[w] = node;
+                words[w] = node;
+            }
+        }
+        else if (OneWord && Plan(rewritten, 1.0f, terms) is { } word)
+        {
+            // One word (the strict query's single clause rewritten to itself): its disjunction alone.
+            words = [word];
+        }
+        else
+        {
+            return null;
         }
 
         var similarity = searcher.Similarity;

@@ -70,8 +70,8 @@ public sealed class LuceneConjunctionMatcherTests : IAsyncLifetime
             Assert.True(searcher.IndexReader.HasDeletions, "deleted documents");
             var queries = Texts.Select(t => _engine.StrictQuery(t, searcher.IndexReader)!).Select(searcher.Rewrite).ToList();
 
-            // Hand-built shapes: boosts on the conjunction, on a word's disjunction and on a nested disjunction, and a word
-            // that is a single term.
+            // Hand-built shapes: boosts on the conjunction, on a word's disjunction and on a nested disjunction, a word that
+            // is a single term; and that boosted disjunction alone as a one-word query.
             var nested = new BooleanQuery { Boost = 0.7f };
             nested.Add(new TermQuery(new Term(TextAnalysis.Plain, "brick")) { Boost = 1.3f }, Occur.SHOULD);
             nested.Add(new TermQuery(new Term(TextAnalysis.Title, "bricks")), Occur.SHOULD);
@@ -83,28 +83,33 @@ public sealed class LuceneConjunctionMatcherTests : IAsyncLifetime
             top.Add(word, Occur.MUST);
             top.Add(new TermQuery(new Term(TextAnalysis.Plain, "clean")) { Boost = 0.9f }, Occur.MUST);
             queries.Add(top);
+            queries.Add(word);
 
             var own = 0;
             foreach (var query in queries)
             {
-                var lucene = new Scores();
+                // Lucene in document order (its conjunction and disjunction scorers) and out of order (a disjunction's
+                // BooleanScorer, which the engine uses over large segments).
+                var lucene = new Scores(outOfOrder: false);
                 searcher.Search(query, lucene);
+                var buckets = new Scores(outOfOrder: true);
+                searcher.Search(query, buckets);
                 if (ConjunctionMatcher.TryCreate(searcher, query) is not { } matcher)
                 {
                     continue;
                 }
 
                 own++;
-                var ours = new Scores(matcher);
+                var ours = new Scores(outOfOrder: false, matcher);
                 matcher.Run(searcher.IndexReader, context => context.AtomicReader.LiveDocs, ours);
                 Assert.True(lucene.Found.Count > 0, query.ToString());
-                Assert.Equal(lucene.Found.OrderBy(f => f.Key).Select(f => (f.Key, BitConverter.SingleToInt32Bits(f.Value))),
-                    ours.Found.OrderBy(f => f.Key).Select(f => (f.Key, BitConverter.SingleToInt32Bits(f.Value))));
+                Assert.Equal(lucene.Bits(), ours.Bits());
+                Assert.Equal(buckets.Bits(), ours.Bits());
             }
 
-            // Every text of two significant words or more, and the hand-built query; one word, optional words (a number, a unit)
-            // and a typo (fuzzy clauses) fall back to Lucene.
-            Assert.Equal(Texts.Length - 3 + 1, own);
+            // Every text but those with optional words (a number, a unit) or a typo (fuzzy clauses), which fall back to Lucene;
+            // and the two hand-built queries.
+            Assert.Equal(Texts.Length - 2 + 2, own);
         }
         finally
         {
@@ -163,14 +168,17 @@ public sealed class LuceneConjunctionMatcherTests : IAsyncLifetime
         => string.Join("; ", facets.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + ": " + string.Join(", ", f.Value.Select(v => $"{v.Value}={v.Count}"))));
 
     /// <summary>Every match's score, by global document number (Lucene's scorer, or the matcher's).</summary>
-    private sealed class Scores(IMatchScore? own = null) : ICollector
+    private sealed class Scores(bool outOfOrder, IMatchScore? own = null) : ICollector
     {
         private Scorer? _scorer;
         private int _docBase;
 
         public Dictionary<int, float> Found { get; } = [];
 
-        public bool AcceptsDocsOutOfOrder => false;
+        public bool AcceptsDocsOutOfOrder => outOfOrder;
+
+        /// <summary>The matches in document order with their scores' bits.</summary>
+        public IEnumerable<(int Doc, int Bits)> Bits() => Found.OrderBy(f => f.Key).Select(f => (f.Key, BitConverter.SingleToInt32Bits(f.Value)));
 
         public void SetScorer(Scorer scorer) => _scorer = scorer;
 
