@@ -212,6 +212,9 @@ internal sealed class ConjunctionMatcher : IMatchScore
             _wordCost[w] = cost;
             _wordDoc[w] = -1;
             _order[w] = w;
+
+            // The word's terms most frequent first (see Advance).
+            Array.Sort(_wordLeaves[w], (a, b) => (_docs[b]?.GetCost() ?? -1).CompareTo(_docs[a]?.GetCost() ?? -1));
         }
 
         // ConjunctionScorer: the words by cost, cheapest first (a stable sort: equal costs keep the clauses' order).
@@ -270,7 +273,11 @@ internal sealed class ConjunctionMatcher : IMatchScore
         }
     }
 
-    /// <summary>A word's first document at or after <paramref name="target"/> (the least of its terms').</summary>
+    /// <summary>
+    /// A word's first document at or after <paramref name="target"/> (the least of its terms'). Its terms are tried most
+    /// frequent first, and the first one at the target itself ends the search: the others may then stay behind, to be
+    /// advanced by a later call or when the match is scored.
+    /// </summary>
     private int Advance(int word, int target)
     {
         var least = DocIdSetIterator.NO_MORE_DOCS;
@@ -285,6 +292,11 @@ internal sealed class ConjunctionMatcher : IMatchScore
             if (at < target)
             {
                 at = _current[i] = docs.Advance(target);
+            }
+
+            if (at == target)
+            {
+                return target;
             }
 
             if (at < least)
@@ -362,7 +374,19 @@ internal sealed class ConjunctionMatcher : IMatchScore
     {
         if (node.Leaf >= 0)
         {
-            return _docs[node.Leaf] is not null && _current[node.Leaf] == _doc;
+            if (_docs[node.Leaf] is not { } docs)
+            {
+                return false;
+            }
+
+            // A term left behind when another of its word's terms was found first.
+            var at = _current[node.Leaf];
+            if (at < _doc)
+            {
+                at = _current[node.Leaf] = docs.Advance(_doc);
+            }
+
+            return at == _doc;
         }
 
         foreach (var child in node.Children)
