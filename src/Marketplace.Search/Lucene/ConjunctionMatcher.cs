@@ -60,6 +60,16 @@ internal sealed class ConjunctionMatcher : IMatchScore
         _order = new int[words.Length];
     }
 
+    /// <summary>
+    /// The term contexts a term query carries when a prefix's rewriting made it (Lucene's <c>TermWeight</c> uses them
+    /// instead of looking the term up in every segment again; a field of Lucene.Net's, read by reflection, looked up
+    /// as Lucene would when absent).
+    /// </summary>
+    private static readonly System.Reflection.FieldInfo? KnownStates = typeof(TermQuery).GetField("perReaderTermState", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic);
+
+    /// <summary>True when the term contexts of rewritten prefixes are reused (Lucene.Net still has that field).</summary>
+    internal static bool ReusesRewriteStates => KnownStates?.FieldType == typeof(TermContext);
+
     /// <summary>Words in the query.</summary>
     public int WordCount => _words.Length;
 
@@ -117,8 +127,11 @@ internal sealed class ConjunctionMatcher : IMatchScore
                 collection[term.Field] = fieldStats = searcher.CollectionStatistics(term.Field);
             }
 
-            // TermWeight: the term's contexts in every segment, its statistics, the similarity's weight normalised.
-            var states = TermContext.Build(searcher.TopReaderContext, term);
+            // TermWeight: the term's contexts in every segment (those a prefix's rewriting found, or looked up), its
+            // statistics, the similarity's weight normalised.
+            var states = KnownStates?.GetValue(query) is TermContext known && known.TopReaderContext == searcher.TopReaderContext
+                ? known
+                : TermContext.Build(searcher.TopReaderContext, term);
             var stats = similarity.ComputeWeight(query.Boost, fieldStats, searcher.TermStatistics(term, states));
             stats.Normalize(1f, topLevelBoost);
             leaves[i] = new Leaf(term, states, stats);

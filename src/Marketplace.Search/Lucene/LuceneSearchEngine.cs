@@ -240,6 +240,14 @@ public sealed class LuceneSearchEngine : ISearchEngine
         }
     }
 
+    /// <summary>Merges the index down to at most <paramref name="maxSegments"/> segments, commits and refreshes (the harness measures what fewer segments save).</summary>
+    internal void ForceMerge(int maxSegments)
+    {
+        _writer.ForceMerge(maxSegments);
+        _writer.Commit();
+        Refresh();
+    }
+
     /// <summary>Waits for background segment merges to finish and commits them (benchmarks measure a settled index).</summary>
     internal void WaitForMerges()
     {

@@ -53,6 +53,14 @@ public static class SearchHarness
             engine.CellFilterMaxShare = Option(args, "--cell-share", (int)(engine.CellFilterMaxShare * 100)) / 100.0;
             // --own 0: text queries matched and scored by Lucene's scorer tree only (the path before search7).
             engine.OwnMatcher = Option(args, "--own", engine.OwnMatcher ? 1 : 0) != 0;
+            // --force-merge N: the kept index merged down to N segments first (it stays merged).
+            if (reuse && Option(args, "--force-merge", 0) is var segments and > 0)
+            {
+                var merging = Stopwatch.StartNew();
+                engine.ForceMerge(segments);
+                Console.WriteLine($"Merged the kept index to at most {segments} segments in {merging.Elapsed.TotalSeconds:N1} s");
+            }
+
             if (reuse && Array.IndexOf(args, "--compare") >= 0)
             {
                 return Compare(engine, queries, leaves);
@@ -286,11 +294,11 @@ public static class SearchHarness
         }
 
         Console.WriteLine($"Compared {queries:N0} queries, {engine.OwnMatches - ownUsed:N0} matched by our own matcher: {differ} differ; load average {LoadAverage()}");
-        Console.WriteLine("Thread CPU per query (ms, includes the answer's formatting), Lucene's scorer → own matcher: mean, p95");
+        Console.WriteLine("Thread CPU per query (ms, includes the answer's formatting), Lucene's scorer → own matcher: mean, p50, p95");
         foreach (var (kind, (b, a)) in cpu.OrderBy(c => c.Key, StringComparer.Ordinal).Append(new("all", (cpu.Values.SelectMany(v => v.Lucene).ToList(), cpu.Values.SelectMany(v => v.Own).ToList()))))
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {kind}: mean {b.Average():0.00} → {a.Average():0.00}, p95 {Percentile(b, 95):0.00} → {Percentile(a, 95):0.00}"));
+                $"  {kind}: mean {b.Average():0.00} → {a.Average():0.00}, p50 {Percentile(b, 50):0.00} → {Percentile(a, 50):0.00}, p95 {Percentile(b, 95):0.00} → {Percentile(a, 95):0.00}"));
         }
 
         return differ == 0 ? 0 : 1;

@@ -68,6 +68,7 @@ public sealed class LuceneConjunctionMatcherTests : IAsyncLifetime
         {
             Assert.True(searcher.IndexReader.Leaves.Count >= 3, "several segments");
             Assert.True(searcher.IndexReader.HasDeletions, "deleted documents");
+            Assert.True(ConjunctionMatcher.ReusesRewriteStates, "the prefix terms' contexts are found");
             var queries = Texts.Select(t => _engine.StrictQuery(t, searcher.IndexReader)!).Select(searcher.Rewrite).ToList();
 
             // Hand-built shapes: boosts on the conjunction, on a word's disjunction and on a nested disjunction, a word that
