@@ -150,6 +150,31 @@ public sealed class LuceneConjunctionMatcherTests : IAsyncLifetime
         Assert.True(_engine.OwnMatches > used, "the matcher was used");
     }
 
+    [Fact]
+    public async Task MergeIfIdle_ASettledIndexOfSeveralSegments_IsMergedIntoOneWithTheSameMatches()
+    {
+        // The fixture's engine has no idle time set: it never merges by itself.
+        Assert.False(await _engine.MergeIfIdleAsync());
+        var before = _engine.Segments();
+        Assert.True(before >= 3, "several segments");
+        var query = new SearchQuery { Text = "reclaimed bricks", Limit = SearchQuery.MaxLimit };
+        var expected = _engine.Search(query);
+
+        Assert.True(await _engine.MergeIfIdleAsync(force: true));
+
+        // One segment, the same totals and facets (scores and so the best page move a little: the merge drops deleted
+        // documents from the terms' statistics), and the matcher still scores as Lucene does.
+        Assert.Equal(1, _engine.Segments());
+        var merged = _engine.Search(query);
+        Assert.Equal(expected.Total, merged.Total);
+        Assert.Equal(Facets(expected.Facets), Facets(merged.Facets));
+        _engine.OwnMatcher = false;
+        var lucene = _engine.Search(query);
+        _engine.OwnMatcher = true;
+        Assert.Equal(lucene.Hits.Select(h => (h.Id, h.Score)), merged.Hits.Select(h => (h.Id, h.Score)));
+        Assert.False(await _engine.MergeIfIdleAsync(force: true), "nothing left to merge");
+    }
+
     /// <summary>The first three pages of a query (cursor after cursor): the hits in order, the first page's total and facets.</summary>
     private (List<SearchHit> Hits, long Total, IReadOnlyDictionary<string, IReadOnlyList<FacetValue>> Facets) Pages(SearchQuery query)
     {
