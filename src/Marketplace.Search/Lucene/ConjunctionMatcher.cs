@@ -13,8 +13,8 @@ internal interface IMatchScore
 }
 
 /// <summary>
-/// Our own matcher for the strict text query's usual shape after rewriting: a conjunction of two words or more, each word
-/// a term or a disjunction of terms and of disjunctions of terms (any boosts). Per segment it walks the terms' postings
+/// Our own matcher for the strict text query's usual shape after rewriting: a conjunction of two words or more, or one
+/// word, each word a term or a disjunction of terms and of disjunctions of terms (any boosts). Per segment it walks the terms' postings
 /// directly: the rarest word leads and the others are advanced to it (Lucene's leap-frog), a word's position is the least
 /// of its terms' (no heap, no virtual scorer tree), and nothing is scored on the way. A match is scored only when the
 /// ranking asks, and then bit for bit as Lucene 4.8 scores it with BM25: each term by the similarity's own
@@ -70,15 +70,9 @@ internal sealed class ConjunctionMatcher : IMatchScore
     /// <summary>True when the term contexts of rewritten prefixes are reused (Lucene.Net still has that field).</summary>
     internal static bool ReusesRewriteStates => KnownStates?.FieldType == typeof(TermContext);
 
-    /// <summary>Words in the query.</summary>
-    public int WordCount => _words.Length;
-
-    /// <summary>True: a single word's disjunction is matched too (the benchmarks compare both ways).</summary>
-    public static bool OneWord { get; set; } = true;
-
     /// <summary>
-    /// The matcher of a rewritten query, or null when its shape is not a conjunction of at least two words of term
-    /// disjunctions, or the searcher's similarity is not exactly <see cref="BM25Similarity"/> (whose query norm and
+    /// The matcher of a rewritten query, or null when its shape is neither a conjunction of at least two words of term
+    /// disjunctions nor one such word, or the searcher's similarity is not exactly <see cref="BM25Similarity"/> (whose query norm and
     /// coordination factors are 1).
     /// </summary>
     public static ConjunctionMatcher? TryCreate(IndexSearcher searcher, Query rewritten)
@@ -105,7 +99,7 @@ internal sealed class ConjunctionMatcher : IMatchScore
                 words[w] = node;
             }
         }
-        else if (OneWord && Plan(rewritten, 1.0f, terms) is { } word)
+        else if (Plan(rewritten, 1.0f, terms) is { } word)
         {
             // One word (the strict query's single clause rewritten to itself): its disjunction alone.
             words = [word];

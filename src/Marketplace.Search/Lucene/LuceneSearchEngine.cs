@@ -473,7 +473,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
                         var rewritten = searcher.Rewrite(strict);
                         if (OwnMatcher && ConjunctionMatcher.TryCreate(searcher, rewritten) is { } own)
                         {
-                            // Two words or more: our own leap-frog over the terms' postings, scored as Lucene scores.
+                            // The usual shape (words of term disjunctions): our own walk of the terms' postings, scored as Lucene scores.
                             Interlocked.Increment(ref _ownMatches);
                             var collector = new TextCollector(this, ranking, own);
                             own.Run(searcher.IndexReader, context => circle is null ? context.AtomicReader.LiveDocs : circle.AcceptedIn(context), collector);
@@ -598,7 +598,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
     internal void ReleaseSearcher(IndexSearcher searcher) => _searchers.Release(searcher);
 
     /// <summary>
-    /// True: a strict text query of two words or more, each a disjunction of terms after rewriting, is matched by
+    /// True: a strict text query of one word or more, each a disjunction of terms after rewriting, is matched by
     /// <see cref="ConjunctionMatcher"/> (the same hits and scores); false: by Lucene's scorer tree (the harness compares both).
     /// </summary>
     internal bool OwnMatcher { get; set; } = true;
