@@ -26,6 +26,13 @@ public sealed class SearchSettings
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
+    /// Lucene: after this long without a change, the index is merged into one segment in the background (logged when it
+    /// starts and ends); default 5 minutes. Each text query looks its terms up in every segment, so a settled index
+    /// answers faster in one (at 1M lots about a tenth less CPU per text query). Zero never merges this way.
+    /// </summary>
+    public TimeSpan IdleMergeAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// Most changes indexed in one batch; default 10,000 (a bulk import's batch). Each batch written is a new Lucene segment
     /// once refreshed (see <see cref="RefreshInterval"/>): small batches under a bulk import cost merges, not latency,
     /// since a batch takes only what is waiting.

@@ -28,10 +28,11 @@ public static class SearchSetup
             .Validate(s => s.QueueCapacity >= 1, $"{nameof(SearchSettings)}.{nameof(SearchSettings.QueueCapacity)} must be at least 1.")
             .Validate(s => s.CommitInterval > TimeSpan.Zero, $"{nameof(SearchSettings)}.{nameof(SearchSettings.CommitInterval)} must be positive.")
             .Validate(s => s.RefreshInterval >= TimeSpan.Zero, $"{nameof(SearchSettings)}.{nameof(SearchSettings.RefreshInterval)} must not be negative.")
+            .Validate(s => s.IdleMergeAfter >= TimeSpan.Zero, $"{nameof(SearchSettings)}.{nameof(SearchSettings.IdleMergeAfter)} must not be negative.")
             .ValidateOnStart();
         RefuseLuceneInCluster(builder.Configuration, settings);
         var dataFolder = DataFolder.Of(builder);
-        builder.Services.AddSingleton(_ => CreateEngine(builder.Configuration, settings, dataFolder));
+        builder.Services.AddSingleton(sp => CreateEngine(builder.Configuration, settings, dataFolder, sp.GetService<ILoggerFactory>()?.CreateLogger<LuceneSearchEngine>()));
         if (settings.Provider != Off)
         {
             builder.Services.AddSingleton<SearchFeed>();
@@ -60,7 +61,7 @@ public static class SearchSetup
     }
 
     /// <summary>The engine named by the settings.</summary>
-    public static ISearchEngine CreateEngine(IConfiguration configuration, SearchSettings settings, string dataFolder)
+    public static ISearchEngine CreateEngine(IConfiguration configuration, SearchSettings settings, string dataFolder, ILogger? logger = null)
     {
         switch (settings.Provider)
         {
@@ -72,7 +73,7 @@ public static class SearchSetup
                 var path = Path.IsPathRooted(settings.LucenePath) ? settings.LucenePath : Path.Combine(dataFolder, settings.LucenePath);
                 try
                 {
-                    return LuceneSearchEngine.Open(path, settings.RefreshInterval);
+                    return LuceneSearchEngine.Open(path, settings.RefreshInterval, settings.IdleMergeAfter > TimeSpan.Zero ? settings.IdleMergeAfter : TimeSpan.Zero, logger);
                 }
                 catch (Lucene.Net.Store.LockObtainFailedException e)
                 {

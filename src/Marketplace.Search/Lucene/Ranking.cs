@@ -160,7 +160,7 @@ internal sealed class Ranking
     public void Offer(int slot, float score) => Offer(slot, null, score);
 
     /// <summary>Considers one slot matched by text; its score is computed only when it passes the filters.</summary>
-    public void Offer(int slot, global::Lucene.Net.Search.Scorer? scorer, float score = 0f)
+    public void Offer(int slot, IMatchScore? scorer, float score = 0f)
     {
         if (!_filter.Passes(slot, out var a))
         {

@@ -51,6 +51,21 @@ public static class SearchHarness
             // --cell-share PERCENT: the largest share of the lots in a circle's cells at which text near a place is matched
             // among them only (0 turns the cells off, so one build compares both paths).
             engine.CellFilterMaxShare = Option(args, "--cell-share", (int)(engine.CellFilterMaxShare * 100)) / 100.0;
+            // --own 0: text queries matched and scored by Lucene's scorer tree only (the path before search7).
+            engine.OwnMatcher = Option(args, "--own", engine.OwnMatcher ? 1 : 0) != 0;
+            // --force-merge N: the kept index merged down to N segments first (it stays merged).
+            if (reuse && Option(args, "--force-merge", 0) is var segments and > 0)
+            {
+                var merging = Stopwatch.StartNew();
+                engine.ForceMerge(segments);
+                Console.WriteLine($"Merged the kept index to at most {segments} segments in {merging.Elapsed.TotalSeconds:N1} s");
+            }
+
+            if (reuse && Array.IndexOf(args, "--compare") >= 0)
+            {
+                return Compare(engine, queries, leaves);
+            }
+
             if (reuse)
             {
                 Console.WriteLine($"Opened the kept index ({engine.Count:N0} docs) in {opening.Elapsed.TotalSeconds:N1} s");
@@ -230,6 +245,63 @@ public static class SearchHarness
                         $"| {threads} | {all.TotalCount / wall.Elapsed.TotalSeconds:N0} | {Ms(all, 50):0.0} / {Ms(all, 95):0.0} / {Ms(all, 99):0.0} |"));
                 }
             }
+    }
+
+    /// <summary>
+    /// --compare: every measured query both ways one after the other (the order alternating, so both see the same load),
+    /// by our own conjunction matcher and by Lucene's scorer tree alone; the answers (hits in order with scores to the
+    /// bit, distances and highlights, totals, facets, next cursor) must be the same. Prints thread CPU per query per kind
+    /// both ways; returns 1 on any difference.
+    /// </summary>
+    private static int Compare(LuceneSearchEngine engine, int queries, MaterialCategory[] leaves)
+    {
+        static string Answer(SearchResult r)
+            => string.Join('\n', r.Hits.Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Id} {BitConverter.SingleToInt32Bits((float)h.Score)} {h.DistanceKm:R} {string.Join('|', h.Highlights)}")))
+                + $"\ntotal {r.Total}\nnext {r.NextCursor}\n"
+                + string.Join('\n', r.Facets.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + ": " + string.Join(", ", f.Value.Select(v => $"{v.Value}={v.Count}"))));
+        var mix = new Random(1);
+        var differ = 0;
+        var ownUsed = engine.OwnMatches;
+        var cpu = new Dictionary<string, (List<double> Lucene, List<double> Own)>(StringComparer.Ordinal);
+        Console.WriteLine($"Load average at start {LoadAverage()}");
+        for (var i = 0; i < queries; i++)
+        {
+            var q = Query(mix, leaves);
+            string lucene = "", own = "";
+            var (cpuLucene, cpuOwn) = (0.0, 0.0);
+            foreach (var ours in i % 2 == 0 ? new[] { false, true } : [true, false])
+            {
+                engine.OwnMatcher = ours;
+                var started = ThreadCpu.Now();
+                var answer = Answer(engine.Search(q));
+                var spent = (ThreadCpu.Now() - started).TotalMilliseconds;
+                (lucene, cpuLucene) = ours ? (lucene, cpuLucene) : (answer, spent);
+                (own, cpuOwn) = ours ? (answer, spent) : (own, cpuOwn);
+            }
+
+            if (!cpu.TryGetValue(Kind(q), out var lists))
+            {
+                cpu[Kind(q)] = lists = ([], []);
+            }
+
+            lists.Lucene.Add(cpuLucene);
+            lists.Own.Add(cpuOwn);
+            if (lucene != own)
+            {
+                differ++;
+                Console.WriteLine($"DIFFERS: text '{q.Text}', category {q.Category}, near {q.Near}, radius {q.RadiusKm}");
+            }
+        }
+
+        Console.WriteLine($"Compared {queries:N0} queries, {engine.OwnMatches - ownUsed:N0} matched by our own matcher: {differ} differ; load average {LoadAverage()}");
+        Console.WriteLine("Thread CPU per query (ms, includes the answer's formatting), Lucene's scorer → own matcher: mean, p50, p95");
+        foreach (var (kind, (b, a)) in cpu.OrderBy(c => c.Key, StringComparer.Ordinal).Append(new("all", (cpu.Values.SelectMany(v => v.Lucene).ToList(), cpu.Values.SelectMany(v => v.Own).ToList()))))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {kind}: mean {b.Average():0.00} → {a.Average():0.00}, p50 {Percentile(b, 50):0.00} → {Percentile(a, 50):0.00}, p95 {Percentile(b, 95):0.00} → {Percentile(a, 95):0.00}"));
+        }
+
+        return differ == 0 ? 0 : 1;
     }
 
     private static double Percentile(List<double> values, double percentile)

@@ -46,22 +46,37 @@ public static class SearchProbe
                 }
 
                 var counter = new Counter();
+                var ownCounter = new Counter();
                 var (build, match, whole) = (new Stopwatch(), new Stopwatch(), new Stopwatch());
+                var (ownMatch, lucene) = (new Stopwatch(), new Stopwatch());
                 long total = 0;
                 for (var i = 0; i < repeat; i++)
                 {
                     build.Start();
                     var q = engine.StrictQuery(query.Text!, searcher.IndexReader)!;
-                    searcher.Rewrite(q);
+                    var rq = searcher.Rewrite(q);
                     build.Stop();
                     match.Start();
                     counter.Count = 0;
                     searcher.Search(q, counter);
                     match.Stop();
+                    // Our own matcher, counting only (its weights built, no filters, facets or scores).
+                    ownMatch.Start();
+                    ownCounter.Count = 0;
+                    ConjunctionMatcher.TryCreate(searcher, rq)?.Run(searcher.IndexReader, c => c.AtomicReader.LiveDocs, ownCounter);
+                    ownMatch.Stop();
+                    engine.OwnMatcher = false;
+                    lucene.Start();
+                    engine.Search(query);
+                    lucene.Stop();
+                    engine.OwnMatcher = true;
                     whole.Start();
                     total = engine.Search(query).Total;
                     whole.Stop();
                 }
+
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  own matcher (count only) {ownMatch.Elapsed.TotalMilliseconds / repeat:0.00} ms ({ownCounter.Count:N0} docs); whole search by Lucene's scorer {lucene.Elapsed.TotalMilliseconds / repeat:0.00} ms"));
 
                 // Matching without Lucene's scorers: each word's terms' postings (no frequencies) OR-ed into a bitset, the words AND-ed.
                 var words = ((BooleanQuery)rewritten).Clauses.Where(c => c.Occur == Occur.MUST).Select(c => Terms(c.Query)).ToList();
