@@ -82,6 +82,11 @@ public sealed class MarketplaceServer : IAsyncDisposable
             all[key] = value;
         }
 
+        if (ownsData)
+        {
+            TestSigningKeys.CopyInto(all["DataPath"]!, path => SigningKeys.LoadOrCreate(path));
+        }
+
         var app = MarketplaceApp.Create(all.Select(kv => $"--{kv.Key}={kv.Value}").ToArray(), customize);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -73,6 +73,11 @@ public sealed partial class WebServer : IAsyncDisposable
             all[key] = value;
         }
 
+        if (settings?.ContainsKey("DataPath") != true)
+        {
+            TestSigningKeys.CopyInto(dataPath, path => Marketplace.Identity.SigningKeys.LoadOrCreate(path));
+        }
+
         var app = MarketplaceApp.Create(all.Select(kv => $"--{kv.Key}={kv.Value}").ToArray());
         await app.StartAsync();
         return new WebServer(app, new Uri(address + "/"), dataPath);
