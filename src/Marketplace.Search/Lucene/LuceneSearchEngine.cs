@@ -631,7 +631,9 @@ public sealed class LuceneSearchEngine : ISearchEngine
         {
             _searchers.Dispose();
             _writer.Commit();
-            _writer.Dispose();
+            // An idle merge (a whole index's rewrite, about 20 s at 1M lots) is abandoned, not waited for: the shutdown
+            // stays bounded, and the committed segments are the index the next start opens.
+            _writer.Dispose(waitForMerges: Volatile.Read(ref _idleMerging) == 0);
             _directory.Dispose();
             _analysis.Dispose();
         }
