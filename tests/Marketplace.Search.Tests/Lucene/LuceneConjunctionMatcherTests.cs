@@ -177,21 +177,9 @@ public sealed class LuceneConjunctionMatcherTests : IAsyncLifetime
 
     /// <summary>The first three pages of a query (cursor after cursor): the hits in order, the first page's total and facets.</summary>
     private (List<SearchHit> Hits, long Total, IReadOnlyDictionary<string, IReadOnlyList<FacetValue>> Facets) Pages(SearchQuery query)
-    {
-        var first = _engine.Search(query);
-        var hits = new List<SearchHit>(first.Hits);
-        for (var (cursor, pages) = (first.NextCursor, 1); cursor is not null && pages < 3; pages++)
-        {
-            var page = _engine.Search(query with { Cursor = cursor });
-            hits.AddRange(page.Hits);
-            cursor = page.NextCursor;
-        }
+        => EnginePages.Read(_engine, query, maxPages: 3);
 
-        return (hits, first.Total, first.Facets);
-    }
-
-    private static string Facets(IReadOnlyDictionary<string, IReadOnlyList<FacetValue>> facets)
-        => string.Join("; ", facets.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + ": " + string.Join(", ", f.Value.Select(v => $"{v.Value}={v.Count}"))));
+    private static string Facets(IReadOnlyDictionary<string, IReadOnlyList<FacetValue>> facets) => EnginePages.Facets(facets);
 
     /// <summary>Every match's score, by global document number (Lucene's scorer, or the matcher's).</summary>
     private sealed class Scores(bool outOfOrder, IMatchScore? own = null) : ICollector

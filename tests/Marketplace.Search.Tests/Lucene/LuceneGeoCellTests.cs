@@ -128,21 +128,9 @@ public sealed class LuceneGeoCellTests : IAsyncLifetime
 
     /// <summary>Every page of a query (cursor after cursor): the hits in order, the first page's total and facets.</summary>
     private (List<SearchHit> Hits, long Total, IReadOnlyDictionary<string, IReadOnlyList<FacetValue>> Facets) Pages(SearchQuery query)
-    {
-        var first = _engine.Search(query);
-        var hits = new List<SearchHit>(first.Hits);
-        for (var cursor = first.NextCursor; cursor is not null;)
-        {
-            var page = _engine.Search(query with { Cursor = cursor });
-            hits.AddRange(page.Hits);
-            cursor = page.NextCursor;
-        }
+        => EnginePages.Read(_engine, query);
 
-        return (hits, first.Total, first.Facets);
-    }
-
-    private static string Facets(IReadOnlyDictionary<string, IReadOnlyList<FacetValue>> facets)
-        => string.Join("; ", facets.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + ": " + string.Join(", ", f.Value.Select(v => $"{v.Value}={v.Count}"))));
+    private static string Facets(IReadOnlyDictionary<string, IReadOnlyList<FacetValue>> facets) => EnginePages.Facets(facets);
 
     /// <summary>The point at a haversine distance from a centre along a bearing (bisection on the distance).</summary>
     private static GeoPoint PointAt(GeoPoint centre, double bearing, double km)
