@@ -140,4 +140,11 @@ public interface ISearchEngine : IAsyncDisposable
 
     /// <summary>Removes every document (before a rebuild).</summary>
     Task ClearAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A bulk load (a rebuild, a catch-up of many lots) ended: brings the index into the shape it answers fastest in,
+    /// where the engine has one and the load was big enough to be worth it. Writes may go on meanwhile. True when it
+    /// changed the index.
+    /// </summary>
+    Task<bool> SettleAsync(CancellationToken cancellationToken = default) => Task.FromResult(false);
 }

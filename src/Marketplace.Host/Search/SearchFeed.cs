@@ -256,6 +256,9 @@ public sealed class SearchFeed(
             await engine.CommitAsync(stoppingToken);
             logger.LogInformation("Search index ({Engine}) caught up in {Elapsed} ms: {Stale} lots re-indexed, {Gone} removed",
                 engine.Name, watch.ElapsedMilliseconds, stale.Count, gone.Count);
+
+            // A catch-up of many lots is a bulk load: the engine merges after it (in the background, changes go on).
+            _ = engine.SettleAsync(stoppingToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -29,6 +29,7 @@ public static class SearchSetup
             .Validate(s => s.CommitInterval > TimeSpan.Zero, $"{nameof(SearchSettings)}.{nameof(SearchSettings.CommitInterval)} must be positive.")
             .Validate(s => s.RefreshInterval >= TimeSpan.Zero, $"{nameof(SearchSettings)}.{nameof(SearchSettings.RefreshInterval)} must not be negative.")
             .Validate(s => s.IdleMergeAfter >= TimeSpan.Zero, $"{nameof(SearchSettings)}.{nameof(SearchSettings.IdleMergeAfter)} must not be negative.")
+            .Validate(s => s.BulkMergeMinLots >= 0, $"{nameof(SearchSettings)}.{nameof(SearchSettings.BulkMergeMinLots)} must not be negative.")
             .ValidateOnStart();
         RefuseLuceneInCluster(builder.Configuration, settings);
         var dataFolder = DataFolder.Of(builder);
@@ -73,7 +74,8 @@ public static class SearchSetup
                 var path = Path.IsPathRooted(settings.LucenePath) ? settings.LucenePath : Path.Combine(dataFolder, settings.LucenePath);
                 try
                 {
-                    return LuceneSearchEngine.Open(path, settings.RefreshInterval, settings.IdleMergeAfter > TimeSpan.Zero ? settings.IdleMergeAfter : TimeSpan.Zero, logger);
+                    return LuceneSearchEngine.Open(path, settings.RefreshInterval, settings.IdleMergeAfter > TimeSpan.Zero ? settings.IdleMergeAfter : TimeSpan.Zero, logger,
+                        Math.Max(settings.BulkMergeMinLots, 0));
                 }
                 catch (Lucene.Net.Store.LockObtainFailedException e)
                 {

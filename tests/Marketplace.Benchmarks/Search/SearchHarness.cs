@@ -46,7 +46,11 @@ public static class SearchHarness
             var taxonomy = MaterialTaxonomy.Default;
             var leaves = taxonomy.Categories.Where(c => !taxonomy.Categories.Any(o => o.ParentId == c.Id)).ToArray();
             var opening = Stopwatch.StartNew();
-            var engine = LuceneSearchEngine.Open(folder);
+            // --bulk-merge-min N: a load of at least N lots ends merged into one segment, as the host's reindex does
+            // (Search:BulkMergeMinLots, default 10,000; 0 leaves the index as the writer flushed it).
+            var bulkMergeMin = Option(args, "--bulk-merge-min", 10_000);
+            var engine = LuceneSearchEngine.Open(folder, bulkMergeMinDocs: bulkMergeMin);
+            Tune(engine, args);
 
             // --cell-share PERCENT: the largest share of the lots in a circle's cells at which text near a place is matched
             // among them only (0 turns the cells off, so one build compares both paths).
@@ -59,6 +63,14 @@ public static class SearchHarness
                 var merging = Stopwatch.StartNew();
                 engine.ForceMerge(segments);
                 Console.WriteLine($"Merged the kept index to at most {segments} segments in {merging.Elapsed.TotalSeconds:N1} s");
+            }
+
+            // --churn PERCENT: that share of the kept index's lots changed first (price and quantity, a new version) in
+            // batches of --churn-batch N (default 20), each searchable before the next, as the host's feed indexes a
+            // stream of changes; the index stays changed.
+            if (reuse && Option(args, "--churn", 0) is var churn and > 0)
+            {
+                await ChurnAsync(engine, listings, churn, Option(args, "--churn-batch", 20), leaves, taxonomy);
             }
 
             if (reuse && Array.IndexOf(args, "--compare") >= 0)
@@ -100,8 +112,12 @@ public static class SearchHarness
             watch.Stop();
             var indexSeconds = watch.Elapsed.TotalSeconds;
             var settle = Stopwatch.StartNew();
+            var flushed = engine.Segments();
+            var merged = await engine.SettleAsync();
             engine.WaitForMerges();
-            Console.WriteLine($"Background merges after the commit finished {settle.Elapsed.TotalSeconds:N1} s later (not counted above)");
+            Console.WriteLine(merged
+                ? $"Merged after the bulk load, as the host does: {flushed} segments into {engine.Segments()} in {settle.Elapsed.TotalSeconds:N1} s (not counted above)"
+                : $"Background merges after the commit finished {settle.Elapsed.TotalSeconds:N1} s later (not counted above); {engine.Segments()} segments");
             var size = new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
             Console.WriteLine($"Indexing: {listings:N0} docs in {indexSeconds:N1} s = {listings / indexSeconds:N0} docs/s; index {size / 1024.0 / 1024.0:N0} MiB; managed heap {GC.GetTotalMemory(true) / 1024 / 1024:N0} MiB");
 
@@ -110,7 +126,8 @@ public static class SearchHarness
             watch.Restart();
             await engine.DisposeAsync();
             watch.Restart();
-            engine = LuceneSearchEngine.Open(folder);
+            engine = LuceneSearchEngine.Open(folder, bulkMergeMinDocs: bulkMergeMin);
+            Tune(engine, args);
             Console.WriteLine($"Reopen (load columns from the index on disk): {watch.Elapsed.TotalSeconds:N1} s for {engine.Count:N0} docs");
             await MeasureQueriesAsync(engine, args, queries, leaves);
 
@@ -144,6 +161,68 @@ public static class SearchHarness
                 Directory.Delete(folder, recursive: true);
             }
         }
+    }
+
+    /// <summary>--segments-per-tier X and --floor-mb Y: the writer's merge policy (Lucene's defaults 10 and 2 MB).</summary>
+    private static void Tune(LuceneSearchEngine engine, string[] args)
+    {
+        if (Option(args, "--segments-per-tier", 0) is var perTier and > 0)
+        {
+            engine.MergePolicy.SegmentsPerTier = perTier;
+            engine.MergePolicy.MaxMergeAtOnce = Math.Max(perTier, 2);
+        }
+
+        if (Option(args, "--floor-mb", 0) is var floor and > 0)
+        {
+            engine.MergePolicy.FloorSegmentMB = floor;
+        }
+    }
+
+    /// <summary>
+    /// Changes <paramref name="percent"/> % of the lots (chosen at random; the price and quantity, version one up) in
+    /// batches of <paramref name="batchSize"/>, each refreshed before the next; prints the process CPU per change (the
+    /// writer's background merges included), the segments after, and the merges' wait.
+    /// </summary>
+    private static async Task ChurnAsync(LuceneSearchEngine engine, int listings, int percent, int batchSize, MaterialCategory[] leaves, MaterialTaxonomy taxonomy)
+    {
+        var versions = await engine.VersionsAsync();
+        var pick = new Random(20261130 + (int)(versions.Values.Max() % 1000));
+        var chosen = new HashSet<int>();
+        var count = (int)((long)listings * percent / 100);
+        while (chosen.Count < count)
+        {
+            chosen.Add(pick.Next(listings));
+        }
+
+        // The lots as the load generated them (the same sequence of random numbers), changed.
+        var random = new Random(20261128);
+        var changes = new List<ListingDocument>(count);
+        for (var i = 0; i < listings; i++)
+        {
+            var lot = Lot(random, i, leaves, taxonomy);
+            if (chosen.Contains(i))
+            {
+                changes.Add(lot with { Version = versions.GetValueOrDefault(lot.Id) + 1, PriceMinor = pick.Next(10, 50_000), Available = pick.Next(1, 2000) });
+            }
+        }
+
+        changes = [.. changes.OrderBy(_ => pick.Next())];
+        var segments = engine.Segments();
+        var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
+        var wall = Stopwatch.StartNew();
+        for (var i = 0; i < changes.Count; i += batchSize)
+        {
+            await engine.IndexAsync(changes.GetRange(i, Math.Min(batchSize, changes.Count - i)));
+        }
+
+        var writing = wall.Elapsed;
+        var writingCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        var during = engine.Segments();
+        engine.WaitForMerges();
+        var allCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Churn: {changes.Count:N0} lots changed ({percent} %) in batches of {batchSize} in {writing.TotalSeconds:N1} s; process CPU {writingCpu.TotalMilliseconds / changes.Count:0.00} ms per change, {allCpu.TotalMilliseconds / changes.Count:0.00} with the merges' tail; segments {segments} before, {during} at the end of the writes, {engine.Segments()} after the merges (policy: {engine.MergePolicy.SegmentsPerTier} per tier, floor {engine.MergePolicy.FloorSegmentMB} MB); load average {LoadAverage()}"));
     }
 
     /// <summary>Warm-up, the single-threaded run per query kind, then the concurrent steps when asked.</summary>
