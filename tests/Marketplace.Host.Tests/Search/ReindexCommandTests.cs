@@ -5,11 +5,11 @@ using static Marketplace.Host.Tests.Api.ApiDriver;
 
 namespace Marketplace.Host.Tests.Search;
 
-/// <summary><c>reindex</c> rebuilds the index from grain storage, with progress, after the index is lost.</summary>
+/// <summary><c>reindex</c> rebuilds the index from grain storage, with progress, after the index is lost, and ends with it merged into one segment.</summary>
 public class ReindexCommandTests
 {
     [Fact]
-    public async Task Reindex_AfterTheIndexIsDeleted_RebuildsItFromStorage_WithProgress()
+    public async Task Reindex_AfterTheIndexIsDeleted_RebuildsItFromStorage_WithProgress_AndMergesIt()
     {
         var folder = Directory.CreateTempSubdirectory("marketplace-reindex-").FullName;
         var settings = new Dictionary<string, string?>
@@ -34,10 +34,18 @@ public class ReindexCommandTests
             Directory.Delete(Path.Combine(folder, "index"), recursive: true);
             using var output = new StringWriter();
             using var error = new StringWriter();
-            var rc = await ReindexCommand.RunAsync(["reindex", .. settings.Select(kv => $"--{kv.Key}={kv.Value}")], output, error);
+            // Batches of two, each searchable at once, so that the rebuild writes three segments; a bulk load from 3 lots on.
+            string[] bulk = ["--Search:BatchSize=2", "--Search:RefreshInterval=00:00:00", "--Search:BulkMergeMinLots=3"];
+            var rc = await ReindexCommand.RunAsync(["reindex", .. settings.Select(kv => $"--{kv.Key}={kv.Value}"), .. bulk], output, error);
             Assert.True(rc == 0, error.ToString());
             Assert.Contains("Reindexing into Lucene: 5/5 (100%)", output.ToString(), StringComparison.Ordinal);
             Assert.Contains("Indexed 5 lots", output.ToString(), StringComparison.Ordinal);
+            Assert.Contains("Merged the index into one segment", output.ToString(), StringComparison.Ordinal);
+            using (var directory = Lucene.Net.Store.FSDirectory.Open(Path.Combine(folder, "index")))
+            using (var reader = Lucene.Net.Index.DirectoryReader.Open(directory))
+            {
+                Assert.Single(reader.Leaves);
+            }
 
             await using var engine = LuceneSearchEngine.Open(Path.Combine(folder, "index"));
             Assert.Equal(lots.Order(), (await engine.VersionsAsync()).Keys.Order());
