@@ -81,7 +81,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
             // Large in-memory segments and no compound files: bulk loads flush and merge less.
             RAMBufferSizeMB = 256,
             UseCompoundFile = false,
-            MergePolicy = new TieredMergePolicy { NoCFSRatio = 0 },
+            MergePolicy = new LiveIndexMergePolicy { NoCFSRatio = 0 },
         };
         _writer = new IndexWriter(_directory, config);
         _searchers = new SearcherManager(_writer, true, new Bm25SearcherFactory());
@@ -140,7 +140,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
     internal ListingColumns Columns => _columns;
 
     /// <summary>The writer's merge policy (the harness tries its settings on a live index; they apply to the next merge chosen).</summary>
-    internal TieredMergePolicy MergePolicy => (TieredMergePolicy)_writer.Config.MergePolicy;
+    internal LiveIndexMergePolicy MergePolicy => (LiveIndexMergePolicy)_writer.Config.MergePolicy;
 
     /// <summary>How many times the searcher reopened on new changes (tests count them).</summary>
     internal int Refreshes => Volatile.Read(ref _refreshes);

@@ -82,6 +82,12 @@ public static class SearchHarness
             {
                 Console.WriteLine($"Opened the kept index ({engine.Count:N0} docs) in {opening.Elapsed.TotalSeconds:N1} s");
                 await MeasureQueriesAsync(engine, args, queries, leaves);
+                // --visible N: the change-to-visible step on the kept index too (it changes N lots).
+                if (Option(args, "--visible", 0) is var visibleChanges and > 0)
+                {
+                    await MeasureVisibleAsync(engine, visibleChanges, leaves, taxonomy);
+                }
+
                 await engine.DisposeAsync();
                 return 0;
             }
@@ -131,12 +137,30 @@ public static class SearchHarness
             Console.WriteLine($"Reopen (load columns from the index on disk): {watch.Elapsed.TotalSeconds:N1} s for {engine.Count:N0} docs");
             await MeasureQueriesAsync(engine, args, queries, leaves);
 
-            // Change to visible: update one lot, then search for its new word.
-            var visible = new LongHistogram(TimeStamp.Minutes(1), 3);
-            for (var i = 0; i < 200; i++)
+            await MeasureVisibleAsync(engine, 200, leaves, taxonomy);
+            await engine.DisposeAsync();
+            return 0;
+        }
+        finally
+        {
+            if (kept is null)
             {
-                var word = "zx" + i.ToString("D5", CultureInfo.InvariantCulture) + "q";
-                var changed = Lot(new Random(i), i, leaves, taxonomy) with { Title = "Changed lot " + word, Version = 2 + i, Status = "active" };
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Change to visible: update one lot, then search for its new word; <paramref name="changes"/> times.</summary>
+    private static async Task MeasureVisibleAsync(LuceneSearchEngine engine, int changes, MaterialCategory[] leaves, MaterialTaxonomy taxonomy)
+    {
+            var versions = await engine.VersionsAsync();
+            var visible = new LongHistogram(TimeStamp.Minutes(1), 3);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            for (var i = 0; i < changes; i++)
+            {
+                var word = "zx" + i.ToString("D5", CultureInfo.InvariantCulture) + "q" + versions.Count.ToString(CultureInfo.InvariantCulture);
+                var id = "lot-" + i.ToString("D7", CultureInfo.InvariantCulture);
+                var changed = Lot(new Random(i), i, leaves, taxonomy) with { Title = "Changed lot " + word, Version = versions.GetValueOrDefault(id) + 1 + i, Status = "active" };
                 var started = Stopwatch.GetTimestamp();
                 await engine.IndexAsync([changed]);
                 while (engine.Search(new SearchQuery { Text = word, Limit = 1 }).Hits.Count == 0)
@@ -151,16 +175,8 @@ public static class SearchHarness
             }
 
             Print("Change to visible (index one change, then find it)", visible);
-            await engine.DisposeAsync();
-            return 0;
-        }
-        finally
-        {
-            if (kept is null)
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  process CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / changes:0.00} ms per change; {engine.Segments()} segments; load average {LoadAverage()}"));
     }
 
     /// <summary>--segments-per-tier X and --floor-mb Y: the writer's merge policy (Lucene's defaults 10 and 2 MB).</summary>
@@ -175,6 +191,13 @@ public static class SearchHarness
         if (Option(args, "--floor-mb", 0) is var floor and > 0)
         {
             engine.MergePolicy.FloorSegmentMB = floor;
+        }
+
+        // --max-small N: the small segments kept unmerged beside the index (the engine's default 4; -1 turns the cap off,
+        // leaving Lucene's tiered policy alone).
+        if (Array.IndexOf(args, "--max-small") is var m and >= 0 && m + 1 < args.Length && int.TryParse(args[m + 1], CultureInfo.InvariantCulture, out var most))
+        {
+            engine.MergePolicy.MaxSmallSegments = most < 0 ? int.MaxValue : most;
         }
     }
 
@@ -222,7 +245,7 @@ public static class SearchHarness
         engine.WaitForMerges();
         var allCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Churn: {changes.Count:N0} lots changed ({percent} %) in batches of {batchSize} in {writing.TotalSeconds:N1} s; process CPU {writingCpu.TotalMilliseconds / changes.Count:0.00} ms per change, {allCpu.TotalMilliseconds / changes.Count:0.00} with the merges' tail; segments {segments} before, {during} at the end of the writes, {engine.Segments()} after the merges (policy: {engine.MergePolicy.SegmentsPerTier} per tier, floor {engine.MergePolicy.FloorSegmentMB} MB); load average {LoadAverage()}"));
+            $"Churn: {changes.Count:N0} lots changed ({percent} %) in batches of {batchSize} in {writing.TotalSeconds:N1} s; process CPU {writingCpu.TotalMilliseconds / changes.Count:0.00} ms per change, {allCpu.TotalMilliseconds / changes.Count:0.00} with the merges' tail; segments {segments} before, {during} at the end of the writes, {engine.Segments()} after the merges (policy: {engine.MergePolicy.SegmentsPerTier} per tier, floor {engine.MergePolicy.FloorSegmentMB} MB, at most {engine.MergePolicy.MaxSmallSegments} small); load average {LoadAverage()}"));
     }
 
     /// <summary>Warm-up, the single-threaded run per query kind, then the concurrent steps when asked.</summary>
