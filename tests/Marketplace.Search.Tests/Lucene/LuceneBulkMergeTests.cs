@@ -5,7 +5,8 @@ namespace Marketplace.Search.Tests.Lucene;
 
 /// <summary>
 /// A bulk load ends by merging the index into one segment when it wrote at least the bulk threshold (and a tenth of the
-/// index) since the last merge; a smaller load leaves the merging to the writer's policy and the idle merge.
+/// index) since the last merge; a smaller load leaves the merging to the writer's policy and the idle merge, which keeps
+/// at most a few small segments beside a merged index.
 /// </summary>
 public sealed class LuceneBulkMergeTests : IDisposable
 {
@@ -69,6 +70,23 @@ public sealed class LuceneBulkMergeTests : IDisposable
         Assert.True(await engine.MergeIfIdleAsync());
         Assert.Equal(1, engine.Segments());
         Assert.Equal(440, engine.Count);
+    }
+
+    [Fact]
+    public async Task SmallChanges_BesideAMergedIndex_LeaveAtMostTheCapOfSmallSegments()
+    {
+        await using var engine = LuceneSearchEngine.Open(_folder);
+        await LoadAsync(engine, from: 0, lots: 400, batch: 400);
+        Assert.True(await engine.MergeIfIdleAsync(force: true) || engine.Segments() == 1);
+
+        // Eight single-lot changes, each searchable at once: a segment each. Lucene's tiered policy alone merges none
+        // before ten (it would leave nine segments); the cap merges the small ones once there are more than four.
+        engine.MergePolicy.SmallShare = 0.5;
+        await LoadAsync(engine, from: 0, lots: 8, batch: 1, version: 2);
+        engine.WaitForMerges();
+
+        Assert.InRange(engine.Segments(), 2, 1 + engine.MergePolicy.MaxSmallSegments);
+        Assert.Equal(400, engine.Count);
     }
 
     private static async Task LoadAsync(LuceneSearchEngine engine, int from, int lots, int batch, long version = 1)
