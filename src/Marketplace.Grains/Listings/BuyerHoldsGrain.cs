@@ -1,28 +1,140 @@
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 
 namespace Marketplace.Grains.Listings;
 
-/// <summary>A buying firm's holds across lots; written once per hold placed.</summary>
-public sealed class BuyerHoldsGrain(
-    [PersistentState("buyer-holds", StorageOptions.StoreName)] IPersistentState<Dictionary<string, BuyerHoldEntry>> state) : Grain, IBuyerHoldsGrain
+/// <summary>One sealed page of a buyer's index of holds (state <c>buyer-holds-page</c>, key <c>{buyer}/{n}</c>).</summary>
+public sealed class BuyerHoldsPage
 {
+    /// <summary>The holds recorded in the page.</summary>
+    public List<BuyerHoldEntry> Holds { get; set; } = [];
+}
+
+/// <summary>
+/// A buying firm's holds across lots. The newest holds are in the record (state <c>buyer-holds</c>, at most
+/// <see cref="PageSize"/> - 1 of them); when a hold would fill it, the record's holds and the new one are written as the
+/// next sealed page (a new record, <see cref="PagesStateName"/>) and the record is emptied. So a hold placed writes at
+/// most a page's worth of entries, whatever the firm's history: the record used to hold every hold the firm ever placed
+/// and was rewritten whole for each one (about 200 bytes a hold: 1 MB after 5,000 holds).
+/// </summary>
+/// <remarks>
+/// Pages are never rewritten or deleted, so an activation reads on from page 0 until the first missing one. A page is
+/// written before the record is emptied: when that second write fails, the holds are both in the page and in the
+/// record, and are read once (by key). A page found already written (by an activation on a silo declared dead) is read
+/// and the holds go to the next page. A record stored before pages (every hold in it) still reads, and its holds move
+/// into the first page written.
+/// </remarks>
+public sealed class BuyerHoldsGrain(
+    [PersistentState("buyer-holds", StorageOptions.StoreName)] IPersistentState<Dictionary<string, BuyerHoldEntry>> state,
+    [FromKeyedServices(StorageOptions.StoreName)] IGrainStorage storage) : Grain, IBuyerHoldsGrain
+{
+    /// <summary>The sealed pages' state name.</summary>
+    public const string PagesStateName = "buyer-holds-page";
+
+    /// <summary>Holds per sealed page: the record holds fewer, so a write carries at most this many.</summary>
+    public const int PageSize = 64;
+
+    /// <summary>Pages read at once when an activation reads on.</summary>
+    private const int ReadAhead = 8;
+
+    /// <summary>Every hold of the firm, pages' and record's, by key.</summary>
+    private readonly Dictionary<string, BuyerHoldEntry> _holds = new(StringComparer.Ordinal);
+
+    /// <summary>Pages stored: the next one written is this number.</summary>
+    private int _pages;
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var pages = Enumerable.Range(_pages, ReadAhead).Select(_ => new GrainState<BuyerHoldsPage>(new BuyerHoldsPage())).ToArray();
+            await Task.WhenAll(pages.Select((page, i) => storage.ReadStateAsync(PagesStateName, PageId(_pages + i), page)));
+            var stored = pages.TakeWhile(p => p.RecordExists).ToArray();
+            foreach (var page in stored)
+            {
+                Remember(page.State?.Holds ?? []);
+            }
+
+            _pages += stored.Length;
+            if (stored.Length < ReadAhead)
+            {
+                break;
+            }
+        }
+
+        Remember(state.State.Values);
+    }
+
     /// <inheritdoc />
     public async Task RecordAsync(BuyerHoldEntry entry)
     {
-        if (state.State.ContainsKey(entry.Key))
+        if (_holds.ContainsKey(entry.Key))
         {
             return;
         }
 
-        state.State[entry.Key] = entry;
-        await state.WriteOrReloadAsync();
+        if (state.State.Count + 1 < PageSize)
+        {
+            state.State[entry.Key] = entry;
+            await state.WriteOrReloadAsync();
+            Remember([entry]);
+            return;
+        }
+
+        var page = new BuyerHoldsPage { Holds = [.. state.State.Values.Where(h => h.Key != entry.Key), entry] };
+        await WritePageAsync(page);
+        Remember(page.Holds);
+        state.State = new Dictionary<string, BuyerHoldEntry>(StringComparer.Ordinal);
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // The holds are stored in the page; the record keeps them too until the next page is written.
+            await state.ReadStateAsync();
+        }
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<string>> ListAsync()
-        => Task.FromResult<IReadOnlyList<string>>(state.State.Values
+        => Task.FromResult<IReadOnlyList<string>>(_holds.Values
             .OrderByDescending(e => e.PlacedAt).ThenBy(e => e.Key, StringComparer.Ordinal)
             .Select(e => e.Key)
             .ToArray());
+
+    /// <summary>Writes the page as the next new record; a number found taken has its holds read and the next one is tried.</summary>
+    private async Task WritePageAsync(BuyerHoldsPage page)
+    {
+        while (true)
+        {
+            try
+            {
+                // No ETag: a new record, refused when the page exists.
+                await storage.WriteStateAsync(PagesStateName, PageId(_pages), new GrainState<BuyerHoldsPage>(page));
+                _pages++;
+                return;
+            }
+            catch (InconsistentStateException)
+            {
+                var stored = new GrainState<BuyerHoldsPage>(new BuyerHoldsPage());
+                await storage.ReadStateAsync(PagesStateName, PageId(_pages), stored);
+                Remember(stored.State?.Holds ?? []);
+                _pages++;
+            }
+        }
+    }
+
+    private void Remember(IEnumerable<BuyerHoldEntry> holds)
+    {
+        foreach (var hold in holds)
+        {
+            _holds[hold.Key] = hold;
+        }
+    }
+
+    private GrainId PageId(int page) => GrainId.Create(PagesStateName, $"{this.GetPrimaryKeyString()}/{page}");
 }

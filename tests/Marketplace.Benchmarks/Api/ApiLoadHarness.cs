@@ -24,8 +24,8 @@ namespace Marketplace.Benchmarks.Api;
 /// </summary>
 public static class ApiLoadHarness
 {
-    /// <summary>The kinds of request in the mix, with their weights (out of 100; a hold is followed by its release).</summary>
-    private static readonly (string Kind, int Weight)[] Mix =
+    /// <summary>The kinds of request in the default mix, with their weights (out of 100; a hold is followed by its release).</summary>
+    private static readonly (string Kind, int Weight)[] DefaultMix =
     [
         ("search", 30), ("lot read", 25), ("hold", 15), ("lot create", 5), ("lot edit", 7), ("demand post", 6), ("match inbox", 12),
     ];
@@ -35,7 +35,8 @@ public static class ApiLoadHarness
     /// <summary>
     /// Runs the harness: <c>--firms 40 --lots-per-firm 10 --seconds 10 --max-concurrency 256 --stop-p99-ms 100
     /// --warmup-seconds 20</c> (<c>--allocation-types 25</c> also lists the types allocated most per request, sampled), or <c>--levels 1,4,16</c> for exactly those concurrency steps (to compare two settings in
-    /// the same conditions). Each step also prints the process's CPU time, allocations and JIT work per request.
+    /// the same conditions); <c>--mix "hold=1"</c> or <c>--mix "search=30,lot read=25"</c> runs other weights (kinds as in the
+    /// default mix, a hold always followed by its release), the warm-up included, to measure what each kind costs alone. Each step also prints the process's CPU time, allocations and JIT work per request.
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
@@ -46,6 +47,8 @@ public static class ApiLoadHarness
         var stopP99Ms = Option(args, "--stop-p99-ms", 100);
         var warmupSeconds = Option(args, "--warmup-seconds", 20);
         var allocationTypes = Option(args, "--allocation-types", 0);
+        var mixAt = Array.IndexOf(args, "--mix");
+        var mix = mixAt >= 0 && mixAt + 1 < args.Length ? ParseMix(args[mixAt + 1]) : DefaultMix;
         var levelsAt = Array.IndexOf(args, "--levels");
         int[]? levels = levelsAt >= 0 && levelsAt + 1 < args.Length
             ? args[levelsAt + 1].Split(',').Select(l => int.Parse(l, CultureInfo.InvariantCulture)).ToArray()
@@ -73,6 +76,7 @@ public static class ApiLoadHarness
             settings[key] = value;
         }
 
+        Console.WriteLine($"Mix: {string.Join(", ", mix.Select(m => $"{m.Kind} {m.Weight}"))}");
         Console.WriteLine($"Host settings: {string.Join(' ', settings.Where(s => s.Key.StartsWith("Storage", StringComparison.Ordinal) || s.Key.StartsWith("Identity", StringComparison.Ordinal)).Select(s => $"{s.Key}={s.Value}"))}");
         var app = MarketplaceApp.Create(settings.Select(kv => $"--{kv.Key}={kv.Value}").ToArray());
         await app.StartAsync();
@@ -116,7 +120,7 @@ public static class ApiLoadHarness
             {
                 // The mix touches a wide stretch of code (EF, OpenIddict, Orleans, Lucene): tiered compilation is still
                 // busy well after start, so the steps measure a host that has already run the mix for a while.
-                var warmup = await RunStepAsync(http, callers, lots, 2, TimeSpan.FromSeconds(warmupSeconds));
+                var warmup = await RunStepAsync(http, callers, lots, mix, 2, TimeSpan.FromSeconds(warmupSeconds));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"Warm-up: the mix at 2 callers for {warmupSeconds} s ({warmup.Sent:N0} requests, {warmup.Costs.Per(warmup.Sent).CpuMs:0.00} ms of CPU per request, JIT {warmup.Costs.JitMethods:N0} methods in {warmup.Costs.JitMs:N0} ms), not recorded"));
             }
@@ -131,7 +135,7 @@ public static class ApiLoadHarness
                 var readsBefore = tokenEntries.StoreReads;
                 sampler?.Clear();
                 sampler?.Recording = true;
-                var step = await RunStepAsync(http, callers, lots, concurrency, TimeSpan.FromSeconds(seconds));
+                var step = await RunStepAsync(http, callers, lots, mix, concurrency, TimeSpan.FromSeconds(seconds));
                 sampler?.Recording = false;
                 var reads = (double)(tokenEntries.StoreReads - readsBefore) / Math.Max(1, step.Sent);
                 var perRequest = step.Costs.Per(step.Sent);
@@ -172,8 +176,10 @@ public static class ApiLoadHarness
         }
     }
 
-    private static async Task<Step> RunStepAsync(HttpClient http, List<Caller> callers, List<(string Id, Caller Seller)> lots, int concurrency, TimeSpan duration)
+    private static async Task<Step> RunStepAsync(HttpClient http, List<Caller> callers, List<(string Id, Caller Seller)> lots,
+        (string Kind, int Weight)[] mix, int concurrency, TimeSpan duration)
     {
+        var total = mix.Sum(m => m.Weight);
         var step = new Step();
         var before = ProcessCosts.Now();
         var clock = Stopwatch.StartNew();
@@ -185,8 +191,8 @@ public static class ApiLoadHarness
             var caller = callers[w % callers.Count];
             while (clock.Elapsed < end)
             {
-                var pick = random.Next(100);
-                var kind = Mix.First(m => (pick -= m.Weight) < 0).Kind;
+                var pick = random.Next(total);
+                var kind = mix.First(m => (pick -= m.Weight) < 0).Kind;
                 var lot = lots[random.Next(lots.Count)];
                 switch (kind)
                 {
@@ -330,6 +336,24 @@ public static class ApiLoadHarness
             ["to"] = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(30)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         },
     };
+
+    /// <summary>Reads <c>kind=weight,...</c> (kinds of the default mix; a release comes with its hold and has no weight of its own).</summary>
+    private static (string Kind, int Weight)[] ParseMix(string text)
+    {
+        var mix = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(part =>
+        {
+            var at = part.IndexOf('=', StringComparison.Ordinal);
+            var kind = at < 0 ? part : part[..at].Trim();
+            var weight = at < 0 ? 1 : int.Parse(part[(at + 1)..], CultureInfo.InvariantCulture);
+            if (!DefaultMix.Any(m => m.Kind == kind) || weight < 0)
+            {
+                throw new ArgumentException($"--mix: '{part}' is not kind=weight with a kind of {string.Join(", ", DefaultMix.Select(m => m.Kind))}");
+            }
+
+            return (kind, weight);
+        }).Where(m => m.weight > 0).ToArray();
+        return mix.Length > 0 ? mix : throw new ArgumentException("--mix: no kind has a weight above 0");
+    }
 
     private static double Ms(LongHistogram histogram, double percentile)
         => histogram.TotalCount == 0 ? 0 : histogram.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
