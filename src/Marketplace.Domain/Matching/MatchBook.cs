@@ -38,6 +38,7 @@ public sealed class MatchBook(bool vectorised = true)
     private readonly List<(int Slot, double Bound)> _bounds = [];
     private readonly PriorityQueue<int, double> _unranked = new();
     private readonly PriorityQueue<(LotSummary Lot, double Distance), RankKey> _rankedLots = new(RankKey.Comparer);
+    private readonly PriorityQueue<(DemandSummary Demand, double Distance), RankKey> _rankedDemands = new(RankKey.Comparer);
 
     /// <summary>How many units there are (sizes per-unit lookup tables).</summary>
     private static readonly int UnitKinds = Enum.GetValues<Unit>().Max(u => (int)u) + 1;
@@ -181,7 +182,9 @@ public sealed class MatchBook(bool vectorised = true)
         }
 
         var summary = _lotSummaries[lotSlot]!;
-        var ranked = new PriorityQueue<(DemandSummary Demand, double Distance), RankKey>(RankKey.Comparer);
+        // Reused, as the lots' queue is: a new one per lot grew its array through every size up to the hits.
+        var ranked = _rankedDemands;
+        ranked.Clear();
         var hits = FilterDemands(lotSlot);
         foreach (var d in _demandHits.AsSpan(0, hits))
         {

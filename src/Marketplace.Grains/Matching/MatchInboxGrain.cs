@@ -17,9 +17,17 @@ public sealed record InboxEntry(long Version, DateTimeOffset UpdatedAt);
 /// in memory (reading any it lacks from their grains when listed), and is written at most once per
 /// <see cref="WriteDelay"/> rather than on every change; a failed write is retried every <see cref="RetryDelay"/>, and
 /// unwritten changes are written on deactivation. After a crash the rebuild at start re-records every stored session.
+/// <para>
+/// A write stores only the entries recorded since the index was last written whole (state <c>inbox-changes</c>); the
+/// whole index (state <c>inbox</c>) is rewritten, and the changes emptied, once they pass about the square root of its
+/// size (at least <see cref="MinCompactionThreshold"/>), as a partition's membership is. An inbox grows with every
+/// match its firm ever had, so writing it whole every second cost bytes (and allocation) in proportion to its age.
+/// An activation replays the stored changes over the stored index (the newer version of an entry wins).
+/// </para>
 /// </summary>
 public sealed class MatchInboxGrain(
     [PersistentState("inbox", StorageOptions.StoreName)] IPersistentState<Dictionary<string, InboxEntry>> state,
+    [PersistentState("inbox-changes", StorageOptions.StoreName)] IPersistentState<Dictionary<string, InboxEntry>> changes,
     IOptions<MatchingOptions> options,
     ILogger<MatchInboxGrain> logger) : Grain, IMatchInboxGrain
 {
@@ -31,11 +39,29 @@ public sealed class MatchInboxGrain(
     /// <summary>How long after a failed write the inbox tries again.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
 
+    /// <summary>Changed entries a small inbox gathers before it is rewritten whole.</summary>
+    public const int MinCompactionThreshold = 64;
+
     private readonly ObserverManager<IMatchObserver> _observers = new(options.Value.ObserverLease, logger);
     private IGrainTimer? _writer;
 
     /// <summary>True while memory holds changes storage does not.</summary>
     private bool _unwritten;
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // The changes stored since the index was last written whole, over it.
+        foreach (var (id, entry) in changes.State)
+        {
+            if (!(state.State.TryGetValue(id, out var known) && known.Version >= entry.Version))
+            {
+                state.State[id] = entry;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
 
     /// <inheritdoc />
     public async Task RecordAsync(MatchingSession session)
@@ -66,7 +92,9 @@ public sealed class MatchInboxGrain(
             return false;
         }
 
-        state.State[session.Id] = new InboxEntry(session.Version, session.UpdatedAt);
+        var entry = new InboxEntry(session.Version, session.UpdatedAt);
+        state.State[session.Id] = entry;
+        changes.State[session.Id] = entry;
         _sessions[session.Id] = session;
         _unwritten = true;
         _writer ??= this.RegisterGrainTimer(WriteAsync, new GrainTimerCreationOptions(WriteDelay, Timeout.InfiniteTimeSpan));
@@ -140,7 +168,7 @@ public sealed class MatchInboxGrain(
         {
             try
             {
-                await state.WriteStateAsync(cancellationToken);
+                await StoreAsync(cancellationToken);
             }
             catch (Exception e)
             {
@@ -157,7 +185,7 @@ public sealed class MatchInboxGrain(
         _writer = null;
         try
         {
-            await state.WriteStateAsync();
+            await StoreAsync();
             _unwritten = false;
         }
         catch (Exception e)
@@ -171,4 +199,24 @@ public sealed class MatchInboxGrain(
             timer?.Dispose();
         }
     }
+
+    /// <summary>
+    /// Stores the entries changed since the index was last written whole; first rewrites the index whole (and empties
+    /// the changes) when they have grown past <see cref="CompactionThreshold"/>. A failure leaves the changes in memory
+    /// for the next try; a crash between the two writes leaves stored changes that the index holds too, which replay
+    /// harmlessly.
+    /// </summary>
+    private async Task StoreAsync(CancellationToken cancellationToken = default)
+    {
+        if (changes.State.Count > CompactionThreshold)
+        {
+            await state.WriteStateAsync(cancellationToken);
+            changes.State.Clear();
+        }
+
+        await changes.WriteStateAsync(cancellationToken);
+    }
+
+    /// <summary>How many changed entries make the index worth rewriting whole: about the square root of its size.</summary>
+    private int CompactionThreshold => Math.Max(MinCompactionThreshold, (int)Math.Sqrt(state.State.Count));
 }

@@ -360,6 +360,8 @@ public sealed class MatchPartitionGrain(
         var due = membership.State.Joining.Where(j => j.Value <= before).Select(j => Joining(j.Key)).ToList();
         if (_sweep.Count == 0)
         {
+            // Sized at once: a cell of 100,000 members grew the queue's array through every size up to it, each sweep.
+            _sweep.EnsureCapacity(membership.State.Lots.Count + membership.State.Demands.Count);
             foreach (var id in membership.State.Lots)
             {
                 _sweep.Enqueue((true, id));

@@ -35,6 +35,10 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? _buffer;
 
+    /// <summary>A reused JSON writer per thread, pointed at <see cref="_buffer"/> on each write.</summary>
+    [ThreadStatic]
+    private static Utf8JsonWriter? _writer;
+
     /// <inheritdoc />
     public BinaryData Serialize<T>(T? input)
     {
@@ -42,10 +46,10 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
         buffer.ResetWrittenCount();
         try
         {
-            using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-            {
-                JsonSerializer.Serialize(writer, input, MarketplaceJson.Options);
-            }
+            var writer = _writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+            writer.Reset(buffer);
+            JsonSerializer.Serialize(writer, input, MarketplaceJson.Options);
+            writer.Flush();
 
             var json = buffer.WrittenSpan;
             if (schemas.Of(typeof(T)) is not { } schema || json is not [(byte)'{', ..])
@@ -64,7 +68,7 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
         {
             if (buffer.Capacity > KeptBufferBytes)
             {
-                _buffer = null;
+                (_buffer, _writer) = (null, null);
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Geo;
 using Marketplace.Domain.Matching;
@@ -117,7 +118,7 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
     {
         var (trader, inbox, session) = Inbox();
         var failures = 0;
-        Storage.FailWrites = (name, grain, _) => name == "inbox" && grain == inbox.GetGrainId() && Interlocked.Increment(ref failures) > 0;
+        Storage.FailWrites = (name, grain, _) => name.StartsWith("inbox", StringComparison.Ordinal) && grain == inbox.GetGrainId() && Interlocked.Increment(ref failures) > 0;
         try
         {
             await inbox.RecordAsync(session);
@@ -137,7 +138,7 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
     {
         var (trader, inbox, session) = Inbox();
         var failures = 0;
-        Storage.FailWrites = (name, grain, _) => name == "inbox" && grain == inbox.GetGrainId() && Interlocked.Increment(ref failures) > 0;
+        Storage.FailWrites = (name, grain, _) => name.StartsWith("inbox", StringComparison.Ordinal) && grain == inbox.GetGrainId() && Interlocked.Increment(ref failures) > 0;
         DateTime failedAt;
         try
         {
@@ -158,6 +159,63 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
         Assert.True(written, $"the inbox of {trader} lost its change when it deactivated");
     }
 
+    [Fact]
+    public async Task Inbox_OfManyMatches_WritesOnlyWhatChanged_AndKeepsEveryMatchAcrossActivations()
+    {
+        var (trader, inbox, _) = Inbox();
+        var inboxId = inbox.GetGrainId();
+        var writes = new ConcurrentQueue<(string State, int Entries)>();
+        Storage.FailWrites = (name, grain, state) =>
+        {
+            if (grain == inboxId && state is Dictionary<string, InboxEntry> entries)
+            {
+                writes.Enqueue((name, entries.Count));
+            }
+
+            return false;
+        };
+        try
+        {
+            var first = Sessions(trader, 100);
+            await inbox.RecordAllAsync(first);
+            await WrittenOnDeactivationAsync(inbox, first[^1]);
+
+            // One more match, in a new activation: its write carries the change, not the 100 before it.
+            writes.Clear();
+            var one = Sessions(trader, 1);
+            await inbox.RecordAsync(one[0]);
+            await WrittenOnDeactivationAsync(inbox, one[0]);
+            Assert.NotEmpty(writes);
+            Assert.All(writes, w => Assert.InRange(w.Entries, 0, MatchInboxGrain.MinCompactionThreshold));
+
+            // Enough in a third activation to rewrite the index whole: the change stored by the second is in it.
+            var more = Sessions(trader, MatchInboxGrain.MinCompactionThreshold + 1);
+            await inbox.RecordAllAsync(more);
+            await WrittenOnDeactivationAsync(inbox, more[^1]);
+            Assert.Contains(writes, w => w.State == "inbox");
+            Assert.All(first.Concat(one).Concat(more), s => Assert.True(StoredHas(inbox, s.Id), $"{s.Id} is not stored"));
+        }
+        finally
+        {
+            Storage.FailWrites = null;
+        }
+    }
+
+    /// <summary>Deactivates the idle grains (the inbox writes on deactivation) and waits for the session to be stored.</summary>
+    private async Task WrittenOnDeactivationAsync(IMatchInboxGrain inbox, MatchingSession last)
+    {
+        await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.True(await Eventually.TrueAsync(() => StoredHas(inbox, last.Id), TimeSpan.FromSeconds(10)), $"{last.Id} was not written");
+    }
+
+    private static MatchingSession[] Sessions(string trader, int count) => Enumerable.Range(0, count).Select(_ =>
+    {
+        var session = new MatchingSession();
+        var proposal = new SessionProposal("lot-x", "seller-x", "demand-x", trader, 1, "t", 1, "t", 100, 1);
+        session.Propose(SessionProposal.SessionId("lot-x", "demand-" + Guid.NewGuid().ToString("N")), proposal, DateTimeOffset.UtcNow, TimeSpan.FromDays(1));
+        return session;
+    }).ToArray();
+
     private (string Trader, IMatchInboxGrain Inbox, MatchingSession Session) Inbox()
     {
         var trader = "firm-" + Guid.NewGuid().ToString("N");
@@ -168,5 +226,6 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
     }
 
     private bool StoredHas(IMatchInboxGrain inbox, string sessionId)
-        => Storage.Stored<Dictionary<string, InboxEntry>>("inbox", inbox.GetGrainId())?.ContainsKey(sessionId) == true;
+        => Storage.Stored<Dictionary<string, InboxEntry>>("inbox", inbox.GetGrainId())?.ContainsKey(sessionId) == true
+           || Storage.Stored<Dictionary<string, InboxEntry>>("inbox-changes", inbox.GetGrainId())?.ContainsKey(sessionId) == true;
 }

@@ -169,9 +169,12 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         var storage = fixture.Cluster.Silos[0].SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);
         var stored = await Eventually.TrueAsync(async () =>
         {
+            // The index written whole, or the changes since.
             var inbox = new GrainState<Dictionary<string, InboxEntry>>(new Dictionary<string, InboxEntry>());
+            var changes = new GrainState<Dictionary<string, InboxEntry>>(new Dictionary<string, InboxEntry>());
             await storage.ReadStateAsync("inbox", GrainId.Create("matchinbox", buyer), inbox);
-            return inbox.State?.ContainsKey(proposal.Id) == true;
+            await storage.ReadStateAsync("inbox-changes", GrainId.Create("matchinbox", buyer), changes);
+            return inbox.State?.ContainsKey(proposal.Id) == true || changes.State?.ContainsKey(proposal.Id) == true;
         }, TimeSpan.FromSeconds(10));
         Assert.True(stored, "the buyer's inbox was not written to storage");
     }
