@@ -1,9 +1,6 @@
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Storage;
 using Marketplace.Grains.Tests.Storage;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Storage;
-using Orleans.TestingHost;
 
 namespace Marketplace.Grains.Tests.Listings;
 
@@ -11,29 +8,8 @@ namespace Marketplace.Grains.Tests.Listings;
 /// A buyer's index of holds keeps its older holds in sealed pages: a hold placed writes at most a page's worth of
 /// entries, not every hold the firm ever placed; a record stored whole before pages still reads.
 /// </summary>
-public sealed class BuyerHoldsPagesTests : IAsyncLifetime
+public sealed class BuyerHoldsPagesTests() : CountingSqliteCluster("buyer-holds")
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("marketplace-buyer-holds-").FullName;
-    private InProcessTestCluster _cluster = null!;
-    private CountingWrites _storage = null!;
-
-    public async Task InitializeAsync()
-    {
-        var settings = TestClusters.Settings("Sqlite");
-        settings["Storage:Sqlite:Path"] = Path.Combine(_folder, "marketplace.db");
-        _cluster = await TestClusters.StartAsync(settings, configure: silo =>
-            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.StoreName, (sp, _) =>
-                new CountingWrites(ActivatorUtilities.CreateInstance<SqliteGrainStorage>(sp, MarketplaceStorageSerializer.Instance))));
-        _storage = (CountingWrites)_cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_folder, recursive: true);
-    }
-
     [Fact]
     public async Task RecordAsync_AfterManyHolds_WritesAtMostAPage_AndListsThemAll()
     {
@@ -43,17 +19,17 @@ public sealed class BuyerHoldsPagesTests : IAsyncLifetime
         // A record stored whole before pages: 300 holds in it.
         var buyer = "buyer-" + Guid.NewGuid().ToString("N");
         var before = Enumerable.Range(0, 300).Select(Hold).ToDictionary(h => h.Key, StringComparer.Ordinal);
-        await _storage.WriteStateAsync("buyer-holds", GrainId.Create("buyerholds", buyer), new GrainState<Dictionary<string, BuyerHoldEntry>>(before));
-        var holds = _cluster.Client.GetGrain<IBuyerHoldsGrain>(buyer);
+        await Storage.WriteStateAsync("buyer-holds", GrainId.Create("buyerholds", buyer), new GrainState<Dictionary<string, BuyerHoldEntry>>(before));
+        var holds = Cluster.Client.GetGrain<IBuyerHoldsGrain>(buyer);
         for (var i = 300; i < 370; i++)
         {
             await holds.RecordAsync(Hold(i));
         }
 
-        _storage.Written.Clear();
+        Storage.Written.Clear();
         await holds.RecordAsync(Hold(370));
         await holds.RecordAsync(Hold(3));
-        var written = _storage.Written.ToArray();
+        var written = Storage.Written.ToArray();
         var whole = MarketplaceStorageSerializer.Instance.Serialize(Enumerable.Range(0, 371).Select(Hold).ToDictionary(h => h.Key)).ToMemory().Length;
         Assert.Single(written);
         Assert.True(written[0].Bytes < whole / 5, $"one hold placed wrote {written[0].Bytes:N0} bytes; every hold is {whole:N0}");
@@ -61,10 +37,10 @@ public sealed class BuyerHoldsPagesTests : IAsyncLifetime
         var expected = Enumerable.Range(0, 371).Reverse().Select(i => Hold(i).Key).ToArray();
         Assert.Equal(expected, await holds.ListAsync());
         // As a fresh activation reads it: the pages and the record.
-        await _cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         Assert.Equal(expected, await holds.ListAsync());
-        _storage.Written.Clear();
+        Storage.Written.Clear();
         await holds.RecordAsync(Hold(42));
-        Assert.Empty(_storage.Written);
+        Assert.Empty(Storage.Written);
     }
 }

@@ -7,10 +7,7 @@ using Marketplace.Grains.Common;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Storage;
 using Marketplace.Grains.Tests.Storage;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using Orleans.Storage;
-using Orleans.TestingHost;
 
 namespace Marketplace.Grains.Tests.Listings;
 
@@ -19,38 +16,17 @@ namespace Marketplace.Grains.Tests.Listings;
 /// go to, not a record that grows with every lot (about 3.4 MB at 100,000 lots, rewritten for every batch); a record
 /// stored whole before pages still reads and its lots still expire.
 /// </summary>
-public sealed class DeadlineCalendarPagesTests : IAsyncLifetime
+public sealed class DeadlineCalendarPagesTests() : CountingSqliteCluster("calendar-pages")
 {
     private static readonly DateOnly LastDay = new(2027, 5, 31);
-    private readonly string _folder = Directory.CreateTempSubdirectory("marketplace-calendar-pages-").FullName;
     private readonly FakeTimeProvider _clock = new(MarketClock.EndOf(LastDay) - TimeSpan.FromSeconds(2));
-    private InProcessTestCluster _cluster = null!;
-    private CountingWrites _storage = null!;
 
-    public async Task InitializeAsync()
-    {
-        var settings = TestClusters.Settings("Sqlite");
-        settings["Storage:Sqlite:Path"] = Path.Combine(_folder, "marketplace.db");
-        _cluster = await TestClusters.StartAsync(settings, configure: silo =>
-        {
-            TestClusters.MarketClock(_clock)(silo);
-            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.StoreName, (sp, _) =>
-                new CountingWrites(ActivatorUtilities.CreateInstance<SqliteGrainStorage>(sp, MarketplaceStorageSerializer.Instance)));
-        });
-        _storage = (CountingWrites)_cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_folder, recursive: true);
-    }
+    protected override void Configure(ISiloBuilder silo) => TestClusters.MarketClock(_clock)(silo);
 
     [Fact]
     public async Task AddAsync_ToADayWithManyLots_WritesOnlyWhatItAdds()
     {
-        var calendar = _cluster.Client.GetGrain<IDeadlineCalendarGrain>(DeadlineCalendarGrain.KeyOf(LastDay.AddDays(30)));
+        var calendar = Cluster.Client.GetGrain<IDeadlineCalendarGrain>(DeadlineCalendarGrain.KeyOf(LastDay.AddDays(30)));
         var lots = Enumerable.Range(0, 20_000).Select(i => $"lot-{i:D5}-" + Guid.NewGuid().ToString("N")).ToArray();
         foreach (var batch in lots.Chunk(5_000))
         {
@@ -58,24 +34,24 @@ public sealed class DeadlineCalendarPagesTests : IAsyncLifetime
         }
 
         var whole = JsonSerializer.SerializeToUtf8Bytes(new DeadlineCalendar { Lots = [.. lots] }, MarketplaceJson.Options).Length;
-        _storage.Written.Clear();
+        Storage.Written.Clear();
         var added = Enumerable.Range(0, 10).Select(i => $"new-{i}-" + Guid.NewGuid().ToString("N")).ToArray();
         await calendar.AddAsync([.. added, lots[3]]);
-        var batchBytes = _storage.Written.Sum(w => w.Bytes);
+        var batchBytes = Storage.Written.Sum(w => w.Bytes);
 
         Assert.True(batchBytes < whole / 10, $"adding 10 lots wrote {batchBytes:N0} bytes; the whole day is {whole:N0}");
         Assert.Equal([.. lots, .. added], (await calendar.LotsAsync()).Order(StringComparer.Ordinal));
         // As a fresh activation reads it.
-        await _cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         Assert.Equal([.. lots, .. added], (await calendar.LotsAsync()).Order(StringComparer.Ordinal));
     }
 
     [Fact]
     public async Task RecordStoredWhole_BeforePages_StillReads_AndItsLotsExpireWithTheNewOnes()
     {
-        var seller = await TestClusters.RegisterFirmAsync(_cluster.Client, "seller");
+        var seller = await TestClusters.RegisterFirmAsync(Cluster.Client, "seller");
         var window = new DateWindow(LastDay.AddDays(-30), LastDay);
-        var bulk = (IBulkGrainStorage)_storage.Inner;
+        var bulk = (IBulkGrainStorage)Storage.Inner;
         var (old, added) = ("old-" + Guid.NewGuid().ToString("N"), "new-" + Guid.NewGuid().ToString("N"));
         NewGrainState Lot(string id)
         {
@@ -89,9 +65,9 @@ public sealed class DeadlineCalendarPagesTests : IAsyncLifetime
         var key = DeadlineCalendarGrain.KeyOf(LastDay);
         var json = JsonSerializer.SerializeToNode(new DeadlineCalendar { Lots = [old] }, MarketplaceJson.Options)!.AsObject();
         Assert.True(json.Remove("pages"));
-        await _storage.WriteStateAsync("calendar", GrainId.Create("deadlinecalendar", key), new GrainState<JsonObject>(json));
+        await Storage.WriteStateAsync("calendar", GrainId.Create("deadlinecalendar", key), new GrainState<JsonObject>(json));
 
-        var calendar = _cluster.Client.GetGrain<IDeadlineCalendarGrain>(key);
+        var calendar = Cluster.Client.GetGrain<IDeadlineCalendarGrain>(key);
         Assert.Equal([old], await calendar.LotsAsync());
         await calendar.AddAsync([added]);
         Assert.Equal(new[] { old, added }.Order(), (await calendar.LotsAsync()).Order());

@@ -6,9 +6,6 @@ using Marketplace.Grains.Common;
 using Marketplace.Grains.Storage;
 using Marketplace.Grains.Tests.Storage;
 using Marketplace.Grains.Traders;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Storage;
-using Orleans.TestingHost;
 
 namespace Marketplace.Grains.Tests.Traders;
 
@@ -17,46 +14,25 @@ namespace Marketplace.Grains.Tests.Traders;
 /// that grows with every lot (about 5 MB at 50,000 lots, rewritten for every import batch); a record stored whole
 /// before pages still reads.
 /// </summary>
-public sealed class TraderLotPagesTests : IAsyncLifetime
+public sealed class TraderLotPagesTests() : CountingSqliteCluster("trader-pages")
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("marketplace-trader-pages-").FullName;
-    private InProcessTestCluster _cluster = null!;
-    private CountingWrites _storage = null!;
-
-    public async Task InitializeAsync()
-    {
-        var settings = TestClusters.Settings("Sqlite");
-        settings["Storage:Sqlite:Path"] = Path.Combine(_folder, "marketplace.db");
-        _cluster = await TestClusters.StartAsync(settings, configure: silo =>
-            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.StoreName, (sp, _) =>
-                new CountingWrites(ActivatorUtilities.CreateInstance<SqliteGrainStorage>(sp, MarketplaceStorageSerializer.Instance))));
-        _storage = (CountingWrites)_cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_folder, recursive: true);
-    }
-
     [Fact]
     public async Task AddListings_ToAFirmWithManyLots_WritesOnlyWhatChanged()
     {
-        var seller = await TestClusters.RegisterFirmAsync(_cluster.Client, "seller");
-        var trader = _cluster.Client.GetGrain<ITraderGrain>(seller);
+        var seller = await TestClusters.RegisterFirmAsync(Cluster.Client, "seller");
+        var trader = Cluster.Client.GetGrain<ITraderGrain>(seller);
         var lots = Enumerable.Range(0, 5_000).Select(i => $"lot-{i:D5}-" + Guid.NewGuid().ToString("N")).ToArray();
         await trader.AddListingsAsync(lots, lots.Select(l => new ListingStatusReport(l, "active", 1)).ToArray());
         var whole = JsonSerializer.SerializeToUtf8Bytes(await trader.GetAsync(), MarketplaceJson.Options).Length;
 
-        _storage.Written.Clear();
+        Storage.Written.Clear();
         var added = Enumerable.Range(0, 10).Select(i => $"new-{i}-" + Guid.NewGuid().ToString("N")).ToArray();
         await trader.AddListingsAsync(added, added.Select(l => new ListingStatusReport(l, "active", 1)).ToArray());
-        var batch = _storage.Written.ToArray();
+        var batch = Storage.Written.ToArray();
 
-        _storage.Written.Clear();
+        Storage.Written.Clear();
         await trader.ListingStatusChangedAsync(lots[7], "withdrawn", 2);
-        var statusChange = _storage.Written.ToArray();
+        var statusChange = Storage.Written.ToArray();
 
         Assert.True(batch.Sum(w => w.Bytes) < whole / 10, $"a batch of 10 new lots wrote {batch.Sum(w => w.Bytes):N0} bytes; the whole firm is {whole:N0}");
         Assert.True(statusChange.Sum(w => w.Bytes) < whole / 5, $"one lot's status wrote {statusChange.Sum(w => w.Bytes):N0} bytes; the whole firm is {whole:N0}");
@@ -87,9 +63,9 @@ public sealed class TraderLotPagesTests : IAsyncLifetime
         // The record as stored before pages: the lots inline and no page count at all.
         var json = JsonSerializer.SerializeToNode(old, MarketplaceJson.Options)!.AsObject();
         Assert.True(json.Remove("lotPages"));
-        await _storage.WriteStateAsync(TraderRecords.StateName, GrainId.Create("trader", id), new GrainState<JsonObject>(json));
+        await Storage.WriteStateAsync(TraderRecords.StateName, GrainId.Create("trader", id), new GrainState<JsonObject>(json));
 
-        var trader = _cluster.Client.GetGrain<ITraderGrain>(id);
+        var trader = Cluster.Client.GetGrain<ITraderGrain>(id);
         var firm = (await trader.GetAsync())!;
         Assert.Equal(lots, firm.ListingIds);
         Assert.Equal("sold-out", firm.ListingStatus(lots[3]));
@@ -98,7 +74,7 @@ public sealed class TraderLotPagesTests : IAsyncLifetime
         await trader.AddListingAsync("new-lot");
 
         var record = new GrainState<Trader>();
-        await _storage.ReadStateAsync(TraderRecords.StateName, GrainId.Create("trader", id), record);
+        await Storage.ReadStateAsync(TraderRecords.StateName, GrainId.Create("trader", id), record);
         Assert.Empty(record.State!.ListingIds);
         Assert.Equal(3, record.State!.LotPages);
         var stored = await StoredAsync(id);
@@ -111,7 +87,7 @@ public sealed class TraderLotPagesTests : IAsyncLifetime
     /// <summary>The firm as a fresh activation would read it from storage.</summary>
     private async Task<Trader> StoredAsync(string id)
     {
-        var records = new TraderRecords(_storage, id);
+        var records = new TraderRecords(Storage, id);
         await records.ReadAsync();
         return records.State;
     }
