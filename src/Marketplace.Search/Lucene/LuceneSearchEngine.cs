@@ -1031,12 +1031,13 @@ public sealed class LuceneSearchEngine : ISearchEngine
     }
 
     /// <summary>
-    /// Slot to live document of one reader. An entry may be stale (its document deleted since, or numbered in segments
-    /// merged away since): <see cref="DocOf"/> checks it against the segment's slots and live documents. The table holds
-    /// the live document of every slot that has one, so a stale entry means none: a reader sharing its first segments
-    /// (same core, same first document) with an older one copies that one's table and writes only the live documents of
-    /// its later segments (a lot changed since is deleted in an old segment and live in a new one; deletions in a segment
-    /// core only grow, so a document live now was live then, and its entry is still there).
+    /// Slot to live document of one reader (-1 where it has none). A reader sharing its first segments (same core, same
+    /// first document, at least as many deletions) with the reader of the table before copies that table and then walks
+    /// only: the documents of the old reader's later segments (their entries cleared), those of its own later segments
+    /// (an entry into a shared segment whose document is deleted now is cleared: a changed lot is deleted in an old segment
+    /// and added in a new one; then the live ones written), and, only where deletions in a shared segment are not all
+    /// accounted for so (lots removed), that whole segment. Deletions in a segment core only grow, so a document live now
+    /// was live in the older table and its entry is still there.
     /// </summary>
     private sealed class SlotDocs
     {
@@ -1069,26 +1070,76 @@ public sealed class LuceneSearchEngine : ISearchEngine
             }
         }
 
-        /// <summary>The entries as built (a full build's are all live documents).</summary>
+        /// <summary>The entries (the live document of each slot, -1 where none).</summary>
         public int[] Entries => _docs;
+
+        /// <summary>Segments of this table's reader taken over from the table it was built from (0: built from every segment).</summary>
+        public int Shared { get; private set; }
 
         public static SlotDocs Build(IList<AtomicReaderContext> leaves, int count, Func<AtomicReader, int[]> slotsOf, SlotDocs? previous)
         {
             var shared = previous is null ? 0 : previous.SharedWith(leaves, count);
-            int[] docs;
-            if (shared > 0)
+            var docs = new int[count];
+            var table = new SlotDocs(docs, leaves, slotsOf) { Shared = shared };
+            if (shared == 0)
             {
-                docs = new int[count];
-                Array.Copy(previous!._docs, docs, previous._docs.Length);
-                docs.AsSpan(previous._docs.Length).Fill(-1);
+                Array.Fill(docs, -1);
             }
             else
             {
-                docs = new int[count];
-                Array.Fill(docs, -1);
+                Array.Copy(previous!._docs, docs, previous._docs.Length);
+                docs.AsSpan(previous._docs.Length).Fill(-1);
+                var end = shared < leaves.Count ? table._starts[shared] : int.MaxValue;
+                end = Math.Min(end, previous._starts.Length > shared ? previous._starts[shared] : int.MaxValue);
+
+                // Entries numbered in the old reader's later segments.
+                for (var i = shared; i < previous._slots.Length; i++)
+                {
+                    foreach (var slot in previous._slots[i])
+                    {
+                        if ((uint)slot < (uint)docs.Length && docs[slot] >= end)
+                        {
+                            docs[slot] = -1;
+                        }
+                    }
+                }
+
+                // Entries into shared segments of documents deleted since, for the slots of the later segments.
+                var accounted = new int[shared];
+                for (var i = shared; i < leaves.Count; i++)
+                {
+                    foreach (var slot in table._slots[i])
+                    {
+                        if ((uint)slot < (uint)docs.Length && docs[slot] is var doc and >= 0 && doc < end)
+                        {
+                            var leaf = table.LeafOf(doc);
+                            if (table._live[leaf] is { } live && !live.Get(doc - table._starts[leaf]))
+                            {
+                                accounted[leaf]++;
+                                docs[slot] = -1;
+                            }
+                        }
+                    }
+                }
+
+                // Shared segments with deletions not accounted for (lots removed): their documents deleted now, each.
+                for (var leaf = 0; leaf < shared; leaf++)
+                {
+                    if (table._deleted[leaf] - previous._deleted[leaf] > accounted[leaf] && table._live[leaf] is { } live)
+                    {
+                        var slots = table._slots[leaf];
+                        var start = table._starts[leaf];
+                        for (var doc = 0; doc < slots.Length; doc++)
+                        {
+                            if (!live.Get(doc) && (uint)slots[doc] < (uint)docs.Length && docs[slots[doc]] == start + doc)
+                            {
+                                docs[slots[doc]] = -1;
+                            }
+                        }
+                    }
+                }
             }
 
-            var table = new SlotDocs(docs, leaves, slotsOf);
             for (var i = shared; i < leaves.Count; i++)
             {
                 var slots = table._slots[i];
@@ -1114,26 +1165,19 @@ public sealed class LuceneSearchEngine : ISearchEngine
             return table;
         }
 
-        /// <summary>
-        /// The live document of a slot, or -1: the entry is checked against its segment's slots and live documents.
-        /// </summary>
-        public int DocOf(int slot)
-        {
-            if ((uint)slot >= (uint)_docs.Length || _docs[slot] is not (var doc and >= 0))
-            {
-                return -1;
-            }
+        /// <summary>The live document of a slot, or -1.</summary>
+        public int DocOf(int slot) => (uint)slot < (uint)_docs.Length ? _docs[slot] : -1;
 
-            // The last segment starting at or before the document (segments are few).
+        /// <summary>The segment holding a document (the last starting at or before it; segments are few).</summary>
+        private int LeafOf(int doc)
+        {
             var leaf = _starts.Length - 1;
             while (_starts[leaf] > doc)
             {
                 leaf--;
             }
 
-            var local = doc - _starts[leaf];
-            var slots = _slots[leaf];
-            return local < slots.Length && slots[local] == slot && (_live[leaf] is not { } live || live.Get(local)) ? doc : -1;
+            return leaf;
         }
 
         /// <summary>
