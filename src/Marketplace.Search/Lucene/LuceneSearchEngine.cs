@@ -40,7 +40,8 @@ public sealed class LuceneSearchEngine : ISearchEngine
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly ConditionalWeakTable<object, int[]> _docToSlot = new();
-    private readonly ConditionalWeakTable<IndexReader, int[]> _slotToDoc = new();
+    private readonly ConditionalWeakTable<IndexReader, SlotDocs> _slotToDoc = new();
+    private SlotDocs? _lastSlotDocs;
     private readonly TimeSpan _refreshInterval;
     private readonly TimeSpan _idleMergeAfter;
     private readonly int _bulkMergeMinDocs;
@@ -693,7 +694,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
         {
             foreach (var slot in _columns.SlotsInCell(cell))
             {
-                if (slot < docs.Length && docs[slot] is var doc and >= 0)
+                if (docs.DocOf(slot) is var doc and >= 0)
                 {
                     marked.Set(doc);
                 }
@@ -762,8 +763,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
 
     private ListingDocument? Load(IndexSearcher searcher, int slot)
     {
-        var docs = DocsOf(searcher.IndexReader);
-        var doc = slot < docs.Length ? docs[slot] : -1;
+        var doc = DocsOf(searcher.IndexReader).DocOf(slot);
         if (doc < 0)
         {
             // A lot added after this reader opened: look it up by id.
@@ -780,29 +780,46 @@ public sealed class LuceneSearchEngine : ISearchEngine
         return JsonSerializer.Deserialize<ListingDocument>(searcher.Doc(doc).Get(DocField), Json);
     }
 
-    /// <summary>The live document of every slot in a reader (-1 where the reader has none), built once per reader.</summary>
-    private int[] DocsOf(IndexReader reader)
+    /// <summary>
+    /// The live document of every slot in a reader, built once per reader: from the previous reader's table when the two
+    /// share their first segments (only the documents of the segments after those are walked), else from every segment.
+    /// </summary>
+    private SlotDocs DocsOf(IndexReader reader)
     {
         return _slotToDoc.GetValue(reader, r =>
         {
-            var docs = new int[_columns.Count];
-            Array.Fill(docs, -1);
-            foreach (var leaf in r.Leaves)
-            {
-                var slots = SlotsOf(leaf.AtomicReader);
-                var live = leaf.AtomicReader.LiveDocs;
-                for (var doc = 0; doc < slots.Length; doc++)
-                {
-                    var slot = slots[doc];
-                    if (slot >= 0 && slot < docs.Length && (live is null || live.Get(doc)))
-                    {
-                        docs[slot] = leaf.DocBase + doc;
-                    }
-                }
-            }
-
-            return docs;
+            var table = SlotDocs.Build(r.Leaves, _columns.Count, SlotsOf, Volatile.Read(ref _lastSlotDocs));
+            Volatile.Write(ref _lastSlotDocs, table);
+            return table;
         });
+    }
+
+    /// <summary>The table of a reader built from every segment (tests compare it with the incremental one).</summary>
+    internal int[] FullDocsOf(IndexReader reader)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return SlotDocs.Build(reader.Leaves, _columns.Count, SlotsOf, previous: null).Entries;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>The document of a slot in a reader's table, -1 if none (tests compare it with <see cref="FullDocsOf"/>).</summary>
+    internal int DocOf(IndexReader reader, int slot)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return DocsOf(reader).DocOf(slot);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
     }
 
     private SearchHit ToHit(ListingDocument d, SearchQuery query, float score, (HashSet<string> Words, string[] Prefixes)? forms)
@@ -1011,6 +1028,180 @@ public sealed class LuceneSearchEngine : ISearchEngine
         }
 
         public float GetScore() => _scorer!.GetScore();
+    }
+
+    /// <summary>
+    /// Slot to live document of one reader (-1 where it has none). A reader sharing its first segments (same core, same
+    /// first document, at least as many deletions) with the reader of the table before copies that table and then walks
+    /// only: the documents of the old reader's later segments (their entries cleared), those of its own later segments
+    /// (an entry into a shared segment whose document is deleted now is cleared: a changed lot is deleted in an old segment
+    /// and added in a new one; then the live ones written), and, only where deletions in a shared segment are not all
+    /// accounted for so (lots removed), that whole segment. Deletions in a segment core only grow, so a document live now
+    /// was live in the older table and its entry is still there.
+    /// </summary>
+    private sealed class SlotDocs
+    {
+        private readonly int[] _docs;
+        private readonly object[] _cores;
+        private readonly int[] _starts;
+        private readonly int[] _deleted;
+        private readonly int[][] _slots;
+        private readonly IBits?[] _live;
+
+        /// <summary>False if a live document's slot was past the table (a lot added while it was built): no base for another.</summary>
+        private bool _complete = true;
+
+        private SlotDocs(int[] docs, IList<AtomicReaderContext> leaves, Func<AtomicReader, int[]> slotsOf)
+        {
+            _docs = docs;
+            _cores = new object[leaves.Count];
+            _starts = new int[leaves.Count];
+            _deleted = new int[leaves.Count];
+            _slots = new int[leaves.Count][];
+            _live = new IBits?[leaves.Count];
+            for (var i = 0; i < leaves.Count; i++)
+            {
+                var reader = leaves[i].AtomicReader;
+                _cores[i] = reader.CoreCacheKey;
+                _starts[i] = leaves[i].DocBase;
+                _deleted[i] = reader.NumDeletedDocs;
+                _slots[i] = slotsOf(reader);
+                _live[i] = reader.LiveDocs;
+            }
+        }
+
+        /// <summary>The entries (the live document of each slot, -1 where none).</summary>
+        public int[] Entries => _docs;
+
+        /// <summary>Segments of this table's reader taken over from the table it was built from (0: built from every segment).</summary>
+        public int Shared { get; private set; }
+
+        public static SlotDocs Build(IList<AtomicReaderContext> leaves, int count, Func<AtomicReader, int[]> slotsOf, SlotDocs? previous)
+        {
+            var shared = previous is null ? 0 : previous.SharedWith(leaves, count);
+            var docs = new int[count];
+            var table = new SlotDocs(docs, leaves, slotsOf) { Shared = shared };
+            if (shared == 0)
+            {
+                Array.Fill(docs, -1);
+            }
+            else
+            {
+                Array.Copy(previous!._docs, docs, previous._docs.Length);
+                docs.AsSpan(previous._docs.Length).Fill(-1);
+                var end = shared < leaves.Count ? table._starts[shared] : int.MaxValue;
+                end = Math.Min(end, previous._starts.Length > shared ? previous._starts[shared] : int.MaxValue);
+
+                // Entries numbered in the old reader's later segments.
+                for (var i = shared; i < previous._slots.Length; i++)
+                {
+                    foreach (var slot in previous._slots[i])
+                    {
+                        if ((uint)slot < (uint)docs.Length && docs[slot] >= end)
+                        {
+                            docs[slot] = -1;
+                        }
+                    }
+                }
+
+                // Entries into shared segments of documents deleted since, for the slots of the later segments.
+                var accounted = new int[shared];
+                for (var i = shared; i < leaves.Count; i++)
+                {
+                    foreach (var slot in table._slots[i])
+                    {
+                        if ((uint)slot < (uint)docs.Length && docs[slot] is var doc and >= 0 && doc < end)
+                        {
+                            var leaf = table.LeafOf(doc);
+                            if (table._live[leaf] is { } live && !live.Get(doc - table._starts[leaf]))
+                            {
+                                accounted[leaf]++;
+                                docs[slot] = -1;
+                            }
+                        }
+                    }
+                }
+
+                // Shared segments with deletions not accounted for (lots removed): their documents deleted now, each.
+                for (var leaf = 0; leaf < shared; leaf++)
+                {
+                    if (table._deleted[leaf] - previous._deleted[leaf] > accounted[leaf] && table._live[leaf] is { } live)
+                    {
+                        var slots = table._slots[leaf];
+                        var start = table._starts[leaf];
+                        for (var doc = 0; doc < slots.Length; doc++)
+                        {
+                            if (!live.Get(doc) && (uint)slots[doc] < (uint)docs.Length && docs[slots[doc]] == start + doc)
+                            {
+                                docs[slots[doc]] = -1;
+                            }
+                        }
+                    }
+                }
+            }
+
+            for (var i = shared; i < leaves.Count; i++)
+            {
+                var slots = table._slots[i];
+                var live = table._live[i];
+                var start = table._starts[i];
+                for (var doc = 0; doc < slots.Length; doc++)
+                {
+                    var slot = slots[doc];
+                    if (slot >= 0 && (live is null || live.Get(doc)))
+                    {
+                        if (slot < docs.Length)
+                        {
+                            docs[slot] = start + doc;
+                        }
+                        else
+                        {
+                            table._complete = false;
+                        }
+                    }
+                }
+            }
+
+            return table;
+        }
+
+        /// <summary>The live document of a slot, or -1.</summary>
+        public int DocOf(int slot) => (uint)slot < (uint)_docs.Length ? _docs[slot] : -1;
+
+        /// <summary>The segment holding a document (the last starting at or before it; segments are few).</summary>
+        private int LeafOf(int doc)
+        {
+            var leaf = _starts.Length - 1;
+            while (_starts[leaf] > doc)
+            {
+                leaf--;
+            }
+
+            return leaf;
+        }
+
+        /// <summary>
+        /// How many first segments of <paramref name="leaves"/> this table's entries hold for: the same cores at the same
+        /// first documents with at least as many deletions (0: build from every segment).
+        /// </summary>
+        private int SharedWith(IList<AtomicReaderContext> leaves, int count)
+        {
+            if (!_complete || _docs.Length > count)
+            {
+                return 0;
+            }
+
+            var shared = 0;
+            while (shared < leaves.Count && shared < _cores.Length
+                && ReferenceEquals(leaves[shared].AtomicReader.CoreCacheKey, _cores[shared])
+                && leaves[shared].DocBase == _starts[shared]
+                && leaves[shared].AtomicReader.NumDeletedDocs >= _deleted[shared])
+            {
+                shared++;
+            }
+
+            return shared;
+        }
     }
 
     /// <summary>
