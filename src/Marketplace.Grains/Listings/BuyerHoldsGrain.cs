@@ -36,7 +36,7 @@ public sealed class BuyerHoldsGrain(
     /// <summary>Holds per sealed page: the record holds fewer, so a write carries at most this many.</summary>
     public const int PageSize = 64;
 
-    /// <summary>Pages read at once when an activation reads on.</summary>
+    /// <summary>Pages read at once when an activation reads on past the first (most buyers have none).</summary>
     private const int ReadAhead = 8;
 
     /// <summary>Every hold of the firm, pages' and record's, by key.</summary>
@@ -48,9 +48,10 @@ public sealed class BuyerHoldsGrain(
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        // Page 0 alone first: a buyer with fewer holds than a page has none, and its activation costs one read more, not eight.
+        for (var ahead = 1; ; ahead = ReadAhead)
         {
-            var pages = Enumerable.Range(_pages, ReadAhead).Select(_ => new GrainState<BuyerHoldsPage>(new BuyerHoldsPage())).ToArray();
+            var pages = Enumerable.Range(_pages, ahead).Select(_ => new GrainState<BuyerHoldsPage>(new BuyerHoldsPage())).ToArray();
             await Task.WhenAll(pages.Select((page, i) => storage.ReadStateAsync(PagesStateName, PageId(_pages + i), page)));
             var stored = pages.TakeWhile(p => p.RecordExists).ToArray();
             foreach (var page in stored)
@@ -59,7 +60,7 @@ public sealed class BuyerHoldsGrain(
             }
 
             _pages += stored.Length;
-            if (stored.Length < ReadAhead)
+            if (stored.Length < ahead)
             {
                 break;
             }
