@@ -5,6 +5,13 @@ using Lucene.Net.Util;
 
 namespace Marketplace.Search.Lucene;
 
+/// <summary>Accepted documents of a segment that can say which is the next one (the circle's cells).</summary>
+internal interface IAcceptedDocs : IBits
+{
+    /// <summary>The first accepted document at or after <paramref name="target"/>, or <see cref="DocIdSetIterator.NO_MORE_DOCS"/>.</summary>
+    int NextAccepted(int target);
+}
+
 /// <summary>A match's score, computed only when the ranking asks for it (after the filters passed).</summary>
 internal interface IMatchScore
 {
@@ -29,9 +36,25 @@ internal sealed class ConjunctionMatcher : IMatchScore
     private readonly Leaf[] _leaves;
     private readonly Node[] _words;
 
-    // One segment's state.
+    private readonly PostingsCache? _cache;
+
+    // One segment's state. A term's postings are read from Lucene (_docs) or from the cache's decoded arrays
+    // (_decoded, _freqs, the current index in _at); _current is the document it stands on either way.
     private readonly DocsEnum?[] _docs;
+    private readonly int[]?[] _decoded;
+    private readonly byte[]?[] _freqs;
+    private readonly int[] _at;
+    private readonly long[] _leafCost;
+    private readonly bool[] _wordDecoded;
+    private IBits? _accepted;
+    private int _maxDoc;
     private readonly int[] _current;
+    private readonly int[][] _programs;
+    private readonly float[] _values;
+    private readonly bool[] _matched;
+    private readonly byte[]?[] _normBytes;
+    private readonly NumericDocValues?[] _normValues;
+    private readonly float[]?[] _memo;
     private readonly Similarity.SimScorer?[] _scorers;
     private readonly int[][] _wordLeaves;
     private readonly int[] _wordDoc;
@@ -39,12 +62,18 @@ internal sealed class ConjunctionMatcher : IMatchScore
     private readonly int[] _order;
     private int _doc = -1;
 
-    private ConjunctionMatcher(Similarity similarity, Leaf[] leaves, Node[] words)
+    private ConjunctionMatcher(Similarity similarity, Leaf[] leaves, Node[] words, PostingsCache? cache)
     {
         _similarity = similarity;
         _leaves = leaves;
         _words = words;
+        _cache = cache;
         _docs = new DocsEnum?[leaves.Length];
+        _decoded = new int[]?[leaves.Length];
+        _freqs = new byte[]?[leaves.Length];
+        _at = new int[leaves.Length];
+        _leafCost = new long[leaves.Length];
+        _wordDecoded = new bool[words.Length];
         _current = new int[leaves.Length];
         _scorers = new Similarity.SimScorer?[leaves.Length];
         _wordLeaves = new int[words.Length][];
@@ -55,6 +84,19 @@ internal sealed class ConjunctionMatcher : IMatchScore
             _wordLeaves[w] = [.. list];
         }
 
+        _programs = new int[words.Length][];
+        for (var w = 0; w < words.Length; w++)
+        {
+            var program = new List<int>();
+            Compile(words[w], program);
+            _programs[w] = [.. program];
+        }
+
+        _values = new float[leaves.Length + 1];
+        _matched = new bool[leaves.Length + 1];
+        _normBytes = new byte[]?[leaves.Length];
+        _normValues = new NumericDocValues?[leaves.Length];
+        _memo = new float[]?[leaves.Length];
         _wordDoc = new int[words.Length];
         _wordCost = new long[words.Length];
         _order = new int[words.Length];
@@ -73,9 +115,9 @@ internal sealed class ConjunctionMatcher : IMatchScore
     /// <summary>
     /// The matcher of a rewritten query, or null when its shape is neither a conjunction of at least two words of term
     /// disjunctions nor one such word, or the searcher's similarity is not exactly <see cref="BM25Similarity"/> (whose query norm and
-    /// coordination factors are 1).
+    /// coordination factors are 1). With <paramref name="cache"/>, frequent terms' postings are read from their decoded copies.
     /// </summary>
-    public static ConjunctionMatcher? TryCreate(IndexSearcher searcher, Query rewritten)
+    public static ConjunctionMatcher? TryCreate(IndexSearcher searcher, Query rewritten, PostingsCache? cache = null)
     {
         if (searcher.Similarity.GetType() != typeof(BM25Similarity))
         {
@@ -128,10 +170,10 @@ internal sealed class ConjunctionMatcher : IMatchScore
                 : TermContext.Build(searcher.TopReaderContext, term);
             var stats = similarity.ComputeWeight(query.Boost, fieldStats, searcher.TermStatistics(term, states));
             stats.Normalize(1f, topLevelBoost);
-            leaves[i] = new Leaf(term, states, stats);
+            leaves[i] = new Leaf(term, states, stats, term.Field + "\u0000" + term.Text);
         }
 
-        return new ConjunctionMatcher(similarity, leaves, words);
+        return new ConjunctionMatcher(similarity, leaves, words, cache);
     }
 
     /// <summary>A word's clause as a tree over term leaves (numbered in <paramref name="terms"/>), or null for any other query.</summary>
@@ -183,10 +225,23 @@ internal sealed class ConjunctionMatcher : IMatchScore
     private bool Position(AtomicReaderContext context, IBits? accepted)
     {
         var reader = context.AtomicReader;
+        _accepted = accepted;
+        _maxDoc = reader.MaxDoc;
         for (var i = 0; i < _leaves.Length; i++)
         {
             _docs[i] = null;
+            _decoded[i] = null;
+            _freqs[i] = null;
+            _at[i] = -1;
+            _leafCost[i] = -1;
             _scorers[i] = null;
+            _normBytes[i] = null;
+            _normValues[i] = null;
+            if (_memo[i] is { } memo)
+            {
+                Array.Fill(memo, float.NaN);
+            }
+
             _current[i] = -1;
         }
 
@@ -194,6 +249,7 @@ internal sealed class ConjunctionMatcher : IMatchScore
         {
             long cost = 0;
             var any = false;
+            _wordDecoded[w] = false;
             foreach (var i in _wordLeaves[w])
             {
                 var leaf = _leaves[i];
@@ -204,10 +260,33 @@ internal sealed class ConjunctionMatcher : IMatchScore
 
                 var termsEnum = terms.GetEnumerator();
                 termsEnum.SeekExact(leaf.Term.Bytes, state);
-                var docs = termsEnum.Docs(accepted, null, DocsFlags.FREQS);
-                _docs[i] = docs;
+                if (_cache?.Get(reader, leaf.Key, termsEnum) is { } decoded)
+                {
+                    // The decoded postings hold deleted and refused documents too: the match checks them (see Match).
+                    _decoded[i] = decoded.Docs;
+                    _freqs[i] = decoded.Freqs;
+                    _leafCost[i] = decoded.Count;
+                    _wordDecoded[w] = true;
+                }
+                else
+                {
+                    var docs = termsEnum.Docs(accepted, null, DocsFlags.FREQS);
+                    _docs[i] = docs;
+                    _leafCost[i] = docs.GetCost();
+                }
+
                 _scorers[i] = _similarity.GetSimScorer(leaf.Stats, context);
-                cost += docs.GetCost();
+                // The norms BM25's scorer reads, as bytes (decoded once per segment core when there is a cache).
+                if (_cache?.Norms(reader, leaf.Term.Field) is { } norms)
+                {
+                    _normBytes[i] = norms;
+                }
+                else
+                {
+                    _normValues[i] = reader.GetNormValues(leaf.Term.Field);
+                }
+
+                cost += _leafCost[i];
                 any = true;
             }
 
@@ -221,7 +300,7 @@ internal sealed class ConjunctionMatcher : IMatchScore
             _order[w] = w;
 
             // The word's terms most frequent first (see Advance).
-            Array.Sort(_wordLeaves[w], (a, b) => (_docs[b]?.GetCost() ?? -1).CompareTo(_docs[a]?.GetCost() ?? -1));
+            Array.Sort(_wordLeaves[w], (a, b) => _leafCost[b].CompareTo(_leafCost[a]));
         }
 
         // ConjunctionScorer: the words by cost, cheapest first (a stable sort: equal costs keep the clauses' order).
@@ -248,9 +327,29 @@ internal sealed class ConjunctionMatcher : IMatchScore
     {
         var order = _order;
         var lead = order[0];
+        // A lead word read (partly) from decoded postings may stand on a document that is deleted or refused (outside
+        // the circle's cells): such a document is skipped before the other words are advanced to it, to the next
+        // accepted one where the accepted documents can say which (the cells).
+        var accepted = _wordDecoded[lead] ? _accepted : null;
+        var skipper = accepted as IAcceptedDocs;
         var doc = _wordDoc[lead] = Advance(lead, 0);
         while (doc != DocIdSetIterator.NO_MORE_DOCS)
         {
+            if (accepted is not null && !accepted.Get(doc))
+            {
+                if (skipper is not null)
+                {
+                    var next = doc + 1 < _maxDoc ? skipper.NextAccepted(doc + 1) : DocIdSetIterator.NO_MORE_DOCS;
+                    doc = _wordDoc[lead] = next == DocIdSetIterator.NO_MORE_DOCS ? next : Advance(lead, next);
+                }
+                else
+                {
+                    doc = _wordDoc[lead] = Next(lead, doc);
+                }
+
+                continue;
+            }
+
             var aligned = true;
             for (var k = 1; k < order.Length; k++)
             {
@@ -290,7 +389,7 @@ internal sealed class ConjunctionMatcher : IMatchScore
         var least = DocIdSetIterator.NO_MORE_DOCS;
         foreach (var i in _wordLeaves[word])
         {
-            if (_docs[i] is not { } docs)
+            if (_leafCost[i] < 0)
             {
                 continue;
             }
@@ -298,7 +397,7 @@ internal sealed class ConjunctionMatcher : IMatchScore
             var at = _current[i];
             if (at < target)
             {
-                at = _current[i] = docs.Advance(target);
+                at = _current[i] = AdvanceLeaf(i, target);
             }
 
             if (at == target)
@@ -321,7 +420,7 @@ internal sealed class ConjunctionMatcher : IMatchScore
         var least = DocIdSetIterator.NO_MORE_DOCS;
         foreach (var i in _wordLeaves[word])
         {
-            if (_docs[i] is not { } docs)
+            if (_leafCost[i] < 0)
             {
                 continue;
             }
@@ -329,7 +428,7 @@ internal sealed class ConjunctionMatcher : IMatchScore
             var at = _current[i];
             if (at <= doc)
             {
-                at = _current[i] = at == doc ? docs.NextDoc() : docs.Advance(doc + 1);
+                at = _current[i] = at == doc ? NextLeaf(i) : AdvanceLeaf(i, doc + 1);
             }
 
             if (at < least)
@@ -341,6 +440,69 @@ internal sealed class ConjunctionMatcher : IMatchScore
         return least;
     }
 
+    /// <summary>A term's first document at or after <paramref name="target"/> (beyond where it stands).</summary>
+    private int AdvanceLeaf(int i, int target)
+    {
+        if (_decoded[i] is not { } docs)
+        {
+            return _docs[i]!.Advance(target);
+        }
+
+        // Galloping, then a binary search; the last entry is NO_MORE_DOCS, above any target.
+        var lo = _at[i] + 1;
+        if (docs[lo] >= target)
+        {
+            _at[i] = lo;
+            return docs[lo];
+        }
+
+        var last = docs.Length - 1;
+        var step = 1;
+        var hi = lo + 1;
+        while (hi < last && docs[hi] < target)
+        {
+            lo = hi;
+            step <<= 1;
+            hi = lo + step;
+        }
+
+        if (hi > last)
+        {
+            hi = last;
+        }
+
+        // docs[lo] < target <= docs[hi]
+        while (hi - lo > 1)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (docs[mid] < target)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        _at[i] = hi;
+        return docs[hi];
+    }
+
+    /// <summary>A term's next document after the one it stands on.</summary>
+    private int NextLeaf(int i)
+    {
+        if (_decoded[i] is not { } docs)
+        {
+            return _docs[i]!.NextDoc();
+        }
+
+        return docs[++_at[i]];
+    }
+
+    /// <summary>A term's frequency in the document it stands on.</summary>
+    private int Freq(int i) => _freqs[i] is { } freqs ? freqs[_at[i]] : _docs[i]!.Freq;
+
     /// <inheritdoc />
     public float GetScore()
     {
@@ -348,67 +510,125 @@ internal sealed class ConjunctionMatcher : IMatchScore
         var sum = 0.0f;
         foreach (var w in _order)
         {
-            sum += Score(_words[w]);
+            sum += ScoreWord(_programs[w]);
         }
 
         return sum;
     }
 
     /// <summary>
-    /// A node's score at the current document (the node matches there): a term's from its scorer; a disjunction's its
-    /// matching clauses' scores summed in double, cast to float (times coord = 1).
+    /// A word's score at the current document (the word matches there), from its program (its tree in post-order: a term
+    /// pushes its score, or nothing matched; a disjunction of k clauses pops them and pushes their matching ones' scores
+    /// summed in double in the clauses' order, cast to float, times coord = 1), as Lucene's scorers nest.
     /// </summary>
-    private float Score(Node node)
+    private float ScoreWord(int[] program)
     {
-        if (node.Leaf >= 0)
+        var values = _values;
+        var matched = _matched;
+        var top = 0;
+        foreach (var op in program)
         {
-            return _scorers[node.Leaf]!.Score(_doc, _docs[node.Leaf]!.Freq);
-        }
-
-        var sum = 0.0d;
-        foreach (var child in node.Children)
-        {
-            if (Matches(child))
+            if (op >= 0)
             {
-                sum += Score(child);
+                var at = LeafAt(op);
+                matched[top] = at;
+                values[top] = at ? LeafScore(op) : 0f;
+                top++;
+            }
+            else
+            {
+                var from = top + op;
+                var sum = 0.0d;
+                var any = false;
+                for (var k = from; k < top; k++)
+                {
+                    if (matched[k])
+                    {
+                        sum += values[k];
+                        any = true;
+                    }
+                }
+
+                top = from;
+                values[top] = (float)sum;
+                matched[top] = any;
+                top++;
             }
         }
 
-        return (float)sum;
+        return values[0];
     }
 
-    private bool Matches(Node node)
+    /// <summary>True when a term has the current document (a term left behind when another of its word's terms was found first catches up).</summary>
+    private bool LeafAt(int i)
+    {
+        if (_leafCost[i] < 0)
+        {
+            return false;
+        }
+
+        var at = _current[i];
+        if (at < _doc)
+        {
+            at = _current[i] = AdvanceLeaf(i, _doc);
+        }
+
+        return at == _doc;
+    }
+
+    /// <summary>
+    /// A term's score at the current document. BM25's score of a document is a function of its norm's byte and the
+    /// term's frequency alone (<c>weight * freq / (freq + cache[norm])</c>), so a low frequency's score is computed by
+    /// the term's own scorer once per norm byte and segment, and read from that table after.
+    /// </summary>
+    private float LeafScore(int i)
+    {
+        var freq = Freq(i);
+        if (freq >= MemoFreqs)
+        {
+            return _scorers[i]!.Score(_doc, freq);
+        }
+
+        var norm = _normBytes[i] is { } bytes ? bytes[_doc] : _normValues[i] is { } values ? (byte)values.Get(_doc) : 0;
+        var memo = _memo[i] ??= NewMemo();
+        ref var score = ref memo[(norm * MemoFreqs) + freq];
+        if (float.IsNaN(score))
+        {
+            score = _scorers[i]!.Score(_doc, freq);
+        }
+
+        return score;
+    }
+
+    private static float[] NewMemo()
+    {
+        var memo = new float[256 * MemoFreqs];
+        Array.Fill(memo, float.NaN);
+        return memo;
+    }
+
+    /// <summary>Frequencies below this are scored from a term's table.</summary>
+    private const int MemoFreqs = 4;
+
+    /// <summary>A word's tree in post-order: a term's number, or minus the number of a disjunction's clauses.</summary>
+    private static void Compile(Node node, List<int> program)
     {
         if (node.Leaf >= 0)
         {
-            if (_docs[node.Leaf] is not { } docs)
-            {
-                return false;
-            }
-
-            // A term left behind when another of its word's terms was found first.
-            var at = _current[node.Leaf];
-            if (at < _doc)
-            {
-                at = _current[node.Leaf] = docs.Advance(_doc);
-            }
-
-            return at == _doc;
+            program.Add(node.Leaf);
+            return;
         }
 
         foreach (var child in node.Children)
         {
-            if (Matches(child))
-            {
-                return true;
-            }
+            Compile(child, program);
         }
 
-        return false;
+        program.Add(-node.Children.Length);
     }
 
     /// <summary>A term of the query: its contexts in the segments and its normalised BM25 weight.</summary>
-    private sealed record Leaf(Term Term, TermContext States, Similarity.SimWeight Stats);
+    private sealed record Leaf(Term Term, TermContext States, Similarity.SimWeight Stats, string Key);
 
     /// <summary>A term (<see cref="Leaf"/> ≥ 0) or a disjunction of <see cref="Children"/>.</summary>
     private sealed record Node(int Leaf, Node[] Children)

@@ -587,7 +587,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
                     {
                         var circle = query.Near is { } near && query.RadiusKm is { } radius ? InCells(searcher.IndexReader, near, radius) : null;
                         var rewritten = searcher.Rewrite(strict);
-                        if (OwnMatcher && ConjunctionMatcher.TryCreate(searcher, rewritten) is { } own)
+                        if (OwnMatcher && ConjunctionMatcher.TryCreate(searcher, rewritten, Postings) is { } own)
                         {
                             // The usual shape (words of term disjunctions): our own walk of the terms' postings, scored as Lucene scores.
                             Interlocked.Increment(ref _ownMatches);
@@ -720,6 +720,18 @@ public sealed class LuceneSearchEngine : ISearchEngine
     internal bool OwnMatcher { get; set; } = true;
 
     private int _ownMatches;
+
+    /// <summary>
+    /// The decoded postings of frequent terms that <see cref="ConjunctionMatcher"/> reads instead of Lucene's postings
+    /// (null: none). Per segment core, so it survives refreshes; at most 64 MiB, terms in 2,048 documents of a segment or more.
+    /// </summary>
+    internal PostingsCache? Postings { get; set; } = new(PostingsCacheBytes, PostingsCacheMinDocFreq);
+
+    /// <summary>The default bound of <see cref="Postings"/>, bytes.</summary>
+    internal const long PostingsCacheBytes = 64L << 20;
+
+    /// <summary>The default least document frequency in a segment of a term in <see cref="Postings"/>.</summary>
+    internal const int PostingsCacheMinDocFreq = 2048;
 
     /// <summary>Text queries matched by <see cref="ConjunctionMatcher"/> so far (tests check which path a query took).</summary>
     internal int OwnMatches => Volatile.Read(ref _ownMatches);
@@ -1223,8 +1235,10 @@ public sealed class LuceneSearchEngine : ISearchEngine
             => new LeafCells(marked, context.DocBase, context.AtomicReader.MaxDoc, acceptDocs);
 
         /// <summary>One segment's view of the marked documents (numbered from the segment's first document), live ones only.</summary>
-        private sealed class LeafCells(FixedBitSet marked, int docBase, int maxDoc, IBits? live) : DocIdSet, IBits
+        private sealed class LeafCells(FixedBitSet marked, int docBase, int maxDoc, IBits? live) : DocIdSet, IAcceptedDocs
         {
+            public int NextAccepted(int target) => NextAtOrAfter(target);
+
             public override IBits Bits => this;
 
             public int Length => maxDoc;

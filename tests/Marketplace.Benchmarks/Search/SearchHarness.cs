@@ -57,6 +57,10 @@ public static class SearchHarness
             engine.CellFilterMaxShare = Option(args, "--cell-share", (int)(engine.CellFilterMaxShare * 100)) / 100.0;
             // --own 0: text queries matched and scored by Lucene's scorer tree only (the path before search7).
             engine.OwnMatcher = Option(args, "--own", engine.OwnMatcher ? 1 : 0) != 0;
+            // --postings-mb N (0: none) and --postings-min-df N: the bound and the least document frequency of the decoded postings cache.
+            var postingsMb = Option(args, "--postings-mb", (int)(LuceneSearchEngine.PostingsCacheBytes >> 20));
+            engine.Postings = postingsMb <= 0 ? null
+                : new PostingsCache((long)postingsMb << 20, Option(args, "--postings-min-df", LuceneSearchEngine.PostingsCacheMinDocFreq));
             // --force-merge N: the kept index merged down to N segments first (it stays merged).
             if (reuse && Option(args, "--force-merge", 0) is var segments and > 0)
             {
@@ -75,7 +79,16 @@ public static class SearchHarness
 
             if (reuse && Array.IndexOf(args, "--compare") >= 0)
             {
-                return Compare(engine, queries, leaves);
+                return Compare(engine, queries, leaves, ours => engine.OwnMatcher = ours, "Lucene's scorer → own matcher");
+            }
+
+            // --compare-postings: our own matcher both ways, without and with the decoded postings cache.
+            if (reuse && Array.IndexOf(args, "--compare-postings") >= 0)
+            {
+                var cache = engine.Postings;
+                var result = Compare(engine, queries, leaves, ours => engine.Postings = ours ? cache : null, "own matcher without → with decoded postings");
+                Console.WriteLine($"Decoded postings cache: {cache?.Terms ?? 0:N0} terms, {(cache?.Bytes ?? 0) / 1024.0 / 1024.0:N1} MiB");
+                return result;
             }
 
             if (reuse)
@@ -312,6 +325,11 @@ public static class SearchHarness
                     $"  slow: {cpu:0.00} ms CPU, {kind}, text '{q.Text}', category {q.Category}, radius {q.RadiusKm}, near {q.Near?.Latitude:0.00}, {total:N0} matches"));
             }
 
+            if (engine.Postings is { } postings)
+            {
+                Console.WriteLine($"Decoded postings cache: {postings.Terms:N0} terms, {postings.Bytes / 1024.0 / 1024.0:N1} MiB");
+            }
+
             // Concurrent mode: N client threads share the engine, each running its share of the same number of queries.
             if (Array.IndexOf(args, "--threads") is var at and >= 0 && at + 1 < args.Length)
             {
@@ -355,7 +373,7 @@ public static class SearchHarness
     /// bit, distances and highlights, totals, facets, next cursor) must be the same. Prints thread CPU per query per kind
     /// both ways; returns 1 on any difference.
     /// </summary>
-    private static int Compare(LuceneSearchEngine engine, int queries, MaterialCategory[] leaves)
+    private static int Compare(LuceneSearchEngine engine, int queries, MaterialCategory[] leaves, Action<bool> use, string ways)
     {
         static string Answer(SearchResult r)
             => string.Join('\n', r.Hits.Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Id} {BitConverter.SingleToInt32Bits((float)h.Score)} {h.DistanceKm:R} {string.Join('|', h.Highlights)}")))
@@ -373,7 +391,7 @@ public static class SearchHarness
             var (cpuLucene, cpuOwn) = (0.0, 0.0);
             foreach (var ours in i % 2 == 0 ? new[] { false, true } : [true, false])
             {
-                engine.OwnMatcher = ours;
+                use(ours);
                 var started = ThreadCpu.Now();
                 var answer = Answer(engine.Search(q));
                 var spent = (ThreadCpu.Now() - started).TotalMilliseconds;
@@ -396,7 +414,7 @@ public static class SearchHarness
         }
 
         Console.WriteLine($"Compared {queries:N0} queries, {engine.OwnMatches - ownUsed:N0} matched by our own matcher: {differ} differ; load average {LoadAverage()}");
-        Console.WriteLine("Thread CPU per query (ms, includes the answer's formatting), Lucene's scorer → own matcher: mean, p50, p95");
+        Console.WriteLine($"Thread CPU per query (ms, includes the answer's formatting), {ways}: mean, p50, p95");
         foreach (var (kind, (b, a)) in cpu.OrderBy(c => c.Key, StringComparer.Ordinal).Append(new("all", (cpu.Values.SelectMany(v => v.Lucene).ToList(), cpu.Values.SelectMany(v => v.Own).ToList()))))
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -416,7 +434,7 @@ public static class SearchHarness
         => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>The calling thread's CPU time (Linux <c>CLOCK_THREAD_CPUTIME_ID</c>; zero elsewhere).</summary>
-    private static class ThreadCpu
+    internal static class ThreadCpu
     {
         private const int ThreadCpuClock = 3;
 

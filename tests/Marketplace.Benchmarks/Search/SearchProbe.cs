@@ -45,6 +45,21 @@ public static class SearchProbe
                     engine.Search(query);
                 }
 
+                if (Array.IndexOf(args, "--search-only") >= 0)
+                {
+                    // The whole search alone, repeated (for a profiler), with the thread's CPU per search.
+                    var cpu = SearchHarness.ThreadCpu.Now();
+                    long matches = 0;
+                    for (var i = 0; i < repeat; i++)
+                    {
+                        matches = engine.Search(query).Total;
+                    }
+
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  whole search {(SearchHarness.ThreadCpu.Now() - cpu).TotalMilliseconds / repeat:0.00} ms thread CPU ({matches:N0} matches)"));
+                    continue;
+                }
+
                 var counter = new Counter();
                 var ownCounter = new Counter();
                 var (build, match, whole) = (new Stopwatch(), new Stopwatch(), new Stopwatch());

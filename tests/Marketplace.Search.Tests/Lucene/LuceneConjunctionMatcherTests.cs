@@ -87,6 +87,7 @@ public sealed class LuceneConjunctionMatcherTests : IAsyncLifetime
             queries.Add(word);
 
             var own = 0;
+            var cache = new PostingsCache(1L << 30, minDocFreq: 1);
             foreach (var query in queries)
             {
                 // Lucene in document order (its conjunction and disjunction scorers) and out of order (a disjunction's
@@ -106,11 +107,21 @@ public sealed class LuceneConjunctionMatcherTests : IAsyncLifetime
                 Assert.True(lucene.Found.Count > 0, query.ToString());
                 Assert.Equal(lucene.Bits(), ours.Bits());
                 Assert.Equal(buckets.Bits(), ours.Bits());
+
+                // Every term read from its decoded postings (deleted documents among them), then again from the cache.
+                var decoded = ConjunctionMatcher.TryCreate(searcher, query, cache)!;
+                for (var round = 0; round < 2; round++)
+                {
+                    var fromCache = new Scores(outOfOrder: false, decoded);
+                    decoded.Run(searcher.IndexReader, context => context.AtomicReader.LiveDocs, fromCache);
+                    Assert.Equal(lucene.Bits(), fromCache.Bits());
+                }
             }
 
             // Every text but those with optional words (a number, a unit) or a typo (fuzzy clauses), which fall back to Lucene;
             // and the two hand-built queries.
             Assert.Equal(Texts.Length - 2 + 2, own);
+            Assert.True(cache.Terms > 10, "terms decoded");
         }
         finally
         {
@@ -123,6 +134,7 @@ public sealed class LuceneConjunctionMatcherTests : IAsyncLifetime
     {
         GeoPoint[] centres = [new(Docs.Helsinki.Lat, Docs.Helsinki.Lon), new(61.4978, 23.7610)];
         var used = _engine.OwnMatches;
+        var cache = new PostingsCache(1L << 30, minDocFreq: 1);
         for (var t = 0; t < Texts.Length; t++)
         {
             var text = Texts[t];
@@ -136,18 +148,60 @@ public sealed class LuceneConjunctionMatcherTests : IAsyncLifetime
                     _engine.OwnMatcher = false;
                     var lucene = Pages(query);
                     _engine.OwnMatcher = true;
-                    var ours = Pages(query);
                     var what = $"'{text}' near {centre} with cells {cells}";
                     Assert.True(lucene.Total > 0, what);
-                    Assert.Equal(lucene.Total, ours.Total);
-                    Assert.Equal(lucene.Hits.Select(h => (h.Id, BitConverter.SingleToInt32Bits((float)h.Score), h.DistanceKm)),
-                        ours.Hits.Select(h => (h.Id, BitConverter.SingleToInt32Bits((float)h.Score), h.DistanceKm)));
-                    Assert.Equal(Facets(lucene.Facets), Facets(ours.Facets));
+
+                    // Our matcher reading Lucene's postings, then every term's decoded postings (cached per segment core).
+                    foreach (var postings in new[] { null, cache })
+                    {
+                        _engine.Postings = postings;
+                        var ours = Pages(query);
+                        Assert.Equal(lucene.Total, ours.Total);
+                        Assert.Equal(lucene.Hits.Select(h => (h.Id, BitConverter.SingleToInt32Bits((float)h.Score), h.DistanceKm)),
+                            ours.Hits.Select(h => (h.Id, BitConverter.SingleToInt32Bits((float)h.Score), h.DistanceKm)));
+                        Assert.Equal(Facets(lucene.Facets), Facets(ours.Facets));
+                    }
                 }
             }
         }
 
         Assert.True(_engine.OwnMatches > used, "the matcher was used");
+        Assert.True(cache.Terms > 10, "terms decoded");
+    }
+
+    [Fact]
+    public async Task PostingsCache_KeepsASegmentCoresTermsAcrossRefreshes_AndDropsThemWhenTheCoreGoes()
+    {
+        var cache = new PostingsCache(1L << 30, minDocFreq: 1);
+        _engine.Postings = cache;
+        var query = new SearchQuery { Text = "reclaimed bricks", Limit = 5 };
+        var first = _engine.Search(query);
+        var bytes = cache.Bytes;
+        Assert.True(bytes > 0, "decoded");
+
+        // A change adds a segment and deletes in an old one: the old cores' terms stay (deletions are the reader's), the
+        // new segment's are added, and the answers follow the change.
+        await _engine.IndexAsync([Docs.Lot("lot-new", "reclaimed bricks reclaimed bricks", category: "masonry/bricks")]);
+        var second = _engine.Search(query with { Limit = SearchQuery.MaxLimit });
+        Assert.Contains(second.Hits, h => h.Id == "lot-new");
+        Assert.Equal(first.Total + 1, second.Total);
+        Assert.True(cache.Bytes > bytes, "the new segment's terms added, the others kept");
+
+        // Merged into one segment: the old cores are disposed of, and their terms with them.
+        Assert.True(await _engine.MergeIfIdleAsync(force: true));
+        var merged = _engine.Search(query);
+        Assert.Equal(second.Total, merged.Total);
+        Assert.Equal(1, cache.Cores);
+        _engine.OwnMatcher = false;
+        var lucene = _engine.Search(query);
+        Assert.Equal(lucene.Hits.Select(h => (h.Id, h.Score)), merged.Hits.Select(h => (h.Id, h.Score)));
+
+        // A bound smaller than a term's postings keeps nothing, and still answers.
+        var small = new PostingsCache(16, minDocFreq: 1);
+        _engine.Postings = small;
+        _engine.OwnMatcher = true;
+        Assert.Equal(lucene.Hits.Select(h => (h.Id, h.Score)), _engine.Search(query).Hits.Select(h => (h.Id, h.Score)));
+        Assert.Equal(0, small.Bytes);
     }
 
     [Fact]
