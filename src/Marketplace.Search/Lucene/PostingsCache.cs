@@ -48,6 +48,9 @@ internal sealed class PostingsCache(long maxBytes, int minDocFreq)
     /// <summary>Segment cores with an entry now.</summary>
     public int Cores => _cores.Count;
 
+    /// <summary>Terms held now of one segment core (by its <c>CoreCacheKey</c>).</summary>
+    public int TermsIn(object core) => _cores.TryGetValue(core, out var entry) ? entry.Terms.Count(t => t.Value is not null) : 0;
+
     /// <summary>Terms held now.</summary>
     public int Terms => _cores.Values.Sum(c => c.Terms.Count(t => t.Value is not null));
 

@@ -176,8 +176,8 @@ public sealed class LuceneConjunctionMatcherTests : IAsyncLifetime
         _engine.Postings = cache;
         var query = new SearchQuery { Text = "reclaimed bricks", Limit = 5 };
         var first = _engine.Search(query);
-        var bytes = cache.Bytes;
-        Assert.True(bytes > 0, "decoded");
+        var before = TermsPerCore(cache);
+        Assert.True(before.Values.Sum() > 0, "decoded");
 
         // A change adds a segment and deletes in an old one: the old cores' terms stay (deletions are the reader's), the
         // new segment's are added, and the answers follow the change.
@@ -185,7 +185,9 @@ public sealed class LuceneConjunctionMatcherTests : IAsyncLifetime
         var second = _engine.Search(query with { Limit = SearchQuery.MaxLimit });
         Assert.Contains(second.Hits, h => h.Id == "lot-new");
         Assert.Equal(first.Total + 1, second.Total);
-        Assert.True(cache.Bytes > bytes, "the new segment's terms added, the others kept");
+        var after = TermsPerCore(cache);
+        Assert.Contains(after, core => !before.ContainsKey(core.Key) && core.Value > 0);
+        Assert.All(after.Where(core => before.ContainsKey(core.Key)), core => Assert.Equal(before[core.Key], core.Value));
 
         // Merged into one segment: the old cores are disposed of, and their terms with them.
         Assert.True(await _engine.MergeIfIdleAsync(force: true));
@@ -227,6 +229,20 @@ public sealed class LuceneConjunctionMatcherTests : IAsyncLifetime
         _engine.OwnMatcher = true;
         Assert.Equal(lucene.Hits.Select(h => (h.Id, h.Score)), merged.Hits.Select(h => (h.Id, h.Score)));
         Assert.False(await _engine.MergeIfIdleAsync(force: true), "nothing left to merge");
+    }
+
+    /// <summary>The cache's terms per segment core of the engine's current reader (the cores the last search read).</summary>
+    private Dictionary<object, int> TermsPerCore(PostingsCache cache)
+    {
+        var searcher = _engine.AcquireSearcher();
+        try
+        {
+            return searcher.IndexReader.Leaves.ToDictionary(l => l.AtomicReader.CoreCacheKey, l => cache.TermsIn(l.AtomicReader.CoreCacheKey), ReferenceEqualityComparer.Instance);
+        }
+        finally
+        {
+            _engine.ReleaseSearcher(searcher);
+        }
     }
 
     /// <summary>The first three pages of a query (cursor after cursor): the hits in order, the first page's total and facets.</summary>
