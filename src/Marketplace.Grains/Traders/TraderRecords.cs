@@ -237,6 +237,15 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
     private void LotChanged(Trader trader, string listingId)
     {
         var ids = trader.ListingIds;
+        // A lot in the changes (a few: a batch of many goes the map's way) needs no map of every lot's position.
+        for (var i = _pagedLots; i < ids.Count && ids.Count - _pagedLots <= ChangesLimit; i++)
+        {
+            if (ids[i] == listingId)
+            {
+                return;
+            }
+        }
+
         if (_positions is null)
         {
             _positions = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
