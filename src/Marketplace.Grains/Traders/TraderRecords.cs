@@ -5,15 +5,25 @@ using Orleans.Storage;
 namespace Marketplace.Grains.Traders;
 
 /// <summary>
-/// A firm's stored records: its own record (state <c>trader</c>: profile, roles, notices, the number of lot pages) and
-/// its lots in pages of <see cref="PageSize"/> (state <c>trader-lots</c>, oldest first, each lot with its status entry).
+/// A firm's stored records: its own record (state <c>trader</c>: profile, roles, notices, the number of lot pages), its
+/// lots in pages of <see cref="PageSize"/> (state <c>trader-lots</c>, oldest first, each lot with its status entry) and
+/// the lots' changes since the pages were last written (state <c>trader-lot-changes</c>: the lots added after the pages'
+/// lots, and the status entries changed since).
 /// A seller importing 50,000 lots had one record of about 5 MB rewritten whole for every batch and every status a lot
-/// reported; now a change writes the pages it touched, and the firm's own record only when it changed or gained a page.
+/// reported; pages made that the pages a change touched, but a new lot still rewrote its seller's last page of up to
+/// 500 lots on each of its three writes (added, draft, published: about 60 KB each on a full page). Now a change of a
+/// few lots writes the changes record (at most about <see cref="ChangesLimit"/> lots' entries, whatever the firm's
+/// size); once the changes would pass <see cref="ChangesLimit"/> lots, the pages they touch are written instead and the
+/// changes emptied (as an inbox's changes are), and a change of more lots at once (an import batch) writes its pages
+/// straight away.
 /// <para>
 /// A record stored before pages holds its lots itself (<see cref="Trader.LotPages"/> 0): it reads as it did, and the
-/// next write moves its lots into pages. Pages are written before the firm's record that counts them; a page written
-/// by a write whose record then failed lies beyond the count: its lots are not read (each was reported to the caller
-/// as not recorded), and the next write of that page overwrites it.
+/// next write moves its lots into pages. Pages are written before the firm's record that counts them, and both before
+/// the changes are emptied; a page written by a write whose record then failed lies beyond the count: its lots are
+/// not read (each is still in the changes, or was reported to the caller as not recorded), and the next write of that
+/// page overwrites it. An activation replays the changes over the pages: an added lot the pages hold already is not
+/// added twice, and of two entries for a lot the newer version wins. A firm stored before the changes record has none
+/// and reads as it did.
 /// </para>
 /// </summary>
 internal sealed class TraderRecords(IGrainStorage storage, string traderId)
@@ -24,36 +34,69 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
     /// <summary>The lot pages' state name.</summary>
     public const string PagesStateName = "trader-lots";
 
+    /// <summary>The state name of the lots' changes since the pages were last written.</summary>
+    public const string ChangesStateName = "trader-lot-changes";
+
     /// <summary>Lots per page: one status change rewrites about this many lots' entries (about 80 bytes each).</summary>
     public const int PageSize = 500;
 
+    /// <summary>
+    /// Lots (added, or with a changed entry) the changes record holds at most; a change that would pass it writes the
+    /// pages instead and empties the changes. So a change of a few lots writes at most about 3 KB (about 120 bytes a
+    /// lot), and a new lot's share of its last page's rewrite (up to about 60 KB) is a 24th. The bytes per new lot are
+    /// flat between 16 and 32 (the changes rewritten grow as the pages' share shrinks).
+    /// </summary>
+    public const int ChangesLimit = 24;
+
     private readonly GrainId _id = GrainId.Create(StateName, traderId);
+    private readonly GrainId _changesId = GrainId.Create(ChangesStateName, traderId);
     private readonly GrainState<Trader> _record = new() { State = new Trader() };
+    private readonly GrainState<TraderLotChanges> _changes = new() { State = new TraderLotChanges() };
     private readonly Dictionary<int, string?> _pageETags = [];
-    private readonly SortedSet<int> _dirtyPages = [];
+
+    /// <summary>Lots held in the pages whose entries changed since the pages were written.</summary>
+    private readonly HashSet<string> _changedPaged = new(StringComparer.Ordinal);
+
     private Dictionary<string, int>? _positions;
     private int _storedPages;
+
+    /// <summary>How many of the firm's first lots the stored pages hold; the rest are in the changes.</summary>
+    private int _pagedLots;
+
+    /// <summary>The stored changes record holds something (so emptying it takes a write).</summary>
+    private bool _changesStored;
+
     private bool _recordDirty;
+    private bool _lotsDirty;
+
+    /// <summary>The next lots' write writes pages (a record stored before pages).</summary>
+    private bool _mustWritePages;
 
     /// <summary>The firm as read and changed since.</summary>
     public Trader State { get; private set; } = new();
 
-    /// <summary>Reads the firm's record and its lot pages.</summary>
+    /// <summary>Reads the firm's record, its lot pages and their changes.</summary>
     public async Task ReadAsync()
     {
         _record.State = new Trader();
-        await storage.ReadStateAsync(StateName, _id, _record);
+        _changes.State = new TraderLotChanges();
+        _changes.ETag = null;
+        await Task.WhenAll(storage.ReadStateAsync(StateName, _id, _record), storage.ReadStateAsync(ChangesStateName, _changesId, _changes));
         var trader = _record.State ?? new Trader();
+        var changes = _changes.State ?? new TraderLotChanges();
+        _changes.State = changes;
         _pageETags.Clear();
-        _dirtyPages.Clear();
+        _changedPaged.Clear();
         _positions = null;
         _storedPages = trader.LotPages;
-        _recordDirty = false;
-        if (trader.LotPages > 0)
+        _pagedLots = 0;
+        _changesStored = changes.Added.Count > 0 || changes.Statuses.Count > 0;
+        (_recordDirty, _lotsDirty, _mustWritePages) = (false, false, false);
+        if (trader.LotPages > 0 || _changesStored)
         {
             var pages = Enumerable.Range(0, trader.LotPages).Select(_ => new GrainState<TraderLotPage>()).ToArray();
             await Task.WhenAll(pages.Select((page, p) => storage.ReadStateAsync(PagesStateName, PageId(p), page)));
-            var ids = new List<string>(trader.LotPages * PageSize);
+            var ids = new List<string>(trader.LotPages * PageSize + changes.Added.Count);
             var statuses = new Dictionary<string, ListedLot>(StringComparer.Ordinal);
             for (var p = 0; p < pages.Length; p++)
             {
@@ -65,17 +108,32 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
                 }
             }
 
+            _pagedLots = ids.Count;
+            if (changes.Added.Count > 0)
+            {
+                // Lots the pages hold already were written by a write of pages whose emptying of the changes failed.
+                var paged = new HashSet<string>(ids, StringComparer.Ordinal);
+                ids.AddRange(changes.Added.Where(paged.Add));
+            }
+
+            foreach (var (id, lot) in changes.Statuses)
+            {
+                if (!(statuses.TryGetValue(id, out var known) && known.Version > lot.Version))
+                {
+                    statuses[id] = lot;
+                }
+            }
+
             trader.RestoreLots(ids, statuses);
+            foreach (var id in changes.Statuses.Keys)
+            {
+                LotChanged(trader, id);
+            }
         }
         else if (trader.ListingIds.Count > 0)
         {
             // Stored before pages: the next write moves the lots into pages and drops them from the firm's record.
-            for (var p = 0; p * PageSize < trader.ListingIds.Count; p++)
-            {
-                _dirtyPages.Add(p);
-            }
-
-            _recordDirty = true;
+            (_recordDirty, _lotsDirty, _mustWritePages) = (true, true, true);
         }
 
         State = trader;
@@ -86,63 +144,79 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
     {
         State = trader;
         _positions = null;
-        _dirtyPages.Clear();
-        _recordDirty = true;
+        _changedPaged.Clear();
+        _pagedLots = 0;
+        (_recordDirty, _lotsDirty, _mustWritePages) = (true, false, false);
     }
 
     /// <summary>The firm's own record changed (not only its lots).</summary>
     public void RecordChanged() => _recordDirty = true;
 
     /// <summary>Lots were appended to the firm's list, which held <paramref name="countBefore"/> before.</summary>
-    public void LotsAdded(int countBefore)
-    {
-        for (var p = countBefore / PageSize; p <= (State.ListingIds.Count - 1) / PageSize; p++)
-        {
-            _dirtyPages.Add(p);
-        }
-    }
+    public void LotsAdded(int countBefore) => _lotsDirty |= State.ListingIds.Count > countBefore;
 
     /// <summary>The entry of the firm's lot <paramref name="listingId"/> changed.</summary>
     public void LotChanged(string listingId)
     {
-        var ids = State.ListingIds;
-        if (_positions is null)
-        {
-            _positions = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
-            for (var i = 0; i < ids.Count; i++)
-            {
-                _positions.TryAdd(ids[i], i);
-            }
-        }
-
-        for (var i = _positions.Count; i < ids.Count; i++)
-        {
-            _positions.TryAdd(ids[i], i);
-        }
-
-        if (_positions.TryGetValue(listingId, out var position))
-        {
-            _dirtyPages.Add(position / PageSize);
-        }
+        LotChanged(State, listingId);
+        _lotsDirty = true;
     }
 
     /// <summary>
-    /// Writes the pages changed and then, when it changed or the pages are more, the firm's record. When a write fails,
-    /// reads everything back before rethrowing, so memory never keeps a change that was not stored.
+    /// Writes the lots' changes (or, past <see cref="ChangesLimit"/>, the pages they touched and then the emptied
+    /// changes) and then, when it changed or the pages are more, the firm's record. When a write fails, reads everything
+    /// back before rethrowing, so memory never keeps a change that was not stored.
     /// </summary>
     public async Task WriteAsync()
     {
         try
         {
-            await Task.WhenAll(_dirtyPages.Select(WritePageAsync));
-            _dirtyPages.Clear();
-            var pages = (State.ListingIds.Count + PageSize - 1) / PageSize;
-            if (_recordDirty || pages != _storedPages)
+            var pages = _storedPages;
+            if (_lotsDirty)
             {
-                _record.State = State.WithoutLots(pages);
-                await storage.WriteStateAsync(StateName, _id, _record);
-                (_storedPages, _recordDirty) = (pages, false);
+                var added = State.ListingIds.Count - _pagedLots;
+                if (_mustWritePages || added + _changedPaged.Count > ChangesLimit)
+                {
+                    pages = (State.ListingIds.Count + PageSize - 1) / PageSize;
+                    var dirty = new SortedSet<int>(_changedPaged.Select(id => _positions![id] / PageSize));
+                    for (var p = _pagedLots / PageSize; p < pages; p++)
+                    {
+                        dirty.Add(p);
+                    }
+
+                    await Task.WhenAll(dirty.Select(WritePageAsync));
+                    await WriteRecordAsync(pages);
+                    if (_changesStored)
+                    {
+                        await WriteChangesAsync(new TraderLotChanges());
+                    }
+
+                    _pagedLots = State.ListingIds.Count;
+                    _changedPaged.Clear();
+                    _mustWritePages = false;
+                }
+                else
+                {
+                    var changes = new TraderLotChanges
+                    {
+                        Added = [.. State.ListingIds.Skip(_pagedLots)],
+                        Statuses = new Dictionary<string, ListedLot>(added + _changedPaged.Count, StringComparer.Ordinal),
+                    };
+                    foreach (var id in _changedPaged.Concat(changes.Added))
+                    {
+                        if (State.ListedLot(id) is { } lot)
+                        {
+                            changes.Statuses[id] = lot;
+                        }
+                    }
+
+                    await WriteChangesAsync(changes);
+                }
+
+                _lotsDirty = false;
             }
+
+            await WriteRecordAsync(pages);
         }
         catch
         {
@@ -157,6 +231,52 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
         _record.State = State.WithoutLots(0);
         await storage.WriteStateAsync(StateName, _id, _record);
         (_storedPages, _recordDirty) = (0, false);
+    }
+
+    /// <summary>Notes a paged lot's changed entry (a lot beyond the pages is in the changes anyway).</summary>
+    private void LotChanged(Trader trader, string listingId)
+    {
+        var ids = trader.ListingIds;
+        // A lot in the changes (a few: a batch of many goes the map's way) needs no map of every lot's position.
+        for (var i = _pagedLots; i < ids.Count && ids.Count - _pagedLots <= ChangesLimit; i++)
+        {
+            if (ids[i] == listingId)
+            {
+                return;
+            }
+        }
+
+        if (_positions is null)
+        {
+            _positions = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
+        }
+
+        for (var i = _positions.Count; i < ids.Count; i++)
+        {
+            _positions.TryAdd(ids[i], i);
+        }
+
+        if (_positions.TryGetValue(listingId, out var position) && position < _pagedLots)
+        {
+            _changedPaged.Add(listingId);
+        }
+    }
+
+    private async Task WriteRecordAsync(int pages)
+    {
+        if (_recordDirty || pages != _storedPages)
+        {
+            _record.State = State.WithoutLots(pages);
+            await storage.WriteStateAsync(StateName, _id, _record);
+            (_storedPages, _recordDirty) = (pages, false);
+        }
+    }
+
+    private async Task WriteChangesAsync(TraderLotChanges changes)
+    {
+        _changes.State = changes;
+        await storage.WriteStateAsync(ChangesStateName, _changesId, _changes);
+        _changesStored = changes.Added.Count > 0 || changes.Statuses.Count > 0;
     }
 
     private async Task WritePageAsync(int p)
@@ -190,5 +310,15 @@ public sealed class TraderLotPage
     public List<string> Ids { get; set; } = [];
 
     /// <summary>The status entries of the page's lots that reported one.</summary>
+    public Dictionary<string, ListedLot> Statuses { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>A firm's lots' changes since its pages were last written (see <see cref="TraderRecords"/>).</summary>
+public sealed class TraderLotChanges
+{
+    /// <summary>The lots added after the pages' lots, oldest first.</summary>
+    public List<string> Added { get; set; } = [];
+
+    /// <summary>The status entries changed since the pages were written (of paged and added lots).</summary>
     public Dictionary<string, ListedLot> Statuses { get; set; } = new(StringComparer.Ordinal);
 }

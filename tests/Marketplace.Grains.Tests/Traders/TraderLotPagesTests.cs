@@ -46,6 +46,60 @@ public sealed class TraderLotPagesTests() : CountingSqliteCluster("trader-pages"
     }
 
     [Fact]
+    public async Task NewLots_OnALargeLastPage_WriteBoundedBytes_AndEveryLotReadsBack()
+    {
+        var seller = await TestClusters.RegisterFirmAsync(Cluster.Client, "seller");
+        var trader = Cluster.Client.GetGrain<ITraderGrain>(seller);
+        // Two full pages and a last page of 400 lots (500 after), which each new lot's three writes used to rewrite whole.
+        var lots = Enumerable.Range(0, 1_400).Select(i => $"lot-{i:D5}-" + Guid.NewGuid().ToString("N")).ToArray();
+        await trader.AddListingsAsync(lots, lots.Select(l => new ListingStatusReport(l, "active", 1)).ToArray());
+
+        Storage.Written.Clear();
+        var added = Enumerable.Range(0, 100).Select(i => $"new-{i:D3}-" + Guid.NewGuid().ToString("N")).ToArray();
+        foreach (var (lot, i) in added.Select((l, i) => (l, i)))
+        {
+            // A lot created through the API: recorded, then its draft and its publication reported.
+            await trader.AddListingAsync(lot);
+            await trader.ListingStatusChangedAsync(lot, "draft", 1);
+            await trader.ListingStatusChangedAsync(lot, "active", 2);
+            if (i % 10 == 0)
+            {
+                await trader.ListingStatusChangedAsync(lots[i * 7], "withdrawn", 2);
+            }
+        }
+
+        var written = Storage.Written.ToArray();
+        var perLot = written.Sum(w => w.Bytes) / added.Length;
+        Assert.True(perLot < 12_000, $"a new lot wrote {perLot:N0} bytes in {written.Length / (double)added.Length:N1} writes: "
+            + string.Join(", ", written.GroupBy(w => w.StateName).Select(g => $"{g.Key} {g.Count()}× {g.Sum(w => w.Bytes):N0} B")));
+
+        // A fresh activation reads every lot and entry, whether it sits in a page or in the changes.
+        var firm = (await trader.GetAsync())!;
+        var stored = await StoredAsync(seller);
+        Assert.Equal([.. lots, .. added], stored.ListingIds);
+        Assert.All(firm.ListingIds, l => Assert.Equal(firm.ListedLot(l), stored.ListedLot(l)));
+        Assert.Equal(new ListedLot("active", 2), stored.ListedLot(added[^1]));
+        Assert.Equal(new ListedLot("withdrawn", 2), stored.ListedLot(lots[70]));
+
+        // Changes left behind by a write of pages whose emptying of them failed: a lot the pages hold already is read
+        // once, and an older entry does not replace the page's newer one.
+        var left = new GrainState<TraderLotChanges>();
+        var changesId = GrainId.Create(TraderRecords.ChangesStateName, seller);
+        await Storage.ReadStateAsync(TraderRecords.ChangesStateName, changesId, left);
+        left.State ??= new TraderLotChanges();
+        left.State.Added.AddRange([lots[5], "after-" + seller]);
+        left.State.Statuses[lots[5]] = new ListedLot("draft", 0);
+        left.State.Statuses[lots[70]] = new ListedLot("active", 1);
+        left.State.Statuses[lots[6]] = new ListedLot("sold-out", 3);
+        await Storage.WriteStateAsync(TraderRecords.ChangesStateName, changesId, left);
+        var replayed = await StoredAsync(seller);
+        Assert.Equal([.. lots, .. added, "after-" + seller], replayed.ListingIds);
+        Assert.Equal(new ListedLot("active", 1), replayed.ListedLot(lots[5]));
+        Assert.Equal(new ListedLot("withdrawn", 2), replayed.ListedLot(lots[70]));
+        Assert.Equal(new ListedLot("sold-out", 3), replayed.ListedLot(lots[6]));
+    }
+
+    [Fact]
     public async Task RecordStoredWhole_BeforePages_StillReads_AndMovesIntoPagesOnTheNextWrite()
     {
         var id = "firm-" + Guid.NewGuid().ToString("N");
