@@ -109,15 +109,24 @@ public sealed class LuceneSearchEngine : ISearchEngine
     /// <see cref="MergeIfIdleAsync"/>); zero (the default) never does. With a positive <paramref name="bulkMergeMinDocs"/>,
     /// a bulk load is merged into one segment when it ends (see <see cref="SettleAsync"/>): once at least that many lots,
     /// and a tenth of the index, were written since the last merge, at <see cref="SettleAsync"/> or after a pause of
-    /// <see cref="DefaultBulkPause"/> in the writes; zero (the default) never does.
+    /// <see cref="DefaultBulkPause"/> in the writes; zero (the default) never does. <paramref name="postingsCacheBytes"/>
+    /// bounds the decoded postings of frequent terms (see <see cref="Postings"/>): zero turns them off (the matcher reads
+    /// Lucene's postings), null takes the default, <see cref="PostingsCacheBytes"/>.
     /// </summary>
-    public static LuceneSearchEngine Open(string folder, TimeSpan refreshInterval = default, TimeSpan idleMergeAfter = default, ILogger? logger = null, int bulkMergeMinDocs = 0)
+    public static LuceneSearchEngine Open(string folder, TimeSpan refreshInterval = default, TimeSpan idleMergeAfter = default, ILogger? logger = null, int bulkMergeMinDocs = 0,
+        long? postingsCacheBytes = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(refreshInterval, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(idleMergeAfter, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegative(bulkMergeMinDocs);
+        ArgumentOutOfRangeException.ThrowIfNegative(postingsCacheBytes ?? 0);
         System.IO.Directory.CreateDirectory(folder);
         var engine = new LuceneSearchEngine(new DirectoryInfo(folder), refreshInterval, idleMergeAfter, bulkMergeMinDocs, logger);
+        if (postingsCacheBytes is { } bound)
+        {
+            engine.Postings = bound == 0 ? null : new PostingsCache(bound, PostingsCacheMinDocFreq);
+        }
+
         engine.LoadColumns();
         return engine;
     }

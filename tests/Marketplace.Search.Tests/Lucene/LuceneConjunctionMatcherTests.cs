@@ -207,6 +207,36 @@ public sealed class LuceneConjunctionMatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Open_PostingsCacheBound_IsTheSettingsAndZeroTurnsItOff()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "postings-bound-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using (var byDefault = LuceneSearchEngine.Open(folder))
+            {
+                Assert.Equal(LuceneSearchEngine.PostingsCacheBytes, byDefault.Postings?.MaxBytes);
+            }
+
+            await using (var bounded = LuceneSearchEngine.Open(folder, postingsCacheBytes: 5L << 20))
+            {
+                Assert.Equal(5L << 20, bounded.Postings?.MaxBytes);
+            }
+
+            await using (var off = LuceneSearchEngine.Open(folder, postingsCacheBytes: 0))
+            {
+                Assert.Null(off.Postings);
+                Assert.Equal(0, off.Search(new SearchQuery { Text = "bricks" }).Total);
+            }
+
+            Assert.Throws<ArgumentOutOfRangeException>(() => LuceneSearchEngine.Open(folder, postingsCacheBytes: -1));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task MergeIfIdle_ASettledIndexOfSeveralSegments_IsMergedIntoOneWithTheSameMatches()
     {
         // The fixture's engine has no idle time set: it never merges by itself.
