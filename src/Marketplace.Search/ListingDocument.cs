@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Marketplace.Domain.Listings;
 using Marketplace.Domain.Materials;
 
@@ -67,6 +68,14 @@ public sealed record ListingDocument
     /// <summary>When the lot went on the market (or was created, for a draft); the "newest" order.</summary>
     public required DateTimeOffset ListedAt { get; init; }
 
+    /// <summary>
+    /// The version since which every field but <see cref="Available"/>, <see cref="Status"/> and <see cref="Version"/> has
+    /// been the same (0: not known). An index that already holds the lot at this version or later has its text and every
+    /// other field as they are now, so it only needs the quantity and status (a hold or its release), not the text analysed again.
+    /// </summary>
+    [JsonIgnore]
+    public long DetailsSince { get; init; }
+
     /// <summary>True when the lot may appear in results.</summary>
     public bool IsActive => Status == "active";
 
@@ -93,8 +102,11 @@ public sealed record ListingDocument
         return string.Join(' ', names);
     }
 
-    /// <summary>Projects a listing; null for a listing that does not exist (yet).</summary>
-    public static ListingDocument? From(Listing listing, MaterialTaxonomy taxonomy)
+    /// <summary>
+    /// Projects a listing; null for a listing that does not exist (yet). <paramref name="detailsSince"/> is the version
+    /// since which its details and listing time are unchanged (<see cref="DetailsSince"/>; 0 when not known).
+    /// </summary>
+    public static ListingDocument? From(Listing listing, MaterialTaxonomy taxonomy, long detailsSince = 0)
     {
         var d = listing.Details;
         if (d is null)
@@ -135,6 +147,7 @@ public sealed record ListingDocument
             AvailableFrom = d.Availability.From,
             AvailableTo = d.Availability.To,
             ListedAt = listing.PublishedAt ?? listing.CreatedAt,
+            DetailsSince = detailsSince,
         };
     }
 }

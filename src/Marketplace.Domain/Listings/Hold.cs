@@ -68,6 +68,9 @@ public sealed class Hold
     [JsonIgnore]
     public bool IsActive => Status == HoldStatus.Active;
 
+    /// <summary>A copy of the hold as it is now, shared with no lot (a receipt's: the lot's own hold changes on).</summary>
+    internal Hold Snapshot() => new(Id, BuyerId, Quantity, PlacedAt, ExpiresAt, MatchId) { OrderId = OrderId, Status = Status, ClosedAt = ClosedAt };
+
     internal void Close(HoldStatus status, DateTimeOffset at)
     {
         Status = status;
@@ -78,7 +81,10 @@ public sealed class Hold
 /// <summary>A hold just placed, released or confirmed, with the lot's quantities right after it.</summary>
 public sealed record HoldReceipt(string ListingId, Hold Hold, decimal Listed, decimal Available, decimal Held, decimal Sold)
 {
-    /// <summary>The receipt for a hold of a lot.</summary>
+    /// <summary>
+    /// The receipt for a hold of a lot, with a snapshot of the hold: the lot's own hold object changes with the next
+    /// release or lapse, the receipt's never does (so a grain call may pass the receipt on uncopied).
+    /// </summary>
     public static HoldReceipt For(Listing listing, Hold hold)
-        => new(listing.Id, hold, listing.ListedQuantity, listing.Available, listing.Held, listing.Sold);
+        => new(listing.Id, hold.Snapshot(), listing.ListedQuantity, listing.Available, listing.Held, listing.Sold);
 }

@@ -12,7 +12,14 @@ public interface IListingChangeSink
     void Stored(Listing listing);
 
     /// <summary>
-    /// Many lots just stored without their grains (a bulk import's batch): unlike <see cref="Stored"/>, this may wait for
+    /// The lot as it was just stored, its details (everything a projection shows but the quantities and the status)
+    /// and listing time unchanged since version <paramref name="detailsSince"/>: a projection holding the lot at that
+    /// version or later need not rebuild what derives from them.
+    /// </summary>
+    void Stored(Listing listing, long detailsSince) => Stored(listing);
+
+    /// <summary>
+    /// Many lots just stored without their grains (a bulk import's batch): unlike <see cref="Stored(Listing)"/>, this may wait for
     /// room, so a projection slower than the import holds the import back instead of falling behind.
     /// </summary>
     ValueTask StoredManyAsync(IReadOnlyList<Listing> listings, CancellationToken cancellationToken)

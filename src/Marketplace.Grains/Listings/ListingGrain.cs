@@ -47,6 +47,13 @@ public sealed class ListingGrain(
     /// <summary>The lot as last stored, to tell which webhook events the next write makes.</summary>
     private ListingMark _mark = ListingMark.Of(new Listing());
 
+    /// <summary>
+    /// The details and listing time last handed to the change sink, and the version since which the lot has had them
+    /// (a hold or its release keeps both: the search index then updates the quantity without analysing the text again).
+    /// Compared by reference: the details are an immutable record, replaced whenever a seller changes one.
+    /// </summary>
+    private (ListingDetails? Details, DateTimeOffset ListedAt, long Since) _described;
+
     private WebhookRelay? _relay;
 
     private WebhookRelay Relay => _relay ??= new WebhookRelay(this, GrainFactory, webhooks.Value, logger);
@@ -84,6 +91,7 @@ public sealed class ListingGrain(
     {
         _partition = state.State.Exists && state.State.ToMatchSummary() is { } lot ? MatchPartitions.ForLot(lot) : null;
         _mark = ListingMark.Of(state.State);
+        _described = (state.State.Details, ListedAt(state.State), state.State.Version);
         if (state.State.Exists && state.State.ExpireIfDue(Now).Count > 0)
         {
             var plan = Plan();
@@ -494,7 +502,13 @@ public sealed class ListingGrain(
     /// </summary>
     private void Stored(AfterWrite plan)
     {
-        changes.Stored(state.State);
+        var stored = state.State;
+        if (!ReferenceEquals(stored.Details, _described.Details) || ListedAt(stored) != _described.ListedAt)
+        {
+            _described = (stored.Details, ListedAt(stored), stored.Version);
+        }
+
+        changes.Stored(stored, _described.Since);
         Relay.HandOver(() => state.State.Outbox);
         var (lot, partition, _) = plan;
         if (_partition is not null && _partition != partition)
@@ -542,6 +556,8 @@ public sealed class ListingGrain(
                 },
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Current);
     }
+
+    private static DateTimeOffset ListedAt(Listing lot) => lot.PublishedAt ?? lot.CreatedAt;
 
     private async Task ScheduleAsync(DateTimeOffset? deadline)
     {

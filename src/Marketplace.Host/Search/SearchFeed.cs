@@ -41,10 +41,14 @@ public sealed class SearchFeed(
     public int Dirty => _dirty.Count;
 
     /// <inheritdoc />
-    public void Stored(Listing listing)
+    public void Stored(Listing listing) => Stored(listing, detailsSince: 0);
+
+    /// <inheritdoc />
+    public void Stored(Listing listing, long detailsSince)
     {
-        // Never wait here: this runs inside the lot's grain turn. A full queue falls back to re-reading the lot later.
-        if (ListingDocument.From(listing, taxonomy) is { } document && !_changes.Writer.TryWrite(document))
+        // Never wait here: this runs inside the lot's grain turn. A full queue falls back to re-reading the lot later
+        // (a re-read, like the start-up catch-up, knows nothing of the details' age: the engine rewrites it whole).
+        if (ListingDocument.From(listing, taxonomy, detailsSince) is { } document && !_changes.Writer.TryWrite(document))
         {
             _dirty.TryAdd(listing.Id, 0);
         }

@@ -188,6 +188,16 @@ internal sealed class ListingColumns
         ListedAt[slot] = listedAtTicks;
     }
 
+    /// <summary>Sets a known lot's version, status and available quantity, its other fields unchanged.</summary>
+    public void SetQuantity(string id, long version, bool active, double available)
+    {
+        var slot = _slots[id];
+        ref var row = ref Rows[slot];
+        Versions[slot] = version;
+        row.Active = active;
+        row.Available = available;
+    }
+
     /// <summary>Removes a lot: its slot stays, inactive and without id, so slots never move.</summary>
     public void Remove(string id)
     {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -42,6 +43,17 @@ public sealed class LuceneSearchEngine : ISearchEngine
     private readonly ConditionalWeakTable<object, int[]> _docToSlot = new();
     private readonly ConditionalWeakTable<IndexReader, SlotDocs> _slotToDoc = new();
     private SlotDocs? _lastSlotDocs;
+
+    /// <summary>
+    /// The available quantity of each lot whose last change touched only its quantity and status: the columns have it,
+    /// its stored document still shows the quantity of the version last written whole, so hits read it here. Written
+    /// under the write lock; gone when the lot is written whole again, and after a restart (the columns then load the
+    /// stored version, which the catch-up finds older than the lot's and writes whole).
+    /// </summary>
+    private readonly ConcurrentDictionary<string, decimal> _quantities = new(StringComparer.Ordinal);
+
+    /// <summary>Lucene documents added or replaced since opening (tests: a quantity change writes none).</summary>
+    private long _documentsWritten;
     private readonly TimeSpan _refreshInterval;
     private readonly TimeSpan _idleMergeAfter;
     private readonly int _bulkMergeMinDocs;
@@ -181,12 +193,26 @@ public sealed class LuceneSearchEngine : ISearchEngine
             // Newest version per id within the batch; skip what the index already has at that version or later.
             var fresh = documents.GroupBy(d => d.Id, StringComparer.Ordinal).Select(g => g.MaxBy(d => d.Version)!).ToList();
             // One look at the columns: drop what the index has at that version or later; note which lots it knows
-            // (a known one is replaced, a new one added).
+            // (a known one is replaced, a new one added), and which it holds at a version whose details are the
+            // document's (only the quantity and status changed since: a hold, its release, a status): those update the
+            // columns alone, no text analysed, no document written.
             var known = new List<bool>(fresh.Count);
+            var quantities = new List<ListingDocument>();
             _lock.EnterReadLock();
             try
             {
                 fresh.RemoveAll(d => _columns.VersionOf(d.Id) >= d.Version);
+                fresh.RemoveAll(d =>
+                {
+                    var indexed = _columns.VersionOf(d.Id);
+                    if (d.DetailsSince > 0 && indexed >= d.DetailsSince)
+                    {
+                        quantities.Add(d);
+                        return true;
+                    }
+
+                    return false;
+                });
                 known.AddRange(fresh.Select(d => _columns.VersionOf(d.Id) >= 0));
             }
             finally
@@ -208,12 +234,20 @@ public sealed class LuceneSearchEngine : ISearchEngine
                 }
             });
 
+            Interlocked.Add(ref _documentsWritten, fresh.Count);
             _lock.EnterWriteLock();
             try
             {
                 foreach (var d in fresh)
                 {
                     _columns.Set(d);
+                    _quantities.TryRemove(d.Id, out _);
+                }
+
+                foreach (var d in quantities)
+                {
+                    _columns.SetQuantity(d.Id, d.Version, d.IsActive, (double)d.Available);
+                    _quantities[d.Id] = d.Available;
                 }
             }
             finally
@@ -251,6 +285,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
                 foreach (var id in ids)
                 {
                     _columns.Remove(id);
+                    _quantities.TryRemove(id, out _);
                 }
             }
             finally
@@ -512,6 +547,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
             try
             {
                 _columns.Clear();
+                _quantities.Clear();
             }
             finally
             {
@@ -798,8 +834,12 @@ public sealed class LuceneSearchEngine : ISearchEngine
             doc = found.ScoreDocs[0].Doc;
         }
 
-        return JsonSerializer.Deserialize<ListingDocument>(searcher.Doc(doc).Get(DocField), Json);
+        var stored = JsonSerializer.Deserialize<ListingDocument>(searcher.Doc(doc).Get(DocField), Json);
+        return stored is not null && _quantities.TryGetValue(stored.Id, out var available) ? stored with { Available = available } : stored;
     }
+
+    /// <summary>Lucene documents added or replaced since the engine opened.</summary>
+    internal long DocumentsWritten => Interlocked.Read(ref _documentsWritten);
 
     /// <summary>
     /// The live document of every slot in a reader, built once per reader: from the previous reader's table when the two

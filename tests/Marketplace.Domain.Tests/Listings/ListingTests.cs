@@ -134,6 +134,17 @@ public class ListingTests
     }
 
     [Fact]
+    public void HoldReceipt_For_KeepsTheHoldAsItWas_WhenTheLotsHoldChangesOn()
+    {
+        var lot = Active();
+        var receipt = HoldReceipt.For(lot, lot.PlaceHold("h1", "buyer", 10, Now.AddDays(1), Now));
+        lot.ReleaseHold("h1", "buyer", Now);
+
+        Assert.Equal((HoldStatus.Active, null, 10m, 990m), (receipt.Hold.Status, receipt.Hold.ClosedAt, receipt.Hold.Quantity, receipt.Available));
+        Assert.Equal(HoldStatus.Released, lot.Holds.Single().Status);
+    }
+
+    [Fact]
     public void ExpireIfDue_AfterHoldExpiry_LapsesOnlyExpiredHolds()
     {
         var lot = Active();

@@ -30,8 +30,16 @@ public class SearchApiTests(ServerFixture fixture)
         Assert.Contains($"<em>{word}</em>", hit["highlights"]![0]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.True(acknowledged.Elapsed < TimeSpan.FromSeconds(1), $"visible after {acknowledged.ElapsedMilliseconds} ms");
 
-        await ReadAsync(await Server.Client(buyer).PostAsJsonAsync($"/api/v1/listings/{id}/holds", new { quantity = 20 }), HttpStatusCode.Created);
+        var hold = await ReadAsync(await Server.Client(buyer).PostAsJsonAsync($"/api/v1/listings/{id}/holds", new { quantity = 20 }), HttpStatusCode.Created);
         await PollAsync($"/api/v1/listings/search?q={word}", h => h?["available"]!.GetValue<decimal>() == 30m, TimeSpan.FromSeconds(1));
+
+        // A hold changes only the quantity (the index skips the text); an edit after it is searchable by its new words,
+        // and a release after that shows over the edited text.
+        var edited = "zq" + Guid.NewGuid().ToString("N")[..8];
+        await ReadAsync(await client.PatchAsJsonAsync($"/api/v1/listings/{id}", new { description = $"Cleaned, {edited}" }), HttpStatusCode.OK);
+        await PollAsync($"/api/v1/listings/search?q={edited}", h => h?["available"]!.GetValue<decimal>() == 30m, TimeSpan.FromSeconds(1));
+        await ReadAsync(await Server.Client(buyer).DeleteAsync($"/api/v1/listings/{id}/holds/{hold["hold"]!["id"]!.GetValue<string>()}"), HttpStatusCode.OK);
+        await PollAsync($"/api/v1/listings/search?q={edited}", h => h?["available"]!.GetValue<decimal>() == 50m, TimeSpan.FromSeconds(1));
 
         await ReadAsync(await client.PostAsync($"/api/v1/listings/{id}/withdraw", null), HttpStatusCode.OK);
         await PollAsync($"/api/v1/listings/search?q={word}", h => h is null, TimeSpan.FromSeconds(1));
