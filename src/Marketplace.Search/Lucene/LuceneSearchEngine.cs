@@ -1089,6 +1089,8 @@ public sealed class LuceneSearchEngine : ISearchEngine
         }
 
         public float GetScore() => _scorer!.GetScore();
+
+        public bool Below(double least) => own?.Below(least) ?? false;
     }
 
     /// <summary>
