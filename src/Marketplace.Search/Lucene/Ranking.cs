@@ -192,7 +192,7 @@ internal sealed class Ranking
             case SearchSort.Relevance when _byScore:
                 // A match whose score's bound is below the full page's worst cannot enter it (an equal score could, by its
                 // id): it is counted above and not scored.
-                if (_full && scorer is not null && BoundSkips(scorer))
+                if (_full && scorer is not null && scorer.Below(-_worstKey))
                 {
                     return;
                 }
@@ -240,37 +240,6 @@ internal sealed class Ranking
             }
         }
     }
-
-    /// <summary>
-    /// True when the match's score is certainly below the full page's worst. The bound costs a pass over the words' terms,
-    /// so where it seldom holds (under an eighth of <see cref="BoundWindow"/> checks) it is not asked for the next
-    /// <see cref="BoundPause"/> matches, then tried again (leaving it out only scores a match that did not need it).
-    /// </summary>
-    private bool BoundSkips(IMatchScore scorer)
-    {
-        if (_boundPause > 0)
-        {
-            _boundPause--;
-            return false;
-        }
-
-        var below = scorer.Below(-_worstKey);
-        _boundChecks++;
-        _boundSkips += below ? 1 : 0;
-        if (_boundChecks == BoundWindow)
-        {
-            _boundPause = _boundSkips < BoundWindow / 8 ? BoundPause : 0;
-            (_boundChecks, _boundSkips) = (0, 0);
-        }
-
-        return below;
-    }
-
-    private const int BoundWindow = 512;
-    private const int BoundPause = 4096;
-    private int _boundChecks;
-    private int _boundSkips;
-    private int _boundPause;
 
     /// <summary>The best matches, best first.</summary>
     public List<(double Key, int Slot, float Score)> Best()
