@@ -17,12 +17,6 @@ internal interface IMatchScore
 {
     /// <summary>The score of the current match.</summary>
     float GetScore();
-
-    /// <summary>
-    /// True when the current match's score is certainly below <paramref name="least"/> (a bound on it is), so that it
-    /// need not be computed; false when it may not be.
-    /// </summary>
-    bool Below(double least);
 }
 
 /// <summary>
@@ -62,7 +56,6 @@ internal sealed class ConjunctionMatcher : IMatchScore
     private readonly NumericDocValues?[] _normValues;
     private readonly float[]?[] _memo;
     private readonly Similarity.SimScorer?[] _scorers;
-    private readonly float[] _bound;
     private readonly int[][] _wordLeaves;
     private readonly int[] _wordDoc;
     private readonly long[] _wordCost;
@@ -83,7 +76,6 @@ internal sealed class ConjunctionMatcher : IMatchScore
         _wordDecoded = new bool[words.Length];
         _current = new int[leaves.Length];
         _scorers = new Similarity.SimScorer?[leaves.Length];
-        _bound = new float[leaves.Length];
         _wordLeaves = new int[words.Length][];
         for (var w = 0; w < words.Length; w++)
         {
@@ -243,7 +235,6 @@ internal sealed class ConjunctionMatcher : IMatchScore
             _at[i] = -1;
             _leafCost[i] = -1;
             _scorers[i] = null;
-            _bound[i] = float.PositiveInfinity;
             _normBytes[i] = null;
             _normValues[i] = null;
             if (_memo[i] is { } memo)
@@ -269,10 +260,8 @@ internal sealed class ConjunctionMatcher : IMatchScore
 
                 var termsEnum = terms.GetEnumerator();
                 termsEnum.SeekExact(leaf.Term.Bytes, state);
-                var maxFreq = -1;
                 if (_cache?.Get(reader, leaf.Key, termsEnum) is { } decoded)
                 {
-                    maxFreq = decoded.MaxFreq;
                     // The decoded postings hold deleted and refused documents too: the match checks them (see Match).
                     _decoded[i] = decoded.Docs;
                     _freqs[i] = decoded.Freqs;
@@ -295,11 +284,6 @@ internal sealed class ConjunctionMatcher : IMatchScore
                 else
                 {
                     _normValues[i] = reader.GetNormValues(leaf.Term.Field);
-                }
-
-                if (maxFreq >= 0 && _normBytes[i] is { } bytes)
-                {
-                    _bound[i] = Bound(_scorers[i]!.Score(_cache!.HighestNormDoc(bytes), maxFreq));
                 }
 
                 cost += _leafCost[i];
@@ -530,67 +514,6 @@ internal sealed class ConjunctionMatcher : IMatchScore
         }
 
         return sum;
-    }
-
-    /// <summary>
-    /// A term's score in a segment is BM25's <c>weight * freq / (freq + norm)</c>: at most its score at the segment's
-    /// highest frequency of the term and its field's least norm (the highest norm byte), both in the cache's arrays. That
-    /// score, raised by a relative 1e-5 (far above the few roundings by which a lower frequency's or norm's float score
-    /// could come out above the real ordering), bounds every score of the term there; +∞ for a weight that is not
-    /// positive (the bound would not be the highest).
-    /// </summary>
-    private static float Bound(float highest) => highest > 0 ? highest * 1.00001f : float.PositiveInfinity;
-
-    /// <inheritdoc />
-    public bool Below(double least)
-    {
-        // The scores' arithmetic with each matching term at its bound (every step is monotone, so the result bounds the score).
-        var sum = 0.0f;
-        foreach (var w in _order)
-        {
-            sum += BoundWord(_programs[w]);
-        }
-
-        return sum < least;
-    }
-
-    /// <summary><see cref="ScoreWord"/> with each matching term's <see cref="Bound"/> in place of its score.</summary>
-    private float BoundWord(int[] program)
-    {
-        var values = _values;
-        var matched = _matched;
-        var top = 0;
-        foreach (var op in program)
-        {
-            if (op >= 0)
-            {
-                var at = LeafAt(op);
-                matched[top] = at;
-                values[top] = at ? _bound[op] : 0f;
-                top++;
-            }
-            else
-            {
-                var from = top + op;
-                var sum = 0.0d;
-                var any = false;
-                for (var k = from; k < top; k++)
-                {
-                    if (matched[k])
-                    {
-                        sum += values[k];
-                        any = true;
-                    }
-                }
-
-                top = from;
-                values[top] = (float)sum;
-                matched[top] = any;
-                top++;
-            }
-        }
-
-        return values[0];
     }
 
     /// <summary>

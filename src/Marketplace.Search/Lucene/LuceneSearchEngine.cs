@@ -1089,8 +1089,6 @@ public sealed class LuceneSearchEngine : ISearchEngine
         }
 
         public float GetScore() => _scorer!.GetScore();
-
-        public bool Below(double least) => own?.Below(least) ?? false;
     }
 
     /// <summary>

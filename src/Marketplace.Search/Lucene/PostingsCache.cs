@@ -17,9 +17,6 @@ internal sealed class DecodedPostings(int[] docs, byte[] freqs)
     /// <summary>Each document's frequency of the term.</summary>
     public byte[] Freqs { get; } = freqs;
 
-    /// <summary>The highest of <see cref="Freqs"/> (0 when there are none): with the highest norm byte, the term's highest score.</summary>
-    public int MaxFreq { get; } = freqs.Length == 0 ? 0 : freqs.Max();
-
     /// <summary>How many documents (the sentinel apart).</summary>
     public int Count => Freqs.Length;
 
@@ -145,26 +142,6 @@ internal sealed class PostingsCache(long maxBytes, int minDocFreq)
 
         return norms;
     }
-
-    /// <summary>
-    /// A document of <paramref name="norms"/> (an array <see cref="Norms"/> gave) with the highest norm byte: the shortest
-    /// field, whose BM25 score of a frequency is the highest. Found once per array.
-    /// </summary>
-    public int HighestNormDoc(byte[] norms) => _highestNorm.GetValue(norms, static n =>
-    {
-        var top = 0;
-        for (var doc = 1; doc < n.Length; doc++)
-        {
-            if (n[doc] > n[top])
-            {
-                top = doc;
-            }
-        }
-
-        return new System.Runtime.CompilerServices.StrongBox<int>(top);
-    }).Value;
-
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<byte[], System.Runtime.CompilerServices.StrongBox<int>> _highestNorm = [];
 
     private Core CoreOf(SegmentReader segment)
         => _cores.GetOrAdd(segment.CoreCacheKey, key =>

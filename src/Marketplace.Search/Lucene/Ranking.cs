@@ -190,13 +190,6 @@ internal sealed class Ranking
                 key = row.Price;
                 break;
             case SearchSort.Relevance when _byScore:
-                // A match whose score's bound is below the full page's worst cannot enter it (an equal score could, by its
-                // id): it is counted above and not scored.
-                if (_full && scorer is not null && scorer.Below(-_worstKey))
-                {
-                    return;
-                }
-
                 score = scorer?.GetScore() ?? score;
                 key = -score;
                 break;
