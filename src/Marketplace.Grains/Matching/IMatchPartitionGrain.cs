@@ -57,6 +57,12 @@ public interface IMatchPartitionGrain : IGrainWithStringKey
     [OneWay]
     Task DemandChangedAsync(string demandId, long version, [Immutable] DemandSummary? demand);
 
+    /// <summary>
+    /// A round this partition proposed ended before its time (a refused acceptance, a cancelled order): the pair is
+    /// proposed again at its lot's or demand's next change. Called by the session before it answers.
+    /// </summary>
+    Task RoundEndedAsync(string lotId, string demandId);
+
     /// <summary>Loads lots and demands without proposing (rebuild after a restart, bulk loads).</summary>
     Task LoadAsync(IReadOnlyList<VersionedLot> lots, IReadOnlyList<VersionedDemand> demands);
 

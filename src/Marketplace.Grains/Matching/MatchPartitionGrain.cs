@@ -76,6 +76,20 @@ public sealed class MatchPartitionGrain(
     /// </summary>
     private readonly HashSet<string> _storedSessions = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The rounds this activation knows are open, by lot and demand: when each expires. A round it stored itself (a new
+    /// pair, or a new round its session started) refuses being proposed again until it expires (it can only be
+    /// accepted, declined or confirmed, all of which refuse too), unless it ends early: a refused acceptance or a
+    /// cancelled order expires it, and its session says so (<see cref="IMatchPartitionGrain.RoundEndedAsync"/>) before
+    /// it answers. So a change of the lot or of the demand (a hold, a release, an edit) sends such a pair nothing,
+    /// instead of a call its session would refuse. Unknown rounds (stored by an earlier activation, or refused by their
+    /// session) are sent as before. A lot that leaves the book forgets its rounds (its session may end while it is elsewhere).
+    /// </summary>
+    private readonly Dictionary<string, Dictionary<string, DateTimeOffset>> _openRounds = new(StringComparer.Ordinal);
+
+    /// <summary>Rounds in <see cref="_openRounds"/>; past <see cref="StoredSessionsKept"/> they are forgotten, which only costs calls again.</summary>
+    private int _openRoundCount;
+
     /// <summary>Members read at once when an activation loads its book.</summary>
     private const int LoadConcurrency = 64;
 
@@ -240,6 +254,17 @@ public sealed class MatchPartitionGrain(
     }
 
     /// <inheritdoc />
+    public Task RoundEndedAsync(string lotId, string demandId)
+    {
+        if (_openRounds.TryGetValue(lotId, out var rounds) && rounds.Remove(demandId))
+        {
+            _openRoundCount--;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
     public async Task<PartitionCounts> CountsAsync()
     {
         await _loaded;
@@ -264,6 +289,11 @@ public sealed class MatchPartitionGrain(
         if (lot is null)
         {
             _book.RemoveLot(lotId);
+            if (_openRounds.Remove(lotId, out var rounds))
+            {
+                _openRoundCount -= rounds.Count;
+            }
+
             if (membership.State.Lots.Remove(lotId))
             {
                 Changed("lot:" + lotId);
@@ -585,15 +615,15 @@ public sealed class MatchPartitionGrain(
     /// </summary>
     private async Task ProposeAsync(string kind, string id, IEnumerable<SessionProposal> proposals)
     {
-        // A firm is never proposed its own lot.
-        var pairs = proposals.Where(p => p.SellerId != p.BuyerId).ToArray();
+        // A firm is never proposed its own lot; a pair whose round is known open would be refused by its session.
+        var now = marketTime.GetUtcNow();
+        var pairs = proposals.Where(p => p.SellerId != p.BuyerId && !KnownOpen(p, now)).ToArray();
         if (pairs.Length == 0)
         {
             events.Matched(kind, id, 0);
             return;
         }
 
-        var now = marketTime.GetUtcNow();
         // The registry reads and the calendar's page at once: both come before the sessions' writes.
         var asking = FirmsWantingAsync(pairs);
         var calendared = await CalendarAsync(pairs, now);
@@ -699,7 +729,7 @@ public sealed class MatchPartitionGrain(
         var grain = GrainFactory.GetGrain<IMatchingSessionGrain>(sessionId);
         if (_storedSessions.Contains(sessionId))
         {
-            return ((await grain.ProposeAsync(proposal)).Value, false);
+            return (Opened(proposal, (await grain.ProposeAsync(proposal)).Value), false);
         }
 
         var session = new MatchingSession();
@@ -719,10 +749,11 @@ public sealed class MatchPartitionGrain(
         catch (InconsistentStateException)
         {
             RememberStored(sessionId);
-            return ((await grain.ProposeAsync(proposal)).Value, false);
+            return (Opened(proposal, (await grain.ProposeAsync(proposal)).Value), false);
         }
 
         RememberStored(sessionId);
+        Opened(proposal, session);
         metrics.ProposalMade();
         if (calendared)
         {
@@ -741,6 +772,41 @@ public sealed class MatchPartitionGrain(
         }
 
         return (session, true);
+    }
+
+    /// <summary>True when the pair's round is known open and not yet due: its session would refuse the proposal.</summary>
+    private bool KnownOpen(SessionProposal pair, DateTimeOffset now)
+        => _openRounds.TryGetValue(pair.LotId, out var rounds) && rounds.TryGetValue(pair.DemandId, out var expiresAt) && now < expiresAt;
+
+    /// <summary>Remembers a round this partition just stored (a new pair, or a new round its session started); passes the session on.</summary>
+    private MatchingSession? Opened(SessionProposal pair, MatchingSession? session)
+    {
+        if (session is not { Status: MatchStatus.Proposed })
+        {
+            return session;
+        }
+
+        if (_openRoundCount >= StoredSessionsKept)
+        {
+            _openRounds.Clear();
+            _openRoundCount = 0;
+        }
+
+        if (!_openRounds.TryGetValue(pair.LotId, out var rounds))
+        {
+            _openRounds[pair.LotId] = rounds = new(StringComparer.Ordinal);
+        }
+
+        if (rounds.TryAdd(pair.DemandId, session.ExpiresAt))
+        {
+            _openRoundCount++;
+        }
+        else
+        {
+            rounds[pair.DemandId] = session.ExpiresAt;
+        }
+
+        return session;
     }
 
     private void RememberStored(string sessionId)

@@ -155,6 +155,7 @@ public sealed class MatchingSessionGrain(
             var reason = demand is { Status: DemandStatus.Open } ? "demand-covered" : "demand-closed";
             Session.Expire(reason, Now);
             await SaveAsync();
+            await EndedEarlyAsync();
             throw DomainException.Conflict("match-demand-closed",
                 demand is { Status: DemandStatus.Open }
                     ? $"The demand now wants only {demand.Remaining} {p.Unit}, less than this match's {p.Quantity}; the match has expired and a fitting one will be proposed."
@@ -174,6 +175,7 @@ public sealed class MatchingSessionGrain(
         {
             Session.Expire("quantity-gone", Now);
             await SaveAsync();
+            await EndedEarlyAsync();
             var details = new Dictionary<string, object?> { ["matchStatus"] = "expired", ["reason"] = e.Code };
             if (e.Details.TryGetValue("available", out var available))
             {
@@ -290,6 +292,30 @@ public sealed class MatchingSessionGrain(
         }
     }
 
+    /// <summary>
+    /// Tells the lot's partition that this round expired before its time, so that the pair is proposed again at its
+    /// lot's or demand's next change (the partition sends nothing to a round it knows open until it is due; see
+    /// <see cref="MatchPartitionGrain"/>). The lot is read for its partition (an early expiry is rare); a lot gone has
+    /// left its partition's book, which forgot its rounds then.
+    /// </summary>
+    private async Task EndedEarlyAsync()
+    {
+        var p = Session.Proposal!;
+        try
+        {
+            if (await GrainFactory.GetGrain<IListingGrain>(p.LotId).GetAsync() is { Details: { Location: { } at } details })
+            {
+                await GrainFactory.GetGrain<IMatchPartitionGrain>(MatchPartitions.ForPlace(details.Category, at.Latitude, at.Longitude))
+                    .RoundEndedAsync(p.LotId, p.DemandId);
+            }
+        }
+        catch (Exception e)
+        {
+            // The expiry is stored; the partition proposes the pair again at a change after the round's time.
+            logger.LogWarning(e, "Match {Match}: telling its partition that it expired failed", Session.Id);
+        }
+    }
+
     private async Task ExpireIfDueAsync()
     {
         await ReadIfProposedSinceAsync();
@@ -378,6 +404,7 @@ public sealed class MatchingSessionGrain(
             case OrderStatus.Cancelled:
                 Session.Expire("order-cancelled", Now);
                 await SaveAsync();
+                await EndedEarlyAsync();
                 throw DomainException.Conflict("match-order-cancelled", $"The match's order '{orderId}' was cancelled; the match has expired.",
                     new Dictionary<string, object?> { ["matchStatus"] = "expired", ["orderId"] = orderId });
             default:

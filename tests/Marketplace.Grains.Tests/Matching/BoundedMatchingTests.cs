@@ -23,6 +23,9 @@ public sealed class BoundedMatchingClusterFixture : IAsyncLifetime
 
     public RecordedMatchEvents Events { get; } = new();
 
+    /// <summary>Calls to the inboxes and the sessions.</summary>
+    public InboxRecordCalls Calls { get; } = new();
+
     public async Task InitializeAsync()
     {
         var settings = TestClusters.Settings("Memory");
@@ -30,7 +33,7 @@ public sealed class BoundedMatchingClusterFixture : IAsyncLifetime
         settings["Matching:RemovedVersionRetention"] = "00:00:01";
         settings["Listings:MaxHoldsPerBuyer"] = "2";
         settings["Listings:MaxBuyerShare"] = "0.5";
-        Cluster = await TestClusters.StartAsync(settings, configure: silo => silo.Services.AddSingleton<IMatchEvents>(Events));
+        Cluster = await TestClusters.StartAsync(settings, configure: silo => silo.Services.AddSingleton<IMatchEvents>(Events).AddSingleton<IIncomingGrainCallFilter>(Calls));
     }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
@@ -113,6 +116,41 @@ public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) 
 
         var forgotten = await Eventually.TrueAsync(async () => await partition.RememberedVersionsAsync() == before, TimeSpan.FromSeconds(15));
         Assert.True(forgotten, $"the partition remembers {await partition.RememberedVersionsAsync()} versions, {before} before the lots came and went");
+    }
+
+    /// <summary>
+    /// A lot's holds and releases send nothing to the sessions of its open rounds (each would refuse being proposed
+    /// again); a round that ended early (an acceptance refused for want of quantity) is proposed again at the next one.
+    /// </summary>
+    [Fact]
+    public async Task LotChanges_SendNothingToOpenRounds_ARoundEndedEarlyIsProposedAgain()
+    {
+        var at = Place(4);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var (buyer, other) = (await TestClusters.RegisterFirmAsync(Grains, "buyer"), await TestClusters.RegisterFirmAsync(Grains, "buyer"));
+        var (holder, second) = (await TestClusters.RegisterFirmAsync(Grains, "buyer"), await TestClusters.RegisterFirmAsync(Grains, "buyer"));
+        var lot = await MatchingGrainTests.LotAsync(Grains, seller, at, 100);
+        await MatchingGrainTests.DemandAsync(Grains, buyer, at, 10);
+        await MatchingGrainTests.DemandAsync(Grains, other, at, 10);
+        var kept = (await MatchingGrainTests.WaitForMatchesAsync(Grains, buyer, 1))[0];
+        var ended = (await MatchingGrainTests.WaitForMatchesAsync(Grains, other, 1))[0];
+        var until = DateTimeOffset.UtcNow.AddDays(1);
+        var callsBefore = fixture.Calls.ToSession(kept.Id);
+
+        // 5 t left: the other buyer's acceptance of 10 t is refused and its round expires.
+        await lot.PlaceHoldAsync(holder, "h1", 50, until);
+        await lot.PlaceHoldAsync(second, "h2", 45, until);
+        var refused = await Assert.ThrowsAsync<DomainException>(() => Grains.GetGrain<IMatchingSessionGrain>(ended.Id).AcceptAsync(other));
+        Assert.Equal("match-quantity-gone", refused.Code);
+        await lot.ReleaseHoldAsync(holder, "h1");
+
+        MatchingSession? again = null;
+        Assert.True(await Eventually.TrueAsync(async () =>
+        {
+            again = (await Grains.GetGrain<IMatchInboxGrain>(other).ListAsync()).Single(m => m.Id == ended.Id);
+            return again.Round == 2;
+        }, TimeSpan.FromSeconds(10)), $"the round ended early is {again?.Status} in round {again?.Round}, not proposed again");
+        Assert.Equal(callsBefore, fixture.Calls.ToSession(kept.Id));
     }
 
     [Fact]
