@@ -174,4 +174,31 @@ public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) 
         Assert.Equal(1, await management.GetGrainActivationCount((GrainReference)PartitionAt(kept)));
         Assert.Equal(1, (await PartitionAt(kept).CountsAsync()).Lots);
     }
+
+    [Fact]
+    public async Task InboxReads_AskTheirSessionsOncePerActivation_EvenTheOnesGone()
+    {
+        // An inbox whose index names sessions no grain holds (never stored here): a new activation asks each once.
+        var trader = "firm-" + Guid.NewGuid().ToString("N");
+        var inbox = Grains.GetGrain<IMatchInboxGrain>(trader);
+        var sessions = Enumerable.Range(0, 3).Select(_ =>
+        {
+            var session = new MatchingSession();
+            var proposal = new SessionProposal("lot-x", "seller-x", "demand-x", trader, 1, "t", 1, "t", 100, 1);
+            session.Propose(SessionProposal.SessionId("lot-x", "demand-" + Guid.NewGuid().ToString("N")), proposal, DateTimeOffset.UtcNow, TimeSpan.FromDays(1));
+            return session;
+        }).ToArray();
+        await inbox.RecordAllAsync(sessions);
+        Assert.Equal(3, (await inbox.PageAsync(null, null, 0, 10)).Matches.Count);
+        Assert.All(sessions, s => Assert.Equal(0, fixture.Calls.ToSession(s.Id)));
+
+        // Deactivated (the inbox writes its index then), read three times in the next activation.
+        await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        for (var read = 0; read < 3; read++)
+        {
+            Assert.Empty((await inbox.PageAsync(null, null, 0, 10)).Matches);
+        }
+
+        Assert.All(sessions, s => Assert.Equal(1, fixture.Calls.ToSession(s.Id)));
+    }
 }
