@@ -45,12 +45,12 @@ public sealed class LuceneSearchEngine : ISearchEngine
     private SlotDocs? _lastSlotDocs;
 
     /// <summary>
-    /// The available quantity of each lot whose last change touched only its quantity and status: the columns have it,
-    /// its stored document still shows the quantity of the version last written whole, so hits read it here. Written
+    /// The available quantity and status of each lot whose last change touched only those: the columns have them, its
+    /// stored document still shows those of the version last written whole, so hits read them here. Written
     /// under the write lock; gone when the lot is written whole again, and after a restart (the columns then load the
     /// stored version, which the catch-up finds older than the lot's and writes whole).
     /// </summary>
-    private readonly ConcurrentDictionary<string, decimal> _quantities = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (decimal Available, string Status)> _quantities = new(StringComparer.Ordinal);
 
     /// <summary>Lucene documents added or replaced since opening (tests: a quantity change writes none).</summary>
     private long _documentsWritten;
@@ -247,7 +247,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
                 foreach (var d in quantities)
                 {
                     _columns.SetQuantity(d.Id, d.Version, d.IsActive, (double)d.Available);
-                    _quantities[d.Id] = d.Available;
+                    _quantities[d.Id] = (d.Available, d.Status);
                 }
             }
             finally
@@ -835,7 +835,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
         }
 
         var stored = JsonSerializer.Deserialize<ListingDocument>(searcher.Doc(doc).Get(DocField), Json);
-        return stored is not null && _quantities.TryGetValue(stored.Id, out var available) ? stored with { Available = available } : stored;
+        return stored is not null && _quantities.TryGetValue(stored.Id, out var now) ? stored with { Available = now.Available, Status = now.Status } : stored;
     }
 
     /// <summary>Lucene documents added or replaced since the engine opened.</summary>
