@@ -152,6 +152,18 @@ public sealed class Demand
     /// <summary>Quantity still wanted.</summary>
     public decimal Remaining => (Details?.Quantity ?? 0) - Bought;
 
+    /// <summary>
+    /// A copy of the demand as it is now, sharing nothing the demand changes in place: a new list of outbox events (its
+    /// entries, like the details, are immutable records that the demand only ever replaces). What a grain call's answer
+    /// carries instead of a copy through JSON.
+    /// </summary>
+    public Demand Snapshot()
+    {
+        var copy = (Demand)MemberwiseClone();
+        copy.Outbox = [.. Outbox];
+        return copy;
+    }
+
     /// <summary>Posts a demand after validating it.</summary>
     public static Demand Create(string id, string buyerId, DemandDetails details, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
         => new() { Id = id, BuyerId = buyerId, Details = Validate(details, taxonomy, now, area), Status = DemandStatus.Open, CreatedAt = now, Version = 1 };

@@ -137,6 +137,20 @@ public sealed partial class Listing
     [JsonIgnore]
     public IReadOnlyList<Hold> Holds => _holds;
 
+    /// <summary>
+    /// A copy of the lot as it is now, sharing nothing the lot changes in place: its holds are copied, its lists of
+    /// returns and outbox events are new lists (their entries, like the details and the moderation, are immutable
+    /// records that the lot only ever replaces). What a grain call's answer carries instead of a copy through JSON.
+    /// </summary>
+    public Listing Snapshot()
+    {
+        var copy = (Listing)MemberwiseClone();
+        copy._holds = _holds.ConvertAll(h => h.Snapshot());
+        copy._returns = [.. _returns];
+        copy.Outbox = [.. Outbox];
+        return copy;
+    }
+
     /// <summary>Creates a draft lot after validating its details; its point must lie in <paramref name="area"/> (default Finland).</summary>
     public static Listing Create(string id, string sellerId, ListingDetails details, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null,
         string? externalId = null)

@@ -130,6 +130,10 @@ public sealed class ListingGrain(
         }
 
         await GrainFactory.GetGrain<ITraderGrain>(sellerId).AddListingAsync(Id);
+        // A lot never stored has no reminder (one is registered only after a stored write, and a lot's state is never
+        // cleared): the new draft, which has no deadline, need not look one up to unregister it (a call to the reminder
+        // service and a read of its table per new lot).
+        _noReminder = true;
         var empty = state.State;
         state.State = listing;
         AfterWrite plan;

@@ -24,6 +24,10 @@ public sealed record InboxEntry(long Version, DateTimeOffset UpdatedAt);
 /// match its firm ever had, so writing it whole every second cost bytes (and allocation) in proportion to its age.
 /// An activation replays the stored changes over the stored index (the newer version of an entry wins).
 /// </para>
+/// <para>
+/// The sessions in memory are also kept in page order per filter (<see cref="MatchInboxOrder"/>), so a page is read
+/// off by position rather than by filtering, sorting and copying every session of the firm on every read.
+/// </para>
 /// </summary>
 public sealed class MatchInboxGrain(
     [PersistentState("inbox", StorageOptions.StoreName)] IPersistentState<Dictionary<string, InboxEntry>> state,
@@ -32,6 +36,9 @@ public sealed class MatchInboxGrain(
     ILogger<MatchInboxGrain> logger) : Grain, IMatchInboxGrain
 {
     private readonly Dictionary<string, MatchingSession> _sessions = new(StringComparer.Ordinal);
+
+    /// <summary>The sessions of <see cref="_sessions"/> in page order, per filter (set on activation).</summary>
+    private MatchInboxOrder _order = null!;
 
     /// <summary>
     /// True once this activation read its sessions: from then on <see cref="Record"/> keeps <see cref="_sessions"/> in step
@@ -57,6 +64,8 @@ public sealed class MatchInboxGrain(
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _order = new MatchInboxOrder(this.GetPrimaryKeyString());
+
         // The changes stored since the index was last written whole, over it.
         foreach (var (id, entry) in changes.State)
         {
@@ -101,7 +110,7 @@ public sealed class MatchInboxGrain(
         var entry = new InboxEntry(session.Version, session.UpdatedAt);
         state.State[session.Id] = entry;
         changes.State[session.Id] = entry;
-        _sessions[session.Id] = session;
+        Keep(session);
         _unwritten = true;
         _writer ??= this.RegisterGrainTimer(WriteAsync, new GrainTimerCreationOptions(WriteDelay, Timeout.InfiniteTimeSpan));
         return true;
@@ -114,7 +123,7 @@ public sealed class MatchInboxGrain(
     public async Task<IReadOnlyList<MatchingSession>> ListAsync()
     {
         await LoadAsync();
-        return _sessions.Values.OrderByDescending(s => s.UpdatedAt).ThenBy(s => s.Id, StringComparer.Ordinal).ToArray();
+        return _order.All();
     }
 
     /// <inheritdoc />
@@ -123,15 +132,28 @@ public sealed class MatchInboxGrain(
         ArgumentOutOfRangeException.ThrowIfNegative(start);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
         await LoadAsync();
-        var trader = this.GetPrimaryKeyString();
-        var matching = _sessions.Values
-            .Where(s => (status is null || MatchingSession.StatusCode(s.Status) == status)
-                && (role is null || (s.Proposal!.BuyerId == trader ? "buyer" : "seller") == role))
-            .OrderByDescending(s => s.UpdatedAt).ThenBy(s => s.Id, StringComparer.Ordinal)
-            .Skip(start).Take(size + 1).ToArray();
-        return matching.Length > size
-            ? new MatchInboxPage(matching[..size], start + size)
-            : new MatchInboxPage(matching, null);
+
+        // Read off the filter's list by position (an unknown status or role matches nothing); the page is a copy, as
+        // the list changes with the next record.
+        var list = _order.For(status, role);
+        if (list is null || start >= list.Count)
+        {
+            return new MatchInboxPage(Array.Empty<MatchingSession>(), null);
+        }
+
+        return new MatchInboxPage(MatchInboxOrder.Page(list, start, size), (long)start + size < list.Count ? start + size : null);
+    }
+
+    /// <summary>Holds a session in memory and in page order, in place of any version of it held before.</summary>
+    private void Keep(MatchingSession session)
+    {
+        if (_sessions.Remove(session.Id, out var old))
+        {
+            _order.Remove(old);
+        }
+
+        _sessions[session.Id] = session;
+        _order.Add(session);
     }
 
     private async Task LoadAsync()
@@ -151,7 +173,7 @@ public sealed class MatchInboxGrain(
             {
                 if (session is not null && !(_sessions.TryGetValue(session.Id, out var newer) && newer.Version >= session.Version))
                 {
-                    _sessions[session.Id] = session;
+                    Keep(session);
                 }
             }
         }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Marketplace.Domain.Matching;
 using Marketplace.Domain.Webhooks;
 using Marketplace.Grains.Common;
@@ -32,7 +33,11 @@ namespace Marketplace.Grains.Matching;
 /// coalesced (<see cref="MatchingOptions.MembershipFlushInterval"/>) except joins, which are stored before they answer.
 /// A write stores only what changed since the record was last written whole (<see cref="CellChanges"/>, one entry per
 /// member changed); the record is rewritten whole, and the changes emptied, once they pass about the square root of the
-/// cell's size, so a join in a cell of 100,000 members writes a few kilobytes rather than the whole record.
+/// cell's size. A cell of more than twice <see cref="MatchingOptions.MembershipPageSize"/> members keeps its record in pages by a stable hash of the
+/// member (<see cref="CellPage"/>), each with its own changes: a join writes only its page's changes, and a page is
+/// rewritten whole once its own changes pass about the square root of the page, so a join in a cell of 100,000
+/// members writes a kilobyte or two (and now and then its page of about 50 KB), not a changes record of the whole cell
+/// and now and then the whole record (0.2 to 2.4 MB at 1M lots).
 /// </para>
 /// A partition holding lots or demands is kept active (reloading a large cell costs a read per member); an empty one
 /// may be collected like any idle grain. Versions are remembered for the entries in the book, and for removed ones only
@@ -96,6 +101,39 @@ public sealed class MatchPartitionGrain(
     /// <summary>Changed members a small cell's record gathers before it is rewritten whole.</summary>
     private const int MinCompactionThreshold = 64;
 
+    /// <summary>Changed members a page gathers at least before it is rewritten whole.</summary>
+    private const int MinPageCompactionThreshold = 16;
+
+    /// <summary>
+    /// Members a cell holds, on average per page, before it is laid out in more pages (a cell of one page keeps the
+    /// record it always had): twice <see cref="PageMembers"/>, the members per page a new layout aims at.
+    /// </summary>
+    private int PagedFrom => 2 * PageMembers;
+
+    /// <summary>Members per page a new layout aims at (<see cref="MatchingOptions.MembershipPageSize"/>).</summary>
+    private int PageMembers => options.Value.MembershipPageSize;
+
+    /// <summary>Most pages a cell is laid out in.</summary>
+    private const int MaxPages = 1_024;
+
+    /// <summary>State name of a page of a cell laid out in pages (its members, as <see cref="CellMembership"/>).</summary>
+    internal const string PageStateName = "cell-page";
+
+    /// <summary>State name of a page's changes since it was last written whole (<see cref="CellChanges"/>).</summary>
+    internal const string PageChangesStateName = "cell-page-changes";
+
+    /// <summary>
+    /// The cell's members in memory, page by page: one page (stored as the records <c>cell</c> and <c>cell-changes</c>)
+    /// or a power of two of them, a member in the page its hash picks (<see cref="PageIndex(string, int)"/>).
+    /// </summary>
+    private CellPage[] _pages = [];
+
+    /// <summary>The layout the stored record points to (which may lag <see cref="_pages"/> while a new one is written).</summary>
+    private CellPage[] _storedLayout = [];
+
+    /// <summary>Pages with changes in no write yet.</summary>
+    private readonly HashSet<int> _dirty = [];
+
     private readonly MatchBook _book = new();
     private readonly ChangeVersions _lotVersions = new(options.Value.RemovedVersionRetention);
     private readonly ChangeVersions _demandVersions = new(options.Value.RemovedVersionRetention);
@@ -114,11 +152,11 @@ public sealed class MatchPartitionGrain(
     private string Key => this.GetPrimaryKeyString();
 
     /// <inheritdoc />
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // Which host holds a cell's book, in that host's log (the three-host kill test picks the host to kill by it).
         logger.LogDebug("Partition {Partition} activated", Key);
-        Replay();
+        await ReadPagesAsync();
         // Not awaited here: joins must be answered while the members are read (a joining lot may be the one being read).
         _loaded = LoadMembersAsync();
         this.RegisterGrainTimer(_ => FlushAsync(), new GrainTimerCreationOptions(options.Value.MembershipFlushInterval, options.Value.MembershipFlushInterval)
@@ -131,7 +169,6 @@ public sealed class MatchPartitionGrain(
             Interleave = true,
             KeepAlive = false,
         });
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -189,8 +226,9 @@ public sealed class MatchPartitionGrain(
         foreach (var key in keys)
         {
             var (isLot, id) = Joining(key);
-            var member = isLot ? membership.State.Lots.Contains(id) : membership.State.Demands.Contains(id);
-            if (!member && membership.State.Joining.TryAdd(key, time.GetUtcNow()))
+            var page = PageOf(key).Members;
+            var member = isLot ? page.Lots.Contains(id) : page.Demands.Contains(id);
+            if (!member && page.Joining.TryAdd(key, time.GetUtcNow()))
             {
                 Changed(key);
                 _unwritten.Add(key);
@@ -294,7 +332,7 @@ public sealed class MatchPartitionGrain(
                 _openRoundCount -= rounds.Count;
             }
 
-            if (membership.State.Lots.Remove(lotId))
+            if (PageOf(true, lotId).Members.Lots.Remove(lotId))
             {
                 Changed("lot:" + lotId);
             }
@@ -304,7 +342,7 @@ public sealed class MatchPartitionGrain(
         }
 
         _book.UpsertLot(lot);
-        if (membership.State.Lots.Add(lotId))
+        if (PageOf(true, lotId).Members.Lots.Add(lotId))
         {
             Changed("lot:" + lotId);
             _unwritten.Add("lot:" + lotId);
@@ -331,7 +369,7 @@ public sealed class MatchPartitionGrain(
         if (demand is null)
         {
             _book.RemoveDemand(demandId);
-            if (membership.State.Demands.Remove(demandId))
+            if (PageOf(false, demandId).Members.Demands.Remove(demandId))
             {
                 Changed("demand:" + demandId);
             }
@@ -341,7 +379,7 @@ public sealed class MatchPartitionGrain(
         }
 
         _book.UpsertDemand(demand);
-        if (membership.State.Demands.Add(demandId))
+        if (PageOf(false, demandId).Members.Demands.Add(demandId))
         {
             Changed("demand:" + demandId);
             _unwritten.Add("demand:" + demandId);
@@ -360,9 +398,9 @@ public sealed class MatchPartitionGrain(
     /// <summary>Reads every stored member's current summary from its grain into the book, without proposing.</summary>
     private async Task LoadMembersAsync()
     {
-        var members = membership.State.Lots.Select(id => (IsLot: true, Id: id))
-            .Concat(membership.State.Demands.Select(id => (IsLot: false, Id: id)))
-            .Concat(membership.State.Joining.Keys.Select(Joining))
+        var members = _pages.SelectMany(p => p.Members.Lots).Select(id => (IsLot: true, Id: id))
+            .Concat(_pages.SelectMany(p => p.Members.Demands).Select(id => (IsLot: false, Id: id)))
+            .Concat(_pages.SelectMany(p => p.Members.Joining.Keys).Select(Joining))
             .Distinct()
             .ToArray();
         if (members.Length == 0)
@@ -387,23 +425,29 @@ public sealed class MatchPartitionGrain(
     {
         await _loaded;
         var before = time.GetUtcNow() - options.Value.ReconcileInterval;
-        var due = membership.State.Joining.Where(j => j.Value <= before).Select(j => Joining(j.Key)).ToList();
+        var due = _pages.SelectMany(p => p.Members.Joining).Where(j => j.Value <= before).Select(j => Joining(j.Key)).ToList();
         if (_sweep.Count == 0)
         {
             // Sized at once: a cell of 100,000 members grew the queue's array through every size up to it, each sweep.
-            _sweep.EnsureCapacity(membership.State.Lots.Count + membership.State.Demands.Count);
-            foreach (var id in membership.State.Lots)
+            _sweep.EnsureCapacity(MemberCount);
+            foreach (var page in _pages)
             {
-                _sweep.Enqueue((true, id));
+                foreach (var id in page.Members.Lots)
+                {
+                    _sweep.Enqueue((true, id));
+                }
             }
 
-            foreach (var id in membership.State.Demands)
+            foreach (var page in _pages)
             {
-                _sweep.Enqueue((false, id));
+                foreach (var id in page.Members.Demands)
+                {
+                    _sweep.Enqueue((false, id));
+                }
             }
         }
 
-        var slice = options.Value.ReconcileSlice(membership.State.Lots.Count + membership.State.Demands.Count);
+        var slice = options.Value.ReconcileSlice(MemberCount);
         for (var i = 0; i < slice && _sweep.TryDequeue(out var member); i++)
         {
             due.Add(member);
@@ -425,7 +469,7 @@ public sealed class MatchPartitionGrain(
         try
         {
             var joining = (isLot ? "lot:" : "demand:") + id;
-            var settled = !membership.State.Joining.TryGetValue(joining, out var joined) || joined <= time.GetUtcNow() - options.Value.ReconcileInterval;
+            var settled = !PageOf(joining).Members.Joining.TryGetValue(joining, out var joined) || joined <= time.GetUtcNow() - options.Value.ReconcileInterval;
             bool here, exists;
             if (isLot)
             {
@@ -447,7 +491,7 @@ public sealed class MatchPartitionGrain(
             }
 
             // One that does not exist (a join whose write failed) leaves the record.
-            if (!exists && settled && (isLot ? membership.State.Lots.Remove(id) : membership.State.Demands.Remove(id)))
+            if (!exists && settled && (isLot ? PageOf(true, id).Members.Lots.Remove(id) : PageOf(false, id).Members.Demands.Remove(id)))
             {
                 Changed(joining);
             }
@@ -462,28 +506,113 @@ public sealed class MatchPartitionGrain(
     /// <summary>A joining member has been heard of: its join is settled.</summary>
     private void Heard(string joining)
     {
-        if (membership.State.Joining.Remove(joining))
+        if (PageOf(joining).Members.Joining.Remove(joining))
         {
             Changed(joining);
         }
     }
 
-    /// <summary>Notes a member's new standing (member or not, joining since when) among the changes to write.</summary>
+    /// <summary>Notes a member's new standing (member or not, joining since when) among its page's changes to write.</summary>
     private void Changed(string key)
     {
         var (isLot, id) = Joining(key);
-        var member = isLot ? membership.State.Lots.Contains(id) : membership.State.Demands.Contains(id);
-        journal.State.Members[key] = new CellChange(member, membership.State.Joining.TryGetValue(key, out var since) ? since : null);
+        var index = PageIndex(key, _pages.Length);
+        var page = _pages[index];
+        var member = isLot ? page.Members.Lots.Contains(id) : page.Members.Demands.Contains(id);
+        page.Changes.Members[key] = new CellChange(member, page.Members.Joining.TryGetValue(key, out var since) ? since : null);
+        _dirty.Add(index);
         _changes++;
     }
 
-    /// <summary>The changes stored since the record was last written whole, applied over it (the latest standing of each member wins).</summary>
-    private void Replay()
+    /// <summary>The page a member (<c>lot:id</c>, <c>demand:id</c>) is in.</summary>
+    private CellPage PageOf(string key) => _pages[PageIndex(key, _pages.Length)];
+
+    /// <summary>The page a lot or a demand is in.</summary>
+    private CellPage PageOf(bool isLot, string id) => _pages[PageIndex(isLot ? "lot:" : "demand:", id, _pages.Length)];
+
+    /// <summary>Lots and demands in the cell.</summary>
+    private int MemberCount
     {
-        foreach (var (key, change) in journal.State.Members)
+        get
+        {
+            var count = 0;
+            foreach (var page in _pages)
+            {
+                count += page.Members.Lots.Count + page.Members.Demands.Count;
+            }
+
+            return count;
+        }
+    }
+
+    /// <summary>
+    /// The page of <paramref name="count"/> (a power of two) that holds a member: the low bits of a 32-bit FNV-1a hash of
+    /// its key's characters, stable across processes and versions (a string's own hash code is neither).
+    /// </summary>
+    internal static int PageIndex(string key, int count) => PageIndex(string.Empty, key, count);
+
+    private static int PageIndex(string prefix, string id, int count)
+    {
+        if (count == 1)
+        {
+            return 0;
+        }
+
+        var hash = 2166136261u;
+        foreach (var c in prefix)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        foreach (var c in id)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (int)(hash & (uint)(count - 1));
+    }
+
+    /// <summary>
+    /// Reads the stored membership into <see cref="_pages"/>: the record <c>cell</c> and its changes, or, when the record
+    /// says the cell is laid out in pages, every page and its changes; each page's changes replayed over it.
+    /// </summary>
+    private async Task ReadPagesAsync()
+    {
+        var count = membership.State.Pages;
+        if (count <= 1)
+        {
+            _pages = [new CellPage(membership.State, journal.State)];
+        }
+        else
+        {
+            _pages = await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+            {
+                var members = new GrainState<CellMembership>(new CellMembership());
+                var changes = new GrainState<CellChanges>(new CellChanges());
+                await Task.WhenAll(
+                    storage.ReadStateAsync(PageStateName, PageId(count, i), members),
+                    storage.ReadStateAsync(PageChangesStateName, PageId(count, i), changes));
+                members.State ??= new CellMembership();
+                changes.State ??= new CellChanges();
+                return new CellPage(members.State, changes.State) { Record = members, ChangesRecord = changes };
+            }));
+        }
+
+        foreach (var page in _pages)
+        {
+            Replay(page);
+        }
+
+        _storedLayout = _pages;
+    }
+
+    /// <summary>The changes stored since a page was last written whole, applied over it (the latest standing of each member wins).</summary>
+    private static void Replay(CellPage page)
+    {
+        foreach (var (key, change) in page.Changes.Members)
         {
             var (isLot, id) = Joining(key);
-            var members = isLot ? membership.State.Lots : membership.State.Demands;
+            var members = isLot ? page.Members.Lots : page.Members.Demands;
             if (change.Member)
             {
                 members.Add(id);
@@ -495,11 +624,11 @@ public sealed class MatchPartitionGrain(
 
             if (change.JoiningSince is { } since)
             {
-                membership.State.Joining[key] = since;
+                page.Members.Joining[key] = since;
             }
             else
             {
-                membership.State.Joining.Remove(key);
+                page.Members.Joining.Remove(key);
             }
         }
     }
@@ -507,7 +636,11 @@ public sealed class MatchPartitionGrain(
     private static (bool IsLot, string Id) Joining(string key)
         => key.StartsWith("lot:", StringComparison.Ordinal) ? (true, key["lot:".Length..]) : (false, key["demand:".Length..]);
 
-    /// <summary>Stores the membership if it changed since the last write; concurrent callers share one write.</summary>
+    /// <summary>
+    /// Stores the membership if it changed since the last write; concurrent callers share one write. A write stores the
+    /// changes of each page changed (after rewriting a page whole when its changes passed its threshold); a cell grown
+    /// past <see cref="PagedFrom"/> members a page is laid out in more pages first, every page written whole.
+    /// </summary>
     private async Task FlushAsync()
     {
         var wanted = _changes;
@@ -527,18 +660,28 @@ public sealed class MatchPartitionGrain(
             var writing = _changes;
             (_writing, _unwritten) = (_unwritten, _writing);
             _unwritten.Clear();
+            var dirty = _dirty.ToArray();
+            _dirty.Clear();
             try
             {
-                if (journal.State.Members.Count > CompactionThreshold)
+                if (PagesWanted() is { } count)
                 {
-                    await CompactAsync();
+                    Relayout(count);
                 }
 
-                await WriteAsync(journal);
+                if (_pages != _storedLayout)
+                {
+                    await WriteLayoutAsync();
+                }
+                else
+                {
+                    await Task.WhenAll(dirty.Select(WritePageAsync));
+                }
             }
             catch
             {
                 _unwritten.UnionWith(_writing);
+                _dirty.UnionWith(dirty.Where(i => i < _pages.Length));
                 throw;
             }
             finally
@@ -554,36 +697,186 @@ public sealed class MatchPartitionGrain(
         }
     }
 
-    /// <summary>
-    /// How many changed members make the record worth rewriting whole: about the square root of its size, which keeps
-    /// the bytes written per change near their least (a change entry is a few times the size of a member in the record).
-    /// </summary>
-    private int CompactionThreshold
-        => Math.Max(MinCompactionThreshold, (int)Math.Sqrt(membership.State.Lots.Count + membership.State.Demands.Count));
+    /// <summary>The page count a cell grown past <see cref="PagedFrom"/> members a page should have; null when it has it.</summary>
+    private int? PagesWanted()
+    {
+        var members = MemberCount;
+        if (members <= PagedFrom * _pages.Length || _pages.Length >= MaxPages)
+        {
+            return null;
+        }
+
+        return (int)Math.Min(MaxPages, BitOperations.RoundUpToPowerOf2((uint)((members + PageMembers - 1) / PageMembers)));
+    }
+
+    /// <summary>Spreads the members over <paramref name="count"/> new pages, in memory (<see cref="WriteLayoutAsync"/> stores them).</summary>
+    private void Relayout(int count)
+    {
+        var pages = Enumerable.Range(0, count).Select(_ => new CellPage(new CellMembership(), new CellChanges())).ToArray();
+        foreach (var page in _pages)
+        {
+            foreach (var id in page.Members.Lots)
+            {
+                pages[PageIndex("lot:", id, count)].Members.Lots.Add(id);
+            }
+
+            foreach (var id in page.Members.Demands)
+            {
+                pages[PageIndex("demand:", id, count)].Members.Demands.Add(id);
+            }
+
+            foreach (var (key, since) in page.Members.Joining)
+            {
+                pages[PageIndex(key, count)].Members.Joining[key] = since;
+            }
+        }
+
+        _pages = pages;
+    }
 
     /// <summary>
-    /// Writes the record whole and starts an empty set of changes. Changes made during the write go to the new set
-    /// (the record may hold them too: replaying a member's latest standing over it changes nothing); when the write
-    /// fails, the folded changes come back under any newer ones.
+    /// Stores the layout in memory: every page whole, with no changes, under names of its page count, then the record
+    /// <c>cell</c> saying how many pages there are. Until that last write the stored record points to the previous
+    /// layout, which stays whole; once it is written the previous layout's records are cleared (they are no longer read).
+    /// A change made meanwhile goes to its page's changes, written by the next flush.
     /// </summary>
-    private async Task CompactAsync()
+    private async Task WriteLayoutAsync()
     {
-        var folded = journal.State.Members;
-        journal.State.Members = new(StringComparer.Ordinal);
+        var pages = _pages;
+        var count = pages.Length;
+        foreach (var page in pages)
+        {
+            page.Changes = new CellChanges();
+            page.Record ??= new GrainState<CellMembership>(page.Members);
+            page.ChangesRecord ??= new GrainState<CellChanges>(page.Changes);
+        }
+
+        // Pages of a new layout have no changes stored: their names are new (a layout is never laid out again at the
+        // same count, and a failed attempt at one wrote pages only). The flag is set only once the record points here.
+
+        await Task.WhenAll(pages.Select((page, i) => WriteRecordAsync(PageStateName, PageId(count, i), page.Record!)));
+        var record = membership.State;
+        membership.State = new CellMembership { Pages = count };
         try
         {
             await WriteAsync(membership);
         }
         catch
         {
-            foreach (var (key, change) in folded)
+            membership.State = record;
+            throw;
+        }
+
+        var stale = _storedLayout;
+        _storedLayout = pages;
+        foreach (var page in pages)
+        {
+            page.ChangesStoredEmpty = page.ChangesRecord!.ETag is null;
+        }
+
+        try
+        {
+            if (stale.Length == 1)
             {
-                journal.State.Members.TryAdd(key, change);
+                await journal.ClearStateAsync();
+            }
+            else
+            {
+                await Task.WhenAll(stale.Select(async (page, i) =>
+                {
+                    if (page.Record is { ETag: not null } members)
+                    {
+                        await storage.ClearStateAsync(PageStateName, PageId(stale.Length, i), members);
+                    }
+
+                    if (page.ChangesRecord is { ETag: not null } changes)
+                    {
+                        await storage.ClearStateAsync(PageChangesStateName, PageId(stale.Length, i), changes);
+                    }
+                }));
+            }
+        }
+        catch (Exception e)
+        {
+            // What is left is never read (the record points to the new layout); it only takes space.
+            logger.LogWarning(e, "Partition {Partition}: clearing the records of its layout in {Pages} page(s) failed", Key, stale.Length);
+        }
+
+        logger.LogInformation("Partition {Partition}: {Members} members laid out in {Pages} pages", Key, MemberCount, count);
+    }
+
+    /// <summary>Stores a page's changes, after rewriting the page whole when they passed its threshold.</summary>
+    private async Task WritePageAsync(int index)
+    {
+        var page = _pages[index];
+        if (page.Changes.Members.Count > CompactionThreshold(page))
+        {
+            await CompactAsync(index, page);
+        }
+
+        if (_pages.Length == 1)
+        {
+            journal.State = page.Changes;
+            await WriteAsync(journal);
+        }
+        else if (page.Changes.Members.Count > 0 || !page.ChangesStoredEmpty)
+        {
+            // A page rewritten whole at every write (a bulk load's) writes no empty changes over empty changes.
+            var empty = page.Changes.Members.Count == 0;
+            page.ChangesRecord!.State = page.Changes;
+            await WriteRecordAsync(PageChangesStateName, PageId(_pages.Length, index), page.ChangesRecord);
+            page.ChangesStoredEmpty = empty;
+        }
+    }
+
+    /// <summary>
+    /// How many changed members make a page worth rewriting whole: about the square root of its size (of the cell's,
+    /// when it has one page), which keeps the bytes written per change near their least (a change entry is a few times
+    /// the size of a member in the record).
+    /// </summary>
+    private int CompactionThreshold(CellPage page)
+        => _pages.Length == 1
+            ? Math.Max(MinCompactionThreshold, (int)Math.Sqrt(MemberCount))
+            : Math.Max(MinPageCompactionThreshold, (int)Math.Sqrt(page.Members.Lots.Count + page.Members.Demands.Count));
+
+    /// <summary>
+    /// Writes a page whole and starts an empty set of its changes. Changes made during the write go to the new set
+    /// (the page may hold them too: replaying a member's latest standing over it changes nothing); when the write
+    /// fails, the folded changes come back under any newer ones.
+    /// </summary>
+    private async Task CompactAsync(int index, CellPage page)
+    {
+        var folded = page.Changes;
+        page.Changes = new CellChanges();
+        try
+        {
+            if (_pages.Length == 1)
+            {
+                await WriteAsync(membership);
+            }
+            else
+            {
+                await WriteRecordAsync(PageStateName, PageId(_pages.Length, index), page.Record!);
+            }
+        }
+        catch
+        {
+            foreach (var (key, change) in folded.Members)
+            {
+                page.Changes.Members.TryAdd(key, change);
             }
 
             throw;
         }
     }
+
+    /// <summary>The storage key of page <paramref name="index"/> of a layout in <paramref name="count"/> pages.</summary>
+    private GrainId PageId(int count, int index) => GrainId.Create(this.GetGrainId().Type, $"{Key}/pages{count}/{index}");
+
+    /// <summary>Writes one page's record; one stored by an earlier activation, or by a layout write that failed, is overwritten.</summary>
+    private Task WriteRecordAsync<T>(string stateName, GrainId id, GrainState<T> record)
+        where T : new()
+        => PageWrites.WriteAsync(storage, stateName, id, record, overwriteAny: true);
 
     private static async Task WriteAsync<T>(IPersistentState<T> stored)
     {
@@ -871,6 +1164,32 @@ public sealed class CellMembership
     /// their change arrives; one not heard of for a reconciliation interval is read from its grain.
     /// </summary>
     public Dictionary<string, DateTimeOffset> Joining { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// 0 (or 1): this record holds the members. More: the cell is laid out in this many pages (a power of two), each a
+    /// record of its own (state <c>cell-page</c>, with its changes in <c>cell-page-changes</c>, of key
+    /// <c>&lt;partition&gt;/pages&lt;count&gt;/&lt;page&gt;</c>), and this record holds nothing else.
+    /// </summary>
+    public int Pages { get; set; }
+}
+
+/// <summary>One page of a partition's membership in memory: its members and the changes not yet folded into its record.</summary>
+internal sealed class CellPage(CellMembership members, CellChanges changes)
+{
+    /// <summary>The page's members (for a cell of one page, the record <c>cell</c> itself).</summary>
+    public CellMembership Members { get; } = members;
+
+    /// <summary>Changes since the page was last written whole.</summary>
+    public CellChanges Changes { get; set; } = changes;
+
+    /// <summary>The page's stored record and its ETag (pages of a layout in several pages only).</summary>
+    public GrainState<CellMembership>? Record { get; set; }
+
+    /// <summary>The page's stored changes and their ETag (pages of a layout in several pages only).</summary>
+    public GrainState<CellChanges>? ChangesRecord { get; set; }
+
+    /// <summary>True when the page's stored changes are known to be empty (a new layout's page, or its last write was empty).</summary>
+    public bool ChangesStoredEmpty { get; set; }
 }
 
 /// <summary>

@@ -34,6 +34,14 @@ public sealed class MatchingOptions
     public TimeSpan MembershipFlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// Members per page when a partition lays its membership out in pages: a cell of more than twice this many
+    /// members a page is laid out anew in pages of about this many, so that a join writes its page's changes and now
+    /// and then its page, not the whole cell. Bigger pages: fewer records (an activation reads each, a bulk load
+    /// writes each) but more bytes per join. Default 2,048 (a page of about 50 KB of ids); 64 to 65,536.
+    /// </summary>
+    public int MembershipPageSize { get; set; } = 2_048;
+
+    /// <summary>
     /// How often a partition re-reads members from their grains to repair a lost change: every member that joined
     /// and was not heard of within the interval, and a slice of the others in turn (see <see cref="ReconcileSweepPeriod"/>).
     /// Default 30 seconds; at least 1 second.

@@ -23,7 +23,9 @@ public sealed class StateSchemas
         .Register<Demand>(1)
         .Register<Trader>(1)
         .Register<MatchingSession>(1)
-        .Register<CellMembership>(1)
+        // 2: Pages (absent in version 1: the record holds the members, as it still does for a cell of one page). Raised
+        // so that an older build refuses a cell laid out in pages rather than reading it as a cell with no members.
+        .Register<CellMembership>(2, v1 => v1)
         .Register<CellChanges>(1);
 
     /// <summary>

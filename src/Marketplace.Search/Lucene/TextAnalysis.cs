@@ -189,16 +189,28 @@ internal sealed class TextAnalysis : IDisposable
     /// </summary>
     public string? Highlight(string text, (HashSet<string> Words, string[] Prefixes) forms, int maxLength)
     {
-        var marks = new List<(int Start, int End)>();
-        foreach (var (term, start, end) in Tokens(_plain, Plain, text))
+        // The words are compared in the token stream's own buffer: a string, a list entry and a closure per word of every
+        // hit's title and description were most of what a search's highlighting allocated.
+        List<(int Start, int End)>? marks = null;
+        var hasLookup = forms.Words.TryGetAlternateLookup<ReadOnlySpan<char>>(out var words);
+        using (var stream = _plain.GetTokenStream(Plain, new StringReader(text)))
         {
-            if (forms.Words.Contains(term) || forms.Prefixes.Any(p => term.StartsWith(p, StringComparison.Ordinal)))
+            var term = stream.AddAttribute<ICharTermAttribute>();
+            var offset = stream.AddAttribute<IOffsetAttribute>();
+            stream.Reset();
+            while (stream.IncrementToken())
             {
-                marks.Add((start, end));
+                var chars = term.Buffer.AsSpan(0, term.Length);
+                if ((hasLookup ? words.Contains(chars) : forms.Words.Contains(chars.ToString())) || StartsWithAny(chars, forms.Prefixes))
+                {
+                    (marks ??= []).Add((offset.StartOffset, offset.EndOffset));
+                }
             }
+
+            stream.End();
         }
 
-        if (marks.Count == 0)
+        if (marks is null)
         {
             return null;
         }
@@ -231,6 +243,19 @@ internal sealed class TextAnalysis : IDisposable
         }
 
         return html.ToString();
+    }
+
+    private static bool StartsWithAny(ReadOnlySpan<char> word, string[] prefixes)
+    {
+        foreach (var prefix in prefixes)
+        {
+            if (word.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public void Dispose()

@@ -30,13 +30,16 @@ public static class ApiLoadHarness
         ("search", 30), ("lot read", 25), ("hold", 15), ("lot create", 5), ("lot edit", 7), ("demand post", 6), ("match inbox", 12),
     ];
 
-    private static readonly string[] Kinds = ["search", "lot read", "hold", "release", "lot create", "lot edit", "demand post", "match inbox"];
+    private static readonly string[] Kinds = ["search", "lot read", "hold", "release", "lot create", "lot edit", "demand post", "demand cancel", "match inbox"];
 
     /// <summary>
     /// Runs the harness: <c>--firms 40 --lots-per-firm 10 --seconds 10 --max-concurrency 256 --stop-p99-ms 100
     /// --warmup-seconds 20</c> (<c>--allocation-types 25</c> also lists the types allocated most per request, sampled), or <c>--levels 1,4,16</c> for exactly those concurrency steps (to compare two settings in
     /// the same conditions); <c>--mix "hold=1"</c> or <c>--mix "search=30,lot read=25"</c> runs other weights (kinds as in the
     /// default mix, a hold always followed by its release), the warm-up included, to measure what each kind costs alone. Each step also prints the process's CPU time, allocations and JIT work per request.
+    /// <c>--open-demands 5</c> keeps at most that many of each firm's demands open: a demand post past it is followed by the
+    /// cancel of the firm's oldest open demand (as a release follows its hold); by default (0) demands stay open all run,
+    /// so every lot change meets more of them as the run goes on.
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
@@ -47,6 +50,7 @@ public static class ApiLoadHarness
         var stopP99Ms = Option(args, "--stop-p99-ms", 100);
         var warmupSeconds = Option(args, "--warmup-seconds", 20);
         var allocationTypes = Option(args, "--allocation-types", 0);
+        var openDemands = Option(args, "--open-demands", 0);
         var mixAt = Array.IndexOf(args, "--mix");
         var mix = mixAt >= 0 && mixAt + 1 < args.Length ? ParseMix(args[mixAt + 1]) : DefaultMix;
         var levelsAt = Array.IndexOf(args, "--levels");
@@ -76,7 +80,7 @@ public static class ApiLoadHarness
             settings[key] = value;
         }
 
-        Console.WriteLine($"Mix: {string.Join(", ", mix.Select(m => $"{m.Kind} {m.Weight}"))}");
+        Console.WriteLine($"Mix: {string.Join(", ", mix.Select(m => $"{m.Kind} {m.Weight}"))}; open demands per firm: {(openDemands > 0 ? openDemands.ToString(CultureInfo.InvariantCulture) : "all (never cancelled)")}");
         Console.WriteLine($"Host settings: {string.Join(' ', settings.Where(s => s.Key.StartsWith("Storage", StringComparison.Ordinal) || s.Key.StartsWith("Identity", StringComparison.Ordinal)).Select(s => $"{s.Key}={s.Value}"))}");
         var app = MarketplaceApp.Create(settings.Select(kv => $"--{kv.Key}={kv.Value}").ToArray());
         await app.StartAsync();
@@ -120,7 +124,7 @@ public static class ApiLoadHarness
             {
                 // The mix touches a wide stretch of code (EF, OpenIddict, Orleans, Lucene): tiered compilation is still
                 // busy well after start, so the steps measure a host that has already run the mix for a while.
-                var warmup = await RunStepAsync(http, callers, lots, mix, 2, TimeSpan.FromSeconds(warmupSeconds));
+                var warmup = await RunStepAsync(http, callers, lots, mix, 2, TimeSpan.FromSeconds(warmupSeconds), openDemands);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"Warm-up: the mix at 2 callers for {warmupSeconds} s ({warmup.Sent:N0} requests, {warmup.Costs.Per(warmup.Sent).CpuMs:0.00} ms of CPU per request, JIT {warmup.Costs.JitMethods:N0} methods in {warmup.Costs.JitMs:N0} ms), not recorded"));
             }
@@ -135,7 +139,7 @@ public static class ApiLoadHarness
                 var readsBefore = tokenEntries.StoreReads;
                 sampler?.Clear();
                 sampler?.Recording = true;
-                var step = await RunStepAsync(http, callers, lots, mix, concurrency, TimeSpan.FromSeconds(seconds));
+                var step = await RunStepAsync(http, callers, lots, mix, concurrency, TimeSpan.FromSeconds(seconds), openDemands);
                 sampler?.Recording = false;
                 var reads = (double)(tokenEntries.StoreReads - readsBefore) / Math.Max(1, step.Sent);
                 var perRequest = step.Costs.Per(step.Sent);
@@ -177,7 +181,7 @@ public static class ApiLoadHarness
     }
 
     private static async Task<Step> RunStepAsync(HttpClient http, List<Caller> callers, List<(string Id, Caller Seller)> lots,
-        (string Kind, int Weight)[] mix, int concurrency, TimeSpan duration)
+        (string Kind, int Weight)[] mix, int concurrency, TimeSpan duration, int openDemands)
     {
         var total = mix.Sum(m => m.Weight);
         var step = new Step();
@@ -230,7 +234,25 @@ public static class ApiLoadHarness
                             new JsonObject { ["description"] = $"Cleaned and on pallets, edit {random.Next(1_000_000)}." });
                         break;
                     case "demand post":
-                        await TimedAsync(step, clock, recordFrom, kind, http, caller, HttpMethod.Post, "/api/v1/demands", Demand(random));
+                        var demand = await TimedAsync(step, clock, recordFrom, kind, http, caller, HttpMethod.Post, "/api/v1/demands", Demand(random));
+                        if (openDemands > 0 && demand?["id"]?.GetValue<string>() is { } demandId)
+                        {
+                            string? oldest = null;
+                            lock (caller.OpenDemands)
+                            {
+                                caller.OpenDemands.Enqueue(demandId);
+                                if (caller.OpenDemands.Count > openDemands)
+                                {
+                                    oldest = caller.OpenDemands.Dequeue();
+                                }
+                            }
+
+                            if (oldest is not null)
+                            {
+                                await TimedAsync(step, clock, recordFrom, "demand cancel", http, caller, HttpMethod.Post, $"/api/v1/demands/{oldest}/cancel", null);
+                            }
+                        }
+
                         break;
                     default:
                         await TimedAsync(step, clock, recordFrom, kind, http, caller, HttpMethod.Get, "/api/v1/matches?limit=20", null);
@@ -391,6 +413,9 @@ public static class ApiLoadHarness
         public AuthenticationHeaderValue Authorization { get; } = new("Bearer", token);
 
         public List<string> OwnLots { get; } = [];
+
+        /// <summary>The firm's demands posted and not yet cancelled, oldest first (kept only with <c>--open-demands</c>).</summary>
+        public Queue<string> OpenDemands { get; } = new();
     }
 
     /// <summary>What one concurrency step recorded.</summary>

@@ -16,6 +16,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Marketplace.Grains.Storage;
 using Orleans.Configuration;
+using Orleans.Storage;
 
 namespace Marketplace.Benchmarks.Matching;
 
@@ -48,7 +49,38 @@ public static class MatchingHarness
         // once per Matching:ReconcileSweepPeriod, at most --reconcile-batch per partition every 30 s) activates an
         // empty grain per member read: --reconcile-batch 0 measures the changes without that background cost.
         var reconcileBatch = Option(args, "--reconcile-batch", new MatchingOptions().ReconcileBatchSize);
+        // --count-calls prints each rate's grain calls by interface and method (a filter on every call: off by default).
+        var countCalls = args.Contains("--count-calls");
+
+        // memory (default): Orleans' MemoryGrainStorage, whose every read and write is a call to a storage grain (about
+        // 18 of the 30 grain calls per change) and a copy of the state's bytes. sqlite: the product's own grain storage,
+        // a new file in a temporary folder (deleted at the end) with the host's options (synchronous=FULL, group
+        // commit): 12 grain calls per change, but about 1.5-2 times the CPU per change and a p99 made of fsyncs
+        // (docs/performance.md, branch match11), so memory stays the default for measuring the matching path.
+        var storage = Text(args, "--storage", "memory");
+        if (storage is not ("sqlite" or "memory"))
+        {
+            Console.Error.WriteLine($"--storage must be sqlite or memory, not '{storage}'.");
+            return 2;
+        }
+
+        var folder = storage == "sqlite" ? Directory.CreateTempSubdirectory("matching-harness-") : null;
+        try
+        {
+            return await RunAsync(lotCount, demandCount, rates, seconds, reconcileBatch, countCalls, folder);
+        }
+        finally
+        {
+            folder?.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<int> RunAsync(int lotCount, int demandCount, int[] rates, int seconds, int reconcileBatch, bool countCalls, DirectoryInfo? sqliteFolder)
+    {
         Console.WriteLine($"Matching harness: {lotCount:N0} lots and {demandCount:N0} demands loaded, then new lots and demands at {string.Join(", ", rates)}/s for {seconds} s each");
+        Console.WriteLine(sqliteFolder is null
+            ? "Grain storage: memory (Orleans' MemoryGrainStorage: a storage grain call per read and write)"
+            : $"Grain storage: SQLite, synchronous={new SqliteStorageOptions().Synchronous}, a new file in {sqliteFolder.FullName}");
         Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}; partitions re-read each member once per {new MatchingOptions().ReconcileSweepPeriod}, at most {reconcileBatch} per reconciliation");
 
         var events = new Recorder();
@@ -56,7 +88,8 @@ public static class MatchingHarness
         await using var cluster = await TestClusters.StartAsync(
             new Dictionary<string, string?>
             {
-                ["Storage:Provider"] = "Memory",
+                ["Storage:Provider"] = sqliteFolder is null ? "Memory" : "Sqlite",
+                ["Storage:Sqlite:Path"] = sqliteFolder is null ? null : Path.Combine(sqliteFolder.FullName, "marketplace.db"),
                 ["Listings:SweepPeriod"] = "00:01:00",
                 ["Matching:ReconcileBatchSize"] = reconcileBatch.ToString(CultureInfo.InvariantCulture),
             },
@@ -65,7 +98,21 @@ public static class MatchingHarness
                 silo.Services.AddSingleton<IMatchEvents>(events);
                 // As the host's appsettings.json does: Orleans' placement pipeline logs every activation at Information.
                 silo.Services.AddLogging(logging => logging.AddFilter("Polly", LogLevel.Warning));
+                if (countCalls)
+                {
+                    silo.AddIncomingGrainCallFilter(profile.CallCounter());
+                }
+
                 silo.Services.PostConfigure<MemoryGrainStorageOptions>(StorageOptions.StoreName, o => o.GrainStorageSerializer = profile.Counting(o.GrainStorageSerializer));
+            },
+            configure: silo =>
+            {
+                if (sqliteFolder is not null)
+                {
+                    // The host's SQLite storage as the marketplace registers it, its serializer wrapped to count each state's bytes.
+                    silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.StoreName, (sp, _) =>
+                        ActivatorUtilities.CreateInstance<SqliteGrainStorage>(sp, profile.Counting(MarketplaceStorageSerializer.Instance)));
+                }
             });
         // The host co-hosts its silo, so API calls are silo-local: drive the grains the same way, not through a gateway client.
         var grains = cluster.Silos[0].SiloHost.Services.GetRequiredService<IGrainFactory>();
@@ -167,6 +214,7 @@ public static class MatchingHarness
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         profile.Take();
+        profile.DescribeCalls(1);
         var run = Stopwatch.StartNew();
         var proposals = await RunAtRateAsync(grains, events, sellers, buyers, leaves, today, rate, rate * seconds, $"run{rate}", (kind, ticks, ticksAfterAck) =>
         {
@@ -191,6 +239,10 @@ public static class MatchingHarness
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"GC during the run: {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2, paused {paused.TotalMilliseconds:N0} ms in all ({paused / run.Elapsed:P1}); {allocatedPerChange:N0} KiB allocated per change; {cpuPerChange:N2} ms CPU per change"));
         Console.WriteLine(counted.Describe(changes));
+        if (profile.DescribeCalls(changes) is { Length: > 0 } calls)
+        {
+            Console.WriteLine(calls);
+        }
         Console.WriteLine("From the change's acknowledgement (the grain call returned) to its proposals stored (0 when they were stored first):");
         Print("  all", afterAck);
         Print("  new lot (publish)", byKindAfterAck["lot"]);
@@ -402,6 +454,12 @@ public static class MatchingHarness
         return i >= 0 && i + 1 < args.Length
             ? args[i + 1].Split(',').Select(r => int.Parse(r, NumberStyles.None, CultureInfo.InvariantCulture)).ToArray()
             : null;
+    }
+
+    private static string Text(string[] args, string name, string fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 
     private static int Option(string[] args, string name, int fallback)

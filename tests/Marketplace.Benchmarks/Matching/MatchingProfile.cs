@@ -41,6 +41,31 @@ public sealed class MatchingProfile : IDisposable
         _listener.Start();
     }
 
+    /// <summary>Grain calls by interface and method, counted by <see cref="CallCounter"/> when the harness asks for it.</summary>
+    private readonly ConcurrentDictionary<(string Interface, string Method), long[]> _calls = new();
+
+    /// <summary>
+    /// An incoming grain-call filter counting every call by interface and method (storage grains and one-way calls
+    /// included): what the harness's <c>--count-calls</c> installs. Not installed by default: the counting allocates a
+    /// little per call and would blur a comparison of builds.
+    /// </summary>
+    public IIncomingGrainCallFilter CallCounter() => new CountingFilter(this);
+
+    /// <summary>The calls counted since the last take, most frequent first, each divided by <paramref name="changes"/>.</summary>
+    public string DescribeCalls(long changes)
+    {
+        var taken = _calls.Select(c => (c.Key.Interface, c.Key.Method, Count: Interlocked.Exchange(ref c.Value[0], 0)))
+            .Where(c => c.Count > 0).OrderByDescending(c => c.Count).ToArray();
+        if (taken.Length == 0)
+        {
+            return "";
+        }
+
+        var total = taken.Sum(c => c.Count);
+        return string.Create(CultureInfo.InvariantCulture, $"Grain calls per change by method ({total / (double)changes:N2} counted by the filter):")
+            + string.Concat(taken.Select(c => string.Create(CultureInfo.InvariantCulture, $"{Environment.NewLine}  {c.Count / (double)changes,6:N2}  {c.Interface}.{c.Method}")));
+    }
+
     /// <summary>Wraps the storage's serializer so that every write's bytes are counted by state type.</summary>
     public IGrainStorageSerializer Counting(IGrainStorageSerializer inner) => new CountingSerializer(inner, this);
 
@@ -68,6 +93,18 @@ public sealed class MatchingProfile : IDisposable
                 .Select(w => string.Create(CultureInfo.InvariantCulture, $"{w.Key} {w.Value.Writes / (double)changes:N2} writes, {w.Value.Bytes / (double)changes / 1024:N1} KiB"));
             return string.Create(CultureInfo.InvariantCulture,
                 $"Per change: {Activations / (double)changes:N2} activations, {GrainCalls / (double)changes:N1} grain calls (storage grains included), {StateReads / (double)changes:N2} state reads, {StateWrites / (double)changes:N2} state writes of {Bytes / (double)changes / 1024:N1} KiB: {string.Join("; ", types)}");
+        }
+    }
+
+    private sealed class CountingFilter(MatchingProfile profile) : IIncomingGrainCallFilter
+    {
+        public Task Invoke(IIncomingGrainCallContext context)
+        {
+            // A timer's tick names the timer invoker, not the grain: name the grain's class instead.
+            var target = context.InterfaceName.EndsWith("IGrainTimerInvoker", StringComparison.Ordinal) ? "timer of " + context.Grain.GetType().Name : context.InterfaceName;
+            var counts = profile._calls.GetOrAdd((target, context.MethodName), _ => new long[1]);
+            Interlocked.Increment(ref counts[0]);
+            return context.Invoke();
         }
     }
 

@@ -188,8 +188,10 @@ public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) 
             session.Propose(SessionProposal.SessionId("lot-x", "demand-" + Guid.NewGuid().ToString("N")), proposal, DateTimeOffset.UtcNow, TimeSpan.FromDays(1));
             return session;
         }).ToArray();
+        // RecordAllAsync is one-way: the read that follows may be served before it, so wait until the inbox shows all three.
         await inbox.RecordAllAsync(sessions);
-        Assert.Equal(3, (await inbox.PageAsync(null, null, 0, 10)).Matches.Count);
+        Assert.True(await Eventually.TrueAsync(async () => (await inbox.PageAsync(null, null, 0, 10)).Matches.Count == 3, TimeSpan.FromSeconds(10)),
+            "the inbox never listed the three sessions recorded");
         Assert.All(sessions, s => Assert.Equal(0, fixture.Calls.ToSession(s.Id)));
 
         // Deactivated (the inbox writes its index then), read three times in the next activation.
@@ -200,5 +202,167 @@ public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) 
         }
 
         Assert.All(sessions, s => Assert.Equal(1, fixture.Calls.ToSession(s.Id)));
+    }
+
+    /// <summary>
+    /// A new lot asks the reminder service nothing until it has a deadline: its draft has none, and a lot never stored
+    /// has no reminder to unregister. Published, it registers one; withdrawn, it looks it up and unregisters it.
+    /// </summary>
+    [Fact]
+    public async Task NewLot_AsksTheReminderServiceNothing_UntilItHasADeadline()
+    {
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var id = "lot-" + Guid.NewGuid().ToString("N");
+        var lot = Grains.GetGrain<Grains.Listings.IListingGrain>(id);
+
+        await lot.CreateAsync(seller, SampleLots.CrushedConcrete(Place(7), 10));
+        var created = fixture.Calls.ToReminders(id);
+        await lot.PublishAsync(seller);
+        var published = fixture.Calls.ToReminders(id);
+        await lot.WithdrawAsync(seller);
+
+        Assert.Equal((0, 1, 3), (created, published, fixture.Calls.ToReminders(id)));
+    }
+
+    [Fact]
+    public async Task InboxPages_OfManySessions_ReRecordedOnesMoved_AreTheSortedFilteredList()
+    {
+        // 120 sessions of one firm, as buyer and as seller, of every status, at 40 distinct times (the id breaks ties).
+        var trader = "firm-" + Guid.NewGuid().ToString("N");
+        var inbox = Grains.GetGrain<IMatchInboxGrain>(trader);
+        var random = new Random(14);
+        var t0 = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        var sessions = new List<MatchingSession>();
+        var latest = new Dictionary<string, MatchingSession>();
+        for (var i = 0; i < 120; i++)
+        {
+            var other = "firm-other-" + random.Next(5);
+            var asBuyer = random.Next(2) == 0;
+            var proposal = new SessionProposal("lot-" + i, asBuyer ? other : trader, "demand-" + i, asBuyer ? trader : other, 1, "t", 1, "t", 100, 1);
+            var session = new MatchingSession();
+            session.Propose(SessionProposal.SessionId(proposal.LotId, proposal.DemandId), proposal, t0.AddMinutes(random.Next(40)), TimeSpan.FromDays(1));
+            var at = t0.AddMinutes(random.Next(40));
+            switch (random.Next(5))
+            {
+                case 1:
+                    session.Accepted("hold-" + i, null, at);
+                    break;
+                case 2:
+                    session.Accepted("hold-" + i, null, at);
+                    session.Confirm(proposal.SellerId, at);
+                    break;
+                case 3:
+                    session.Decline(proposal.BuyerId, at);
+                    break;
+                case 4:
+                    session.Expire("timed-out", at);
+                    break;
+            }
+
+            sessions.Add(session);
+        }
+
+        // Records are one-way and may arrive after a later read: each stage waits until the list shows what was sent.
+        await inbox.RecordAllAsync(Snapshots(sessions));
+        await ArrivedAsync("recorded");
+        await AssertPagesAsync("recorded");
+
+        // A third of them changes again, to an earlier or a later time (an open one ends, an expired one is proposed
+        // again); some are re-recorded one at a time; stale versions recorded afterwards change nothing.
+        var stale = new List<MatchingSession>();
+        var changed = new List<MatchingSession>();
+        foreach (var session in sessions.Where((_, i) => i % 3 == 0))
+        {
+            stale.Add(session.Snapshot());
+            var at = t0.AddMinutes(random.Next(-10, 60));
+            if (session.IsOpen)
+            {
+                session.Expire("quantity-gone", at);
+            }
+            else if (session.Status == MatchStatus.Expired)
+            {
+                session.Propose(session.Id, session.Proposal!, at, TimeSpan.FromDays(1));
+            }
+            else
+            {
+                continue;
+            }
+
+            changed.Add(session);
+        }
+
+        await inbox.RecordAllAsync(Snapshots(changed.Skip(5).ToList()));
+        foreach (var session in changed.Take(5))
+        {
+            await inbox.RecordAsync(Snapshots([session])[0]);
+        }
+
+        await ArrivedAsync("re-recorded");
+
+        // Stale versions after the newer ones, in one call with a new session last: once that is listed, they were seen.
+        var marker = new MatchingSession();
+        marker.Propose("lot-m-demand-m", new SessionProposal("lot-m", trader, "demand-m", "firm-other-0", 1, "t", 1, "t", 100, 1), t0.AddMinutes(20), TimeSpan.FromDays(1));
+        await inbox.RecordAllAsync(stale.Concat(Snapshots([marker])).ToArray());
+        await ArrivedAsync("stale versions");
+
+        // Bad paging input is refused (the API answers it with a problem document before asking); past the end is empty.
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => inbox.PageAsync(null, null, -1, 10));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => inbox.PageAsync(null, null, 0, 0));
+        var beyond = await inbox.PageAsync(null, null, 121, 10);
+        Assert.Empty(beyond.Matches);
+        Assert.Null(beyond.NextStart);
+        Assert.Empty((await inbox.PageAsync("open", null, 0, 10)).Matches);
+
+        IReadOnlyList<MatchingSession> Snapshots(List<MatchingSession> list)
+        {
+            var copies = list.Select(s => s.Snapshot()).ToArray();
+            foreach (var copy in copies)
+            {
+                latest[copy.Id] = copy;
+            }
+
+            return copies;
+        }
+
+        async Task ArrivedAsync(string when)
+        {
+            var sorted = latest.Values.OrderByDescending(s => s.UpdatedAt).ThenBy(s => s.Id, StringComparer.Ordinal).Select(s => (s.Id, s.Version)).ToArray();
+            Assert.True(await Eventually.TrueAsync(async () => (await inbox.ListAsync()).Select(s => (s.Id, s.Version)).SequenceEqual(sorted), TimeSpan.FromSeconds(10)),
+                $"{when}: the list never became the {sorted.Length} sessions sent, sorted");
+            await AssertPagesAsync(when);
+        }
+
+        async Task AssertPagesAsync(string when)
+        {
+            // The oracle: the latest version of every session, sorted and filtered plainly.
+            var sorted = latest.Values.OrderByDescending(s => s.UpdatedAt).ThenBy(s => s.Id, StringComparer.Ordinal).ToArray();
+            string?[] statuses = [null, .. Enum.GetValues<MatchStatus>().Select(MatchingSession.StatusCode)];
+            foreach (var status in statuses)
+            {
+                foreach (var role in new[] { null, "buyer", "seller" })
+                {
+                    var expected = sorted
+                        .Where(s => (status is null || MatchingSession.StatusCode(s.Status) == status)
+                            && (role is null || (s.Proposal!.BuyerId == trader ? "buyer" : "seller") == role))
+                        .Select(s => (s.Id, s.Version)).ToArray();
+                    foreach (var size in new[] { 4, 200 })
+                    {
+                        var paged = new List<(string, long)>();
+                        int? start = 0;
+                        while (start is { } from)
+                        {
+                            var page = await inbox.PageAsync(status, role, from, size);
+                            Assert.InRange(page.Matches.Count, 0, size);
+                            paged.AddRange(page.Matches.Select(m => (m.Id, m.Version)));
+                            start = page.NextStart;
+                            Assert.True(start is null || page.Matches.Count == size, $"{when}: a page short of {size} names a next start");
+                        }
+
+                        Assert.True(expected.SequenceEqual(paged), $"{when}, status {status}, role {role}, size {size}: "
+                            + $"pages gave {paged.Count} [{string.Join(", ", paged.Take(8))}…], expected {expected.Length} [{string.Join(", ", expected.Take(8))}…]");
+                    }
+                }
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@ using Marketplace.Grains.Listings;
 using Marketplace.Grains.Matching;
 using Marketplace.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
 using Orleans.Storage;
 using Orleans.TestingHost;
 
@@ -22,6 +23,8 @@ public sealed class MatchingClusterFixture : IAsyncLifetime
     {
         var settings = TestClusters.Settings("Memory");
         settings["Matching:SessionLifetime"] = "00:00:03";
+        // Pages of 512 (the default is 2,048): a cell of 1,100 members is laid out in pages, whose test then reads fewer members.
+        settings["Matching:MembershipPageSize"] = "512";
         Cluster = await TestClusters.StartAsync(settings, configure: silo => silo.Services.AddSingleton<IIncomingGrainCallFilter>(InboxCalls));
     }
 
@@ -49,13 +52,43 @@ public sealed class InboxRecordCalls : IIncomingGrainCallFilter
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _refused = new(StringComparer.Ordinal);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _reminderCalls = new(StringComparer.Ordinal);
+
+    /// <summary>Calls to the reminder service (register, look up, unregister) about a grain whose id contains <paramref name="keyPart"/>.</summary>
+    public int ToReminders(string keyPart) => _reminderCalls.Where(k => k.Key.Contains(keyPart, StringComparison.Ordinal)).Sum(k => k.Value);
+
+    /// <summary>Bytes of the state writes the memory storage accepted whose key contains <paramref name="keyPart"/>.</summary>
+    public long WrittenBytes(string keyPart) => _written.Where(k => k.Key.Contains(keyPart, StringComparison.Ordinal)).Sum(k => k.Value);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _written = new(StringComparer.Ordinal);
+
+    /// <summary>How often each lot whose id starts with <paramref name="prefix"/> has been read by its standing (as a partition reads its members).</summary>
+    public Dictionary<string, int> StandingReads(string prefix)
+        => _standingReads.Where(r => r.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _standingReads = new(StringComparer.Ordinal);
+
     public async Task Invoke(IIncomingGrainCallContext context)
     {
+        if (context.InterfaceName.EndsWith(".IReminderService", StringComparison.Ordinal) && context.Request.GetArgumentCount() > 0)
+        {
+            _reminderCalls.AddOrUpdate(context.Request.GetArgument(0)?.ToString() ?? "", 1, (_, n) => n + 1);
+        }
+
         if (context.Grain.GetType().Name.StartsWith("MemoryStorageGrain", StringComparison.Ordinal) && context.InterfaceMethod.Name == "WriteStateAsync")
         {
             try
             {
                 await context.Invoke();
+                var arguments = Enumerable.Range(0, context.Request.GetArgumentCount()).Select(i => context.Request.GetArgument(i)).ToArray();
+                var bytes = arguments.Sum(a => a?.GetType().GetProperty("State")?.GetValue(a) switch
+                {
+                    ReadOnlyMemory<byte> memory => memory.Length,
+                    byte[] array => array.Length,
+                    BinaryData data => data.ToMemory().Length,
+                    _ => 0L,
+                });
+                _written.AddOrUpdate(string.Join('|', arguments.Select(a => a as string ?? "")), bytes, (_, n) => n + bytes);
             }
             catch (Exception e) when (e is InconsistentStateException || e.GetType().Name.Contains("EtagMismatch", StringComparison.Ordinal))
             {
@@ -74,6 +107,10 @@ public sealed class InboxRecordCalls : IIncomingGrainCallFilter
         else if (context.Grain is MatchingSessionGrain && context.InterfaceMethod.Name != nameof(IRemindable.ReceiveReminder))
         {
             _sessionCalls.AddOrUpdate(context.TargetId.Key.ToString()!, 1, (_, n) => n + 1);
+        }
+        else if (context.Grain is ListingGrain && context.InterfaceMethod.Name == nameof(IListingGrain.StandingAsync))
+        {
+            _standingReads.AddOrUpdate(context.TargetId.Key.ToString()!, 1, (_, n) => n + 1);
         }
 
         await context.Invoke();
@@ -348,6 +385,61 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
 
         Assert.True(await Eventually.TrueAsync(async () => (await StoredAsync<CellMembership>("cell")).Lots.Count == 100, TimeSpan.FromSeconds(10)));
         Assert.True(await Eventually.TrueAsync(async () => (await StoredAsync<CellChanges>("cell-changes")).Members.Count == 0, TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>
+    /// A cell of more than twice <see cref="MatchingOptions.MembershipPageSize"/> members (512 in this cluster) is kept in pages: each join writes its
+    /// page's changes (and now and then that page whole), never a changes record of the whole cell nor the whole cell; a
+    /// cell stored the old way (one record) is laid out in pages by its first write past that size; and the next
+    /// activation reads every member again, those loaded and those only recorded as joining.
+    /// </summary>
+    [Fact]
+    public async Task JoinsInALargeCell_WriteBoundedRecords_AndEveryMemberIsReadByTheNextActivation()
+    {
+        var at = new GeoPoint(61.3, 28.9);
+        var partition = Grains.GetGrain<IMatchPartitionGrain>(MatchPartitions.Key("concrete", Geohash.Encode(at.Latitude, at.Longitude)));
+        var prefix = $"paged-{Guid.NewGuid():N}"[..14] + "-";
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var lots = Enumerable.Range(0, 1_100).Select(i => new VersionedLot(1, new LotSummary($"{prefix}{i}", "seller", "concrete", Marketplace.Domain.Materials.Unit.T,
+            10, null, 2, 1000, at, new DateWindow(today, today.AddDays(30))))).ToArray();
+        var storage = fixture.Cluster.Silos[0].SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);
+        var record = new GrainState<CellMembership>(new CellMembership());
+
+        // A cell of 1,000 members is stored the old way, one record; a join's write also stores the loaded lots (a write
+        // stores every change so far). 100 more, and the next join's write lays the cell out in pages.
+        await partition.LoadAsync(lots[..1_000], []);
+        await partition.LotJoiningAsync(prefix + "join-0");
+        await storage.ReadStateAsync("cell", partition.GetGrainId(), record);
+        Assert.Equal(1_000, record.State!.Lots.Count);
+        await partition.LoadAsync(lots[1_000..], []);
+        await partition.LotJoiningAsync(prefix + "join-1");
+        var keyPart = partition.GetGrainId().ToString();
+        Assert.True(fixture.InboxCalls.WrittenBytes(keyPart) > 20_000, "the cell's writes were not counted");
+
+        // The next 80 joins, each measured.
+        long largest = 0, total = 0;
+        for (var i = 2; i <= 81; i++)
+        {
+            var before = fixture.InboxCalls.WrittenBytes(keyPart);
+            await partition.LotJoiningAsync($"{prefix}join-{i}");
+            var written = fixture.InboxCalls.WrittenBytes(keyPart) - before;
+            (largest, total) = (Math.Max(largest, written), total + written);
+        }
+
+        // The whole cell is about 25 KB of ids, its changes about 100 bytes a member: one record of all changes grew
+        // to 64 entries (6 KB) and then the cell was rewritten whole; a page of about 300 members is about 6 KB.
+        Assert.True(largest <= 10_000, $"a join wrote {largest:N0} bytes");
+        Assert.True(total / 80 <= 2_000, $"a join wrote {total / 80:N0} bytes on average");
+
+        var readBefore = fixture.InboxCalls.StandingReads(prefix);
+        await partition.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        Assert.True(await Eventually.TrueAsync(async () => !(await Grains.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics()).Any(s => s.GrainId == partition.GetGrainId()),
+            TimeSpan.FromSeconds(10)), "the partition was not deactivated");
+        await partition.CountsAsync();
+        var readAfter = fixture.InboxCalls.StandingReads(prefix);
+        var members = lots.Select(l => l.Lot.Id).Concat(Enumerable.Range(0, 82).Select(i => $"{prefix}join-{i}")).ToArray();
+        var unread = members.Where(id => readAfter.GetValueOrDefault(id) <= readBefore.GetValueOrDefault(id)).ToArray();
+        Assert.True(unread.Length == 0, $"{unread.Length} of {members.Length} members were not read by the new activation, e.g. {string.Join(", ", unread.Take(3))} (a join wrote at most {largest:N0} bytes, {total / 80:N0} on average)");
     }
 
     [Fact]
