@@ -50,6 +50,13 @@ public sealed class SearchSettings
     public int PostingsCacheMegabytes { get; set; } = 80;
 
     /// <summary>
+    /// Lucene: memory, in MiB, for the parsed stored documents of hits, kept per segment so that a lot shown again is not
+    /// read and parsed again; default 32 (a lot takes about 1–3 KiB parsed). Past it the least recently shown go first.
+    /// Zero turns it off; valid 0 to 65,536.
+    /// </summary>
+    public int HitCacheMegabytes { get; set; } = 32;
+
+    /// <summary>
     /// Most changes indexed in one batch; default 10,000 (a bulk import's batch). Each batch written is a new Lucene segment
     /// once refreshed (see <see cref="RefreshInterval"/>): small batches under a bulk import cost merges, not latency,
     /// since a batch takes only what is waiting.

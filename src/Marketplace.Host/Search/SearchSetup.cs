@@ -31,6 +31,7 @@ public static class SearchSetup
             .Validate(s => s.IdleMergeAfter >= TimeSpan.Zero, $"{nameof(SearchSettings)}.{nameof(SearchSettings.IdleMergeAfter)} must not be negative.")
             .Validate(s => s.BulkMergeMinLots >= 0, $"{nameof(SearchSettings)}.{nameof(SearchSettings.BulkMergeMinLots)} must not be negative.")
             .Validate(s => s.PostingsCacheMegabytes is >= 0 and <= 65_536, $"{nameof(SearchSettings)}.{nameof(SearchSettings.PostingsCacheMegabytes)} must be 0 to 65,536.")
+            .Validate(s => s.HitCacheMegabytes is >= 0 and <= 65_536, $"{nameof(SearchSettings)}.{nameof(SearchSettings.HitCacheMegabytes)} must be 0 to 65,536.")
             .ValidateOnStart();
         RefuseLuceneInCluster(builder.Configuration, settings);
         var dataFolder = DataFolder.Of(builder);
@@ -76,7 +77,8 @@ public static class SearchSetup
                 try
                 {
                     return LuceneSearchEngine.Open(path, settings.RefreshInterval, settings.IdleMergeAfter > TimeSpan.Zero ? settings.IdleMergeAfter : TimeSpan.Zero, logger,
-                        Math.Max(settings.BulkMergeMinLots, 0), (long)Math.Clamp(settings.PostingsCacheMegabytes, 0, 65_536) << 20);
+                        Math.Max(settings.BulkMergeMinLots, 0), (long)Math.Clamp(settings.PostingsCacheMegabytes, 0, 65_536) << 20,
+                        (long)Math.Clamp(settings.HitCacheMegabytes, 0, 65_536) << 20);
                 }
                 catch (Lucene.Net.Store.LockObtainFailedException e)
                 {

@@ -123,20 +123,28 @@ public sealed class LuceneSearchEngine : ISearchEngine
     /// and a tenth of the index, were written since the last merge, at <see cref="SettleAsync"/> or after a pause of
     /// <see cref="DefaultBulkPause"/> in the writes; zero (the default) never does. <paramref name="postingsCacheBytes"/>
     /// bounds the decoded postings of frequent terms (see <see cref="Postings"/>): zero turns them off (the matcher reads
-    /// Lucene's postings), null takes the default, <see cref="PostingsCacheBytes"/>.
+    /// Lucene's postings), null takes the default, <see cref="PostingsCacheBytes"/>. <paramref name="hitCacheBytes"/>
+    /// bounds the parsed stored documents of hits (see <see cref="Hits"/>): zero turns them off (every hit parsed again),
+    /// null takes the default, <see cref="HitCacheBytes"/>.
     /// </summary>
     public static LuceneSearchEngine Open(string folder, TimeSpan refreshInterval = default, TimeSpan idleMergeAfter = default, ILogger? logger = null, int bulkMergeMinDocs = 0,
-        long? postingsCacheBytes = null)
+        long? postingsCacheBytes = null, long? hitCacheBytes = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(refreshInterval, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(idleMergeAfter, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegative(bulkMergeMinDocs);
         ArgumentOutOfRangeException.ThrowIfNegative(postingsCacheBytes ?? 0);
+        ArgumentOutOfRangeException.ThrowIfNegative(hitCacheBytes ?? 0);
         System.IO.Directory.CreateDirectory(folder);
         var engine = new LuceneSearchEngine(new DirectoryInfo(folder), refreshInterval, idleMergeAfter, bulkMergeMinDocs, logger);
         if (postingsCacheBytes is { } bound)
         {
             engine.Postings = bound == 0 ? null : new PostingsCache(bound, PostingsCacheMinDocFreq);
+        }
+
+        if (hitCacheBytes is { } hitBound)
+        {
+            engine.Hits = hitBound == 0 ? null : new HitDocumentCache(hitBound);
         }
 
         engine.LoadColumns();
@@ -772,6 +780,15 @@ public sealed class LuceneSearchEngine : ISearchEngine
     /// </summary>
     internal PostingsCache? Postings { get; set; } = new(PostingsCacheBytes, PostingsCacheMinDocFreq);
 
+    /// <summary>
+    /// The parsed stored documents of hits, per segment core (null: every hit's document is parsed again). At most
+    /// <see cref="HitCacheBytes"/> by default.
+    /// </summary>
+    internal HitDocumentCache? Hits { get; set; } = new(HitCacheBytes);
+
+    /// <summary>The default bound of <see cref="Hits"/>, bytes (a lot's document takes about 1–3 KiB parsed: 10,000 or more).</summary>
+    internal const long HitCacheBytes = 32L << 20;
+
     /// <summary>The default bound of <see cref="Postings"/>, bytes.</summary>
     internal const long PostingsCacheBytes = 80L << 20;
 
@@ -834,8 +851,17 @@ public sealed class LuceneSearchEngine : ISearchEngine
             doc = found.ScoreDocs[0].Doc;
         }
 
-        var stored = JsonSerializer.Deserialize<ListingDocument>(searcher.Doc(doc).Get(DocField), Json);
+        var leaves = searcher.IndexReader.Leaves;
+        var leaf = leaves[ReaderUtil.SubIndex(doc, leaves)];
+        var stored = Hits is { } hits ? hits.Get(leaf.AtomicReader, doc - leaf.DocBase, Parse) : Parse(leaf.AtomicReader, doc - leaf.DocBase).Document;
         return stored is not null && _quantities.TryGetValue(stored.Id, out var now) ? stored with { Available = now.Available, Status = now.Status } : stored;
+    }
+
+    /// <summary>A segment's stored document of a lot, parsed, and the stored text's length.</summary>
+    private static (ListingDocument? Document, int Chars) Parse(AtomicReader reader, int doc)
+    {
+        var json = reader.Document(doc).Get(DocField);
+        return (JsonSerializer.Deserialize<ListingDocument>(json, Json), json.Length);
     }
 
     /// <summary>Lucene documents added or replaced since the engine opened.</summary>

@@ -61,6 +61,9 @@ public static class SearchHarness
             var postingsMb = Option(args, "--postings-mb", (int)(LuceneSearchEngine.PostingsCacheBytes >> 20));
             engine.Postings = postingsMb <= 0 ? null
                 : new PostingsCache((long)postingsMb << 20, Option(args, "--postings-min-df", LuceneSearchEngine.PostingsCacheMinDocFreq));
+            // --hits-mb N (0: none): the bound of the parsed hit documents kept per segment core.
+            var hitsMb = Option(args, "--hits-mb", (int)(LuceneSearchEngine.HitCacheBytes >> 20));
+            engine.Hits = hitsMb <= 0 ? null : new HitDocumentCache((long)hitsMb << 20);
             // --force-merge N: the kept index merged down to N segments first (it stays merged).
             if (reuse && Option(args, "--force-merge", 0) is var segments and > 0)
             {
