@@ -26,6 +26,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
     private const string IdValues = "id_dv";
     private const string DocField = "doc";
     private const string NumbersField = "c_numbers";
+    private const string StringsField = "c_strings";
     private const int PackedLength = 58;
 
     /// <summary>Segments with fewer documents are collected in document order (see <see cref="TextCollector"/>).</summary>
@@ -864,6 +865,12 @@ public sealed class LuceneSearchEngine : ISearchEngine
         return (JsonSerializer.Deserialize<ListingDocument>(json, Json), json.Length);
     }
 
+    /// <summary>
+    /// True: a lot's strings are written as the four sorted doc values of indexes before search13 (tests write such an
+    /// index, and one mixing both, and check that it opens with the same columns).
+    /// </summary>
+    internal bool LegacyStrings { get; set; }
+
     /// <summary>Lucene documents added or replaced since the engine opened.</summary>
     internal long DocumentsWritten => Interlocked.Read(ref _documentsWritten);
 
@@ -943,10 +950,11 @@ public sealed class LuceneSearchEngine : ISearchEngine
             new StoredField(DocField, JsonSerializer.Serialize(d, Json)),
             // The columns' fields, so opening the index loads them without parsing a million stored documents.
             new BinaryDocValuesField(NumbersField, PackNumbers(d)),
-            new SortedDocValuesField("c_unit", new BytesRef(d.Unit)),
-            new SortedDocValuesField("c_currency", new BytesRef(d.Currency)),
-            new SortedDocValuesField("c_category", new BytesRef(d.Category)),
-            new SortedDocValuesField("c_seller", new BytesRef(d.SellerId)),
+            .. LegacyStrings
+                ? (IEnumerable<IIndexableField>)[
+                    new SortedDocValuesField("c_unit", new BytesRef(d.Unit)), new SortedDocValuesField("c_currency", new BytesRef(d.Currency)),
+                    new SortedDocValuesField("c_category", new BytesRef(d.Category)), new SortedDocValuesField("c_seller", new BytesRef(d.SellerId))]
+                : [new BinaryDocValuesField(StringsField, LeafColumns.PackStrings(d))],
         ];
     }
 
@@ -963,7 +971,8 @@ public sealed class LuceneSearchEngine : ISearchEngine
             _lock.EnterWriteLock();
             try
             {
-                var leaves = searcher.IndexReader.Leaves.Select(l => LeafColumns.Of(l.AtomicReader)).Where(l => l is not null).Select(l => l!).ToArray();
+                var strings = new Dictionary<string, string>(StringComparer.Ordinal);
+                var leaves = searcher.IndexReader.Leaves.Select(l => LeafColumns.Of(l.AtomicReader, strings)).Where(l => l is not null).Select(l => l!).ToArray();
                 var order = new List<(string Category, int Leaf, int Doc)>();
                 for (var leaf = 0; leaf < leaves.Length; leaf++)
                 {
@@ -972,7 +981,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
                     {
                         if (l.Live is null || l.Live.Get(doc))
                         {
-                            order.Add((l.Category[l.CategoryOrd.GetOrd(doc)], leaf, doc));
+                            order.Add((l.StringsOf(doc).Category, leaf, doc));
                         }
                     }
                 }
@@ -986,12 +995,13 @@ public sealed class LuceneSearchEngine : ISearchEngine
                     var l = leaves[leaf];
                     l.Numbers.Get(doc, packed);
                     var n = packed.Bytes.AsSpan(packed.Offset, packed.Length);
+                    var (unit, currency, _, seller) = l.StringsOf(doc);
                     _columns.Set(l.Id[l.Ids.GetOrd(doc)], BinaryPrimitives.ReadInt64LittleEndian(n), n[8] == 1,
                         BinaryPrimitives.ReadDoubleLittleEndian(n[9..]), BinaryPrimitives.ReadDoubleLittleEndian(n[17..]),
                         BinaryPrimitives.ReadInt64LittleEndian(n[25..]), BinaryPrimitives.ReadDoubleLittleEndian(n[33..]), n[41],
-                        l.Unit[l.UnitOrd.GetOrd(doc)], category, l.Seller[l.SellerOrd.GetOrd(doc)],
+                        unit, category, seller,
                         BinaryPrimitives.ReadInt32LittleEndian(n[42..]), BinaryPrimitives.ReadInt32LittleEndian(n[46..]), BinaryPrimitives.ReadInt64LittleEndian(n[50..]),
-                        l.CurrencyOrd is null ? Domain.Common.Money.DefaultCurrency : l.Currency[l.CurrencyOrd.GetOrd(doc)]);
+                        currency);
                 }
             }
             finally
@@ -1061,12 +1071,34 @@ public sealed class LuceneSearchEngine : ISearchEngine
         });
     }
 
-    /// <summary>The column doc values of one segment, with their ordinals' strings.</summary>
-    private sealed record LeafColumns(AtomicReader Reader, IBits? Live, SortedDocValues Ids, string[] Id, BinaryDocValues Numbers,
-        SortedDocValues UnitOrd, string[] Unit, SortedDocValues CategoryOrd, string[] Category, SortedDocValues SellerOrd, string[] Seller,
-        SortedDocValues? CurrencyOrd, string[] Currency)
+    /// <summary>
+    /// The column doc values of one segment. A lot's strings (unit, currency, category, seller) are one binary doc value,
+    /// <see cref="StringsField"/>: each a length and its UTF-8 bytes. Segments written before it hold them as four sorted
+    /// doc values (read by ordinal), and a merge of both kinds holds each document's strings in one field or the others.
+    /// </summary>
+    /// <remarks>
+    /// One field instead of four because each sorted doc-values field costs a segment's flush two writers with blocks of
+    /// 16,384 longs (Lucene45DocValuesConsumer), whatever the segment's size: a refresh under a stream of changes flushes a
+    /// segment of a few lots every 100 ms, and the four fields were about a third of what a flush and its indexing allocated.
+    /// </remarks>
+    private sealed class LeafColumns(AtomicReader reader, SortedDocValues ids, BinaryDocValues numbers, BinaryDocValues? strings, LeafColumns.Legacy? legacy,
+        Dictionary<string, string> interned)
     {
-        public static LeafColumns? Of(AtomicReader reader)
+        private readonly BytesRef _bytes = new();
+        private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _interned = interned.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        public AtomicReader Reader => reader;
+
+        public IBits? Live { get; } = reader.LiveDocs;
+
+        public SortedDocValues Ids => ids;
+
+        public string[] Id { get; } = Strings(ids);
+
+        public BinaryDocValues Numbers => numbers;
+
+        /// <summary>The column doc values of <paramref name="reader"/>, null when it has none; strings read are shared through <paramref name="interned"/>.</summary>
+        public static LeafColumns? Of(AtomicReader reader, Dictionary<string, string> interned)
         {
             var ids = reader.GetSortedDocValues(IdValues);
             if (ids is null)
@@ -1074,14 +1106,90 @@ public sealed class LuceneSearchEngine : ISearchEngine
                 return null;
             }
 
-            var unit = reader.GetSortedDocValues("c_unit");
-            var category = reader.GetSortedDocValues("c_category");
-            var seller = reader.GetSortedDocValues("c_seller");
+            var legacy = reader.GetSortedDocValues("c_category") is { } category ? new Legacy(reader, category) : null;
+            return new LeafColumns(reader, ids, reader.GetBinaryDocValues(NumbersField), reader.GetBinaryDocValues(StringsField), legacy, interned);
+        }
+
+        /// <summary>A document's strings.</summary>
+        public (string Unit, string Currency, string Category, string Seller) StringsOf(int doc)
+        {
+            strings?.Get(doc, _bytes);
+            if (strings is null || _bytes.Length == 0)
+            {
+                return legacy!.Of(doc);
+            }
+
+            ReadOnlySpan<byte> span = _bytes.Bytes.AsSpan(_bytes.Offset, _bytes.Length);
+            return (Next(ref span), Next(ref span), Next(ref span), Next(ref span));
+        }
+
+        /// <summary>The strings packed for <see cref="StringsField"/>.</summary>
+        public static BytesRef PackStrings(ListingDocument d)
+        {
+            string[] values = [d.Unit, d.Currency, d.Category, d.SellerId];
+            var bytes = new byte[values.Sum(v => 5 + System.Text.Encoding.UTF8.GetByteCount(v))];
+            var at = 0;
+            foreach (var value in values)
+            {
+                var length = System.Text.Encoding.UTF8.GetByteCount(value);
+                for (var rest = (uint)length; ; rest >>= 7)
+                {
+                    bytes[at++] = (byte)(rest < 0x80 ? rest : (rest & 0x7F) | 0x80);
+                    if (rest < 0x80)
+                    {
+                        break;
+                    }
+                }
+
+                at += System.Text.Encoding.UTF8.GetBytes(value, bytes.AsSpan(at));
+            }
+
+            return new BytesRef(bytes, 0, at);
+        }
+
+        private string Next(ref ReadOnlySpan<byte> span)
+        {
+            var length = 0;
+            for (var shift = 0; ; shift += 7)
+            {
+                var b = span[0];
+                span = span[1..];
+                length |= (b & 0x7F) << shift;
+                if (b < 0x80)
+                {
+                    break;
+                }
+            }
+
+            var utf8 = span[..length];
+            span = span[length..];
+            var chars = length <= 256 ? stackalloc char[length] : new char[length];
+            var text = chars[..System.Text.Encoding.UTF8.GetChars(utf8, chars)];
+            if (!_interned.TryGetValue(text, out var known))
+            {
+                known = text.ToString();
+                _interned[text] = known;
+            }
+
+            return known;
+        }
+
+        /// <summary>The four sorted doc values of segments written before <see cref="StringsField"/>.</summary>
+        internal sealed class Legacy(AtomicReader reader, SortedDocValues category)
+        {
+            private readonly SortedDocValues _unit = reader.GetSortedDocValues("c_unit");
+            private readonly SortedDocValues _seller = reader.GetSortedDocValues("c_seller");
 
             // Indexes written before lots carried a currency column hold euro prices only.
-            var currency = reader.GetSortedDocValues("c_currency");
-            return new LeafColumns(reader, reader.LiveDocs, ids, Strings(ids), reader.GetBinaryDocValues(NumbersField), unit, Strings(unit), category,
-                Strings(category), seller, Strings(seller), currency, currency is null ? [] : Strings(currency));
+            private readonly SortedDocValues? _currency = reader.GetSortedDocValues("c_currency");
+            private readonly string[] _units = Strings(reader.GetSortedDocValues("c_unit"));
+            private readonly string[] _categories = Strings(category);
+            private readonly string[] _sellers = Strings(reader.GetSortedDocValues("c_seller"));
+            private readonly string[] _currencies = reader.GetSortedDocValues("c_currency") is { } c ? Strings(c) : [];
+
+            public (string Unit, string Currency, string Category, string Seller) Of(int doc)
+                => (_units[_unit.GetOrd(doc)], _currency is null ? Domain.Common.Money.DefaultCurrency : _currencies[_currency.GetOrd(doc)],
+                    _categories[category.GetOrd(doc)], _sellers[_seller.GetOrd(doc)]);
         }
     }
 
