@@ -85,6 +85,9 @@ internal sealed class ListingColumns
     /// <summary>The slot of a lot, or -1.</summary>
     public int SlotOf(string id) => _slots.TryGetValue(id, out var slot) ? slot : -1;
 
+    /// <summary>The slot of a lot id given as characters, or -1 (no string made).</summary>
+    public int SlotOf(ReadOnlySpan<char> id) => _slots.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(id, out var slot) ? slot : -1;
+
     /// <summary>The currency ordinal, or -1 for a currency no lot is priced in.</summary>
     public int CurrencyOrdinal(string currency) => _currencyOrdinals.TryGetValue(currency, out var o) ? o : -1;
 

@@ -943,7 +943,6 @@ public sealed class LuceneSearchEngine : ISearchEngine
         return
         [
             new StringField(IdField, d.Id, Field.Store.YES),
-            new SortedDocValuesField(IdValues, new BytesRef(d.Id)),
             new TextField(TextAnalysis.Title, d.Title, Field.Store.NO),
             new TextField(TextAnalysis.Plain, body, Field.Store.NO),
             new TextField(TextAnalysis.Parts, body, Field.Store.NO),
@@ -952,7 +951,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
             new BinaryDocValuesField(NumbersField, PackNumbers(d)),
             .. LegacyStrings
                 ? (IEnumerable<IIndexableField>)[
-                    new SortedDocValuesField("c_unit", new BytesRef(d.Unit)), new SortedDocValuesField("c_currency", new BytesRef(d.Currency)),
+                    new SortedDocValuesField(IdValues, new BytesRef(d.Id)), new SortedDocValuesField("c_unit", new BytesRef(d.Unit)), new SortedDocValuesField("c_currency", new BytesRef(d.Currency)),
                     new SortedDocValuesField("c_category", new BytesRef(d.Category)), new SortedDocValuesField("c_seller", new BytesRef(d.SellerId))]
                 : [new BinaryDocValuesField(StringsField, LeafColumns.PackStrings(d))],
         ];
@@ -996,7 +995,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
                     l.Numbers.Get(doc, packed);
                     var n = packed.Bytes.AsSpan(packed.Offset, packed.Length);
                     var (unit, currency, _, seller) = l.StringsOf(doc);
-                    _columns.Set(l.Id[l.Ids.GetOrd(doc)], BinaryPrimitives.ReadInt64LittleEndian(n), n[8] == 1,
+                    _columns.Set(l.IdOf(doc), BinaryPrimitives.ReadInt64LittleEndian(n), n[8] == 1,
                         BinaryPrimitives.ReadDoubleLittleEndian(n[9..]), BinaryPrimitives.ReadDoubleLittleEndian(n[17..]),
                         BinaryPrimitives.ReadInt64LittleEndian(n[25..]), BinaryPrimitives.ReadDoubleLittleEndian(n[33..]), n[41],
                         unit, category, seller,
@@ -1052,8 +1051,10 @@ public sealed class LuceneSearchEngine : ISearchEngine
         return _docToSlot.GetValue(reader.CoreCacheKey, _ =>
         {
             var values = reader.GetSortedDocValues(IdValues);
+            var strings = reader.GetBinaryDocValues(StringsField);
             var slots = new int[reader.MaxDoc];
             var bytes = new BytesRef();
+            var chars = new char[256];
             var byOrdinal = new int[values?.ValueCount ?? 0];
             for (var ord = 0; ord < byOrdinal.Length; ord++)
             {
@@ -1063,6 +1064,14 @@ public sealed class LuceneSearchEngine : ISearchEngine
 
             for (var doc = 0; doc < slots.Length; doc++)
             {
+                strings?.Get(doc, bytes);
+                if (strings is not null && bytes.Length > 0)
+                {
+                    ReadOnlySpan<byte> packed = bytes.Bytes.AsSpan(bytes.Offset, bytes.Length);
+                    slots[doc] = _columns.SlotOf(LeafColumns.NextString(ref packed, ref chars));
+                    continue;
+                }
+
                 var ord = values?.GetOrd(doc) ?? -1;
                 slots[doc] = ord < 0 ? -1 : byOrdinal[ord];
             }
@@ -1072,28 +1081,27 @@ public sealed class LuceneSearchEngine : ISearchEngine
     }
 
     /// <summary>
-    /// The column doc values of one segment. A lot's strings (unit, currency, category, seller) are one binary doc value,
-    /// <see cref="StringsField"/>: each a length and its UTF-8 bytes. Segments written before it hold them as four sorted
-    /// doc values (read by ordinal), and a merge of both kinds holds each document's strings in one field or the others.
+    /// The column doc values of one segment. A lot's strings (id, unit, currency, category, seller) are one binary doc
+    /// value, <see cref="StringsField"/>: each a length and its UTF-8 bytes. Segments written before it hold them as five
+    /// sorted doc values (read by ordinal), and a merge of both kinds holds each document's strings in one field or the others.
     /// </summary>
     /// <remarks>
-    /// One field instead of four because each sorted doc-values field costs a segment's flush two writers with blocks of
+    /// One field instead of five because each sorted doc-values field costs a segment's flush two writers with blocks of
     /// 16,384 longs (Lucene45DocValuesConsumer), whatever the segment's size: a refresh under a stream of changes flushes a
-    /// segment of a few lots every 100 ms, and the four fields were about a third of what a flush and its indexing allocated.
+    /// segment of a few lots every 100 ms, and the five fields were about two fifths of what a flush and its indexing allocated.
     /// </remarks>
-    private sealed class LeafColumns(AtomicReader reader, SortedDocValues ids, BinaryDocValues numbers, BinaryDocValues? strings, LeafColumns.Legacy? legacy,
+    private sealed class LeafColumns(AtomicReader reader, SortedDocValues? ids, BinaryDocValues numbers, BinaryDocValues? strings, LeafColumns.Legacy? legacy,
         Dictionary<string, string> interned)
     {
         private readonly BytesRef _bytes = new();
+        private char[] _chars = new char[256];
         private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _interned = interned.GetAlternateLookup<ReadOnlySpan<char>>();
 
         public AtomicReader Reader => reader;
 
         public IBits? Live { get; } = reader.LiveDocs;
 
-        public SortedDocValues Ids => ids;
-
-        public string[] Id { get; } = Strings(ids);
+        private readonly string[] _ids = ids is null ? [] : Strings(ids);
 
         public BinaryDocValues Numbers => numbers;
 
@@ -1101,16 +1109,30 @@ public sealed class LuceneSearchEngine : ISearchEngine
         public static LeafColumns? Of(AtomicReader reader, Dictionary<string, string> interned)
         {
             var ids = reader.GetSortedDocValues(IdValues);
-            if (ids is null)
+            var strings = reader.GetBinaryDocValues(StringsField);
+            if (ids is null && strings is null)
             {
                 return null;
             }
 
             var legacy = reader.GetSortedDocValues("c_category") is { } category ? new Legacy(reader, category) : null;
-            return new LeafColumns(reader, ids, reader.GetBinaryDocValues(NumbersField), reader.GetBinaryDocValues(StringsField), legacy, interned);
+            return new LeafColumns(reader, ids, reader.GetBinaryDocValues(NumbersField), strings, legacy, interned);
         }
 
-        /// <summary>A document's strings.</summary>
+        /// <summary>A document's lot id.</summary>
+        public string IdOf(int doc)
+        {
+            strings?.Get(doc, _bytes);
+            if (strings is null || _bytes.Length == 0)
+            {
+                return _ids[ids!.GetOrd(doc)];
+            }
+
+            ReadOnlySpan<byte> span = _bytes.Bytes.AsSpan(_bytes.Offset, _bytes.Length);
+            return NextString(ref span, ref _chars).ToString();
+        }
+
+        /// <summary>A document's other strings.</summary>
         public (string Unit, string Currency, string Category, string Seller) StringsOf(int doc)
         {
             strings?.Get(doc, _bytes);
@@ -1120,13 +1142,14 @@ public sealed class LuceneSearchEngine : ISearchEngine
             }
 
             ReadOnlySpan<byte> span = _bytes.Bytes.AsSpan(_bytes.Offset, _bytes.Length);
+            NextString(ref span, ref _chars);
             return (Next(ref span), Next(ref span), Next(ref span), Next(ref span));
         }
 
         /// <summary>The strings packed for <see cref="StringsField"/>.</summary>
         public static BytesRef PackStrings(ListingDocument d)
         {
-            string[] values = [d.Unit, d.Currency, d.Category, d.SellerId];
+            string[] values = [d.Id, d.Unit, d.Currency, d.Category, d.SellerId];
             var bytes = new byte[values.Sum(v => 5 + System.Text.Encoding.UTF8.GetByteCount(v))];
             var at = 0;
             foreach (var value in values)
@@ -1147,7 +1170,8 @@ public sealed class LuceneSearchEngine : ISearchEngine
             return new BytesRef(bytes, 0, at);
         }
 
-        private string Next(ref ReadOnlySpan<byte> span)
+        /// <summary>The next string of a packed value (in <paramref name="chars"/>, grown when short), and the value after it.</summary>
+        public static ReadOnlySpan<char> NextString(ref ReadOnlySpan<byte> span, ref char[] chars)
         {
             var length = 0;
             for (var shift = 0; ; shift += 7)
@@ -1161,10 +1185,20 @@ public sealed class LuceneSearchEngine : ISearchEngine
                 }
             }
 
-            var utf8 = span[..length];
+            if (chars.Length < length)
+            {
+                chars = new char[length];
+            }
+
+            var text = chars.AsSpan(0, System.Text.Encoding.UTF8.GetChars(span[..length], chars));
             span = span[length..];
-            var chars = length <= 256 ? stackalloc char[length] : new char[length];
-            var text = chars[..System.Text.Encoding.UTF8.GetChars(utf8, chars)];
+            return text;
+        }
+
+        /// <summary>The next string of a packed value, one instance per distinct string.</summary>
+        private string Next(ref ReadOnlySpan<byte> span)
+        {
+            var text = NextString(ref span, ref _chars);
             if (!_interned.TryGetValue(text, out var known))
             {
                 known = text.ToString();
@@ -1174,7 +1208,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
             return known;
         }
 
-        /// <summary>The four sorted doc values of segments written before <see cref="StringsField"/>.</summary>
+        /// <summary>The sorted doc values (other than the id's) of segments written before <see cref="StringsField"/>.</summary>
         internal sealed class Legacy(AtomicReader reader, SortedDocValues category)
         {
             private readonly SortedDocValues _unit = reader.GetSortedDocValues("c_unit");
