@@ -7,6 +7,7 @@ using Marketplace.Benchmarks.Web;
 
 // dotnet run -c Release --project tests/Marketplace.Benchmarks -- --filter '*'
 // dotnet run -c Release --project tests/Marketplace.Benchmarks -- search-harness [--listings 1000000] [--queries 1000] [--threads 1,2,4,8] [--cell-share PERCENT] [--own 0|1] [--compare] [--force-merge N] [--index PATH] [--slowest N]
+// dotnet run -c Release --project tests/Marketplace.Benchmarks -- search-refresh-probe [--lots 2000] [--batch 8] [--rounds 300] [--hits-mb 32]
 // dotnet run -c Release --project tests/Marketplace.Benchmarks -- search-probe --index PATH [--repeat 50] "text|lat|lon|radiusKm" ...
 // dotnet run -c Release --project tests/Marketplace.Benchmarks -- matching-harness [--lots 1000000] [--demands 100000] [--rate 200 | --rates 100,200,400,700,1000,1500] [--seconds 30] [--reconcile-batch 100] [--storage memory|sqlite]
 // dotnet run -c Release --project tests/Marketplace.Benchmarks -- import-harness [--rows 50000]
@@ -35,6 +36,11 @@ if (args.Length > 0 && args[0] == "page-harness")
 if (args.Length > 0 && args[0] == "search-probe")
 {
     return await SearchProbe.RunAsync(args.Skip(1).ToArray());
+}
+
+if (args.Length > 0 && args[0] == "search-refresh-probe")
+{
+    return await RefreshProbe.RunAsync(args.Skip(1).ToArray());
 }
 
 if (args.Length > 0 && args[0] == "search-harness")

@@ -475,7 +475,7 @@ public static class SearchHarness
         => (q.Text is null ? "browse" : "text") + (q.Near is null ? "" : "+geo") + (q.Category is null ? "" : "+category") + " sort=" + q.Sort.ToString().ToLowerInvariant();
 
     /// <summary>The query mix: text alone, text near a place, browse a category near a place by distance, browse by price with filters.</summary>
-    private static SearchQuery Query(Random r, MaterialCategory[] leaves)
+    internal static SearchQuery Query(Random r, MaterialCategory[] leaves)
     {
         var place = Place(r);
         var category = leaves[r.Next(leaves.Length)];
@@ -503,7 +503,7 @@ public static class SearchHarness
         return (Places[0].Name, Places[0].Lat, Places[0].Lon);
     }
 
-    private static ListingDocument Lot(Random r, int i, MaterialCategory[] leaves, MaterialTaxonomy taxonomy)
+    internal static ListingDocument Lot(Random r, int i, MaterialCategory[] leaves, MaterialTaxonomy taxonomy)
     {
         var category = leaves[r.Next(leaves.Length)];
         var path = new List<string>();
@@ -540,7 +540,7 @@ public static class SearchHarness
         };
     }
 
-    private static int Option(string[] args, string name, int fallback)
+    internal static int Option(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : fallback;
