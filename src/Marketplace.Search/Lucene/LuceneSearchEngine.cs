@@ -83,7 +83,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
     private LuceneSearchEngine(DirectoryInfo folder, TimeSpan refreshInterval, TimeSpan idleMergeAfter, int bulkMergeMinDocs, ILogger? logger)
     {
         _folder = folder;
-        _directory = OpenDirectory(folder);
+        _directory = new NRTCachingDirectory(OpenDirectory(folder), NewSegmentsCacheMergeMegabytes, NewSegmentsCacheMegabytes);
         _refreshInterval = refreshInterval;
         _idleMergeAfter = idleMergeAfter;
         _bulkMergeMinDocs = bulkMergeMinDocs;
@@ -160,6 +160,18 @@ public sealed class LuceneSearchEngine : ISearchEngine
     /// </summary>
     internal static Directory OpenDirectory(DirectoryInfo folder)
         => new FileSwitchDirectory(new HashSet<string>(StoredExtensions, StringComparer.Ordinal), new StoredFieldsDirectory(folder), FSDirectory.Open(folder), true);
+
+    /// <summary>
+    /// New segments (a refresh's flush, or a merge) expected at most this size are written to memory, not to the folder,
+    /// until a commit writes and syncs them (<see cref="NRTCachingDirectory"/>): under a stream of changes a refresh every
+    /// 100 ms flushes a segment of a few lots, most of which a merge folds away before the next commit (5 s), so they are
+    /// never written to disk, and each file's write buffer (16 KiB) is a few 1 KiB blocks. Bulk loads and the merge into
+    /// one segment are larger and go to the folder as before.
+    /// </summary>
+    internal const double NewSegmentsCacheMergeMegabytes = 4;
+
+    /// <summary>The most new segments' files held in memory at once, MiB; past it new files go to the folder.</summary>
+    internal const double NewSegmentsCacheMegabytes = 32;
 
     /// <summary>The file extensions of Lucene's stored fields (the hits' documents).</summary>
     internal static readonly string[] StoredExtensions = ["fdt", "fdx"];

@@ -56,6 +56,30 @@ public sealed class LuceneRefreshTests : IDisposable
         Assert.Equal(["brick-b"], ids);
     }
 
+    [Fact]
+    public async Task RefreshedSegment_IsSearchable_WithoutItsFilesInTheFolder_UntilACommitWritesThem()
+    {
+        await using (var engine = LuceneSearchEngine.Open(_folder))
+        {
+            await engine.IndexAsync([Docs.Lot("brick-a", "Reclaimed clay bricks first")]);
+            await engine.CommitAsync();
+            var committed = Files();
+
+            await engine.IndexAsync([Docs.Lot("brick-b", "Reclaimed clay bricks second")]);
+            Assert.Equal(["brick-b"], (await engine.SearchAsync(new SearchQuery { Text = "second" })).Hits.Select(h => h.Id));
+            // The refresh's small segment is held in memory: nothing new in the folder.
+            Assert.Empty(Files().Except(committed));
+
+            await engine.CommitAsync();
+            Assert.Contains(Files().Except(committed), f => f.EndsWith(".fdt", StringComparison.Ordinal));
+        }
+
+        await using var reopened = LuceneSearchEngine.Open(_folder);
+        Assert.Equal(["brick-b"], (await reopened.SearchAsync(new SearchQuery { Text = "second" })).Hits.Select(h => h.Id));
+    }
+
+    private string[] Files() => [.. Directory.GetFiles(_folder).Select(f => Path.GetFileName(f)!).Where(f => f != "write.lock")];
+
     public void Dispose()
     {
         if (Directory.Exists(_folder))
