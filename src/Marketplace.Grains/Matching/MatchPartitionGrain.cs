@@ -75,7 +75,8 @@ public sealed class MatchPartitionGrain(
     /// which refuse too, unless it ends early, which its session says, <see cref="IMatchPartitionGrain.RoundEndedAsync"/>,
     /// before it answers); a pair known stored goes straight to its session grain, which refuses an open pair in memory,
     /// instead of a write that the storage refuses first (an exception and a statement in the writer's commit per pair).
-    /// Unknown pairs (stored by an earlier activation, or forgotten) are sent as new. A lot or demand that leaves the book
+    /// Unknown pairs (stored by an earlier activation, or forgotten) are sent as new, once: the refused write makes them
+    /// known stored, and their session's answer says until when their round is open. A lot or demand that leaves the book
     /// forgets its pairs; past <see cref="MatchingOptions.RememberedPairs"/> the expired rounds are dropped, then pairs at
     /// random (<see cref="RememberedPairs"/>).
     /// </summary>
@@ -1001,7 +1002,7 @@ public sealed class MatchPartitionGrain(
         var grain = GrainFactory.GetGrain<IMatchingSessionGrain>(sessionId);
         if (_pairs.IsStored(proposal.LotId, proposal.DemandId))
         {
-            return (Opened(proposal, (await grain.ProposeAsync(proposal)).Value, now), false);
+            return (Answered(proposal, await grain.ProposeAsync(proposal), now), false);
         }
 
         var session = new MatchingSession();
@@ -1021,7 +1022,7 @@ public sealed class MatchPartitionGrain(
         catch (InconsistentStateException)
         {
             RememberStored(proposal, now);
-            return (Opened(proposal, (await grain.ProposeAsync(proposal)).Value, now), false);
+            return (Answered(proposal, await grain.ProposeAsync(proposal), now), false);
         }
 
         RememberStored(proposal, now);
@@ -1058,6 +1059,20 @@ public sealed class MatchPartitionGrain(
         }
 
         return session;
+    }
+
+    /// <summary>
+    /// Remembers what a pair's session answered: the new round it started, or that its round is open until when (a
+    /// pair forgotten, or stored by an earlier activation, is then sent nothing more until that round expires).
+    /// </summary>
+    private MatchingSession? Answered(SessionProposal pair, ProposalAnswer answer, DateTimeOffset now)
+    {
+        if (answer.OpenUntil is { } until && InBook(pair))
+        {
+            _pairs.Opened(pair.LotId, pair.DemandId, until, now);
+        }
+
+        return Opened(pair, answer.Started, now);
     }
 
     /// <summary>Remembers a pair whose session is stored.</summary>

@@ -113,6 +113,39 @@ public sealed class PartitionMemoryTests(SmallPartitionMemoryClusterFixture fixt
         Assert.Equal(before.Select(s => (s.Id, s.Version)).Order(), after.Select(s => (s.Id, s.Version)).Order());
     }
 
+    /// <summary>
+    /// A demand that moves away forgets its pairs; moved back, its open pair is proposed again, unknown: one refused
+    /// write and one call to its session, which answers that the round is open and until when. A hold on the lot then
+    /// sends the pair nothing (remembered only as stored, it would call its session at every change of the lot).
+    /// </summary>
+    [Fact]
+    public async Task ADemandBack_ItsOpenPairAskedOnce_IsThenKnownOpen()
+    {
+        var at = Place(2);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var holder = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var lot = await MatchingGrainTests.LotAsync(Grains, seller, at, 10_000);
+        var demand = (await DemandsAsync(buyer, at, 1))[0];
+        var demandId = demand.GetPrimaryKeyString();
+        var session = SessionProposal.SessionId(lot.GetPrimaryKeyString(), demandId);
+        await MatchingGrainTests.WaitForMatchesAsync(Grains, buyer, 1);
+
+        await demand.UpdateAsync(buyer, new Domain.Demands.DemandChanges { Location = new Domain.Common.PointChanges(at.Latitude + 0.5, null) });
+        Assert.True(await Eventually.TrueAsync(async () => (await PartitionAt(at).CountsAsync()).Demands == 0, TimeSpan.FromSeconds(10)),
+            "the demand moved away never left the lot's partition");
+        var (refused, calls, rounds) = (fixture.Calls.RefusedWrites(session), fixture.Calls.ToSession(session), fixture.Events.Rounds.Count(r => r.Id == demandId));
+        var back = await demand.UpdateAsync(buyer, new Domain.Demands.DemandChanges { Location = new Domain.Common.PointChanges(at.Latitude, null) });
+        var partitions = MatchPartitions.ForDemand(back.ToSummary()!).Count();
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(fixture.Events.Rounds.Count(r => r.Id == demandId) >= rounds + partitions), TimeSpan.FromSeconds(10)),
+            "the demand moved back was not matched in every partition it reaches");
+        Assert.Equal((1, 1), (fixture.Calls.RefusedWrites(session) - refused, fixture.Calls.ToSession(session) - calls));
+
+        Assert.Equal((0, 0), await LotChangeAsync(lot, holder, [session]));
+        var match = Assert.Single(await Grains.GetGrain<IMatchInboxGrain>(buyer).ListAsync());
+        Assert.Equal((MatchStatus.Proposed, 1), (match.Status, match.Round));
+    }
+
     /// <summary>Demands for 10 t of concrete at a point, created one after another.</summary>
     private async Task<List<IDemandGrain>> DemandsAsync(string buyer, GeoPoint at, int count)
     {
