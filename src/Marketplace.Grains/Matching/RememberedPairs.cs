@@ -61,32 +61,22 @@ internal sealed class RememberedPairs(int capacity)
     }
 
     /// <summary>Forgets every pair of a lot (it left the book).</summary>
-    public void ForgetLot(string lotId)
-    {
-        if (!_byLot.TryGetValue(lotId, out var i))
-        {
-            return;
-        }
-
-        while (i != None)
-        {
-            var next = _pairs[i].NextOfLot;
-            Forget(i);
-            i = next;
-        }
-    }
+    public void ForgetLot(string lotId) => ForgetList(_byLot, lotId, ofLot: true);
 
     /// <summary>Forgets every pair of a demand (it left the book).</summary>
-    public void ForgetDemand(string demandId)
+    public void ForgetDemand(string demandId) => ForgetList(_byDemand, demandId, ofLot: false);
+
+    /// <summary>Forgets the pairs of one lot's or one demand's list.</summary>
+    private void ForgetList(Dictionary<string, int> heads, string id, bool ofLot)
     {
-        if (!_byDemand.TryGetValue(demandId, out var i))
+        if (!heads.TryGetValue(id, out var i))
         {
             return;
         }
 
         while (i != None)
         {
-            var next = _pairs[i].NextOfDemand;
+            var next = ofLot ? _pairs[i].NextOfLot : _pairs[i].NextOfDemand;
             Forget(i);
             i = next;
         }
@@ -123,28 +113,42 @@ internal sealed class RememberedPairs(int capacity)
 
         ref var pair = ref _pairs[i];
         pair = new Pair { PreviousOfLot = None, PreviousOfDemand = None };
-
-        // Linked at the heads; a list's members share its head's id string (one copy per lot, not per pair).
-        ref var lotHead = ref CollectionsMarshal.GetValueRefOrAddDefault(_byLot, lotId, out var lotKnown);
-        pair.Lot = lotKnown ? _pairs[lotHead].Lot : lotId;
-        pair.NextOfLot = lotKnown ? lotHead : None;
-        if (lotKnown)
-        {
-            _pairs[lotHead].PreviousOfLot = i;
-        }
-
-        lotHead = i;
-        ref var demandHead = ref CollectionsMarshal.GetValueRefOrAddDefault(_byDemand, demandId, out var demandKnown);
-        pair.Demand = demandKnown ? _pairs[demandHead].Demand : demandId;
-        pair.NextOfDemand = demandKnown ? demandHead : None;
-        if (demandKnown)
-        {
-            _pairs[demandHead].PreviousOfDemand = i;
-        }
-
-        demandHead = i;
+        pair.Lot = LinkAtHead(_byLot, lotId, i, ofLot: true);
+        pair.Demand = LinkAtHead(_byDemand, demandId, i, ofLot: false);
         _index.Add((pair.Lot!, pair.Demand!), i);
         return i;
+    }
+
+    /// <summary>
+    /// Links a new pair at the head of its lot's or its demand's list; the id to keep is the list's own (the members
+    /// of a list share their head's id string: one copy per lot or demand, not per pair).
+    /// </summary>
+    private string LinkAtHead(Dictionary<string, int> heads, string id, int i, bool ofLot)
+    {
+        ref var head = ref CollectionsMarshal.GetValueRefOrAddDefault(heads, id, out var known);
+        var next = known ? head : None;
+        if (ofLot)
+        {
+            _pairs[i].NextOfLot = next;
+        }
+        else
+        {
+            _pairs[i].NextOfDemand = next;
+        }
+
+        if (known && ofLot)
+        {
+            id = _pairs[head].Lot!;
+            _pairs[head].PreviousOfLot = i;
+        }
+        else if (known)
+        {
+            id = _pairs[head].Demand!;
+            _pairs[head].PreviousOfDemand = i;
+        }
+
+        head = i;
+        return id;
     }
 
     /// <summary>

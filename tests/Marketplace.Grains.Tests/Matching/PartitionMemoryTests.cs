@@ -56,12 +56,8 @@ public sealed class PartitionMemoryTests(SmallPartitionMemoryClusterFixture fixt
     public async Task RemovedDemands_FreeTheirRoom_ALotChangeSendsTheOpenPairsNothing()
     {
         var at = Place(0);
-        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
-        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
-        var holder = await TestClusters.RegisterFirmAsync(Grains, "buyer");
-        var lot = await MatchingGrainTests.LotAsync(Grains, seller, at, 10_000);
+        var (lot, buyer, holder) = await LotAsync(at);
         var lotId = lot.GetPrimaryKeyString();
-        Assert.True(await Eventually.TrueAsync(async () => (await PartitionAt(at).CountsAsync()).Lots == 1, TimeSpan.FromSeconds(10)));
 
         var first = await DemandsAsync(buyer, at, 12);
         await MatchingGrainTests.WaitForMatchesAsync(Grains, buyer, 12);
@@ -92,12 +88,8 @@ public sealed class PartitionMemoryTests(SmallPartitionMemoryClusterFixture fixt
     {
         const int Demands = 20;
         var at = Place(1);
-        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
-        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
-        var holder = await TestClusters.RegisterFirmAsync(Grains, "buyer");
-        var lot = await MatchingGrainTests.LotAsync(Grains, seller, at, 10_000);
+        var (lot, buyer, holder) = await LotAsync(at);
         var lotId = lot.GetPrimaryKeyString();
-        Assert.True(await Eventually.TrueAsync(async () => (await PartitionAt(at).CountsAsync()).Lots == 1, TimeSpan.FromSeconds(10)));
 
         var demands = await DemandsAsync(buyer, at, Demands);
         var before = await MatchingGrainTests.WaitForMatchesAsync(Grains, buyer, Demands);
@@ -122,10 +114,7 @@ public sealed class PartitionMemoryTests(SmallPartitionMemoryClusterFixture fixt
     public async Task ADemandBack_ItsOpenPairAskedOnce_IsThenKnownOpen()
     {
         var at = Place(2);
-        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
-        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
-        var holder = await TestClusters.RegisterFirmAsync(Grains, "buyer");
-        var lot = await MatchingGrainTests.LotAsync(Grains, seller, at, 10_000);
+        var (lot, buyer, holder) = await LotAsync(at);
         var demand = (await DemandsAsync(buyer, at, 1))[0];
         var demandId = demand.GetPrimaryKeyString();
         var session = SessionProposal.SessionId(lot.GetPrimaryKeyString(), demandId);
@@ -144,6 +133,18 @@ public sealed class PartitionMemoryTests(SmallPartitionMemoryClusterFixture fixt
         Assert.Equal((0, 0), await LotChangeAsync(lot, holder, [session]));
         var match = Assert.Single(await Grains.GetGrain<IMatchInboxGrain>(buyer).ListAsync());
         Assert.Equal((MatchStatus.Proposed, 1), (match.Status, match.Round));
+    }
+
+    /// <summary>A lot of 10,000 t at a point, in its partition's book, and two buyers: one for demands, one for holds.</summary>
+    private async Task<(Grains.Listings.IListingGrain Lot, string Buyer, string Holder)> LotAsync(GeoPoint at)
+    {
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var holder = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var lot = await MatchingGrainTests.LotAsync(Grains, seller, at, 10_000);
+        Assert.True(await Eventually.TrueAsync(async () => (await PartitionAt(at).CountsAsync()).Lots == 1, TimeSpan.FromSeconds(10)),
+            "the lot never reached its partition");
+        return (lot, buyer, holder);
     }
 
     /// <summary>Demands for 10 t of concrete at a point, created one after another.</summary>
