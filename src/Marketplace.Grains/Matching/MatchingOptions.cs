@@ -25,7 +25,7 @@ public sealed class MatchingOptions
     /// Most pairs (lot, demand) a partition remembers as having a stored session, with whether their round is open: a
     /// remembered pair's change sends an open round nothing and a stored one straight to its session, not through a
     /// refused write. A lot or demand that leaves forgets its pairs; past the cap the expired rounds are dropped, then
-    /// pairs at random, an eighth of the cap at a time, which each cost a refused write and a session call when next
+    /// pairs at random, a 64th of the cap at a time, which each cost a refused write and a session call when next
     /// proposed. About 100 bytes a pair. Default 100,000; 16 to 10,000,000.
     /// </summary>
     public int RememberedPairs { get; set; } = 100_000;

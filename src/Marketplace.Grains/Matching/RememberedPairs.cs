@@ -10,9 +10,10 @@ namespace Marketplace.Grains.Matching;
 /// Kept to the live pairs: a lot or a demand leaving the book forgets its pairs (each indexed by lot and by demand,
 /// through lists threaded in one array of structs, so forgetting costs its own pairs and remembering a pair allocates
 /// nothing once the array and the index have grown). At most <c>capacity</c> pairs: a pair remembered at the cap first
-/// drops the pairs whose round is past its expiry and, when that leaves less than an eighth of the cap free, forgets
-/// pairs at random until it does. So a working set above the cap costs in proportion to its excess, and the whole set
-/// is never forgotten at once (which made every pair of every change look new again: a cliff).
+/// drops the pairs whose round is past its expiry (a scan of the whole set, so at most once per eighth of the cap of
+/// pairs remembered) and then, when that left less than a 64th of the cap free, forgets pairs at random until it is.
+/// So a working set above the cap costs in proportion to its excess (small batches keep the set near the cap), and the
+/// whole set is never forgotten at once (which made every pair of every change look new again: a cliff).
 /// </para>
 /// </summary>
 internal sealed class RememberedPairs(int capacity)
@@ -26,6 +27,7 @@ internal sealed class RememberedPairs(int capacity)
     private Pair[] _pairs = [];
     private int _used;
     private int _free = None;
+    private int _sinceSweep;
 
     /// <summary>Pairs remembered.</summary>
     public int Count => _index.Count;
@@ -116,6 +118,7 @@ internal sealed class RememberedPairs(int capacity)
         pair.Lot = LinkAtHead(_byLot, lotId, i, ofLot: true);
         pair.Demand = LinkAtHead(_byDemand, demandId, i, ofLot: false);
         _index.Add((pair.Lot!, pair.Demand!), i);
+        _sinceSweep++;
         return i;
     }
 
@@ -152,22 +155,27 @@ internal sealed class RememberedPairs(int capacity)
     }
 
     /// <summary>
-    /// Frees at least an eighth of the cap: first the pairs whose round is past its expiry (settled by the calendar),
-    /// then pairs at random. The slots in use are dense here (at the cap, every slot ever used is either in use or was
-    /// freed by a forget and taken again first), so a random slot is a pair most of the time.
+    /// Frees at least a 64th of the cap: first the pairs whose round is past its expiry (settled by the calendar), when
+    /// an eighth of the cap of pairs came since the last such scan; then pairs at random. The slots in use are dense
+    /// here (at the cap, every slot ever used is either in use or was freed by a forget and taken again first), so a
+    /// random slot is a pair most of the time.
     /// </summary>
     private void MakeRoom(DateTimeOffset now)
     {
-        var target = capacity - Math.Max(1, capacity / 8);
-        var ticks = now.UtcTicks;
-        for (var i = 0; i < _used; i++)
+        if (_sinceSweep >= Math.Max(1, capacity / 8))
         {
-            if (_pairs[i].Lot is not null && _pairs[i].OpenUntil != 0 && _pairs[i].OpenUntil <= ticks)
+            _sinceSweep = 0;
+            var ticks = now.UtcTicks;
+            for (var i = 0; i < _used; i++)
             {
-                Forget(i);
+                if (_pairs[i].Lot is not null && _pairs[i].OpenUntil != 0 && _pairs[i].OpenUntil <= ticks)
+                {
+                    Forget(i);
+                }
             }
         }
 
+        var target = capacity - Math.Max(1, capacity / 64);
         while (_index.Count > target)
         {
             var i = _random.Next(_used);
