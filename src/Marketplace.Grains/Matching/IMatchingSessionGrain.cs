@@ -8,12 +8,14 @@ namespace Marketplace.Grains.Matching;
 public interface IMatchingSessionGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Stores the proposal (a pair whose session is already stored: a partition stores new pairs itself) and returns the stored session (a snapshot it never changes, so it crosses without a copy)
-    /// for the proposing partition to record in both traders' inboxes, one call per firm for all the proposals of its
-    /// turn; null inside when the pair already has an open, declined or confirmed session. The proposal is an immutable
-    /// record made for this call, so it is passed without a copy.
+    /// Stores the proposal (a pair whose session is already stored: a partition stores new pairs itself) and answers
+    /// the stored session (a snapshot it never changes, so it crosses without a copy) for the proposing partition to
+    /// record in both traders' inboxes, one call per firm for all the proposals of its turn; no session when the pair
+    /// already has an open, declined or confirmed session, and, when its round is proposed, until when it stays so
+    /// (the partition then sends the pair nothing until then). The proposal is an immutable record made for this call,
+    /// so it is passed without a copy.
     /// </summary>
-    Task<Immutable<MatchingSession?>> ProposeAsync([Immutable] SessionProposal proposal);
+    Task<ProposalAnswer> ProposeAsync([Immutable] SessionProposal proposal);
 
     /// <summary>The session, or null when the pair was never proposed.</summary>
     Task<MatchingSession?> GetAsync();
@@ -46,6 +48,17 @@ public interface IMatchingSessionGrain : IGrainWithStringKey
     /// <summary>Either side declines an open session; its order is cancelled (or a hold released).</summary>
     Task<MatchingSession> DeclineAsync(string actorId, OrderActor? actor = null);
 }
+
+/// <summary>
+/// A session's answer to a proposal (<see cref="IMatchingSessionGrain.ProposeAsync"/>): the session stored when the
+/// proposal started a new round (a snapshot never changed, passed without a copy); else, when the pair's round is
+/// proposed and not yet due, when it expires (it refuses every proposal until then, unless it ends early, which the
+/// session tells its partition before it answers anything else).
+/// </summary>
+/// <param name="Started">The session of the new round; null when the proposal was refused.</param>
+/// <param name="OpenUntil">When a refusing session's proposed round expires; null when no round is proposed.</param>
+[GenerateSerializer, Immutable]
+public sealed record ProposalAnswer([property: Id(0)] MatchingSession? Started, [property: Id(1)] DateTimeOffset? OpenUntil);
 
 /// <summary>Told of every change to a trader's matches (the server-sent events stream subscribes).</summary>
 public interface IMatchObserver : IGrainObserver

@@ -68,32 +68,19 @@ public sealed class MatchPartitionGrain(
     private MatchExpiryCalendar Calendar => _calendar ??= new MatchExpiryCalendar(Key, this.GetGrainId(), expiries, storage, GrainFactory, KeepExpiryReminderAsync, logger);
 
     /// <summary>
-    /// At most this many session ids are remembered as stored (<see cref="_storedSessions"/>); past it the set starts
-    /// again, which only costs refused writes again.
+    /// The pairs whose session this activation knows is stored (written here, or a write refused because the pair had
+    /// one), and of those the rounds it knows are open, with when each expires. A lot or demand that changes (a hold, a
+    /// release, an edit) is matched again and proposes its pairs again: a pair whose round is known open and not yet due
+    /// is sent nothing (its session would refuse it: an open round can only be accepted, declined or confirmed, all of
+    /// which refuse too, unless it ends early, which its session says, <see cref="IMatchPartitionGrain.RoundEndedAsync"/>,
+    /// before it answers); a pair known stored goes straight to its session grain, which refuses an open pair in memory,
+    /// instead of a write that the storage refuses first (an exception and a statement in the writer's commit per pair).
+    /// Unknown pairs (stored by an earlier activation, or forgotten) are sent as new, once: the refused write makes them
+    /// known stored, and their session's answer says until when their round is open. A lot or demand that leaves the book
+    /// forgets its pairs; past <see cref="MatchingOptions.RememberedPairs"/> the expired rounds are dropped, then pairs at
+    /// random (<see cref="RememberedPairs"/>).
     /// </summary>
-    private const int StoredSessionsKept = 100_000;
-
-    /// <summary>
-    /// The sessions this activation knows are stored (written here, or a write refused because the pair had one). A lot
-    /// or demand that changes (a hold, a release, an edit) is matched again and proposes its pairs again; a known pair
-    /// goes straight to its session grain, which refuses an open pair in memory, instead of a write that the storage
-    /// refuses first (an exception and a statement in the writer's commit per pair).
-    /// </summary>
-    private readonly HashSet<string> _storedSessions = new(StringComparer.Ordinal);
-
-    /// <summary>
-    /// The rounds this activation knows are open, by lot and demand: when each expires. A round it stored itself (a new
-    /// pair, or a new round its session started) refuses being proposed again until it expires (it can only be
-    /// accepted, declined or confirmed, all of which refuse too), unless it ends early: a refused acceptance or a
-    /// cancelled order expires it, and its session says so (<see cref="IMatchPartitionGrain.RoundEndedAsync"/>) before
-    /// it answers. So a change of the lot or of the demand (a hold, a release, an edit) sends such a pair nothing,
-    /// instead of a call its session would refuse. Unknown rounds (stored by an earlier activation, or refused by their
-    /// session) are sent as before. A lot that leaves the book forgets its rounds (its session may end while it is elsewhere).
-    /// </summary>
-    private readonly Dictionary<string, Dictionary<string, DateTimeOffset>> _openRounds = new(StringComparer.Ordinal);
-
-    /// <summary>Rounds in <see cref="_openRounds"/>; past <see cref="StoredSessionsKept"/> they are forgotten, which only costs calls again.</summary>
-    private int _openRoundCount;
+    private readonly RememberedPairs _pairs = new(options.Value.RememberedPairs);
 
     /// <summary>Members read at once when an activation loads its book.</summary>
     private const int LoadConcurrency = 64;
@@ -294,11 +281,7 @@ public sealed class MatchPartitionGrain(
     /// <inheritdoc />
     public Task RoundEndedAsync(string lotId, string demandId)
     {
-        if (_openRounds.TryGetValue(lotId, out var rounds) && rounds.Remove(demandId))
-        {
-            _openRoundCount--;
-        }
-
+        _pairs.RoundEnded(lotId, demandId);
         return Task.CompletedTask;
     }
 
@@ -327,10 +310,7 @@ public sealed class MatchPartitionGrain(
         if (lot is null)
         {
             _book.RemoveLot(lotId);
-            if (_openRounds.Remove(lotId, out var rounds))
-            {
-                _openRoundCount -= rounds.Count;
-            }
+            _pairs.ForgetLot(lotId);
 
             if (PageOf(true, lotId).Members.Lots.Remove(lotId))
             {
@@ -369,6 +349,7 @@ public sealed class MatchPartitionGrain(
         if (demand is null)
         {
             _book.RemoveDemand(demandId);
+            _pairs.ForgetDemand(demandId);
             if (PageOf(false, demandId).Members.Demands.Remove(demandId))
             {
                 Changed("demand:" + demandId);
@@ -996,9 +977,8 @@ public sealed class MatchPartitionGrain(
     private async Task<bool> CalendarAsync(SessionProposal[] pairs, DateTimeOffset now)
     {
         var expiresAt = now + options.Value.SessionLifetime;
-        var fresh = pairs.Select(p => SessionProposal.SessionId(p.LotId, p.DemandId))
-            .Where(id => !_storedSessions.Contains(id))
-            .Select(id => new SessionExpiry(id, expiresAt))
+        var fresh = pairs.Where(p => !_pairs.IsStored(p.LotId, p.DemandId))
+            .Select(p => new SessionExpiry(SessionProposal.SessionId(p.LotId, p.DemandId), expiresAt))
             .ToArray();
         try
         {
@@ -1020,9 +1000,9 @@ public sealed class MatchPartitionGrain(
     {
         var sessionId = SessionProposal.SessionId(proposal.LotId, proposal.DemandId);
         var grain = GrainFactory.GetGrain<IMatchingSessionGrain>(sessionId);
-        if (_storedSessions.Contains(sessionId))
+        if (_pairs.IsStored(proposal.LotId, proposal.DemandId))
         {
-            return (Opened(proposal, (await grain.ProposeAsync(proposal)).Value), false);
+            return (Answered(proposal, await grain.ProposeAsync(proposal), now), false);
         }
 
         var session = new MatchingSession();
@@ -1041,12 +1021,12 @@ public sealed class MatchPartitionGrain(
         }
         catch (InconsistentStateException)
         {
-            RememberStored(sessionId);
-            return (Opened(proposal, (await grain.ProposeAsync(proposal)).Value), false);
+            RememberStored(proposal, now);
+            return (Answered(proposal, await grain.ProposeAsync(proposal), now), false);
         }
 
-        RememberStored(sessionId);
-        Opened(proposal, session);
+        RememberStored(proposal, now);
+        Opened(proposal, session, now);
         metrics.ProposalMade();
         if (calendared)
         {
@@ -1068,49 +1048,47 @@ public sealed class MatchPartitionGrain(
     }
 
     /// <summary>True when the pair's round is known open and not yet due: its session would refuse the proposal.</summary>
-    private bool KnownOpen(SessionProposal pair, DateTimeOffset now)
-        => _openRounds.TryGetValue(pair.LotId, out var rounds) && rounds.TryGetValue(pair.DemandId, out var expiresAt) && now < expiresAt;
+    private bool KnownOpen(SessionProposal pair, DateTimeOffset now) => _pairs.IsOpen(pair.LotId, pair.DemandId, now);
 
     /// <summary>Remembers a round this partition just stored (a new pair, or a new round its session started); passes the session on.</summary>
-    private MatchingSession? Opened(SessionProposal pair, MatchingSession? session)
+    private MatchingSession? Opened(SessionProposal pair, MatchingSession? session, DateTimeOffset now)
     {
-        if (session is not { Status: MatchStatus.Proposed })
+        if (session is { Status: MatchStatus.Proposed } && InBook(pair))
         {
-            return session;
-        }
-
-        if (_openRoundCount >= StoredSessionsKept)
-        {
-            _openRounds.Clear();
-            _openRoundCount = 0;
-        }
-
-        if (!_openRounds.TryGetValue(pair.LotId, out var rounds))
-        {
-            _openRounds[pair.LotId] = rounds = new(StringComparer.Ordinal);
-        }
-
-        if (rounds.TryAdd(pair.DemandId, session.ExpiresAt))
-        {
-            _openRoundCount++;
-        }
-        else
-        {
-            rounds[pair.DemandId] = session.ExpiresAt;
+            _pairs.Opened(pair.LotId, pair.DemandId, session.ExpiresAt, now);
         }
 
         return session;
     }
 
-    private void RememberStored(string sessionId)
+    /// <summary>
+    /// Remembers what a pair's session answered: the new round it started, or that its round is open until when (a
+    /// pair forgotten, or stored by an earlier activation, is then sent nothing more until that round expires).
+    /// </summary>
+    private MatchingSession? Answered(SessionProposal pair, ProposalAnswer answer, DateTimeOffset now)
     {
-        if (_storedSessions.Count >= StoredSessionsKept)
+        if (answer.OpenUntil is { } until && InBook(pair))
         {
-            _storedSessions.Clear();
+            _pairs.Opened(pair.LotId, pair.DemandId, until, now);
         }
 
-        _storedSessions.Add(sessionId);
+        return Opened(pair, answer.Started, now);
     }
+
+    /// <summary>Remembers a pair whose session is stored.</summary>
+    private void RememberStored(SessionProposal pair, DateTimeOffset now)
+    {
+        if (InBook(pair))
+        {
+            _pairs.Stored(pair.LotId, pair.DemandId, now);
+        }
+    }
+
+    /// <summary>
+    /// True when both sides of the pair are still in the book: one that left while its proposal was being stored
+    /// has forgotten its pairs already, and is not remembered again.
+    /// </summary>
+    private bool InBook(SessionProposal pair) => _book.Lot(pair.LotId) is not null && _book.Demand(pair.DemandId) is not null;
 
     /// <summary>
     /// Hands the turn's stored webhook events to the firms that want them, one call per firm, without waiting. When a

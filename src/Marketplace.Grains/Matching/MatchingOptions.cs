@@ -22,6 +22,16 @@ public sealed class MatchingOptions
     public int MaxProposalsPerRound { get; set; } = 20;
 
     /// <summary>
+    /// Most pairs (lot, demand) a partition remembers as having a stored session, with whether their round is open: a
+    /// remembered pair's change sends an open round nothing and a stored one straight to its session, not through a
+    /// refused write. A lot or demand that leaves forgets its pairs; past the cap the expired rounds are dropped, then
+    /// pairs at random, a 64th of the cap at a time, which each cost a refused write and a session call when next
+    /// proposed. About 100 bytes a pair. Default 250,000 (about 25 MB, what the 100,000 session ids and rounds kept
+    /// before took); 16 to 10,000,000.
+    /// </summary>
+    public int RememberedPairs { get; set; } = 250_000;
+
+    /// <summary>
     /// How long a partition remembers the version of a removed lot or demand, to ignore a late, older change to it.
     /// Default 1 minute; at least 1 second.
     /// </summary>

@@ -100,18 +100,20 @@ public sealed class MatchingSessionGrain(
     private DateTimeOffset Now => time.GetUtcNow();
 
     /// <inheritdoc />
-    public async Task<Immutable<MatchingSession?>> ProposeAsync(SessionProposal proposal)
+    public async Task<ProposalAnswer> ProposeAsync(SessionProposal proposal)
     {
         await ReadIfProposedSinceAsync();
-        if (!Session.Propose(this.GetPrimaryKeyString(), proposal, Now, options.Value.SessionLifetime))
+        var now = Now;
+        if (!Session.Propose(this.GetPrimaryKeyString(), proposal, now, options.Value.SessionLifetime))
         {
-            return new(null);
+            // A partition that forgot the pair learns again that its round is open, and asks nothing more until it expires.
+            return new(null, Session.Status == MatchStatus.Proposed && now < Session.ExpiresAt ? Session.ExpiresAt : null);
         }
 
         // The proposing partition records it in the inboxes, with the other proposals of its turn.
         var snapshot = await SaveAsync(toInboxes: false);
         metrics.ProposalMade();
-        return new(snapshot);
+        return new(snapshot, null);
     }
 
     /// <inheritdoc />

@@ -516,7 +516,7 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
 
         Assert.Equal((MatchStatus.Declined, "declined-by-seller"), (declined.Status, declined.Reason));
         Assert.Equal(100m, (await lot.GetAsync())!.Available);
-        Assert.Null((await session.ProposeAsync(declined.Proposal!)).Value);
+        Assert.Equal(new ProposalAnswer(null, null), await session.ProposeAsync(declined.Proposal!));
 
         // A change to the demand re-runs matching against the lot; the declined pair stays declined.
         await demand.UpdateAsync(buyer, new DemandChanges { RadiusKm = 45 });
