@@ -171,6 +171,10 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
             {
                 writes.Enqueue((name, entries.Count));
             }
+            else if (grain == inboxId && state is MatchInboxIndex index)
+            {
+                writes.Enqueue((name, index.Entries.Count));
+            }
 
             return false;
         };
@@ -226,6 +230,6 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
     }
 
     private bool StoredHas(IMatchInboxGrain inbox, string sessionId)
-        => Storage.Stored<Dictionary<string, InboxEntry>>("inbox", inbox.GetGrainId())?.ContainsKey(sessionId) == true
+        => Storage.Stored<MatchInboxIndex>("inbox", inbox.GetGrainId())?.Entries.ContainsKey(sessionId) == true
            || Storage.Stored<Dictionary<string, InboxEntry>>("inbox-changes", inbox.GetGrainId())?.ContainsKey(sessionId) == true;
 }
