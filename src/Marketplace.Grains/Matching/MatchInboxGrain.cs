@@ -422,13 +422,8 @@ public sealed class MatchInboxGrain(
     /// </summary>
     private async Task StorePagesAsync()
     {
-        var dirty = _dirtyPages.ToArray();
-        var etags = new string?[dirty.Length];
-        await Task.WhenAll(dirty.Select(async (page, i) => etags[i] = await WritePageAsync(page, _pageIds[page], _pageETags[page])));
-        for (var i = 0; i < dirty.Length; i++)
-        {
-            _pageETags[dirty[i]] = etags[i];
-        }
+        // Each page's new ETag kept as it is written, so a page written by a write that failed elsewhere is not refused next time.
+        await Task.WhenAll(_dirtyPages.ToArray().Select(async page => _pageETags[page] = await WritePageAsync(page, _pageIds[page], _pageETags[page])));
 
         if (_pageIds.Count > state.State.Pages)
         {

@@ -27,8 +27,8 @@ public sealed class StateSchemas
         // so that an older build refuses a cell laid out in pages rather than reading it as a cell with no members.
         .Register<CellMembership>(2, v1 => v1)
         .Register<CellChanges>(1)
-        // 2: an object of Entries and Pages (version 1 was the entries' dictionary itself). Raised so that an older build
-        // refuses an inbox stored in pages rather than reading it as an inbox of no entries.
+        // 2: an object of Entries and Pages (a page of an inbox stored in pages has the same shape). Version 1 was the
+        // entries' dictionary itself, stored without a version: wrapped as the record's entries.
         .Register<MatchInboxIndex>(2, v1 => new JsonObject { ["entries"] = v1 });
 
     /// <summary>
