@@ -30,16 +30,22 @@ public sealed record InboxEntry(long Version, DateTimeOffset UpdatedAt);
 /// A larger inbox is stored in pages (state <see cref="PageStateName"/>, key <c>{firm}/pages/{n}</c>, each a
 /// <see cref="MatchInboxIndex"/> of at most <see cref="MatchingOptions.InboxPageSize"/> entries) in the order its
 /// entries were first recorded, and its record holds only how many pages there are. An entry's page never changes, so
-/// old pages hold old sessions and are rarely written: a write stores the last page (the new entries) and the pages
-/// whose entries changed. An inbox holds every match its firm ever had (60,000 entries, 8 MB of JSON, in a two-minute
-/// API mix), and rewriting it whole every few seconds cost bytes and large-object-heap allocation in proportion to its age.
+/// old pages hold old sessions and are rarely written. An inbox holds every match its firm ever had (60,000 entries,
+/// 8 MB of JSON, in a two-minute API mix), and rewriting it whole every few seconds cost bytes and large-object-heap
+/// allocation in proportion to its age. As a one-record inbox does, it stores the entries recorded since its pages
+/// were last written in its changes, and writes the pages holding them (the last among them, for new entries) only
+/// once they pass about the square root of the page size (<see cref="CompactionThreshold"/>): writing the last page on
+/// every write cost about half a page (33 KB at 500 entries) per new entry to an inbox gaining one a write.
+/// An activation replays the changes over the pages: the newer version of an entry wins, and an entry no page holds is
+/// appended in the changes' order (the order it was recorded in), so it lands on the page its write will store it in.
 /// </para>
 /// <para>
-/// Crashes: pages are written before the record that counts them. A page beyond the stored count is never read (its
-/// entries were recorded since the last write, as a one-record inbox's unwritten changes are, and the rebuild at start
-/// re-records them), and the next write of that page overwrites it; a page within the count holds each of its
-/// entries once, whichever version was written last. So a crash between page writes loses no stored entry and lists
-/// none twice. An inbox laid out in pages for the first time writes every page, then the record (until then the one
+/// Crashes: pages are written before the record that counts them, and both before the changes are emptied. A page
+/// beyond the stored count is never read (its entries are still in the stored changes, or were recorded since the last
+/// write, as a one-record inbox's unwritten changes are, and the rebuild at start re-records them), and the next write
+/// of that page overwrites it; a page within the count holds each of its entries once, whichever version was written
+/// last. A changes record left stale by a crash before its emptying holds entries the pages hold at the same or a newer
+/// version: replayed, they change nothing. So a crash between the writes loses no stored entry and lists none twice. An inbox laid out in pages for the first time writes every page, then the record (until then the one
 /// record and its changes are what is read), then clears its changes (no longer read).
 /// </para>
 /// <para>
@@ -70,9 +76,6 @@ public sealed class MatchInboxGrain(
 
     /// <summary>The stored ETag of each page (null: never written by this activation nor read).</summary>
     private readonly List<string?> _pageETags = [];
-
-    /// <summary>Pages with entries in no write yet.</summary>
-    private readonly HashSet<int> _dirtyPages = [];
 
     /// <summary>The sessions of <see cref="_sessions"/> in page order, per filter (set on activation).</summary>
     private MatchInboxOrder _order = null!;
@@ -109,17 +112,16 @@ public sealed class MatchInboxGrain(
         if (state.State.Pages > 0)
         {
             await ReadPagesAsync(state.State.Pages);
-            return;
+        }
+        else
+        {
+            _entries = state.State.Entries;
         }
 
-        // One record: the changes stored since it was last written whole, over it.
-        _entries = state.State.Entries;
+        // The changes stored since the record or the pages were last written, over them.
         foreach (var (id, entry) in changes.State)
         {
-            if (!(_entries.TryGetValue(id, out var known) && known.Version >= entry.Version))
-            {
-                _entries[id] = entry;
-            }
+            Apply(id, entry);
         }
     }
 
@@ -176,30 +178,39 @@ public sealed class MatchInboxGrain(
     /// <summary>Keeps a session's state unless an equal or newer version is known; true when kept (a write is then due).</summary>
     private bool Record(MatchingSession session)
     {
-        if (_entries.TryGetValue(session.Id, out var known) && known.Version >= session.Version)
+        var entry = new InboxEntry(session.Version, session.UpdatedAt);
+        if (!Apply(session.Id, entry))
         {
             return false;
         }
 
-        var entry = new InboxEntry(session.Version, session.UpdatedAt);
-        var added = _entries.TryAdd(session.Id, entry);
-        if (!added)
-        {
-            _entries[session.Id] = entry;
-        }
-
-        if (Paged)
-        {
-            _dirtyPages.Add(added ? AddToPage(session.Id) : _pageOf[session.Id]);
-        }
-        else
-        {
-            changes.State[session.Id] = entry;
-        }
-
+        changes.State[session.Id] = entry;
         Keep(session);
         _unwritten = true;
         _writer ??= this.RegisterGrainTimer(WriteAsync, new GrainTimerCreationOptions(WriteDelay, Timeout.InfiniteTimeSpan));
+        return true;
+    }
+
+    /// <summary>
+    /// Takes an entry unless an equal or newer version is known; true when taken. A new entry of an inbox in pages goes
+    /// at the end of its last page (or of a new one).
+    /// </summary>
+    private bool Apply(string id, InboxEntry entry)
+    {
+        if (_entries.TryGetValue(id, out var known) && known.Version >= entry.Version)
+        {
+            return false;
+        }
+
+        if (!_entries.TryAdd(id, entry))
+        {
+            _entries[id] = entry;
+        }
+        else if (Paged)
+        {
+            AddToPage(id);
+        }
+
         return true;
     }
 
@@ -323,8 +334,8 @@ public sealed class MatchInboxGrain(
         }
     }
 
-    /// <summary>Puts a new entry in the last page, or in a new one when the last is full; returns its page.</summary>
-    private int AddToPage(string id)
+    /// <summary>Puts a new entry in the last page, or in a new one when the last is full.</summary>
+    private void AddToPage(string id)
     {
         if (_pageIds[^1].Count >= PageSize)
         {
@@ -332,28 +343,20 @@ public sealed class MatchInboxGrain(
             _pageETags.Add(null);
         }
 
-        var page = _pageIds.Count - 1;
-        _pageIds[page].Add(id);
-        _pageOf[id] = page;
-        return page;
+        _pageIds[^1].Add(id);
+        _pageOf[id] = _pageIds.Count - 1;
     }
 
     /// <summary>
-    /// Stores what changed: an inbox in pages writes its changed pages; one record past <see cref="MatchingOptions.InboxPageSize"/>
-    /// entries is laid out in pages; a smaller one stores the entries changed since it was last written whole, first
-    /// rewriting it whole (and emptying the changes) when they have grown past <see cref="CompactionThreshold"/>. A
-    /// failure leaves the changes in memory for the next try; a crash between the two writes leaves stored changes that
-    /// the record holds too, which replay harmlessly.
+    /// Stores what changed: one record past <see cref="MatchingOptions.InboxPageSize"/> entries is laid out in pages;
+    /// otherwise the entries changed since the record (or the pages) were last written, first writing the record whole
+    /// (or the pages holding the changed entries) and emptying the changes when they have grown past
+    /// <see cref="CompactionThreshold"/>. A failure leaves the changes in memory for the next try; a crash between the
+    /// writes leaves stored changes that the record or the pages hold too, which replay harmlessly.
     /// </summary>
     private async Task StoreAsync(CancellationToken cancellationToken = default)
     {
-        if (Paged)
-        {
-            await StorePagesAsync();
-            return;
-        }
-
-        if (_entries.Count > PageSize)
+        if (!Paged && _entries.Count > PageSize)
         {
             await LayOutAsync();
             return;
@@ -361,7 +364,7 @@ public sealed class MatchInboxGrain(
 
         if (changes.State.Count > CompactionThreshold)
         {
-            await state.WriteStateAsync(cancellationToken);
+            await (Paged ? StorePagesAsync() : state.WriteStateAsync(cancellationToken));
             changes.State.Clear();
         }
 
@@ -416,14 +419,15 @@ public sealed class MatchInboxGrain(
     }
 
     /// <summary>
-    /// Writes the changed pages, then, when there are more pages than it counts, the record: a page beyond the stored
-    /// count is never read, so a crash between leaves its new entries unstored (as unwritten changes are), never listed
-    /// twice. The pages stay marked changed until every write succeeded.
+    /// Writes the pages holding changed entries, then, when there are more pages than it counts, the record: a page
+    /// beyond the stored count is never read, so a crash between leaves its new entries to the stored changes, never
+    /// listed twice. The changes stay until every write succeeded.
     /// </summary>
     private async Task StorePagesAsync()
     {
         // Each page's new ETag kept as it is written, so a page written by a write that failed elsewhere is not refused next time.
-        await Task.WhenAll(_dirtyPages.ToArray().Select(async page => _pageETags[page] = await WritePageAsync(page, _pageIds[page], _pageETags[page])));
+        var pages = changes.State.Keys.Select(id => _pageOf[id]).Distinct().ToArray();
+        await Task.WhenAll(pages.Select(async page => _pageETags[page] = await WritePageAsync(page, _pageIds[page], _pageETags[page])));
 
         if (_pageIds.Count > state.State.Pages)
         {
@@ -439,8 +443,6 @@ public sealed class MatchInboxGrain(
                 throw;
             }
         }
-
-        _dirtyPages.Clear();
     }
 
     /// <summary>Writes one page's entries over the ETag known for it (a page left by an earlier activation or a failed write is overwritten); returns the new ETag.</summary>
@@ -460,8 +462,15 @@ public sealed class MatchInboxGrain(
     /// <summary>The storage key of page <paramref name="index"/>.</summary>
     private GrainId PageId(int index) => GrainId.Create(this.GetGrainId().Type, $"{this.GetPrimaryKeyString()}/pages/{index}");
 
-    /// <summary>How many changed entries make a one-record inbox worth rewriting whole: about the square root of its size.</summary>
-    private int CompactionThreshold => Math.Max(MinCompactionThreshold, (int)Math.Sqrt(_entries.Count));
+    /// <summary>
+    /// How many changed entries make a one-record inbox worth rewriting whole (about the square root of its size), or an
+    /// inbox in pages worth writing its pages (the square root of the page size, at least 8: a write of k changes costs
+    /// k entries and the pages' write about half a page, so at one new entry a write the bytes per entry,
+    /// k/2 + size/2k entries, are least at k = √size; at 500 a page, 22 changes, about 2.9 KB per entry against 33 KB).
+    /// </summary>
+    private int CompactionThreshold => Paged
+        ? (int)Math.Sqrt(PageSize)
+        : Math.Max(MinCompactionThreshold, (int)Math.Sqrt(_entries.Count));
 }
 
 /// <summary>

@@ -242,9 +242,11 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
         var listed = (await inbox.ListAsync()).Select(s => s.Id).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(stored, listed);
 
-        // The five recorded again, and one more: they go to page 2, written over the one left, and the record counts three.
-        var again = latest.Skip(1_000).Concat(await StoreSessionsAsync(Sessions(trader, 1))).ToArray();
-        latest.Add(again[^1]);
+        // The five recorded again, and 30 more (past the changes' bound of √500 = 22, so the pages are written): they go to
+        // page 2, written over the one left, and the record counts three.
+        var more = await StoreSessionsAsync(Sessions(trader, 30));
+        var again = latest.Skip(1_000).Concat(more).ToArray();
+        latest.AddRange(more);
         await inbox.RecordAllAsync(again);
         await WrittenOnDeactivationAsync(inbox, again[^1]);
         listed = (await inbox.ListAsync()).Select(s => s.Id).Order(StringComparer.Ordinal).ToArray();
