@@ -30,16 +30,8 @@ public sealed class MatchInboxPagesTests() : CountingSqliteCluster("inbox-pages"
     [Fact]
     public async Task Inbox_PastThePageSize_WritesOnlyTheChangedPages_AndReloadsTheSame()
     {
-        var trader = "firm-" + Guid.NewGuid().ToString("N");
-        var inbox = Cluster.Client.GetGrain<IMatchInboxGrain>(trader);
-        var latest = new Dictionary<string, MatchingSession>(StringComparer.Ordinal);
-
-        // 400 matches (six full pages and 16 in the seventh), stored as their sessions and recorded; the deactivation
-        // writes the inbox, laid out in pages.
-        var first = await SessionsAsync(trader, 0, 400, latest);
-        await inbox.RecordAllAsync(first);
-        await ListedAsync(inbox, latest, "recorded");
-        await ReactivatedAsync(inbox, latest, "after its first write");
+        // 400 matches (six full pages and 16 in the seventh), laid out in pages.
+        var (trader, inbox, latest, first) = await LaidOutAsync(400);
 
         // A new match and a change of the first one: two changes, under the bound, so the changes record alone.
         Storage.Written.Clear();
@@ -107,14 +99,8 @@ public sealed class MatchInboxPagesTests() : CountingSqliteCluster("inbox-pages"
     [Fact]
     public async Task InboxInPages_GainingOneEntryPerWrite_StoresOnlyItsChanges_UntilTheyPassTheBound_ThenItsPages()
     {
-        var trader = "firm-" + Guid.NewGuid().ToString("N");
-        var inbox = Cluster.Client.GetGrain<IMatchInboxGrain>(trader);
-        var latest = new Dictionary<string, MatchingSession>(StringComparer.Ordinal);
-
-        // 400 entries, laid out in seven pages (the last holding 16) by the deactivation's write.
-        await inbox.RecordAllAsync(await SessionsAsync(trader, 0, 400, latest));
-        await ListedAsync(inbox, latest, "recorded");
-        await ReactivatedAsync(inbox, latest, "after its first write");
+        // 400 entries, laid out in seven pages (the last holding 16).
+        var (trader, inbox, latest, _) = await LaidOutAsync(400);
 
         // One new entry a write, two rounds: the first eight writes store the changes record alone (1 to 8 entries),
         // the ninth passes the bound and stores the seventh page (where the nine went), then the changes emptied.
@@ -156,13 +142,8 @@ public sealed class MatchInboxPagesTests() : CountingSqliteCluster("inbox-pages"
     {
         var seed = Random.Shared.Next();
         var random = new Random(seed);
-        var trader = "firm-" + Guid.NewGuid().ToString("N");
-        var inbox = Cluster.Client.GetGrain<IMatchInboxGrain>(trader);
-        var latest = new Dictionary<string, MatchingSession>(StringComparer.Ordinal);
-        await inbox.RecordAllAsync(await SessionsAsync(trader, 0, 70, latest));
-        await ListedAsync(inbox, latest, $"seed {seed}, recorded");
+        var (trader, inbox, latest, _) = await LaidOutAsync(70);
         var next = 70;
-        await ReactivatedAsync(inbox, latest, $"seed {seed}, laid out");
 
         // Each step records new entries (a few, or past the bound) and new versions of open ones, then either lets the
         // timer write them or deactivates the inbox (which writes them) and checks what a new activation lists.
@@ -197,13 +178,7 @@ public sealed class MatchInboxPagesTests() : CountingSqliteCluster("inbox-pages"
     [Fact]
     public async Task InboxInPages_UnderAStaleChangesRecord_ListsItsPagesNewerVersions()
     {
-        var trader = "firm-" + Guid.NewGuid().ToString("N");
-        var inbox = Cluster.Client.GetGrain<IMatchInboxGrain>(trader);
-        var latest = new Dictionary<string, MatchingSession>(StringComparer.Ordinal);
-        var sessions = await SessionsAsync(trader, 0, 100, latest);
-        await inbox.RecordAllAsync(sessions);
-        await ListedAsync(inbox, latest, "recorded");
-        await ReactivatedAsync(inbox, latest, "laid out");
+        var (trader, inbox, latest, sessions) = await LaidOutAsync(100);
 
         // New versions of ten entries and twenty new ones: past the bound, so the pages hold them and the changes are emptied.
         var changed = sessions.Take(10).Select(s =>
@@ -246,6 +221,22 @@ public sealed class MatchInboxPagesTests() : CountingSqliteCluster("inbox-pages"
             return Task.FromResult(written.Any(w => w.StateName == "inbox-changes"));
         }, TimeSpan.FromSeconds(10)), "the inbox never wrote its changes; it wrote " + Describe(written));
         return written;
+    }
+
+    /// <summary>
+    /// A new firm's inbox of <paramref name="count"/> matches (more than a page), stored as their sessions and recorded,
+    /// then deactivated (whose write lays it out in pages) and checked to list the same after.
+    /// </summary>
+    private async Task<(string Trader, IMatchInboxGrain Inbox, Dictionary<string, MatchingSession> Latest, MatchingSession[] Sessions)> LaidOutAsync(int count)
+    {
+        var trader = "firm-" + Guid.NewGuid().ToString("N");
+        var inbox = Cluster.Client.GetGrain<IMatchInboxGrain>(trader);
+        var latest = new Dictionary<string, MatchingSession>(StringComparer.Ordinal);
+        var sessions = await SessionsAsync(trader, 0, count, latest);
+        await inbox.RecordAllAsync(sessions);
+        await ListedAsync(inbox, latest, "recorded");
+        await ReactivatedAsync(inbox, latest, "laid out in pages");
+        return (trader, inbox, latest, sessions);
     }
 
     /// <summary>Sessions <paramref name="from"/> on of the trader as buyer, a minute apart, each stored as its grain's record.</summary>
