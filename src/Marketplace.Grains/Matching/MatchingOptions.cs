@@ -43,9 +43,10 @@ public sealed class MatchingOptions
 
     /// <summary>
     /// Entries per page of a firm's match inbox once it holds more than this many: its entries are then stored in
-    /// pages in the order they were first recorded (a session's page never changes), so a write stores the last page
-    /// and the pages whose entries changed, not the whole inbox. A smaller inbox stays one record. Bigger pages: fewer
-    /// records (an activation reads each) but more bytes per write. Default 500 (a page of about 65 KB of JSON, under
+    /// pages in the order they were first recorded (a session's page never changes); a write stores the entries changed
+    /// since the pages were last written, and the pages holding them once those pass the square root of this size, not
+    /// the whole inbox. A smaller inbox stays one record. Bigger pages: fewer records (an activation reads each) but more
+    /// bytes per page write. Default 500 (a page of about 65 KB of JSON, under
     /// the large-object heap's 85,000 bytes); 64 to 65,536.
     /// </summary>
     public int InboxPageSize { get; set; } = 500;
