@@ -45,8 +45,9 @@ public sealed record InboxEntry(long Version, DateTimeOffset UpdatedAt);
 /// write, as a one-record inbox's unwritten changes are, and the rebuild at start re-records them), and the next write
 /// of that page overwrites it; a page within the count holds each of its entries once, whichever version was written
 /// last. A changes record left stale by a crash before its emptying holds entries the pages hold at the same or a newer
-/// version: replayed, they change nothing. So a crash between the writes loses no stored entry and lists none twice. An inbox laid out in pages for the first time writes every page, then the record (until then the one
-/// record and its changes are what is read), then clears its changes (no longer read).
+/// version: replayed, they change nothing. So a crash between the writes loses no stored entry and lists none twice.
+/// An inbox laid out in pages for the first time writes every page, then the record (until then the one record and its
+/// changes are what is read), then clears its changes (were that to fail, the pages hold all they hold).
 /// </para>
 /// <para>
 /// The sessions in memory are also kept in page order per filter (<see cref="MatchInboxOrder"/>), so a page is read
@@ -375,7 +376,7 @@ public sealed class MatchInboxGrain(
     /// Lays a one-record inbox out in pages, its entries in their order in the record (first recorded first): every
     /// page, then the record saying how many (until it is written the one record and its changes are what an activation
     /// reads, and pages left by a failed attempt are beyond its count: never read, overwritten by the next), then the
-    /// changes cleared (no longer read; a failure there only leaves a record that takes space).
+    /// changes cleared (a failure there leaves changes the pages hold too, which replay to no change).
     /// </summary>
     private async Task LayOutAsync()
     {
@@ -464,9 +465,10 @@ public sealed class MatchInboxGrain(
 
     /// <summary>
     /// How many changed entries make a one-record inbox worth rewriting whole (about the square root of its size), or an
-    /// inbox in pages worth writing its pages (the square root of the page size, at least 8: a write of k changes costs
-    /// k entries and the pages' write about half a page, so at one new entry a write the bytes per entry,
-    /// k/2 + size/2k entries, are least at k = √size; at 500 a page, 22 changes, about 2.9 KB per entry against 33 KB).
+    /// inbox in pages worth writing its pages (the square root of the page size; 8 at the smallest): at one new entry a
+    /// write, a cycle of k + 1 writes stores 1 + … + k entries of changes and a page write of half a page on average, so
+    /// (k/2 + size/2k) entries per new entry, least at k = √size. At 500 a page (22) and 130 bytes an entry (a full
+    /// page is 65 KB) that is about 2.8 KB per new entry, where writing the last page on every write cost 33 KB.
     /// </summary>
     private int CompactionThreshold => Paged
         ? (int)Math.Sqrt(PageSize)
