@@ -69,6 +69,7 @@ public static class MarketplaceSiloExtensions
             .Validate(o => o.MembershipFlushInterval >= TimeSpan.FromMilliseconds(100), $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.MembershipFlushInterval)} must be at least 100 ms.")
             .Validate(o => o.RememberedPairs is >= 16 and <= 10_000_000, $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.RememberedPairs)} must be 16 to 10,000,000.")
             .Validate(o => o.MembershipPageSize is >= 64 and <= 65_536, $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.MembershipPageSize)} must be 64 to 65,536.")
+            .Validate(o => o.InboxPageSize is >= 64 and <= 65_536, $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.InboxPageSize)} must be 64 to 65,536.")
             .Validate(o => o.ReconcileInterval >= TimeSpan.FromSeconds(1) && o.ReconcileBatchSize >= 0,
                 $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.ReconcileInterval)} must be at least 1 second and {nameof(MatchingOptions.ReconcileBatchSize)} not negative.")
             .Validate(o => o.ReconcileSweepPeriod >= o.ReconcileInterval,

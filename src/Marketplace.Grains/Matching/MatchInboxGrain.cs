@@ -1,7 +1,9 @@
 using Marketplace.Domain.Matching;
 using Marketplace.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 using Orleans.Utilities;
 
 namespace Marketplace.Grains.Matching;
@@ -18,11 +20,34 @@ public sealed record InboxEntry(long Version, DateTimeOffset UpdatedAt);
 /// <see cref="WriteDelay"/> rather than on every change; a failed write is retried every <see cref="RetryDelay"/>, and
 /// unwritten changes are written on deactivation. After a crash the rebuild at start re-records every stored session.
 /// <para>
-/// A write stores only the entries recorded since the index was last written whole (state <c>inbox-changes</c>); the
-/// whole index (state <c>inbox</c>) is rewritten, and the changes emptied, once they pass about the square root of its
-/// size (at least <see cref="MinCompactionThreshold"/>), as a partition's membership is. An inbox grows with every
-/// match its firm ever had, so writing it whole every second cost bytes (and allocation) in proportion to its age.
-/// An activation replays the stored changes over the stored index (the newer version of an entry wins).
+/// A small inbox (at most <see cref="MatchingOptions.InboxPageSize"/> entries) is one record (state <c>inbox</c>,
+/// <see cref="MatchInboxIndex"/>): a write stores only the entries recorded since it was last written whole (state
+/// <c>inbox-changes</c>), and the whole record is rewritten, and the changes emptied, once they pass about the square
+/// root of its size (at least <see cref="MinCompactionThreshold"/>). An activation replays the stored changes over the
+/// record (the newer version of an entry wins).
+/// </para>
+/// <para>
+/// A larger inbox is stored in pages (state <see cref="PageStateName"/>, key <c>{firm}/pages/{n}</c>, each a
+/// <see cref="MatchInboxIndex"/> of at most <see cref="MatchingOptions.InboxPageSize"/> entries) in the order its
+/// entries were first recorded, and its record holds only how many pages there are. An entry's page never changes, so
+/// old pages hold old sessions and are rarely written. An inbox holds every match its firm ever had (60,000 entries,
+/// 8 MB of JSON, in a two-minute API mix), and rewriting it whole every few seconds cost bytes and large-object-heap
+/// allocation in proportion to its age. As a one-record inbox does, it stores the entries recorded since its pages
+/// were last written in its changes, and writes the pages holding them (the last among them, for new entries) only
+/// once they pass about the square root of the page size (<see cref="CompactionThreshold"/>): writing the last page on
+/// every write cost about half a page (33 KB at 500 entries) per new entry to an inbox gaining one a write.
+/// An activation replays the changes over the pages: the newer version of an entry wins, and an entry no page holds is
+/// appended in the changes' order (the order it was recorded in), so it lands on the page its write will store it in.
+/// </para>
+/// <para>
+/// Crashes: pages are written before the record that counts them, and both before the changes are emptied. A page
+/// beyond the stored count is never read (its entries are still in the stored changes, or were recorded since the last
+/// write, as a one-record inbox's unwritten changes are, and the rebuild at start re-records them), and the next write
+/// of that page overwrites it; a page within the count holds each of its entries once, whichever version was written
+/// last. A changes record left stale by a crash before its emptying holds entries the pages hold at the same or a newer
+/// version: replayed, they change nothing. So a crash between the writes loses no stored entry and lists none twice.
+/// An inbox laid out in pages for the first time writes every page, then the record (until then the one record and its
+/// changes are what is read), then clears its changes (were that to fail, the pages hold all they hold).
 /// </para>
 /// <para>
 /// The sessions in memory are also kept in page order per filter (<see cref="MatchInboxOrder"/>), so a page is read
@@ -30,12 +55,28 @@ public sealed record InboxEntry(long Version, DateTimeOffset UpdatedAt);
 /// </para>
 /// </summary>
 public sealed class MatchInboxGrain(
-    [PersistentState("inbox", StorageOptions.StoreName)] IPersistentState<Dictionary<string, InboxEntry>> state,
+    [PersistentState("inbox", StorageOptions.StoreName)] IPersistentState<MatchInboxIndex> state,
     [PersistentState("inbox-changes", StorageOptions.StoreName)] IPersistentState<Dictionary<string, InboxEntry>> changes,
+    [FromKeyedServices(StorageOptions.StoreName)] IGrainStorage storage,
     IOptions<MatchingOptions> options,
     ILogger<MatchInboxGrain> logger) : Grain, IMatchInboxGrain
 {
+    /// <summary>State name of a page of an inbox stored in pages.</summary>
+    internal const string PageStateName = "inbox-page";
+
     private readonly Dictionary<string, MatchingSession> _sessions = new(StringComparer.Ordinal);
+
+    /// <summary>Every entry of the inbox (for a one-record inbox, the record's own entries).</summary>
+    private Dictionary<string, InboxEntry> _entries = null!;
+
+    /// <summary>The ids of each page, first recorded first; empty while the inbox is one record.</summary>
+    private readonly List<List<string>> _pageIds = [];
+
+    /// <summary>The page of each entry of an inbox in pages.</summary>
+    private readonly Dictionary<string, int> _pageOf = new(StringComparer.Ordinal);
+
+    /// <summary>The stored ETag of each page (null: never written by this activation nor read).</summary>
+    private readonly List<string?> _pageETags = [];
 
     /// <summary>The sessions of <see cref="_sessions"/> in page order, per filter (set on activation).</summary>
     private MatchInboxOrder _order = null!;
@@ -61,21 +102,57 @@ public sealed class MatchInboxGrain(
     /// <summary>True while memory holds changes storage does not.</summary>
     private bool _unwritten;
 
+    private int PageSize => options.Value.InboxPageSize;
+
+    private bool Paged => _pageIds.Count > 0;
+
     /// <inheritdoc />
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _order = new MatchInboxOrder(this.GetPrimaryKeyString());
-
-        // The changes stored since the index was last written whole, over it.
-        foreach (var (id, entry) in changes.State)
+        if (state.State.Pages > 0)
         {
-            if (!(state.State.TryGetValue(id, out var known) && known.Version >= entry.Version))
-            {
-                state.State[id] = entry;
-            }
+            await ReadPagesAsync(state.State.Pages);
+        }
+        else
+        {
+            _entries = state.State.Entries;
         }
 
-        return Task.CompletedTask;
+        // The changes stored since the record or the pages were last written, over them.
+        foreach (var (id, entry) in changes.State)
+        {
+            Apply(id, entry);
+        }
+    }
+
+    /// <summary>Reads every page of an inbox stored in pages; an entry keeps the page it was read from.</summary>
+    private async Task ReadPagesAsync(int count)
+    {
+        var pages = Enumerable.Range(0, count).Select(_ => new GrainState<MatchInboxIndex>(new MatchInboxIndex())).ToArray();
+        await Task.WhenAll(pages.Select((page, i) => storage.ReadStateAsync(PageStateName, PageId(i), page)));
+        _entries = new Dictionary<string, InboxEntry>(pages.Sum(p => p.State?.Entries.Count ?? 0), StringComparer.Ordinal);
+        for (var i = 0; i < pages.Length; i++)
+        {
+            var stored = pages[i].State?.Entries ?? [];
+            var ids = new List<string>(Math.Max(stored.Count, PageSize));
+            foreach (var (id, entry) in stored)
+            {
+                // An entry is written to one page only; should two hold it, the first keeps it and the newer version wins.
+                if (_entries.TryAdd(id, entry))
+                {
+                    ids.Add(id);
+                    _pageOf[id] = i;
+                }
+                else if (_entries[id].Version < entry.Version)
+                {
+                    _entries[id] = entry;
+                }
+            }
+
+            _pageIds.Add(ids);
+            _pageETags.Add(pages[i].ETag);
+        }
     }
 
     /// <inheritdoc />
@@ -102,17 +179,39 @@ public sealed class MatchInboxGrain(
     /// <summary>Keeps a session's state unless an equal or newer version is known; true when kept (a write is then due).</summary>
     private bool Record(MatchingSession session)
     {
-        if (state.State.TryGetValue(session.Id, out var known) && known.Version >= session.Version)
+        var entry = new InboxEntry(session.Version, session.UpdatedAt);
+        if (!Apply(session.Id, entry))
         {
             return false;
         }
 
-        var entry = new InboxEntry(session.Version, session.UpdatedAt);
-        state.State[session.Id] = entry;
         changes.State[session.Id] = entry;
         Keep(session);
         _unwritten = true;
         _writer ??= this.RegisterGrainTimer(WriteAsync, new GrainTimerCreationOptions(WriteDelay, Timeout.InfiniteTimeSpan));
+        return true;
+    }
+
+    /// <summary>
+    /// Takes an entry unless an equal or newer version is known; true when taken. A new entry of an inbox in pages goes
+    /// at the end of its last page (or of a new one).
+    /// </summary>
+    private bool Apply(string id, InboxEntry entry)
+    {
+        if (_entries.TryGetValue(id, out var known) && known.Version >= entry.Version)
+        {
+            return false;
+        }
+
+        if (!_entries.TryAdd(id, entry))
+        {
+            _entries[id] = entry;
+        }
+        else if (Paged)
+        {
+            AddToPage(id);
+        }
+
         return true;
     }
 
@@ -165,7 +264,7 @@ public sealed class MatchInboxGrain(
             return;
         }
 
-        var missing = state.State.Keys.Where(id => !_sessions.ContainsKey(id)).ToArray();
+        var missing = _entries.Keys.Where(id => !_sessions.ContainsKey(id)).ToArray();
         if (missing.Length > 0)
         {
             var loaded = await Task.WhenAll(missing.Select(id => GrainFactory.GetGrain<IMatchingSessionGrain>(id).GetAsync()));
@@ -236,23 +335,155 @@ public sealed class MatchInboxGrain(
         }
     }
 
+    /// <summary>Puts a new entry in the last page, or in a new one when the last is full.</summary>
+    private void AddToPage(string id)
+    {
+        if (_pageIds[^1].Count >= PageSize)
+        {
+            _pageIds.Add(new List<string>(PageSize));
+            _pageETags.Add(null);
+        }
+
+        _pageIds[^1].Add(id);
+        _pageOf[id] = _pageIds.Count - 1;
+    }
+
     /// <summary>
-    /// Stores the entries changed since the index was last written whole; first rewrites the index whole (and empties
-    /// the changes) when they have grown past <see cref="CompactionThreshold"/>. A failure leaves the changes in memory
-    /// for the next try; a crash between the two writes leaves stored changes that the index holds too, which replay
-    /// harmlessly.
+    /// Stores what changed: one record past <see cref="MatchingOptions.InboxPageSize"/> entries is laid out in pages;
+    /// otherwise the entries changed since the record (or the pages) were last written, first writing the record whole
+    /// (or the pages holding the changed entries) and emptying the changes when they have grown past
+    /// <see cref="CompactionThreshold"/>. A failure leaves the changes in memory for the next try; a crash between the
+    /// writes leaves stored changes that the record or the pages hold too, which replay harmlessly.
     /// </summary>
     private async Task StoreAsync(CancellationToken cancellationToken = default)
     {
+        if (!Paged && _entries.Count > PageSize)
+        {
+            await LayOutAsync();
+            return;
+        }
+
         if (changes.State.Count > CompactionThreshold)
         {
-            await state.WriteStateAsync(cancellationToken);
+            await (Paged ? StorePagesAsync() : state.WriteStateAsync(cancellationToken));
             changes.State.Clear();
         }
 
         await changes.WriteStateAsync(cancellationToken);
     }
 
-    /// <summary>How many changed entries make the index worth rewriting whole: about the square root of its size.</summary>
-    private int CompactionThreshold => Math.Max(MinCompactionThreshold, (int)Math.Sqrt(state.State.Count));
+    /// <summary>
+    /// Lays a one-record inbox out in pages, its entries in their order in the record (first recorded first): every
+    /// page, then the record saying how many (until it is written the one record and its changes are what an activation
+    /// reads, and pages left by a failed attempt are beyond its count: never read, overwritten by the next), then the
+    /// changes cleared (a failure there leaves changes the pages hold too, which replay to no change).
+    /// </summary>
+    private async Task LayOutAsync()
+    {
+        var pages = _entries.Keys.Chunk(PageSize).Select(ids => new List<string>(ids)).ToList();
+        var etags = new string?[pages.Count];
+        await Task.WhenAll(pages.Select(async (ids, i) => etags[i] = await WritePageAsync(i, ids, null)));
+
+        var whole = state.State;
+        state.State = new MatchInboxIndex { Pages = pages.Count };
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State = whole;
+            throw;
+        }
+
+        for (var i = 0; i < pages.Count; i++)
+        {
+            _pageIds.Add(pages[i]);
+            _pageETags.Add(etags[i]);
+            foreach (var id in pages[i])
+            {
+                _pageOf[id] = i;
+            }
+        }
+
+        changes.State.Clear();
+        try
+        {
+            await changes.ClearStateAsync();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Inbox {Trader}: clearing its changes after laying it out in {Pages} pages failed", this.GetPrimaryKeyString(), pages.Count);
+        }
+
+        logger.LogInformation("Inbox {Trader}: {Entries} entries laid out in {Pages} pages", this.GetPrimaryKeyString(), _entries.Count, pages.Count);
+    }
+
+    /// <summary>
+    /// Writes the pages holding changed entries, then, when there are more pages than it counts, the record: a page
+    /// beyond the stored count is never read, so a crash between leaves its new entries to the stored changes, never
+    /// listed twice. The changes stay until every write succeeded.
+    /// </summary>
+    private async Task StorePagesAsync()
+    {
+        // Each page's new ETag kept as it is written, so a page written by a write that failed elsewhere is not refused next time.
+        var pages = changes.State.Keys.Select(id => _pageOf[id]).Distinct().ToArray();
+        await Task.WhenAll(pages.Select(async page => _pageETags[page] = await WritePageAsync(page, _pageIds[page], _pageETags[page])));
+
+        if (_pageIds.Count > state.State.Pages)
+        {
+            var stored = state.State.Pages;
+            state.State.Pages = _pageIds.Count;
+            try
+            {
+                await state.WriteStateAsync();
+            }
+            catch
+            {
+                state.State.Pages = stored;
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Writes one page's entries over the ETag known for it (a page left by an earlier activation or a failed write is overwritten); returns the new ETag.</summary>
+    private async Task<string?> WritePageAsync(int index, List<string> ids, string? etag)
+    {
+        var page = new MatchInboxIndex { Entries = new Dictionary<string, InboxEntry>(ids.Count, StringComparer.Ordinal) };
+        foreach (var id in ids)
+        {
+            page.Entries[id] = _entries[id];
+        }
+
+        var record = new GrainState<MatchInboxIndex>(page) { ETag = etag };
+        await PageWrites.WriteAsync(storage, PageStateName, PageId(index), record, overwriteAny: true);
+        return record.ETag;
+    }
+
+    /// <summary>The storage key of page <paramref name="index"/>.</summary>
+    private GrainId PageId(int index) => GrainId.Create(this.GetGrainId().Type, $"{this.GetPrimaryKeyString()}/pages/{index}");
+
+    /// <summary>
+    /// How many changed entries make a one-record inbox worth rewriting whole (about the square root of its size), or an
+    /// inbox in pages worth writing its pages (the square root of the page size; 8 at the smallest): at one new entry a
+    /// write, a cycle of k + 1 writes stores 1 + … + k entries of changes and a page write of half a page on average, so
+    /// (k/2 + size/2k) entries per new entry, least at k = √size. At 500 a page (22) and 130 bytes an entry (a full
+    /// page is 65 KB) that is about 2.8 KB per new entry, where writing the last page on every write cost 33 KB.
+    /// </summary>
+    private int CompactionThreshold => Paged
+        ? (int)Math.Sqrt(PageSize)
+        : Math.Max(MinCompactionThreshold, (int)Math.Sqrt(_entries.Count));
+}
+
+/// <summary>
+/// A trader's inbox index as stored (state <c>inbox</c> of grain type <c>matchinbox</c>), and one page of it (state
+/// <c>inbox-page</c>): the entries, or, in the record of an inbox stored in pages, how many pages there are.
+/// </summary>
+public sealed class MatchInboxIndex
+{
+    /// <summary>The entries by session id (none in the record of an inbox stored in pages).</summary>
+    public Dictionary<string, InboxEntry> Entries { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>0: the record holds the entries. More: the inbox is stored in this many pages, and the record holds nothing else.</summary>
+    public int Pages { get; set; }
 }

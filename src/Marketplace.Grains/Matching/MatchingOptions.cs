@@ -52,6 +52,16 @@ public sealed class MatchingOptions
     public int MembershipPageSize { get; set; } = 2_048;
 
     /// <summary>
+    /// Entries per page of a firm's match inbox once it holds more than this many: its entries are then stored in
+    /// pages in the order they were first recorded (a session's page never changes); a write stores the entries changed
+    /// since the pages were last written, and the pages holding them once those pass the square root of this size, not
+    /// the whole inbox. A smaller inbox stays one record. Bigger pages: fewer records (an activation reads each) but more
+    /// bytes per page write. Default 500 (a page of about 65 KB of JSON, under
+    /// the large-object heap's 85,000 bytes); 64 to 65,536.
+    /// </summary>
+    public int InboxPageSize { get; set; } = 500;
+
+    /// <summary>
     /// How often a partition re-reads members from their grains to repair a lost change: every member that joined
     /// and was not heard of within the interval, and a slice of the others in turn (see <see cref="ReconcileSweepPeriod"/>).
     /// Default 30 seconds; at least 1 second.

@@ -26,7 +26,10 @@ public sealed class StateSchemas
         // 2: Pages (absent in version 1: the record holds the members, as it still does for a cell of one page). Raised
         // so that an older build refuses a cell laid out in pages rather than reading it as a cell with no members.
         .Register<CellMembership>(2, v1 => v1)
-        .Register<CellChanges>(1);
+        .Register<CellChanges>(1)
+        // 2: an object of Entries and Pages (a page of an inbox stored in pages has the same shape). Version 1 was the
+        // entries' dictionary itself, stored without a version: wrapped as the record's entries.
+        .Register<MatchInboxIndex>(2, v1 => new JsonObject { ["entries"] = v1 });
 
     /// <summary>
     /// Registers <typeparamref name="T"/> at version <paramref name="current"/>; <paramref name="upgrades"/>[i] turns a

@@ -171,6 +171,10 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
             {
                 writes.Enqueue((name, entries.Count));
             }
+            else if (grain == inboxId && state is MatchInboxIndex index)
+            {
+                writes.Enqueue((name, index.Entries.Count));
+            }
 
             return false;
         };
@@ -201,6 +205,74 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
         }
     }
 
+    /// <summary>
+    /// An inbox in pages (500 entries a page) whose record fails to be written after its pages were (a crash between
+    /// the writes, as far as storage knows): the next activation lists every entry of the pages the record counts once,
+    /// ignores the page beyond its count, and a later write puts the entries recorded again there over it.
+    /// </summary>
+    [Fact]
+    public async Task InboxInPages_WhoseRecordFailsAfterItsPages_NeitherLosesNorRepeatsAStoredEntry()
+    {
+        var (trader, inbox, _) = Inbox();
+        var inboxId = inbox.GetGrainId();
+        var latest = new List<MatchingSession>();
+
+        // 510 entries: pages 0 (500) and 1 (10), and the record that counts two.
+        await RecordStoredAsync(inbox, Sessions(trader, 510), latest);
+        await WrittenOnDeactivationAsync(inbox, latest[^1]);
+
+        // 495 more fill page 1 and start page 2; the record never stores three pages, so the five in page 2 are lost
+        // with the activation (the rebuild at start would record them again), the 490 in page 1 are stored.
+        var failed = 0;
+        Storage.FailWrites = (name, grain, _) => name == "inbox" && grain == inboxId && Interlocked.Increment(ref failed) > 0;
+        try
+        {
+            await RecordStoredAsync(inbox, Sessions(trader, 495), latest);
+            Assert.True(await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref failed) > 0), TimeSpan.FromSeconds(10)), "the inbox never wrote its record");
+            await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+            Assert.True(await Eventually.TrueAsync(async () => !(await Grains.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics()).Any(s => s.GrainId == inboxId),
+                TimeSpan.FromSeconds(10)), "the inbox was not deactivated");
+        }
+        finally
+        {
+            Storage.FailWrites = null;
+        }
+
+        var stored = latest.Take(1_000).Select(s => s.Id).Order(StringComparer.Ordinal).ToArray();
+        var listed = (await inbox.ListAsync()).Select(s => s.Id).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(stored, listed);
+
+        // The five recorded again, and 30 more (past the changes' bound of √500 = 22, so the pages are written): they go to
+        // page 2, written over the one left, and the record counts three.
+        var more = await StoreSessionsAsync(Sessions(trader, 30));
+        var again = latest.Skip(1_000).Concat(more).ToArray();
+        latest.AddRange(more);
+        await inbox.RecordAllAsync(again);
+        await WrittenOnDeactivationAsync(inbox, again[^1]);
+        listed = (await inbox.ListAsync()).Select(s => s.Id).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(latest.Select(s => s.Id).Order(StringComparer.Ordinal), listed);
+        Assert.Equal(3, Storage.Stored<MatchInboxIndex>("inbox", inboxId)?.Pages);
+    }
+
+    /// <summary>Stores the sessions as their grains' records, records them in the inbox and waits until it lists them all.</summary>
+    private async Task RecordStoredAsync(IMatchInboxGrain inbox, MatchingSession[] sessions, List<MatchingSession> latest)
+    {
+        latest.AddRange(await StoreSessionsAsync(sessions));
+        await inbox.RecordAllAsync(sessions);
+        Assert.True(await Eventually.TrueAsync(async () => (await inbox.ListAsync()).Count == latest.Count, TimeSpan.FromSeconds(10)),
+            $"the inbox never listed the {latest.Count} sessions recorded");
+    }
+
+    private async Task<MatchingSession[]> StoreSessionsAsync(MatchingSession[] sessions)
+    {
+        foreach (var session in sessions)
+        {
+            await Storage.WriteStateAsync("match", GrainId.Create("matchingsession", session.Id), new GrainState<MatchingSession>(session));
+        }
+
+        return sessions;
+    }
+
     /// <summary>Deactivates the idle grains (the inbox writes on deactivation) and waits for the session to be stored.</summary>
     private async Task WrittenOnDeactivationAsync(IMatchInboxGrain inbox, MatchingSession last)
     {
@@ -225,7 +297,13 @@ public sealed class MatchesAndHoldsAgreeTests(FlakyMatchingClusterFixture fixtur
         return (trader, Grains.GetGrain<IMatchInboxGrain>(trader), session);
     }
 
+    /// <summary>True when the inbox's stored record, its changes or one of the pages its record counts holds the session.</summary>
     private bool StoredHas(IMatchInboxGrain inbox, string sessionId)
-        => Storage.Stored<Dictionary<string, InboxEntry>>("inbox", inbox.GetGrainId())?.ContainsKey(sessionId) == true
-           || Storage.Stored<Dictionary<string, InboxEntry>>("inbox-changes", inbox.GetGrainId())?.ContainsKey(sessionId) == true;
+    {
+        var record = Storage.Stored<MatchInboxIndex>("inbox", inbox.GetGrainId());
+        return record?.Entries.ContainsKey(sessionId) == true
+           || Storage.Stored<Dictionary<string, InboxEntry>>("inbox-changes", inbox.GetGrainId())?.ContainsKey(sessionId) == true
+           || Enumerable.Range(0, record?.Pages ?? 0).Any(i => Storage.Stored<MatchInboxIndex>(
+               "inbox-page", GrainId.Create("matchinbox", $"{inbox.GetPrimaryKeyString()}/pages/{i}"))?.Entries.ContainsKey(sessionId) == true);
+    }
 }

@@ -207,11 +207,11 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         var stored = await Eventually.TrueAsync(async () =>
         {
             // The index written whole, or the changes since.
-            var inbox = new GrainState<Dictionary<string, InboxEntry>>(new Dictionary<string, InboxEntry>());
+            var inbox = new GrainState<MatchInboxIndex>(new MatchInboxIndex());
             var changes = new GrainState<Dictionary<string, InboxEntry>>(new Dictionary<string, InboxEntry>());
             await storage.ReadStateAsync("inbox", GrainId.Create("matchinbox", buyer), inbox);
             await storage.ReadStateAsync("inbox-changes", GrainId.Create("matchinbox", buyer), changes);
-            return inbox.State?.ContainsKey(proposal.Id) == true || changes.State?.ContainsKey(proposal.Id) == true;
+            return inbox.State?.Entries.ContainsKey(proposal.Id) == true || changes.State?.ContainsKey(proposal.Id) == true;
         }, TimeSpan.FromSeconds(10));
         Assert.True(stored, "the buyer's inbox was not written to storage");
     }
