@@ -284,6 +284,11 @@ public sealed class MatchInboxPagesTests() : CountingSqliteCluster("inbox-pages"
     {
         // The sessions' grains too (ids ending in the trader's), so that the new activation reads their stored states.
         var trader = inbox.GetPrimaryKeyString();
+        // Records are one-way: the old activation must hold them all before it goes, or a record still on its way
+        // reaches the next activation instead (or none, if it lands mid-deactivation) and the reload proves nothing.
+        var held = Expected(latest);
+        Assert.True(await Eventually.TrueAsync(async () => (await inbox.ListAsync()).Select(s => (s.Id, s.Version)).ToArray().SequenceEqual(held),
+            TimeSpan.FromSeconds(10)), $"{stage}: the inbox never held what was recorded, before its deactivation");
         // Asked again while any is left: a grain busy (writing, say) when asked is not collected.
         var management = Cluster.Client.GetGrain<IManagementGrain>(0);
         Assert.True(await Eventually.TrueAsync(async () =>
