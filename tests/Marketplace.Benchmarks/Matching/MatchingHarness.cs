@@ -193,6 +193,9 @@ public static class MatchingHarness
         return 0;
     }
 
+    /// <summary>The GC's phases, listened to for the whole process.</summary>
+    private static readonly GcPhases Phases = new();
+
     /// <summary>
     /// One rate: a short unrecorded warm-up at that rate (when sweeping), then <paramref name="seconds"/> of changes;
     /// prints the percentiles and returns a table row, and whether the silo fell behind (achieved under 90 % of the rate).
@@ -209,6 +212,7 @@ public static class MatchingHarness
         var afterAck = new LongHistogram(TimeStamp.Minutes(1), 3);
         var byKind = new Dictionary<string, LongHistogram> { ["lot"] = new(TimeStamp.Minutes(1), 3), ["demand"] = new(TimeStamp.Minutes(1), 3) };
         var byKindAfterAck = new Dictionary<string, LongHistogram> { ["lot"] = new(TimeStamp.Minutes(1), 3), ["demand"] = new(TimeStamp.Minutes(1), 3) };
+        Phases.Take();
         var pausedBefore = GC.GetTotalPauseDuration();
         var allocatedBefore = GC.GetTotalAllocatedBytes();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -238,6 +242,10 @@ public static class MatchingHarness
             $"Changes: {changes:N0} in {run.Elapsed.TotalSeconds:N1} s ({achieved:N0}/s), {proposals:N0} proposals stored ({(double)proposals / changes:N2} per change)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"GC during the run: {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2, paused {paused.TotalMilliseconds:N0} ms in all ({paused / run.Elapsed:P1}); {allocatedPerChange:N0} KiB allocated per change; {cpuPerChange:N2} ms CPU per change"));
+        Console.WriteLine(Phases.Take());
+        var ephemeral = GC.GetGCMemoryInfo(GCKind.Ephemeral);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Last ephemeral GC (gen{ephemeral.Generation}): paused {ephemeral.PauseDurations[0].TotalMilliseconds:N1} ms, promoted {ephemeral.PromotedBytes / 1024:N0} KiB, pinned objects {ephemeral.PinnedObjectsCount:N0}, gen0..2 sizes after {string.Join(" / ", ephemeral.GenerationInfo.ToArray().Take(3).Select(g => $"{g.SizeAfterBytes / 1024 / 1024:N0} MiB"))}, heap {ephemeral.HeapSizeBytes / 1024 / 1024:N0} MiB"));
         Console.WriteLine(counted.Describe(changes));
         if (profile.DescribeCalls(changes) is { Length: > 0 } calls)
         {
