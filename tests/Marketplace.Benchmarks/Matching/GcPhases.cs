@@ -53,6 +53,15 @@ public sealed class GcPhases : EventListener
         }
     }
 
+    /// <summary>The GC the process runs: its mode and the settings that decide how often and how long it pauses.</summary>
+    public static string Settings()
+    {
+        var config = GC.GetConfigurationVariables();
+        string Value(string name) => config.TryGetValue(name, out var v) ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "" : "-";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"GC: server {System.Runtime.GCSettings.IsServerGC}, concurrent {Value("ConcurrentGC")}, heaps {Value("HeapCount")}, dynamic adaptation {Value("GCDynamicAdaptationMode")}, gen0 max budget {Value("GCGen0MaxBudget")}, latency mode {System.Runtime.GCSettings.LatencyMode}");
+    }
+
     private static TimeSpan Positive(TimeSpan span) => span > TimeSpan.Zero ? span : TimeSpan.Zero;
 
     /// <summary>The totals since the last take, as one line, then cleared.</summary>

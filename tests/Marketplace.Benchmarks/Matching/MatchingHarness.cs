@@ -83,6 +83,7 @@ public static class MatchingHarness
             : $"Grain storage: SQLite, synchronous={new SqliteStorageOptions().Synchronous}, a new file in {sqliteFolder.FullName}");
         Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}; partitions re-read each member once per {new MatchingOptions().ReconcileSweepPeriod}, at most {reconcileBatch} per reconciliation");
 
+        Console.WriteLine(GcPhases.Settings());
         var events = new Recorder();
         using var profile = new MatchingProfile();
         await using var cluster = await TestClusters.StartAsync(
