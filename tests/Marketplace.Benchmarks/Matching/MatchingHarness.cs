@@ -51,6 +51,9 @@ public static class MatchingHarness
         var reconcileBatch = Option(args, "--reconcile-batch", new MatchingOptions().ReconcileBatchSize);
         // --count-calls prints each rate's grain calls by interface and method (a filter on every call: off by default).
         var countCalls = args.Contains("--count-calls");
+        // --live-heap forces a full collection before and after each measured run (outside its timings and GC figures)
+        // and prints what the run left live per change: what every collection of the run had to promote at least once.
+        LiveHeap = args.Contains("--live-heap");
 
         // memory (default): Orleans' MemoryGrainStorage, whose every read and write is a call to a storage grain (about
         // 18 of the 30 grain calls per change) and a copy of the state's bytes. sqlite: the product's own grain storage,
@@ -194,6 +197,9 @@ public static class MatchingHarness
         return 0;
     }
 
+    /// <summary>True with <c>--live-heap</c>.</summary>
+    private static bool LiveHeap { get; set; }
+
     /// <summary>The GC's phases, listened to for the whole process.</summary>
     private static readonly GcPhases Phases = new();
 
@@ -213,6 +219,7 @@ public static class MatchingHarness
         var afterAck = new LongHistogram(TimeStamp.Minutes(1), 3);
         var byKind = new Dictionary<string, LongHistogram> { ["lot"] = new(TimeStamp.Minutes(1), 3), ["demand"] = new(TimeStamp.Minutes(1), 3) };
         var byKindAfterAck = new Dictionary<string, LongHistogram> { ["lot"] = new(TimeStamp.Minutes(1), 3), ["demand"] = new(TimeStamp.Minutes(1), 3) };
+        var liveBefore = LiveHeap ? GC.GetTotalMemory(forceFullCollection: true) : 0;
         Phases.Take();
         var pausedBefore = GC.GetTotalPauseDuration();
         var allocatedBefore = GC.GetTotalAllocatedBytes();
@@ -238,12 +245,19 @@ public static class MatchingHarness
         var paused = GC.GetTotalPauseDuration() - pausedBefore;
         var allocatedPerChange = (GC.GetTotalAllocatedBytes() - allocatedBefore) / (double)changes / 1024;
         var cpuPerChange = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / changes;
+        var phases = Phases.Take();
+        var liveAfter = LiveHeap ? GC.GetTotalMemory(forceFullCollection: true) : 0;
         Console.WriteLine($"-- {rate}/s for {seconds} s");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Changes: {changes:N0} in {run.Elapsed.TotalSeconds:N1} s ({achieved:N0}/s), {proposals:N0} proposals stored ({(double)proposals / changes:N2} per change)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"GC during the run: {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2, paused {paused.TotalMilliseconds:N0} ms in all ({paused / run.Elapsed:P1}); {allocatedPerChange:N0} KiB allocated per change; {cpuPerChange:N2} ms CPU per change"));
-        Console.WriteLine(Phases.Take());
+        Console.WriteLine(phases);
+        if (LiveHeap)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Live heap after a full collection: {liveBefore / 1048576.0:N0} MiB before the run, {liveAfter / 1048576.0:N0} MiB after: {(liveAfter - liveBefore) / 1024.0 / changes:N1} KiB kept per change"));
+        }
         var ephemeral = GC.GetGCMemoryInfo(GCKind.Ephemeral);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Last ephemeral GC (gen{ephemeral.Generation}): paused {ephemeral.PauseDurations[0].TotalMilliseconds:N1} ms, promoted {ephemeral.PromotedBytes / 1024:N0} KiB, pinned objects {ephemeral.PinnedObjectsCount:N0}, gen0..2 sizes after {string.Join(" / ", ephemeral.GenerationInfo.ToArray().Take(3).Select(g => $"{g.SizeAfterBytes / 1024 / 1024:N0} MiB"))}, heap {ephemeral.HeapSizeBytes / 1024 / 1024:N0} MiB"));
