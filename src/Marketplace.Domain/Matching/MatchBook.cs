@@ -39,6 +39,7 @@ public sealed class MatchBook(bool vectorised = true)
     private readonly PriorityQueue<int, double> _unranked = new();
     private readonly PriorityQueue<(LotSummary Lot, double Distance), RankKey> _rankedLots = new(RankKey.Comparer);
     private readonly PriorityQueue<(DemandSummary Demand, double Distance), RankKey> _rankedDemands = new(RankKey.Comparer);
+    private readonly List<((DemandSummary Demand, double Distance), RankKey)> _candidateDemands = [];
 
     /// <summary>How many units there are (sizes per-unit lookup tables).</summary>
     private static readonly int UnitKinds = Enum.GetValues<Unit>().Max(u => (int)u) + 1;
@@ -172,9 +173,9 @@ public sealed class MatchBook(bool vectorised = true)
 
     /// <summary>
     /// Proposals for a lot: the matching demands of other firms, best ranked first, each offered what it wants (at least its smallest
-    /// part) until the lot's available quantity runs out. Empty for an unknown lot.
+    /// part) until the lot's available quantity runs out or <paramref name="maxProposals"/> are made. Empty for an unknown lot.
     /// </summary>
-    public IReadOnlyList<Proposal> MatchLot(string lotId)
+    public IReadOnlyList<Proposal> MatchLot(string lotId, int maxProposals = int.MaxValue)
     {
         if (!_lotSlots.TryGetValue(lotId, out var lotSlot))
         {
@@ -183,8 +184,8 @@ public sealed class MatchBook(bool vectorised = true)
 
         var summary = _lotSummaries[lotSlot]!;
         // Reused, as the lots' queue is: a new one per lot grew its array through every size up to the hits.
-        var ranked = _rankedDemands;
-        ranked.Clear();
+        var candidates = _candidateDemands;
+        candidates.Clear();
         var hits = FilterDemands(lotSlot);
         foreach (var d in _demandHits.AsSpan(0, hits))
         {
@@ -192,14 +193,22 @@ public sealed class MatchBook(bool vectorised = true)
             var distance = MatchRules.DistanceKm(summary, demand);
             if (distance <= demand.RadiusKm && !MatchRules.SameFirm(summary, demand))
             {
-                ranked.Enqueue((demand, distance), new RankKey(MatchRules.Rank(summary, demand, distance), demand.Id));
+                candidates.Add(((demand, distance), new RankKey(MatchRules.Rank(summary, demand, distance), demand.Id)));
             }
         }
 
-        // Best ranked first, until the lot's quantity runs out (only what is needed is taken from the heap).
+        // Heaped in one pass (linear in the candidates, where an enqueue each costs a logarithm each): a bounded lot
+        // takes only the first few of them.
+        var ranked = _rankedDemands;
+        ranked.Clear();
+        ranked.EnqueueRange(candidates);
+        candidates.Clear();
+
+        // Best ranked first, until the lot's quantity runs out or the bound is reached (only what is needed is taken
+        // from the heap).
         var proposals = new List<Proposal>();
         var remaining = summary.Available;
-        while (remaining > 0 && ranked.TryDequeue(out var next, out _))
+        while (remaining > 0 && proposals.Count < maxProposals && ranked.TryDequeue(out var next, out _))
         {
             var (demand, distance) = next;
             var quantity = MatchRules.ProposableQuantity(Math.Min(Units.Convert(remaining, summary.Unit, demand.Unit), demand.Quantity), summary.Unit, demand.Unit);

@@ -20,7 +20,9 @@ namespace Marketplace.Grains.Matching;
 /// the other, and turns each proposal into a session (<see cref="IMatchingSessionGrain"/>): a new pair's first state is
 /// written here as a new record, without activating its grain; a pair already stored goes through its grain (which
 /// refuses a pair open, declined or confirmed); one demand gets at most <see cref="MatchingOptions.MaxProposalsPerRound"/>
-/// proposals per round, the best ranked. Reentrant: the book is only touched between awaits, and proposals are stored concurrently.
+/// proposals per round, the best ranked, and one lot's change proposes to at most as many demands, the best ranked
+/// for it (pairs among them whose round is known open are sent nothing and still count, so a lot that changes again
+/// does not reach further down its ranking). Reentrant: the book is only touched between awaits, and proposals are stored concurrently.
 /// <para>
 /// The book lives in memory; which lots and demands are in it (the cell's membership, <see cref="CellMembership"/>) is
 /// stored, so an activation anywhere at any time (a failover, a deactivation) first reads its members' current
@@ -334,7 +336,7 @@ public sealed class MatchPartitionGrain(
             return Task.CompletedTask;
         }
 
-        var proposals = _book.MatchLot(lotId).Select(p => (Proposal: p, Demand: _book.Demand(p.DemandId)!)).ToArray();
+        var proposals = _book.MatchLot(lotId, options.Value.MaxProposalsPerRound).Select(p => (Proposal: p, Demand: _book.Demand(p.DemandId)!)).ToArray();
         return ProposeAsync("lot", lotId, proposals.Select(x => SessionProposal.From(x.Proposal, lot, x.Demand)));
     }
 

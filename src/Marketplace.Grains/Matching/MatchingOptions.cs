@@ -18,7 +18,10 @@ public sealed class MatchingOptions
     /// </summary>
     public TimeSpan ObserverLease { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Most proposals one demand gets in one round of matching, the best ranked. Default 20; at least 1.</summary>
+    /// <summary>
+    /// Most proposals one round of matching makes for its changed side: a demand gets at most this many lots, and a
+    /// lot's change proposes to at most this many demands, in each case the best ranked. Default 20; at least 1.
+    /// </summary>
     public int MaxProposalsPerRound { get; set; } = 20;
 
     /// <summary>

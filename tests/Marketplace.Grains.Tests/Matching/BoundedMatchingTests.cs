@@ -76,6 +76,72 @@ public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) 
         Assert.Equal(lots.Take(3).Order(), matches.Select(m => m.Proposal!.LotId).Order());
     }
 
+    /// <summary>
+    /// A lot meeting more open demands than the bound proposes to the bound's best ranked only (here the nearest: the
+    /// same price, less transport), as a demand gets only its best lots; a change of it (a hold) reaches no further
+    /// down while those rounds are open, and once one of them leaves the book the next change proposes to the next best.
+    /// </summary>
+    [Fact]
+    public async Task Lot_MatchingMoreDemandsThanTheMaximum_ProposesToTheBestRankedOnly_AlsoWhenItChanges()
+    {
+        var at = Place(5);
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var holder = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var buyers = new List<string>();
+        var demands = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            // About 4.4 km further from the lot each, listed in reverse so that the order of posting is not the rank's.
+            buyers.Add(await TestClusters.RegisterFirmAsync(Grains, "buyer"));
+            var demand = await MatchingGrainTests.DemandAsync(Grains, buyers[i], new GeoPoint(at.Latitude + ((5 - i) * 0.04), at.Longitude), 10, minPart: 1);
+            demands.Add(demand.GetPrimaryKeyString());
+        }
+
+        demands.Reverse();
+        buyers.Reverse();
+        Assert.True(await Eventually.TrueAsync(async () => (await PartitionAt(at).CountsAsync()).Demands >= 6, TimeSpan.FromSeconds(10)),
+            "the demands never reached the lot's partition");
+
+        var lot = await MatchingGrainTests.LotAsync(Grains, seller, at, 100);
+        var lotId = lot.GetPrimaryKeyString();
+        await RoundsOfAsync(lotId, 1);
+        Assert.Equal(3, fixture.Events.Rounds.Where(r => r.Id == lotId).Sum(r => r.Proposals));
+        Assert.Equal(new[] { true, true, true, false, false, false }, await StoredAsync());
+
+        // A hold changes the lot: its three best pairs are open (sent nothing) and still fill the bound.
+        await lot.PlaceHoldAsync(holder, "h1", 20, DateTimeOffset.UtcNow.AddDays(1));
+        await RoundsOfAsync(lotId, 2);
+        Assert.Equal(3, fixture.Events.Rounds.Where(r => r.Id == lotId).Sum(r => r.Proposals));
+        Assert.Equal(new[] { true, true, true, false, false, false }, await StoredAsync());
+
+        // The best demand cancelled leaves the book: the release's round proposes to the fourth, and to no other.
+        await Grains.GetGrain<Grains.Demands.IDemandGrain>(demands[0]).CancelAsync(buyers[0]);
+        Assert.True(await Eventually.TrueAsync(async () => (await PartitionAt(at).CountsAsync()).Demands == 5, TimeSpan.FromSeconds(10)),
+            "the cancelled demand never left the lot's partition");
+        await lot.ReleaseHoldAsync(holder, "h1");
+        await RoundsOfAsync(lotId, 3);
+        Assert.Equal(4, fixture.Events.Rounds.Where(r => r.Id == lotId).Sum(r => r.Proposals));
+        Assert.Equal(new[] { true, true, true, true, false, false }, await StoredAsync());
+        var matches = await MatchingGrainTests.WaitForMatchesAsync(Grains, seller, 4);
+        Assert.Equal(demands.Take(4).Order(), matches.Select(m => m.Proposal!.DemandId).Order());
+
+        async Task RoundsOfAsync(string id, int count)
+            => Assert.True(await Eventually.TrueAsync(() => Task.FromResult(fixture.Events.Rounds.Count(r => r.Id == id) >= count), TimeSpan.FromSeconds(10)),
+                $"the lot was matched {fixture.Events.Rounds.Count(r => r.Id == id)} times, not {count}");
+
+        // Whether each pair has a stored session (the round's event is raised once its proposals are stored).
+        async Task<bool[]> StoredAsync()
+        {
+            var stored = new bool[demands.Count];
+            for (var i = 0; i < demands.Count; i++)
+            {
+                stored[i] = await Grains.GetGrain<IMatchingSessionGrain>(SessionProposal.SessionId(lotId, demands[i])).GetAsync() is not null;
+            }
+
+            return stored;
+        }
+    }
+
     [Fact]
     public async Task Buyer_BeyondItsHoldsOrShareOfALot_Is409BuyerHoldLimit()
     {
