@@ -20,8 +20,8 @@ public sealed class MatchingOptions
 
     /// <summary>
     /// Most proposals one round of matching makes for its changed side: a demand gets at most this many lots, and a
-    /// lot's change proposes to at most this many demands, in each case the best ranked. Default 20; 1 to 1,000 (each proposal is a stored session and an entry in two
-    /// inboxes, so a round is kept to what a firm can read).
+    /// lot's change proposes to at most this many demands, in each case the best ranked. Default 20; 1 to 1,000 (each
+    /// proposal is a stored session and an entry in two inboxes, so a round is kept to what a firm can read).
     /// </summary>
     public int MaxProposalsPerRound { get; set; } = 20;
 
