@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Marketplace.Grains.Common;
@@ -58,10 +59,16 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
             }
 
             // Spliced in first, rather than going through a JSON tree: this is on every write.
-            var version = System.Text.Encoding.UTF8.GetBytes($"{{\"{SchemaProperty}\":{schema.Current}{(json is [_, (byte)'}', ..] ? "" : ",")}");
-            var stored = new byte[version.Length + json.Length - 1];
-            version.CopyTo(stored, 0);
-            json[1..].CopyTo(stored.AsSpan(version.Length));
+            // The prefix is formatted on the stack: a string and its bytes per write were garbage at once.
+            Span<byte> version = stackalloc byte[64];
+            if (!System.Text.Unicode.Utf8.TryWrite(version, CultureInfo.InvariantCulture, $"{{\"{SchemaProperty}\":{schema.Current}{(json is [_, (byte)'}', ..] ? "" : ",")}", out var written))
+            {
+                throw new InvalidOperationException($"The schema prefix of {typeof(T).Name} does not fit 64 bytes.");
+            }
+
+            var stored = new byte[written + json.Length - 1];
+            version[..written].CopyTo(stored);
+            json[1..].CopyTo(stored.AsSpan(written));
             return new BinaryData(stored);
         }
         finally

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Marketplace.Grains.Telemetry;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -62,7 +63,7 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
     {
         using var span = StartSpan("write", stateName, grainId);
         var expected = grainState.ETag is null ? (long?)null : ParseETag(grainState.ETag);
-        var payload = serializer.Serialize(grainState.State).ToArray();
+        var payload = Bytes(serializer.Serialize(grainState.State));
         var id = grainId.ToString();
         await database.WriteAsync(batch => Apply(batch, expected is null ? Insert : Update, stateName, id, expected, payload));
         grainState.ETag = ((expected ?? 0) + 1).ToString(CultureInfo.InvariantCulture);
@@ -115,7 +116,17 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
     }
 
     /// <inheritdoc />
-    public NewGrainState Prepare<T>(string stateName, GrainId grainId, T state) => new(stateName, grainId, serializer.Serialize(state).ToArray());
+    public NewGrainState Prepare<T>(string stateName, GrainId grainId, T state) => new(stateName, grainId, Bytes(serializer.Serialize(state)));
+
+    /// <summary>
+    /// A serialised state's bytes: the array the serializer made when the payload is all of one (as ours always is),
+    /// else a copy. <see cref="BinaryData.ToArray"/> always copies, which put every state written twice on the heap.
+    /// A payload is immutable by <see cref="BinaryData"/>'s contract, and only read from here on.
+    /// </summary>
+    internal static byte[] Bytes(BinaryData data)
+        => MemoryMarshal.TryGetArray(data.ToMemory(), out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : data.ToArray();
 
     /// <inheritdoc />
     public async Task CreateAllAsync(IReadOnlyList<NewGrainState> states)
