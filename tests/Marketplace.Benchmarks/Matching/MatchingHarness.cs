@@ -54,6 +54,8 @@ public static class MatchingHarness
         // --live-heap forces a full collection before and after each measured run (outside its timings and GC figures)
         // and prints what the run left live per change: what every collection of the run had to promote at least once.
         LiveHeap = args.Contains("--live-heap");
+        // --allocation-types N lists the N types each measured run allocated most, per change (sampled by the runtime).
+        AllocationTypes = Option(args, "--allocation-types", 0);
 
         // memory (default): Orleans' MemoryGrainStorage, whose every read and write is a call to a storage grain (about
         // 18 of the 30 grain calls per change) and a copy of the state's bytes. sqlite: the product's own grain storage,
@@ -197,6 +199,12 @@ public static class MatchingHarness
         return 0;
     }
 
+    /// <summary>How many allocated types to list per run (<c>--allocation-types</c>; 0: none).</summary>
+    private static int AllocationTypes { get; set; }
+
+    /// <summary>The runtime's allocation samples, when <see cref="AllocationTypes"/> asks for them.</summary>
+    private static Api.AllocationSampler? Sampler { get; set; }
+
     /// <summary>True with <c>--live-heap</c>.</summary>
     private static bool LiveHeap { get; set; }
 
@@ -221,6 +229,13 @@ public static class MatchingHarness
         var byKindAfterAck = new Dictionary<string, LongHistogram> { ["lot"] = new(TimeStamp.Minutes(1), 3), ["demand"] = new(TimeStamp.Minutes(1), 3) };
         var liveBefore = LiveHeap ? GC.GetTotalMemory(forceFullCollection: true) : 0;
         Phases.Take();
+        if (AllocationTypes > 0)
+        {
+            Sampler ??= new Api.AllocationSampler();
+            Sampler.Clear();
+            Sampler.Recording = true;
+        }
+
         var pausedBefore = GC.GetTotalPauseDuration();
         var allocatedBefore = GC.GetTotalAllocatedBytes();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -246,6 +261,11 @@ public static class MatchingHarness
         var allocatedPerChange = (GC.GetTotalAllocatedBytes() - allocatedBefore) / (double)changes / 1024;
         var cpuPerChange = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / changes;
         var phases = Phases.Take();
+        if (Sampler is not null)
+        {
+            Sampler.Recording = false;
+        }
+
         var liveAfter = LiveHeap ? GC.GetTotalMemory(forceFullCollection: true) : 0;
         Console.WriteLine($"-- {rate}/s for {seconds} s");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -253,6 +273,11 @@ public static class MatchingHarness
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"GC during the run: {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2, paused {paused.TotalMilliseconds:N0} ms in all ({paused / run.Elapsed:P1}); {allocatedPerChange:N0} KiB allocated per change; {cpuPerChange:N2} ms CPU per change"));
         Console.WriteLine(phases);
+        if (Sampler is not null && AllocationTypes > 0)
+        {
+            Console.WriteLine("Allocated most, sampled (KiB per change): " + string.Join(", ",
+                Sampler.Top(AllocationTypes).Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Type} {t.Bytes / 1024.0 / changes:N1}"))));
+        }
         if (LiveHeap)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
