@@ -1,0 +1,36 @@
+using Marketplace.Grains.Matching;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Marketplace.Grains.Tests.Matching;
+
+/// <summary>Matching's options are bounded: a setting out of range stops the silo with the option named, before it matches anything.</summary>
+public sealed class MatchingOptionsTests
+{
+    private static MatchingOptions Options(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var builder = Host.CreateApplicationBuilder();
+        builder.UseOrleans(silo => silo.UseLocalhostClustering().AddMarketplaceGrains(configuration));
+        using var host = builder.Build();
+        return host.Services.GetRequiredService<IOptions<MatchingOptions>>().Value;
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1001")]
+    public void MaxProposalsPerRound_OutOfRange_IsRefusedNamingIt(string value)
+    {
+        var e = Assert.Throws<OptionsValidationException>(() => Options(new() { ["Matching:MaxProposalsPerRound"] = value }));
+
+        Assert.Contains("MaxProposalsPerRound must be 1 to 1,000", e.Message);
+    }
+
+    [Theory]
+    [InlineData("1", 1)]
+    [InlineData("1000", 1000)]
+    public void MaxProposalsPerRound_InRange_IsTaken(string value, int expected)
+        => Assert.Equal(expected, Options(new() { ["Matching:MaxProposalsPerRound"] = value }).MaxProposalsPerRound);
+}
