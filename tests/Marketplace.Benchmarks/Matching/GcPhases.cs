@@ -15,7 +15,7 @@ public sealed class GcPhases : EventListener
     private static readonly string[] RootKinds = ["stack", "finalizer queue", "handles", "older generation (cards)", "sized ref", "overflow", "dependent handles", "new finalizer queue", "steal"];
 
     private readonly object _gate = new();
-    private DateTime _suspendBegin, _suspendEnd, _gcStart, _restartBegin;
+    private DateTime _suspendBegin, _gcStart, _restartBegin;
     private TimeSpan _suspending, _collecting, _restarting;
     private int _collections;
     private readonly long[] _marked = new long[RootKinds.Length];
@@ -37,7 +37,7 @@ public sealed class GcPhases : EventListener
             switch (e.EventId)
             {
                 case 9: _suspendBegin = e.TimeStamp; break;
-                case 8: _suspendEnd = e.TimeStamp; _suspending += Positive(_suspendEnd - _suspendBegin); break;
+                case 8: _suspending += Positive(e.TimeStamp - _suspendBegin); break;
                 case 1: _gcStart = e.TimeStamp; break;
                 case 2: _collecting += Positive(e.TimeStamp - _gcStart); _collections++; break;
                 case 7: _restartBegin = e.TimeStamp; break;

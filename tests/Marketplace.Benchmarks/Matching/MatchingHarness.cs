@@ -273,7 +273,7 @@ public static class MatchingHarness
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"GC during the run: {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2, paused {paused.TotalMilliseconds:N0} ms in all ({paused / run.Elapsed:P1}); {allocatedPerChange:N0} KiB allocated per change; {cpuPerChange:N2} ms CPU per change"));
         Console.WriteLine(phases);
-        if (Sampler is not null && AllocationTypes > 0)
+        if (Sampler is not null)
         {
             Console.WriteLine("Allocated most, sampled (KiB per change): " + string.Join(", ",
                 Sampler.Top(AllocationTypes).Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Type} {t.Bytes / 1024.0 / changes:N1}"))));
