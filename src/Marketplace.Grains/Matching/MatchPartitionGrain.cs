@@ -944,31 +944,23 @@ public sealed class MatchPartitionGrain(
     /// <summary>
     /// The firms of the turn's pairs with a subscription to <c>match.proposed</c> (most have none, and a registry drops
     /// what no subscription wants): only their sessions get the event, so the others' stored outbox stays empty and
-    /// nothing is handed over for them. A firm whose registry cannot answer counts as wanting it. A subscription made
-    /// while the turn runs counts as made after it, as one made a moment later would.
+    /// nothing is handed over for them. One question to the <see cref="WebhookDirectoryGrain"/> for the turn; when it
+    /// cannot answer, every firm of the turn counts as wanting it. A subscription made while the turn runs counts as
+    /// made after it, as one made a moment later would.
     /// </summary>
     private async Task<HashSet<string>> FirmsWantingAsync(SessionProposal[] pairs)
     {
         var firms = pairs.SelectMany(p => (string[])[p.BuyerId, p.SellerId]).Distinct(StringComparer.Ordinal).ToArray();
-        var asked = firms.Select(f => GrainFactory.GetGrain<IWebhookFirmGrain>(f).ListAsync()).ToArray();
-        var wanting = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < firms.Length; i++)
+        try
         {
-            try
-            {
-                if ((await asked[i]).Any(w => WebhookEventTypes.Matches(w.EventTypes, "match.proposed")))
-                {
-                    wanting.Add(firms[i]);
-                }
-            }
-            catch (Exception e)
-            {
-                logger.LogWarning(e, "Partition {Partition}: reading the webhook subscriptions of {Firm} failed; its proposals carry their events", Key, firms[i]);
-                wanting.Add(firms[i]);
-            }
+            var wanting = await GrainFactory.GetGrain<IWebhookDirectoryGrain>(WebhookDirectoryGrain.Key).WantingAsync(firms, "match.proposed");
+            return new HashSet<string>(wanting, StringComparer.Ordinal);
         }
-
-        return wanting;
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Partition {Partition}: reading the webhook directory failed; the turn's {Count} firm(s) get their proposals' events", Key, firms.Length);
+            return new HashSet<string>(firms, StringComparer.Ordinal);
+        }
     }
 
     /// <summary>

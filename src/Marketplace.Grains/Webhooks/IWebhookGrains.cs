@@ -43,6 +43,27 @@ public interface IWebhookFirmGrain : IGrainWithStringKey
     Task PublishAsync([Immutable] OutboxEvent[] events);
 }
 
+/// <summary>
+/// Which firms have a subscription wanting an event type (one grain, key <see cref="WebhookDirectoryGrain.Key"/>): asked
+/// once per matching turn instead of each firm's registry. Only a firm's registry changes its entry; it may name more
+/// than the registry does (never fewer), so a caller still sends events through the registry, which drops unwanted ones.
+/// </summary>
+public interface IWebhookDirectoryGrain : IGrainWithIntegerKey
+{
+    /// <summary>Adds <paramref name="eventTypes"/> to the firm's filters (before its registry stores a subscription with them).</summary>
+    Task WidenAsync(string firmId, IReadOnlyList<string> eventTypes);
+
+    /// <summary>Makes the firm's filters exactly <paramref name="eventTypes"/>, the union of its stored subscriptions' (none: forgets the firm).</summary>
+    Task SetAsync(string firmId, IReadOnlyList<string> eventTypes);
+
+    /// <summary>
+    /// Those of <paramref name="firmIds"/> with a subscription wanting <paramref name="eventType"/>. Read-only, so
+    /// concurrent askers interleave; the ids are not copied (the caller made the array for the call).
+    /// </summary>
+    [ReadOnly]
+    Task<string[]> WantingAsync([Immutable] string[] firmIds, string eventType);
+}
+
 /// <summary>One subscription (key: its id): settings, secrets, the delivery queue and log; delivers on a timer.</summary>
 public interface IWebhookSubscriptionGrain : IGrainWithStringKey
 {

@@ -15,7 +15,9 @@ public sealed class WebhookFirmState
 
 /// <summary>
 /// Routes a firm's events to its subscriptions. Small (at most <see cref="WebhookOptions.MaxSubscriptionsPerFirm"/>
-/// entries) and read on every publish, so the emitting grains never read the subscriptions themselves.
+/// entries) and read on every publish, so the emitting grains never read the subscriptions themselves. Keeps the firm's
+/// entry in the <see cref="WebhookDirectoryGrain"/> at least as wide as its subscriptions: widened before a subscription
+/// is stored here, narrowed after one is changed or removed.
 /// </summary>
 public sealed class WebhookFirmGrain(
     [PersistentState("webhook-firm", StorageOptions.StoreName)] IPersistentState<WebhookFirmState> state,
@@ -35,6 +37,7 @@ public sealed class WebhookFirmGrain(
                 new Dictionary<string, object?> { ["maxSubscriptions"] = max });
         }
 
+        await DirectoryGrain.WidenAsync(Firm, entry.EventTypes);
         state.State.Subscriptions.Add(entry);
         await state.WriteOrReloadAsync();
     }
@@ -45,8 +48,10 @@ public sealed class WebhookFirmGrain(
         var index = state.State.Subscriptions.FindIndex(s => s.Id == entry.Id);
         if (index >= 0)
         {
+            await DirectoryGrain.WidenAsync(Firm, entry.EventTypes);
             state.State.Subscriptions[index] = entry;
             await state.WriteOrReloadAsync();
+            await NarrowAsync();
         }
     }
 
@@ -56,6 +61,7 @@ public sealed class WebhookFirmGrain(
         if (state.State.Subscriptions.RemoveAll(s => s.Id == id) > 0)
         {
             await state.WriteOrReloadAsync();
+            await NarrowAsync();
         }
     }
 
@@ -78,6 +84,26 @@ public sealed class WebhookFirmGrain(
         await Task.WhenAll(calls);
     }
 
+    private string Firm => this.GetPrimaryKeyString();
+
+    private IWebhookDirectoryGrain DirectoryGrain => GrainFactory.GetGrain<IWebhookDirectoryGrain>(WebhookDirectoryGrain.Key);
+
+    /// <summary>
+    /// Makes the directory's entry exactly what the stored subscriptions want. Best effort: the change is stored here
+    /// already, and an entry left wider only sends this registry events it drops.
+    /// </summary>
+    private async Task NarrowAsync()
+    {
+        try
+        {
+            await DirectoryGrain.SetAsync(Firm, WebhookDirectoryGrain.Union(state.State.Subscriptions.Select(s => s.EventTypes)));
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Webhooks: narrowing firm {FirmId}'s directory entry failed; it stays wider until its next change", Firm);
+        }
+    }
+
     private async Task EnqueueAsync(string subscription, OutboxEvent[] events)
     {
         try
@@ -87,7 +113,7 @@ public sealed class WebhookFirmGrain(
         catch (DomainException e) when (e.Kind == DomainErrorKind.NotFound)
         {
             // Deleted while this registry still named it (its removal here failed): forget it now.
-            logger.LogInformation("Webhook subscription {SubscriptionId} no longer exists; removing it from firm {FirmId}", subscription, this.GetPrimaryKeyString());
+            logger.LogInformation("Webhook subscription {SubscriptionId} no longer exists; removing it from firm {FirmId}", subscription, Firm);
             await RemoveAsync(subscription);
         }
     }

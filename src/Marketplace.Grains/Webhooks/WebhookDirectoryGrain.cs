@@ -1,0 +1,116 @@
+using Marketplace.Domain.Webhooks;
+using Marketplace.Grains.Common;
+using Marketplace.Grains.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Marketplace.Grains.Webhooks;
+
+/// <summary>The stored webhook directory: per firm with a subscription, the event-type filters of all its subscriptions.</summary>
+public sealed class WebhookDirectoryState
+{
+    /// <summary>Firm id → the union of its subscriptions' event-type filters (no entry: no subscription).</summary>
+    public Dictionary<string, List<string>> Firms { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// Which firms have a subscription wanting an event type, for the whole service in one grain (key 0): a matching
+/// partition asks it once per turn for the turn's firms instead of asking each firm's registry
+/// (<see cref="IWebhookFirmGrain"/>), which activated a registry grain, and read its state, for every firm a proposal reached,
+/// nearly all of them firms without any subscription.
+/// <para>
+/// It may name more than the registries do, never fewer: a registry widens a firm's entry here before it stores a new
+/// or changed subscription, and narrows it after it stored a change or removal (a narrowing that fails leaves the
+/// wider entry, which only makes a proposal carry an event the registry then drops). A directory never stored (a
+/// database from before it existed) is built from the stored registries when it first activates.
+/// </para>
+/// </summary>
+public sealed class WebhookDirectoryGrain(
+    [PersistentState("webhook-directory", StorageOptions.StoreName)] IPersistentState<WebhookDirectoryState> state,
+    IGrainStateArchive archive,
+    ILogger<WebhookDirectoryGrain> logger) : Grain, IWebhookDirectoryGrain
+{
+    /// <summary>The key of the service's one directory.</summary>
+    public const long Key = 0;
+
+    /// <summary>What a registry grain is stored as (<see cref="WebhookFirmGrain"/>): the type and state names the build reads.</summary>
+    internal const string RegistryGrainType = "webhookfirm";
+
+    /// <inheritdoc cref="RegistryGrainType"/>
+    internal const string RegistryStateName = "webhook-firm";
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.RecordExists)
+        {
+            return;
+        }
+
+        // Built once: from the registries when the storage can be read through (nothing else has subscriptions yet on a
+        // new database, and a registry that widens this directory meanwhile waits for this activation).
+        if (archive.CanEnumerate)
+        {
+            await foreach (var stored in archive.StatesAsync(RegistryGrainType, RegistryStateName, cancellationToken))
+            {
+                if (stored.As<WebhookFirmState>() is { Subscriptions.Count: > 0 } registry)
+                {
+                    state.State.Firms[stored.Key] = Union(registry.Subscriptions.Select(s => s.EventTypes));
+                }
+            }
+
+            logger.LogInformation("Webhooks: the directory was built from the stored registries: {Firms} firm(s) with subscriptions", state.State.Firms.Count);
+        }
+
+        await state.WriteOrReloadAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task WidenAsync(string firmId, IReadOnlyList<string> eventTypes)
+    {
+        var known = state.State.Firms.GetValueOrDefault(firmId);
+        if (known is not null && eventTypes.All(known.Contains))
+        {
+            return;
+        }
+
+        state.State.Firms[firmId] = Union(known is null ? [eventTypes] : [known, eventTypes]);
+        await state.WriteOrReloadAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task SetAsync(string firmId, IReadOnlyList<string> eventTypes)
+    {
+        var known = state.State.Firms.GetValueOrDefault(firmId);
+        if (eventTypes.Count == 0 ? known is null : known is not null && known.Count == eventTypes.Count && eventTypes.All(known.Contains))
+        {
+            return;
+        }
+
+        if (eventTypes.Count == 0)
+        {
+            state.State.Firms.Remove(firmId);
+        }
+        else
+        {
+            state.State.Firms[firmId] = Union([eventTypes]);
+        }
+
+        await state.WriteOrReloadAsync();
+    }
+
+    /// <inheritdoc />
+    public Task<string[]> WantingAsync(string[] firmIds, string eventType)
+    {
+        var firms = state.State.Firms;
+        if (firms.Count == 0)
+        {
+            return Task.FromResult<string[]>([]);
+        }
+
+        return Task.FromResult(firmIds.Where(f => firms.TryGetValue(f, out var filters) && WebhookEventTypes.Matches(filters, eventType)).ToArray());
+    }
+
+    /// <summary>The filters of <paramref name="lists"/>, each once, in a stable order.</summary>
+    internal static List<string> Union(IEnumerable<IEnumerable<string>> lists)
+        => lists.SelectMany(l => l).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+}

@@ -1,0 +1,172 @@
+using Marketplace.Domain.Geo;
+using Marketplace.Domain.Webhooks;
+using Marketplace.Grains.Matching;
+using Marketplace.Grains.Tests.Matching;
+using Marketplace.Grains.Webhooks;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace Marketplace.Grains.Tests.Webhooks;
+
+/// <summary>
+/// The webhook directory: the firms whose subscriptions want an event type, asked once per matching turn. A proposal's
+/// event reaches every firm subscribed to it and no other; the directory follows subscriptions made, changed and
+/// deleted; when it cannot answer, the turn's firms all get their events (their registries drop what nobody wants).
+/// </summary>
+public sealed class WebhookDirectoryTests : IAsyncLifetime
+{
+    private InProcessTestCluster _cluster = null!;
+
+    private IGrainFactory Grains => _cluster.Client;
+
+    private static IWebhookDirectoryGrain Directory(IGrainFactory grains) => grains.GetGrain<IWebhookDirectoryGrain>(WebhookDirectoryGrain.Key);
+
+    public async Task InitializeAsync()
+    {
+        var settings = TestClusters.Settings("Memory");
+        settings["Webhooks:AllowDevelopmentTargets"] = "true";
+        settings["Webhooks:FirstRetryDelay"] = "01:00:00";
+        _cluster = await TestClusters.StartAsync(settings, configure: silo => silo.Services.AddSingleton<IIncomingGrainCallFilter, UnreachableDirectory>());
+    }
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task SubscriptionsMadeChangedAndDeleted_TheDirectoryNamesExactlyTheFirmsWantingTheType()
+    {
+        var (a, b, c) = (await TestClusters.RegisterFirmAsync(Grains), await TestClusters.RegisterFirmAsync(Grains), await TestClusters.RegisterFirmAsync(Grains));
+        string[] firms = [a, b, c];
+        var byA = await SubscribeAsync(a, "match.*");
+        var byC = await SubscribeAsync(c, "listing.*");
+        Assert.Equal([a], await Directory(Grains).WantingAsync(firms, "match.proposed"));
+        Assert.Equal([c], await Directory(Grains).WantingAsync(firms, "listing.created"));
+
+        // A second subscription of A's for everything, then C's changed to matches: both widen.
+        var allOfA = await SubscribeAsync(a, "*");
+        await byC.UpdateAsync(null, ["match.proposed"], null);
+        Assert.Equal([a, c], await Directory(Grains).WantingAsync(firms, "match.proposed"));
+        Assert.Equal([a], await Directory(Grains).WantingAsync(firms, "listing.created"));
+
+        // Deleted: A's "*" no longer counts; its "match.*" still does. Then none of A's.
+        await allOfA.DeleteAsync();
+        Assert.Empty(await Directory(Grains).WantingAsync(firms, "listing.created"));
+        Assert.Equal([a, c], await Directory(Grains).WantingAsync(firms, "match.proposed"));
+        await byA.DeleteAsync();
+        Assert.Equal([c], await Directory(Grains).WantingAsync(firms, "match.proposed"));
+    }
+
+    [Fact]
+    public async Task AProposal_ReachesTheSubscribedFirmsOnly_AndEveryFirmWhenTheDirectoryCannotAnswer()
+    {
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var subscribed = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var other = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var sellerHook = await SubscribeAsync(seller, "match.proposed");
+        var buyerHook = await SubscribeAsync(subscribed, "match.*");
+        var otherHook = await SubscribeAsync(other, "listing.*");
+        var at = new GeoPoint(60.1 + Random.Shared.NextDouble() * 0.2, 24.7 + Random.Shared.NextDouble() * 0.4);
+
+        await MatchingGrainTests.LotAsync(Grains, seller, at, 1000);
+        await MatchingGrainTests.DemandAsync(Grains, subscribed, at, 100);
+        await MatchingGrainTests.DemandAsync(Grains, other, at, 100);
+        await MatchingGrainTests.WaitForMatchesAsync(Grains, seller, 2);
+        Assert.True(await Eventually.TrueAsync(async () => Proposed(await sellerHook.GetAsync()) == 2 && Proposed(await buyerHook.GetAsync()) == 1, TimeSpan.FromSeconds(10)),
+            $"the seller's hook has {Proposed(await sellerHook.GetAsync())} proposals, the subscribed buyer's {Proposed(await buyerHook.GetAsync())}");
+        Assert.Equal(0, Proposed(await otherHook.GetAsync()));
+
+        // The directory down: a new proposal still carries its event to the subscribed firms (the turn's firms all count
+        // as wanting it, and the registries of those without such a subscription drop it).
+        UnreachableDirectory.Closed = true;
+        try
+        {
+            await MatchingGrainTests.DemandAsync(Grains, subscribed, at, 200);
+            Assert.True(await Eventually.TrueAsync(async () => Proposed(await sellerHook.GetAsync()) == 3 && Proposed(await buyerHook.GetAsync()) == 2, TimeSpan.FromSeconds(10)),
+                $"with the directory down the seller's hook has {Proposed(await sellerHook.GetAsync())} proposals, the buyer's {Proposed(await buyerHook.GetAsync())}");
+            Assert.True(UnreachableDirectory.Refused > 0, "the directory was not asked");
+        }
+        finally
+        {
+            UnreachableDirectory.Closed = false;
+        }
+
+        Assert.Equal(0, Proposed(await otherHook.GetAsync()));
+    }
+
+    private async Task<IWebhookSubscriptionGrain> SubscribeAsync(string firm, params string[] types)
+    {
+        var grain = Grains.GetGrain<IWebhookSubscriptionGrain>("sub-" + Guid.NewGuid().ToString("N"));
+        await grain.CreateAsync(new WebhookSubscriptionInput(firm, null, "http://127.0.0.1:9/hook", types, null));
+        return grain;
+    }
+
+    private static int Proposed(WebhookSubscription? s) => s!.Queue.Concat(s.Log).Count(d => d.Type == "match.proposed");
+
+    /// <summary>Fails every question to the directory while <see cref="Closed"/>, counting them.</summary>
+    private sealed class UnreachableDirectory : IIncomingGrainCallFilter
+    {
+        public static volatile bool Closed;
+        private static int _refused;
+
+        public static int Refused => Volatile.Read(ref _refused);
+
+        public Task Invoke(IIncomingGrainCallContext context)
+        {
+            if (Closed && context.Grain is WebhookDirectoryGrain && context.InterfaceMethod.Name == nameof(IWebhookDirectoryGrain.WantingAsync))
+            {
+                Interlocked.Increment(ref _refused);
+                throw new InvalidOperationException("the directory is unreachable");
+            }
+
+            return context.Invoke();
+        }
+    }
+}
+
+/// <summary>A database from before the directory: its first activation builds it from the stored registries.</summary>
+public sealed class WebhookDirectoryBuildTests : IDisposable
+{
+    private readonly string _folder = System.IO.Directory.CreateTempSubdirectory("marketplace-directory-").FullName;
+
+    [Fact]
+    public async Task RegistriesStoredWithoutADirectory_AfterRestart_TheDirectoryNamesTheirFirms()
+    {
+        var settings = TestClusters.Settings("Sqlite");
+        var database = Path.Combine(_folder, "marketplace.db");
+        settings["Storage:Sqlite:Path"] = database;
+        settings["Webhooks:AllowDevelopmentTargets"] = "true";
+        var serviceId = "directory-" + Guid.NewGuid().ToString("N")[..8];
+        string matching, listing, none;
+        await using (var before = await TestClusters.StartAsync(settings, serviceId))
+        {
+            (matching, listing, none) = (await TestClusters.RegisterFirmAsync(before.Client), await TestClusters.RegisterFirmAsync(before.Client), await TestClusters.RegisterFirmAsync(before.Client));
+            foreach (var (firm, type) in new[] { (matching, "match.*"), (listing, "listing.created") })
+            {
+                await before.Client.GetGrain<IWebhookSubscriptionGrain>("sub-" + Guid.NewGuid().ToString("N"))
+                    .CreateAsync(new WebhookSubscriptionInput(firm, null, "http://127.0.0.1:9/hook", [type], null));
+            }
+        }
+
+        SqliteConnection.ClearAllPools();
+        await using (var connection = new SqliteConnection($"Data Source={database}"))
+        {
+            await connection.OpenAsync();
+            await using var delete = connection.CreateCommand();
+            delete.CommandText = "DELETE FROM grain_state WHERE state_name = 'webhook-directory'";
+            Assert.Equal(1, await delete.ExecuteNonQueryAsync());
+        }
+
+        SqliteConnection.ClearAllPools();
+        await using var after = await TestClusters.StartAsync(settings, serviceId);
+        Assert.Equal([matching], await Directory(after.Client).WantingAsync([matching, listing, none], "match.proposed"));
+        Assert.Equal([listing], await Directory(after.Client).WantingAsync([matching, listing, none], "listing.created"));
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        System.IO.Directory.Delete(_folder, recursive: true);
+    }
+
+    private static IWebhookDirectoryGrain Directory(IGrainFactory grains) => grains.GetGrain<IWebhookDirectoryGrain>(WebhookDirectoryGrain.Key);
+}
