@@ -129,7 +129,9 @@ public sealed class ListingGrain(
                 : throw DomainException.Conflict("listing-exists", $"Listing '{Id}' already exists.");
         }
 
-        await GrainFactory.GetGrain<ITraderGrain>(sellerId).AddListingAsync(Id);
+        // The firm records the new draft's status with the lot, so the write's status report is not needed.
+        await GrainFactory.GetGrain<ITraderGrain>(sellerId).AddListingAsync(Id, new ListingStatusReport(Id, Listing.StatusCode(listing.Status), listing.Version));
+        _indexedStatus = listing.Status;
         // A lot never stored has no reminder (one is registered only after a stored write, and a lot's state is never
         // cleared): the new draft, which has no deadline, need not look one up to unregister it (a call to the reminder
         // service and a read of its table per new lot).

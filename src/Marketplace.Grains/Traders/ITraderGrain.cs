@@ -14,8 +14,13 @@ public interface ITraderGrain : IGrainWithStringKey
     /// <summary>Changes the profile.</summary>
     Task<Trader> UpdateAsync(TraderChanges changes);
 
-    /// <summary>Records a new lot; refuses a firm that is not a seller.</summary>
-    Task AddListingAsync(string listingId);
+    /// <summary>
+    /// Records a new lot; refuses a firm that is not a seller. <paramref name="created"/>, when given, is the status the
+    /// lot is about to be stored with first, recorded in the same write, so the new lot need not report it again (a
+    /// status recorded for a lot whose write then fails is harmless: the firm's index only says which lots may show,
+    /// and the lot has the last word).
+    /// </summary>
+    Task AddListingAsync(string listingId, ListingStatusReport? created = null);
 
     /// <summary>A lot of the firm reports its status (as of its version) for the firm's index of lots by status.</summary>
     Task ListingStatusChangedAsync(string listingId, string status, long version);

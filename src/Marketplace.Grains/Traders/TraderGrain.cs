@@ -83,14 +83,25 @@ public sealed class TraderGrain(
     }
 
     /// <inheritdoc />
-    public async Task AddListingAsync(string listingId)
+    public async Task AddListingAsync(string listingId, ListingStatusReport? created = null)
     {
         await EnsureRoleAsync(TraderRoles.Seller);
         var before = State.ListingIds.Count;
         State.AddListing(listingId);
-        if (State.ListingIds.Count > before)
+        var added = State.ListingIds.Count > before;
+        if (added)
         {
             _records.LotsAdded(before);
+        }
+
+        var recorded = created is not null && State.RecordListingStatus(listingId, created.Status, created.Version);
+        if (recorded)
+        {
+            _records.LotChanged(listingId);
+        }
+
+        if (added || recorded)
+        {
             await _records.WriteAsync();
         }
     }

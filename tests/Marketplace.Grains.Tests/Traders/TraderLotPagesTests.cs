@@ -138,6 +138,27 @@ public sealed class TraderLotPagesTests() : CountingSqliteCluster("trader-pages"
         Assert.Equal("Vanha Oy", stored.Profile!.Name);
     }
 
+    [Fact]
+    public async Task ANewLot_CreatedThenPublished_WritesTheFirmsRecordsOncePerStatus()
+    {
+        var seller = await TestClusters.RegisterFirmAsync(Cluster.Client, "seller");
+        var trader = Cluster.Client.GetGrain<ITraderGrain>(seller);
+        await TestClusters.ActiveLotAsync(Cluster.Client, seller, 10);
+        Storage.Written.Clear();
+
+        var lot = Cluster.Client.GetGrain<Marketplace.Grains.Listings.IListingGrain>("lot-" + Guid.NewGuid().ToString("N"));
+        await lot.CreateAsync(seller, SampleLots.Bricks(100));
+        // Recorded with the lot, before its creation answers: no report to wait for.
+        Assert.Equal("draft", (await trader.GetAsync())!.ListingStatus(lot.GetPrimaryKeyString()));
+        await lot.PublishAsync(seller);
+        Assert.True(await Eventually.TrueAsync(async () => (await trader.GetAsync())!.ListingStatus(lot.GetPrimaryKeyString()) == "active", TimeSpan.FromSeconds(10)));
+
+        // The lot's id with its draft status in one write, then the published status: two, not three.
+        string[] records = [TraderRecords.StateName, TraderRecords.PagesStateName, TraderRecords.ChangesStateName];
+        Assert.Equal(2, Storage.Written.Count(w => records.Contains(w.StateName)));
+        Assert.Equal(new ListedLot("active", 2), (await StoredAsync(seller)).ListedLot(lot.GetPrimaryKeyString()));
+    }
+
     /// <summary>The firm as a fresh activation would read it from storage.</summary>
     private async Task<Trader> StoredAsync(string id)
     {
