@@ -16,7 +16,7 @@ public sealed record InboxEntry(long Version, DateTimeOffset UpdatedAt);
 /// <summary>
 /// A trader's matches: the latest state of every session it is part of, and its live subscribers. The inbox is an
 /// index of the sessions (which are the record): it stores only their ids and versions, keeps the sessions themselves
-/// in memory (reading any it lacks from their grains when listed), and is written at most once per
+/// in memory once it has been listed (reading them from storage, or their grains, at its activation's first read), and is written at most once per
 /// <see cref="WriteDelay"/> rather than on every change; a failed write is retried every <see cref="RetryDelay"/>, and
 /// unwritten changes are written on deactivation. After a crash the rebuild at start re-records every stored session.
 /// <para>
@@ -92,6 +92,9 @@ public sealed class MatchInboxGrain(
 
     /// <summary>How long after a failed write the inbox tries again.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>Sessions read from a bulk-reading storage in one query when an activation first lists its inbox.</summary>
+    internal const int LoadChunk = 1_000;
 
     /// <summary>Changed entries a small inbox gathers before it is rewritten whole.</summary>
     public const int MinCompactionThreshold = 64;
@@ -186,7 +189,11 @@ public sealed class MatchInboxGrain(
         }
 
         changes.State[session.Id] = entry;
-        Keep(session);
+        if (_loaded)
+        {
+            Keep(session);
+        }
+
         _unwritten = true;
         _writer ??= this.RegisterGrainTimer(WriteAsync, new GrainTimerCreationOptions(WriteDelay, Timeout.InfiniteTimeSpan));
         return true;
@@ -255,10 +262,17 @@ public sealed class MatchInboxGrain(
         _order.Add(session);
     }
 
+    /// <summary>
+    /// Reads the sessions once per activation, at its first read: until then the inbox keeps only its entries (ids and
+    /// versions), not the sessions recorded (an inbox nobody reads, most of them, gained two sessions in memory per
+    /// proposal for as long as proposals kept it active); from then on <see cref="Record"/> keeps them in step. The
+    /// sessions are read from grain storage, not their grains (storage is the authority: a session is stored before any
+    /// inbox records it, and a proposal's session is never activated for it): with a bulk-reading storage in one query
+    /// per <see cref="LoadChunk"/> ids. A failed read leaves the activation unloaded, so the next read tries again. A
+    /// session gone from storage is not asked again.
+    /// </summary>
     private async Task LoadAsync()
     {
-        // After an activation the sessions are read once from their grains (which never wait on an inbox); a failed read
-        // leaves the activation unloaded, so the next read tries again. A session gone from storage is not asked again.
         if (_loaded)
         {
             return;
@@ -267,10 +281,25 @@ public sealed class MatchInboxGrain(
         var missing = _entries.Keys.Where(id => !_sessions.ContainsKey(id)).ToArray();
         if (missing.Length > 0)
         {
-            var loaded = await Task.WhenAll(missing.Select(id => GrainFactory.GetGrain<IMatchingSessionGrain>(id).GetAsync()));
+            var loaded = new List<MatchingSession>(missing.Length);
+            foreach (var chunk in missing.Chunk(LoadChunk))
+            {
+                var ids = chunk.Select(id => GrainFactory.GetGrain<IMatchingSessionGrain>(id).GetGrainId()).ToArray();
+                if (storage is IBulkGrainStorage bulk)
+                {
+                    loaded.AddRange((await bulk.ReadManyAsync<MatchingSession>(MatchingSessionGrain.StateName, ids)).Values);
+                }
+                else
+                {
+                    var states = ids.Select(_ => new GrainState<MatchingSession>(new MatchingSession())).ToArray();
+                    await Task.WhenAll(ids.Select((id, i) => storage.ReadStateAsync(MatchingSessionGrain.StateName, id, states[i])));
+                    loaded.AddRange(states.Where(s => s.RecordExists && s.State is not null).Select(s => s.State!));
+                }
+            }
+
             foreach (var session in loaded)
             {
-                if (session is not null && !(_sessions.TryGetValue(session.Id, out var newer) && newer.Version >= session.Version))
+                if (session.Exists && !(_sessions.TryGetValue(session.Id, out var newer) && newer.Version >= session.Version))
                 {
                     Keep(session);
                 }

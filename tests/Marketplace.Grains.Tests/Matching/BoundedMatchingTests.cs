@@ -4,6 +4,8 @@ using Marketplace.Domain.Geo;
 using Marketplace.Domain.Matching;
 using Marketplace.Grains.Matching;
 using Microsoft.Extensions.DependencyInjection;
+using Marketplace.Grains.Storage;
+using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace Marketplace.Grains.Tests.Matching;
@@ -242,9 +244,10 @@ public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) 
     }
 
     [Fact]
-    public async Task InboxReads_AskTheirSessionsOncePerActivation_EvenTheOnesGone()
+    public async Task InboxReads_ReadTheirSessionsFromStorageOncePerActivation_NeverTheirGrains_EvenTheOnesGone()
     {
-        // An inbox whose index names sessions no grain holds (never stored here): a new activation asks each once.
+        // An inbox naming two stored sessions and one never stored (gone): reads take them from storage, never from
+        // their grains, and each activation reads each once.
         var trader = "firm-" + Guid.NewGuid().ToString("N");
         var inbox = Grains.GetGrain<IMatchInboxGrain>(trader);
         var sessions = Enumerable.Range(0, 3).Select(_ =>
@@ -254,20 +257,39 @@ public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) 
             session.Propose(SessionProposal.SessionId("lot-x", "demand-" + Guid.NewGuid().ToString("N")), proposal, DateTimeOffset.UtcNow, TimeSpan.FromDays(1));
             return session;
         }).ToArray();
-        // RecordAllAsync is one-way: the read that follows may be served before it, so wait until the inbox shows all three.
+        await StoredAsync(sessions[..2]);
+        // RecordAllAsync is one-way: the read that follows may be served before it, so wait until the inbox shows the
+        // stored two (a read before the record lists all three from then on, as they were recorded after it).
         await inbox.RecordAllAsync(sessions);
-        Assert.True(await Eventually.TrueAsync(async () => (await inbox.PageAsync(null, null, 0, 10)).Matches.Count == 3, TimeSpan.FromSeconds(10)),
-            "the inbox never listed the three sessions recorded");
-        Assert.All(sessions, s => Assert.Equal(0, fixture.Calls.ToSession(s.Id)));
+        Assert.True(await Eventually.TrueAsync(async () => (await inbox.PageAsync(null, null, 0, 10)).Matches.Select(m => m.Id).Intersect(sessions[..2].Select(s => s.Id)).Count() == 2, TimeSpan.FromSeconds(10)),
+            "the inbox never listed the two stored sessions recorded");
+        var before = sessions.Select(s => fixture.Calls.StorageReads(s.Id)).ToArray();
 
         // Deactivated (the inbox writes its index then), read three times in the next activation.
         await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         for (var read = 0; read < 3; read++)
         {
-            Assert.Empty((await inbox.PageAsync(null, null, 0, 10)).Matches);
+            Assert.Equal(sessions[..2].Select(s => s.Id).Order(), (await inbox.PageAsync(null, null, 0, 10)).Matches.Select(m => m.Id).Order());
         }
 
-        Assert.All(sessions, s => Assert.Equal(1, fixture.Calls.ToSession(s.Id)));
+        Assert.Equal([1, 1, 1], sessions.Select((s, i) => fixture.Calls.StorageReads(s.Id) - before[i]));
+        Assert.All(sessions, s => Assert.Equal(0, fixture.Calls.ToSession(s.Id)));
+    }
+
+    /// <summary>Stores sessions as their partition or grain does before any inbox records them (an inbox reads its sessions from storage).</summary>
+    private async Task<IReadOnlyList<MatchingSession>> StoredAsync(IReadOnlyList<MatchingSession> sessions)
+    {
+        var storage = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageOptions.StoreName);
+        foreach (var session in sessions)
+        {
+            var id = Grains.GetGrain<IMatchingSessionGrain>(session.Id).GetGrainId();
+            var state = new GrainState<MatchingSession>(new MatchingSession());
+            await storage.ReadStateAsync(MatchingSessionGrain.StateName, id, state);
+            state.State = session;
+            await storage.WriteStateAsync(MatchingSessionGrain.StateName, id, state);
+        }
+
+        return sessions;
     }
 
     /// <summary>
@@ -329,7 +351,7 @@ public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) 
         }
 
         // Records are one-way and may arrive after a later read: each stage waits until the list shows what was sent.
-        await inbox.RecordAllAsync(Snapshots(sessions));
+        await inbox.RecordAllAsync(await StoredAsync(Snapshots(sessions)));
         await ArrivedAsync("recorded");
         await AssertPagesAsync("recorded");
 
@@ -357,10 +379,10 @@ public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) 
             changed.Add(session);
         }
 
-        await inbox.RecordAllAsync(Snapshots(changed.Skip(5).ToList()));
+        await inbox.RecordAllAsync(await StoredAsync(Snapshots(changed.Skip(5).ToList())));
         foreach (var session in changed.Take(5))
         {
-            await inbox.RecordAsync(Snapshots([session])[0]);
+            await inbox.RecordAsync((await StoredAsync(Snapshots([session])))[0]);
         }
 
         await ArrivedAsync("re-recorded");
@@ -368,7 +390,7 @@ public sealed class BoundedMatchingTests(BoundedMatchingClusterFixture fixture) 
         // Stale versions after the newer ones, in one call with a new session last: once that is listed, they were seen.
         var marker = new MatchingSession();
         marker.Propose("lot-m-demand-m", new SessionProposal("lot-m", trader, "demand-m", "firm-other-0", 1, "t", 1, "t", 100, 1), t0.AddMinutes(20), TimeSpan.FromDays(1));
-        await inbox.RecordAllAsync(stale.Concat(Snapshots([marker])).ToArray());
+        await inbox.RecordAllAsync(stale.Concat(await StoredAsync(Snapshots([marker]))).ToArray());
         await ArrivedAsync("stale versions");
 
         // Bad paging input is refused (the API answers it with a problem document before asking); past the end is empty.

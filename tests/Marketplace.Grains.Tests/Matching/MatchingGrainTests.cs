@@ -62,6 +62,11 @@ public sealed class InboxRecordCalls : IIncomingGrainCallFilter
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _written = new(StringComparer.Ordinal);
 
+    /// <summary>Reads the memory storage served whose key contains <paramref name="keyPart"/>.</summary>
+    public int StorageReads(string keyPart) => _storageReads.Where(k => k.Key.Contains(keyPart, StringComparison.Ordinal)).Sum(k => k.Value);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _storageReads = new(StringComparer.Ordinal);
+
     /// <summary>How often each lot whose id starts with <paramref name="prefix"/> has been read by its standing (as a partition reads its members).</summary>
     public Dictionary<string, int> StandingReads(string prefix)
         => _standingReads.Where(r => r.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
@@ -73,6 +78,12 @@ public sealed class InboxRecordCalls : IIncomingGrainCallFilter
         if (context.InterfaceName.EndsWith(".IReminderService", StringComparison.Ordinal) && context.Request.GetArgumentCount() > 0)
         {
             _reminderCalls.AddOrUpdate(context.Request.GetArgument(0)?.ToString() ?? "", 1, (_, n) => n + 1);
+        }
+
+        if (context.Grain.GetType().Name.StartsWith("MemoryStorageGrain", StringComparison.Ordinal) && context.InterfaceMethod.Name == "ReadStateAsync")
+        {
+            var key = string.Join('|', Enumerable.Range(0, context.Request.GetArgumentCount()).Select(i => context.Request.GetArgument(i) as string ?? ""));
+            _storageReads.AddOrUpdate(key, 1, (_, n) => n + 1);
         }
 
         if (context.Grain.GetType().Name.StartsWith("MemoryStorageGrain", StringComparison.Ordinal) && context.InterfaceMethod.Name == "WriteStateAsync")
