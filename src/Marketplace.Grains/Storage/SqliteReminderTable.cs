@@ -19,7 +19,7 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
     /// <inheritdoc />
     public async Task<ReminderTableData> ReadRows(GrainId grainId)
     {
-        await using var connection = database.Open();
+        await using var connection = database.OpenForReading();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT grain_id, reminder_name, start_at, period_ms, etag FROM reminders WHERE service_id = $s AND grain_id = $g";
         command.Parameters.AddWithValue("$s", _serviceId);
@@ -30,7 +30,7 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
     /// <inheritdoc />
     public async Task<ReminderTableData> ReadRows(uint begin, uint end)
     {
-        await using var connection = database.Open();
+        await using var connection = database.OpenForReading();
         await using var command = connection.CreateCommand();
         // The ring range is (begin, end]; when begin >= end it wraps around zero.
         command.CommandText = begin < end
@@ -45,7 +45,7 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
     /// <inheritdoc />
     public async Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName)
     {
-        await using var connection = database.Open();
+        await using var connection = database.OpenForReading();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT grain_id, reminder_name, start_at, period_ms, etag FROM reminders WHERE service_id = $s AND grain_id = $g AND reminder_name = $r";
         command.Parameters.AddWithValue("$s", _serviceId);
@@ -60,7 +60,8 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
         var (grainId, name, hash) = (entry.GrainId.ToString(), entry.ReminderName, (long)entry.GrainId.GetUniformHashCode());
         var startAt = DateTime.SpecifyKind(entry.StartAt, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture);
         var period = (long)entry.Period.TotalMilliseconds;
-        var etag = await database.WriteAsync(batch =>
+        var row = (ServiceId: _serviceId, GrainId: grainId, Name: name, Hash: hash, StartAt: startAt, Period: period);
+        var etag = await database.WriteAsync(row, static (batch, row) =>
         {
             var command = batch.Command("""
                 INSERT INTO reminders (service_id, grain_id, reminder_name, grain_hash, start_at, period_ms, etag)
@@ -69,12 +70,12 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
                 DO UPDATE SET start_at = excluded.start_at, period_ms = excluded.period_ms, etag = reminders.etag + 1
                 RETURNING etag
                 """);
-            command.Parameters.AddWithValue("$s", _serviceId);
-            command.Parameters.AddWithValue("$g", grainId);
-            command.Parameters.AddWithValue("$r", name);
-            command.Parameters.AddWithValue("$h", hash);
-            command.Parameters.AddWithValue("$t", startAt);
-            command.Parameters.AddWithValue("$p", period);
+            command.Parameters.AddWithValue("$s", row.ServiceId);
+            command.Parameters.AddWithValue("$g", row.GrainId);
+            command.Parameters.AddWithValue("$r", row.Name);
+            command.Parameters.AddWithValue("$h", row.Hash);
+            command.Parameters.AddWithValue("$t", row.StartAt);
+            command.Parameters.AddWithValue("$p", row.Period);
             return (long)command.ExecuteScalar()!;
         });
         return etag.ToString(CultureInfo.InvariantCulture);
@@ -83,15 +84,15 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
     /// <inheritdoc />
     public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
     {
-        var id = grainId.ToString();
         var expected = long.TryParse(eTag, CultureInfo.InvariantCulture, out var e) ? e : -1;
-        return database.WriteAsync(batch =>
+        var row = (ServiceId: _serviceId, GrainId: grainId.ToString(), Name: reminderName, ETag: expected);
+        return database.WriteAsync(row, static (batch, row) =>
         {
             var command = batch.Command("DELETE FROM reminders WHERE service_id = $s AND grain_id = $g AND reminder_name = $r AND etag = $e");
-            command.Parameters.AddWithValue("$s", _serviceId);
-            command.Parameters.AddWithValue("$g", id);
-            command.Parameters.AddWithValue("$r", reminderName);
-            command.Parameters.AddWithValue("$e", expected);
+            command.Parameters.AddWithValue("$s", row.ServiceId);
+            command.Parameters.AddWithValue("$g", row.GrainId);
+            command.Parameters.AddWithValue("$r", row.Name);
+            command.Parameters.AddWithValue("$e", row.ETag);
             return command.ExecuteNonQuery() > 0;
         });
     }
