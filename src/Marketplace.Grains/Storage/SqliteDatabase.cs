@@ -114,9 +114,11 @@ public sealed class SqliteDatabase : IDisposable
     public long CommittedWrites => Interlocked.Read(ref _writes);
 
     /// <summary>Opens a pooled connection with the configured durability.</summary>
-    public SqliteConnection Open()
+    public SqliteConnection Open() => Open(_options.ConnectionString);
+
+    private SqliteConnection Open(string connectionString)
     {
-        var connection = new SqliteConnection(_options.ConnectionString);
+        var connection = new SqliteConnection(connectionString);
         connection.Open();
         using var pragma = connection.CreateCommand();
         pragma.CommandText = $"PRAGMA synchronous={_options.Synchronous}; PRAGMA busy_timeout=30000;";
@@ -244,17 +246,18 @@ public sealed class SqliteDatabase : IDisposable
         var batch = _writer ??= new SqliteWriteBatch(OpenWriter());
         try
         {
-            using var transaction = batch.Begin();
+            batch.Begin();
             foreach (var write in group)
             {
                 write.Apply(batch);
             }
 
-            transaction.Commit();
+            batch.Commit();
         }
         catch
         {
             // A fresh connection (and statements) for the next group: nothing of this one's state is trusted after a failure.
+            // Closing it rolls back what the group left uncommitted.
             _writer = null;
             batch.Dispose();
             throw;
@@ -264,9 +267,14 @@ public sealed class SqliteDatabase : IDisposable
         Interlocked.Add(ref _writes, group.Count);
     }
 
+    /// <summary>
+    /// The writer's connection, not pooled: its transactions are begun and ended by statements of its own (not through
+    /// <see cref="SqliteConnection.BeginTransaction()"/>, which makes a command and prepares its statement per group), so
+    /// the pool would not know to roll one back; when a failed group's writer is dropped, closing it does.
+    /// </summary>
     private SqliteConnection OpenWriter()
     {
-        var connection = Open();
+        var connection = Open(new SqliteConnectionStringBuilder(_options.ConnectionString) { Pooling = false }.ToString());
         using var pragma = connection.CreateCommand();
         pragma.CommandText = $"PRAGMA cache_size=-{WriterCacheKiB};";
         pragma.ExecuteNonQuery();
@@ -330,14 +338,13 @@ public sealed class SqliteWriteUndoneException(Exception cause) : Exception(caus
 
 /// <summary>
 /// The writer's connection and its statements, each prepared once and kept across groups (a statement is not tied to
-/// a transaction: a group's <see cref="Begin"/> makes the next). Only the writer's loop uses it, one group at a time.
+/// a transaction: a group's <see cref="Begin"/> starts the next). Only the writer's loop uses it, one group at a time.
 /// </summary>
 public sealed class SqliteWriteBatch : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private readonly SqliteStatements _statements;
-    private SqliteTransaction? _transaction;
 
     internal SqliteWriteBatch(SqliteConnection connection)
     {
@@ -355,7 +362,6 @@ public sealed class SqliteWriteBatch : IDisposable
             _commands[text] = command;
         }
 
-        command.Transaction = _transaction;
         command.Parameters.Clear();
         return command;
     }
@@ -373,8 +379,16 @@ public sealed class SqliteWriteBatch : IDisposable
     /// </summary>
     public int Execute(sqlite3_stmt statement) => SqliteStatements.Execute(_connection, statement);
 
-    /// <summary>Begins the next group's transaction (SQLite's <c>BEGIN IMMEDIATE</c>: the file's write lock is taken at once).</summary>
-    internal SqliteTransaction Begin() => _transaction = _connection.BeginTransaction();
+    /// <summary>
+    /// Begins the next group's transaction: <c>BEGIN IMMEDIATE</c>, the file's write lock taken at once (as
+    /// <see cref="SqliteConnection.BeginTransaction()"/> does), waiting for it up to the connection's busy timeout.
+    /// The commands of <see cref="Command"/> run in it without a <see cref="SqliteTransaction"/>: SQLite has one
+    /// transaction per connection, and Microsoft.Data.Sqlite checks only that a command's matches the connection's (none).
+    /// </summary>
+    internal void Begin() => Execute(_statements["BEGIN IMMEDIATE"]);
+
+    /// <summary>Commits the group's transaction.</summary>
+    internal void Commit() => Execute(_statements["COMMIT"]);
 
     /// <summary>Releases the statements and the connection.</summary>
     public void Dispose()

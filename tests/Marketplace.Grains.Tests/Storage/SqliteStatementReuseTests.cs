@@ -67,6 +67,26 @@ public sealed class SqliteStatementReuseTests : IDisposable
     }
 
     [Fact]
+    public async Task WriteFailingAfterItsInsert_FailsTheGroupUnstored_AndTheNextGroupCommits()
+    {
+        var path = Path.Combine(_folder, "marketplace.db");
+        var database = new SqliteDatabase(new SqliteStorageOptions { Path = path });
+        var storage = new SqliteGrainStorage(database, Options.Create(new ClusterOptions { ServiceId = "reuse" }), MarketplaceStorageSerializer.Instance);
+
+        // Not an ETag refusal: the group's transaction is given up, its insert with it, and the writer starts afresh.
+        var failing = database.WriteAsync<bool>(batch =>
+        {
+            batch.Command("INSERT INTO grain_state VALUES ('reuse', 'parcel', 'parcel/undone', 1, x'7b7d', 'now')").ExecuteNonQuery();
+            throw new InvalidOperationException("failed after its insert");
+        });
+        await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
+        await storage.WriteStateAsync("parcel", GrainId.Create("parcel", "after"), new GrainState<Dictionary<string, string>>(new() { ["name"] = "after" }));
+
+        Assert.Equal(["parcel/after"], (await RowsAsync(path)).Select(row => row.Item1));
+        database.Dispose();
+    }
+
+    [Fact]
     public async Task ReadsAfterOtherReads_FindTheirOwnRowOrNone()
     {
         var database = new SqliteDatabase(new SqliteStorageOptions { Path = Path.Combine(_folder, "marketplace.db") });
