@@ -41,7 +41,16 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
     private static Utf8JsonWriter? _writer;
 
     /// <inheritdoc />
-    public BinaryData Serialize<T>(T? input)
+    public BinaryData Serialize<T>(T? input) => new(Serialize(input, static size => new byte[size], out _));
+
+    /// <summary>
+    /// <see cref="Serialize{T}(T)"/> into an array of <see cref="ArrayPool{T}.Shared"/> (its first <paramref name="length"/>
+    /// bytes), for a caller that is done with the bytes before it returns the array there: the stored state is the bulk
+    /// of what a write allocates.
+    /// </summary>
+    public byte[] SerializePooled<T>(T? input, out int length) => Serialize(input, static size => ArrayPool<byte>.Shared.Rent(size), out length);
+
+    private byte[] Serialize<T>(T? input, Func<int, byte[]> allocate, out int length)
     {
         var buffer = _buffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
@@ -55,7 +64,9 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
             var json = buffer.WrittenSpan;
             if (schemas.Of(typeof(T)) is not { } schema || json is not [(byte)'{', ..])
             {
-                return new BinaryData(json.ToArray());
+                var plain = allocate(length = json.Length);
+                json.CopyTo(plain);
+                return plain;
             }
 
             // Spliced in first, rather than going through a JSON tree: this is on every write.
@@ -66,10 +77,10 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
                 throw new InvalidOperationException($"The schema prefix of {typeof(T).Name} does not fit 64 bytes.");
             }
 
-            var stored = new byte[written + json.Length - 1];
+            var stored = allocate(length = written + json.Length - 1);
             version[..written].CopyTo(stored);
             json[1..].CopyTo(stored.AsSpan(written));
-            return new BinaryData(stored);
+            return stored;
         }
         finally
         {

@@ -78,8 +78,34 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
     {
         using var span = StartSpan("write", stateName, grainId);
         var expected = grainState.ETag is null ? (long?)null : ParseETag(grainState.ETag);
-        var payload = Bytes(serializer.Serialize(grainState.State));
-        await database.WriteAsync(new StateWrite(this, expected is null ? Insert : Update, stateName, grainId, expected, payload), ApplyWrite);
+        // Our serializer writes the state into a pooled array, given back once the write is answered: by then the writer
+        // has bound it (SQLite copies a bound blob) and run its statement, or the write failed; either way it is done with it.
+        var pooled = serializer is MarketplaceStorageSerializer;
+        byte[] payload;
+        int length;
+        if (serializer is MarketplaceStorageSerializer ours)
+        {
+            payload = ours.SerializePooled(grainState.State, out length);
+        }
+        else
+        {
+            payload = Bytes(serializer.Serialize(grainState.State));
+            length = payload.Length;
+        }
+
+        try
+        {
+            await database.WriteAsync(
+                new StateWrite(this, expected is null ? Insert : Update, stateName, grainId, expected, payload, length), ApplyWrite);
+        }
+        finally
+        {
+            if (pooled)
+            {
+                ArrayPool<byte>.Shared.Return(payload);
+            }
+        }
+
         grainState.ETag = ((expected ?? 0) + 1).ToString(CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
     }
@@ -91,7 +117,7 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
         if (grainState.ETag is { } etag)
         {
             var expected = ParseETag(etag);
-            await database.WriteAsync(new StateWrite(this, Delete, stateName, grainId, expected, null), ApplyWrite);
+            await database.WriteAsync(new StateWrite(this, Delete, stateName, grainId, expected, null, 0), ApplyWrite);
         }
 
         grainState.ETag = null;
@@ -161,7 +187,7 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
                 int inserted;
                 try
                 {
-                    inserted = Execute(batch, new StateWrite(this, Insert, state.StateName, state.GrainId, null, state.Payload));
+                    inserted = Execute(batch, new StateWrite(this, Insert, state.StateName, state.GrainId, null, state.Payload, state.Payload.Length));
                 }
                 catch (SqliteException e)
                 {
@@ -253,7 +279,7 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
     }
 
     /// <summary>One insert, update or delete of a state, run by the writer in its group's transaction.</summary>
-    private readonly record struct StateWrite(SqliteGrainStorage Storage, string Statement, string StateName, GrainId GrainId, long? Expected, byte[]? Payload);
+    private readonly record struct StateWrite(SqliteGrainStorage Storage, string Statement, string StateName, GrainId GrainId, long? Expected, byte[]? Payload, int PayloadLength);
 
     /// <summary>A write's apply step: static, so one delegate serves every write (its values are the <see cref="StateWrite"/>).</summary>
     private static readonly Func<SqliteWriteBatch, StateWrite, bool> ApplyWrite = static (batch, write) => write.Storage.Apply(batch, write);
@@ -279,7 +305,12 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
         {
             Span<byte> updatedAt = stackalloc byte[64];
             DateTimeOffset.UtcNow.TryFormat(updatedAt, out var written, "O", CultureInfo.InvariantCulture);
-            Bound(raw.sqlite3_bind_blob(statement, PayloadParameter, payload), statement);
+            // An empty span binds a null pointer, which SQLite stores as NULL: an empty payload goes as a blob of no bytes.
+            Bound(
+                write.PayloadLength == 0
+                    ? raw.sqlite3_bind_zeroblob(statement, PayloadParameter, 0)
+                    : raw.sqlite3_bind_blob(statement, PayloadParameter, payload.AsSpan(0, write.PayloadLength)),
+                statement);
             Bound(raw.sqlite3_bind_text(statement, UpdatedAtParameter, updatedAt[..written]), statement);
         }
 

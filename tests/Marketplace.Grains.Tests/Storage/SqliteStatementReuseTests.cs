@@ -87,6 +87,34 @@ public sealed class SqliteStatementReuseTests : IDisposable
     }
 
     [Fact]
+    public async Task WritesQueuedTogether_EachStoresItsOwnBytes_ThoughTheirBuffersArePooled()
+    {
+        var path = Path.Combine(_folder, "marketplace.db");
+        var database = new SqliteDatabase(new SqliteStorageOptions { Path = path });
+        var storage = new SqliteGrainStorage(database, Options.Create(new ClusterOptions { ServiceId = "reuse" }), MarketplaceStorageSerializer.Instance);
+        await using var other = new SqliteConnection($"Data Source={path};Pooling=False");
+        await other.OpenAsync();
+        await using var command = other.CreateCommand();
+        command.CommandText = "BEGIN IMMEDIATE";
+        await command.ExecuteNonQueryAsync();
+        string Name(int i) => new((char)('a' + (i % 26)), 10 + i);
+
+        // Serialized one after another on this thread while none is stored yet: a buffer given back before its write
+        // ran would be rented and overwritten by the next.
+        var writes = Enumerable.Range(0, 40)
+            .Select(i => storage.WriteStateAsync("parcel", GrainId.Create("parcel", $"p{i:D2}"), new GrainState<Dictionary<string, string>>(new() { ["name"] = Name(i) })))
+            .ToArray();
+        command.CommandText = "COMMIT";
+        await command.ExecuteNonQueryAsync();
+        await Task.WhenAll(writes);
+
+        Assert.Equal(
+            Enumerable.Range(0, 40).Select(i => ($"parcel/p{i:D2}", 1L, $$"""{"name":"{{Name(i)}}"}""")),
+            await RowsAsync(path));
+        database.Dispose();
+    }
+
+    [Fact]
     public async Task ReadsAfterOtherReads_FindTheirOwnRowOrNone()
     {
         var database = new SqliteDatabase(new SqliteStorageOptions { Path = Path.Combine(_folder, "marketplace.db") });
