@@ -92,17 +92,20 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
     }
 
     /// <inheritdoc />
-    public T Deserialize<T>(BinaryData input)
+    public T Deserialize<T>(BinaryData input) => Deserialize<T>(input.ToMemory().Span);
+
+    /// <summary><see cref="Deserialize{T}(BinaryData)"/> from bytes held elsewhere (a SQLite row's): they are parsed, not kept.</summary>
+    public T Deserialize<T>(ReadOnlySpan<byte> json)
     {
         if (schemas.Of(typeof(T)) is not { } schema)
         {
-            return input.ToObjectFromJson<T>(MarketplaceJson.Options)!;
+            return JsonSerializer.Deserialize<T>(json, MarketplaceJson.Options)!;
         }
 
-        var stored = StoredVersion(input.ToMemory().Span);
+        var stored = StoredVersion(json);
         if (stored == schema.Current)
         {
-            return input.ToObjectFromJson<T>(MarketplaceJson.Options)!;
+            return JsonSerializer.Deserialize<T>(json, MarketplaceJson.Options)!;
         }
 
         if (stored > schema.Current)
@@ -111,7 +114,7 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
                 $"A stored {typeof(T).Name} has schema version {stored}, newer than this code's {schema.Current}: it was written by a newer version of the marketplace.");
         }
 
-        var state = JsonNode.Parse(input.ToMemory().Span)!.AsObject();
+        var state = JsonNode.Parse(json)!.AsObject();
         for (var version = stored; version < schema.Current; version++)
         {
             state = schema.Upgrades[version - 1](state);

@@ -216,6 +216,12 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
     /// <summary>A client span for one statement, named as OpenTelemetry's database conventions ask; null when nobody listens.</summary>
     private static Activity? StartSpan(string operation, string stateName, GrainId grainId)
     {
+        // The name is made only when someone listens: it was a string per read and write otherwise.
+        if (!MarketplaceTracing.Source.HasListeners())
+        {
+            return null;
+        }
+
         var span = MarketplaceTracing.Source.StartActivity($"sqlite {operation} {stateName}", ActivityKind.Client);
         span?.SetTag("db.system.name", "sqlite");
         span?.SetTag("db.operation.name", operation);
@@ -224,57 +230,41 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
         return span;
     }
 
-    /// <summary>A state's row read by its key into <paramref name="grainState"/>.</summary>
+    /// <summary>
+    /// A state's row read by its key into <paramref name="grainState"/>, parsed from SQLite's own copy of the payload
+    /// while the statement holds it (valid until the statement moves on): no array per read.
+    /// </summary>
     private void Read<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var etag = 0L;
-        byte[]? payload = null;
-        var length = 0;
-        using (var reading = database.Read())
-        {
-            var statement = reading.Connection.Statement(Select);
-            try
-            {
-                BindKey(statement, stateName, grainId);
-                var rc = raw.sqlite3_step(statement);
-                if (rc == raw.SQLITE_ROW)
-                {
-                    etag = raw.sqlite3_column_int64(statement, 0);
-                    // The blob is SQLite's until the statement moves on: copied into a pooled buffer, not a new array.
-                    var blob = raw.sqlite3_column_blob(statement, 1);
-                    (payload, length) = (ArrayPool<byte>.Shared.Rent(blob.Length), blob.Length);
-                    blob.CopyTo(payload);
-                }
-                else if (rc != raw.SQLITE_DONE)
-                {
-                    SqliteException.ThrowExceptionForRC(rc, raw.sqlite3_db_handle(statement));
-                }
-            }
-            finally
-            {
-                SqliteStatements.Release(statement);
-            }
-        }
-
-        if (payload is null)
-        {
-            grainState.ETag = null;
-            grainState.State = Activator.CreateInstance<T>();
-            grainState.RecordExists = false;
-            return;
-        }
-
+        using var reading = database.Read();
+        var statement = reading.Connection.Statement(Select);
         try
         {
-            // The serializer (MarketplaceStorageSerializer) parses the bytes into new objects and keeps no reference to
-            // them, so the buffer can go back to the pool once it returned.
-            grainState.State = serializer.Deserialize<T>(new BinaryData(payload.AsMemory(0, length)));
-            grainState.ETag = etag.ToString(CultureInfo.InvariantCulture);
-            grainState.RecordExists = true;
+            BindKey(statement, stateName, grainId);
+            var rc = raw.sqlite3_step(statement);
+            if (rc == raw.SQLITE_ROW)
+            {
+                var payload = raw.sqlite3_column_blob(statement, 1);
+                grainState.State = serializer is MarketplaceStorageSerializer ours
+                    ? ours.Deserialize<T>(payload)
+                    : serializer.Deserialize<T>(new BinaryData(payload.ToArray()));
+                grainState.ETag = raw.sqlite3_column_int64(statement, 0).ToString(CultureInfo.InvariantCulture);
+                grainState.RecordExists = true;
+            }
+            else if (rc == raw.SQLITE_DONE)
+            {
+                grainState.ETag = null;
+                grainState.State = Activator.CreateInstance<T>();
+                grainState.RecordExists = false;
+            }
+            else
+            {
+                SqliteException.ThrowExceptionForRC(rc, raw.sqlite3_db_handle(statement));
+            }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(payload);
+            SqliteStatements.Release(statement);
         }
     }
 
