@@ -379,6 +379,9 @@ public sealed class SqliteWriteBatch : IDisposable
     /// </summary>
     public int Execute(sqlite3_stmt statement) => SqliteStatements.Execute(_connection, statement);
 
+    /// <summary><see cref="Execute"/> for a statement with a <c>RETURNING</c> integer: answers it, null when no row came back.</summary>
+    public long? ExecuteReturning(sqlite3_stmt statement) => SqliteStatements.ExecuteReturning(_connection, statement);
+
     /// <summary>
     /// Begins the next group's transaction: <c>BEGIN IMMEDIATE</c>, the file's write lock taken at once (as
     /// <see cref="SqliteConnection.BeginTransaction()"/> does), waiting for it up to the connection's busy timeout.
@@ -401,106 +404,4 @@ public sealed class SqliteWriteBatch : IDisposable
         _statements.Dispose();
         _connection.Dispose();
     }
-}
-
-/// <summary>
-/// Statements prepared through SQLite's own API on one connection, by text, kept until disposed. The connection must be
-/// used by one thread at a time (the writer's loop; a read's lease), and these are finalized before it closes: a pooled
-/// connection must not go back to its pool with statements of ours on it.
-/// </summary>
-internal sealed class SqliteStatements(SqliteConnection connection) : IDisposable
-{
-    private readonly Dictionary<string, sqlite3_stmt> _prepared = new(StringComparer.Ordinal);
-
-    /// <summary>The statement <paramref name="text"/>, prepared on first use.</summary>
-    public sqlite3_stmt this[string text]
-    {
-        get
-        {
-            if (!_prepared.TryGetValue(text, out var statement))
-            {
-                var rc = raw.sqlite3_prepare_v2(connection.Handle, text, out statement);
-                SqliteException.ThrowExceptionForRC(rc, connection.Handle);
-                _prepared[text] = statement;
-            }
-
-            return statement;
-        }
-    }
-
-    /// <summary>Runs a write statement to its end and answers the rows it changed; see <see cref="SqliteWriteBatch.Execute"/>.</summary>
-    public static int Execute(SqliteConnection connection, sqlite3_stmt statement)
-    {
-        try
-        {
-            var rc = raw.sqlite3_step(statement);
-            if (rc is not (raw.SQLITE_DONE or raw.SQLITE_ROW))
-            {
-                SqliteException.ThrowExceptionForRC(rc, connection.Handle);
-            }
-
-            return raw.sqlite3_changes(connection.Handle);
-        }
-        finally
-        {
-            Release(statement);
-        }
-    }
-
-    /// <summary>
-    /// Ends a use of <paramref name="statement"/>: reset, so it holds no lock or read snapshot (a COMMIT fails while a
-    /// statement is still running), and its values cleared (it keeps its own copies of bound text and blobs until then).
-    /// </summary>
-    public static void Release(sqlite3_stmt statement)
-    {
-        raw.sqlite3_reset(statement);
-        raw.sqlite3_clear_bindings(statement);
-    }
-
-    /// <summary>Finalizes every statement (the connection stays open, for its owner to close).</summary>
-    public void Dispose()
-    {
-        foreach (var statement in _prepared.Values)
-        {
-            statement.Dispose();
-        }
-
-        _prepared.Clear();
-    }
-}
-
-/// <summary>A pooled reading connection and its prepared statements; see <see cref="SqliteDatabase.Read"/>.</summary>
-public sealed class SqliteReadConnection : IDisposable
-{
-    private readonly SqliteConnection _connection;
-    private readonly SqliteStatements _statements;
-
-    internal SqliteReadConnection(SqliteConnection connection)
-    {
-        _connection = connection;
-        _statements = new SqliteStatements(connection);
-        // The wait a SqliteCommand would give a read that meets a checkpoint's brief lock: statements stepped here go
-        // to SQLite directly, without the command's retry loop, so SQLite waits instead.
-        raw.sqlite3_busy_timeout(connection.Handle, 30_000);
-    }
-
-    /// <summary>The statement <paramref name="text"/>, prepared on this connection; bind it, step it, and <see cref="SqliteStatements.Release"/> it.</summary>
-    public sqlite3_stmt Statement(string text) => _statements[text];
-
-    /// <summary>Finalizes the statements and closes the connection.</summary>
-    public void Dispose()
-    {
-        _statements.Dispose();
-        _connection.Dispose();
-    }
-}
-
-/// <summary>One read's use of a <see cref="SqliteReadConnection"/>; disposing it gives the connection back.</summary>
-public readonly struct SqliteReadLease(SqliteDatabase database, SqliteReadConnection connection) : IDisposable
-{
-    /// <summary>The leased connection.</summary>
-    public SqliteReadConnection Connection => connection;
-
-    /// <summary>Gives the connection back to the pool.</summary>
-    public void Dispose() => database.Return(connection);
 }

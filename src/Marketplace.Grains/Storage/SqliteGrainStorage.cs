@@ -46,9 +46,6 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
 
     private const string Delete = "DELETE FROM grain_state WHERE service_id = ?1 AND state_name = ?2 AND grain_id = ?3 AND etag = ?4";
 
-    /// <summary>Longest text bound from the stack, in UTF-8 bytes; a longer one (no id or name of ours is) is encoded on the heap.</summary>
-    private const int StackTextBytes = 256;
-
     private readonly string _serviceId = cluster.Value.ServiceId;
     private readonly byte[] _serviceIdUtf8 = Encoding.UTF8.GetBytes(cluster.Value.ServiceId);
 
@@ -288,64 +285,24 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
         BindKey(statement, write.StateName, write.GrainId);
         if (write.Expected is { } expected)
         {
-            Bound(raw.sqlite3_bind_int64(statement, ETagParameter, expected), statement);
+            SqliteStatements.Bind(statement, ETagParameter, expected);
         }
 
         if (write.Payload is { } payload)
         {
-            Span<byte> updatedAt = stackalloc byte[64];
-            DateTimeOffset.UtcNow.TryFormat(updatedAt, out var written, "O", CultureInfo.InvariantCulture);
-            // An empty span binds a null pointer, which SQLite stores as NULL: an empty payload goes as a blob of no bytes.
-            Bound(
-                write.PayloadLength == 0
-                    ? raw.sqlite3_bind_zeroblob(statement, PayloadParameter, 0)
-                    : raw.sqlite3_bind_blob(statement, PayloadParameter, payload.AsSpan(0, write.PayloadLength)),
-                statement);
-            Bound(raw.sqlite3_bind_text(statement, UpdatedAtParameter, updatedAt[..written]), statement);
+            SqliteStatements.BindBlob(statement, PayloadParameter, payload.AsSpan(0, write.PayloadLength));
+            SqliteStatements.BindTime(statement, UpdatedAtParameter, DateTimeOffset.UtcNow);
         }
 
         return batch.Execute(statement);
     }
 
-    /// <summary>Binds the row's key: the service, the state's name, and the grain id as its <see cref="GrainId.ToString"/> is stored.</summary>
+    /// <summary>Binds the row's key: the service, the state's name and the grain id.</summary>
     private void BindKey(sqlite3_stmt statement, string stateName, GrainId grainId)
     {
-        Bound(raw.sqlite3_bind_text(statement, ServiceIdParameter, _serviceIdUtf8), statement);
-        Span<byte> text = stackalloc byte[StackTextBytes];
-        Bound(
-            Encoding.UTF8.TryGetBytes(stateName, text, out var nameLength)
-                ? raw.sqlite3_bind_text(statement, StateNameParameter, text[..nameLength])
-                : raw.sqlite3_bind_text(statement, StateNameParameter, Encoding.UTF8.GetBytes(stateName)),
-            statement);
-
-        // SQLite copies a bound text at once (SQLITE_TRANSIENT), so the buffer is reused for the id.
-        // A grain id's text is its type's UTF-8 bytes, '/', its key's (GrainId.ToString decodes both): the same bytes,
-        // without the string. An id that is not valid UTF-8 would not survive that decoding, so it goes by its string.
-        var type = grainId.Type.AsSpan();
-        var key = grainId.Key.AsSpan();
-        Bound(
-            type.Length + 1 + key.Length <= StackTextBytes && System.Text.Unicode.Utf8.IsValid(type) && System.Text.Unicode.Utf8.IsValid(key)
-                ? raw.sqlite3_bind_text(statement, GrainIdParameter, Join(type, key, text))
-                : raw.sqlite3_bind_text(statement, GrainIdParameter, Encoding.UTF8.GetBytes(grainId.ToString())),
-            statement);
-    }
-
-    private static ReadOnlySpan<byte> Join(ReadOnlySpan<byte> type, ReadOnlySpan<byte> key, Span<byte> text)
-    {
-        type.CopyTo(text);
-        text[type.Length] = (byte)'/';
-        key.CopyTo(text[(type.Length + 1)..]);
-        return text[..(type.Length + 1 + key.Length)];
-    }
-
-    /// <summary>Throws when a bind failed (a value too big, a parameter the statement lacks), after releasing the statement's values.</summary>
-    private static void Bound(int rc, sqlite3_stmt statement)
-    {
-        if (rc != raw.SQLITE_OK)
-        {
-            SqliteStatements.Release(statement);
-            SqliteException.ThrowExceptionForRC(rc, raw.sqlite3_db_handle(statement));
-        }
+        SqliteStatements.BindUtf8(statement, ServiceIdParameter, _serviceIdUtf8);
+        SqliteStatements.Bind(statement, StateNameParameter, stateName);
+        SqliteStatements.Bind(statement, GrainIdParameter, grainId);
     }
 
     /// <summary>The refusal of a write whose ETag check failed, naming the ETag stored (rare: strings and a command are fine here).</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using SQLitePCL;
 
 namespace Marketplace.Grains.Storage;
 
@@ -57,26 +58,21 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
     /// <inheritdoc />
     public async Task<string?> UpsertRow(ReminderEntry entry)
     {
-        var (grainId, name, hash) = (entry.GrainId.ToString(), entry.ReminderName, (long)entry.GrainId.GetUniformHashCode());
-        var startAt = DateTime.SpecifyKind(entry.StartAt, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture);
-        var period = (long)entry.Period.TotalMilliseconds;
-        var row = (ServiceId: _serviceId, GrainId: grainId, Name: name, Hash: hash, StartAt: startAt, Period: period);
-        var etag = await database.WriteAsync(row, static (batch, row) =>
+        var etag = await database.WriteAsync((Table: this, Entry: entry), static (batch, row) =>
         {
-            var command = batch.Command("""
+            var statement = batch.Statement("""
                 INSERT INTO reminders (service_id, grain_id, reminder_name, grain_hash, start_at, period_ms, etag)
-                VALUES ($s, $g, $r, $h, $t, $p, 1)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
                 ON CONFLICT (service_id, grain_id, reminder_name)
                 DO UPDATE SET start_at = excluded.start_at, period_ms = excluded.period_ms, etag = reminders.etag + 1
                 RETURNING etag
                 """);
-            command.Parameters.AddWithValue("$s", row.ServiceId);
-            command.Parameters.AddWithValue("$g", row.GrainId);
-            command.Parameters.AddWithValue("$r", row.Name);
-            command.Parameters.AddWithValue("$h", row.Hash);
-            command.Parameters.AddWithValue("$t", row.StartAt);
-            command.Parameters.AddWithValue("$p", row.Period);
-            return (long)command.ExecuteScalar()!;
+            // Every parameter bound on every use of the reused statement.
+            row.Table.BindKey(statement, row.Entry.GrainId, row.Entry.ReminderName);
+            SqliteStatements.Bind(statement, 4, row.Entry.GrainId.GetUniformHashCode());
+            SqliteStatements.BindTime(statement, 5, DateTime.SpecifyKind(row.Entry.StartAt, DateTimeKind.Utc));
+            SqliteStatements.Bind(statement, 6, (long)row.Entry.Period.TotalMilliseconds);
+            return batch.ExecuteReturning(statement)!.Value;
         });
         return etag.ToString(CultureInfo.InvariantCulture);
     }
@@ -85,15 +81,12 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
     public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
     {
         var expected = long.TryParse(eTag, CultureInfo.InvariantCulture, out var e) ? e : -1;
-        var row = (ServiceId: _serviceId, GrainId: grainId.ToString(), Name: reminderName, ETag: expected);
-        return database.WriteAsync(row, static (batch, row) =>
+        return database.WriteAsync((Table: this, GrainId: grainId, Name: reminderName, ETag: expected), static (batch, row) =>
         {
-            var command = batch.Command("DELETE FROM reminders WHERE service_id = $s AND grain_id = $g AND reminder_name = $r AND etag = $e");
-            command.Parameters.AddWithValue("$s", row.ServiceId);
-            command.Parameters.AddWithValue("$g", row.GrainId);
-            command.Parameters.AddWithValue("$r", row.Name);
-            command.Parameters.AddWithValue("$e", row.ETag);
-            return command.ExecuteNonQuery() > 0;
+            var statement = batch.Statement("DELETE FROM reminders WHERE service_id = ?1 AND grain_id = ?2 AND reminder_name = ?3 AND etag = ?4");
+            row.Table.BindKey(statement, row.GrainId, row.Name);
+            SqliteStatements.Bind(statement, 4, row.ETag);
+            return batch.Execute(statement) > 0;
         });
     }
 
@@ -105,6 +98,14 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
         command.CommandText = "DELETE FROM reminders WHERE service_id = $s";
         command.Parameters.AddWithValue("$s", _serviceId);
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Binds a reminder's key (?1 the service, ?2 the grain, ?3 the reminder's name).</summary>
+    private void BindKey(sqlite3_stmt statement, GrainId grainId, string reminderName)
+    {
+        SqliteStatements.Bind(statement, 1, _serviceId);
+        SqliteStatements.Bind(statement, 2, grainId);
+        SqliteStatements.Bind(statement, 3, reminderName);
     }
 
     private static async Task<List<ReminderEntry>> ReadAllAsync(SqliteCommand command)
