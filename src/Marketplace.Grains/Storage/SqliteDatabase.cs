@@ -140,13 +140,11 @@ public sealed class SqliteDatabase : IDisposable
 
     /// <summary>
     /// A reading connection of the pool, with its prepared statements, for one read on the calling thread: dispose the
-    /// lease (at once, before any await) to give it back. Reads in WAL mode do not wait for the writer.
+    /// lease (at once, before any await) to give it back. Reads in WAL mode do not wait for the writer. After
+    /// <see cref="Dispose"/> a read still works, on a connection closed when given back (as a pooled one was before).
     /// </summary>
     public SqliteReadLease Read()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return new SqliteReadLease(this, _idleReaders.TryDequeue(out var idle) ? idle : new SqliteReadConnection(OpenForReading()));
-    }
+        => new(this, _idleReaders.TryDequeue(out var idle) ? idle : new SqliteReadConnection(OpenForReading()));
 
     /// <summary>
     /// Runs <paramref name="write"/> inside the next group's transaction and answers its result once that transaction

@@ -20,19 +20,14 @@ public sealed class SqliteStatementReuseTests : IDisposable
     public async Task WritesAfterRefusedAndLargerOnes_InOneGroupAndTheNext_StoreTheirOwnValues()
     {
         var path = Path.Combine(_folder, "marketplace.db");
-        var database = new SqliteDatabase(new SqliteStorageOptions { Path = path });
-        var storage = new SqliteGrainStorage(database, Options.Create(new ClusterOptions { ServiceId = "reuse" }), MarketplaceStorageSerializer.Instance);
+        var (database, storage) = Open(path);
         GrainId Id(string key) => GrainId.Create("parcel", key);
         GrainState<Dictionary<string, string>?> State(string name, int size = 1) => new(new() { ["name"] = name, ["fill"] = new string('x', size) });
         var (big, small, gone, stale) = (State("big", 200_000), State("small"), State("gone"), State("stale"));
         stale.ETag = "7";
 
         // The file's write lock is held elsewhere while the writes queue, so the ones after the first share a group.
-        await using var other = new SqliteConnection($"Data Source={path};Pooling=False");
-        await other.OpenAsync();
-        await using var command = other.CreateCommand();
-        command.CommandText = "BEGIN IMMEDIATE";
-        await command.ExecuteNonQueryAsync();
+        await using var writeLock = await HoldWriteLockAsync(path);
         var opener = storage.WriteStateAsync("parcel", Id("opener"), State("opener"));
         var writes = new[]
         {
@@ -41,8 +36,7 @@ public sealed class SqliteStatementReuseTests : IDisposable
             storage.WriteStateAsync("parcel", Id("small"), small),
             storage.WriteStateAsync("parcel", Id("gone"), gone),
         };
-        command.CommandText = "COMMIT";
-        await command.ExecuteNonQueryAsync();
+        await writeLock.DisposeAsync();
         await opener;
         await writes[0];
         await Assert.ThrowsAsync<InconsistentStateException>(() => writes[1]);
@@ -70,8 +64,7 @@ public sealed class SqliteStatementReuseTests : IDisposable
     public async Task WriteFailingAfterItsInsert_FailsTheGroupUnstored_AndTheNextGroupCommits()
     {
         var path = Path.Combine(_folder, "marketplace.db");
-        var database = new SqliteDatabase(new SqliteStorageOptions { Path = path });
-        var storage = new SqliteGrainStorage(database, Options.Create(new ClusterOptions { ServiceId = "reuse" }), MarketplaceStorageSerializer.Instance);
+        var (database, storage) = Open(path);
 
         // Not an ETag refusal: the group's transaction is given up, its insert with it, and the writer starts afresh.
         var failing = database.WriteAsync<bool>(batch =>
@@ -90,13 +83,8 @@ public sealed class SqliteStatementReuseTests : IDisposable
     public async Task WritesQueuedTogether_EachStoresItsOwnBytes_ThoughTheirBuffersArePooled()
     {
         var path = Path.Combine(_folder, "marketplace.db");
-        var database = new SqliteDatabase(new SqliteStorageOptions { Path = path });
-        var storage = new SqliteGrainStorage(database, Options.Create(new ClusterOptions { ServiceId = "reuse" }), MarketplaceStorageSerializer.Instance);
-        await using var other = new SqliteConnection($"Data Source={path};Pooling=False");
-        await other.OpenAsync();
-        await using var command = other.CreateCommand();
-        command.CommandText = "BEGIN IMMEDIATE";
-        await command.ExecuteNonQueryAsync();
+        var (database, storage) = Open(path);
+        await using var writeLock = await HoldWriteLockAsync(path);
         string Name(int i) => new((char)('a' + (i % 26)), 10 + i);
 
         // Serialized one after another on this thread while none is stored yet: a buffer given back before its write
@@ -104,8 +92,7 @@ public sealed class SqliteStatementReuseTests : IDisposable
         var writes = Enumerable.Range(0, 40)
             .Select(i => storage.WriteStateAsync("parcel", GrainId.Create("parcel", $"p{i:D2}"), new GrainState<Dictionary<string, string>>(new() { ["name"] = Name(i) })))
             .ToArray();
-        command.CommandText = "COMMIT";
-        await command.ExecuteNonQueryAsync();
+        await writeLock.DisposeAsync();
         await Task.WhenAll(writes);
 
         Assert.Equal(
@@ -117,8 +104,7 @@ public sealed class SqliteStatementReuseTests : IDisposable
     [Fact]
     public async Task ReadsAfterOtherReads_FindTheirOwnRowOrNone()
     {
-        var database = new SqliteDatabase(new SqliteStorageOptions { Path = Path.Combine(_folder, "marketplace.db") });
-        var storage = new SqliteGrainStorage(database, Options.Create(new ClusterOptions { ServiceId = "reuse" }), MarketplaceStorageSerializer.Instance);
+        var (database, storage) = Open(Path.Combine(_folder, "marketplace.db"));
         await storage.WriteStateAsync("parcel", GrainId.Create("parcel", "p1"), new GrainState<Dictionary<string, string>>(new() { ["name"] = "bricks" }));
         await storage.WriteStateAsync("photos", GrainId.Create("parcel", "p2"), new GrainState<Dictionary<string, string>>(new() { ["name"] = "tiles" }));
 
@@ -134,6 +120,23 @@ public sealed class SqliteStatementReuseTests : IDisposable
         Assert.Equal(("tiles", "1", true), (otherState.State!["name"], otherState.ETag, otherState.RecordExists));
         Assert.False(otherName.RecordExists);
         database.Dispose();
+    }
+
+    private static (SqliteDatabase Database, SqliteGrainStorage Storage) Open(string path)
+    {
+        var database = new SqliteDatabase(new SqliteStorageOptions { Path = path });
+        return (database, new SqliteGrainStorage(database, Options.Create(new ClusterOptions { ServiceId = "reuse" }), MarketplaceStorageSerializer.Instance));
+    }
+
+    /// <summary>Takes the file's write lock on a connection of its own, so that the writes made meanwhile queue; disposing it releases it (its transaction changed nothing).</summary>
+    private static async Task<SqliteConnection> HoldWriteLockAsync(string path)
+    {
+        var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "BEGIN IMMEDIATE";
+        await command.ExecuteNonQueryAsync();
+        return connection;
     }
 
     private static async Task<List<(string, long, string)>> RowsAsync(string path)
