@@ -13,7 +13,7 @@ namespace Marketplace.Grains.Storage;
 /// older shape is upgraded as it is read; one stored by a newer version of the code is refused rather than read with
 /// its new fields dropped.
 /// </summary>
-public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainStorageSerializer
+public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IPooledStorageSerializer
 {
     /// <summary>The top-level property holding a state's schema version.</summary>
     public const string SchemaProperty = "schemaVersion";
@@ -43,11 +43,7 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
     /// <inheritdoc />
     public BinaryData Serialize<T>(T? input) => new(Serialize(input, static size => new byte[size], out _));
 
-    /// <summary>
-    /// <see cref="Serialize{T}(T)"/> into an array of <see cref="ArrayPool{T}.Shared"/> (its first <paramref name="length"/>
-    /// bytes), for a caller that is done with the bytes before it returns the array there: the stored state is the bulk
-    /// of what a write allocates.
-    /// </summary>
+    /// <inheritdoc />
     public byte[] SerializePooled<T>(T? input, out int length) => Serialize(input, static size => ArrayPool<byte>.Shared.Rent(size), out length);
 
     private byte[] Serialize<T>(T? input, Func<int, byte[]> allocate, out int length)
@@ -94,18 +90,18 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
     /// <inheritdoc />
     public T Deserialize<T>(BinaryData input) => Deserialize<T>(input.ToMemory().Span);
 
-    /// <summary><see cref="Deserialize{T}(BinaryData)"/> from bytes held elsewhere (a SQLite row's): they are parsed, not kept.</summary>
-    public T Deserialize<T>(ReadOnlySpan<byte> json)
+    /// <inheritdoc />
+    public T Deserialize<T>(ReadOnlySpan<byte> input)
     {
         if (schemas.Of(typeof(T)) is not { } schema)
         {
-            return JsonSerializer.Deserialize<T>(json, MarketplaceJson.Options)!;
+            return JsonSerializer.Deserialize<T>(input, MarketplaceJson.Options)!;
         }
 
-        var stored = StoredVersion(json);
+        var stored = StoredVersion(input);
         if (stored == schema.Current)
         {
-            return JsonSerializer.Deserialize<T>(json, MarketplaceJson.Options)!;
+            return JsonSerializer.Deserialize<T>(input, MarketplaceJson.Options)!;
         }
 
         if (stored > schema.Current)
@@ -114,7 +110,7 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
                 $"A stored {typeof(T).Name} has schema version {stored}, newer than this code's {schema.Current}: it was written by a newer version of the marketplace.");
         }
 
-        var state = JsonNode.Parse(json)!.AsObject();
+        var state = JsonNode.Parse(input)!.AsObject();
         for (var version = stored; version < schema.Current; version++)
         {
             state = schema.Upgrades[version - 1](state);

@@ -75,14 +75,14 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
     {
         using var span = StartSpan("write", stateName, grainId);
         var expected = grainState.ETag is null ? (long?)null : ParseETag(grainState.ETag);
-        // Our serializer writes the state into a pooled array, given back once the write is answered: by then the writer
-        // has bound it (SQLite copies a bound blob) and run its statement, or the write failed; either way it is done with it.
-        var pooled = serializer is MarketplaceStorageSerializer;
+        // A pooled serializer's array (ours is one) is given back once the write is answered: by then the writer has bound
+        // it (SQLite copies a bound blob) and run its statement, or the write failed; either way it is done with it.
+        var pooled = serializer as IPooledStorageSerializer;
         byte[] payload;
         int length;
-        if (serializer is MarketplaceStorageSerializer ours)
+        if (pooled is not null)
         {
-            payload = ours.SerializePooled(grainState.State, out length);
+            payload = pooled.SerializePooled(grainState.State, out length);
         }
         else
         {
@@ -97,7 +97,7 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
         }
         finally
         {
-            if (pooled)
+            if (pooled is not null)
             {
                 ArrayPool<byte>.Shared.Return(payload);
             }
@@ -242,7 +242,7 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
             if (rc == raw.SQLITE_ROW)
             {
                 var payload = raw.sqlite3_column_blob(statement, 1);
-                grainState.State = serializer is MarketplaceStorageSerializer ours
+                grainState.State = serializer is IPooledStorageSerializer ours
                     ? ours.Deserialize<T>(payload)
                     : serializer.Deserialize<T>(new BinaryData(payload.ToArray()));
                 grainState.ETag = raw.sqlite3_column_int64(statement, 0).ToString(CultureInfo.InvariantCulture);

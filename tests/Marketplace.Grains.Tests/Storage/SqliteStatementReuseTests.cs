@@ -122,6 +122,29 @@ public sealed class SqliteStatementReuseTests : IDisposable
         database.Dispose();
     }
 
+    [Fact]
+    public async Task SerializerWithoutPooledCalls_WritesAndReadsThroughItsArrays()
+    {
+        var database = new SqliteDatabase(new SqliteStorageOptions { Path = Path.Combine(_folder, "marketplace.db") });
+        var storage = new SqliteGrainStorage(database, Options.Create(new ClusterOptions { ServiceId = "reuse" }), new ArraysOnly());
+        var grainId = GrainId.Create("parcel", "p1");
+        await storage.WriteStateAsync("parcel", grainId, new GrainState<Dictionary<string, string>>(new() { ["name"] = "bricks" }));
+
+        var read = new GrainState<Dictionary<string, string>>();
+        await storage.ReadStateAsync("parcel", grainId, read);
+
+        Assert.Equal(("bricks", "1"), (read.State!["name"], read.ETag));
+        database.Dispose();
+    }
+
+    /// <summary>A serializer with only <see cref="IGrainStorageSerializer"/>'s calls (as Orleans' own are).</summary>
+    private sealed class ArraysOnly : IGrainStorageSerializer
+    {
+        public BinaryData Serialize<T>(T? input) => MarketplaceStorageSerializer.Instance.Serialize(input);
+
+        public T Deserialize<T>(BinaryData input) => MarketplaceStorageSerializer.Instance.Deserialize<T>(input);
+    }
+
     private static (SqliteDatabase Database, SqliteGrainStorage Storage) Open(string path)
     {
         var database = new SqliteDatabase(new SqliteStorageOptions { Path = path });
