@@ -21,7 +21,8 @@ namespace Marketplace.Grains.Storage;
 /// <para>
 /// A read and a write allocate little besides the state itself: their statements are prepared once per connection (the
 /// writer's, a pooled reading one) and bound through SQLite's own API from spans, the grain id, state name and time
-/// as UTF-8 on the stack; a read's payload is copied into a pooled buffer for the serializer, which keeps nothing of it.
+/// as UTF-8 on the stack; with an <see cref="IPooledStorageSerializer"/> (ours) a state is written from a pooled array
+/// and read where SQLite holds its bytes.
 /// </para>
 /// </summary>
 public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<ClusterOptions> cluster, IGrainStorageSerializer serializer) : IGrainStorage, IBulkGrainStorage
