@@ -13,7 +13,7 @@ namespace Marketplace.Grains.Storage;
 /// older shape is upgraded as it is read; one stored by a newer version of the code is refused rather than read with
 /// its new fields dropped.
 /// </summary>
-public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainStorageSerializer
+public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IPooledStorageSerializer
 {
     /// <summary>The top-level property holding a state's schema version.</summary>
     public const string SchemaProperty = "schemaVersion";
@@ -41,7 +41,12 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
     private static Utf8JsonWriter? _writer;
 
     /// <inheritdoc />
-    public BinaryData Serialize<T>(T? input)
+    public BinaryData Serialize<T>(T? input) => new(Serialize(input, static size => new byte[size], out _));
+
+    /// <inheritdoc />
+    public byte[] SerializePooled<T>(T? input, out int length) => Serialize(input, static size => ArrayPool<byte>.Shared.Rent(size), out length);
+
+    private byte[] Serialize<T>(T? input, Func<int, byte[]> allocate, out int length)
     {
         var buffer = _buffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
@@ -55,7 +60,9 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
             var json = buffer.WrittenSpan;
             if (schemas.Of(typeof(T)) is not { } schema || json is not [(byte)'{', ..])
             {
-                return new BinaryData(json.ToArray());
+                var plain = allocate(length = json.Length);
+                json.CopyTo(plain);
+                return plain;
             }
 
             // Spliced in first, rather than going through a JSON tree: this is on every write.
@@ -66,10 +73,10 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
                 throw new InvalidOperationException($"The schema prefix of {typeof(T).Name} does not fit 64 bytes.");
             }
 
-            var stored = new byte[written + json.Length - 1];
+            var stored = allocate(length = written + json.Length - 1);
             version[..written].CopyTo(stored);
             json[1..].CopyTo(stored.AsSpan(written));
-            return new BinaryData(stored);
+            return stored;
         }
         finally
         {
@@ -81,17 +88,20 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
     }
 
     /// <inheritdoc />
-    public T Deserialize<T>(BinaryData input)
+    public T Deserialize<T>(BinaryData input) => Deserialize<T>(input.ToMemory().Span);
+
+    /// <inheritdoc />
+    public T Deserialize<T>(ReadOnlySpan<byte> input)
     {
         if (schemas.Of(typeof(T)) is not { } schema)
         {
-            return input.ToObjectFromJson<T>(MarketplaceJson.Options)!;
+            return JsonSerializer.Deserialize<T>(input, MarketplaceJson.Options)!;
         }
 
-        var stored = StoredVersion(input.ToMemory().Span);
+        var stored = StoredVersion(input);
         if (stored == schema.Current)
         {
-            return input.ToObjectFromJson<T>(MarketplaceJson.Options)!;
+            return JsonSerializer.Deserialize<T>(input, MarketplaceJson.Options)!;
         }
 
         if (stored > schema.Current)
@@ -100,7 +110,7 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IGrainS
                 $"A stored {typeof(T).Name} has schema version {stored}, newer than this code's {schema.Current}: it was written by a newer version of the marketplace.");
         }
 
-        var state = JsonNode.Parse(input.ToMemory().Span)!.AsObject();
+        var state = JsonNode.Parse(input)!.AsObject();
         for (var version = stored; version < schema.Current; version++)
         {
             state = schema.Upgrades[version - 1](state);

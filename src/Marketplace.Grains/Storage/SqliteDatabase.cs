@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Orleans.Storage;
+using SQLitePCL;
 
 namespace Marketplace.Grains.Storage;
 
@@ -38,14 +40,20 @@ public sealed class SqliteDatabase : IDisposable
     /// </summary>
     public const int NewFilePageBytes = 16 * 1024;
 
+    /// <summary>Reading connections kept idle at most; more are opened while more reads run at once, and closed after.</summary>
+    private const int MaxIdleReaders = 16;
+
     private readonly SqliteStorageOptions _options;
-    private readonly Channel<PendingWrite> _pending = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<IPendingWrite> _pending = Channel.CreateUnbounded<IPendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<SqliteReadConnection> _idleReaders = new();
+    private volatile bool _disposed;
     private long _groups;
     private long _writes;
 
     // Only the writer's loop touches it. One connection for every group, so its page cache stays valid: SQLite drops a
     // connection's cache whenever another connection wrote, which taking a pooled connection per group made every time.
-    private SqliteConnection? _writer;
+    // Its statements stay prepared across groups with it.
+    private SqliteWriteBatch? _writer;
 
     /// <summary>
     /// Creates the file and its tables if missing, and starts the writer. <c>grain_state</c> is a rowid table with its key
@@ -106,9 +114,11 @@ public sealed class SqliteDatabase : IDisposable
     public long CommittedWrites => Interlocked.Read(ref _writes);
 
     /// <summary>Opens a pooled connection with the configured durability.</summary>
-    public SqliteConnection Open()
+    public SqliteConnection Open() => Open(_options.ConnectionString);
+
+    private SqliteConnection Open(string connectionString)
     {
-        var connection = new SqliteConnection(_options.ConnectionString);
+        var connection = new SqliteConnection(connectionString);
         connection.Open();
         using var pragma = connection.CreateCommand();
         pragma.CommandText = $"PRAGMA synchronous={_options.Synchronous}; PRAGMA busy_timeout=30000;";
@@ -129,29 +139,73 @@ public sealed class SqliteDatabase : IDisposable
     }
 
     /// <summary>
+    /// A reading connection of the pool, with its prepared statements, for one read on the calling thread: dispose the
+    /// lease (at once, before any await) to give it back. Reads in WAL mode do not wait for the writer. After
+    /// <see cref="Dispose"/> a read still works, on a connection closed when given back (as a pooled one was before).
+    /// </summary>
+    public SqliteReadLease Read()
+        => new(this, _idleReaders.TryDequeue(out var idle) ? idle : new SqliteReadConnection(OpenForReading()));
+
+    /// <summary>
     /// Runs <paramref name="write"/> inside the next group's transaction and answers its result once that transaction
     /// committed. The write runs on the writer's thread: it must only execute statements (from
-    /// <see cref="SqliteWriteBatch.Command"/>), and throw <see cref="InconsistentStateException"/> or
-    /// <see cref="SqliteWriteUndoneException"/> only when it changed nothing.
+    /// <see cref="SqliteWriteBatch.Command"/> or <see cref="SqliteWriteBatch.Statement"/>), and throw
+    /// <see cref="InconsistentStateException"/> or <see cref="SqliteWriteUndoneException"/> only when it changed nothing.
     /// </summary>
-    public Task<T> WriteAsync<T>(Func<SqliteWriteBatch, T> write)
+    public Task<T> WriteAsync<T>(Func<SqliteWriteBatch, T> write) => WriteAsync(write, static (batch, write) => write(batch));
+
+    /// <summary>
+    /// <see cref="WriteAsync{T}(Func{SqliteWriteBatch, T})"/> with the write's values passed apart from it, so that a
+    /// static <paramref name="write"/> (no closure, one delegate for all) and its values make one object per write.
+    /// </summary>
+    public Task<T> WriteAsync<TValues, T>(TValues values, Func<SqliteWriteBatch, TValues, T> write)
     {
-        var pending = new PendingWrite<T>(write);
+        var pending = new PendingWrite<TValues, T>(values, write);
         if (!_pending.Writer.TryWrite(pending))
         {
             throw new ObjectDisposedException(nameof(SqliteDatabase), "The SQLite storage is stopping.");
         }
 
-        return pending.Done.Task;
+        return pending.Task;
     }
 
-    /// <summary>Stops taking writes; those already taken are still committed.</summary>
-    public void Dispose() => _pending.Writer.TryComplete();
+    /// <summary>Stops taking writes (those already taken are still committed) and closes the idle reading connections.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _pending.Writer.TryComplete();
+        CloseIdleReaders();
+    }
+
+    /// <summary>Takes back a reading connection, or closes it when enough are idle or the file is closing.</summary>
+    internal void Return(SqliteReadConnection reader)
+    {
+        if (_disposed || _idleReaders.Count >= MaxIdleReaders)
+        {
+            reader.Dispose();
+            return;
+        }
+
+        _idleReaders.Enqueue(reader);
+        if (_disposed)
+        {
+            // Dispose ran between the check and the enqueue: it may have missed this one.
+            CloseIdleReaders();
+        }
+    }
+
+    private void CloseIdleReaders()
+    {
+        while (_idleReaders.TryDequeue(out var idle))
+        {
+            idle.Dispose();
+        }
+    }
 
     /// <summary>The writer: waits for writes, then commits all that are waiting (up to <see cref="MaxGroup"/>) in one transaction.</summary>
     private async Task WriteGroupsAsync()
     {
-        var group = new List<PendingWrite>(MaxGroup);
+        var group = new List<IPendingWrite>(MaxGroup);
         var reader = _pending.Reader;
         while (await reader.WaitToReadAsync())
         {
@@ -185,25 +239,25 @@ public sealed class SqliteDatabase : IDisposable
         _writer = null;
     }
 
-    private void Commit(List<PendingWrite> group)
+    private void Commit(List<IPendingWrite> group)
     {
-        var connection = _writer ??= OpenWriter();
+        var batch = _writer ??= new SqliteWriteBatch(OpenWriter());
         try
         {
-            using var transaction = connection.BeginTransaction();
-            using var batch = new SqliteWriteBatch(connection, transaction);
+            batch.Begin();
             foreach (var write in group)
             {
                 write.Apply(batch);
             }
 
-            transaction.Commit();
+            batch.Commit();
         }
         catch
         {
-            // A fresh connection for the next group: nothing of this one's state is trusted after a failure.
+            // A fresh connection (and statements) for the next group: nothing of this one's state is trusted after a failure.
+            // Closing it rolls back what the group left uncommitted.
             _writer = null;
-            connection.Dispose();
+            batch.Dispose();
             throw;
         }
 
@@ -211,36 +265,41 @@ public sealed class SqliteDatabase : IDisposable
         Interlocked.Add(ref _writes, group.Count);
     }
 
+    /// <summary>
+    /// The writer's connection, not pooled: its transactions are begun and ended by statements of its own (not through
+    /// <see cref="SqliteConnection.BeginTransaction()"/>, which makes a command and prepares its statement per group), so
+    /// the pool would not know to roll one back; when a failed group's writer is dropped, closing it does.
+    /// </summary>
     private SqliteConnection OpenWriter()
     {
-        var connection = Open();
+        var connection = Open(new SqliteConnectionStringBuilder(_options.ConnectionString) { Pooling = false }.ToString());
         using var pragma = connection.CreateCommand();
         pragma.CommandText = $"PRAGMA cache_size=-{WriterCacheKiB};";
         pragma.ExecuteNonQuery();
         return connection;
     }
 
-    private abstract class PendingWrite
+    private interface IPendingWrite
     {
-        public abstract void Apply(SqliteWriteBatch batch);
+        void Apply(SqliteWriteBatch batch);
 
-        public abstract void Answer();
+        void Answer();
 
-        public abstract void Fail(Exception e);
+        void Fail(Exception e);
     }
 
-    private sealed class PendingWrite<T>(Func<SqliteWriteBatch, T> write) : PendingWrite
+    /// <summary>A write waiting for its group, and its answer (the task source itself: one object less per write).</summary>
+    private sealed class PendingWrite<TValues, T>(TValues values, Func<SqliteWriteBatch, TValues, T> write)
+        : TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously), IPendingWrite
     {
         private T _result = default!;
         private Exception? _refused;
 
-        public TaskCompletionSource<T> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public override void Apply(SqliteWriteBatch batch)
+        public void Apply(SqliteWriteBatch batch)
         {
             try
             {
-                _result = write(batch);
+                _result = write(batch, values);
             }
             catch (InconsistentStateException e)
             {
@@ -252,19 +311,19 @@ public sealed class SqliteDatabase : IDisposable
             }
         }
 
-        public override void Answer()
+        public void Answer()
         {
             if (_refused is not null)
             {
-                Done.TrySetException(_refused);
+                TrySetException(_refused);
             }
             else
             {
-                Done.TrySetResult(_result);
+                TrySetResult(_result);
             }
         }
 
-        public override void Fail(Exception e) => Done.TrySetException(e);
+        public void Fail(Exception e) => TrySetException(e);
     }
 }
 
@@ -275,18 +334,28 @@ public sealed class SqliteDatabase : IDisposable
 /// </summary>
 public sealed class SqliteWriteUndoneException(Exception cause) : Exception(cause.Message, cause);
 
-/// <summary>The transaction of one group of writes: hands out its statements, each prepared once per group.</summary>
-public sealed class SqliteWriteBatch(SqliteConnection connection, SqliteTransaction transaction) : IDisposable
+/// <summary>
+/// The writer's connection and its statements, each prepared once and kept across groups (a statement is not tied to
+/// a transaction: a group's <see cref="Begin"/> starts the next). Only the writer's loop uses it, one group at a time.
+/// </summary>
+public sealed class SqliteWriteBatch : IDisposable
 {
+    private readonly SqliteConnection _connection;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly SqliteStatements _statements;
 
-    /// <summary>The statement <paramref name="text"/> in this transaction, its parameters cleared for the caller to add.</summary>
+    internal SqliteWriteBatch(SqliteConnection connection)
+    {
+        _connection = connection;
+        _statements = new SqliteStatements(connection);
+    }
+
+    /// <summary>The statement <paramref name="text"/> in this group's transaction, its parameters cleared for the caller to add.</summary>
     public SqliteCommand Command(string text)
     {
         if (!_commands.TryGetValue(text, out var command))
         {
-            command = connection.CreateCommand();
-            command.Transaction = transaction;
+            command = _connection.CreateCommand();
             command.CommandText = text;
             _commands[text] = command;
         }
@@ -295,12 +364,42 @@ public sealed class SqliteWriteBatch(SqliteConnection connection, SqliteTransact
         return command;
     }
 
-    /// <summary>Releases the statements.</summary>
+    /// <summary>
+    /// The statement <paramref name="text"/> as SQLite's own, for the caller to bind every parameter of (through
+    /// <see cref="raw"/>'s <c>sqlite3_bind_*</c>) and run with <see cref="Execute"/>: no objects per execution, where a
+    /// <see cref="SqliteCommand"/> makes a parameter, a binder, a reader and its enumerators for each.
+    /// </summary>
+    public sqlite3_stmt Statement(string text) => _statements[text];
+
+    /// <summary>
+    /// Runs <paramref name="statement"/> (a write) to its end and answers the rows it changed. It is then reset and its
+    /// bindings cleared, failed or not: the next use binds afresh, and a parameter it forgot is null, not this one's value.
+    /// </summary>
+    public int Execute(sqlite3_stmt statement) => SqliteStatements.Execute(_connection, statement);
+
+    /// <summary><see cref="Execute"/> for a statement with a <c>RETURNING</c> integer: answers it, null when no row came back.</summary>
+    public long? ExecuteReturning(sqlite3_stmt statement) => SqliteStatements.ExecuteReturning(_connection, statement);
+
+    /// <summary>
+    /// Begins the next group's transaction: <c>BEGIN IMMEDIATE</c>, the file's write lock taken at once (as
+    /// <see cref="SqliteConnection.BeginTransaction()"/> does), waiting for it up to the connection's busy timeout.
+    /// The commands of <see cref="Command"/> run in it without a <see cref="SqliteTransaction"/>: SQLite has one
+    /// transaction per connection, and Microsoft.Data.Sqlite checks only that a command's matches the connection's (none).
+    /// </summary>
+    internal void Begin() => Execute(_statements["BEGIN IMMEDIATE"]);
+
+    /// <summary>Commits the group's transaction.</summary>
+    internal void Commit() => Execute(_statements["COMMIT"]);
+
+    /// <summary>Releases the statements and the connection.</summary>
     public void Dispose()
     {
         foreach (var command in _commands.Values)
         {
             command.Dispose();
         }
+
+        _statements.Dispose();
+        _connection.Dispose();
     }
 }

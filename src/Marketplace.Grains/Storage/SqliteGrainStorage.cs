@@ -1,11 +1,14 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text;
 using Marketplace.Grains.Telemetry;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Storage;
+using SQLitePCL;
 
 namespace Marketplace.Grains.Storage;
 
@@ -15,19 +18,37 @@ namespace Marketplace.Grains.Storage;
 /// Writes go through the file's group commit (<see cref="SqliteDatabase.WriteAsync{T}"/>): concurrent grains share one
 /// transaction and one fsync, each answered only after its transaction committed; a write refused by its ETag check
 /// changes nothing and does not affect the others in its group.
+/// <para>
+/// A read and a write allocate little besides the state itself: their statements are prepared once per connection (the
+/// writer's, a pooled reading one) and bound through SQLite's own API from spans, the grain id, state name and time
+/// as UTF-8 on the stack; with an <see cref="IPooledStorageSerializer"/> (ours) a state is written from a pooled array
+/// and read where SQLite holds its bytes.
+/// </para>
 /// </summary>
 public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<ClusterOptions> cluster, IGrainStorageSerializer serializer) : IGrainStorage, IBulkGrainStorage
 {
+    // Numbered parameters, the same number for the same column in every statement (?4 is the ETag expected, unused by
+    // the insert): a statement is bound by position, without looking its parameters' names up.
+    private const int ServiceIdParameter = 1;
+    private const int StateNameParameter = 2;
+    private const int GrainIdParameter = 3;
+    private const int ETagParameter = 4;
+    private const int PayloadParameter = 5;
+    private const int UpdatedAtParameter = 6;
+
+    private const string Select = "SELECT etag, payload FROM grain_state WHERE service_id = ?1 AND state_name = ?2 AND grain_id = ?3";
+
     private const string Insert = """
         INSERT INTO grain_state (service_id, state_name, grain_id, etag, payload, updated_at)
-        VALUES ($s, $n, $g, 1, $p, $u) ON CONFLICT DO NOTHING
+        VALUES (?1, ?2, ?3, 1, ?5, ?6) ON CONFLICT DO NOTHING
         """;
 
-    private const string Update = "UPDATE grain_state SET etag = etag + 1, payload = $p, updated_at = $u WHERE service_id = $s AND state_name = $n AND grain_id = $g AND etag = $e";
+    private const string Update = "UPDATE grain_state SET etag = etag + 1, payload = ?5, updated_at = ?6 WHERE service_id = ?1 AND state_name = ?2 AND grain_id = ?3 AND etag = ?4";
 
-    private const string Delete = "DELETE FROM grain_state WHERE service_id = $s AND state_name = $n AND grain_id = $g AND etag = $e";
+    private const string Delete = "DELETE FROM grain_state WHERE service_id = ?1 AND state_name = ?2 AND grain_id = ?3 AND etag = ?4";
 
     private readonly string _serviceId = cluster.Value.ServiceId;
+    private readonly byte[] _serviceIdUtf8 = Encoding.UTF8.GetBytes(cluster.Value.ServiceId);
 
     /// <summary>Transactions the file committed so far (with <see cref="CommittedWrites"/>, how well writes are grouped).</summary>
     public long CommittedGroups => database.CommittedGroups;
@@ -36,25 +57,17 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
     public long CommittedWrites => database.CommittedWrites;
 
     /// <inheritdoc />
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         using var span = StartSpan("read", stateName, grainId);
-        await using var connection = database.OpenForReading();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT etag, payload FROM grain_state WHERE service_id = $s AND state_name = $n AND grain_id = $g";
-        AddKey(command, stateName, grainId.ToString());
-        await using var reader = await command.ExecuteReaderAsync();
-        if (await reader.ReadAsync())
+        try
         {
-            grainState.ETag = reader.GetInt64(0).ToString(CultureInfo.InvariantCulture);
-            grainState.State = serializer.Deserialize<T>(new BinaryData((byte[])reader.GetValue(1)));
-            grainState.RecordExists = true;
+            Read(stateName, grainId, grainState);
+            return Task.CompletedTask;
         }
-        else
+        catch (Exception e)
         {
-            grainState.ETag = null;
-            grainState.State = Activator.CreateInstance<T>();
-            grainState.RecordExists = false;
+            return Task.FromException(e);
         }
     }
 
@@ -63,9 +76,34 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
     {
         using var span = StartSpan("write", stateName, grainId);
         var expected = grainState.ETag is null ? (long?)null : ParseETag(grainState.ETag);
-        var payload = Bytes(serializer.Serialize(grainState.State));
-        var id = grainId.ToString();
-        await database.WriteAsync(batch => Apply(batch, expected is null ? Insert : Update, stateName, id, expected, payload));
+        // A pooled serializer's array (ours is one) is given back once the write is answered: by then the writer has bound
+        // it (SQLite copies a bound blob) and run its statement, or the write failed; either way it is done with it.
+        var pooled = serializer as IPooledStorageSerializer;
+        byte[] payload;
+        int length;
+        if (pooled is not null)
+        {
+            payload = pooled.SerializePooled(grainState.State, out length);
+        }
+        else
+        {
+            payload = Bytes(serializer.Serialize(grainState.State));
+            length = payload.Length;
+        }
+
+        try
+        {
+            await database.WriteAsync(
+                new StateWrite(this, expected is null ? Insert : Update, stateName, grainId, expected, payload, length), ApplyWrite);
+        }
+        finally
+        {
+            if (pooled is not null)
+            {
+                ArrayPool<byte>.Shared.Return(payload);
+            }
+        }
+
         grainState.ETag = ((expected ?? 0) + 1).ToString(CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
     }
@@ -77,8 +115,7 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
         if (grainState.ETag is { } etag)
         {
             var expected = ParseETag(etag);
-            var id = grainId.ToString();
-            await database.WriteAsync(batch => Apply(batch, Delete, stateName, id, expected, null));
+            await database.WriteAsync(new StateWrite(this, Delete, stateName, grainId, expected, null, 0), ApplyWrite);
         }
 
         grainState.ETag = null;
@@ -139,23 +176,16 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
         using var span = MarketplaceTracing.Source.StartActivity("sqlite create many", ActivityKind.Client);
         span?.SetTag("db.system.name", "sqlite");
         span?.SetTag("db.operation.batch.size", states.Count);
-        var updatedAt = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
         await database.WriteAsync(batch =>
         {
             // A savepoint inside the group's transaction: refusing this write undoes its rows only, not the group's others.
             batch.Command("SAVEPOINT create_all").ExecuteNonQuery();
-            // One statement for all, its parameters made once and given each state's values.
-            var command = batch.Command(Insert);
-            AddKey(command, "", "");
-            var (name, id, payload) = (command.Parameters["$n"], command.Parameters["$g"], command.Parameters.Add("$p", SqliteType.Blob));
-            command.Parameters.AddWithValue("$u", updatedAt);
             foreach (var state in states)
             {
-                (name.Value, id.Value, payload.Value) = (state.StateName, state.GrainId.ToString(), state.Payload);
                 int inserted;
                 try
                 {
-                    inserted = command.ExecuteNonQuery();
+                    inserted = Execute(batch, new StateWrite(this, Insert, state.StateName, state.GrainId, null, state.Payload, state.Payload.Length));
                 }
                 catch (SqliteException e)
                 {
@@ -184,6 +214,12 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
     /// <summary>A client span for one statement, named as OpenTelemetry's database conventions ask; null when nobody listens.</summary>
     private static Activity? StartSpan(string operation, string stateName, GrainId grainId)
     {
+        // The name is made only when someone listens: it was a string per read and write otherwise.
+        if (!MarketplaceTracing.Source.HasListeners())
+        {
+            return null;
+        }
+
         var span = MarketplaceTracing.Source.StartActivity($"sqlite {operation} {stateName}", ActivityKind.Client);
         span?.SetTag("db.system.name", "sqlite");
         span?.SetTag("db.operation.name", operation);
@@ -192,36 +228,91 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
         return span;
     }
 
+    /// <summary>
+    /// A state's row read by its key into <paramref name="grainState"/>, parsed from SQLite's own copy of the payload
+    /// while the statement holds it (valid until the statement moves on): no array per read.
+    /// </summary>
+    private void Read<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        using var reading = database.Read();
+        var statement = reading.Connection.Statement(Select);
+        try
+        {
+            BindKey(statement, stateName, grainId);
+            var rc = raw.sqlite3_step(statement);
+            if (rc == raw.SQLITE_ROW)
+            {
+                var payload = raw.sqlite3_column_blob(statement, 1);
+                grainState.State = serializer is IPooledStorageSerializer ours
+                    ? ours.Deserialize<T>(payload)
+                    : serializer.Deserialize<T>(new BinaryData(payload.ToArray()));
+                grainState.ETag = raw.sqlite3_column_int64(statement, 0).ToString(CultureInfo.InvariantCulture);
+                grainState.RecordExists = true;
+            }
+            else if (rc == raw.SQLITE_DONE)
+            {
+                grainState.ETag = null;
+                grainState.State = Activator.CreateInstance<T>();
+                grainState.RecordExists = false;
+            }
+            else
+            {
+                SqliteException.ThrowExceptionForRC(rc, raw.sqlite3_db_handle(statement));
+            }
+        }
+        finally
+        {
+            SqliteStatements.Release(statement);
+        }
+    }
+
+    /// <summary>One insert, update or delete of a state, run by the writer in its group's transaction.</summary>
+    private readonly record struct StateWrite(SqliteGrainStorage Storage, string Statement, string StateName, GrainId GrainId, long? Expected, byte[]? Payload, int PayloadLength);
+
+    /// <summary>A write's apply step: static, so one delegate serves every write (its values are the <see cref="StateWrite"/>).</summary>
+    private static readonly Func<SqliteWriteBatch, StateWrite, bool> ApplyWrite = static (batch, write) => write.Storage.Apply(batch, write);
+
     /// <summary>One insert, update or delete in its group's transaction; refused (changing nothing) when its ETag check fails.</summary>
-    private bool Apply(SqliteWriteBatch batch, string statement, string stateName, string grainId, long? expected, byte[]? payload)
+    private bool Apply(SqliteWriteBatch batch, StateWrite write)
+        => Execute(batch, write) > 0 ? true : throw Conflict(batch, write.StateName, write.GrainId.ToString(), write.Expected);
+
+    /// <summary>
+    /// Binds every parameter <paramref name="write"/>'s statement has (the statement is reused: each use binds all of
+    /// its own, and <see cref="SqliteWriteBatch.Execute"/> clears them after) and runs it; answers the rows it changed.
+    /// </summary>
+    private int Execute(SqliteWriteBatch batch, in StateWrite write)
     {
-        var command = batch.Command(statement);
-        AddKey(command, stateName, grainId);
-        if (expected is { } e)
+        var statement = batch.Statement(write.Statement);
+        BindKey(statement, write.StateName, write.GrainId);
+        if (write.Expected is { } expected)
         {
-            command.Parameters.AddWithValue("$e", e);
+            SqliteStatements.Bind(statement, ETagParameter, expected);
         }
 
-        if (payload is not null)
+        if (write.Payload is { } payload)
         {
-            command.Parameters.AddWithValue("$p", payload);
-            command.Parameters.AddWithValue("$u", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            SqliteStatements.BindBlob(statement, PayloadParameter, payload.AsSpan(0, write.PayloadLength));
+            SqliteStatements.BindTime(statement, UpdatedAtParameter, DateTimeOffset.UtcNow);
         }
 
-        return command.ExecuteNonQuery() > 0 ? true : throw Conflict(batch, stateName, grainId, expected);
+        return batch.Execute(statement);
     }
 
-    private void AddKey(SqliteCommand command, string stateName, string grainId)
+    /// <summary>Binds the row's key: the service, the state's name and the grain id.</summary>
+    private void BindKey(sqlite3_stmt statement, string stateName, GrainId grainId)
     {
-        command.Parameters.AddWithValue("$s", _serviceId);
-        command.Parameters.AddWithValue("$n", stateName);
-        command.Parameters.AddWithValue("$g", grainId);
+        SqliteStatements.BindUtf8(statement, ServiceIdParameter, _serviceIdUtf8);
+        SqliteStatements.Bind(statement, StateNameParameter, stateName);
+        SqliteStatements.Bind(statement, GrainIdParameter, grainId);
     }
 
+    /// <summary>The refusal of a write whose ETag check failed, naming the ETag stored (rare: strings and a command are fine here).</summary>
     private InconsistentStateException Conflict(SqliteWriteBatch batch, string stateName, string grainId, long? expected)
     {
         var command = batch.Command("SELECT etag FROM grain_state WHERE service_id = $s AND state_name = $n AND grain_id = $g");
-        AddKey(command, stateName, grainId);
+        command.Parameters.AddWithValue("$s", _serviceId);
+        command.Parameters.AddWithValue("$n", stateName);
+        command.Parameters.AddWithValue("$g", grainId);
         var storedETag = command.ExecuteScalar() is long l ? l.ToString(CultureInfo.InvariantCulture) : "(none)";
         var wanted = expected?.ToString(CultureInfo.InvariantCulture) ?? "(new)";
         return new InconsistentStateException(

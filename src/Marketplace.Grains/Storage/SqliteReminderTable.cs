@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using SQLitePCL;
 
 namespace Marketplace.Grains.Storage;
 
@@ -19,7 +20,7 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
     /// <inheritdoc />
     public async Task<ReminderTableData> ReadRows(GrainId grainId)
     {
-        await using var connection = database.Open();
+        await using var connection = database.OpenForReading();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT grain_id, reminder_name, start_at, period_ms, etag FROM reminders WHERE service_id = $s AND grain_id = $g";
         command.Parameters.AddWithValue("$s", _serviceId);
@@ -30,7 +31,7 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
     /// <inheritdoc />
     public async Task<ReminderTableData> ReadRows(uint begin, uint end)
     {
-        await using var connection = database.Open();
+        await using var connection = database.OpenForReading();
         await using var command = connection.CreateCommand();
         // The ring range is (begin, end]; when begin >= end it wraps around zero.
         command.CommandText = begin < end
@@ -45,7 +46,7 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
     /// <inheritdoc />
     public async Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName)
     {
-        await using var connection = database.Open();
+        await using var connection = database.OpenForReading();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT grain_id, reminder_name, start_at, period_ms, etag FROM reminders WHERE service_id = $s AND grain_id = $g AND reminder_name = $r";
         command.Parameters.AddWithValue("$s", _serviceId);
@@ -57,25 +58,21 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
     /// <inheritdoc />
     public async Task<string?> UpsertRow(ReminderEntry entry)
     {
-        var (grainId, name, hash) = (entry.GrainId.ToString(), entry.ReminderName, (long)entry.GrainId.GetUniformHashCode());
-        var startAt = DateTime.SpecifyKind(entry.StartAt, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture);
-        var period = (long)entry.Period.TotalMilliseconds;
-        var etag = await database.WriteAsync(batch =>
+        var etag = await database.WriteAsync((Table: this, Entry: entry), static (batch, row) =>
         {
-            var command = batch.Command("""
+            var statement = batch.Statement("""
                 INSERT INTO reminders (service_id, grain_id, reminder_name, grain_hash, start_at, period_ms, etag)
-                VALUES ($s, $g, $r, $h, $t, $p, 1)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
                 ON CONFLICT (service_id, grain_id, reminder_name)
                 DO UPDATE SET start_at = excluded.start_at, period_ms = excluded.period_ms, etag = reminders.etag + 1
                 RETURNING etag
                 """);
-            command.Parameters.AddWithValue("$s", _serviceId);
-            command.Parameters.AddWithValue("$g", grainId);
-            command.Parameters.AddWithValue("$r", name);
-            command.Parameters.AddWithValue("$h", hash);
-            command.Parameters.AddWithValue("$t", startAt);
-            command.Parameters.AddWithValue("$p", period);
-            return (long)command.ExecuteScalar()!;
+            // Every parameter bound on every use of the reused statement.
+            row.Table.BindKey(statement, row.Entry.GrainId, row.Entry.ReminderName);
+            SqliteStatements.Bind(statement, 4, row.Entry.GrainId.GetUniformHashCode());
+            SqliteStatements.BindTime(statement, 5, DateTime.SpecifyKind(row.Entry.StartAt, DateTimeKind.Utc));
+            SqliteStatements.Bind(statement, 6, (long)row.Entry.Period.TotalMilliseconds);
+            return batch.ExecuteReturning(statement)!.Value;
         });
         return etag.ToString(CultureInfo.InvariantCulture);
     }
@@ -83,16 +80,13 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
     /// <inheritdoc />
     public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
     {
-        var id = grainId.ToString();
         var expected = long.TryParse(eTag, CultureInfo.InvariantCulture, out var e) ? e : -1;
-        return database.WriteAsync(batch =>
+        return database.WriteAsync((Table: this, GrainId: grainId, Name: reminderName, ETag: expected), static (batch, row) =>
         {
-            var command = batch.Command("DELETE FROM reminders WHERE service_id = $s AND grain_id = $g AND reminder_name = $r AND etag = $e");
-            command.Parameters.AddWithValue("$s", _serviceId);
-            command.Parameters.AddWithValue("$g", id);
-            command.Parameters.AddWithValue("$r", reminderName);
-            command.Parameters.AddWithValue("$e", expected);
-            return command.ExecuteNonQuery() > 0;
+            var statement = batch.Statement("DELETE FROM reminders WHERE service_id = ?1 AND grain_id = ?2 AND reminder_name = ?3 AND etag = ?4");
+            row.Table.BindKey(statement, row.GrainId, row.Name);
+            SqliteStatements.Bind(statement, 4, row.ETag);
+            return batch.Execute(statement) > 0;
         });
     }
 
@@ -104,6 +98,14 @@ public sealed class SqliteReminderTable(SqliteDatabase database, IOptions<Cluste
         command.CommandText = "DELETE FROM reminders WHERE service_id = $s";
         command.Parameters.AddWithValue("$s", _serviceId);
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Binds a reminder's key (?1 the service, ?2 the grain, ?3 the reminder's name).</summary>
+    private void BindKey(sqlite3_stmt statement, GrainId grainId, string reminderName)
+    {
+        SqliteStatements.Bind(statement, 1, _serviceId);
+        SqliteStatements.Bind(statement, 2, grainId);
+        SqliteStatements.Bind(statement, 3, reminderName);
     }
 
     private static async Task<List<ReminderEntry>> ReadAllAsync(SqliteCommand command)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using Marketplace.Grains.Storage;
 using Orleans.Storage;
 
 namespace Marketplace.Benchmarks.Matching;
@@ -108,17 +109,35 @@ public sealed class MatchingProfile : IDisposable
         }
     }
 
-    private sealed class CountingSerializer(IGrainStorageSerializer inner, MatchingProfile profile) : IGrainStorageSerializer
+    /// <summary>
+    /// Counts the states serialized, and passes the pooled calls on to a pooled serializer (the marketplace's), so that
+    /// the storage measured takes the path it takes in the product.
+    /// </summary>
+    private sealed class CountingSerializer(IGrainStorageSerializer inner, MatchingProfile profile) : IPooledStorageSerializer
     {
         public BinaryData Serialize<T>(T? input)
         {
             var data = inner.Serialize(input);
-            var counts = profile._written.GetOrAdd(typeof(T), _ => new long[2]);
-            Interlocked.Increment(ref counts[0]);
-            Interlocked.Add(ref counts[1], data.ToMemory().Length);
+            Count<T>(data.ToMemory().Length);
+            return data;
+        }
+
+        public byte[] SerializePooled<T>(T? input, out int length)
+        {
+            var data = ((IPooledStorageSerializer)inner).SerializePooled(input, out length);
+            Count<T>(length);
             return data;
         }
 
         public T Deserialize<T>(BinaryData input) => inner.Deserialize<T>(input)!;
+
+        public T Deserialize<T>(ReadOnlySpan<byte> input) => ((IPooledStorageSerializer)inner).Deserialize<T>(input);
+
+        private void Count<T>(int bytes)
+        {
+            var counts = profile._written.GetOrAdd(typeof(T), _ => new long[2]);
+            Interlocked.Increment(ref counts[0]);
+            Interlocked.Add(ref counts[1], bytes);
+        }
     }
 }

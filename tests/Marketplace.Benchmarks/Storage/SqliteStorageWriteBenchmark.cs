@@ -7,7 +7,7 @@ using Orleans.Configuration;
 
 namespace Marketplace.Benchmarks.Storage;
 
-/// <summary>One write of a listing's state (a lot with a few holds, ~2 KB of JSON) through the SQLite grain storage.</summary>
+/// <summary>One write, and one read, of a listing's state (a lot with a few holds, ~2 KB of JSON) through the SQLite grain storage.</summary>
 [MemoryDiagnoser]
 [SimpleJob(warmupCount: 3, iterationCount: 10)]
 public class SqliteStorageWriteBenchmark
@@ -48,4 +48,7 @@ public class SqliteStorageWriteBenchmark
 
     [Benchmark(Description = "SQLite grain storage write")]
     public Task WriteAsync() => _storage.WriteStateAsync("listing", _grainId, _state);
+
+    [Benchmark(Description = "SQLite grain storage read")]
+    public Task ReadAsync() => _storage.ReadStateAsync("listing", _grainId, new GrainState<Listing>());
 }
