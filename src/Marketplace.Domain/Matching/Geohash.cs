@@ -16,50 +16,67 @@ public static class Geohash
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(precision, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(precision, 12);
+        return Text(Bits(latitude, longitude, precision), precision);
+    }
+
+    /// <summary>
+    /// The cell's 5 × <paramref name="precision"/> interleaved bits (longitude first), as a number: cells of one
+    /// precision compare as numbers as their texts compare ordinally (the alphabet is in ascending order).
+    /// </summary>
+    private static long Bits(double latitude, double longitude, int precision)
+    {
         double latMin = -90, latMax = 90, lonMin = -180, lonMax = 180;
-        var chars = new char[precision];
-        var even = true;
-        for (var c = 0; c < precision; c++)
+        long bits = 0;
+        for (var bit = 0; bit < 5 * precision; bit++)
         {
-            var index = 0;
-            for (var bit = 0; bit < 5; bit++)
+            if (bit % 2 == 0)
             {
-                if (even)
-                {
-                    var mid = (lonMin + lonMax) / 2;
-                    if (longitude >= mid)
-                    {
-                        index = (index << 1) | 1;
-                        lonMin = mid;
-                    }
-                    else
-                    {
-                        index <<= 1;
-                        lonMax = mid;
-                    }
-                }
-                else
-                {
-                    var mid = (latMin + latMax) / 2;
-                    if (latitude >= mid)
-                    {
-                        index = (index << 1) | 1;
-                        latMin = mid;
-                    }
-                    else
-                    {
-                        index <<= 1;
-                        latMax = mid;
-                    }
-                }
-
-                even = !even;
+                var mid = (lonMin + lonMax) / 2;
+                var on = longitude >= mid;
+                (lonMin, lonMax) = on ? (mid, lonMax) : (lonMin, mid);
+                bits = (bits << 1) | (on ? 1L : 0L);
             }
-
-            chars[c] = Alphabet[index];
+            else
+            {
+                var mid = (latMin + latMax) / 2;
+                var on = latitude >= mid;
+                (latMin, latMax) = on ? (mid, latMax) : (latMin, mid);
+                bits = (bits << 1) | (on ? 1L : 0L);
+            }
         }
 
-        return new string(chars);
+        return bits;
+    }
+
+    private static string Text(long bits, int precision) => string.Create(precision, bits, static (chars, rest) =>
+    {
+        for (var c = chars.Length - 1; c >= 0; c--)
+        {
+            chars[c] = Alphabet[(int)(rest & 31)];
+            rest >>= 5;
+        }
+    });
+
+    /// <summary>The bounds of the cell of <paramref name="bits"/> (see <see cref="Bits"/>), halved as <see cref="Bounds(string)"/> halves them.</summary>
+    private static (double South, double West, double North, double East) Bounds(long bits, int precision)
+    {
+        double latMin = -90, latMax = 90, lonMin = -180, lonMax = 180;
+        for (var bit = 0; bit < 5 * precision; bit++)
+        {
+            var on = ((bits >> (5 * precision - 1 - bit)) & 1) == 1;
+            if (bit % 2 == 0)
+            {
+                var mid = (lonMin + lonMax) / 2;
+                (lonMin, lonMax) = on ? (mid, lonMax) : (lonMin, mid);
+            }
+            else
+            {
+                var mid = (latMin + latMax) / 2;
+                (latMin, latMax) = on ? (mid, latMax) : (latMin, mid);
+            }
+        }
+
+        return (latMin, lonMin, latMax, lonMax);
     }
 
     /// <summary>The cell's bounds: south, west, north, east.</summary>
@@ -103,34 +120,54 @@ public static class Geohash
     /// </summary>
     public static IReadOnlyList<string> CellsWithin(double latitude, double longitude, double radiusKm, int precision = PartitionPrecision)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(precision, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(precision, 12);
         const double kmPerDegree = 111.195;
         var latDelta = radiusKm / kmPerDegree;
         var lonDelta = radiusKm / (kmPerDegree * Math.Max(0.01, Math.Cos(latitude * Math.PI / 180)));
-        var (s0, w0, n0, e0) = Bounds(Encode(latitude, longitude, precision));
+        var (s0, w0, n0, e0) = Bounds(Bits(latitude, longitude, precision), precision);
         var latStep = (n0 - s0) / 2;
         var lonStep = (e0 - w0) / 2;
-        var cells = new SortedSet<string>(StringComparer.Ordinal);
+        // Cells as numbers until the end: a demand's change tested a few dozen points, each encoded as a string (with its
+        // own array) and looked up in a sorted set, in every partition it touches.
+        var tested = new List<long>();
+        var kept = new List<long>();
         for (var lat = Math.Max(-90, latitude - latDelta); lat <= Math.Min(90, latitude + latDelta) + latStep; lat += latStep)
         {
             for (var lon = longitude - lonDelta; lon <= longitude + lonDelta + lonStep; lon += lonStep)
             {
                 var clampedLat = Math.Clamp(lat, -90, 89.999999);
                 var wrappedLon = ((lon + 540) % 360) - 180;
-                var cell = Encode(clampedLat, wrappedLon, precision);
-                if (!cells.Contains(cell) && NearestDistanceKm(cell, latitude, longitude) <= radiusKm)
+                var cell = Bits(clampedLat, wrappedLon, precision);
+                if (tested.Contains(cell))
                 {
-                    cells.Add(cell);
+                    continue;
+                }
+
+                tested.Add(cell);
+                if (NearestDistanceKm(Bounds(cell, precision), latitude, longitude) <= radiusKm)
+                {
+                    kept.Add(cell);
                 }
             }
         }
 
-        return cells.ToArray();
+        kept.Sort();
+        var cells = new string[kept.Count];
+        for (var i = 0; i < cells.Length; i++)
+        {
+            cells[i] = Text(kept[i], precision);
+        }
+
+        return cells;
     }
 
     /// <summary>Distance from a point to the nearest point of a cell (0 inside it), km.</summary>
-    public static double NearestDistanceKm(string cell, double latitude, double longitude)
+    public static double NearestDistanceKm(string cell, double latitude, double longitude) => NearestDistanceKm(Bounds(cell), latitude, longitude);
+
+    private static double NearestDistanceKm((double South, double West, double North, double East) bounds, double latitude, double longitude)
     {
-        var (south, west, north, east) = Bounds(cell);
+        var (south, west, north, east) = bounds;
         var lat = Math.Clamp(latitude, south, north);
         var lon = Math.Clamp(longitude, west, east);
         return new Geo.GeoPoint(latitude, longitude).DistanceKm(new Geo.GeoPoint(lat, lon));
