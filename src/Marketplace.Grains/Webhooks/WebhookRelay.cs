@@ -73,10 +73,7 @@ public sealed class WebhookRelay(Grain grain, IGrainFactory grains, WebhookOptio
             return;
         }
 
-        var calls = pending.SelectMany(e => e.Firms.Distinct().Select(firm => (Firm: firm, Event: e)))
-            .GroupBy(x => x.Firm)
-            .Select(g => grains.GetGrain<IWebhookFirmGrain>(g.Key).PublishAsync(g.Select(x => x.Event).ToArray()));
-        _ = Task.WhenAll(calls).ContinueWith(
+        _ = Publish(pending).ContinueWith(
             t =>
             {
                 if (t.IsCompletedSuccessfully)
@@ -93,6 +90,35 @@ public sealed class WebhookRelay(Grain grain, IGrainFactory grains, WebhookOptio
                 _retry ??= grain.RegisterGrainTimer(RetryAsync, new GrainTimerCreationOptions(options.HandOverRetry, options.HandOverRetry) { Interleave = false, KeepAlive = true });
             },
             CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
+    }
+
+    /// <summary>
+    /// One call per firm named by <paramref name="pending"/>, with its events. Nearly always every event names the same
+    /// one firm (a lot's seller, a demand's buyer): that is one call with the array as it is, without grouping.
+    /// </summary>
+    private Task Publish(OutboxEvent[] pending)
+    {
+        string? only = null;
+        var one = true;
+        foreach (var e in pending)
+        {
+            for (var i = 0; i < e.Firms.Count; i++)
+            {
+                only ??= e.Firms[i];
+                one &= e.Firms[i] == only;
+            }
+        }
+
+        if (only is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        return one
+            ? grains.GetGrain<IWebhookFirmGrain>(only).PublishAsync(pending)
+            : Task.WhenAll(pending.SelectMany(e => e.Firms.Distinct().Select(firm => (Firm: firm, Event: e)))
+                .GroupBy(x => x.Firm)
+                .Select(g => grains.GetGrain<IWebhookFirmGrain>(g.Key).PublishAsync(g.Select(x => x.Event).ToArray())));
     }
 
     private Task RetryAsync(CancellationToken cancellationToken)
