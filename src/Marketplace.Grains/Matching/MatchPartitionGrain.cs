@@ -930,10 +930,20 @@ public sealed class MatchPartitionGrain(
 
         if (stored.Count > 0)
         {
-            foreach (var firm in stored.SelectMany(s => (string[])[s.Proposal!.BuyerId, s.Proposal.SellerId]).Distinct(StringComparer.Ordinal))
+            // Each firm's inbox gets its sessions of the turn in one call. A turn is one lot or demand, so its own firm is
+            // in every session: those get one array for all (passed without a copy, it is never changed).
+            MatchingSession[]? all = null;
+            foreach (var firm in TurnFirms(stored.Select(s => s.Proposal!)))
             {
-                _ = GrainFactory.GetGrain<IMatchInboxGrain>(firm)
-                    .RecordAllAsync(stored.Where(s => s.Proposal!.BuyerId == firm || s.Proposal.SellerId == firm).ToArray());
+                var count = 0;
+                foreach (var session in stored)
+                {
+                    count += session.Proposal!.BuyerId == firm || session.Proposal.SellerId == firm ? 1 : 0;
+                }
+
+                _ = GrainFactory.GetGrain<IMatchInboxGrain>(firm).RecordAllAsync(count == stored.Count
+                    ? all ??= [.. stored]
+                    : stored.Where(s => s.Proposal!.BuyerId == firm || s.Proposal.SellerId == firm).ToArray());
             }
         }
 
@@ -950,11 +960,11 @@ public sealed class MatchPartitionGrain(
     /// </summary>
     private async Task<HashSet<string>> FirmsWantingAsync(SessionProposal[] pairs)
     {
-        var firms = pairs.SelectMany(p => (string[])[p.BuyerId, p.SellerId]).Distinct(StringComparer.Ordinal).ToArray();
+        var firms = TurnFirms(pairs).ToArray();
         try
         {
             var wanting = await GrainFactory.GetGrain<IWebhookDirectoryGrain>(WebhookDirectoryGrain.Key).WantingAsync(firms, "match.proposed");
-            return new HashSet<string>(wanting, StringComparer.Ordinal);
+            return wanting.Length == 0 ? NoFirms : new HashSet<string>(wanting, StringComparer.Ordinal);
         }
         catch (Exception e)
         {
@@ -962,6 +972,41 @@ public sealed class MatchPartitionGrain(
             return new HashSet<string>(firms, StringComparer.Ordinal);
         }
     }
+
+    /// <summary>The firms wanting no event of a turn (most turns): shared, as the sets of firms wanting one are only read.</summary>
+    private static readonly HashSet<string> NoFirms = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The buyers and sellers of a turn's pairs, each once, in the order first met: looked up in the list while it is
+    /// short (a turn has a few firms by default), in a set past <see cref="FirmsListed"/> (a large proposal bound).
+    /// </summary>
+    internal static List<string> TurnFirms(IEnumerable<SessionProposal> pairs)
+    {
+        var firms = new List<string>();
+        HashSet<string>? seen = null;
+        foreach (var pair in pairs)
+        {
+            Add(pair.BuyerId);
+            Add(pair.SellerId);
+        }
+
+        return firms;
+
+        void Add(string firm)
+        {
+            if (seen is null && firms.Count >= FirmsListed)
+            {
+                seen = new HashSet<string>(firms, StringComparer.Ordinal);
+            }
+
+            if (seen is null ? !firms.Contains(firm) : seen.Add(firm))
+            {
+                firms.Add(firm);
+            }
+        }
+    }
+
+    private const int FirmsListed = 16;
 
     /// <summary>
     /// Records the expiries of the turn's new pairs (those not known to be stored) in the partition's calendar, one
