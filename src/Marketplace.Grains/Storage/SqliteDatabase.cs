@@ -161,12 +161,23 @@ public sealed class SqliteDatabase : IDisposable
     public Task<T> WriteAsync<TValues, T>(TValues values, Func<SqliteWriteBatch, TValues, T> write)
     {
         var pending = new PendingWrite<TValues, T>(values, write);
+        Enqueue(pending);
+        return pending.Task;
+    }
+
+    /// <summary>
+    /// Queues a write that is its own answer: the writer runs <see cref="IPendingWrite.Apply"/> in the next group's
+    /// transaction, then <see cref="IPendingWrite.Answer"/> once it committed or <see cref="IPendingWrite.Fail"/> when it
+    /// did not, on its own thread. For a caller that finishes its work in that answer instead of awaiting a task of
+    /// <see cref="WriteAsync{TValues, T}"/> (an async layer less: its state machine, and the continuation and task its
+    /// resumption on a grain's scheduler takes).
+    /// </summary>
+    internal void Enqueue(IPendingWrite pending)
+    {
         if (!_pending.Writer.TryWrite(pending))
         {
             throw new ObjectDisposedException(nameof(SqliteDatabase), "The SQLite storage is stopping.");
         }
-
-        return pending.Task;
     }
 
     /// <summary>Stops taking writes (those already taken are still committed) and closes the idle reading connections.</summary>
@@ -279,12 +290,19 @@ public sealed class SqliteDatabase : IDisposable
         return connection;
     }
 
-    private interface IPendingWrite
+    /// <summary>A write waiting for its group: applied in the group's transaction, then answered or failed with it.</summary>
+    internal interface IPendingWrite
     {
+        /// <summary>
+        /// Runs the write's statements. <see cref="InconsistentStateException"/> and <see cref="SqliteWriteUndoneException"/>
+        /// are the write's own refusal (kept for its answer, the group goes on); anything else fails the whole group.
+        /// </summary>
         void Apply(SqliteWriteBatch batch);
 
+        /// <summary>The group committed: the write's result, or its refusal.</summary>
         void Answer();
 
+        /// <summary>The group failed and nothing of it is stored.</summary>
         void Fail(Exception e);
     }
 

@@ -72,7 +72,42 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
     }
 
     /// <inheritdoc />
-    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    /// <remarks>
+    /// Untraced with our serializer (the product's case), the write is answered by the writer itself
+    /// (<see cref="PendingStateWrite{T}"/>): it gives the payload's array back and sets the new ETag before completing the
+    /// task returned here, so no async layer of this method waits in between. Traced, the span must cover the write and
+    /// end in this call's own async context, so <see cref="WriteStateTracedAsync"/> keeps that layer.
+    /// </remarks>
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        if (serializer is not IPooledStorageSerializer pooled || MarketplaceTracing.Source.HasListeners())
+        {
+            return WriteStateTracedAsync(stateName, grainId, grainState);
+        }
+
+        byte[]? payload = null;
+        try
+        {
+            var expected = grainState.ETag is null ? (long?)null : ParseETag(grainState.ETag);
+            payload = pooled.SerializePooled(grainState.State, out var length);
+            var pending = new PendingStateWrite<T>(
+                new StateWrite(this, expected is null ? Insert : Update, stateName, grainId, expected, payload, length), grainState);
+            database.Enqueue(pending);
+            return pending.Task;
+        }
+        catch (Exception e)
+        {
+            // Not queued (the state does not serialize, the file is closing): nothing else holds the array.
+            if (payload is not null)
+            {
+                ArrayPool<byte>.Shared.Return(payload);
+            }
+
+            return Task.FromException(e);
+        }
+    }
+
+    private async Task WriteStateTracedAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         using var span = StartSpan("write", stateName, grainId);
         var expected = grainState.ETag is null ? (long?)null : ParseETag(grainState.ETag);
@@ -268,6 +303,74 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
 
     /// <summary>One insert, update or delete of a state, run by the writer in its group's transaction.</summary>
     private readonly record struct StateWrite(SqliteGrainStorage Storage, string Statement, string StateName, GrainId GrainId, long? Expected, byte[]? Payload, int PayloadLength);
+
+    /// <summary>
+    /// A state's write that answers itself on the writer's thread: once its group committed it gives the pooled payload
+    /// back (SQLite copied the bound blob when the statement ran), sets the state's new ETag and then completes its task;
+    /// a refused or failed write only gives the array back. The grain awaiting the task does not run meanwhile, and
+    /// completing the task orders these writes before its continuation.
+    /// </summary>
+    private sealed class PendingStateWrite<T>(StateWrite write, IGrainState<T> grainState)
+        : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), SqliteDatabase.IPendingWrite
+    {
+        private Exception? _refused;
+        private bool _returned;
+
+        public void Apply(SqliteWriteBatch batch)
+        {
+            try
+            {
+                write.Storage.Apply(batch, write);
+            }
+            catch (InconsistentStateException e)
+            {
+                _refused = e;
+            }
+            catch (SqliteWriteUndoneException e)
+            {
+                _refused = e.InnerException;
+            }
+        }
+
+        public void Answer()
+        {
+            GiveBack();
+            if (_refused is not null)
+            {
+                TrySetException(_refused);
+                return;
+            }
+
+            try
+            {
+                grainState.ETag = ((write.Expected ?? 0) + 1).ToString(CultureInfo.InvariantCulture);
+                grainState.RecordExists = true;
+            }
+            catch (Exception e)
+            {
+                // Never out of the writer's loop: the other writes of the group still get their answers.
+                TrySetException(e);
+                return;
+            }
+
+            TrySetResult();
+        }
+
+        public void Fail(Exception e)
+        {
+            GiveBack();
+            TrySetException(e);
+        }
+
+        private void GiveBack()
+        {
+            if (!_returned && write.Payload is { } payload)
+            {
+                _returned = true;
+                ArrayPool<byte>.Shared.Return(payload);
+            }
+        }
+    }
 
     /// <summary>A write's apply step: static, so one delegate serves every write (its values are the <see cref="StateWrite"/>).</summary>
     private static readonly Func<SqliteWriteBatch, StateWrite, bool> ApplyWrite = static (batch, write) => write.Storage.Apply(batch, write);
