@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using Marketplace.Domain.Matching;
 using Marketplace.Domain.Webhooks;
@@ -960,18 +961,54 @@ public sealed class MatchPartitionGrain(
     /// </summary>
     private async Task<HashSet<string>> FirmsWantingAsync(SessionProposal[] pairs)
     {
-        var firms = TurnFirms(pairs).ToArray();
-        try
+        var lent = _wantingProposed;
+        if (lent is null || Stopwatch.GetTimestamp() >= _wantingProposedUntil)
         {
-            var wanting = await GrainFactory.GetGrain<IWebhookDirectoryGrain>(WebhookDirectoryGrain.Key).WantingAsync(firms, "match.proposed");
-            return wanting.Length == 0 ? NoFirms : new HashSet<string>(wanting, StringComparer.Ordinal);
+            // Counted from before asking, so the lease never outlives the directory's own count of it.
+            var asked = Stopwatch.GetTimestamp();
+            try
+            {
+                var lease = await GrainFactory.GetGrain<IWebhookDirectoryGrain>(WebhookDirectoryGrain.Key).LeaseAsync("match.proposed");
+                lent = lease.Firms.Length == 0 ? NoFirms : new HashSet<string>(lease.Firms, StringComparer.Ordinal);
+                (_wantingProposed, _wantingProposedUntil) = (lent, asked + (long)(lease.Duration.TotalSeconds * Stopwatch.Frequency));
+            }
+            catch (Exception e)
+            {
+                var firms = TurnFirms(pairs);
+                logger.LogWarning(e, "Partition {Partition}: reading the webhook directory failed; the turn's {Count} firm(s) get their proposals' events", Key, firms.Count);
+                return new HashSet<string>(firms, StringComparer.Ordinal);
+            }
         }
-        catch (Exception e)
+
+        if (lent.Count == 0)
         {
-            logger.LogWarning(e, "Partition {Partition}: reading the webhook directory failed; the turn's {Count} firm(s) get their proposals' events", Key, firms.Length);
-            return new HashSet<string>(firms, StringComparer.Ordinal);
+            return NoFirms;
         }
+
+        HashSet<string>? wanting = null;
+        foreach (var pair in pairs)
+        {
+            if (lent.Contains(pair.BuyerId))
+            {
+                (wanting ??= new HashSet<string>(StringComparer.Ordinal)).Add(pair.BuyerId);
+            }
+
+            if (lent.Contains(pair.SellerId))
+            {
+                (wanting ??= new HashSet<string>(StringComparer.Ordinal)).Add(pair.SellerId);
+            }
+        }
+
+        return wanting ?? NoFirms;
     }
+
+    /// <summary>
+    /// The firms wanting <c>match.proposed</c> as the webhook directory last lent them, and until when (monotonic clock):
+    /// asked again once the lease ran out, not on every turn (<see cref="WebhookDirectoryGrain"/> keeps this exact).
+    /// </summary>
+    private HashSet<string>? _wantingProposed;
+
+    private long _wantingProposedUntil;
 
     /// <summary>The firms wanting no event of a turn (most turns): shared, as the sets of firms wanting one are only read.</summary>
     private static readonly HashSet<string> NoFirms = new(StringComparer.Ordinal);

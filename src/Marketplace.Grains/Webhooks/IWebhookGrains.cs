@@ -16,6 +16,14 @@ public sealed record WebhookSubscriptionInput(
     [property: Id(3)] IReadOnlyList<string>? EventTypes,
     [property: Id(4)] string? Description);
 
+/// <summary>
+/// The firms wanting an event type, lent to a matching partition for <see cref="Duration"/> from before it asked
+/// (<see cref="IWebhookDirectoryGrain.LeaseAsync"/>): the directory answers a widening only with the time left until
+/// every lease lent before it has run out, and the registry's caller waits that long before it answers.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record WebhookDirectoryLease([property: Id(0)] string[] Firms, [property: Id(1)] TimeSpan Duration);
+
 /// <summary>The outcome of one HTTP attempt: the receiver's status, or why there was none.</summary>
 [GenerateSerializer, Immutable]
 public sealed record WebhookAttempt([property: Id(0)] string EventId, [property: Id(1)] int? StatusCode, [property: Id(2)] string? Error);
@@ -23,11 +31,14 @@ public sealed record WebhookAttempt([property: Id(0)] string EventId, [property:
 /// <summary>A firm's webhook subscriptions (key: the firm id): the registry events are routed by.</summary>
 public interface IWebhookFirmGrain : IGrainWithStringKey
 {
-    /// <summary>Records a new subscription; 409 <c>webhook-limit</c> when the firm has <paramref name="max"/> already.</summary>
-    Task AddAsync(WebhookSubscriptionEntry entry, int max);
+    /// <summary>
+    /// Records a new subscription; 409 <c>webhook-limit</c> when the firm has <paramref name="max"/> already. Answers how
+    /// long the caller must still wait before it answers its own caller (<see cref="IWebhookDirectoryGrain.WidenAsync"/>).
+    /// </summary>
+    Task<TimeSpan> AddAsync(WebhookSubscriptionEntry entry, int max);
 
-    /// <summary>Replaces a subscription's routing entry.</summary>
-    Task UpdateAsync(WebhookSubscriptionEntry entry);
+    /// <summary>Replaces a subscription's routing entry; answers the wait as <see cref="AddAsync"/> does.</summary>
+    Task<TimeSpan> UpdateAsync(WebhookSubscriptionEntry entry);
 
     /// <summary>Forgets a subscription.</summary>
     Task RemoveAsync(string id);
@@ -50,8 +61,13 @@ public interface IWebhookFirmGrain : IGrainWithStringKey
 /// </summary>
 public interface IWebhookDirectoryGrain : IGrainWithIntegerKey
 {
-    /// <summary>Adds <paramref name="eventTypes"/> to the firm's filters (before its registry stores a subscription with them).</summary>
-    Task WidenAsync(string firmId, IReadOnlyList<string> eventTypes);
+    /// <summary>
+    /// Adds <paramref name="eventTypes"/> to the firm's filters (before its registry stores a subscription with them).
+    /// Answers the time until every lease lent before the firm's entry last widened has run out (zero when none is out):
+    /// the subscription's creation or change answers only after it, so that from then on no partition uses a list
+    /// without the firm.
+    /// </summary>
+    Task<TimeSpan> WidenAsync(string firmId, IReadOnlyList<string> eventTypes);
 
     /// <summary>Makes the firm's filters exactly <paramref name="eventTypes"/>, the union of its stored subscriptions' (none: forgets the firm).</summary>
     Task SetAsync(string firmId, IReadOnlyList<string> eventTypes);
@@ -62,6 +78,14 @@ public interface IWebhookDirectoryGrain : IGrainWithIntegerKey
     /// </summary>
     [ReadOnly]
     Task<string[]> WantingAsync([Immutable] string[] firmIds, string eventType);
+
+    /// <summary>
+    /// Every firm with a subscription wanting <paramref name="eventType"/>, lent for the answer's duration, counted by
+    /// the asker from before it asked. A matching partition asks this once per lease, not once per turn. Read-only, so
+    /// concurrent askers interleave (never with a widening: an answer is wholly before or after it).
+    /// </summary>
+    [ReadOnly]
+    Task<WebhookDirectoryLease> LeaseAsync(string eventType);
 }
 
 /// <summary>One subscription (key: its id): settings, secrets, the delivery queue and log; delivers on a timer.</summary>

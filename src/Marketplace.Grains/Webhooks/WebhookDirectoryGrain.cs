@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Marketplace.Domain.Webhooks;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Marketplace.Grains.Webhooks;
 
@@ -23,12 +25,31 @@ public sealed class WebhookDirectoryState
 /// wider entry, which only makes a proposal carry an event the registry then drops). A directory never stored (a
 /// database from before it existed) is built from the stored registries when it first activates.
 /// </para>
+/// <para>
+/// A partition keeps the list of firms wanting <c>match.proposed</c> for a lease (<see cref="WebhookOptions.DirectoryLease"/>,
+/// counted from before it asked) rather than asking every turn. So that a list without a firm is never used after the
+/// firm's subscription answered, a widening answers the time left until every lease lent before it has run out, and the
+/// subscription waits that long before it answers (<see cref="WebhookSubscriptionGrain"/>). Leases are known in memory
+/// only: an activation after an earlier one (the state was stored) counts a full lease as lent at its start.
+/// </para>
 /// </summary>
 public sealed class WebhookDirectoryGrain(
     [PersistentState("webhook-directory", StorageOptions.StoreName)] IPersistentState<WebhookDirectoryState> state,
     IGrainStateArchive archive,
+    IOptions<WebhookOptions> options,
     ILogger<WebhookDirectoryGrain> logger) : Grain, IWebhookDirectoryGrain
 {
+    /// <summary>When the last lease lent by this activation (or, conservatively, an earlier one) runs out.</summary>
+    private long _leasedUntil;
+
+    /// <summary>Per firm widened by this activation: when the leases lent before its widening ran out.</summary>
+    private readonly Dictionary<string, long> _widenedUntil = new(StringComparer.Ordinal);
+
+    /// <summary>Until when an earlier activation's leases may still run (0: there was none).</summary>
+    private long _earlierLeasesUntil;
+
+    private TimeSpan Lease => options.Value.DirectoryLease;
+
     /// <summary>The key of the service's one directory.</summary>
     public const long Key = 0;
 
@@ -43,6 +64,8 @@ public sealed class WebhookDirectoryGrain(
     {
         if (state.RecordExists)
         {
+            // An earlier activation stored the state before it lent anything: its leases may run for one more lease.
+            _earlierLeasesUntil = _leasedUntil = Now + Ticks(Lease);
             return;
         }
 
@@ -65,16 +88,21 @@ public sealed class WebhookDirectoryGrain(
     }
 
     /// <inheritdoc />
-    public async Task WidenAsync(string firmId, IReadOnlyList<string> eventTypes)
+    public async Task<TimeSpan> WidenAsync(string firmId, IReadOnlyList<string> eventTypes)
     {
         var known = state.State.Firms.GetValueOrDefault(firmId);
         if (known is not null && eventTypes.All(known.Contains))
         {
-            return;
+            // Wide enough already: a retry of a widening whose wait was cut short still waits out what is left of it.
+            return Left(_widenedUntil.GetValueOrDefault(firmId, _earlierLeasesUntil));
         }
 
+        // Every lease lent from now on names the firm (an answer is wholly before or after this turn), so only those
+        // lent before count; the entry is in memory first, so a failed write below leaves it wider, never narrower.
         state.State.Firms[firmId] = Union(known is null ? [eventTypes] : [known, eventTypes]);
+        _widenedUntil[firmId] = _leasedUntil;
         await state.WriteOrReloadAsync();
+        return Left(_leasedUntil);
     }
 
     /// <inheritdoc />
@@ -109,6 +137,23 @@ public sealed class WebhookDirectoryGrain(
 
         return Task.FromResult(firmIds.Where(f => firms.TryGetValue(f, out var filters) && WebhookEventTypes.Matches(filters, eventType)).ToArray());
     }
+
+    /// <inheritdoc />
+    public Task<WebhookDirectoryLease> LeaseAsync(string eventType)
+    {
+        var lease = Lease;
+        _leasedUntil = Math.Max(_leasedUntil, Now + Ticks(lease));
+        var firms = state.State.Firms;
+        var wanting = firms.Count == 0 ? [] : firms.Where(f => WebhookEventTypes.Matches(f.Value, eventType)).Select(f => f.Key).ToArray();
+        return Task.FromResult(new WebhookDirectoryLease(wanting, lease));
+    }
+
+    /// <summary>Now on the high-resolution monotonic clock (a lease is a duration measured here, never a time compared across machines).</summary>
+    private static long Now => Stopwatch.GetTimestamp();
+
+    private static long Ticks(TimeSpan duration) => (long)(duration.TotalSeconds * Stopwatch.Frequency);
+
+    private static TimeSpan Left(long until) => until <= Now ? TimeSpan.Zero : Stopwatch.GetElapsedTime(Now, until);
 
     /// <summary>The filters of <paramref name="lists"/>, each once, in a stable order.</summary>
     internal static List<string> Union(IEnumerable<IEnumerable<string>> lists)

@@ -17,18 +17,20 @@ public sealed class WebhookFirmState
 /// Routes a firm's events to its subscriptions. Small (at most <see cref="WebhookOptions.MaxSubscriptionsPerFirm"/>
 /// entries) and read on every publish, so the emitting grains never read the subscriptions themselves. Keeps the firm's
 /// entry in the <see cref="WebhookDirectoryGrain"/> at least as wide as its subscriptions: widened before a subscription
-/// is stored here, narrowed after one is changed or removed.
+/// is stored here, narrowed after one is changed or removed. The wait a widening answers goes back to the subscription,
+/// which waits before it answers (not here: events handed over to this registry meanwhile are not held up).
 /// </summary>
 public sealed class WebhookFirmGrain(
     [PersistentState("webhook-firm", StorageOptions.StoreName)] IPersistentState<WebhookFirmState> state,
     ILogger<WebhookFirmGrain> logger) : Grain, IWebhookFirmGrain
 {
     /// <inheritdoc />
-    public async Task AddAsync(WebhookSubscriptionEntry entry, int max)
+    public async Task<TimeSpan> AddAsync(WebhookSubscriptionEntry entry, int max)
     {
         if (state.State.Subscriptions.Any(s => s.Id == entry.Id))
         {
-            return;
+            // A retry: what is left of the first attempt's wait.
+            return await DirectoryGrain.WidenAsync(Firm, entry.EventTypes);
         }
 
         if (state.State.Subscriptions.Count >= max)
@@ -37,22 +39,26 @@ public sealed class WebhookFirmGrain(
                 new Dictionary<string, object?> { ["maxSubscriptions"] = max });
         }
 
-        await DirectoryGrain.WidenAsync(Firm, entry.EventTypes);
+        var wait = await DirectoryGrain.WidenAsync(Firm, entry.EventTypes);
         state.State.Subscriptions.Add(entry);
         await state.WriteOrReloadAsync();
+        return wait;
     }
 
     /// <inheritdoc />
-    public async Task UpdateAsync(WebhookSubscriptionEntry entry)
+    public async Task<TimeSpan> UpdateAsync(WebhookSubscriptionEntry entry)
     {
         var index = state.State.Subscriptions.FindIndex(s => s.Id == entry.Id);
-        if (index >= 0)
+        if (index < 0)
         {
-            await DirectoryGrain.WidenAsync(Firm, entry.EventTypes);
-            state.State.Subscriptions[index] = entry;
-            await state.WriteOrReloadAsync();
-            await NarrowAsync();
+            return TimeSpan.Zero;
         }
+
+        var wait = await DirectoryGrain.WidenAsync(Firm, entry.EventTypes);
+        state.State.Subscriptions[index] = entry;
+        await state.WriteOrReloadAsync();
+        await NarrowAsync();
+        return wait;
     }
 
     /// <inheritdoc />

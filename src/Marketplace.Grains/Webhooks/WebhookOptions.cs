@@ -35,6 +35,14 @@ public sealed class WebhookOptions
     /// <summary>How often an emitting grain tries again to hand over events it could not. Default 5 s; 10 ms to 10 min.</summary>
     public TimeSpan HandOverRetry { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a matching partition keeps the webhook directory's list of firms wanting <c>match.proposed</c> before it
+    /// asks again (instead of asking on every turn). A firm's first subscription to match events (or a change widening
+    /// its event types) answers only once every list lent before it has run out, so it takes up to this much longer.
+    /// Default 1 s; 0 (ask every turn) to 10 s.
+    /// </summary>
+    public TimeSpan DirectoryLease { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Most requests one subscription has in flight (to different subjects). Default 8; 1 to 64.</summary>
     public int MaxConcurrentDeliveries { get; set; } = 8;
 
@@ -51,5 +59,6 @@ public sealed class WebhookOptions
            && Timeout >= TimeSpan.FromMilliseconds(100) && Timeout <= TimeSpan.FromSeconds(60)
            && PollInterval >= TimeSpan.FromMilliseconds(10) && PollInterval <= TimeSpan.FromMinutes(1)
            && HandOverRetry >= TimeSpan.FromMilliseconds(10) && HandOverRetry <= TimeSpan.FromMinutes(10)
+           && DirectoryLease >= TimeSpan.Zero && DirectoryLease <= TimeSpan.FromSeconds(10)
            && MaxConcurrentDeliveries is >= 1 and <= 64 && MaxSubscriptionsPerFirm is >= 1 and <= 100;
 }

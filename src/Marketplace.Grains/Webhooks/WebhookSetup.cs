@@ -14,7 +14,7 @@ public static class WebhookSetup
             .Validate(o => o.IsValid,
                 $"{nameof(WebhookOptions)}: {nameof(WebhookOptions.FirstRetryDelay)} 10 ms to 1 h, {nameof(WebhookOptions.MaxRetryDelay)} at least that, "
                 + $"{nameof(WebhookOptions.RetryFor)} 1 s to 7 days, {nameof(WebhookOptions.SecretOverlap)} 0 to 7 days, {nameof(WebhookOptions.Timeout)} 100 ms to 60 s, "
-                + $"{nameof(WebhookOptions.PollInterval)} 10 ms to 1 min, {nameof(WebhookOptions.HandOverRetry)} 10 ms to 10 min, "
+                + $"{nameof(WebhookOptions.PollInterval)} 10 ms to 1 min, {nameof(WebhookOptions.HandOverRetry)} 10 ms to 10 min, {nameof(WebhookOptions.DirectoryLease)} 0 to 10 s, "
                 + $"{nameof(WebhookOptions.MaxConcurrentDeliveries)} 1 to 64 and {nameof(WebhookOptions.MaxSubscriptionsPerFirm)} 1 to 100.")
             .ValidateOnStart();
         silo.Services.AddHttpClient(WebhookSender.ClientName, (sp, client) => client.Timeout = sp.GetRequiredService<IOptions<WebhookOptions>>().Value.Timeout)

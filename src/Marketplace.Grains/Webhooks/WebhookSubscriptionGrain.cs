@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Webhooks;
@@ -64,10 +65,25 @@ public sealed class WebhookSubscriptionGrain(
                 : throw DomainException.Conflict("webhook-exists", $"Webhook subscription '{Id}' already exists.");
         }
 
-        await GrainFactory.GetGrain<IWebhookFirmGrain>(input.FirmId).AddAsync(Entry(created), options.Value.MaxSubscriptionsPerFirm);
+        var wait = await GrainFactory.GetGrain<IWebhookFirmGrain>(input.FirmId).AddAsync(Entry(created), options.Value.MaxSubscriptionsPerFirm);
+        var widened = Stopwatch.GetTimestamp();
         state.State = created;
         await state.WriteOrReloadAsync();
+        await WaitOutLeasesAsync(wait, widened);
         return Subscription;
+    }
+
+    /// <summary>
+    /// Answers only once the webhook directory's leases lent before this subscription widened it have run out
+    /// (<see cref="IWebhookDirectoryGrain.WidenAsync"/>): from then on every matching partition's list names the firm.
+    /// Measured on the monotonic clock and never short (a timer may fire a little early).
+    /// </summary>
+    private static async Task WaitOutLeasesAsync(TimeSpan wait, long since)
+    {
+        while (wait - Stopwatch.GetElapsedTime(since) is var left && left > TimeSpan.Zero)
+        {
+            await Task.Delay(left + TimeSpan.FromMilliseconds(1));
+        }
     }
 
     /// <inheritdoc />
@@ -79,7 +95,8 @@ public sealed class WebhookSubscriptionGrain(
         EnsureExists();
         Subscription.Update(url, eventTypes, description, options.Value.AllowDevelopmentTargets, Now);
         await WriteAsync();
-        await GrainFactory.GetGrain<IWebhookFirmGrain>(Subscription.FirmId).UpdateAsync(Entry(Subscription));
+        var wait = await GrainFactory.GetGrain<IWebhookFirmGrain>(Subscription.FirmId).UpdateAsync(Entry(Subscription));
+        await WaitOutLeasesAsync(wait, Stopwatch.GetTimestamp());
         return Subscription;
     }
 

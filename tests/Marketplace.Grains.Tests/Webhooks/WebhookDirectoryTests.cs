@@ -27,6 +27,9 @@ public sealed class WebhookDirectoryTests : IAsyncLifetime
         var settings = TestClusters.Settings("Memory");
         settings["Webhooks:AllowDevelopmentTargets"] = "true";
         settings["Webhooks:FirstRetryDelay"] = "01:00:00";
+
+        // No lease: every turn asks the directory, so closing it reaches the next turn (leases: WebhookDirectoryLeaseTests).
+        settings["Webhooks:DirectoryLease"] = "00:00:00";
         _cluster = await TestClusters.StartAsync(settings, configure: silo => silo.Services.AddSingleton<IIncomingGrainCallFilter, UnreachableDirectory>());
     }
 
@@ -112,10 +115,92 @@ public sealed class WebhookDirectoryTests : IAsyncLifetime
 
         public Task Invoke(IIncomingGrainCallContext context)
         {
-            if (Closed && context.Grain is WebhookDirectoryGrain && context.InterfaceMethod.Name == nameof(IWebhookDirectoryGrain.WantingAsync))
+            if (Closed && context.Grain is WebhookDirectoryGrain && context.InterfaceMethod.Name == nameof(IWebhookDirectoryGrain.LeaseAsync))
             {
                 Interlocked.Increment(ref _refused);
                 throw new InvalidOperationException("the directory is unreachable");
+            }
+
+            return context.Invoke();
+        }
+    }
+}
+
+/// <summary>
+/// A partition keeps the directory's list of firms wanting <c>match.proposed</c> for a lease instead of asking every
+/// turn, and a firm's first match subscription answers only once the leases lent before it ran out.
+/// </summary>
+public sealed class WebhookDirectoryLeaseTests : IAsyncLifetime
+{
+    private InProcessTestCluster _cluster = null!;
+
+    private IGrainFactory Grains => _cluster.Client;
+
+    public async Task InitializeAsync()
+    {
+        var settings = TestClusters.Settings("Memory");
+        settings["Webhooks:AllowDevelopmentTargets"] = "true";
+        settings["Webhooks:FirstRetryDelay"] = "01:00:00";
+
+        // Long enough that the steps of a test run inside one lease, short enough that a subscription's wait is brief.
+        settings["Webhooks:DirectoryLease"] = "00:00:03";
+        _cluster = await TestClusters.StartAsync(settings, configure: silo => silo.Services.AddSingleton<IIncomingGrainCallFilter, LeaseCounter>());
+    }
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task AFirmsFirstMatchSubscription_AnswersAfterThePartitionsLease_SoTheNextProposalCarriesItsEvent()
+    {
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var (first, second) = (await TestClusters.RegisterFirmAsync(Grains, "buyer"), await TestClusters.RegisterFirmAsync(Grains, "buyer"));
+        var at = new GeoPoint(60.1 + Random.Shared.NextDouble() * 0.2, 24.7 + Random.Shared.NextDouble() * 0.4);
+        await MatchingGrainTests.LotAsync(Grains, seller, at, 1000);
+        await MatchingGrainTests.DemandAsync(Grains, first, at, 100);
+        await MatchingGrainTests.WaitForMatchesAsync(Grains, seller, 1);
+
+        // The partition now holds a list without the seller, for up to a lease. The subscription answers after it ran out.
+        var hook = Grains.GetGrain<IWebhookSubscriptionGrain>("sub-" + Guid.NewGuid().ToString("N"));
+        await hook.CreateAsync(new WebhookSubscriptionInput(seller, null, "http://127.0.0.1:9/hook", ["match.proposed"], null));
+
+        await MatchingGrainTests.DemandAsync(Grains, second, at, 100);
+        await MatchingGrainTests.WaitForMatchesAsync(Grains, seller, 2);
+        Assert.True(await Eventually.TrueAsync(async () => Proposed(await hook.GetAsync()) == 1, TimeSpan.FromSeconds(10)),
+            $"the proposal made after the subscription answered carried no event to it ({Proposed(await hook.GetAsync())} match.proposed)");
+    }
+
+    [Fact]
+    public async Task TurnsInsideOneLease_AskTheDirectoryOnce()
+    {
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var at = new GeoPoint(60.1 + Random.Shared.NextDouble() * 0.2, 24.7 + Random.Shared.NextDouble() * 0.4);
+        await MatchingGrainTests.LotAsync(Grains, seller, at, 10_000);
+        var before = LeaseCounter.Asked;
+        for (var i = 1; i <= 5; i++)
+        {
+            await MatchingGrainTests.DemandAsync(Grains, await TestClusters.RegisterFirmAsync(Grains, "buyer"), at, 100);
+            await MatchingGrainTests.WaitForMatchesAsync(Grains, seller, i);
+        }
+
+        // Five turns of one partition: one ask, or two when the five took longer than a lease on a slow machine.
+        var asked = LeaseCounter.Asked - before;
+        Assert.True(asked is >= 1 and <= 2, $"five turns asked the directory {asked} times");
+    }
+
+    private static int Proposed(WebhookSubscription? s) => s!.Queue.Concat(s.Log).Count(d => d.Type == "match.proposed");
+
+    /// <summary>Counts the partitions' questions to the directory.</summary>
+    private sealed class LeaseCounter : IIncomingGrainCallFilter
+    {
+        private static int _asked;
+
+        public static int Asked => Volatile.Read(ref _asked);
+
+        public Task Invoke(IIncomingGrainCallContext context)
+        {
+            if (context.Grain is WebhookDirectoryGrain && context.InterfaceMethod.Name == nameof(IWebhookDirectoryGrain.LeaseAsync))
+            {
+                Interlocked.Increment(ref _asked);
             }
 
             return context.Invoke();
