@@ -26,6 +26,7 @@ public sealed class DemandGrain(
     IOptions<ListingOptions> options,
     IOptions<ServiceAreaOptions> serviceArea,
     IOptions<WebhookOptions> webhooks,
+    WebhookInterest interest,
     ILogger<DemandGrain> logger) : Grain, IDemandGrain, IWebhookOutboxGrain, IRemindable
 {
     /// <summary>The demand as last stored, to tell which webhook events the next write makes.</summary>
@@ -76,7 +77,7 @@ public sealed class DemandGrain(
     /// <summary>Writes the demand with its change's webhook events in its outbox (one storage write); on a failure storage's copy is reloaded.</summary>
     private async Task WriteAsync()
     {
-        Relay.Record(state.State.Outbox, WebhookEvents.ForDemand(_mark, state.State, Now));
+        Relay.Record(state.State.Outbox, WebhookEvents.ForDemand(_mark, state.State, Now, await interest.CurrentAsync()));
         try
         {
             await state.WriteOrReloadAsync();

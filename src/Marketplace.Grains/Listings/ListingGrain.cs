@@ -27,6 +27,7 @@ public sealed class ListingGrain(
     IOptions<ServiceAreaOptions> serviceArea,
     IListingChangeSink changes,
     IOptions<WebhookOptions> webhooks,
+    WebhookInterest interest,
     MarketplaceMetrics metrics,
     ILogger<ListingGrain> logger) : Grain, IListingGrain, IWebhookOutboxGrain, IRemindable
 {
@@ -475,7 +476,7 @@ public sealed class ListingGrain(
     /// </summary>
     private async Task WriteAsync()
     {
-        Relay.Record(state.State.Outbox, WebhookEvents.ForListing(_mark, state.State, Now));
+        Relay.Record(state.State.Outbox, WebhookEvents.ForListing(_mark, state.State, Now, await interest.CurrentAsync()));
         try
         {
             await state.WriteOrReloadAsync();

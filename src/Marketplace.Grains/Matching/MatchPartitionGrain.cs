@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics;
 using Marketplace.Domain.Matching;
 using Marketplace.Domain.Webhooks;
@@ -59,7 +58,8 @@ public sealed class MatchPartitionGrain(
     IReminderRegistry reminders,
     [FromKeyedServices(MarketTime.Key)] TimeProvider marketTime,
     IOptions<ListingOptions> listingOptions,
-    MarketplaceMetrics metrics)
+    MarketplaceMetrics metrics,
+    WebhookInterest interest)
     : Grain, IMatchPartitionGrain, IRemindable
 {
     /// <summary>The name of the partition's reminder that settles its expiry calendar's due sessions.</summary>
@@ -961,54 +961,24 @@ public sealed class MatchPartitionGrain(
     /// </summary>
     private async Task<HashSet<string>> FirmsWantingAsync(SessionProposal[] pairs)
     {
-        var lent = _wantingProposed;
-        if (lent is null || Stopwatch.GetTimestamp() >= _wantingProposedUntil)
-        {
-            // Counted from before asking, so the lease never outlives the directory's own count of it.
-            var asked = Stopwatch.GetTimestamp();
-            try
-            {
-                var lease = await GrainFactory.GetGrain<IWebhookDirectoryGrain>(WebhookDirectoryGrain.Key).LeaseAsync("match.proposed");
-                lent = lease.Firms.Length == 0 ? NoFirms : new HashSet<string>(lease.Firms, StringComparer.Ordinal);
-                (_wantingProposed, _wantingProposedUntil) = (lent, asked + (long)(lease.Duration.TotalSeconds * Stopwatch.Frequency));
-            }
-            catch (Exception e)
-            {
-                var firms = TurnFirms(pairs);
-                logger.LogWarning(e, "Partition {Partition}: reading the webhook directory failed; the turn's {Count} firm(s) get their proposals' events", Key, firms.Count);
-                return new HashSet<string>(firms, StringComparer.Ordinal);
-            }
-        }
-
-        if (lent.Count == 0)
-        {
-            return NoFirms;
-        }
-
-        HashSet<string>? wanting = null;
+        // The silo's lease of the directory (asked at most once per lease for all grains, not once per turn).
+        var wanting = await interest.CurrentAsync();
+        HashSet<string>? firms = null;
         foreach (var pair in pairs)
         {
-            if (lent.Contains(pair.BuyerId))
+            if (wanting.Wants(pair.BuyerId, "match.proposed"))
             {
-                (wanting ??= new HashSet<string>(StringComparer.Ordinal)).Add(pair.BuyerId);
+                (firms ??= new HashSet<string>(StringComparer.Ordinal)).Add(pair.BuyerId);
             }
 
-            if (lent.Contains(pair.SellerId))
+            if (wanting.Wants(pair.SellerId, "match.proposed"))
             {
-                (wanting ??= new HashSet<string>(StringComparer.Ordinal)).Add(pair.SellerId);
+                (firms ??= new HashSet<string>(StringComparer.Ordinal)).Add(pair.SellerId);
             }
         }
 
-        return wanting ?? NoFirms;
+        return firms ?? NoFirms;
     }
-
-    /// <summary>
-    /// The firms wanting <c>match.proposed</c> as the webhook directory last lent them, and until when (monotonic clock):
-    /// asked again once the lease ran out, not on every turn (<see cref="WebhookDirectoryGrain"/> keeps this exact).
-    /// </summary>
-    private HashSet<string>? _wantingProposed;
-
-    private long _wantingProposedUntil;
 
     /// <summary>The firms wanting no event of a turn (most turns): shared, as the sets of firms wanting one are only read.</summary>
     private static readonly HashSet<string> NoFirms = new(StringComparer.Ordinal);

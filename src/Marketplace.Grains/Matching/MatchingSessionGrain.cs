@@ -33,6 +33,7 @@ public sealed class MatchingSessionGrain(
     IOptions<ListingOptions> listingOptions,
     MarketplaceMetrics metrics,
     IOptions<WebhookOptions> webhooks,
+    WebhookInterest interest,
     ILogger<MatchingSessionGrain> logger) : Grain, IMatchingSessionGrain, IWebhookOutboxGrain, IRemindable
 {
     /// <summary>The name of a session's expiry reminder (a partition registers it for a proposal it stored when its calendar cannot take it).</summary>
@@ -450,7 +451,7 @@ public sealed class MatchingSessionGrain(
     private async Task<MatchingSession> SaveAsync(bool toInboxes = true)
     {
         // The change and its webhook events in one storage write; the events are handed over after it.
-        Relay.Record(Session.Outbox, WebhookEvents.ForMatch(_mark, Session, Now));
+        Relay.Record(Session.Outbox, WebhookEvents.ForMatch(_mark, Session, Now, await interest.CurrentAsync()));
         try
         {
             await state.WriteOrReloadAsync();

@@ -31,6 +31,7 @@ public sealed class OrderGrain(
     IEnumerable<IPaymentGateway> gateways,
     IServiceProvider services,
     IOptions<WebhookOptions> webhooks,
+    WebhookInterest interest,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IWebhookOutboxGrain, IRemindable
 {
     private const string DeadlineReminder = "deadline";
@@ -69,7 +70,7 @@ public sealed class OrderGrain(
     /// <summary>Writes the order with its change's webhook events in its outbox (one storage write), then hands them over.</summary>
     private async Task WriteAsync()
     {
-        Relay.Record(Order.Outbox, WebhookEvents.ForOrder(_mark, Order, Now));
+        Relay.Record(Order.Outbox, WebhookEvents.ForOrder(_mark, Order, Now, await interest.CurrentAsync()));
         try
         {
             await state.WriteOrReloadAsync();

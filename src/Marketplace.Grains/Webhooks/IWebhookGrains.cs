@@ -17,12 +17,12 @@ public sealed record WebhookSubscriptionInput(
     [property: Id(4)] string? Description);
 
 /// <summary>
-/// The firms wanting an event type, lent to a matching partition for <see cref="Duration"/> from before it asked
-/// (<see cref="IWebhookDirectoryGrain.LeaseAsync"/>): the directory answers a widening only with the time left until
-/// every lease lent before it has run out, and the registry's caller waits that long before it answers.
+/// Every firm with a subscription and the union of its event-type filters, lent to a silo for <see cref="Duration"/>
+/// from before it asked (<see cref="IWebhookDirectoryGrain.LeaseAsync"/>): the directory answers a widening only with
+/// the time left until every lease lent before it has run out, and the subscription waits that long before it answers.
 /// </summary>
 [GenerateSerializer, Immutable]
-public sealed record WebhookDirectoryLease([property: Id(0)] string[] Firms, [property: Id(1)] TimeSpan Duration);
+public sealed record WebhookDirectoryLease([property: Id(0)] IReadOnlyDictionary<string, string[]> Firms, [property: Id(1)] TimeSpan Duration);
 
 /// <summary>The outcome of one HTTP attempt: the receiver's status, or why there was none.</summary>
 [GenerateSerializer, Immutable]
@@ -80,12 +80,12 @@ public interface IWebhookDirectoryGrain : IGrainWithIntegerKey
     Task<string[]> WantingAsync([Immutable] string[] firmIds, string eventType);
 
     /// <summary>
-    /// Every firm with a subscription wanting <paramref name="eventType"/>, lent for the answer's duration, counted by
-    /// the asker from before it asked. A matching partition asks this once per lease, not once per turn. Read-only, so
-    /// concurrent askers interleave (never with a widening: an answer is wholly before or after it).
+    /// Every firm with a subscription and its filters, lent for the answer's duration, counted by the asker from before
+    /// it asked (<see cref="WebhookInterest"/>, once per silo per lease). Read-only, so concurrent askers interleave
+    /// (never with a widening: an answer is wholly before or after it).
     /// </summary>
     [ReadOnly]
-    Task<WebhookDirectoryLease> LeaseAsync(string eventType);
+    Task<WebhookDirectoryLease> LeaseAsync();
 }
 
 /// <summary>One subscription (key: its id): settings, secrets, the delivery queue and log; delivers on a timer.</summary>

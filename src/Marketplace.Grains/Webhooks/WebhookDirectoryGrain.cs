@@ -26,8 +26,8 @@ public sealed class WebhookDirectoryState
 /// database from before it existed) is built from the stored registries when it first activates.
 /// </para>
 /// <para>
-/// A partition keeps the list of firms wanting <c>match.proposed</c> for a lease (<see cref="WebhookOptions.DirectoryLease"/>,
-/// counted from before it asked) rather than asking every turn. So that a list without a firm is never used after the
+/// Each silo keeps the list of firms and filters for a lease (<see cref="WebhookInterest"/>, <see cref="WebhookOptions.DirectoryLease"/>,
+/// counted from before it asked) rather than asking on every change. So that a list without a firm is never used after the
 /// firm's subscription answered, a widening answers the time left until every lease lent before it has run out, and the
 /// subscription waits that long before it answers (<see cref="WebhookSubscriptionGrain"/>). Leases are known in memory
 /// only: an activation after an earlier one (the state was stored) counts a full lease as lent at its start.
@@ -139,13 +139,14 @@ public sealed class WebhookDirectoryGrain(
     }
 
     /// <inheritdoc />
-    public Task<WebhookDirectoryLease> LeaseAsync(string eventType)
+    public Task<WebhookDirectoryLease> LeaseAsync()
     {
         var lease = Lease;
         _leasedUntil = Math.Max(_leasedUntil, Now + Ticks(lease));
-        var firms = state.State.Firms;
-        var wanting = firms.Count == 0 ? [] : firms.Where(f => WebhookEventTypes.Matches(f.Value, eventType)).Select(f => f.Key).ToArray();
-        return Task.FromResult(new WebhookDirectoryLease(wanting, lease));
+
+        // A copy: the state's lists change in place at the next widening, and the answer is not copied by Orleans.
+        var firms = state.State.Firms.ToDictionary(f => f.Key, f => f.Value.ToArray(), StringComparer.Ordinal);
+        return Task.FromResult(new WebhookDirectoryLease(firms, lease));
     }
 
     /// <summary>Now on the high-resolution monotonic clock (a lease is a duration measured here, never a time compared across machines).</summary>

@@ -44,11 +44,14 @@ public sealed record MatchMark(bool Exists, MatchStatus Status, long Version, in
 /// <summary>
 /// The webhook events a stored change makes, from the state before (its mark) and after: at least one per new version,
 /// each with the resource as its recipients may see it (never a pickup code, a card client secret or another buyer's hold).
+/// Given what firms want (<see cref="WebhookWanting"/>, from <see cref="WebhookInterest"/>), an event names only the
+/// firms wanting its type and is not made at all when none does; which events a change makes is decided first, as if
+/// all wanted them (a hold change makes no <c>listing.updated</c> even when nobody wants its <c>hold.*</c> events).
 /// </summary>
 public static class WebhookEvents
 {
     /// <summary>Events of a lot's change: <c>listing.*</c> to the seller, <c>hold.*</c> to the seller and the hold's buyer.</summary>
-    public static IReadOnlyList<OutboxEvent> ForListing(ListingMark before, Listing after, DateTimeOffset now)
+    public static IReadOnlyList<OutboxEvent> ForListing(ListingMark before, Listing after, DateTimeOffset now, WebhookWanting? wanting = null)
     {
         if (!after.Exists || (before.Exists && before.Version == after.Version))
         {
@@ -57,7 +60,8 @@ public static class WebhookEvents
 
         var subject = "listing/" + after.Id;
         var events = new List<OutboxEvent>();
-        string[] seller = [after.SellerId];
+        wanting ??= WebhookWanting.Everyone;
+        var made = 0;
         foreach (var hold in after.Holds)
         {
             string? type = null;
@@ -82,7 +86,11 @@ public static class WebhookEvents
 
             if (type is not null)
             {
-                events.Add(OutboxEvent.Create(type, subject, hold.Id, after.Version, now, [after.SellerId, hold.BuyerId], HoldResource(after, hold)));
+                made++;
+                if (wanting.Recipients(type, after.SellerId, hold.BuyerId) is { } firms)
+                {
+                    events.Add(OutboxEvent.Create(type, subject, hold.Id, after.Version, now, firms, HoldResource(after, hold)));
+                }
             }
         }
 
@@ -95,8 +103,8 @@ public static class WebhookEvents
                 ListingStatus.Expired => "listing.expired",
                 _ => "listing.updated",
             }
-            : events.Count == 0 ? "listing.updated" : null;
-        if (listingType is not null)
+            : made == 0 ? "listing.updated" : null;
+        if (listingType is not null && wanting.Recipients(listingType, after.SellerId) is { } seller)
         {
             events.Insert(0, OutboxEvent.Create(listingType, subject, after.Id, after.Version, now, seller, ListingResource(after)));
         }
@@ -105,7 +113,7 @@ public static class WebhookEvents
     }
 
     /// <summary>Events of an order's change: <c>order.*</c> and <c>invoice.*</c>, to the buyer and the seller.</summary>
-    public static IReadOnlyList<OutboxEvent> ForOrder(OrderMark before, Order after, DateTimeOffset now)
+    public static IReadOnlyList<OutboxEvent> ForOrder(OrderMark before, Order after, DateTimeOffset now, WebhookWanting? wanting = null)
     {
         if (!after.Exists || (before.Exists && before.Version == after.Version))
         {
@@ -113,8 +121,9 @@ public static class WebhookEvents
         }
 
         var subject = "order/" + after.Id;
-        string[] parties = [after.BuyerId, after.SellerId];
+        wanting ??= WebhookWanting.Everyone;
         var events = new List<OutboxEvent>();
+        var made = 0;
         var orderType = !before.Exists ? "order.placed"
             : before.Status != after.Status ? "order." + Order.StatusCode(after.Status)
             : null;
@@ -126,20 +135,24 @@ public static class WebhookEvents
                 : null;
             if (invoiceType is not null)
             {
-                events.Add(OutboxEvent.Create(invoiceType, subject, invoice.Number, after.Version, now, parties, InvoiceResource(after, invoice)));
+                made++;
+                if (wanting.Recipients(invoiceType, after.BuyerId, after.SellerId) is { } parties)
+                {
+                    events.Add(OutboxEvent.Create(invoiceType, subject, invoice.Number, after.Version, now, parties, InvoiceResource(after, invoice)));
+                }
             }
         }
 
-        if (orderType is not null || events.Count == 0)
+        if ((orderType is not null || made == 0) && wanting.Recipients(orderType ?? "order.updated", after.BuyerId, after.SellerId) is { } orderParties)
         {
-            events.Insert(0, OutboxEvent.Create(orderType ?? "order.updated", subject, after.Id, after.Version, now, parties, OrderResource(after)));
+            events.Insert(0, OutboxEvent.Create(orderType ?? "order.updated", subject, after.Id, after.Version, now, orderParties, OrderResource(after)));
         }
 
         return events;
     }
 
     /// <summary>Events of a demand's change (<c>demand.*</c>), to its buyer.</summary>
-    public static IReadOnlyList<OutboxEvent> ForDemand(DemandMark before, Demand after, DateTimeOffset now)
+    public static IReadOnlyList<OutboxEvent> ForDemand(DemandMark before, Demand after, DateTimeOffset now, WebhookWanting? wanting = null)
     {
         if (!after.Exists || (before.Exists && before.Version == after.Version))
         {
@@ -155,6 +168,11 @@ public static class WebhookEvents
                 _ => "demand.updated",
             }
             : "demand.updated";
+        if ((wanting ?? WebhookWanting.Everyone).Recipients(type, after.BuyerId) is not { } buyer)
+        {
+            return [];
+        }
+
         var resource = Element(new
         {
             id = after.Id,
@@ -167,11 +185,11 @@ public static class WebhookEvents
             remaining = after.Remaining,
             version = after.Version,
         });
-        return [OutboxEvent.Create(type, "demand/" + after.Id, after.Id, after.Version, now, [after.BuyerId], resource)];
+        return [OutboxEvent.Create(type, "demand/" + after.Id, after.Id, after.Version, now, buyer, resource)];
     }
 
     /// <summary>Events of a match's change (<c>match.*</c>, when its status changes or a new round is proposed), to its buyer and seller.</summary>
-    public static IReadOnlyList<OutboxEvent> ForMatch(MatchMark before, MatchingSession after, DateTimeOffset now)
+    public static IReadOnlyList<OutboxEvent> ForMatch(MatchMark before, MatchingSession after, DateTimeOffset now, WebhookWanting? wanting = null)
     {
         if (!after.Exists || (before.Exists && before.Version == after.Version)
             || (before.Exists && before.Status == after.Status && before.Round == after.Round))
@@ -180,6 +198,12 @@ public static class WebhookEvents
         }
 
         var p = after.Proposal!;
+        var type = "match." + MatchingSession.StatusCode(after.Status);
+        if ((wanting ?? WebhookWanting.Everyone).Recipients(type, p.BuyerId, p.SellerId) is not { } parties)
+        {
+            return [];
+        }
+
         var resource = Element(new
         {
             id = after.Id,
@@ -197,7 +221,7 @@ public static class WebhookEvents
             expiresAt = after.ExpiresAt,
             version = after.Version,
         });
-        return [OutboxEvent.Create("match." + MatchingSession.StatusCode(after.Status), "match/" + after.Id, after.Id, after.Version, now, [p.BuyerId, p.SellerId], resource)];
+        return [OutboxEvent.Create(type, "match/" + after.Id, after.Id, after.Version, now, parties, resource)];
     }
 
     private static JsonElement ListingResource(Listing l)

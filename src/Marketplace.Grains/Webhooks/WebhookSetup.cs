@@ -20,6 +20,7 @@ public static class WebhookSetup
         silo.Services.AddHttpClient(WebhookSender.ClientName, (sp, client) => client.Timeout = sp.GetRequiredService<IOptions<WebhookOptions>>().Value.Timeout)
             .ConfigurePrimaryHttpMessageHandler(sp => WebhookSender.Handler(sp.GetRequiredService<IOptions<WebhookOptions>>()));
         silo.Services.AddSingleton<WebhookSender>();
+        silo.Services.AddSingleton<WebhookInterest>();
         silo.Services.AddSingleton<WebhookRecovery>();
         silo.AddStartupTask((services, cancellationToken) =>
         {

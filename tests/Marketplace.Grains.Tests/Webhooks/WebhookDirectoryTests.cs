@@ -10,7 +10,7 @@ using Orleans.TestingHost;
 namespace Marketplace.Grains.Tests.Webhooks;
 
 /// <summary>
-/// The webhook directory: the firms whose subscriptions want an event type, asked once per matching turn. A proposal's
+/// The webhook directory: the firms whose subscriptions want an event type (here asked on every change: no lease). A proposal's
 /// event reaches every firm subscribed to it and no other; the directory follows subscriptions made, changed and
 /// deleted; when it cannot answer, the turn's firms all get their events (their registries drop what nobody wants).
 /// </summary>
@@ -127,8 +127,8 @@ public sealed class WebhookDirectoryTests : IAsyncLifetime
 }
 
 /// <summary>
-/// A partition keeps the directory's list of firms wanting <c>match.proposed</c> for a lease instead of asking every
-/// turn, and a firm's first match subscription answers only once the leases lent before it ran out.
+/// A silo keeps the directory's firms and filters for a lease instead of asking on every change and matching turn, and
+/// a firm's first match subscription answers only once the leases lent before it ran out.
 /// </summary>
 public sealed class WebhookDirectoryLeaseTests : IAsyncLifetime
 {
@@ -159,7 +159,7 @@ public sealed class WebhookDirectoryLeaseTests : IAsyncLifetime
         await MatchingGrainTests.DemandAsync(Grains, first, at, 100);
         await MatchingGrainTests.WaitForMatchesAsync(Grains, seller, 1);
 
-        // The partition now holds a list without the seller, for up to a lease. The subscription answers after it ran out.
+        // The silo now holds a list without the seller, for up to a lease. The subscription answers after it ran out.
         var hook = Grains.GetGrain<IWebhookSubscriptionGrain>("sub-" + Guid.NewGuid().ToString("N"));
         await hook.CreateAsync(new WebhookSubscriptionInput(seller, null, "http://127.0.0.1:9/hook", ["match.proposed"], null));
 
@@ -170,7 +170,7 @@ public sealed class WebhookDirectoryLeaseTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TurnsInsideOneLease_AskTheDirectoryOnce()
+    public async Task ChangesAndTurnsInsideOneLease_AskTheDirectoryOnceForTheSilo()
     {
         var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
         var at = new GeoPoint(60.1 + Random.Shared.NextDouble() * 0.2, 24.7 + Random.Shared.NextDouble() * 0.4);
@@ -182,25 +182,53 @@ public sealed class WebhookDirectoryLeaseTests : IAsyncLifetime
             await MatchingGrainTests.WaitForMatchesAsync(Grains, seller, i);
         }
 
-        // Five turns of one partition: one ask, or two when the five took longer than a lease on a slow machine.
+        // Five new firms, demands and proposing turns: at most one ask (none when the lot's lease still runs), two when
+        // the five took longer than a lease on a slow machine. Asking per change or per turn would be 10 or more.
         var asked = LeaseCounter.Asked - before;
-        Assert.True(asked is >= 1 and <= 2, $"five turns asked the directory {asked} times");
+        Assert.True(asked <= 2, $"five demands and their turns asked the directory {asked} times");
+    }
+
+    [Fact]
+    public async Task AChangesEvents_AreMadeForTheFirmsWantingThemOnly_AndNoneWhenNobodyDoes()
+    {
+        var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+        var buyer = await TestClusters.RegisterFirmAsync(Grains, "buyer");
+        var hook = Grains.GetGrain<IWebhookSubscriptionGrain>("sub-" + Guid.NewGuid().ToString("N"));
+        await hook.CreateAsync(new WebhookSubscriptionInput(buyer, null, "http://127.0.0.1:9/hook", ["hold.*"], null));
+        var at = new GeoPoint(60.1 + Random.Shared.NextDouble() * 0.2, 24.7 + Random.Shared.NextDouble() * 0.4);
+
+        // The lot's created and published events want nobody; the hold's event wants the buyer only.
+        var lot = await MatchingGrainTests.LotAsync(Grains, seller, at, 100);
+        await lot.PlaceHoldAsync(buyer, "hold-" + Guid.NewGuid().ToString("N"), 5, DateTimeOffset.UtcNow.AddHours(1));
+        Assert.True(await Eventually.TrueAsync(async () => (await hook.GetAsync())!.Queue.Concat((await hook.GetAsync())!.Log).Any(d => d.Type == "hold.placed"), TimeSpan.FromSeconds(10)),
+            "the buyer's hold.* subscription got no hold.placed");
+        Assert.Equal(0, LeaseCounter.HandedTo(seller));
+        Assert.Equal(1, LeaseCounter.HandedTo(buyer));
     }
 
     private static int Proposed(WebhookSubscription? s) => s!.Queue.Concat(s.Log).Count(d => d.Type == "match.proposed");
 
-    /// <summary>Counts the partitions' questions to the directory.</summary>
+    /// <summary>Counts the silo's questions to the directory, and the events handed to each firm's registry.</summary>
     private sealed class LeaseCounter : IIncomingGrainCallFilter
     {
         private static int _asked;
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Handed = new();
 
         public static int Asked => Volatile.Read(ref _asked);
+
+        public static int HandedTo(string firm) => Handed.GetValueOrDefault(firm);
 
         public Task Invoke(IIncomingGrainCallContext context)
         {
             if (context.Grain is WebhookDirectoryGrain && context.InterfaceMethod.Name == nameof(IWebhookDirectoryGrain.LeaseAsync))
             {
                 Interlocked.Increment(ref _asked);
+            }
+
+            if (context.Grain is WebhookFirmGrain firm && context.InterfaceMethod.Name == nameof(IWebhookFirmGrain.PublishAsync))
+            {
+                var events = (OutboxEvent[])context.Request.GetArgument(0)!;
+                Handed.AddOrUpdate(firm.GetPrimaryKeyString(), events.Length, (_, n) => n + events.Length);
             }
 
             return context.Invoke();
