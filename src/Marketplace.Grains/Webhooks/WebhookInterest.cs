@@ -46,41 +46,96 @@ public sealed class WebhookWanting
 /// them (nearly always none), and a matching partition puts <c>match.proposed</c> events only in those sessions,
 /// without asking the directory on every change. Exact as <see cref="WebhookDirectoryGrain"/> explains: the lease
 /// counts from before the question, and a firm's widening subscription answers only after every lease lent before it
-/// ran out, so no change made after that answer uses a list without the firm. When the directory cannot answer, every
-/// firm counts as wanting (the registries drop what their subscriptions do not want), and the next change asks again.
+/// ran out, so no change made after that answer uses a list without the firm.
+/// <para>
+/// A write never waits long for the directory: once a lease ran out, one question is asked for the whole silo and a
+/// change waits at most <see cref="Patience"/> for it; past that, or for <see cref="Degraded"/> after the directory
+/// failed to answer, every firm counts as wanting (events are made and handed over as before the lease, and the
+/// registries drop what their subscriptions do not want), so an unreachable directory costs work, never a change.
+/// With a lease of 0 every firm always counts as wanting.
+/// </para>
 /// </summary>
 public sealed class WebhookInterest(IGrainFactory grains, ILogger<WebhookInterest> logger)
 {
-    private Lent? _lent;
+    /// <summary>The longest a change waits for the silo's question to the directory.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>The firms wanting events now: at once while the lease runs, else after asking the directory.</summary>
+    /// <summary>How long after a failed question every firm counts as wanting, without asking again.</summary>
+    public static readonly TimeSpan Degraded = TimeSpan.FromSeconds(5);
+
+    private readonly Lock _gate = new();
+    private Lent? _lent;
+    private Task<Lent?>? _asking;
+    private long _failedUntil;
+
+    /// <summary>The firms wanting events now: at once while the lease runs, else after the silo's one question (briefly).</summary>
     public ValueTask<WebhookWanting> CurrentAsync()
     {
+        var now = Stopwatch.GetTimestamp();
         var lent = Volatile.Read(ref _lent);
-        return lent is not null && Stopwatch.GetTimestamp() < lent.Until ? new ValueTask<WebhookWanting>(lent.Wanting) : new ValueTask<WebhookWanting>(AskAsync());
+        if (lent is not null && now < lent.Until)
+        {
+            return new ValueTask<WebhookWanting>(lent.Wanting);
+        }
+
+        if (now < Interlocked.Read(ref _failedUntil))
+        {
+            return new ValueTask<WebhookWanting>(WebhookWanting.Everyone);
+        }
+
+        return new ValueTask<WebhookWanting>(AnswerAsync(Ask()));
     }
 
-    private async Task<WebhookWanting> AskAsync()
+    /// <summary>The question in flight, or a new one: asked off any grain's turn, once for all the silo's askers.</summary>
+    private Task<Lent?> Ask()
     {
+        lock (_gate)
+        {
+            if (_asking is null || _asking.IsCompleted)
+            {
+                _asking = Task.Run(AskDirectoryAsync);
+            }
+
+            return _asking;
+        }
+    }
+
+    private static async Task<WebhookWanting> AnswerAsync(Task<Lent?> asking)
+    {
+        try
+        {
+            var lent = await asking.WaitAsync(Patience);
+            return lent is not null && Stopwatch.GetTimestamp() < lent.Until ? lent.Wanting : WebhookWanting.Everyone;
+        }
+        catch (TimeoutException)
+        {
+            return WebhookWanting.Everyone;
+        }
+    }
+
+    private async Task<Lent?> AskDirectoryAsync()
+    {
+        // Counted from before asking, so the lease never outlives the directory's own count of it.
         var asked = Stopwatch.GetTimestamp();
         try
         {
             var lease = await grains.GetGrain<IWebhookDirectoryGrain>(WebhookDirectoryGrain.Key).LeaseAsync();
             var lent = new Lent(WebhookWanting.Of(lease.Firms), asked + (long)(lease.Duration.TotalSeconds * Stopwatch.Frequency));
 
-            // Concurrent askers: keep the lease that runs longest (an earlier one stays exact until its own end anyway).
+            // Keep the lease that runs longest (an earlier one stays exact until its own end anyway).
             var known = Volatile.Read(ref _lent);
             while ((known is null || known.Until < lent.Until) && Interlocked.CompareExchange(ref _lent, lent, known) is var seen && seen != known)
             {
                 known = seen;
             }
 
-            return lent.Wanting;
+            return lent;
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Webhooks: the directory could not be asked which firms want events; this change's events go to all its firms' registries");
-            return WebhookWanting.Everyone;
+            Interlocked.Exchange(ref _failedUntil, Stopwatch.GetTimestamp() + (long)(Degraded.TotalSeconds * Stopwatch.Frequency));
+            logger.LogWarning(e, "Webhooks: the directory could not be asked which firms want events; for {Seconds} s every change's events go to all its firms' registries", Degraded.TotalSeconds);
+            return null;
         }
     }
 

@@ -36,10 +36,10 @@ public sealed class WebhookOptions
     public TimeSpan HandOverRetry { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// How long a matching partition keeps the webhook directory's list of firms wanting <c>match.proposed</c> before it
-    /// asks again (instead of asking on every turn). A firm's first subscription to match events (or a change widening
-    /// its event types) answers only once every list lent before it has run out, so it takes up to this much longer.
-    /// Default 1 s; 0 (ask every turn) to 10 s.
+    /// How long a silo keeps the webhook directory's firms and filters (<see cref="WebhookInterest"/>) before it asks
+    /// again: changes make events only for the firms wanting them. A firm's first subscription to an event type (or a
+    /// change widening its types) answers only once every list lent before it has run out, so it takes up to this much
+    /// longer. Default 1 s; 0 (no list: every change's events go to all its firms' registries) to 10 s.
     /// </summary>
     public TimeSpan DirectoryLease { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -206,6 +206,33 @@ public sealed class WebhookDirectoryLeaseTests : IAsyncLifetime
         Assert.Equal(1, LeaseCounter.HandedTo(buyer));
     }
 
+    [Fact]
+    public async Task ADirectoryThatDoesNotAnswer_HoldsNoChangeUp_ItsEventsGoToAllItsFirms()
+    {
+        var at = new GeoPoint(60.1 + Random.Shared.NextDouble() * 0.2, 24.7 + Random.Shared.NextDouble() * 0.4);
+        LeaseCounter.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            // Until the silo's lease runs out and its question reaches the (now silent) directory.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (LeaseCounter.Held == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no question reached the directory in 30 s");
+                await MatchingGrainTests.LotAsync(Grains, await TestClusters.RegisterFirmAsync(Grains, "seller"), at, 10).WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            // The question hangs: a new lot is still created (not held until the directory answers), and its events,
+            // with nobody known to want them or not, go to its seller's registry.
+            var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
+            await MatchingGrainTests.LotAsync(Grains, seller, at, 10).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(LeaseCounter.HandedTo(seller) > 0, "a lot created while the directory was silent handed no events over");
+        }
+        finally
+        {
+            LeaseCounter.Gate.TrySetResult();
+        }
+    }
+
     private static int Proposed(WebhookSubscription? s) => s!.Queue.Concat(s.Log).Count(d => d.Type == "match.proposed");
 
     /// <summary>Counts the silo's questions to the directory, and the events handed to each firm's registry.</summary>
@@ -216,13 +243,25 @@ public sealed class WebhookDirectoryLeaseTests : IAsyncLifetime
 
         public static int Asked => Volatile.Read(ref _asked);
 
+        private static int _held;
+
+        /// <summary>While not completed, questions to the directory wait for it (counted in <see cref="Held"/>).</summary>
+        public static TaskCompletionSource Gate { get; set; } = CompletedGate();
+
+        public static int Held => Volatile.Read(ref _held);
+
         public static int HandedTo(string firm) => Handed.GetValueOrDefault(firm);
 
-        public Task Invoke(IIncomingGrainCallContext context)
+        public async Task Invoke(IIncomingGrainCallContext context)
         {
             if (context.Grain is WebhookDirectoryGrain && context.InterfaceMethod.Name == nameof(IWebhookDirectoryGrain.LeaseAsync))
             {
                 Interlocked.Increment(ref _asked);
+                if (!Gate.Task.IsCompleted)
+                {
+                    Interlocked.Increment(ref _held);
+                    await Gate.Task;
+                }
             }
 
             if (context.Grain is WebhookFirmGrain firm && context.InterfaceMethod.Name == nameof(IWebhookFirmGrain.PublishAsync))
@@ -231,7 +270,14 @@ public sealed class WebhookDirectoryLeaseTests : IAsyncLifetime
                 Handed.AddOrUpdate(firm.GetPrimaryKeyString(), events.Length, (_, n) => n + events.Length);
             }
 
-            return context.Invoke();
+            await context.Invoke();
+        }
+
+        private static TaskCompletionSource CompletedGate()
+        {
+            var gate = new TaskCompletionSource();
+            gate.SetResult();
+            return gate;
         }
     }
 }
