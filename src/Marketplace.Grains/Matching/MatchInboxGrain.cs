@@ -163,7 +163,7 @@ public sealed class MatchInboxGrain(
     {
         if (Record(session))
         {
-            await _observers.Notify(o => o.ChangedAsync(session));
+            await NotifyAsync(session);
         }
     }
 
@@ -174,10 +174,17 @@ public sealed class MatchInboxGrain(
         {
             if (Record(session))
             {
-                await _observers.Notify(o => o.ChangedAsync(session));
+                await NotifyAsync(session);
             }
         }
     }
+
+    /// <summary>
+    /// Tells the live subscribers of a kept change. Most inboxes have none: then nothing is made (the closure lives
+    /// here, not in the callers' loops, where it would be allocated for every session).
+    /// </summary>
+    private Task NotifyAsync(MatchingSession session)
+        => _observers.Count == 0 ? Task.CompletedTask : _observers.Notify(o => o.ChangedAsync(session));
 
     /// <summary>Keeps a session's state unless an equal or newer version is known; true when kept (a write is then due).</summary>
     private bool Record(MatchingSession session)
