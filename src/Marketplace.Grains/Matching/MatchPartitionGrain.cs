@@ -955,9 +955,9 @@ public sealed class MatchPartitionGrain(
     /// <summary>
     /// The firms of the turn's pairs with a subscription to <c>match.proposed</c> (most have none, and a registry drops
     /// what no subscription wants): only their sessions get the event, so the others' stored outbox stays empty and
-    /// nothing is handed over for them. One question to the <see cref="WebhookDirectoryGrain"/> for the turn; when it
-    /// cannot answer, every firm of the turn counts as wanting it. A subscription made while the turn runs counts as
-    /// made after it, as one made a moment later would.
+    /// nothing is handed over for them. From the silo's lease of the <see cref="WebhookDirectoryGrain"/>'s list
+    /// (<see cref="WebhookInterest"/>); when the directory cannot answer, every firm of the turn counts as wanting it. A
+    /// subscription made while the turn runs counts as made after it, as one made a moment later would.
     /// </summary>
     private async Task<HashSet<string>> FirmsWantingAsync(SessionProposal[] pairs)
     {

@@ -75,7 +75,7 @@ public sealed class WebhookSubscriptionGrain(
 
     /// <summary>
     /// Answers only once the webhook directory's leases lent before this subscription widened it have run out
-    /// (<see cref="IWebhookDirectoryGrain.WidenAsync"/>): from then on every matching partition's list names the firm.
+    /// (<see cref="IWebhookDirectoryGrain.WidenAsync"/>): from then on every silo's list (<see cref="WebhookInterest"/>) names the firm.
     /// Measured on the monotonic clock and never short (a timer may fire a little early).
     /// </summary>
     private static async Task WaitOutLeasesAsync(TimeSpan wait, long since)
