@@ -20,9 +20,12 @@ public sealed record WebhookSubscriptionInput(
 /// Every firm with a subscription and the union of its event-type filters, lent to a silo for <see cref="Duration"/>
 /// from before it asked (<see cref="IWebhookDirectoryGrain.LeaseAsync"/>): the directory answers a widening only with
 /// the time left until every lease lent before it has run out, and the subscription waits that long before it answers.
+/// <see cref="Firms"/> is null when the asker already holds <see cref="Version"/> (nothing changed since it last asked),
+/// so a lease renewed every second carries the list only after a change.
 /// </summary>
 [GenerateSerializer, Immutable]
-public sealed record WebhookDirectoryLease([property: Id(0)] IReadOnlyDictionary<string, string[]> Firms, [property: Id(1)] TimeSpan Duration);
+public sealed record WebhookDirectoryLease(
+    [property: Id(0)] IReadOnlyDictionary<string, string[]>? Firms, [property: Id(1)] TimeSpan Duration, [property: Id(2)] long Version);
 
 /// <summary>The outcome of one HTTP attempt: the receiver's status, or why there was none.</summary>
 [GenerateSerializer, Immutable]
@@ -81,11 +84,12 @@ public interface IWebhookDirectoryGrain : IGrainWithIntegerKey
 
     /// <summary>
     /// Every firm with a subscription and its filters, lent for the answer's duration, counted by the asker from before
-    /// it asked (<see cref="WebhookInterest"/>, once per silo per lease). Read-only, so concurrent askers interleave
-    /// (never with a widening: an answer is wholly before or after it).
+    /// it asked (<see cref="WebhookInterest"/>, once per silo per lease); without the list when <paramref name="knownVersion"/>
+    /// is the current one. Read-only, so concurrent askers interleave (never with a widening: an answer is wholly
+    /// before or after it).
     /// </summary>
     [ReadOnly]
-    Task<WebhookDirectoryLease> LeaseAsync();
+    Task<WebhookDirectoryLease> LeaseAsync(long knownVersion);
 }
 
 /// <summary>One subscription (key: its id): settings, secrets, the delivery queue and log; delivers on a timer.</summary>

@@ -48,6 +48,15 @@ public sealed class WebhookDirectoryGrain(
     /// <summary>Until when an earlier activation's leases may still run (0: there was none).</summary>
     private long _earlierLeasesUntil;
 
+    /// <summary>
+    /// The list's version: new at random per activation (an asker's version from an earlier one never matches), moved on
+    /// by every change, including a failed write's reload.
+    /// </summary>
+    private long _version = Random.Shared.NextInt64(1, long.MaxValue / 2);
+
+    /// <summary>The list as lent at <see cref="_version"/>, made once for all askers (immutable once made).</summary>
+    private WebhookDirectoryLease? _lent;
+
     private TimeSpan Lease => options.Value.DirectoryLease;
 
     /// <summary>The key of the service's one directory.</summary>
@@ -101,7 +110,16 @@ public sealed class WebhookDirectoryGrain(
         // lent before count; the entry is in memory first, so a failed write below leaves it wider, never narrower.
         state.State.Firms[firmId] = Union(known is null ? [eventTypes] : [known, eventTypes]);
         _widenedUntil[firmId] = _leasedUntil;
-        await state.WriteOrReloadAsync();
+        Changed();
+        try
+        {
+            await state.WriteOrReloadAsync();
+        }
+        finally
+        {
+            Changed();
+        }
+
         return Left(_leasedUntil);
     }
 
@@ -123,7 +141,15 @@ public sealed class WebhookDirectoryGrain(
             state.State.Firms[firmId] = Union([eventTypes]);
         }
 
-        await state.WriteOrReloadAsync();
+        Changed();
+        try
+        {
+            await state.WriteOrReloadAsync();
+        }
+        finally
+        {
+            Changed();
+        }
     }
 
     /// <inheritdoc />
@@ -139,14 +165,26 @@ public sealed class WebhookDirectoryGrain(
     }
 
     /// <inheritdoc />
-    public Task<WebhookDirectoryLease> LeaseAsync()
+    public Task<WebhookDirectoryLease> LeaseAsync(long knownVersion)
     {
         var lease = Lease;
         _leasedUntil = Math.Max(_leasedUntil, Now + Ticks(lease));
+        if (knownVersion == _version)
+        {
+            return Task.FromResult(new WebhookDirectoryLease(null, lease, _version));
+        }
 
         // A copy: the state's lists change in place at the next widening, and the answer is not copied by Orleans.
-        var firms = state.State.Firms.ToDictionary(f => f.Key, f => f.Value.ToArray(), StringComparer.Ordinal);
-        return Task.FromResult(new WebhookDirectoryLease(firms, lease));
+        _lent ??= new WebhookDirectoryLease(
+            state.State.Firms.ToDictionary(f => f.Key, f => f.Value.ToArray(), StringComparer.Ordinal), lease, _version);
+        return Task.FromResult(_lent);
+    }
+
+    /// <summary>The list changed (or may have): a new version, and a new copy for the next asker.</summary>
+    private void Changed()
+    {
+        _version++;
+        _lent = null;
     }
 
     /// <summary>Now on the high-resolution monotonic clock (a lease is a duration measured here, never a time compared across machines).</summary>

@@ -119,8 +119,12 @@ public sealed class WebhookInterest(IGrainFactory grains, ILogger<WebhookInteres
         var asked = Stopwatch.GetTimestamp();
         try
         {
-            var lease = await grains.GetGrain<IWebhookDirectoryGrain>(WebhookDirectoryGrain.Key).LeaseAsync();
-            var lent = new Lent(WebhookWanting.Of(lease.Firms), asked + (long)(lease.Duration.TotalSeconds * Stopwatch.Frequency));
+            var held = Volatile.Read(ref _lent);
+            var lease = await grains.GetGrain<IWebhookDirectoryGrain>(WebhookDirectoryGrain.Key).LeaseAsync(held?.Version ?? 0);
+            var wanting = lease.Firms is { } firms ? WebhookWanting.Of(firms)
+                : held is not null && held.Version == lease.Version ? held.Wanting
+                : throw new InvalidOperationException($"The webhook directory answered version {lease.Version} without its list, which this silo does not hold.");
+            var lent = new Lent(wanting, asked + (long)(lease.Duration.TotalSeconds * Stopwatch.Frequency), lease.Version);
 
             // Keep the lease that runs longest (an earlier one stays exact until its own end anyway).
             var known = Volatile.Read(ref _lent);
@@ -139,5 +143,5 @@ public sealed class WebhookInterest(IGrainFactory grains, ILogger<WebhookInteres
         }
     }
 
-    private sealed record Lent(WebhookWanting Wanting, long Until);
+    private sealed record Lent(WebhookWanting Wanting, long Until, long Version);
 }

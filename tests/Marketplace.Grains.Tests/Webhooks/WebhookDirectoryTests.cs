@@ -60,6 +60,25 @@ public sealed class WebhookDirectoryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ALease_CarriesTheListOnlyWhenTheAskersVersionIsNotTheCurrentOne()
+    {
+        var firm = await TestClusters.RegisterFirmAsync(Grains);
+        var first = await Directory(Grains).LeaseAsync(0);
+        Assert.NotNull(first.Firms);
+
+        // Asked again with the version held: nothing changed, so no list.
+        var again = await Directory(Grains).LeaseAsync(first.Version);
+        Assert.Null(again.Firms);
+        Assert.Equal(first.Version, again.Version);
+
+        // A firm's first subscription changes it: a new version, with the firm in the list.
+        await SubscribeAsync(firm, "demand.*");
+        var changed = await Directory(Grains).LeaseAsync(first.Version);
+        Assert.NotEqual(first.Version, changed.Version);
+        Assert.Equal(["demand.*"], changed.Firms![firm]);
+    }
+
+    [Fact]
     public async Task AProposal_ReachesTheSubscribedFirmsOnly_AndEveryFirmWhenTheDirectoryCannotAnswer()
     {
         var seller = await TestClusters.RegisterFirmAsync(Grains, "seller");
