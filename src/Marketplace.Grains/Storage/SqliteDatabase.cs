@@ -290,6 +290,21 @@ public sealed class SqliteDatabase : IDisposable
         return connection;
     }
 
+    /// <summary>
+    /// True when <paramref name="e"/>, thrown by a write's apply step, refuses that write alone (its ETag check failed,
+    /// or it undid its own changes), with <paramref name="answer"/> as the write's answer; anything else fails the group.
+    /// </summary>
+    internal static bool IsOwnRefusal(Exception e, out Exception? answer)
+    {
+        answer = e switch
+        {
+            InconsistentStateException => e,
+            SqliteWriteUndoneException => e.InnerException,
+            _ => null,
+        };
+        return e is InconsistentStateException or SqliteWriteUndoneException;
+    }
+
     /// <summary>A write waiting for its group: applied in the group's transaction, then answered or failed with it.</summary>
     internal interface IPendingWrite
     {
@@ -319,13 +334,9 @@ public sealed class SqliteDatabase : IDisposable
             {
                 _result = write(batch, values);
             }
-            catch (InconsistentStateException e)
+            catch (Exception e) when (IsOwnRefusal(e, out var refusal))
             {
-                _refused = e;
-            }
-            catch (SqliteWriteUndoneException e)
-            {
-                _refused = e.InnerException;
+                _refused = refusal;
             }
         }
 

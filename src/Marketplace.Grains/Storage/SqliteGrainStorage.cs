@@ -322,13 +322,9 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IOptions<Cluster
             {
                 write.Storage.Apply(batch, write);
             }
-            catch (InconsistentStateException e)
+            catch (Exception e) when (SqliteDatabase.IsOwnRefusal(e, out var refusal))
             {
-                _refused = e;
-            }
-            catch (SqliteWriteUndoneException e)
-            {
-                _refused = e.InnerException;
+                _refused = refusal;
             }
         }
 

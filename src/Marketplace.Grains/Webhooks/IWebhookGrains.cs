@@ -58,8 +58,8 @@ public interface IWebhookFirmGrain : IGrainWithStringKey
 }
 
 /// <summary>
-/// Which firms have a subscription wanting an event type (one grain, key <see cref="WebhookDirectoryGrain.Key"/>): asked
-/// once per matching turn instead of each firm's registry. Only a firm's registry changes its entry; it may name more
+/// Which firms have a subscription wanting an event type (one grain, key <see cref="WebhookDirectoryGrain.Key"/>): lent
+/// to each silo for a lease instead of each firm's registry being asked. Only a firm's registry changes its entry; it may name more
 /// than the registry does (never fewer), so a caller still sends events through the registry, which drops unwanted ones.
 /// </summary>
 public interface IWebhookDirectoryGrain : IGrainWithIntegerKey
@@ -67,8 +67,8 @@ public interface IWebhookDirectoryGrain : IGrainWithIntegerKey
     /// <summary>
     /// Adds <paramref name="eventTypes"/> to the firm's filters (before its registry stores a subscription with them).
     /// Answers the time until every lease lent before the firm's entry last widened has run out (zero when none is out):
-    /// the subscription's creation or change answers only after it, so that from then on no partition uses a list
-    /// without the firm.
+    /// the subscription's creation or change answers only after it, so that from then on no silo uses a list without
+    /// the firm.
     /// </summary>
     Task<TimeSpan> WidenAsync(string firmId, IReadOnlyList<string> eventTypes);
 
@@ -76,8 +76,9 @@ public interface IWebhookDirectoryGrain : IGrainWithIntegerKey
     Task SetAsync(string firmId, IReadOnlyList<string> eventTypes);
 
     /// <summary>
-    /// Those of <paramref name="firmIds"/> with a subscription wanting <paramref name="eventType"/>. Read-only, so
-    /// concurrent askers interleave; the ids are not copied (the caller made the array for the call).
+    /// Those of <paramref name="firmIds"/> with a subscription wanting <paramref name="eventType"/>: a look-up for
+    /// inspection (the changes' path uses <see cref="LeaseAsync"/>). Read-only, so concurrent askers interleave; the ids
+    /// are not copied (the caller made the array for the call).
     /// </summary>
     [ReadOnly]
     Task<string[]> WantingAsync([Immutable] string[] firmIds, string eventType);

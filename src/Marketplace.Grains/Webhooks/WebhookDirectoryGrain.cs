@@ -15,9 +15,9 @@ public sealed class WebhookDirectoryState
 }
 
 /// <summary>
-/// Which firms have a subscription wanting an event type, for the whole service in one grain (key 0): a matching
-/// partition asks it once per turn for the turn's firms instead of asking each firm's registry
-/// (<see cref="IWebhookFirmGrain"/>), which activated a registry grain, and read its state, for every firm a proposal reached,
+/// Which firms have a subscription wanting an event type, for the whole service in one grain (key 0): each silo holds
+/// its list for a lease (<see cref="WebhookInterest"/>) instead of asking each firm's registry
+/// (<see cref="IWebhookFirmGrain"/>), which activated a registry grain, and read its state, for every firm a change reached,
 /// nearly all of them firms without any subscription.
 /// <para>
 /// It may name more than the registries do, never fewer: a registry widens a firm's entry here before it stores a new
