@@ -47,6 +47,7 @@ public static class MarketplaceSiloExtensions
 
         silo.Services.AddMarketplaceSerializer();
         CachedGrainInterfaceTypes.AddTo(silo.Services);
+        DirectPersistentStateFactory.AddTo(silo.Services);
         silo.Services.AddMetrics();
         silo.Services.TryAddSingleton<MarketplaceMetrics>();
         silo.Services.TryAddSingleton(MaterialTaxonomy.Default);

@@ -17,6 +17,7 @@ public sealed class MarketplaceMetrics
     private readonly Counter<long> _proposals;
     private readonly Counter<long> _webhookDeliveries;
     private readonly Counter<long> _paymentEvents;
+    private readonly Histogram<double> _grainState;
     private Func<long>? _searchBacklog;
 
     /// <summary>Creates the meter and its instruments.</summary>
@@ -28,6 +29,8 @@ public sealed class MarketplaceMetrics
         _proposals = Meter.CreateCounter<long>("marketplace.proposals.made", "{proposal}", "Proposals the matcher made to buyers and sellers.");
         _webhookDeliveries = Meter.CreateCounter<long>("marketplace.webhooks.deliveries", "{delivery}", "Outgoing webhook delivery attempts, by outcome (delivered, failed, gave-up).");
         _paymentEvents = Meter.CreateCounter<long>("marketplace.payments.events", "{event}", "Payment provider events received, by event type and outcome (processed, duplicate, rejected).");
+        _grainState = Meter.CreateHistogram<double>("marketplace.grain_state.duration", "s",
+            "Grain state reads, writes and clears that storage completed, by operation (read, write, clear); failures are logged.");
         Meter.CreateObservableGauge("marketplace.search.index.backlog", () => _searchBacklog?.Invoke() ?? 0, "{change}",
             "Stored lot changes not yet in this host's search index: the index lag in changes.");
     }
@@ -55,6 +58,10 @@ public sealed class MarketplaceMetrics
     /// <param name="outcome"><c>processed</c>, <c>duplicate</c> (seen before) or <c>rejected</c> (signature or age not accepted).</param>
     public void PaymentEvent(string type, string outcome)
         => _paymentEvents.Add(1, new KeyValuePair<string, object?>("event.type", type), new KeyValuePair<string, object?>("outcome", outcome));
+
+    /// <summary>Records one grain state operation storage completed: <c>read</c>, <c>write</c> or <c>clear</c>.</summary>
+    public void GrainStateOperation(string operation, TimeSpan took)
+        => _grainState.Record(took.TotalSeconds, new KeyValuePair<string, object?>("operation", operation));
 
     /// <summary>Reports the search index backlog from <paramref name="pending"/> (the search feed's queued and dirty changes).</summary>
     public void ObserveSearchBacklog(Func<long> pending) => _searchBacklog = pending;

@@ -35,11 +35,31 @@ public sealed class MatchingProfile : IDisposable
             {
                 listener.EnableMeasurementEvents(instrument, slot);
             }
+            else if (instrument.Name == "marketplace.grain_state.duration")
+            {
+                // The marketplace's grains read and write their states through DirectPersistentState, which records
+                // here rather than on Orleans' storage instruments: counted by operation into the same slots.
+                listener.EnableMeasurementEvents(instrument, -1);
+            }
         };
         _listener.SetMeasurementEventCallback<long>((i, v, _, slot) => Interlocked.Add(ref _counts[(int)slot!], i is Counter<long> ? v : 1));
         _listener.SetMeasurementEventCallback<int>((i, v, _, slot) => Interlocked.Add(ref _counts[(int)slot!], i is Counter<int> ? v : 1));
-        _listener.SetMeasurementEventCallback<double>((_, _, _, slot) => Interlocked.Increment(ref _counts[(int)slot!]));
+        _listener.SetMeasurementEventCallback<double>((_, _, tags, slot) => Interlocked.Increment(ref _counts[(int)slot! >= 0 ? (int)slot : StateSlot(tags)]));
         _listener.Start();
+    }
+
+    /// <summary>The slot of a grain state operation by its <c>operation</c> tag: reads and writes counted (clears in the write slot).</summary>
+    private static int StateSlot(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "operation")
+            {
+                return tag.Value as string == "read" ? 2 : 3;
+            }
+        }
+
+        return 3;
     }
 
     /// <summary>Grain calls by interface and method, counted by <see cref="CallCounter"/> when the harness asks for it.</summary>
