@@ -54,7 +54,7 @@ public sealed class MarketplaceStorageSerializer(StateSchemas schemas) : IPooled
         {
             var writer = _writer ??= new Utf8JsonWriter(buffer, WriterOptions);
             writer.Reset(buffer);
-            JsonSerializer.Serialize(writer, input, MarketplaceJson.Options);
+            JsonSerializer.Serialize(writer, input, StateWriters.Options);
             writer.Flush();
 
             var json = buffer.WrittenSpan;
