@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Marketplace.Domain.Common;
 
 /// <summary>Collects per-field validation messages and throws them together.</summary>
@@ -14,6 +16,20 @@ public sealed class Validation
         if (!condition)
         {
             Add(field, message);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Reports a message for a field when the condition fails; the message, an interpolated string, is formatted only
+    /// then (every lot and demand written is validated, and valid ones formatted their messages for nothing).
+    /// </summary>
+    public Validation Require(bool condition, string field, [InterpolatedStringHandlerArgument(nameof(condition))] ref FailureMessage message)
+    {
+        if (!condition)
+        {
+            Add(field, message.ToStringAndClear());
         }
 
         return this;
@@ -61,4 +77,45 @@ public sealed class Validation
                 _errors.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal));
         }
     }
+}
+
+/// <summary>
+/// An interpolated message of <see cref="Validation.Require(bool, string, ref FailureMessage)"/>: formatted (as a string
+/// argument would be, in the current culture) only when the condition failed.
+/// </summary>
+[InterpolatedStringHandler]
+public ref struct FailureMessage
+{
+    private DefaultInterpolatedStringHandler _text;
+
+    /// <summary>Starts the message; nothing is appended when <paramref name="condition"/> holds.</summary>
+    public FailureMessage(int literalLength, int formattedCount, bool condition, out bool shouldAppend)
+    {
+        shouldAppend = !condition;
+        _text = shouldAppend ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+    }
+
+    /// <summary>Appends literal text.</summary>
+    public void AppendLiteral(string value) => _text.AppendLiteral(value);
+
+    /// <summary>Appends a value.</summary>
+    public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
+
+    /// <summary>Appends a value in a format.</summary>
+    public void AppendFormatted<T>(T value, string? format) => _text.AppendFormatted(value, format);
+
+    /// <summary>Appends a value aligned.</summary>
+    public void AppendFormatted<T>(T value, int alignment) => _text.AppendFormatted(value, alignment);
+
+    /// <summary>Appends a value aligned, in a format.</summary>
+    public void AppendFormatted<T>(T value, int alignment, string? format) => _text.AppendFormatted(value, alignment, format);
+
+    /// <summary>Appends characters.</summary>
+    public void AppendFormatted(scoped ReadOnlySpan<char> value) => _text.AppendFormatted(value);
+
+    /// <summary>Appends a string.</summary>
+    public void AppendFormatted(string? value) => _text.AppendFormatted(value);
+
+    /// <summary>The message, once.</summary>
+    internal string ToStringAndClear() => _text.ToStringAndClear();
 }
