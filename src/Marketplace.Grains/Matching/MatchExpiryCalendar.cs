@@ -305,7 +305,19 @@ internal sealed class MatchExpiryCalendar(
         return page;
     }
 
-    private GrainId PageId(long number) => GrainId.Create(partitionId.Type, $"{partition}/{number}");
+    private GrainId PageId(long number)
+    {
+        // The page being filled is written on every turn that proposes: its id is made once.
+        if (number != _lastPageNumber || _lastPageId.IsDefault)
+        {
+            (_lastPageNumber, _lastPageId) = (number, GrainId.Create(partitionId.Type, $"{partition}/{number}"));
+        }
+
+        return _lastPageId;
+    }
+
+    private long _lastPageNumber = -1;
+    private GrainId _lastPageId;
 }
 
 /// <summary>

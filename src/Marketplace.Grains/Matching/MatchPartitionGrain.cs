@@ -215,10 +215,8 @@ public sealed class MatchPartitionGrain(
         var unstored = false;
         foreach (var key in keys)
         {
-            var (isLot, id) = Joining(key);
             var page = PageOf(key).Members;
-            var member = isLot ? page.Lots.Contains(id) : page.Demands.Contains(id);
-            if (!member && page.Joining.TryAdd(key, time.GetUtcNow()))
+            if (!IsMember(page, key) && page.Joining.TryAdd(key, time.GetUtcNow()))
             {
                 Changed(key);
                 _unwritten.Add(key);
@@ -499,10 +497,9 @@ public sealed class MatchPartitionGrain(
     /// <summary>Notes a member's new standing (member or not, joining since when) among its page's changes to write.</summary>
     private void Changed(string key)
     {
-        var (isLot, id) = Joining(key);
         var index = PageIndex(key, _pages.Length);
         var page = _pages[index];
-        var member = isLot ? page.Members.Lots.Contains(id) : page.Members.Demands.Contains(id);
+        var member = IsMember(page.Members, key);
         page.Changes.Members[key] = new CellChange(member, page.Members.Joining.TryGetValue(key, out var since) ? since : null);
         _dirty.Add(index);
         _changes++;
@@ -615,6 +612,15 @@ public sealed class MatchPartitionGrain(
                 page.Members.Joining.Remove(key);
             }
         }
+    }
+
+    /// <summary>True when the member a key names (<c>lot:id</c>, <c>demand:id</c>) is among a page's lots or demands, looked up without cutting the id out.</summary>
+    private static bool IsMember(CellMembership page, string key)
+    {
+        var isLot = key.StartsWith("lot:", StringComparison.Ordinal);
+        var members = isLot ? page.Lots : page.Demands;
+        var id = key.AsSpan(isLot ? "lot:".Length : "demand:".Length);
+        return members.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup) ? lookup.Contains(id) : members.Contains(id.ToString());
     }
 
     private static (bool IsLot, string Id) Joining(string key)
@@ -855,7 +861,25 @@ public sealed class MatchPartitionGrain(
     }
 
     /// <summary>The storage key of page <paramref name="index"/> of a layout in <paramref name="count"/> pages.</summary>
-    private GrainId PageId(int count, int index) => GrainId.Create(this.GetGrainId().Type, $"{Key}/pages{count}/{index}");
+    private GrainId PageId(int count, int index)
+    {
+        // Made once per page of a layout: a page's changes are written on most turns that change its members.
+        if (_pageIds.Length != count)
+        {
+            _pageIds = new GrainId[count];
+        }
+
+        ref var id = ref _pageIds[index];
+        if (id.IsDefault)
+        {
+            id = GrainId.Create(this.GetGrainId().Type, $"{Key}/pages{count}/{index}");
+        }
+
+        return id;
+    }
+
+    /// <summary>The storage ids of the pages of the last layout asked about (<see cref="PageId"/>).</summary>
+    private GrainId[] _pageIds = [];
 
     /// <summary>Writes one page's record; one stored by an earlier activation, or by a layout write that failed, is overwritten.</summary>
     private Task WriteRecordAsync<T>(string stateName, GrainId id, GrainState<T> record)
