@@ -124,6 +124,13 @@ public sealed class DirectPersistentState<TState> : IPersistentState<TState>, IL
     /// <inheritdoc />
     public Task ClearStateAsync() => Run(Operation.Clear);
 
+    /// <summary>
+    /// Writes the state; when the write fails, reads storage's state back into the grain (in the grain's context) before
+    /// the failure is thrown, so memory never keeps a change that was not stored. The same as awaiting a write and
+    /// reading in a catch, without an async layer of its own on the way of every write that succeeds.
+    /// </summary>
+    public Task WriteOrReloadStateAsync() => Run(Operation.Write, reload: true);
+
     /// <inheritdoc />
     Task ILifecycleObserver.OnStart(CancellationToken cancellationToken)
         => cancellationToken.IsCancellationRequested || _read ? Task.CompletedTask : ReadStateAsync();
@@ -131,21 +138,22 @@ public sealed class DirectPersistentState<TState> : IPersistentState<TState>, IL
     /// <inheritdoc />
     Task ILifecycleObserver.OnStop(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private Task Run(Operation operation)
+    private Task Run(Operation operation, bool reload = false)
     {
-        var task = _last is { IsCompleted: false } running ? AfterAsync(running, operation) : Start(operation);
+        var task = _last is { IsCompleted: false } running ? AfterAsync(running, operation, reload) : Start(operation, reload);
         _last = task.IsCompleted ? null : task;
         return task;
     }
 
     /// <summary>Waits for the operation running (in the grain's context), then starts this one.</summary>
-    private async Task AfterAsync(Task running, Operation operation)
+    private async Task AfterAsync(Task running, Operation operation, bool reload)
     {
         await running.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
-        await Start(operation);
+        await Start(operation, reload);
     }
 
-    private Task Start(Operation operation)
+    /// <summary>Starts an operation now (in the grain's context); with <paramref name="reload"/>, a failed one reads the state back before it throws.</summary>
+    private Task Start(Operation operation, bool reload = false)
     {
         var started = Stopwatch.GetTimestamp();
         Task stored;
@@ -160,7 +168,7 @@ public sealed class DirectPersistentState<TState> : IPersistentState<TState>, IL
         }
         catch (Exception e)
         {
-            return Task.FromException(Failed(e, operation));
+            return reload ? ReloadingAsync(Failed(e, operation)) : Task.FromException(Failed(e, operation));
         }
 
         if (stored.IsCompletedSuccessfully)
@@ -171,10 +179,12 @@ public sealed class DirectPersistentState<TState> : IPersistentState<TState>, IL
 
         // Clearing replaces the grain's state object, so it finishes in the grain's context; a read or write finishes
         // wherever the storage completed it (nothing of the grain is touched), and only the grain's await resumes here.
-        return operation == Operation.Clear ? ClearingAsync(stored, started) : FinishingAsync(stored, operation, started);
+        return operation == Operation.Clear
+            ? ClearingAsync(stored, started)
+            : FinishingAsync(stored, operation, started, reload ? TaskScheduler.Current : null);
     }
 
-    private async Task FinishingAsync(Task stored, Operation operation, long started)
+    private async Task FinishingAsync(Task stored, Operation operation, long started, TaskScheduler? reloadIn)
     {
         try
         {
@@ -182,10 +192,25 @@ public sealed class DirectPersistentState<TState> : IPersistentState<TState>, IL
         }
         catch (Exception e)
         {
-            throw Failed(e, operation);
+            var failure = Failed(e, operation);
+            if (reloadIn is not null)
+            {
+                // Back in the grain's context to read (this task is the state's running operation, so the read
+                // starts directly rather than queued behind it).
+                await Task.Factory.StartNew(() => Start(Operation.Read), CancellationToken.None, TaskCreationOptions.None, reloadIn).Unwrap();
+            }
+
+            throw failure;
         }
 
         Done(operation, started);
+    }
+
+    /// <summary>A write that failed before storage took it: the state read back, then the failure thrown.</summary>
+    private async Task ReloadingAsync(Exception failure)
+    {
+        await Start(Operation.Read);
+        throw failure;
     }
 
     private async Task ClearingAsync(Task stored, long started)

@@ -102,6 +102,27 @@ public sealed class DirectPersistentStateTests
         Assert.IsType<TimeoutException>(faulted.InnerException);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AWriteOrReloadThatFails_ReadsStoragesStateBack_BeforeItThrows(bool failingLater)
+    {
+        var (state, store, _) = Create();
+        state.State.Value = 5;
+        await state.WriteStateAsync();
+
+        state.State.Value = 6;
+        store.NextWriteFails = (new IOException("disk gone"), failingLater);
+
+        var thrown = await Assert.ThrowsAsync<OrleansException>(() => Marketplace.Grains.Common.PersistentStateExtensions.WriteOrReloadAsync(state));
+
+        Assert.IsType<IOException>(thrown.InnerException);
+        Assert.Equal(5, state.State.Value);
+        Assert.Equal("1", state.Etag);
+        await Marketplace.Grains.Common.PersistentStateExtensions.WriteOrReloadAsync(state);
+        Assert.Equal((2L, 5), (store.Rows["cell"].ETag, store.Rows["cell"].State.Value));
+    }
+
     [Fact]
     public async Task AnETagConflict_IsThrownAsItIs()
     {
@@ -199,8 +220,17 @@ public sealed class DirectPersistentStateTests
                 }
             });
 
+        /// <summary>The next write's failure (reads still succeed): thrown at once, or from the write's task later.</summary>
+        public (Exception Failure, bool Later)? NextWriteFails { get; set; }
+
         public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {
+            if (NextWriteFails is var (failure, later))
+            {
+                NextWriteFails = null;
+                return later ? Task.Run(() => throw failure) : throw failure;
+            }
+
             lock (ExpectedETags)
             {
                 ExpectedETags.Add(grainState.ETag ?? "");
