@@ -100,7 +100,11 @@ public sealed class MatchInboxGrain(
     public const int MinCompactionThreshold = 64;
 
     private readonly ObserverManager<IMatchObserver> _observers = new(options.Value.ObserverLease, logger);
+    /// <summary>The write-behind timer: one per activation, armed (<see cref="ArmWriter"/>) while changes wait to be written.</summary>
     private IGrainTimer? _writer;
+
+    /// <summary>True while <see cref="_writer"/> is armed or its write is running.</summary>
+    private bool _writeDue;
 
     /// <summary>True while memory holds changes storage does not.</summary>
     private bool _unwritten;
@@ -202,7 +206,7 @@ public sealed class MatchInboxGrain(
         }
 
         _unwritten = true;
-        _writer ??= this.RegisterGrainTimer(WriteAsync, new GrainTimerCreationOptions(WriteDelay, Timeout.InfiniteTimeSpan));
+        ArmWriter(WriteDelay);
         return true;
     }
 
@@ -335,6 +339,7 @@ public sealed class MatchInboxGrain(
     {
         _writer?.Dispose();
         _writer = null;
+        _writeDue = false;
         if (_unwritten)
         {
             try
@@ -350,10 +355,9 @@ public sealed class MatchInboxGrain(
 
     private async Task WriteAsync(CancellationToken cancellationToken)
     {
-        // The timer fires once: forget it first (a change recorded after this write arms a new one), dispose it last
-        // (disposing cancels the token its callback was given, so the write must not take that token).
-        var timer = _writer;
-        _writer = null;
+        // Changes recorded from here on arm the timer again (it fires once per arming). The write does not take the
+        // callback's token: disposing the timer on deactivation cancels it, and that write must still happen.
+        _writeDue = false;
         try
         {
             await StoreAsync();
@@ -363,11 +367,30 @@ public sealed class MatchInboxGrain(
         {
             // Kept in memory and tried again shortly (and on deactivation); a crash meanwhile is repaired by the rebuild at start.
             logger.LogWarning(e, "Inbox {Trader}: writing failed; trying again in {Delay}", this.GetPrimaryKeyString(), RetryDelay);
-            _writer = this.RegisterGrainTimer(WriteAsync, new GrainTimerCreationOptions(RetryDelay, Timeout.InfiniteTimeSpan));
+            ArmWriter(RetryDelay);
         }
-        finally
+    }
+
+    /// <summary>
+    /// Makes the write-behind timer fire once after <paramref name="delay"/>, unless it is armed already (later changes
+    /// do not put the write off). The timer is made once and re-armed with <see cref="IGrainTimer.Change"/>: a timer
+    /// per write was an object graph (timer, invoker, cancellation source, registration) for every inbox write.
+    /// </summary>
+    private void ArmWriter(TimeSpan delay)
+    {
+        if (_writeDue)
         {
-            timer?.Dispose();
+            return;
+        }
+
+        _writeDue = true;
+        if (_writer is null)
+        {
+            _writer = this.RegisterGrainTimer(WriteAsync, new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan));
+        }
+        else
+        {
+            _writer.Change(delay, Timeout.InfiniteTimeSpan);
         }
     }
 

@@ -300,7 +300,7 @@ public static class MatchingHarness
         Print("  new lot (publish)", byKind["lot"]);
         Print("  new demand (post)", byKind["demand"]);
         var row = string.Create(CultureInfo.InvariantCulture,
-            $"| {rate}/s | {achieved:N0}/s | {Ms(afterAck.GetValueAtPercentile(50)):0.00} / {Ms(afterAck.GetValueAtPercentile(95)):0.00} / {Ms(afterAck.GetValueAtPercentile(99)):0.00} ms | {Ms(byKindAfterAck["lot"].GetValueAtPercentile(99)):0.00} ms | {Ms(byKindAfterAck["demand"].GetValueAtPercentile(99)):0.00} ms | {Ms(latency.GetValueAtPercentile(99)):0.00} ms | {allocatedPerChange:N0} KiB | {paused / run.Elapsed:P1} | {cpuPerChange:N2} ms | {counted.GrainCalls / (double)changes:N1} / {counted.StateWrites / (double)changes:N2} / {counted.Bytes / (double)changes / 1024:N1} KiB |");
+            $"| {rate}/s | {achieved:N0}/s | {Ms(afterAck.GetValueAtPercentile(50)):0.00} / {Ms(afterAck.GetValueAtPercentile(95)):0.00} / {Ms(afterAck.GetValueAtPercentile(99)):0.00} ms | {Ms(byKindAfterAck["lot"].GetValueAtPercentile(99)):0.00} ms | {Ms(byKindAfterAck["demand"].GetValueAtPercentile(99)):0.00} ms | {Ms(latency.GetValueAtPercentile(99)):0.00} ms | {allocatedPerChange:N1} KiB | {paused / run.Elapsed:P1} | {cpuPerChange:N2} ms | {counted.GrainCalls / (double)changes:N1} / {counted.StateWrites / (double)changes:N2} / {counted.Bytes / (double)changes / 1024:N1} KiB |");
         return (row, achieved < rate * 0.9, Ms(afterAck.GetValueAtPercentile(99)));
     }
 
