@@ -918,7 +918,16 @@ public sealed class MatchPartitionGrain(
     {
         // A firm is never proposed its own lot; a pair whose round is known open would be refused by its session.
         var now = marketTime.GetUtcNow();
-        var pairs = proposals.Where(p => p.SellerId != p.BuyerId && !KnownOpen(p, now)).ToArray();
+        var kept = new List<SessionProposal>();
+        foreach (var p in proposals)
+        {
+            if (p.SellerId != p.BuyerId && !KnownOpen(p, now))
+            {
+                kept.Add(p);
+            }
+        }
+
+        var pairs = kept.ToArray();
         if (pairs.Length == 0)
         {
             events.Matched(kind, id, 0);
@@ -929,7 +938,13 @@ public sealed class MatchPartitionGrain(
         var asking = FirmsWantingAsync(pairs);
         var calendared = await CalendarAsync(pairs, now);
         var wanting = await asking;
-        var stores = pairs.Select(p => StoreAsync(p, now, wanting, calendared)).ToArray();
+        // Loops rather than LINQ on this path: each iterator and closure was an allocation on every turn that proposes.
+        var stores = new Task<(MatchingSession? Session, bool Created)>[pairs.Length];
+        for (var i = 0; i < pairs.Length; i++)
+        {
+            stores[i] = StoreAsync(pairs[i], now, wanting, calendared);
+        }
+
         var stored = new List<MatchingSession>(stores.Length);
         var handOver = new List<MatchingSession>();
         foreach (var store in stores)
@@ -958,17 +973,33 @@ public sealed class MatchPartitionGrain(
             // Each firm's inbox gets its sessions of the turn in one call. A turn is one lot or demand, so its own firm is
             // in every session: those get one array for all (passed without a copy, it is never changed).
             MatchingSession[]? all = null;
-            foreach (var firm in TurnFirms(stored.Select(s => s.Proposal!)))
+            foreach (var firm in TurnFirms(stored))
             {
                 var count = 0;
                 foreach (var session in stored)
                 {
-                    count += session.Proposal!.BuyerId == firm || session.Proposal.SellerId == firm ? 1 : 0;
+                    count += Involves(session, firm) ? 1 : 0;
                 }
 
-                _ = GrainFactory.GetGrain<IMatchInboxGrain>(firm).RecordAllAsync(count == stored.Count
-                    ? all ??= [.. stored]
-                    : stored.Where(s => s.Proposal!.BuyerId == firm || s.Proposal.SellerId == firm).ToArray());
+                MatchingSession[] theirs;
+                if (count == stored.Count)
+                {
+                    theirs = all ??= [.. stored];
+                }
+                else
+                {
+                    theirs = new MatchingSession[count];
+                    var next = 0;
+                    foreach (var session in stored)
+                    {
+                        if (Involves(session, firm))
+                        {
+                            theirs[next++] = session;
+                        }
+                    }
+                }
+
+                _ = GrainFactory.GetGrain<IMatchInboxGrain>(firm).RecordAllAsync(theirs);
             }
         }
 
@@ -1007,18 +1038,21 @@ public sealed class MatchPartitionGrain(
     /// <summary>The firms wanting no event of a turn (most turns): shared, as the sets of firms wanting one are only read.</summary>
     private static readonly HashSet<string> NoFirms = new(StringComparer.Ordinal);
 
+    /// <summary>True when a session's lot is the firm's or its demand is.</summary>
+    private static bool Involves(MatchingSession session, string firm) => session.Proposal!.BuyerId == firm || session.Proposal.SellerId == firm;
+
     /// <summary>
     /// The buyers and sellers of a turn's pairs, each once, in the order first met: looked up in the list while it is
     /// short (a turn has a few firms by default), in a set past <see cref="FirmsListed"/> (a large proposal bound).
     /// </summary>
-    internal static List<string> TurnFirms(IEnumerable<SessionProposal> pairs)
+    internal static List<string> TurnFirms(List<MatchingSession> sessions)
     {
         var firms = new List<string>();
         HashSet<string>? seen = null;
-        foreach (var pair in pairs)
+        foreach (var session in sessions)
         {
-            Add(pair.BuyerId);
-            Add(pair.SellerId);
+            Add(session.Proposal!.BuyerId);
+            Add(session.Proposal.SellerId);
         }
 
         return firms;

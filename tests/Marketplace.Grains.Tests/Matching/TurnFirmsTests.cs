@@ -19,6 +19,12 @@ public sealed class TurnFirmsTests
             .ToArray();
 
         var expected = proposals.SelectMany(p => new[] { p.BuyerId, p.SellerId }).Distinct(StringComparer.Ordinal);
-        Assert.Equal(expected, MatchPartitionGrain.TurnFirms(proposals));
+        var sessions = proposals.Select(p =>
+        {
+            var session = new MatchingSession();
+            session.Propose(SessionProposal.SessionId(p.LotId, p.DemandId), p, DateTimeOffset.UnixEpoch, TimeSpan.FromDays(1));
+            return session;
+        }).ToList();
+        Assert.Equal(expected, MatchPartitionGrain.TurnFirms(sessions));
     }
 }
