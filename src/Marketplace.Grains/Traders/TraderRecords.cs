@@ -52,6 +52,12 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
     private readonly GrainId _changesId = GrainId.Create(ChangesStateName, traderId);
     private readonly GrainState<Trader> _record = new() { State = new Trader() };
     private readonly GrainState<TraderLotChanges> _changes = new() { State = new TraderLotChanges() };
+
+    /// <summary>
+    /// The changes record to write, refilled for each write rather than made anew (its list and map keep their
+    /// capacity): a seller's lot changes write it on most of their writes. Serialized as the write is asked for.
+    /// </summary>
+    private readonly TraderLotChanges _toWrite = new();
     private readonly Dictionary<int, string?> _pageETags = [];
 
     /// <summary>Lots held in the pages whose entries changed since the pages were written.</summary>
@@ -188,7 +194,9 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
                     await WriteRecordAsync(pages);
                     if (_changesStored)
                     {
-                        await WriteChangesAsync(new TraderLotChanges());
+                        _toWrite.Added.Clear();
+                        _toWrite.Statuses.Clear();
+                        await WriteChangesAsync(_toWrite);
                     }
 
                     _pagedLots = State.ListingIds.Count;
@@ -197,17 +205,23 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
                 }
                 else
                 {
-                    var changes = new TraderLotChanges
+                    var changes = _toWrite;
+                    changes.Added.Clear();
+                    changes.Statuses.Clear();
+                    var ids = State.ListingIds;
+                    for (var i = _pagedLots; i < ids.Count; i++)
                     {
-                        Added = [.. State.ListingIds.Skip(_pagedLots)],
-                        Statuses = new Dictionary<string, ListedLot>(added + _changedPaged.Count, StringComparer.Ordinal),
-                    };
-                    foreach (var id in _changedPaged.Concat(changes.Added))
+                        changes.Added.Add(ids[i]);
+                    }
+
+                    foreach (var id in _changedPaged)
                     {
-                        if (State.ListedLot(id) is { } lot)
-                        {
-                            changes.Statuses[id] = lot;
-                        }
+                        Put(changes, id);
+                    }
+
+                    foreach (var id in changes.Added)
+                    {
+                        Put(changes, id);
                     }
 
                     await WriteChangesAsync(changes);
@@ -222,6 +236,15 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
         {
             await ReadAsync();
             throw;
+        }
+    }
+
+    /// <summary>Puts a lot's status entry in the changes to write (a lot without one has none).</summary>
+    private void Put(TraderLotChanges changes, string id)
+    {
+        if (State.ListedLot(id) is { } lot)
+        {
+            changes.Statuses[id] = lot;
         }
     }
 
