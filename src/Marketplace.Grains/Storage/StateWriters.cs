@@ -51,6 +51,27 @@ public static class StateWriters
         }
     }
 
+    /// <summary>A map as the serializer writes a dictionary keyed by strings: each key as it is, a null value as null.</summary>
+    private static void WriteMap<T>(Utf8JsonWriter writer, Dictionary<string, T> map, Action<Utf8JsonWriter, T> writeValue)
+        where T : class
+    {
+        writer.WriteStartObject();
+        foreach (var (key, value) in map)
+        {
+            writer.WritePropertyName(key);
+            if (value is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                writeValue(writer, value);
+            }
+        }
+
+        writer.WriteEndObject();
+    }
+
     /// <summary>A writer of one type; reading stays the serializer's own.</summary>
     private abstract class Writer<T> : JsonConverter<T>
     {
@@ -198,27 +219,17 @@ public static class StateWriters
             if (value.Members is { } members)
             {
                 writer.WritePropertyName(Members);
-                writer.WriteStartObject();
-                foreach (var (key, change) in members)
+                WriteMap(writer, members, static (w, change) =>
                 {
-                    writer.WritePropertyName(key);
-                    if (change is null)
-                    {
-                        writer.WriteNullValue();
-                        continue;
-                    }
-
-                    writer.WriteStartObject();
-                    writer.WriteBoolean(Member, change.Member);
+                    w.WriteStartObject();
+                    w.WriteBoolean(Member, change.Member);
                     if (change.JoiningSince is { } since)
                     {
-                        writer.WriteString(JoiningSince, since);
+                        w.WriteString(JoiningSince, since);
                     }
 
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteEndObject();
+                    w.WriteEndObject();
+                });
             }
 
             writer.WriteEndObject();
@@ -231,25 +242,13 @@ public static class StateWriters
         private static readonly JsonEncodedText UpdatedAt = JsonEncodedText.Encode("updatedAt");
 
         public override void Write(Utf8JsonWriter writer, Dictionary<string, InboxEntry> value, JsonSerializerOptions options)
-        {
-            writer.WriteStartObject();
-            foreach (var (key, entry) in value)
+            => WriteMap(writer, value, static (w, entry) =>
             {
-                writer.WritePropertyName(key);
-                if (entry is null)
-                {
-                    writer.WriteNullValue();
-                    continue;
-                }
-
-                writer.WriteStartObject();
-                writer.WriteNumber(Version, entry.Version);
-                writer.WriteString(UpdatedAt, entry.UpdatedAt);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndObject();
-        }
+                w.WriteStartObject();
+                w.WriteNumber(Version, entry.Version);
+                w.WriteString(UpdatedAt, entry.UpdatedAt);
+                w.WriteEndObject();
+            });
     }
 
     private sealed class TraderLotChangesWriter : Writer<TraderLotChanges>
@@ -277,34 +276,19 @@ public static class StateWriters
             if (value.Statuses is { } statuses)
             {
                 writer.WritePropertyName(Statuses);
-                writer.WriteStartObject();
-                foreach (var (key, listed) in statuses)
+                WriteMap(writer, statuses, static (w, listed) =>
                 {
-                    writer.WritePropertyName(key);
-                    WriteListed(writer, listed);
-                }
+                    w.WriteStartObject();
+                    if (listed.Status is not null)
+                    {
+                        w.WriteString(Status, listed.Status);
+                    }
 
-                writer.WriteEndObject();
+                    w.WriteNumber(Version, listed.Version);
+                    w.WriteEndObject();
+                });
             }
 
-            writer.WriteEndObject();
-        }
-
-        private static void WriteListed(Utf8JsonWriter writer, ListedLot? listed)
-        {
-            if (listed is null)
-            {
-                writer.WriteNullValue();
-                return;
-            }
-
-            writer.WriteStartObject();
-            if (listed.Status is not null)
-            {
-                writer.WriteString(Status, listed.Status);
-            }
-
-            writer.WriteNumber(Version, listed.Version);
             writer.WriteEndObject();
         }
     }
