@@ -60,7 +60,7 @@ public static class MarketplaceSiloExtensions
         silo.Services.TryAddSingleton<IListingArchive, ListingArchive>();
         silo.Services.TryAddSingleton<IMatchingArchive, MatchingArchive>();
         silo.Services.TryAddSingleton<IMatchEvents, NoMatchEvents>();
-        silo.Services.AddSingleton<MatchingRecovery>();
+        StartupSweep.Add<MatchingRecovery>(silo, configuration);
         silo.Services.AddOptions<MatchingOptions>().Bind(configuration.GetSection(MatchingOptions.Section))
             .Validate(o => o.SessionLifetime >= TimeSpan.FromSeconds(1) && o.SessionLifetime <= TimeSpan.FromDays(30) && o.RecoveryBatchSize > 0,
                 $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.SessionLifetime)} must be from 1 second to 30 days (holds last at most 30 days).")
@@ -76,11 +76,6 @@ public static class MarketplaceSiloExtensions
             .Validate(o => o.ReconcileSweepPeriod >= o.ReconcileInterval,
                 $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.ReconcileSweepPeriod)} must be at least {nameof(MatchingOptions.ReconcileInterval)}.")
             .ValidateOnStart();
-        silo.AddStartupTask((services, cancellationToken) =>
-        {
-            services.GetRequiredService<MatchingRecovery>().Start(cancellationToken);
-            return Task.CompletedTask;
-        });
         silo.Services.AddOptions<ServiceAreaOptions>().Bind(configuration.GetSection(ServiceAreaOptions.Section))
             .Validate(o => o.Area.IsValid,
                 $"{nameof(ServiceAreaOptions)}: {nameof(ServiceAreaOptions.South)} and {nameof(ServiceAreaOptions.North)} must be latitudes (-90 to 90) with south below north, {nameof(ServiceAreaOptions.West)} and {nameof(ServiceAreaOptions.East)} longitudes (-180 to 180) with west below east.")

@@ -49,6 +49,19 @@ public static class HostSetup
         return builder;
     }
 
+    /// <summary>
+    /// The silo of a one-off command (seed, import, clients, users): warnings and errors only, and no start-up sweeps
+    /// (<see cref="Grains.Common.StartupSweep"/>), which the command would only cut short when it stops; the host's
+    /// next start runs them. A setting given on the command line wins.
+    /// </summary>
+    public static IHostApplicationBuilder AddMarketplaceCommandSilo(this IHostApplicationBuilder builder)
+    {
+        builder.Configuration["Logging:LogLevel:Default"] ??= "Warning";
+        builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] ??= "Warning";
+        builder.Configuration[Grains.Common.StartupSweep.Setting] ??= "false";
+        return builder.AddMarketplaceSilo();
+    }
+
     /// <summary>Setting <c>ShutdownTimeout</c>: how long a stopping host lets its services finish (default 10 s).</summary>
     public static TimeSpan ShutdownTimeout(IConfiguration configuration)
     {
@@ -96,16 +109,9 @@ public static class HostSetup
         await app.DisposeAsync();
     }
 
-    /// <summary>Makes relative data paths relative to the content root, so the data folder does not depend on the current directory.</summary>
+    /// <summary>Resolves the grain store's file once (<see cref="Hosting.DataFolder.GrainStore"/>), so the silo does not depend on the current directory.</summary>
     private static void ResolveDataPaths(IHostApplicationBuilder builder)
-    {
-        const string key = "Storage:Sqlite:Path";
-        var path = builder.Configuration[key] ?? "data/marketplace.db";
-        if (!Path.IsPathRooted(path))
-        {
-            builder.Configuration[key] = Path.Combine(builder.Environment.ContentRootPath, path);
-        }
-    }
+        => builder.Configuration[Hosting.DataFolder.GrainStoreSetting] = Hosting.DataFolder.GrainStore(builder);
 
     /// <summary>Adds problem details, OpenAPI, JSON settings, request limits and health checks.</summary>
     public static IServiceCollection AddMarketplaceApi(this IServiceCollection services)

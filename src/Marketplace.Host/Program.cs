@@ -27,7 +27,7 @@ if (BackupCommands.Matches(args))
 
 if (IdentityCommands.Matches(args))
 {
-    return await IdentityCommands.RunAsync(args, silo => silo.AddMarketplaceSilo(), Console.Out, Console.Error);
+    return await IdentityCommands.RunAsync(args, silo => silo.AddMarketplaceCommandSilo(), Console.Out, Console.Error);
 }
 
 try

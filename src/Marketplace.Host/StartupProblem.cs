@@ -33,7 +33,7 @@ public static class StartupProblem
         OptionsValidationException e => $"Configuration error: {string.Join(" ", e.Failures)} Fix it in appsettings.json, an environment variable or a --Section:Key=value argument.",
         InvalidOperationException e when e.Message.Contains("Provider", StringComparison.Ordinal) || e.Message.Contains("ConnectionString", StringComparison.Ordinal)
             => $"Configuration error: {e.Message} See the configuration table in README.md.",
-        UnauthorizedAccessException e => $"Cannot write the data folder: {e.Message} Run from a folder you can write to, or set --Storage:Sqlite:Path.",
+        UnauthorizedAccessException e => $"Cannot write the data folder: {e.Message} Run from a folder you can write to, or set --DataPath (or --Storage:Sqlite:Path).",
         _ => null,
     };
 }

@@ -34,6 +34,28 @@ internal sealed class HostProcess : IDisposable
     /// <summary>True once the process has ended.</summary>
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code of a process that has ended.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Runs one of the host's commands (<c>seed</c>, <c>clients</c>, ...) to its end, as an operator would; fails if it takes longer than <paramref name="within"/>.</summary>
+    public static async Task<(int ExitCode, string Output)> RunCommandAsync(IEnumerable<string> args, TimeSpan within)
+    {
+        using var command = Start(args);
+        using var timeout = new CancellationTokenSource(within);
+        try
+        {
+            await command._process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"the command did not end in {within.TotalSeconds:F0} s: {command.Output}");
+        }
+
+        // The asynchronous output readers finish after the process has exited.
+        command._process.WaitForExit();
+        return (command.ExitCode, command.Output);
+    }
+
     /// <summary>Starts the host with these settings and waits until <c>/health/ready</c> answers 200 at <paramref name="address"/>.</summary>
     public static async Task<HostProcess> StartAsync(IEnumerable<string> settings, Uri address)
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Marketplace.Domain.Matching;
+using Marketplace.Grains.Common;
 using Marketplace.Grains.Listings;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -10,22 +11,18 @@ namespace Marketplace.Grains.Matching;
 /// Rebuilds derived matching state after the silo starts: reads every open lot and demand from grain storage (without
 /// activating their grains) and loads them into their partitions in batches, logging progress; then re-records every
 /// stored session in its traders' inboxes. Runs in the
-/// background so the host serves requests meanwhile; changes arriving during the rebuild win by version.
+/// background so the host serves requests meanwhile; changes arriving during the rebuild win by version. Stops with
+/// the silo (<see cref="StartupSweep"/>).
 /// </summary>
 public sealed class MatchingRecovery(
     IGrainFactory grains,
     IListingArchive listings,
     IMatchingArchive archive,
     IOptions<MatchingOptions> options,
-    ILogger<MatchingRecovery> logger)
+    ILogger<MatchingRecovery> logger) : StartupSweep
 {
-    /// <summary>Completes when the rebuild has finished (or failed, which is logged).</summary>
-    public Task Completion { get; private set; } = Task.CompletedTask;
-
-    /// <summary>Starts the rebuild in the background.</summary>
-    public void Start(CancellationToken cancellationToken) => Completion = Task.Run(() => RunAsync(cancellationToken), cancellationToken);
-
-    private async Task RunAsync(CancellationToken cancellationToken)
+    /// <inheritdoc />
+    protected override async Task RunAsync(CancellationToken cancellationToken)
     {
         if (!listings.CanEnumerate || !archive.CanEnumerate)
         {
@@ -65,6 +62,7 @@ public sealed class MatchingRecovery(
             var loaded = 0;
             foreach (var partition in lots.Keys.Union(wanted.Keys))
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var partitionLots = lots.GetValueOrDefault(partition) ?? [];
                 var partitionDemands = wanted.GetValueOrDefault(partition) ?? [];
                 var grain = grains.GetGrain<IMatchPartitionGrain>(partition);
@@ -85,6 +83,7 @@ public sealed class MatchingRecovery(
             var sessions = 0;
             await foreach (var session in archive.SessionsAsync(cancellationToken))
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 await Task.WhenAll(
                     grains.GetGrain<IMatchInboxGrain>(session.Proposal!.BuyerId).RecordAsync(session),
                     grains.GetGrain<IMatchInboxGrain>(session.Proposal.SellerId).RecordAsync(session));
@@ -93,7 +92,11 @@ public sealed class MatchingRecovery(
 
             logger.LogInformation("Matching: {Sessions} sessions re-recorded in their traders' inboxes", sessions);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (Stopping)
+        {
+            logger.LogInformation("Matching: the rebuild stopped with the silo ({Reason}); the next start rebuilds", e.GetType().Name);
+        }
+        catch (Exception e)
         {
             logger.LogError(e, "Matching: rebuilding the partitions failed; proposals resume as lots and demands change. Restart the host to retry");
         }

@@ -3,7 +3,7 @@ namespace Marketplace.Grains.Storage;
 /// <summary>Options of the embedded SQLite grain storage (<c>Storage:Sqlite</c>).</summary>
 public sealed class SqliteStorageOptions
 {
-    /// <summary>Path of the database file; relative paths are under the content root. Default <c>data/marketplace.db</c>.</summary>
+    /// <summary>Path of the database file; relative paths are under the content root. The host's default is <c>marketplace.db</c> in its data folder (<c>DataPath</c>).</summary>
     public string Path { get; set; } = "data/marketplace.db";
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Marketplace.Domain.Webhooks;
+using Marketplace.Grains.Common;
 using Marketplace.Grains.Demands;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Matching;
@@ -13,17 +14,13 @@ namespace Marketplace.Grains.Webhooks;
 /// After the silo starts (in the background): finds lots, orders, demands, matches and bulk imports' batches (<see cref="Imports.ImportOutboxGrain"/>) whose stored outbox still holds events (a crash
 /// came between their write and its hand-over, or before the trimming write) and subscriptions with queued deliveries,
 /// and activates them, so those events are handed over and delivered without waiting for the next change. Reads
-/// grain storage directly; a provider that cannot be enumerated (memory, tests) is skipped.
+/// grain storage directly; a provider that cannot be enumerated (memory, tests) is skipped. Stops with the silo
+/// (<see cref="StartupSweep"/>).
 /// </summary>
-public sealed class WebhookRecovery(IGrainFactory grains, IGrainStateArchive archive, ILogger<WebhookRecovery> logger)
+public sealed class WebhookRecovery(IGrainFactory grains, IGrainStateArchive archive, ILogger<WebhookRecovery> logger) : StartupSweep
 {
-    /// <summary>Completes when the sweep has finished (or failed, which is logged).</summary>
-    public Task Completion { get; private set; } = Task.CompletedTask;
-
-    /// <summary>Starts the sweep in the background.</summary>
-    public void Start(CancellationToken cancellationToken) => Completion = Task.Run(() => RunAsync(cancellationToken), cancellationToken);
-
-    private async Task RunAsync(CancellationToken cancellationToken)
+    /// <inheritdoc />
+    protected override async Task RunAsync(CancellationToken cancellationToken)
     {
         if (!archive.CanEnumerate)
         {
@@ -68,7 +65,11 @@ public sealed class WebhookRecovery(IGrainFactory grains, IGrainStateArchive arc
             logger.LogInformation("Webhooks: recovery in {Elapsed} ms: {Emitters} outbox(es) handed over again, {Subscriptions} subscription(s) with queued deliveries resumed",
                 clock.ElapsedMilliseconds, emitters, subscriptions);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (Stopping)
+        {
+            logger.LogInformation("Webhooks: the recovery sweep stopped with the silo ({Reason}); the next start sweeps again", e.GetType().Name);
+        }
+        catch (Exception e)
         {
             logger.LogError(e, "Webhooks: the recovery sweep failed; outboxes are handed over when their grains next activate");
         }
@@ -76,11 +77,16 @@ public sealed class WebhookRecovery(IGrainFactory grains, IGrainStateArchive arc
 
     private async Task CallAsync(Func<Task> call, string key)
     {
+        if (Stopping)
+        {
+            throw new OperationCanceledException("The silo is stopping.");
+        }
+
         try
         {
             await call();
         }
-        catch (Exception e)
+        catch (Exception e) when (!Stopping)
         {
             logger.LogWarning(e, "Webhooks: recovering {Key} failed", key);
         }

@@ -21,12 +21,7 @@ public static class WebhookSetup
             .ConfigurePrimaryHttpMessageHandler(sp => WebhookSender.Handler(sp.GetRequiredService<IOptions<WebhookOptions>>()));
         silo.Services.AddSingleton<WebhookSender>();
         silo.Services.AddSingleton<WebhookInterest>();
-        silo.Services.AddSingleton<WebhookRecovery>();
-        silo.AddStartupTask((services, cancellationToken) =>
-        {
-            services.GetRequiredService<WebhookRecovery>().Start(cancellationToken);
-            return Task.CompletedTask;
-        });
+        Common.StartupSweep.Add<WebhookRecovery>(silo, configuration);
         return silo;
     }
 }

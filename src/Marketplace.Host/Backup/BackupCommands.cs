@@ -265,8 +265,7 @@ public static class BackupCommands
             var identity = builder.Configuration.GetSection(MarketplaceIdentityOptions.Section).Get<MarketplaceIdentityOptions>() ?? new MarketplaceIdentityOptions();
             var search = builder.Configuration.GetSection(SearchSettings.Section).Get<SearchSettings>() ?? new SearchSettings();
             var data = Hosting.DataFolder.Of(builder);
-            var grains = builder.Configuration["Storage:Sqlite:Path"] ?? "data/marketplace.db";
-            grains = Path.IsPathRooted(grains) ? grains : Path.Combine(builder.Environment.ContentRootPath, grains);
+            var grains = Hosting.DataFolder.GrainStore(builder);
             var identityDb = identity.Store == IdentityStore.PostgreSql
                 ? null
                 : new SqliteConnectionStringBuilder(IdentitySetup.SqliteConnectionString(identity.ConnectionString, data)).DataSource;

@@ -166,9 +166,7 @@ public static class ImportCommand
     public static IHost BuildHost(string[] settings)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(settings);
-        builder.Configuration["Logging:LogLevel:Default"] ??= "Warning";
-        builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] ??= "Warning";
-        builder.AddMarketplaceSilo();
+        builder.AddMarketplaceCommandSilo();
         builder.AddMarketplaceSearch();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddMarketplaceImportJobs();

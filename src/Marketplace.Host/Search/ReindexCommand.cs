@@ -31,10 +31,7 @@ public static class ReindexCommand
         var cluster = builder.Configuration.GetSection(ClusterSettings.Section).Get<ClusterSettings>() ?? new ClusterSettings();
         if (storage.Provider == "Sqlite")
         {
-            if (!Path.IsPathRooted(storage.Sqlite.Path))
-            {
-                storage.Sqlite.Path = Path.Combine(builder.Environment.ContentRootPath, storage.Sqlite.Path);
-            }
+            storage.Sqlite.Path = Hosting.DataFolder.GrainStore(builder);
 
             if (!File.Exists(storage.Sqlite.Path))
             {

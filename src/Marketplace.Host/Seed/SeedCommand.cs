@@ -38,9 +38,7 @@ public static class SeedCommand
         }
 
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(settings);
-        builder.Configuration["Logging:LogLevel:Default"] = "Warning";
-        builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning";
-        builder.AddMarketplaceSilo();
+        builder.AddMarketplaceCommandSilo();
         using var host = builder.Build();
         try
         {

@@ -121,7 +121,7 @@ public class OperatorCommandTests
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var rc = await IdentityCommands.RunAsync(args, silo => silo.AddMarketplaceSilo(), output, error);
+        var rc = await IdentityCommands.RunAsync(args, silo => silo.AddMarketplaceCommandSilo(), output, error);
         return (rc, output.ToString(), error.ToString());
     }
 

@@ -55,7 +55,7 @@ public sealed class CommandLineTests
     public async Task IdentityCommands_UnknownOption_ExitsWith2WithAMessage(params string[] args)
     {
         var error = new StringWriter();
-        Assert.Equal(2, await IdentityCommands.RunAsync(args, silo => silo.AddMarketplaceSilo(), TextWriter.Null, error));
+        Assert.Equal(2, await IdentityCommands.RunAsync(args, silo => silo.AddMarketplaceCommandSilo(), TextWriter.Null, error));
         Assert.Contains("Unknown option", error.ToString(), StringComparison.Ordinal);
     }
 
