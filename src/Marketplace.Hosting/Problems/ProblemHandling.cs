@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Marketplace.Hosting.Problems;
 
@@ -22,6 +23,18 @@ public static class ProblemHandling
     /// <summary>Endpoint filter mapping exceptions to problem results inside the endpoint.</summary>
     public static async ValueTask<object?> MapExceptions(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
+        if (BlankRouteValue(context.HttpContext) is { } blank)
+        {
+            // No resource has a blank id, and a grain refuses one as a key (an ArgumentException, once a 500).
+            return TypedResults.Problem(new ProblemDetails
+            {
+                Status = StatusCodes.Status404NotFound,
+                Type = ApiProblems.TypePrefix + "not-found",
+                Title = "Not found",
+                Detail = $"Nothing has a blank {blank}: an id is never empty or only white space.",
+            });
+        }
+
         try
         {
             return await next(context);
@@ -32,6 +45,20 @@ public static class ProblemHandling
             Log(context.HttpContext, exception, problem.Status ?? 500);
             return TypedResults.Problem(problem);
         }
+    }
+
+    /// <summary>The name of the first route value (an id in the path) that is empty or only white space, or null.</summary>
+    private static string? BlankRouteValue(HttpContext context)
+    {
+        foreach (var (name, value) in context.Request.RouteValues)
+        {
+            if (value is string text && string.IsNullOrWhiteSpace(text))
+            {
+                return name;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Answers a failure that escaped an endpoint with its problem document, and logs it.</summary>
