@@ -35,6 +35,14 @@ public abstract class WebPage : PageModel
     /// <inheritdoc />
     public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
+        // An id of only white space (/lots/%20) names nothing; the model binder makes it null, which the pages' API paths
+        // would not survive.
+        if (RouteData.Values.Values.Any(v => v is string text && string.IsNullOrWhiteSpace(text)))
+        {
+            context.Result = NotFound();
+            return;
+        }
+
         var session = HttpContext.RequestServices.GetRequiredService<WebSession>();
         var result = await session.AuthenticateAsync();
         if (result.Succeeded)
