@@ -76,6 +76,9 @@ public static class ApiProblems
                     $"Request bodies are limited to {ApiLimits.MaxRequestBodyBytes:N0} bytes.");
             case BadHttpRequestException bad:
                 return FromBadRequest(bad);
+            case InvalidDataException invalid:
+                // A form body the framework cannot decode (a %00 in a value, too many values): the caller's to fix.
+                return Create(StatusCodes.Status400BadRequest, "bad-request", "Malformed request", $"The request body could not be read: {invalid.Message}");
             case InconsistentStateException:
                 context.Items[RetryableItem] = true;
                 return Create(StatusCodes.Status409Conflict, "concurrent-update", "Changed by someone else",
