@@ -35,9 +35,8 @@ public abstract class WebPage : PageModel
     /// <inheritdoc />
     public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
-        // An id of only white space (/lots/%20) names nothing; the model binder makes it null, which the pages' API paths
-        // would not survive.
-        if (RouteData.Values.Values.Any(v => v is string text && string.IsNullOrWhiteSpace(text)))
+        // The model binder makes such an id null, which the pages' API paths would not survive.
+        if (Hosting.Problems.ProblemHandling.BlankRouteValue(RouteData.Values) is not null)
         {
             context.Result = NotFound();
             return;

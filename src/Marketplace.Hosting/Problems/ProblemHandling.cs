@@ -23,7 +23,7 @@ public static class ProblemHandling
     /// <summary>Endpoint filter mapping exceptions to problem results inside the endpoint.</summary>
     public static async ValueTask<object?> MapExceptions(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        if (BlankRouteValue(context.HttpContext) is { } blank)
+        if (BlankRouteValue(context.HttpContext.Request.RouteValues) is { } blank)
         {
             // No resource has a blank id, and a grain refuses one as a key (an ArgumentException, once a 500).
             return TypedResults.Problem(new ProblemDetails
@@ -47,10 +47,13 @@ public static class ProblemHandling
         }
     }
 
-    /// <summary>The name of the first route value (an id in the path) that is empty or only white space, or null.</summary>
-    private static string? BlankRouteValue(HttpContext context)
+    /// <summary>
+    /// The name of the first route value (an id in the path, <c>/listings/%20</c>) that is empty or only white space, or
+    /// null: such an id names nothing, and a grain refuses it as a key. The API's filter and the pages answer it with 404.
+    /// </summary>
+    public static string? BlankRouteValue(RouteValueDictionary values)
     {
-        foreach (var (name, value) in context.Request.RouteValues)
+        foreach (var (name, value) in values)
         {
             if (value is string text && string.IsNullOrWhiteSpace(text))
             {
