@@ -144,12 +144,34 @@ public static class HostSetup
     {
         app.UseMarketplaceForwardedHeaders();
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        // A person's browser gets a page in their language for an answer without a body (an unknown address, a page's
+        // NotFound); the API, the sign-in server and every other caller get a problem document.
+        app.UseWhen(ForBrowser, branch => branch.UseStatusCodePagesWithReExecute("/error/{0}"));
+        app.UseWhen(c => !ForBrowser(c), branch => branch.UseStatusCodePages());
+        // Routing after the status code pages, so that a re-executed request is routed to the error page.
+        app.UseRouting();
         app.UseMarketplaceIdentity();
         app.Use(CallerSetup.LimitPerCaller);
         app.UseMiddleware<IdempotencyMiddleware>();
         return app;
     }
+
+    /// <summary>A page request from a browser: it accepts HTML and is not for the API, the sign-in server or the operators' endpoints.</summary>
+    private static bool ForBrowser(HttpContext context)
+    {
+        var path = context.Request.Path;
+        foreach (var machine in MachinePaths)
+        {
+            if (path.StartsWithSegments(machine))
+            {
+                return false;
+            }
+        }
+
+        return context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static readonly string[] MachinePaths = ["/api", "/connect", "/health", "/openapi", "/docs", "/dashboard", "/metrics", "/.well-known", "/matches/stream"];
 
     /// <summary>Maps every capability's endpoints, the OpenAPI document and the API reference.</summary>
     public static WebApplication MapMarketplaceApi(this WebApplication app)

@@ -6,7 +6,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Marketplace.Web.Tests;
 
-/// <summary>A page whose path names something by an id of only white space (<c>/lots/%20</c>) is not found, never a 500.</summary>
+/// <summary>
+/// Addresses that show nothing: a page named by an id of only white space (<c>/lots/%20</c>) is not found, never a 500,
+/// and a person's browser gets a page in their language for an unknown address, not the framework's bare text.
+/// </summary>
 [Collection(WebCollection.Name)]
 public sealed partial class BlankIdPageTests(BrowserFixture web)
 {
@@ -36,6 +39,31 @@ public sealed partial class BlankIdPageTests(BrowserFixture web)
         }
 
         Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+    }
+
+    [BrowserTheory]
+    [InlineData("en", "Page not found", "Find material")]
+    [InlineData("fi", "Sivua ei löytynyt", "Etsi materiaalia")]
+    public async Task UnknownAddress_InABrowser_IsANotFoundPageInThePersonsLanguage(string language, string heading, string link)
+    {
+        var page = await web.NewPageAsync(language);
+        var response = await web.GoAsync(page, "/no-such-page/here");
+        Assert.Equal(404, response!.Status);
+        Assert.Equal(heading, (await page.Locator("h1").TextContentAsync())?.Trim());
+        Assert.Equal(1, await page.Locator("main a[href='/search']", new() { HasTextString = link }).CountAsync());
+        await BrowserFixture.AssertAccessibleAsync(page);
+        if (language == "en")
+        {
+            await BrowserFixture.ScreenshotAsync(page, "not-found");
+        }
+
+        // A lot's page named by a blank id is the same page; the API keeps answering machines with a problem document.
+        Assert.Equal(404, (await web.GoAsync(page, "/lots/%20"))!.Status);
+        Assert.Equal(heading, (await page.Locator("h1").TextContentAsync())?.Trim());
+        using var client = new HttpClient { BaseAddress = web.Server.Address };
+        using var api = await client.GetAsync("/api/v1/no-such-thing");
+        Assert.Equal("application/problem+json", api.Content.Headers.ContentType?.MediaType);
+        await page.Context.CloseAsync();
     }
 
     [GeneratedRegex(@"\{\**([^}:=?]+)[^}]*\}")]
