@@ -117,6 +117,7 @@ public static class HostSetup
     public static IServiceCollection AddMarketplaceApi(this IServiceCollection services)
     {
         services.AddMarketplaceProblems();
+        services.Configure<ProblemPageOptions>(o => o.ShowsPage = ForBrowser);
         services.AddMarketplaceCallers();
         services.AddMarketplaceHealth();
         services.AddMatchStreams();
@@ -143,6 +144,8 @@ public static class HostSetup
     public static WebApplication UseMarketplaceApi(this WebApplication app)
     {
         app.UseMarketplaceForwardedHeaders();
+        // A failure on a person's page sends the browser to the error page with the failure's status (a form that cannot
+        // be read is 400); everything else gets the problem document (ProblemPageOptions, set in AddMarketplaceApi).
         app.UseExceptionHandler();
         // A person's browser gets a page in their language for an answer without a body (an unknown address, a page's
         // NotFound); the API, the sign-in server and every other caller get a problem document.

@@ -13,6 +13,15 @@ public static class Formats
         return (minorUnits / 100m).ToString("C2", format);
     }
 
+    /// <summary>
+    /// Euros as a person typed them, in cents (rounded to the cent); null when the amount is beyond any price (more than
+    /// <see cref="MaxEuros"/>), which would overflow the arithmetic: the form says so next to the field instead.
+    /// </summary>
+    public static long? Cents(decimal euros) => Math.Abs(euros) <= MaxEuros ? (long)decimal.Round(euros * 100) : null;
+
+    /// <summary>The largest amount a form turns into cents: far above the API's own price limits.</summary>
+    public const decimal MaxEuros = 1_000_000_000_000m;
+
     /// <summary>A quantity with at most three decimals, and its unit.</summary>
     public static string Quantity(decimal quantity, string unit)
         => quantity.ToString("#,0.###", CultureInfo.CurrentCulture) + " " + unit;

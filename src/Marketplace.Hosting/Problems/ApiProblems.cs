@@ -128,8 +128,17 @@ public static class ApiProblems
 
         context.Response.StatusCode = problem.Status ?? StatusCodes.Status500InternalServerError;
         var writer = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        await writer.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+        if (!await writer.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }))
+        {
+            // A caller that does not accept JSON (a browser's Accept: text/html on an API address) still gets the
+            // document: the writer declines such a request, and failing here left an empty 500.
+            GiveStableType(problem);
+            problem.Instance ??= context.Request.Path;
+            problem.Extensions["traceId"] = context.TraceIdentifier;
+            await context.Response.WriteAsJsonAsync(problem, typeof(ProblemDetails), options: null, contentType: "application/problem+json");
+        }
     }
+
 
     private static ProblemDetails FromDomain(DomainException d)
     {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Marketplace.Hosting.Problems;
@@ -85,12 +86,34 @@ public static class ProblemHandling
         }
     }
 
-    private sealed class ExceptionToProblem : IExceptionHandler
+    private sealed class ExceptionToProblem(IOptions<ProblemPageOptions> pages) : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
         {
+            if (pages.Value.ShowsPage(httpContext))
+            {
+                // A person's page: their browser is sent to the host's error page, a fresh GET that says the failure's
+                // status in their language. Not re-executed: a form that could not be read (a %00 in a value) would
+                // fail again in everything that reads it on the way (authentication looks for a token in a form).
+                var status = ApiProblems.FromException(exception, httpContext).Status ?? StatusCodes.Status500InternalServerError;
+                Log(httpContext, exception, status);
+                httpContext.Response.StatusCode = StatusCodes.Status303SeeOther;
+                httpContext.Response.Headers.Location = $"/error/{status}";
+                return true;
+            }
+
             await WriteAsync(httpContext, exception);
             return true;
         }
     }
+}
+
+/// <summary>Which failed requests a page shows rather than a problem document.</summary>
+public sealed class ProblemPageOptions
+{
+    /// <summary>
+    /// True for a request whose failure the host's error page shows (a person's browser on the web pages); the host sets
+    /// it together with the exception handler's path. None by default: every failure is a problem document.
+    /// </summary>
+    public Func<HttpContext, bool> ShowsPage { get; set; } = static _ => false;
 }

@@ -4,16 +4,19 @@ using Microsoft.AspNetCore.Mvc;
 namespace Marketplace.Host.Web.Pages;
 
 /// <summary>
-/// What a person's browser shows for an answer without a body (an unknown address, a page's 404): the status code pages
-/// re-execute the request here (<see cref="HostSetup.UseMarketplaceApi"/>), keeping its status, in the person's language.
+/// What a person's browser shows for an answer without a body (an unknown address, a page's 404: the status code pages
+/// re-execute the request here, keeping its status and method) and for a page that failed (the exception handler sends
+/// the browser here with the failure's status in the address, <see cref="Hosting.Problems.ProblemPageOptions"/>), in the
+/// person's language (<see cref="HostSetup.UseMarketplaceApi"/>).
 /// </summary>
+[IgnoreAntiforgeryToken]
 public sealed class ErrorModel : WebPage
 {
     /// <summary>The status of the request that failed.</summary>
     public int Code { get; private set; }
 
-    /// <summary>Shows the page; opened directly, it answers with the status it describes.</summary>
-    public IActionResult OnGet(int code)
+    /// <summary>Shows the page; opened directly (or sent here), it answers with the status it describes.</summary>
+    public IActionResult OnGet([FromRoute] int code)
     {
         Code = code is >= 400 and <= 599 ? code : 404;
         if (HttpContext.Features.Get<IStatusCodeReExecuteFeature>() is null)
@@ -23,4 +26,7 @@ public sealed class ErrorModel : WebPage
 
         return Page();
     }
+
+    /// <summary>The same page for a form posted to an address with nothing there.</summary>
+    public IActionResult OnPost([FromRoute] int code) => OnGet(code);
 }

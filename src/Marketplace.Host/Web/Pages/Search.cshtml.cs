@@ -94,7 +94,20 @@ public sealed class SearchModel(ISearchEngine engine, MaterialTaxonomy taxonomy,
     }
 
     private string? Cents(string? euros, string field)
-        => Number(euros, field) is { } value ? decimal.Round(value * 100).ToString(CultureInfo.InvariantCulture) : null;
+    {
+        if (Number(euros, field) is not { } value)
+        {
+            return null;
+        }
+
+        if (Formats.Cents(value) is { } cents)
+        {
+            return cents.ToString(CultureInfo.InvariantCulture);
+        }
+
+        ModelState.AddModelError(field, text["Enter a smaller number."]);
+        return null;
+    }
 
     private static string FieldOf(string apiField) => apiField switch
     {

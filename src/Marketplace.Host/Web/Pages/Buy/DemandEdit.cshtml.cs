@@ -63,6 +63,12 @@ public sealed class DemandEditModel(MaterialTaxonomy taxonomy, TimeProvider time
         var quantity = Number(Form.Quantity, "Form.Quantity", required: true);
         var minPart = Number(Form.MinPart, "Form.MinPart", required: false);
         var maxPrice = Number(Form.MaxUnitPrice, "Form.MaxUnitPrice", required: false);
+        var maxCents = maxPrice is { } euros ? Formats.Cents(euros) : null;
+        if (maxPrice is not null && maxCents is null)
+        {
+            ModelState.AddModelError("Form.MaxUnitPrice", text["Enter a smaller number."]);
+        }
+
         var radius = Number(Form.RadiusKm, "Form.RadiusKm", required: true);
         var place = Places.Find(Form.Place);
         if (place is null)
@@ -82,7 +88,7 @@ public sealed class DemandEditModel(MaterialTaxonomy taxonomy, TimeProvider time
             unit = Form.Unit,
             minPart = minPart ?? quantity,
             minCondition = Form.MinCondition,
-            maxUnitPrice = maxPrice is { } p ? new { minorUnits = (long)decimal.Round(p * 100), currency = "EUR" } : null,
+            maxUnitPrice = maxCents is { } cents ? new { minorUnits = cents, currency = "EUR" } : null,
             location = new { latitude = place!.Lat, longitude = place.Lon },
             radiusKm = radius,
             window = new { from = Form.From, to = Form.To },

@@ -80,6 +80,12 @@ public sealed class LotForm
         var quantity = Number(Quantity, "Form.Quantity", required: true, errors, text);
         var mass = Number(MassPerUnitKg, "Form.MassPerUnitKg", required: false, errors, text);
         var price = Number(Price, "Form.Price", required: true, errors, text);
+        var cents = price is { } euros ? Formats.Cents(euros) : null;
+        if (price is not null && cents is null)
+        {
+            errors["Form.Price"] = text("Enter a smaller number.");
+        }
+
         var latitude = Number(Latitude, "Form.Latitude", required: true, errors, text);
         var longitude = Number(Longitude, "Form.Longitude", required: true, errors, text);
         if (From is null || To is null)
@@ -96,7 +102,7 @@ public sealed class LotForm
             unit = Unit ?? "",
             massPerUnitKg = mass,
             condition = Condition ?? "",
-            unitPrice = new { minorUnits = price is { } p ? (long?)decimal.Round(p * 100) : null, currency = "EUR" },
+            unitPrice = new { minorUnits = cents, currency = "EUR" },
             location = new { latitude, longitude, address = string.IsNullOrWhiteSpace(Address) ? null : Address, municipality = Municipality ?? "" },
             pickup = Pickup,
             delivery = Delivery,

@@ -1,0 +1,125 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Marketplace.Web.Tests;
+
+/// <summary>
+/// What a person's browser shows when a page has nothing to show or cannot be made: a page named by an id of only white
+/// space (<c>/lots/%20</c>) is not found, never a 500; an unknown address and a form that cannot be read get a page in the
+/// person's language, not the framework's bare text or an empty 500; numbers too large for a price are a message next
+/// to the field.
+/// </summary>
+[Collection(WebCollection.Name)]
+public sealed partial class ErrorPageTests(BrowserFixture web)
+{
+    [Fact]
+    public async Task EveryPageWithAnIdInItsPath_ABlankId_IsNotFound()
+    {
+        var pages = web.Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<PageActionDescriptor>() is not null && e.RoutePattern.Parameters.Any(p => !p.IsOptional))
+            .Select(e => e.RoutePattern.RawText!)
+            .Distinct()
+            .ToArray();
+        Assert.True(pages.Length >= 4, $"only {pages.Length} pages with an id in the path: {string.Join(", ", pages)}");
+
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = web.Server.Address };
+        var wrong = new List<string>();
+        foreach (var pattern in pages)
+        {
+            foreach (var blank in new[] { "%20", "%09" })
+            {
+                var path = "/" + Parameter().Replace(pattern, blank).TrimStart('/');
+                using var response = await client.GetAsync(path);
+                if (response.StatusCode != HttpStatusCode.NotFound)
+                {
+                    wrong.Add($"GET {path}: {(int)response.StatusCode}");
+                }
+            }
+        }
+
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+    }
+
+    [BrowserTheory]
+    [InlineData("en", "Page not found", "Find material")]
+    [InlineData("fi", "Sivua ei löytynyt", "Etsi materiaalia")]
+    public async Task UnknownAddress_InABrowser_IsANotFoundPageInThePersonsLanguage(string language, string heading, string link)
+    {
+        var page = await web.NewPageAsync(language);
+        var response = await web.GoAsync(page, "/no-such-page/here");
+        Assert.Equal(404, response!.Status);
+        Assert.Equal(heading, (await page.Locator("h1").TextContentAsync())?.Trim());
+        Assert.Equal(1, await page.Locator("main a[href='/search']", new() { HasTextString = link }).CountAsync());
+        await BrowserFixture.AssertAccessibleAsync(page);
+        if (language == "en")
+        {
+            await BrowserFixture.ScreenshotAsync(page, "not-found");
+        }
+
+        // A lot's page named by a blank id is the same page; the API keeps answering machines with a problem document.
+        Assert.Equal(404, (await web.GoAsync(page, "/lots/%20"))!.Status);
+        Assert.Equal(heading, (await page.Locator("h1").TextContentAsync())?.Trim());
+        using var client = new HttpClient { BaseAddress = web.Server.Address };
+        using var api = await client.GetAsync("/api/v1/no-such-thing");
+        Assert.Equal("application/problem+json", api.Content.Headers.ContentType?.MediaType);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task AFormThatCannotBeRead_IsTheErrorPageWith400_ForABrowser_AndAProblemForAMachine()
+    {
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = web.Server.Address };
+        foreach (var path in new[] { "/search", "/language", "/account/sign-in", "/no-such-page" })
+        {
+            using var browser = Post(path, "text/html");
+            using var sent = await client.SendAsync(browser);
+            Assert.True(sent.StatusCode == HttpStatusCode.SeeOther, $"POST {path}: {(int)sent.StatusCode}");
+            Assert.Equal("/error/400", sent.Headers.Location?.OriginalString);
+            using var shown = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, sent.Headers.Location) { Headers = { { "Accept", "text/html" }, { "Accept-Language", "en" } } });
+            Assert.Equal(HttpStatusCode.BadRequest, shown.StatusCode);
+            Assert.Contains("could not be read", await shown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+            using var machine = Post(path, "application/json");
+            using var problem = await client.SendAsync(machine);
+            Assert.Equal(HttpStatusCode.BadRequest, problem.StatusCode);
+            Assert.Equal("application/problem+json", problem.Content.Headers.ContentType?.MediaType);
+        }
+
+        // The token endpoint is a machine's even for a browser: its problem document, although the writer declines HTML.
+        using var token = await client.SendAsync(Post("/connect/token", "text/html"));
+        Assert.Equal(HttpStatusCode.BadRequest, token.StatusCode);
+        Assert.Equal("application/problem+json", token.Content.Headers.ContentType?.MediaType);
+
+        static HttpRequestMessage Post(string path, string accept) => new(HttpMethod.Post, path)
+        {
+            Content = new StringContent("q=%00", System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"),
+            Headers = { { "Accept", accept } },
+        };
+    }
+
+    [Fact]
+    public async Task APriceTooLargeForArithmetic_IsAMessageNextToTheField()
+    {
+        using var client = new HttpClient { BaseAddress = web.Server.Address };
+        client.DefaultRequestHeaders.Add("Accept-Language", "en");
+        foreach (var field in new[] { "minPrice", "maxPrice" })
+        {
+            using var response = await client.GetAsync($"/search?{field}=79228162514264337593543950335");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("Enter a smaller number.", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var errors = new Dictionary<string, string>();
+        var form = new Marketplace.Host.Web.Pages.Sell.LotForm { Quantity = "1", Price = "99999999999999999999", Latitude = "60.2", Longitude = "24.9" };
+        form.ToRequest(errors, text => text);
+        Assert.Equal("Enter a smaller number.", errors["Form.Price"]);
+        Assert.Null(Marketplace.Host.Web.Formats.Cents(1_000_000_000_001m));
+        Assert.Equal(123_456L, Marketplace.Host.Web.Formats.Cents(1234.555m));
+    }
+
+    [GeneratedRegex(@"\{\**([^}:=?]+)[^}]*\}")]
+    private static partial Regex Parameter();
+}
