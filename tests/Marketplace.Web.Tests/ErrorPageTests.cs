@@ -117,6 +117,10 @@ public sealed partial class ErrorPageTests(BrowserFixture web)
         form.ToRequest(errors, text => text);
         Assert.Equal("Enter a smaller number.", errors["Form.Price"]);
         Assert.Null(Marketplace.Host.Web.Formats.Cents(1_000_000_000_001m));
+
+        // A hold's time typed at the calendar's ends (a browser lets a person type year 1) is passed on for the API to refuse.
+        Assert.Equal(DateTimeOffset.MinValue, Marketplace.Host.Web.Formats.FromLocalInput(DateTime.MinValue));
+        Assert.Equal(new DateTimeOffset(2027, 1, 1, 12, 0, 0, TimeSpan.FromHours(2)), Marketplace.Host.Web.Formats.FromLocalInput(new DateTime(2027, 1, 1, 12, 0, 0)));
         Assert.Equal(123_456L, Marketplace.Host.Web.Formats.Cents(1234.555m));
     }
 

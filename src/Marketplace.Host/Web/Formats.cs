@@ -46,7 +46,11 @@ public static class Formats
 
     /// <summary>Reads an HTML <c>datetime-local</c> value as Finnish time.</summary>
     public static DateTimeOffset? FromLocalInput(DateTime? local)
-        => local is { } value ? new DateTimeOffset(value, Helsinki.GetUtcOffset(value)) : null;
+        => local is not { } value ? null
+            // At the calendar's ends Finland's offset would leave it (year 1 at +02:00 throws): such a time goes on as
+            // UTC, and the API's own checks refuse it next to the field like any time out of range.
+            : value.Year is > 1 and < 9999 ? new DateTimeOffset(value, Helsinki.GetUtcOffset(value))
+            : new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Unspecified), TimeSpan.Zero);
 
     /// <summary>Finland's time zone, where the marketplace's people work.</summary>
     public static TimeZoneInfo Helsinki { get; } = TimeZoneInfo.FindSystemTimeZoneById("Europe/Helsinki");
