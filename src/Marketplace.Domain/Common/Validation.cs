@@ -61,8 +61,37 @@ public sealed class Validation
         {
             Add(field, $"The {field} must be at most {maxLength} characters (it has {value.Length}).");
         }
+        else if (InvalidCharacterAt(value) is { } at)
+        {
+            Add(field, $"The {field} must not contain control characters (U+{(int)value[at]:X4} at position {at + 1}); tabs and line breaks are fine.");
+        }
 
         return this;
+    }
+
+    /// <summary>
+    /// The index of the first character text must not carry, or null: control characters other than tab, line feed and
+    /// carriage return, U+FFFE and U+FFFF, and halves of surrogate pairs. They show as nothing, and documents made from
+    /// the text (a Finvoice e-invoice is XML) cannot carry them.
+    /// </summary>
+    public static int? InvalidCharacterAt(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+                continue;
+            }
+
+            if ((c < ' ' && c is not ('\t' or '\n' or '\r')) || c is '\uFFFE' or '\uFFFF' || char.IsSurrogate(c))
+            {
+                return i;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Throws a <see cref="DomainException"/> of kind validation when anything was reported.</summary>

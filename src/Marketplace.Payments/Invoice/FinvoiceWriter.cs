@@ -92,6 +92,18 @@ internal static class FinvoiceWriter
                     new XElement("EpiCharge", new XAttribute("ChargeOption", "SLEV"), "SLEV"),
                     Date("EpiDateOptionDate", invoice.DueDate))));
 
+        // Text stored before control characters were refused (a lot's title, a firm's name) must not break the document:
+        // what XML 1.0 cannot carry is left out, where writing it would throw.
+        foreach (var text in root.DescendantNodes().OfType<XText>())
+        {
+            text.Value = XmlText(text.Value);
+        }
+
+        foreach (var attribute in root.DescendantsAndSelf().Attributes())
+        {
+            attribute.Value = XmlText(attribute.Value);
+        }
+
         var settings = new XmlWriterSettings { Encoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), Indent = true };
         using var output = new MemoryStream();
         using (var writer = XmlWriter.Create(output, settings))
@@ -100,6 +112,43 @@ internal static class FinvoiceWriter
         }
 
         return output.ToArray();
+    }
+
+    /// <summary>The text without the characters XML 1.0 cannot carry (the same text when it has none).</summary>
+    internal static string XmlText(string value)
+    {
+        var first = FirstInvalid(value, 0);
+        if (first < 0)
+        {
+            return value;
+        }
+
+        var kept = new StringBuilder(value.Length);
+        var from = 0;
+        for (var at = first; at >= 0; at = FirstInvalid(value, from))
+        {
+            kept.Append(value, from, at - from);
+            from = at + 1;
+        }
+
+        return kept.Append(value, from, value.Length - from).ToString();
+    }
+
+    private static int FirstInvalid(string value, int start)
+    {
+        for (var i = start; i < value.Length; i++)
+        {
+            if (i + 1 < value.Length && XmlConvert.IsXmlSurrogatePair(value[i + 1], value[i]))
+            {
+                i++;
+            }
+            else if (!XmlConvert.IsXmlChar(value[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";

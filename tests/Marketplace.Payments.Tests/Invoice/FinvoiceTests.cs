@@ -84,6 +84,22 @@ public class FinvoiceTests
     }
 
     [Fact]
+    public void RenderFinvoice_TextWithCharactersXmlCannotCarry_LeavesThemOut()
+    {
+        // A lot's title or a firm's name stored before such characters were refused.
+        var invoice = Invoices.Bricks() with
+        {
+            Seller = Invoices.Seller with { Name = "Purku\u0001piste Oy" },
+            Lines = [new InvoiceLine("Tii\u0000lit 😀\uFFFF", 1m, "pcs", 85, 25.5m, 85, 22), .. Invoices.Bricks().Lines.Skip(1)],
+        };
+
+        var (root, _) = Render(invoice);
+
+        Assert.Equal("Tiilit 😀", Value(root.Elements("InvoiceRow").First(), "ArticleName"));
+        Assert.Contains("Purkupiste Oy", root.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void RenderFinvoice_PartlyPaid_InstructsTheBalanceDue()
     {
         var (root, _) = Render(Invoices.Bricks(paidMinor: 5_000));
