@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +12,7 @@ namespace Marketplace.Web.Tests;
 /// to the field.
 /// </summary>
 [Collection(WebCollection.Name)]
-public sealed partial class ErrorPageTests(BrowserFixture web)
+public sealed class ErrorPageTests(BrowserFixture web)
 {
     [Fact]
     public async Task EveryPageWithAnIdInItsPath_ABlankId_IsNotFound()
@@ -31,7 +30,7 @@ public sealed partial class ErrorPageTests(BrowserFixture web)
         {
             foreach (var blank in new[] { "%20", "%09" })
             {
-                var path = "/" + Parameter().Replace(pattern, blank).TrimStart('/');
+                var path = "/" + RouteTemplates.Fill(pattern, blank).TrimStart('/');
                 using var response = await client.GetAsync(path);
                 if (response.StatusCode != HttpStatusCode.NotFound)
                 {
@@ -123,7 +122,4 @@ public sealed partial class ErrorPageTests(BrowserFixture web)
         Assert.Equal(new DateTimeOffset(2027, 1, 1, 12, 0, 0, TimeSpan.FromHours(2)), Marketplace.Host.Web.Formats.FromLocalInput(new DateTime(2027, 1, 1, 12, 0, 0)));
         Assert.Equal(123_456L, Marketplace.Host.Web.Formats.Cents(1234.555m));
     }
-
-    [GeneratedRegex(@"\{\**([^}:=?]+)[^}]*\}")]
-    private static partial Regex Parameter();
 }

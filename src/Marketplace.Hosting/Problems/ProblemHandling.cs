@@ -112,8 +112,8 @@ public static class ProblemHandling
 public sealed class ProblemPageOptions
 {
     /// <summary>
-    /// True for a request whose failure the host's error page shows (a person's browser on the web pages); the host sets
-    /// it together with the exception handler's path. None by default: every failure is a problem document.
+    /// True for a request whose failure the host's error page shows (a person's browser on the web pages): the exception
+    /// handler sends it there with 303. The host sets it; none by default: every failure is a problem document.
     /// </summary>
     public Func<HttpContext, bool> ShowsPage { get; set; } = static _ => false;
 }
