@@ -30,11 +30,20 @@ public sealed class DemandGrain(
     ILogger<DemandGrain> logger) : Grain, IDemandGrain, IWebhookOutboxGrain, IRemindable
 {
     /// <summary>The demand as last stored, to tell which webhook events the next write makes.</summary>
-    private DemandMark _mark = DemandMark.Of(new Demand());
+    private DemandMark _mark = DemandMark.None;
 
     private WebhookRelay? _relay;
 
     private WebhookRelay Relay => _relay ??= new WebhookRelay(this, GrainFactory, webhooks.Value, logger);
+
+    /// <summary>Hands over what the outbox holds; an empty one needs no relay (one waiting to retry reads the outbox itself).</summary>
+    private void HandOver()
+    {
+        if (state.State.Outbox.Count > 0)
+        {
+            Relay.HandOver(() => state.State.Outbox);
+        }
+    }
 
     private const string ExpiryReminder = "expiry";
 
@@ -59,7 +68,7 @@ public sealed class DemandGrain(
         else if (state.State.Outbox.Count > 0)
         {
             // Events stored with the last change but perhaps never handed over (a crash): subscriptions drop duplicates.
-            Relay.HandOver(() => state.State.Outbox);
+            HandOver();
         }
     }
 
@@ -70,14 +79,20 @@ public sealed class DemandGrain(
     /// <inheritdoc />
     public Task HandOverAsync()
     {
-        Relay.HandOver(() => state.State.Outbox);
+        HandOver();
         return Task.CompletedTask;
     }
 
     /// <summary>Writes the demand with its change's webhook events in its outbox (one storage write); on a failure storage's copy is reloaded.</summary>
     private async Task WriteAsync()
     {
-        Relay.Record(state.State.Outbox, WebhookEvents.ForDemand(_mark, state.State, Now, await interest.CurrentAsync()));
+        var events = WebhookEvents.ForDemand(_mark, state.State, Now, await interest.CurrentAsync());
+        if (_relay is not null || events.Count > 0)
+        {
+            // A relay is made only for events: nobody subscribes to most grains' events, and an activation keeps its relay.
+            Relay.Record(state.State.Outbox, events);
+        }
+
         try
         {
             await state.WriteOrReloadAsync();
@@ -217,7 +232,7 @@ public sealed class DemandGrain(
     /// </summary>
     private void Stored(AfterWrite plan)
     {
-        Relay.HandOver(() => state.State.Outbox);
+        HandOver();
         var (demand, partitions, _) = plan;
         foreach (var gone in _partitions.Except(partitions))
         {

@@ -68,7 +68,7 @@ public sealed class LotImporter(
     IListingChangeSink changes,
     ILogger<LotImporter> logger)
 {
-    private static readonly ListingMark NoLot = ListingMark.Of(new Listing());
+    private static readonly ListingMark NoLot = ListingMark.None;
 
     /// <summary>
     /// Runs <paramref name="rows"/> for <paramref name="firmId"/>. <paramref name="progress"/> is called about every

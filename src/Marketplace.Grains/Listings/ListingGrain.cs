@@ -46,7 +46,7 @@ public sealed class ListingGrain(
     private ListingStatus? _indexedStatus;
 
     /// <summary>The lot as last stored, to tell which webhook events the next write makes.</summary>
-    private ListingMark _mark = ListingMark.Of(new Listing());
+    private ListingMark _mark = ListingMark.None;
 
     /// <summary>
     /// The details and listing time last handed to the change sink, and the version since which the lot has had them
@@ -58,6 +58,15 @@ public sealed class ListingGrain(
     private WebhookRelay? _relay;
 
     private WebhookRelay Relay => _relay ??= new WebhookRelay(this, GrainFactory, webhooks.Value, logger);
+
+    /// <summary>Hands over what the outbox holds; an empty one needs no relay (one waiting to retry reads the outbox itself).</summary>
+    private void HandOver()
+    {
+        if (state.State.Outbox.Count > 0)
+        {
+            Relay.HandOver(() => state.State.Outbox);
+        }
+    }
     /// <summary>True during an import's write: the importer reports statuses to the seller's index in batches.</summary>
     private bool _importing;
 
@@ -102,7 +111,7 @@ public sealed class ListingGrain(
         else if (state.State.Outbox.Count > 0)
         {
             // Events stored with the last change but perhaps never handed over (a crash): subscriptions drop duplicates.
-            Relay.HandOver(() => state.State.Outbox);
+            HandOver();
         }
     }
 
@@ -113,7 +122,7 @@ public sealed class ListingGrain(
     /// <inheritdoc />
     public Task HandOverAsync()
     {
-        Relay.HandOver(() => state.State.Outbox);
+        HandOver();
         return Task.CompletedTask;
     }
 
@@ -476,7 +485,13 @@ public sealed class ListingGrain(
     /// </summary>
     private async Task WriteAsync()
     {
-        Relay.Record(state.State.Outbox, WebhookEvents.ForListing(_mark, state.State, Now, await interest.CurrentAsync()));
+        var events = WebhookEvents.ForListing(_mark, state.State, Now, await interest.CurrentAsync());
+        if (_relay is not null || events.Count > 0)
+        {
+            // A relay is made only for events: nobody subscribes to most grains' events, and an activation keeps its relay.
+            Relay.Record(state.State.Outbox, events);
+        }
+
         try
         {
             await state.WriteOrReloadAsync();
@@ -516,7 +531,7 @@ public sealed class ListingGrain(
         }
 
         changes.Stored(stored, _described.Since);
-        Relay.HandOver(() => state.State.Outbox);
+        HandOver();
         var (lot, partition, _) = plan;
         if (_partition is not null && _partition != partition)
         {

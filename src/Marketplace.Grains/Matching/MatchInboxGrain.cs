@@ -8,10 +8,13 @@ using Orleans.Utilities;
 
 namespace Marketplace.Grains.Matching;
 
-/// <summary>One session in a trader's inbox index.</summary>
+/// <summary>
+/// One session in a trader's inbox index. A value, not an object: an inbox keeps one per session it has seen for as long
+/// as it is active (two per proposal: the buyer's and the seller's), inside its dictionary's entries.
+/// </summary>
 /// <param name="Version">The newest version of the session the inbox has seen.</param>
 /// <param name="UpdatedAt">When that version was stored.</param>
-public sealed record InboxEntry(long Version, DateTimeOffset UpdatedAt);
+public readonly record struct InboxEntry(long Version, DateTimeOffset UpdatedAt);
 
 /// <summary>
 /// A trader's matches: the latest state of every session it is part of, and its live subscribers. The inbox is an

@@ -1114,7 +1114,7 @@ public sealed class MatchPartitionGrain(
         if (wanting.Contains(proposal.BuyerId) || wanting.Contains(proposal.SellerId))
         {
             // The webhook events in the same write as the proposal, as the session's own writes do.
-            session.Outbox.AddRange(WebhookEvents.ForMatch(MatchMark.Of(new MatchingSession()), session, now));
+            session.Outbox.AddRange(WebhookEvents.ForMatch(MatchMark.None, session, now));
         }
 
         var grainId = grain.GetGrainId();

@@ -43,11 +43,20 @@ public sealed class MatchingSessionGrain(
     internal const string StateName = "match";
 
     /// <summary>The session as last stored, to tell which webhook events the next write makes.</summary>
-    private MatchMark _mark = MatchMark.Of(new MatchingSession());
+    private MatchMark _mark = MatchMark.None;
 
     private WebhookRelay? _relay;
 
     private WebhookRelay Relay => _relay ??= new WebhookRelay(this, GrainFactory, webhooks.Value, logger);
+
+    /// <summary>Hands over what the outbox holds; an empty one needs no relay (one waiting to retry reads the outbox itself).</summary>
+    private void HandOver()
+    {
+        if (Session.Outbox.Count > 0)
+        {
+            Relay.HandOver(() => Session.Outbox);
+        }
+    }
 
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -56,7 +65,7 @@ public sealed class MatchingSessionGrain(
         if (Session.Outbox.Count > 0)
         {
             // Events stored with the last change but perhaps never handed over (a crash): subscriptions drop duplicates.
-            Relay.HandOver(() => Session.Outbox);
+            HandOver();
         }
 
         return Task.CompletedTask;
@@ -70,7 +79,7 @@ public sealed class MatchingSessionGrain(
     public async Task HandOverAsync()
     {
         await ReadIfProposedSinceAsync();
-        Relay.HandOver(() => Session.Outbox);
+        HandOver();
     }
 
     /// <summary>
@@ -91,7 +100,7 @@ public sealed class MatchingSessionGrain(
             _mark = MatchMark.Of(Session);
             if (Session.Outbox.Count > 0)
             {
-                Relay.HandOver(() => Session.Outbox);
+                HandOver();
             }
         }
     }
@@ -451,7 +460,13 @@ public sealed class MatchingSessionGrain(
     private async Task<MatchingSession> SaveAsync(bool toInboxes = true)
     {
         // The change and its webhook events in one storage write; the events are handed over after it.
-        Relay.Record(Session.Outbox, WebhookEvents.ForMatch(_mark, Session, Now, await interest.CurrentAsync()));
+        var events = WebhookEvents.ForMatch(_mark, Session, Now, await interest.CurrentAsync());
+        if (_relay is not null || events.Count > 0)
+        {
+            // A relay is made only for events: nobody subscribes to most grains' events, and an activation keeps its relay.
+            Relay.Record(Session.Outbox, events);
+        }
+
         try
         {
             await state.WriteOrReloadAsync();
@@ -461,7 +476,7 @@ public sealed class MatchingSessionGrain(
             _mark = MatchMark.Of(Session);
         }
 
-        Relay.HandOver(() => Session.Outbox);
+        HandOver();
 
         await ScheduleAsync();
         var p = Session.Proposal!;

@@ -37,11 +37,20 @@ public sealed class OrderGrain(
     private const string DeadlineReminder = "deadline";
 
     /// <summary>The order as last stored, to tell which webhook events the next write makes.</summary>
-    private OrderMark _mark = OrderMark.Of(new Order());
+    private OrderMark _mark = OrderMark.None;
 
     private WebhookRelay? _relay;
 
     private WebhookRelay Relay => _relay ??= new WebhookRelay(this, GrainFactory, webhooks.Value, logger);
+
+    /// <summary>Hands over what the outbox holds; an empty one needs no relay (one waiting to retry reads the outbox itself).</summary>
+    private void HandOver()
+    {
+        if (Order.Outbox.Count > 0)
+        {
+            Relay.HandOver(() => Order.Outbox);
+        }
+    }
 
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -50,7 +59,7 @@ public sealed class OrderGrain(
         if (Order.Outbox.Count > 0)
         {
             // Events stored with the last change but perhaps never handed over (a crash): subscriptions drop duplicates.
-            Relay.HandOver(() => Order.Outbox);
+            HandOver();
         }
 
         return Task.CompletedTask;
@@ -63,14 +72,20 @@ public sealed class OrderGrain(
     /// <inheritdoc />
     public Task HandOverAsync()
     {
-        Relay.HandOver(() => Order.Outbox);
+        HandOver();
         return Task.CompletedTask;
     }
 
     /// <summary>Writes the order with its change's webhook events in its outbox (one storage write), then hands them over.</summary>
     private async Task WriteAsync()
     {
-        Relay.Record(Order.Outbox, WebhookEvents.ForOrder(_mark, Order, Now, await interest.CurrentAsync()));
+        var events = WebhookEvents.ForOrder(_mark, Order, Now, await interest.CurrentAsync());
+        if (_relay is not null || events.Count > 0)
+        {
+            // A relay is made only for events: nobody subscribes to most grains' events, and an activation keeps its relay.
+            Relay.Record(Order.Outbox, events);
+        }
+
         try
         {
             await state.WriteOrReloadAsync();
@@ -80,7 +95,7 @@ public sealed class OrderGrain(
             _mark = OrderMark.Of(Order);
         }
 
-        Relay.HandOver(() => Order.Outbox);
+        HandOver();
     }
 
     private string Id => this.GetPrimaryKeyString();

@@ -53,7 +53,6 @@ public static class StateWriters
 
     /// <summary>A map as the serializer writes a dictionary keyed by strings: each key as it is, a null value as null.</summary>
     private static void WriteMap<T>(Utf8JsonWriter writer, Dictionary<string, T> map, Action<Utf8JsonWriter, T> writeValue)
-        where T : class
     {
         writer.WriteStartObject();
         foreach (var (key, value) in map)

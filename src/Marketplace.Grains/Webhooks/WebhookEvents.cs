@@ -11,14 +11,27 @@ namespace Marketplace.Grains.Webhooks;
 /// <summary>What a lot looked like at its last stored write, to tell which events a new write makes.</summary>
 public sealed record ListingMark(bool Exists, ListingStatus Status, long Version, IReadOnlyDictionary<string, (HoldStatus Status, string? OrderId)> Holds)
 {
+    /// <summary>
+    /// The holds of a lot without any, shared: a mark's holds are only read, and every activation keeps its mark, so a
+    /// dictionary of its own per lot without holds (most of them) was memory kept for nothing.
+    /// </summary>
+    private static readonly Dictionary<string, (HoldStatus Status, string? OrderId)> NoHolds = [];
+
+    /// <summary>The mark of a lot never stored (a new activation's, before it reads or creates one).</summary>
+    public static ListingMark None { get; } = Of(new Listing());
+
     /// <summary>The mark of <paramref name="listing"/>.</summary>
     public static ListingMark Of(Listing listing)
-        => new(listing.Exists, listing.Status, listing.Version, listing.Holds.ToDictionary(h => h.Id, h => (h.Status, h.OrderId)));
+        => new(listing.Exists, listing.Status, listing.Version,
+            listing.Holds.Count == 0 ? NoHolds : listing.Holds.ToDictionary(h => h.Id, h => (h.Status, h.OrderId)));
 }
 
 /// <summary>What an order looked like at its last stored write.</summary>
 public sealed record OrderMark(bool Exists, OrderStatus Status, long Version, bool Invoiced, int InvoicePayments, bool InvoicePaid)
 {
+    /// <summary>The mark of an order never stored.</summary>
+    public static OrderMark None { get; } = Of(new Order());
+
     /// <summary>The mark of <paramref name="order"/>.</summary>
     public static OrderMark Of(Order order)
         => new(order.Exists, order.Status, order.Version, order.Invoice is not null, order.Invoice?.Payments.Count ?? 0, IsPaid(order));
@@ -30,6 +43,9 @@ public sealed record OrderMark(bool Exists, OrderStatus Status, long Version, bo
 /// <summary>What a demand looked like at its last stored write.</summary>
 public sealed record DemandMark(bool Exists, DemandStatus Status, long Version)
 {
+    /// <summary>The mark of a demand never stored.</summary>
+    public static DemandMark None { get; } = Of(new Demand());
+
     /// <summary>The mark of <paramref name="demand"/>.</summary>
     public static DemandMark Of(Demand demand) => new(demand.Exists, demand.Status, demand.Version);
 }
@@ -37,6 +53,9 @@ public sealed record DemandMark(bool Exists, DemandStatus Status, long Version)
 /// <summary>What a matching session looked like at its last stored write.</summary>
 public sealed record MatchMark(bool Exists, MatchStatus Status, long Version, int Round)
 {
+    /// <summary>The mark of a session never stored.</summary>
+    public static MatchMark None { get; } = Of(new MatchingSession());
+
     /// <summary>The mark of <paramref name="session"/>.</summary>
     public static MatchMark Of(MatchingSession session) => new(session.Exists, session.Status, session.Version, session.Round);
 }

@@ -19,17 +19,34 @@ public sealed class WebhookRelay(Grain grain, IGrainFactory grains, WebhookOptio
     private Func<IReadOnlyList<OutboxEvent>>? _outbox;
 
     /// <summary>Before a write: drops from <paramref name="outbox"/> what was handed over, and adds <paramref name="events"/>.</summary>
-    public void Record(List<OutboxEvent> outbox, IEnumerable<OutboxEvent> events)
+    public void Record(List<OutboxEvent> outbox, IReadOnlyList<OutboxEvent> events)
     {
-        outbox.RemoveAll(e => _handedOver.Contains(e.Id));
-        _handedOver.Clear();
+        if (_handedOver.Count > 0)
+        {
+            outbox.RemoveAll(e => _handedOver.Contains(e.Id));
+            _handedOver.Clear();
+        }
+
         foreach (var e in events)
         {
-            if (!outbox.Any(o => o.Id == e.Id))
+            if (!Contains(outbox, e.Id))
             {
                 outbox.Add(e);
             }
         }
+    }
+
+    private static bool Contains(List<OutboxEvent> outbox, string id)
+    {
+        foreach (var o in outbox)
+        {
+            if (o.Id == id)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

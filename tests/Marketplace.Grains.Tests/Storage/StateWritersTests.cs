@@ -74,7 +74,7 @@ public sealed class StateWritersTests
             {
                 Members = Distinct(random, size).ToDictionary(k => k, _ => random.Next(20) == 0 ? null! : new CellChange(random.Next(2) == 0, random.Next(2) == 0 ? null : Time(random)), StringComparer.Ordinal),
             });
-            Same(Distinct(random, size).ToDictionary(k => k, _ => random.Next(20) == 0 ? null! : new InboxEntry(random.NextInt64(long.MinValue, long.MaxValue), Time(random)), StringComparer.Ordinal));
+            Same(Distinct(random, size).ToDictionary(k => k, _ => random.Next(20) == 0 ? default : new InboxEntry(random.NextInt64(long.MinValue, long.MaxValue), Time(random)), StringComparer.Ordinal));
             Same(new TraderLotChanges
             {
                 Added = Enumerable.Range(0, size).Select(_ => random.Next(20) == 0 ? null! : Text(random)).ToList(),
