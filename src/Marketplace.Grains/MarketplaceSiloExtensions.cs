@@ -24,6 +24,9 @@ namespace Marketplace.Grains;
 /// <summary>Configures a silo for the marketplace from configuration: clustering, grain storage, reminders, serialization.</summary>
 public static class MarketplaceSiloExtensions
 {
+    /// <summary>The configuration section bound to Orleans' <see cref="GrainCollectionOptions"/>.</summary>
+    public const string GrainCollectionSection = "Orleans:GrainCollection";
+
     /// <summary>Adds everything the marketplace grains need, choosing providers by <c>Cluster:Provider</c> and <c>Storage:Provider</c>.</summary>
     public static ISiloBuilder AddMarketplace(this ISiloBuilder silo, IConfiguration configuration)
     {
@@ -92,6 +95,16 @@ public static class MarketplaceSiloExtensions
         silo.Services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.Section))
             .Validate(o => o.Retention >= TimeSpan.FromSeconds(1) && o.ClaimLease > TimeSpan.Zero,
                 $"{nameof(IdempotencyOptions)}.{nameof(IdempotencyOptions.Retention)} must be at least 1 second and {nameof(IdempotencyOptions.ClaimLease)} positive.")
+            .ValidateOnStart();
+        // Orleans' own activation collection (CollectionAge, CollectionQuantum, ClassSpecificCollectionAge,
+        // EnableActivationSheddingOnMemoryPressure and its memory percentages), for operators to bound what a silo keeps
+        // (docs/operations.md). Orleans checks none of it: a zero quantum divided by zero in its collector at start-up.
+        silo.Services.AddOptions<GrainCollectionOptions>().Bind(configuration.GetSection(GrainCollectionSection))
+            .Validate(o => o.CollectionQuantum >= TimeSpan.FromSeconds(1) && o.CollectionAge >= o.CollectionQuantum
+                    && o.ClassSpecificCollectionAge.Values.All(age => age >= o.CollectionQuantum),
+                $"{GrainCollectionSection}: {nameof(GrainCollectionOptions.CollectionQuantum)} must be at least 1 second, and {nameof(GrainCollectionOptions.CollectionAge)} and every {nameof(GrainCollectionOptions.ClassSpecificCollectionAge)} at least the quantum.")
+            .Validate(o => o.MemoryUsageLimitPercentage is > 0 and <= 100 && o.MemoryUsageTargetPercentage > 0 && o.MemoryUsageTargetPercentage < o.MemoryUsageLimitPercentage,
+                $"{GrainCollectionSection}: {nameof(GrainCollectionOptions.MemoryUsageLimitPercentage)} must be above 0 and at most 100, and {nameof(GrainCollectionOptions.MemoryUsageTargetPercentage)} above 0 and below it.")
             .ValidateOnStart();
         silo.Configure<ReminderOptions>(o =>
         {

@@ -56,6 +56,9 @@ public static class MatchingHarness
         LiveHeap = args.Contains("--live-heap");
         // --allocation-types N lists the N types each measured run allocated most, per change (sampled by the runtime).
         AllocationTypes = Option(args, "--allocation-types", 0);
+        // --collection-age S: Orleans collects an activation idle for S seconds (Orleans:GrainCollection:CollectionAge;
+        // its default, 15 minutes, keeps every new lot and demand of a sustained run in memory for that long).
+        var collectionAge = Option(args, "--collection-age", 0);
 
         // memory (default): Orleans' MemoryGrainStorage, whose every read and write is a call to a storage grain (about
         // 18 of the 30 grain calls per change) and a copy of the state's bytes. sqlite: the product's own grain storage,
@@ -72,7 +75,7 @@ public static class MatchingHarness
         var folder = storage == "sqlite" ? Directory.CreateTempSubdirectory("matching-harness-") : null;
         try
         {
-            return await RunAsync(lotCount, demandCount, rates, seconds, reconcileBatch, countCalls, folder);
+            return await RunAsync(lotCount, demandCount, rates, seconds, reconcileBatch, countCalls, folder, collectionAge);
         }
         finally
         {
@@ -80,7 +83,7 @@ public static class MatchingHarness
         }
     }
 
-    private static async Task<int> RunAsync(int lotCount, int demandCount, int[] rates, int seconds, int reconcileBatch, bool countCalls, DirectoryInfo? sqliteFolder)
+    private static async Task<int> RunAsync(int lotCount, int demandCount, int[] rates, int seconds, int reconcileBatch, bool countCalls, DirectoryInfo? sqliteFolder, int collectionAge)
     {
         Console.WriteLine($"Matching harness: {lotCount:N0} lots and {demandCount:N0} demands loaded, then new lots and demands at {string.Join(", ", rates)}/s for {seconds} s each");
         Console.WriteLine(sqliteFolder is null
@@ -91,14 +94,21 @@ public static class MatchingHarness
         Console.WriteLine(GcPhases.Settings());
         var events = new Recorder();
         using var profile = new MatchingProfile();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = sqliteFolder is null ? "Memory" : "Sqlite",
+            ["Storage:Sqlite:Path"] = sqliteFolder is null ? null : Path.Combine(sqliteFolder.FullName, "marketplace.db"),
+            ["Listings:SweepPeriod"] = "00:01:00",
+            ["Matching:ReconcileBatchSize"] = reconcileBatch.ToString(CultureInfo.InvariantCulture),
+        };
+        if (collectionAge > 0)
+        {
+            settings["Orleans:GrainCollection:CollectionAge"] = TimeSpan.FromSeconds(collectionAge).ToString("c", CultureInfo.InvariantCulture);
+            settings["Orleans:GrainCollection:CollectionQuantum"] = TimeSpan.FromSeconds(Math.Clamp(collectionAge / 3, 1, 60)).ToString("c", CultureInfo.InvariantCulture);
+        }
+
         await using var cluster = await TestClusters.StartAsync(
-            new Dictionary<string, string?>
-            {
-                ["Storage:Provider"] = sqliteFolder is null ? "Memory" : "Sqlite",
-                ["Storage:Sqlite:Path"] = sqliteFolder is null ? null : Path.Combine(sqliteFolder.FullName, "marketplace.db"),
-                ["Listings:SweepPeriod"] = "00:01:00",
-                ["Matching:ReconcileBatchSize"] = reconcileBatch.ToString(CultureInfo.InvariantCulture),
-            },
+            settings,
             provide: silo =>
             {
                 silo.Services.AddSingleton<IMatchEvents>(events);
