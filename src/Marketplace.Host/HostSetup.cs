@@ -161,20 +161,24 @@ public static class HostSetup
 
     /// <summary>A page request from a browser: it accepts HTML and is not for the API, the sign-in server or the operators' endpoints.</summary>
     private static bool ForBrowser(HttpContext context)
+        => !IsMachinePath(context.Request.Path) && context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>True for the API's, the sign-in server's and the operators' addresses: not a person's pages.</summary>
+    internal static bool IsMachinePath(PathString path)
     {
-        var path = context.Request.Path;
         foreach (var machine in MachinePaths)
         {
             if (path.StartsWithSegments(machine))
             {
-                return false;
+                return true;
             }
         }
 
-        return context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+        return false;
     }
 
-    private static readonly string[] MachinePaths = ["/api", "/connect", "/health", "/openapi", "/docs", "/dashboard", "/metrics", "/.well-known", "/matches/stream"];
+    /// <summary>Where the API, the sign-in server and the operators' endpoints answer.</summary>
+    internal static readonly string[] MachinePaths = ["/api", "/connect", "/health", "/openapi", "/docs", "/dashboard", "/metrics", "/.well-known", "/matches/stream"];
 
     /// <summary>Maps every capability's endpoints, the OpenAPI document and the API reference.</summary>
     public static WebApplication MapMarketplaceApi(this WebApplication app)

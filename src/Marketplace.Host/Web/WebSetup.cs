@@ -112,6 +112,7 @@ public static class WebSetup
     /// <summary>Chooses the language of each request and serves the pages' static files (Leaflet, styles, scripts).</summary>
     public static WebApplication UseMarketplaceWeb(this WebApplication app)
     {
+        app.Use(PagePolicy.ApplyAsync);
         app.UseRequestLocalization();
         app.UseStaticFiles(new StaticFileOptions
         {

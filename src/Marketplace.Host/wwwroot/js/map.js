@@ -13,11 +13,14 @@
     var points = [];
     markers.forEach(function (m) {
         var marker = L.circleMarker([m.lat, m.lon], { radius: 8, color: '#0b4fa8', weight: 2, fillColor: '#3d7ddb', fillOpacity: 0.8 }).addTo(map);
+        // Leaflet puts a string popup or tooltip into the page as HTML: a seller's title goes in as a text node, always.
         var popup = document.createElement(m.url ? 'a' : 'span');
         popup.textContent = m.title;
         if (m.url) { popup.href = m.url; }
         marker.bindPopup(popup);
-        marker.bindTooltip(m.title);
+        var tooltip = document.createElement('span');
+        tooltip.textContent = m.title;
+        marker.bindTooltip(tooltip);
         points.push([m.lat, m.lon]);
     });
     if (points.length === 1) { map.setView(points[0], 11); }
