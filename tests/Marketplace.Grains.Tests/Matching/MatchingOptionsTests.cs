@@ -1,7 +1,5 @@
 using Marketplace.Grains.Matching;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
+using Marketplace.Grains.Tests.Silo;
 using Microsoft.Extensions.Options;
 
 namespace Marketplace.Grains.Tests.Matching;
@@ -9,14 +7,7 @@ namespace Marketplace.Grains.Tests.Matching;
 /// <summary>Matching's options are bounded: a setting out of range stops the silo with the option named, before it matches anything.</summary>
 public sealed class MatchingOptionsTests
 {
-    private static MatchingOptions Options(Dictionary<string, string?> settings)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var builder = Host.CreateApplicationBuilder();
-        builder.UseOrleans(silo => silo.UseLocalhostClustering().AddMarketplaceGrains(configuration));
-        using var host = builder.Build();
-        return host.Services.GetRequiredService<IOptions<MatchingOptions>>().Value;
-    }
+    private static MatchingOptions Options(Dictionary<string, string?> settings) => SiloOptions.Of<MatchingOptions>(settings);
 
     [Theory]
     [InlineData("0")]

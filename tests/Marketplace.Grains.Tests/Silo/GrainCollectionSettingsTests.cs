@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
@@ -12,14 +9,7 @@ namespace Marketplace.Grains.Tests.Silo;
 /// </summary>
 public sealed class GrainCollectionSettingsTests
 {
-    private static GrainCollectionOptions Options(Dictionary<string, string?> settings)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var builder = Host.CreateApplicationBuilder();
-        builder.UseOrleans(silo => silo.UseLocalhostClustering().AddMarketplaceGrains(configuration));
-        using var host = builder.Build();
-        return host.Services.GetRequiredService<IOptions<GrainCollectionOptions>>().Value;
-    }
+    private static GrainCollectionOptions Options(Dictionary<string, string?> settings) => SiloOptions.Of<GrainCollectionOptions>(settings);
 
     [Fact]
     public void Settings_AreTakenFromConfiguration()
