@@ -67,6 +67,7 @@ public sealed class ListingGrain(
             Relay.HandOver(() => state.State.Outbox);
         }
     }
+
     /// <summary>True during an import's write: the importer reports statuses to the seller's index in batches.</summary>
     private bool _importing;
 

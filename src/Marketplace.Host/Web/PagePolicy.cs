@@ -45,8 +45,20 @@ public static class PagePolicy
         var hostStart = scheme + 3;
         var hostEnd = tileUrl.IndexOf('/', hostStart);
         var host = hostEnd < 0 ? tileUrl[hostStart..] : tileUrl[hostStart..hostEnd];
-        // A placeholder in the host ({s}, a subdomain letter) stands for any one label; the rest must be a plain host[:port].
+        // A placeholder in the host ({s}, a subdomain letter) stands for its label; a CSP wildcard is only a whole first
+        // label, so a label holding one (tile-{s}.example.org) widens to *.example.org. The rest must be a plain host[:port].
         host = System.Text.RegularExpressions.Regex.Replace(host, @"\{[^}]*\}", "*");
+        var firstDot = host.IndexOf('.');
+        if (host.Contains('*') && (firstDot < 0 || host.IndexOf('*', firstDot) >= 0))
+        {
+            return null;
+        }
+
+        if (host.Contains('*'))
+        {
+            host = "*" + host[firstDot..];
+        }
+
         var origin = tileUrl[..scheme].ToLowerInvariant();
         return origin is "http" or "https" && host.Length > 0 && host.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '*')
             ? $"{origin}://{host}"

@@ -1,5 +1,8 @@
 using System.Net.Http.Headers;
 using Marketplace.Host.Web;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Marketplace.Host.Tests.Api;
 
@@ -39,6 +42,29 @@ public class PagePolicyTests(ServerFixture fixture)
         Assert.False(response.Headers.Contains("Content-Security-Policy"), $"{path} answered {(int)response.StatusCode} with a page policy");
     }
 
+    [Theory]
+    [InlineData("https://{s}.tile.example.org/{z}/{x}/{y}.png", true)]
+    [InlineData("/tiles/{z}/{x}/{y}.png", true)]
+    [InlineData("https://tiles.{s}.example.org/{z}/{x}/{y}.png", false)]
+    [InlineData("ftp://tiles.example.org/{z}/{x}/{y}.png", false)]
+    public void ATileServerThePolicyCannotAdmit_IsRefusedAtStart_NotLeftAsABlankMap(string template, bool taken)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration["Web:Map:TileUrl"] = template;
+        builder.AddMarketplaceWeb();
+        using var app = builder.Build();
+        WebOptions Read() => app.Services.GetRequiredService<IOptions<WebOptions>>().Value;
+
+        if (taken)
+        {
+            Assert.Equal(template, Read().Map.TileUrl);
+        }
+        else
+        {
+            Assert.Contains("Web:Map:TileUrl must be", Assert.Throws<OptionsValidationException>(Read).Message, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>A GET as a browser asks for a page.</summary>
     private async Task<HttpResponseMessage> AsBrowserAsync(string path)
     {
@@ -53,6 +79,9 @@ public class PagePolicyTests(ServerFixture fixture)
     [InlineData("", null)]
     [InlineData("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "https://tile.openstreetmap.org")]
     [InlineData("https://{s}.tile.example.org/{z}/{x}/{y}.png", "https://*.tile.example.org")]
+    [InlineData("https://tile-{s}.example.org/{z}/{x}/{y}.png", "https://*.example.org")]
+    [InlineData("https://tiles.{s}.example.org/{z}/{x}/{y}.png", null)]
+    [InlineData("https://{s}/{z}/{x}/{y}.png", null)]
     [InlineData("HTTP://tiles.local:8080/{z}/{x}/{y}.png", "http://tiles.local:8080")]
     [InlineData("javascript:alert(1)//{z}", null)]
     [InlineData("https://tiles.example.org; script-src *", null)]
