@@ -37,9 +37,6 @@ public static class WebSetup
         services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section)
             .Validate(o => string.IsNullOrEmpty(o.ApiBaseAddress) || Uri.TryCreate(o.ApiBaseAddress, UriKind.Absolute, out _),
                 $"{WebOptions.Section}:{nameof(WebOptions.ApiBaseAddress)} must be an absolute address such as http://127.0.0.1:5080.")
-            // The pages' policy admits tile images from the template's origin only: one it cannot read would leave the map blank.
-            .Validate(o => string.IsNullOrWhiteSpace(o.Map.TileUrl) || o.Map.TileUrl.StartsWith('/') || PagePolicy.TileSource(o.Map.TileUrl) is not null,
-                $"{WebOptions.Section}:Map:{nameof(MapOptions.TileUrl)} must be an http(s) address whose host is plain or has a placeholder only in its first label, such as https://{{s}}.tile.example.org/{{z}}/{{x}}/{{y}}.png, or a path on this host.")
             .ValidateOnStart();
         var identity = builder.Configuration.GetSection(MarketplaceIdentityOptions.Section).Get<MarketplaceIdentityOptions>() ?? new MarketplaceIdentityOptions();
 
