@@ -68,8 +68,6 @@ public sealed class LotImporter(
     IListingChangeSink changes,
     ILogger<LotImporter> logger)
 {
-    private static readonly ListingMark NoLot = ListingMark.None;
-
     /// <summary>
     /// Runs <paramref name="rows"/> for <paramref name="firmId"/>. <paramref name="progress"/> is called about every
     /// <see cref="ImportOptions.ProgressInterval"/> with the counts so far and answers true to stop the run.
@@ -298,7 +296,7 @@ public sealed class LotImporter(
                         listing.Publish(now);
                     }
 
-                    outcomes[i] = RowOutcome.New(row, listing, eventsWanted ? WebhookEvents.ForListing(NoLot, listing, now) : [], bulk.Prepare("listing", ids[i], listing));
+                    outcomes[i] = RowOutcome.New(row, listing, eventsWanted ? WebhookEvents.ForListing(ListingMark.None, listing, now) : [], bulk.Prepare("listing", ids[i], listing));
                 }
             }
             catch (DomainException e)

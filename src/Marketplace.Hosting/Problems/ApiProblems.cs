@@ -94,6 +94,14 @@ public static class ApiProblems
         }
     }
 
+    /// <summary>Completes every problem document the host writes: a stable type, the request's path and its trace id.</summary>
+    public static void Complete(ProblemDetails problem, HttpContext context)
+    {
+        GiveStableType(problem);
+        problem.Instance ??= context.Request.Path;
+        problem.Extensions["traceId"] = context.TraceIdentifier;
+    }
+
     /// <summary>
     /// Gives problems raised by the framework itself (unknown route, body over the limit, wrong method or media type)
     /// a stable marketplace type, as our own errors have.
@@ -132,13 +140,10 @@ public static class ApiProblems
         {
             // A caller that does not accept JSON (a browser's Accept: text/html on an API address) still gets the
             // document: the writer declines such a request, and failing here left an empty 500.
-            GiveStableType(problem);
-            problem.Instance ??= context.Request.Path;
-            problem.Extensions["traceId"] = context.TraceIdentifier;
+            Complete(problem, context);
             await context.Response.WriteAsJsonAsync(problem, typeof(ProblemDetails), options: null, contentType: "application/problem+json");
         }
     }
-
 
     private static ProblemDetails FromDomain(DomainException d)
     {

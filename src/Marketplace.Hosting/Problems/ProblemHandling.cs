@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Marketplace.Hosting.Problems;
 
@@ -10,12 +9,7 @@ public static class ProblemHandling
     /// <summary>Registers problem details and the exception handler.</summary>
     public static IServiceCollection AddMarketplaceProblems(this IServiceCollection services)
     {
-        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
-        {
-            ApiProblems.GiveStableType(c.ProblemDetails);
-            c.ProblemDetails.Instance ??= c.HttpContext.Request.Path;
-            c.ProblemDetails.Extensions["traceId"] = c.HttpContext.TraceIdentifier;
-        });
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c => ApiProblems.Complete(c.ProblemDetails, c.HttpContext));
         services.AddExceptionHandler<ExceptionToProblem>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return services;
@@ -27,13 +21,8 @@ public static class ProblemHandling
         if (BlankRouteValue(context.HttpContext.Request.RouteValues) is { } blank)
         {
             // No resource has a blank id, and a grain refuses one as a key (an ArgumentException, once a 500).
-            return TypedResults.Problem(new ProblemDetails
-            {
-                Status = StatusCodes.Status404NotFound,
-                Type = ApiProblems.TypePrefix + "not-found",
-                Title = "Not found",
-                Detail = $"Nothing has a blank {blank}: an id is never empty or only white space.",
-            });
+            return TypedResults.Problem(ApiProblems.Create(StatusCodes.Status404NotFound, "not-found", "Not found",
+                $"Nothing has a blank {blank}: an id is never empty or only white space."));
         }
 
         try
