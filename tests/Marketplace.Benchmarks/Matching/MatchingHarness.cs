@@ -318,8 +318,10 @@ public static class MatchingHarness
         DateOnly today, int rate, int count, string prefix, Action<string, long, long>? record)
     {
         var random = new Random(prefix.GetHashCode(StringComparison.Ordinal));
-        var pending = new List<Task>(count);
-        long proposals = 0, lost = 0;
+        // The changes still going, counted rather than kept in a list: a list would keep every change's task, closure,
+        // lot and ids alive to the end of the run, and the silo's collections would promote them as if the silo kept them.
+        long outstanding = 1, proposals = 0, lost = 0;
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < count; i++)
         {
@@ -338,7 +340,7 @@ public static class MatchingHarness
             {
                 var lot = Lot(random, id, sellers[random.Next(sellers.Length)], leaves, today);
                 var grain = grains.GetGrain<IListingGrain>(id);
-                pending.Add(Counted(async () =>
+                Counted(async () =>
                 {
                     await grain.CreateAsync(lot.SellerId, Details(lot));
                     var done = events.Expect(id, 1);
@@ -348,13 +350,13 @@ public static class MatchingHarness
                     var (stored, at) = await done;
                     Interlocked.Add(ref proposals, stored);
                     record?.Invoke("lot", at - begin, Math.Max(0, at - accepted));
-                }));
+                });
             }
             else
             {
                 var demand = Demand(random, id, buyers[random.Next(buyers.Length)], leaves, today);
                 var partitions = MatchPartitions.ForDemand(demand).Count;
-                pending.Add(Counted(async () =>
+                Counted(async () =>
                 {
                     var done = events.Expect(id, partitions);
                     var begin = Stopwatch.GetTimestamp();
@@ -363,15 +365,15 @@ public static class MatchingHarness
                     var (stored, at) = await done;
                     Interlocked.Add(ref proposals, stored);
                     record?.Invoke("demand", at - begin, Math.Max(0, at - accepted));
-                }));
+                });
             }
         }
 
         // One deadline for the run (not a timer per change: thousands of them contended on the timer queue's lock).
-        var all = Task.WhenAll(pending);
-        if (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(60))) != all)
+        Done();
+        if (await Task.WhenAny(all.Task, Task.Delay(TimeSpan.FromSeconds(60))) != all.Task)
         {
-            Interlocked.Add(ref lost, pending.Count(t => !t.IsCompleted));
+            Interlocked.Add(ref lost, Interlocked.Read(ref outstanding));
         }
 
         if (lost > 0)
@@ -382,17 +384,33 @@ public static class MatchingHarness
         return proposals;
 
         // A change whose grain call times out is counted, not allowed to end the harness.
-        Task Counted(Func<Task> change) => Task.Run(async () =>
+        void Counted(Func<Task> change)
         {
-            try
+            Interlocked.Increment(ref outstanding);
+            _ = Task.Run(async () =>
             {
-                await change();
-            }
-            catch (TimeoutException)
+                try
+                {
+                    await change();
+                }
+                catch (TimeoutException)
+                {
+                    Interlocked.Increment(ref lost);
+                }
+                finally
+                {
+                    Done();
+                }
+            });
+        }
+
+        void Done()
+        {
+            if (Interlocked.Decrement(ref outstanding) == 0)
             {
-                Interlocked.Increment(ref lost);
+                all.TrySetResult();
             }
-        });
+        }
     }
 
     /// <summary>Completes a change's task, with the time, when every partition it reaches has reported it matched.</summary>
