@@ -320,6 +320,8 @@ public static class MatchingHarness
         var random = new Random(prefix.GetHashCode(StringComparison.Ordinal));
         // The changes still going, counted rather than kept in a list: a list would keep every change's task, closure,
         // lot and ids alive to the end of the run, and the silo's collections would promote them as if the silo kept them.
+        // It starts at one for the schedule itself, released once every change has been started (so it cannot reach
+        // zero while changes are still to come).
         long outstanding = 1, proposals = 0, lost = 0;
         var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var start = Stopwatch.GetTimestamp();
