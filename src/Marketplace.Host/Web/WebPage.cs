@@ -74,6 +74,12 @@ public abstract class WebPage : PageModel
         }
 
         var known = Shared["problem." + problem.Code];
+        if (known.ResourceNotFound && problem.Code.EndsWith("-not-found", StringComparison.Ordinal))
+        {
+            // Every kind of thing not found (or another firm's, which answers the same) in one sentence of the person's language.
+            known = Shared["problem.not-found"];
+        }
+
         ProblemMessage = known.ResourceNotFound ? problem.Detail ?? problem.Title ?? problem.Code : known.Value;
     }
 }

@@ -56,7 +56,8 @@ public static class WebSetup
             o.PageViewLocationFormats.Add("/Pages/Shared/{0}.cshtml");
             o.PageViewLocationFormats.Add("/Web/Pages/Shared/{0}.cshtml");
         });
-        services.AddRazorPages().AddViewLocalization();
+        // Dates, times and check boxes read strictly, with a message in the person's language (FormValueBinderProvider).
+        services.AddRazorPages().AddViewLocalization().AddMvcOptions(o => o.ModelBinderProviders.Insert(0, new FormValueBinderProvider()));
 
         services.AddHttpContextAccessor();
         services.AddScoped<WebSession>();

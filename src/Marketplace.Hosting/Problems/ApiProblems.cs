@@ -178,8 +178,10 @@ public static class ApiProblems
     }
 
     private static ProblemDetails FromBadRequest(BadHttpRequestException bad)
-        => bad.InnerException is JsonException json
-            ? FromJson(json)
+        => bad.InnerException is JsonException json ? FromJson(json)
+            // The framework's words for an empty or null body name its own parameter and suggest a service; say what to send.
+            : bad.Message.Contains("no body was provided", StringComparison.Ordinal) || bad.Message.Contains("was not provided from body", StringComparison.Ordinal)
+                ? Create(StatusCodes.Status400BadRequest, "missing-body", "Missing body", "The request needs a JSON body (Content-Type: application/json); it was empty or null.")
             : Create(StatusCodes.Status400BadRequest, "bad-request", "Malformed request", bad.Message);
 
     private static ProblemDetails FromJson(JsonException json)

@@ -126,6 +126,36 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Register_WithoutAName_OrWithAnOversizedOne_IsRefused_AndNoAccountIsMade()
+    {
+        foreach (var (name, message) in new[] { ("   ", "Enter your name."), ("", "Enter your name."), (new string('n', 201), "Your name must be at most 200 characters."), ("Ai\u0007no", "Your name must not contain control characters.") })
+        {
+            using var browser = new Browser(Server.Address);
+            var email = Browser.NewEmail("nameless");
+            var html = await browser.PageAsync("/account/register");
+            using var answer = await browser.SubmitAsync(html, "/account/register",
+                [new("DisplayName", name), new("Email", email), new("Password", Browser.Password), new("FirmName", "Nimetön Oy"),
+                 new("BusinessId", NewBusinessId()), new("Municipality", "Vantaa"), new("Roles", "seller")]);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Contains(message, await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+            // No account was made: the address is unknown to the sign-in (an unconfirmed account would be asked to confirm).
+            using var signIn = await browser.SignInAsync(email);
+            Assert.Contains("Wrong email or password.", await signIn.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // The firm's fields are named as the form labels them, not by the API's paths.
+        using var other = new Browser(Server.Address);
+        var page = await other.PageAsync("/account/register");
+        using var refused = await other.SubmitAsync(page, "/account/register",
+            [new("DisplayName", "Aino"), new("Email", Browser.NewEmail("phone")), new("Password", Browser.Password), new("FirmName", "Puhelin Oy"),
+             new("BusinessId", NewBusinessId()), new("Phone", "040\u0007"), new("Roles", "seller")]);
+        var text = await refused.Content.ReadAsStringAsync();
+        Assert.Contains("The phone number must not contain control characters", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("contact.phone", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Register_AccountActsOnlyOnceTheMailedLinkConfirmsIt()
     {
         using var browser = new Browser(Server.Address);

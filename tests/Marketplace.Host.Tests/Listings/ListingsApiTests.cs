@@ -148,6 +148,18 @@ public class ListingsApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Create_WithoutABody_SaysABodyIsNeeded_NotTheFrameworksWords()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+        foreach (var body in new[] { "", "null" })
+        {
+            var problem = await ProblemAsync(await client.PostAsync("/api/v1/listings", JsonBody(body)), HttpStatusCode.BadRequest, "missing-body");
+            Assert.Equal("The request needs a JSON body (Content-Type: application/json); it was empty or null.", problem["detail"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public async Task Create_BodyOverOneMegabyte_Is413()
     {
         var seller = await RegisterFirmAsync(Server, "seller");

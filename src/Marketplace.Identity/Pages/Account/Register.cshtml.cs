@@ -78,6 +78,13 @@ public sealed class RegisterModel(
             return Page();
         }
 
+        // The name members and sellers' buyers see: required whether the person registers a firm or joins one.
+        if (NameProblem(DisplayName) is { } nameProblem)
+        {
+            Errors["displayName"] = [nameProblem];
+            return Page();
+        }
+
         TraderProfile? profile = null;
         if (Invitation is null)
         {
@@ -96,7 +103,10 @@ public sealed class RegisterModel(
             {
                 foreach (var (field, messages) in e.Errors)
                 {
-                    Errors[field] = messages;
+                    // The domain names its fields as the API does ("The contact.phone must…"): say what the form calls them.
+                    Errors[field] = Labels.TryGetValue(field, out var label)
+                        ? [.. messages.Select(m => m.Replace($"The {field} ", $"The {label} ", StringComparison.Ordinal))]
+                        : messages;
                 }
 
                 return Page();
@@ -169,4 +179,21 @@ public sealed class RegisterModel(
         await accountMail.SendConfirmationAsync(user);
         return LocalRedirect(ConfirmEmailModel.SentPath);
     }
+
+    /// <summary>The form's words for the firm profile's fields, as its labels name them.</summary>
+    private static readonly Dictionary<string, string> Labels = new(StringComparer.Ordinal)
+    {
+        ["name"] = "registered name", ["municipality"] = "municipality", ["contact.person"] = "name", ["contact.phone"] = "phone number",
+        ["contact.email"] = "email",
+    };
+
+    /// <summary>The most a person's name may have: the firm's contact person, which it becomes, takes as much.</summary>
+    public const int MaxNameLength = 200;
+
+    /// <summary>What is wrong with a name as typed, or null.</summary>
+    public static string? NameProblem(string? name)
+        => string.IsNullOrWhiteSpace(name) ? "Enter your name."
+            : name.Trim().Length > MaxNameLength ? $"Your name must be at most {MaxNameLength} characters."
+            : Validation.InvalidCharacterAt(name) is not null ? "Your name must not contain control characters."
+            : null;
 }

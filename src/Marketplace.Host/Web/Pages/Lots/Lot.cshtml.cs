@@ -36,12 +36,13 @@ public sealed class LotModel(MaterialTaxonomy taxonomy, TimeProvider time, IStri
     public async Task<IActionResult> OnPostHoldAsync(string id, CancellationToken ct)
     {
         decimal? quantity = decimal.TryParse(Hold.Quantity?.Trim().Replace(',', '.'), NumberStyles.Number, CultureInfo.InvariantCulture, out var q) ? q : null;
-        if (quantity is null)
+        if (quantity is not > 0)
         {
             ModelState.AddModelError("Hold.Quantity", text["Enter the quantity to hold, e.g. 200."]);
         }
-        else
+        else if (ModelState.IsValid)
         {
+            // (Not valid: "until" could not be read, and its message is next to the field; the default week would not be what was asked.)
             var placed = await Api.PostAsync<HoldPlacedDoc>($"/api/v1/listings/{Uri.EscapeDataString(id)}/holds",
                 new { quantity, until = Formats.FromLocalInput(Hold.Until) }, ct, Hold.IdempotencyKey);
             if (placed.Value is { } hold)

@@ -74,7 +74,8 @@ public sealed class LotModel(MaterialTaxonomy taxonomy, LotPhotos photos, IStrin
             ModelState.AddModelError(field, message);
         }
 
-        if (errors.Count == 0)
+        // Also a date or a check box that could not be read (FormValueBinderProvider put its error there already).
+        if (ModelState.IsValid)
         {
             var saved = IsNew(id)
                 ? await Api.PostAsync<LotDoc>("/api/v1/listings", request, ct, IdempotencyKey)

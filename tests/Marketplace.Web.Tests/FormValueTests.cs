@@ -1,0 +1,106 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using static Microsoft.Playwright.Assertions;
+
+namespace Marketplace.Web.Tests;
+
+/// <summary>
+/// Values a browser's own inputs would never send, sent anyway (a script changes the input first, as a hostile or broken
+/// client would): a date that does not exist, a number in a date field, a check box that is neither on nor off. Each is
+/// a message next to its field in the person's language, and nothing is stored: before, a hold's impossible "until" was
+/// dropped for the default week, <c>1,5</c> in a date became 5 January, and an unreadable check box kept its default.
+/// </summary>
+[Collection(WebCollection.Name)]
+public sealed class FormValueTests(BrowserFixture web)
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public Task UnreadableDatesAndCheckBoxes_AreRefusedNextToTheirFields_AndNothingIsStored()
+        => Journey.WithinAsync(Limit, JourneyAsync);
+
+    private async Task JourneyAsync(Action<string> step)
+    {
+        step("firms and a lot through the API");
+        var seller = await web.Server.FirmAsync("Lomakepurku Oy", "Liisa Lomake", "seller");
+        var buyer = await web.Server.FirmAsync("Lomakeosto Oy", "Olli Osto", "buyer");
+        var lot = await web.Server.ActiveLotAsync(seller, WebServer.Bricks("Lomaketiilet", 60.2925, 25.0404, "Vantaa"));
+
+        step("buyer: a hold until 30 February");
+        var page = await web.NewPageAsync("fi");
+        await web.GoAsync(page, $"/lots/{lot}");
+        await page.Locator("header a[href^='/signin']").ClickAsync();
+        await web.SignInAsync(page, buyer);
+        await page.WaitForURLAsync($"**/lots/{lot}");
+        await page.Locator("#Hold_Quantity").FillAsync("5");
+        await SetAsync(page, "#Hold_Until", "2026-02-30T12:00");
+        await page.Locator("form[action*='handler=Hold'] button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#Hold-Until-error")).ToHaveTextAsync("Anna päivämäärä ja kellonaika, esim. 31.12.2026 16.00.");
+        Assert.Equal("true", await page.Locator("#Hold_Until").GetAttributeAsync("aria-invalid"));
+
+        step("buyer: a hold of nothing");
+        await page.Locator("#Hold_Quantity").FillAsync("0");
+        await SetAsync(page, "#Hold_Until", "");
+        await page.Locator("form[action*='handler=Hold'] button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#Hold-Quantity-error")).ToHaveTextAsync("Anna varattava määrä, esim. 200.");
+        using (var api = web.Server.Api(buyer))
+        {
+            var shown = await api.GetFromJsonAsync<JsonObject>($"/api/v1/listings/{lot}");
+            Assert.Equal(0m, shown!["quantities"]!["held"]!.GetValue<decimal>());
+        }
+
+        await page.Context.CloseAsync();
+
+        step("seller: a lot available from 1,5");
+        page = await web.NewPageAsync("fi");
+        await web.GoAsync(page, "/sell/lots/new");
+        await web.SignInAsync(page, seller);
+        await page.WaitForURLAsync(url => url.Contains("/sell/lots/new", StringComparison.Ordinal));
+        await page.Locator("#Form_Title").FillAsync("Tiiliä lomakkeelta");
+        await page.Locator("#Form_Description").FillAsync("Puhdistettuja tiiliä.");
+        await page.Locator("#Form_Category").SelectOptionAsync("masonry/bricks");
+        await page.Locator("#Form_Quantity").FillAsync("500");
+        await page.Locator("#Form_Unit").SelectOptionAsync("pcs");
+        await page.Locator("#Form_Price").FillAsync("0,45");
+        await page.Locator("#Form_Municipality").FillAsync("Vantaa");
+        await page.Locator("#Form_Latitude").FillAsync("60.292");
+        await page.Locator("#Form_Longitude").FillAsync("25.044");
+        await SetAsync(page, "#Form_From", "1,5");
+        await page.Locator("#save").ClickAsync();
+        await Expect(page.Locator("#Form-From-error")).ToHaveTextAsync("Anna päivämäärä, esim. 31.12.2026.");
+
+        step("seller: pickup neither on nor off");
+        await SetAsync(page, "#Form_From", "1.5.2027");
+        await page.Locator("#Form_Pickup").EvaluateAsync("box => { box.checked = true; box.value = 'xxxx'; }");
+        await page.Locator("#save").ClickAsync();
+        await Expect(page.Locator("#Form-Pickup-error")).ToHaveTextAsync("Valitse kyllä tai ei.");
+        await Expect(page.Locator("#Form-From-error")).ToHaveCountAsync(0);
+        await BrowserFixture.AssertAccessibleAsync(page);
+
+        // Nothing was stored: the seller still has only the lot made through the API (once the firm's index shows that one).
+        using (var api = web.Server.Api(seller))
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            string[] ids;
+            while (true)
+            {
+                var mine = await api.GetFromJsonAsync<JsonObject>($"/api/v1/traders/{seller.TraderId}/listings");
+                ids = [.. mine!["items"]!.AsArray().Select(l => l!["id"]!.GetValue<string>())];
+                if (ids.Contains(lot) || DateTime.UtcNow > deadline)
+                {
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+
+            Assert.Equal([lot], ids);
+        }
+
+        await page.Context.CloseAsync();
+    }
+
+    /// <summary>Puts any text in an input, as a typed value its browser would not allow (a date input made a text one).</summary>
+    private static Task SetAsync(Microsoft.Playwright.IPage page, string selector, string value)
+        => page.Locator(selector).EvaluateAsync("(input, value) => { input.type = 'text'; input.value = value; }", value);
+}
