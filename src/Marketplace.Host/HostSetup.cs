@@ -132,7 +132,11 @@ public static class HostSetup
         // Enums by name only: a number such as 0 is not a name, so a body binding an enum refuses it (400) instead of
         // taking it for the first member (as "0" once became condition A).
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false)));
-        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = ApiLimits.MaxRequestBodyBytes);
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o =>
+        {
+            o.Limits.MaxRequestBodySize = ApiLimits.MaxRequestBodyBytes;
+            o.Limits.MaxRequestLineSize = ApiLimits.MaxRequestLineBytes;
+        });
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }
@@ -151,6 +155,18 @@ public static class HostSetup
         // NotFound); the API, the sign-in server and every other caller get a problem document.
         app.UseWhen(ForBrowser, branch => branch.UseStatusCodePagesWithReExecute("/error/{0}"));
         app.UseWhen(c => !ForBrowser(c), branch => branch.UseStatusCodePages());
+        // An address too long for any page or endpoint: 414 without a body, which the status code pages above make a
+        // problem document or the error page (Kestrel's own 414, past its request-line limit, has no body at all).
+        app.Use((context, next) =>
+        {
+            if ((context.Request.Path.Value?.Length ?? 0) + (context.Request.QueryString.Value?.Length ?? 0) > ApiLimits.MaxRequestTargetLength)
+            {
+                context.Response.StatusCode = StatusCodes.Status414UriTooLong;
+                return Task.CompletedTask;
+            }
+
+            return next(context);
+        });
         // Routing after the status code pages, so that a re-executed request is routed to the error page.
         app.UseRouting();
         app.UseMarketplaceIdentity();

@@ -100,6 +100,26 @@ public sealed class ErrorPageTests(BrowserFixture web)
     }
 
     [Fact]
+    public async Task AnAddressTooLong_Is414_AProblemForAMachine_AndTheErrorPageForABrowser()
+    {
+        using var client = new HttpClient { BaseAddress = web.Server.Address };
+        var q = new string('t', 9_000);
+        using var machine = await client.GetAsync($"/api/v1/listings/search?q={q}");
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, machine.StatusCode);
+        Assert.Equal("application/problem+json", machine.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("urn:marketplace:problem:uri-too-long", await machine.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var browser = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/search?q={q}") { Headers = { { "Accept", "text/html" }, { "Accept-Language", "en" } } });
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, browser.StatusCode);
+        Assert.Contains("could not be read", await browser.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Five thousand parameters (35 KB) are refused the same way.
+        using var many = await client.GetAsync("/api/v1/listings/search?" + string.Join('&', Enumerable.Range(0, 5_000).Select(i => $"p{i}=1")));
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, many.StatusCode);
+        Assert.Equal("application/problem+json", many.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task APriceTooLargeForArithmetic_IsAMessageNextToTheField()
     {
         using var client = new HttpClient { BaseAddress = web.Server.Address };
