@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Localization;
 using System.Text.Json.Nodes;
 using static Microsoft.Playwright.Assertions;
 
@@ -98,6 +101,30 @@ public sealed class FormValueTests(BrowserFixture web)
         }
 
         await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public void TheApisTextFieldMessages_AreSaidInThePersonsLanguage_WithoutTheApisFieldPath()
+    {
+        var validation = new Marketplace.Domain.Common.Validation()
+            .Text(" ", "location.address", 10)
+            .Text(new string('x', 1_234), "title", 200)
+            .Text("a\u0001b", "contact.phone", 40);
+        var errors = Assert.Throws<Marketplace.Domain.Common.DomainException>(() => validation.ThrowIfInvalid()).Errors;
+        var shared = web.Server.Services.GetRequiredService<IStringLocalizer<Marketplace.Host.Web.SharedText>>();
+        var before = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo("fi");
+            Assert.Equal("Täytä tämä kenttä.", Marketplace.Host.Web.FieldMessages.Localize(errors["location.address"][0], shared));
+            Assert.Equal("Enintään 200 merkkiä (nyt 1\u00a0234).", Marketplace.Host.Web.FieldMessages.Localize(errors["title"][0], shared));
+            Assert.Equal("Poista näkymättömät ohjausmerkit; sarkaimet ja rivinvaihdot käyvät.", Marketplace.Host.Web.FieldMessages.Localize(errors["contact.phone"][0], shared));
+            Assert.Equal("Unknown roles: x.", Marketplace.Host.Web.FieldMessages.Localize("Unknown roles: x.", shared));
+        }
+        finally
+        {
+            (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = before;
+        }
     }
 
     /// <summary>Puts any text in an input, as a typed value its browser would not allow (a date input made a text one).</summary>

@@ -69,7 +69,7 @@ public abstract class WebPage : PageModel
             var key = fieldMap is not null && fieldMap.TryGetValue(field, out var mapped) ? mapped : fieldPrefix + field;
             foreach (var message in messages)
             {
-                ModelState.AddModelError(key, message);
+                ModelState.AddModelError(key, FieldMessages.Localize(message, Shared));
             }
         }
 
