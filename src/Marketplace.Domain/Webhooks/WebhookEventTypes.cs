@@ -30,6 +30,12 @@ public static class WebhookEventTypes
     {
         foreach (var filter in filters)
         {
+            // A null filter was once accepted (and stored): it asks for nothing.
+            if (filter is null)
+            {
+                continue;
+            }
+
             if (filter == "*" || filter == type
                 || (filter.EndsWith(".*", StringComparison.Ordinal) && type.Length > filter.Length - 1 && type.StartsWith(filter[..^1], StringComparison.Ordinal)))
             {

@@ -317,9 +317,11 @@ public sealed class WebhookSubscription
         {
             errors["eventTypes"] = [$"At most {MaxEventTypes} event types."];
         }
-        else if (eventTypes.FirstOrDefault(t => !WebhookEventTypes.IsValidFilter(t)) is { } unknown)
+        else if (eventTypes.Any(t => !WebhookEventTypes.IsValidFilter(t)))
         {
-            errors["eventTypes"] = [$"Unknown event type '{unknown}': use one of {string.Join(", ", WebhookEventTypes.All)}, a resource with .* ({string.Join(", ", WebhookEventTypes.Resources.Select(r => r + ".*"))}) or *."];
+            // (Not FirstOrDefault(…) is { }: a null entry is invalid too, and looked like "none found".)
+            var unknown = eventTypes.First(t => !WebhookEventTypes.IsValidFilter(t));
+            errors["eventTypes"] = [unknown is null ? "An event type must not be null." : $"Unknown event type '{unknown}': use one of {string.Join(", ", WebhookEventTypes.All)}, a resource with .* ({string.Join(", ", WebhookEventTypes.Resources.Select(r => r + ".*"))}) or *."];
         }
 
         if (description is not null && description.Trim().Length > MaxDescriptionLength)

@@ -460,11 +460,21 @@ public sealed class MatchingSessionGrain(
     private async Task<MatchingSession> SaveAsync(bool toInboxes = true)
     {
         // The change and its webhook events in one storage write; the events are handed over after it.
-        var events = WebhookEvents.ForMatch(_mark, Session, Now, await interest.CurrentAsync());
-        if (_relay is not null || events.Count > 0)
+        try
         {
-            // A relay is made only for events: nobody subscribes to most grains' events, and an activation keeps its relay.
-            Relay.Record(Session.Outbox, events);
+            var events = WebhookEvents.ForMatch(_mark, Session, Now, await interest.CurrentAsync());
+            if (_relay is not null || events.Count > 0)
+            {
+                // A relay is made only for events: nobody subscribes to most grains' events, and an activation keeps its relay.
+                Relay.Record(Session.Outbox, events);
+            }
+        }
+        catch
+        {
+            // Memory holds a change that will not be stored: retire the activation, so that the next call reads storage's
+            // state instead of answering from a change no one stored (an unreadable subscription filter once did that).
+            DeactivateOnIdle();
+            throw;
         }
 
         try

@@ -79,11 +79,21 @@ public sealed class OrderGrain(
     /// <summary>Writes the order with its change's webhook events in its outbox (one storage write), then hands them over.</summary>
     private async Task WriteAsync()
     {
-        var events = WebhookEvents.ForOrder(_mark, Order, Now, await interest.CurrentAsync());
-        if (_relay is not null || events.Count > 0)
+        try
         {
-            // A relay is made only for events: nobody subscribes to most grains' events, and an activation keeps its relay.
-            Relay.Record(Order.Outbox, events);
+            var events = WebhookEvents.ForOrder(_mark, Order, Now, await interest.CurrentAsync());
+            if (_relay is not null || events.Count > 0)
+            {
+                // A relay is made only for events: nobody subscribes to most grains' events, and an activation keeps its relay.
+                Relay.Record(Order.Outbox, events);
+            }
+        }
+        catch
+        {
+            // Memory holds a change that will not be stored: retire the activation, so that the next call reads storage's
+            // state instead of answering from a change no one stored (an unreadable subscription filter once did that).
+            DeactivateOnIdle();
+            throw;
         }
 
         try

@@ -107,7 +107,9 @@ public class WebhookSubscriptionTests
     [Fact]
     public void Create_UnknownOrTooManyEventTypes_OrNone_IsRefusedNamingTheField()
     {
-        foreach (var types in new[] { Array.Empty<string>(), ["orders.*"], ["listing.deleted"], Enumerable.Repeat("order.*", 41).ToArray() })
+        // A null or empty entry too: a null once passed (FirstOrDefault's default looked like "none invalid") and every
+        // change of a firm it was told about then failed on it.
+        foreach (var types in new[] { Array.Empty<string>(), ["orders.*"], ["listing.deleted"], Enumerable.Repeat("order.*", 41).ToArray(), [null!], ["order.*", null!], [""] })
         {
             var e = Assert.Throws<DomainException>(() => WebhookSubscription.Create("s", "f", null, "https://hooks.example.com", types, null, "x", false, T0));
             Assert.Equal(("validation-failed", true), (e.Code, e.Errors.ContainsKey("eventTypes")));
@@ -116,5 +118,7 @@ public class WebhookSubscriptionTests
         Assert.True(WebhookEventTypes.Matches(["hold.*"], "hold.placed"));
         Assert.False(WebhookEventTypes.Matches(["hold.*"], "holds.placed"));
         Assert.False(WebhookEventTypes.Matches(["order.*"], "invoice.issued"));
+        Assert.False(WebhookEventTypes.Matches([null!], "order.placed"));
+        Assert.True(WebhookEventTypes.Matches([null!, "order.*"], "order.placed"));
     }
 }

@@ -186,8 +186,12 @@ public class WebhooksApiTests(ServerFixture fixture) : IAsyncLifetime
             HttpStatusCode.UnprocessableEntity, "validation-failed", "eventTypes");
         await ProblemAsync(await client.PostAsJsonAsync("/api/v1/webhooks", new { url = _receiver.Url("x"), eventTypes = Enumerable.Repeat("order.*", 41) }),
             HttpStatusCode.UnprocessableEntity, "validation-failed", "eventTypes");
+        await ProblemAsync(await client.PostAsJsonAsync("/api/v1/webhooks", new { url = _receiver.Url("x"), eventTypes = new[] { "order.*", null } }),
+            HttpStatusCode.UnprocessableEntity, "validation-failed", "eventTypes");
 
         var hook = await SubscribeAsync(client, "refusals-" + firm, "order.*");
+        await ProblemAsync(await client.PatchAsJsonAsync($"/api/v1/webhooks/{hook.Id}", new { eventTypes = new[] { null as string } }),
+            HttpStatusCode.UnprocessableEntity, "validation-failed", "eventTypes");
         using var otherClient = Server.Client(other);
         await ProblemAsync(await otherClient.GetAsync($"/api/v1/webhooks/{hook.Id}"), HttpStatusCode.NotFound, "webhook-not-found");
         await ProblemAsync(await otherClient.PostAsync($"/api/v1/webhooks/{hook.Id}/ping", null), HttpStatusCode.NotFound, "webhook-not-found");
