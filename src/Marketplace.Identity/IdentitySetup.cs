@@ -139,6 +139,9 @@ public static class IdentitySetup
                             settings.CertificatePassword, "Identity:EncryptionCertificatePath"));
                 }
 
+                // A client revokes only its own tokens (OpenIddict's check skips tokens without an audience).
+                o.AddEventHandler(RevocationOwner.Descriptor);
+
                 // S256 only: "plain" PKCE protects nothing and must not be advertised.
                 o.Configure(server => server.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
                 var aspNetCore = o.UseAspNetCore()

@@ -41,6 +41,19 @@ public class TokenEntryCacheTests(ServerFixture fixture)
         // Nor is the token decrypted and its signature checked again: the principal its validation made is remembered.
         Assert.Equal(validations, cache.TokenValidations);
 
+        // Another firm's client may not end it (RFC 7009 §2.1): the token keeps working.
+        var other = await RegisterFirmAsync(Server, "seller");
+        var stranger = await ReadAsync(await Server.Client(other).PostAsJsonAsync($"/api/v1/traders/{other}/clients",
+            new { name = "Stranger", scopes = "listings.read" }), HttpStatusCode.Created);
+        var refused = await anonymous.PostAsync("/connect/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["token"] = accessToken, ["token_type_hint"] = "access_token",
+            ["client_id"] = stranger["clientId"]!.GetValue<string>(), ["client_secret"] = stranger["clientSecret"]!.GetValue<string>(),
+        }));
+        // (RFC 7009 answers 200 for a token the caller cannot revoke, as for an unknown one: the answer tells it nothing.)
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        await ReadAsync(await api.GetAsync("/api/v1/matches"), HttpStatusCode.OK);
+
         // The client revokes its own access token: the very next call is refused, though the entry was remembered as valid.
         var revoked = await anonymous.PostAsync("/connect/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
         {
