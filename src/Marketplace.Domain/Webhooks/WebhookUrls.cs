@@ -36,7 +36,10 @@ public static class WebhookUrls
             return "The URL must not carry credentials or a fragment.";
         }
 
-        var loopback = uri.IsLoopback;
+        // "localhost." and "*.localhost" are loopback too (RFC 6761), though Uri.IsLoopback knows only the bare name.
+        var name = uri.IdnHost.TrimEnd('.');
+        var loopback = uri.IsLoopback || name.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+                       || name.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase);
         if (uri.Scheme == "http" && !(allowDevelopmentTargets && loopback))
         {
             return allowDevelopmentTargets ? "Plain http is accepted only for loopback addresses; use https." : "The URL must use https.";
@@ -50,7 +53,13 @@ public static class WebhookUrls
         return null;
     }
 
-    /// <summary>False for loopback, private (RFC 1918, unique local), link-local, carrier-grade NAT, unspecified, broadcast and multicast addresses.</summary>
+    /// <summary>
+    /// True only for a globally reachable unicast address: false for every block IANA's special-purpose registries mark
+    /// not globally reachable (loopback, private, shared/carrier-grade NAT, link-local, documentation, benchmarking,
+    /// IETF protocol assignments, reserved, multicast, broadcast, unique-local, discard), and for NAT64, 6to4 and
+    /// IPv4-mapped addresses whose IPv4 address is not public. A host's own name may resolve to such an address (a
+    /// test network's 192.0.2.x), so the sender checks every resolved address with this before it connects.
+    /// </summary>
     public static bool IsPublic(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)
@@ -58,18 +67,42 @@ public static class WebhookUrls
             address = address.MapToIPv4();
         }
 
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast))
+        var b = address.GetAddressBytes();
+        if (address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            return !(b[0] is 0 or 10 or 127 || b[0] >= 224
+                     || (b[0] == 100 && b[1] is >= 64 and <= 127)
+                     || (b[0] == 169 && b[1] == 254)
+                     || (b[0] == 172 && b[1] is >= 16 and <= 31)
+                     || (b[0] == 192 && b[1] == 0 && b[2] is 0 or 2)
+                     || (b[0] == 192 && b[1] == 88 && b[2] == 99)
+                     || (b[0] == 192 && b[1] == 168)
+                     || (b[0] == 198 && b[1] is 18 or 19)
+                     || (b[0] == 198 && b[1] == 51 && b[2] == 100)
+                     || (b[0] == 203 && b[1] == 0 && b[2] == 113));
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6 || address.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(address))
         {
             return false;
         }
 
-        if (address.AddressFamily == AddressFamily.InterNetwork)
+        // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address that a translator would reach: judge that one.
+        if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b.AsSpan(4, 8).IndexOfAnyExcept((byte)0) < 0)
         {
-            var b = address.GetAddressBytes();
-            return !(b[0] == 10 || b[0] == 0 || (b[0] == 172 && b[1] is >= 16 and <= 31) || (b[0] == 192 && b[1] == 168)
-                     || (b[0] == 169 && b[1] == 254) || (b[0] == 100 && b[1] is >= 64 and <= 127) || b[0] >= 224);
+            return IsPublic(new IPAddress(b.AsSpan(12, 4)));
         }
 
-        return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || address.IsIPv6Multicast);
+        if (b[0] == 0x20 && b[1] == 0x02)
+        {
+            return IsPublic(new IPAddress(b.AsSpan(2, 4)));
+        }
+
+        return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || address.IsIPv6Multicast
+                 || b[0] == 0x00                                                    // ::/8: unspecified, IPv4-compatible, local-use NAT64 (64:ff9b:1::/48)
+                 || (b[0] == 0x01 && b[1] == 0x00 && b.AsSpan(2, 6).IndexOfAnyExcept((byte)0) < 0) // 100::/64: discard-only
+                 || (b[0] == 0x20 && b[1] == 0x01 && b[2] <= 0x01)                  // 2001::/23: IETF protocol assignments, Teredo
+                 || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8)  // 2001:db8::/32: documentation
+                 || (b[0] == 0x3f && b[1] == 0xff && b[2] <= 0x0f));                // 3fff::/20: documentation
     }
 }
