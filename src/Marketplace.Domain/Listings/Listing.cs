@@ -182,11 +182,12 @@ public sealed partial class Listing
         => Exists && Details! with { Photos = [] } == normalised with { Photos = [] } && Details.Photos.SequenceEqual(normalised.Photos);
 
     /// <summary>
-    /// True when an import row with <paramref name="normalised"/> details (publishing when <paramref name="publish"/>)
-    /// would leave the lot as it is: same details, nothing to publish, and no deadline already due.
+    /// True when an import row with <paramref name="normalised"/> details would leave the lot as it is: same details and
+    /// no deadline already due. A row never changes an existing lot's status (an import publishes only the lots it
+    /// creates), so a draft stays a draft however often its export is imported back.
     /// </summary>
-    public bool IsUnchangedByImport(ListingDetails normalised, bool publish, DateTimeOffset now)
-        => HasDetails(normalised) && !(publish && Status == ListingStatus.Draft) && !(NextDeadline() is { } due && due <= now);
+    public bool IsUnchangedByImport(ListingDetails normalised, DateTimeOffset now)
+        => HasDetails(normalised) && !(NextDeadline() is { } due && due <= now);
 
     /// <summary>Validates details and fills the taxonomy's defaults; throws a validation error listing every bad field.</summary>
     public static ListingDetails Validate(ListingDetails d, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
@@ -281,7 +282,8 @@ public sealed partial class Listing
             MassPerUnitKg = massPerUnit,
             WasteCode = wasteCode,
             Photos = photos.ToArray(),
-            Location = d.Location! with { Municipality = d.Location.Municipality.Trim() },
+            // An empty address is no address: an export writes a missing one as an empty cell, and its import must compare equal.
+            Location = d.Location! with { Municipality = d.Location.Municipality.Trim(), Address = string.IsNullOrWhiteSpace(d.Location.Address) ? null : d.Location.Address },
         };
     }
 

@@ -280,7 +280,7 @@ public sealed class LotImporter(
                 {
                     lot.EnsureSeller(firmId);
                     var normalised = Listing.Validate(row.Details!, taxonomy, now, area);
-                    outcomes[i] = lot.IsUnchangedByImport(normalised, publish, now)
+                    outcomes[i] = lot.IsUnchangedByImport(normalised, now)
                         ? RowOutcome.Unchanged
                         : RowOutcome.ThroughGrain(row);
                 }

@@ -299,9 +299,10 @@ public sealed class ListingGrain(
             }
 
             state.State.EnsureSeller(sellerId);
+            // An existing lot keeps its status: publishing is for the lots an import creates (a draft imported back from its
+            // export stays a draft).
             var normalised = Listing.Validate(details, taxonomy, Now, serviceArea.Value.Area);
-            var publishes = publish && state.State.Status == ListingStatus.Draft;
-            if (state.State.IsUnchangedByImport(normalised, publish, Now))
+            if (state.State.IsUnchangedByImport(normalised, Now))
             {
                 return new ImportedLot(ImportOutcome.Unchanged, Listing.StatusCode(state.State.Status), state.State.Version);
             }
@@ -312,11 +313,6 @@ public sealed class ListingGrain(
                 if (!l.HasDetails(normalised))
                 {
                     l.Replace(details, taxonomy, Now, serviceArea.Value.Area, externalId);
-                }
-
-                if (publishes)
-                {
-                    l.Publish(Now);
                 }
             });
             return new ImportedLot(updated.Version == before ? ImportOutcome.Unchanged : ImportOutcome.Updated, Listing.StatusCode(updated.Status), updated.Version);

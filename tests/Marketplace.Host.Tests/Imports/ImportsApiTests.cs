@@ -120,6 +120,29 @@ public class ImportsApiTests(ServerFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Import_ARoundTripThroughTheExport_ChangesNothing_AndADraftStaysADraft()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+        const string header = "externalId;title;category;quantity;unit;condition;unitPrice;latitude;longitude;municipality;availableFrom;availableTo\n";
+        var drafts = header + $"D-1;Luonnostiilet;Tiilet;1 200;kpl;B;0,45;60,1841;24,9501;Helsinki;{Day(0)};{Day(60)}\n"
+                            + $"D-2;Luonnospalkit;Teräspalkit;12;kpl;A;120;60,2;24,9;Helsinki;{Day(0)};{Day(60)}\n";
+        var published = header + $"P-1;Myyntitiilet;Tiilet;500;kpl;A;0,5;60,1841;24,9501;Helsinki;{Day(0)};{Day(60)}\n";
+        Assert.Equal((2, 0, 0, 0), Counts(await ImportAsync(client, drafts, publish: false)));
+        Assert.Equal((1, 0, 0, 0), Counts(await ImportAsync(client, published)));
+
+        // The export imports back as it is: nothing rewritten, and the drafts are not published by it.
+        var export = await (await client.GetAsync($"/api/v1/traders/{seller}/exports/lots?format=csv")).Content.ReadAsStringAsync();
+        Assert.Equal((0, 0, 3, 0), Counts(await ImportAsync(client, export)));
+        var statuses = ExportsApiTests.ParseCsv(await (await client.GetAsync($"/api/v1/traders/{seller}/exports/lots?format=csv")).Content.ReadAsStringAsync());
+        Assert.Equal(["active", "draft", "draft"], statuses.Skip(1).Select(r => r[1]).Order(StringComparer.Ordinal));
+
+        // And the original files again, after the round trip: still nothing to change.
+        Assert.Equal((0, 0, 2, 0), Counts(await ImportAsync(client, drafts, publish: false)));
+        Assert.Equal((0, 0, 1, 0), Counts(await ImportAsync(client, published)));
+    }
+
+    [Fact]
     public async Task Import_Progress_IsOnTheFirmsMatchStream_UntilTheJobEnds()
     {
         var seller = await RegisterFirmAsync(Server, "seller");
@@ -205,10 +228,10 @@ public class ImportsApiTests(ServerFixture fixture, ITestOutputHelper output)
     private static (int Created, int Updated, int Unchanged, int Rejected) Counts(JsonObject job)
         => (job["created"]!.GetValue<int>(), job["updated"]!.GetValue<int>(), job["unchanged"]!.GetValue<int>(), job["rejected"]!.GetValue<int>());
 
-    private static async Task<JsonObject> ImportAsync(HttpClient client, string csv)
+    private static async Task<JsonObject> ImportAsync(HttpClient client, string csv, bool publish = true)
     {
         using var content = new StringContent(csv, Encoding.UTF8, "text/csv");
-        var started = await ReadAsync(await client.PostAsync("/api/v1/imports?name=surplus.csv", content), HttpStatusCode.Accepted);
+        var started = await ReadAsync(await client.PostAsync($"/api/v1/imports?name=surplus.csv{(publish ? "" : "&publish=false")}", content), HttpStatusCode.Accepted);
         return await FinishedAsync(client, started);
     }
 
