@@ -606,6 +606,13 @@ public sealed class Order
                 new Dictionary<string, object?> { ["orderStatus"] = StatusCode(Status) });
         }
 
+        if (Status == OrderStatus.Cancelled)
+        {
+            // Its invoice no longer asks for anything: money the buyer paid anyway goes back outside the marketplace.
+            throw DomainException.Conflict("invalid-transition", "A cancelled order's invoice takes no payments: return any money received to the buyer.",
+                new Dictionary<string, object?> { ["orderStatus"] = StatusCode(Status) });
+        }
+
         var today = MarketClock.Today(now);
         var v = new Validation();
         v.Require(amountMinor is > 0, "amountMinor", "The amount must be above zero.");

@@ -144,7 +144,8 @@ public sealed record TransferDocument(string Id, string OrderId, TransferParty H
     {
         EnsureOpen();
         var v = new Validation();
-        v.Text(changes.Description, "description", MaxDescriptionLength, required: false);
+        // Absent keeps the description; given, it must say something (a document without a waste description is no document).
+        v.Text(changes.Description, "description", MaxDescriptionLength, required: changes.Description is not null);
         if (changes.Transporter is { } t)
         {
             v.Text(t.Name, "transporter.name", 200);

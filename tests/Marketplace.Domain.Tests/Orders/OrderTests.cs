@@ -247,6 +247,19 @@ public class OrderTests
     }
 
     [Fact]
+    public void RecordInvoicePayment_OnACancelledOrder_IsRefused_AndThePaymentStatusStays()
+    {
+        var order = Accepted();
+        order.Cancel(Buyer, "No longer needed", null, null, Now.AddHours(1));
+        var status = order.Payment!.Status;
+
+        var e = Assert.Throws<DomainException>(() => order.RecordInvoicePayment(Seller, 100, null, null, Now.AddHours(2)));
+
+        Assert.Equal(("invalid-transition", DomainErrorKind.Conflict), (e.Code, e.Kind));
+        Assert.Equal((status, 0L), (order.Payment!.Status, order.PaidMinor));
+    }
+
+    [Fact]
     public void IsOverdue_AfterTheDueDateWhileUnpaid()
     {
         var order = Accepted();

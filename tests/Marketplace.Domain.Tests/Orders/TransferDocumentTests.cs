@@ -135,6 +135,15 @@ public class TransferDocumentTests
         var invalid = Assert.Throws<DomainException>(() => order.ChangeTransferDocument(Buyer, new TransferChanges(new TransferPartyInput("X", "1234567-2"), null), HandedOver));
         Assert.Equal("validation-failed", invalid.Code);
         Assert.Contains("transporter.businessId", invalid.Errors!.Keys);
+
+        // A description given must say something: empty or blank is refused, and the document keeps its own.
+        foreach (var blank in new[] { "", "   " })
+        {
+            var empty = Assert.Throws<DomainException>(() => order.ChangeTransferDocument(Buyer, new TransferChanges(null, blank), HandedOver.AddMinutes(10)));
+            Assert.Contains("description", empty.Errors!.Keys);
+        }
+
+        Assert.False(string.IsNullOrWhiteSpace(order.TransferDocument!.Waste.Description));
     }
 
     [Fact]
