@@ -122,7 +122,7 @@ public static class ApiProblems
             StatusCodes.Status405MethodNotAllowed => (TypePrefix + "method-not-allowed", "Method not allowed", problem.Detail),
             StatusCodes.Status413PayloadTooLarge => (TypePrefix + "payload-too-large", "Request body too large", $"Request bodies are limited to {ApiLimits.MaxRequestBodyBytes:N0} bytes."),
             StatusCodes.Status414UriTooLong => (TypePrefix + "uri-too-long", "Address too long", $"Addresses (path and query) are limited to {ApiLimits.MaxRequestTargetLength:N0} characters: send long input in a request body."),
-            StatusCodes.Status415UnsupportedMediaType => (TypePrefix + "unsupported-media-type", "Unsupported media type", "Send JSON with Content-Type: application/json."),
+            StatusCodes.Status415UnsupportedMediaType => (TypePrefix + "unsupported-media-type", "Unsupported media type", "Send the body with a Content-Type this endpoint takes: application/json for the JSON endpoints, text/csv or application/x-ndjson for imports (GET /openapi/v1.json lists each endpoint's)."),
             _ => (problem.Type, problem.Title, problem.Detail),
         };
     }

@@ -190,7 +190,15 @@ public class ImportsApiTests(ServerFixture fixture, ITestOutputHelper output)
 
         using (var json = new StringContent("{}", Encoding.UTF8, "application/json"))
         {
-            await ProblemAsync(await client.PostAsync("/api/v1/imports", json), HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+            var problem = await ProblemAsync(await client.PostAsync("/api/v1/imports", json), HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+            Assert.Contains("text/csv", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+
+        // A value of ?publish that is not true or false is named, not "the request could not be read".
+        using (var maybe = new StringContent("externalId;title\n1;x\n", Encoding.UTF8, "text/csv"))
+        {
+            var problem = await ProblemAsync(await client.PostAsync("/api/v1/imports?publish=maybe", maybe), HttpStatusCode.BadRequest, "bad-request");
+            Assert.Contains("publish", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         }
 
         using (var empty = new StringContent("", Encoding.UTF8, "text/csv"))

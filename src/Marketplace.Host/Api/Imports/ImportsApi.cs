@@ -45,9 +45,17 @@ public static class ImportsApi
     }
 
     private static async Task<Results<Accepted<ImportResponse>, ProblemHttpResult>> CreateAsync(
-        HttpContext context, ImportJobs jobs, IGrainFactory grains, TimeProvider time, bool? publish = null, string? name = null)
+        HttpContext context, ImportJobs jobs, IGrainFactory grains, TimeProvider time, string? publish = null, string? name = null)
     {
         var firm = context.User.ActingTraderId();
+        // Read here rather than bound as a bool, so that a bad value is named (the binder's refusal said only "could not be read").
+        bool? publishes = publish is null ? null : bool.TryParse(publish, out var p) ? p : null;
+        if (publish is not null && publishes is null)
+        {
+            return TypedResults.Problem(ApiProblems.Create(StatusCodes.Status400BadRequest, "bad-request", "Malformed request",
+                $"?publish must be true or false, not '{(publish.Length > 20 ? publish[..20] + "…" : publish)}'."));
+        }
+
         var format = context.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant() switch
         {
             ExportWriter.CsvMediaType or "application/csv" => ImportFormat.Csv,
@@ -79,7 +87,7 @@ public static class ImportsApi
         }
 
         var rows = jobs.Read(firm, text, format.Value, mapping);
-        var job = await jobs.StartAsync(firm, name, format.Value, rows, publish ?? true);
+        var job = await jobs.StartAsync(firm, name, format.Value, rows, publishes ?? true);
         return TypedResults.Accepted($"/api/v1/imports/{job.Id}", ImportResponse.From(job, time.GetUtcNow(), jobs.Options.InterruptedAfter));
     }
 
