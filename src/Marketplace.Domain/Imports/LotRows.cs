@@ -328,7 +328,13 @@ public sealed class LotRowReader
     {
         if (Number(record, "unitPriceMinor", error) is { } minor)
         {
-            if (decimal.Truncate(minor) != minor || minor is < long.MinValue or > long.MaxValue)
+            if (minor is < long.MinValue or > long.MaxValue)
+            {
+                error("unitPriceMinor", $"The price must be at most {Money.MaxMinorUnits:N0} minor units.");
+                return null;
+            }
+
+            if (decimal.Truncate(minor) != minor)
             {
                 error("unitPriceMinor", "The price in minor units (cents) is a whole number.");
                 return null;
@@ -339,14 +345,21 @@ public sealed class LotRowReader
 
         if (Number(record, "unitPrice", error) is { } major)
         {
-            var cents = major * 100;
-            if (decimal.Truncate(cents) != cents || cents is < long.MinValue or > long.MaxValue)
+            // (Beyond about 7.9e26 the product itself would overflow: any such price is over the limit anyway.)
+            var cents = Math.Abs(major) > long.MaxValue / 100m ? (decimal?)null : major * 100;
+            if (cents is null or < long.MinValue or > long.MaxValue)
+            {
+                error("unitPrice", $"The price must be at most {Money.MaxMinorUnits / 100m:N2} euros.");
+                return null;
+            }
+
+            if (decimal.Truncate(cents.Value) != cents)
             {
                 error("unitPrice", "The price has at most two decimals.");
                 return null;
             }
 
-            return (long)cents;
+            return (long)cents.Value;
         }
 
         return null;

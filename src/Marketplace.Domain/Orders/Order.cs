@@ -616,7 +616,8 @@ public sealed class Order
         var today = MarketClock.Today(now);
         var v = new Validation();
         v.Require(amountMinor is > 0, "amountMinor", "The amount must be above zero.");
-        v.Require(paidOn is null || (paidOn >= Invoice.IssueDate.AddYears(-1) && paidOn <= today), "paidOn", "The payment date lies in the past year before today.");
+        v.Require(paidOn is null || paidOn <= today, "paidOn", "The payment date cannot be after today.");
+        v.Require(paidOn is null || paidOn >= Invoice.IssueDate.AddYears(-1), "paidOn", "The payment date cannot be more than a year before the invoice was issued.");
         v.Text(note, "note", 500, required: false);
         v.ThrowIfInvalid();
         var outstanding = Totals!.GrossMinor - Invoice.PaidMinor;

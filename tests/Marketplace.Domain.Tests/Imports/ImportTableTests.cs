@@ -88,6 +88,24 @@ public class ImportTableTests
         Assert.All(bad.Errors, e => Assert.Equal((3, "K2"), (e.Line, e.ExternalId)));
     }
 
+    [Theory]
+    [InlineData("unitPrice", "99999999999999999999", "The price must be at most")]
+    [InlineData("unitPrice", "1000000000,01", "The price must be from 0 to")]
+    [InlineData("unitPrice", "0,455", "The price has at most two decimals.")]
+    [InlineData("unitPriceMinor", "99999999999999999999", "The price must be at most")]
+    [InlineData("unitPriceMinor", "45,5", "The price in minor units (cents) is a whole number.")]
+    public void Read_APriceTooLargeOrTooFine_SaysWhich(string column, string price, string message)
+    {
+        var table = ImportTable.Parse(
+            $"externalId;title;category;quantity;unit;condition;{column};latitude;longitude;municipality;availableFrom;availableTo\n"
+            + $"K1;Tiilet;Savitiilet;1;kpl;b;{price};60,18;24,95;Helsinki;1.12.2026;31.1.2027\n",
+            ImportFormat.Csv, new ImportLimits());
+        var reader = new LotRowReader("firm-1", ImportMapping.Default.Resolve(table), MaterialTaxonomy.Default, () => new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero), null);
+
+        var error = Assert.Single(reader.Read(table.Rows[0]).Errors);
+        Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Mapping_NamingAMissingColumnOrAnUnknownField_IsRefused()
     {

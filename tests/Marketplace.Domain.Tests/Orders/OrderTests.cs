@@ -247,6 +247,17 @@ public class OrderTests
     }
 
     [Fact]
+    public void RecordInvoicePayment_ADateOutOfRange_SaysWhichWay()
+    {
+        var order = Accepted();
+        var future = Assert.Throws<DomainException>(() => order.RecordInvoicePayment(Seller, 1, new DateOnly(9999, 12, 31), null, Now.AddDays(1)));
+        var ancient = Assert.Throws<DomainException>(() => order.RecordInvoicePayment(Seller, 1, new DateOnly(2001, 1, 1), null, Now.AddDays(1)));
+
+        Assert.Equal(["The payment date cannot be after today."], future.Errors!["paidOn"]);
+        Assert.Equal(["The payment date cannot be more than a year before the invoice was issued."], ancient.Errors!["paidOn"]);
+    }
+
+    [Fact]
     public void RecordInvoicePayment_OnACancelledOrder_IsRefused_AndThePaymentStatusStays()
     {
         var order = Accepted();
