@@ -46,7 +46,7 @@ public static class SearchValidation
 
         if (!Domain.Common.Money.IsCurrencyCode(query.Currency))
         {
-            throw new SearchQueryException("currency", "The currency must be an ISO 4217 code such as EUR.");
+            throw new SearchQueryException("currency", "The currency must be an ISO 4217 code of a currency with two decimals, such as EUR or SEK.");
         }
 
         if (query.MinPriceMinor is < 0 || query.MaxPriceMinor is < 0)

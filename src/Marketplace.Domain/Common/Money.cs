@@ -18,9 +18,22 @@ public readonly record struct Money(long MinorUnits, string Currency)
     /// <summary>An amount in euro cents.</summary>
     public static Money Eur(long cents) => new(cents, DefaultCurrency);
 
-    /// <summary>True when the currency code has the ISO 4217 shape (three upper-case letters).</summary>
+    /// <summary>
+    /// True for a currency the marketplace can price in: an ISO 4217-shaped code (three upper-case letters) of a
+    /// currency with two decimals. Every amount is kept in hundredths and shown, invoiced and paid as such, so a
+    /// currency with none (JPY), three (BHD) or four, and the X codes that are no money to trade in (XXX "no currency",
+    /// XAU gold, XTS testing, XDR…) are refused rather than printed a hundred times wrong. XCD is an ordinary currency.
+    /// </summary>
     public static bool IsCurrencyCode(string? code)
-        => code is { Length: 3 } && code.All(c => c is >= 'A' and <= 'Z');
+        => code is { Length: 3 } && code.All(c => c is >= 'A' and <= 'Z') && !NotInHundredths.Contains(code) && (code[0] != 'X' || code == "XCD");
+
+    /// <summary>ISO 4217 currencies whose minor unit is not a hundredth (none, thousandths, ten-thousandths).</summary>
+    private static readonly HashSet<string> NotInHundredths =
+    [
+        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF",
+        "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND",
+        "CLF", "UYW",
+    ];
 
     /// <summary>Adds two amounts of the same currency.</summary>
     public static Money operator +(Money a, Money b)

@@ -220,7 +220,7 @@ public sealed partial class Listing
             "condition", "The condition must be A (reusable as is), B (needs refurbishment) or C (material recovery only).");
         v.Require(d.UnitPrice.MinorUnits is >= 0 and <= Money.MaxMinorUnits, "unitPrice.minorUnits",
             $"The price must be from 0 to {Money.MaxMinorUnits:N0} minor units.");
-        v.Require(Money.IsCurrencyCode(d.UnitPrice.Currency), "unitPrice.currency", "The currency must be an ISO 4217 code such as EUR.");
+        v.Require(Money.IsCurrencyCode(d.UnitPrice.Currency), "unitPrice.currency", "The currency must be an ISO 4217 code of a currency with two decimals, such as EUR or SEK.");
 
         if (d.Location is null)
         {

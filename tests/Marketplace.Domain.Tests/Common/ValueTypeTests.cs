@@ -59,4 +59,18 @@ public class ValueTypeTests
         Assert.False(march.Overlaps(new DateWindow(new DateOnly(2027, 4, 1), new DateOnly(2027, 4, 30))));
         Assert.Equal(31, march.Days);
     }
+
+    [Theory]
+    [InlineData("EUR", true)]
+    [InlineData("SEK", true)]
+    [InlineData("XCD", true)]
+    [InlineData("JPY", false)]
+    [InlineData("BHD", false)]
+    [InlineData("CLF", false)]
+    [InlineData("XXX", false)]
+    [InlineData("XAU", false)]
+    [InlineData("eur", false)]
+    [InlineData("EURO", false)]
+    public void IsCurrencyCode_OnlyCurrenciesCountedInHundredths(string code, bool accepted)
+        => Assert.Equal(accepted, Money.IsCurrencyCode(code));
 }
