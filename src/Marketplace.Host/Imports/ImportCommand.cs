@@ -83,6 +83,11 @@ public static class ImportCommand
         try
         {
             text = await File.ReadAllTextAsync(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
+            if (text.Contains('\0', StringComparison.Ordinal))
+            {
+                // Valid UTF-8 but no text: UTF-16 without a byte-order mark, as the API refuses it.
+                throw new DecoderFallbackException();
+            }
         }
         catch (DecoderFallbackException)
         {

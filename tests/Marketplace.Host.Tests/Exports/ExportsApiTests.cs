@@ -196,6 +196,11 @@ public class ExportsApiTests(ServerFixture fixture)
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/traders/{seller}/exports/lots");
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/xml"));
         await ProblemAsync(await own.SendAsync(request), HttpStatusCode.NotAcceptable, "not-acceptable");
+
+        // q=0 refuses a type: JSON Lines at q=0 and nothing else acceptable is a 406, not JSON Lines.
+        using var refused = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/traders/{seller}/exports/lots");
+        refused.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/x-ndjson", 0));
+        await ProblemAsync(await own.SendAsync(refused), HttpStatusCode.NotAcceptable, "not-acceptable");
     }
 }
 

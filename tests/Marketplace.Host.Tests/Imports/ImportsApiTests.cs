@@ -222,6 +222,13 @@ public class ImportsApiTests(ServerFixture fixture, ITestOutputHelper output)
             await ProblemAsync(await client.PostAsync("/api/v1/imports", latin1), HttpStatusCode.UnprocessableEntity, "invalid-encoding");
         }
 
+        // UTF-16 without a byte-order mark is valid UTF-8 with NULs between the letters: refused for its encoding too.
+        using (var utf16 = new ByteArrayContent(Encoding.Unicode.GetBytes("externalId;title\n1;x\n")))
+        {
+            utf16.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/csv");
+            await ProblemAsync(await client.PostAsync("/api/v1/imports", utf16), HttpStatusCode.UnprocessableEntity, "invalid-encoding");
+        }
+
         // Another firm never sees the job.
         using var csv = new StringContent("externalId;title\n1;x\n", Encoding.UTF8, "text/csv");
         var job = await ReadAsync(await client.PostAsync("/api/v1/imports", csv), HttpStatusCode.Accepted);

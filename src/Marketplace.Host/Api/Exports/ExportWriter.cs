@@ -60,7 +60,8 @@ public static class ExportWriter
             return (ExportFormat.JsonLines, null);
         }
 
-        foreach (var media in accept.OrderByDescending(a => a.Quality ?? 1))
+        // q=0 means "not this one" (RFC 9110 §12.4.2), not the least preferred.
+        foreach (var media in accept.Where(a => a.Quality is not <= 0).OrderByDescending(a => a.Quality ?? 1))
         {
             switch (media.MediaType.Value)
             {

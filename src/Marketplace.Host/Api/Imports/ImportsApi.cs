@@ -120,7 +120,10 @@ public static class ImportsApi
 
         try
         {
-            return StrictUtf8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+            var text = StrictUtf8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+            // NUL is valid UTF-8 but no text file's: UTF-16 without a byte-order mark decodes to letters between NULs, and
+            // was then refused for a missing column instead of for its encoding.
+            return text.Contains('\0', StringComparison.Ordinal) ? throw new DecoderFallbackException() : text;
         }
         catch (DecoderFallbackException)
         {
