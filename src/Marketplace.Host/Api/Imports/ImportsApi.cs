@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
+using Microsoft.OpenApi;
 
 namespace Marketplace.Host.Api.Imports;
 
@@ -32,6 +33,19 @@ public static class ImportsApi
         group.MapPost("/", CreateAsync).WithName("CreateImport").WithAccess(AccessRule.AnyFirm(ApiScopes.ListingsWrite))
             .Accepts<string>(ExportWriter.CsvMediaType, ExportWriter.JsonLinesMediaType)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            // ?publish is read by the endpoint itself (so a bad value is named) but is a boolean to clients.
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
+                {
+                    if (parameter.Name == "publish")
+                    {
+                        parameter.Schema = new OpenApiSchema { Type = JsonSchemaType.Boolean };
+                    }
+                }
+
+                return Task.CompletedTask;
+            })
             .WithSummary("Imports the caller's lots from CSV (text/csv; ';' or ',', decimal commas accepted) or JSON Lines (application/x-ndjson): "
                 + "each row's externalId makes a re-upload change only what differs. Answers 202 with the job; ?map.<field>=<column> names columns, ?publish=false keeps new lots as drafts.");
         group.MapGet("/{id}", GetAsync).WithName("GetImport").WithAccess(owner)
