@@ -644,13 +644,22 @@ public sealed partial class Listing
     /// <summary>True when <paramref name="reference"/> names a photo uploaded to the marketplace (<see cref="PhotoPath"/>).</summary>
     public static bool IsUploadedPhoto(string reference) => UploadedPhotoPattern().IsMatch(reference);
 
-    /// <summary>Adds an uploaded photo's reference: at most <see cref="MaxPhotos"/>; a lot that is withdrawn or expired is closed for edits.</summary>
-    public void AddPhoto(string reference, DateTimeOffset now)
+    /// <summary>
+    /// Adds an uploaded photo's reference: at most <see cref="MaxPhotos"/> photos and <paramref name="maxUploaded"/>
+    /// uploaded ones (422 <c>too-many-photos</c>); a lot that is withdrawn or expired is closed for edits.
+    /// </summary>
+    public void AddPhoto(string reference, DateTimeOffset now, int maxUploaded = MaxPhotos)
     {
         EnsureOpenForEdits();
         if (Details!.Photos.Contains(reference))
         {
             return;
+        }
+
+        if (Details.Photos.Count(IsUploadedPhoto) >= maxUploaded)
+        {
+            throw new DomainException("too-many-photos", $"A lot has at most {maxUploaded} uploaded photos; remove one first.", DomainErrorKind.Validation,
+                new Dictionary<string, string[]> { ["photo"] = [$"A lot has at most {maxUploaded} uploaded photos."] });
         }
 
         var v = new Validation();

@@ -72,8 +72,11 @@ public interface IListingGrain : IGrainWithStringKey
     /// <summary>A platform admin puts a hidden lot back; the seller gets a notice.</summary>
     Task<Listing> UnhideAsync(string adminId);
 
-    /// <summary>The seller adds an uploaded photo's reference (at most <see cref="Listing.MaxPhotos"/>).</summary>
-    Task<Listing> AddPhotoAsync(string actorId, string reference);
+    /// <summary>
+    /// The seller adds an uploaded photo's reference: at most <see cref="Listing.MaxPhotos"/> photos, and at most
+    /// <paramref name="maxUploaded"/> uploaded ones (422 <c>too-many-photos</c>).
+    /// </summary>
+    Task<Listing> AddPhotoAsync(string actorId, string reference, int maxUploaded = Listing.MaxPhotos);
 
     /// <summary>The seller removes a photo reference (a reference the lot does not have changes nothing).</summary>
     Task<Listing> RemovePhotoAsync(string actorId, string reference);

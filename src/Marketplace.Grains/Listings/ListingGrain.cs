@@ -350,11 +350,11 @@ public sealed class ListingGrain(
     }
 
     /// <inheritdoc />
-    public Task<Listing> AddPhotoAsync(string actorId, string reference)
+    public Task<Listing> AddPhotoAsync(string actorId, string reference, int maxUploaded = Listing.MaxPhotos)
         => ChangeAsync(l =>
         {
             l.EnsureSeller(actorId);
-            l.AddPhoto(reference, Now);
+            l.AddPhoto(reference, Now, maxUploaded);
         });
 
     /// <inheritdoc />

@@ -36,12 +36,13 @@ public sealed class LotPhotos(IGrainFactory grains, IPhotoStore store, PhotoImag
         }
 
         // Checked and processed before anything is stored; stored before the lot names it, so a named photo always exists.
-        var processed = images.Process(upload);
+        var processed = await images.ProcessAsync(upload);
         await store.SaveAsync(PhotoKeys.For(listingId, photoId), processed.Photo, PhotoImages.ContentType);
         await store.SaveAsync(PhotoKeys.For(listingId, photoId, thumbnail: true), processed.Thumbnail, PhotoImages.ContentType);
         try
         {
-            return await grain.AddPhotoAsync(actorId, reference);
+            // The limit is checked again where it cannot be raced: uploads at once each passed the count above.
+            return await grain.AddPhotoAsync(actorId, reference, options.Value.MaxPerLot);
         }
         catch (DomainException)
         {

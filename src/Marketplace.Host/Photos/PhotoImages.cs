@@ -22,7 +22,30 @@ public sealed class PhotoImages(IOptions<PhotoOptions> options)
     /// <summary>The content type of every stored photo.</summary>
     public const string ContentType = "image/jpeg";
 
-    /// <summary>Processes an upload; 422 <c>unsupported-photo</c> for anything but a readable JPEG, PNG or WebP, 422 <c>photo-too-large</c> beyond the limits.</summary>
+    /// <summary>
+    /// Decodes running at once: a photo at the pixel limit decodes to some 160 MB, and sixteen small uploads at once
+    /// took a host past 4 GB. The others wait their turn (or their caller's cancellation).
+    /// </summary>
+    private readonly SemaphoreSlim _decoding = new(options.Value.MaxConcurrentDecodes);
+
+    /// <summary>
+    /// Processes an upload once a decode slot is free; 422 <c>unsupported-photo</c> for anything but a whole, readable
+    /// JPEG, PNG or WebP, 422 <c>photo-too-large</c> beyond the limits.
+    /// </summary>
+    public async Task<ProcessedPhoto> ProcessAsync(byte[] upload, CancellationToken cancellationToken = default)
+    {
+        await _decoding.WaitAsync(cancellationToken);
+        try
+        {
+            return Process(upload);
+        }
+        finally
+        {
+            _decoding.Release();
+        }
+    }
+
+    /// <summary>Processes an upload now (see <see cref="ProcessAsync"/>, which bounds how many run at once).</summary>
     public ProcessedPhoto Process(byte[] upload)
     {
         var o = options.Value;
@@ -44,7 +67,13 @@ public sealed class PhotoImages(IOptions<PhotoOptions> options)
             throw Refused("photo-too-large", $"A photo may have at most {o.MaxPixels:N0} pixels; this one is {width} × {height}.");
         }
 
-        using var decoded = Decode(codec);
+        using var decoded = Decode(codec, o.MaxDimension);
+        if (codec.EncodedOrigin is SKEncodedOrigin.TopLeft or SKEncodedOrigin.Default)
+        {
+            // Already upright: no second full-size copy.
+            return new ProcessedPhoto(Encode(decoded, o.MaxDimension, o.JpegQuality, out var w0, out var h0), Encode(decoded, o.ThumbnailDimension, o.JpegQuality, out _, out _), w0, h0);
+        }
+
         using var upright = Upright(decoded, codec.EncodedOrigin);
         return new ProcessedPhoto(Encode(upright, o.MaxDimension, o.JpegQuality, out var w, out var h), Encode(upright, o.ThumbnailDimension, o.JpegQuality, out _, out _), w, h);
     }
@@ -55,12 +84,36 @@ public sealed class PhotoImages(IOptions<PhotoOptions> options)
             || (b.Length > 8 && b[..8].SequenceEqual((ReadOnlySpan<byte>)[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
             || (b.Length > 12 && b[..4].SequenceEqual("RIFF"u8) && b[8..12].SequenceEqual("WEBP"u8));
 
-    private static SKImage Decode(SKCodec codec)
+    /// <summary>
+    /// Decodes the pixels, at the smallest size the codec offers that still covers <paramref name="maxSide"/> (JPEG
+    /// decodes in eighths and WebP at any scale, so a 40-megapixel JPEG needs a few megapixels of memory, not 160 MB;
+    /// PNG decodes whole). A file that ends early is refused rather than stored with a blank part.
+    /// </summary>
+    private static SKImage Decode(SKCodec codec, int maxSide)
     {
-        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        var size = codec.Info.Size;
+        var wanted = Math.Min(1f, (float)maxSide / Math.Max(size.Width, size.Height));
+        var scaled = codec.GetScaledDimensions(wanted);
+        if (Math.Max(scaled.Width, scaled.Height) < Math.Min(maxSide, Math.Max(size.Width, size.Height)))
+        {
+            // Smaller than the stored photo needs (a codec rounding down): decode whole instead.
+            scaled = size;
+        }
+
+        var info = new SKImageInfo(scaled.Width, scaled.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
         using var bitmap = new SKBitmap(info);
         var result = codec.GetPixels(info, bitmap.GetPixels());
-        if (result is not (SKCodecResult.Success or SKCodecResult.IncompleteInput))
+        if (result == SKCodecResult.InvalidScale && scaled != size)
+        {
+            return Decode(codec, int.MaxValue);
+        }
+
+        if (result == SKCodecResult.IncompleteInput)
+        {
+            throw Refused("unsupported-photo", "The photo file is incomplete (it ends before its last pixels): upload it again.");
+        }
+
+        if (result != SKCodecResult.Success)
         {
             throw Refused("unsupported-photo", $"The photo could not be decoded ({result}).");
         }

@@ -46,6 +46,9 @@ public sealed class PhotoOptions
     /// <summary>Most uploaded photos on one lot; default 10, 1 to <see cref="Listing.MaxPhotos"/>.</summary>
     public int MaxPerLot { get; set; } = 10;
 
+    /// <summary>Photos decoded at once on a host (each may take up to about 160 MB at the pixel limit); others wait. Default 2, 1–16.</summary>
+    public int MaxConcurrentDecodes { get; set; } = 2;
+
     /// <summary>JPEG quality of stored photos and thumbnails; default 85, 40–100.</summary>
     public int JpegQuality { get; set; } = 85;
 }
@@ -60,6 +63,11 @@ public sealed class PhotoOptionsValidator : IValidateOptions<PhotoOptions>
         if (o.MaxBytes is < 1024 or > 64 * 1024 * 1024)
         {
             errors.Add($"{PhotoOptions.Section}:{nameof(o.MaxBytes)} must be from 1 KiB to 64 MiB.");
+        }
+
+        if (o.MaxConcurrentDecodes is < 1 or > 16)
+        {
+            errors.Add($"{PhotoOptions.Section}:{nameof(o.MaxConcurrentDecodes)} must be from 1 to 16.");
         }
 
         if (o.MaxPixels is < 1_000_000 or > 100_000_000)

@@ -82,6 +82,14 @@ public class PhotosApiTests(ServerFixture fixture)
         await ProblemAsync(await client.PostAsync(path, Raw(TestImages.PngBomb(60_000), "image/png")), HttpStatusCode.UnprocessableEntity, "photo-too-large", "photo");
         await ProblemAsync(await client.PostAsync(path, Raw(new byte[(8 * 1024 * 1024) + 1], "image/jpeg")), HttpStatusCode.UnprocessableEntity, "photo-too-large", "photo");
 
+        // A file cut short is refused, not stored with its missing part blank.
+        foreach (var format in new[] { SKEncodedImageFormat.Jpeg, SKEncodedImageFormat.Png })
+        {
+            var whole = TestImages.Noise(400, 300, format);
+            await ProblemAsync(await client.PostAsync(path, Raw(whole[..(whole.Length / 2)], format == SKEncodedImageFormat.Jpeg ? "image/jpeg" : "image/png")),
+                HttpStatusCode.UnprocessableEntity, "unsupported-photo", "photo");
+        }
+
         var small = TestImages.Encoded(32, 32, SKEncodedImageFormat.Png);
         for (var i = 0; i < 10; i++)
         {
@@ -89,6 +97,24 @@ public class PhotosApiTests(ServerFixture fixture)
         }
 
         await ProblemAsync(await client.PostAsync(path, Multipart(small, "image/png")), HttpStatusCode.UnprocessableEntity, "too-many-photos", "photo");
+        Assert.Equal(10, (await ReadAsync(await client.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["photos"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Upload_SixteenAtOnce_StoresExactlyTheLimit_TheRestAreRefused()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+        var lot = (await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", Lot()), HttpStatusCode.Created))["id"]!.GetValue<string>();
+        var small = TestImages.Encoded(64, 48, SKEncodedImageFormat.Png);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            using var response = await client.PostAsync($"/api/v1/listings/{lot}/photos", Multipart(small, "image/png"));
+            return response.StatusCode;
+        }));
+
+        Assert.Equal((10, 6), (answers.Count(a => a == HttpStatusCode.Created), answers.Count(a => a == HttpStatusCode.UnprocessableEntity)));
         Assert.Equal(10, (await ReadAsync(await client.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["photos"]!.AsArray().Count);
     }
 }

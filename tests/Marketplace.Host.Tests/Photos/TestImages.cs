@@ -23,6 +23,23 @@ internal static class TestImages
         return data.ToArray();
     }
 
+    /// <summary>A picture of seeded random pixels (which no encoder can shrink to nothing), encoded as <paramref name="format"/>.</summary>
+    public static byte[] Noise(int width, int height, SKEncodedImageFormat format)
+    {
+        var random = new Random(42);
+        using var bitmap = new SKBitmap(width, height);
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                bitmap.SetPixel(x, y, new SKColor((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256)));
+            }
+        }
+
+        using var data = bitmap.Encode(format, 90);
+        return data.ToArray();
+    }
+
     /// <summary>A JPEG whose APP1 (EXIF) segment carries <see cref="SecretMetadata"/>.</summary>
     public static byte[] JpegWithMetadata(int width, int height)
     {
