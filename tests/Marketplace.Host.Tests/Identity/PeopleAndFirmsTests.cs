@@ -126,6 +126,29 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Invitation_APersonAlreadySignedIn_JoinsThroughTheLinksPage()
+    {
+        using var owner = new Browser(Server.Address);
+        await owner.RegisterAsync(Browser.NewEmail("owner"), NewBusinessId(), "Kutsuva Oy");
+        using var ownerApi = Server.BearerClient((await owner.TokensAsync())["access_token"]!.GetValue<string>());
+        var firm = (await ReadAsync(await ownerApi.GetAsync("/api/v1/me"), HttpStatusCode.OK))["traderId"]!.GetValue<string>();
+        var email = Browser.NewEmail("existing");
+        await ReadAsync(await ownerApi.PostAsJsonAsync($"/api/v1/traders/{firm}/invitations", new { email, role = "member" }), HttpStatusCode.Created);
+        var code = await InvitationCodeMailedToAsync(email);
+
+        // The invited person has an account already (of another firm) and is signed in: the page's form joins them.
+        using var person = new Browser(Server.Address);
+        await person.RegisterAsync(email, NewBusinessId(), "Oma Firma Oy");
+        var page = await person.PageAsync("/account/accept-invitation?code=" + code);
+        Assert.Contains("Join Kutsuva Oy", page, StringComparison.Ordinal);
+        using var joined = await person.SubmitAsync(page, "/account/accept-invitation?code=" + code, [new("code", code)]);
+        Assert.Equal(HttpStatusCode.OK, joined.StatusCode);
+        Assert.Contains("You are now a member of Kutsuva Oy", await joined.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var members = await ReadArrayAsync(await ownerApi.GetAsync($"/api/v1/traders/{firm}/members"));
+        Assert.Contains(members, m => m!["email"]!.GetValue<string>() == email);
+    }
+
+    [Fact]
     public async Task Register_WithoutAName_OrWithAnOversizedOne_IsRefused_AndNoAccountIsMade()
     {
         foreach (var (name, message) in new[] { ("   ", "Enter your name."), ("", "Enter your name."), (new string('n', 201), "Your name must be at most 200 characters."), ("Ai\u0007no", "Your name must not contain control characters.") })

@@ -6,7 +6,14 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Marketplace.Identity.Pages.Account;
 
-/// <summary>Accepts an invitation link: a signed-in person joins the firm; others are sent to sign up or sign in first.</summary>
+/// <summary>
+/// Accepts an invitation link: a signed-in person joins the firm; others are sent to sign up or sign in first. The
+/// session cookie is read before the page's filters (the scheme named here; anonymous callers are let through), so the
+/// form's antiforgery token, made for the signed-in person, is checked against that person: read only in the handler,
+/// the check saw an anonymous caller and every join was refused with 400.
+/// </summary>
+[Microsoft.AspNetCore.Authorization.Authorize(AuthenticationSchemes = "Identity.Application")]
+[Microsoft.AspNetCore.Authorization.AllowAnonymous]
 public sealed class AcceptInvitationModel(UserManager<MarketplaceUser> users, FirmMembers members, IGrainFactory grains) : PageModel
 {
     /// <summary>Secret from the link.</summary>

@@ -156,7 +156,13 @@ public sealed class RegisterModel(
 
         if (Invitation is not null)
         {
-            await members.AcceptAsync(InvitationCode!, user);
+            if (!await members.AcceptAsync(InvitationCode!, user))
+            {
+                // Someone else used the link meanwhile: do not leave an account that belongs to no firm.
+                await users.DeleteAsync(user);
+                Errors["invitation"] = ["The invitation link is unknown, used or expired: ask for a new one."];
+                return Page();
+            }
         }
         else
         {
