@@ -72,8 +72,10 @@ public static class ApiProblems
                 return Create(StatusCodes.Status503ServiceUnavailable, "search-off", "Search is switched off",
                     "This deployment runs without a search engine (Search:Provider=None); lots are still read by id and through their sellers.");
             case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
+                // The limit the request was held to: an endpoint may allow more (photos, imports) than the API's default.
                 return Create(StatusCodes.Status413PayloadTooLarge, "payload-too-large", "Request body too large",
-                    $"Request bodies are limited to {ApiLimits.MaxRequestBodyBytes:N0} bytes.");
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"Request bodies are limited to {context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? ApiLimits.MaxRequestBodyBytes:N0} bytes here."));
             case BadHttpRequestException bad:
                 return FromBadRequest(bad);
             case InvalidDataException invalid:

@@ -101,6 +101,23 @@ public class PhotosApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public void ABodyOverAnEndpointsOwnLimit_IsToldThatLimit_NotTheApisDefault()
+    {
+        // Kestrel's 413 for a chunked photo past the photo endpoint's limit (a Content-Length one is refused earlier).
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>(new BodyLimit(8_454_144));
+        var problem = Marketplace.Hosting.Problems.ApiProblems.FromException(new Microsoft.AspNetCore.Http.BadHttpRequestException("too large", 413), context);
+        Assert.Equal((413, "Request bodies are limited to 8,454,144 bytes here."), (problem.Status, problem.Detail));
+    }
+
+    private sealed class BodyLimit(long limit) : Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature
+    {
+        public bool IsReadOnly => true;
+
+        public long? MaxRequestBodySize { get; set; } = limit;
+    }
+
+    [Fact]
     public async Task Upload_SixteenAtOnce_StoresExactlyTheLimit_TheRestAreRefused()
     {
         var seller = await RegisterFirmAsync(Server, "seller");
