@@ -93,6 +93,11 @@ public class TransferDocumentsApiTests(ServerFixture fixture)
 
         await ProblemAsync(await buyerClient.GetAsync($"/api/v1/orders/{id}/transfer-document"), HttpStatusCode.NotFound, "transfer-document-not-found");
         Assert.Empty((await ReadAsync(await buyerClient.GetAsync($"/api/v1/traders/{buyer}/transfer-documents"), HttpStatusCode.OK))["items"]!.AsArray());
+
+        // A platform admin may list any firm's documents; a firm that does not exist is 404, as on the firm's other routes.
+        using var admin = Server.BearerClient(await Marketplace.Host.Tests.Api.People.PlatformAdminTokenAsync(Server));
+        await ReadAsync(await admin.GetAsync($"/api/v1/traders/{buyer}/transfer-documents"), HttpStatusCode.OK);
+        await ProblemAsync(await admin.GetAsync("/api/v1/traders/no-such-firm/transfer-documents"), HttpStatusCode.NotFound, "trader-not-found");
     }
 
     private static string S(JsonNode? node) => node!.GetValue<string>();

@@ -76,6 +76,8 @@ public static class TransferDocumentsApi
         var v = new Validation();
         var (start, size) = PageCursor.Read(cursor, limit, v);
         v.ThrowIfInvalid();
+        // A platform admin may name any firm: one that does not exist is 404, as on the firm's other routes.
+        _ = await grains.GetGrain<Grains.Traders.ITraderGrain>(id).GetAsync() ?? throw DomainException.NotFound("trader", id);
         var actor = OrdersApi.Actor(user);
         var ids = await grains.GetGrain<IOrderIndexGrain>(id).ListAsync(null, null);
         var page = await PageCursor.PageAsync(ids, start, size, o => ReadAsync(grains, o, actor),
