@@ -40,6 +40,7 @@ public sealed class FormValueTests(BrowserFixture web)
         await page.Locator("form[action*='handler=Hold'] button[type=submit]").ClickAsync();
         await Expect(page.Locator("#Hold-Until-error")).ToHaveTextAsync("Anna päivämäärä ja kellonaika, esim. 31.12.2026 16.00.");
         Assert.Equal("true", await page.Locator("#Hold_Until").GetAttributeAsync("aria-invalid"));
+        await BrowserFixture.ScreenshotAsync(page, "hold-until-refused");
 
         step("buyer: a hold of nothing");
         await page.Locator("#Hold_Quantity").FillAsync("0");
@@ -77,6 +78,7 @@ public sealed class FormValueTests(BrowserFixture web)
         await page.Locator("#Form_Pickup").EvaluateAsync("box => { box.checked = true; box.value = 'xxxx'; }");
         await page.Locator("#save").ClickAsync();
         await Expect(page.Locator("#Form-Pickup-error")).ToHaveTextAsync("Valitse kyllä tai ei.");
+        await BrowserFixture.ScreenshotAsync(page, "lot-form-choice-refused");
         await Expect(page.Locator("#Form-From-error")).ToHaveCountAsync(0);
         await BrowserFixture.AssertAccessibleAsync(page);
 

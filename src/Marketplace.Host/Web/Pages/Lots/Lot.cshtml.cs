@@ -28,7 +28,9 @@ public sealed class LotModel(MaterialTaxonomy taxonomy, TimeProvider time, IStri
     /// <summary>Shows the lot.</summary>
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken ct)
     {
-        Hold = new HoldForm { Until = Formats.ToLocal(time.GetUtcNow().AddDays(7)), IdempotencyKey = Guid.NewGuid().ToString("N") };
+        // To the minute: a datetime-local input shows whatever precision its value has (seconds and milliseconds were shown).
+        var until = Formats.ToLocal(time.GetUtcNow().AddDays(7));
+        Hold = new HoldForm { Until = until.AddTicks(-(until.Ticks % TimeSpan.TicksPerMinute)), IdempotencyKey = Guid.NewGuid().ToString("N") };
         return await LoadAsync(id, ct) ? Page() : NotFoundPage();
     }
 
