@@ -2,6 +2,7 @@ using Marketplace.Host.Photos;
 using Marketplace.Host.Search;
 using Marketplace.Host.Telemetry;
 using Marketplace.Host.Web;
+using Marketplace.Hosting;
 using Marketplace.Identity;
 using Marketplace.Payments;
 
@@ -28,11 +29,47 @@ public static class MarketplaceApp
         builder.AddMarketplaceWeb();
         customize?.Invoke(builder);
 
-        var app = builder.Build();
+        // The embedded mode's files are this process's alone while it runs (a restore or a second host is refused).
+        var storage = builder.Configuration.GetSection(Grains.Storage.StorageOptions.Section).Get<Grains.Storage.StorageOptions>() ?? new Grains.Storage.StorageOptions();
+        var held = storage.Provider == "Sqlite" ? DataFolderLock.Acquire(DataFolder.Of(builder)) : null;
+        WebApplication app;
+        try
+        {
+            if (held is not null)
+            {
+                // A hosted service, so that the container makes it (and disposes it with the host), not an instance it would leave.
+                builder.Services.AddHostedService(_ => new DataFolderLease(held));
+            }
+
+            app = builder.Build();
+        }
+        catch
+        {
+            held?.Dispose();
+            throw;
+        }
+
         app.UseMarketplaceApi();
         app.UseMarketplaceWeb();
         app.MapMarketplaceApi();
         app.MapMarketplaceWeb();
         return app;
     }
+}
+
+/// <summary>The host's hold on its data folder (<see cref="DataFolderLock"/>), released when the host stops or its services are disposed.</summary>
+public sealed class DataFolderLease(FileStream held) : IHostedService, IDisposable
+{
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        held.Dispose();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => held.Dispose();
 }

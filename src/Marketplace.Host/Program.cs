@@ -30,6 +30,13 @@ if (IdentityCommands.Matches(args))
     return await IdentityCommands.RunAsync(args, silo => silo.AddMarketplaceCommandSilo(), Console.Out, Console.Error);
 }
 
+if (args.Length > 0 && !args[0].StartsWith('-') && !args[0].Contains('=', StringComparison.Ordinal))
+{
+    // A mistyped command ("backpu") would otherwise start a whole host, with exit code 0 once stopped.
+    Console.Error.WriteLine($"Unknown command '{args[0]}'. Commands: seed, reindex, import, backup, restore, clients, users; with none, the host starts (settings as --Section:Key=value).");
+    return 2;
+}
+
 try
 {
     var app = MarketplaceApp.Create(args);

@@ -30,6 +30,7 @@ public static class StartupProblem
 
     private static string? Describe(Exception exception) => exception switch
     {
+        Hosting.DataFolderInUseException e => e.Message,
         OptionsValidationException e => $"Configuration error: {string.Join(" ", e.Failures)} Fix it in appsettings.json, an environment variable or a --Section:Key=value argument.",
         InvalidOperationException e when e.Message.Contains("Provider", StringComparison.Ordinal) || e.Message.Contains("ConnectionString", StringComparison.Ordinal)
             => $"Configuration error: {e.Message} See the configuration table in README.md.",

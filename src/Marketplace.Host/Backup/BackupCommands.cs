@@ -59,7 +59,37 @@ public static class BackupCommands
             return 1;
         }
 
-        var target = Path.GetFullPath(to);
+        string target;
+        try
+        {
+            target = Path.GetFullPath(to);
+        }
+        catch (ArgumentException)
+        {
+            await error.WriteLineAsync("backup needs --to FILE: a file name.");
+            return CommandLine.UsageExitCode;
+        }
+
+        if (File.Exists(target) || Directory.Exists(target) || to.EndsWith('/') || to.EndsWith(Path.DirectorySeparatorChar))
+        {
+            // Never replaced: it may be an older backup, the live grain store itself, or a device.
+            await error.WriteLineAsync($"'{target}' already exists (or names a folder): back up to a new file name.");
+            return 1;
+        }
+
+        try
+        {
+            return await WriteBackupAsync(files, target, output);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"The backup could not be written to '{target}': {e.Message} Choose a file in a folder you can write to, with room for the data.");
+            return 1;
+        }
+    }
+
+    private static async Task<int> WriteBackupAsync(EmbeddedFiles files, string target, TextWriter output)
+    {
         var partial = target + ".partial";
         var watch = Stopwatch.StartNew();
         var keys = Directory.Exists(files.Keys) ? Directory.GetFiles(files.Keys, "*", SearchOption.AllDirectories) : [];
@@ -70,7 +100,14 @@ public static class BackupCommands
         var scratch = Directory.CreateTempSubdirectory("marketplace-backup-").FullName;
         try
         {
-            await using (var stream = File.Create(partial))
+            // Owner-only: the zip holds the token-signing keys, the data-protection keys and every account's hashes.
+            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            await using (var stream = new FileStream(partial, create))
             using (var zip = new ZipArchive(stream, ZipArchiveMode.Create))
             {
                 contents.Add(AddDatabase(zip, files.GrainStore, GrainsEntry, "grain-store", scratch));
@@ -101,11 +138,15 @@ public static class BackupCommands
                 await JsonSerializer.SerializeAsync(writer, manifest, new JsonSerializerOptions { WriteIndented = true });
             }
 
-            File.Move(partial, target, overwrite: true);
+            File.Move(partial, target, overwrite: false);
         }
         finally
         {
-            File.Delete(partial);
+            if (File.Exists(partial))
+            {
+                File.Delete(partial);
+            }
+
             Directory.Delete(scratch, recursive: true);
         }
 
@@ -153,6 +194,14 @@ public static class BackupCommands
             return 1;
         }
 
+        // Held to the end: no host may start on the folder while it is replaced (nor a restore on a host's folder).
+        using var held = DataFolderLock.TryAcquire(files.DataFolder);
+        if (held is null)
+        {
+            await error.WriteLineAsync($"The data folder '{files.DataFolder}' is in use by a host or another command. Stop it before restoring.");
+            return 1;
+        }
+
         if (await InUseAsync(files) is { } holder)
         {
             await error.WriteLineAsync(holder);
@@ -187,33 +236,79 @@ public static class BackupCommands
             }
 
             var entries = zip.Entries.Where(e => e.FullName != ManifestEntry && !e.FullName.EndsWith('/')).ToList();
-            var progress = new ProgressLine(output, "Restoring", entries.Count);
-            files.DeleteExisting();
-            long done = 0;
-            foreach (var entry in entries)
+            if (!entries.Any(e => e.FullName == GrainsEntry))
             {
-                var target = entry.FullName switch
-                {
-                    GrainsEntry => files.GrainStore,
-                    IdentityEntry => files.IdentityDatabase,
-                    var name when name.StartsWith(KeysPrefix, StringComparison.Ordinal) => KeyPath(files.Keys, name[KeysPrefix.Length..]),
-                    _ => null,
-                };
-                if (target is not null)
-                {
-                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                    entry.ExtractToFile(target, overwrite: true);
-                }
-
-                progress.Report(++done, watch.Elapsed);
+                await error.WriteLineAsync($"'{from}' has no {GrainsEntry}: it is not a whole marketplace backup. Nothing was changed.");
+                return 1;
             }
 
+            // Everything is unpacked and checked beside the data first; only a backup that is whole replaces anything, so a
+            // corrupt entry, a full disk or a zip bomb leaves the existing data as it was.
+            var progress = new ProgressLine(output, "Restoring", entries.Count);
+            var staging = Path.Combine(files.DataFolder, ".restore-" + Guid.NewGuid().ToString("N"));
+            var staged = new List<(string From, string To)>();
+            long done = 0;
+            try
+            {
+                foreach (var entry in entries)
+                {
+                    var target = entry.FullName switch
+                    {
+                        GrainsEntry => files.GrainStore,
+                        IdentityEntry => files.IdentityDatabase,
+                        var name when name.StartsWith(KeysPrefix, StringComparison.Ordinal) => KeyPath(files.Keys, name[KeysPrefix.Length..]),
+                        _ => null,
+                    };
+                    if (target is not null)
+                    {
+                        var copy = Path.Combine(staging, staged.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                        Directory.CreateDirectory(staging);
+                        entry.ExtractToFile(copy);
+                        staged.Add((copy, target));
+                    }
+
+                    progress.Report(++done, watch.Elapsed);
+                }
+
+                foreach (var (copy, target) in staged.Where(p => p.To == files.GrainStore || p.To == files.IdentityDatabase))
+                {
+                    CheckDatabase(copy);
+                }
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or SqliteException)
+            {
+                Directory.Delete(staging, recursive: true);
+                await error.WriteLineAsync($"'{from}' could not be restored: {e.Message} Nothing was changed.");
+                return 1;
+            }
+
+            files.DeleteExisting();
+            foreach (var (copy, target) in staged)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Move(copy, target, overwrite: true);
+            }
+
+            Directory.Delete(staging, recursive: true);
             progress.Finish(watch.Elapsed);
             await output.WriteLineAsync($"Restored the backup of {manifest["created"]} ({done} parts); rebuilding the search index from the restored lots.");
         }
 
         // The index is not in the backup: rebuild it from the restored grain store, with reindex's own progress lines.
         return await ReindexCommand.RunAsync(["reindex", .. line.Settings], output, error);
+    }
+
+    /// <summary>Throws unless the file is a SQLite database that passes its own quick check.</summary>
+    private static void CheckDatabase(string path)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA quick_check";
+        if (command.ExecuteScalar() as string != "ok")
+        {
+            throw new InvalidDataException("A database in the backup is not a sound SQLite database (its quick check failed).");
+        }
     }
 
     /// <summary>A key file's place under the keys folder; an entry that would leave it is ignored.</summary>

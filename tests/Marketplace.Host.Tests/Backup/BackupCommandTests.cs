@@ -66,6 +66,32 @@ public class BackupCommandTests
             Assert.Equal(1, again);
             Assert.Contains("not empty", againError, StringComparison.Ordinal);
 
+            // A backup whose grain store is not a database changes nothing, even with --force: it is checked before anything is replaced.
+            var broken = Path.Combine(Path.GetDirectoryName(file)!, "broken.zip");
+            File.Copy(file, broken);
+            using (var zip = ZipFile.Open(broken, ZipArchiveMode.Update))
+            {
+                zip.GetEntry("grains.db")!.Delete();
+                await using var garbage = zip.CreateEntry("grains.db").Open();
+                await garbage.WriteAsync(new byte[64 * 1024].Select((_, i) => (byte)(i * 31)).ToArray());
+            }
+
+            var before = await File.ReadAllBytesAsync(Path.Combine(fresh, "marketplace.db"));
+            var (forced, _, forcedError) = await RunAsync(["restore", "--from", broken, "--force", .. Arguments(fresh, serviceId)]);
+            Assert.Equal(1, forced);
+            Assert.Contains("Nothing was changed", forcedError, StringComparison.Ordinal);
+            Assert.Equal(before, await File.ReadAllBytesAsync(Path.Combine(fresh, "marketplace.db")));
+            Assert.True(Directory.Exists(Path.Combine(fresh, "keys")), "the keys were deleted by a refused restore");
+
+            // A backup never replaces an existing file (an older backup, the grain store itself), and only its owner reads it.
+            var (overwrite, _, overwriteError) = await RunAsync(["backup", "--to", file, .. Arguments(fresh, serviceId)]);
+            Assert.Equal(1, overwrite);
+            Assert.Contains("already exists", overwriteError, StringComparison.Ordinal);
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            }
+
             await using (var server = await MarketplaceServer.StartAsync(Settings(fresh, serviceId)))
             {
                 // The tokens issued by the original host still work: the identity database and keys came along.

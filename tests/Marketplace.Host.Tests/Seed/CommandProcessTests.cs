@@ -33,6 +33,11 @@ public class CommandProcessTests
             Assert.True(rc == 0, $"exit {rc}: {created}");
             Assert.Contains("client_id:", created, StringComparison.Ordinal);
 
+            // A mistyped command is refused, not taken for a host to start.
+            var (typoRc, typo) = await HostProcess.RunCommandAsync(["backpu", .. settings], TimeSpan.FromMinutes(1));
+            Assert.True(typoRc == 2, $"exit {typoRc}: {typo}");
+            Assert.Contains("Unknown command 'backpu'", typo, StringComparison.Ordinal);
+
             foreach (var (name, output) in new[] { ("seed", seeded), ("clients create", created) })
             {
                 var noisy = output.Split('\n').Where(l => l.StartsWith("warn:", StringComparison.Ordinal) || l.StartsWith("fail:", StringComparison.Ordinal)
