@@ -18,8 +18,15 @@ public sealed record StripeAccountEvent(string EventId, DateTimeOffset Created, 
 /// <param name="Account">For <c>account.updated</c>.</param>
 public sealed record StripeWebhookEvent(string EventId, string Type, DateTimeOffset Created, PaymentEvent? Payment, StripeAccountEvent? Account);
 
-/// <summary>A webhook request whose signature, age or body is not acceptable; nothing in it may be acted on.</summary>
-public sealed class StripeWebhookRejectedException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>
+/// A webhook request whose signature, age or body is not acceptable; nothing in it may be acted on. <see cref="Signed"/>
+/// tells a body that verified but cannot be read as an event from one whose signature failed.
+/// </summary>
+public sealed class StripeWebhookRejectedException(string message, Exception? inner = null, bool signed = false) : Exception(message, inner)
+{
+    /// <summary>True when the signature verified and the body itself is what could not be used.</summary>
+    public bool Signed { get; } = signed;
+}
 
 /// <summary>
 /// Verifies Stripe webhook requests (<c>Stripe-Signature: t=…,v1=…</c>, an HMAC-SHA256 of <c>"{t}.{body}"</c> with the
@@ -76,7 +83,7 @@ public sealed class StripeWebhooks
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw new StripeWebhookRejectedException("The signed body is not a Stripe event.", e);
+            throw new StripeWebhookRejectedException($"The signature verified, but the body is not a Stripe event the marketplace can read ({e.Message}).", e, signed: true);
         }
     }
 

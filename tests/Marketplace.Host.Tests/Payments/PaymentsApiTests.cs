@@ -133,6 +133,12 @@ public class PaymentsApiTests(PaymentsFixture fixture) : IClassFixture<PaymentsF
         await ProblemAsync(await PostWebhookAsync(body, StripeEvents.Sign(body, now.AddMinutes(-10))), HttpStatusCode.BadRequest, "invalid-stripe-signature");
         await ProblemAsync(await PostWebhookAsync(body, null), HttpStatusCode.BadRequest, "invalid-stripe-signature");
 
+        // Signed with the right secret but no readable event: not a signature failure, and nothing is applied.
+        foreach (var unreadable in new[] { "[1,2,3]", "null", "{\"object\":\"event\"}" })
+        {
+            await ProblemAsync(await PostWebhookAsync(unreadable, StripeEvents.Sign(unreadable, now)), HttpStatusCode.UnprocessableEntity, "unreadable-stripe-event");
+        }
+
         Assert.DoesNotContain(fixture.Sink.Applied, e => e.OrderId == orderId);
         // The same event, correctly signed, is still processed: the refusals marked nothing.
         await ReadAsync(await PostWebhookAsync(body, StripeEvents.Sign(body, now)), HttpStatusCode.OK);

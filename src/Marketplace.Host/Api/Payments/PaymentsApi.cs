@@ -81,7 +81,9 @@ public static class PaymentsApi
         catch (StripeWebhookRejectedException e)
         {
             metrics.PaymentEvent("unknown", "rejected");
-            return TypedResults.Problem(ApiProblems.Create(StatusCodes.Status400BadRequest, "invalid-stripe-signature", "Webhook not verified", e.Message));
+            return TypedResults.Problem(e.Signed
+                ? ApiProblems.Create(StatusCodes.Status422UnprocessableEntity, "unreadable-stripe-event", "Stripe event not readable", e.Message)
+                : ApiProblems.Create(StatusCodes.Status400BadRequest, "invalid-stripe-signature", "Webhook not verified", e.Message));
         }
 
         var claim = grains.GetGrain<IWebhookEventGrain>($"stripe/{verified.EventId}");
