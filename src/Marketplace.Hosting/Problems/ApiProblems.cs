@@ -187,12 +187,20 @@ public static class ApiProblems
                 ? Create(StatusCodes.Status400BadRequest, "missing-body", "Missing body", "The request needs a JSON body (Content-Type: application/json); it was empty or null.")
             : Create(StatusCodes.Status400BadRequest, "bad-request", "Malformed request", bad.Message);
 
+    /// <summary>
+    /// The serializer's message without the .NET type it names ("could not be converted to Marketplace.Host.Api…"):
+    /// the caller needs the field and the position, not the host's internals.
+    /// </summary>
+    private static string WithoutTypeNames(string message)
+        => System.Text.RegularExpressions.Regex.Replace(message, @"converted to [\w.`+\[\], ]+?\.(?= |$)", "converted to the expected type.",
+            System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+
     private static ProblemDetails FromJson(JsonException json)
     {
         var field = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? "$" : json.Path.TrimStart('$', '.');
         return new ValidationProblemDetails(new Dictionary<string, string[]>
         {
-            [field] = [$"The value is not valid JSON of the expected type (line {json.LineNumber + 1}, position {json.BytePositionInLine}): {json.Message}"],
+            [field] = [$"The value is not valid JSON of the expected type (line {json.LineNumber + 1}, position {json.BytePositionInLine}): {WithoutTypeNames(json.Message)}"],
         })
         {
             Status = StatusCodes.Status400BadRequest,

@@ -145,6 +145,11 @@ public class ListingsApiTests(ServerFixture fixture)
         using var client = Server.Client(seller);
         await ProblemAsync(await client.PostAsync("/api/v1/listings", JsonBody("{\"title\": ")), HttpStatusCode.BadRequest, "malformed-json");
         await ProblemAsync(await client.PostAsync("/api/v1/listings", JsonBody("""{"title":"x","quantity":"lots"}""")), HttpStatusCode.BadRequest, "malformed-json", "quantity");
+
+        // The message names the field and the position, not the host's own types.
+        var array = await ProblemAsync(await client.PostAsync("/api/v1/listings", JsonBody("[1]")), HttpStatusCode.BadRequest, "malformed-json");
+        Assert.DoesNotContain("Marketplace.", array.ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains("converted to the expected type", array.ToJsonString(), StringComparison.Ordinal);
     }
 
     [Fact]
