@@ -59,6 +59,13 @@ public static class HostSetup
         builder.Configuration["Logging:LogLevel:Default"] ??= "Warning";
         builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] ??= "Warning";
         builder.Configuration[Grains.Common.StartupSweep.Setting] ??= "false";
+        // Not on a running host's embedded folder: its grains would be activated twice, each silo writing over the other.
+        var storage = builder.Configuration.GetSection(Grains.Storage.StorageOptions.Section).Get<Grains.Storage.StorageOptions>() ?? new Grains.Storage.StorageOptions();
+        if (storage.Provider == "Sqlite")
+        {
+            using var free = Hosting.DataFolderLock.Acquire(Hosting.DataFolder.Of(builder));
+        }
+
         return builder.AddMarketplaceSilo();
     }
 

@@ -5,29 +5,38 @@ using Marketplace.Host.Search;
 using Marketplace.Host.Seed;
 using Marketplace.Identity;
 
-if (SeedCommand.Matches(args))
+try
 {
-    return await SeedCommand.RunAsync(args);
-}
+    if (SeedCommand.Matches(args))
+    {
+        return await SeedCommand.RunAsync(args);
+    }
 
-if (ReindexCommand.Matches(args))
-{
-    return await ReindexCommand.RunAsync(args, Console.Out, Console.Error);
-}
+    if (ReindexCommand.Matches(args))
+    {
+        return await ReindexCommand.RunAsync(args, Console.Out, Console.Error);
+    }
 
-if (ImportCommand.Matches(args))
-{
-    return await ImportCommand.RunAsync(args, Console.Out, Console.Error);
-}
+    if (ImportCommand.Matches(args))
+    {
+        return await ImportCommand.RunAsync(args, Console.Out, Console.Error);
+    }
 
-if (BackupCommands.Matches(args))
-{
-    return await BackupCommands.RunAsync(args, Console.Out, Console.Error);
-}
+    if (BackupCommands.Matches(args))
+    {
+        return await BackupCommands.RunAsync(args, Console.Out, Console.Error);
+    }
 
-if (IdentityCommands.Matches(args))
+    if (IdentityCommands.Matches(args))
+    {
+        return await IdentityCommands.RunAsync(args, silo => silo.AddMarketplaceCommandSilo(), Console.Out, Console.Error);
+    }
+}
+catch (Marketplace.Hosting.DataFolderInUseException e)
 {
-    return await IdentityCommands.RunAsync(args, silo => silo.AddMarketplaceCommandSilo(), Console.Out, Console.Error);
+    // A command on the folder of a running host (seed, import, clients, users): say so instead of a stack trace.
+    Console.Error.WriteLine(e.Message);
+    return 1;
 }
 
 if (args.Length > 0 && !args[0].StartsWith('-') && !args[0].Contains('=', StringComparison.Ordinal))

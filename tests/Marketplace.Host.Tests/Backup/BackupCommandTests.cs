@@ -43,6 +43,10 @@ public class BackupCommandTests
                 (rc, _, error) = await RunAsync(["restore", "--from", file, "--force", .. Arguments(original, serviceId)]);
                 Assert.Equal(1, rc);
                 Assert.Contains("in use", error, StringComparison.Ordinal);
+
+                // Nor does a command that opens its own silo (seed, import, clients, users) run on that folder.
+                await Assert.ThrowsAsync<Marketplace.Hosting.DataFolderInUseException>(() => Marketplace.Identity.IdentityCommands.RunAsync(
+                    ["clients", "list", "--trader", seller, .. Arguments(original, serviceId)], silo => silo.AddMarketplaceCommandSilo(), TextWriter.Null, TextWriter.Null));
             }
 
             using (var zip = ZipFile.OpenRead(file))
