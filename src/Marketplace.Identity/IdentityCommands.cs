@@ -76,7 +76,12 @@ public static class IdentityCommands
         }
         catch (DomainException e)
         {
-            await error.WriteLineAsync(e.Message);
+            // A single-field refusal carries its message twice (the whole and the field's): say it once.
+            if (!e.Errors.Values.Any(messages => messages.Contains(e.Message)))
+            {
+                await error.WriteLineAsync(e.Message);
+            }
+
             foreach (var (field, messages) in e.Errors)
             {
                 await error.WriteLineAsync($"  {field}: {string.Join(" ", messages)}");

@@ -98,6 +98,11 @@ public class OperatorCommandTests
             Assert.Equal(1, refusedRc);
             Assert.Contains("has not confirmed the address", refusedError, StringComparison.Ordinal);
 
+            // Without --email the refusal says what to give, once.
+            var (noEmailRc, _, noEmailError) = await RunAsync(["users", "make-admin", .. hostSettings]);
+            Assert.Equal(1, noEmailRc);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(noEmailError, "Name the person with --email"));
+
             var (rc, output, error) = await RunAsync(["users", "make-admin", "--email", confirmed, .. hostSettings]);
             Assert.True(rc == 0, error);
             Assert.Contains("is now a platform admin", output, StringComparison.Ordinal);
