@@ -60,14 +60,19 @@ public static class HostSetup
         builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] ??= "Warning";
         builder.Configuration[Grains.Common.StartupSweep.Setting] ??= "false";
         // Not on a running host's embedded folder: its grains would be activated twice, each silo writing over the other.
-        var storage = builder.Configuration.GetSection(Grains.Storage.StorageOptions.Section).Get<Grains.Storage.StorageOptions>() ?? new Grains.Storage.StorageOptions();
-        if (storage.Provider == "Sqlite")
+        if (EmbeddedDataFolder(builder) is { } folder)
         {
-            using var free = Hosting.DataFolderLock.Acquire(Hosting.DataFolder.Of(builder));
+            using var free = Hosting.DataFolderLock.Acquire(folder);
         }
 
         return builder.AddMarketplaceSilo();
     }
+
+    /// <summary>The data folder when the grain store is the embedded SQLite file (whose folder one process owns at a time), else null.</summary>
+    public static string? EmbeddedDataFolder(IHostApplicationBuilder builder)
+        => (builder.Configuration.GetSection(Grains.Storage.StorageOptions.Section).Get<Grains.Storage.StorageOptions>() ?? new Grains.Storage.StorageOptions()).Provider == "Sqlite"
+            ? Hosting.DataFolder.Of(builder)
+            : null;
 
     /// <summary>Setting <c>ShutdownTimeout</c>: how long a stopping host lets its services finish (default 10 s).</summary>
     public static TimeSpan ShutdownTimeout(IConfiguration configuration)

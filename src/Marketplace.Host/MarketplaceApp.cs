@@ -30,8 +30,7 @@ public static class MarketplaceApp
         customize?.Invoke(builder);
 
         // The embedded mode's files are this process's alone while it runs (a restore or a second host is refused).
-        var storage = builder.Configuration.GetSection(Grains.Storage.StorageOptions.Section).Get<Grains.Storage.StorageOptions>() ?? new Grains.Storage.StorageOptions();
-        var held = storage.Provider == "Sqlite" ? DataFolderLock.Acquire(DataFolder.Of(builder)) : null;
+        var held = HostSetup.EmbeddedDataFolder(builder) is { } folder ? DataFolderLock.Acquire(folder) : null;
         WebApplication app;
         try
         {

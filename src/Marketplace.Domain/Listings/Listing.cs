@@ -644,6 +644,16 @@ public sealed partial class Listing
     /// <summary>True when <paramref name="reference"/> names a photo uploaded to the marketplace (<see cref="PhotoPath"/>).</summary>
     public static bool IsUploadedPhoto(string reference) => UploadedPhotoPattern().IsMatch(reference);
 
+    /// <summary>422 <c>too-many-photos</c> when the lot already has <paramref name="maxUploaded"/> uploaded photos.</summary>
+    public void EnsureRoomForUploadedPhoto(int maxUploaded)
+    {
+        if (Details!.Photos.Count(IsUploadedPhoto) >= maxUploaded)
+        {
+            throw new DomainException("too-many-photos", $"A lot has at most {maxUploaded} uploaded photos; remove one first.", DomainErrorKind.Validation,
+                new Dictionary<string, string[]> { ["photo"] = [$"A lot has at most {maxUploaded} uploaded photos."] });
+        }
+    }
+
     /// <summary>
     /// Adds an uploaded photo's reference: at most <see cref="MaxPhotos"/> photos and <paramref name="maxUploaded"/>
     /// uploaded ones (422 <c>too-many-photos</c>); a lot that is withdrawn or expired is closed for edits.
@@ -656,12 +666,7 @@ public sealed partial class Listing
             return;
         }
 
-        if (Details.Photos.Count(IsUploadedPhoto) >= maxUploaded)
-        {
-            throw new DomainException("too-many-photos", $"A lot has at most {maxUploaded} uploaded photos; remove one first.", DomainErrorKind.Validation,
-                new Dictionary<string, string[]> { ["photo"] = [$"A lot has at most {maxUploaded} uploaded photos."] });
-        }
-
+        EnsureRoomForUploadedPhoto(maxUploaded);
         var v = new Validation();
         v.Require(Details.Photos.Count < MaxPhotos, "photo", $"A lot has at most {MaxPhotos} photos; remove one first.");
         v.Require(IsUploadedPhoto(reference), "photo", "Not a reference to an uploaded photo.");

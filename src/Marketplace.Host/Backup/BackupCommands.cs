@@ -142,11 +142,7 @@ public static class BackupCommands
         }
         finally
         {
-            if (File.Exists(partial))
-            {
-                File.Delete(partial);
-            }
-
+            File.Delete(partial);
             Directory.Delete(scratch, recursive: true);
         }
 

@@ -28,12 +28,8 @@ public sealed class LotPhotos(IGrainFactory grains, IPhotoStore store, PhotoImag
             return lot;
         }
 
-        var uploaded = lot.Details.Photos.Count(Listing.IsUploadedPhoto);
-        if (uploaded >= options.Value.MaxPerLot)
-        {
-            throw new DomainException("too-many-photos", $"A lot has at most {options.Value.MaxPerLot} uploaded photos; remove one first.", DomainErrorKind.Validation,
-                new Dictionary<string, string[]> { ["photo"] = [$"A lot has at most {options.Value.MaxPerLot} uploaded photos."] });
-        }
+        // Before the seconds of decoding; the lot checks again when it names the photo.
+        lot.EnsureRoomForUploadedPhoto(options.Value.MaxPerLot);
 
         // Checked and processed before anything is stored; stored before the lot names it, so a named photo always exists.
         var processed = await images.ProcessAsync(upload);
