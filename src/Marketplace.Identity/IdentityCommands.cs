@@ -51,6 +51,17 @@ public static class IdentityCommands
         }
 
         var options = line.Options.ToDictionary(StringComparer.Ordinal);
+        // A missing required option is a usage error, said before a silo is started for nothing.
+        foreach (var (option, message) in Required[(args[0], args[1])])
+        {
+            if (string.IsNullOrWhiteSpace(options.GetValueOrDefault(option)))
+            {
+                await error.WriteLineAsync(message);
+                await error.WriteLineAsync(Usage);
+                return CommandLine.UsageExitCode;
+            }
+        }
+
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(line.Settings);
         builder.Configuration["Logging:LogLevel:Default"] = "Warning";
         builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning";
@@ -171,4 +182,15 @@ public static class IdentityCommands
         [("clients", "revoke")] = ["trader", "client"],
         [("users", "make-admin")] = ["email"],
     };
+
+    /// <summary>The options each command cannot do without, with what to say when one is missing.</summary>
+    private static readonly Dictionary<(string Noun, string Verb), (string Option, string Message)[]> Required = new()
+    {
+        [("clients", "create")] = [("trader", TraderMissing)],
+        [("clients", "list")] = [("trader", TraderMissing)],
+        [("clients", "revoke")] = [("trader", TraderMissing), ("client", "Name the client with --client <client id>.")],
+        [("users", "make-admin")] = [("email", "Name the person with --email <address>.")],
+    };
+
+    private const string TraderMissing = "Name the firm with --trader <trader id>.";
 }

@@ -291,7 +291,7 @@ public static class BackupCommands
         }
 
         // The index is not in the backup: rebuild it from the restored grain store, with reindex's own progress lines.
-        return await ReindexCommand.RunAsync(["reindex", .. line.Settings], output, error);
+        return await ReindexCommand.RunAsync(["reindex", .. line.Settings], output, error, folderHeld: true);
     }
 
     /// <summary>Throws unless the file is a SQLite database that passes its own quick check.</summary>

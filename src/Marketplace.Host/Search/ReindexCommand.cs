@@ -9,7 +9,7 @@ namespace Marketplace.Host.Search;
 
 /// <summary>
 /// <c>reindex</c>: rebuilds the search index from the lots in grain storage, with a progress line. Run it with the host
-/// stopped (the embedded index has one writer).
+/// stopped (the embedded index has one writer); on a folder a host is serving it refuses, as the other commands do.
 /// </summary>
 public static class ReindexCommand
 {
@@ -17,7 +17,10 @@ public static class ReindexCommand
     public static bool Matches(string[] args) => args.Length > 0 && args[0] == "reindex";
 
     /// <summary>Rebuilds the index; returns the process exit code.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error) => RunAsync(args, output, error, folderHeld: false);
+
+    /// <summary>Rebuilds the index; <paramref name="folderHeld"/> when the caller (restore) already holds the data folder's lock.</summary>
+    internal static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, bool folderHeld)
     {
         if (!CommandLine.TryParse(args.Skip(1).ToArray(), [], out var line, out var usage))
         {
@@ -38,6 +41,15 @@ public static class ReindexCommand
                 await error.WriteLineAsync($"There is no grain storage at '{storage.Sqlite.Path}': nothing to index. Run the host (or seed) first, or set Storage:Sqlite:Path.");
                 return 1;
             }
+        }
+
+        // Not beside a running host on its embedded folder: it serves the same index and writes the same grain store.
+        var folder = folderHeld ? null : HostSetup.EmbeddedDataFolder(builder);
+        using var held = folder is null ? null : DataFolderLock.TryAcquire(folder);
+        if (folder is not null && held is null)
+        {
+            await error.WriteLineAsync(new DataFolderInUseException(folder).Message);
+            return 1;
         }
 
         IGrainStateArchive states;

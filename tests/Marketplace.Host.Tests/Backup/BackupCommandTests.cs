@@ -47,6 +47,11 @@ public class BackupCommandTests
                 // Nor does a command that opens its own silo (seed, import, clients, users) run on that folder.
                 await Assert.ThrowsAsync<Marketplace.Hosting.DataFolderInUseException>(() => Marketplace.Identity.IdentityCommands.RunAsync(
                     ["clients", "list", "--trader", seller, .. Arguments(original, serviceId)], silo => silo.AddMarketplaceCommandSilo(), TextWriter.Null, TextWriter.Null));
+
+                // Nor reindex, which would clear the index the host is serving.
+                var reindexError = new StringWriter();
+                Assert.Equal(1, await Marketplace.Host.Search.ReindexCommand.RunAsync(["reindex", .. Arguments(original, serviceId)], TextWriter.Null, reindexError));
+                Assert.Contains("in use by another host or command", reindexError.ToString(), StringComparison.Ordinal);
             }
 
             using (var zip = ZipFile.OpenRead(file))

@@ -59,6 +59,20 @@ public sealed class CommandLineTests
         Assert.Contains("Unknown option", error.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Name the firm with --trader", "clients", "create", "--name=ERP")]
+    [InlineData("Name the firm with --trader", "clients", "list")]
+    [InlineData("Name the client with --client", "clients", "revoke", "--trader=x")]
+    [InlineData("Name the person with --email", "users", "make-admin", "--email=")]
+    public async Task IdentityCommands_MissingRequiredOption_ExitsWith2BeforeStartingASilo(string message, params string[] args)
+    {
+        var error = new StringWriter();
+        var started = false;
+        Assert.Equal(2, await IdentityCommands.RunAsync(args, _ => started = true, TextWriter.Null, error));
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(error.ToString(), message));
+        Assert.False(started);
+    }
+
     [Fact]
     public void FirmTable_NamesEveryDemoFirm_ItsRoles_AndALot()
     {
