@@ -177,6 +177,20 @@ public static class HostSetup
                 return Task.CompletedTask;
             }
 
+            // Escapes that do not spell UTF-8 are left escaped by the framework's decoding, so a search would look for
+            // "%ED%A0%80" itself: refuse them, as a body that is not UTF-8 is refused.
+            if (!QueryIsUtf8(context.Request.QueryString.Value))
+            {
+                if (ForBrowser(context))
+                {
+                    context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                    return Task.CompletedTask;
+                }
+
+                return ApiProblems.Write(context, ApiProblems.Create(StatusCodes.Status400BadRequest, "invalid-encoding", "Address not UTF-8",
+                    "The query string's percent-escapes do not spell UTF-8 text: encode parameters as UTF-8 before escaping them."));
+            }
+
             return next(context);
         });
         // Routing after the status code pages, so that a re-executed request is routed to the error page.
@@ -185,6 +199,35 @@ public static class HostSetup
         app.Use(CallerSetup.LimitPerCaller);
         app.UseMiddleware<IdempotencyMiddleware>();
         return app;
+    }
+
+    /// <summary>True when the query string's percent-escapes, decoded, are UTF-8 (or it has none above ASCII).</summary>
+    internal static bool QueryIsUtf8(string? query)
+    {
+        if (string.IsNullOrEmpty(query) || !query.Contains('%', StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var bytes = new List<byte>(query.Length);
+        for (var i = 0; i < query.Length; i++)
+        {
+            if (query[i] == '%' && i + 2 < query.Length && Uri.IsHexDigit(query[i + 1]) && Uri.IsHexDigit(query[i + 2]))
+            {
+                bytes.Add(byte.Parse(query.AsSpan(i + 1, 2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture));
+                i += 2;
+            }
+            else if (query[i] < 0x80)
+            {
+                bytes.Add((byte)query[i]);
+            }
+            else
+            {
+                bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(query[i].ToString()));
+            }
+        }
+
+        return System.Text.Unicode.Utf8.IsValid(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes));
     }
 
     /// <summary>A page request from a browser: it accepts HTML and is not for the API, the sign-in server or the operators' endpoints.</summary>

@@ -119,6 +119,27 @@ public sealed class ErrorPageTests(BrowserFixture web)
         Assert.Equal("application/problem+json", many.Content.Headers.ContentType?.MediaType);
     }
 
+    [Theory]
+    [InlineData("q=%ED%A0%80")] // a surrogate half
+    [InlineData("q=tiili%FF")]
+    [InlineData("q=%C3")] // a truncated sequence
+    public async Task AQueryWhoseEscapesAreNotUtf8_Is400_AProblemForAMachine_AndTheErrorPageForABrowser(string query)
+    {
+        using var client = new HttpClient { BaseAddress = web.Server.Address };
+        using var machine = await client.GetAsync($"/api/v1/listings/search?{query}");
+        Assert.Equal(HttpStatusCode.BadRequest, machine.StatusCode);
+        Assert.Equal("application/problem+json", machine.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("urn:marketplace:problem:invalid-encoding", await machine.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var browser = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/search?{query}") { Headers = { { "Accept", "text/html" }, { "Accept-Language", "en" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, browser.StatusCode);
+        Assert.Contains("could not be read", await browser.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // UTF-8 escapes and a literal percent sign are searched as ever.
+        using var finnish = await client.GetAsync("/api/v1/listings/search?q=" + Uri.EscapeDataString("tiiliä 100%"));
+        Assert.Equal(HttpStatusCode.OK, finnish.StatusCode);
+    }
+
     [Fact]
     public async Task APriceTooLargeForArithmetic_IsAMessageNextToTheField()
     {

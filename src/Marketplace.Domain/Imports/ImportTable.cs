@@ -242,7 +242,7 @@ public sealed class ImportTable
             }
             catch (JsonException e)
             {
-                error = $"The line is not valid JSON: {e.Message}";
+                error = $"The line is not valid JSON: {JsonReason(e)}";
             }
 
             if (error is not null)
@@ -265,8 +265,20 @@ public sealed class ImportTable
             throw Refused("import-empty", "The file has no rows.");
         }
 
+        // Nothing could be read into columns: the file's columns are unknown, so every field would be "missing". Say why
+        // the first line could not be read instead.
+        if (columns.Count == 0 && rows.FirstOrDefault(r => r.Error is not null) is { } unreadable)
+        {
+            throw Refused("import-unreadable", $"No line of the file could be read as a lot. Line {unreadable.Line}: {unreadable.Error}");
+        }
+
         return new ImportTable(columns, rows, null);
     }
+
+    // System.Text.Json's message without its path and byte position (a deeply nested line's path is as long as the line);
+    // the line number is the row's own.
+    private static string JsonReason(JsonException e)
+        => e.Message.IndexOf(" Path:", StringComparison.Ordinal) is var cut and > 0 ? e.Message[..cut] : e.Message;
 
     private static void Flatten(JsonElement element, string prefix, Dictionary<string, int> columns, List<(int, string)> cells, ImportLimits limits, ref string? error)
     {

@@ -89,7 +89,7 @@ internal static class FinvoiceWriter
                     new XElement("EpiPaymentInstructionId", invoice.Number),
                     RemittanceReference(invoice),
                     Amount("EpiInstructedAmount", Math.Max(balance, 0), invoice.Currency),
-                    new XElement("EpiCharge", new XAttribute("ChargeOption", "SLEV"), "SLEV"),
+                    Charge(invoice.Currency),
                     Date("EpiDateOptionDate", invoice.DueDate))));
 
         // Text stored before control characters were refused (a lot's title, a firm's name) must not break the document:
@@ -152,6 +152,14 @@ internal static class FinvoiceWriter
     }
 
     private static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";
+
+    // Who pays the banks' charges: SLEV (as the SEPA scheme says) for a euro transfer; a transfer in another currency is
+    // not a SEPA one, so each side pays its own bank (SHAR).
+    private static XElement Charge(string currency)
+    {
+        var option = currency == "EUR" ? "SLEV" : "SHAR";
+        return new XElement("EpiCharge", new XAttribute("ChargeOption", option), option);
+    }
 
     // The Finnish reference (SPY) is what Finnish banks match on; the RF form (ISO) serves when there is no Finnish one.
     private static XElement RemittanceReference(InvoiceDocument invoice)

@@ -132,7 +132,8 @@ internal static class InvoicePdf
             Field("Viitenumero / Reference", ReferenceNumbers.Grouped(invoice.ReferenceNumber), Margin);
             Field("RF-viite / RF reference", ReferenceNumbers.Grouped(invoice.CreditorReference), Margin);
             Field("Eräpäivä / Due date", InvoiceFormat.Date(invoice.DueDate), Margin);
-            Field("Euro / Amount", $"{InvoiceFormat.Amount(invoice.GrossTotalMinor - invoice.PaidMinor)} {invoice.Currency}", Margin);
+            // "Euro" is the bank giro's own label for a SEPA transfer; an invoice in another currency is not one.
+            Field(invoice.Currency == "EUR" ? "Euro / Amount" : "Määrä / Amount", $"{InvoiceFormat.Amount(invoice.GrossTotalMinor - invoice.PaidMinor)} {invoice.Currency}", Margin);
         }
 
         private void Party(string heading, InvoiceParty party, double x)

@@ -48,6 +48,28 @@ public class ImportTableTests
         Assert.Equal("The line is not a JSON object.", table.Rows[1].Error);
     }
 
+    [Fact]
+    public void Parse_JsonLinesWhoseLinesAllFail_IsRefusedWithTheFirstLinesReason_NotAsMissingColumns()
+    {
+        var nested = string.Concat(Enumerable.Repeat("{\"a\":", 200)) + "1" + new string('}', 200);
+
+        var e = Assert.Throws<DomainException>(() => ImportTable.Parse(nested + "\n[1]\n", ImportFormat.JsonLines, Limits));
+
+        Assert.Equal("import-unreadable", e.Code);
+        Assert.Contains("Line 1: The line is not valid JSON", e.Message);
+        Assert.Contains("depth", e.Message);
+        Assert.DoesNotContain("Path:", e.Message);
+    }
+
+    [Fact]
+    public void Parse_JsonLinesWithOneReadableLine_KeepsTheOthersAsRowErrors()
+    {
+        var table = ImportTable.Parse("[1]\n{\"externalId\":\"1\"}\n", ImportFormat.JsonLines, Limits);
+
+        Assert.Equal("The line is not a JSON object.", table.Rows[0].Error);
+        Assert.Equal(["externalId"], table.Columns);
+    }
+
     [Theory]
     [InlineData("1234,5", 1234.5)]
     [InlineData("1 234,5", 1234.5)]

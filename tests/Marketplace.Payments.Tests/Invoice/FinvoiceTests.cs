@@ -80,7 +80,19 @@ public class FinvoiceTests
         Assert.Equal("SPY", (string?)reference.Attribute("IdentificationSchemeName"));
         AssertAmount("184,49", instruction.Element("EpiInstructedAmount"));
         AssertDate("20261213", instruction.Element("EpiDateOptionDate"));
+        Assert.Equal("SLEV", Value(instruction, "EpiCharge"));
         Assert.Equal("NOTPAID", Value(root.Element("PaymentStatusDetails")!, "PaymentStatusCode"));
+    }
+
+    [Fact]
+    public void RenderFinvoice_InvoiceInAnotherCurrency_IsNotASepaTransfer_EachSidePaysItsOwnCharges()
+    {
+        var (root, _) = Render(Invoices.Bricks() with { Currency = "SEK" });
+
+        var instruction = root.Element("EpiDetails")!.Element("EpiPaymentInstructionDetails")!;
+        Assert.Equal("SHAR", Value(instruction, "EpiCharge"));
+        Assert.Equal("SHAR", (string?)instruction.Element("EpiCharge")!.Attribute("ChargeOption"));
+        Assert.Equal("SEK", (string?)instruction.Element("EpiInstructedAmount")!.Attribute("AmountCurrencyIdentifier"));
     }
 
     [Fact]

@@ -31,6 +31,18 @@ public class InvoicePdfTests
     }
 
     [Fact]
+    public void RenderPdf_InvoiceInAnotherCurrency_DoesNotCallTheAmountEuros()
+    {
+        var euro = ExtractText(_renderer.RenderPdf(Invoices.Bricks()));
+        var krona = ExtractText(_renderer.RenderPdf(Invoices.Bricks() with { Currency = "SEK" }));
+
+        Assert.Contains("Euro / Amount", euro);
+        Assert.DoesNotContain("Euro", krona);
+        Assert.Contains("Määrä / Amount", krona);
+        Assert.Contains("184,49 SEK", krona);
+    }
+
+    [Fact]
     public void RenderPdf_PartlyPaid_ShowsPaidAndBalanceDue()
     {
         var text = ExtractText(_renderer.RenderPdf(Invoices.Bricks(paidMinor: 5_000)));
