@@ -200,6 +200,11 @@ public static class IdentitySetup
             o.ExpireTimeSpan = TimeSpan.FromDays(14);
         });
 
+        // The session's security stamp is checked on every request that reads the cookie (the sign-in server's and the
+        // account pages, not the API): a password reset changes the stamp, and the browser of
+        // whoever signed in before it must not go on getting tokens for up to the default half hour.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.Zero);
+
         services.AddAuthorization(o =>
         {
             foreach (var scope in ApiScopes.All)

@@ -274,6 +274,12 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         await ProblemAsync(await api.GetAsync("/api/v1/me"), HttpStatusCode.Unauthorized, "unauthenticated");
         var refused = await browser.TokenRequestAsync(CodeFlowTests.RefreshForm(tokens["refresh_token"]!.GetValue<string>(), Browser.FirstPartyClient, null), HttpStatusCode.BadRequest);
         Assert.Equal("invalid_grant", refused["error"]!.GetValue<string>());
+
+        // The browser signed in with the old password (whoever holds it) is signed out too: it cannot get new tokens.
+        var (_, challenge) = Browser.Pkce();
+        var again = await browser.Http.GetAsync(Browser.AuthorizeUrl(Browser.FirstPartyClient, Browser.Callback, "openid", challenge, "s"));
+        Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
+        Assert.Contains("/account/sign-in", again.Headers.Location!.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
