@@ -220,7 +220,17 @@ public sealed class OrderGrain(
             parties = TransferParties.From(seller, buyer);
         }
 
-        return await ChangeAsync(o => o.HandOver(actor, pickupCode, Now, parties));
+        var wrongCodes = Order.WrongPickupCodes;
+        try
+        {
+            return await ChangeAsync(o => o.HandOver(actor, pickupCode, Now, parties));
+        }
+        catch (DomainException) when (Order.WrongPickupCodes != wrongCodes)
+        {
+            // A wrong code is refused, and counted where a restart or another silo sees it: the bound must hold.
+            await WriteAsync();
+            throw;
+        }
     }
 
     /// <inheritdoc />

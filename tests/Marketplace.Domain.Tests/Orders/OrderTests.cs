@@ -159,6 +159,26 @@ public class OrderTests
     }
 
     [Fact]
+    public void HandOver_AfterFiveWrongCodes_IsClosedToTheSeller_EvenWithTheRightCode_ButTheBuyerCanConfirm()
+    {
+        var order = Accepted();
+
+        for (var i = 1; i < Order.MaxWrongPickupCodes; i++)
+        {
+            var e = Assert.Throws<DomainException>(() => order.HandOver(Seller, "65432" + i, Now));
+            Assert.Equal("pickup-code-wrong", e.Code);
+            Assert.Contains($"{Order.MaxWrongPickupCodes - i} more tries", e.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("pickup-code-locked", Assert.Throws<DomainException>(() => order.HandOver(Seller, "999999", Now)).Code);
+        Assert.Equal("pickup-code-locked", Assert.Throws<DomainException>(() => order.HandOver(Seller, "123456", Now)).Code);
+        Assert.Equal(OrderStatus.Accepted, order.Status);
+
+        order.HandOver(Buyer, null, Now);
+        Assert.Equal(OrderStatus.HandedOver, order.Status);
+    }
+
+    [Fact]
     public void Cancel_NeedsAReasonAndIsRefusedAfterHandover()
     {
         var accepted = Accepted();

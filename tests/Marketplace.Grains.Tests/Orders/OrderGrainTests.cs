@@ -11,6 +11,7 @@ using Marketplace.Payments;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Core.Internal;
 
 namespace Marketplace.Grains.Tests.Orders;
 
@@ -112,6 +113,29 @@ public sealed class OrderGrainTests
         }
 
         Assert.True((await order.GetAsync(buyer)).CarbonRecorded);
+    }
+
+    [Fact]
+    public async Task HandOver_WrongPickupCodes_AreCountedInStorage_SoTheBoundHoldsAcrossActivations()
+    {
+        await using var cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"));
+        var (lot, order, buyer) = await PlaceAsync(cluster.Client);
+        var seller = new OrderActor("person-s", (await lot.GetAsync())!.SellerId, "web");
+        await order.AcceptAsync(seller);
+        var code = (await order.GetAsync(buyer)).PickupCode;
+        var wrong = code == "000000" ? "000001" : "000000";
+
+        for (var i = 1; i <= Order.MaxWrongPickupCodes; i++)
+        {
+            var refused = await Assert.ThrowsAsync<DomainException>(() => order.HandOverAsync(seller, wrong));
+            Assert.Equal(i < Order.MaxWrongPickupCodes ? "pickup-code-wrong" : "pickup-code-locked", refused.Code);
+            // Each attempt lands on a fresh activation, as after a restart or on another silo.
+            await order.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        }
+
+        Assert.Equal("pickup-code-locked", (await Assert.ThrowsAsync<DomainException>(() => order.HandOverAsync(seller, code))).Code);
+        Assert.Equal(OrderStatus.Accepted, (await order.GetAsync(buyer)).Status);
+        Assert.Equal(OrderStatus.HandedOver, (await order.HandOverAsync(buyer, null)).Status);
     }
 
     [Fact]
