@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Marketplace.Domain.Common;
+using Marketplace.Grains.Webhooks;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -14,7 +15,7 @@ public sealed record ApiClientView(string ClientId, string Name, IReadOnlyList<s
 public sealed record CreatedApiClient(ApiClientView Client, string ClientSecret);
 
 /// <summary>Operators' API clients: each belongs to one firm and acts as it. Secrets are stored hashed by OpenIddict.</summary>
-public sealed class ApiClientRegistry(IdentityDb db, IOpenIddictApplicationManager applications, TimeProvider time)
+public sealed class ApiClientRegistry(IdentityDb db, IOpenIddictApplicationManager applications, TimeProvider time, IGrainFactory grains)
 {
     /// <summary>Property on the OpenIddict application naming the firm.</summary>
     public const string TraderProperty = "trader_id";
@@ -84,7 +85,11 @@ public sealed class ApiClientRegistry(IdentityDb db, IOpenIddictApplicationManag
     public async Task<string?> TraderOfAsync(string clientId, CancellationToken ct = default)
         => (await db.ApiClients.AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == clientId, ct))?.TraderId;
 
-    /// <summary>Revokes a client of the firm: it can no longer get tokens, and the tokens it holds are refused at once.</summary>
+    /// <summary>
+    /// Revokes a client of the firm: it can no longer get tokens, the tokens it holds are refused at once, and its webhook
+    /// subscriptions are deleted (a revoked integration must not go on receiving the firm's events, nor could it delete
+    /// them itself any more).
+    /// </summary>
     public async Task RevokeAsync(string traderId, string clientId, CancellationToken ct = default)
     {
         var row = await db.ApiClients.FirstOrDefaultAsync(c => c.ClientId == clientId && c.TraderId == traderId, ct)
@@ -98,6 +103,16 @@ public sealed class ApiClientRegistry(IdentityDb db, IOpenIddictApplicationManag
 
         db.ApiClients.Remove(row);
         await db.SaveChangesAsync(ct);
+
+        // After the client is gone, so that it cannot subscribe again in between; a failure here leaves subscriptions
+        // that a firm admin still sees and deletes (GET /webhooks), and a retried revocation is 404.
+        foreach (var entry in await grains.GetGrain<IWebhookFirmGrain>(traderId).ListAsync())
+        {
+            if (entry.ClientId == clientId)
+            {
+                await grains.GetGrain<IWebhookSubscriptionGrain>(entry.Id).DeleteAsync();
+            }
+        }
     }
 
     private static ApiClientView View(ApiClient row, IReadOnlyList<string> uris)

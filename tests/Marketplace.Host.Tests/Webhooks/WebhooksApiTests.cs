@@ -210,6 +210,43 @@ public class WebhooksApiTests(ServerFixture fixture) : IAsyncLifetime
         Assert.Equal(9, (await ListAsync(client)).Count);
     }
 
+    [Fact]
+    public async Task ApiClient_SubscribesOnlyToEventsItsScopesRead_AndItsSubscriptionsGoWhenItIsRevoked()
+    {
+        var firm = await RegisterFirmAsync(Server, "seller");
+        using var admin = Server.Client(firm);
+        var (listingsOnly, _) = await ApiClientAsync(admin, firm, "listings.read");
+        await ProblemAsync(await listingsOnly.PostAsJsonAsync("/api/v1/webhooks", new { url = _receiver.Url("scoped"), eventTypes = new[] { "listing.*", "order.placed" } }),
+            HttpStatusCode.Forbidden, "insufficient-scope", "eventTypes");
+        await ProblemAsync(await listingsOnly.PostAsJsonAsync("/api/v1/webhooks", new { url = _receiver.Url("scoped"), eventTypes = new[] { "*" } }),
+            HttpStatusCode.Forbidden, "insufficient-scope", "eventTypes");
+        var listings = await SubscribeAsync(listingsOnly, "scoped-listings", "listing.*", "hold.placed");
+        await ProblemAsync(await listingsOnly.PatchAsJsonAsync($"/api/v1/webhooks/{listings.Id}", new { eventTypes = new[] { "demand.*" } }),
+            HttpStatusCode.Forbidden, "insufficient-scope", "eventTypes");
+
+        var (orders, clientId) = await ApiClientAsync(admin, firm, "orders.read");
+        var ordersHook = await SubscribeAsync(orders, "scoped-orders", "order.*", "invoice.*");
+        Assert.Equal(2, (await ListAsync(admin)).Count);
+
+        // Revoked: its subscriptions go with it (it could not delete them itself any more); the other client's stay.
+        await ReadAsync(await admin.DeleteAsync($"/api/v1/traders/{firm}/clients/{clientId}"), HttpStatusCode.NoContent);
+        var left = await ListAsync(admin);
+        Assert.Equal([listings.Id], left.Select(w => w!["id"]!.GetValue<string>()));
+        await ProblemAsync(await admin.GetAsync($"/api/v1/webhooks/{ordersHook.Id}"), HttpStatusCode.NotFound, "webhook-not-found");
+    }
+
+    private async Task<(HttpClient Client, string ClientId)> ApiClientAsync(HttpClient admin, string firm, string scopes)
+    {
+        var created = await ReadAsync(await admin.PostAsJsonAsync($"/api/v1/traders/{firm}/clients", new { name = "Hooks " + scopes, scopes }), HttpStatusCode.Created);
+        var (clientId, secret) = (created["clientId"]!.GetValue<string>(), created["clientSecret"]!.GetValue<string>());
+        using var anonymous = Server.Client();
+        var token = await ReadAsync(await anonymous.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret, ["scope"] = scopes,
+        })), HttpStatusCode.OK);
+        return (Server.BearerClient(token["access_token"]!.GetValue<string>()), clientId);
+    }
+
     private static async Task<JsonArray> ListAsync(HttpClient client)
     {
         var response = await client.GetAsync("/api/v1/webhooks");

@@ -49,6 +49,7 @@ public static class WebhooksApi
     private static async Task<Created<WebhookResponse>> CreateAsync(WebhookRequest request, HttpContext context, IGrainFactory grains)
     {
         var (firm, client) = Manager(context.User);
+        EnsureScopesFor(context.User, request.EventTypes);
         var id = IdempotencyMiddleware.NewId(context);
         var created = await grains.GetGrain<IWebhookSubscriptionGrain>(id)
             .CreateAsync(new WebhookSubscriptionInput(firm, client, request.Url, request.EventTypes, request.Description));
@@ -70,6 +71,7 @@ public static class WebhooksApi
     private static async Task<Ok<WebhookResponse>> UpdateAsync(string id, WebhookRequest request, ClaimsPrincipal user, IGrainFactory grains)
     {
         await VisibleAsync(id, user, grains);
+        EnsureScopesFor(user, request.EventTypes);
         var updated = await grains.GetGrain<IWebhookSubscriptionGrain>(id).UpdateAsync(request.Url, request.EventTypes, request.Description);
         return TypedResults.Ok(WebhookResponse.From(updated));
     }
@@ -127,6 +129,46 @@ public static class WebhooksApi
         user.EnsureFirmAdmin(firm);
         return (firm, null);
     }
+
+    /// <summary>
+    /// The scopes that read each resource's events through the API (any one of them will do): an API client is told of
+    /// what it could read, no more. A firm's admins (with <c>firm.admin</c>) see all of the firm's.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, string[]> ReadScopes = new Dictionary<string, string[]>
+    {
+        ["listing"] = [ApiScopes.ListingsRead, ApiScopes.ListingsWrite],
+        ["hold"] = [ApiScopes.OrdersRead, ApiScopes.ListingsRead],
+        ["demand"] = [ApiScopes.DemandsWrite],
+        ["match"] = [ApiScopes.MatchingRead],
+        ["order"] = [ApiScopes.OrdersRead],
+        ["invoice"] = [ApiScopes.OrdersRead],
+    };
+
+    /// <summary>403 <c>insufficient-scope</c> when an API client asks for events its token could not read (invalid filters are the grain's 422).</summary>
+    private static void EnsureScopesFor(ClaimsPrincipal user, IReadOnlyList<string?>? eventTypes)
+    {
+        if (user.IsPerson() || eventTypes is null)
+        {
+            return;
+        }
+
+        var missing = eventTypes
+            .SelectMany(ResourcesOf)
+            .Distinct()
+            .Where(resource => !ReadScopes[resource].Any(user.HasScope))
+            .Select(resource => $"{resource} events need {string.Join(" or ", ReadScopes[resource])}")
+            .ToArray();
+        if (missing.Length > 0)
+        {
+            throw new DomainException("insufficient-scope", $"This token cannot read what those events carry: {string.Join("; ", missing)}. Ask for fewer event types, or use a client with those scopes.",
+                DomainErrorKind.Forbidden, new Dictionary<string, string[]> { ["eventTypes"] = missing });
+        }
+    }
+
+    private static IEnumerable<string> ResourcesOf(string? filter)
+        => filter == "*" ? WebhookEventTypes.Resources
+            : filter?.Split('.')[0] is { } resource && ReadScopes.ContainsKey(resource) ? [resource]
+            : [];
 
     /// <summary>The subscription when the caller manages it; otherwise 404, as for one that does not exist.</summary>
     private static async Task<WebhookSubscription> VisibleAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
