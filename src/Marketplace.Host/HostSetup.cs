@@ -177,6 +177,19 @@ public static class HostSetup
                 return Task.CompletedTask;
             }
 
+            // A charset the server cannot decode failed deep in the JSON reader with a 500.
+            if (UnknownCharset(context.Request.ContentType) is { } charset)
+            {
+                if (ForBrowser(context))
+                {
+                    context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+                    return Task.CompletedTask;
+                }
+
+                return ApiProblems.Write(context, ApiProblems.Create(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+                    $"The charset '{charset}' is not one this server reads: send UTF-8 (charset=utf-8, or no charset)."));
+            }
+
             // Escapes that do not spell UTF-8 are left escaped by the framework's decoding, so a search would look for
             // "%ED%A0%80" itself: refuse them, as a body that is not UTF-8 is refused.
             if (!QueryIsUtf8(context.Request.QueryString.Value))
@@ -199,6 +212,26 @@ public static class HostSetup
         app.Use(CallerSetup.LimitPerCaller);
         app.UseMiddleware<IdempotencyMiddleware>();
         return app;
+    }
+
+    /// <summary>The Content-Type's charset when .NET has no encoding of that name, else null.</summary>
+    internal static string? UnknownCharset(string? contentType)
+    {
+        if (contentType is null || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media) || !media.Charset.HasValue)
+        {
+            return null;
+        }
+
+        var name = media.Charset.Value.Trim('"');
+        try
+        {
+            _ = System.Text.Encoding.GetEncoding(name);
+            return null;
+        }
+        catch (ArgumentException)
+        {
+            return name.Length > 40 ? name[..40] + "…" : name;
+        }
     }
 
     /// <summary>True when the query string's percent-escapes, decoded, are UTF-8 (or it has none above ASCII).</summary>

@@ -41,6 +41,9 @@ public sealed partial class Listing
     /// <summary>Longest title.</summary>
     public const int MaxTitleLength = 200;
 
+    /// <summary>Heaviest unit a lot may declare, kg (a thousand tonnes: a whole building module is far less).</summary>
+    public const decimal MaxMassPerUnitKg = 1_000_000m;
+
     /// <summary>Longest description.</summary>
     public const int MaxDescriptionLength = 10_000;
 
@@ -216,6 +219,13 @@ public sealed partial class Listing
         }
 
         v.Require(d.MassPerUnitKg is null or > 0, "massPerUnitKg", "The mass per unit must be greater than zero.");
+        v.Require(d.MassPerUnitKg is null or <= MaxMassPerUnitKg, "massPerUnitKg", $"The mass per unit must be at most {MaxMassPerUnitKg:N0} kg.");
+        // The lot's whole mass is what its carbon figure and an order's transfer document are computed from.
+        if (d.MassPerUnitKg is { } perUnit and <= MaxMassPerUnitKg && d.Quantity is > 0 and <= 1_000_000_000m && unit is not Unit.Kg and not Unit.T)
+        {
+            v.Require(d.Quantity * perUnit <= Carbon.CarbonCalculator.MaxMassKg, "massPerUnitKg",
+                $"The lot's mass (quantity × mass per unit) must be at most {Carbon.CarbonCalculator.MaxMassKg:N0} kg.");
+        }
         v.Require(ConditionGrades.IsGrade(d.Condition),
             "condition", "The condition must be A (reusable as is), B (needs refurbishment) or C (material recovery only).");
         v.Require(d.UnitPrice.MinorUnits is >= 0 and <= Money.MaxMinorUnits, "unitPrice.minorUnits",

@@ -199,13 +199,27 @@ public sealed class Order
     public long RefundableMinor => PaidMinor - RefundedMinor;
 
     /// <summary>Mass of the goods, kg: quantity × mass per unit (a tonne is 1,000 kg), null when the lot's mass per unit is unknown.</summary>
+    /// <remarks>Null too when the product overflows: a mass stored before lots' masses were bounded must not fail an order's steps.</remarks>
     [JsonIgnore]
-    public decimal? MassKg => Lot?.Unit switch
+    public decimal? MassKg
     {
-        "kg" => Quantity,
-        "t" => Quantity * 1000,
-        _ => Lot?.MassPerUnitKg is { } perUnit ? Quantity * perUnit : null,
-    };
+        get
+        {
+            try
+            {
+                return Lot?.Unit switch
+                {
+                    "kg" => Quantity,
+                    "t" => Quantity * 1000,
+                    _ => Lot?.MassPerUnitKg is { } perUnit ? Quantity * perUnit : null,
+                };
+            }
+            catch (OverflowException)
+            {
+                return null;
+            }
+        }
+    }
 
     /// <summary>Dispute (and automatic completion) deadline after handover.</summary>
     [JsonIgnore]

@@ -81,6 +81,10 @@ public static class ApiProblems
             case InvalidDataException invalid:
                 // A form body the framework cannot decode (a %00 in a value, too many values): the caller's to fix.
                 return Create(StatusCodes.Status400BadRequest, "bad-request", "Malformed request", $"The request body could not be read: {invalid.Message}");
+            case IOException io when io.TargetSite?.DeclaringType?.Namespace == "Microsoft.AspNetCore.WebUtilities" && !context.RequestAborted.IsCancellationRequested:
+                // A multipart body that ends before its closing boundary (or has no parts at all).
+                return Create(StatusCodes.Status400BadRequest, "bad-request", "Malformed request",
+                    "The multipart body could not be read: it ends before its closing boundary. Send each part between boundaries, and the closing one last.");
             case InconsistentStateException:
                 context.Items[RetryableItem] = true;
                 return Create(StatusCodes.Status409Conflict, "concurrent-update", "Changed by someone else",

@@ -230,6 +230,21 @@ public class ListingTests
         Assert.Equal(["availability"], e.Errors.Keys);
     }
 
+    [Theory]
+    [InlineData(1000, 2_000_000_000)] // one unit over the bound
+    [InlineData(1000, 1_000_001)]
+    [InlineData(1_000_000, 1001)] // each unit within it, the lot's whole mass not
+    public void Create_AMassTooLargeToCompute_IsRefusedNamingMassPerUnit(decimal quantity, decimal massPerUnitKg)
+    {
+        var e = Refusal(() => Listing.Create("x", "s", Bricks(quantity) with { MassPerUnitKg = massPerUnitKg }, Taxonomy, Now));
+
+        Assert.Equal(["massPerUnitKg"], e.Errors.Keys);
+    }
+
+    [Fact]
+    public void Create_TheHeaviestLotAllowed_IsAccepted()
+        => Assert.Equal(1_000_000m, Listing.Create("x", "s", Bricks(1000) with { MassPerUnitKg = 1_000_000m }, Taxonomy, Now).Details!.MassPerUnitKg);
+
     [Fact]
     public void Publish_WindowEndingAtTheHorizon_HasADeadline()
     {

@@ -152,6 +152,21 @@ public class ListingsApiTests(ServerFixture fixture)
         Assert.Contains("converted to the expected type", array.ToJsonString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("utf-999")]
+    [InlineData("\"x-unknown\"")]
+    public async Task Create_WithACharsetTheServerCannotRead_Is415NamingIt(string charset)
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+        var body = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(Lot().ToJsonString()));
+        body.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}");
+
+        var problem = await ProblemAsync(await client.PostAsync("/api/v1/listings", body), HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+
+        Assert.Contains($"'{charset.Trim('"')}'", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Create_WithoutABody_SaysABodyIsNeeded_NotTheFrameworksWords()
     {

@@ -90,6 +90,11 @@ public class PhotosApiTests(ServerFixture fixture)
                 HttpStatusCode.UnprocessableEntity, "unsupported-photo", "photo");
         }
 
+        // A multipart body without parts (nothing but garbage after the declared boundary) is the caller's to fix.
+        var garbage = new ByteArrayContent(Encoding.ASCII.GetBytes("garbage"));
+        garbage.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=bnd");
+        await ProblemAsync(await client.PostAsync(path, garbage), HttpStatusCode.BadRequest, "bad-request");
+
         var small = TestImages.Encoded(32, 32, SKEncodedImageFormat.Png);
         for (var i = 0; i < 10; i++)
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Marketplace.Domain.Carbon;
+using Marketplace.Domain.Common;
 using Marketplace.Domain.Listings;
 using Marketplace.Domain.Materials;
 using Microsoft.AspNetCore.Mvc;
@@ -108,8 +109,17 @@ public static class CarbonEstimates
             return null;
         }
 
-        var figure = calculator.Calculate(new CarbonInput(lot.Category, lot.Condition, perUnit, 0m));
-        return new LotCarbonDto(figure.VirginKgCo2e, unit.Value.Code(), figure.DataVersion, figure.FactorIds);
+        try
+        {
+            var figure = calculator.Calculate(new CarbonInput(lot.Category, lot.Condition, perUnit, 0m));
+            return new LotCarbonDto(figure.VirginKgCo2e, unit.Value.Code(), figure.DataVersion, figure.FactorIds);
+        }
+        catch (DomainException)
+        {
+            // A stored lot is always readable: one whose figure cannot be computed (a mass stored before masses were
+            // bounded, a category without a factor) is shown without it.
+            return null;
+        }
     }
 
     /// <summary>Reads and checks the estimate parameters, then estimates: 400 for text that is not a number, 422 for values out of range.</summary>
