@@ -84,6 +84,26 @@ public sealed class IdempotencyApiTests : IClassFixture<IdempotencyApiTests.Faul
     }
 
     [Fact]
+    public async Task TwoIdempotencyKeyHeaders_AreRefused_NotJoinedIntoOneKey()
+    {
+        var seller = await RegisterFirmAsync(_server, "seller");
+        using var client = _server.Client(seller);
+        var body = Lot().ToJsonString();
+        // Two header lines (HttpClient would send one line "k-a, k-b"), as a raw HTTP/1.1 request.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(_server.Address.Host, _server.Address.Port);
+        await using var stream = tcp.GetStream();
+        var request = $"POST /api/v1/listings HTTP/1.1\r\nHost: {_server.Address.Authority}\r\nAuthorization: {client.DefaultRequestHeaders.Authorization}\r\n"
+            + $"Idempotency-Key: k-a\r\nIdempotency-Key: k-b\r\nContent-Type: application/json\r\nContent-Length: {System.Text.Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}";
+        await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(request));
+        using var reader = new StreamReader(stream);
+        var answer = await reader.ReadToEndAsync();
+
+        Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
+        Assert.Contains("invalid-idempotency-key", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SameKey_TwoMembersOfOneFirm_DoNotSeeEachOthersAnswers()
     {
         var (seller, buyer, id) = await LotAsync();

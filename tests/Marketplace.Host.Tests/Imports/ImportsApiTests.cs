@@ -183,6 +183,23 @@ public class ImportsApiTests(ServerFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Import_OverOneMebibyte_WithAnIdempotencyKey_IsTakenOnce()
+    {
+        // The idempotency middleware reads the body before the endpoint does: it once held it to the API's 1 MiB.
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+        var csv = SurplusFile.Create(130, RandomPlace()).Csv.Replace("\"Lavoilla; ", "\"Lavoilla; " + new string('x', 9_000), StringComparison.Ordinal);
+        Assert.True(Encoding.UTF8.GetByteCount(csv) > 1024 * 1024, "the file is over 1 MiB");
+        var key = Guid.NewGuid().ToString();
+
+        var first = await ImportAsync(client, csv, idempotencyKey: key);
+        var again = await ImportAsync(client, csv, idempotencyKey: key);
+
+        Assert.Equal(first["id"]!.GetValue<string>(), again["id"]!.GetValue<string>());
+        Assert.Equal("completed", first["status"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Import_RefusedFiles_AreProblems()
     {
         var seller = await RegisterFirmAsync(Server, "seller");
@@ -243,10 +260,18 @@ public class ImportsApiTests(ServerFixture fixture, ITestOutputHelper output)
     private static (int Created, int Updated, int Unchanged, int Rejected) Counts(JsonObject job)
         => (job["created"]!.GetValue<int>(), job["updated"]!.GetValue<int>(), job["unchanged"]!.GetValue<int>(), job["rejected"]!.GetValue<int>());
 
-    private static async Task<JsonObject> ImportAsync(HttpClient client, string csv, bool publish = true)
+    private static async Task<JsonObject> ImportAsync(HttpClient client, string csv, bool publish = true, string? idempotencyKey = null)
     {
-        using var content = new StringContent(csv, Encoding.UTF8, "text/csv");
-        var started = await ReadAsync(await client.PostAsync($"/api/v1/imports?name=surplus.csv{(publish ? "" : "&publish=false")}", content), HttpStatusCode.Accepted);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/imports?name=surplus.csv{(publish ? "" : "&publish=false")}")
+        {
+            Content = new StringContent(csv, Encoding.UTF8, "text/csv"),
+        };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        var started = await ReadAsync(await client.SendAsync(request), HttpStatusCode.Accepted);
         return await FinishedAsync(client, started);
     }
 

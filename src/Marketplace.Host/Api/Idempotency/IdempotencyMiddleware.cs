@@ -32,10 +32,11 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
         }
 
         var key = values.ToString();
-        if (key.Length is 0 or > 255 || key.Any(c => c < 0x21 || c > 0x7e))
+        // Two headers would be joined into one key ("a,b") that neither names: refuse them.
+        if (values.Count != 1 || key.Length is 0 or > 255 || key.Any(c => c < 0x21 || c > 0x7e))
         {
             await ApiProblems.Write(context, ApiProblems.Create(StatusCodes.Status400BadRequest, "invalid-idempotency-key",
-                "Invalid Idempotency-Key", "An Idempotency-Key is 1 to 255 visible ASCII characters, e.g. a UUID."));
+                "Invalid Idempotency-Key", "An Idempotency-Key is one header of 1 to 255 visible ASCII characters, e.g. a UUID."));
             return;
         }
 

@@ -30,7 +30,11 @@ public static class ImportsApi
     {
         var group = routes.MapGroup("/api/v1/imports").WithTags("Imports").WithCommonProblems();
         var owner = AccessRule.Owner(ApiScopes.ListingsWrite, otherFirm: 404, platformAdmin: 404);
+        var maxFileBytes = routes.ServiceProvider.GetRequiredService<IOptions<ImportOptions>>().Value.MaxFileBytes;
         group.MapPost("/", CreateAsync).WithName("CreateImport").WithAccess(AccessRule.AnyFirm(ApiScopes.ListingsWrite))
+            // The import's own limit from routing on (plus one byte, to see a larger body): the idempotency middleware
+            // reads the body before the endpoint does, and was holding it to the API's 1 MiB.
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(maxFileBytes + 1))
             .Accepts<string>(ExportWriter.CsvMediaType, ExportWriter.JsonLinesMediaType)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             // ?publish is read by the endpoint itself (so a bad value is named) but is a boolean to clients.
