@@ -14,8 +14,11 @@ public sealed class IdempotencyOptions
     /// <summary>How long the first answer is replayed before the key is forgotten and deleted. Default 24 hours.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>How long a claimed key waits for its answer before another request may take it over. Default 2 minutes.</summary>
-    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// How long a claimed key waits for its answer before another request may take it over. Default 1 minute: twice a
+    /// grain call's timeout, and the longest a retry waits after the first request's host died.
+    /// </summary>
+    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>Stored state of one idempotency key.</summary>

@@ -89,8 +89,11 @@ public static class ApiProblems
                 context.Items[RetryableItem] = true;
                 return Create(StatusCodes.Status409Conflict, "concurrent-update", "Changed by someone else",
                     "The resource changed while this request was being handled. Read it again and retry.");
-            case SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OrleansException or OperationCanceledException
-                when !context.RequestAborted.IsCancellationRequested:
+            case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
+                // The caller hung up: nobody reads this answer, and it is no failure of ours (nginx's 499).
+                return Create(ClientClosedRequest, "client-closed-request", "Client closed the request", "The caller closed the connection before the answer.");
+            case SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OrleansException or OperationCanceledException:
+                // A silo gone or overloaded, whether or not the caller is still there: retryable, never a stored 500.
                 context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return Create(StatusCodes.Status503ServiceUnavailable, "service-unavailable", "Temporarily unavailable",
                     $"The marketplace could not reach its grains or their storage. Retry after {RetryAfterSeconds} seconds.");
@@ -99,6 +102,9 @@ public static class ApiProblems
                     $"Something went wrong on our side. Quote trace id {context.TraceIdentifier} when reporting it.");
         }
     }
+
+    /// <summary>Status of an answer to a caller that closed the connection first (never sent: there is nobody to send it to).</summary>
+    public const int ClientClosedRequest = 499;
 
     /// <summary>Completes every problem document the host writes: a stable type, the request's path and its trace id.</summary>
     public static void Complete(ProblemDetails problem, HttpContext context)

@@ -65,7 +65,12 @@ public static class ProblemHandling
     private static void Log(HttpContext context, Exception exception, int status)
     {
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Marketplace.Api");
-        if (status >= 500)
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            // Expected while a silo leaves or storage is slow (the caller retries): not an error of the code.
+            logger.LogWarning("{Method} {Path} answered {Status}: {Reason}", context.Request.Method, context.Request.Path, status, exception.Message);
+        }
+        else if (status >= 500 && status != ApiProblems.ClientClosedRequest)
         {
             logger.LogError(exception, "{Method} {Path} failed with {Status}", context.Request.Method, context.Request.Path, status);
         }

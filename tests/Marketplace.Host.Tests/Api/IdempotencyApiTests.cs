@@ -36,7 +36,14 @@ public sealed class IdempotencyApiTests : IClassFixture<IdempotencyApiTests.Faul
         internal MarketplaceServer Server { get; private set; } = null!;
 
         public async Task InitializeAsync()
-            => Server = await MarketplaceServer.StartAsync(customize: b => b.Services.AddSingleton<IOutgoingGrainCallFilter>(Fault));
+        {
+            Server = await MarketplaceServer.StartAsync(customize: b =>
+            {
+                b.Services.AddHttpContextAccessor();
+                b.Services.AddSingleton<IOutgoingGrainCallFilter>(Fault);
+            });
+            Fault.Requests = Server.Services.GetRequiredService<Microsoft.AspNetCore.Http.IHttpContextAccessor>();
+        }
 
         public async Task DisposeAsync() => await Server.DisposeAsync();
     }
@@ -67,6 +74,31 @@ public sealed class IdempotencyApiTests : IClassFixture<IdempotencyApiTests.Faul
         var retry = await ReadAsync(await HoldAsync(_server.Client(buyer), id, key), HttpStatusCode.Created);
 
         Assert.Equal(3m, retry["hold"]!["quantity"]!.GetValue<decimal>());
+        await AssertHeldAsync(seller, id, 3m, holds: 1);
+    }
+
+    [Theory]
+    [InlineData(false)] // the grain call fails as the caller hangs up (a host dying under a client that gives up)
+    [InlineData(true)] // the hold succeeds, but the caller is gone before the answer
+    public async Task PlaceHold_CallerHungUp_TheKeyIsNotStoredWithACutAnswer_RetryGetsTheHold(bool succeeds)
+    {
+        var (seller, buyer, id) = await LotAsync();
+        _fault.AfterHangUp<IListingGrain>(nameof(IListingGrain.PlaceHoldAsync), id, succeeds ? null : new Orleans.Runtime.SiloUnavailableException("the silo is going away"));
+        var key = Guid.NewGuid().ToString();
+        using (var hangingUp = new CancellationTokenSource())
+        {
+            var first = HoldAsync(_server.Client(buyer), id, key, hangingUp.Token);
+            await _fault.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await hangingUp.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        }
+
+        // The first request ends on the server after the caller left; its claim is released, not stored with a 500 or an
+        // empty 201, so the retry is answered with the hold (the first's, found by the id the key gives it).
+        var retry = await Eventually.ValueAsync(async () => await HoldAsync(_server.Client(buyer), id, key), r => r.StatusCode != HttpStatusCode.Conflict, TimeSpan.FromSeconds(30));
+        var hold = await ReadAsync(retry, HttpStatusCode.Created);
+        Assert.False(retry.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(3m, hold["hold"]!["quantity"]!.GetValue<decimal>());
         await AssertHeldAsync(seller, id, 3m, holds: 1);
     }
 
@@ -253,12 +285,12 @@ public sealed class IdempotencyApiTests : IClassFixture<IdempotencyApiTests.Faul
             Headers = { { "Idempotency-Key", key } },
         });
 
-    private static Task<HttpResponseMessage> HoldAsync(HttpClient client, string lotId, string key)
+    private static Task<HttpResponseMessage> HoldAsync(HttpClient client, string lotId, string key, CancellationToken cancellationToken = default)
         => client.SendAsync(new HttpRequestMessage(HttpMethod.Post, $"/api/v1/listings/{lotId}/holds")
         {
             Content = JsonBody("""{"quantity":3}"""),
             Headers = { { "Idempotency-Key", key } },
-        });
+        }, cancellationToken);
 
     private async Task AssertHeldAsync(string seller, string lotId, decimal held, int holds)
     {
@@ -284,10 +316,30 @@ public sealed class IdempotencyApiTests : IClassFixture<IdempotencyApiTests.Faul
     {
         private (Type Grain, string Method, string? Target, bool After, Exception Error)? _next;
 
+        private bool _waitForHangUp;
+
+        /// <summary>The host's requests, to see whether the caller of a grain call has hung up.</summary>
+        public Microsoft.AspNetCore.Http.IHttpContextAccessor? Requests { get; set; }
+
+        /// <summary>Completed when an <see cref="AfterHangUp"/> call has arrived, before it waits for the hang-up.</summary>
+        public TaskCompletionSource Reached { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public void FailNext<TGrain>(string method, string? target, bool after, Exception error) => _next = (typeof(TGrain), method, target, after, error);
 
+        /// <summary>The next such call waits until its HTTP caller hung up, then runs, then throws <paramref name="error"/> (or returns, when null).</summary>
+        public void AfterHangUp<TGrain>(string method, string? target, Exception? error)
+        {
+            Reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waitForHangUp = true;
+            _next = (typeof(TGrain), method, target, true, error!);
+        }
+
         /// <summary>Forgets a fault a failed test armed and never fired, so it cannot fail the next test's call.</summary>
-        public void Disarm() => _next = null;
+        public void Disarm()
+        {
+            _next = null;
+            _waitForHangUp = false;
+        }
 
         public async Task Invoke(IOutgoingGrainCallContext context)
         {
@@ -301,12 +353,23 @@ public sealed class IdempotencyApiTests : IClassFixture<IdempotencyApiTests.Faul
             }
 
             _next = null;
+            if (_waitForHangUp)
+            {
+                _waitForHangUp = false;
+                var aborted = Requests!.HttpContext!.RequestAborted;
+                Reached.TrySetResult();
+                await Task.Delay(Timeout.Infinite, aborted).ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
             if (fault.After)
             {
                 await context.Invoke();
             }
 
-            throw fault.Error;
+            if (fault.Error is not null)
+            {
+                throw fault.Error;
+            }
         }
     }
 }

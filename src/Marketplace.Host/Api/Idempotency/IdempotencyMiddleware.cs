@@ -80,7 +80,10 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
         }
 
         context.Response.Body = original;
-        if (ApiProblems.IsRetryable(context))
+        // A caller that hung up may have cut the answer short (a 201 with no body, or a 500 for a hang-up): the key is
+        // released rather than stored with it. The retry does the work again under the ids the key gives it, so it finds
+        // what the first request made, as after a 503.
+        if (ApiProblems.IsRetryable(context) || context.RequestAborted.IsCancellationRequested)
         {
             await grain.AbandonAsync(fingerprint);
         }
