@@ -219,10 +219,15 @@ public static class IdentitySetup
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => IsRateLimited(context.Request)
                 ? RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                     _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.RateLimitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })
-                : IsPasswordResetRequest(context.Request)
+                : MailingRequest(context.Request) is { } mailing
                     // Each request mails someone: far fewer per address than sign-ins.
-                    ? RateLimitPartition.GetFixedWindowLimiter("forgot-password:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
-                        _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.ForgotPasswordPerHour, Window = TimeSpan.FromHours(1), QueueLimit = 0 })
+                    ? RateLimitPartition.GetFixedWindowLimiter($"{mailing}:{context.Connection.RemoteIpAddress?.ToString() ?? "unknown"}",
+                        _ => new FixedWindowRateLimiterOptions
+                        {
+                            PermitLimit = mailing == "register" ? settings.RegistrationsPerHour : settings.ForgotPasswordPerHour,
+                            Window = TimeSpan.FromHours(1),
+                            QueueLimit = 0,
+                        })
                     : RateLimitPartition.GetNoLimiter("unlimited"));
             o.OnRejected = async (context, ct) =>
             {
@@ -273,8 +278,12 @@ public static class IdentitySetup
         return builder.ToString();
     }
 
-    private static bool IsPasswordResetRequest(HttpRequest request)
-        => HttpMethods.IsPost(request.Method) && request.Path.StartsWithSegments("/account/forgot-password");
+    /// <summary>"forgot-password" or "register" for a form post that mails someone (a reset link; a confirmation, or the owner's notice), else null.</summary>
+    private static string? MailingRequest(HttpRequest request)
+        => !HttpMethods.IsPost(request.Method) ? null
+            : request.Path.StartsWithSegments("/account/forgot-password") ? "forgot-password"
+            : request.Path.StartsWithSegments("/account/register") ? "register"
+            : null;
 
     private static bool IsRateLimited(HttpRequest request)
         => HttpMethods.IsPost(request.Method)

@@ -67,6 +67,12 @@ public sealed class MarketplaceIdentityOptions
     /// <summary>Password-reset requests per client address and hour; default 5. Then 429.</summary>
     public int ForgotPasswordPerHour { get; set; } = 5;
 
+    /// <summary>
+    /// Registration form posts per client address and hour; default 20. Then 429. Each mails someone (a confirmation
+    /// link, or an existing account's owner), so without a bound the form was a way to flood anyone's mailbox.
+    /// </summary>
+    public int RegistrationsPerHour { get; set; } = 20;
+
     /// <summary>Failed sign-ins from one client address to one account before that address is refused for it; default 5.</summary>
     public int SignInFailuresPerAddress { get; set; } = 5;
 

@@ -66,6 +66,7 @@ public sealed class MarketplaceServer : IAsyncDisposable
             ["Listings:SweepPeriod"] = "00:00:01",
             ["Identity:RateLimitPerMinute"] = "100000",
             ["Identity:ForgotPasswordPerHour"] = "100000",
+            ["Identity:RegistrationsPerHour"] = "100000",
             ["Identity:FirstPartyRedirectUris:0"] = Browser.Callback,
             ["Identity:FirstPartyRedirectUris:1"] = Browser.Callback,
             ["Logging:LogLevel:Default"] = "Warning",

@@ -63,6 +63,7 @@ public sealed partial class WebServer : IAsyncDisposable
             ["Cluster:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
             ["Cluster:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
             ["Identity:RateLimitPerMinute"] = "100000",
+            ["Identity:RegistrationsPerHour"] = "100000",
             ["Identity:FirstPartyRedirectUris:0"] = address + "/signin-callback",
             ["Identity:FirstPartyRedirectUris:1"] = address + "/callback",
             ["Search:RateLimitPerMinute"] = "100000",

@@ -71,6 +71,7 @@ public static class ApiLoadHarness
             // The harness measures the host, not its per-caller limits.
             ["Search:RateLimitPerMinute"] = "100000000",
             ["Identity:RateLimitPerMinute"] = "100000000",
+            ["Identity:RegistrationsPerHour"] = "100000000",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Telemetry:Dashboard"] = "false",
         };

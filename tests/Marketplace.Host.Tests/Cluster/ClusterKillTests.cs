@@ -62,6 +62,7 @@ public partial class ClusterKillTests(ITestOutputHelper output)
             ["Search:Provider"] = "None",
             ["Listings:SweepPeriod"] = "00:00:01",
             ["Identity:RateLimitPerMinute"] = "100000",
+            ["Identity:RegistrationsPerHour"] = "100000",
             ["Identity:FirstPartyRedirectUris:0"] = Browser.Callback,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Orleans.Runtime.MembershipService"] = "Information",

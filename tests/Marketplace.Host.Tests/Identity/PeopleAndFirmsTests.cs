@@ -409,6 +409,22 @@ public class RateLimitTests
     }
 
     [Fact]
+    public async Task Register_IsRateLimitedPerAddress_SoTheFormCannotFloodAnOwnersMailbox()
+    {
+        await using var server = await MarketplaceServer.StartAsync(new() { ["Identity:RegistrationsPerHour"] = "2" });
+        var email = Browser.NewEmail("flooded");
+        using var browser = new Browser(server.Address);
+        var html = await browser.PageAsync("/account/register");
+        Task<HttpResponseMessage> PostAsync() => browser.SubmitAsync(html, "/account/register",
+            [new("DisplayName", "Someone"), new("Email", email), new("Password", "another long password"), new("FirmName", "Tulva Oy"),
+             new("BusinessId", NewBusinessId()), new("Municipality", "Vantaa"), new("Roles", "seller")]);
+
+        Assert.Equal(HttpStatusCode.Redirect, (await PostAsync()).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await PostAsync()).StatusCode);
+        await ProblemAsync(await PostAsync(), HttpStatusCode.TooManyRequests, "too-many-requests");
+    }
+
+    [Fact]
     public async Task ForgotPassword_WithAForgedHostHeader_MailsALinkToTheHostsOwnAddress_AndIsRateLimited()
     {
         // Host filtering off here, to show the link never comes from the Host header whatever lets a request through.
