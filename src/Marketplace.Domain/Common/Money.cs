@@ -19,21 +19,25 @@ public readonly record struct Money(long MinorUnits, string Currency)
     public static Money Eur(long cents) => new(cents, DefaultCurrency);
 
     /// <summary>
-    /// True for a currency the marketplace can price in: an ISO 4217-shaped code (three upper-case letters) of a
-    /// currency with two decimals. Every amount is kept in hundredths and shown, invoiced and paid as such, so a
-    /// currency with none (JPY), three (BHD) or four, and the X codes that are no money to trade in (XXX "no currency",
-    /// XAU gold, XTS testing, XDR…) are refused rather than printed a hundred times wrong. XCD is an ordinary currency.
+    /// True for a currency the marketplace can price in: an active ISO 4217 code of a currency with two decimals. Every
+    /// amount is kept in hundredths and shown, invoiced and paid as such, so a currency with none (JPY), three (BHD) or
+    /// four, the X codes that are no money to trade in (XXX "no currency", XAU gold, XTS testing…) and codes that name no
+    /// currency at all (QQQ) are refused rather than priced, ordered and invoiced.
     /// </summary>
-    public static bool IsCurrencyCode(string? code)
-        => code is { Length: 3 } && code.All(c => c is >= 'A' and <= 'Z') && !NotInHundredths.Contains(code) && (code[0] != 'X' || code == "XCD");
+    public static bool IsCurrencyCode(string? code) => code is { Length: 3 } && InHundredths.Contains(code);
 
-    /// <summary>ISO 4217 currencies whose minor unit is not a hundredth (none, thousandths, ten-thousandths).</summary>
-    private static readonly HashSet<string> NotInHundredths =
-    [
-        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF",
-        "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND",
-        "CLF", "UYW",
-    ];
+    /// <summary>Active ISO 4217 codes whose minor unit is a hundredth (list one, 2025; withdrawn codes such as HRK left out).</summary>
+    private static readonly HashSet<string> InHundredths = new(StringComparer.Ordinal)
+    {
+        "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BMD", "BND", "BOB", "BOV",
+        "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CNY", "COP", "COU", "CRC", "CUP", "CVE", "CZK",
+        "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GTQ", "GYD", "HKD", "HNL",
+        "HTG", "HUF", "IDR", "ILS", "INR", "IRR", "JMD", "KES", "KGS", "KHR", "KPW", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL",
+        "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO",
+        "NOK", "NPR", "NZD", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SBD", "SCR", "SDG", "SEK",
+        "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TOP", "TRY", "TTD", "TWD", "TZS",
+        "UAH", "USD", "USN", "UYU", "UZS", "VED", "VES", "WST", "XCD", "XCG", "YER", "ZAR", "ZMW", "ZWG",
+    };
 
     /// <summary>Adds two amounts of the same currency.</summary>
     public static Money operator +(Money a, Money b)
