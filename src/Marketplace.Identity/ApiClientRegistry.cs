@@ -27,6 +27,7 @@ public sealed class ApiClientRegistry(IdentityDb db, IOpenIddictApplicationManag
         var uris = redirectUris ?? [];
         var v = new Validation();
         v.Require(!string.IsNullOrWhiteSpace(name) && name.Length <= 100, "name", "A name of 1 to 100 characters is required.");
+        v.Require(name is null || Validation.InvalidCharacterAt(name) is null, "name", "The name must not contain control characters.");
         v.Require(requested.Length > 0, "scopes", $"Name at least one scope: {string.Join(' ', ApiScopes.ForFirms)}.");
         var unknown = requested.Where(s => !ApiScopes.ForFirms.Contains(s)).ToArray();
         v.Require(unknown.Length == 0, "scopes", $"Unknown or not allowed scope(s) {string.Join(", ", unknown)}; allowed: {string.Join(' ', ApiScopes.ForFirms)}.");

@@ -71,7 +71,7 @@ public sealed class Validation
 
     /// <summary>
     /// The index of the first character text must not carry, or null: control characters other than tab, line feed and
-    /// carriage return, U+FFFE and U+FFFF, and halves of surrogate pairs. They show as nothing, and documents made from
+    /// carriage return (C0, DEL and the C1 range U+0080–U+009F), U+FFFE and U+FFFF, and halves of surrogate pairs. They show as nothing, and documents made from
     /// the text (a Finvoice e-invoice is XML) cannot carry them.
     /// </summary>
     public static int? InvalidCharacterAt(string value)
@@ -85,7 +85,7 @@ public sealed class Validation
                 continue;
             }
 
-            if ((c < ' ' && c is not ('\t' or '\n' or '\r')) || c is '\uFFFE' or '\uFFFF' || char.IsSurrogate(c))
+            if ((c < ' ' && c is not ('\t' or '\n' or '\r')) || c is >= '\u007F' and <= '\u009F' || c is '\uFFFE' or '\uFFFF' || char.IsSurrogate(c))
             {
                 return i;
             }

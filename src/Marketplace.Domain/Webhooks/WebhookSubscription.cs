@@ -328,6 +328,10 @@ public sealed class WebhookSubscription
         {
             errors["description"] = [$"At most {MaxDescriptionLength} characters."];
         }
+        else if (description is not null && Validation.InvalidCharacterAt(description) is { } at)
+        {
+            errors["description"] = [$"The description must not contain control characters (U+{(int)description[at]:X4} at position {at + 1})."];
+        }
 
         if (errors.Count > 0)
         {

@@ -13,6 +13,9 @@ public sealed class ValidationTests
     [InlineData("Tiili\u0001", 6)]
     [InlineData("\u001F", 1)]
     [InlineData("a\uFFFFb", 2)]
+    [InlineData("a\u007Fb", 2)] // DEL
+    [InlineData("ab\u0085c", 3)] // C1 next line
+    [InlineData("\u009F", 1)]
     public void Text_WithAControlCharacter_IsRefusedNamingWhere(string text, int position)
     {
         var v = new Validation().Text(text, "title", 200);
@@ -36,6 +39,7 @@ public sealed class ValidationTests
     [InlineData("Tiilet\tlavoilla\r\nrivit")]
     [InlineData("Kierrätetty 😀 tiili")]
     [InlineData("Fönster & Dörr <b>")]
+    [InlineData("Hinta\u00A0100\u00A0€")] // a no-break space is just past the C1 range
     public void Text_WithTabsLineBreaksAndPairedSurrogates_IsAccepted(string text)
         => Assert.True(new Validation().Text(text, "description", 200).IsValid);
 

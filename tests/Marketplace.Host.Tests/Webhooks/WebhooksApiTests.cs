@@ -188,6 +188,10 @@ public class WebhooksApiTests(ServerFixture fixture) : IAsyncLifetime
             HttpStatusCode.UnprocessableEntity, "validation-failed", "eventTypes");
         await ProblemAsync(await client.PostAsJsonAsync("/api/v1/webhooks", new { url = _receiver.Url("x"), eventTypes = new[] { "order.*", null } }),
             HttpStatusCode.UnprocessableEntity, "validation-failed", "eventTypes");
+        await ProblemAsync(await client.PostAsJsonAsync("/api/v1/webhooks", new { url = _receiver.Url("x"), eventTypes = new[] { "order.*" }, description = "ERP\u0000hook" }),
+            HttpStatusCode.UnprocessableEntity, "validation-failed", "description");
+        await ProblemAsync(await client.PostAsJsonAsync($"/api/v1/traders/{firm}/clients", new { name = "ERP\u0007", scopes = "orders.read" }),
+            HttpStatusCode.UnprocessableEntity, "validation-failed", "name");
 
         var hook = await SubscribeAsync(client, "refusals-" + firm, "order.*");
         await ProblemAsync(await client.PatchAsJsonAsync($"/api/v1/webhooks/{hook.Id}", new { eventTypes = new[] { null as string } }),
