@@ -208,10 +208,53 @@ public static class HostSetup
         });
         // Routing after the status code pages, so that a re-executed request is routed to the error page.
         app.UseRouting();
+        app.Use(QueryNumbersAndFlags);
         app.UseMarketplaceIdentity();
         app.Use(CallerSetup.LimitPerCaller);
         app.UseMiddleware<IdempotencyMiddleware>();
         return app;
+    }
+
+    /// <summary>
+    /// An endpoint's number and flag query parameters (<c>limit</c>, <c>overdue</c>, …) that do not read as one value of
+    /// their type: 400 <c>bad-request</c> naming each. The framework answered them with a bare 400 that named nothing
+    /// ("limit=abc", or "limit=5&amp;limit=5", which it joins into "5,5").
+    /// </summary>
+    private static Task QueryNumbersAndFlags(HttpContext context, RequestDelegate next)
+    {
+        if (!IsMachinePath(context.Request.Path) || context.Request.QueryString.Value is not { Length: > 0 }
+            || context.GetEndpoint()?.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Http.Metadata.IParameterBindingMetadata>() is not { Count: > 0 } parameters)
+        {
+            return next(context);
+        }
+
+        Dictionary<string, string[]>? errors = null;
+        foreach (var parameter in parameters)
+        {
+            var type = Nullable.GetUnderlyingType(parameter.ParameterInfo.ParameterType) ?? parameter.ParameterInfo.ParameterType;
+            var kind = type == typeof(int) || type == typeof(long) ? "a whole number" : type == typeof(bool) ? "true or false" : null;
+            if (kind is null || context.Request.RouteValues.ContainsKey(parameter.Name) || !context.Request.Query.TryGetValue(parameter.Name, out var values))
+            {
+                continue;
+            }
+
+            var valid = values.Count == 1 && (string.IsNullOrEmpty(values[0])
+                || (type == typeof(bool) ? bool.TryParse(values[0], out _) : long.TryParse(values[0], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var number) && (type == typeof(long) || number is >= int.MinValue and <= int.MaxValue)));
+            if (!valid)
+            {
+                (errors ??= [])[parameter.Name] = [values.Count > 1 ? $"Give {parameter.Name} once, not {values.Count} times." : $"{parameter.Name} must be {kind}."];
+            }
+        }
+
+        return errors is null
+            ? next(context)
+            : ApiProblems.Write(context, new Microsoft.AspNetCore.Http.HttpValidationProblemDetails(errors)
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Type = ApiProblems.TypePrefix + "bad-request",
+                Title = "Malformed request",
+                Detail = $"The query parameter{(errors.Count > 1 ? "s" : "")} {string.Join(", ", errors.Keys)} could not be read: {string.Join(" ", errors.Values.SelectMany(m => m))}",
+            });
     }
 
     /// <summary>The Content-Type's charset when .NET has no encoding of that name, else null.</summary>

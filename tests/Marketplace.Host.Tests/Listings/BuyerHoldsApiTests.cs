@@ -41,6 +41,12 @@ public class BuyerHoldsApiTests(ServerFixture fixture)
         var seen = await ReadAsync(await Server.Client(seller).GetAsync("/api/v1/holds"), HttpStatusCode.OK);
         Assert.Empty(seen["items"]!.AsArray());
         await ProblemAsync(await client.GetAsync("/api/v1/holds?limit=101"), HttpStatusCode.UnprocessableEntity, "validation-failed", "limit");
+        // A value that is no number, or the parameter twice, is named too.
+        foreach (var query in new[] { "limit=abc", "limit=5&limit=5", "limit=1e3" })
+        {
+            var problem = await ProblemAsync(await client.GetAsync("/api/v1/holds?" + query), HttpStatusCode.BadRequest, "bad-request", "limit");
+            Assert.DoesNotContain("int?", problem.ToJsonString(), StringComparison.Ordinal);
+        }
         await ProblemAsync(await client.GetAsync("/api/v1/holds?status=sold"), HttpStatusCode.UnprocessableEntity, "validation-failed", "status");
         await ProblemAsync(await client.GetAsync("/api/v1/holds?cursor=nonsense"), HttpStatusCode.UnprocessableEntity, "validation-failed", "cursor");
         await ProblemAsync(await Server.Client().GetAsync("/api/v1/holds"), HttpStatusCode.Unauthorized, "unauthenticated");

@@ -87,6 +87,9 @@ public class SearchApiTests(ServerFixture fixture)
     [InlineData("cursor=bm90LWEtY3Vyc29y", "cursor")]
     [InlineData("maxPrice=100&currency=euros", "currency")]
     [InlineData("condition=0", "condition")]
+    [InlineData("minQuantity=1,5", "minQuantity")] // not 15
+    [InlineData("minQuantity=1000&minQuantity=5", "minQuantity")] // not 10005
+    [InlineData("maxPrice=100&currency=QQQ", "currency")]
     public async Task Search_BadParameter_Is400ProblemNamingIt(string query, string field)
         => await ProblemAsync(await Server.Client().GetAsync("/api/v1/listings/search?" + query), HttpStatusCode.BadRequest, "invalid-search", field);
 

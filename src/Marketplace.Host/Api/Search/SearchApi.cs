@@ -155,6 +155,8 @@ public static class SearchApi
 
     private static decimal? Decimal(string? text, string field)
         => string.IsNullOrWhiteSpace(text) ? null
-            : decimal.TryParse(text.Trim(), NumberStyles.Number, CultureInfo.InvariantCulture, out var v) ? v
-            : throw new SearchQueryException(field, $"{field} must be a number.");
+            // A decimal point only: "1,5" (a Finnish decimal) was read as 15 with the comma as a thousands separator, and a
+            // repeated parameter, joined by a comma, as another number.
+            : decimal.TryParse(text.Trim(), NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var v) ? v
+            : throw new SearchQueryException(field, $"{field} must be one number with a point for decimals, such as 1.5.");
 }
