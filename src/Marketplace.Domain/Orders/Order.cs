@@ -799,12 +799,21 @@ public sealed class Order
         var billing = buyer.Profile?.Billing;
         var businessId = given?.BusinessId ?? buyer.Profile?.BusinessId;
         var details = given is { EInvoiceAddress: not null } or { EInvoiceOperator: not null } or { Email: not null }
-            ? given with { BusinessId = businessId }
+            ? given with
+            {
+                BusinessId = businessId,
+                // As the firm's billing details are kept: without spaces, in capitals.
+                EInvoiceAddress = string.IsNullOrWhiteSpace(given.EInvoiceAddress) ? null : Traders.Iban.Normalize(given.EInvoiceAddress.Trim()),
+                EInvoiceOperator = string.IsNullOrWhiteSpace(given.EInvoiceOperator) ? null : Traders.Iban.Normalize(given.EInvoiceOperator.Trim()),
+            }
             : new InvoicingDetails(businessId, billing?.EInvoiceAddress, billing?.EInvoiceOperator,
                 billing?.InvoiceEmail ?? (billing?.EInvoiceAddress is null ? buyer.Profile?.Contact?.Email : null));
         v.Require(BusinessId.IsValid(details.BusinessId), "invoicing.businessId", "A Finnish business id has seven digits, a hyphen and a valid check digit, e.g. 1572860-0.");
-        v.Text(details.EInvoiceAddress, "invoicing.eInvoiceAddress", 35, required: false);
-        v.Text(details.EInvoiceOperator, "invoicing.eInvoiceOperator", 35, required: false);
+        // The rules of the firm's own billing details (PATCH /traders/{id}): the Finvoice is addressed with these.
+        v.Require(details.EInvoiceAddress is null || BillingDetails.IsOvtCode(details.EInvoiceAddress) || Traders.Iban.IsValid(details.EInvoiceAddress),
+            "invoicing.eInvoiceAddress", "An e-invoice address is an OVT code (0037 and a business id's eight digits, e.g. 003715728600) or an IBAN.");
+        v.Require(details.EInvoiceOperator is null || BillingDetails.IsOperatorCode(details.EInvoiceOperator),
+            "invoicing.eInvoiceOperator", "An e-invoice operator code is 3–35 letters and digits, e.g. 003723327487 or NDEAFIHH.");
         v.Require((details.EInvoiceAddress is null) == (details.EInvoiceOperator is null), "invoicing.eInvoiceOperator", "An e-invoice address goes with its operator's code.");
         v.Require(details.Email is null || (details.Email.Length <= 254 && System.Net.Mail.MailAddress.TryCreate(details.Email, out var m) && m.Address == details.Email),
             "invoicing.email", "The email address is not valid.");

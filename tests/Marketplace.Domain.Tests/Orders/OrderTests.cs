@@ -74,7 +74,32 @@ public class OrderTests
 
         var e = Assert.Throws<DomainException>(() => Order.Place("o", Buyer, checkout, lot, BuyerFirm(), "1", OrderTerms.Default, Now));
 
-        Assert.Equal(["invoicing.businessId", "invoicing.eInvoiceOperator", "invoicing.email"], e.Errors.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["invoicing.businessId", "invoicing.eInvoiceAddress", "invoicing.eInvoiceOperator", "invoicing.email"], e.Errors.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("<b>x</b>", "003721291126")]
+    [InlineData("../../etc/passwd", "003721291126")]
+    [InlineData("003715728600", "?? operator")]
+    public void Place_EInvoiceAddressOrOperatorOfNoKnownForm_IsRefused(string address, string @operator)
+    {
+        var (lot, _) = HeldLot();
+        var checkout = Checkout(invoicing: new InvoicingDetails(null, address, @operator, null));
+
+        var e = Assert.Throws<DomainException>(() => Order.Place("o", Buyer, checkout, lot, BuyerFirm(), "1", OrderTerms.Default, Now));
+
+        Assert.Single(e.Errors.Keys, k => k is "invoicing.eInvoiceAddress" or "invoicing.eInvoiceOperator");
+    }
+
+    [Fact]
+    public void Place_EInvoiceAddressWithSpaces_IsKeptCompact()
+    {
+        var (lot, _) = HeldLot();
+        var checkout = Checkout(invoicing: new InvoicingDetails(null, "0037 1572 8600", "003721291126", null));
+
+        var order = Order.Place("o", Buyer, checkout, lot, BuyerFirm(), "1", OrderTerms.Default, Now);
+
+        Assert.Equal("003715728600", order.Invoicing!.EInvoiceAddress);
     }
 
     [Fact]
