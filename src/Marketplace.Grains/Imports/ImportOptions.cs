@@ -23,6 +23,13 @@ public sealed class ImportOptions
     /// <summary>Rows per batch: the seller's list of lots and its status index are written once per batch, and with SQLite its new lots are stored in one transaction. Default 10,000.</summary>
     public int BatchSize { get; set; } = 10_000;
 
+    /// <summary>
+    /// Imports a host reads or applies at once (each holds its file and rows in memory: about 0.8 GB for a 64 MiB file);
+    /// one more is 503 <c>imports-busy</c> with <c>Retry-After</c>. Default 2; 1 to 64. A firm has one at a time on a host
+    /// (409 <c>import-running</c>).
+    /// </summary>
+    public int MaxConcurrent { get; set; } = 2;
+
     /// <summary>How often a running job stores its progress (and sees a cancellation asked on another host). Default 1 second.</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
 

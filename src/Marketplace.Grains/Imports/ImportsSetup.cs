@@ -13,6 +13,7 @@ public static class ImportsSetup
             .Validate(o => o.MaxFileBytes is >= 1024 and <= 1024L * 1024 * 1024, $"{nameof(ImportOptions)}.{nameof(ImportOptions.MaxFileBytes)} must be from 1 KiB to 1 GiB.")
             .Validate(o => o.MaxRows is >= 1 and <= 1_000_000, $"{nameof(ImportOptions)}.{nameof(ImportOptions.MaxRows)} must be from 1 to 1,000,000.")
             .Validate(o => o.MaxFieldLength is >= 100 and <= 1_000_000, $"{nameof(ImportOptions)}.{nameof(ImportOptions.MaxFieldLength)} must be from 100 to 1,000,000.")
+            .Validate(o => o.MaxConcurrent is >= 1 and <= 64, $"{nameof(ImportOptions)}.{nameof(ImportOptions.MaxConcurrent)} must be from 1 to 64.")
             .Validate(o => o.Concurrency is >= 1 and <= 1024, $"{nameof(ImportOptions)}.{nameof(ImportOptions.Concurrency)} must be from 1 to 1,024.")
             .Validate(o => o.BatchSize is >= 1 and <= 100_000, $"{nameof(ImportOptions)}.{nameof(ImportOptions.BatchSize)} must be from 1 to 100,000.")
             .Validate(o => o.ProgressInterval >= TimeSpan.FromMilliseconds(50) && o.InterruptedAfter > o.ProgressInterval,

@@ -24,6 +24,8 @@ public sealed class ImportJobs(
 {
     private readonly ConcurrentDictionary<string, (CancellationTokenSource Stop, Task Run)> _running = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<string, byte> _firmsImporting = new(StringComparer.Ordinal);
+    private int _importing;
 
     /// <summary>The limits files are held to.</summary>
     public ImportOptions Options => options.Value;
@@ -38,8 +40,35 @@ public sealed class ImportJobs(
         return rows;
     }
 
-    /// <summary>Records a job and starts applying its rows in the background.</summary>
-    public async Task<ImportJob> StartAsync(string firmId, string? fileName, ImportFormat format, IReadOnlyList<LotRow> rows, bool publish)
+    /// <summary>
+    /// A place for one import of the firm on this host, held from reading its file to the end of its job; null when the
+    /// firm already has one here (<paramref name="firmBusy"/>) or the host has <see cref="ImportOptions.MaxConcurrent"/>.
+    /// Each holds its whole file and rows in memory, so without a bound a few uploads at once took gigabytes.
+    /// </summary>
+    public ImportSlot? TryReserve(string firmId, out bool firmBusy)
+    {
+        firmBusy = !_firmsImporting.TryAdd(firmId, 0);
+        if (firmBusy)
+        {
+            return null;
+        }
+
+        if (Interlocked.Increment(ref _importing) > options.Value.MaxConcurrent)
+        {
+            Interlocked.Decrement(ref _importing);
+            _firmsImporting.TryRemove(firmId, out _);
+            return null;
+        }
+
+        return new ImportSlot(() =>
+        {
+            Interlocked.Decrement(ref _importing);
+            _firmsImporting.TryRemove(firmId, out _);
+        });
+    }
+
+    /// <summary>Records a job and starts applying its rows in the background; <paramref name="slot"/> (if any) is released when it ends.</summary>
+    public async Task<ImportJob> StartAsync(string firmId, string? fileName, ImportFormat format, IReadOnlyList<LotRow> rows, bool publish, ImportSlot? slot = null)
     {
         var id = Guid.CreateVersion7().ToString("N");
         var job = await grains.GetGrain<IImportJobGrain>(id).StartAsync(firmId, fileName, format, rows.Count, rows.SelectMany(r => r.Errors).ToArray());
@@ -54,6 +83,7 @@ public sealed class ImportJobs(
             {
                 _running.TryRemove(id, out _);
                 stop.Dispose();
+                slot?.Dispose();
             }
         }, CancellationToken.None);
         _running[id] = (stop, run);
@@ -128,4 +158,13 @@ public static class ImportJobsSetup
         services.AddHostedService(sp => sp.GetRequiredService<ImportJobs>());
         return services;
     }
+}
+
+/// <summary>A firm's place for one import on this host (<see cref="ImportJobs.TryReserve"/>); disposing it frees the place, once.</summary>
+public sealed class ImportSlot(Action release) : IDisposable
+{
+    private Action? _release = release;
+
+    /// <inheritdoc />
+    public void Dispose() => Interlocked.Exchange(ref _release, null)?.Invoke();
 }

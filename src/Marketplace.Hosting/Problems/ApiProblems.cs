@@ -27,6 +27,9 @@ public static class ApiProblems
         => context.Response.StatusCode is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable
            || context.Items.ContainsKey(RetryableItem);
 
+    /// <summary>Marks this request's refusal as one to retry (a conflict that passes): it is not stored for its idempotency key.</summary>
+    public static void MarkRetryable(HttpContext context) => context.Items[RetryableItem] = true;
+
     /// <summary>A problem document with a stable type.</summary>
     public static ProblemDetails Create(int status, string code, string title, string? detail = null)
         => new() { Status = status, Type = TypePrefix + code, Title = title, Detail = detail };

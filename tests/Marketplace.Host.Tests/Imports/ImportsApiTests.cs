@@ -200,6 +200,35 @@ public class ImportsApiTests(ServerFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Import_OnePerFirmAndAtMostMaxConcurrentPerHost_TheRestAreToldToWait()
+    {
+        await using var server = await MarketplaceServer.StartAsync(new() { ["Imports:MaxConcurrent"] = "1" });
+        var first = await RegisterFirmAsync(server, "seller");
+        var second = await RegisterFirmAsync(server, "seller");
+        using var firstClient = server.Client(first);
+        using var secondClient = server.Client(second);
+        var place = RandomPlace();
+        using var large = new StringContent(SurplusFile.Create(10_000, place).Csv, Encoding.UTF8, "text/csv");
+        var running = await ReadAsync(await firstClient.PostAsync("/api/v1/imports", large), HttpStatusCode.Accepted);
+        var small = SurplusFile.Create(3, place).Csv;
+
+        // While it runs: the same firm is told it has one running, another firm that the host is busy (and when to retry).
+        await ProblemAsync(await firstClient.PostAsync("/api/v1/imports", new StringContent(small, Encoding.UTF8, "text/csv")), HttpStatusCode.Conflict, "import-running");
+        var busy = await secondClient.PostAsync("/api/v1/imports", new StringContent(small, Encoding.UTF8, "text/csv"));
+        await ProblemAsync(busy, HttpStatusCode.ServiceUnavailable, "imports-busy");
+        Assert.NotNull(busy.Headers.RetryAfter);
+        Assert.Equal("running", (await ReadAsync(await firstClient.GetAsync($"/api/v1/imports/{running["id"]}"), HttpStatusCode.OK))["status"]!.GetValue<string>());
+
+        // Once it ends (cancelled here), the place is free.
+        await ReadAsync(await firstClient.DeleteAsync($"/api/v1/imports/{running["id"]}"), HttpStatusCode.OK);
+        await FinishedAsync(firstClient, running);
+        var accepted = await Eventually.ValueAsync(
+            async () => await secondClient.PostAsync("/api/v1/imports", new StringContent(small, Encoding.UTF8, "text/csv")),
+            r => r.StatusCode != HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(30));
+        Assert.Equal("completed", (await FinishedAsync(secondClient, await ReadAsync(accepted, HttpStatusCode.Accepted)))["status"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Import_RefusedFiles_AreProblems()
     {
         var seller = await RegisterFirmAsync(Server, "seller");

@@ -97,16 +97,40 @@ public static class ImportsApi
 
         // Refuses a firm that is not a seller before reading a large body, with the same problem creating a lot gives.
         await grains.GetGrain<ITraderGrain>(firm).AddListingsAsync([]);
-        var text = await ReadBodyAsync(context, jobs.Options.MaxFileBytes);
-        if (text is null)
+        var slot = jobs.TryReserve(firm, out var firmBusy);
+        if (slot is null)
         {
-            return TypedResults.Problem(ApiProblems.Create(StatusCodes.Status413PayloadTooLarge, "import-too-large", "Import too large",
-                $"An import file has at most {jobs.Options.MaxFileBytes:N0} bytes; split the file."));
+            if (firmBusy)
+            {
+                // It passes when that import ends: a retry with the same Idempotency-Key must not replay this.
+                ApiProblems.MarkRetryable(context);
+                throw DomainException.Conflict("import-running", "An import of this firm is still running on this host: wait for it to end (GET /api/v1/imports lists it), or cancel it.");
+            }
+
+            context.Response.Headers.RetryAfter = "30";
+            return TypedResults.Problem(ApiProblems.Create(StatusCodes.Status503ServiceUnavailable, "imports-busy", "Imports busy",
+                $"This host is running {jobs.Options.MaxConcurrent} imports already. Retry after 30 seconds."));
         }
 
-        var rows = jobs.Read(firm, text, format.Value, mapping);
-        var job = await jobs.StartAsync(firm, name, format.Value, rows, publishes ?? true);
-        return TypedResults.Accepted($"/api/v1/imports/{job.Id}", ImportResponse.From(job, time.GetUtcNow(), jobs.Options.InterruptedAfter));
+        try
+        {
+            var text = await ReadBodyAsync(context, jobs.Options.MaxFileBytes);
+            if (text is null)
+            {
+                slot.Dispose();
+                return TypedResults.Problem(ApiProblems.Create(StatusCodes.Status413PayloadTooLarge, "import-too-large", "Import too large",
+                    $"An import file has at most {jobs.Options.MaxFileBytes:N0} bytes; split the file."));
+            }
+
+            var rows = jobs.Read(firm, text, format.Value, mapping);
+            var job = await jobs.StartAsync(firm, name, format.Value, rows, publishes ?? true, slot);
+            return TypedResults.Accepted($"/api/v1/imports/{job.Id}", ImportResponse.From(job, time.GetUtcNow(), jobs.Options.InterruptedAfter));
+        }
+        catch
+        {
+            slot.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The body as UTF-8 text, or null when it is larger than <paramref name="limit"/> bytes.</summary>
