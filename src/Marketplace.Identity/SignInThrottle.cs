@@ -35,6 +35,22 @@ public sealed class SignInThrottle(IOptions<MarketplaceIdentityOptions> options,
         }
     }
 
+    /// <summary>
+    /// Counts a failed attempt at an address that has no account, from anywhere, as the account-wide lockout counts a real
+    /// account's; true once <see cref="MarketplaceIdentityOptions.AccountLockoutFailures"/> were counted within a period, so
+    /// the page can answer "locked" as it would for a real account (and not tell which addresses have one).
+    /// </summary>
+    public bool FailedWithoutAccount(string account)
+    {
+        Failed(null, AnyAddress + account);
+        return IsLockedWithoutAccount(account);
+    }
+
+    /// <summary>True when an address without an account has had as many failures as lock a real account.</summary>
+    public bool IsLockedWithoutAccount(string account)
+        => _failures.TryGetValue(Key(null, AnyAddress + account), out var f) && f.Count >= options.Value.AccountLockoutFailures
+           && time.GetUtcNow() < f.Since + options.Value.SignInBlockPeriod;
+
     /// <summary>A successful sign-in clears the address's count for the account.</summary>
     public void Succeeded(IPAddress? address, string account) => _failures.TryRemove(Key(address, account), out _);
 
@@ -57,6 +73,9 @@ public sealed class SignInThrottle(IOptions<MarketplaceIdentityOptions> options,
             }
         }
     }
+
+    // Prefix of the account-wide counts kept for addresses without an account ("unknown" stands for a missing client address).
+    private const string AnyAddress = "*any*|";
 
     private static (string, string) Key(IPAddress? address, string account)
         => (address?.ToString() ?? "unknown", account.Trim().ToUpperInvariant());

@@ -126,6 +126,40 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task SignIn_AnAddressWithoutAnAccount_IsAnsweredAsOneWithAnAccount_AttemptForAttempt()
+    {
+        var known = Browser.NewEmail("known");
+        using (var registering = new Browser(Server.Address))
+        {
+            await registering.RegisterAsync(known, NewBusinessId(), "Tunnettu Oy");
+        }
+
+        var unknown = Browser.NewEmail("nobody");
+        // Five wrong passwords from each of four addresses (the account-wide lockout's 20), then one more from a fifth.
+        async Task<List<string>> AnswersAsync(string email, int firstAddress)
+        {
+            var answers = new List<string>();
+            for (var a = 0; a < 5; a++)
+            {
+                using var browser = new Browser(Server.Address, localAddress: IPAddress.Parse($"127.0.1.{firstAddress + a}"));
+                for (var i = 0; i < (a < 4 ? 5 : 1); i++)
+                {
+                    var answer = await browser.SignInAsync(email, "not the password " + i);
+                    answers.Add(Browser.ErrorText(await answer.Content.ReadAsStringAsync()));
+                }
+            }
+
+            return answers;
+        }
+
+        var forKnown = await AnswersAsync(known, 10);
+        var forUnknown = await AnswersAsync(unknown, 20);
+
+        Assert.Equal(forKnown, forUnknown);
+        Assert.Contains("this account is locked", forUnknown[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Invitation_APersonAlreadySignedIn_JoinsThroughTheLinksPage()
     {
         using var owner = new Browser(Server.Address);

@@ -31,10 +31,19 @@ public sealed class SignInModel(SignInManager<MarketplaceUser> signIn, UserManag
     {
     }
 
+    // Someone without an account, and a hash of a random password made once with the same hasher: checking a password
+    // against it costs what checking a real account's does.
+    private static readonly MarketplaceUser Nobody = new();
+    private static string? _nobodysHash;
+
+    private static string NobodysHash(UserManager<MarketplaceUser> users)
+        => _nobodysHash ??= users.PasswordHasher.HashPassword(Nobody, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)));
+
     /// <summary>Checks the password and signs in.</summary>
     public async Task<IActionResult> OnPostAsync()
     {
         const string Blocked = "Too many failed attempts from here: signing in to this account is locked for 15 minutes. Wait, or reset your password.";
+        const string Locked = "Too many failed attempts: this account is locked for 15 minutes. Wait, or reset your password.";
         var address = HttpContext.Connection.RemoteIpAddress;
         var account = Email?.Trim() ?? "";
         // Checked before the password, so a blocked address learns nothing more (and unknown addresses are counted alike).
@@ -47,8 +56,20 @@ public sealed class SignInModel(SignInManager<MarketplaceUser> signIn, UserManag
         var user = string.IsNullOrWhiteSpace(Email) ? null : await users.FindByEmailAsync(account);
         if (user is null || string.IsNullOrEmpty(Password))
         {
+            // Answered as for an account: the same time (a password is checked against a hash), the same messages, and
+            // "locked" after as many failures from anywhere, so the page does not tell which addresses have an account.
+            if (user is null && !string.IsNullOrEmpty(Password))
+            {
+                _ = users.PasswordHasher.VerifyHashedPassword(Nobody, NobodysHash(users), Password);
+                if (throttle.IsLockedWithoutAccount(account) || throttle.FailedWithoutAccount(account))
+                {
+                    Error = Locked;
+                    return Page();
+                }
+            }
+
             throttle.Failed(address, account);
-            Error = "Wrong email or password.";
+            Error = throttle.IsBlocked(address, account) ? Blocked : "Wrong email or password.";
             return Page();
         }
 
@@ -68,7 +89,7 @@ public sealed class SignInModel(SignInManager<MarketplaceUser> signIn, UserManag
 
         if (result.IsLockedOut)
         {
-            Error = "Too many failed attempts: this account is locked for 15 minutes. Wait, or reset your password.";
+            Error = Locked;
             return Page();
         }
 
