@@ -138,6 +138,23 @@ public class ListingsApiTests(ServerFixture fixture)
         await ProblemAsync(await Server.Client(buyer).PostAsJsonAsync("/api/v1/listings", Lot()), HttpStatusCode.Forbidden, "role-required");
     }
 
+    [Theory]
+    [InlineData(null)] // no unitPrice at all
+    [InlineData("{}")]
+    [InlineData("{\"amount\":4500,\"currency\":\"EUR\"}")] // a misspelt member
+    public async Task Create_WithoutAPrice_IsRefusedNamingIt_NotListedForFree(string? price)
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var lot = Lot();
+        lot.Remove("unitPrice");
+        if (price is not null)
+        {
+            lot["unitPrice"] = System.Text.Json.Nodes.JsonNode.Parse(price);
+        }
+
+        await ProblemAsync(await Server.Client(seller).PostAsJsonAsync("/api/v1/listings", lot), HttpStatusCode.UnprocessableEntity, "validation-failed", "unitPrice.minorUnits");
+    }
+
     [Fact]
     public async Task Create_MalformedJson_Is400()
     {

@@ -36,6 +36,12 @@ public static class ListingsApi
     private static async Task<Created<ListingResponse>> CreateAsync(ListingInput input, HttpContext context, IGrainFactory grains)
     {
         var sellerId = context.User.ActingTraderId();
+        // A misspelt or missing price must not publish the lot for nothing: a free lot says so with 0.
+        if (input.UnitPrice?.MinorUnits is null)
+        {
+            throw DomainException.Invalid("unitPrice.minorUnits", "Give the price per unit in minor units (cents), 0 for a lot given away.");
+        }
+
         // Derived from the Idempotency-Key: a retry after a failure whose outcome is unknown finds the first lot.
         var id = IdempotencyMiddleware.NewId(context);
         var listing = await grains.GetGrain<IListingGrain>(id).CreateAsync(sellerId, input.ToDetails());
