@@ -177,6 +177,19 @@ public static class HostSetup
                 return Task.CompletedTask;
             }
 
+            // A compressed body was read as if it were plain, and refused as "not valid JSON".
+            if (context.Request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+            {
+                if (ForBrowser(context))
+                {
+                    context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+                    return Task.CompletedTask;
+                }
+
+                return ApiProblems.Write(context, ApiProblems.Create(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+                    "Compressed request bodies are not accepted: send the body without a Content-Encoding."));
+            }
+
             // A charset the server cannot decode failed deep in the JSON reader with a 500.
             if (UnknownCharset(context.Request.ContentType) is { } charset)
             {

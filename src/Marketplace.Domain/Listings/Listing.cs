@@ -841,7 +841,7 @@ public sealed partial class Listing
     }
 
     private DomainException InvalidTransition(string action)
-        => DomainException.Conflict("invalid-transition", $"A {StatusCode(Status)} listing cannot {action}.",
+        => DomainException.Conflict("invalid-transition", $"{English.Article(StatusCode(Status))} {StatusCode(Status)} listing cannot {action}.",
             new Dictionary<string, object?> { ["listingStatus"] = StatusCode(Status), ["action"] = action });
 
     [GeneratedRegex(@"^/api/v1/listings/[A-Za-z0-9_-]{1,100}/photos/[0-9a-f]{32}$")]

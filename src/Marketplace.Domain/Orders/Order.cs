@@ -852,7 +852,7 @@ public sealed class Order
         EnsureExists();
         if (!allowed.Contains(Status))
         {
-            throw DomainException.Conflict("invalid-transition", $"A {StatusCode(Status)} order cannot {action}.",
+            throw DomainException.Conflict("invalid-transition", $"{English.Article(StatusCode(Status))} {StatusCode(Status)} order cannot {action}.",
                 new Dictionary<string, object?> { ["orderStatus"] = StatusCode(Status), ["action"] = action });
         }
     }

@@ -115,7 +115,7 @@ public sealed class PhotoImages(IOptions<PhotoOptions> options)
 
         if (result != SKCodecResult.Success)
         {
-            throw Refused("unsupported-photo", $"The photo could not be decoded ({result}).");
+            throw Refused("unsupported-photo", "The photo could not be decoded: the file is damaged or not a JPEG, PNG or WebP image.");
         }
 
         bitmap.SetImmutable();

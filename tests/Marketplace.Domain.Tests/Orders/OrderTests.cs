@@ -204,6 +204,16 @@ public class OrderTests
     }
 
     [Fact]
+    public void AStepTheStatusForbids_SaysSoInEnglish()
+    {
+        var accepted = Accepted();
+
+        var e = Assert.Throws<DomainException>(() => accepted.EnsureCanComplete(Buyer, Now));
+
+        Assert.Equal("An accepted order cannot complete.", e.Message);
+    }
+
+    [Fact]
     public void Cancel_NeedsAReasonAndIsRefusedAfterHandover()
     {
         var accepted = Accepted();

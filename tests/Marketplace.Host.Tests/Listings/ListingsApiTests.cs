@@ -167,6 +167,11 @@ public class ListingsApiTests(ServerFixture fixture)
         var array = await ProblemAsync(await client.PostAsync("/api/v1/listings", JsonBody("[1]")), HttpStatusCode.BadRequest, "malformed-json");
         Assert.DoesNotContain("Marketplace.", array.ToJsonString(), StringComparison.Ordinal);
         Assert.Contains("converted to the expected type", array.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber", array.ToJsonString(), StringComparison.Ordinal);
+
+        // Half a surrogate pair is said to be one, not a value of the wrong type.
+        var half = await ProblemAsync(await client.PostAsync("/api/v1/listings", JsonBody("""{"title":"Tiili\ud800"}""")), HttpStatusCode.BadRequest, "malformed-json", "title");
+        Assert.Contains("half a surrogate pair", half.ToJsonString(), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -182,6 +187,25 @@ public class ListingsApiTests(ServerFixture fixture)
         var problem = await ProblemAsync(await client.PostAsync("/api/v1/listings", body), HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
 
         Assert.Contains($"'{charset.Trim('"')}'", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Create_WithACompressedBody_Is415SayingSo()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+        using var packed = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(System.Text.Encoding.UTF8.GetBytes(Lot().ToJsonString()));
+        }
+
+        var body = new ByteArrayContent(packed.ToArray());
+        body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        body.Headers.ContentEncoding.Add("gzip");
+
+        var problem = await ProblemAsync(await client.PostAsync("/api/v1/listings", body), HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+        Assert.Contains("Content-Encoding", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
