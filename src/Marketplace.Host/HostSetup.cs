@@ -143,7 +143,13 @@ public static class HostSetup
         });
         // Enums by name only: a number such as 0 is not a name, so a body binding an enum refuses it (400) instead of
         // taking it for the first member (as "0" once became condition A).
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false)));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
+            // {"title":"x","title":"y"} (or "Title") is refused, not read as y: a proxy or validator that reads the first
+            // key must not see another lot than the one stored.
+            o.SerializerOptions.AllowDuplicateProperties = false;
+        });
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o =>
         {
             o.Limits.MaxRequestBodySize = ApiLimits.MaxRequestBodyBytes;

@@ -169,6 +169,10 @@ public class ListingsApiTests(ServerFixture fixture)
         Assert.Contains("converted to the expected type", array.ToJsonString(), StringComparison.Ordinal);
         Assert.DoesNotContain("LineNumber", array.ToJsonString(), StringComparison.Ordinal);
 
+        // A member given twice (or in two cases) is refused, not taken from the last.
+        await ProblemAsync(await client.PostAsync("/api/v1/listings", JsonBody("""{"title":"x","title":"y"}""")), HttpStatusCode.BadRequest, "malformed-json");
+        await ProblemAsync(await client.PostAsync("/api/v1/listings", JsonBody("""{"title":"x","Title":"y"}""")), HttpStatusCode.BadRequest, "malformed-json");
+
         // Half a surrogate pair is said to be one, not a value of the wrong type.
         var half = await ProblemAsync(await client.PostAsync("/api/v1/listings", JsonBody("""{"title":"Tiili\ud800"}""")), HttpStatusCode.BadRequest, "malformed-json", "title");
         Assert.Contains("half a surrogate pair", half.ToJsonString(), StringComparison.Ordinal);
