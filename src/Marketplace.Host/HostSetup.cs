@@ -149,6 +149,7 @@ public static class HostSetup
             // {"title":"x","title":"y"} (or "Title") is refused, not read as y: a proxy or validator that reads the first
             // key must not see another lot than the one stored.
             o.SerializerOptions.AllowDuplicateProperties = false;
+            o.SerializerOptions.Converters.Add(new Api.InstantJsonConverter());
         });
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o =>
         {

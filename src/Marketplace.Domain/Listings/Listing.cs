@@ -221,7 +221,7 @@ public sealed partial class Listing
         v.Require(d.MassPerUnitKg is null or > 0, "massPerUnitKg", "The mass per unit must be greater than zero.");
         v.Require(d.MassPerUnitKg is null or <= MaxMassPerUnitKg, "massPerUnitKg", $"The mass per unit must be at most {MaxMassPerUnitKg:N0} kg.");
         // The lot's whole mass is what its carbon figure and an order's transfer document are computed from.
-        if (d.MassPerUnitKg is { } perUnit and <= MaxMassPerUnitKg && d.Quantity is > 0 and <= 1_000_000_000m && unit is not Unit.Kg and not Unit.T)
+        if (d.MassPerUnitKg is { } perUnit and > 0 and <= MaxMassPerUnitKg && d.Quantity is > 0 and <= 1_000_000_000m && unit is not Unit.Kg and not Unit.T)
         {
             v.Require(d.Quantity * perUnit <= Carbon.CarbonCalculator.MaxMassKg, "massPerUnitKg",
                 $"The lot's mass (quantity × mass per unit) must be at most {Carbon.CarbonCalculator.MaxMassKg:N0} kg.");

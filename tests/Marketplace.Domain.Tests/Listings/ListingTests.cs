@@ -234,6 +234,7 @@ public class ListingTests
     [InlineData(1000, 2_000_000_000)] // one unit over the bound
     [InlineData(1000, 1_000_001)]
     [InlineData(1_000_000, 1001)] // each unit within it, the lot's whole mass not
+    [InlineData(1_000_000_000, -1e20)] // far below zero: refused, not an overflow of quantity × mass
     public void Create_AMassTooLargeToCompute_IsRefusedNamingMassPerUnit(decimal quantity, decimal massPerUnitKg)
     {
         var e = Refusal(() => Listing.Create("x", "s", Bricks(quantity) with { MassPerUnitKg = massPerUnitKg }, Taxonomy, Now));

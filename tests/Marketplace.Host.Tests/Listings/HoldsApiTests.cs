@@ -56,6 +56,13 @@ public class HoldsApiTests(ServerFixture fixture)
         await ProblemAsync(await client.PostAsJsonAsync($"/api/v1/listings/{id}/holds", new { quantity = 0 }), HttpStatusCode.UnprocessableEntity, "validation-failed", "quantity");
         await ProblemAsync(await client.PostAsJsonAsync($"/api/v1/listings/{id}/holds", new { quantity = 1, until = DateTimeOffset.UtcNow.AddDays(-1) }), HttpStatusCode.UnprocessableEntity, "validation-failed", "until");
         await ProblemAsync(await client.PostAsJsonAsync($"/api/v1/listings/{id}/holds", new { quantity = 1, until = DateTimeOffset.UtcNow.AddDays(31) }), HttpStatusCode.UnprocessableEntity, "validation-failed", "until");
+
+        // An instant without its offset is refused (it was taken as UTC); with one, local or Z, it is read as given.
+        var local = DateTimeOffset.UtcNow.AddDays(2).ToOffset(TimeSpan.FromHours(2));
+        await ProblemAsync(await client.PostAsync($"/api/v1/listings/{id}/holds", JsonBody($$"""{"quantity":1,"until":"{{local:yyyy-MM-dd'T'HH:mm:ss}}"}""")), HttpStatusCode.BadRequest, "malformed-json", "until");
+        var held = await ReadAsync(await client.PostAsync($"/api/v1/listings/{id}/holds", JsonBody($$"""{"quantity":1,"until":"{{local:yyyy-MM-dd'T'HH:mm:sszzz}}"}""")), HttpStatusCode.Created);
+        Assert.Equal(local.ToUnixTimeSeconds(), held["hold"]!["expiresAt"]!.GetValue<DateTimeOffset>().ToUnixTimeSeconds());
+        await ReadAsync(await client.PostAsync($"/api/v1/listings/{id}/holds", JsonBody($$"""{"quantity":1,"until":"{{local.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff}}Z"}""")), HttpStatusCode.Created);
     }
 
     [Fact]
