@@ -187,26 +187,14 @@ public static class HostSetup
             // A compressed body was read as if it were plain, and refused as "not valid JSON".
             if (context.Request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
             {
-                if (ForBrowser(context))
-                {
-                    context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-                    return Task.CompletedTask;
-                }
-
-                return ApiProblems.Write(context, ApiProblems.Create(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+                return Refuse(context, ApiProblems.Create(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
                     "Compressed request bodies are not accepted: send the body without a Content-Encoding."));
             }
 
             // A charset the server cannot decode failed deep in the JSON reader with a 500.
             if (UnknownCharset(context.Request.ContentType) is { } charset)
             {
-                if (ForBrowser(context))
-                {
-                    context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-                    return Task.CompletedTask;
-                }
-
-                return ApiProblems.Write(context, ApiProblems.Create(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+                return Refuse(context, ApiProblems.Create(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
                     $"The charset '{charset}' is not one this server reads: send UTF-8 (charset=utf-8, or no charset)."));
             }
 
@@ -214,13 +202,7 @@ public static class HostSetup
             // "%ED%A0%80" itself: refuse them, as a body that is not UTF-8 is refused.
             if (!QueryIsUtf8(context.Request.QueryString.Value))
             {
-                if (ForBrowser(context))
-                {
-                    context.Response.StatusCode = StatusCodes.Status400BadRequest;
-                    return Task.CompletedTask;
-                }
-
-                return ApiProblems.Write(context, ApiProblems.Create(StatusCodes.Status400BadRequest, "invalid-encoding", "Address not UTF-8",
+                return Refuse(context, ApiProblems.Create(StatusCodes.Status400BadRequest, "invalid-encoding", "Address not UTF-8",
                     "The query string's percent-escapes do not spell UTF-8 text: encode parameters as UTF-8 before escaping them."));
             }
 
@@ -275,6 +257,18 @@ public static class HostSetup
                 Title = "Malformed request",
                 Detail = $"The query parameter{(errors.Count > 1 ? "s" : "")} {string.Join(", ", errors.Keys)} could not be read: {string.Join(" ", errors.Values.SelectMany(m => m))}",
             });
+    }
+
+    /// <summary>A request refused before routing: the problem document, or for a person's browser the bare status (the error page says it).</summary>
+    private static Task Refuse(HttpContext context, Microsoft.AspNetCore.Mvc.ProblemDetails problem)
+    {
+        if (ForBrowser(context))
+        {
+            context.Response.StatusCode = problem.Status!.Value;
+            return Task.CompletedTask;
+        }
+
+        return ApiProblems.Write(context, problem);
     }
 
     /// <summary>The Content-Type's charset when .NET has no encoding of that name, else null.</summary>
