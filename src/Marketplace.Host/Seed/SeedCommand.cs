@@ -54,11 +54,35 @@ public static class SeedCommand
         var grains = host.Services.GetRequiredService<IGrainFactory>();
         var time = host.Services.GetRequiredService<TimeProvider>();
         var (firms, lots, demands) = await SeedAsync(grains, time, count, Console.Out, host.Services.GetRequiredService<LotImporter>());
+        await MatchingSettledAsync(grains, SeedCatalogue.Load().Firms.Select(FirmId).ToArray(), TimeSpan.FromSeconds(30));
         Console.WriteLine($"Seeded {firms} firms, {lots} lots and {demands} demands into {builder.Configuration["Storage:Provider"] ?? "Sqlite"} storage.");
         Console.WriteLine();
         Console.Write(FirmTable(SeedCatalogue.Load(), count, MarketClock.Today(time.GetUtcNow())));
         await host.StopAsync();
         return 0;
+    }
+
+    /// <summary>
+    /// Waits (at most <paramref name="deadline"/>) until the firms' match inboxes stop growing: matching goes on after the
+    /// last demand is stored, its proposals reaching the inboxes one-way, and stopping the silo under it cut them short
+    /// with a screen of errors at the end of the newcomer's first command.
+    /// </summary>
+    private static async Task MatchingSettledAsync(IGrainFactory grains, string[] firms, TimeSpan deadline)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var last = -1;
+        while (clock.Elapsed < deadline)
+        {
+            var inboxes = await Task.WhenAll(firms.Select(f => grains.GetGrain<Grains.Matching.IMatchInboxGrain>(f).ListAsync()));
+            var proposals = inboxes.Sum(i => i.Count);
+            if (proposals == last)
+            {
+                return;
+            }
+
+            last = proposals;
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
     }
 
     /// <summary>
