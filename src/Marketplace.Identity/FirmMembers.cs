@@ -23,6 +23,32 @@ public sealed class FirmMembers(
     IOptions<MarketplaceIdentityOptions> options,
     TimeProvider time)
 {
+    /// <summary>
+    /// When every member of the firm is an account that never confirmed its address and was made before
+    /// <paramref name="madeBefore"/> (its confirmation link has expired), deletes those accounts and answers true: the
+    /// firm never acted (an account acts only once confirmed), and its business id must not stay claimed by whoever typed
+    /// it into the registration form. Otherwise changes nothing and answers false.
+    /// </summary>
+    public async Task<bool> ForgetUnconfirmedAsync(string traderId, DateTimeOffset madeBefore, CancellationToken ct = default)
+    {
+        var memberships = await db.Memberships.Where(m => m.TraderId == traderId).ToListAsync(ct);
+        var ids = memberships.Select(m => m.UserId).ToList();
+        var people = await db.Users.Where(u => ids.Contains(u.Id)).ToListAsync(ct);
+        if (memberships.Count == 0 || people.Count != ids.Count || people.Any(u => u.EmailConfirmed || u.CreatedAtTicks >= madeBefore.UtcTicks))
+        {
+            return false;
+        }
+
+        db.Memberships.RemoveRange(memberships);
+        await db.SaveChangesAsync(ct);
+        foreach (var person in people)
+        {
+            await users.DeleteAsync(person);
+        }
+
+        return true;
+    }
+
     /// <summary>The firms a user belongs to, oldest membership first.</summary>
     public async Task<IReadOnlyList<Membership>> ForUserAsync(string userId, CancellationToken ct = default)
         => (await db.Memberships.AsNoTracking().Where(m => m.UserId == userId).ToListAsync(ct)).OrderBy(m => m.JoinedAtTicks).ToList();

@@ -68,6 +68,12 @@ public sealed class MarketplaceIdentityOptions
     public int ForgotPasswordPerHour { get; set; } = 5;
 
     /// <summary>
+    /// How long a registration whose address is never confirmed keeps its firm's business id: after it, someone else
+    /// registering that id takes it, and the unconfirmed account is deleted. Default 2 days (a confirmation link lasts 1).
+    /// </summary>
+    public TimeSpan UnconfirmedClaimLifetime { get; set; } = TimeSpan.FromDays(2);
+
+    /// <summary>
     /// Registration form posts per client address and hour; default 20. Then 429. Each mails someone (a confirmation
     /// link, or an existing account's owner), so without a bound the form was a way to flood anyone's mailbox.
     /// </summary>

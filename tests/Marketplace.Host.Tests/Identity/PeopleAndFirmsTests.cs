@@ -443,6 +443,42 @@ public class RateLimitTests
     }
 
     [Fact]
+    public async Task Register_ABusinessIdClaimedByAnAccountThatNeverConfirmed_IsFreeOnceItsLinkExpired()
+    {
+        // Unconfirmed claims that lapse at once: the squatter's has by the time the real firm comes.
+        await using var server = await MarketplaceServer.StartAsync(new() { ["Identity:UnconfirmedClaimLifetime"] = "00:00:00.001" });
+        var businessId = NewBusinessId();
+        async Task<HttpResponseMessage> RegisterAsync(string email, string firm)
+        {
+            using var browser = new Browser(server.Address);
+            var html = await browser.PageAsync("/account/register");
+            return await browser.SubmitAsync(html, "/account/register",
+                [new("DisplayName", "Someone"), new("Email", email), new("Password", Browser.Password), new("FirmName", firm),
+                 new("BusinessId", businessId), new("Municipality", "Vantaa"), new("Roles", "seller")]);
+        }
+
+        var squatter = Browser.NewEmail("squatter");
+        Assert.Equal(HttpStatusCode.Redirect, (await RegisterAsync(squatter, "Valtaaja Oy")).StatusCode);
+
+        var owner = Browser.NewEmail("owner");
+        Assert.Equal(HttpStatusCode.Redirect, (await RegisterAsync(owner, "Oikea Oy")).StatusCode);
+        using var confirmed = new Browser(server.Address);
+        var (_, link) = await confirmed.MailedLinkAsync(owner, "/account/confirm-email?");
+        await confirmed.Http.GetAsync(link);
+        Assert.Equal(HttpStatusCode.Redirect, (await confirmed.SignInAsync(owner)).StatusCode);
+
+        // The squatter's account is gone; a confirmed firm's claim never lapses.
+        using (var gone = new Browser(server.Address))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await gone.SignInAsync(squatter)).StatusCode);
+        }
+
+        var again = await RegisterAsync(Browser.NewEmail("late"), "Myöhäinen Oy");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Contains("already registered", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Register_IsRateLimitedPerAddress_SoTheFormCannotFloodAnOwnersMailbox()
     {
         await using var server = await MarketplaceServer.StartAsync(new() { ["Identity:RegistrationsPerHour"] = "2" });

@@ -17,7 +17,8 @@ public sealed class RegisterModel(
     AccountMail accountMail,
     FirmMembers members,
     IGrainFactory grains,
-    TimeProvider time) : PageModel
+    TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<MarketplaceIdentityOptions> options) : PageModel
 {
     /// <summary>Your name.</summary>
     [BindProperty]
@@ -135,10 +136,16 @@ public sealed class RegisterModel(
 
         // Registered firms' business ids are public: refuse a taken one whatever the address, before the address is looked
         // up, so this answer never tells whether the address has an account.
-        if (profile is not null && await grains.GetGrain<IBusinessIdGrain>(profile.BusinessId).OwnerAsync() is not null)
+        if (profile is not null && await grains.GetGrain<IBusinessIdGrain>(profile.BusinessId).OwnerAsync() is { } owner)
         {
-            Errors["businessId"] = [$"A firm with business id {profile.BusinessId} is already registered."];
-            return Page();
+            // A claim by a registration whose address was never confirmed lapses with its link: the real firm may register.
+            if (!await members.ForgetUnconfirmedAsync(owner, time.GetUtcNow() - options.Value.UnconfirmedClaimLifetime))
+            {
+                Errors["businessId"] = [$"A firm with business id {profile.BusinessId} is already registered."];
+                return Page();
+            }
+
+            await grains.GetGrain<IBusinessIdGrain>(profile.BusinessId).ReleaseAsync(owner);
         }
 
         if (await users.FindByEmailAsync(user.Email!) is { } known)
