@@ -140,6 +140,18 @@ public static class HostSetup
             o.AddDocumentTransformer(security);
             o.AddOperationTransformer(security);
             o.AddDocumentTransformer<Api.ApiDescription>();
+            // The instant converter hides the type from the generator: an instant is a date-time string, as before.
+            o.AddSchemaTransformer((schema, context, _) =>
+            {
+                var type = context.JsonTypeInfo.Type;
+                if (type == typeof(DateTimeOffset) || type == typeof(DateTimeOffset?))
+                {
+                    schema.Type = type == typeof(DateTimeOffset) ? Microsoft.OpenApi.JsonSchemaType.String : Microsoft.OpenApi.JsonSchemaType.Null | Microsoft.OpenApi.JsonSchemaType.String;
+                    schema.Format = "date-time";
+                }
+
+                return Task.CompletedTask;
+            });
         });
         // Enums by name only: a number such as 0 is not a name, so a body binding an enum refuses it (400) instead of
         // taking it for the first member (as "0" once became condition A).
