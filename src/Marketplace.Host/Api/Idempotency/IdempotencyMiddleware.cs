@@ -12,7 +12,7 @@ namespace Marketplace.Host.Api.Idempotency;
 /// (409 <c>concurrent-update</c>, 429, 503) free the key, and endpoints whose work may have happened before such a
 /// refusal derive their new ids from the key (<see cref="NewId"/>), so the retry finds that work instead of repeating it.
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory grains)
+public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory grains, IHostApplicationLifetime lifetime)
 {
     /// <summary>The request header.</summary>
     public const string Header = "Idempotency-Key";
@@ -62,6 +62,12 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
         var original = context.Response.Body;
         using var buffer = new MemoryStream();
         context.Response.Body = buffer;
+        // The work and its answer are finished even when the caller hangs up meanwhile, so that what is stored for the key
+        // is the whole answer (it was cut short: a 201 without its body) and a retry is answered with it, not done again
+        // (a payment recorded twice). Only the host's stopping cancels it; the caller's own token stays readable.
+        var callerAborted = context.RequestAborted;
+        context.Items[CallerAbortedItem] = callerAborted;
+        context.RequestAborted = lifetime.ApplicationStopping;
         try
         {
             await next(context);
@@ -75,15 +81,14 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
         catch
         {
             context.Response.Body = original;
+            context.RequestAborted = callerAborted;
             await grain.AbandonAsync(fingerprint);
             throw;
         }
 
         context.Response.Body = original;
-        // A caller that hung up may have cut the answer short (a 201 with no body, or a 500 for a hang-up): the key is
-        // released rather than stored with it. The retry does the work again under the ids the key gives it, so it finds
-        // what the first request made, as after a 503.
-        if (ApiProblems.IsRetryable(context) || context.RequestAborted.IsCancellationRequested)
+        context.RequestAborted = callerAborted;
+        if (ApiProblems.IsRetryable(context))
         {
             await grain.AbandonAsync(fingerprint);
         }
@@ -102,9 +107,17 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
                 body));
         }
 
+        if (callerAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
         buffer.Position = 0;
         await buffer.CopyToAsync(original, context.RequestAborted);
     }
+
+    /// <summary>Item holding the caller's own abort token while a keyed request runs on without it.</summary>
+    public const string CallerAbortedItem = "marketplace.caller-aborted";
 
     /// <summary>
     /// An id for what this request creates (a hold, lot, demand or firm: 32 hex digits either way): derived from the
