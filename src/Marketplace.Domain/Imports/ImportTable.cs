@@ -242,7 +242,7 @@ public sealed class ImportTable
             }
             catch (JsonException e)
             {
-                error = $"The line is not valid JSON: {JsonReason(e)}";
+                error = $"The line is not valid JSON: {Common.JsonMessages.WithoutPosition(e.Message)}";
             }
 
             if (error is not null)
@@ -274,11 +274,6 @@ public sealed class ImportTable
 
         return new ImportTable(columns, rows, null);
     }
-
-    // System.Text.Json's message without its path and byte position (a deeply nested line's path is as long as the line);
-    // the line number is the row's own.
-    private static string JsonReason(JsonException e)
-        => e.Message.IndexOf(" Path:", StringComparison.Ordinal) is var cut and > 0 ? e.Message[..cut] : e.Message;
 
     private static void Flatten(JsonElement element, string prefix, Dictionary<string, int> columns, List<(int, string)> cells, ImportLimits limits, ref string? error)
     {

@@ -208,10 +208,6 @@ public static class ApiProblems
         => System.Text.RegularExpressions.Regex.Replace(message, @"converted to [\w.`+\[\], ]+?\.(?= |$)", "converted to the expected type.",
             System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
 
-    // The serializer's own " Path: $.x | LineNumber: 0 | BytePositionInLine: 7." tail: the message already says where, 1-based.
-    private static string WithoutPosition(string message)
-        => message.IndexOf(" Path: ", StringComparison.Ordinal) is var cut and > 0 ? message[..cut] : message;
-
     private static ProblemDetails FromJson(JsonException json)
     {
         var field = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? "$" : json.Path.TrimStart('$', '.');
@@ -219,7 +215,7 @@ public static class ApiProblems
         {
             [field] = [json.InnerException is InvalidOperationException invalid && invalid.Message.Contains("surrogate", StringComparison.OrdinalIgnoreCase)
                 ? $"The text holds half a surrogate pair (a \\uD800-\\uDFFF escape without its other half, line {json.LineNumber + 1}, position {json.BytePositionInLine}): send each character whole."
-                : $"The value is not valid JSON of the expected type (line {json.LineNumber + 1}, position {json.BytePositionInLine}): {WithoutTypeNames(WithoutPosition(json.Message))}"],
+                : $"The value is not valid JSON of the expected type (line {json.LineNumber + 1}, position {json.BytePositionInLine}): {WithoutTypeNames(JsonMessages.WithoutPosition(json.Message))}"],
         })
         {
             Status = StatusCodes.Status400BadRequest,
