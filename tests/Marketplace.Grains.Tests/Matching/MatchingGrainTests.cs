@@ -180,15 +180,23 @@ public sealed class MatchingGrainTests(MatchingClusterFixture fixture) : IClassF
         var resolver = fixture.Cluster.Silos[0].SiloHost.Services.GetRequiredService<Orleans.Metadata.GrainInterfaceTypeResolver>();
         var first = resolver.GetGrainInterfaceType(typeof(IMatchingSessionGrain));
 
+        // The fewest bytes of five rounds count, as the runtime's tiering can allocate on the thread during one round;
+        // the old resolver allocated 968 bytes on every call.
         var same = 0;
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1_000; i++)
+        var fewest = long.MaxValue;
+        for (var round = 0; round < 5; round++)
         {
-            same += resolver.GetGrainInterfaceType(typeof(IMatchingSessionGrain)).Equals(first) ? 1 : 0;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1_000; i++)
+            {
+                same += resolver.GetGrainInterfaceType(typeof(IMatchingSessionGrain)).Equals(first) ? 1 : 0;
+            }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(1_000, same);
+        Assert.InRange(fewest, 0, 1_024);
+        Assert.Equal(5_000, same);
         Assert.Equal(resolver.GetGrainInterfaceTypeByConvention(typeof(IMatchingSessionGrain)), first);
         Assert.Equal(resolver.GetGrainInterfaceTypeByConvention(typeof(IMatchInboxGrain)), resolver.GetGrainInterfaceType(typeof(IMatchInboxGrain)));
     }

@@ -112,11 +112,17 @@ public sealed class RememberedPairsTests
         var pairs = new RememberedPairs(50_000);
         Cycle();
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Cycle();
-        Cycle();
+        // The fewest bytes of five cycles count: the runtime's own work (tiering a method up) can allocate a few hundred
+        // bytes on the thread during one cycle. One allocation per pair would be at least 24 bytes x 40,000 pairs.
+        var fewest = long.MaxValue;
+        for (var round = 0; round < 5; round++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            Cycle();
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.InRange(fewest, 0, 1_024);
 
         void Cycle()
         {
