@@ -21,15 +21,66 @@ public sealed class WebhookSubscription
     /// <summary>Most deliveries queued at once; beyond it the oldest pending one is dead-lettered.</summary>
     public const int MaxQueued = 10_000;
 
-    [JsonInclude]
-    private List<WebhookDelivery> _queue = [];
+    /// <summary>
+    /// The queue, kept apart from the record (in pages the grain stores, each written only when it changes): a receiver
+    /// that is down lets it grow to <see cref="MaxQueued"/> full envelopes, too much to rewrite with every event.
+    /// </summary>
+    private readonly List<WebhookDelivery> _queue = [];
 
     [JsonInclude]
     private List<WebhookDelivery> _log = [];
 
-    /// <summary>The highest version queued per subject, with when, to drop events handed over twice.</summary>
+    /// <summary>The highest version queued per subject, with when, to drop events handed over twice (stored apart, as the queue is).</summary>
+    private readonly Dictionary<string, SubjectMark> _seen = new(StringComparer.Ordinal);
+
+    /// <summary>Subjects whose mark changed since <see cref="TakeChangedSubjects"/> last ran.</summary>
+    private readonly HashSet<string> _changedSubjects = new(StringComparer.Ordinal);
+
+    /// <summary>When marks older than twice the retention were last dropped.</summary>
+    private DateTimeOffset _prunedAt = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// A queue stored inside the record, as records were before the queue had pages of its own: read (into the queue),
+    /// never written. <see cref="HasInlineQueue"/> tells the grain to store it in pages.
+    /// </summary>
     [JsonInclude]
-    private Dictionary<string, SubjectMark> _seen = [];
+    [JsonPropertyName("_queue")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    private List<WebhookDelivery>? InlineQueue
+    {
+        get => null;
+        set
+        {
+            if (value is { Count: > 0 })
+            {
+                _queue.AddRange(value);
+                PendingCount = _queue.Count;
+                HasInlineQueue = true;
+            }
+        }
+    }
+
+    /// <summary>The marks stored inside the record before they were stored apart: read, never written.</summary>
+    [JsonInclude]
+    [JsonPropertyName("_seen")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    private Dictionary<string, SubjectMark>? InlineSeen
+    {
+        get => null;
+        set
+        {
+            if (value is { Count: > 0 })
+            {
+                foreach (var (subject, mark) in value)
+                {
+                    _seen[subject] = mark;
+                    _changedSubjects.Add(subject);
+                }
+
+                HasInlineQueue = true;
+            }
+        }
+    }
 
     /// <summary>Subscription id.</summary>
     [JsonInclude]
@@ -79,6 +130,22 @@ public sealed class WebhookSubscription
     [JsonInclude]
     public long Version { get; private set; }
 
+    /// <summary>Deliveries waiting (the queue's length; kept in the record and in copies, which do not carry the queue).</summary>
+    [JsonInclude]
+    public int PendingCount { get; private set; }
+
+    /// <summary>True when the record was read with a queue or marks inside it, which belong in their own records now.</summary>
+    [JsonIgnore]
+    public bool HasInlineQueue { get; private set; }
+
+    /// <summary>Counts changes of the log, so its keeper knows when the record must be written.</summary>
+    [JsonIgnore]
+    public long LogChanges { get; private set; }
+
+    /// <summary>The highest version queued per subject (stored apart from the record).</summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, SubjectMark> Marks => _seen;
+
     /// <summary>True once created.</summary>
     [JsonIgnore]
     public bool Exists => Id.Length > 0;
@@ -90,6 +157,42 @@ public sealed class WebhookSubscription
     /// <summary>Finished deliveries, newest first, at most <see cref="LogKept"/>.</summary>
     [JsonIgnore]
     public IReadOnlyList<WebhookDelivery> Log => _log;
+
+    /// <summary>
+    /// Puts back a queue and marks read from their own records (after those read with the record itself, if any). A
+    /// subject's deliveries are put in version order, subjects in the order they first appear.
+    /// </summary>
+    public void Restore(IEnumerable<WebhookDelivery> queued, IEnumerable<KeyValuePair<string, SubjectMark>> marks)
+    {
+        var all = _queue.Concat(queued).DistinctBy(d => d.EventId).ToList();
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < all.Count; i++)
+        {
+            first.TryAdd(all[i].Subject, i);
+        }
+
+        _queue.Clear();
+        _queue.AddRange(all.Select((d, i) => (d, i)).OrderBy(x => first[x.d.Subject]).ThenBy(x => x.d.Version).ThenBy(x => x.i).Select(x => x.d));
+        PendingCount = _queue.Count;
+        foreach (var (subject, mark) in marks)
+        {
+            if (!_seen.TryGetValue(subject, out var known) || known.Version < mark.Version)
+            {
+                _seen[subject] = mark;
+            }
+        }
+    }
+
+    /// <summary>The subjects whose marks changed (added, raised or dropped) since the last call; the caller stores them.</summary>
+    public IReadOnlyCollection<string> TakeChangedSubjects()
+    {
+        var changed = _changedSubjects.ToArray();
+        _changedSubjects.Clear();
+        return changed;
+    }
+
+    /// <summary>Called once the queue and marks read inside the record are stored in their own records.</summary>
+    public void InlineQueueStored() => HasInlineQueue = false;
 
     /// <summary>Creates a subscription after checking its settings.</summary>
     public static WebhookSubscription Create(string id, string firmId, string? clientId, string? url, IReadOnlyList<string>? eventTypes, string? description,
@@ -163,15 +266,23 @@ public sealed class WebhookSubscription
 
             versionsAdded[e.Subject] = e.Version;
             _seen[e.Subject] = new SubjectMark(e.Version, now);
+            _changedSubjects.Add(e.Subject);
             Insert(new WebhookDelivery { EventId = e.Id, Type = e.Type, Subject = e.Subject, Version = e.Version, Body = body, QueuedAt = now, NextAttemptAt = now });
             added++;
         }
 
-        foreach (var (subject, mark) in _seen.ToArray())
+        // Marks are kept for twice the retention (an event older than it is dropped anyway); looked through now and then,
+        // not with every event.
+        if (now - _prunedAt > retention / 8)
         {
-            if (mark.At < now - retention - retention)
+            _prunedAt = now;
+            foreach (var (subject, mark) in _seen)
             {
-                _seen.Remove(subject);
+                if (mark.At < now - retention - retention)
+                {
+                    _seen.Remove(subject);
+                    _changedSubjects.Add(subject);
+                }
             }
         }
 
@@ -269,8 +380,13 @@ public sealed class WebhookSubscription
         return delivery;
     }
 
+    /// <summary>Queued deliveries from <paramref name="start"/> in sending order, at most <paramref name="size"/>.</summary>
+    public IReadOnlyList<WebhookDelivery> Pending(int start, int size)
+        => start >= _queue.Count ? [] : _queue.GetRange(start, Math.Min(size, _queue.Count - start));
+
     private void Insert(WebhookDelivery delivery)
     {
+        PendingCount = _queue.Count + 1;
         // Keep a subject's deliveries in version order (an older version handed over late goes before newer ones).
         var index = _queue.FindLastIndex(d => d.Subject == delivery.Subject && d.Version <= delivery.Version);
         if (index < 0)
@@ -292,6 +408,8 @@ public sealed class WebhookSubscription
     private void Finish(WebhookDelivery delivery, WebhookDeliveryStatus status, DateTimeOffset now)
     {
         _queue.Remove(delivery);
+        PendingCount = _queue.Count;
+        LogChanges++;
         delivery.Status = status;
         delivery.NextAttemptAt = now;
         _log.Insert(0, delivery);

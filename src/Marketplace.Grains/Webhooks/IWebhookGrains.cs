@@ -27,6 +27,11 @@ public sealed record WebhookSubscriptionInput(
 public sealed record WebhookDirectoryLease(
     [property: Id(0)] IReadOnlyDictionary<string, string[]>? Firms, [property: Id(1)] TimeSpan Duration, [property: Id(2)] long Version);
 
+/// <summary>A page of a subscription's queue, the queue's length and the log of finished deliveries (newest first).</summary>
+[GenerateSerializer]
+public sealed record WebhookDeliveriesPage(
+    [property: Id(0)] IReadOnlyList<WebhookDelivery> Pending, [property: Id(1)] int PendingTotal, [property: Id(2)] IReadOnlyList<WebhookDelivery> Recent);
+
 /// <summary>The outcome of one HTTP attempt: the receiver's status, or why there was none.</summary>
 [GenerateSerializer, Immutable]
 public sealed record WebhookAttempt([property: Id(0)] string EventId, [property: Id(1)] int? StatusCode, [property: Id(2)] string? Error);
@@ -101,6 +106,9 @@ public interface IWebhookSubscriptionGrain : IGrainWithStringKey
 
     /// <summary>The subscription, or null.</summary>
     Task<WebhookSubscription?> GetAsync();
+
+    /// <summary>Queued deliveries from <paramref name="start"/> in sending order (at most <paramref name="size"/>), how many are queued, and the log.</summary>
+    Task<WebhookDeliveriesPage> DeliveriesAsync(int start, int size);
 
     /// <summary>Changes url, event types or description (null keeps one).</summary>
     Task<WebhookSubscription> UpdateAsync(string? url, IReadOnlyList<string>? eventTypes, string? description);

@@ -52,14 +52,29 @@ public sealed class WebhookRecovery(IGrainFactory grains, IGrainStateArchive arc
                 }
             }
 
-            var subscriptions = 0;
+            // A queue with deliveries has pages in its index; a record stored before queues had their own holds it inline.
+            var queued = new HashSet<string>(StringComparer.Ordinal);
+            await foreach (var stored in archive.StatesAsync("webhooksubscription", WebhookQueueIndex.StateName, cancellationToken))
+            {
+                if (stored.As<WebhookQueueIndex>() is { Pages.Count: > 0 })
+                {
+                    queued.Add(stored.Key);
+                }
+            }
+
             await foreach (var stored in archive.StatesAsync("webhooksubscription", "webhook", cancellationToken))
             {
-                if (stored.As<WebhookSubscription>() is { Exists: true, Queue.Count: > 0 })
+                if (stored.Payload.ToMemory().Span.IndexOf("\"_queue\":[{"u8) >= 0)
                 {
-                    await CallAsync(() => grains.GetGrain<IWebhookSubscriptionGrain>(stored.Key).WakeAsync(), stored.Key);
-                    subscriptions++;
+                    queued.Add(stored.Key);
                 }
+            }
+
+            var subscriptions = 0;
+            foreach (var key in queued)
+            {
+                await CallAsync(() => grains.GetGrain<IWebhookSubscriptionGrain>(key).WakeAsync(), key);
+                subscriptions++;
             }
 
             logger.LogInformation("Webhooks: recovery in {Elapsed} ms: {Emitters} outbox(es) handed over again, {Subscriptions} subscription(s) with queued deliveries resumed",

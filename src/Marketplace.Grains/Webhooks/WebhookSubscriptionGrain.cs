@@ -8,11 +8,14 @@ using Marketplace.Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace Marketplace.Grains.Webhooks;
 
 /// <summary>
-/// One subscription: stores the events handed to it before answering, then delivers them off its turn. While anything
+/// One subscription: stores the events handed to it before answering, then delivers them off its turn. Its record holds
+/// the settings and the log; the queue and the marks that drop duplicates are stored apart, in pages and buckets written
+/// only when they change (<see cref="WebhookQueueStore"/>). While anything
 /// is queued a timer (every <see cref="WebhookOptions.PollInterval"/>) sends what is due, per subject only the oldest
 /// version, and a reminder brings the grain back after a crash or failover; HTTP runs on the thread pool and its
 /// outcomes come back as a <see cref="IWebhookSubscriptionGrain.ReportAsync"/> call, so a slow receiver never blocks
@@ -20,6 +23,8 @@ namespace Marketplace.Grains.Webhooks;
 /// </summary>
 public sealed class WebhookSubscriptionGrain(
     [PersistentState("webhook", StorageOptions.StoreName)] IPersistentState<WebhookSubscription> state,
+    [PersistentState(WebhookQueueIndex.StateName, StorageOptions.StoreName)] IPersistentState<WebhookQueueIndex> queueIndex,
+    [FromKeyedServices(StorageOptions.StoreName)] IGrainStorage storage,
     [FromKeyedServices(MarketTime.Key)] TimeProvider time,
     IOptions<WebhookOptions> options,
     WebhookSender sender,
@@ -33,6 +38,11 @@ public sealed class WebhookSubscriptionGrain(
 
     private IGrainTimer? _timer;
 
+    private WebhookQueueStore _store = null!;
+
+    /// <summary>The log's <see cref="WebhookSubscription.LogChanges"/> when the record was last stored.</summary>
+    private long _logStored;
+
     private bool _reminder;
 
     private string Id => this.GetPrimaryKeyString();
@@ -42,14 +52,21 @@ public sealed class WebhookSubscriptionGrain(
     private WebhookSubscription Subscription => state.State;
 
     /// <inheritdoc />
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _store = new WebhookQueueStore(storage, this.GetGrainId().Type, Id, logger);
+        await _store.LoadAsync(queueIndex.State, Subscription);
+        _logStored = Subscription.LogChanges;
+        if (Subscription.HasInlineQueue)
+        {
+            // Stored before the queue had records of its own: moved into them now.
+            await SaveAsync(record: true);
+        }
+
         if (Subscription.Queue.Count > 0)
         {
             StartTimer();
         }
-
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -90,11 +107,18 @@ public sealed class WebhookSubscriptionGrain(
     public Task<WebhookSubscription?> GetAsync() => Task.FromResult(Subscription.Exists ? Subscription : null);
 
     /// <inheritdoc />
+    public Task<WebhookDeliveriesPage> DeliveriesAsync(int start, int size)
+    {
+        EnsureExists();
+        return Task.FromResult(new WebhookDeliveriesPage(Subscription.Pending(start, size).ToArray(), Subscription.Queue.Count, Subscription.Log.ToArray()));
+    }
+
+    /// <inheritdoc />
     public async Task<WebhookSubscription> UpdateAsync(string? url, IReadOnlyList<string>? eventTypes, string? description)
     {
         EnsureExists();
         Subscription.Update(url, eventTypes, description, options.Value.AllowDevelopmentTargets, Now);
-        await WriteAsync();
+        await SaveAsync(record: true);
         var wait = await GrainFactory.GetGrain<IWebhookFirmGrain>(Subscription.FirmId).UpdateAsync(Entry(Subscription));
         await WaitOutLeasesAsync(wait, Stopwatch.GetTimestamp());
         return Subscription;
@@ -105,6 +129,7 @@ public sealed class WebhookSubscriptionGrain(
     {
         EnsureExists();
         await GrainFactory.GetGrain<IWebhookFirmGrain>(Subscription.FirmId).RemoveAsync(Id);
+        await _store.ClearAsync(queueIndex);
         await state.ClearStateAsync();
         state.State = new WebhookSubscription();
         await StopAsync();
@@ -115,7 +140,7 @@ public sealed class WebhookSubscriptionGrain(
     {
         EnsureExists();
         Subscription.RotateSecret(NewSecret(), options.Value.SecretOverlap, Now);
-        await WriteAsync();
+        await SaveAsync(record: true);
         return Subscription;
     }
 
@@ -125,7 +150,7 @@ public sealed class WebhookSubscriptionGrain(
         EnsureExists();
         var eventId = "evt_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         Subscription.EnqueuePing(eventId, WebhookEnvelope.Ping(eventId, Id, Now), Now);
-        await WriteAsync();
+        await SaveAsync();
         await StartDeliveringAsync();
         return eventId;
     }
@@ -135,7 +160,7 @@ public sealed class WebhookSubscriptionGrain(
     {
         EnsureExists();
         var delivery = Subscription.Redeliver(eventId, Now);
-        await WriteAsync();
+        await SaveAsync();
         await StartDeliveringAsync();
         return delivery;
     }
@@ -149,7 +174,7 @@ public sealed class WebhookSubscriptionGrain(
             return;
         }
 
-        await WriteAsync();
+        await SaveAsync();
         await StartDeliveringAsync();
     }
 
@@ -171,7 +196,7 @@ public sealed class WebhookSubscriptionGrain(
         if (Subscription.Exists)
         {
             // A failed write reloads the queue as stored: those attempts count as not made, and are made again.
-            await WriteAsync();
+            await SaveAsync();
         }
     }
 
@@ -288,15 +313,48 @@ public sealed class WebhookSubscriptionGrain(
         }
     }
 
-    private async Task WriteAsync()
+    /// <summary>
+    /// Stores what changed: the queue's touched pages and marks, then the record when <paramref name="record"/> (settings
+    /// changed) or the log changed. When a write fails everything is read again from storage before the failure is
+    /// thrown, so memory never keeps what storage does not.
+    /// </summary>
+    private async Task SaveAsync(bool record = false)
     {
         try
         {
-            await state.WriteOrReloadAsync();
+            await _store.StoreAsync(queueIndex, Subscription);
+            if (record || Subscription.HasInlineQueue || Subscription.LogChanges != _logStored)
+            {
+                await state.WriteStateAsync();
+                _logStored = Subscription.LogChanges;
+                Subscription.InlineQueueStored();
+            }
+        }
+        catch
+        {
+            await ReloadAsync();
+            throw;
         }
         finally
         {
             _inFlight.IntersectWith(Subscription.Queue.Select(d => d.EventId));
+        }
+    }
+
+    private async Task ReloadAsync()
+    {
+        try
+        {
+            await state.ReadStateAsync();
+            await queueIndex.ReadStateAsync();
+            await _store.LoadAsync(queueIndex.State, Subscription);
+            _logStored = Subscription.LogChanges;
+        }
+        catch (Exception e)
+        {
+            // Memory may now differ from storage: this activation goes, the next reads storage afresh.
+            logger.LogWarning(e, "Webhook subscription {SubscriptionId}: reading it back after a failed write failed; deactivating", Id);
+            DeactivateOnIdle();
         }
     }
 

@@ -93,9 +93,9 @@ public sealed class WebhookDirectoryTests : IAsyncLifetime
         await MatchingGrainTests.DemandAsync(Grains, subscribed, at, 100);
         await MatchingGrainTests.DemandAsync(Grains, other, at, 100);
         await MatchingGrainTests.WaitForMatchesAsync(Grains, seller, 2);
-        Assert.True(await Eventually.TrueAsync(async () => Proposed(await sellerHook.GetAsync()) == 2 && Proposed(await buyerHook.GetAsync()) == 1, TimeSpan.FromSeconds(10)),
-            $"the seller's hook has {Proposed(await sellerHook.GetAsync())} proposals, the subscribed buyer's {Proposed(await buyerHook.GetAsync())}");
-        Assert.Equal(0, Proposed(await otherHook.GetAsync()));
+        Assert.True(await Eventually.TrueAsync(async () => Proposed(await sellerHook.DeliveriesAsync(0, 100)) == 2 && Proposed(await buyerHook.DeliveriesAsync(0, 100)) == 1, TimeSpan.FromSeconds(10)),
+            $"the seller's hook has {Proposed(await sellerHook.DeliveriesAsync(0, 100))} proposals, the subscribed buyer's {Proposed(await buyerHook.DeliveriesAsync(0, 100))}");
+        Assert.Equal(0, Proposed(await otherHook.DeliveriesAsync(0, 100)));
 
         // The directory down: a new proposal still carries its event to the subscribed firms (the turn's firms all count
         // as wanting it, and the registries of those without such a subscription drop it).
@@ -103,8 +103,8 @@ public sealed class WebhookDirectoryTests : IAsyncLifetime
         try
         {
             await MatchingGrainTests.DemandAsync(Grains, subscribed, at, 200);
-            Assert.True(await Eventually.TrueAsync(async () => Proposed(await sellerHook.GetAsync()) == 3 && Proposed(await buyerHook.GetAsync()) == 2, TimeSpan.FromSeconds(10)),
-                $"with the directory down the seller's hook has {Proposed(await sellerHook.GetAsync())} proposals, the buyer's {Proposed(await buyerHook.GetAsync())}");
+            Assert.True(await Eventually.TrueAsync(async () => Proposed(await sellerHook.DeliveriesAsync(0, 100)) == 3 && Proposed(await buyerHook.DeliveriesAsync(0, 100)) == 2, TimeSpan.FromSeconds(10)),
+                $"with the directory down the seller's hook has {Proposed(await sellerHook.DeliveriesAsync(0, 100))} proposals, the buyer's {Proposed(await buyerHook.DeliveriesAsync(0, 100))}");
             Assert.True(UnreachableDirectory.Refused > 0, "the directory was not asked");
         }
         finally
@@ -112,7 +112,7 @@ public sealed class WebhookDirectoryTests : IAsyncLifetime
             UnreachableDirectory.Closed = false;
         }
 
-        Assert.Equal(0, Proposed(await otherHook.GetAsync()));
+        Assert.Equal(0, Proposed(await otherHook.DeliveriesAsync(0, 100)));
     }
 
     private async Task<IWebhookSubscriptionGrain> SubscribeAsync(string firm, params string[] types)
@@ -122,7 +122,7 @@ public sealed class WebhookDirectoryTests : IAsyncLifetime
         return grain;
     }
 
-    private static int Proposed(WebhookSubscription? s) => s!.Queue.Concat(s.Log).Count(d => d.Type == "match.proposed");
+    private static int Proposed(WebhookDeliveriesPage s) => s.Pending.Concat(s.Recent).Count(d => d.Type == "match.proposed");
 
     /// <summary>Fails every question to the directory while <see cref="Closed"/>, counting them.</summary>
     private sealed class UnreachableDirectory : IIncomingGrainCallFilter
@@ -184,8 +184,8 @@ public sealed class WebhookDirectoryLeaseTests : IAsyncLifetime
 
         await MatchingGrainTests.DemandAsync(Grains, second, at, 100);
         await MatchingGrainTests.WaitForMatchesAsync(Grains, seller, 2);
-        Assert.True(await Eventually.TrueAsync(async () => Proposed(await hook.GetAsync()) == 1, TimeSpan.FromSeconds(10)),
-            $"the proposal made after the subscription answered carried no event to it ({Proposed(await hook.GetAsync())} match.proposed)");
+        Assert.True(await Eventually.TrueAsync(async () => Proposed(await hook.DeliveriesAsync(0, 100)) == 1, TimeSpan.FromSeconds(10)),
+            $"the proposal made after the subscription answered carried no event to it ({Proposed(await hook.DeliveriesAsync(0, 100))} match.proposed)");
     }
 
     [Fact]
@@ -219,7 +219,7 @@ public sealed class WebhookDirectoryLeaseTests : IAsyncLifetime
         // The lot's created and published events want nobody; the hold's event wants the buyer only.
         var lot = await MatchingGrainTests.LotAsync(Grains, seller, at, 100);
         await lot.PlaceHoldAsync(buyer, "hold-" + Guid.NewGuid().ToString("N"), 5, DateTimeOffset.UtcNow.AddHours(1));
-        Assert.True(await Eventually.TrueAsync(async () => (await hook.GetAsync())!.Queue.Concat((await hook.GetAsync())!.Log).Any(d => d.Type == "hold.placed"), TimeSpan.FromSeconds(10)),
+        Assert.True(await Eventually.TrueAsync(async () => (await hook.DeliveriesAsync(0, 100)) is var page && page.Pending.Concat(page.Recent).Any(d => d.Type == "hold.placed"), TimeSpan.FromSeconds(10)),
             "the buyer's hold.* subscription got no hold.placed");
         Assert.Equal(0, LeaseCounter.HandedTo(seller));
         Assert.Equal(1, LeaseCounter.HandedTo(buyer));
@@ -252,7 +252,7 @@ public sealed class WebhookDirectoryLeaseTests : IAsyncLifetime
         }
     }
 
-    private static int Proposed(WebhookSubscription? s) => s!.Queue.Concat(s.Log).Count(d => d.Type == "match.proposed");
+    private static int Proposed(WebhookDeliveriesPage s) => s.Pending.Concat(s.Recent).Count(d => d.Type == "match.proposed");
 
     /// <summary>Counts the silo's questions to the directory, and the events handed to each firm's registry.</summary>
     private sealed class LeaseCounter : IIncomingGrainCallFilter

@@ -215,6 +215,32 @@ public class WebhooksApiTests(ServerFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Deliveries_QueuedForAReceiverThatIsDown_AreReadAPageAtATime()
+    {
+        var firm = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(firm);
+        var created = await ReadAsync(await client.PostAsJsonAsync("/api/v1/webhooks", new { url = "http://127.0.0.1:9/down", eventTypes = new[] { "order.*" } }), HttpStatusCode.Created);
+        var id = created["id"]!.GetValue<string>();
+        var pings = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            pings.Add((await ReadAsync(await client.PostAsync($"/api/v1/webhooks/{id}/ping", null), HttpStatusCode.Accepted))["eventId"]!.GetValue<string>());
+        }
+
+        var first = await ReadAsync(await client.GetAsync($"/api/v1/webhooks/{id}/deliveries?limit=2"), HttpStatusCode.OK);
+        Assert.Equal(3, first["pendingTotal"]!.GetValue<int>());
+        var second = await ReadAsync(await client.GetAsync($"/api/v1/webhooks/{id}/deliveries?limit=2&cursor={first["next"]!.GetValue<string>()}"), HttpStatusCode.OK);
+        Assert.Equal(pings, first["pending"]!.AsArray().Concat(second["pending"]!.AsArray()).Select(d => d!["eventId"]!.GetValue<string>()));
+        Assert.Null(second["next"]);
+        Assert.All(first["pending"]!.AsArray(), d => Assert.Equal("pending", d!["status"]!.GetValue<string>()));
+        Assert.Equal(3, (await ReadAsync(await client.GetAsync($"/api/v1/webhooks/{id}"), HttpStatusCode.OK))["pending"]!.GetValue<int>());
+
+        await ProblemAsync(await client.GetAsync($"/api/v1/webhooks/{id}/deliveries?limit=0"), HttpStatusCode.UnprocessableEntity, "validation-failed", "limit");
+        await ProblemAsync(await client.GetAsync($"/api/v1/webhooks/{id}/deliveries?cursor=zzz"), HttpStatusCode.UnprocessableEntity, "validation-failed", "cursor");
+        await ReadAsync(await client.DeleteAsync($"/api/v1/webhooks/{id}"), HttpStatusCode.NoContent);
+    }
+
+    [Fact]
     public async Task ApiClient_SubscribesOnlyToEventsItsScopesRead_AndItsSubscriptionsGoWhenItIsRevoked()
     {
         var firm = await RegisterFirmAsync(Server, "seller");

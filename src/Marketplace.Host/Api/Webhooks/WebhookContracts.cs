@@ -24,7 +24,7 @@ public sealed record WebhookResponse(
 {
     /// <summary>The answer for <paramref name="s"/>, with its secret when <paramref name="withSecret"/>.</summary>
     public static WebhookResponse From(WebhookSubscription s, bool withSecret = false)
-        => new(s.Id, s.FirmId, s.ClientId, s.Url, s.EventTypes, s.Description, s.CreatedAt, s.UpdatedAt, s.PreviousSecretUntil, s.Queue.Count,
+        => new(s.Id, s.FirmId, s.ClientId, s.Url, s.EventTypes, s.Description, s.CreatedAt, s.UpdatedAt, s.PreviousSecretUntil, s.PendingCount,
             withSecret ? s.Secret : null);
 }
 
@@ -46,8 +46,12 @@ public sealed record WebhookDeliveryResponse(
             d.Status == WebhookDeliveryStatus.Pending ? d.NextAttemptAt : null);
 }
 
-/// <summary>The delivery log: what is queued (in sending order) and the last finished deliveries (newest first, at most 100).</summary>
-public sealed record WebhookDeliveriesResponse(IReadOnlyList<WebhookDeliveryResponse> Pending, IReadOnlyList<WebhookDeliveryResponse> Recent);
+/// <summary>The delivery log: a page of what is queued (in sending order) and the last finished deliveries (newest first, at most 100).</summary>
+/// <param name="Pending">Queued deliveries from the cursor on, in sending order.</param>
+/// <param name="PendingTotal">How many deliveries are queued in all.</param>
+/// <param name="Next">The cursor of the next page of queued deliveries, or null after the last.</param>
+/// <param name="Recent">Finished deliveries, newest first, at most 100 (the same on every page).</param>
+public sealed record WebhookDeliveriesResponse(IReadOnlyList<WebhookDeliveryResponse> Pending, int PendingTotal, string? Next, IReadOnlyList<WebhookDeliveryResponse> Recent);
 
 /// <summary>A delivery queued on request.</summary>
 public sealed record WebhookQueuedResponse(string EventId);

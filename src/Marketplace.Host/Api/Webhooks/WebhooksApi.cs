@@ -40,7 +40,7 @@ public static class WebhooksApi
         group.MapPost("/{id}/ping", PingAsync).WithName("PingWebhook").WithAccess(Item)
             .WithSummary("Queues a test event of type ping to the subscription.");
         group.MapGet("/{id}/deliveries", DeliveriesAsync).WithName("ListWebhookDeliveries").WithAccess(Item)
-            .WithSummary("The delivery log: queued deliveries and the last 100 finished ones, with status, attempts and response code.");
+            .WithSummary("The delivery log: queued deliveries in sending order, a page at a time (limit 1-100, default 50; next gives the cursor of the following page), and the last 100 finished ones, with status, attempts and response code.");
         group.MapPost("/{id}/deliveries/{eventId}/redeliver", RedeliverAsync).WithName("RedeliverWebhookEvent").WithAccess(Item)
             .WithSummary("Sends a finished (delivered or dead-lettered) event again, with the same id and body.");
         return routes;
@@ -96,10 +96,18 @@ public static class WebhooksApi
         return TypedResults.Accepted($"/api/v1/webhooks/{id}/deliveries", new WebhookQueuedResponse(eventId));
     }
 
-    private static async Task<Ok<WebhookDeliveriesResponse>> DeliveriesAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
+    private static async Task<Ok<WebhookDeliveriesResponse>> DeliveriesAsync(string id, ClaimsPrincipal user, IGrainFactory grains, string? cursor = null, int? limit = null)
     {
-        var s = await VisibleAsync(id, user, grains);
-        return TypedResults.Ok(new WebhookDeliveriesResponse(s.Queue.Select(WebhookDeliveryResponse.From).ToArray(), s.Log.Select(WebhookDeliveryResponse.From).ToArray()));
+        var v = new Validation();
+        var (start, size) = PageCursor.Read(cursor, limit, v);
+        v.ThrowIfInvalid("The delivery log's page is not valid.");
+        await VisibleAsync(id, user, grains);
+        var page = await grains.GetGrain<IWebhookSubscriptionGrain>(id).DeliveriesAsync(start, size);
+        return TypedResults.Ok(new WebhookDeliveriesResponse(
+            page.Pending.Select(WebhookDeliveryResponse.From).ToArray(),
+            page.PendingTotal,
+            (long)start + page.Pending.Count < page.PendingTotal ? PageCursor.Encode(start + page.Pending.Count) : null,
+            page.Recent.Select(WebhookDeliveryResponse.From).ToArray()));
     }
 
     private static async Task<Accepted<WebhookQueuedResponse>> RedeliverAsync(string id, string eventId, ClaimsPrincipal user, IGrainFactory grains)
