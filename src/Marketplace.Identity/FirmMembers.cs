@@ -53,6 +53,21 @@ public sealed class FirmMembers(
     public async Task<IReadOnlyList<Membership>> ForUserAsync(string userId, CancellationToken ct = default)
         => (await db.Memberships.AsNoTracking().Where(m => m.UserId == userId).ToListAsync(ct)).OrderBy(m => m.JoinedAtTicks).ToList();
 
+    /// <summary>
+    /// 409 <c>firm-limit</c> when the user already belongs to <see cref="MarketplaceIdentityOptions.MaxFirmsPerPerson"/>
+    /// firms and is not a member of <paramref name="traderId"/> (a retried registration of the same firm passes).
+    /// </summary>
+    public async Task EnsureMayRegisterAsync(string userId, string traderId, CancellationToken ct = default)
+    {
+        var firms = await db.Memberships.AsNoTracking().Where(m => m.UserId == userId).Select(m => m.TraderId).ToListAsync(ct);
+        var max = options.Value.MaxFirmsPerPerson;
+        if (firms.Count >= max && !firms.Contains(traderId))
+        {
+            throw DomainException.Conflict("firm-limit", $"You already belong to {firms.Count} firms; a person who belongs to {max} registers no more (Identity:MaxFirmsPerPerson). Leave a firm you no longer act for, or ask the platform's operators.",
+                new Dictionary<string, object?> { ["maxFirms"] = max });
+        }
+    }
+
     /// <summary>The user's role in the firm, or null when not a member.</summary>
     public async Task<string?> RoleAsync(string userId, string traderId, CancellationToken ct = default)
         => (await db.Memberships.AsNoTracking().FirstOrDefaultAsync(m => m.UserId == userId && m.TraderId == traderId, ct))?.Role;

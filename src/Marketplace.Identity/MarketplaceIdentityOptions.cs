@@ -79,6 +79,13 @@ public sealed class MarketplaceIdentityOptions
     /// </summary>
     public int RegistrationsPerHour { get; set; } = 20;
 
+    /// <summary>
+    /// Most firms one person belongs to when registering another through <c>POST /traders</c>; default 20. Then 409
+    /// <c>firm-limit</c>. Each firm claims a business id, so without a bound one account could claim other firms' ids by
+    /// the hundred. Joining by invitation is not limited.
+    /// </summary>
+    public int MaxFirmsPerPerson { get; set; } = 20;
+
     /// <summary>Failed sign-ins from one client address to one account before that address is refused for it; default 5.</summary>
     public int SignInFailuresPerAddress { get; set; } = 5;
 

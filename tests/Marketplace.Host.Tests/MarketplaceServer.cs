@@ -67,6 +67,8 @@ public sealed class MarketplaceServer : IAsyncDisposable
             ["Identity:RateLimitPerMinute"] = "100000",
             ["Identity:ForgotPasswordPerHour"] = "100000",
             ["Identity:RegistrationsPerHour"] = "100000",
+            // One registrar person registers every firm these tests use.
+            ["Identity:MaxFirmsPerPerson"] = "100000",
             ["Identity:FirstPartyRedirectUris:0"] = Browser.Callback,
             ["Identity:FirstPartyRedirectUris:1"] = Browser.Callback,
             ["Logging:LogLevel:Default"] = "Warning",

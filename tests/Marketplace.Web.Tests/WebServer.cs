@@ -64,6 +64,8 @@ public sealed partial class WebServer : IAsyncDisposable
             ["Cluster:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
             ["Identity:RateLimitPerMinute"] = "100000",
             ["Identity:RegistrationsPerHour"] = "100000",
+            // One registrar person registers every firm these tests use.
+            ["Identity:MaxFirmsPerPerson"] = "100000",
             ["Identity:FirstPartyRedirectUris:0"] = address + "/signin-callback",
             ["Identity:FirstPartyRedirectUris:1"] = address + "/callback",
             ["Search:RateLimitPerMinute"] = "100000",

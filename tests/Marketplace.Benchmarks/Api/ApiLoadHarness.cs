@@ -72,6 +72,8 @@ public static class ApiLoadHarness
             ["Search:RateLimitPerMinute"] = "100000000",
             ["Identity:RateLimitPerMinute"] = "100000000",
             ["Identity:RegistrationsPerHour"] = "100000000",
+            // One registrar person registers every firm these tests use.
+            ["Identity:MaxFirmsPerPerson"] = "100000000",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Telemetry:Dashboard"] = "false",
         };

@@ -63,6 +63,8 @@ public partial class ClusterKillTests(ITestOutputHelper output)
             ["Listings:SweepPeriod"] = "00:00:01",
             ["Identity:RateLimitPerMinute"] = "100000",
             ["Identity:RegistrationsPerHour"] = "100000",
+            // One registrar person registers every firm these tests use.
+            ["Identity:MaxFirmsPerPerson"] = "100000",
             ["Identity:FirstPartyRedirectUris:0"] = Browser.Callback,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Orleans.Runtime.MembershipService"] = "Information",

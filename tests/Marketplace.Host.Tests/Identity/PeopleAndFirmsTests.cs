@@ -495,6 +495,26 @@ public class RateLimitTests
     }
 
     [Fact]
+    public async Task RegisterFirm_ThroughTheApi_StopsAtMaxFirmsPerPerson_AndARetryOfTheLastIsAnsweredAsBefore()
+    {
+        await using var server = await MarketplaceServer.StartAsync(new() { ["Identity:MaxFirmsPerPerson"] = "2" });
+        using var browser = new Browser(server.Address);
+        await browser.RegisterAsync(Browser.NewEmail("collector"), NewBusinessId(), "Ensimmäinen Oy");
+        using var api = server.BearerClient((await browser.TokensAsync())["access_token"]!.GetValue<string>());
+
+        var secondFirm = Firm("seller");
+        using var second = new HttpRequestMessage(HttpMethod.Post, "/api/v1/traders") { Content = JsonContent.Create(secondFirm) };
+        second.Headers.Add("Idempotency-Key", "second-firm");
+        var created = await ReadAsync(await api.SendAsync(second), HttpStatusCode.Created);
+
+        var problem = await ProblemAsync(await api.PostAsJsonAsync("/api/v1/traders", Firm("buyer")), HttpStatusCode.Conflict, "firm-limit");
+        Assert.Equal(2, problem["maxFirms"]!.GetValue<int>());
+        using var retry = new HttpRequestMessage(HttpMethod.Post, "/api/v1/traders") { Content = JsonContent.Create(secondFirm) };
+        retry.Headers.Add("Idempotency-Key", "second-firm");
+        Assert.Equal(created["id"]!.GetValue<string>(), (await ReadAsync(await api.SendAsync(retry), HttpStatusCode.Created))["id"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task ForgotPassword_WithAForgedHostHeader_MailsALinkToTheHostsOwnAddress_AndIsRateLimited()
     {
         // Host filtering off here, to show the link never comes from the Host header whatever lets a request through.

@@ -42,6 +42,11 @@ public static class TradersApi
         // Derived from the Idempotency-Key: a retry after a failure whose outcome is unknown finds the first firm and
         // its business id claim; adding the registrar as admin again changes nothing.
         var id = IdempotencyMiddleware.NewId(context);
+        if (!user.IsPlatformAdmin())
+        {
+            await members.EnsureMayRegisterAsync(user.Subject(), id, context.RequestAborted);
+        }
+
         var trader = await grains.GetGrain<ITraderGrain>(id).RegisterAsync(request.ToProfile(), user.Subject());
         // The person who registers the firm becomes its first admin; a token acting for it is had by signing in with trader_id.
         await members.AddAsync(user.Subject(), id, MemberRoles.TraderAdmin);
