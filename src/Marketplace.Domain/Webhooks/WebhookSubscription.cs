@@ -33,6 +33,9 @@ public sealed class WebhookSubscription
     /// <summary>The highest version queued per subject, with when, to drop events handed over twice (stored apart, as the queue is).</summary>
     private readonly Dictionary<string, SubjectMark> _seen = new(StringComparer.Ordinal);
 
+    /// <summary>The event ids in <see cref="_queue"/>.</summary>
+    private readonly HashSet<string> _queuedIds = new(StringComparer.Ordinal);
+
     /// <summary>Subjects whose mark changed since <see cref="TakeChangedSubjects"/> last ran.</summary>
     private readonly HashSet<string> _changedSubjects = new(StringComparer.Ordinal);
 
@@ -53,7 +56,7 @@ public sealed class WebhookSubscription
         {
             if (value is { Count: > 0 })
             {
-                _queue.AddRange(value);
+                _queue.AddRange(value.Where(d => _queuedIds.Add(d.EventId)));
                 PendingCount = _queue.Count;
                 HasInlineQueue = true;
             }
@@ -173,6 +176,8 @@ public sealed class WebhookSubscription
 
         _queue.Clear();
         _queue.AddRange(all.Select((d, i) => (d, i)).OrderBy(x => first[x.d.Subject]).ThenBy(x => x.d.Version).ThenBy(x => x.i).Select(x => x.d));
+        _queuedIds.Clear();
+        _queuedIds.UnionWith(_queue.Select(d => d.EventId));
         PendingCount = _queue.Count;
         foreach (var (subject, mark) in marks)
         {
@@ -253,7 +258,7 @@ public sealed class WebhookSubscription
         var versionsAdded = new Dictionary<string, long>();
         foreach (var (e, body) in events.OrderBy(x => x.Event.Version))
         {
-            if (!Wants(e.Type) || e.Time < now - retention)
+            if (!Wants(e.Type) || e.Time < now - retention || _queuedIds.Contains(e.Id))
             {
                 continue;
             }
@@ -304,7 +309,7 @@ public sealed class WebhookSubscription
     /// </summary>
     public WebhookDelivery Redeliver(string eventId, DateTimeOffset now)
     {
-        if (_queue.Any(d => d.EventId == eventId))
+        if (_queuedIds.Contains(eventId))
         {
             throw DomainException.Conflict("delivery-pending", $"Event '{eventId}' is still queued for this subscription; it is sent without asking.");
         }
@@ -386,6 +391,7 @@ public sealed class WebhookSubscription
 
     private void Insert(WebhookDelivery delivery)
     {
+        _queuedIds.Add(delivery.EventId);
         PendingCount = _queue.Count + 1;
         // Keep a subject's deliveries in version order (an older version handed over late goes before newer ones).
         var index = _queue.FindLastIndex(d => d.Subject == delivery.Subject && d.Version <= delivery.Version);
@@ -408,6 +414,7 @@ public sealed class WebhookSubscription
     private void Finish(WebhookDelivery delivery, WebhookDeliveryStatus status, DateTimeOffset now)
     {
         _queue.Remove(delivery);
+        _queuedIds.Remove(delivery.EventId);
         PendingCount = _queue.Count;
         LogChanges++;
         delivery.Status = status;

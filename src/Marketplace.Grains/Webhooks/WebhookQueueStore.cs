@@ -35,7 +35,7 @@ public sealed class WebhookMarkBucket
 /// <summary>
 /// Stores a subscription's queue and marks apart from its record, so that an event queued writes what it touched: the
 /// page it joined (<see cref="PageSize"/> deliveries a page, new ones at the end), the bucket of its subject's mark and,
-/// when a page was started or emptied, the index. Deliveries keep the page they were first stored in until they finish;
+/// when a page was started or emptied, the index (pages, index, then marks: see <see cref="StoreAsync"/>). Deliveries keep the page they were first stored in until they finish;
 /// a page whose deliveries have all finished leaves the index and is cleared. Before, every event rewrote the whole
 /// record: with a receiver down, 10,000 envelopes per write, about a second each, so a burst of changes made the
 /// firm's webhook calls time out.
@@ -196,30 +196,35 @@ internal sealed class WebhookQueueStore(IGrainStorage storage, GrainType grainTy
             }
         }
 
-        await Task.WhenAll(
-            Task.WhenAll(written.Select(async w =>
-            {
-                var record = new GrainState<WebhookQueuePage>(new WebhookQueuePage { Deliveries = w.Value }) { ETag = _pages[w.Key].ETag };
-                await PageWrites.WriteAsync(storage, PageStateName, PageId(w.Key), record, overwriteAny: true);
-                _pages[w.Key] = (_pages[w.Key].Count, record.ETag);
-            })),
-            Task.WhenAll(changedBuckets.Select(async b =>
-            {
-                var record = new GrainState<WebhookMarkBucket>(_buckets[b]) { ETag = _bucketETags[b] };
-                await PageWrites.WriteAsync(storage, MarkStateName, BucketId(b), record, overwriteAny: true);
-                _bucketETags[b] = record.ETag;
-            })));
+        // The deliveries first (their pages, then the index naming a new one), the marks after: a mark stored for an event
+        // whose delivery was not would drop that event when it is handed over again. The other way round, a failure
+        // leaves a delivery without its mark, and an event handed over again is dropped by its id or sent twice
+        // (receivers deduplicate by event id).
+        await Task.WhenAll(written.Select(async w =>
+        {
+            var record = new GrainState<WebhookQueuePage>(new WebhookQueuePage { Deliveries = w.Value }) { ETag = _pages[w.Key].ETag };
+            await PageWrites.WriteAsync(storage, PageStateName, PageId(w.Key), record, overwriteAny: true);
+            _pages[w.Key] = (_pages[w.Key].Count, record.ETag);
+        }));
 
         if (started.Count > 0 || emptied.Length > 0)
         {
             pages.RemoveAll(emptied.Contains);
             await index.WriteStateAsync();
-            foreach (var page in emptied)
-            {
-                var etag = _pages[page].ETag;
-                _pages.Remove(page);
-                await ClearPageAsync(page, etag);
-            }
+        }
+
+        await Task.WhenAll(changedBuckets.Select(async b =>
+        {
+            var record = new GrainState<WebhookMarkBucket>(_buckets[b]) { ETag = _bucketETags[b] };
+            await PageWrites.WriteAsync(storage, MarkStateName, BucketId(b), record, overwriteAny: true);
+            _bucketETags[b] = record.ETag;
+        }));
+
+        foreach (var page in emptied)
+        {
+            var etag = _pages[page].ETag;
+            _pages.Remove(page);
+            await ClearPageAsync(page, etag);
         }
     }
 

@@ -44,6 +44,30 @@ public class WebhookSubscriptionTests
         Assert.Equal(0, s.Enqueue([Event("listing/b", 1, at: T0 - TimeSpan.FromDays(2))], T0, TimeSpan.FromDays(1)));
     }
 
+    /// <summary>
+    /// The queue and the marks are stored in separate records: a delivery read back without its mark (the marks' write
+    /// failed) is still not queued twice when its event is handed over again; restored deliveries keep each subject's
+    /// version order, and restored marks drop what they cover.
+    /// </summary>
+    [Fact]
+    public void Restore_ADeliveryWithoutItsMark_IsNotQueuedTwice_AndMarksStillDropDuplicates()
+    {
+        var stored = New();
+        stored.Enqueue([Event("listing/a", 1), Event("listing/b", 1), Event("listing/a", 2)], T0, TimeSpan.FromDays(1));
+
+        var read = New();
+        read.Restore(stored.Queue.Reverse(), []);
+        Assert.Equal([("listing/b", 1L), ("listing/a", 1L), ("listing/a", 2L)], read.Queue.Select(d => (d.Subject, d.Version)));
+        Assert.Equal(3, read.PendingCount);
+        Assert.Equal(0, read.Enqueue([Event("listing/a", 2)], T0, TimeSpan.FromDays(1)));
+        Assert.Equal(3, read.Queue.Count);
+
+        var marked = New();
+        marked.Restore([], stored.Marks);
+        Assert.Equal(0, marked.Enqueue([Event("listing/b", 1)], T0, TimeSpan.FromDays(1)));
+        Assert.Equal(1, marked.Enqueue([Event("listing/b", 2)], T0, TimeSpan.FromDays(1)));
+    }
+
     [Fact]
     public void RecordAttempt_FailingPastTheRetryPeriod_DeadLetters_WithBackoffDoublingUpToTheMaximum()
     {
