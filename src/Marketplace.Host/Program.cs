@@ -49,6 +49,7 @@ if (args.Length > 0 && !args[0].StartsWith('-') && !args[0].Contains('=', String
 try
 {
     var app = MarketplaceApp.Create(args);
+    StartupProblem.EnsureHttpPortsFree(app.Configuration);
     await app.RunBoundedAsync();
     return 0;
 }

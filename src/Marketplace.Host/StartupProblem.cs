@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 
@@ -16,6 +17,31 @@ public static class StartupProblem
         }
 
         return Causes(exception).Select(Describe).FirstOrDefault(d => d is not null);
+    }
+
+    /// <summary>
+    /// Throws the address-in-use <see cref="SocketException"/> (explained by <see cref="Explain"/>) when a port of the
+    /// configured <c>urls</c> is taken, before the silo starts: otherwise the host joins its cluster, fails to bind, and
+    /// leaves a member that never served (in a cluster, others have to declare it dead).
+    /// </summary>
+    public static void EnsureHttpPortsFree(IConfiguration configuration)
+    {
+        foreach (var url in (configuration["urls"] ?? "http://localhost:5000").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+                || uri.Port <= 0)
+            {
+                continue;
+            }
+
+            var address = uri.IsLoopback && !IPAddress.TryParse(uri.Host.Trim('[', ']'), out _) ? IPAddress.Loopback
+                : IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) ? ip
+                : IPAddress.Any;
+            using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            // As Kestrel binds (a port left in TIME_WAIT by a stopped host is free to it).
+            probe.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            probe.Bind(new IPEndPoint(address, uri.Port));
+        }
     }
 
     private static IEnumerable<Exception> Causes(Exception exception)
