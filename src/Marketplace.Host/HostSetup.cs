@@ -190,6 +190,13 @@ public static class HostSetup
         // problem document or the error page (Kestrel's own 414, past its request-line limit, has no body at all).
         app.Use((context, next) =>
         {
+            // A refusal below re-executed as the error page carries the same headers and body: not refused again (the page
+            // would be left blank).
+            if (context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>() is not null)
+            {
+                return next(context);
+            }
+
             if ((context.Request.Path.Value?.Length ?? 0) + (context.Request.QueryString.Value?.Length ?? 0) > ApiLimits.MaxRequestTargetLength)
             {
                 context.Response.StatusCode = StatusCodes.Status414UriTooLong;
@@ -216,6 +223,13 @@ public static class HostSetup
             {
                 return Refuse(context, ApiProblems.Create(StatusCodes.Status400BadRequest, "invalid-encoding", "Address not UTF-8",
                     "The query string's percent-escapes do not spell UTF-8 text: encode parameters as UTF-8 before escaping them."));
+            }
+
+            // The same for a form's body: the framework's form reader leaves such escapes as typed, so "%ED%A0%80" was
+            // stored as a lot's text, unlike in JSON bodies, which are refused when they are not UTF-8.
+            if (HttpMethods.IsPost(context.Request.Method) && IsUrlEncodedForm(context.Request.ContentType))
+            {
+                return CheckFormEncodingAsync(context, next);
             }
 
             return next(context);
@@ -305,31 +319,77 @@ public static class HostSetup
 
     /// <summary>True when the query string's percent-escapes, decoded, are UTF-8 (or it has none above ASCII).</summary>
     internal static bool QueryIsUtf8(string? query)
+        => string.IsNullOrEmpty(query) || !query.Contains('%', StringComparison.Ordinal) || EscapedIsUtf8(System.Text.Encoding.UTF8.GetBytes(query));
+
+    /// <summary>True when URL-encoded text (a query, a form's body) spells UTF-8 once its percent-escapes are decoded.</summary>
+    internal static bool EscapedIsUtf8(ReadOnlySpan<byte> text)
     {
-        if (string.IsNullOrEmpty(query) || !query.Contains('%', StringComparison.Ordinal))
+        if (text.IndexOf((byte)'%') < 0)
         {
-            return true;
+            return System.Text.Unicode.Utf8.IsValid(text);
         }
 
-        var bytes = new List<byte>(query.Length);
-        for (var i = 0; i < query.Length; i++)
+        var bytes = new byte[text.Length];
+        var length = 0;
+        for (var i = 0; i < text.Length; i++)
         {
-            if (query[i] == '%' && i + 2 < query.Length && Uri.IsHexDigit(query[i + 1]) && Uri.IsHexDigit(query[i + 2]))
+            if (text[i] == '%' && i + 2 < text.Length && Uri.IsHexDigit((char)text[i + 1]) && Uri.IsHexDigit((char)text[i + 2]))
             {
-                bytes.Add(byte.Parse(query.AsSpan(i + 1, 2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture));
+                bytes[length++] = (byte)((HexValue(text[i + 1]) << 4) | HexValue(text[i + 2]));
                 i += 2;
-            }
-            else if (query[i] < 0x80)
-            {
-                bytes.Add((byte)query[i]);
             }
             else
             {
-                bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(query[i].ToString()));
+                bytes[length++] = text[i];
             }
         }
 
-        return System.Text.Unicode.Utf8.IsValid(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes));
+        return System.Text.Unicode.Utf8.IsValid(bytes.AsSpan(0, length));
+
+        static int HexValue(byte digit) => digit <= '9' ? digit - '0' : (digit | 0x20) - 'a' + 10;
+    }
+
+    /// <summary>Form bodies longer than this are left to the form reader's own limits unchecked (the marketplace's forms are far smaller).</summary>
+    private const int MaxCheckedFormBytes = 64 * 1024;
+
+    private static bool IsUrlEncodedForm(string? contentType)
+        => contentType is not null && contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Refuses (400 <c>invalid-encoding</c>) a form body whose escapes do not spell UTF-8; the body is buffered and read again by the endpoint.</summary>
+    private static async Task CheckFormEncodingAsync(HttpContext context, RequestDelegate next)
+    {
+        var request = context.Request;
+        if (request.ContentLength is > MaxCheckedFormBytes)
+        {
+            await next(context);
+            return;
+        }
+
+        request.EnableBuffering();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(MaxCheckedFormBytes + 1);
+        try
+        {
+            var total = 0;
+            int read;
+            while (total <= MaxCheckedFormBytes && (read = await request.Body.ReadAsync(buffer.AsMemory(total, MaxCheckedFormBytes + 1 - total), context.RequestAborted)) > 0)
+            {
+                total += read;
+            }
+
+            request.Body.Position = 0;
+            if (total <= MaxCheckedFormBytes && !EscapedIsUtf8(buffer.AsSpan(0, total)))
+            {
+                await Refuse(context, ApiProblems.Create(StatusCodes.Status400BadRequest, "invalid-encoding", "Form not UTF-8",
+                    "The form's percent-escapes do not spell UTF-8 text: encode its fields as UTF-8 before escaping them."));
+                return;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        await next(context);
     }
 
     /// <summary>A page request from a browser: it accepts HTML and is not for the API, the sign-in server or the operators' endpoints.</summary>

@@ -119,6 +119,48 @@ public sealed class ErrorPageTests(BrowserFixture web)
         Assert.Equal("application/problem+json", many.Content.Headers.ContentType?.MediaType);
     }
 
+    /// <summary>
+    /// A form's body is read by the framework, which left escapes that do not spell UTF-8 as typed ("%ED%A0%80" was stored
+    /// as a lot's text): 400, the error page for a browser and a problem for the sign-in server's callers; UTF-8 escapes pass.
+    /// </summary>
+    [Fact]
+    public async Task AFormWhoseEscapesAreNotUtf8_Is400_AndAUtf8OneIsReadAsEver()
+    {
+        using var client = new HttpClient { BaseAddress = web.Server.Address };
+        static ByteArrayContent Form(string body)
+        {
+            var content = new ByteArrayContent(System.Text.Encoding.ASCII.GetBytes(body));
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-www-form-urlencoded");
+            return content;
+        }
+
+        using var browser = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/account/sign-in")
+        {
+            Headers = { { "Accept", "text/html" }, { "Accept-Language", "en" } }, Content = Form("Email=a%ED%A0%80%40example.com&Password=x"),
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, browser.StatusCode);
+        Assert.Contains("could not be read", await browser.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // A charset the server cannot read, the same way (its error page is not refused in turn).
+        var latin = Form("Email=a%40example.com&Password=x");
+        latin.Headers.ContentType!.CharSet = "utf-999";
+        using var charset = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/account/sign-in")
+        {
+            Headers = { { "Accept", "text/html" }, { "Accept-Language", "en" } }, Content = latin,
+        });
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, charset.StatusCode);
+        Assert.Contains("could not be read", await charset.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var machine = await client.PostAsync("/connect/token", Form("grant_type=client_credentials&client_id=erp%FF&client_secret=x"));
+        Assert.Equal(HttpStatusCode.BadRequest, machine.StatusCode);
+        Assert.Contains("urn:marketplace:problem:invalid-encoding", await machine.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // UTF-8 escapes reach the sign-in server, which answers as ever (an unknown client).
+        using var finnish = await client.PostAsync("/connect/token", Form("grant_type=client_credentials&client_id=ty%C3%B6maa&client_secret=x"));
+        Assert.DoesNotContain("invalid-encoding", await finnish.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("invalid_client", await finnish.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("q=%ED%A0%80")] // a surrogate half
     [InlineData("q=tiili%FF")]
