@@ -18,6 +18,9 @@ public sealed class WebhookSubscription
     /// <summary>Finished deliveries kept in the log (newest first); older ones are dropped.</summary>
     public const int LogKept = 100;
 
+    /// <summary>How far apart two hosts' clocks may be: an event stamped this much before the subscription's creation is still its.</summary>
+    public static readonly TimeSpan ClockTolerance = TimeSpan.FromSeconds(1);
+
     /// <summary>Most deliveries queued at once; beyond it the oldest pending one is dead-lettered.</summary>
     public const int MaxQueued = 10_000;
 
@@ -254,11 +257,28 @@ public sealed class WebhookSubscription
     /// </summary>
     public int Enqueue(IEnumerable<(OutboxEvent Event, string Body)> events, DateTimeOffset now, TimeSpan retention)
     {
+        var bodies = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (e, body) in events)
+        {
+            bodies.TryAdd(e.Id, body);
+        }
+
+        return Enqueue(events.Select(x => x.Event), e => bodies[e.Id], now, retention);
+    }
+
+    /// <summary>
+    /// <see cref="Enqueue(IEnumerable{ValueTuple{OutboxEvent, string}}, DateTimeOffset, TimeSpan)"/>, making the envelope
+    /// (<paramref name="body"/>) only for the events queued: a hand-over repeats events already queued, hundreds at a time
+    /// when the registry is slow. Events from before the subscription was created are not its (a lot's outbox handed over
+    /// again after a restart holds older changes).
+    /// </summary>
+    public int Enqueue(IEnumerable<OutboxEvent> events, Func<OutboxEvent, string> body, DateTimeOffset now, TimeSpan retention)
+    {
         var added = 0;
         var versionsAdded = new Dictionary<string, long>();
-        foreach (var (e, body) in events.OrderBy(x => x.Event.Version))
+        foreach (var e in events.OrderBy(x => x.Version))
         {
-            if (!Wants(e.Type) || e.Time < now - retention || _queuedIds.Contains(e.Id))
+            if (!Wants(e.Type) || e.Time < now - retention || e.Time < CreatedAt - ClockTolerance || _queuedIds.Contains(e.Id))
             {
                 continue;
             }
@@ -272,7 +292,7 @@ public sealed class WebhookSubscription
             versionsAdded[e.Subject] = e.Version;
             _seen[e.Subject] = new SubjectMark(e.Version, now);
             _changedSubjects.Add(e.Subject);
-            Insert(new WebhookDelivery { EventId = e.Id, Type = e.Type, Subject = e.Subject, Version = e.Version, Body = body, QueuedAt = now, NextAttemptAt = now });
+            Insert(new WebhookDelivery { EventId = e.Id, Type = e.Type, Subject = e.Subject, Version = e.Version, Body = body(e), QueuedAt = now, NextAttemptAt = now });
             added++;
         }
 

@@ -56,9 +56,11 @@ public interface IWebhookFirmGrain : IGrainWithStringKey
 
     /// <summary>
     /// Queues the events in every subscription that wants them, answering once each has stored them: the emitting grain
-    /// counts them handed over only then. The events are immutable records in an array made for the call, so they are
+    /// counts them handed over only then. Interleaves (it reads the registry without awaiting in between), so a burst of
+    /// hand-overs neither queues behind each other here nor holds up the firm's changes to its subscriptions. The events are immutable records in an array made for the call, so they are
     /// passed without a copy (every stored change of a lot, demand or match publishes, mostly to firms without subscriptions).
     /// </summary>
+    [AlwaysInterleave]
     Task PublishAsync([Immutable] OutboxEvent[] events);
 }
 
@@ -125,8 +127,13 @@ public interface IWebhookSubscriptionGrain : IGrainWithStringKey
     /// <summary>Queues a finished event again.</summary>
     Task<WebhookDelivery> RedeliverAsync(string eventId);
 
-    /// <summary>Queues events (duplicates of a subject's version already queued are dropped) and stores them before answering.</summary>
-    Task EnqueueAsync(OutboxEvent[] events);
+    /// <summary>
+    /// Queues events (duplicates of a subject's version already queued are dropped) and stores them before answering.
+    /// Interleaves with the subscription's other calls, so concurrent hand-overs share a write (the grain keeps its writes
+    /// one at a time itself). The events are not copied: the caller made the array for the call.
+    /// </summary>
+    [AlwaysInterleave]
+    Task EnqueueAsync([Immutable] OutboxEvent[] events);
 
     /// <summary>Records the outcomes of attempts made off the grain's turn.</summary>
     Task ReportAsync(WebhookAttempt[] attempts);

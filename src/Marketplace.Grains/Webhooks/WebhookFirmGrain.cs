@@ -48,13 +48,19 @@ public sealed class WebhookFirmGrain(
     /// <inheritdoc />
     public async Task<TimeSpan> UpdateAsync(WebhookSubscriptionEntry entry)
     {
-        var index = state.State.Subscriptions.FindIndex(s => s.Id == entry.Id);
-        if (index < 0)
+        if (!state.State.Subscriptions.Exists(s => s.Id == entry.Id))
         {
             return TimeSpan.Zero;
         }
 
         var wait = await DirectoryGrain.WidenAsync(Firm, entry.EventTypes);
+        // Found again after the await: a publish interleaving meanwhile may have removed another entry.
+        var index = state.State.Subscriptions.FindIndex(s => s.Id == entry.Id);
+        if (index < 0)
+        {
+            return wait;
+        }
+
         state.State.Subscriptions[index] = entry;
         await state.WriteOrReloadAsync();
         await NarrowAsync();
@@ -75,6 +81,7 @@ public sealed class WebhookFirmGrain(
     public Task<WebhookSubscriptionEntry[]> ListAsync() => Task.FromResult(state.State.Subscriptions.ToArray());
 
     /// <inheritdoc />
+    /// <remarks>Interleaves: the registry is read in one go before the first await, so a change to it cannot come in between.</remarks>
     public async Task PublishAsync(OutboxEvent[] events)
     {
         var calls = new List<Task>();

@@ -15,6 +15,13 @@ namespace Marketplace.Grains.Webhooks;
 public sealed class WebhookRelay(Grain grain, IGrainFactory grains, WebhookOptions options, ILogger logger)
 {
     private readonly HashSet<string> _handedOver = [];
+
+    /// <summary>
+    /// Events in a hand-over still waiting for its answer: not sent again with the next change's (a slow registry saw every
+    /// change re-send the whole outbox, hundreds of events a call, and fell further behind). A failed hand-over's events
+    /// leave this set and go with the retry.
+    /// </summary>
+    private readonly HashSet<string> _inFlight = [];
     private IGrainTimer? _retry;
     private Func<IReadOnlyList<OutboxEvent>>? _outbox;
 
@@ -84,15 +91,25 @@ public sealed class WebhookRelay(Grain grain, IGrainFactory grains, WebhookOptio
     public void HandOver(Func<IReadOnlyList<OutboxEvent>> outbox)
     {
         _outbox = outbox;
-        var pending = outbox().Where(e => !_handedOver.Contains(e.Id)).ToArray();
+        var pending = outbox().Where(e => !_handedOver.Contains(e.Id) && !_inFlight.Contains(e.Id)).ToArray();
         if (pending.Length == 0)
         {
             return;
         }
 
+        foreach (var e in pending)
+        {
+            _inFlight.Add(e.Id);
+        }
+
         _ = Publish(pending).ContinueWith(
             t =>
             {
+                foreach (var e in pending)
+                {
+                    _inFlight.Remove(e.Id);
+                }
+
                 if (t.IsCompletedSuccessfully)
                 {
                     foreach (var e in pending)
@@ -145,6 +162,12 @@ public sealed class WebhookRelay(Grain grain, IGrainFactory grains, WebhookOptio
         {
             _retry?.Dispose();
             _retry = null;
+            return Task.CompletedTask;
+        }
+
+        if (pending.All(e => _inFlight.Contains(e.Id)))
+        {
+            // Still waiting for the answer of a hand-over that has them all: the next tick looks again.
             return Task.CompletedTask;
         }
 

@@ -43,6 +43,21 @@ public sealed class WebhookSubscriptionGrain(
     /// <summary>The log's <see cref="WebhookSubscription.LogChanges"/> when the record was last stored.</summary>
     private long _logStored;
 
+    /// <summary>Held while the subscription's records are written or cleared: enqueues interleave, so writes take turns here.</summary>
+    private readonly SemaphoreSlim _saving = new(1, 1);
+
+    /// <summary>
+    /// Counts the times memory was read back from storage (after a failed write) or emptied (a deletion): an enqueue
+    /// whose events went into memory before that cannot count them stored.
+    /// </summary>
+    private long _generation;
+
+    /// <summary>The write the enqueues since the last write began wait for; null when none waits.</summary>
+    private TaskCompletionSource? _nextFlush;
+
+    /// <summary>A creation under way: an event handed over meanwhile (its firm's registry names the subscription already) waits for it.</summary>
+    private Task? _creating;
+
     private bool _reminder;
 
     private string Id => this.GetPrimaryKeyString();
@@ -82,12 +97,23 @@ public sealed class WebhookSubscriptionGrain(
                 : throw DomainException.Conflict("webhook-exists", $"Webhook subscription '{Id}' already exists.");
         }
 
-        var wait = await GrainFactory.GetGrain<IWebhookFirmGrain>(input.FirmId).AddAsync(Entry(created), options.Value.MaxSubscriptionsPerFirm);
-        var widened = Stopwatch.GetTimestamp();
-        state.State = created;
-        await state.WriteOrReloadAsync();
-        await WaitOutLeasesAsync(wait, widened);
-        return Subscription;
+        var creating = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _creating = creating.Task;
+        try
+        {
+            var wait = await GrainFactory.GetGrain<IWebhookFirmGrain>(input.FirmId).AddAsync(Entry(created), options.Value.MaxSubscriptionsPerFirm);
+            var widened = Stopwatch.GetTimestamp();
+            state.State = created;
+            await SaveAsync(record: true);
+            creating.SetResult();
+            await WaitOutLeasesAsync(wait, widened);
+            return Subscription;
+        }
+        finally
+        {
+            creating.TrySetResult();
+            _creating = null;
+        }
     }
 
     /// <summary>
@@ -129,9 +155,19 @@ public sealed class WebhookSubscriptionGrain(
     {
         EnsureExists();
         await GrainFactory.GetGrain<IWebhookFirmGrain>(Subscription.FirmId).RemoveAsync(Id);
-        await _store.ClearAsync(queueIndex);
-        await state.ClearStateAsync();
-        state.State = new WebhookSubscription();
+        await _saving.WaitAsync();
+        try
+        {
+            _generation++;
+            await _store.ClearAsync(queueIndex);
+            await state.ClearStateAsync();
+            state.State = new WebhookSubscription();
+        }
+        finally
+        {
+            _saving.Release();
+        }
+
         await StopAsync();
     }
 
@@ -166,16 +202,67 @@ public sealed class WebhookSubscriptionGrain(
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Interleaves (<see cref="IWebhookSubscriptionGrain.EnqueueAsync"/>): the events go into memory at once, and the
+    /// callers that came while a write was running share the next one (group commit), so a burst of a firm's changes
+    /// costs a write per turn of the storage, not per change. Answered once a write that began after the events went
+    /// into memory has succeeded, and refused (as a grain failure the emitter retries) if memory was read back or emptied
+    /// before that.
+    /// </remarks>
     public async Task EnqueueAsync(OutboxEvent[] events)
     {
-        EnsureExists();
-        if (Subscription.Enqueue(events.Select(e => (e, WebhookEnvelope.Body(e))), Now, options.Value.RetryFor) == 0)
+        if (_creating is { } creating)
         {
-            return;
+            await creating;
         }
 
-        await SaveAsync();
-        await StartDeliveringAsync();
+        EnsureExists();
+        var generation = _generation;
+        Subscription.Enqueue(events, WebhookEnvelope.Body, Now, options.Value.RetryFor);
+        await FlushEnqueuedAsync();
+        if (generation != _generation)
+        {
+            EnsureExists();
+            throw new OrleansException($"Webhook subscription {Id} was read back from storage before these events were stored; hand them over again.");
+        }
+
+        if (Subscription.Queue.Count > 0)
+        {
+            await StartDeliveringAsync();
+        }
+    }
+
+    /// <summary>The write the caller's changes in memory are stored by: the next one to begin, shared with every caller until it begins.</summary>
+    private Task FlushEnqueuedAsync()
+    {
+        if (_nextFlush is { } waiting)
+        {
+            return waiting.Task;
+        }
+
+        var flush = _nextFlush = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = RunFlushAsync();
+        return flush.Task;
+    }
+
+    private async Task RunFlushAsync()
+    {
+        await _saving.WaitAsync();
+        var flush = _nextFlush!;
+        _nextFlush = null;
+        try
+        {
+            await SaveHeldAsync(record: false);
+            flush.SetResult();
+        }
+        catch (Exception e)
+        {
+            flush.SetException(e);
+        }
+        finally
+        {
+            _saving.Release();
+        }
     }
 
     /// <inheritdoc />
@@ -197,6 +284,12 @@ public sealed class WebhookSubscriptionGrain(
         {
             // A failed write reloads the queue as stored: those attempts count as not made, and are made again.
             await SaveAsync();
+            if (attempts.Any(a => a.StatusCode is >= 200 and < 300))
+            {
+                // A receiver that answers: the next versions go now, not at the next tick (one a subject per tick fell
+                // behind a lot changed more than once a second).
+                await TickAsync(CancellationToken.None);
+            }
         }
     }
 
@@ -320,6 +413,26 @@ public sealed class WebhookSubscriptionGrain(
     /// </summary>
     private async Task SaveAsync(bool record = false)
     {
+        await _saving.WaitAsync();
+        try
+        {
+            await SaveHeldAsync(record);
+        }
+        finally
+        {
+            _saving.Release();
+        }
+    }
+
+    /// <summary><see cref="SaveAsync"/> for a caller holding <see cref="_saving"/>.</summary>
+    private async Task SaveHeldAsync(bool record)
+    {
+        if (!Subscription.Exists)
+        {
+            // Deleted while the write waited its turn: nothing of it is stored any more.
+            return;
+        }
+
         try
         {
             await _store.StoreAsync(queueIndex, Subscription);
@@ -343,6 +456,7 @@ public sealed class WebhookSubscriptionGrain(
 
     private async Task ReloadAsync()
     {
+        _generation++;
         try
         {
             await state.ReadStateAsync();

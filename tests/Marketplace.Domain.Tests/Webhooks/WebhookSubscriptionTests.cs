@@ -68,6 +68,16 @@ public class WebhookSubscriptionTests
         Assert.Equal(1, marked.Enqueue([Event("listing/b", 2)], T0, TimeSpan.FromDays(1)));
     }
 
+    /// <summary>A lot's outbox handed over again after a restart holds changes from before the subscription: not its events.</summary>
+    [Fact]
+    public void Enqueue_EventsFromBeforeTheSubscription_AreNotItsOwn_WithinTheClockTolerance()
+    {
+        var s = New();
+        Assert.Equal(0, s.Enqueue([Event("listing/a", 1, at: T0 - TimeSpan.FromSeconds(30))], T0, TimeSpan.FromDays(1)));
+        Assert.Equal(1, s.Enqueue([Event("listing/a", 2, at: T0 - (WebhookSubscription.ClockTolerance / 2))], T0, TimeSpan.FromDays(1)));
+        Assert.Equal(1, s.Enqueue([Event("listing/a", 3, at: T0 + TimeSpan.FromSeconds(5))], T0 + TimeSpan.FromSeconds(5), TimeSpan.FromDays(1)));
+    }
+
     [Fact]
     public void RecordAttempt_FailingPastTheRetryPeriod_DeadLetters_WithBackoffDoublingUpToTheMaximum()
     {

@@ -71,6 +71,26 @@ public sealed class WebhookQueuePagesTests() : CountingSqliteCluster("webhook-qu
         Assert.Equal(again.Pending.Skip(250).Select(d => d.EventId), page.Pending.Select(d => d.EventId));
     }
 
+    /// <summary>
+    /// Hand-overs interleave and share writes: 300 at once, each of its own lot, are all stored (a new activation reads
+    /// them), with far fewer page writes than hand-overs. One write each, as before, would be 300.
+    /// </summary>
+    [Fact]
+    public async Task ConcurrentHandOvers_ShareWrites_AndAreAllStored()
+    {
+        var (subscription, _) = await SubscribeAsync();
+        var now = DateTimeOffset.UtcNow;
+        Storage.Written.Clear();
+        await Task.WhenAll(Enumerable.Range(0, 300).Select(i => subscription.EnqueueAsync([Event($"lot/{i}", 1, now)])));
+
+        var pageWrites = Storage.Written.Count(w => w.StateName == WebhookQueueStore.PageStateName);
+        Assert.InRange(pageWrites, 3, 150);
+        await Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var stored = await subscription.DeliveriesAsync(0, 1_000);
+        Assert.Equal(300, stored.PendingTotal);
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => $"lot/{i}").Order(), stored.Pending.Select(d => d.Subject).Order());
+    }
+
     [Fact]
     public async Task FinishedDeliveries_EmptyTheirPagesOutOfTheIndex_AndTheLogKeepsThem()
     {
