@@ -438,8 +438,11 @@ public sealed class WebhookSubscriptionGrain(
             await _store.StoreAsync(queueIndex, Subscription);
             if (record || Subscription.HasInlineQueue || Subscription.LogChanges != _logStored)
             {
+                // Taken as the record is serialized (at once): an enqueue interleaving during the write may change the log
+                // again, which the next write then stores.
+                var logWritten = Subscription.LogChanges;
                 await state.WriteStateAsync();
-                _logStored = Subscription.LogChanges;
+                _logStored = logWritten;
                 Subscription.InlineQueueStored();
             }
         }
