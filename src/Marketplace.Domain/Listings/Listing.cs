@@ -366,13 +366,23 @@ public sealed partial class Listing
         Touch(now);
     }
 
-    /// <summary>Takes the lot off the market; active holds are released.</summary>
+    /// <summary>
+    /// Takes the lot off the market; active holds are released. Not while an order placed on it waits for the seller
+    /// (409 <c>listing-has-orders</c>): its hold changes only through the order, which would be left unable to go on.
+    /// </summary>
     public IReadOnlyList<Hold> Withdraw(DateTimeOffset now)
     {
         EnsureExists();
         if (Status is not (ListingStatus.Draft or ListingStatus.Active or ListingStatus.SoldOut))
         {
             throw InvalidTransition("withdraw");
+        }
+
+        if (_holds.FirstOrDefault(h => h.IsActive && h.OrderId is not null) is { } ordered)
+        {
+            throw DomainException.Conflict("listing-has-orders",
+                $"Order '{ordered.OrderId}' is placed on this lot: accept it or cancel it first (/api/v1/orders/{ordered.OrderId}), then withdraw the lot.",
+                new Dictionary<string, object?> { ["orderId"] = ordered.OrderId });
         }
 
         var released = CloseActiveHolds(HoldStatus.Released, now);

@@ -647,10 +647,10 @@ public sealed class Order
                 new Dictionary<string, object?> { ["orderStatus"] = StatusCode(Status) });
         }
 
-        if (Status == OrderStatus.Cancelled)
+        if (Status is OrderStatus.Cancelled or OrderStatus.Refunded)
         {
             // Its invoice no longer asks for anything: money the buyer paid anyway goes back outside the marketplace.
-            throw DomainException.Conflict("invalid-transition", "A cancelled order's invoice takes no payments: return any money received to the buyer.",
+            throw DomainException.Conflict("invalid-transition", $"{English.Article(StatusCode(Status))} {StatusCode(Status)} order's invoice takes no payments: return any money received to the buyer.",
                 new Dictionary<string, object?> { ["orderStatus"] = StatusCode(Status) });
         }
 
@@ -719,6 +719,13 @@ public sealed class Order
         CarbonRecorded = true;
         Touch(now);
     }
+
+    /// <summary>
+    /// What the invoice still asks for: the total less what was paid, and nothing once the order was cancelled or
+    /// refunded (its invoice is void; a refund settles the dispute it ended).
+    /// </summary>
+    public long InvoiceOutstandingMinor
+        => Invoice is not { } i || Status is OrderStatus.Cancelled or OrderStatus.Refunded ? 0 : Math.Max(0, Totals!.GrossMinor - i.PaidMinor);
 
     /// <summary>True when the invoice is unpaid (wholly or partly) after its due date on an order still owed.</summary>
     public bool IsOverdue(DateTimeOffset now)

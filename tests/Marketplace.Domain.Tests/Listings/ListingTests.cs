@@ -84,6 +84,27 @@ public class ListingTests
         Assert.Equal("listing-not-active", Refusal(() => withdrawn.PlaceHold("h", "buyer", 1, Now.AddDays(1), Now)).Code);
     }
 
+    /// <summary>
+    /// A placed order's hold changes only through its order: withdrawing the lot released it behind the order's back, so
+    /// the order could neither be accepted nor the lot republished. Refused until the order has let go of it.
+    /// </summary>
+    [Fact]
+    public void Withdraw_WithAnOrderWaitingOnAHold_IsRefused_UntilTheOrderReleasesIt()
+    {
+        var lot = Active();
+        lot.PlaceHold("h1", "buyer", 10, Now.AddDays(1), Now);
+        lot.AttachOrder("h1", "buyer", "order-1", Now.AddDays(7), Now);
+        var refusal = Refusal(() => lot.Withdraw(Now));
+        Assert.Equal("listing-has-orders", refusal.Code);
+        Assert.Equal("order-1", refusal.Details["orderId"]);
+        Assert.Equal(ListingStatus.Active, lot.Status);
+        Assert.Equal(10, lot.Held);
+
+        lot.ReleaseHold("h1", "buyer", Now, orderId: "order-1");
+        lot.Withdraw(Now);
+        Assert.Equal(ListingStatus.Withdrawn, lot.Status);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(-5)]

@@ -325,6 +325,23 @@ public class OrderTests
         Assert.Equal((status, 0L), (order.Payment!.Status, order.PaidMinor));
     }
 
+    /// <summary>A refund that ends a dispute settles the invoice: nothing is outstanding, and no payment is taken after it.</summary>
+    [Fact]
+    public void RecordInvoicePayment_OnARefundedOrder_IsRefused_AndNothingIsOutstanding()
+    {
+        var order = HandedOver();
+        order.RecordInvoicePayment(Seller, 2000, null, null, Now.AddDays(1));
+        Assert.Equal(order.Totals!.GrossMinor - 2000, order.InvoiceOutstandingMinor);
+        order.Dispute(Buyer, "Wrong material", Now.AddDays(2));
+        order.Resolve(Admin, new Resolution("refund", 2000, null), new RefundChange("refund-1", 2000, "succeeded"), null, Now.AddDays(4));
+        Assert.Equal(OrderStatus.Refunded, order.Status);
+
+        Assert.Equal(0, order.InvoiceOutstandingMinor);
+        var e = Assert.Throws<DomainException>(() => order.RecordInvoicePayment(Seller, 100, null, null, Now.AddDays(5)));
+        Assert.Equal(("invalid-transition", DomainErrorKind.Conflict), (e.Code, e.Kind));
+        Assert.Equal(2000, order.PaidMinor);
+    }
+
     [Fact]
     public void IsOverdue_AfterTheDueDateWhileUnpaid()
     {

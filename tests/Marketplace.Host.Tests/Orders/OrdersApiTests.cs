@@ -101,6 +101,13 @@ public class OrdersApiTests(ServerFixture fixture)
         var cancelled = await StepAsync(sellerClient, id, "cancel", new { reason = "The pallets were damaged in storage" });
 
         Assert.Equal("cancelled", cancelled.Status());
+        // Its invoice is void: nothing outstanding, and no document that tells the buyer to pay.
+        Assert.Equal(0, cancelled["invoice"]!["outstandingMinor"]!.GetValue<long>());
+        foreach (var format in new[] { "pdf", "finvoice", "json" })
+        {
+            await ProblemAsync(await sellerClient.GetAsync($"/api/v1/orders/{id}/invoice?format={format}"), HttpStatusCode.Conflict, "invoice-void");
+        }
+
         var after = await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK);
         Assert.Equal(("active", 400m, 0m), (after["status"]!.GetValue<string>(), after["quantities"]!["available"]!.GetValue<decimal>(), after["quantities"]!["sold"]!.GetValue<decimal>()));
         await ProblemAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{id}/accept", new { }), HttpStatusCode.Conflict, "invalid-transition");

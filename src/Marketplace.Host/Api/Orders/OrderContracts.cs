@@ -109,8 +109,8 @@ public sealed record OrderResponse(
             new PaymentDto(payment.Method.ToString().ToLowerInvariant(), payment.Status, payment.ExternalId, buyer ? payment.ClientSecret : null, o.PaidMinor, o.RefundedMinor,
                 payment.Hosted, buyer ? payment.Session?.Url : null, buyer ? payment.Session?.ExpiresAt : null),
             o.Invoice is { } i
-                ? new InvoiceDto(i.Number, i.IssueDate, i.DueDate, i.ReferenceNumber, i.CreditorReference, i.Payments, i.PaidMinor, o.Totals!.GrossMinor - i.PaidMinor,
-                    i.PaidMinor >= o.Totals.GrossMinor, o.IsOverdue(now))
+                ? new InvoiceDto(i.Number, i.IssueDate, i.DueDate, i.ReferenceNumber, i.CreditorReference, i.Payments, i.PaidMinor, o.InvoiceOutstandingMinor,
+                    i.PaidMinor >= o.Totals!.GrossMinor, o.IsOverdue(now))
                 : null,
             buyer ? o.PickupCode : null, o.Carbon, o.Refunds, o.Reason, o.PlacedAt, o.AcceptBy, o.AcceptedAt, o.HandedOverAt, o.DisputeUntil, o.ClosedAt,
             o.UpdatedAt, o.Version);

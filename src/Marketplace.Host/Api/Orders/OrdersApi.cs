@@ -140,6 +140,14 @@ public static class OrdersApi
                 new Dictionary<string, object?> { ["orderStatus"] = Order.StatusCode(order.Status) });
         }
 
+        if (order.Status is OrderStatus.Cancelled or OrderStatus.Refunded)
+        {
+            // The document tells the buyer to pay (the Finvoice's payment instruction, the PDF's giro): not for a void invoice.
+            throw DomainException.Conflict("invoice-void",
+                $"The order was {Order.StatusCode(order.Status)}, so its invoice asks for nothing and is not issued as a bill. Its figures stay in GET /api/v1/orders/{id}.",
+                new Dictionary<string, object?> { ["orderStatus"] = Order.StatusCode(order.Status) });
+        }
+
         var seller = await grains.GetGrain<ITraderGrain>(order.SellerId).GetAsync();
         var buyer = await grains.GetGrain<ITraderGrain>(order.BuyerId).GetAsync();
         var document = OrderInvoiceDocument.For(order, seller!, buyer!);
