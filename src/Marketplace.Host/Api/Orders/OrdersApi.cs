@@ -52,7 +52,7 @@ public static class OrdersApi
 
         routes.MapGroup("/api/v1/invoices").WithTags("Orders").WithCommonProblems()
             .MapGet("/", InvoicesAsync).WithName("ListInvoices").WithAccess(AccessRule.AnyFirm(ApiScopes.OrdersRead))
-            .WithSummary("Invoices owed to the caller's firm (platform admins: all); overdue=true lists those unpaid after their due date.");
+            .WithSummary("Overdue invoices owed to the caller's firm (platform admins: all): unpaid, wholly or partly, after their due date. overdue may be left out or true; every invoice is on its order in GET /orders.");
         return routes;
     }
 
