@@ -67,6 +67,9 @@ public sealed class MarketplaceServer : IAsyncDisposable
             ["Identity:RateLimitPerMinute"] = "100000",
             ["Identity:ForgotPasswordPerHour"] = "100000",
             ["Identity:RegistrationsPerHour"] = "100000",
+            // Tests in parallel import on the shared host (the authorization matrix as every kind of caller at once);
+            // the per-host bound is tried on a host of its own (ImportsApiTests).
+            ["Imports:MaxConcurrent"] = "64",
             // One registrar person registers every firm these tests use.
             ["Identity:MaxFirmsPerPerson"] = "100000",
             ["Identity:FirstPartyRedirectUris:0"] = Browser.Callback,

@@ -64,6 +64,8 @@ public sealed partial class WebServer : IAsyncDisposable
             ["Cluster:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
             ["Identity:RateLimitPerMinute"] = "100000",
             ["Identity:RegistrationsPerHour"] = "100000",
+            // Tests in parallel import on the shared host.
+            ["Imports:MaxConcurrent"] = "64",
             // One registrar person registers every firm these tests use.
             ["Identity:MaxFirmsPerPerson"] = "100000",
             ["Identity:FirstPartyRedirectUris:0"] = address + "/signin-callback",

@@ -131,6 +131,10 @@ public sealed class Demand
     [JsonInclude]
     public decimal Bought { get; private set; }
 
+    /// <summary>Orders whose purchase was taken back (cancelled after acceptance): each is taken back once.</summary>
+    [JsonInclude]
+    public IReadOnlyList<string> ReturnedOrders { get; private set; } = [];
+
     /// <summary>Grows with every change.</summary>
     [JsonInclude]
     public long Version { get; private set; }
@@ -280,6 +284,27 @@ public sealed class Demand
 
         Bought += quantity;
         Status = Remaining == 0 ? DemandStatus.Fulfilled : Status;
+        Version++;
+    }
+
+    /// <summary>
+    /// Takes back the purchase of an order cancelled after it was accepted: the quantity is wanted again, and a demand
+    /// fulfilled by it opens again (to expire at its own time). Once per order; a cancelled demand stays cancelled.
+    /// </summary>
+    public void ReturnPurchase(string orderId, decimal quantity)
+    {
+        if (!Exists || ReturnedOrders.Contains(orderId) || quantity <= 0)
+        {
+            return;
+        }
+
+        Bought = Math.Max(0, Bought - quantity);
+        ReturnedOrders = [.. ReturnedOrders, orderId];
+        if (Status == DemandStatus.Fulfilled && Remaining > 0)
+        {
+            Status = DemandStatus.Open;
+        }
+
         Version++;
     }
 

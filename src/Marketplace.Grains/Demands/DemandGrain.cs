@@ -156,6 +156,9 @@ public sealed class DemandGrain(
     public Task<Demand> RecordPurchaseAsync(decimal quantity) => ChangeAsync(d => d.RecordPurchase(quantity));
 
     /// <inheritdoc />
+    public Task<Demand> ReturnPurchaseAsync(string orderId, decimal quantity) => ChangeAsync(d => d.ReturnPurchase(orderId, quantity));
+
+    /// <inheritdoc />
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         var plan = Plan();

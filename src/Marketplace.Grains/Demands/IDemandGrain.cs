@@ -26,4 +26,7 @@ public interface IDemandGrain : IGrainWithStringKey
 
     /// <summary>Records a confirmed purchase for it (from a matching session).</summary>
     Task<Demand> RecordPurchaseAsync(decimal quantity);
+
+    /// <summary>Takes back the purchase of an order cancelled after acceptance (once per order).</summary>
+    Task<Demand> ReturnPurchaseAsync(string orderId, decimal quantity);
 }

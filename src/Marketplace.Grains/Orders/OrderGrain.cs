@@ -5,6 +5,7 @@ using Marketplace.Domain.Orders;
 using Marketplace.Grains.Carbon;
 using Marketplace.Grains.Common;
 using Marketplace.Grains.Listings;
+using Marketplace.Grains.Matching;
 using Marketplace.Grains.Storage;
 using Marketplace.Grains.Traders;
 using Marketplace.Grains.Webhooks;
@@ -287,7 +288,33 @@ public sealed class OrderGrain(
             payment = new PaymentChange(cancelled.ExternalId, cancelled.Status);
         }
 
-        return await ChangeAsync(o => o.Cancel(actor, reason, payment, refund, Now));
+        var wasAccepted = Order.Status != OrderStatus.Placed;
+        var order = await ChangeAsync(o => o.Cancel(actor, reason, payment, refund, Now));
+        if (wasAccepted && Order.MatchId is { } matchId)
+        {
+            await ReturnMatchPurchaseAsync(matchId);
+        }
+
+        return order;
+    }
+
+    /// <summary>
+    /// A match's order cancelled after acceptance: its demand counted the purchase when the match was confirmed, so it
+    /// takes it back and wants the quantity again. Best effort: the cancellation stands; a demand not told stays fulfilled.
+    /// </summary>
+    private async Task ReturnMatchPurchaseAsync(string matchId)
+    {
+        try
+        {
+            if (await GrainFactory.GetGrain<IMatchingSessionGrain>(matchId).GetAsync() is { Proposal: { } proposal })
+            {
+                await GrainFactory.GetGrain<Demands.IDemandGrain>(proposal.DemandId).ReturnPurchaseAsync(Id, proposal.Quantity);
+            }
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Order {OrderId}: its match {MatchId}'s demand was not told of the cancellation; it still counts the purchase", Id, matchId);
+        }
     }
 
     /// <inheritdoc />

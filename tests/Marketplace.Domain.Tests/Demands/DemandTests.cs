@@ -145,6 +145,25 @@ public class DemandTests
         Assert.Equal("demand-closed", Assert.Throws<DomainException>(demand.Cancel).Code);
     }
 
+    /// <summary>A match's order cancelled after acceptance gives its quantity back to the demand, once, and reopens a fulfilled one.</summary>
+    [Fact]
+    public void ReturnPurchase_OfACancelledOrder_ReopensTheDemand_OncePerOrder()
+    {
+        var demand = Demand.Create("d1", "buyer", Valid(), MaterialTaxonomy.Default, Now);
+        demand.RecordPurchase(20);
+        demand.RecordPurchase(10);
+        Assert.Equal(DemandStatus.Fulfilled, demand.Status);
+
+        demand.ReturnPurchase("order-2", 10);
+        demand.ReturnPurchase("order-2", 10);
+        Assert.Equal((DemandStatus.Open, 20m), (demand.Status, demand.Bought));
+        Assert.Equal(10, demand.ToSummary()!.Quantity);
+
+        demand.Cancel();
+        demand.ReturnPurchase("order-1", 20);
+        Assert.Equal((DemandStatus.Cancelled, 0m), (demand.Status, demand.Bought));
+    }
+
     [Fact]
     public void ExpireIfDue_AfterTheExpiry_Expires_OnceOnly()
     {

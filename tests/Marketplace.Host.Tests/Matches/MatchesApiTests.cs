@@ -142,6 +142,15 @@ public class MatchesApiTests(ServerFixture fixture)
         var fulfilled = await ReadAsync(await buyerClient.GetAsync($"/api/v1/demands/{demand}"), HttpStatusCode.OK);
         Assert.Equal(("fulfilled", 300m), (fulfilled["status"]!.GetValue<string>(), fulfilled["bought"]!.GetValue<decimal>()));
         await ProblemAsync(await buyerClient.PostAsync($"/api/v1/matches/{id}/decline", null), HttpStatusCode.Conflict, "match-not-open");
+
+        // The seller cancels the match's accepted order: the lot gets its 300 back and the demand wants them again.
+        var orderId = accepted["orderId"]!.GetValue<string>();
+        await ReadAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{orderId}/cancel", new { reason = "The pallets were damaged in storage" }), HttpStatusCode.OK);
+        Assert.Equal((1000m, 0m, 0m), Quantities(await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK)));
+        var reopened = await ReadAsync(await buyerClient.GetAsync($"/api/v1/demands/{demand}"), HttpStatusCode.OK);
+        Assert.Equal(("open", 0m), (reopened["status"]!.GetValue<string>(), reopened["bought"]!.GetValue<decimal>()));
+        await ProblemAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{orderId}/cancel", new { reason = "Again" }), HttpStatusCode.Conflict, "invalid-transition");
+        Assert.Equal(0m, (await ReadAsync(await buyerClient.GetAsync($"/api/v1/demands/{demand}"), HttpStatusCode.OK))["bought"]!.GetValue<decimal>());
     }
 
     [Fact]
