@@ -68,8 +68,19 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         {
             using var client = server.BearerClient(ownerToken);
             using var content = new StringContent(ImportCsv, System.Text.Encoding.UTF8, "text/csv");
-            return (await ReadAsync(await client.PostAsync("/api/v1/imports", content), HttpStatusCode.Accepted))["id"]!.GetValue<string>();
+            var id = (await ReadAsync(await client.PostAsync("/api/v1/imports", content), HttpStatusCode.Accepted))["id"]!.GetValue<string>();
+            await EndedAsync(client, id);
+            return id;
         }
+
+        /// <summary>
+        /// Waits until an import has ended: a firm runs one import at a time on a host (409 <c>import-running</c>), and
+        /// the matrix imports for the same firm as several callers one after another.
+        /// </summary>
+        public static async Task EndedAsync(HttpClient client, string id)
+            => Assert.True(await Eventually.TrueAsync(async () =>
+                (await ReadAsync(await client.GetAsync($"/api/v1/imports/{id}"), HttpStatusCode.OK))["status"]!.GetValue<string>() != "running",
+                TimeSpan.FromSeconds(30)), $"import {id} still running after 30 s");
 
         public async Task<string> HoldAsync(string lot, string token)
         {
@@ -498,6 +509,11 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
                 using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
                 var status = (int)response.StatusCode;
                 var ok = expected == AccessRule.Success ? status is >= 200 and < 300 : status == expected;
+                if (ok && sample.Csv is not null && response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    await World.EndedAsync(client, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>());
+                }
+
                 if (!ok)
                 {
                     failures.Add($"{key} as {kind}: declared {(expected == AccessRule.Success ? "2xx" : expected)}, got {status} {(status >= 400 ? await response.Content.ReadAsStringAsync() : "")}");
