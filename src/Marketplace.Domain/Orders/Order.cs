@@ -380,6 +380,18 @@ public sealed class Order
         Touch(now);
     }
 
+    /// <summary>
+    /// Gives an order that does not exist the id it was asked for, so that its refusals (404 <c>order-not-found</c>) name
+    /// it rather than an empty id. Changes nothing for an existing order.
+    /// </summary>
+    public void NameIfMissing(string id)
+    {
+        if (!Exists && Id.Length == 0)
+        {
+            Id = id;
+        }
+    }
+
     /// <summary>Refuses callers who are neither party nor a platform admin, as if the order did not exist.</summary>
     public void EnsureVisibleTo(OrderActor actor)
     {

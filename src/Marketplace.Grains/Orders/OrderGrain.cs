@@ -56,6 +56,7 @@ public sealed class OrderGrain(
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        Order.NameIfMissing(Id);
         _mark = OrderMark.Of(Order);
         if (Order.Outbox.Count > 0)
         {

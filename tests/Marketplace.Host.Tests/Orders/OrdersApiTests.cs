@@ -202,6 +202,13 @@ public class OrdersApiTests(ServerFixture fixture)
         Assert.Empty((await ReadAsync(await client.GetAsync("/api/v1/orders"), HttpStatusCode.OK))["items"]!.AsArray());
         await ProblemAsync(await Server.Client(buyer).PostAsJsonAsync($"/api/v1/orders/{id}/accept", new { }), HttpStatusCode.Forbidden, "seller-only");
         await ProblemAsync(await client.GetAsync("/api/v1/orders?role=owner"), HttpStatusCode.UnprocessableEntity, "validation-failed", "role");
+
+        // An order that does not exist is named in its refusals, whichever step was asked for.
+        foreach (var step in new[] { "cancel", "complete", "accept" })
+        {
+            var missing = await ProblemAsync(await client.PostAsJsonAsync($"/api/v1/orders/no-such-order-{step}/{step}", new { reason = "x" }), HttpStatusCode.NotFound, "order-not-found");
+            Assert.Contains($"'no-such-order-{step}'", missing["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
     }
 
     [Fact]
