@@ -58,6 +58,9 @@ public static class HostSetup
     {
         builder.Configuration["Logging:LogLevel:Default"] ??= "Warning";
         builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] ??= "Warning";
+        // A command stops its silo as soon as its work is done; Orleans' load publisher can be cancelled inside its timer
+        // callback then and warn that it "caught and ignored" the cancellation (a CI run saw it after `clients create`).
+        builder.Configuration["Logging:LogLevel:Orleans.Runtime.GrainTimer"] ??= "Error";
         builder.Configuration[Grains.Common.StartupSweep.Setting] ??= "false";
         // Not on a running host's embedded folder: its grains would be activated twice, each silo writing over the other.
         if (EmbeddedDataFolder(builder) is { } folder)
