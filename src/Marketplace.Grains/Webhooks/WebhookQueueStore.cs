@@ -54,11 +54,11 @@ internal sealed class WebhookQueueStore(IGrainStorage storage, GrainType grainTy
     /// <summary>Buckets the marks are hashed into.</summary>
     public const int MarkBuckets = 16;
 
-    /// <summary>The page each stored delivery is in, by event id.</summary>
-    private readonly Dictionary<string, int> _pageOf = new(StringComparer.Ordinal);
-
-    /// <summary>What each stored delivery was when written, to tell which pages an attempt changed.</summary>
-    private readonly Dictionary<string, (int Attempts, DateTimeOffset Next)> _written = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Each stored delivery, by event id: its page, and its attempts and next attempt as written (to tell which pages an
+    /// attempt changed).
+    /// </summary>
+    private readonly Dictionary<string, (int Page, int Attempts, DateTimeOffset Next)> _stored = new(StringComparer.Ordinal);
 
     /// <summary>Deliveries stored per page, and each page's ETag.</summary>
     private readonly Dictionary<int, (int Count, string? ETag)> _pages = [];
@@ -70,8 +70,7 @@ internal sealed class WebhookQueueStore(IGrainStorage storage, GrainType grainTy
     /// <summary>Reads the pages the index names and every bucket, and puts them back into <paramref name="subscription"/>.</summary>
     public async Task LoadAsync(WebhookQueueIndex index, WebhookSubscription subscription)
     {
-        _pageOf.Clear();
-        _written.Clear();
+        _stored.Clear();
         _pages.Clear();
         var pages = index.Pages.Select(_ => new GrainState<WebhookQueuePage>(new WebhookQueuePage())).ToArray();
         var buckets = _buckets.Select(_ => new GrainState<WebhookMarkBucket>(new WebhookMarkBucket())).ToArray();
@@ -86,9 +85,8 @@ internal sealed class WebhookQueueStore(IGrainStorage storage, GrainType grainTy
             foreach (var delivery in pages[i].State?.Deliveries ?? [])
             {
                 // A delivery is in one page; should a failed move have left it in two, the first holds it.
-                if (_pageOf.TryAdd(delivery.EventId, number))
+                if (_stored.TryAdd(delivery.EventId, (number, delivery.Attempts, delivery.NextAttemptAt)))
                 {
-                    _written[delivery.EventId] = (delivery.Attempts, delivery.NextAttemptAt);
                     queued.Add(delivery);
                     count++;
                 }
@@ -122,12 +120,11 @@ internal sealed class WebhookQueueStore(IGrainStorage storage, GrainType grainTy
         }
 
         // Finished deliveries leave their pages.
-        foreach (var (eventId, page) in _pageOf)
+        foreach (var (eventId, (page, _, _)) in _stored)
         {
             if (!present.Contains(eventId))
             {
-                _pageOf.Remove(eventId);
-                _written.Remove(eventId);
+                _stored.Remove(eventId);
                 _pages[page] = (_pages[page].Count - 1, _pages[page].ETag);
                 dirty.Add(page);
             }
@@ -138,16 +135,17 @@ internal sealed class WebhookQueueStore(IGrainStorage storage, GrainType grainTy
         var started = new List<int>();
         foreach (var delivery in queue)
         {
-            var stamp = (delivery.Attempts, delivery.NextAttemptAt);
-            if (_pageOf.TryGetValue(delivery.EventId, out var page))
+            if (_stored.TryGetValue(delivery.EventId, out var stored))
             {
-                if (_written[delivery.EventId] != stamp)
+                if ((stored.Attempts, stored.Next) != (delivery.Attempts, delivery.NextAttemptAt))
                 {
-                    dirty.Add(page);
+                    _stored[delivery.EventId] = (stored.Page, delivery.Attempts, delivery.NextAttemptAt);
+                    dirty.Add(stored.Page);
                 }
             }
             else
             {
+                int page;
                 if (pages.Count == 0 || _pages[pages[^1]].Count >= PageSize)
                 {
                     page = index.State.NextPage++;
@@ -160,12 +158,10 @@ internal sealed class WebhookQueueStore(IGrainStorage storage, GrainType grainTy
                     page = pages[^1];
                 }
 
-                _pageOf[delivery.EventId] = page;
+                _stored[delivery.EventId] = (page, delivery.Attempts, delivery.NextAttemptAt);
                 _pages[page] = (_pages[page].Count + 1, _pages[page].ETag);
                 dirty.Add(page);
             }
-
-            _written[delivery.EventId] = stamp;
         }
 
         var emptied = dirty.Where(p => _pages[p].Count == 0).ToArray();
@@ -174,7 +170,7 @@ internal sealed class WebhookQueueStore(IGrainStorage storage, GrainType grainTy
         {
             foreach (var delivery in queue)
             {
-                if (written.TryGetValue(_pageOf[delivery.EventId], out var list))
+                if (written.TryGetValue(_stored[delivery.EventId].Page, out var list))
                 {
                     list.Add(delivery);
                 }
@@ -246,8 +242,7 @@ internal sealed class WebhookQueueStore(IGrainStorage storage, GrainType grainTy
             }
         }
 
-        _pageOf.Clear();
-        _written.Clear();
+        _stored.Clear();
         _pages.Clear();
         Array.Clear(_bucketETags);
         foreach (var bucket in _buckets)
