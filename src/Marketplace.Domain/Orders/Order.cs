@@ -151,6 +151,13 @@ public sealed class Order
     [JsonInclude]
     public string? Reason { get; private set; }
 
+    /// <summary>
+    /// What a dispute's resolution took off an invoice the buyer had not paid in full (a credit note): the invoice asks
+    /// that much less. Only invoice orders have it; the part of a resolution beyond what was still owed is refunded.
+    /// </summary>
+    [JsonInclude]
+    public long CreditedMinor { get; private set; }
+
     /// <summary>True once the sold quantity of a cancelled accepted order went back to the lot.</summary>
     [JsonInclude]
     public bool QuantityReturned { get; private set; }
@@ -197,6 +204,15 @@ public sealed class Order
     /// <summary>What may still be refunded.</summary>
     [JsonIgnore]
     public long RefundableMinor => PaidMinor - RefundedMinor;
+
+    /// <summary>What a dispute's resolution may still take off the invoice: the total less what was paid or credited.</summary>
+    [JsonIgnore]
+    public long CreditableMinor
+        => Invoice is { } i && Payment?.Method == PaymentMethod.Invoice ? Math.Max(0, Totals!.GrossMinor - i.PaidMinor - CreditedMinor) : 0;
+
+    /// <summary>True when the invoice's payments and credits cover its total.</summary>
+    [JsonIgnore]
+    public bool InvoiceSettled => Invoice is { } i && i.PaidMinor + CreditedMinor >= Totals!.GrossMinor;
 
     /// <summary>Mass of the goods, kg: quantity × mass per unit (a tonne is 1,000 kg), null when the lot's mass per unit is unknown.</summary>
     /// <remarks>Null too when the product overflows: a mass stored before lots' masses were bounded must not fail an order's steps.</remarks>
@@ -614,14 +630,28 @@ public sealed class Order
         v.ThrowIfInvalid();
         EnsureStatus("resolve", OrderStatus.Disputed);
         var amount = resolution.Outcome == "refund" ? resolution.RefundMinor!.Value : 0;
-        if (amount > RefundableMinor)
+        var most = RefundableMinor + CreditableMinor;
+        if (amount > most)
         {
-            throw new DomainException("refund-exceeds-paid", $"At most {RefundableMinor} can be refunded: what was paid and not yet refunded.",
-                DomainErrorKind.Validation, new Dictionary<string, string[]> { ["refundMinor"] = [$"At most {RefundableMinor}."] },
-                new Dictionary<string, object?> { ["refundable"] = RefundableMinor });
+            var what = CreditableMinor > 0
+                ? "what the invoice still asks plus what was paid and not yet refunded"
+                : "what was paid and not yet refunded";
+            throw new DomainException("refund-exceeds-paid", $"At most {most} can be refunded: {what}.",
+                DomainErrorKind.Validation, new Dictionary<string, string[]> { ["refundMinor"] = [$"At most {most}."] },
+                new Dictionary<string, object?> { ["refundable"] = most });
         }
 
         return amount;
+    }
+
+    /// <summary>
+    /// How a resolution's amount splits: on an invoice order it first takes what the invoice still asks off it (a
+    /// credit), and only the rest is refunded from what was paid, so the buyer's price drops by the amount either way.
+    /// </summary>
+    public (long Credit, long Refund) SplitResolution(long amount)
+    {
+        var credit = Math.Min(amount, CreditableMinor);
+        return (credit, amount - credit);
     }
 
     /// <summary>
@@ -631,14 +661,20 @@ public sealed class Order
     public void Resolve(OrderActor actor, Resolution resolution, RefundChange? refund, CarbonFigure? figure, DateTimeOffset now)
     {
         var amount = EnsureCanResolve(actor, resolution);
+        var whole = amount > 0 && amount == RefundableMinor + CreditableMinor;
+        var (credit, refunded) = SplitResolution(amount);
         var change = $"resolved by a platform admin{(resolution.Note is { Length: > 0 } n ? $": {n.Trim()}" : "")}";
-        if (amount > 0)
+        if (credit > 0)
         {
-            AddRefund("dispute", refund ?? new RefundChange(null, amount, "recorded"), now);
-            change += $"; {amount} refunded";
+            CreditedMinor += credit;
+            change += $"; {credit} credited on the invoice";
         }
 
-        var whole = amount > 0 && RefundableMinor == 0;
+        if (refunded > 0)
+        {
+            AddRefund("dispute", (refund ?? new RefundChange(null, refunded, "recorded")) with { AmountMinor = refunded }, now);
+            change += $"; {refunded} refunded";
+        }
         Carbon = whole ? null : figure;
         ClosedAt = now;
         Move(actor, now, whole ? OrderStatus.Refunded : OrderStatus.Completed, change + (whole ? "" : CarbonNote(figure)));
@@ -673,7 +709,7 @@ public sealed class Order
         v.Require(paidOn is null || paidOn >= Invoice.IssueDate.AddYears(-1), "paidOn", "The payment date cannot be more than a year before the invoice was issued.");
         v.Text(note, "note", 500, required: false);
         v.ThrowIfInvalid();
-        var outstanding = Totals!.GrossMinor - Invoice.PaidMinor;
+        var outstanding = Totals!.GrossMinor - Invoice.PaidMinor - CreditedMinor;
         if (amountMinor > outstanding)
         {
             throw new DomainException("payment-exceeds-total", $"Only {outstanding} is outstanding on this invoice.", DomainErrorKind.Validation,
@@ -737,12 +773,12 @@ public sealed class Order
     /// refunded (its invoice is void; a refund settles the dispute it ended).
     /// </summary>
     public long InvoiceOutstandingMinor
-        => Invoice is not { } i || Status is OrderStatus.Cancelled or OrderStatus.Refunded ? 0 : Math.Max(0, Totals!.GrossMinor - i.PaidMinor);
+        => Invoice is not { } i || Status is OrderStatus.Cancelled or OrderStatus.Refunded ? 0 : Math.Max(0, Totals!.GrossMinor - i.PaidMinor - CreditedMinor);
 
     /// <summary>True when the invoice is unpaid (wholly or partly) after its due date on an order still owed.</summary>
     public bool IsOverdue(DateTimeOffset now)
         => Invoice is { } i && Status is OrderStatus.Accepted or OrderStatus.HandedOver or OrderStatus.Completed or OrderStatus.Disputed
-           && i.PaidMinor < Totals!.GrossMinor && MarketClock.Today(now) > i.DueDate;
+           && i.PaidMinor + CreditedMinor < Totals!.GrossMinor && MarketClock.Today(now) > i.DueDate;
 
     /// <summary>
     /// Applies a verified payment event: false (nothing changes) for another payment, an event older than the

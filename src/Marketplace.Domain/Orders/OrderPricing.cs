@@ -15,7 +15,7 @@ public static class OrderPricing
     /// <summary>The lines and totals of an order for <paramref name="quantity"/> of a lot.</summary>
     public static (IReadOnlyList<OrderLine> Lines, OrderTotals Totals) Price(OrderLot lot, decimal quantity, Fulfilment fulfilment, decimal distanceKm, OrderTerms terms)
     {
-        var goodsNet = (long)Math.Round(lot.UnitPrice.MinorUnits * quantity, MidpointRounding.AwayFromZero);
+        var goodsNet = GoodsNet(lot.UnitPrice.MinorUnits, quantity);
         var lines = new List<OrderLine>
         {
             new("goods", lot.Title, quantity, lot.Unit, lot.UnitPrice.MinorUnits, goodsNet, terms.VatRatePercent, Vat(goodsNet, terms.VatRatePercent)),
@@ -40,6 +40,16 @@ public static class OrderPricing
         var gross = net + vat;
         var fee = Fee(net, terms.PlatformFeePercent, terms.PlatformFeeMinimumMinor);
         return new OrderTotals(currency, goods, delivery, net, vat, gross, fee, gross - fee);
+    }
+
+    /// <summary>
+    /// The goods' net price: unit price × quantity rounded half away from zero, but at least one minor unit for a priced
+    /// lot, so that a small part of a cheap lot (1 cent a tonne, 0.4 t) is never given away by the rounding.
+    /// </summary>
+    public static long GoodsNet(long unitPriceMinor, decimal quantity)
+    {
+        var net = (long)Math.Round(unitPriceMinor * quantity, MidpointRounding.AwayFromZero);
+        return net == 0 && unitPriceMinor > 0 && quantity > 0 ? 1 : net;
     }
 
     /// <summary>VAT of a net amount at a rate in percent, rounded half away from zero.</summary>

@@ -325,14 +325,15 @@ public sealed class OrderGrain(
     public async Task<Order> ResolveAsync(OrderActor actor, Resolution resolution)
     {
         var amount = Order.EnsureCanResolve(actor, resolution);
+        var whole = amount > 0 && amount == Order.RefundableMinor + Order.CreditableMinor;
+        var (_, refundPart) = Order.SplitResolution(amount);
         RefundChange? refund = null;
-        if (amount > 0)
+        if (refundPart > 0)
         {
-            var refunded = await Gateway(Order.Payment!.Method).RefundAsync(Id, Order.Payment.ExternalId, new Money(amount, Order.Totals!.Currency), "dispute");
+            var refunded = await Gateway(Order.Payment!.Method).RefundAsync(Id, Order.Payment.ExternalId, new Money(refundPart, Order.Totals!.Currency), "dispute");
             refund = new RefundChange(refunded.ExternalId, refunded.Amount.MinorUnits, refunded.Status);
         }
 
-        var whole = amount > 0 && amount == Order.RefundableMinor;
         var figure = whole ? null : Carbon();
         var order = await ChangeAsync(o => o.Resolve(actor, resolution, refund, figure, Now));
         await RecordCarbonAsync();
@@ -540,7 +541,7 @@ public sealed class OrderGrain(
             if (Order.Invoice is { } invoice)
             {
                 var open = Order.Status is OrderStatus.Accepted or OrderStatus.HandedOver or OrderStatus.Completed or OrderStatus.Disputed
-                           && invoice.PaidMinor < Order.Totals!.GrossMinor;
+                           && !Order.InvoiceSettled;
                 await GrainFactory.GetGrain<IInvoiceRegisterGrain>("platform").RecordAsync(new InvoiceRegisterEntry(Id, Order.SellerId, invoice.DueDate, open, Order.Version));
             }
 

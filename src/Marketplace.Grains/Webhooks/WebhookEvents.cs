@@ -36,8 +36,8 @@ public sealed record OrderMark(bool Exists, OrderStatus Status, long Version, bo
     public static OrderMark Of(Order order)
         => new(order.Exists, order.Status, order.Version, order.Invoice is not null, order.Invoice?.Payments.Count ?? 0, IsPaid(order));
 
-    /// <summary>True when the invoice's payments cover the gross total.</summary>
-    public static bool IsPaid(Order order) => order.Invoice is { } i && order.Totals is { } t && i.PaidMinor >= t.GrossMinor;
+    /// <summary>True when the invoice's payments (and any credit from a dispute's resolution) cover the gross total.</summary>
+    public static bool IsPaid(Order order) => order.Invoice is not null && order.Totals is not null && order.InvoiceSettled;
 }
 
 /// <summary>What a demand looked like at its last stored write.</summary>
@@ -314,6 +314,8 @@ public static class WebhookEvents
             creditorReference = i.CreditorReference,
             grossMinor = o.Totals?.GrossMinor,
             paidMinor = i.PaidMinor,
+            creditedMinor = o.CreditedMinor,
+            outstandingMinor = o.InvoiceOutstandingMinor,
             currency = o.Totals?.Currency,
             version = o.Version,
         });

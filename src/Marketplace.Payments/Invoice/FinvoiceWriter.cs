@@ -19,7 +19,7 @@ internal static class FinvoiceWriter
 
     public static byte[] Render(InvoiceDocument invoice)
     {
-        var balance = invoice.GrossTotalMinor - invoice.PaidMinor;
+        var balance = invoice.BalanceMinor;
         var sellerAddress = EInvoiceAddress(invoice.Seller);
         var buyerAddress = EInvoiceAddress(invoice.Buyer);
         var root = new XElement("Finvoice",
@@ -65,7 +65,7 @@ internal static class FinvoiceWriter
                     new XElement("PaymentTermsFreeText", $"{invoice.DueDate.DayNumber - invoice.IssueDate.DayNumber} pv netto"),
                     Date("InvoiceDueDate", invoice.DueDate))),
             new XElement("PaymentStatusDetails",
-                new XElement("PaymentStatusCode", invoice.PaidMinor <= 0 ? "NOTPAID" : balance <= 0 ? "PAID" : "PARTLYPAID")),
+                new XElement("PaymentStatusCode", balance <= 0 ? "PAID" : invoice.PaidMinor + invoice.CreditedMinor <= 0 ? "NOTPAID" : "PARTLYPAID")),
             invoice.Lines.Select(line => new XElement("InvoiceRow",
                 new XElement("ArticleName", line.Description),
                 new XElement("DeliveredQuantity", new XAttribute("QuantityUnitCode", line.Unit), InvoiceFormat.Decimal(line.Quantity)),

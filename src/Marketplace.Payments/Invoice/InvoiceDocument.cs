@@ -41,11 +41,16 @@ public sealed record VatBreakdownRow(decimal RatePercent, long NetMinor, long Va
 /// <param name="VatTotalMinor">VAT total.</param>
 /// <param name="GrossTotalMinor">Total to pay.</param>
 /// <param name="Currency">ISO 4217 code.</param>
-/// <param name="PaidMinor">Paid so far (partial payments), shown as the balance due.</param>
+/// <param name="PaidMinor">Paid so far (partial payments), taken off the balance due.</param>
+/// <param name="CreditedMinor">Taken off the invoice by a dispute's resolution (a credit), taken off the balance due.</param>
 public sealed record InvoiceDocument(string Number, string OrderId, DateOnly IssueDate, DateOnly DueDate, string ReferenceNumber,
     string CreditorReference, InvoiceParty Seller, string SellerIban, string? SellerBic, InvoiceParty Buyer,
     IReadOnlyList<InvoiceLine> Lines, IReadOnlyList<VatBreakdownRow> VatBreakdown, long NetTotalMinor, long VatTotalMinor,
-    long GrossTotalMinor, string Currency, long PaidMinor);
+    long GrossTotalMinor, string Currency, long PaidMinor, long CreditedMinor = 0)
+{
+    /// <summary>What the buyer still owes: the total less what was paid and credited, never below zero.</summary>
+    public long BalanceMinor => Math.Max(0, GrossTotalMinor - PaidMinor - CreditedMinor);
+}
 
 /// <summary>Renders invoices as documents people and accounting systems read.</summary>
 public interface IInvoiceRenderer

@@ -111,8 +111,13 @@ internal static class InvoicePdf
                 Total("Maksettu / Paid", invoice.PaidMinor, invoice.Currency, Text);
             }
 
+            if (invoice.CreditedMinor != 0)
+            {
+                Total("Hyvitetty / Credited", invoice.CreditedMinor, invoice.Currency, Text);
+            }
+
             _y += 4;
-            Total("Maksettava / Balance due", invoice.GrossTotalMinor - invoice.PaidMinor, invoice.Currency, Strong);
+            Total("Maksettava / Balance due", invoice.BalanceMinor, invoice.Currency, Strong);
             _y += LineHeight;
         }
 
@@ -133,7 +138,7 @@ internal static class InvoicePdf
             Field("RF-viite / RF reference", ReferenceNumbers.Grouped(invoice.CreditorReference), Margin);
             Field("Eräpäivä / Due date", InvoiceFormat.Date(invoice.DueDate), Margin);
             // "Euro" is the bank giro's own label for a SEPA transfer; an invoice in another currency is not one.
-            Field(invoice.Currency == "EUR" ? "Euro / Amount" : "Määrä / Amount", $"{InvoiceFormat.Amount(invoice.GrossTotalMinor - invoice.PaidMinor)} {invoice.Currency}", Margin);
+            Field(invoice.Currency == "EUR" ? "Euro / Amount" : "Määrä / Amount", $"{InvoiceFormat.Amount(invoice.BalanceMinor)} {invoice.Currency}", Margin);
         }
 
         private void Party(string heading, InvoiceParty party, double x)

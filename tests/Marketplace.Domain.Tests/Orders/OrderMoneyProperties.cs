@@ -58,6 +58,7 @@ public class OrderMoneyProperties
                 // The test's own account of the lines: net per line, VAT rounded half away from zero.
                 long Vat(long net) => (long)Math.Round(net * terms.VatRatePercent / 100m, MidpointRounding.AwayFromZero);
                 var goods = (long)Math.Round(c.PriceMinor * order.Quantity, MidpointRounding.AwayFromZero);
+                goods = goods == 0 && c.PriceMinor > 0 ? 1 : goods; // a priced lot is never given away by rounding
                 var delivery = c.Delivery ? Math.Max(1, (long)Math.Ceiling(order.DistanceKm)) * terms.DeliveryRateMinorPerKm : 0;
                 var expectedFee = Math.Min(goods + delivery, Math.Max(c.FeeMinimum, (long)Math.Round((goods + delivery) * terms.PlatformFeePercent / 100m, MidpointRounding.AwayFromZero)));
                 var expected = (goods, delivery, Vat: Vat(goods) + Vat(delivery), Gross: goods + delivery + Vat(goods) + Vat(delivery), Fee: expectedFee);
@@ -101,6 +102,11 @@ public class OrderMoneyProperties
                     if (order.RefundedMinor > order.PaidMinor || order.RefundedMinor < 0)
                     {
                         return false.Label($"{c}: refunded {order.RefundedMinor} of {order.PaidMinor} paid");
+                    }
+
+                    if (order.CreditedMinor < 0 || (c.Card && order.CreditedMinor != 0) || order.PaidMinor + order.CreditedMinor > t.GrossMinor)
+                    {
+                        return false.Label($"{c}: credited {order.CreditedMinor} with {order.PaidMinor} paid of {t.GrossMinor}");
                     }
                 }
             }

@@ -39,6 +39,16 @@ public class OrderTests
         Assert.Equal(18000 + delivery.NetMinor, order.Totals!.NetMinor);
     }
 
+    /// <summary>A priced lot is never given away by rounding: 1 cent a tonne for 0.4 t is 1 cent, not 0.</summary>
+    [Theory]
+    [InlineData(1, "0.4", 1)]
+    [InlineData(1, "0.5", 1)]
+    [InlineData(1, "1.5", 2)]
+    [InlineData(3, "0.1", 1)]
+    [InlineData(0, "0.4", 0)]
+    public void GoodsNet_OfAPricedLot_IsAtLeastOneMinorUnit(long priceMinor, string quantity, long expected)
+        => Assert.Equal(expected, OrderPricing.GoodsNet(priceMinor, decimal.Parse(quantity, System.Globalization.CultureInfo.InvariantCulture)));
+
     [Fact]
     public void Place_WithoutInvoicingDetails_TakesTheBuyersBillingDetails()
     {
@@ -333,13 +343,61 @@ public class OrderTests
         order.RecordInvoicePayment(Seller, 2000, null, null, Now.AddDays(1));
         Assert.Equal(order.Totals!.GrossMinor - 2000, order.InvoiceOutstandingMinor);
         order.Dispute(Buyer, "Wrong material", Now.AddDays(2));
-        order.Resolve(Admin, new Resolution("refund", 2000, null), new RefundChange("refund-1", 2000, "succeeded"), null, Now.AddDays(4));
+        var gross = order.Totals!.GrossMinor;
+        order.Resolve(Admin, new Resolution("refund", gross, null), new RefundChange("refund-1", gross, "succeeded"), null, Now.AddDays(4));
         Assert.Equal(OrderStatus.Refunded, order.Status);
+        Assert.Equal((2000L, gross - 2000), (order.RefundedMinor, order.CreditedMinor));
 
         Assert.Equal(0, order.InvoiceOutstandingMinor);
         var e = Assert.Throws<DomainException>(() => order.RecordInvoicePayment(Seller, 100, null, null, Now.AddDays(5)));
         Assert.Equal(("invalid-transition", DomainErrorKind.Conflict), (e.Code, e.Kind));
         Assert.Equal(2000, order.PaidMinor);
+    }
+
+    /// <summary>
+    /// A dispute on an invoice the buyer has not paid in full: the resolution first takes what is still owed off the
+    /// invoice (a credit) and refunds only what goes beyond it, so the buyer's price drops by the amount either way.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 3000, 3000, 0, "completed")] // nothing paid: a third off what is owed
+    [InlineData(5000, 3000, 3000, 0, "completed")] // partly paid: still only a credit
+    [InlineData(5000, -1, -1, -1, "refunded")] // partly paid, everything: the rest credited, the payment refunded
+    [InlineData(0, -1, -1, 0, "refunded")] // nothing paid, everything: the whole invoice credited
+    public void Resolve_AnInvoiceNotPaidInFull_CreditsWhatIsOwedBeforeRefunding(long paid, long amount, long credited, long refunded, string status)
+    {
+        var order = HandedOver();
+        var gross = order.Totals!.GrossMinor;
+        if (paid > 0)
+        {
+            order.RecordInvoicePayment(Seller, paid, null, null, Now.AddDays(1));
+        }
+
+        order.Dispute(Buyer, "Not as described", Now.AddDays(2));
+        amount = amount < 0 ? gross : amount;
+        credited = credited < 0 ? gross - paid : credited;
+        refunded = refunded < 0 ? paid : refunded;
+        Assert.Equal(gross, order.RefundableMinor + order.CreditableMinor);
+        Assert.Equal("refund-exceeds-paid", Assert.Throws<DomainException>(() => order.EnsureCanResolve(Admin, new Resolution("refund", gross + 1, null))).Code);
+
+        order.Resolve(Admin, new Resolution("refund", amount, null), refunded > 0 ? new RefundChange(null, refunded, "recorded") : null, null, Now.AddDays(4));
+
+        Assert.Equal((credited, refunded, status), (order.CreditedMinor, order.RefundedMinor, Order.StatusCode(order.Status)));
+        Assert.Equal(status == "refunded" ? 0 : gross - paid - credited, order.InvoiceOutstandingMinor);
+        Assert.Equal(status == "refunded" || gross - paid - credited == 0, order.InvoiceSettled);
+        Assert.Equal(order.InvoiceOutstandingMinor > 0, order.IsOverdue(MarketClock.EndOf(order.Invoice!.DueDate).AddDays(1)));
+    }
+
+    /// <summary>A card order has nothing to credit: its resolution refunds at most what was captured.</summary>
+    [Fact]
+    public void Resolve_ACardOrder_CreditsNothing()
+    {
+        var order = HandedOver("card");
+        order.Dispute(Buyer, "Wrong material", Now.AddDays(2));
+        Assert.Equal(0, order.CreditableMinor);
+        Assert.Equal("refund-exceeds-paid",
+            Assert.Throws<DomainException>(() => order.EnsureCanResolve(Admin, new Resolution("refund", order.PaidMinor + 1, null))).Code);
+        order.Resolve(Admin, new Resolution("refund", 1000, null), new RefundChange("re_1", 1000, "succeeded"), null, Now.AddDays(4));
+        Assert.Equal((0L, 1000L), (order.CreditedMinor, order.RefundedMinor));
     }
 
     [Fact]

@@ -144,6 +144,65 @@ public class OrdersApiTests(ServerFixture fixture)
         Assert.Equal("disputed", audit["entries"]!.AsArray()[^1]!["from"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// A disputed invoice order the buyer has paid only in part: the resolution takes what is still owed off the
+    /// invoice first (a credit the documents show) and refunds the rest; one of everything voids the invoice.
+    /// </summary>
+    [Fact]
+    public async Task Dispute_OnAnInvoiceNotPaidInFull_CreditsTheInvoiceBeforeRefunding()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var lot = await ActiveLotAsync(Server, seller, 1000);
+        using var buyerClient = Server.Client(buyer);
+        using var sellerClient = Server.Client(seller);
+        using var admin = Server.BearerClient(await PlatformAdminTokenAsync());
+
+        async Task<string> DisputedAsync(long paid)
+        {
+            var id = (await PlaceAsync(buyerClient, lot, 100)).Id();
+            await StepAsync(sellerClient, id, "accept");
+            if (paid > 0)
+            {
+                await ReadAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{id}/invoice/payments", new { amountMinor = paid }), HttpStatusCode.OK);
+            }
+
+            await StepAsync(buyerClient, id, "handover");
+            await StepAsync(buyerClient, id, "dispute", new { reason = "Half of it was rotten" });
+            return id;
+        }
+
+        // Nothing paid: a third off what the invoice asks, no refund; the buyer owes the rest, and the documents say so.
+        var unpaid = await DisputedAsync(0);
+        var gross = (await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{unpaid}"), HttpStatusCode.OK))["totals"]!["grossMinor"]!.GetValue<long>();
+        await ProblemAsync(await admin.PostAsJsonAsync($"/api/v1/orders/{unpaid}/resolve", new { outcome = "refund", refundMinor = gross + 1 }),
+            HttpStatusCode.UnprocessableEntity, "refund-exceeds-paid", "refundMinor");
+        var third = gross / 3;
+        var resolved = await StepAsync(admin, unpaid, "resolve", new { outcome = "refund", refundMinor = third, note = "A third off" });
+        Assert.Equal(("completed", 0L), (resolved.Status(), resolved["payment"]!["refundedMinor"]!.GetValue<long>()));
+        Assert.Equal((third, gross - third, false), (resolved["invoice"]!["creditedMinor"]!.GetValue<long>(),
+            resolved["invoice"]!["outstandingMinor"]!.GetValue<long>(), resolved["invoice"]!["paid"]!.GetValue<bool>()));
+        var document = await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{unpaid}/invoice?format=json"), HttpStatusCode.OK);
+        Assert.Equal((third, gross - third), (document["creditedMinor"]!.GetValue<long>(), document["balanceMinor"]!.GetValue<long>()));
+        var finvoice = await (await buyerClient.GetAsync($"/api/v1/orders/{unpaid}/invoice?format=finvoice")).Content.ReadAsStringAsync();
+        var owed = ((gross - third) / 100m).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture).Replace('.', ',');
+        Assert.Contains($"<EpiInstructedAmount AmountCurrencyIdentifier=\"EUR\">{owed}</EpiInstructedAmount>", finvoice);
+        await ProblemAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{unpaid}/invoice/payments", new { amountMinor = gross - third + 1 }),
+            HttpStatusCode.UnprocessableEntity, "payment-exceeds-total", "amountMinor");
+        var settled = await ReadAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{unpaid}/invoice/payments", new { amountMinor = gross - third }), HttpStatusCode.OK);
+        Assert.Equal((0L, true), (settled["invoice"]!["outstandingMinor"]!.GetValue<long>(), settled["invoice"]!["paid"]!.GetValue<bool>()));
+
+        // Partly paid, everything back: the rest of the invoice credited, the payment refunded, the invoice void.
+        var partly = await DisputedAsync(1000);
+        var all = await StepAsync(admin, partly, "resolve", new { outcome = "refund", refundMinor = gross });
+        Assert.Equal(("refunded", 1000L, gross - 1000, 0L), (all.Status(), all["payment"]!["refundedMinor"]!.GetValue<long>(),
+            all["invoice"]!["creditedMinor"]!.GetValue<long>(), all["invoice"]!["outstandingMinor"]!.GetValue<long>()));
+        await ProblemAsync(await buyerClient.GetAsync($"/api/v1/orders/{partly}/invoice?format=pdf"), HttpStatusCode.Conflict, "invoice-void");
+
+        var lotAfter = await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK);
+        Assert.Equal(200m, lotAfter["quantities"]!["sold"]!.GetValue<decimal>());
+    }
+
     [Fact]
     public async Task Checkout_BadInputOnEveryField_Is400Or422AndStoresNothing()
     {

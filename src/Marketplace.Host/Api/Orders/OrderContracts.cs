@@ -62,7 +62,7 @@ public sealed record PaymentDto(string Method, string Status, string? ExternalId
 
 /// <summary>An invoice: number, dates, references, payments recorded, and whether it is paid or overdue.</summary>
 public sealed record InvoiceDto(string Number, DateOnly IssueDate, DateOnly DueDate, string ReferenceNumber, string CreditorReference,
-    IReadOnlyList<InvoicePayment> Payments, long PaidMinor, long OutstandingMinor, bool Paid, bool Overdue);
+    IReadOnlyList<InvoicePayment> Payments, long PaidMinor, long CreditedMinor, long OutstandingMinor, bool Paid, bool Overdue);
 
 /// <summary>An order as its buyer, seller or a platform admin sees it.</summary>
 public sealed record OrderResponse(
@@ -109,8 +109,8 @@ public sealed record OrderResponse(
             new PaymentDto(payment.Method.ToString().ToLowerInvariant(), payment.Status, payment.ExternalId, buyer ? payment.ClientSecret : null, o.PaidMinor, o.RefundedMinor,
                 payment.Hosted, buyer ? payment.Session?.Url : null, buyer ? payment.Session?.ExpiresAt : null),
             o.Invoice is { } i
-                ? new InvoiceDto(i.Number, i.IssueDate, i.DueDate, i.ReferenceNumber, i.CreditorReference, i.Payments, i.PaidMinor, o.InvoiceOutstandingMinor,
-                    i.PaidMinor >= o.Totals!.GrossMinor, o.IsOverdue(now))
+                ? new InvoiceDto(i.Number, i.IssueDate, i.DueDate, i.ReferenceNumber, i.CreditorReference, i.Payments, i.PaidMinor, o.CreditedMinor, o.InvoiceOutstandingMinor,
+                    o.InvoiceSettled, o.IsOverdue(now))
                 : null,
             buyer ? o.PickupCode : null, o.Carbon, o.Refunds, o.Reason, o.PlacedAt, o.AcceptBy, o.AcceptedAt, o.HandedOverAt, o.DisputeUntil, o.ClosedAt,
             o.UpdatedAt, o.Version);

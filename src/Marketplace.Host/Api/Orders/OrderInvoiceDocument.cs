@@ -27,6 +27,6 @@ public static class OrderInvoiceDocument
             sellerBilling?.Iban ?? "", sellerBilling?.Bic,
             new InvoiceParty(buyerProfile.Name, invoicing?.BusinessId ?? buyerProfile.BusinessId, buyerBilling?.Address ?? order.Address?.Address,
                 buyerBilling?.PostOffice ?? buyerProfile.Municipality, invoicing?.Email, invoicing?.EInvoiceAddress, invoicing?.EInvoiceOperator),
-            lines, vat, totals.NetMinor, totals.VatMinor, totals.GrossMinor, totals.Currency, invoice.PaidMinor);
+            lines, vat, totals.NetMinor, totals.VatMinor, totals.GrossMinor, totals.Currency, invoice.PaidMinor, order.CreditedMinor);
     }
 }
