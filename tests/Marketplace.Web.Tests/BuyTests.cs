@@ -194,6 +194,20 @@ public sealed class BuyTests(BrowserFixture web)
         await page.GotoAsync(session.SuccessUrl);
         await Expect(page.Locator("#order-payment")).ToHaveTextAsync("Card payment authorised");
         Assert.Equal(0, await page.Locator("#pay-by-card").CountAsync());
+
+        // The seller takes the payment, then cancels: the card is refunded in full, and the page says so.
+        using (var sellerApi = web.Server.Api(seller))
+        {
+            var accepted = await sellerApi.PostAsJsonAsync($"/api/v1/orders/{orderId}/accept", new JsonObject());
+            Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
+            await page.ReloadAsync();
+            await Expect(page.Locator("#order-payment")).ToHaveTextAsync("Paid by card");
+            var cancelled = await sellerApi.PostAsJsonAsync($"/api/v1/orders/{orderId}/cancel", new JsonObject { ["reason"] = "Damaged in storage" });
+            Assert.True(cancelled.IsSuccessStatusCode, await cancelled.Content.ReadAsStringAsync());
+        }
+
+        await page.ReloadAsync();
+        await Expect(page.Locator("#order-payment")).ToHaveTextAsync("Paid by card, refunded");
         web.AssertNoOutsideRequests();
         await page.Context.CloseAsync();
     }

@@ -46,7 +46,7 @@ public sealed record VatBreakdownRow(decimal RatePercent, long NetMinor, long Va
 public sealed record InvoiceDocument(string Number, string OrderId, DateOnly IssueDate, DateOnly DueDate, string ReferenceNumber,
     string CreditorReference, InvoiceParty Seller, string SellerIban, string? SellerBic, InvoiceParty Buyer,
     IReadOnlyList<InvoiceLine> Lines, IReadOnlyList<VatBreakdownRow> VatBreakdown, long NetTotalMinor, long VatTotalMinor,
-    long GrossTotalMinor, string Currency, long PaidMinor, long CreditedMinor = 0)
+    long GrossTotalMinor, string Currency, long PaidMinor, long CreditedMinor)
 {
     /// <summary>What the buyer still owes: the total less what was paid and credited, never below zero.</summary>
     public long BalanceMinor => Math.Max(0, GrossTotalMinor - PaidMinor - CreditedMinor);

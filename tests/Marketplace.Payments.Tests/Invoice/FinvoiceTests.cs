@@ -111,6 +111,20 @@ public class FinvoiceTests
         Assert.Contains("Purkupiste Oy", root.ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>A dispute's credit comes off what the invoice instructs the buyer to pay, as a payment does.</summary>
+    [Theory]
+    [InlineData(0, 5_000, "134,49", "PARTLYPAID")]
+    [InlineData(4_000, 5_000, "94,49", "PARTLYPAID")]
+    [InlineData(0, 18_449, "0,00", "PAID")]
+    public void RenderFinvoice_Credited_InstructsTheBalanceLessTheCredit(long paid, long credited, string instructed, string status)
+    {
+        var (root, _) = Render(Invoices.Bricks(paidMinor: paid) with { CreditedMinor = credited });
+
+        AssertAmount(instructed, root.Element("EpiDetails")!.Element("EpiPaymentInstructionDetails")!.Element("EpiInstructedAmount"));
+        AssertAmount("184,49", root.Element("InvoiceDetails")!.Element("InvoiceTotalVatIncludedAmount"));
+        Assert.Equal(status, Value(root.Element("PaymentStatusDetails")!, "PaymentStatusCode"));
+    }
+
     [Fact]
     public void RenderFinvoice_PartlyPaid_InstructsTheBalanceDue()
     {

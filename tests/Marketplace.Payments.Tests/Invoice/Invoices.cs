@@ -35,5 +35,6 @@ internal static class Invoices
         VatTotalMinor: 3_749,
         GrossTotalMinor: 18_449,
         Currency: "EUR",
-        PaidMinor: paidMinor);
+        PaidMinor: paidMinor,
+        CreditedMinor: 0);
 }
