@@ -135,7 +135,7 @@ public sealed class ElasticsearchSearchEngine : ISearchEngine
     {
         ArgumentNullException.ThrowIfNull(query);
         SearchValidation.Check(query);
-        var cursor = SearchCursor.Decode(query.Cursor, query.Sort);
+        var cursor = SearchCursor.Decode(query);
         var text = string.IsNullOrWhiteSpace(query.Text) ? null : query.Text.Trim();
         await EnsureIndexAsync(cancellationToken);
 
@@ -189,7 +189,7 @@ public sealed class ElasticsearchSearchEngine : ISearchEngine
         if (found.Count > query.Limit)
         {
             var last = found[query.Limit - 1];
-            next = new SearchCursor(query.Sort, PrimarySortKey(last), last.Id ?? Source(last).Id).Encode();
+            next = new SearchCursor(query.Sort, PrimarySortKey(last), last.Id ?? Source(last).Id).Encode(query);
         }
 
         var facets = new Dictionary<string, IReadOnlyList<FacetValue>>

@@ -633,7 +633,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
     public SearchResult Search(SearchQuery query)
     {
         SearchValidation.Check(query);
-        var cursor = SearchCursor.Decode(query.Cursor, query.Sort);
+        var cursor = SearchCursor.Decode(query);
         var hasText = !string.IsNullOrWhiteSpace(query.Text);
         var searcher = _searchers.Acquire();
         try
@@ -720,7 +720,7 @@ public sealed class LuceneSearchEngine : ISearchEngine
             if (top.Count > query.Limit && hits.Count > 0)
             {
                 var (key, slot, _) = top[query.Limit - 1];
-                next = new SearchCursor(query.Sort, key, _columns.Ids[slot] ?? hits[^1].Id).Encode();
+                next = new SearchCursor(query.Sort, key, _columns.Ids[slot] ?? hits[^1].Id).Encode(query);
             }
 
             return new SearchResult(hits, scan.Total, scan.Facets, next);

@@ -151,6 +151,40 @@ public abstract class SearchEngineContract : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// A cursor is for the search that issued it: one forged (a key that is not a finite number, an extra field, no
+    /// fingerprint) or taken from a search with other text or filters is refused, never answered with a wrong page.
+    /// </summary>
+    [SkippableFact]
+    public async Task Search_ForgedOrForeignCursor_IsRefused()
+    {
+        RequireEngine();
+        var query = new SearchQuery { Sort = SearchSort.Price, Limit = 3 };
+        var next = (await Engine.SearchAsync(query)).NextCursor!;
+        Assert.NotEmpty((await Engine.SearchAsync(query with { Cursor = next, Limit = 5 })).Hits);
+
+        static string Raw(string text) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var decoded = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(next.Replace('-', '+').Replace('_', '/') + new string('=', (4 - (next.Length % 4)) % 4)));
+        var parts = decoded.Split('|');
+        Assert.Equal(4, parts.Length);
+        foreach (var (cursor, asked) in new[]
+                 {
+                     (next, query with { Category = "masonry" }),
+                     (next, query with { Text = "tiili" }),
+                     (next, query with { Sort = SearchSort.Newest }),
+                     (Raw($"{parts[0]}|NaN|{parts[2]}|{parts[3]}"), query),
+                     (Raw($"{parts[0]}|Infinity|{parts[2]}|{parts[3]}"), query),
+                     (Raw($"{parts[0]}|1e400|{parts[2]}|{parts[3]}"), query),
+                     (Raw($"{parts[0]}|{parts[1]}|{parts[2]}|{parts[3]}|extra"), query),
+                     (Raw($"{parts[0]}|{parts[1]}|{parts[3]}"), query),
+                     (Raw($"{parts[0]}|{parts[1]}|{parts[2]}|{parts[3]}\u0000"), query),
+                 })
+        {
+            var error = await Assert.ThrowsAsync<SearchQueryException>(() => Engine.SearchAsync(asked with { Cursor = cursor }));
+            Assert.Equal("cursor", error.Field);
+        }
+    }
+
     [SkippableFact]
     public async Task Search_Facets_CountAllMatches_ByCategoryLevelConditionAndUnit()
     {

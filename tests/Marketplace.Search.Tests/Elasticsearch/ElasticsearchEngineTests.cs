@@ -315,7 +315,8 @@ public sealed class ElasticsearchEngineTests : IAsyncLifetime
                 Hit("blocks-vantaa", 60.2934, 25.0378, score: 1.0, sort: "1.0"),
             ]));
 
-        var result = await _engine.SearchAsync(new SearchQuery { Text = "bricks", Near = Tikkurila, Limit = 2 });
+        var query = new SearchQuery { Text = "bricks", Near = Tikkurila, Limit = 2 };
+        var result = await _engine.SearchAsync(query);
 
         Assert.Equal(["brick-kallio", "tiili-espoo"], result.Hits.Select(h => h.Id));
         Assert.Equal(7, result.Total);
@@ -341,7 +342,8 @@ public sealed class ElasticsearchEngineTests : IAsyncLifetime
         Assert.Equal([new FacetValue("A", 4), new FacetValue("B", 2)], result.Facets["condition"]);
         Assert.Equal([new FacetValue("pcs", 4), new FacetValue("t", 1)], result.Facets["unit"]);
 
-        Assert.Equal(new SearchCursor(SearchSort.Relevance, 1.25, "tiili-espoo"), SearchCursor.Decode(result.NextCursor, SearchSort.Relevance));
+        Assert.Equal(new SearchCursor(SearchSort.Relevance, 1.25, "tiili-espoo"), SearchCursor.Decode(query with { Cursor = result.NextCursor }));
+        Assert.Equal("cursor", Assert.Throws<SearchQueryException>(() => SearchCursor.Decode(query with { Text = "tiili", Cursor = result.NextCursor })).Field);
     }
 
     [Fact]
@@ -360,9 +362,10 @@ public sealed class ElasticsearchEngineTests : IAsyncLifetime
     public async Task SearchAsync_DistanceSortWithCursor_SendsGeoSortAndSearchAfter_AndTakesDistanceFromTheSortValue()
     {
         StubSearch(SearchAnswer(total: 3, hits: [Hit("slabs-vantaa", 60.3172, 24.9633, sort: "4.8123456")]));
-        var cursor = new SearchCursor(SearchSort.Distance, 1.5, "blocks-vantaa").Encode();
+        var query = new SearchQuery { Near = Tikkurila, Sort = SearchSort.Distance, Limit = 1 };
+        var cursor = new SearchCursor(SearchSort.Distance, 1.5, "blocks-vantaa").Encode(query);
 
-        var result = await _engine.SearchAsync(new SearchQuery { Near = Tikkurila, Sort = SearchSort.Distance, Cursor = cursor, Limit = 1 });
+        var result = await _engine.SearchAsync(query with { Cursor = cursor });
 
         var body = Json(SentOnce("POST", $"/{Index}/_search").Body);
         var sort = Items(body["sort"]);
@@ -388,9 +391,10 @@ public sealed class ElasticsearchEngineTests : IAsyncLifetime
     public async Task SearchAsync_EachSort_EndsOnIdTieBreaker_AndResumesAfterTheCursor(SearchSort order, string? text, string field, string direction, string searchAfter, double key)
     {
         StubSearch(SearchAnswer(total: 0));
-        var cursor = new SearchCursor(order, key, "m-42").Encode();
+        var query = new SearchQuery { Text = text, Sort = order };
+        var cursor = new SearchCursor(order, key, "m-42").Encode(query);
 
-        await _engine.SearchAsync(new SearchQuery { Text = text, Sort = order, Cursor = cursor });
+        await _engine.SearchAsync(query with { Cursor = cursor });
 
         var body = Json(SentOnce("POST", $"/{Index}/_search").Body);
         var sort = Items(body["sort"]);
@@ -419,7 +423,7 @@ public sealed class ElasticsearchEngineTests : IAsyncLifetime
     [Fact]
     public async Task SearchAsync_CursorForAnotherSort_ThrowsSearchQueryException()
     {
-        var cursor = new SearchCursor(SearchSort.Price, 4500, "m-42").Encode();
+        var cursor = new SearchCursor(SearchSort.Price, 4500, "m-42").Encode(new SearchQuery { Sort = SearchSort.Price });
 
         var error = await Assert.ThrowsAsync<SearchQueryException>(() => _engine.SearchAsync(new SearchQuery { Sort = SearchSort.Newest, Cursor = cursor }));
 

@@ -47,8 +47,8 @@ public static class OrdersApi
             .WithSummary("The seller or a platform admin records a payment against the order's invoice (partial payments add up to at most the total).");
         group.MapGet("/{id}/invoice", InvoiceAsync).WithName("GetOrderInvoice").WithAccess(AccessRule.Owner(ApiScopes.OrdersRead, otherFirm: 404, platformAdmin: AccessRule.Success))
             .Produces(StatusCodes.Status200OK, contentType: "application/pdf").Produces(StatusCodes.Status200OK, contentType: "application/xml")
-            .Produces<InvoiceDocument>(StatusCodes.Status200OK, "application/json")
-            .WithSummary("The order's invoice as PDF (default, or Accept: application/pdf), as a Finvoice 3.0 e-invoice (?format=finvoice or Accept: application/xml), or as JSON with the same content (?format=json), e.g. to show it as a web page.");
+            .Produces<InvoiceDocument>(StatusCodes.Status200OK, "application/json").ProducesProblem(StatusCodes.Status406NotAcceptable)
+            .WithSummary("The order's invoice as PDF (default, or Accept: application/pdf), as a Finvoice 3.0 e-invoice (?format=finvoice or Accept: application/xml), or as JSON with the same content (?format=json or Accept: application/json), e.g. to show it as a web page; an Accept header naming none of these is 406.");
 
         routes.MapGroup("/api/v1/invoices").WithTags("Orders").WithCommonProblems()
             .MapGet("/", InvoicesAsync).WithName("ListInvoices").WithAccess(AccessRule.AnyFirm(ApiScopes.OrdersRead))
@@ -120,20 +120,24 @@ public static class OrdersApi
     private static async Task<Ok<AuditResponse>> AuditAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
         => TypedResults.Ok(new AuditResponse(id, (await grains.GetGrain<IOrderGrain>(id).GetAsync(Actor(user))).Audit));
 
-    private static async Task<Results<FileContentHttpResult, Ok<InvoiceDocument>>> InvoiceAsync(
+    private static async Task<Results<FileContentHttpResult, Ok<InvoiceDocument>, ProblemHttpResult>> InvoiceAsync(
         string id, HttpContext context, IGrainFactory grains, IInvoiceRenderer renderer, string? format = null)
     {
         var order = await grains.GetGrain<IOrderGrain>(id).GetAsync(Actor(context.User));
-        var finvoice = format switch
+        format = format switch
         {
-            "finvoice" => true,
-            "pdf" or "json" => false,
-            null => context.Request.GetTypedHeaders().Accept is { Count: > 0 } accept
-                    && accept.Any(a => a.MediaType.Value is "application/xml" or "text/xml")
-                    && !accept.Any(a => a.MediaType.Value == "application/pdf"),
+            "finvoice" or "pdf" or "json" => format,
+            null => InvoiceFormatAccepted(context.Request),
             _ => throw new DomainException("invalid-format", "The format is pdf, finvoice or json.", DomainErrorKind.Validation,
                 new Dictionary<string, string[]> { ["format"] = ["The format is pdf, finvoice or json."] }),
         };
+        if (format is null)
+        {
+            return TypedResults.Problem(ApiProblems.Create(StatusCodes.Status406NotAcceptable, "not-acceptable", "Not acceptable",
+                "An invoice is application/pdf, application/xml (Finvoice 3.0) or application/json; ask with ?format=pdf|finvoice|json or one of those in Accept."));
+        }
+
+        var finvoice = format == "finvoice";
         if (order.Invoice is null)
         {
             throw DomainException.Conflict("no-invoice", "This order has no invoice (card orders, or not accepted yet).",
@@ -159,6 +163,34 @@ public static class OrdersApi
         return finvoice
             ? TypedResults.File(renderer.RenderFinvoice(document), "application/xml", $"invoice-{document.Number}.xml")
             : TypedResults.File(renderer.RenderPdf(document), "application/pdf", $"invoice-{document.Number}.pdf");
+    }
+
+    /// <summary>
+    /// The invoice format an <c>Accept</c> header asks for, most preferred first (q=0 refuses a type): PDF without a
+    /// header or for <c>*/*</c>, null when nothing acceptable is offered (answered 406).
+    /// </summary>
+    private static string? InvoiceFormatAccepted(HttpRequest request)
+    {
+        var accept = request.GetTypedHeaders().Accept;
+        if (accept is not { Count: > 0 })
+        {
+            return "pdf";
+        }
+
+        foreach (var media in accept.Where(a => a.Quality is not <= 0).OrderByDescending(a => a.Quality ?? 1))
+        {
+            switch (media.MediaType.Value?.ToLowerInvariant())
+            {
+                case "application/pdf" or "*/*" or "application/*":
+                    return "pdf";
+                case "application/xml" or "text/xml":
+                    return "finvoice";
+                case "application/json":
+                    return "json";
+            }
+        }
+
+        return null;
     }
 
     private static async Task<Ok<Page<OrderResponse>>> InvoicesAsync(
