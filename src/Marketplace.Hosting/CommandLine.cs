@@ -17,6 +17,25 @@ public sealed record CommandLine(IReadOnlyDictionary<string, string> Options, st
     private static readonly HashSet<string> HostKeys = new(StringComparer.OrdinalIgnoreCase) { "urls", "environment", "contentRoot", "applicationName", "DataPath" };
 
     /// <summary>
+    /// A file a person named on the command line, as a full path from the folder they typed it in: <c>dotnet run
+    /// --project src/Marketplace.Host</c> starts the host in the project's folder, so a relative path would otherwise be
+    /// looked for there. The shell's folder is <c>PWD</c> (set by POSIX shells and inherited), else the process's own.
+    /// </summary>
+    public static string CallersPath(string path) => CallersPath(path, Environment.GetEnvironmentVariable("PWD"), Environment.CurrentDirectory);
+
+    /// <summary><see cref="CallersPath(string)"/> with the shell's folder (<c>PWD</c>) and the process's given.</summary>
+    public static string CallersPath(string path, string? shellFolder, string processFolder)
+    {
+        if (Path.IsPathRooted(path))
+        {
+            return Path.GetFullPath(path);
+        }
+
+        var folder = shellFolder is { Length: > 0 } && Path.IsPathRooted(shellFolder) && Directory.Exists(shellFolder) ? shellFolder : processFolder;
+        return Path.GetFullPath(Path.Combine(folder, path));
+    }
+
+    /// <summary>
     /// Splits <paramref name="args"/> (after the command's words) into the command's options and host settings, or
     /// says what is wrong. A host setting is a key with a section (<c>Section:Key</c>), a key starting with a capital
     /// letter, or one of the host's own keys (<c>urls</c>, <c>environment</c>, <c>contentRoot</c>, <c>DataPath</c>).

@@ -147,7 +147,9 @@ public static class IdentityCommands
             {
                 var users = services.GetRequiredService<UserManager<MarketplaceUser>>();
                 var email = o.GetValueOrDefault("email") ?? throw DomainException.Invalid("email", "Name the person with --email <address>.");
-                var user = await users.FindByEmailAsync(email) ?? throw DomainException.NotFound("user", email);
+                var user = await users.FindByEmailAsync(email) ?? throw new DomainException("user-not-found",
+                    $"No account has the address {email}: the person registers at /account/register and follows the link mailed to them first, then run this again.",
+                    DomainErrorKind.NotFound);
                 if (!user.EmailConfirmed)
                 {
                     // Whoever registered an address they do not own must not become an operator through it.

@@ -87,7 +87,7 @@ public static class IdentitySetup
         }
         else
         {
-            services.AddSingleton<IMailSender>(sp => new FileMailSender(Path.Combine(dataFolder, "mail"), sp.GetRequiredService<ILogger<FileMailSender>>(), sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IMailSender>(sp => new FileMailSender(Path.Combine(dataFolder, "mail"), sp.GetRequiredService<ILogger<FileMailSender>>(), sp.GetRequiredService<TimeProvider>(), mail.From));
         }
 
         services.AddScoped<FirmMembers>();

@@ -82,7 +82,7 @@ public static class MailAddresses
 }
 
 /// <summary>Embedded mode: writes each message as an .eml file under the mail folder and logs its link.</summary>
-public sealed class FileMailSender(string folder, ILogger<FileMailSender> logger, TimeProvider time) : IMailSender
+public sealed class FileMailSender(string folder, ILogger<FileMailSender> logger, TimeProvider time, string from = "marketplace@localhost") : IMailSender
 {
     /// <summary>Folder the messages go to.</summary>
     public string Folder { get; } = folder;
@@ -91,9 +91,15 @@ public sealed class FileMailSender(string folder, ILogger<FileMailSender> logger
     public async Task SendAsync(MailMessage message, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(Folder);
-        var name = $"{time.GetUtcNow():yyyyMMdd-HHmmss}-{Guid.NewGuid():N}.eml";
+        var now = time.GetUtcNow();
+        var id = Guid.NewGuid().ToString("N");
+        var name = $"{now:yyyyMMdd-HHmmss}-{id}.eml";
         var text = new StringBuilder()
+            .Append("From: ").Append(from).Append("\r\n")
             .Append("To: ").Append(message.To).Append("\r\n")
+            .Append("Date: ").Append(now.ToString("r", System.Globalization.CultureInfo.InvariantCulture)).Append("\r\n")
+            .Append("Message-ID: <").Append(id).Append("@marketplace.local>\r\n")
+            .Append("MIME-Version: 1.0\r\n")
             .Append("Subject: ").Append(message.Subject).Append("\r\n")
             .Append("Content-Type: text/plain; charset=utf-8\r\n\r\n")
             .Append(message.Body).Append("\r\n")

@@ -62,7 +62,7 @@ public static class BackupCommands
         string target;
         try
         {
-            target = Path.GetFullPath(to);
+            target = CommandLine.CallersPath(to);
         }
         catch (ArgumentException)
         {
@@ -178,9 +178,10 @@ public static class BackupCommands
             return CommandLine.UsageExitCode;
         }
 
+        from = CommandLine.CallersPath(from);
         if (!File.Exists(from))
         {
-            await error.WriteLineAsync($"There is no backup at '{Path.GetFullPath(from)}'.");
+            await error.WriteLineAsync($"There is no backup at '{from}'.");
             return 1;
         }
 

@@ -65,6 +65,16 @@ public static class ImportCommand
             return CommandLine.UsageExitCode;
         }
 
+        try
+        {
+            path = CommandLine.CallersPath(path);
+        }
+        catch (ArgumentException)
+        {
+            await error.WriteLineAsync($"'{path}' is not a file name.");
+            return CommandLine.UsageExitCode;
+        }
+
         if (!File.Exists(path))
         {
             await error.WriteLineAsync($"There is no file '{path}'.");
@@ -83,10 +93,11 @@ public static class ImportCommand
         try
         {
             text = await File.ReadAllTextAsync(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
-            if (text.Contains('\0', StringComparison.Ordinal))
+            if (text.IndexOf('\0', StringComparison.Ordinal) is var nul and >= 0)
             {
-                // Valid UTF-8 but no text: UTF-16 without a byte-order mark, as the API refuses it.
-                throw new DecoderFallbackException();
+                // Valid UTF-8 but no text: binary, or UTF-16 without a byte-order mark, as the API refuses it.
+                await error.WriteLineAsync($"'{path}' holds a NUL character (line {text.AsSpan(0, nul).Count('\n') + 1}): it is not a text file, or it is UTF-16 without a byte-order mark; save it as UTF-8 (Excel: 'CSV UTF-8').");
+                return 1;
             }
         }
         catch (DecoderFallbackException)
@@ -145,7 +156,7 @@ public static class ImportCommand
         var problems = rows.SelectMany(r => r.Errors).Concat(result.Errors).OrderBy(e => e.Line).ToArray();
         if (problems.Length > 0)
         {
-            var report = line.Options.GetValueOrDefault("report") ?? Path.ChangeExtension(path, ".report.csv");
+            var report = line.Options.GetValueOrDefault("report") is { } named ? CommandLine.CallersPath(named) : Path.ChangeExtension(path, ".report.csv");
             await File.WriteAllTextAsync(report, ReportCsv(problems), new UTF8Encoding(false));
             foreach (var p in problems.Take(10))
             {

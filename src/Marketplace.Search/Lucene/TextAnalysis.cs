@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using Lucene.Net.Analysis;
 using Lucene.Net.Analysis.Core;
@@ -232,17 +231,40 @@ internal sealed class TextAnalysis : IDisposable
                 continue;
             }
 
-            html.Append(WebUtility.HtmlEncode(text[position..start])).Append("<em>").Append(WebUtility.HtmlEncode(text[start..end])).Append("</em>");
+            Escape(html, text.AsSpan(position, start - position)).Append("<em>");
+            Escape(html, text.AsSpan(start, end - start)).Append("</em>");
             position = end;
         }
 
-        html.Append(WebUtility.HtmlEncode(text[position..to]));
+        Escape(html, text.AsSpan(position, to - position));
         if (to < text.Length)
         {
             html.Append('…');
         }
 
         return html.ToString();
+    }
+
+    /// <summary>
+    /// Appends <paramref name="text"/> with only HTML's markup characters escaped (&amp;, &lt;, &gt;, quotes): letters such
+    /// as ä stay letters, so a client that strips the tags reads the text as written (WebUtility encoded them as &amp;#228;).
+    /// </summary>
+    private static StringBuilder Escape(StringBuilder html, ReadOnlySpan<char> text)
+    {
+        foreach (var c in text)
+        {
+            _ = c switch
+            {
+                '&' => html.Append("&amp;"),
+                '<' => html.Append("&lt;"),
+                '>' => html.Append("&gt;"),
+                '"' => html.Append("&quot;"),
+                '\'' => html.Append("&#39;"),
+                _ => html.Append(c),
+            };
+        }
+
+        return html;
     }
 
     private static bool StartsWithAny(ReadOnlySpan<char> word, string[] prefixes)

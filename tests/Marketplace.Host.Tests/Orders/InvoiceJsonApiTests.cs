@@ -28,6 +28,9 @@ public class InvoiceJsonApiTests(ServerFixture fixture)
         Assert.Equal(22590L, invoice["grossTotalMinor"]!.GetValue<long>());
         Assert.False(string.IsNullOrEmpty(invoice["seller"]!["name"]!.GetValue<string>()));
         Assert.False(string.IsNullOrEmpty(invoice["buyer"]!["businessId"]!.GetValue<string>()));
+        // A buyer without a billing address is invoiced at the order's site: its street with its own town, not the firm's.
+        Assert.Equal("Otaniementie 1", invoice["buyer"]!["address"]!.GetValue<string>());
+        Assert.EndsWith("Espoo", invoice["buyer"]!["municipality"]!.GetValue<string>(), StringComparison.Ordinal);
         await ProblemAsync(await sellerClient.GetAsync($"/api/v1/orders/{id}/invoice?format=html"), HttpStatusCode.UnprocessableEntity, "invalid-format", "format");
     }
 

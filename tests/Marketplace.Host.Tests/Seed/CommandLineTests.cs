@@ -73,6 +73,30 @@ public sealed class CommandLineTests
         Assert.False(started);
     }
 
+    /// <summary>
+    /// A file named on the command line is found from the folder the person typed it in (the shell's PWD), not the
+    /// project folder <c>dotnet run</c> starts the host in; without a usable PWD, from the process's folder.
+    /// </summary>
+    [Fact]
+    public void CallersPath_IsFromTheShellsFolder()
+    {
+        var shell = Directory.CreateTempSubdirectory("callers-").FullName;
+        var project = Path.Combine(Path.GetTempPath(), "project");
+        try
+        {
+            Assert.Equal(Path.Combine(shell, "surplus.csv"), CommandLine.CallersPath("surplus.csv", shell, project));
+            Assert.Equal(Path.Combine(shell, "backups", "a.zip"), CommandLine.CallersPath("backups/a.zip", shell, project));
+            Assert.Equal(Path.Combine(project, "surplus.csv"), CommandLine.CallersPath("surplus.csv", null, project));
+            Assert.Equal(Path.Combine(project, "surplus.csv"), CommandLine.CallersPath("surplus.csv", "relative/folder", project));
+            Assert.Equal(Path.Combine(project, "surplus.csv"), CommandLine.CallersPath("surplus.csv", Path.Combine(shell, "gone"), project));
+            Assert.Equal("/abs/file.csv", CommandLine.CallersPath("/abs/file.csv", shell, project));
+        }
+        finally
+        {
+            Directory.Delete(shell, recursive: true);
+        }
+    }
+
     [Fact]
     public void FirmTable_NamesEveryDemoFirm_ItsRoles_AndALot()
     {

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using Lucene.Net.Analysis.Standard;
 using Lucene.Net.Analysis.TokenAttributes;
@@ -48,6 +47,7 @@ public sealed class TextAnalysisHighlightTests
         // The cases cover matches by word and by prefix only (tiili → tiiliä, tiilet), and texts that match nothing.
         Assert.InRange(marked, 20, Queries.Length * Texts.Length * 3 - 10);
         Assert.Contains("<em>tiilet</em>", analysis.Highlight(Texts[1], analysis.QueryForms("tiili"), 200));
+        Assert.Contains("<em>punatiiliä</em>", analysis.Highlight(Texts[1], analysis.QueryForms("punatiili"), 200));
     }
 
     private static string? Oracle(string text, (HashSet<string> Words, string[] Prefixes) forms, int maxLength)
@@ -87,10 +87,15 @@ public sealed class TextAnalysisHighlightTests
                 continue;
             }
 
-            html.Append(WebUtility.HtmlEncode(text[position..start])).Append("<em>").Append(WebUtility.HtmlEncode(text[start..end])).Append("</em>");
+            html.Append(Escaped(text[position..start])).Append("<em>").Append(Escaped(text[start..end])).Append("</em>");
             position = end;
         }
 
-        return html.Append(WebUtility.HtmlEncode(text[position..to])).Append(to < text.Length ? "…" : "").ToString();
+        return html.Append(Escaped(text[position..to])).Append(to < text.Length ? "…" : "").ToString();
     }
+
+    /// <summary>Markup characters escaped, letters such as ä left as they are.</summary>
+    private static string Escaped(string text)
+        => text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
+            .Replace("\"", "&quot;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);
 }

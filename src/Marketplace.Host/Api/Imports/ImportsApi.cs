@@ -165,7 +165,14 @@ public static class ImportsApi
             var text = StrictUtf8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
             // NUL is valid UTF-8 but no text file's: UTF-16 without a byte-order mark decodes to letters between NULs, and
             // was then refused for a missing column instead of for its encoding.
-            return text.Contains('\0', StringComparison.Ordinal) ? throw new DecoderFallbackException() : text;
+            if (text.IndexOf('\0', StringComparison.Ordinal) is var nul and >= 0)
+            {
+                var line = text.AsSpan(0, nul).Count('\n') + 1;
+                throw new DomainException("invalid-encoding", $"The file holds a NUL character (line {line}): it is not a text file, or it is UTF-16 without a byte-order mark.",
+                    DomainErrorKind.Validation, new Dictionary<string, string[]> { ["file"] = [$"Line {line} holds a NUL character. Save the file as UTF-8 text (Excel: 'CSV UTF-8')."] });
+            }
+
+            return text;
         }
         catch (DecoderFallbackException)
         {
