@@ -465,6 +465,14 @@ public sealed partial class Listing
         }
 
         EnsureThrough(hold, matchId, orderId, "released");
+        if (orderId is not null && hold.Status == HoldStatus.Confirmed)
+        {
+            // The order confirmed its hold but stopped before it stored its acceptance (a crash): it is cancelled while
+            // still placed, so nothing was sold. Its quantity comes back, once, as a cancelled accepted order's does.
+            ReturnSold(orderId, hold.Quantity, now);
+            return hold;
+        }
+
         if (orderId is not null && !hold.IsActive)
         {
             return hold;
@@ -538,6 +546,24 @@ public sealed partial class Listing
 
         Touch(now);
         return hold;
+    }
+
+    /// <summary>
+    /// Unties a hold from an order that was never stored (its checkout failed or its host died between tying the hold
+    /// and storing the order): the hold is the buyer's own again, to release or order anew. The caller has checked that
+    /// the order does not exist. Answers false when no active hold is tied to <paramref name="orderId"/>.
+    /// </summary>
+    public bool DetachOrder(string orderId, DateTimeOffset now)
+    {
+        EnsureExists();
+        if (_holds.FirstOrDefault(h => h.IsActive && h.OrderId == orderId) is not { } hold)
+        {
+            return false;
+        }
+
+        hold.OrderId = null;
+        Touch(now);
+        return true;
     }
 
     /// <summary>

@@ -83,6 +83,12 @@ public interface IListingGrain : IGrainWithStringKey
 
     /// <summary>A cancelled order gives its sold quantity back to the lot (once per order id; a sold-out lot reopens).</summary>
     Task<Listing> ReturnSoldAsync(string orderId, decimal quantity);
+
+    /// <summary>
+    /// Unties the active hold tied to an order that was never stored (only <c>IOrderGrain.ReleaseAbandonedAsync</c>
+    /// calls it, having found the order missing); answers false when no active hold is tied to it.
+    /// </summary>
+    Task<bool> DetachOrderAsync(string orderId);
 }
 
 /// <summary>What an import row did to its lot.</summary>

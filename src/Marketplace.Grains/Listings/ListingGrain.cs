@@ -385,6 +385,19 @@ public sealed class ListingGrain(
     public Task<Listing> ReturnSoldAsync(string orderId, decimal quantity) => ChangeAsync(l => l.ReturnSold(orderId, quantity, Now));
 
     /// <inheritdoc />
+    public async Task<bool> DetachOrderAsync(string orderId)
+    {
+        var detached = false;
+        await ChangeAsync(l => detached = l.DetachOrder(orderId, Now));
+        if (detached)
+        {
+            logger.LogWarning("Lot {ListingId}: the hold of order {OrderId}, which was never stored, is the buyer's own again", Id, orderId);
+        }
+
+        return detached;
+    }
+
+    /// <inheritdoc />
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         var plan = await SettleAsync();

@@ -34,6 +34,13 @@ public interface IOrderGrain : IGrainWithStringKey
     /// <summary>Either party cancels before handover with a reason; the quantity goes back, the payment is voided or refunded.</summary>
     Task<Order> CancelAsync(OrderActor actor, string? reason);
 
+    /// <summary>
+    /// When this order was never stored (its checkout failed, or its host died, after it tied the buyer's hold on
+    /// <paramref name="listingId"/> to it), unties that hold so the buyer can release it or order it anew; answers true
+    /// when it did. An order that exists, or one whose checkout is running, is left alone (grain calls take turns).
+    /// </summary>
+    Task<bool> ReleaseAbandonedAsync(string listingId);
+
     /// <summary>The buyer disputes a handed-over order within the dispute window.</summary>
     Task<Order> DisputeAsync(OrderActor actor, string? reason);
 

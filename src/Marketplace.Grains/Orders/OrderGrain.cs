@@ -123,9 +123,14 @@ public sealed class OrderGrain(
         {
             // The id derives from the caller's Idempotency-Key: a retry of a checkout whose answer was lost finds it.
             Order.EnsureVisibleTo(actor);
-            return Order.IsSameCheckout(actor, checkout)
-                ? Order
-                : throw DomainException.Conflict("order-exists", $"Order '{Id}' already exists.");
+            if (!Order.IsSameCheckout(actor, checkout))
+            {
+                throw DomainException.Conflict("order-exists", $"Order '{Id}' already exists.");
+            }
+
+            // The first attempt may have stored the order and died before its firms' lists and its deadline heard of it.
+            await AfterWriteAsync();
+            return Order;
         }
 
         var buyerId = actor.TraderId ?? throw DomainException.Forbidden("no-acting-trader", "Checkout needs a token acting for a firm.");
@@ -192,11 +197,35 @@ public sealed class OrderGrain(
     }
 
     /// <inheritdoc />
+    public async Task<bool> ReleaseAbandonedAsync(string listingId)
+    {
+        if (Order.Exists)
+        {
+            return false;
+        }
+
+        DeactivateOnIdle();
+        return await GrainFactory.GetGrain<IListingGrain>(listingId).DetachOrderAsync(Id);
+    }
+
+    /// <inheritdoc />
     public async Task<Order> AcceptAsync(OrderActor actor)
     {
         await RefreshCardAuthorizationAsync();
         Order.EnsureCanAccept(actor, Now);
-        await GrainFactory.GetGrain<IListingGrain>(Order.Lot!.ListingId).ConfirmHoldAsync(Order.SellerId, Order.HoldId, orderId: Id);
+        try
+        {
+            await GrainFactory.GetGrain<IListingGrain>(Order.Lot!.ListingId).ConfirmHoldAsync(Order.SellerId, Order.HoldId, orderId: Id);
+        }
+        catch (DomainException e) when (e.Code == "hold-closed" && Order.Status == OrderStatus.Placed)
+        {
+            // The order's cancel released its hold and stopped before it stored the order (a crash): finish the cancel.
+            logger.LogWarning("Order {OrderId}: its hold was closed while the order was still placed; the order is cancelled", Id);
+            await CancelAsync(OrderActor.System, "The order's hold was released before the seller accepted it.");
+            throw DomainException.Conflict("order-cancelled", "The order's hold was released before it was accepted, so the order is cancelled: the buyer can hold the lot and order again.",
+                new Dictionary<string, object?> { ["orderStatus"] = Domain.Orders.Order.StatusCode(Order.Status) });
+        }
+
         var state = await Gateway(Order.Payment!.Method).CaptureAsync(Id, Order.Payment.ExternalId);
         var captured = new PaymentChange(state.ExternalId, state.Status);
         InvoiceIssue? invoice = null;
@@ -532,6 +561,13 @@ public sealed class OrderGrain(
     private async Task<Order> SaveAsync()
     {
         await WriteAsync();
+        await AfterWriteAsync();
+        return Order;
+    }
+
+    /// <summary>Tells the firms' order lists and the invoice register of the stored order and sets its reminder (each repeatable).</summary>
+    private async Task AfterWriteAsync()
+    {
         try
         {
             var status = Domain.Orders.Order.StatusCode(Order.Status);
@@ -551,8 +587,6 @@ public sealed class OrderGrain(
         {
             logger.LogError(e, "Order {OrderId} version {Version} is stored, but telling its indexes or setting its reminder failed", Id, Order.Version);
         }
-
-        return Order;
     }
 
     private async Task ScheduleAsync()

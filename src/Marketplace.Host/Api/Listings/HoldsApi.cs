@@ -4,6 +4,7 @@ using Marketplace.Domain.Traders;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Traders;
 using Marketplace.Host.Api.Idempotency;
+using Marketplace.Host.Api.Orders;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
@@ -49,12 +50,12 @@ public static class HoldsApi
 
     private static async Task<Ok<HoldResponse>> ReleaseAsync(string id, string holdId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        return TypedResults.Ok(Response(await grains.GetGrain<IListingGrain>(id).ReleaseHoldAsync(user.ActingTraderId(), holdId)));
+        return TypedResults.Ok(Response(await AbandonedCheckouts.RetryAsync(grains, id, () => grains.GetGrain<IListingGrain>(id).ReleaseHoldAsync(user.ActingTraderId(), holdId))));
     }
 
     private static async Task<Ok<HoldResponse>> ConfirmAsync(string id, string holdId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        return TypedResults.Ok(Response(await grains.GetGrain<IListingGrain>(id).ConfirmHoldAsync(user.ActingTraderId(), holdId)));
+        return TypedResults.Ok(Response(await AbandonedCheckouts.RetryAsync(grains, id, () => grains.GetGrain<IListingGrain>(id).ConfirmHoldAsync(user.ActingTraderId(), holdId))));
     }
 
     private static async Task<Ok<Page<BuyerHoldResponse>>> ListAsync(ClaimsPrincipal user, IGrainFactory grains, string? status = null, string? cursor = null, int? limit = null)

@@ -5,6 +5,7 @@ using Marketplace.Domain.Materials;
 using Marketplace.Grains.Listings;
 using Marketplace.Host.Api.Carbon;
 using Marketplace.Host.Api.Idempotency;
+using Marketplace.Host.Api.Orders;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -89,7 +90,7 @@ public static class ListingsApi
     private static async Task<Ok<ListingResponse>> WithdrawAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
     {
         var actor = user.ActingTraderId();
-        return TypedResults.Ok(ListingResponse.From(await grains.GetGrain<IListingGrain>(id).WithdrawAsync(actor), actor));
+        return TypedResults.Ok(ListingResponse.From(await AbandonedCheckouts.RetryAsync(grains, id, () => grains.GetGrain<IListingGrain>(id).WithdrawAsync(actor)), actor));
     }
 
     /// <summary>A platform admin sees every lot but changes only its own firm's: say so, rather than pretend the lot is not there.</summary>

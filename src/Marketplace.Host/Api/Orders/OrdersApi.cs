@@ -62,7 +62,7 @@ public static class OrdersApi
         await grains.GetGrain<ITraderGrain>(context.User.ActingTraderId()).EnsureRoleAsync(TraderRoles.Buyer);
         // Derived from the Idempotency-Key: a retry after a failure whose outcome is unknown finds the first order.
         var id = IdempotencyMiddleware.NewId(context);
-        var order = await grains.GetGrain<IOrderGrain>(id).CheckoutAsync(actor, request.ToCheckout());
+        var order = await AbandonedCheckouts.RetryAsync(grains, request.ListingId, () => grains.GetGrain<IOrderGrain>(id).CheckoutAsync(actor, request.ToCheckout()));
         return TypedResults.Created($"/api/v1/orders/{id}", OrderResponse.From(order, actor.TraderId, time.GetUtcNow()));
     }
 
