@@ -70,6 +70,9 @@ public sealed class MarketplaceServer : IAsyncDisposable
             // Tests in parallel import on the shared host (the authorization matrix as every kind of caller at once);
             // the per-host bound is tried on a host of its own (ImportsApiTests).
             ["Imports:MaxConcurrent"] = "64",
+            // Tests poll the open-data feed; its per-caller and per-host bounds are tried on hosts of their own.
+            ["Search:OpenDataPerMinute"] = "100000",
+            ["Search:OpenDataConcurrent"] = "64",
             // One registrar person registers every firm these tests use.
             ["Identity:MaxFirmsPerPerson"] = "100000",
             ["Identity:FirstPartyRedirectUris:0"] = Browser.Callback,

@@ -72,4 +72,13 @@ public sealed class SearchSettings
 
     /// <summary>Searches per caller and minute on <c>GET /api/v1/listings/search</c> (per token subject, or per client address without a token); default 600.</summary>
     public int RateLimitPerMinute { get; set; } = 600;
+
+    /// <summary>
+    /// Downloads of the whole open-data feed (<c>GET /api/v1/open-data/lots</c>) per caller and minute; default 2. Each
+    /// walks the whole index, which at 300,000 lots takes a minute or more.
+    /// </summary>
+    public int OpenDataPerMinute { get; set; } = 2;
+
+    /// <summary>Open-data downloads running at once on a host; default 2. Another gets 503 <c>open-data-busy</c> with <c>Retry-After</c>.</summary>
+    public int OpenDataConcurrent { get; set; } = 2;
 }

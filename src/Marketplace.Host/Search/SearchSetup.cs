@@ -18,6 +18,9 @@ public static class SearchSetup
     /// <summary>Rate-limit policy of the search endpoint.</summary>
     public const string RateLimitPolicy = "search";
 
+    /// <summary>Rate-limit policy of the open-data feed.</summary>
+    public const string OpenDataPolicy = "open-data";
+
     /// <summary>Adds the engine, the feed (as the listing grains' change sink) and the search rate limit.</summary>
     public static IHostApplicationBuilder AddMarketplaceSearch(this IHostApplicationBuilder builder)
     {
@@ -32,6 +35,7 @@ public static class SearchSetup
             .Validate(s => s.BulkMergeMinLots >= 0, $"{nameof(SearchSettings)}.{nameof(SearchSettings.BulkMergeMinLots)} must not be negative.")
             .Validate(s => s.PostingsCacheMegabytes is >= 0 and <= 65_536, $"{nameof(SearchSettings)}.{nameof(SearchSettings.PostingsCacheMegabytes)} must be 0 to 65,536.")
             .Validate(s => s.HitCacheMegabytes is >= 0 and <= 65_536, $"{nameof(SearchSettings)}.{nameof(SearchSettings.HitCacheMegabytes)} must be 0 to 65,536.")
+            .Validate(s => s.OpenDataPerMinute >= 1 && s.OpenDataConcurrent >= 1, $"{nameof(SearchSettings)}.{nameof(SearchSettings.OpenDataPerMinute)} and {nameof(SearchSettings.OpenDataConcurrent)} must be at least 1.")
             .ValidateOnStart();
         RefuseLuceneInCluster(builder.Configuration, settings);
         var dataFolder = DataFolder.Of(builder);
@@ -43,7 +47,12 @@ public static class SearchSetup
             builder.Services.AddHostedService(sp => sp.GetRequiredService<SearchFeed>());
         }
 
-        builder.Services.Configure<CallerRateLimitOptions>(o => o.PermitsPerMinute[RateLimitPolicy] = settings.RateLimitPerMinute);
+        builder.Services.Configure<CallerRateLimitOptions>(o =>
+        {
+            o.PermitsPerMinute[RateLimitPolicy] = settings.RateLimitPerMinute;
+            o.PermitsPerMinute[OpenDataPolicy] = Math.Max(1, settings.OpenDataPerMinute);
+        });
+        builder.Services.AddSingleton(new Api.Exports.OpenDataGate(Math.Max(1, settings.OpenDataConcurrent)));
         return builder;
     }
 

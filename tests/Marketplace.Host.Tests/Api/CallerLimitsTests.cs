@@ -77,4 +77,40 @@ public sealed class CallerLimitsTests
         var e = await Assert.ThrowsAnyAsync<Exception>(() => MarketplaceServer.StartAsync(Settings(("ForwardedHeaders:KnownNetworks:0", "10.0.0.0/99"))));
         Assert.Contains("ForwardedHeaders:KnownNetworks", e.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>The open-data feed walks the whole index: a caller gets Search:OpenDataPerMinute downloads a minute.</summary>
+    [Fact]
+    public async Task OpenData_PerCaller_IsLimited()
+    {
+        await using var server = await MarketplaceServer.StartAsync(new() { ["Search:OpenDataPerMinute"] = "2" });
+        using var anonymous = server.Client();
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var answer = await anonymous.GetAsync("/api/v1/open-data/lots?format=csv");
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+
+        await ProblemAsync(await anonymous.GetAsync("/api/v1/open-data/lots?format=csv"), HttpStatusCode.TooManyRequests, "too-many-requests");
+        // Searching is another policy: still allowed.
+        await ReadAsync(await anonymous.GetAsync(Search), HttpStatusCode.OK);
+    }
+
+    /// <summary>A host runs Search:OpenDataConcurrent downloads at once; a place comes back once, when its download ends.</summary>
+    [Fact]
+    public void OpenDataGate_TakesPlacesUpToItsBound_AndGivesEachBackOnce()
+    {
+        var gate = new Marketplace.Host.Api.Exports.OpenDataGate(2);
+        Assert.True(gate.TryEnter(out var first));
+        Assert.True(gate.TryEnter(out var second));
+        Assert.False(gate.TryEnter(out var none));
+        none.Dispose();
+        Assert.False(gate.TryEnter(out _));
+        first.Dispose();
+        first.Dispose();
+        Assert.True(gate.TryEnter(out var third));
+        Assert.False(gate.TryEnter(out _));
+        second.Dispose();
+        third.Dispose();
+    }
 }

@@ -10,11 +10,13 @@ using Marketplace.Grains.Demands;
 using Marketplace.Grains.Listings;
 using Marketplace.Grains.Orders;
 using Marketplace.Grains.Traders;
+using Marketplace.Host.Api.Callers;
 using Marketplace.Host.Api.Carbon;
 using Marketplace.Host.Api.Demands;
 using Marketplace.Host.Api.Listings;
 using Marketplace.Host.Api.Orders;
 using Marketplace.Host.Api.TransferDocuments;
+using Marketplace.Host.Search;
 using Marketplace.Hosting.Problems;
 using Marketplace.Search;
 using Marketplace.Identity;
@@ -48,9 +50,10 @@ public static class ExportsApi
 
         routes.MapGroup("/api/v1/open-data").WithTags("Open data").WithCommonProblems()
             .MapGet("/lots", OpenLotsAsync).WithName("OpenDataLots").WithAccess(AccessRule.Public)
+            .RequireCallerRateLimit(SearchSetup.OpenDataPolicy)
             .Produces(StatusCodes.Status200OK, contentType: ExportWriter.JsonLinesMediaType, additionalContentTypes: [ExportWriter.CsvMediaType])
-            .ProducesProblem(StatusCodes.Status406NotAcceptable)
-            .WithSummary("Every active lot, newest first, with public fields only (no holds, buyers, contacts or addresses), as JSON Lines or CSV, streamed; licensed CC BY 4.0 (Link rel=license header). Anonymous.");
+            .ProducesProblem(StatusCodes.Status406NotAcceptable).ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithSummary("Every active lot, newest first, with public fields only (no holds, buyers, contacts or addresses), as JSON Lines or CSV, streamed; licensed CC BY 4.0 (Link rel=license header). Anonymous; Search:OpenDataPerMinute downloads per caller and minute (429), Search:OpenDataConcurrent at once per host (503 open-data-busy with Retry-After).");
         return routes;
     }
 
@@ -133,7 +136,8 @@ public static class ExportsApi
     /// <summary>The licence of the open data feed, named in its <c>Link: rel="license"</c> header.</summary>
     public const string OpenDataLicence = "https://creativecommons.org/licenses/by/4.0/";
 
-    private static Results<PushStreamHttpResult, ProblemHttpResult> OpenLotsAsync(HttpContext context, ISearchEngine search, IOptions<HttpJsonOptions> json, string? format = null)
+    private static Results<PushStreamHttpResult, ProblemHttpResult> OpenLotsAsync(HttpContext context, ISearchEngine search, IOptions<HttpJsonOptions> json,
+        OpenDataGate gate, string? format = null)
     {
         var (chosen, notAcceptable) = ExportWriter.Negotiate(context.Request, format);
         if (notAcceptable is not null)
@@ -145,6 +149,13 @@ public static class ExportsApi
         if (search is SearchOff)
         {
             throw new SearchOffException();
+        }
+
+        if (!gate.TryEnter(context))
+        {
+            context.Response.Headers.RetryAfter = "60";
+            return TypedResults.Problem(ApiProblems.Create(StatusCodes.Status503ServiceUnavailable, "open-data-busy", "Open data busy",
+                "As many open-data downloads as this host serves at once are running; retry in a minute (Retry-After)."));
         }
 
         context.Response.Headers.Link = $"<{OpenDataLicence}>; rel=\"license\"";
