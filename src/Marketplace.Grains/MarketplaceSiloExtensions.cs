@@ -88,6 +88,7 @@ public static class MarketplaceSiloExtensions
             .Validate(o => o.MaxHoldsPerBuyer is >= 1 and <= Domain.Listings.Listing.MaxActiveHolds,
                 $"{nameof(ListingOptions)}.{nameof(ListingOptions.MaxHoldsPerBuyer)} must be from 1 to {Domain.Listings.Listing.MaxActiveHolds}.")
             .Validate(o => o.MaxBuyerShare is > 0m and <= 1m, $"{nameof(ListingOptions)}.{nameof(ListingOptions.MaxBuyerShare)} must be above 0 and at most 1.")
+            .Validate(o => o.MaxOpenHoldsPerBuyer is >= 1 and <= 100_000, $"{nameof(ListingOptions)}.{nameof(ListingOptions.MaxOpenHoldsPerBuyer)} must be from 1 to 100,000.")
             .ValidateOnStart();
         silo.AddMarketplaceOrders(configuration);
         silo.AddMarketplaceWebhooks(configuration);

@@ -45,6 +45,12 @@ public sealed class BuyerHoldsGrain(
     /// <summary>Pages stored: the next one written is this number.</summary>
     private int _pages;
 
+    /// <summary>Holds found closed on their lots (not stored: a new activation finds them again when it needs to).</summary>
+    private readonly HashSet<string> _closed = new(StringComparer.Ordinal);
+
+    /// <summary>Until when a reading that found the open-hold bound reached stands, so refusals in a row read no lots.</summary>
+    private DateTimeOffset _fullUntil;
+
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -106,6 +112,39 @@ public sealed class BuyerHoldsGrain(
             .OrderByDescending(e => e.PlacedAt).ThenBy(e => e.Key, StringComparer.Ordinal)
             .Select(e => e.Key)
             .ToArray());
+
+    /// <inheritdoc />
+    public Task<OpenHoldCheck> CheckOpenAsync(int max, DateTimeOffset now)
+    {
+        var open = OpenKeys(now);
+        if (open.Count < max)
+        {
+            return Task.FromResult(new OpenHoldCheck(true, open.Count, []));
+        }
+
+        return Task.FromResult(new OpenHoldCheck(false, open.Count, now < _fullUntil ? [] : open));
+    }
+
+    /// <inheritdoc />
+    public Task<bool> ClosedAsync(IReadOnlyList<string> closedKeys, int max, DateTimeOffset now, TimeSpan standFor)
+    {
+        foreach (var key in closedKeys)
+        {
+            if (_holds.ContainsKey(key))
+            {
+                _closed.Add(key);
+            }
+        }
+
+        // Forget what can no longer count: ended holds, and closed marks of holds that ended.
+        _closed.RemoveWhere(k => !_holds.TryGetValue(k, out var e) || e.EndsBy <= now);
+        var fits = OpenKeys(now).Count < max;
+        _fullUntil = fits ? default : now + standFor;
+        return Task.FromResult(fits);
+    }
+
+    private List<string> OpenKeys(DateTimeOffset now)
+        => [.. _holds.Values.Where(e => e.EndsBy > now && !_closed.Contains(e.Key)).Select(e => e.Key)];
 
     /// <summary>Writes the page as the next new record; a number found taken has its holds read and the next one is tried.</summary>
     private async Task WritePageAsync(BuyerHoldsPage page)

@@ -2,8 +2,13 @@ namespace Marketplace.Grains.Listings;
 
 /// <summary>A hold in its buyer's index: which lot, which hold, when.</summary>
 [GenerateSerializer, Immutable]
-public sealed record BuyerHoldEntry([property: Id(0)] string ListingId, [property: Id(1)] string HoldId, [property: Id(2)] DateTimeOffset PlacedAt)
+public sealed record BuyerHoldEntry([property: Id(0)] string ListingId, [property: Id(1)] string HoldId, [property: Id(2)] DateTimeOffset PlacedAt,
+    [property: Id(3)] DateTimeOffset? ExpiresAt = null)
 {
+    /// <summary>When the hold ends at the latest as placed (entries recorded before this field: the longest hold from placing).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset EndsBy => ExpiresAt ?? PlacedAt + Domain.Listings.Listing.MaxHoldDuration;
+
     /// <summary>The entry's key in the index, <c>listingId/holdId</c>.</summary>
     public string Key => ListingId + "/" + HoldId;
 }
@@ -19,4 +24,24 @@ public interface IBuyerHoldsGrain : IGrainWithStringKey
 
     /// <summary>The firm's holds, newest first, as <c>listingId/holdId</c> keys.</summary>
     Task<IReadOnlyList<string>> ListAsync();
+
+    /// <summary>
+    /// Whether the firm may place another hold with at most <paramref name="max"/> open: the holds not yet ended by their
+    /// time and not known closed are counted. At the bound the answer lists them (<see cref="OpenHoldCheck.Verify"/>) for
+    /// the caller to read on their lots, unless such a reading found the bound reached moments ago (then refused at once).
+    /// </summary>
+    Task<OpenHoldCheck> CheckOpenAsync(int max, DateTimeOffset now);
+
+    /// <summary>
+    /// Records which of the holds read on their lots are closed; answers whether another hold fits under
+    /// <paramref name="max"/>. When it does not, further checks are refused without reading for <paramref name="standFor"/>.
+    /// </summary>
+    Task<bool> ClosedAsync(IReadOnlyList<string> closedKeys, int max, DateTimeOffset now, TimeSpan standFor);
 }
+
+/// <summary>What <see cref="IBuyerHoldsGrain.CheckOpenAsync"/> found.</summary>
+/// <param name="Allowed">True when another hold fits.</param>
+/// <param name="Open">Holds counted as open.</param>
+/// <param name="Verify">When not allowed: the holds to read on their lots (empty: refused without reading).</param>
+[GenerateSerializer, Immutable]
+public sealed record OpenHoldCheck([property: Id(0)] bool Allowed, [property: Id(1)] int Open, [property: Id(2)] IReadOnlyList<string> Verify);

@@ -229,7 +229,7 @@ public sealed class ListingGrain(
     {
         try
         {
-            await GrainFactory.GetGrain<IBuyerHoldsGrain>(buyerId).RecordAsync(new BuyerHoldEntry(Id, hold.Id, hold.PlacedAt));
+            await GrainFactory.GetGrain<IBuyerHoldsGrain>(buyerId).RecordAsync(new BuyerHoldEntry(Id, hold.Id, hold.PlacedAt, hold.ExpiresAt));
         }
         catch (Exception e)
         {

@@ -23,6 +23,19 @@ public sealed class ListingOptions
     /// </summary>
     public decimal MaxBuyerShare { get; set; } = 1m;
 
+    /// <summary>
+    /// Most holds one buying firm keeps open across all lots (409 <c>open-hold-limit</c> beyond), so that one buyer
+    /// cannot take the whole market off it for a month. Default 100; 1 to 100,000. Holds placed by accepting a match
+    /// count towards it but are not refused by it (the match proposed them).
+    /// </summary>
+    public int MaxOpenHoldsPerBuyer { get; set; } = 100;
+
+    /// <summary>
+    /// How long a firm found at <see cref="MaxOpenHoldsPerBuyer"/> (its holds read on their lots) is refused without
+    /// reading them again; default 10 seconds, so that a buyer retrying at the bound costs no lot reads.
+    /// </summary>
+    public TimeSpan OpenHoldRecheckAfter { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The limits as the domain takes them.</summary>
     public BuyerHoldLimits BuyerLimits => new(MaxHoldsPerBuyer, MaxBuyerShare);
 }

@@ -9,6 +9,7 @@ using Marketplace.Host.Api.Traders;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using System.Security.Claims;
 
 namespace Marketplace.Host.Api.Listings;
@@ -37,10 +38,14 @@ public static class HoldsApi
         return routes;
     }
 
-    private static async Task<Created<HoldResponse>> PlaceAsync(string id, PlaceHoldRequest request, HttpContext context, IGrainFactory grains, TimeProvider time)
+    private static async Task<Created<HoldResponse>> PlaceAsync(string id, PlaceHoldRequest request, HttpContext context, IGrainFactory grains, TimeProvider time,
+        IOptions<ListingOptions> listings)
     {
         var buyer = context.User.ActingTraderId();
-        await grains.GetGrain<ITraderGrain>(buyer).EnsureRoleAsync(TraderRoles.Buyer);
+        // Both at once: the role refusal, when both refuse, is the one answered.
+        await Task.WhenAll(
+            grains.GetGrain<ITraderGrain>(buyer).EnsureRoleAsync(TraderRoles.Buyer),
+            EnsureOpenHoldRoomAsync(grains, buyer, listings.Value, time.GetUtcNow()));
         // Derived from the Idempotency-Key: a retry after a failure whose outcome is unknown finds the first hold.
         var holdId = IdempotencyMiddleware.NewId(context);
         var until = request.Until ?? time.GetUtcNow() + DefaultHoldDuration;
@@ -73,6 +78,43 @@ public static class HoldsApi
             return hold.BuyerId == buyer && (status is null || HoldDto.From(hold).Status == status) ? BuyerHoldResponse.From(lot, hold) : null;
         });
         return TypedResults.Ok(page);
+    }
+
+    /// <summary>
+    /// Refuses a hold past the firm's bound of open holds across lots (409 <c>open-hold-limit</c>), so that one buyer
+    /// cannot take the whole market off it. The firm's index of holds counts those not yet ended by their time; at the
+    /// bound, their lots are read and the holds found released, confirmed or lapsed no longer count.
+    /// </summary>
+    private static async Task EnsureOpenHoldRoomAsync(IGrainFactory grains, string buyer, ListingOptions options, DateTimeOffset now)
+    {
+        var max = options.MaxOpenHoldsPerBuyer;
+        var index = grains.GetGrain<IBuyerHoldsGrain>(buyer);
+        var check = await index.CheckOpenAsync(max, now);
+        if (check.Allowed)
+        {
+            return;
+        }
+
+        if (check.Verify.Count > 0)
+        {
+            var closed = new System.Collections.Concurrent.ConcurrentBag<string>();
+            await Parallel.ForEachAsync(check.Verify, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (key, _) =>
+            {
+                var found = await ReadAsync(grains, key);
+                if (found is not { Item2: { IsActive: true } hold } || hold.BuyerId != buyer || hold.ExpiresAt <= now)
+                {
+                    closed.Add(key);
+                }
+            });
+            if (await index.ClosedAsync([.. closed], max, now, options.OpenHoldRecheckAfter))
+            {
+                return;
+            }
+        }
+
+        throw DomainException.Conflict("open-hold-limit",
+            $"Your firm already has {max} holds open across the marketplace, the most one buyer may: release those it no longer needs (GET /api/v1/holds?status=active), then hold again.",
+            new Dictionary<string, object?> { ["maxOpenHolds"] = max });
     }
 
     /// <summary>The lot and the hold an index key names, or null when the lot no longer has it.</summary>

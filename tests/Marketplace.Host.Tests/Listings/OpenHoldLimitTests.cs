@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Http.Json;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+using static Marketplace.Host.Tests.Orders.OrderDriver;
+
+namespace Marketplace.Host.Tests.Listings;
+
+/// <summary>
+/// One buyer cannot hold the whole market (probe 11 held all of 150 lots for 29 days): a firm keeps at most
+/// Listings:MaxOpenHoldsPerBuyer holds open across lots, and holds it released, had confirmed or let lapse stop counting.
+/// </summary>
+public sealed class OpenHoldLimitTests
+{
+    [Fact]
+    public async Task Holds_PastTheFirmsOpenBound_AreRefused_UntilOneCloses()
+    {
+        await using var server = await MarketplaceServer.StartAsync(new()
+        {
+            ["Listings:MaxOpenHoldsPerBuyer"] = "3",
+            ["Listings:OpenHoldRecheckAfter"] = "00:00:00",
+        });
+        var seller = await RegisterFirmAsync(server, "seller");
+        var buyer = await RegisterFirmAsync(server, "buyer");
+        var other = await RegisterFirmAsync(server, "buyer");
+        var lots = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            lots.Add(await ActiveLotAsync(server, seller, 100));
+        }
+
+        using var client = server.Client(buyer);
+        using var sellerClient = server.Client(seller);
+        var holds = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            holds.Add(await HoldAsync(client, lots[i], 100));
+        }
+
+        var refused = await ProblemAsync(await client.PostAsJsonAsync($"/api/v1/listings/{lots[3]}/holds", new { quantity = 10 }), HttpStatusCode.Conflict, "open-hold-limit");
+        Assert.Equal(3, refused["maxOpenHolds"]!.GetValue<int>());
+        // The bound is the firm's own: another buyer holds on.
+        await HoldAsync(server.Client(other), lots[3], 10);
+        var untouched = await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lots[3]}"), HttpStatusCode.OK);
+        Assert.Equal(90m, untouched["quantities"]!["available"]!.GetValue<decimal>());
+
+        // A hold released by the buyer, and one the seller confirmed, no longer count.
+        await ReadAsync(await client.DeleteAsync($"/api/v1/listings/{lots[0]}/holds/{holds[0]}"), HttpStatusCode.OK);
+        await HoldAsync(client, lots[3], 10);
+        await ProblemAsync(await client.PostAsJsonAsync($"/api/v1/listings/{lots[4]}/holds", new { quantity = 10 }), HttpStatusCode.Conflict, "open-hold-limit");
+        await ReadAsync(await sellerClient.PostAsync($"/api/v1/listings/{lots[1]}/holds/{holds[1]}/confirm", null), HttpStatusCode.OK);
+        await HoldAsync(client, lots[4], 10);
+
+        var open = await ReadAsync(await client.GetAsync("/api/v1/holds?status=active"), HttpStatusCode.OK);
+        Assert.Equal(3, open["items"]!.AsArray().Count);
+    }
+}
