@@ -49,6 +49,8 @@ public sealed partial class Browser : IDisposable
         }
 
         _http = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        // The pages speak Finnish to a browser that names no language; these tests read the English texts.
+        _http.DefaultRequestHeaders.AcceptLanguage.ParseAdd("en");
     }
 
     public HttpClient Http => _http;
