@@ -122,6 +122,13 @@ public sealed class FormValueTests(BrowserFixture web)
             Assert.Equal("Enintään 200 merkkiä (nyt 1\u00a0234).", Marketplace.Host.Web.FieldMessages.Localize(errors["title"][0], shared));
             Assert.Equal("Poista näkymättömät ohjausmerkit; sarkaimet ja rivinvaihdot käyvät.", Marketplace.Host.Web.FieldMessages.Localize(errors["contact.phone"][0], shared));
             Assert.Equal("Unknown roles: x.", Marketplace.Host.Web.FieldMessages.Localize("Unknown roles: x.", shared));
+            // Probe 12 met these in English on Finnish pages: the domain's fixed messages, and the service area's.
+            Assert.Equal("IBANin tarkistenumerot eivät täsmää tilinumeroon.", Marketplace.Host.Web.FieldMessages.Localize(Marketplace.Domain.Traders.Iban.Problem("FI21 1234 5600 0007 84")!, shared));
+            Assert.Equal("Saatavuusaika ei voi päättyä ennen alkuaan.", Marketplace.Host.Web.FieldMessages.Localize("The availability window must not end before it starts.", shared));
+            Assert.StartsWith("Paikka on palvelualueen ulkopuolella", Marketplace.Host.Web.FieldMessages.Localize("The marketplace serves latitude 59.3..70.1, longitude 19..31.6; this point lies outside it.", shared), StringComparison.Ordinal);
+            CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo("en");
+            Assert.Equal("The availability window must not end before it starts.", Marketplace.Host.Web.FieldMessages.Localize("The availability window must not end before it starts.", shared));
+            Assert.Equal("The marketplace serves x; this point lies outside it.", Marketplace.Host.Web.FieldMessages.Localize("The marketplace serves x; this point lies outside it.", shared));
         }
         finally
         {

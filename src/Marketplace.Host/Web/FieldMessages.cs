@@ -25,8 +25,24 @@ public static partial class FieldMessages
             return shared["field.too-long", Count(tooLong.Groups[1].Value), Count(tooLong.Groups[2].Value)];
         }
 
-        return ControlCharacters().IsMatch(message) ? shared["field.control-characters"] : message;
+        if (ControlCharacters().IsMatch(message))
+        {
+            return shared["field.control-characters"];
+        }
+
+        if (OutsideArea().IsMatch(message) && shared["field.outside-area"] is { ResourceNotFound: false } outside)
+        {
+            // English keeps the domain's own words, which name the area's bounds.
+            return outside.Value;
+        }
+
+        // A message the domain always words the same has its translation under "msg:" and its English text.
+        var known = shared["msg:" + message];
+        return known.ResourceNotFound ? message : known.Value;
     }
+
+    [GeneratedRegex(@"^The marketplace serves .+; this point lies outside it\.$", RegexOptions.CultureInvariant)]
+    private static partial Regex OutsideArea();
 
     private static string Count(string digits) => long.Parse(digits, CultureInfo.InvariantCulture).ToString("N0", CultureInfo.CurrentCulture);
 

@@ -22,9 +22,21 @@ public static class Formats
     /// <summary>The largest amount a form turns into cents: far above the API's own price limits.</summary>
     public const decimal MaxEuros = 1_000_000_000_000m;
 
-    /// <summary>A quantity with at most three decimals, and its unit.</summary>
+    /// <summary>A quantity with at most three decimals, and its unit as the culture writes it.</summary>
     public static string Quantity(decimal quantity, string unit)
-        => quantity.ToString("#,0.###", CultureInfo.CurrentCulture) + " " + unit;
+        => quantity.ToString("#,0.###", CultureInfo.CurrentCulture) + " " + Unit(unit);
+
+    /// <summary>
+    /// A unit code as people write it: pieces are "kpl" in Finnish and "pcs" in English, square and cubic metres take
+    /// their superscripts (the API's codes <c>m2</c>, <c>m3</c> stay plain ASCII); other codes (t, kg, m) are the same in both.
+    /// </summary>
+    public static string Unit(string unit) => unit switch
+    {
+        "pcs" => CultureInfo.CurrentUICulture.TwoLetterISOLanguageName == "fi" ? "kpl" : "pcs",
+        "m2" => "m²",
+        "m3" => "m³",
+        _ => unit,
+    };
 
     /// <summary>A number with the given decimals.</summary>
     public static string Number(double value, int decimals = 1)

@@ -80,6 +80,8 @@ public abstract class WebPage : PageModel
             known = Shared["problem.not-found"];
         }
 
-        ProblemMessage = known.ResourceNotFound ? problem.Detail ?? problem.Title ?? problem.Code : known.Value;
+        ProblemMessage = !known.ResourceNotFound ? known.Value
+            : problem.Detail is { } detail ? FieldMessages.Localize(detail, Shared)
+            : problem.Title ?? problem.Code;
     }
 }
