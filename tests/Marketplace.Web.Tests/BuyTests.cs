@@ -92,6 +92,9 @@ public sealed class BuyTests(BrowserFixture web)
         await sellerPage.Locator("main a[href='/orders?role=seller']").ClickAsync();
         await sellerPage.WaitForURLAsync("**/orders?role=seller");
         await BrowserFixture.SubmitAsync(sellerPage, sellerPage.Locator($"main a[href='/orders/{orderId}']"), $"**/orders/{orderId}");
+        // The seller sees who buys, and that its profile names no account for the invoice yet.
+        await Expect(sellerPage.Locator("#order-party")).ToContainTextAsync("Rakennus Oy");
+        await Expect(sellerPage.Locator("#missing-iban a[href='/firm/profile']")).ToBeVisibleAsync();
         await BrowserFixture.SubmitAsync(sellerPage, sellerPage.Locator("#accept"), $"**/orders/{orderId}");
         await Expect(sellerPage.Locator("#order-status")).ToHaveTextAsync(language == "fi" ? "Hyväksytty" : "Accepted");
         await sellerPage.Locator("#PickupCode").FillAsync(code);

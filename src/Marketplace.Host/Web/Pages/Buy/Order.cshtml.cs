@@ -1,3 +1,4 @@
+using Marketplace.Host.Web.Pages.Firm;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Localization;
 
@@ -122,10 +123,28 @@ public sealed class OrderModel(IStringLocalizer<OrderModel> text) : WebPage
         if (Order is null)
         {
             Response.StatusCode = StatusCodes.Status404NotFound;
+            return Page();
         }
 
+        // The other party by name (a seller needs to know who comes for the goods), and, for a seller about to issue an
+        // invoice, whether its profile names the account the buyer pays into.
+        var other = IsSeller ? Order.BuyerId : Order.SellerId;
+        var party = Api.GetAsync<TraderDoc>($"/api/v1/traders/{Uri.EscapeDataString(other)}", ct);
+        if (IsSeller && Order.Status == "placed" && Order.Payment.Method == "invoice")
+        {
+            var own = await Api.GetAsync<FirmProfileDoc>($"/api/v1/traders/{Uri.EscapeDataString(Order.SellerId)}", ct);
+            MissingIban = own.Value is { } firm && string.IsNullOrWhiteSpace(firm.Billing?.Iban);
+        }
+
+        OtherParty = (await party).Value;
         return Page();
     }
+
+    /// <summary>The other party of the order as anyone sees it (the buyer for the seller, the seller for the buyer).</summary>
+    public TraderDoc? OtherParty { get; private set; }
+
+    /// <summary>True when the seller is about to accept an invoice order while its profile has no IBAN for the invoice.</summary>
+    public bool MissingIban { get; private set; }
 }
 
 /// <summary>The review form.</summary>
