@@ -116,6 +116,15 @@ public sealed partial class ManageTests(BrowserFixture web)
         Assert.Equal(404, (await web.GoAsync(anonymous, "/lots/" + lot))!.Status);
         await anonymous.Context.CloseAsync();
 
+        // A firm's person who is no admin is told so on the admin page, which shows no forms.
+        var sellerPage = await web.NewPageAsync(language);
+        await web.GoAsync(sellerPage, "/admin");
+        await web.SignInAsync(sellerPage, seller);
+        await sellerPage.WaitForURLAsync(url => url.Contains("/admin", StringComparison.Ordinal));
+        await Microsoft.Playwright.Assertions.Expect(sellerPage.Locator("#not-admin")).ToBeVisibleAsync();
+        Assert.Equal(0, await sellerPage.Locator("main form").CountAsync());
+        await sellerPage.Context.CloseAsync();
+
         using var api = web.Server.Api(seller);
         var notices = await api.GetFromJsonAsync<JsonObject>($"/api/v1/traders/{seller.TraderId}/notices");
         Assert.Equal("Asbestos suspected in the mortar", notices!["items"]![0]!["reason"]!.GetValue<string>());

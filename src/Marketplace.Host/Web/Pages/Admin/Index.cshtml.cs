@@ -16,6 +16,9 @@ public sealed class IndexModel(IStringLocalizer<IndexModel> text) : WebPage
     /// <summary>Reported reviews (null when the person is not a platform admin).</summary>
     public IReadOnlyList<ReportDoc>? Reports { get; private set; }
 
+    /// <summary>True for a platform admin (the API showed the reports): others see no forms, only the dashboard.</summary>
+    public bool IsAdmin => Reports is not null;
+
     /// <summary>Verify a firm.</summary>
     [BindProperty]
     public ModerationForm Verify { get; set; } = new();
