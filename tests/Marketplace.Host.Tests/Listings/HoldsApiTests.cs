@@ -9,6 +9,27 @@ public class HoldsApiTests(ServerFixture fixture)
 {
     private MarketplaceServer Server => fixture.Server;
 
+    /// <summary>A decimal lot held whole shows 0 available, not 0.0 (the decimal's scale leaked into the JSON: probe 10).</summary>
+    [Fact]
+    public async Task DecimalLot_HeldWhole_ShowsQuantitiesWithoutTrailingZeros()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var sellerClient = Server.Client(seller);
+        var lot = Lot(2.5m);
+        lot["unit"] = "t";
+        var id = (await ReadAsync(await sellerClient.PostAsJsonAsync("/api/v1/listings", lot), HttpStatusCode.Created))["id"]!.GetValue<string>();
+        await ReadAsync(await sellerClient.PostAsync($"/api/v1/listings/{id}/publish", null), HttpStatusCode.OK);
+
+        using var held = await Server.Client(buyer).PostAsJsonAsync($"/api/v1/listings/{id}/holds", new { quantity = 2.50m });
+        var answer = await held.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.Created, held.StatusCode);
+        Assert.Contains("\"available\":0,", answer, StringComparison.Ordinal);
+        Assert.Contains("\"held\":2.5,", answer, StringComparison.Ordinal);
+        var read = await (await sellerClient.GetAsync($"/api/v1/listings/{id}")).Content.ReadAsStringAsync();
+        Assert.Contains("\"quantities\":{\"listed\":2.5,\"available\":0,\"held\":2.5,\"sold\":0}", read, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task PlaceHold_Is201WithIdAndExpiry_ThenConfirm_SellsIt()
     {

@@ -175,7 +175,7 @@ public static class ExportsApi
             var page = await search.SearchAsync(new SearchQuery { Sort = SearchSort.Newest, Limit = SearchQuery.MaxLimit, Cursor = cursor }, cancellationToken);
             foreach (var h in page.Hits)
             {
-                yield return new OpenDataLot(h.Id, h.SellerId, h.Title, h.Category, h.Condition, h.Unit, h.Available, h.PriceMinor, h.Currency,
+                yield return new OpenDataLot(h.Id, h.SellerId, h.Title, h.Category, h.Condition, h.Unit, QuantitiesDto.Plain(h.Available), h.PriceMinor, h.Currency,
                     h.Municipality, h.Latitude, h.Longitude, h.AvailableFrom, h.AvailableTo);
             }
 

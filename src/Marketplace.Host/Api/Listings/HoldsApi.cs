@@ -127,5 +127,5 @@ public static class HoldsApi
     }
 
     private static HoldResponse Response(HoldReceipt r)
-        => new(r.ListingId, HoldDto.From(r.Hold), new QuantitiesDto(r.Listed, r.Available, r.Held, r.Sold));
+        => new(r.ListingId, HoldDto.From(r.Hold), QuantitiesDto.Of(r.Listed, r.Available, r.Held, r.Sold));
 }

@@ -92,7 +92,15 @@ public sealed record ListingInput(
 }
 
 /// <summary>How much of the lot is where; available + held + sold = listed.</summary>
-public sealed record QuantitiesDto(decimal Listed, decimal Available, decimal Held, decimal Sold);
+public sealed record QuantitiesDto(decimal Listed, decimal Available, decimal Held, decimal Sold)
+{
+    /// <summary>The quantities without trailing zeros (2.5 − 2.5 is 0.0 in decimal arithmetic, which JSON would show as <c>0.0</c>).</summary>
+    public static QuantitiesDto Of(decimal listed, decimal available, decimal held, decimal sold)
+        => new(Plain(listed), Plain(available), Plain(held), Plain(sold));
+
+    /// <summary>A quantity with no trailing zeros: the same value at its smallest scale.</summary>
+    public static decimal Plain(decimal quantity) => quantity / 1.000000000000000000000000000000000m;
+}
 
 /// <summary>A hold as its seller or its buyer sees it.</summary>
 public sealed record HoldDto(string Id, string BuyerId, decimal Quantity, DateTimeOffset PlacedAt, DateTimeOffset ExpiresAt, string Status, DateTimeOffset? ClosedAt)
@@ -155,7 +163,7 @@ public sealed record ListingResponse(
             .ToArray();
         return new ListingResponse(
             l.Id, l.SellerId, Listing.StatusCode(l.Status), d.Title, d.Description, d.Category, d.Unit,
-            new QuantitiesDto(l.ListedQuantity, l.Available, l.Held, l.Sold),
+            QuantitiesDto.Of(l.ListedQuantity, l.Available, l.Held, l.Sold),
             d.MassPerUnitKg, d.Condition, d.UnitPrice, d.Location!, d.Pickup, d.Delivery, d.Availability,
             d.IsWaste, d.WasteCode, d.Photos, l.CreatedAt, l.UpdatedAt, l.PublishedAt, l.Version, holds,
             Hidden: ModerationDto.From(l.Hidden));
