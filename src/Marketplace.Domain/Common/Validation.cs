@@ -72,7 +72,9 @@ public sealed class Validation
     /// <summary>
     /// The index of the first character text must not carry, or null: control characters other than tab, line feed and
     /// carriage return (C0, DEL and the C1 range U+0080–U+009F), U+FFFE and U+FFFF, and halves of surrogate pairs. They show as nothing, and documents made from
-    /// the text (a Finvoice e-invoice is XML) cannot carry them.
+    /// the text (a Finvoice e-invoice is XML) cannot carry them. Also the text-direction embeddings, overrides and isolates
+    /// (U+202A–U+202E, U+2066–U+2069), which make a title or an address read as something else (spoofing); the direction
+    /// marks U+200E and U+200F stay allowed.
     /// </summary>
     public static int? InvalidCharacterAt(string value)
     {
@@ -85,7 +87,8 @@ public sealed class Validation
                 continue;
             }
 
-            if ((c < ' ' && c is not ('\t' or '\n' or '\r')) || c is >= '\u007F' and <= '\u009F' || c is '\uFFFE' or '\uFFFF' || char.IsSurrogate(c))
+            if ((c < ' ' && c is not ('\t' or '\n' or '\r')) || c is >= '\u007F' and <= '\u009F' || c is '\uFFFE' or '\uFFFF' || char.IsSurrogate(c)
+                || c is >= '\u202A' and <= '\u202E' || c is >= '\u2066' and <= '\u2069')
             {
                 return i;
             }

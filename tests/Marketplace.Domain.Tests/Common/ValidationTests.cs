@@ -16,6 +16,9 @@ public sealed class ValidationTests
     [InlineData("a\u007Fb", 2)] // DEL
     [InlineData("ab\u0085c", 3)] // C1 next line
     [InlineData("\u009F", 1)]
+    [InlineData("Bricks \u202Egnp.exe", 8)] // right-to-left override: shows the text reversed
+    [InlineData("a\u202Ab", 2)] // left-to-right embedding
+    [InlineData("ab\u2066c\u2069", 3)] // left-to-right isolate
     public void Text_WithAControlCharacter_IsRefusedNamingWhere(string text, int position)
     {
         var v = new Validation().Text(text, "title", 200);
@@ -33,6 +36,7 @@ public sealed class ValidationTests
         Assert.Equal(5, Validation.InvalidCharacterAt(text));
         Assert.Equal(4, Validation.InvalidCharacterAt("low " + '\uDC00' + " first"));
         Assert.Null(Validation.InvalidCharacterAt("pair " + '\uD83D' + '\uDE00'));
+        Assert.Null(Validation.InvalidCharacterAt("mark \u200F and \u200E")); // direction marks change no text's order
     }
 
     [Theory]
