@@ -329,7 +329,7 @@ public sealed class LotImporter(
             grains.GetGrain<ITraderGrain>(firmId).AddListingsAsync(
                 batch.Where(r => !r.ByLotId).Select(r => r.LotId!).ToArray(),
                 created.Select(o => new ListingStatusReport(o.Listing!.Id, Listing.StatusCode(o.Listing.Status), o.Listing.Version)).ToArray()),
-            .. matchable.Select(p => grains.GetGrain<IMatchPartitionGrain>(p.Key).LotsJoiningAsync(p.Select(l => l.Lot.Id).ToArray())),
+            .. matchable.Select(p => PatientlyAsync(() => grains.GetGrain<IMatchPartitionGrain>(p.Key).LotsJoiningAsync(p.Select(l => l.Lot.Id).ToArray()))),
             .. created.Where(o => o.Listing!.NextDeadline() is not null)
                 .GroupBy(o => DeadlineCalendarGrain.KeyOf(o.Listing!.Details!.Availability.To), o => o.Listing!.Id)
                 .Select(d => grains.GetGrain<IDeadlineCalendarGrain>(d.Key).AddAsync(d.ToArray())),
@@ -475,7 +475,27 @@ public sealed class LotImporter(
         => Task.WhenAll(batch
             .Where(r => r.Details!.Location is not null)
             .GroupBy(r => MatchPartitions.ForPlace(r.Details!.Category, r.Details.Location!.Latitude, r.Details.Location.Longitude), r => r.LotId!)
-            .Select(p => grains.GetGrain<IMatchPartitionGrain>(p.Key).LotsJoiningAsync(p.ToArray())));
+            .Select(p => PatientlyAsync(() => grains.GetGrain<IMatchPartitionGrain>(p.Key).LotsJoiningAsync(p.ToArray()))));
+
+    /// <summary>
+    /// A partition's join, tried up to three times when it does not answer in Orleans' response time: a partition of
+    /// 100,000 lots busy with its reconciliation sweep once kept a 100,000-row import waiting past 30 s, and the
+    /// import failed at its fifth batch (probe 11). Joining is idempotent, so a repeat records nothing twice.
+    /// </summary>
+    private static async Task PatientlyAsync(Func<Task> join)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await join();
+                return;
+            }
+            catch (TimeoutException) when (attempt < 3)
+            {
+            }
+        }
+    }
 
     private static void Reject(LotRow row, DomainException e, ConcurrentBag<ImportError> errors, ref int rejected)
     {
