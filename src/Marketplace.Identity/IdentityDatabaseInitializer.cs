@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
@@ -67,6 +68,16 @@ public sealed class IdentityDatabaseInitializer(IServiceProvider services, IOpti
             descriptor.RedirectUris.Add(new Uri(uri, UriKind.Absolute));
         }
 
+        if (options.Value.AllowLoopbackHttp)
+        {
+            // Loopback development on another port than the default: the pages' own callback on the addresses the host
+            // listens on, so that signing in works without configuring it (it answered a bare "redirect_uri not valid").
+            foreach (var uri in LoopbackCallbacks(services.GetService<IConfiguration>()?["urls"]))
+            {
+                descriptor.RedirectUris.Add(uri);
+            }
+        }
+
         var existing = await applications.FindByClientIdAsync(FirstPartyClientId, ct);
         if (existing is null)
         {
@@ -76,6 +87,30 @@ public sealed class IdentityDatabaseInitializer(IServiceProvider services, IOpti
         else
         {
             await applications.UpdateAsync(existing, descriptor, ct);
+        }
+    }
+
+    /// <summary>
+    /// The first-party callback (<see cref="MarketplaceIdentityOptions.FirstPartyCallbackPath"/>) on each loopback address of
+    /// <paramref name="urls"/> (the host's <c>urls</c> setting, <c>;</c>-separated), under every loopback name; an address
+    /// on every interface (<c>+</c>, <c>*</c>, <c>0.0.0.0</c>, <c>[::]</c>) includes loopback. Port 0 (a port chosen at start) has none.
+    /// </summary>
+    public static IEnumerable<Uri> LoopbackCallbacks(string? urls)
+    {
+        foreach (var url in (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var normal = url.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal);
+            if (!Uri.TryCreate(normal, UriKind.Absolute, out var uri) || uri.Port <= 0 || uri.Scheme is not ("http" or "https"))
+            {
+                continue;
+            }
+
+            var host = uri.Host is "0.0.0.0" or "[::]" or "::" ? "localhost" : uri.Host;
+            var loopback = new UriBuilder(uri.Scheme, host, uri.Port).Uri.AbsoluteUri.TrimEnd('/');
+            foreach (var variant in LoopbackIssuers.Variants(loopback))
+            {
+                yield return new Uri(variant + MarketplaceIdentityOptions.FirstPartyCallbackPath, UriKind.Absolute);
+            }
         }
     }
 

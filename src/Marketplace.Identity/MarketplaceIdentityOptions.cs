@@ -54,6 +54,9 @@ public sealed class MarketplaceIdentityOptions
     /// <summary>Redirect URIs of the marketplace's own first-party client (<c>marketplace-web</c>); it needs no consent screen.</summary>
     public string[] FirstPartyRedirectUris { get; set; } = ["http://localhost:5080/signin-callback", "http://127.0.0.1/callback"];
 
+    /// <summary>Where the marketplace's pages take the code back; in loopback development registered on every address the host listens on.</summary>
+    public const string FirstPartyCallbackPath = "/signin-callback";
+
     /// <summary>How long an invitation link stays valid; default 7 days.</summary>
     public TimeSpan InvitationLifetime { get; set; } = TimeSpan.FromDays(7);
 

@@ -22,7 +22,7 @@ public static class WebSetup
     public const string OidcScheme = "marketplace.oidc";
 
     /// <summary>Where the server sends the code back (registered in <c>Identity:FirstPartyRedirectUris</c>).</summary>
-    public const string CallbackPath = "/signin-callback";
+    public const string CallbackPath = Marketplace.Identity.MarketplaceIdentityOptions.FirstPartyCallbackPath;
 
     /// <summary>Named HTTP client calling this host's own API over loopback.</summary>
     public const string ApiClientName = "marketplace-api";
