@@ -68,6 +68,7 @@ public static class MarketplaceSiloExtensions
             .Validate(o => o.SessionLifetime >= TimeSpan.FromSeconds(1) && o.SessionLifetime <= TimeSpan.FromDays(30) && o.RecoveryBatchSize > 0,
                 $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.SessionLifetime)} must be from 1 second to 30 days (holds last at most 30 days).")
             .Validate(o => o.ObserverLease >= TimeSpan.FromSeconds(1), $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.ObserverLease)} must be at least 1 second.")
+            .Validate(o => o.MaxOpenDemandsPerBuyer is >= 1 and <= 100_000, $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.MaxOpenDemandsPerBuyer)} must be from 1 to 100,000.")
             .Validate(o => o.MaxProposalsPerRound is >= 1 and <= 1_000, $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.MaxProposalsPerRound)} must be 1 to 1,000.")
             .Validate(o => o.RemovedVersionRetention >= TimeSpan.FromSeconds(1), $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.RemovedVersionRetention)} must be at least 1 second.")
             .Validate(o => o.MembershipFlushInterval >= TimeSpan.FromMilliseconds(100), $"{nameof(MatchingOptions)}.{nameof(MatchingOptions.MembershipFlushInterval)} must be at least 100 ms.")

@@ -6,6 +6,15 @@ public sealed class MatchingOptions
     /// <summary>Configuration section name.</summary>
     public const string Section = "Matching";
 
+    /// <summary>
+    /// Most demands one buying firm keeps open (409 <c>open-demand-limit</c> beyond): each is matched against every lot
+    /// of its category nearby, so one firm could otherwise load matching without bound. Default 500; 1 to 100,000.
+    /// </summary>
+    public int MaxOpenDemandsPerBuyer { get; set; } = 500;
+
+    /// <summary>How long a firm found at <see cref="MaxOpenDemandsPerBuyer"/> is refused before its demands are read again; default 10 seconds.</summary>
+    public TimeSpan OpenDemandRecheckAfter { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a proposal stays open (and an accepted one's hold lasts) before it expires. Default 3 days.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromDays(3);
 

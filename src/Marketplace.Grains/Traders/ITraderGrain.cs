@@ -38,6 +38,16 @@ public interface ITraderGrain : IGrainWithStringKey
     /// <summary>Records a new demand; refuses a firm that is not a buyer.</summary>
     Task AddDemandAsync(string demandId);
 
+    /// <summary>
+    /// Whether the firm may post another demand with at most <paramref name="max"/> open: its demands not known closed
+    /// are counted; at the bound they are listed (<c>Verify</c>) for the caller to read, unless a reading found the
+    /// bound reached moments ago (then refused at once, <c>Verify</c> empty).
+    /// </summary>
+    Task<Listings.OpenHoldCheck> CheckOpenDemandsAsync(int max, DateTimeOffset now);
+
+    /// <summary>Records which of the demands read are closed; answers whether another fits under <paramref name="max"/> (else refused without reading for <paramref name="standFor"/>).</summary>
+    Task<bool> DemandsClosedAsync(IReadOnlyList<string> closedIds, int max, DateTimeOffset now, TimeSpan standFor);
+
     /// <summary>Links the firm's Stripe connected account (card onboarding); the same account again changes nothing, another is refused.</summary>
     Task<Trader> LinkStripeAccountAsync(string accountId);
 

@@ -157,6 +157,30 @@ public sealed class TraderGrain(
         }
     }
 
+    /// <summary>Demands found closed when read (kept in the activation's memory; a new one reads them again at the bound).</summary>
+    private readonly HashSet<string> _closedDemands = new(StringComparer.Ordinal);
+
+    /// <summary>Until when a reading that found the open-demand bound reached stands.</summary>
+    private DateTimeOffset _demandsFullUntil;
+
+    /// <inheritdoc />
+    public Task<Listings.OpenHoldCheck> CheckOpenDemandsAsync(int max, DateTimeOffset now)
+    {
+        var open = State.Exists ? State.DemandIds.Where(id => !_closedDemands.Contains(id)).ToArray() : [];
+        return Task.FromResult(open.Length < max
+            ? new Listings.OpenHoldCheck(true, open.Length, [])
+            : new Listings.OpenHoldCheck(false, open.Length, now < _demandsFullUntil ? [] : open));
+    }
+
+    /// <inheritdoc />
+    public Task<bool> DemandsClosedAsync(IReadOnlyList<string> closedIds, int max, DateTimeOffset now, TimeSpan standFor)
+    {
+        _closedDemands.UnionWith(closedIds);
+        var fits = State.DemandIds.Count(id => !_closedDemands.Contains(id)) < max;
+        _demandsFullUntil = fits ? default : now + standFor;
+        return Task.FromResult(fits);
+    }
+
     /// <inheritdoc />
     public async Task AddDemandAsync(string demandId)
     {

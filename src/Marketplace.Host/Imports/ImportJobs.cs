@@ -77,7 +77,7 @@ public sealed class ImportJobs(
         {
             try
             {
-                await RunAsync(id, firmId, rows, publish, null, stop.Token);
+                await RunAsync(id, firmId, rows, publish, null, stop.Token, slot);
             }
             finally
             {
@@ -94,7 +94,12 @@ public sealed class ImportJobs(
     /// Applies a recorded job's rows and records its end; <paramref name="progress"/> hears the counts as they are stored.
     /// A job stopped by shutdown is recorded as failed, one stopped on request as cancelled.
     /// </summary>
-    public async Task<ImportResult> RunAsync(string id, string firmId, IReadOnlyList<LotRow> rows, bool publish, Action<ImportCounts>? progress, CancellationToken cancellationToken)
+    /// <remarks>
+    /// <paramref name="slot"/>, the firm's place for one import, is freed before the end is recorded: a client that reads
+    /// the job ended and uploads the next file at once must not be told an import is still running (409 <c>import-running</c>).
+    /// </remarks>
+    public async Task<ImportResult> RunAsync(string id, string firmId, IReadOnlyList<LotRow> rows, bool publish, Action<ImportCounts>? progress, CancellationToken cancellationToken,
+        ImportSlot? slot = null)
     {
         var grain = grains.GetGrain<IImportJobGrain>(id);
         var result = await importer.RunAsync(firmId, rows, publish, async counts =>
@@ -114,6 +119,7 @@ public sealed class ImportJobs(
         var (status, failure) = result.Status == ImportStatus.Cancelled && _stopping.IsCancellationRequested
             ? (ImportStatus.Failed, "The host stopped during the import; upload the file again to finish it (rows already applied are unchanged).")
             : (result.Status, result.Failure);
+        slot?.Dispose();
         try
         {
             await grain.FinishAsync(status, result.Counts, result.Errors, failure);

@@ -2,12 +2,14 @@ using System.Security.Claims;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Demands;
 using Marketplace.Grains.Demands;
+using Marketplace.Grains.Matching;
 using Marketplace.Grains.Traders;
 using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Marketplace.Host.Api.Demands;
 
@@ -35,13 +37,50 @@ public static class DemandsApi
         return routes;
     }
 
-    private static async Task<Created<DemandResponse>> CreateAsync(DemandInput input, HttpContext context, IGrainFactory grains)
+    private static async Task<Created<DemandResponse>> CreateAsync(DemandInput input, HttpContext context, IGrainFactory grains, TimeProvider time,
+        IOptions<MatchingOptions> matching)
     {
         var buyer = context.User.ActingTraderId();
         // Derived from the Idempotency-Key: a retry after a failure whose outcome is unknown finds the first demand.
         var id = IdempotencyMiddleware.NewId(context);
+        await EnsureOpenDemandRoomAsync(grains, buyer, matching.Value, time.GetUtcNow());
         var demand = await grains.GetGrain<IDemandGrain>(id).CreateAsync(buyer, input.ToDetails());
         return TypedResults.Created($"/api/v1/demands/{id}", DemandResponse.From(demand));
+    }
+
+    /// <summary>
+    /// Refuses a demand past the firm's bound of open demands (409 <c>open-demand-limit</c>): the firm's record counts
+    /// its demands not known closed; at the bound they are read, and those fulfilled, cancelled or expired stop counting.
+    /// </summary>
+    private static async Task EnsureOpenDemandRoomAsync(IGrainFactory grains, string buyer, MatchingOptions options, DateTimeOffset now)
+    {
+        var max = options.MaxOpenDemandsPerBuyer;
+        var trader = grains.GetGrain<ITraderGrain>(buyer);
+        var check = await trader.CheckOpenDemandsAsync(max, now);
+        if (check.Allowed)
+        {
+            return;
+        }
+
+        if (check.Verify.Count > 0)
+        {
+            var closed = new System.Collections.Concurrent.ConcurrentBag<string>();
+            await Parallel.ForEachAsync(check.Verify, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (demandId, _) =>
+            {
+                if (await grains.GetGrain<IDemandGrain>(demandId).GetAsync() is not { Status: DemandStatus.Open })
+                {
+                    closed.Add(demandId);
+                }
+            });
+            if (await trader.DemandsClosedAsync([.. closed], max, now, options.OpenDemandRecheckAfter))
+            {
+                return;
+            }
+        }
+
+        throw DomainException.Conflict("open-demand-limit",
+            $"Your firm already has {max} demands open, the most one buyer may: cancel those it no longer needs (GET /api/v1/traders/{buyer}/demands?status=open), then post again.",
+            new Dictionary<string, object?> { ["maxOpenDemands"] = max });
     }
 
     private static async Task<Ok<DemandResponse>> GetAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
