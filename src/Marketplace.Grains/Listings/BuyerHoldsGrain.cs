@@ -114,15 +114,15 @@ public sealed class BuyerHoldsGrain(
             .ToArray());
 
     /// <inheritdoc />
-    public Task<OpenHoldCheck> CheckOpenAsync(int max, DateTimeOffset now)
+    public Task<OpenBoundCheck> CheckOpenAsync(int max, DateTimeOffset now)
     {
         var open = OpenKeys(now);
         if (open.Count < max)
         {
-            return Task.FromResult(new OpenHoldCheck(true, open.Count, []));
+            return Task.FromResult(new OpenBoundCheck(true, open.Count, []));
         }
 
-        return Task.FromResult(new OpenHoldCheck(false, open.Count, now < _fullUntil ? [] : open));
+        return Task.FromResult(new OpenBoundCheck(false, open.Count, now < _fullUntil ? [] : open));
     }
 
     /// <inheritdoc />

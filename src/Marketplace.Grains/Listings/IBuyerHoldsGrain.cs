@@ -1,3 +1,5 @@
+using Marketplace.Grains.Common;
+
 namespace Marketplace.Grains.Listings;
 
 /// <summary>A hold in its buyer's index: which lot, which hold, when.</summary>
@@ -27,10 +29,10 @@ public interface IBuyerHoldsGrain : IGrainWithStringKey
 
     /// <summary>
     /// Whether the firm may place another hold with at most <paramref name="max"/> open: the holds not yet ended by their
-    /// time and not known closed are counted. At the bound the answer lists them (<see cref="OpenHoldCheck.Verify"/>) for
+    /// time and not known closed are counted. At the bound the answer lists them (<see cref="OpenBoundCheck.Verify"/>) for
     /// the caller to read on their lots, unless such a reading found the bound reached moments ago (then refused at once).
     /// </summary>
-    Task<OpenHoldCheck> CheckOpenAsync(int max, DateTimeOffset now);
+    Task<OpenBoundCheck> CheckOpenAsync(int max, DateTimeOffset now);
 
     /// <summary>
     /// Records which of the holds read on their lots are closed; answers whether another hold fits under
@@ -38,10 +40,3 @@ public interface IBuyerHoldsGrain : IGrainWithStringKey
     /// </summary>
     Task<bool> ClosedAsync(IReadOnlyList<string> closedKeys, int max, DateTimeOffset now, TimeSpan standFor);
 }
-
-/// <summary>What <see cref="IBuyerHoldsGrain.CheckOpenAsync"/> found.</summary>
-/// <param name="Allowed">True when another hold fits.</param>
-/// <param name="Open">Holds counted as open.</param>
-/// <param name="Verify">When not allowed: the holds to read on their lots (empty: refused without reading).</param>
-[GenerateSerializer, Immutable]
-public sealed record OpenHoldCheck([property: Id(0)] bool Allowed, [property: Id(1)] int Open, [property: Id(2)] IReadOnlyList<string> Verify);

@@ -1,3 +1,4 @@
+using Marketplace.Grains.Common;
 using Marketplace.Domain.Traders;
 
 namespace Marketplace.Grains.Traders;
@@ -43,7 +44,7 @@ public interface ITraderGrain : IGrainWithStringKey
     /// are counted; at the bound they are listed (<c>Verify</c>) for the caller to read, unless a reading found the
     /// bound reached moments ago (then refused at once, <c>Verify</c> empty).
     /// </summary>
-    Task<Listings.OpenHoldCheck> CheckOpenDemandsAsync(int max, DateTimeOffset now);
+    Task<OpenBoundCheck> CheckOpenDemandsAsync(int max, DateTimeOffset now);
 
     /// <summary>Records which of the demands read are closed; answers whether another fits under <paramref name="max"/> (else refused without reading for <paramref name="standFor"/>).</summary>
     Task<bool> DemandsClosedAsync(IReadOnlyList<string> closedIds, int max, DateTimeOffset now, TimeSpan standFor);

@@ -164,12 +164,12 @@ public sealed class TraderGrain(
     private DateTimeOffset _demandsFullUntil;
 
     /// <inheritdoc />
-    public Task<Listings.OpenHoldCheck> CheckOpenDemandsAsync(int max, DateTimeOffset now)
+    public Task<OpenBoundCheck> CheckOpenDemandsAsync(int max, DateTimeOffset now)
     {
         var open = State.Exists ? State.DemandIds.Where(id => !_closedDemands.Contains(id)).ToArray() : [];
         return Task.FromResult(open.Length < max
-            ? new Listings.OpenHoldCheck(true, open.Length, [])
-            : new Listings.OpenHoldCheck(false, open.Length, now < _demandsFullUntil ? [] : open));
+            ? new OpenBoundCheck(true, open.Length, [])
+            : new OpenBoundCheck(false, open.Length, now < _demandsFullUntil ? [] : open));
     }
 
     /// <inheritdoc />

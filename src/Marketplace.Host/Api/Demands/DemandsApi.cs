@@ -52,35 +52,17 @@ public static class DemandsApi
     /// Refuses a demand past the firm's bound of open demands (409 <c>open-demand-limit</c>): the firm's record counts
     /// its demands not known closed; at the bound they are read, and those fulfilled, cancelled or expired stop counting.
     /// </summary>
-    private static async Task EnsureOpenDemandRoomAsync(IGrainFactory grains, string buyer, MatchingOptions options, DateTimeOffset now)
+    private static Task EnsureOpenDemandRoomAsync(IGrainFactory grains, string buyer, MatchingOptions options, DateTimeOffset now)
     {
         var max = options.MaxOpenDemandsPerBuyer;
         var trader = grains.GetGrain<ITraderGrain>(buyer);
-        var check = await trader.CheckOpenDemandsAsync(max, now);
-        if (check.Allowed)
-        {
-            return;
-        }
-
-        if (check.Verify.Count > 0)
-        {
-            var closed = new System.Collections.Concurrent.ConcurrentBag<string>();
-            await Parallel.ForEachAsync(check.Verify, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (demandId, _) =>
-            {
-                if (await grains.GetGrain<IDemandGrain>(demandId).GetAsync() is not { Status: DemandStatus.Open })
-                {
-                    closed.Add(demandId);
-                }
-            });
-            if (await trader.DemandsClosedAsync([.. closed], max, now, options.OpenDemandRecheckAfter))
-            {
-                return;
-            }
-        }
-
-        throw DomainException.Conflict("open-demand-limit",
-            $"Your firm already has {max} demands open, the most one buyer may: cancel those it no longer needs (GET /api/v1/traders/{buyer}/demands?status=open), then post again.",
-            new Dictionary<string, object?> { ["maxOpenDemands"] = max });
+        return OpenBounds.EnsureRoomAsync(
+            () => trader.CheckOpenDemandsAsync(max, now),
+            async id => await grains.GetGrain<IDemandGrain>(id).GetAsync() is { Status: DemandStatus.Open },
+            closed => trader.DemandsClosedAsync(closed, max, now, options.OpenDemandRecheckAfter),
+            () => DomainException.Conflict("open-demand-limit",
+                $"Your firm already has {max} demands open, the most one buyer may: cancel those it no longer needs (GET /api/v1/traders/{buyer}/demands?status=open), then post again.",
+                new Dictionary<string, object?> { ["maxOpenDemands"] = max }));
     }
 
     private static async Task<Ok<DemandResponse>> GetAsync(string id, ClaimsPrincipal user, IGrainFactory grains)

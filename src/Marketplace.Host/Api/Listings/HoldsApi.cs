@@ -85,36 +85,17 @@ public static class HoldsApi
     /// cannot take the whole market off it. The firm's index of holds counts those not yet ended by their time; at the
     /// bound, their lots are read and the holds found released, confirmed or lapsed no longer count.
     /// </summary>
-    private static async Task EnsureOpenHoldRoomAsync(IGrainFactory grains, string buyer, ListingOptions options, DateTimeOffset now)
+    private static Task EnsureOpenHoldRoomAsync(IGrainFactory grains, string buyer, ListingOptions options, DateTimeOffset now)
     {
         var max = options.MaxOpenHoldsPerBuyer;
         var index = grains.GetGrain<IBuyerHoldsGrain>(buyer);
-        var check = await index.CheckOpenAsync(max, now);
-        if (check.Allowed)
-        {
-            return;
-        }
-
-        if (check.Verify.Count > 0)
-        {
-            var closed = new System.Collections.Concurrent.ConcurrentBag<string>();
-            await Parallel.ForEachAsync(check.Verify, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (key, _) =>
-            {
-                var found = await ReadAsync(grains, key);
-                if (found is not { Item2: { IsActive: true } hold } || hold.BuyerId != buyer || hold.ExpiresAt <= now)
-                {
-                    closed.Add(key);
-                }
-            });
-            if (await index.ClosedAsync([.. closed], max, now, options.OpenHoldRecheckAfter))
-            {
-                return;
-            }
-        }
-
-        throw DomainException.Conflict("open-hold-limit",
-            $"Your firm already has {max} holds open across the marketplace, the most one buyer may: release those it no longer needs (GET /api/v1/holds?status=active), then hold again.",
-            new Dictionary<string, object?> { ["maxOpenHolds"] = max });
+        return OpenBounds.EnsureRoomAsync(
+            () => index.CheckOpenAsync(max, now),
+            async key => await ReadAsync(grains, key) is { Item2: { IsActive: true } hold } && hold.BuyerId == buyer && hold.ExpiresAt > now,
+            closed => index.ClosedAsync(closed, max, now, options.OpenHoldRecheckAfter),
+            () => DomainException.Conflict("open-hold-limit",
+                $"Your firm already has {max} holds open across the marketplace, the most one buyer may: release those it no longer needs (GET /api/v1/holds?status=active), then hold again.",
+                new Dictionary<string, object?> { ["maxOpenHolds"] = max }));
     }
 
     /// <summary>The lot and the hold an index key names, or null when the lot no longer has it.</summary>
