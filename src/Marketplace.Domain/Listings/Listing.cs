@@ -501,6 +501,13 @@ public sealed partial class Listing
         EnsureThrough(hold, matchId, orderId, "confirmed");
         if (orderId is not null && hold.Status == HoldStatus.Confirmed)
         {
+            if (_returns.Any(r => r.OrderId == orderId))
+            {
+                // Its quantity went back for this order's cancel (one a host died in before storing it): not sold again.
+                throw DomainException.Conflict("hold-closed", "The hold's quantity went back to the lot when its order was cancelled.",
+                    new Dictionary<string, object?> { ["holdStatus"] = "returned" });
+            }
+
             return hold;
         }
 

@@ -574,7 +574,16 @@ public sealed class Order
     /// Cancels before handover. The grain has released the hold (placed) or returned the sold quantity to the lot
     /// (accepted), and cancelled the authorisation (<paramref name="payment"/>) or refunded what was paid (<paramref name="refund"/>).
     /// </summary>
-    public void Cancel(OrderActor actor, string? reason, PaymentChange? payment, RefundChange? refund, DateTimeOffset now)
+    /// <param name="actor">Who cancels.</param>
+    /// <param name="reason">Why.</param>
+    /// <param name="payment">The payment's state after the cancel step, if any.</param>
+    /// <param name="refund">The refund made, if any.</param>
+    /// <param name="now">When.</param>
+    /// <param name="quantityReturned">
+    /// Whether an accepted order's sold quantity is already back on the lot; the grain passes false, stores the cancel,
+    /// then returns the quantity and marks it (<see cref="MarkQuantityReturned"/>), so a lot is never ahead of its order.
+    /// </param>
+    public void Cancel(OrderActor actor, string? reason, PaymentChange? payment, RefundChange? refund, DateTimeOffset now, bool quantityReturned = true)
     {
         EnsureCanCancel(actor, reason);
         var wasAccepted = Status == OrderStatus.Accepted;
@@ -591,7 +600,7 @@ public sealed class Order
             change += $"; {refund.AmountMinor} refunded";
         }
 
-        QuantityReturned = wasAccepted;
+        QuantityReturned = wasAccepted && quantityReturned;
         ClosedAt = now;
         Move(actor, now, OrderStatus.Cancelled, change + (wasAccepted ? "; the quantity went back to the lot" : "; the hold was released"));
     }
@@ -761,6 +770,17 @@ public sealed class Order
         }
     }
 
+    /// <summary>True when this cancelled order was accepted and its sold quantity has not yet been given back to the lot.</summary>
+    [JsonIgnore]
+    public bool OwesQuantityBack => Status == OrderStatus.Cancelled && AcceptedAt is not null && !QuantityReturned;
+
+    /// <summary>Notes that the cancelled order's sold quantity is back on the lot.</summary>
+    public void MarkQuantityReturned(DateTimeOffset now)
+    {
+        QuantityReturned = true;
+        Touch(now);
+    }
+
     /// <summary>Notes that the ledgers counted the carbon figure (not an audited transition: the figure was audited at completion).</summary>
     public void MarkCarbonRecorded(DateTimeOffset now)
     {
@@ -816,6 +836,7 @@ public sealed class Order
         OrderStatus.Placed when Exists => AcceptBy,
         OrderStatus.HandedOver => DisputeUntil,
         OrderStatus.Completed when Carbon is not null && !CarbonRecorded => ClosedAt,
+        OrderStatus.Cancelled when OwesQuantityBack => ClosedAt,
         _ => null,
     };
 

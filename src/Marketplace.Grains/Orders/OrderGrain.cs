@@ -54,7 +54,7 @@ public sealed class OrderGrain(
     }
 
     /// <inheritdoc />
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         Order.NameIfMissing(Id);
         _mark = OrderMark.Of(Order);
@@ -64,7 +64,18 @@ public sealed class OrderGrain(
             HandOver();
         }
 
-        return Task.CompletedTask;
+        if (Order.OwesQuantityBack)
+        {
+            // A cancel stored by a host that died before it gave the sold quantity back (the lot still counts it sold).
+            try
+            {
+                await ReturnQuantityAsync();
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Order {OrderId}: giving the cancelled order's quantity back failed; the next activation tries again", Id);
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -292,10 +303,9 @@ public sealed class OrderGrain(
         {
             await lot.ReleaseHoldAsync(Order.BuyerId, Order.HoldId, orderId: Id);
         }
-        else
-        {
-            await lot.ReturnSoldAsync(Id, Order.Quantity);
-        }
+
+        // An accepted order's quantity goes back only once the cancel is stored (ReturnQuantityAsync below): returned
+        // first, a host dying before the order's write left the lot selling again what an accepted order still held.
 
         if (Order.RefundableMinor > 0)
         {
@@ -319,13 +329,32 @@ public sealed class OrderGrain(
         }
 
         var wasAccepted = Order.Status != OrderStatus.Placed;
-        var order = await ChangeAsync(o => o.Cancel(actor, reason, payment, refund, Now));
-        if (wasAccepted && Order.MatchId is { } matchId)
+        var order = await ChangeAsync(o => o.Cancel(actor, reason, payment, refund, Now, quantityReturned: false));
+        if (wasAccepted)
         {
-            await ReturnMatchPurchaseAsync(matchId);
+            order = await ReturnQuantityAsync();
+            if (Order.MatchId is { } matchId)
+            {
+                await ReturnMatchPurchaseAsync(matchId);
+            }
         }
 
         return order;
+    }
+
+    /// <summary>
+    /// Gives a cancelled accepted order's sold quantity back to its lot (once per order id on the lot) and marks it.
+    /// Also the repair when a host died between the cancel's write and this: the next activation finishes it.
+    /// </summary>
+    private async Task<Order> ReturnQuantityAsync()
+    {
+        if (!Order.OwesQuantityBack)
+        {
+            return Order;
+        }
+
+        await GrainFactory.GetGrain<IListingGrain>(Order.Lot!.ListingId).ReturnSoldAsync(Id, Order.Quantity);
+        return await ChangeAsync(o => o.MarkQuantityReturned(Now));
     }
 
     /// <summary>
@@ -440,6 +469,10 @@ public sealed class OrderGrain(
             else if (Order.Status == OrderStatus.HandedOver && Now >= Order.DisputeUntil)
             {
                 await CompleteAsync(OrderActor.System);
+            }
+            else if (Order.OwesQuantityBack)
+            {
+                await ReturnQuantityAsync();
             }
             else
             {

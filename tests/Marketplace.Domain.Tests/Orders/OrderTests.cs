@@ -245,6 +245,30 @@ public class OrderTests
         Assert.Equal(0, order.RefundableMinor);
     }
 
+    /// <summary>
+    /// The grain stores an accepted order's cancel before the lot gets the quantity back: until it is marked returned
+    /// the order owes it, and its deadline is now, so the reminder finishes a return a dying host left undone.
+    /// </summary>
+    [Fact]
+    public void Cancel_AcceptedOrder_StoredBeforeItsQuantityReturns_OwesItUntilMarked()
+    {
+        var order = Accepted();
+        var at = Now.AddHours(2);
+        order.Cancel(Seller, "Damaged in storage", null, null, at, quantityReturned: false);
+
+        Assert.True(order.OwesQuantityBack);
+        Assert.Equal(at, order.NextDeadline());
+
+        order.MarkQuantityReturned(at.AddSeconds(1));
+        Assert.False(order.OwesQuantityBack);
+        Assert.True(order.QuantityReturned);
+        Assert.Null(order.NextDeadline());
+
+        var placed = Placed();
+        placed.Cancel(Buyer, "Changed plans", null, null, at, quantityReturned: false);
+        Assert.False(placed.OwesQuantityBack); // a placed order sold nothing: its hold was released
+    }
+
     [Fact]
     public void Dispute_WithinTheWindow_FreezesUntilAnAdminResolves()
     {

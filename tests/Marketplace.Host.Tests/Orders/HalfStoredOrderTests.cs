@@ -113,4 +113,49 @@ public class HalfStoredOrderTests(ServerFixture fixture)
         var after = (await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!;
         Assert.Equal((1000m, 0m), (after["available"]!.GetValue<decimal>(), after["sold"]!.GetValue<decimal>()));
     }
+
+    /// <summary>
+    /// A placed order's hold was confirmed by an accept that died, then its quantity returned by a cancel that died too
+    /// (probe 13): accepting it now must not sell that quantity a second time; the accept finishes the cancel instead.
+    /// </summary>
+    [Fact]
+    public async Task AcceptAfterAHalfStoredAcceptAndAHalfStoredCancel_SellsNothingTwice()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var buyerClient = Server.Client(buyer);
+        using var sellerClient = Server.Client(seller);
+        var lot = await ActiveLotAsync(Server, seller, 1000);
+        var order = await PlaceAsync(buyerClient, lot, 300);
+        var hold = order["holdId"]!.GetValue<string>();
+        await Grains.GetGrain<IListingGrain>(lot).ConfirmHoldAsync(seller, hold, orderId: order.Id());
+        await Grains.GetGrain<IListingGrain>(lot).ReleaseHoldAsync(buyer, hold, orderId: order.Id());
+
+        await ProblemAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{order.Id()}/accept", new JsonObject()), HttpStatusCode.Conflict, "order-cancelled");
+
+        Assert.Equal("cancelled", (await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{order.Id()}"), HttpStatusCode.OK)).Status());
+        var after = (await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!;
+        Assert.Equal((1000m, 0m, 0m), (after["available"]!.GetValue<decimal>(), after["held"]!.GetValue<decimal>(), after["sold"]!.GetValue<decimal>()));
+    }
+
+    /// <summary>An accepted order's cancel gives its quantity back once, after the cancel is stored, and says so.</summary>
+    [Fact]
+    public async Task CancelOfAnAcceptedOrder_GivesTheQuantityBackOnce()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var buyerClient = Server.Client(buyer);
+        using var sellerClient = Server.Client(seller);
+        var lot = await ActiveLotAsync(Server, seller, 1000);
+        var order = await PlaceAsync(buyerClient, lot, 300);
+        await StepAsync(sellerClient, order.Id(), "accept");
+
+        var cancelled = await StepAsync(sellerClient, order.Id(), "cancel", new { reason = "Damaged in storage" });
+
+        Assert.Equal("cancelled", cancelled.Status());
+        var after = (await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!;
+        Assert.Equal((1000m, 0m), (after["available"]!.GetValue<decimal>(), after["sold"]!.GetValue<decimal>()));
+        var audit = await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{order.Id()}/audit"), HttpStatusCode.OK);
+        Assert.Contains("the quantity went back to the lot", audit["entries"]!.AsArray().Select(e => e!["change"]!.GetValue<string>()).First(c => c.StartsWith("cancelled", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
 }
