@@ -45,6 +45,15 @@ public sealed class BuyerHoldsGrain(
     /// <summary>Pages stored: the next one written is this number.</summary>
     private int _pages;
 
+    /// <summary>How long room made for a hold waits for it to be recorded (a hold placed takes milliseconds).</summary>
+    public static readonly TimeSpan ReservationLifetime = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// When each check that found room made it, oldest first: holds placed at once by one firm each take room before
+    /// they are recorded, so a burst cannot pass the bound together (probe 13: 150 at once left a firm with 156 open).
+    /// </summary>
+    private readonly Queue<DateTimeOffset> _reserved = new();
+
     /// <summary>Holds found closed on their lots (not stored: a new activation finds them again when it needs to).</summary>
     private readonly HashSet<string> _closed = new(StringComparer.Ordinal);
 
@@ -83,6 +92,9 @@ public sealed class BuyerHoldsGrain(
             return;
         }
 
+        // The hold a check made room for is now counted itself.
+        _reserved.TryDequeue(out _);
+
         if (state.State.Count + 1 < PageSize)
         {
             state.State[entry.Key] = entry;
@@ -117,8 +129,9 @@ public sealed class BuyerHoldsGrain(
     public Task<OpenBoundCheck> CheckOpenAsync(int max, DateTimeOffset now)
     {
         var open = OpenKeys(now);
-        if (open.Count < max)
+        if (open.Count + Reserved(now) < max)
         {
+            _reserved.Enqueue(now);
             return Task.FromResult(new OpenBoundCheck(true, open.Count, []));
         }
 
@@ -138,9 +151,32 @@ public sealed class BuyerHoldsGrain(
 
         // Forget what can no longer count: ended holds, and closed marks of holds that ended.
         _closed.RemoveWhere(k => !_holds.TryGetValue(k, out var e) || e.EndsBy <= now);
-        var fits = OpenKeys(now).Count < max;
+        var fits = OpenKeys(now).Count + Reserved(now) < max;
         _fullUntil = fits ? default : now + standFor;
+        if (fits)
+        {
+            _reserved.Enqueue(now);
+        }
+
         return Task.FromResult(fits);
+    }
+
+    /// <inheritdoc />
+    public Task ReleaseReservationAsync()
+    {
+        _reserved.TryDequeue(out _);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Room made by checks whose holds are not recorded yet, forgetting those older than <see cref="ReservationLifetime"/>.</summary>
+    private int Reserved(DateTimeOffset now)
+    {
+        while (_reserved.TryPeek(out var at) && at <= now - ReservationLifetime)
+        {
+            _reserved.Dequeue();
+        }
+
+        return _reserved.Count;
     }
 
     private List<string> OpenKeys(DateTimeOffset now)

@@ -39,4 +39,10 @@ public interface IBuyerHoldsGrain : IGrainWithStringKey
     /// <paramref name="max"/>. When it does not, further checks are refused without reading for <paramref name="standFor"/>.
     /// </summary>
     Task<bool> ClosedAsync(IReadOnlyList<string> closedKeys, int max, DateTimeOffset now, TimeSpan standFor);
+
+    /// <summary>
+    /// Gives back the room a check that allowed a hold made for it, when the hold was refused (a check that allows
+    /// reserves room until its hold is recorded, so holds placed at once cannot pass the bound together).
+    /// </summary>
+    Task ReleaseReservationAsync();
 }

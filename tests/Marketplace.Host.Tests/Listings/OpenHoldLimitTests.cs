@@ -52,5 +52,19 @@ public sealed class OpenHoldLimitTests
 
         var open = await ReadAsync(await client.GetAsync("/api/v1/holds?status=active"), HttpStatusCode.OK);
         Assert.Equal(3, open["items"]!.AsArray().Count);
+
+        // Holds sent at once cannot pass the bound together (probe 13: 150 at once left a firm with 156 open).
+        var burst = await RegisterFirmAsync(server, "buyer");
+        using var burstClient = server.Client(burst);
+        var fresh = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => ActiveLotAsync(server, seller, 100)));
+        var answers = await Task.WhenAll(fresh.Select(lot => burstClient.PostAsJsonAsync($"/api/v1/listings/{lot}/holds", new { quantity = 1 })));
+        Assert.Equal(3, answers.Count(a => a.StatusCode == HttpStatusCode.Created));
+        foreach (var refusedNow in answers.Where(a => a.StatusCode != HttpStatusCode.Created))
+        {
+            await ProblemAsync(refusedNow, HttpStatusCode.Conflict, "open-hold-limit");
+        }
+
+        var burstOpen = await ReadAsync(await burstClient.GetAsync("/api/v1/holds?status=active"), HttpStatusCode.OK);
+        Assert.Equal(3, burstOpen["items"]!.AsArray().Count);
     }
 }

@@ -49,7 +49,18 @@ public static class HoldsApi
         // Derived from the Idempotency-Key: a retry after a failure whose outcome is unknown finds the first hold.
         var holdId = IdempotencyMiddleware.NewId(context);
         var until = request.Until ?? time.GetUtcNow() + DefaultHoldDuration;
-        var receipt = await grains.GetGrain<IListingGrain>(id).PlaceHoldAsync(buyer, holdId, request.Quantity ?? 0, until);
+        HoldReceipt receipt;
+        try
+        {
+            receipt = await grains.GetGrain<IListingGrain>(id).PlaceHoldAsync(buyer, holdId, request.Quantity ?? 0, until);
+        }
+        catch
+        {
+            // The room the bound's check reserved for this hold is not taken.
+            await grains.GetGrain<IBuyerHoldsGrain>(buyer).ReleaseReservationAsync();
+            throw;
+        }
+
         return TypedResults.Created($"/api/v1/listings/{id}/holds/{holdId}", Response(receipt));
     }
 
