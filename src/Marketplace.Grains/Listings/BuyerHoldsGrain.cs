@@ -54,8 +54,15 @@ public sealed class BuyerHoldsGrain(
     /// </summary>
     private readonly Queue<DateTimeOffset> _reserved = new();
 
-    /// <summary>Holds found closed on their lots (not stored: a new activation finds them again when it needs to).</summary>
-    private readonly HashSet<string> _closed = new(StringComparer.Ordinal);
+    /// <summary>
+    /// The holds counted as open: recorded, not yet ended by their time, not found closed on their lots (kept in the
+    /// activation's memory: a new activation counts them all again and reads them when it reaches the bound). Kept as
+    /// holds come and go, so a check costs no walk over the firm's whole history.
+    /// </summary>
+    private readonly HashSet<string> _open = new(StringComparer.Ordinal);
+
+    /// <summary>The open holds by the time they end, soonest first, to drop them from <see cref="_open"/> as time passes.</summary>
+    private readonly PriorityQueue<string, DateTimeOffset> _ending = new();
 
     /// <summary>Until when a reading that found the open-hold bound reached stands, so refusals in a row read no lots.</summary>
     private DateTimeOffset _fullUntil;
@@ -128,14 +135,14 @@ public sealed class BuyerHoldsGrain(
     /// <inheritdoc />
     public Task<OpenBoundCheck> CheckOpenAsync(int max, DateTimeOffset now)
     {
-        var open = OpenKeys(now);
-        if (open.Count + Reserved(now) < max)
+        var open = OpenCount(now);
+        if (open + Reserved(now) < max)
         {
             _reserved.Enqueue(now);
-            return Task.FromResult(new OpenBoundCheck(true, open.Count, []));
+            return Task.FromResult(new OpenBoundCheck(true, open, []));
         }
 
-        return Task.FromResult(new OpenBoundCheck(false, open.Count, now < _fullUntil ? [] : open));
+        return Task.FromResult(new OpenBoundCheck(false, open, now < _fullUntil ? [] : [.. _open]));
     }
 
     /// <inheritdoc />
@@ -143,15 +150,11 @@ public sealed class BuyerHoldsGrain(
     {
         foreach (var key in closedKeys)
         {
-            if (_holds.ContainsKey(key))
-            {
-                _closed.Add(key);
-            }
+            // Its entry in the queue of ends stays and is dropped when its time comes.
+            _open.Remove(key);
         }
 
-        // Forget what can no longer count: ended holds, and closed marks of holds that ended.
-        _closed.RemoveWhere(k => !_holds.TryGetValue(k, out var e) || e.EndsBy <= now);
-        var fits = OpenKeys(now).Count + Reserved(now) < max;
+        var fits = OpenCount(now) + Reserved(now) < max;
         _fullUntil = fits ? default : now + standFor;
         if (fits)
         {
@@ -179,8 +182,17 @@ public sealed class BuyerHoldsGrain(
         return _reserved.Count;
     }
 
-    private List<string> OpenKeys(DateTimeOffset now)
-        => [.. _holds.Values.Where(e => e.EndsBy > now && !_closed.Contains(e.Key)).Select(e => e.Key)];
+    /// <summary>The open holds' count, after dropping those whose time has ended.</summary>
+    private int OpenCount(DateTimeOffset now)
+    {
+        while (_ending.TryPeek(out var key, out var ends) && ends <= now)
+        {
+            _ending.Dequeue();
+            _open.Remove(key);
+        }
+
+        return _open.Count;
+    }
 
     /// <summary>Writes the page as the next new record; a number found taken has its holds read and the next one is tried.</summary>
     private async Task WritePageAsync(BuyerHoldsPage page)
@@ -208,7 +220,15 @@ public sealed class BuyerHoldsGrain(
     {
         foreach (var hold in holds)
         {
-            _holds[hold.Key] = hold;
+            if (_holds.TryAdd(hold.Key, hold) && _open.Add(hold.Key))
+            {
+                // Ended ones leave at the next count: the time is the caller's, not this clock's.
+                _ending.Enqueue(hold.Key, hold.EndsBy);
+            }
+            else
+            {
+                _holds[hold.Key] = hold;
+            }
         }
     }
 

@@ -32,9 +32,9 @@ public sealed class ListingOptions
 
     /// <summary>
     /// How long a firm found at <see cref="MaxOpenHoldsPerBuyer"/> (its holds read on their lots) is refused without
-    /// reading them again; default 10 seconds, so that a buyer retrying at the bound costs no lot reads.
+    /// reading them again; default 1 minute, so that a buyer retrying at the bound costs no lot reads (a firm at the bound of 100 read every few seconds would).
     /// </summary>
-    public TimeSpan OpenHoldRecheckAfter { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan OpenHoldRecheckAfter { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>The limits as the domain takes them.</summary>
     public BuyerHoldLimits BuyerLimits => new(MaxHoldsPerBuyer, MaxBuyerShare);

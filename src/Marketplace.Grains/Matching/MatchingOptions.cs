@@ -12,8 +12,8 @@ public sealed class MatchingOptions
     /// </summary>
     public int MaxOpenDemandsPerBuyer { get; set; } = 500;
 
-    /// <summary>How long a firm found at <see cref="MaxOpenDemandsPerBuyer"/> is refused before its demands are read again; default 10 seconds.</summary>
-    public TimeSpan OpenDemandRecheckAfter { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>How long a firm found at <see cref="MaxOpenDemandsPerBuyer"/> is refused before its demands are read again; default 1 minute (reading 500 demands every few seconds for a firm that keeps trying would cost more than its demands do).</summary>
+    public TimeSpan OpenDemandRecheckAfter { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>How long a proposal stays open (and an accepted one's hold lasts) before it expires. Default 3 days.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromDays(3);

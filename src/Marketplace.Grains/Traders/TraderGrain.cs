@@ -166,17 +166,18 @@ public sealed class TraderGrain(
     /// <inheritdoc />
     public Task<OpenBoundCheck> CheckOpenDemandsAsync(int max, DateTimeOffset now)
     {
-        var open = State.Exists ? State.DemandIds.Where(id => !_closedDemands.Contains(id)).ToArray() : [];
-        return Task.FromResult(open.Length < max
-            ? new OpenBoundCheck(true, open.Length, [])
-            : new OpenBoundCheck(false, open.Length, now < _demandsFullUntil ? [] : open));
+        // Closed ones are among the firm's demands, so the count is a subtraction; the list is made only at the bound.
+        var open = State.Exists ? State.DemandIds.Count - _closedDemands.Count : 0;
+        return Task.FromResult(open < max
+            ? new OpenBoundCheck(true, open, [])
+            : new OpenBoundCheck(false, open, now < _demandsFullUntil ? [] : [.. State.DemandIds.Where(id => !_closedDemands.Contains(id))]));
     }
 
     /// <inheritdoc />
     public Task<bool> DemandsClosedAsync(IReadOnlyList<string> closedIds, int max, DateTimeOffset now, TimeSpan standFor)
     {
-        _closedDemands.UnionWith(closedIds);
-        var fits = State.DemandIds.Count(id => !_closedDemands.Contains(id)) < max;
+        _closedDemands.UnionWith(closedIds.Where(State.DemandIds.Contains));
+        var fits = State.DemandIds.Count - _closedDemands.Count < max;
         _demandsFullUntil = fits ? default : now + standFor;
         return Task.FromResult(fits);
     }

@@ -178,6 +178,9 @@ public abstract class SearchEngineContract : IAsyncLifetime
                      (Raw($"{parts[0]}|{parts[1]}|{parts[2]}|{parts[3]}|extra"), query),
                      (Raw($"{parts[0]}|{parts[1]}|{parts[3]}"), query),
                      (Raw($"{parts[0]}|{parts[1]}|{parts[2]}|{parts[3]}\u0000"), query),
+                     (Raw($"{parts[0]}|{parts[1]}|{parts[2]}|{parts[3][..^1]}"), query),
+                     (Raw($"{parts[0]}|{parts[1]}|{parts[2]}|{parts[3]}x"), query),
+                     (Raw($"{parts[0]}|{parts[1]}1|{parts[2]}|{parts[3]}"), query),
                  })
         {
             var error = await Assert.ThrowsAsync<SearchQueryException>(() => Engine.SearchAsync(asked with { Cursor = cursor }));

@@ -61,7 +61,7 @@ public static class DemandsApi
             async id => await grains.GetGrain<IDemandGrain>(id).GetAsync() is { Status: DemandStatus.Open },
             closed => trader.DemandsClosedAsync(closed, max, now, options.OpenDemandRecheckAfter),
             () => DomainException.Conflict("open-demand-limit",
-                $"Your firm already has {max} demands open, the most one buyer may: cancel those it no longer needs (GET /api/v1/traders/{buyer}/demands?status=open), then post again.",
+                $"Your firm already has {max} demands open, the most one buyer may: cancel those it no longer needs (GET /api/v1/traders/{buyer}/demands?status=open), then post again; cancelled demands are counted out within a minute.",
                 new Dictionary<string, object?> { ["maxOpenDemands"] = max }));
     }
 

@@ -105,7 +105,7 @@ public static class HoldsApi
             async key => await ReadAsync(grains, key) is { Item2: { IsActive: true } hold } && hold.BuyerId == buyer && hold.ExpiresAt > now,
             closed => index.ClosedAsync(closed, max, now, options.OpenHoldRecheckAfter),
             () => DomainException.Conflict("open-hold-limit",
-                $"Your firm already has {max} holds open across the marketplace, the most one buyer may: release those it no longer needs (GET /api/v1/holds?status=active), then hold again.",
+                $"Your firm already has {max} holds open across the marketplace, the most one buyer may: release those it no longer needs (GET /api/v1/holds?status=active), then hold again; released holds are counted out within a minute.",
                 new Dictionary<string, object?> { ["maxOpenHolds"] = max }));
     }
 
