@@ -234,6 +234,8 @@ public sealed class BuyTests(BrowserFixture web)
         await BrowserFixture.AssertAccessibleAsync(page);
         await BrowserFixture.SubmitAsync(page, page.Locator("main form button[type=submit]"), "**/demands");
         Assert.Equal(1, await page.Locator("main tbody tr").CountAsync());
+        // Where is said as it was chosen, not as the coordinates it was stored as.
+        await Expect(page.Locator("main tbody tr")).ToContainTextAsync("Vantaa");
         await BrowserFixture.AssertAccessibleAsync(page);
 
         // The inbox listens to the match stream; two lots that fit the notice arrive while it is open. Other tests'

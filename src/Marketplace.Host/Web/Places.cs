@@ -13,6 +13,13 @@ public static class Places
     /// <summary>The municipalities, by name.</summary>
     public static IReadOnlyList<SeedMunicipality> Municipalities => All.Value;
 
+    /// <summary>
+    /// The municipality whose centre is at the point (within about a hundred metres: the pages place a demand at its
+    /// municipality's centre), or null for a point set another way (through the API).
+    /// </summary>
+    public static SeedMunicipality? At(double latitude, double longitude)
+        => All.Value.FirstOrDefault(m => Math.Abs(m.Lat - latitude) < 0.001 && Math.Abs(m.Lon - longitude) < 0.001);
+
     /// <summary>The municipality of that name (any case), or null.</summary>
     public static SeedMunicipality? Find(string? name)
         => name is null ? null : All.Value.FirstOrDefault(m => string.Equals(m.Name, name.Trim(), StringComparison.OrdinalIgnoreCase));
