@@ -61,11 +61,8 @@ public class HalfStoredOrderTests(ServerFixture fixture)
     [Fact]
     public async Task HoldOfAStoredOrder_StaysTiedToIt()
     {
-        var seller = await RegisterFirmAsync(Server, "seller");
-        var buyer = await RegisterFirmAsync(Server, "buyer");
-        using var buyerClient = Server.Client(buyer);
-        var lot = await ActiveLotAsync(Server, seller, 1000);
-        var order = await PlaceAsync(buyerClient, lot, 300);
+        using var deal = await PlacedAsync();
+        var (seller, buyer, buyerClient, sellerClient, lot, order) = deal;
         var hold = order["holdId"]!.GetValue<string>();
 
         await ProblemAsync(await buyerClient.DeleteAsync($"/api/v1/listings/{lot}/holds/{hold}"), HttpStatusCode.Conflict, "hold-belongs-to-order");
@@ -77,19 +74,15 @@ public class HalfStoredOrderTests(ServerFixture fixture)
     [Fact]
     public async Task CancelAfterAHalfStoredAccept_ReturnsTheSoldQuantity()
     {
-        var seller = await RegisterFirmAsync(Server, "seller");
-        var buyer = await RegisterFirmAsync(Server, "buyer");
-        using var buyerClient = Server.Client(buyer);
-        using var sellerClient = Server.Client(seller);
-        var lot = await ActiveLotAsync(Server, seller, 1000);
-        var order = await PlaceAsync(buyerClient, lot, 300);
+        using var deal = await PlacedAsync();
+        var (seller, buyer, buyerClient, sellerClient, lot, order) = deal;
         await Grains.GetGrain<IListingGrain>(lot).ConfirmHoldAsync(seller, order["holdId"]!.GetValue<string>(), orderId: order.Id());
         Assert.Equal(300m, (await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!["sold"]!.GetValue<decimal>());
 
         var cancelled = await StepAsync(buyerClient, order.Id(), "cancel", new { reason = "Changed plans" });
 
         Assert.Equal("cancelled", cancelled.Status());
-        var after = (await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!;
+        var after = await deal.QuantitiesAsync();
         Assert.Equal((1000m, 0m, 0m), (after["available"]!.GetValue<decimal>(), after["held"]!.GetValue<decimal>(), after["sold"]!.GetValue<decimal>()));
         await ProblemAsync(await buyerClient.PostAsJsonAsync($"/api/v1/orders/{order.Id()}/cancel", new { reason = "again" }), HttpStatusCode.Conflict, "invalid-transition");
         Assert.Equal(0m, (await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!["sold"]!.GetValue<decimal>());
@@ -99,18 +92,14 @@ public class HalfStoredOrderTests(ServerFixture fixture)
     [Fact]
     public async Task AcceptAfterAHalfStoredCancel_CancelsTheOrder()
     {
-        var seller = await RegisterFirmAsync(Server, "seller");
-        var buyer = await RegisterFirmAsync(Server, "buyer");
-        using var buyerClient = Server.Client(buyer);
-        using var sellerClient = Server.Client(seller);
-        var lot = await ActiveLotAsync(Server, seller, 1000);
-        var order = await PlaceAsync(buyerClient, lot, 300);
+        using var deal = await PlacedAsync();
+        var (seller, buyer, buyerClient, sellerClient, lot, order) = deal;
         await Grains.GetGrain<IListingGrain>(lot).ReleaseHoldAsync(buyer, order["holdId"]!.GetValue<string>(), orderId: order.Id());
 
         await ProblemAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{order.Id()}/accept", new JsonObject()), HttpStatusCode.Conflict, "order-cancelled");
 
         Assert.Equal("cancelled", (await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{order.Id()}"), HttpStatusCode.OK)).Status());
-        var after = (await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!;
+        var after = await deal.QuantitiesAsync();
         Assert.Equal((1000m, 0m), (after["available"]!.GetValue<decimal>(), after["sold"]!.GetValue<decimal>()));
     }
 
@@ -121,12 +110,8 @@ public class HalfStoredOrderTests(ServerFixture fixture)
     [Fact]
     public async Task AcceptAfterAHalfStoredAcceptAndAHalfStoredCancel_SellsNothingTwice()
     {
-        var seller = await RegisterFirmAsync(Server, "seller");
-        var buyer = await RegisterFirmAsync(Server, "buyer");
-        using var buyerClient = Server.Client(buyer);
-        using var sellerClient = Server.Client(seller);
-        var lot = await ActiveLotAsync(Server, seller, 1000);
-        var order = await PlaceAsync(buyerClient, lot, 300);
+        using var deal = await PlacedAsync();
+        var (seller, buyer, buyerClient, sellerClient, lot, order) = deal;
         var hold = order["holdId"]!.GetValue<string>();
         await Grains.GetGrain<IListingGrain>(lot).ConfirmHoldAsync(seller, hold, orderId: order.Id());
         await Grains.GetGrain<IListingGrain>(lot).ReleaseHoldAsync(buyer, hold, orderId: order.Id());
@@ -134,7 +119,7 @@ public class HalfStoredOrderTests(ServerFixture fixture)
         await ProblemAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{order.Id()}/accept", new JsonObject()), HttpStatusCode.Conflict, "order-cancelled");
 
         Assert.Equal("cancelled", (await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{order.Id()}"), HttpStatusCode.OK)).Status());
-        var after = (await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!;
+        var after = await deal.QuantitiesAsync();
         Assert.Equal((1000m, 0m, 0m), (after["available"]!.GetValue<decimal>(), after["held"]!.GetValue<decimal>(), after["sold"]!.GetValue<decimal>()));
     }
 
@@ -142,20 +127,40 @@ public class HalfStoredOrderTests(ServerFixture fixture)
     [Fact]
     public async Task CancelOfAnAcceptedOrder_GivesTheQuantityBackOnce()
     {
-        var seller = await RegisterFirmAsync(Server, "seller");
-        var buyer = await RegisterFirmAsync(Server, "buyer");
-        using var buyerClient = Server.Client(buyer);
-        using var sellerClient = Server.Client(seller);
-        var lot = await ActiveLotAsync(Server, seller, 1000);
-        var order = await PlaceAsync(buyerClient, lot, 300);
+        using var deal = await PlacedAsync();
+        var (seller, buyer, buyerClient, sellerClient, lot, order) = deal;
         await StepAsync(sellerClient, order.Id(), "accept");
 
         var cancelled = await StepAsync(sellerClient, order.Id(), "cancel", new { reason = "Damaged in storage" });
 
         Assert.Equal("cancelled", cancelled.Status());
-        var after = (await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!;
+        var after = await deal.QuantitiesAsync();
         Assert.Equal((1000m, 0m), (after["available"]!.GetValue<decimal>(), after["sold"]!.GetValue<decimal>()));
         var audit = await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{order.Id()}/audit"), HttpStatusCode.OK);
         Assert.Contains("the quantity went back to the lot", audit["entries"]!.AsArray().Select(e => e!["change"]!.GetValue<string>()).First(c => c.StartsWith("cancelled", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    /// <summary>A seller's lot of 1,000 with a buyer's order for 300 of it, placed; the clients are disposed with it.</summary>
+    private async Task<Deal> PlacedAsync()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var buyerClient = Server.Client(buyer);
+        var sellerClient = Server.Client(seller);
+        var lot = await ActiveLotAsync(Server, seller, 1000);
+        return new Deal(seller, buyer, buyerClient, sellerClient, lot, await PlaceAsync(buyerClient, lot, 300));
+    }
+
+    private sealed record Deal(string Seller, string Buyer, HttpClient BuyerClient, HttpClient SellerClient, string Lot, JsonObject Order) : IDisposable
+    {
+        /// <summary>The lot's quantities as its seller reads them.</summary>
+        public async Task<JsonNode> QuantitiesAsync()
+            => (await ReadAsync(await SellerClient.GetAsync($"/api/v1/listings/{Lot}"), HttpStatusCode.OK))["quantities"]!;
+
+        public void Dispose()
+        {
+            BuyerClient.Dispose();
+            SellerClient.Dispose();
+        }
     }
 }
