@@ -94,15 +94,24 @@ public sealed class BuyerHoldsGrain(
     /// <inheritdoc />
     public async Task RecordAsync(BuyerHoldEntry entry)
     {
-        if (_holds.ContainsKey(entry.Key))
+        if (_holds.TryGetValue(entry.Key, out var known))
         {
-            return;
+            if (entry.EndsBy <= known.EndsBy)
+            {
+                return;
+            }
+
+            // A hold whose end moved later (an order took it): the record takes the entry with its new end (it is read
+            // after the pages, so it wins over a sealed page's copy), and the hold counts as open until then.
+            entry = known with { ExpiresAt = entry.ExpiresAt };
+        }
+        else
+        {
+            // The hold a check made room for is now counted itself.
+            _reserved.TryDequeue(out _);
         }
 
-        // The hold a check made room for is now counted itself.
-        _reserved.TryDequeue(out _);
-
-        if (state.State.Count + 1 < PageSize)
+        if (state.State.ContainsKey(entry.Key) || state.State.Count + 1 < PageSize)
         {
             state.State[entry.Key] = entry;
             await state.WriteOrReloadAsync();
@@ -188,7 +197,11 @@ public sealed class BuyerHoldsGrain(
         while (_ending.TryPeek(out var key, out var ends) && ends <= now)
         {
             _ending.Dequeue();
-            _open.Remove(key);
+            if (_holds[key].EndsBy <= now)
+            {
+                // Not a hold whose end moved later since this place in the queue was taken.
+                _open.Remove(key);
+            }
         }
 
         return _open.Count;
@@ -220,14 +233,18 @@ public sealed class BuyerHoldsGrain(
     {
         foreach (var hold in holds)
         {
-            if (_holds.TryAdd(hold.Key, hold) && _open.Add(hold.Key))
+            if (_holds.TryAdd(hold.Key, hold))
             {
                 // Ended ones leave at the next count: the time is the caller's, not this clock's.
+                _open.Add(hold.Key);
                 _ending.Enqueue(hold.Key, hold.EndsBy);
             }
-            else
+            else if (hold.EndsBy > _holds[hold.Key].EndsBy)
             {
+                // Its end moved later: open until then (a lot read at the bound still counts it out when it is closed).
                 _holds[hold.Key] = hold;
+                _open.Add(hold.Key);
+                _ending.Enqueue(hold.Key, hold.EndsBy);
             }
         }
     }

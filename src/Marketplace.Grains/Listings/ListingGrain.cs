@@ -206,9 +206,12 @@ public sealed class ListingGrain(
     {
         Hold? hold = null;
         Listing listing;
+        var indexed = false;
         try
         {
-            listing = await ChangeAsync(l => hold = l.PlaceHold(holdId, buyerId, quantity, until, Now, options.Value.BuyerLimits, matchId));
+            listing = await ChangeAsync(
+                l => hold = l.PlaceHold(holdId, buyerId, quantity, until, Now, options.Value.BuyerLimits, matchId),
+                async () => indexed = await IndexHoldAsync(buyerId, hold!));
         }
         catch (DomainException e)
         {
@@ -217,23 +220,32 @@ public sealed class ListingGrain(
         }
 
         metrics.HoldPlaced();
-        await IndexHoldAsync(buyerId, hold!);
+        if (!indexed)
+        {
+            // A retry of a hold already placed (nothing written), or an index that did not answer before the write.
+            await IndexHoldAsync(buyerId, hold!);
+        }
+
         return HoldReceipt.For(listing, hold!);
     }
 
     /// <summary>
-    /// Tells the buyer's index of its holds before the buyer is answered, so a list read right after shows the hold. A
-    /// failed report does not undo the hold: the lot is the record, and the hold still shows on the lot's page.
+    /// Tells the buyer's index of its holds, before the hold is stored on the lot: a host that dies between the two
+    /// writes leaves an entry whose hold is not on its lot (the list and the open-hold count skip it when they read the
+    /// lot), never a stored hold missing from the buyer's list. A failed report does not refuse the hold: it is told again
+    /// after the write, and the lot, the record of the hold, shows it on its page either way. True when recorded.
     /// </summary>
-    private async Task IndexHoldAsync(string buyerId, Hold hold)
+    private async Task<bool> IndexHoldAsync(string buyerId, Hold hold)
     {
         try
         {
             await GrainFactory.GetGrain<IBuyerHoldsGrain>(buyerId).RecordAsync(new BuyerHoldEntry(Id, hold.Id, hold.PlacedAt, hold.ExpiresAt));
+            return true;
         }
         catch (Exception e)
         {
             logger.LogWarning(e, "Listing {ListingId}: the buyer's index of holds did not hear of hold {HoldId}; it is missing from the buyer's list of holds", Id, hold.Id);
+            return false;
         }
     }
 
@@ -257,7 +269,9 @@ public sealed class ListingGrain(
     public async Task<HoldReceipt> AttachOrderAsync(string buyerId, string holdId, string orderId, DateTimeOffset until, string? matchId = null)
     {
         Hold? hold = null;
-        var listing = await ChangeAsync(l => hold = l.AttachOrder(holdId, buyerId, orderId, until, Now, matchId));
+        // The order may extend the hold's end: the buyer's index hears of the new end before it is stored, so the firm's
+        // count of open holds does not let it lapse early.
+        var listing = await ChangeAsync(l => hold = l.AttachOrder(holdId, buyerId, orderId, until, Now, matchId), async () => await IndexHoldAsync(buyerId, hold!));
         return HoldReceipt.For(listing, hold!);
     }
 
@@ -429,7 +443,11 @@ public sealed class ListingGrain(
         return plan;
     }
 
-    private async Task<Listing> ChangeAsync(Action<Listing> change)
+    /// <summary>
+    /// Applies a change and stores it. <paramref name="beforeWrite"/>, when given, runs once the change is applied and
+    /// before it is stored, only when the change changed the lot (a retry that finds its change made writes nothing).
+    /// </summary>
+    private async Task<Listing> ChangeAsync(Action<Listing> change, Func<Task>? beforeWrite = null)
     {
         await EnsureLoadedAsync();
         if (!state.State.Exists)
@@ -461,6 +479,11 @@ public sealed class ListingGrain(
             // rather than keep unsaved state in memory.
             await state.ReadStateAsync();
             throw;
+        }
+
+        if (beforeWrite is not null && state.State.Version != before)
+        {
+            await beforeWrite();
         }
 
         return await SaveAsync(plan);
