@@ -29,10 +29,10 @@ public sealed class LotForm
     /// <summary>Unit price in euros, VAT 0 %.</summary>
     public string? Price { get; set; }
 
-    /// <summary>Latitude of the pickup place.</summary>
+    /// <summary>Latitude of the pickup place; empty with the longitude: the municipality's centre.</summary>
     public string? Latitude { get; set; }
 
-    /// <summary>Longitude of the pickup place.</summary>
+    /// <summary>Longitude of the pickup place; empty with the latitude: the municipality's centre.</summary>
     public string? Longitude { get; set; }
 
     /// <summary>Street address.</summary>
@@ -64,8 +64,10 @@ public sealed class LotForm
         MassPerUnitKg = lot.MassPerUnitKg?.ToString(CultureInfo.CurrentCulture),
         Condition = lot.Condition,
         Price = (lot.UnitPrice.MinorUnits / 100m).ToString("0.00", CultureInfo.CurrentCulture),
-        Latitude = lot.Location.Latitude.ToString(CultureInfo.InvariantCulture),
-        Longitude = lot.Location.Longitude.ToString(CultureInfo.InvariantCulture),
+        // A lot placed at its municipality's centre shows no coordinates: the form places it by the municipality, so
+        // choosing another one moves it.
+        Latitude = AtCentre(lot) ? null : lot.Location.Latitude.ToString(CultureInfo.InvariantCulture),
+        Longitude = AtCentre(lot) ? null : lot.Location.Longitude.ToString(CultureInfo.InvariantCulture),
         Address = lot.Location.Address,
         Municipality = lot.Location.Municipality,
         Pickup = lot.Pickup,
@@ -86,8 +88,23 @@ public sealed class LotForm
             errors["Form.Price"] = text("Enter a smaller number.");
         }
 
-        var latitude = Number(Latitude, "Form.Latitude", required: true, errors, text);
-        var longitude = Number(Longitude, "Form.Longitude", required: true, errors, text);
+        // Coordinates are for an exact spot or a place outside the list; without them the lot is at its municipality's centre.
+        var placed = string.IsNullOrWhiteSpace(Latitude) && string.IsNullOrWhiteSpace(Longitude);
+        var latitude = placed ? null : Number(Latitude, "Form.Latitude", required: true, errors, text);
+        var longitude = placed ? null : Number(Longitude, "Form.Longitude", required: true, errors, text);
+        if (placed && !string.IsNullOrWhiteSpace(Municipality))
+        {
+            if (Places.Find(Municipality) is { } centre)
+            {
+                latitude = (decimal)centre.Lat;
+                longitude = (decimal)centre.Lon;
+            }
+            else
+            {
+                errors["Form.Municipality"] = text("Choose a municipality from the list, or give the latitude and longitude of the place.");
+            }
+        }
+
         if (From is null || To is null)
         {
             errors["Form.From"] = text("Give the first and the last day.");
@@ -118,6 +135,11 @@ public sealed class LotForm
         ["location.address"] = "Form.Address", ["location.municipality"] = "Form.Municipality",
         ["availability"] = "Form.From", ["pickup"] = "Form.Pickup",
     };
+
+    /// <summary>True when the lot is at the centre of the municipality it names.</summary>
+    private static bool AtCentre(LotDoc lot)
+        => Places.At(lot.Location.Latitude, lot.Location.Longitude) is { } place
+            && string.Equals(place.Name, lot.Location.Municipality?.Trim(), StringComparison.OrdinalIgnoreCase);
 
     private static decimal? Number(string? value, string field, bool required, IDictionary<string, string> errors, Func<string, string> text)
     {

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Marketplace.Host.Web.Pages.Sell;
+
+namespace Marketplace.Web.Tests;
+
+/// <summary>The lot form places a lot by its municipality unless the seller gives coordinates.</summary>
+public sealed class LotFormTests
+{
+    [Fact]
+    public void ToRequest_WithoutCoordinates_PlacesTheLotAtItsMunicipalitysCentre()
+    {
+        var errors = new Dictionary<string, string>();
+        var request = Form(" järvenpää ", null, null).ToRequest(errors, text => text);
+
+        Assert.Empty(errors);
+        var location = JsonSerializer.SerializeToElement(request).GetProperty("location");
+        var centre = Marketplace.Host.Web.Places.Find("Järvenpää")!;
+        Assert.Equal((centre.Lat, centre.Lon), (location.GetProperty("latitude").GetDouble(), location.GetProperty("longitude").GetDouble()));
+    }
+
+    [Fact]
+    public void ToRequest_WithCoordinates_KeepsThem_AndAPlaceOutsideTheListNeedsThem()
+    {
+        var errors = new Dictionary<string, string>();
+        var request = Form("Rovaniemi", "66,5039", "25.7294").ToRequest(errors, text => text);
+        Assert.Empty(errors);
+        var location = JsonSerializer.SerializeToElement(request).GetProperty("location");
+        Assert.Equal((66.5039, 25.7294), (location.GetProperty("latitude").GetDouble(), location.GetProperty("longitude").GetDouble()));
+
+        Form("Rovaniemi", null, " ").ToRequest(errors, text => text);
+        Assert.Equal("Choose a municipality from the list, or give the latitude and longitude of the place.", errors["Form.Municipality"]);
+
+        errors.Clear();
+        Form("Vantaa", "60.3", null).ToRequest(errors, text => text);
+        Assert.Equal("Enter a number.", errors["Form.Longitude"]);
+        Assert.False(errors.ContainsKey("Form.Municipality"));
+    }
+
+    private static LotForm Form(string municipality, string? latitude, string? longitude) => new()
+    {
+        Title = "Tiiliä",
+        Category = "masonry/bricks",
+        Quantity = "10",
+        Unit = "pcs",
+        Price = "1",
+        Municipality = municipality,
+        Latitude = latitude,
+        Longitude = longitude,
+        From = new DateOnly(2027, 1, 1),
+        To = new DateOnly(2027, 2, 1),
+    };
+}
