@@ -36,6 +36,18 @@ public sealed class LotFormTests
         Assert.False(errors.ContainsKey("Form.Municipality"));
     }
 
+    [Fact]
+    public void Places_OfferTheHelsinkiRegionsFourteenMunicipalities_WhileTheSeedKeepsItsTwelve()
+    {
+        string[] region = ["Helsinki", "Espoo", "Vantaa", "Kauniainen", "Hyvinkää", "Järvenpää", "Kerava", "Kirkkonummi", "Mäntsälä", "Nurmijärvi", "Pornainen", "Sipoo", "Tuusula", "Vihti"];
+        var offered = Marketplace.Host.Web.Places.Municipalities.Select(m => m.Name).ToArray();
+
+        Assert.Empty(region.Except(offered));
+        Assert.Equal(offered.Length, offered.Distinct().Count());
+        Assert.Equal(12, Marketplace.Host.Seed.SeedCatalogue.Load().Municipalities.Count);
+        Assert.Equal((60.6314, 24.8617), (Marketplace.Host.Web.Places.Find("hyvinkää")!.Lat, Marketplace.Host.Web.Places.Find("hyvinkää")!.Lon));
+    }
+
     private static LotForm Form(string municipality, string? latitude, string? longitude) => new()
     {
         Title = "Tiiliä",

@@ -2,11 +2,16 @@ using System.Text.Json;
 
 namespace Marketplace.Host.Seed;
 
-/// <summary>Demo data the seeder draws from: municipalities, firms and lot templates per category.</summary>
+/// <summary>
+/// Demo data the seeder draws from: municipalities, firms and lot templates per category; and the region's other
+/// municipalities, which the pages offer (<c>Web/Places</c>) but the seeder does not place firms or lots in (so a
+/// seed's data stays what it was).
+/// </summary>
 public sealed record SeedCatalogue(
     IReadOnlyList<SeedMunicipality> Municipalities,
     IReadOnlyList<SeedFirm> Firms,
-    IReadOnlyList<SeedLot> Lots)
+    IReadOnlyList<SeedLot> Lots,
+    IReadOnlyList<SeedMunicipality>? OtherMunicipalities = null)
 {
     /// <summary>Loads the catalogue embedded in the host.</summary>
     public static SeedCatalogue Load()

@@ -3,12 +3,17 @@ using Marketplace.Host.Seed;
 namespace Marketplace.Host.Web;
 
 /// <summary>
-/// Places a search can measure distance from: the region's municipalities with their centres (the same list the demo
-/// seeder uses), so a person picks "Vantaa" instead of typing coordinates.
+/// Places a search can measure distance from, a demand or a delivery goes to, a lot is placed at: the Helsinki region's
+/// fourteen municipalities and Porvoo with their centres (those the demo seeder uses and the region's others), so a
+/// person picks "Vantaa" instead of typing coordinates.
 /// </summary>
 public static class Places
 {
-    private static readonly Lazy<IReadOnlyList<SeedMunicipality>> All = new(() => SeedCatalogue.Load().Municipalities.OrderBy(m => m.Name, StringComparer.Ordinal).ToArray());
+    private static readonly Lazy<IReadOnlyList<SeedMunicipality>> All = new(() =>
+    {
+        var catalogue = SeedCatalogue.Load();
+        return catalogue.Municipalities.Concat(catalogue.OtherMunicipalities ?? []).OrderBy(m => m.Name, StringComparer.Ordinal).ToArray();
+    });
 
     /// <summary>The municipalities, by name.</summary>
     public static IReadOnlyList<SeedMunicipality> Municipalities => All.Value;
