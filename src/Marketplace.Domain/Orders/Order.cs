@@ -677,6 +677,11 @@ public sealed class Order
         {
             CreditedMinor += credit;
             change += $"; {credit} credited on the invoice";
+            if (!whole && Invoice is { PaidMinor: > 0 } && InvoiceSettled)
+            {
+                // What was paid and the credit settle the invoice of the order it completes.
+                Payment = Payment! with { Status = "paid", ChangedAt = now };
+            }
         }
 
         if (refunded > 0)
@@ -727,8 +732,9 @@ public sealed class Order
         }
 
         Invoice = Invoice with { Payments = [.. Invoice.Payments, new InvoicePayment(amountMinor!.Value, paidOn ?? today, actor.Subject, now, note?.Trim())] };
-        Payment = Payment! with { Status = Invoice.PaidMinor == Totals.GrossMinor ? "paid" : "partially-paid", ChangedAt = now };
-        Record(actor, now, StatusCode(Status), $"invoice payment of {amountMinor} recorded; {Totals.GrossMinor - Invoice.PaidMinor} outstanding");
+        // A dispute's credit took part of the invoice off: paid and credited together settle it.
+        Payment = Payment! with { Status = InvoiceSettled ? "paid" : "partially-paid", ChangedAt = now };
+        Record(actor, now, StatusCode(Status), $"invoice payment of {amountMinor} recorded; {Totals.GrossMinor - Invoice.PaidMinor - CreditedMinor} outstanding");
         Touch(now);
     }
 

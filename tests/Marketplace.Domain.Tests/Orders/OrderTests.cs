@@ -411,6 +411,46 @@ public class OrderTests
         Assert.Equal(order.InvoiceOutstandingMinor > 0, order.IsOverdue(MarketClock.EndOf(order.Invoice!.DueDate).AddDays(1)));
     }
 
+    /// <summary>Paid and credited together settle an invoice: its payment is paid, and the audit owes nothing more.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5000)]
+    public void RecordInvoicePayment_OfWhatACreditLeft_SettlesThePayment(long paidBefore)
+    {
+        var order = HandedOver();
+        var gross = order.Totals!.GrossMinor;
+        if (paidBefore > 0)
+        {
+            order.RecordInvoicePayment(Seller, paidBefore, null, null, Now.AddDays(1));
+        }
+
+        order.Dispute(Buyer, "Not as described", Now.AddDays(2));
+        order.Resolve(Admin, new Resolution("refund", 3000, null), null, null, Now.AddDays(4));
+        if (paidBefore > 0)
+        {
+            Assert.Equal("partially-paid", order.Payment!.Status);
+        }
+
+        order.RecordInvoicePayment(Seller, gross - paidBefore - 3000, null, null, Now.AddDays(5));
+
+        Assert.Equal(("paid", 0L), (order.Payment!.Status, order.InvoiceOutstandingMinor));
+        Assert.EndsWith("; 0 outstanding", order.Audit[^1].Change, StringComparison.Ordinal);
+    }
+
+    /// <summary>A payment and a credit that settle the invoice in the resolution's own step: paid.</summary>
+    [Fact]
+    public void Resolve_WhoseCreditSettlesAPartlyPaidInvoice_MarksItPaid()
+    {
+        var order = HandedOver();
+        var gross = order.Totals!.GrossMinor;
+        order.RecordInvoicePayment(Seller, 5000, null, null, Now.AddDays(1));
+        order.Dispute(Buyer, "Not as described", Now.AddDays(2));
+
+        order.Resolve(Admin, new Resolution("refund", gross - 5000, null), null, null, Now.AddDays(4));
+
+        Assert.Equal(("completed", "paid", 0L), (Order.StatusCode(order.Status), order.Payment!.Status, order.InvoiceOutstandingMinor));
+    }
+
     /// <summary>A card order has nothing to credit: its resolution refunds at most what was captured.</summary>
     [Fact]
     public void Resolve_ACardOrder_CreditsNothing()

@@ -140,5 +140,12 @@ public class ReviewsApiTests(ServerFixture fixture)
         Assert.Equal(("Insulting", "Crooks, all of them"), (listed["reason"]!.GetValue<string>(), listed["review"]!["text"]!.GetValue<string>()));
         await ProblemAsync(await client.GetAsync("/api/v1/admin/review-reports"), HttpStatusCode.Forbidden, "insufficient-scope");
         await ProblemAsync(await admin.GetAsync("/api/v1/admin/review-reports?limit=0"), HttpStatusCode.UnprocessableEntity, "validation-failed", "limit");
+
+        // Once hidden, another firm's report finds no review: the answer would carry its text and the admins' reason.
+        await ReadAsync(await admin.PostAsJsonAsync($"/api/v1/reviews/{review}/hide", new { reason = "Admins only: legal case 123" }), HttpStatusCode.OK);
+        using var another = Server.Client(await RegisterFirmAsync(Server, "seller"));
+        var refused = await another.PostAsJsonAsync(path, new { reason = "Insulting" });
+        await ProblemAsync(refused, HttpStatusCode.NotFound, "review-not-found");
+        Assert.DoesNotContain("legal case", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }

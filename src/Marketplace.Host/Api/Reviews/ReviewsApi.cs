@@ -66,7 +66,9 @@ public static class ReviewsApi
     {
         var reporter = user.ActingTraderId();
         var review = TraderReviews.SubjectOf(id) is { } subject ? await grains.GetGrain<ITraderReviewsGrain>(subject).GetAsync(id) : null;
-        if (review is null)
+        // A hidden review is out of every list already, and its text and the admins' reason are theirs alone: for
+        // anyone else it is not found (the answer would otherwise carry both).
+        if (review is null || (review.Hidden is not null && !user.IsPlatformAdmin()))
         {
             throw DomainException.NotFound("review", id);
         }
