@@ -67,4 +67,32 @@ public sealed class OpenHoldLimitTests
         var burstOpen = await ReadAsync(await burstClient.GetAsync("/api/v1/holds?status=active"), HttpStatusCode.OK);
         Assert.Equal(3, burstOpen["items"]!.AsArray().Count);
     }
+
+    /// <summary>Accepting a match holds its quantity: at the bound it is refused like any hold (probe 14 held 13 with a bound of 3).</summary>
+    [Fact]
+    public async Task AcceptingAMatch_PastTheFirmsOpenBound_IsRefused_AndTheMatchStaysProposed()
+    {
+        await using var server = await MarketplaceServer.StartAsync(new()
+        {
+            ["Listings:MaxOpenHoldsPerBuyer"] = "1",
+            ["Listings:OpenHoldRecheckAfter"] = "00:00:00",
+        });
+        var seller = await RegisterFirmAsync(server, "seller");
+        var buyer = await RegisterFirmAsync(server, "buyer");
+        using var client = server.Client(buyer);
+        var heldLot = await ActiveLotAsync(server, seller, 100);
+        var held = await HoldAsync(client, heldLot, 10);
+        var at = RandomPlace();
+        var lot = await ActiveLotAsync(server, seller, 1000, at);
+        var match = (await MatchAsync(client, lot, await DemandAsync(server, buyer, Demand(300, at))))["id"]!.GetValue<string>();
+
+        await ProblemAsync(await client.PostAsync($"/api/v1/matches/{match}/accept", null), HttpStatusCode.Conflict, "open-hold-limit");
+        Assert.Equal("proposed", (await ReadAsync(await client.GetAsync($"/api/v1/matches/{match}"), HttpStatusCode.OK))["status"]!.GetValue<string>());
+        Assert.Equal(0m, (await ReadAsync(await client.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!["held"]!.GetValue<decimal>());
+
+        // With the other hold released it is accepted; accepting again is the match's own refusal, not the bound's.
+        await ReadAsync(await client.DeleteAsync($"/api/v1/listings/{heldLot}/holds/{held}"), HttpStatusCode.OK);
+        Assert.Equal("accepted", (await ReadAsync(await client.PostAsync($"/api/v1/matches/{match}/accept", null), HttpStatusCode.OK))["status"]!.GetValue<string>());
+        await ProblemAsync(await client.PostAsync($"/api/v1/matches/{match}/accept", null), HttpStatusCode.Conflict, "match-not-open");
+    }
 }

@@ -96,7 +96,7 @@ public static class HoldsApi
     /// cannot take the whole market off it. The firm's index of holds counts those not yet ended by their time; at the
     /// bound, their lots are read and the holds found released, confirmed or lapsed no longer count.
     /// </summary>
-    private static Task EnsureOpenHoldRoomAsync(IGrainFactory grains, string buyer, ListingOptions options, DateTimeOffset now)
+    internal static Task EnsureOpenHoldRoomAsync(IGrainFactory grains, string buyer, ListingOptions options, DateTimeOffset now)
     {
         var max = options.MaxOpenHoldsPerBuyer;
         var index = grains.GetGrain<IBuyerHoldsGrain>(buyer);

@@ -5,7 +5,9 @@ using System.Threading.Channels;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Matching;
 using Marketplace.Grains.Imports;
+using Marketplace.Grains.Listings;
 using Marketplace.Grains.Matching;
+using Marketplace.Host.Api.Listings;
 using Marketplace.Host.Api.Orders;
 using Marketplace.Host.Api.Traders;
 using Marketplace.Hosting.Problems;
@@ -79,8 +81,35 @@ public static class MatchesApi
         return TypedResults.Ok(MatchResponse.From(session, trader));
     }
 
-    private static Task<Ok<MatchResponse>> AcceptAsync(string id, AcceptMatchRequest? request, ClaimsPrincipal user, IGrainFactory grains)
-        => ActAsync(id, user, grains, (g, t) => g.AcceptAsync(t, request?.ToCheckout(), OrdersApi.Actor(user)));
+    /// <summary>
+    /// The buyer accepts, which holds the proposed quantity: a hold like any other, so a firm at its bound of open holds
+    /// across lots is refused (409 <c>open-hold-limit</c>, the match stays proposed), as <c>POST /listings/{id}/holds</c>
+    /// is. A retried acceptance of a match already accepted holds nothing new and is not refused.
+    /// </summary>
+    private static async Task<Ok<MatchResponse>> AcceptAsync(string id, AcceptMatchRequest? request, ClaimsPrincipal user, IGrainFactory grains,
+        TimeProvider time, IOptions<ListingOptions> listings)
+    {
+        var trader = user.ActingTraderId();
+        var grain = grains.GetGrain<IMatchingSessionGrain>(id);
+        var session = await grain.GetAsync() ?? throw DomainException.NotFound("match", id);
+        session.EnsureParty(trader);
+        var holds = session.Status == MatchStatus.Proposed && session.Proposal?.BuyerId == trader;
+        if (holds)
+        {
+            await HoldsApi.EnsureOpenHoldRoomAsync(grains, trader, listings.Value, time.GetUtcNow());
+        }
+
+        try
+        {
+            return TypedResults.Ok(MatchResponse.From(await grain.AcceptAsync(trader, request?.ToCheckout(), OrdersApi.Actor(user)), trader));
+        }
+        catch when (holds)
+        {
+            // The room the bound's check reserved for this hold is not taken.
+            await grains.GetGrain<IBuyerHoldsGrain>(trader).ReleaseReservationAsync();
+            throw;
+        }
+    }
 
     private static Task<Ok<MatchResponse>> ConfirmAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
         => ActAsync(id, user, grains, (g, t) => g.ConfirmAsync(t, OrdersApi.Actor(user)));
