@@ -16,7 +16,25 @@ public sealed class LotFormTests
         var location = JsonSerializer.SerializeToElement(request).GetProperty("location");
         var centre = Marketplace.Host.Web.Places.Find("Järvenpää")!;
         Assert.Equal((centre.Lat, centre.Lon), (location.GetProperty("latitude").GetDouble(), location.GetProperty("longitude").GetDouble()));
+        // Spelled as the list spells it, not as typed.
+        Assert.Equal("Järvenpää", location.GetProperty("municipality").GetString());
     }
+
+    [Theory]
+    [InlineData("1 000", 1000)]
+    [InlineData("1\u00a0000,5", 1000.5)]
+    [InlineData(" 12.25 ", 12.25)]
+    [InlineData("1\u202f200", 1200)]
+    public void ParseNumber_TakesNumbersAsThePagesPrintThem(string typed, double expected)
+        => Assert.Equal((decimal)expected, Marketplace.Host.Web.Formats.ParseNumber(typed));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("abc")]
+    [InlineData("1,000.5")]
+    [InlineData("12e3")]
+    public void ParseNumber_RefusesWhatIsNotANumber(string typed)
+        => Assert.Null(Marketplace.Host.Web.Formats.ParseNumber(typed));
 
     [Fact]
     public void ToRequest_WithCoordinates_KeepsThem_AndAPlaceOutsideTheListNeedsThem()

@@ -487,6 +487,8 @@ public sealed class Order
         }
         else if (actor.TraderId == SellerId)
         {
+            // Typed as read aloud ("827 847"): the spaces are not part of the code, and do not cost a try.
+            pickupCode = pickupCode is null ? null : new string(pickupCode.Where(c => !char.IsWhiteSpace(c)).ToArray());
             if (string.IsNullOrEmpty(pickupCode))
             {
                 throw DomainException.Invalid("pickupCode", "The seller hands over with the buyer's pickup code.");

@@ -5,6 +5,21 @@ namespace Marketplace.Host.Web;
 /// <summary>Money, quantities and dates as the chosen culture writes them (fi: <c>1 234,50 €</c>, en: <c>€1,234.50</c>).</summary>
 public static class Formats
 {
+    /// <summary>
+    /// A number as a person types it: a decimal comma or point, and spaces (also the no-break spaces the pages print
+    /// between thousands, "1 000") between digits; null when it is not a number.
+    /// </summary>
+    public static decimal? ParseNumber(string? typed)
+    {
+        if (string.IsNullOrWhiteSpace(typed))
+        {
+            return null;
+        }
+
+        var plain = new string(typed.Where(c => !char.IsWhiteSpace(c) && c is not '\u00a0' and not '\u202f').ToArray()).Replace(',', '.');
+        return decimal.TryParse(plain, NumberStyles.Number & ~NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var n) ? n : null;
+    }
+
     /// <summary>Minor units of a currency in the current culture.</summary>
     public static string Money(long minorUnits, string currency)
     {

@@ -188,9 +188,13 @@ public class OrderTests
         var order = Accepted();
 
         Assert.Equal("pickup-code-wrong", Assert.Throws<DomainException>(() => order.HandOver(Seller, "654321", Now)).Code);
-        order.HandOver(Seller, "123456", Now.AddDays(1));
+        Assert.Equal("pickup-code-wrong", Assert.Throws<DomainException>(() => order.HandOver(Seller, "654 321", Now)).Code);
+        Assert.Equal(["pickupCode"], Assert.Throws<DomainException>(() => order.HandOver(Seller, "   ", Now)).Errors.Keys);
+        // Typed as read aloud: the spaces are not part of the code.
+        order.HandOver(Seller, " 123 456\u00a0", Now.AddDays(1));
 
         Assert.Equal(OrderStatus.HandedOver, order.Status);
+        Assert.Equal(2, order.WrongPickupCodes);
     }
 
     [Fact]

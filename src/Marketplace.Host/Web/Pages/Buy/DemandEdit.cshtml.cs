@@ -19,6 +19,10 @@ public sealed class DemandEditModel(MaterialTaxonomy taxonomy, TimeProvider time
     [BindProperty]
     public DemandForm Form { get; set; } = new();
 
+    /// <summary>Sent with the form so that one sent twice (a double tap, a reload) posts one notice.</summary>
+    [BindProperty]
+    public string? IdempotencyKey { get; set; }
+
     /// <summary>The notice being edited, or null for a new one.</summary>
     public string? Id { get; private set; }
 
@@ -32,6 +36,7 @@ public sealed class DemandEditModel(MaterialTaxonomy taxonomy, TimeProvider time
     public async Task<IActionResult> OnGetAsync(string? id, CancellationToken ct)
     {
         Id = id;
+        IdempotencyKey = Guid.NewGuid().ToString("N");
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), Formats.Helsinki).DateTime);
         Form = new DemandForm { Unit = "pcs", MinCondition = "C", RadiusKm = "30", From = today, To = today.AddDays(30) };
         if (id is null)
@@ -94,7 +99,7 @@ public sealed class DemandEditModel(MaterialTaxonomy taxonomy, TimeProvider time
             window = new { from = Form.From, to = Form.To },
         };
         var result = id is null
-            ? await Api.PostAsync<DemandDoc>("/api/v1/demands", body, ct)
+            ? await Api.PostAsync<DemandDoc>("/api/v1/demands", body, ct, IdempotencyKey)
             : await Api.PatchAsync<DemandDoc>($"/api/v1/demands/{Uri.EscapeDataString(id)}", body, ct);
         if (result.Ok)
         {
@@ -103,6 +108,9 @@ public sealed class DemandEditModel(MaterialTaxonomy taxonomy, TimeProvider time
         }
 
         ShowProblem(result.Problem!, "Form.", Fields);
+        // A new key for the corrected try: the refused one would answer its refusal again.
+        ModelState.Remove(nameof(IdempotencyKey));
+        IdempotencyKey = Guid.NewGuid().ToString("N");
         return Page();
     }
 
@@ -118,7 +126,7 @@ public sealed class DemandEditModel(MaterialTaxonomy taxonomy, TimeProvider time
             return null;
         }
 
-        if (decimal.TryParse(value.Trim().Replace(',', '.'), NumberStyles.Number, CultureInfo.InvariantCulture, out var number))
+        if (Formats.ParseNumber(value) is { } number)
         {
             return number;
         }

@@ -37,7 +37,7 @@ public sealed class LotModel(MaterialTaxonomy taxonomy, TimeProvider time, IStri
     /// <summary>Holds part of the lot, then goes to checkout.</summary>
     public async Task<IActionResult> OnPostHoldAsync(string id, CancellationToken ct)
     {
-        decimal? quantity = decimal.TryParse(Hold.Quantity?.Trim().Replace(',', '.'), NumberStyles.Number, CultureInfo.InvariantCulture, out var q) ? q : null;
+        var quantity = Formats.ParseNumber(Hold.Quantity);
         if (quantity is not > 0)
         {
             ModelState.AddModelError("Hold.Quantity", text["Enter the quantity to hold, e.g. 200."]);

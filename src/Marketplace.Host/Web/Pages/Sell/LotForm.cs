@@ -120,7 +120,7 @@ public sealed class LotForm
             massPerUnitKg = mass,
             condition = Condition ?? "",
             unitPrice = new { minorUnits = cents, currency = "EUR" },
-            location = new { latitude, longitude, address = string.IsNullOrWhiteSpace(Address) ? null : Address, municipality = Municipality ?? "" },
+            location = new { latitude, longitude, address = string.IsNullOrWhiteSpace(Address) ? null : Address, municipality = Places.Find(Municipality)?.Name ?? Municipality ?? "" },
             pickup = Pickup,
             delivery = Delivery,
             availability = new { from = From?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), to = To?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) },
@@ -153,7 +153,7 @@ public sealed class LotForm
             return null;
         }
 
-        if (decimal.TryParse(value.Trim().Replace(" ", "").Replace(',', '.'), NumberStyles.Number, CultureInfo.InvariantCulture, out var n))
+        if (Formats.ParseNumber(value) is { } n)
         {
             return n;
         }
