@@ -16,8 +16,11 @@ public sealed class ErrorModel : WebPage
     public int Code { get; private set; }
 
     /// <summary>Shows the page; opened directly (or sent here), it answers with the status it describes.</summary>
-    public IActionResult OnGet([FromRoute] int code)
+    public IActionResult OnGet()
     {
+        // From the route itself, not model binding: a re-executed POST whose body could not be read (too large) fails
+        // every binding, and its 400 was shown as a 404 (probe 15).
+        var code = int.TryParse(RouteData.Values["code"]?.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var c) ? c : 0;
         Code = code is >= 400 and <= 599 ? code : 404;
         if (HttpContext.Features.Get<IStatusCodeReExecuteFeature>() is null)
         {
@@ -28,5 +31,5 @@ public sealed class ErrorModel : WebPage
     }
 
     /// <summary>The same page for a form posted to an address with nothing there.</summary>
-    public IActionResult OnPost([FromRoute] int code) => OnGet(code);
+    public IActionResult OnPost() => OnGet();
 }

@@ -3,6 +3,7 @@ using Marketplace.Domain.Materials;
 using Marketplace.Host.Photos;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 
 namespace Marketplace.Host.Web.Pages.Sell;
 
@@ -12,9 +13,16 @@ namespace Marketplace.Host.Web.Pages.Sell;
 /// the lot's open holds.
 /// </summary>
 [SessionUser]
-[RequestSizeLimit(9 * 1024 * 1024)]
-public sealed class LotModel(MaterialTaxonomy taxonomy, LotPhotos photos, IStringLocalizer<LotModel> text) : WebPage
+[RequestSizeLimit(MaxPostBytes)]
+public sealed class LotModel(MaterialTaxonomy taxonomy, LotPhotos photos, IStringLocalizer<LotModel> text, IOptions<PhotoOptions> photoOptions) : WebPage
 {
+    /// <summary>
+    /// The largest form this page reads: above the photo bound (<see cref="PhotoOptions.MaxBytes"/>, which the API
+    /// holds), so that a phone's full-size photo reaches the form and is refused next to the field, in the page's
+    /// language, instead of the body limit answering a bare error page.
+    /// </summary>
+    public const int MaxPostBytes = 40 * 1024 * 1024;
+
     /// <summary>The lot, or null for a new one.</summary>
     public LotDoc? Lot { get; private set; }
 
@@ -101,6 +109,11 @@ public sealed class LotModel(MaterialTaxonomy taxonomy, LotPhotos photos, IStrin
         if (Photo is null || Photo.Length == 0)
         {
             ModelState.AddModelError(nameof(Photo), text["Choose a photo (JPEG, PNG or WebP)."]);
+        }
+        else if (Photo.Length > photoOptions.Value.MaxBytes)
+        {
+            ModelState.AddModelError(nameof(Photo), text["The photo is {0} MB; at most {1} MB is taken. Save or share it in a smaller size and add it again.",
+                Formats.Number(Photo.Length / 1048576.0), Formats.Number(photoOptions.Value.MaxBytes / 1048576.0)]);
         }
         else
         {
