@@ -3,6 +3,7 @@ using System.Text;
 using Marketplace.Domain.Common;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 
@@ -21,7 +22,8 @@ public sealed class FirmMembers(
     IOpenIddictTokenManager tokens,
     IMailSender mail,
     IOptions<MarketplaceIdentityOptions> options,
-    TimeProvider time)
+    TimeProvider time,
+    IStringLocalizer<IdentityText> text)
 {
     /// <summary>
     /// When every member of the firm is an account that never confirmed its address and was made before
@@ -143,8 +145,12 @@ public sealed class FirmMembers(
         await Revocation.RevokeTokensAsync(tokens, userId, ct);
     }
 
-    /// <summary>Invites someone by mail; the link (under <paramref name="baseAddress"/>, the <see cref="PublicAddress"/>) lets them sign up or sign in and join the firm.</summary>
-    public async Task<InvitationView> InviteAsync(string traderId, string email, string role, string invitedBy, string baseAddress, CancellationToken ct = default)
+    /// <summary>
+    /// Invites someone by mail; the link (under <paramref name="baseAddress"/>, the <see cref="PublicAddress"/>) lets them
+    /// sign up or sign in and join the firm. The mail names the firm (<paramref name="firmName"/>, else its id) and the
+    /// person who invited (when <paramref name="invitedBy"/> is a person), in the language of the request.
+    /// </summary>
+    public async Task<InvitationView> InviteAsync(string traderId, string email, string role, string invitedBy, string baseAddress, string? firmName = null, CancellationToken ct = default)
     {
         email = email.Trim();
         var v = new Validation();
@@ -168,8 +174,9 @@ public sealed class FirmMembers(
         await db.SaveChangesAsync(ct);
 
         var link = $"{baseAddress.TrimEnd('/')}/account/accept-invitation?code={secret}";
-        await mail.SendAsync(new MailMessage(invitation.Email, "You are invited to a firm on the materials marketplace",
-            $"You have been invited to join a firm on the circular materials marketplace as {role}.\r\n\r\nOpen this link to accept (valid until {expires:yyyy-MM-dd HH:mm} UTC):\r\n{link}\r\n", link), ct);
+        // An API client's invitation has the client's id as its inviter: no person to name.
+        var inviter = await users.FindByIdAsync(invitedBy) is { } person ? (string.IsNullOrWhiteSpace(person.DisplayName) ? person.Email : person.DisplayName) : null;
+        await mail.SendAsync(AccountMail.Invitation(text, invitation.Email, string.IsNullOrWhiteSpace(firmName) ? traderId : firmName, inviter, role, expires, link), ct);
         return new InvitationView(invitation.Id, invitation.Email, role, expires);
     }
 

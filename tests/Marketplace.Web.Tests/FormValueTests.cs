@@ -136,6 +136,52 @@ public sealed class FormValueTests(BrowserFixture web)
         }
     }
 
+    [Fact]
+    public void FieldMessages_TheDomainsFixedAndVaryingMessages_AreSaidInFinnish_AndNeverTellAPersonToCallTheApi()
+    {
+        var shared = web.Server.Services.GetRequiredService<IStringLocalizer<Marketplace.Host.Web.SharedText>>();
+        string Say(string message) => Marketplace.Host.Web.FieldMessages.Localize(message, shared);
+        var before = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo("fi");
+            // Probe 15 met these in English on Finnish pages: fixed messages of the domain, the search, photos, clients, invitations.
+            Assert.Equal("Tarjoa nouto, toimitus tai molemmat.", Say("Offer pickup, delivery or both."));
+            Assert.Equal("Jätekoodi on muotoa 17 01 02 (EU:n jäteluettelo).", Say("A waste code has the form '17 01 02' (EU List of Waste)."));
+            Assert.Equal("Verkkolaskuosoitteen kanssa annetaan sen välittäjätunnus.", Say("An e-invoice address goes with its operator's code."));
+            Assert.Equal("Arvosanan on oltava kokonaisluku 1–5.", Say("The rating is a whole number from 1 to 5."));
+            Assert.Equal("Vähimmäiskunnon on oltava A, B tai C.", Say("The minimum condition must be A, B or C."));
+            Assert.Equal("Maksupäivä ei voi olla tämän päivän jälkeen.", Say("The payment date cannot be after today."));
+            Assert.Equal("Varaus voi olla voimassa enintään 30 päivää.", Say($"A hold may last at most {Marketplace.Domain.Listings.Listing.MaxHoldDuration.TotalDays} days."));
+            Assert.Equal("Etäisyyden on oltava yli 0 ja enintään 200 km.", Say($"The distance must be more than 0 and at most {Marketplace.Domain.Demands.Demand.MaxRadiusKm:0} km."));
+            Assert.Equal("Hakuteksti voi olla enintään 200 merkkiä.", Say("The search text is limited to 200 characters."));
+            Assert.Equal("Lataa JPEG-, PNG- tai WebP-kuva.", Say("Upload a JPEG, PNG or WebP photo."));
+            Assert.Equal("Anna nimi (1–100 merkkiä).", Say("A name of 1 to 100 characters is required."));
+            Assert.Equal("Anna yksi sähköpostiosoite, esim. aino@purku.example.", Say("A single email address such as aino@purku.example is required."));
+            Assert.Equal("Anna ostajan noutokoodi, niin tilaus merkitään luovutetuksi.", Say("The seller hands over with the buyer's pickup code."));
+
+            // Messages with a varying part: the price's bound in euros whatever grouping the domain's culture gave it.
+            Assert.Equal("Hinnan on oltava 0–1 000 000 000 €.", Say("The price must be from 0 to 100,000,000,000 minor units."));
+            Assert.Equal("Hinnan on oltava 0–1 000 000 000 €.", Say("The price must be from 0 to 100\u00a0000\u00a0000\u00a0000 minor units."));
+            Assert.Equal("Valitse materiaali luettelosta.", Say("'' is not a material category; GET /api/v1/materials lists them."));
+            Assert.Equal("Valitse materiaali luettelosta.", Say("'tiili' is not a material category; GET /api/v1/materials lists them."));
+            Assert.Equal("Valitse vähintään yksi käyttöoikeus.", Say("Name at least one scope: listings.read listings.write."));
+            Assert.Equal("Yrityksiä on jäljellä 4; sen jälkeen vain ostaja voi vahvistaa luovutuksen.",
+                Say("That is not the buyer's pickup code (4 more tries before only the buyer can confirm the handover)."));
+
+            CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo("en");
+            Assert.Equal("Offer pickup, delivery or both.", Say("Offer pickup, delivery or both."));
+            Assert.Equal("The price must be from 0 to 100,000,000,000 minor units.", Say("The price must be from 0 to 100,000,000,000 minor units."));
+            Assert.Equal("Choose a material from the list.", Say("'' is not a material category; GET /api/v1/materials lists them."));
+            Assert.Equal("That is not the buyer's pickup code (4 more tries before only the buyer can confirm the handover).",
+                Say("That is not the buyer's pickup code (4 more tries before only the buyer can confirm the handover)."));
+        }
+        finally
+        {
+            (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = before;
+        }
+    }
+
     /// <summary>Puts any text in an input, as a typed value its browser would not allow (a date input made a text one).</summary>
     private static Task SetAsync(Microsoft.Playwright.IPage page, string selector, string value)
         => page.Locator(selector).EvaluateAsync("(input, value) => { input.type = 'text'; input.value = value; }", value);

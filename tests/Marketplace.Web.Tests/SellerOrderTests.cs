@@ -66,6 +66,8 @@ public sealed class SellerOrderTests(BrowserFixture web)
         await Expect(page.Locator("#PickupCode-error")).ToBeVisibleAsync();
         Assert.Equal("true", await page.Locator("#PickupCode").GetAttributeAsync("aria-invalid"));
         await Expect(page.Locator("#problem")).ToHaveTextAsync(language == "fi" ? "Tämä ei ole ostajan noutokoodi." : "That is not the buyer's pickup code.");
+        // Probe 15: the field's message was the API's English sentence on the Finnish page too.
+        await Expect(page.Locator("#PickupCode-error")).ToContainTextAsync(language == "fi" ? "Yrityksiä on jäljellä" : "more tries before only the buyer");
         await BrowserFixture.AssertAccessibleAsync(page);
         if (javaScript)
         {

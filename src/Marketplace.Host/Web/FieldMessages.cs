@@ -36,10 +36,48 @@ public static partial class FieldMessages
             return outside.Value;
         }
 
+        // Messages with a part that varies (a number the domain formats in its own culture, a category id, the scopes):
+        // each kind has its own text; where the person's language has none, the domain's own words stand.
+        if (Worded(message, shared) is { } worded)
+        {
+            return worded;
+        }
+
         // A message the domain always words the same has its translation under "msg:" and its English text.
         var known = shared["msg:" + message];
         return known.ResourceNotFound ? message : known.Value;
     }
+
+    private static string? Worded(string message, IStringLocalizer shared)
+    {
+        (string? Key, object[] Args) found = message switch
+        {
+            _ when PriceRange().IsMatch(message) => ("field.price-range", []),
+            _ when HighestPriceRange().IsMatch(message) => ("field.highest-price-range", []),
+            // A person picks the material from the form's list: never told to call the API for the list.
+            _ when UnknownCategory().IsMatch(message) => ("field.category-unknown", []),
+            _ when NoScope().IsMatch(message) => ("field.scope-required", []),
+            _ when PickupCodeTries().Match(message) is { Success: true } tries => ("field.pickup-code-tries", [Count(tries.Groups[1].Value)]),
+            _ => (null, []),
+        };
+        return found.Key is not null && shared[found.Key, found.Args] is { ResourceNotFound: false } text ? text.Value : null;
+    }
+
+    // The domain formats the bound with N0 in the culture it runs in (grains: the invariant one), so any grouping is read.
+    [GeneratedRegex(@"^The price must be from 0 to [\d.,\s\u00a0\u202f]+ minor units\.$", RegexOptions.CultureInvariant)]
+    private static partial Regex PriceRange();
+
+    [GeneratedRegex(@"^The highest price must be from 0 to [\d.,\s\u00a0\u202f]+ minor units and needs an ISO 4217 currency\.$", RegexOptions.CultureInvariant)]
+    private static partial Regex HighestPriceRange();
+
+    [GeneratedRegex(@"^'.*' is not a material category; GET /api/v1/materials lists them\.$", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
+    private static partial Regex UnknownCategory();
+
+    [GeneratedRegex(@"^Name at least one scope: .+\.$", RegexOptions.CultureInvariant)]
+    private static partial Regex NoScope();
+
+    [GeneratedRegex(@"^That is not the buyer's pickup code \((\d+) more tries before only the buyer can confirm the handover\)\.$", RegexOptions.CultureInvariant)]
+    private static partial Regex PickupCodeTries();
 
     [GeneratedRegex(@"^The marketplace serves .+; this point lies outside it\.$", RegexOptions.CultureInvariant)]
     private static partial Regex OutsideArea();

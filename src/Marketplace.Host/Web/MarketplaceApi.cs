@@ -83,6 +83,9 @@ public sealed class MarketplaceApi(IHttpClientFactory http, WebSession session)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
+        // The API answers in the page's language where it words something for a person (an invitation's mail).
+        request.Headers.AcceptLanguage.ParseAdd(System.Globalization.CultureInfo.CurrentUICulture.Name is { Length: > 0 } language ? language : "en");
+
         if (body is HttpContent content)
         {
             // A form's file (a lot's photo) goes as it is, multipart.

@@ -213,6 +213,104 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Register_InFinnish_SaysTheFirmsProblemsInFinnish_AndATakenBusinessIdAsksForAnInvitation()
+    {
+        // Probe 15 found the firm's problems in English on the Finnish register page.
+        static Browser Finnish(Uri address)
+        {
+            var browser = new Browser(address);
+            browser.Http.DefaultRequestHeaders.AcceptLanguage.Clear();
+            browser.Http.DefaultRequestHeaders.AcceptLanguage.ParseAdd("fi");
+            return browser;
+        }
+
+        using (var browser = Finnish(Server.Address))
+        {
+            var html = await browser.PageAsync("/account/register");
+            using var refused = await browser.SubmitAsync(html, "/account/register",
+                [new("DisplayName", "Aino"), new("Email", Browser.NewEmail("finnish")), new("Password", Browser.Password), new("FirmName", " "),
+                 new("BusinessId", "1572860-1"), new("Phone", new string('4', 45))]);
+            var text = WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync());
+            Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+            Assert.Contains("Y-tunnuksessa on seitsemän numeroa, väliviiva ja oikea tarkiste, esim. 1572860-0.", text, StringComparison.Ordinal);
+            Assert.Contains("Anna yrityksen virallinen nimi.", text, StringComparison.Ordinal);
+            Assert.Contains("Puhelinnumerossa saa olla enintään 40 merkkiä (nyt 45).", text, StringComparison.Ordinal);
+            Assert.Contains("Valitse vähintään yksi: yritys myy ylijäämämateriaalia", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("must not be empty", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("characters (it has", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("Give the firm", text, StringComparison.Ordinal);
+        }
+
+        var businessId = NewBusinessId();
+        using (var first = new Browser(Server.Address))
+        {
+            await first.RegisterAsync(Browser.NewEmail("first"), businessId, "Rekisteröity Oy");
+        }
+
+        using (var second = Finnish(Server.Address))
+        {
+            var html = await second.PageAsync("/account/register");
+            using var taken = await second.SubmitAsync(html, "/account/register",
+                [new("DisplayName", "Toinen"), new("Email", Browser.NewEmail("second")), new("Password", Browser.Password), new("FirmName", "Kopio Oy"),
+                 new("BusinessId", businessId), new("Municipality", "Espoo"), new("Roles", "buyer")]);
+            var text = WebUtility.HtmlDecode(await taken.Content.ReadAsStringAsync());
+            Assert.Contains($"Y-tunnuksella {businessId} on jo rekisteröity yritys. Jos kuulut yritykseen, pyydä sen ylläpitäjältä kutsu.", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("already registered", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Register_InFinnish_AccountMailIsInFinnish_AndInEnglishFromTheEnglishPage()
+    {
+        foreach (var (language, subject, sentence) in new[]
+        {
+            ("fi", "Subject: Vahvista sähköpostiosoitteesi Materiaalitorille\r\n", "Vahvista osoitteesi avaamalla tämä linkki. Sen jälkeen voit kirjautua sisään:\r\n"),
+            ("en", "Subject: Confirm your address for the materials marketplace\r\n", "Open this link to confirm your address; you can sign in after that:\r\n"),
+        })
+        {
+            using var browser = new Browser(Server.Address);
+            browser.Http.DefaultRequestHeaders.AcceptLanguage.Clear();
+            browser.Http.DefaultRequestHeaders.AcceptLanguage.ParseAdd(language);
+            var email = Browser.NewEmail("mail-" + language);
+            var html = await browser.PageAsync("/account/register");
+            using var registered = await browser.SubmitAsync(html, "/account/register",
+                [new("DisplayName", "Aino"), new("Email", email), new("Password", Browser.Password), new("FirmName", "Kieli Oy"),
+                 new("BusinessId", NewBusinessId()), new("Municipality", "Vantaa"), new("Roles", "seller")]);
+            Assert.Equal(HttpStatusCode.Redirect, registered.StatusCode);
+
+            var (text, _) = await browser.MailedLinkAsync(email, "/account/confirm-email?");
+            Assert.Contains(subject, text, StringComparison.Ordinal);
+            Assert.Contains(sentence, text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Invitation_AccountMail_NamesTheFirmAndWhoInvited_InTheLanguageOfTheRequest()
+    {
+        using var owner = new Browser(Server.Address);
+        await owner.RegisterAsync(Browser.NewEmail("owner"), NewBusinessId(), "Kutsukieli Oy");
+        using var ownerApi = Server.BearerClient((await owner.TokensAsync())["access_token"]!.GetValue<string>());
+        var firm = (await ReadAsync(await ownerApi.GetAsync("/api/v1/me"), HttpStatusCode.OK))["traderId"]!.GetValue<string>();
+
+        foreach (var (language, subject, sentence) in new[]
+        {
+            ("fi", "Subject: Kutsu yrityksen Kutsukieli Oy jäseneksi Materiaalitorille\r\n", "Aino Tester kutsui sinut yrityksen Kutsukieli Oy jäseneksi kiertotalouden Materiaalitorille. Roolisi: ylläpitäjä."),
+            ("en", "Subject: You are invited to join Kutsukieli Oy on the materials marketplace\r\n", "Aino Tester has invited you to join Kutsukieli Oy on the circular materials marketplace as trader-admin."),
+        })
+        {
+            var email = Browser.NewEmail("invited-" + language);
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/traders/{firm}/invitations") { Content = JsonContent.Create(new { email, role = "trader-admin" }) };
+            request.Headers.AcceptLanguage.ParseAdd(language);
+            await ReadAsync(await ownerApi.SendAsync(request), HttpStatusCode.Created);
+
+            using var reader = new Browser(Server.Address);
+            var (text, _) = await reader.MailedLinkAsync(email, "/account/accept-invitation?");
+            Assert.Contains(subject, text, StringComparison.Ordinal);
+            Assert.Contains(sentence, text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Register_AccountActsOnlyOnceTheMailedLinkConfirmsIt()
     {
         using var browser = new Browser(Server.Address);

@@ -67,7 +67,9 @@ public static class MembersApi
     private static async Task<Created<InvitationView>> InviteAsync(string id, InviteRequest request, ClaimsPrincipal user, FirmMembers members, IGrainFactory grains, PublicAddress address)
     {
         await EnsureFirmAdminAsync(user, id, grains);
-        var invitation = await members.InviteAsync(id, request.Email ?? "", request.Role ?? MemberRoles.Member, user.Subject(), address.Base);
+        // The mail names the firm, in the language of the request (a page sends its own).
+        var firm = (await grains.GetGrain<ITraderGrain>(id).GetAsync())?.Profile?.Name;
+        var invitation = await members.InviteAsync(id, request.Email ?? "", request.Role ?? MemberRoles.Member, user.Subject(), address.Base, firm);
         return TypedResults.Created($"/api/v1/traders/{id}/members", invitation);
     }
 

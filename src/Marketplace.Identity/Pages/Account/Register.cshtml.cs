@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Marketplace.Domain.Common;
 using Marketplace.Domain.Traders;
 using Marketplace.Grains.Traders;
@@ -12,7 +13,7 @@ namespace Marketplace.Identity.Pages.Account;
 /// acts only after its address is confirmed through the mailed link, and the answer is the same whether or not the
 /// address already has an account (its owner is told by mail instead).
 /// </summary>
-public sealed class RegisterModel(
+public sealed partial class RegisterModel(
     UserManager<MarketplaceUser> users,
     AccountMail accountMail,
     FirmMembers members,
@@ -199,6 +200,32 @@ public sealed class RegisterModel(
         ["name"] = "registered name", ["municipality"] = "municipality", ["contact.person"] = "name", ["contact.phone"] = "phone number",
         ["contact.email"] = "email",
     };
+
+    /// <summary>
+    /// A message in the person's language (<c>IdentityText.fi.resx</c>). The domain's messages with a part that varies
+    /// (a length, the business id) are looked up by their wording with that part as a placeholder; a message without a
+    /// translation is shown as it is.
+    /// </summary>
+    public static string Say(string message, Microsoft.Extensions.Localization.IStringLocalizer text)
+    {
+        var said = TooLong().Match(message) is { Success: true } tooLong
+                ? text[$"The {tooLong.Groups[1].Value} must be at most {{0}} characters (it has {{1}}).", tooLong.Groups[2].Value, tooLong.Groups[3].Value]
+            : ControlCharacters().Match(message) is { Success: true } control
+                ? text[$"The {control.Groups[1].Value} must not contain control characters."]
+            : BusinessIdTaken().Match(message) is { Success: true } taken
+                ? text["A firm with business id {0} is already registered.", taken.Groups[1].Value]
+            : text[message];
+        return said.ResourceNotFound ? message : said.Value;
+    }
+
+    [GeneratedRegex(@"^The (.+) must be at most (\d+) characters \(it has (\d+)\)\.$", RegexOptions.CultureInvariant)]
+    private static partial Regex TooLong();
+
+    [GeneratedRegex(@"^The (.+?) must not contain control characters \(", RegexOptions.CultureInvariant)]
+    private static partial Regex ControlCharacters();
+
+    [GeneratedRegex(@"^A firm with business id (.+) is already registered\.$", RegexOptions.CultureInvariant)]
+    private static partial Regex BusinessIdTaken();
 
     /// <summary>The most a person's name may have: the firm's contact person, which it becomes, takes as much.</summary>
     public const int MaxNameLength = 200;
