@@ -247,6 +247,12 @@ public class ImportsApiTests(ServerFixture fixture, ITestOutputHelper output)
             Assert.Contains("publish", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         }
 
+        // The job keeps its name: bounded like any text a firm stores (probe 14 stored 7,900 characters per job).
+        using (var named = new StringContent("externalId;title\n1;x\n", Encoding.UTF8, "text/csv"))
+        {
+            await ProblemAsync(await client.PostAsync("/api/v1/imports?name=" + new string('n', 201), named), HttpStatusCode.UnprocessableEntity, "validation-failed", "name");
+        }
+
         using (var empty = new StringContent("", Encoding.UTF8, "text/csv"))
         {
             await ProblemAsync(await client.PostAsync("/api/v1/imports", empty), HttpStatusCode.UnprocessableEntity, "import-empty");

@@ -62,6 +62,9 @@ public static class ImportsApi
         return routes;
     }
 
+    /// <summary>Longest <c>?name=</c> an import keeps.</summary>
+    public const int MaxNameLength = 200;
+
     private static async Task<Results<Accepted<ImportResponse>, ProblemHttpResult>> CreateAsync(
         HttpContext context, ImportJobs jobs, IGrainFactory grains, TimeProvider time, string? publish = null, string? name = null)
     {
@@ -73,6 +76,11 @@ public static class ImportsApi
             return TypedResults.Problem(ApiProblems.Create(StatusCodes.Status400BadRequest, "bad-request", "Malformed request",
                 $"?publish must be true or false, not '{(publish.Length > 20 ? publish[..20] + "…" : publish)}'."));
         }
+
+        // The name is kept with the job and shown with it: bounded like any text a firm stores.
+        var named = new Validation();
+        named.Text(name, "name", MaxNameLength, required: false);
+        named.ThrowIfInvalid();
 
         var format = context.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant() switch
         {
@@ -104,7 +112,7 @@ public static class ImportsApi
             {
                 // It passes when that import ends: a retry with the same Idempotency-Key must not replay this.
                 ApiProblems.MarkRetryable(context);
-                throw DomainException.Conflict("import-running", "An import of this firm is still running on this host: wait for it to end (GET /api/v1/imports lists it), or cancel it.");
+                throw DomainException.Conflict("import-running", "An import of this firm is still running on this host: wait for it to end (GET /api/v1/imports/{id}, the Location its upload answered, shows its progress), or cancel it (DELETE /api/v1/imports/{id}).");
             }
 
             context.Response.Headers.RetryAfter = "30";
