@@ -20,6 +20,12 @@ public sealed class ApiClientRegistry(IdentityDb db, IOpenIddictApplicationManag
     /// <summary>Property on the OpenIddict application naming the firm.</summary>
     public const string TraderProperty = "trader_id";
 
+    /// <summary>Clients one firm keeps at once (an integration needs one or a few): revoke one to make another.</summary>
+    public const int MaxPerFirm = 25;
+
+    /// <summary>Longest redirect URI a client registers (as a webhook's URL).</summary>
+    public const int MaxRedirectUriLength = 2048;
+
     /// <summary>Creates a confidential client for the firm. With redirect URIs it may also sign people in (code + PKCE, with a consent screen).</summary>
     public async Task<CreatedApiClient> CreateAsync(string traderId, string? name, string? scopes, IReadOnlyList<string>? redirectUris, string createdBy, CancellationToken ct = default)
     {
@@ -31,8 +37,16 @@ public sealed class ApiClientRegistry(IdentityDb db, IOpenIddictApplicationManag
         v.Require(requested.Length > 0, "scopes", $"Name at least one scope: {string.Join(' ', ApiScopes.ForFirms)}.");
         var unknown = requested.Where(s => !ApiScopes.ForFirms.Contains(s)).ToArray();
         v.Require(unknown.Length == 0, "scopes", $"Unknown or not allowed scope(s) {string.Join(", ", unknown)}; allowed: {string.Join(' ', ApiScopes.ForFirms)}.");
-        v.Require(uris.Count <= 10 && uris.All(IsRedirectUri), "redirectUris", "Redirect URIs must be absolute https URIs (http only for loopback), at most 10.");
+        v.Require(uris.Count <= 10 && uris.All(IsRedirectUri), "redirectUris",
+            $"Redirect URIs must be absolute https URIs (http only for loopback) of at most {MaxRedirectUriLength} characters, at most 10.");
         v.ThrowIfInvalid();
+
+        // Each client is a row and an OpenIddict application the firm's list reads: bounded like a firm's other records.
+        if (await db.ApiClients.CountAsync(c => c.TraderId == traderId, ct) >= MaxPerFirm)
+        {
+            throw DomainException.Conflict("client-limit", $"A firm keeps at most {MaxPerFirm} API clients: revoke one it no longer uses, then create the new one.",
+                new Dictionary<string, object?> { ["maxClients"] = MaxPerFirm });
+        }
 
         var clientId = "mkt-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
         var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
@@ -120,7 +134,7 @@ public sealed class ApiClientRegistry(IdentityDb db, IOpenIddictApplicationManag
         => new(row.ClientId, row.Name, row.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), uris, new DateTimeOffset(row.CreatedAtTicks, TimeSpan.Zero));
 
     private static bool IsRedirectUri(string uri)
-        => Uri.TryCreate(uri, UriKind.Absolute, out var u) && u.Fragment.Length == 0
+        => uri is { Length: <= MaxRedirectUriLength } && Uri.TryCreate(uri, UriKind.Absolute, out var u) && u.Fragment.Length == 0
            && (u.Scheme == Uri.UriSchemeHttps || (u.Scheme == Uri.UriSchemeHttp && u.IsLoopback));
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

@@ -145,6 +145,9 @@ public sealed class FirmMembers(
         await Revocation.RevokeTokensAsync(tokens, userId, ct);
     }
 
+    /// <summary>Invitations one firm keeps open at once.</summary>
+    public const int MaxOpenInvitations = 50;
+
     /// <summary>
     /// Invites someone by mail; the link (under <paramref name="baseAddress"/>, the <see cref="PublicAddress"/>) lets them
     /// sign up or sign in and join the firm. The mail names the firm (<paramref name="firmName"/>, else its id) and the
@@ -157,6 +160,25 @@ public sealed class FirmMembers(
         v.Require(MailAddresses.IsValid(email), "email", "A single email address such as aino@purku.example is required.");
         v.Require(MemberRoles.IsKnown(role), "role", "The role must be member or trader-admin.");
         v.ThrowIfInvalid();
+
+        // Each invitation is a mail to any address: one open invitation per address, and a bounded number per firm, so
+        // the host cannot be made to mail one address or many without end (probe 14 sent 500 in seconds).
+        var now = time.GetUtcNow().UtcTicks;
+        var open = db.Invitations.AsNoTracking().Where(i => i.TraderId == traderId && i.AcceptedBy == null && i.ExpiresAtTicks > now);
+        var lowered = email.ToLowerInvariant();
+        if (await open.Where(i => i.Email.ToLower() == lowered).Select(i => new { i.Id, i.ExpiresAtTicks }).FirstOrDefaultAsync(ct) is { } pending)
+        {
+            throw DomainException.Conflict("invitation-exists",
+                $"An invitation to {email} is open until {new DateTimeOffset(pending.ExpiresAtTicks, TimeSpan.Zero):yyyy-MM-dd HH:mm} UTC: ask them to look for its mail, or revoke it to send a new one.",
+                new Dictionary<string, object?> { ["invitationId"] = pending.Id });
+        }
+
+        if (await open.CountAsync(ct) >= MaxOpenInvitations)
+        {
+            throw DomainException.Conflict("invitation-limit",
+                $"A firm keeps at most {MaxOpenInvitations} invitations open: revoke those no longer wanted, or wait for them to be accepted or expire.",
+                new Dictionary<string, object?> { ["maxOpenInvitations"] = MaxOpenInvitations });
+        }
 
         var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
         var expires = time.GetUtcNow() + options.Value.InvitationLifetime;

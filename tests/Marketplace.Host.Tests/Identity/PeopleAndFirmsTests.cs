@@ -74,6 +74,32 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         await ProblemAsync(await ownerApi.DeleteAsync($"/api/v1/traders/{firm}/invitations/{id}"), HttpStatusCode.NotFound, "invitation-not-found");
     }
 
+    /// <summary>Invitations are mails to any address: one open per address, a bounded number per firm (probe 14 sent 500).</summary>
+    [Fact]
+    public async Task Invitations_OneOpenPerAddress_AndAtMostTheFirmsBound()
+    {
+        var (ownerApi, firm) = await OwnerAsync("Kutsuraja Oy");
+        var path = $"/api/v1/traders/{firm}/invitations";
+        var email = Browser.NewEmail("twice");
+        var first = await ReadAsync(await ownerApi.PostAsJsonAsync(path, new { email, role = "member" }), HttpStatusCode.Created);
+
+        var again = await ProblemAsync(await ownerApi.PostAsJsonAsync(path, new { email = " " + email.ToUpperInvariant(), role = "trader-admin" }), HttpStatusCode.Conflict, "invitation-exists");
+        Assert.Equal(first["id"]!.GetValue<string>(), again["invitationId"]!.GetValue<string>());
+        // Revoked, the address may be invited anew.
+        Assert.Equal(HttpStatusCode.NoContent, (await ownerApi.DeleteAsync($"{path}/{first["id"]!.GetValue<string>()}")).StatusCode);
+        await ReadAsync(await ownerApi.PostAsJsonAsync(path, new { email, role = "member" }), HttpStatusCode.Created);
+
+        for (var i = 1; i < FirmMembers.MaxOpenInvitations; i++)
+        {
+            await ReadAsync(await ownerApi.PostAsJsonAsync(path, new { email = Browser.NewEmail("many" + i), role = "member" }), HttpStatusCode.Created);
+        }
+
+        var refused = await ProblemAsync(await ownerApi.PostAsJsonAsync(path, new { email = Browser.NewEmail("too-many"), role = "member" }), HttpStatusCode.Conflict, "invitation-limit");
+        Assert.Equal(FirmMembers.MaxOpenInvitations, refused["maxOpenInvitations"]!.GetValue<int>());
+        await using var scope = Server.Services.CreateAsyncScope();
+        Assert.Equal(FirmMembers.MaxOpenInvitations, await scope.ServiceProvider.GetRequiredService<IdentityDb>().Invitations.CountAsync(i => i.TraderId == firm && i.AcceptedBy == null));
+    }
+
     [Theory]
     [InlineData("someone@")]
     [InlineData("Mallory <mallory@evil.example>")]
