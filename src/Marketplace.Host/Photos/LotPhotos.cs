@@ -63,6 +63,23 @@ public sealed class LotPhotos(IGrainFactory grains, IPhotoStore store, PhotoImag
         return changed;
     }
 
+    /// <summary>
+    /// Deletes the files of this lot's uploaded photos that a change of its details left out (<c>PATCH</c> with
+    /// <c>photos</c>): once the lot no longer names them nobody can read or delete them, and the per-lot bound no longer
+    /// counts them (probe 14 stored 7.7 MB more per round of upload and drop on one lot).
+    /// </summary>
+    public async Task ForgetDroppedAsync(string listingId, IEnumerable<string> before, IReadOnlyList<string> after)
+    {
+        foreach (var reference in before.Except(after, StringComparer.Ordinal))
+        {
+            var photoId = reference[(reference.LastIndexOf('/') + 1)..];
+            if (Listing.IsUploadedPhoto(reference) && reference == Listing.PhotoPath(listingId, photoId))
+            {
+                await DeleteFilesAsync(listingId, photoId);
+            }
+        }
+    }
+
     /// <summary>A photo (or its thumbnail) of a lot the viewer may read and that still names it; null otherwise.</summary>
     public async Task<PhotoRead?> OpenAsync(string listingId, string photoId, bool thumbnail, string? viewerId, bool platformAdmin)
     {

@@ -69,6 +69,45 @@ public class PhotosApiTests(ServerFixture fixture)
         Assert.Equal(urls[1..], left);
     }
 
+    /// <summary>Photos a new list of photos leaves out lose their files too (probe 14 grew the store without end on one lot).</summary>
+    [Fact]
+    public async Task Patch_ThatLeavesUploadedPhotosOut_DeletesTheirFiles_AndKeepsTheRest()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        using var client = Server.Client(seller);
+        var lot = (await ReadAsync(await client.PostAsJsonAsync("/api/v1/listings", Lot()), HttpStatusCode.Created))["id"]!.GetValue<string>();
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var url = (await ReadAsync(await client.PostAsync($"/api/v1/listings/{lot}/photos", Multipart(TestImages.Encoded(40 + i, 30, SKEncodedImageFormat.Png), "image/png")), HttpStatusCode.Created))["url"]!.GetValue<string>();
+            ids.Add(url[(url.LastIndexOf('/') + 1)..]);
+        }
+
+        var store = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Marketplace.Host.Photos.IPhotoStore>(Server.Services);
+        async Task<bool> StoredAsync(string photoId, bool thumbnail)
+        {
+            await using var file = await store.OpenAsync(Marketplace.Host.Photos.PhotoKeys.For(lot, photoId, thumbnail));
+            return file is not null;
+        }
+
+        Assert.True(await StoredAsync(ids[0], thumbnail: false));
+        var kept = $"/api/v1/listings/{lot}/photos/{ids[1]}";
+        var patched = await ReadAsync(await client.PatchAsJsonAsync($"/api/v1/listings/{lot}", new { photos = new[] { kept, "https://example.org/brick.jpg" } }), HttpStatusCode.OK);
+
+        Assert.Equal([kept, "https://example.org/brick.jpg"], patched["photos"]!.AsArray().Select(p => p!.GetValue<string>()));
+        var stored = new List<bool>();
+        foreach (var id in ids)
+        {
+            stored.Add(await StoredAsync(id, thumbnail: false));
+            stored.Add(await StoredAsync(id, thumbnail: true));
+        }
+
+        Assert.Equal([false, false, true, true, false, false], stored);
+        // A PATCH that leaves the photos alone deletes nothing.
+        await ReadAsync(await client.PatchAsJsonAsync($"/api/v1/listings/{lot}", new { title = "Renamed" }), HttpStatusCode.OK);
+        Assert.True(await StoredAsync(ids[1], thumbnail: false));
+    }
+
     [Fact]
     public async Task Upload_RefusesNonImagesBombsOversizeAndTooMany_With422()
     {

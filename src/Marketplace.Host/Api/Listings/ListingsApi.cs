@@ -6,6 +6,7 @@ using Marketplace.Grains.Listings;
 using Marketplace.Host.Api.Carbon;
 using Marketplace.Host.Api.Idempotency;
 using Marketplace.Host.Api.Orders;
+using Marketplace.Host.Photos;
 using Marketplace.Hosting.Problems;
 using Marketplace.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -62,17 +63,25 @@ public static class ListingsApi
         return TypedResults.Ok(ListingResponse.From(listing, viewer) with { Carbon = CarbonEstimates.ForLot(listing.Details!, carbon, taxonomy) });
     }
 
-    private static async Task<Ok<ListingResponse>> UpdateAsync(string id, ListingInput input, ClaimsPrincipal user, IGrainFactory grains)
+    private static async Task<Ok<ListingResponse>> UpdateAsync(string id, ListingInput input, ClaimsPrincipal user, IGrainFactory grains, LotPhotos photos)
     {
         var actor = user.ActingTraderId();
         var grain = grains.GetGrain<IListingGrain>(id);
-        if (user.IsPlatformAdmin() && await grain.GetAsync() is { } current)
+        // Read first only when needed: an admin's refusal, or the photos a new list may leave out.
+        var current = user.IsPlatformAdmin() || input.Photos is not null ? await grain.GetAsync() : null;
+        if (user.IsPlatformAdmin() && current is not null)
         {
             RefuseVisibleToAdminOnly(current, actor, user);
         }
 
         // The grain merges the nested members with the current lot in one turn: no read-modify-write here.
         var listing = await grain.UpdateAsync(actor, input.ToChanges());
+        if (input.Photos is not null && current?.Details is { } before)
+        {
+            // The uploaded photos the new list left out: their files go, as DELETE .../photos/{photoId} does.
+            await photos.ForgetDroppedAsync(id, before.Photos, listing.Details!.Photos);
+        }
+
         return TypedResults.Ok(ListingResponse.From(listing, actor));
     }
 
