@@ -105,6 +105,15 @@ public sealed class SellerOrderTests(BrowserFixture web)
         if (javaScript)
         {
             await BrowserFixture.ScreenshotAsync(page, "invoice");
+
+            // On a phone the lines stack as cards: the unit price and VAT rate are shown, each named by its column.
+            step("phone");
+            await page.SetViewportSizeAsync(360, 780);
+            var unitPrice = page.Locator("table.lines tbody tr td").Nth(2);
+            Assert.True(await unitPrice.IsVisibleAsync(), "the unit price is hidden on a phone");
+            Assert.Equal(language == "fi" ? "Yksikköhinta" : "Unit price", await unitPrice.GetAttributeAsync("data-label"));
+            Assert.NotEqual("none", await unitPrice.EvaluateAsync<string>("td => getComputedStyle(td, '::before').content"));
+            await page.SetViewportSizeAsync(1280, 900);
         }
 
         web.AssertNoOutsideRequests();
