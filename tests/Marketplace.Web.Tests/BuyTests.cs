@@ -38,6 +38,8 @@ public sealed class BuyTests(BrowserFixture web)
         await page.Locator("form.filters button[type=submit]").First.ClickAsync();
         await page.WaitForURLAsync("**place=Vantaa**");
         Assert.Equal(1, await page.Locator(".hit").CountAsync());
+        // One lot is said in the singular ("1 erää löytyi" was the partitive of many).
+        Assert.Equal(language == "fi" ? "1 erä löytyi" : "1 lot found", (await page.Locator("#results-title").TextContentAsync())?.Trim());
         await BrowserFixture.AssertAccessibleAsync(page);
         if (javaScript)
         {
