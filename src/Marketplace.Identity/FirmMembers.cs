@@ -145,6 +145,52 @@ public sealed class FirmMembers(
         await Revocation.RevokeTokensAsync(tokens, userId, ct);
     }
 
+    /// <summary>
+    /// Gives a member another role (<see cref="MemberRoles"/>). The last admin cannot become a member (as it cannot be
+    /// removed, with the same guard against two admins demoting each other at once). The person's tokens are revoked, as
+    /// on removal: they carry the role, so the new one holds from the next sign-in, not when the old tokens expire.
+    /// </summary>
+    public async Task<MemberView> ChangeRoleAsync(string traderId, string userId, string? role, CancellationToken ct = default)
+    {
+        var v = new Validation();
+        v.Require(role is not null && MemberRoles.IsKnown(role), "role", "The role must be member or trader-admin.");
+        v.ThrowIfInvalid();
+        var membership = await db.Memberships.FirstOrDefaultAsync(m => m.UserId == userId && m.TraderId == traderId, ct)
+            ?? throw DomainException.NotFound("member", userId);
+        if (membership.Role != role)
+        {
+            if (membership.Role == MemberRoles.TraderAdmin)
+            {
+                var otherAdmins = await db.Memberships.Where(m => m.TraderId == traderId && m.Role == MemberRoles.TraderAdmin && m.UserId != userId).ToListAsync(ct);
+                if (otherAdmins.Count == 0)
+                {
+                    throw LastAdmin();
+                }
+
+                foreach (var other in otherAdmins)
+                {
+                    other.ConcurrencyStamp = Guid.NewGuid().ToString("N");
+                }
+            }
+
+            membership.Role = role!;
+            membership.ConcurrencyStamp = Guid.NewGuid().ToString("N");
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                db.ChangeTracker.Clear();
+                throw LastAdmin();
+            }
+
+            await Revocation.RevokeTokensAsync(tokens, userId, ct);
+        }
+
+        return (await ListAsync(traderId, ct)).First(m => m.UserId == userId);
+    }
+
     /// <summary>Invitations one firm keeps open at once.</summary>
     public const int MaxOpenInvitations = 50;
 
@@ -287,7 +333,7 @@ public sealed class FirmMembers(
     }
 
     private static DomainException LastAdmin()
-        => DomainException.Conflict("last-admin", "A firm keeps at least one admin: make another member admin before removing this one.");
+        => DomainException.Conflict("last-admin", "A firm keeps at least one admin: make another member admin first (PATCH /api/v1/traders/{id}/members/{userId}, or the role button on the firm's page).");
 
     private static string Hash(string secret) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(secret))).ToLowerInvariant();
 }

@@ -194,6 +194,11 @@ public sealed partial class ManageTests(BrowserFixture web)
 
         await page.ReloadAsync();
         await Microsoft.Playwright.Assertions.Expect(page.Locator("#member-list")).ToContainTextAsync(colleague);
+        // The admin makes the colleague an admin from the list (before, only a new invitation could).
+        var row = page.Locator($"#member-list tr:has-text('{colleague}')");
+        await row.Locator("form[action*='handler=Role'] button").ClickAsync();
+        await Microsoft.Playwright.Assertions.Expect(row).ToContainTextAsync(language == "fi" ? "Ylläpitäjä" : "Firm admin");
+        await Microsoft.Playwright.Assertions.Expect(row.Locator("form[action*='handler=Role'] button")).ToContainTextAsync(language == "fi" ? "jäsen" : "a member");
         if (language == "en")
         {
             await BrowserFixture.ScreenshotAsync(page, "firm");

@@ -293,6 +293,8 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         ["GET /api/v1/traders/{id}/invitations"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/invitations")),
         ["DELETE /api/v1/traders/{id}/invitations/{invitationId}"] = async w => new Sample(HttpMethod.Delete, $"/api/v1/traders/{w.OwnerFirm}/invitations/{await w.OwnerInvitationAsync()}"),
         ["DELETE /api/v1/traders/{id}/members/{userId}"] = async w => new Sample(HttpMethod.Delete, $"/api/v1/traders/{w.OwnerFirm}/members/{await w.RemovableMemberAsync()}"),
+        ["PATCH /api/v1/traders/{id}/members/{userId}"] = async w => new Sample(HttpMethod.Patch, $"/api/v1/traders/{w.OwnerFirm}/members/{await w.RemovableMemberAsync()}",
+            new JsonObject { ["role"] = "trader-admin" }),
         ["GET /api/v1/traders/{id}/clients/"] = w => Task.FromResult(new Sample(HttpMethod.Get, $"/api/v1/traders/{w.OwnerFirm}/clients")),
         ["POST /api/v1/traders/{id}/clients/"] = w => Task.FromResult(new Sample(HttpMethod.Post, $"/api/v1/traders/{w.OwnerFirm}/clients",
             new JsonObject { ["name"] = "Matrix", ["scopes"] = "listings.read" })),

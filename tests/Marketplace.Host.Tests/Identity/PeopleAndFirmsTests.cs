@@ -74,6 +74,38 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         await ProblemAsync(await ownerApi.DeleteAsync($"/api/v1/traders/{firm}/invitations/{id}"), HttpStatusCode.NotFound, "invitation-not-found");
     }
 
+    /// <summary>An admin makes a member admin (the only way used to be inviting them again), and the last admin stays one.</summary>
+    [Fact]
+    public async Task MemberRole_AnAdminPromotesAColleague_WhoseOldTokenStops_AndTheLastAdminCannotStepDown()
+    {
+        var (ownerApi, firm) = await OwnerAsync("Roolit Oy");
+        var email = Browser.NewEmail("colleague");
+        await ReadAsync(await ownerApi.PostAsJsonAsync($"/api/v1/traders/{firm}/invitations", new { email, role = "member" }), HttpStatusCode.Created);
+        var code = await InvitationCodeMailedToAsync(email);
+        using var colleague = new Browser(Server.Address);
+        await colleague.RegisterAsync(email, businessId: "", invitation: code);
+        using var colleagueApi = Server.BearerClient((await colleague.TokensAsync())["access_token"]!.GetValue<string>());
+        await ProblemAsync(await colleagueApi.GetAsync($"/api/v1/traders/{firm}/members"), HttpStatusCode.Forbidden, "firm-admin-only");
+        var members = await ReadArrayAsync(await ownerApi.GetAsync($"/api/v1/traders/{firm}/members"));
+        var colleagueId = members.Single(m => m!["email"]!.GetValue<string>() == email)!["userId"]!.GetValue<string>();
+        var ownerId = members.Single(m => m!["role"]!.GetValue<string>() == "trader-admin")!["userId"]!.GetValue<string>();
+
+        // The last admin cannot become a member; a member cannot change roles; an unknown role is named.
+        await ProblemAsync(await ownerApi.PatchAsJsonAsync($"/api/v1/traders/{firm}/members/{ownerId}", new { role = "member" }), HttpStatusCode.Conflict, "last-admin");
+        await ProblemAsync(await ownerApi.PatchAsJsonAsync($"/api/v1/traders/{firm}/members/{colleagueId}", new { role = "boss" }), HttpStatusCode.UnprocessableEntity, "validation-failed", "role");
+        await ProblemAsync(await ownerApi.PatchAsJsonAsync($"/api/v1/traders/{firm}/members/nobody", new { role = "member" }), HttpStatusCode.NotFound, "member-not-found");
+
+        var promoted = await ReadAsync(await ownerApi.PatchAsJsonAsync($"/api/v1/traders/{firm}/members/{colleagueId}", new { role = "trader-admin" }), HttpStatusCode.OK);
+        Assert.Equal("trader-admin", promoted["role"]!.GetValue<string>());
+        // The old token carried the member's role: it is revoked; signed in again, the colleague is admin.
+        await ProblemAsync(await colleagueApi.GetAsync("/api/v1/me"), HttpStatusCode.Unauthorized, "unauthenticated");
+        using var again = Server.BearerClient((await colleague.TokensAsync())["access_token"]!.GetValue<string>());
+        Assert.Equal(2, (await ReadArrayAsync(await again.GetAsync($"/api/v1/traders/{firm}/members"))).Count);
+
+        // With two admins, the first may step down.
+        Assert.Equal("member", (await ReadAsync(await again.PatchAsJsonAsync($"/api/v1/traders/{firm}/members/{ownerId}", new { role = "member" }), HttpStatusCode.OK))["role"]!.GetValue<string>());
+    }
+
     /// <summary>Invitations are mails to any address: one open per address, a bounded number per firm (probe 14 sent 500).</summary>
     [Fact]
     public async Task Invitations_OneOpenPerAddress_AndAtMostTheFirmsBound()

@@ -25,6 +25,10 @@ public sealed record FirmMembershipDto(string TraderId, string Role);
 /// <param name="Role"><c>member</c> (default) or <c>trader-admin</c>.</param>
 public sealed record InviteRequest(string? Email, string? Role);
 
+/// <summary>A member's new role.</summary>
+/// <param name="Role"><c>member</c> or <c>trader-admin</c>.</param>
+public sealed record ChangeRoleRequest(string? Role);
+
 /// <summary>People and firms: who am I, a firm's members, invitations, removing a colleague.</summary>
 public static class MembersApi
 {
@@ -44,6 +48,8 @@ public static class MembersApi
             .WithSummary("An admin of the firm lists its open invitations (never their links).");
         group.MapDelete("/invitations/{invitationId}", RevokeInvitationAsync).WithName("RevokeInvitation").WithAccess(AccessRule.FirmAdmin)
             .WithSummary("An admin of the firm revokes an invitation that was not accepted: its link stops working at once. 409 invitation-accepted once accepted.");
+        group.MapPatch("/members/{userId}", ChangeRoleAsync).WithName("ChangeMemberRole").WithAccess(AccessRule.FirmAdmin)
+            .WithSummary("An admin of the firm gives a colleague another role (member or trader-admin); their tokens are revoked, so the new role holds from their next sign-in. The last admin cannot become a member.");
         group.MapDelete("/members/{userId}", RemoveAsync).WithName("RemoveMember").WithAccess(AccessRule.FirmAdmin)
             .WithSummary("An admin of the firm removes a colleague; their tokens stop working at once. The last admin cannot be removed.");
         return routes;
@@ -84,6 +90,12 @@ public static class MembersApi
         await EnsureFirmAdminAsync(user, id, grains);
         await members.RevokeInvitationAsync(id, invitationId);
         return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<MemberView>> ChangeRoleAsync(string id, string userId, ChangeRoleRequest request, ClaimsPrincipal user, FirmMembers members, IGrainFactory grains)
+    {
+        await EnsureFirmAdminAsync(user, id, grains);
+        return TypedResults.Ok(await members.ChangeRoleAsync(id, userId, request.Role));
     }
 
     private static async Task<NoContent> RemoveAsync(string id, string userId, ClaimsPrincipal user, FirmMembers members, IGrainFactory grains)

@@ -82,6 +82,11 @@ public sealed class IndexModel(IStringLocalizer<IndexModel> text) : WebPage
     public Task<IActionResult> OnPostRemoveMemberAsync(string member, CancellationToken ct)
         => ActAsync(() => Api.DeleteAsync($"{Base}/members/{Uri.EscapeDataString(member)}", ct), text["The member was removed."], "members", ct);
 
+    /// <summary>Gives a member another role (their tokens are revoked: the new role holds from their next sign-in).</summary>
+    public Task<IActionResult> OnPostRoleAsync(string member, string role, CancellationToken ct)
+        => ActAsync(() => Api.PatchAsync<System.Text.Json.JsonElement>($"{Base}/members/{Uri.EscapeDataString(member)}", new { role }, ct),
+            text["The role was changed; it holds from their next sign-in."], "members", ct);
+
     /// <summary>Makes an API client and shows its secret once.</summary>
     public async Task<IActionResult> OnPostCreateClientAsync(CancellationToken ct)
     {
