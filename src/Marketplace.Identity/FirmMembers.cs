@@ -117,16 +117,7 @@ public sealed class FirmMembers(
             ?? throw DomainException.NotFound("member", userId);
         if (membership.Role == MemberRoles.TraderAdmin)
         {
-            var otherAdmins = await db.Memberships.Where(m => m.TraderId == traderId && m.Role == MemberRoles.TraderAdmin && m.UserId != userId).ToListAsync(ct);
-            if (otherAdmins.Count == 0)
-            {
-                throw LastAdmin();
-            }
-
-            foreach (var other in otherAdmins)
-            {
-                other.ConcurrencyStamp = Guid.NewGuid().ToString("N");
-            }
+            await EnsureAnotherAdminAsync(traderId, userId, ct);
         }
 
         db.Memberships.Remove(membership);
@@ -161,16 +152,7 @@ public sealed class FirmMembers(
         {
             if (membership.Role == MemberRoles.TraderAdmin)
             {
-                var otherAdmins = await db.Memberships.Where(m => m.TraderId == traderId && m.Role == MemberRoles.TraderAdmin && m.UserId != userId).ToListAsync(ct);
-                if (otherAdmins.Count == 0)
-                {
-                    throw LastAdmin();
-                }
-
-                foreach (var other in otherAdmins)
-                {
-                    other.ConcurrencyStamp = Guid.NewGuid().ToString("N");
-                }
+                await EnsureAnotherAdminAsync(traderId, userId, ct);
             }
 
             membership.Role = role!;
@@ -330,6 +312,25 @@ public sealed class FirmMembers(
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Refuses (409 <c>last-admin</c>) unless the firm has an admin besides <paramref name="userId"/>, and changes those
+    /// admins' concurrency stamps in the coming save: of two admins removed or demoted at once, the second save finds its
+    /// rows changed and is refused, so the firm never ends without an admin.
+    /// </summary>
+    private async Task EnsureAnotherAdminAsync(string traderId, string userId, CancellationToken ct)
+    {
+        var otherAdmins = await db.Memberships.Where(m => m.TraderId == traderId && m.Role == MemberRoles.TraderAdmin && m.UserId != userId).ToListAsync(ct);
+        if (otherAdmins.Count == 0)
+        {
+            throw LastAdmin();
+        }
+
+        foreach (var other in otherAdmins)
+        {
+            other.ConcurrencyStamp = Guid.NewGuid().ToString("N");
+        }
     }
 
     private static DomainException LastAdmin()

@@ -172,8 +172,11 @@ public sealed class MatchingSession
         }
 
         EnsureStatus(MatchStatus.Proposed, "accept");
-        return FailedCheckouts == 0 ? $"{Id}-r{Round}" : $"{Id}-r{Round}-c{FailedCheckouts}";
+        return NextHoldId;
     }
+
+    /// <summary>The hold id the next acceptance of this round places (so a caller can name it before accepting).</summary>
+    public string NextHoldId => FailedCheckouts == 0 ? $"{Id}-r{Round}" : $"{Id}-r{Round}-c{FailedCheckouts}";
 
     /// <summary>The order an acceptance places for its hold: derived from the hold, so a repeated acceptance finds it.</summary>
     public static string OrderIdFor(string holdId) => "order-" + holdId;

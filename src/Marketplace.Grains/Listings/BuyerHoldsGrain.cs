@@ -49,10 +49,11 @@ public sealed class BuyerHoldsGrain(
     public static readonly TimeSpan ReservationLifetime = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// When each check that found room made it, oldest first: holds placed at once by one firm each take room before
-    /// they are recorded, so a burst cannot pass the bound together (probe 13: 150 at once left a firm with 156 open).
+    /// The holds a check found room for and that are not recorded yet, with when: holds placed at once by one firm each
+    /// take room before they are recorded, so a burst cannot pass the bound together (probe 13: 150 at once left a firm
+    /// with 156 open). Keyed by hold, so that a refused hold gives back its own room and no other's (probe 16).
     /// </summary>
-    private readonly Queue<DateTimeOffset> _reserved = new();
+    private readonly Dictionary<string, DateTimeOffset> _reserved = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The holds counted as open: recorded, not yet ended by their time, not found closed on their lots (kept in the
@@ -105,11 +106,9 @@ public sealed class BuyerHoldsGrain(
             // after the pages, so it wins over a sealed page's copy), and the hold counts as open until then.
             entry = known with { ExpiresAt = entry.ExpiresAt };
         }
-        else
-        {
-            // The hold a check made room for is now counted itself.
-            _reserved.TryDequeue(out _);
-        }
+
+        // The hold a check made room for is now counted itself.
+        _reserved.Remove(entry.Key);
 
         if (state.State.ContainsKey(entry.Key) || state.State.Count + 1 < PageSize)
         {
@@ -142,12 +141,19 @@ public sealed class BuyerHoldsGrain(
             .ToArray());
 
     /// <inheritdoc />
-    public Task<OpenBoundCheck> CheckOpenAsync(int max, DateTimeOffset now)
+    public Task<OpenBoundCheck> CheckOpenAsync(int max, DateTimeOffset now, string holdKey)
     {
         var open = OpenCount(now);
-        if (open + Reserved(now) < max)
+        if (_holds.ContainsKey(holdKey))
         {
-            _reserved.Enqueue(now);
+            // Recorded already (its lot is told after the index): a retry of a hold whose answer was lost, which its lot
+            // answers with the hold it has (probe 16: the retry of a firm's last free place was refused).
+            return Task.FromResult(new OpenBoundCheck(true, open, []));
+        }
+
+        if (open + Reserved(now, holdKey) < max)
+        {
+            _reserved[holdKey] = now;
             return Task.FromResult(new OpenBoundCheck(true, open, []));
         }
 
@@ -155,7 +161,7 @@ public sealed class BuyerHoldsGrain(
     }
 
     /// <inheritdoc />
-    public Task<bool> ClosedAsync(IReadOnlyList<string> closedKeys, int max, DateTimeOffset now, TimeSpan standFor)
+    public Task<bool> ClosedAsync(IReadOnlyList<string> closedKeys, int max, DateTimeOffset now, TimeSpan standFor, string holdKey)
     {
         foreach (var key in closedKeys)
         {
@@ -163,32 +169,46 @@ public sealed class BuyerHoldsGrain(
             _open.Remove(key);
         }
 
-        var fits = OpenCount(now) + Reserved(now) < max;
+        var fits = OpenCount(now) + Reserved(now, holdKey) < max;
         _fullUntil = fits ? default : now + standFor;
         if (fits)
         {
-            _reserved.Enqueue(now);
+            _reserved[holdKey] = now;
         }
 
         return Task.FromResult(fits);
     }
 
     /// <inheritdoc />
-    public Task ReleaseReservationAsync()
+    public Task ReleaseReservationAsync(string holdKey)
     {
-        _reserved.TryDequeue(out _);
+        _reserved.Remove(holdKey);
         return Task.CompletedTask;
     }
 
-    /// <summary>Room made by checks whose holds are not recorded yet, forgetting those older than <see cref="ReservationLifetime"/>.</summary>
-    private int Reserved(DateTimeOffset now)
+    /// <summary>
+    /// Room made by checks for other holds whose holds are not recorded yet (<paramref name="holdKey"/>'s own, a check
+    /// asked again, is not counted against it), forgetting those older than <see cref="ReservationLifetime"/>. At most the
+    /// bound's number are kept, so the walk is short.
+    /// </summary>
+    private int Reserved(DateTimeOffset now, string holdKey)
     {
-        while (_reserved.TryPeek(out var at) && at <= now - ReservationLifetime)
+        var count = 0;
+        List<string>? stale = null;
+        foreach (var (key, at) in _reserved)
         {
-            _reserved.Dequeue();
+            if (at <= now - ReservationLifetime)
+            {
+                (stale ??= []).Add(key);
+            }
+            else if (key != holdKey)
+            {
+                count++;
+            }
         }
 
-        return _reserved.Count;
+        stale?.ForEach(key => _reserved.Remove(key));
+        return count;
     }
 
     /// <summary>The open holds' count, after dropping those whose time has ended.</summary>

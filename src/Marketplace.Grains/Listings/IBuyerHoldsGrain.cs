@@ -28,21 +28,25 @@ public interface IBuyerHoldsGrain : IGrainWithStringKey
     Task<IReadOnlyList<string>> ListAsync();
 
     /// <summary>
-    /// Whether the firm may place another hold with at most <paramref name="max"/> open: the holds not yet ended by their
-    /// time and not known closed are counted. At the bound the answer lists them (<see cref="OpenBoundCheck.Verify"/>) for
-    /// the caller to read on their lots, unless such a reading found the bound reached moments ago (then refused at once).
+    /// Whether the firm may place the hold <paramref name="holdKey"/> (<c>listingId/holdId</c>) with at most
+    /// <paramref name="max"/> open: the holds not yet ended by their time and not known closed are counted, and room is
+    /// reserved for it. A hold the index already has (a retry whose first answer was lost) is allowed without counting
+    /// it twice. At the bound the answer lists the open ones (<see cref="OpenBoundCheck.Verify"/>) for the caller to read
+    /// on their lots, unless such a reading found the bound reached moments ago (then refused at once).
     /// </summary>
-    Task<OpenBoundCheck> CheckOpenAsync(int max, DateTimeOffset now);
+    Task<OpenBoundCheck> CheckOpenAsync(int max, DateTimeOffset now, string holdKey);
 
     /// <summary>
-    /// Records which of the holds read on their lots are closed; answers whether another hold fits under
-    /// <paramref name="max"/>. When it does not, further checks are refused without reading for <paramref name="standFor"/>.
+    /// Records which of the holds read on their lots are closed; answers whether the hold <paramref name="holdKey"/> fits
+    /// under <paramref name="max"/> (reserving its room). When it does not, further checks are refused without reading for
+    /// <paramref name="standFor"/>.
     /// </summary>
-    Task<bool> ClosedAsync(IReadOnlyList<string> closedKeys, int max, DateTimeOffset now, TimeSpan standFor);
+    Task<bool> ClosedAsync(IReadOnlyList<string> closedKeys, int max, DateTimeOffset now, TimeSpan standFor, string holdKey);
 
     /// <summary>
-    /// Gives back the room a check that allowed a hold made for it, when the hold was refused (a check that allows
-    /// reserves room until its hold is recorded, so holds placed at once cannot pass the bound together).
+    /// Gives back the room a check reserved for the hold <paramref name="holdKey"/> when that hold was refused (a check
+    /// that allows reserves room until its hold is recorded, so holds placed at once cannot pass the bound together).
+    /// Another hold's reservation is never touched; nothing reserved, nothing changes.
     /// </summary>
-    Task ReleaseReservationAsync();
+    Task ReleaseReservationAsync(string holdKey);
 }

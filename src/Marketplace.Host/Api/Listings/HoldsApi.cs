@@ -42,22 +42,23 @@ public static class HoldsApi
         IOptions<ListingOptions> listings)
     {
         var buyer = context.User.ActingTraderId();
-        // Both at once: the role refusal, when both refuse, is the one answered.
-        await Task.WhenAll(
-            grains.GetGrain<ITraderGrain>(buyer).EnsureRoleAsync(TraderRoles.Buyer),
-            EnsureOpenHoldRoomAsync(grains, buyer, listings.Value, time.GetUtcNow()));
         // Derived from the Idempotency-Key: a retry after a failure whose outcome is unknown finds the first hold.
         var holdId = IdempotencyMiddleware.NewId(context);
+        var holdKey = id + "/" + holdId;
         var until = request.Until ?? time.GetUtcNow() + DefaultHoldDuration;
         HoldReceipt receipt;
         try
         {
+            // Both at once: the role refusal, when both refuse, is the one answered.
+            await Task.WhenAll(
+                grains.GetGrain<ITraderGrain>(buyer).EnsureRoleAsync(TraderRoles.Buyer),
+                EnsureOpenHoldRoomAsync(grains, buyer, listings.Value, time.GetUtcNow(), holdKey));
             receipt = await grains.GetGrain<IListingGrain>(id).PlaceHoldAsync(buyer, holdId, request.Quantity ?? 0, until);
         }
         catch
         {
-            // The room the bound's check reserved for this hold is not taken.
-            await grains.GetGrain<IBuyerHoldsGrain>(buyer).ReleaseReservationAsync();
+            // The room the bound's check reserved for this hold is not taken (a role refusal too: probe 16).
+            await grains.GetGrain<IBuyerHoldsGrain>(buyer).ReleaseReservationAsync(holdKey);
             throw;
         }
 
@@ -96,14 +97,14 @@ public static class HoldsApi
     /// cannot take the whole market off it. The firm's index of holds counts those not yet ended by their time; at the
     /// bound, their lots are read and the holds found released, confirmed or lapsed no longer count.
     /// </summary>
-    internal static Task EnsureOpenHoldRoomAsync(IGrainFactory grains, string buyer, ListingOptions options, DateTimeOffset now)
+    internal static Task EnsureOpenHoldRoomAsync(IGrainFactory grains, string buyer, ListingOptions options, DateTimeOffset now, string holdKey)
     {
         var max = options.MaxOpenHoldsPerBuyer;
         var index = grains.GetGrain<IBuyerHoldsGrain>(buyer);
         return OpenBounds.EnsureRoomAsync(
-            () => index.CheckOpenAsync(max, now),
+            () => index.CheckOpenAsync(max, now, holdKey),
             async key => await ReadAsync(grains, key) is { Item2: { IsActive: true } hold } && hold.BuyerId == buyer && hold.ExpiresAt > now,
-            closed => index.ClosedAsync(closed, max, now, options.OpenHoldRecheckAfter),
+            closed => index.ClosedAsync(closed, max, now, options.OpenHoldRecheckAfter, holdKey),
             () => DomainException.Conflict("open-hold-limit",
                 $"Your firm already has {max} holds open across the marketplace, the most one buyer may: release those it no longer needs (GET /api/v1/holds?status=active), then hold again; released holds are counted out within a minute.",
                 new Dictionary<string, object?> { ["maxOpenHolds"] = max }));

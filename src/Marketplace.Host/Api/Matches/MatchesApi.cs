@@ -94,9 +94,10 @@ public static class MatchesApi
         var session = await grain.GetAsync() ?? throw DomainException.NotFound("match", id);
         session.EnsureParty(trader);
         var holds = session.Status == MatchStatus.Proposed && session.Proposal?.BuyerId == trader;
+        var holdKey = session.Proposal!.LotId + "/" + session.NextHoldId;
         if (holds)
         {
-            await HoldsApi.EnsureOpenHoldRoomAsync(grains, trader, listings.Value, time.GetUtcNow());
+            await HoldsApi.EnsureOpenHoldRoomAsync(grains, trader, listings.Value, time.GetUtcNow(), holdKey);
         }
 
         try
@@ -106,7 +107,7 @@ public static class MatchesApi
         catch when (holds)
         {
             // The room the bound's check reserved for this hold is not taken.
-            await grains.GetGrain<IBuyerHoldsGrain>(trader).ReleaseReservationAsync();
+            await grains.GetGrain<IBuyerHoldsGrain>(trader).ReleaseReservationAsync(holdKey);
             throw;
         }
     }
