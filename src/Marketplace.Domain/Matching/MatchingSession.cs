@@ -175,7 +175,8 @@ public sealed class MatchingSession
         return NextHoldId;
     }
 
-    /// <summary>The hold id the next acceptance of this round places (so a caller can name it before accepting).</summary>
+    /// <summary>The hold id the next acceptance of this round places (so a caller can name it before accepting); not stored.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string NextHoldId => FailedCheckouts == 0 ? $"{Id}-r{Round}" : $"{Id}-r{Round}-c{FailedCheckouts}";
 
     /// <summary>The order an acceptance places for its hold: derived from the hold, so a repeated acceptance finds it.</summary>
