@@ -92,7 +92,7 @@ public class BadInputProperties(ServerFixture fixture)
 
             using var client = fixture.Server.Client(seller);
             var response = client.PostAsync("/api/v1/listings", JsonBody(lot.ToJsonString())).GetAwaiter().GetResult();
-            return Acceptable(response).Label($"{(int)response.StatusCode} for {lot.ToJsonString()}");
+            return Acceptable(response).Label($"{Answer(response)} for {lot.ToJsonString()}");
         });
 
     [Property(MaxTest = 300)]
@@ -111,7 +111,7 @@ public class BadInputProperties(ServerFixture fixture)
 
             using var client = fixture.Server.Client(Seller.Value.GetAwaiter().GetResult());
             var response = client.PatchAsync($"/api/v1/listings/{listing}", JsonBody(change.ToJsonString())).GetAwaiter().GetResult();
-            return Acceptable(response).Label($"{(int)response.StatusCode} for {change.ToJsonString()}");
+            return Acceptable(response).Label($"{Answer(response)} for {change.ToJsonString()}");
         });
 
     [Property(MaxTest = 100)]
@@ -128,7 +128,7 @@ public class BadInputProperties(ServerFixture fixture)
 
                 using var client = fixture.Server.RegistrarClientAsync().GetAwaiter().GetResult();
                 var response = client.PostAsync("/api/v1/traders", JsonBody(firm.ToJsonString())).GetAwaiter().GetResult();
-                return Acceptable(response).Label($"{(int)response.StatusCode} for {firm.ToJsonString()}");
+                return Acceptable(response).Label($"{Answer(response)} for {firm.ToJsonString()}");
             });
 
     [Property(MaxTest = 100)]
@@ -148,7 +148,7 @@ public class BadInputProperties(ServerFixture fixture)
 
                 using var client = fixture.Server.Client(firm);
                 var response = client.PatchAsync($"/api/v1/traders/{firm}", JsonBody(change.ToJsonString())).GetAwaiter().GetResult();
-                return Acceptable(response).Label($"{(int)response.StatusCode} for {change.ToJsonString()}");
+                return Acceptable(response).Label($"{Answer(response)} for {change.ToJsonString()}");
             });
 
     private static readonly string[] FirmPaths = ["name", "businessId", "municipality", "contact", "contact.email", "contact.person", "contact.phone", "roles"];
@@ -173,7 +173,7 @@ public class BadInputProperties(ServerFixture fixture)
 
             using var client = fixture.Server.Client(Buyer.Value.GetAwaiter().GetResult());
             var response = client.PostAsync("/api/v1/demands", JsonBody(demand.ToJsonString())).GetAwaiter().GetResult();
-            return Acceptable(response).Label($"{(int)response.StatusCode} for {demand.ToJsonString()}");
+            return Acceptable(response).Label($"{Answer(response)} for {demand.ToJsonString()}");
         });
 
     [Property(MaxTest = 300)]
@@ -192,7 +192,7 @@ public class BadInputProperties(ServerFixture fixture)
 
             using var client = fixture.Server.Client(Buyer.Value.GetAwaiter().GetResult());
             var response = client.PatchAsync($"/api/v1/demands/{id}", JsonBody(change.ToJsonString())).GetAwaiter().GetResult();
-            return Acceptable(response).Label($"{(int)response.StatusCode} for {change.ToJsonString()}");
+            return Acceptable(response).Label($"{Answer(response)} for {change.ToJsonString()}");
         });
 
     [Theory]
@@ -226,7 +226,7 @@ public class BadInputProperties(ServerFixture fixture)
                 client.DeleteAsync($"/api/v1/listings/{listing}/holds/{holdId}").GetAwaiter().GetResult();
             }
 
-            return Acceptable(response).Label($"{(int)response.StatusCode} for {body.ToJsonString()}");
+            return Acceptable(response).Label($"{Answer(response)} for {body.ToJsonString()}");
         });
 
     private Lazy<Task<string>> Seller => _seller ??= new(() => RegisterFirmAsync(fixture.Server, "seller"));
@@ -247,6 +247,13 @@ public class BadInputProperties(ServerFixture fixture)
     private Lazy<Task<string>>? _seller;
     private Lazy<Task<string>>? _buyer;
     private Lazy<Task<string>>? _lot;
+
+    /// <summary>The answer as a failing case's label shows it: status, media type and the start of the body.</summary>
+    private static string Answer(HttpResponseMessage response)
+    {
+        var body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        return $"{(int)response.StatusCode} {response.Content.Headers.ContentType?.MediaType ?? "(no type)"} {body[..Math.Min(body.Length, 300)]}";
+    }
 
     private static bool Acceptable(HttpResponseMessage response)
     {
