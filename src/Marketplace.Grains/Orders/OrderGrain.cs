@@ -171,7 +171,17 @@ public sealed class OrderGrain(
         }
 
         state.State = order;
-        return await SaveAsync();
+        // The firms' lists and the order's deadline hear of it before it is stored: a host dying between the two leaves
+        // at most list entries whose order was never stored (the lists skip them where they read the order) and a
+        // reminder that ends itself, never a stored order missing from both lists with no deadline to cancel it (probe 16).
+        var told = await AfterWriteAsync();
+        await WriteAsync();
+        if (!told)
+        {
+            await AfterWriteAsync();
+        }
+
+        return Order;
     }
 
     /// <inheritdoc />
@@ -459,6 +469,17 @@ public sealed class OrderGrain(
     /// <inheritdoc />
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        if (!Order.Exists)
+        {
+            // Registered by a checkout whose order was never stored (its host died between the two): nothing to keep.
+            if (await this.GetReminder(reminderName) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            return;
+        }
+
         try
         {
             if (Order.Status == OrderStatus.Placed && Now >= Order.AcceptBy)
@@ -598,8 +619,11 @@ public sealed class OrderGrain(
         return Order;
     }
 
-    /// <summary>Tells the firms' order lists and the invoice register of the stored order and sets its reminder (each repeatable).</summary>
-    private async Task AfterWriteAsync()
+    /// <summary>
+    /// Tells the firms' order lists and the invoice register of the order and sets its reminder (each repeatable); false
+    /// when one of them failed (logged: the order's next change or retry tells them again).
+    /// </summary>
+    private async Task<bool> AfterWriteAsync()
     {
         try
         {
@@ -615,10 +639,12 @@ public sealed class OrderGrain(
             }
 
             await ScheduleAsync();
+            return true;
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Order {OrderId} version {Version} is stored, but telling its indexes or setting its reminder failed", Id, Order.Version);
+            logger.LogError(e, "Order {OrderId} version {Version}: telling its indexes or setting its reminder failed", Id, Order.Version);
+            return false;
         }
     }
 

@@ -73,6 +73,36 @@ public sealed class OrderGrainTests
         Assert.Equal($"{MarketClock.Today(DateTimeOffset.UtcNow).Year}-000001", accepted.Invoice!.Number);
     }
 
+    /// <summary>
+    /// The firms' lists hear of a new order before it is stored: a failure between the two writes (a host dying) leaves
+    /// entries the lists skip, never a stored order missing from them (probe 16), and the retry lists it once.
+    /// </summary>
+    [Fact]
+    public async Task Checkout_WhoseOrderWriteFails_IsInBothFirmsListsAlready_AndItsRetryListsItOnce()
+    {
+        await using var cluster = await TestClusters.StartAsync(TestClusters.Settings("Memory"), configure: FlakyGrainStorage.Use);
+        var storage = FlakyGrainStorage.Of(cluster);
+        var grains = cluster.Client;
+        var seller = await TestClusters.RegisterFirmAsync(grains, "seller");
+        var buyerId = await TestClusters.RegisterFirmAsync(grains, "buyer");
+        var lot = await TestClusters.ActiveLotAsync(grains, seller, 100);
+        await lot.PlaceHoldAsync(buyerId, "h1", 40, DateTimeOffset.UtcNow.AddHours(1));
+        var buyer = new OrderActor("person-b", buyerId, "web");
+        var id = "order-" + Guid.NewGuid().ToString("N");
+        var checkout = new Checkout(lot.GetPrimaryKeyString(), "h1", "pickup", Espoo, "invoice", null);
+
+        storage.FailWrites = (name, _, _) => name == "order";
+        await Assert.ThrowsAnyAsync<Exception>(() => grains.GetGrain<IOrderGrain>(id).CheckoutAsync(buyer, checkout));
+        Assert.Equal([id], await grains.GetGrain<IOrderIndexGrain>(buyerId).ListAsync(null, null));
+        Assert.Equal([id], await grains.GetGrain<IOrderIndexGrain>(seller).ListAsync(null, null));
+
+        storage.FailWrites = null;
+        var placed = await grains.GetGrain<IOrderGrain>(id).CheckoutAsync(buyer, checkout);
+        Assert.Equal(OrderStatus.Placed, placed.Status);
+        Assert.Equal([id], await grains.GetGrain<IOrderIndexGrain>(buyerId).ListAsync(null, null));
+        Assert.Equal([id], await grains.GetGrain<IOrderIndexGrain>(seller).ListAsync(null, null));
+    }
+
     [Fact]
     public async Task Cancel_AnAcceptedOrder_ReturnsItsQuantityToTheLot()
     {
