@@ -194,6 +194,10 @@ public sealed partial class ManageTests(BrowserFixture web)
 
         await page.ReloadAsync();
         await Microsoft.Playwright.Assertions.Expect(page.Locator("#member-list")).ToContainTextAsync(colleague);
+        // The API client form says what each scope lets a client do, in the page's language (it listed bare codes).
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("label.choice:has(input[value='listings.read'])"))
+            .ToContainTextAsync(language == "fi" ? "Lukea yrityksen eriä" : "Read the firm's lots");
+
         // The admin makes the colleague an admin from the list (before, only a new invitation could).
         var row = page.Locator($"#member-list tr:has-text('{colleague}')");
         await row.Locator("form[action*='handler=Role'] button").ClickAsync();
