@@ -510,6 +510,21 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.OK, (await browser.SignInAsync(email)).StatusCode);
     }
 
+    /// <summary>Every problem of the form is said at once: the firm's and the password's (probe 15 met them one by one).</summary>
+    [Fact]
+    public async Task Register_WithABadBusinessIdAndAShortPassword_SaysBoth()
+    {
+        using var browser = new Browser(Server.Address);
+        var html = await browser.PageAsync("/account/register");
+        var response = await browser.SubmitAsync(html, "/account/register",
+            [new("DisplayName", "Aino"), new("Email", Browser.NewEmail("both")), new("Password", "short"), new("FirmName", "Kaksi Virhettä Oy"), new("BusinessId", "1572860-1"), new("Roles", "seller")]);
+        var page = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("valid check digit", page, StringComparison.Ordinal);
+        Assert.Contains("Passwords must be at least", page, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task SignOut_EndsTheSession_TheNextAuthorizationAsksToSignInAgain()
     {

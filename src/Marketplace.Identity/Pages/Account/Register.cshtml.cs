@@ -80,11 +80,12 @@ public sealed partial class RegisterModel(
             return Page();
         }
 
+        // Every problem the form has is said at once (the person fixed one and met the next, probe 15): the name, the
+        // firm's fields, the password and the address, before anything is looked up.
         // The name members and sellers' buyers see: required whether the person registers a firm or joins one.
         if (NameProblem(DisplayName) is { } nameProblem)
         {
             Errors["displayName"] = [nameProblem];
-            return Page();
         }
 
         TraderProfile? profile = null;
@@ -110,8 +111,6 @@ public sealed partial class RegisterModel(
                         ? [.. messages.Select(m => m.Replace($"The {field} ", $"The {label} ", StringComparison.Ordinal))]
                         : messages;
                 }
-
-                return Page();
             }
         }
 
@@ -124,7 +123,7 @@ public sealed partial class RegisterModel(
             problems.AddRange((await validator.ValidateAsync(users, user, Password ?? "")).Errors.Select(e => e.Description));
         }
 
-        if (!MailAddresses.IsValid(user.Email))
+        if (!MailAddresses.IsValid(user.Email) && !Errors.Keys.Any(k => k.Contains("email", StringComparison.OrdinalIgnoreCase)))
         {
             problems.Add("Enter a valid email address.");
         }
@@ -132,6 +131,10 @@ public sealed partial class RegisterModel(
         if (problems.Count > 0)
         {
             Errors["account"] = [.. problems];
+        }
+
+        if (Errors.Count > 0)
+        {
             return Page();
         }
 
