@@ -121,19 +121,7 @@ public sealed class FirmMembers(
         }
 
         db.Memberships.Remove(membership);
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // Another removal in this firm won the race; what is left may be the last admin.
-            db.ChangeTracker.Clear();
-            throw LastAdmin();
-        }
-
-        // Tokens carry the firm they act for; revoke them so the removal takes effect now, not when they expire.
-        await Revocation.RevokeTokensAsync(tokens, userId, ct);
+        await SaveAndRevokeAsync(userId, ct);
     }
 
     /// <summary>
@@ -157,17 +145,7 @@ public sealed class FirmMembers(
 
             membership.Role = role!;
             membership.ConcurrencyStamp = Guid.NewGuid().ToString("N");
-            try
-            {
-                await db.SaveChangesAsync(ct);
-            }
-            catch (DbUpdateConcurrencyException)
-            {
-                db.ChangeTracker.Clear();
-                throw LastAdmin();
-            }
-
-            await Revocation.RevokeTokensAsync(tokens, userId, ct);
+            await SaveAndRevokeAsync(userId, ct);
         }
 
         return (await ListAsync(traderId, ct)).First(m => m.UserId == userId);
@@ -331,6 +309,26 @@ public sealed class FirmMembers(
         {
             other.ConcurrencyStamp = Guid.NewGuid().ToString("N");
         }
+    }
+
+    /// <summary>
+    /// Saves a removal or a role change, then revokes the person's tokens: they carry the firm and the role, so the change
+    /// takes effect now, not when they expire. A save that lost a race with another admin's change in the firm is
+    /// refused as <c>last-admin</c> (what is left may be the last admin).
+    /// </summary>
+    private async Task SaveAndRevokeAsync(string userId, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            throw LastAdmin();
+        }
+
+        await Revocation.RevokeTokensAsync(tokens, userId, ct);
     }
 
     private static DomainException LastAdmin()
