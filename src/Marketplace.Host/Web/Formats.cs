@@ -16,7 +16,8 @@ public static class Formats
             return null;
         }
 
-        var plain = new string(typed.Where(c => !char.IsWhiteSpace(c) && c is not '\u00a0' and not '\u202f').ToArray()).Replace(',', '.');
+        // char.IsWhiteSpace covers the no-break spaces (U+00A0, U+202F) too.
+        var plain = new string(typed.Where(c => !char.IsWhiteSpace(c)).ToArray()).Replace(',', '.');
         return decimal.TryParse(plain, NumberStyles.Number & ~NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var n) ? n : null;
     }
 

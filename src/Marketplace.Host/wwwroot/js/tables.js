@@ -3,7 +3,8 @@
 // matches inbox replaces its list as matches arrive). Without script the cards show their cells unlabelled.
 (() => {
     const label = table => {
-        const heads = [...table.querySelectorAll('thead th')].map(th => th.textContent.trim());
+        // A header only screen readers hear (an actions column) labels nothing on screen either.
+        const heads = [...table.querySelectorAll('thead th')].map(th => th.querySelector('.visually-hidden') ? '' : th.textContent.trim());
         for (const row of table.querySelectorAll('tbody tr')) {
             [...row.children].forEach((cell, i) => {
                 if (heads[i] && !cell.hasAttribute('data-label')) {

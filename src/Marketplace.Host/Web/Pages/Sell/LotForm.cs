@@ -90,11 +90,12 @@ public sealed class LotForm
 
         // Coordinates are for an exact spot or a place outside the list; without them the lot is at its municipality's centre.
         var placed = string.IsNullOrWhiteSpace(Latitude) && string.IsNullOrWhiteSpace(Longitude);
+        var listed = Places.Find(Municipality);
         var latitude = placed ? null : Number(Latitude, "Form.Latitude", required: true, errors, text);
         var longitude = placed ? null : Number(Longitude, "Form.Longitude", required: true, errors, text);
         if (placed && !string.IsNullOrWhiteSpace(Municipality))
         {
-            if (Places.Find(Municipality) is { } centre)
+            if (listed is { } centre)
             {
                 latitude = (decimal)centre.Lat;
                 longitude = (decimal)centre.Lon;
@@ -120,7 +121,7 @@ public sealed class LotForm
             massPerUnitKg = mass,
             condition = Condition ?? "",
             unitPrice = new { minorUnits = cents, currency = "EUR" },
-            location = new { latitude, longitude, address = string.IsNullOrWhiteSpace(Address) ? null : Address, municipality = Places.Find(Municipality)?.Name ?? Municipality ?? "" },
+            location = new { latitude, longitude, address = string.IsNullOrWhiteSpace(Address) ? null : Address, municipality = listed?.Name ?? Municipality ?? "" },
             pickup = Pickup,
             delivery = Delivery,
             availability = new { from = From?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), to = To?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) },
