@@ -61,6 +61,8 @@ public static class TestClusters
             Municipality = "Vantaa",
             Contact = new TraderContact(null, "test@firm.example", null),
             Roles = roles.Length > 0 ? roles : ["seller", "buyer"],
+            // The account its invoices name: a seller accepts an invoice order only with one.
+            Billing = new TraderBilling("FI2112345600000785", null, null, null, null, null, null, null),
         }, "test");
         return id;
     }

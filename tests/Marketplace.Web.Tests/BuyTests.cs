@@ -96,7 +96,14 @@ public sealed class BuyTests(BrowserFixture web)
         await BrowserFixture.SubmitAsync(sellerPage, sellerPage.Locator($"main a[href='/orders/{orderId}']"), $"**/orders/{orderId}");
         // The seller sees who buys, and that its profile names no account for the invoice yet.
         await Expect(sellerPage.Locator("#order-party")).ToContainTextAsync("Rakennus Oy");
+        // An invoice that says nowhere to pay is not issued: the seller adds the firm's account first, then accepts.
         await Expect(sellerPage.Locator("#missing-iban a[href='/firm/profile']")).ToBeVisibleAsync();
+        await Expect(sellerPage.Locator("#accept")).ToBeDisabledAsync();
+        await BrowserFixture.SubmitAsync(sellerPage, sellerPage.Locator("#missing-iban a[href='/firm/profile']"), "**/firm/profile");
+        await sellerPage.Locator("#Form_Iban").FillAsync("FI21 1234 5600 0007 85");
+        await BrowserFixture.SubmitAsync(sellerPage, sellerPage.Locator("#save-profile"), "**/firm/profile");
+        await web.GoAsync(sellerPage, $"/orders/{orderId}");
+        await Expect(sellerPage.Locator("#missing-iban")).ToHaveCountAsync(0);
         await BrowserFixture.SubmitAsync(sellerPage, sellerPage.Locator("#accept"), $"**/orders/{orderId}");
         await Expect(sellerPage.Locator("#order-status")).ToHaveTextAsync(language == "fi" ? "Hyväksytty" : "Accepted");
         await sellerPage.Locator("#PickupCode").FillAsync(code);

@@ -418,8 +418,11 @@ public sealed class Order
         }
     }
 
-    /// <summary>Checks that the seller may accept now (before any payment or lot step is taken).</summary>
-    public void EnsureCanAccept(OrderActor actor, DateTimeOffset now)
+    /// <summary>
+    /// Checks that the seller may accept now (before any payment or lot step is taken); for an invoice order, that the
+    /// seller's billing details (<paramref name="sellerBilling"/>, when read) name the account the buyer pays into.
+    /// </summary>
+    public void EnsureCanAccept(OrderActor actor, DateTimeOffset now, Traders.TraderBilling? sellerBilling = null, bool sellerRead = false)
     {
         EnsureParty(actor, seller: true);
         EnsureStatus("accept", OrderStatus.Placed);
@@ -437,6 +440,14 @@ public sealed class Order
                 new Dictionary<string, object?> { ["acceptBy"] = AcceptBy });
         }
 
+        // An invoice without the account to pay into asks the buyer to pay nowhere, and an issued invoice is not changed.
+        if (sellerRead && Payment!.Method == PaymentMethod.Invoice && string.IsNullOrWhiteSpace(sellerBilling?.Iban))
+        {
+            throw DomainException.Conflict("seller-iban-missing",
+                $"Your firm's billing details name no account (IBAN) for the buyer to pay into, and accepting issues the invoice: add billing.iban (PATCH /api/v1/traders/{SellerId}, or the firm's profile page), then accept. The order waits until {AcceptBy:yyyy-MM-dd HH:mm} UTC.",
+                new Dictionary<string, object?> { ["acceptBy"] = AcceptBy });
+        }
+
         // A capture tried before the buyer's card authorised the intent would fail, and go on failing under its key.
         if (Payment!.Method == PaymentMethod.Card && Payment.Status != "requires_capture")
         {
@@ -447,9 +458,10 @@ public sealed class Order
 
     /// <summary>
     /// The seller accepts: the hold was confirmed (sold), the card payment captured (<paramref name="captured"/>), or for
-    /// an invoice order the invoice issued (<paramref name="invoice"/>, due after <see cref="OrderTerms.InvoiceDueDays"/>).
+    /// an invoice order the invoice issued (<paramref name="invoice"/>, due after <see cref="OrderTerms.InvoiceDueDays"/>),
+    /// naming <paramref name="parties"/> as they are now.
     /// </summary>
-    public void Accept(OrderActor actor, PaymentChange? captured, InvoiceIssue? invoice, DateTimeOffset now)
+    public void Accept(OrderActor actor, PaymentChange? captured, InvoiceIssue? invoice, DateTimeOffset now, InvoicedParties? parties = null)
     {
         EnsureCanAccept(actor, now);
         var change = "accepted; the hold is sold";
@@ -463,7 +475,10 @@ public sealed class Order
         {
             var issue = invoice ?? throw new ArgumentNullException(nameof(invoice), "An invoice order is accepted with its invoice.");
             var today = MarketClock.Today(now);
-            Invoice = new OrderInvoice(issue.Number, today, today.AddDays(Terms.InvoiceDueDays), issue.ReferenceNumber, issue.CreditorReference);
+            Invoice = new OrderInvoice(issue.Number, today, today.AddDays(Terms.InvoiceDueDays), issue.ReferenceNumber, issue.CreditorReference)
+            {
+                Parties = parties,
+            };
             Payment = Payment with { Status = "invoiced", ChangedAt = now };
             change += $"; invoice {issue.Number} issued, due {Invoice.DueDate:yyyy-MM-dd}, reference {issue.ReferenceNumber}";
         }

@@ -188,6 +188,56 @@ public sealed record OrderInvoice(string Number, DateOnly IssueDate, DateOnly Du
     /// <summary>Sum of recorded payments.</summary>
     [JsonIgnore]
     public long PaidMinor => Payments.Sum(p => p.AmountMinor);
+
+    /// <summary>
+    /// The parties and the account paid into as they were when the invoice was issued: an issued invoice does not
+    /// change when a firm later edits its profile. Null on invoices issued before this was kept (read from the firms).
+    /// </summary>
+    public InvoicedParties? Parties { get; init; }
+}
+
+/// <summary>One party of an issued invoice, as the invoice names it.</summary>
+/// <param name="Name">Firm name.</param>
+/// <param name="BusinessId">Business id (Y-tunnus).</param>
+/// <param name="Address">Street address, if known.</param>
+/// <param name="Town">Postal code and town, or the firm's municipality.</param>
+/// <param name="Email">Invoice e-mail, if any.</param>
+/// <param name="EInvoiceAddress">E-invoice address (OVT code or IBAN), if any.</param>
+/// <param name="EInvoiceOperator">E-invoice operator, if any.</param>
+public sealed record InvoicedParty(string Name, string BusinessId, string? Address, string? Town, string? Email, string? EInvoiceAddress, string? EInvoiceOperator);
+
+/// <summary>Who an invoice is from and to, and the seller's account the buyer pays into, fixed when it is issued.</summary>
+/// <param name="Seller">The seller.</param>
+/// <param name="SellerIban">The seller's IBAN.</param>
+/// <param name="SellerBic">The seller's BIC, if given.</param>
+/// <param name="Buyer">The buyer as invoiced.</param>
+public sealed record InvoicedParties(InvoicedParty Seller, string SellerIban, string? SellerBic, InvoicedParty Buyer)
+{
+    /// <summary>
+    /// The parties of <paramref name="order"/>'s invoice from the firms' records now: the seller with its billing details,
+    /// the buyer with the invoicing details of its checkout. The buyer's street and town come from one source: its billing
+    /// address, else the order's site address, else the firm's town (the site's street beside the firm's town named a
+    /// place that is neither).
+    /// </summary>
+    public static InvoicedParties Of(Order order, Traders.Trader seller, Traders.Trader buyer)
+    {
+        var sellerProfile = seller.Profile!;
+        var sellerBilling = sellerProfile.Billing;
+        var buyerProfile = buyer.Profile!;
+        var buyerBilling = buyerProfile.Billing;
+        var invoicing = order.Invoicing;
+        var (buyerStreet, buyerTown) = buyerBilling?.Address is { Length: > 0 } billed
+            ? (billed, buyerBilling.PostOffice ?? buyerProfile.Municipality)
+            : order.Address?.Address is { Length: > 0 } site
+                ? (site, string.Join(' ', new[] { order.Address.PostalCode, order.Address.Municipality }.Where(p => !string.IsNullOrWhiteSpace(p))) is { Length: > 0 } town ? town : null)
+                : (null, buyerProfile.Municipality);
+        return new InvoicedParties(
+            new InvoicedParty(sellerProfile.Name, sellerProfile.BusinessId, sellerBilling?.Address, sellerBilling?.PostOffice ?? sellerProfile.Municipality,
+                sellerBilling?.InvoiceEmail ?? sellerProfile.Contact?.Email, sellerBilling?.EInvoiceAddress, sellerBilling?.EInvoiceOperator),
+            sellerBilling?.Iban ?? "", sellerBilling?.Bic,
+            new InvoicedParty(buyerProfile.Name, invoicing?.BusinessId ?? buyerProfile.BusinessId, buyerStreet, buyerTown,
+                invoicing?.Email, invoicing?.EInvoiceAddress, invoicing?.EInvoiceOperator));
+    }
 }
 
 /// <summary>What an invoice number and its references are, chosen by the grains (from the platform's sequence).</summary>

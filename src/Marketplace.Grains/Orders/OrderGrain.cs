@@ -234,6 +234,16 @@ public sealed class OrderGrain(
     {
         await RefreshCardAuthorizationAsync();
         Order.EnsureCanAccept(actor, Now);
+        InvoicedParties? parties = null;
+        if (Order.Payment!.Method == PaymentMethod.Invoice)
+        {
+            // The invoice names the firms, and the seller's account, as they are at its issue; without an account it is not issued.
+            var seller = await GrainFactory.GetGrain<ITraderGrain>(Order.SellerId).GetAsync() ?? throw DomainException.NotFound("trader", Order.SellerId);
+            var buyer = await GrainFactory.GetGrain<ITraderGrain>(Order.BuyerId).GetAsync() ?? throw DomainException.NotFound("trader", Order.BuyerId);
+            Order.EnsureCanAccept(actor, Now, seller.Profile?.Billing, sellerRead: true);
+            parties = InvoicedParties.Of(Order, seller, buyer);
+        }
+
         try
         {
             await GrainFactory.GetGrain<IListingGrain>(Order.Lot!.ListingId).ConfirmHoldAsync(Order.SellerId, Order.HoldId, orderId: Id);
@@ -256,7 +266,7 @@ public sealed class OrderGrain(
             invoice = await GrainFactory.GetGrain<IInvoiceNumberGrain>(year).IssueAsync(Id);
         }
 
-        return await ChangeAsync(o => o.Accept(actor, captured, invoice, Now));
+        return await ChangeAsync(o => o.Accept(actor, captured, invoice, Now, parties));
     }
 
     /// <inheritdoc />

@@ -204,9 +204,36 @@ public static class ApiProblems
     /// The serializer's message without the .NET type it names ("could not be converted to Marketplace.Host.Api…"):
     /// the caller needs the field and the position, not the host's internals.
     /// </summary>
+    /// <remarks>
+    /// Plain string work, not a regular expression with a time limit: on a loaded machine a descheduled thread ran out
+    /// of such a limit, and the refusal of a bad body became a failure of the error handler.
+    /// </remarks>
     private static string WithoutTypeNames(string message)
-        => System.Text.RegularExpressions.Regex.Replace(message, @"converted to [\w.`+\[\], ]+?\.(?= |$)", "converted to the expected type.",
-            System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+    {
+        const string Marker = "converted to ";
+        var start = message.IndexOf(Marker, StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return message;
+        }
+
+        var name = start + Marker.Length;
+        for (var i = name; i < message.Length; i++)
+        {
+            var c = message[i];
+            if (c == '.' && (i + 1 == message.Length || message[i + 1] == ' '))
+            {
+                return i == name ? message : string.Concat(message.AsSpan(0, name), "the expected type", message.AsSpan(i));
+            }
+
+            if (!char.IsLetterOrDigit(c) && c is not ('_' or '.' or '`' or '+' or '[' or ']' or ',' or ' '))
+            {
+                return message;
+            }
+        }
+
+        return message;
+    }
 
     private static ProblemDetails FromJson(JsonException json)
     {

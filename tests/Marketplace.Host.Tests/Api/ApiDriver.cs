@@ -29,6 +29,8 @@ internal static class ApiDriver
         ["municipality"] = "Vantaa",
         ["contact"] = new JsonObject { ["person"] = "Aino", ["email"] = "aino@purku.example", ["phone"] = "+358 40 1" },
         ["roles"] = new JsonArray(roles.Select(r => (JsonNode)r).ToArray()),
+        // A seller accepts invoice orders only with the account its invoices name (the example of the Finnish banks' guide).
+        ["billing"] = new JsonObject { ["iban"] = "FI21 1234 5600 0007 85" },
     };
 
     /// <summary>Registers a firm through the API (see <see cref="MarketplaceServer.RegisterFirmAsync"/>); <c>server.Client(id)</c> then acts for it.</summary>

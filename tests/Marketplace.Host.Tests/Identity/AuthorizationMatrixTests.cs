@@ -427,6 +427,9 @@ public class AuthorizationMatrixTests(ServerFixture fixture)
         await owner.RegisterAsync(Browser.NewEmail("owner"), NewBusinessId(), "Omistaja Oy");
         var ownerToken = (await owner.TokensAsync())["access_token"]!.GetValue<string>();
         var ownerFirm = (await ReadAsync(await Server.BearerClient(ownerToken).GetAsync("/api/v1/me"), HttpStatusCode.OK))["traderId"]!.GetValue<string>();
+        // The account its invoices name: an invoice order is accepted only with one.
+        await ReadAsync(await Server.BearerClient(ownerToken).PatchAsJsonAsync($"/api/v1/traders/{ownerFirm}",
+            new JsonObject { ["billing"] = new JsonObject { ["iban"] = "FI21 1234 5600 0007 85" } }), HttpStatusCode.OK);
 
         using var other = new Browser(Server.Address);
         await other.RegisterAsync(Browser.NewEmail("other"), NewBusinessId(), "Muu Yritys Oy");

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using static Marketplace.Host.Tests.Api.ApiDriver;
 using static Marketplace.Host.Tests.Orders.OrderDriver;
 
@@ -32,6 +34,45 @@ public class InvoiceJsonApiTests(ServerFixture fixture)
         Assert.Equal("Otaniementie 1", invoice["buyer"]!["address"]!.GetValue<string>());
         Assert.EndsWith("Espoo", invoice["buyer"]!["municipality"]!.GetValue<string>(), StringComparison.Ordinal);
         await ProblemAsync(await sellerClient.GetAsync($"/api/v1/orders/{id}/invoice?format=html"), HttpStatusCode.UnprocessableEntity, "invalid-format", "format");
+    }
+
+    /// <summary>
+    /// A seller without an IBAN cannot issue an invoice that says where to pay: accepting is refused and changes nothing.
+    /// An issued invoice names the parties and the account as they were at its issue, whatever the firms edit later.
+    /// </summary>
+    [Fact]
+    public async Task Accept_WithoutAnIban_Is409_AndTheIssuedInvoiceKeepsItsAccountAndParties()
+    {
+        var firm = Firm("seller");
+        firm.Remove("billing");
+        var seller = await Server.RegisterFirmAsync(firm);
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var lot = await ActiveLotAsync(Server, seller, 1000);
+        using var buyerClient = Server.Client(buyer);
+        using var sellerClient = Server.Client(seller);
+        var id = (await PlaceAsync(buyerClient, lot, 400)).Id();
+
+        var refused = await ProblemAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{id}/accept", new { }), HttpStatusCode.Conflict, "seller-iban-missing");
+        Assert.Contains("billing.iban", refused["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("placed", (await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{id}"), HttpStatusCode.OK)).Status());
+        var held = await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK);
+        Assert.Equal((400m, 0m), (held["quantities"]!["held"]!.GetValue<decimal>(), held["quantities"]!["sold"]!.GetValue<decimal>()));
+
+        await ReadAsync(await sellerClient.PatchAsJsonAsync($"/api/v1/traders/{seller}",
+            new JsonObject { ["billing"] = new JsonObject { ["iban"] = "FI21 1234 5600 0007 85", ["address"] = "Purkutie 1" } }), HttpStatusCode.OK);
+        await StepAsync(sellerClient, id, "accept");
+        await ReadAsync(await sellerClient.PatchAsJsonAsync($"/api/v1/traders/{seller}",
+            new JsonObject { ["name"] = "Uusi Nimi Oy", ["billing"] = new JsonObject { ["iban"] = "FI14 1009 3000 1234 58", ["address"] = "Muutettu katu 9" } }), HttpStatusCode.OK);
+        await ReadAsync(await buyerClient.PatchAsJsonAsync($"/api/v1/traders/{buyer}", new JsonObject { ["name"] = "Toinen Ostaja Oy" }), HttpStatusCode.OK);
+
+        var invoice = await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{id}/invoice?format=json"), HttpStatusCode.OK);
+        Assert.Equal("FI2112345600000785", invoice["sellerIban"]!.GetValue<string>());
+        Assert.Equal(("Purkutyö Testi Oy", "Purkutie 1"), (invoice["seller"]!["name"]!.GetValue<string>(), invoice["seller"]!["address"]!.GetValue<string>()));
+        Assert.Equal("Purkutyö Testi Oy", invoice["buyer"]!["name"]!.GetValue<string>());
+        using var finvoice = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/orders/{id}/invoice?format=finvoice");
+        var xml = await (await buyerClient.SendAsync(finvoice)).Content.ReadAsStringAsync();
+        Assert.Contains("FI2112345600000785", xml, StringComparison.Ordinal);
+        Assert.DoesNotContain("FI1410093000123458", xml, StringComparison.Ordinal);
     }
 
     /// <summary>Without <c>format</c>, the Accept header picks the document by preference; a type none of them is, 406.</summary>

@@ -152,9 +152,11 @@ public static class OrdersApi
                 new Dictionary<string, object?> { ["orderStatus"] = Order.StatusCode(order.Status) });
         }
 
-        var seller = await grains.GetGrain<ITraderGrain>(order.SellerId).GetAsync();
-        var buyer = await grains.GetGrain<ITraderGrain>(order.BuyerId).GetAsync();
-        var document = OrderInvoiceDocument.For(order, seller!, buyer!);
+        // An invoice keeps its parties from its issue; only one issued before that reads the firms as they are now.
+        var (seller, buyer) = order.Invoice.Parties is null
+            ? (await grains.GetGrain<ITraderGrain>(order.SellerId).GetAsync(), await grains.GetGrain<ITraderGrain>(order.BuyerId).GetAsync())
+            : (null, null);
+        var document = OrderInvoiceDocument.For(order, seller, buyer);
         if (format == "json")
         {
             return TypedResults.Ok(document);
