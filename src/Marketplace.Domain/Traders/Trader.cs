@@ -98,6 +98,9 @@ public sealed class Trader
     [JsonInclude]
     private List<string> _demandIds = [];
 
+    /// <summary>The demand ids as a set, built on first use (a firm may post thousands of wanted notices over the years).</summary>
+    private HashSet<string>? _demandIdSet;
+
     /// <summary>The index of the firm's lots by status (status code and the lot's version it was read at).</summary>
     [JsonInclude]
     private Dictionary<string, ListedLot> _listingStatuses = new(StringComparer.Ordinal);
@@ -282,15 +285,35 @@ public sealed class Trader
     /// <summary>The firm's entry for one of its lots (status and version), or null when the lot has not reported one.</summary>
     public ListedLot? ListedLot(string listingId) => _listingStatuses.GetValueOrDefault(listingId);
 
-    /// <summary>This firm without its lots, saying they are stored apart in <paramref name="lotPages"/> pages: its own stored record.</summary>
-    public Trader WithoutLots(int lotPages)
+    /// <summary>
+    /// How many pages the firm's demand ids are stored in apart from its own record (a new demand writes only its page);
+    /// 0 for a record that holds its demand ids itself, as every record did before demand pages.
+    /// </summary>
+    [JsonInclude]
+    public int DemandPages { get; private set; }
+
+    /// <summary>
+    /// This firm without its lots and demand ids, saying they are stored apart in <paramref name="lotPages"/> and
+    /// <paramref name="demandPages"/> pages: its own stored record.
+    /// </summary>
+    public Trader WithoutLots(int lotPages, int demandPages)
     {
         var record = (Trader)MemberwiseClone();
         record._listingIds = [];
         record._listingIdSet = null;
         record._listingStatuses = new Dictionary<string, ListedLot>(StringComparer.Ordinal);
         record.LotPages = lotPages;
+        record._demandIds = [];
+        record._demandIdSet = null;
+        record.DemandPages = demandPages;
         return record;
+    }
+
+    /// <summary>Puts back the firm's demand ids read from their pages (oldest first), replacing any it holds.</summary>
+    public void RestoreDemands(List<string> demandIds)
+    {
+        _demandIds = demandIds;
+        _demandIdSet = null;
     }
 
     /// <summary>Puts back the firm's lots read from their pages (ids oldest first, with their entries), replacing any it holds.</summary>
@@ -324,14 +347,17 @@ public sealed class Trader
         return true;
     }
 
-    /// <summary>Records a demand the firm posted.</summary>
-    public void AddDemand(string demandId)
+    /// <summary>Records a demand the firm posted; false when it was recorded already.</summary>
+    public bool AddDemand(string demandId)
     {
         EnsureExists();
-        if (!_demandIds.Contains(demandId))
+        if (!(_demandIdSet ??= new HashSet<string>(_demandIds, StringComparer.Ordinal)).Add(demandId))
         {
-            _demandIds.Add(demandId);
+            return false;
         }
+
+        _demandIds.Add(demandId);
+        return true;
     }
 
     /// <summary>

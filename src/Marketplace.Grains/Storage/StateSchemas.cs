@@ -21,7 +21,9 @@ public sealed class StateSchemas
     public static StateSchemas Default { get; } = new StateSchemas()
         .Register<Listing>(1)
         .Register<Demand>(1)
-        .Register<Trader>(1)
+        // 2: DemandPages (the demand ids in pages apart, as the lots are; version 1 held them inline, which still reads).
+        // Raised so that an older build refuses a firm whose demands are in pages rather than reading it as having none.
+        .Register<Trader>(2, v1 => v1)
         .Register<MatchingSession>(1)
         // 2: Pages (absent in version 1: the record holds the members, as it still does for a cell of one page). Raised
         // so that an older build refuses a cell laid out in pages rather than reading it as a cell with no members.

@@ -186,8 +186,12 @@ public sealed class TraderGrain(
     public async Task AddDemandAsync(string demandId)
     {
         await EnsureRoleAsync(TraderRoles.Buyer);
-        State.AddDemand(demandId);
-        await WriteRecordAsync();
+        if (State.AddDemand(demandId))
+        {
+            // Its page, and the firm's record only when the page is a new one.
+            _records.DemandAdded();
+            await _records.WriteAsync();
+        }
     }
 
     /// <inheritdoc />

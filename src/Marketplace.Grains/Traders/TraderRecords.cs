@@ -17,6 +17,12 @@ namespace Marketplace.Grains.Traders;
 /// changes emptied (as an inbox's changes are), and a change of more lots at once (an import batch) writes its pages
 /// straight away.
 /// <para>
+/// The firm's demand ids (every wanted notice it ever posted, oldest first) are pages of <see cref="PageSize"/> too
+/// (state <c>trader-demands</c>), appended to: a new demand writes its page, and the firm's record only when a page is
+/// added. A page beyond the record's count (the record's write failed) is not read, and is overwritten by the next
+/// write of that page. A record stored before demand pages holds its ids itself, and its next write moves them.
+/// </para>
+/// <para>
 /// A record stored before pages holds its lots itself (<see cref="Trader.LotPages"/> 0): it reads as it did, and the
 /// next write moves its lots into pages. Pages are written before the firm's record that counts them, and both before
 /// the changes are emptied; a page written by a write whose record then failed lies beyond the count: its lots are
@@ -37,7 +43,10 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
     /// <summary>The state name of the lots' changes since the pages were last written.</summary>
     public const string ChangesStateName = "trader-lot-changes";
 
-    /// <summary>Lots per page: one status change rewrites about this many lots' entries (about 80 bytes each).</summary>
+    /// <summary>The demand pages' state name.</summary>
+    public const string DemandPagesStateName = "trader-demands";
+
+    /// <summary>Lots (and demand ids) per page: one status change rewrites about this many lots' entries (about 80 bytes each).</summary>
     public const int PageSize = 500;
 
     /// <summary>
@@ -75,6 +84,14 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
     private bool _recordDirty;
     private bool _lotsDirty;
 
+    /// <summary>The demand pages the stored record counts, and how many of the firm's demand ids they hold.</summary>
+    private int _storedDemandPages;
+    private int _pagedDemands;
+
+    /// <summary>Demand ids were added since the pages were written (or the record holds them itself, from before pages).</summary>
+    private bool _demandsDirty;
+    private readonly Dictionary<int, string?> _demandPageETags = [];
+
     /// <summary>The next lots' write writes pages (a record stored before pages).</summary>
     private bool _mustWritePages;
 
@@ -98,6 +115,7 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
         _pagedLots = 0;
         _changesStored = changes.Added.Count > 0 || changes.Statuses.Count > 0;
         (_recordDirty, _lotsDirty, _mustWritePages) = (false, false, false);
+        await ReadDemandsAsync(trader);
         if (trader.LotPages > 0 || _changesStored)
         {
             var pages = Enumerable.Range(0, trader.LotPages).Select(_ => new GrainState<TraderLotPage>()).ToArray();
@@ -145,6 +163,35 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
         State = trader;
     }
 
+    /// <summary>Reads the firm's demand pages into <paramref name="trader"/>, or notes that its record holds its ids itself.</summary>
+    private async Task ReadDemandsAsync(Trader trader)
+    {
+        _demandPageETags.Clear();
+        (_storedDemandPages, _pagedDemands, _demandsDirty) = (trader.DemandPages, 0, false);
+        if (trader.DemandPages > 0)
+        {
+            var pages = Enumerable.Range(0, trader.DemandPages).Select(_ => new GrainState<TraderDemandPage>()).ToArray();
+            await Task.WhenAll(pages.Select((page, p) => storage.ReadStateAsync(DemandPagesStateName, DemandPageId(p), page)));
+            var ids = new List<string>(trader.DemandPages * PageSize);
+            for (var p = 0; p < pages.Length; p++)
+            {
+                _demandPageETags[p] = pages[p].ETag;
+                ids.AddRange(pages[p].State?.Ids ?? []);
+            }
+
+            trader.RestoreDemands(ids);
+            _pagedDemands = ids.Count;
+        }
+        else if (trader.DemandIds.Count > 0)
+        {
+            // Stored before demand pages: the next write moves the ids into pages and drops them from the firm's record.
+            (_demandsDirty, _recordDirty) = (true, true);
+        }
+    }
+
+    /// <summary>A demand id was appended to the firm's list.</summary>
+    public void DemandAdded() => _demandsDirty = true;
+
     /// <summary>Starts a new firm (not yet stored).</summary>
     public void Reset(Trader trader)
     {
@@ -152,6 +199,8 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
         _positions = null;
         _changedPaged.Clear();
         _pagedLots = 0;
+        _demandPageETags.Clear();
+        (_storedDemandPages, _pagedDemands, _demandsDirty) = (0, 0, false);
         (_recordDirty, _lotsDirty, _mustWritePages) = (true, false, false);
     }
 
@@ -230,6 +279,7 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
                 _lotsDirty = false;
             }
 
+            await WriteDemandPagesAsync();
             await WriteRecordAsync(pages);
         }
         catch
@@ -248,10 +298,42 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
         }
     }
 
+    /// <summary>Writes the demand pages that hold ids added since they were written (the last one or two, or all from before pages).</summary>
+    private async Task WriteDemandPagesAsync()
+    {
+        if (!_demandsDirty)
+        {
+            return;
+        }
+
+        var ids = State.DemandIds;
+        var pages = (ids.Count + PageSize - 1) / PageSize;
+        for (var p = _pagedDemands / PageSize; p < pages; p++)
+        {
+            var (from, to) = (p * PageSize, Math.Min(ids.Count, (p + 1) * PageSize));
+            var page = new TraderDemandPage { Ids = new List<string>(to - from) };
+            for (var i = from; i < to; i++)
+            {
+                page.Ids.Add(ids[i]);
+            }
+
+            var state = new GrainState<TraderDemandPage>(page) { ETag = _demandPageETags.GetValueOrDefault(p) };
+            await PageWrites.WriteAsync(storage, DemandPagesStateName, DemandPageId(p), state);
+            _demandPageETags[p] = state.ETag;
+        }
+
+        _pagedDemands = ids.Count;
+        _demandsDirty = false;
+        if (pages != _storedDemandPages)
+        {
+            _recordDirty = true;
+        }
+    }
+
     /// <summary>Writes the firm's record as new (a registration); leaves memory as it is when that fails.</summary>
     public async Task CreateAsync()
     {
-        _record.State = State.WithoutLots(0);
+        _record.State = State.WithoutLots(0, 0);
         await storage.WriteStateAsync(StateName, _id, _record);
         (_storedPages, _recordDirty) = (0, false);
     }
@@ -289,9 +371,10 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
     {
         if (_recordDirty || pages != _storedPages)
         {
-            _record.State = State.WithoutLots(pages);
+            var demandPages = (State.DemandIds.Count + PageSize - 1) / PageSize;
+            _record.State = State.WithoutLots(pages, demandPages);
             await storage.WriteStateAsync(StateName, _id, _record);
-            (_storedPages, _recordDirty) = (pages, false);
+            (_storedPages, _storedDemandPages, _recordDirty) = (pages, demandPages, false);
         }
     }
 
@@ -324,6 +407,15 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
     }
 
     private GrainId PageId(int page) => GrainId.Create(PagesStateName, $"{traderId}/{page}");
+
+    private GrainId DemandPageId(int page) => GrainId.Create(DemandPagesStateName, $"{traderId}/{page}");
+}
+
+/// <summary>One stored page of a firm's demand ids (see <see cref="TraderRecords"/>), oldest first.</summary>
+public sealed class TraderDemandPage
+{
+    /// <summary>The page's demand ids, oldest first.</summary>
+    public List<string> Ids { get; set; } = [];
 }
 
 /// <summary>One stored page of a firm's lots (see <see cref="TraderRecords"/>): their ids, oldest first, and the entries they reported.</summary>

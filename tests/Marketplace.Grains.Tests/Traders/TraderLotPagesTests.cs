@@ -159,6 +159,56 @@ public sealed class TraderLotPagesTests() : CountingSqliteCluster("trader-pages"
         Assert.Equal(new ListedLot("active", 2), (await StoredAsync(seller)).ListedLot(lot.GetPrimaryKeyString()));
     }
 
+    /// <summary>
+    /// A firm's demand ids are pages too: its 1,201st demand writes one small page, not a record that holds every wanted
+    /// notice the firm ever posted (2,000 posted and cancelled once added 8 MB of writes); a record stored with its ids
+    /// inline still reads, and its next write moves them into pages.
+    /// </summary>
+    [Fact]
+    public async Task Demands_AreStoredInPages_ANewOneWritesItsPage_AndARecordWithInlineIdsMovesThem()
+    {
+        var id = "firm-" + Guid.NewGuid().ToString("N");
+        var old = Trader.Register(id, new TraderProfile
+        {
+            Name = "Ostaja Oy",
+            BusinessId = TestClusters.NewBusinessId(),
+            Contact = new TraderContact(null, "ostaja@firm.example", null),
+            Roles = ["buyer"],
+        }, "test", DateTimeOffset.UtcNow);
+        var demands = Enumerable.Range(0, 1_200).Select(i => $"demand-{i:D4}-" + Guid.NewGuid().ToString("N")).ToArray();
+        foreach (var d in demands)
+        {
+            old.AddDemand(d);
+        }
+
+        // The record as stored before demand pages: the ids inline and no page count.
+        var json = JsonSerializer.SerializeToNode(old, MarketplaceJson.Options)!.AsObject();
+        Assert.True(json.Remove("demandPages"));
+        var inline = JsonSerializer.SerializeToUtf8Bytes(json).Length;
+        await Storage.WriteStateAsync(TraderRecords.StateName, GrainId.Create("trader", id), new GrainState<JsonObject>(json));
+
+        var trader = Cluster.Client.GetGrain<ITraderGrain>(id);
+        Assert.Equal(demands, (await trader.GetAsync())!.DemandIds);
+        Storage.Written.Clear();
+        await trader.AddDemandAsync("moved");
+        var record = new GrainState<Trader>();
+        await Storage.ReadStateAsync(TraderRecords.StateName, GrainId.Create("trader", id), record);
+        Assert.Empty(record.State!.DemandIds);
+        Assert.Equal(3, record.State!.DemandPages);
+        Assert.Equal([.. demands, "moved"], (await StoredAsync(id)).DemandIds);
+
+        Storage.Written.Clear();
+        await trader.AddDemandAsync("next");
+        await trader.AddDemandAsync("next");
+        var written = Storage.Written.ToArray();
+        Assert.Equal([TraderRecords.DemandPagesStateName], written.Select(w => w.StateName).ToArray());
+        Assert.True(written.Sum(w => w.Bytes) < inline / 5, $"a new demand wrote {written.Sum(w => w.Bytes):N0} bytes; the record with its ids inline is {inline:N0}");
+
+        // A fresh activation reads every id from the pages, each once.
+        Assert.Equal([.. demands, "moved", "next"], (await StoredAsync(id)).DemandIds);
+        Assert.Equal("Ostaja Oy", (await StoredAsync(id)).Profile!.Name);
+    }
+
     /// <summary>The firm as a fresh activation would read it from storage.</summary>
     private async Task<Trader> StoredAsync(string id)
     {
