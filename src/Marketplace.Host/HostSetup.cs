@@ -143,6 +143,7 @@ public static class HostSetup
             o.AddDocumentTransformer(security);
             o.AddOperationTransformer(security);
             o.AddDocumentTransformer<Api.ApiDescription>();
+            o.AddOperationTransformer<Api.Idempotency.IdempotencyOpenApi>();
             // The instant converter hides the type from the generator: an instant is a date-time string, as before.
             o.AddSchemaTransformer((schema, context, _) =>
             {

@@ -126,6 +126,17 @@ public sealed class SellerOrderTests(BrowserFixture web)
         var seller = await web.Server.FirmAsync("Purkutalo Oy", "Seppo Seller", "seller");
         var buyer = await web.Server.FirmAsync("Uudisrakennus Oy", "Bertta Buyer", "buyer");
         var (orderId, _) = await PlacedOrderAsync(seller, buyer, "Bricks to cancel");
+        string invoiceNumber;
+        using (var sellerApi = web.Server.Api(seller))
+        {
+            // Accepted first: the cancel voids an issued invoice, which a credit note takes back.
+            using var billed = await sellerApi.PatchAsJsonAsync($"/api/v1/traders/{seller.TraderId}", new JsonObject { ["billing"] = new JsonObject { ["iban"] = "FI2112345600000785" } });
+            Assert.True(billed.IsSuccessStatusCode, await billed.Content.ReadAsStringAsync());
+            using var accepted = await sellerApi.PostAsJsonAsync($"/api/v1/orders/{orderId}/accept", new JsonObject());
+            Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
+            invoiceNumber = (await accepted.Content.ReadFromJsonAsync<JsonObject>())!["invoice"]!["number"]!.GetValue<string>();
+        }
+
         step("sign in");
         var page = await web.NewPageAsync("en");
         await web.GoAsync(page, $"/orders/{orderId}");
@@ -144,6 +155,16 @@ public sealed class SellerOrderTests(BrowserFixture web)
         using var api = web.Server.Api(buyer);
         var order = await api.GetFromJsonAsync<JsonObject>($"/api/v1/orders/{orderId}");
         Assert.Equal("The pallets were damaged in storage", order!["reason"]!.GetValue<string>());
+
+        step("credit note");
+        var note = order["invoice"]!["creditNote"]!["number"]!.GetValue<string>();
+        await BrowserFixture.SubmitAsync(page, page.Locator("#credit-note-link"), $"**/orders/{orderId}/invoice?document=credit-note");
+        await Expect(page.Locator("h1")).ToHaveTextAsync($"Credit note {note}");
+        await Expect(page.Locator("#credited-invoice")).ToContainTextAsync(invoiceNumber);
+        await Expect(page.Locator("#credit-reason")).ToContainTextAsync("The pallets were damaged in storage");
+        await Expect(page.Locator("#credit-nothing-to-pay")).ToBeVisibleAsync();
+        await Expect(page.Locator("#invoice-iban")).ToHaveCountAsync(0);
+        await BrowserFixture.AssertAccessibleAsync(page);
         web.AssertNoOutsideRequests();
         await page.Context.CloseAsync();
     }

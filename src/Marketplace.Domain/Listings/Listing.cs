@@ -445,6 +445,13 @@ public sealed partial class Listing
                 new Dictionary<string, object?> { ["available"] = available, ["requested"] = quantity, ["unit"] = Details!.Unit });
         }
 
+        // A hold worth more than the largest order could never be ordered: refused here rather than held for nothing.
+        if (quantity * Details!.UnitPrice.MinorUnits > Orders.OrderPricing.MaxNetMinor)
+        {
+            throw DomainException.Invalid("quantity",
+                $"At this lot's price a hold may be for at most {decimal.Floor(Orders.OrderPricing.MaxNetMinor / (decimal)Details.UnitPrice.MinorUnits * 1000) / 1000} {Details.Unit}: the largest order the marketplace takes is {Orders.OrderPricing.MaxNetMinor / 100:N0} {Details.UnitPrice.Currency} before VAT. Hold less, and order the rest separately.");
+        }
+
         (limits ?? BuyerHoldLimits.None).Check(_holds.Where(h => h.IsActive && h.BuyerId == buyerId).ToArray(), quantity, ListedQuantity, Details!.Unit);
         var hold = new Hold(holdId, buyerId, quantity, now, until, matchId);
         _holds.Add(hold);

@@ -600,11 +600,22 @@ public sealed class Order
     /// Whether an accepted order's sold quantity is already back on the lot; the grain passes false, stores the cancel,
     /// then returns the quantity and marks it (<see cref="MarkQuantityReturned"/>), so a lot is never ahead of its order.
     /// </param>
-    public void Cancel(OrderActor actor, string? reason, PaymentChange? payment, RefundChange? refund, DateTimeOffset now, bool quantityReturned = true)
+    /// <param name="creditNote">
+    /// The number of the credit note that voids an issued invoice (<see cref="CreditNoteDueOnCancel"/> above zero).
+    /// </param>
+    public void Cancel(OrderActor actor, string? reason, PaymentChange? payment, RefundChange? refund, DateTimeOffset now, bool quantityReturned = true,
+        InvoiceIssue? creditNote = null)
     {
         EnsureCanCancel(actor, reason);
         var wasAccepted = Status == OrderStatus.Accepted;
         Reason = reason?.Trim() ?? "The seller did not accept in time.";
+        var voided = CreditNoteDueOnCancel;
+        if (creditNote is not null && voided > 0)
+        {
+            // The issued invoice is void: a credit note takes all of it back, under its own number.
+            IssueCreditNote(creditNote, voided, Reason, now);
+        }
+
         if (payment is not null)
         {
             Payment = Payment! with { Status = payment.Status, ChangedAt = now };
@@ -617,10 +628,30 @@ public sealed class Order
             change += $"; {refund.AmountMinor} refunded";
         }
 
+        if (Payment!.Method == PaymentMethod.Invoice && Invoice is not null)
+        {
+            // An issued invoice is void: what was paid on it is returned, the rest credited.
+            Payment = Payment with { Status = refund is { AmountMinor: > 0 } ? "refunded" : "credited", ChangedAt = now };
+            if (Invoice.CreditNote is { } note)
+            {
+                change += $"; credit note {note.Number}";
+            }
+        }
+
         QuantityReturned = wasAccepted && quantityReturned;
         ClosedAt = now;
         Move(actor, now, OrderStatus.Cancelled, change + (wasAccepted ? "; the quantity went back to the lot" : "; the hold was released"));
     }
+
+    /// <summary>What a cancellation now would credit: the whole of an issued invoice not yet credited (0 without one).</summary>
+    public long CreditNoteDueOnCancel
+        => Invoice is { CreditNote: null } && Payment?.Method == PaymentMethod.Invoice ? Math.Max(0, Totals!.GrossMinor - CreditedMinor) : 0;
+
+    private void IssueCreditNote(InvoiceIssue number, long grossMinor, string? reason, DateTimeOffset now)
+        => Invoice = Invoice! with
+        {
+            CreditNote = new OrderCreditNote(number.Number, MarketClock.Today(now), grossMinor, OrderCreditNote.Split(grossMinor, _lines), reason),
+        };
 
     /// <summary>The buyer disputes the order after handover, within the dispute window, with a reason.</summary>
     public void Dispute(OrderActor actor, string? reason, DateTimeOffset now)
@@ -682,9 +713,10 @@ public sealed class Order
 
     /// <summary>
     /// A platform admin resolves a dispute: completed as it is or with a partial refund (with the carbon figure), or
-    /// refunded in whole (status <see cref="OrderStatus.Refunded"/>).
+    /// refunded in whole (status <see cref="OrderStatus.Refunded"/>). A credit taken off the invoice is documented by a
+    /// credit note numbered <paramref name="creditNote"/>.
     /// </summary>
-    public void Resolve(OrderActor actor, Resolution resolution, RefundChange? refund, CarbonFigure? figure, DateTimeOffset now)
+    public void Resolve(OrderActor actor, Resolution resolution, RefundChange? refund, CarbonFigure? figure, DateTimeOffset now, InvoiceIssue? creditNote = null)
     {
         var amount = EnsureCanResolve(actor, resolution);
         var whole = amount > 0 && amount == RefundableMinor + CreditableMinor;
@@ -694,6 +726,12 @@ public sealed class Order
         {
             CreditedMinor += credit;
             change += $"; {credit} credited on the invoice";
+            if (creditNote is not null)
+            {
+                IssueCreditNote(creditNote, credit, resolution.Note?.Trim(), now);
+                change += $" (credit note {creditNote.Number})";
+            }
+
             if (!whole && Invoice is { PaidMinor: > 0 } && InvoiceSettled)
             {
                 // What was paid and the credit settle the invoice of the order it completes.
@@ -705,6 +743,12 @@ public sealed class Order
         {
             AddRefund("dispute", (refund ?? new RefundChange(null, refunded, "recorded")) with { AmountMinor = refunded }, now);
             change += $"; {refunded} refunded";
+        }
+
+        if (whole && Payment!.Method == PaymentMethod.Invoice && Invoice is not null)
+        {
+            // The whole price is taken back: what was paid is returned, what was owed is credited.
+            Payment = Payment with { Status = refunded > 0 ? "refunded" : "credited", ChangedAt = now };
         }
         Carbon = whole ? null : figure;
         ClosedAt = now;

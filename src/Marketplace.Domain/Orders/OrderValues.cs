@@ -194,7 +194,58 @@ public sealed record OrderInvoice(string Number, DateOnly IssueDate, DateOnly Du
     /// change when a firm later edits its profile. Null on invoices issued before this was kept (read from the firms).
     /// </summary>
     public InvoicedParties? Parties { get; init; }
+
+    /// <summary>
+    /// The credit note issued against this invoice, if any: a dispute's credit, or the whole invoice when its order is
+    /// cancelled after it was issued. Its own number, from the invoices' sequence; it is never changed once issued.
+    /// </summary>
+    public OrderCreditNote? CreditNote { get; init; }
 }
+
+/// <summary>A credit note (hyvityslasku) against an order's invoice: what it takes off, per VAT rate.</summary>
+/// <param name="Number">Its number, from the platform's invoice sequence.</param>
+/// <param name="IssueDate">Date of issue (Helsinki).</param>
+/// <param name="GrossMinor">The amount credited, VAT included (positive).</param>
+/// <param name="Vat">The amount per VAT rate of the invoice, net and VAT (positive), in the invoice's proportions.</param>
+/// <param name="Reason">Why: the dispute's resolution note or the cancellation's reason.</param>
+public sealed record OrderCreditNote(string Number, DateOnly IssueDate, long GrossMinor, IReadOnlyList<CreditedVat> Vat, string? Reason)
+{
+    /// <summary>
+    /// <paramref name="grossMinor"/> split over the VAT rates of <paramref name="lines"/> in proportion to each rate's
+    /// gross (the shares sum to the amount exactly: largest remainders take the odd cents), then each share into net and
+    /// VAT at its rate.
+    /// </summary>
+    public static IReadOnlyList<CreditedVat> Split(long grossMinor, IReadOnlyList<OrderLine> lines)
+    {
+        var rates = lines.GroupBy(l => l.VatRatePercent).OrderBy(g => g.Key)
+            .Select(g => (Rate: g.Key, Gross: g.Sum(l => l.NetMinor + l.VatMinor))).Where(r => r.Gross > 0).ToArray();
+        var total = rates.Sum(r => r.Gross);
+        if (total <= 0)
+        {
+            return [new CreditedVat(0, grossMinor, 0)];
+        }
+
+        var shares = rates.Select(r => (r.Rate, Exact: (decimal)grossMinor * r.Gross / total)).ToArray();
+        var floors = shares.Select(s => (long)decimal.Floor(s.Exact)).ToArray();
+        var left = grossMinor - floors.Sum();
+        foreach (var i in Enumerable.Range(0, shares.Length).OrderByDescending(i => shares[i].Exact - floors[i]).ThenBy(i => i).Take((int)left))
+        {
+            floors[i]++;
+        }
+
+        return shares.Select((s, i) =>
+        {
+            var net = (long)decimal.Round(floors[i] / (1 + (s.Rate / 100m)), MidpointRounding.AwayFromZero);
+            return new CreditedVat(s.Rate, net, floors[i] - net);
+        }).ToArray();
+    }
+}
+
+/// <summary>One VAT rate's part of a credit note.</summary>
+/// <param name="RatePercent">VAT rate, e.g. 25.5.</param>
+/// <param name="NetMinor">Credited before VAT.</param>
+/// <param name="VatMinor">VAT credited.</param>
+public sealed record CreditedVat(decimal RatePercent, long NetMinor, long VatMinor);
 
 /// <summary>One party of an issued invoice, as the invoice names it.</summary>
 /// <param name="Name">Firm name.</param>
@@ -227,17 +278,25 @@ public sealed record InvoicedParties(InvoicedParty Seller, string SellerIban, st
         var buyerBilling = buyerProfile.Billing;
         var invoicing = order.Invoicing;
         var (buyerStreet, buyerTown) = buyerBilling?.Address is { Length: > 0 } billed
-            ? (billed, buyerBilling.PostOffice ?? buyerProfile.Municipality)
+            ? (billed, Town(buyerBilling) ?? buyerProfile.Municipality)
             : order.Address?.Address is { Length: > 0 } site
                 ? (site, string.Join(' ', new[] { order.Address.PostalCode, order.Address.Municipality }.Where(p => !string.IsNullOrWhiteSpace(p))) is { Length: > 0 } town ? town : null)
                 : (null, buyerProfile.Municipality);
         return new InvoicedParties(
-            new InvoicedParty(sellerProfile.Name, sellerProfile.BusinessId, sellerBilling?.Address, sellerBilling?.PostOffice ?? sellerProfile.Municipality,
+            new InvoicedParty(sellerProfile.Name, sellerProfile.BusinessId, sellerBilling?.Address, Town(sellerBilling) ?? sellerProfile.Municipality,
                 sellerBilling?.InvoiceEmail ?? sellerProfile.Contact?.Email, sellerBilling?.EInvoiceAddress, sellerBilling?.EInvoiceOperator),
             sellerBilling?.Iban ?? "", sellerBilling?.Bic,
             new InvoicedParty(buyerProfile.Name, invoicing?.BusinessId ?? buyerProfile.BusinessId, buyerStreet, buyerTown,
                 invoicing?.Email, invoicing?.EInvoiceAddress, invoicing?.EInvoiceOperator));
     }
+
+    /// <summary>
+    /// The postal code and post office of billing details ("00100 Helsinki", as a Finnish address writes them and as the
+    /// Finvoice's post code is read from), the post office alone, or null when neither is given.
+    /// </summary>
+    private static string? Town(Traders.TraderBilling? billing)
+        => billing is null ? null
+            : string.Join(' ', new[] { billing.PostalCode, billing.PostOffice }.Where(p => !string.IsNullOrWhiteSpace(p))) is { Length: > 0 } town ? town : null;
 }
 
 /// <summary>What an invoice number and its references are, chosen by the grains (from the platform's sequence).</summary>

@@ -57,6 +57,12 @@ public static class Iban
         return Mod97(iban) == 1 ? null : "The IBAN's check digits do not match its account number.";
     }
 
+    /// <summary>
+    /// The IBAN of <paramref name="country"/>'s basic account number <paramref name="bban"/> (digits and upper-case
+    /// letters): the two check digits computed, e.g. <c>("FI", "12345600000785")</c> → <c>FI2112345600000785</c>.
+    /// </summary>
+    public static string Of(string country, string bban) => $"{country}{98 - Mod97(country + "00" + bban):00}{bban}";
+
     /// <summary>True when <see cref="Problem"/> finds nothing wrong.</summary>
     public static bool IsValid(string? value) => Problem(value) is null;
 

@@ -349,7 +349,8 @@ public sealed class OrderGrain(
         }
 
         var wasAccepted = Order.Status != OrderStatus.Placed;
-        var order = await ChangeAsync(o => o.Cancel(actor, reason, payment, refund, Now, quantityReturned: false));
+        var creditNote = Order.CreditNoteDueOnCancel > 0 ? await CreditNoteNumberAsync() : null;
+        var order = await ChangeAsync(o => o.Cancel(actor, reason, payment, refund, Now, quantityReturned: false, creditNote));
         if (wasAccepted)
         {
             order = await ReturnQuantityAsync();
@@ -413,9 +414,21 @@ public sealed class OrderGrain(
         }
 
         var figure = whole ? null : Carbon();
-        var order = await ChangeAsync(o => o.Resolve(actor, resolution, refund, figure, Now));
+        var (creditPart, _) = Order.SplitResolution(amount);
+        var creditNote = creditPart > 0 ? await CreditNoteNumberAsync() : null;
+        var order = await ChangeAsync(o => o.Resolve(actor, resolution, refund, figure, Now, creditNote));
         await RecordCarbonAsync();
         return order;
+    }
+
+    /// <summary>
+    /// The number of this order's credit note, from the invoices' sequence of the year: a retry after a failed write gets
+    /// the same number, as the invoice's own does.
+    /// </summary>
+    private Task<InvoiceIssue> CreditNoteNumberAsync()
+    {
+        var year = MarketClock.Today(Now).Year.ToString("0000", System.Globalization.CultureInfo.InvariantCulture);
+        return GrainFactory.GetGrain<IInvoiceNumberGrain>(year).IssueAsync(Id + "/credit-note");
     }
 
     /// <inheritdoc />

@@ -284,6 +284,9 @@ public static class SeedCommand
             Municipality = firm.Municipality,
             Contact = new TraderContact("Demo contact", $"info@{new string(domain.Where(c => char.IsAsciiLetterOrDigit(c) || c == '-').ToArray())}.example", "+358 40 123 4567"),
             Roles = firm.Roles,
+            // A demo account (a made-up bank code and the business id's digits), so the demo sellers can accept invoice orders.
+            Billing = new TraderBilling(Iban.Of("FI", "799999" + firm.BusinessId.Replace("-", "", StringComparison.Ordinal).PadLeft(8, '0')),
+                null, null, null, null, null, null, null),
         }, SeedSubject);
     }
 

@@ -56,7 +56,11 @@ public sealed record PaymentDoc(string Method, string Status, long PaidMinor, lo
 }
 
 /// <summary>An order's invoice.</summary>
-public sealed record InvoiceDoc(string Number, DateOnly IssueDate, DateOnly DueDate, string ReferenceNumber, long OutstandingMinor, bool Paid);
+public sealed record InvoiceDoc(string Number, DateOnly IssueDate, DateOnly DueDate, string ReferenceNumber, long OutstandingMinor, bool Paid,
+    CreditNoteDoc? CreditNote = null);
+
+/// <summary>A credit note against an order's invoice, as the order shows it.</summary>
+public sealed record CreditNoteDoc(string Number, DateOnly IssueDate, long GrossMinor, string? Reason);
 
 /// <summary>The CO2e figure stored on a completed order.</summary>
 public sealed record OrderCarbonDoc(decimal AvoidedKgCo2e, decimal MassKg);

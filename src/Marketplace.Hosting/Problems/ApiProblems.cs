@@ -20,6 +20,12 @@ public static class ApiProblems
     private const string RetryableItem = "marketplace.retryable-refusal";
 
     /// <summary>
+    /// Refusals that ask the caller to fix something elsewhere and then send the same request again (the seller adds its
+    /// IBAN, then accepts): not stored for an idempotency key, so the retry with the same key does the work.
+    /// </summary>
+    private static readonly HashSet<string> RefusalsToRetry = ["seller-iban-missing"];
+
+    /// <summary>
     /// True when the answer is a refusal the caller should simply retry (409 <c>concurrent-update</c>, 429, 503):
     /// such answers are never stored for an idempotency key.
     /// </summary>
@@ -62,6 +68,11 @@ public static class ApiProblems
         switch (exception)
         {
             case DomainException d:
+                if (RefusalsToRetry.Contains(d.Code))
+                {
+                    context.Items[RetryableItem] = true;
+                }
+
                 return FromDomain(d);
             case Marketplace.Search.SearchQueryException search:
                 return new ValidationProblemDetails(new Dictionary<string, string[]> { [search.Field] = [search.Message] })

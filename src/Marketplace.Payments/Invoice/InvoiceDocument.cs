@@ -50,7 +50,19 @@ public sealed record InvoiceDocument(string Number, string OrderId, DateOnly Iss
 {
     /// <summary>What the buyer still owes: the total less what was paid and credited, never below zero.</summary>
     public long BalanceMinor => Math.Max(0, GrossTotalMinor - PaidMinor - CreditedMinor);
+
+    /// <summary>
+    /// For a credit note (hyvityslasku): the invoice it credits. Its lines and totals are then negative, its references
+    /// the credited invoice's, and it asks for no payment. Null for an invoice.
+    /// </summary>
+    public CreditedInvoice? Credits { get; init; }
 }
+
+/// <summary>The invoice a credit note credits.</summary>
+/// <param name="Number">The invoice's number.</param>
+/// <param name="IssueDate">The invoice's date.</param>
+/// <param name="Reason">Why it is credited, if said.</param>
+public sealed record CreditedInvoice(string Number, DateOnly IssueDate, string? Reason);
 
 /// <summary>Renders invoices as documents people and accounting systems read.</summary>
 public interface IInvoiceRenderer

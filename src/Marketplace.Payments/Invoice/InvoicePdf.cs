@@ -20,7 +20,7 @@ internal static class InvoicePdf
     {
         InvoiceFonts.Install();
         using var document = new PdfDocument();
-        document.Info.Title = $"Lasku / Invoice {invoice.Number}";
+        document.Info.Title = invoice.Credits is null ? $"Lasku / Invoice {invoice.Number}" : $"Hyvityslasku / Credit note {invoice.Number}";
         document.Info.Author = invoice.Seller.Name;
         document.Info.Subject = $"Order {invoice.OrderId}";
 
@@ -29,7 +29,10 @@ internal static class InvoicePdf
             writer.Header(invoice);
             writer.Lines(invoice);
             writer.Totals(invoice);
-            writer.PaymentDetails(invoice);
+            if (invoice.Credits is null)
+            {
+                writer.PaymentDetails(invoice);
+            }
         }
 
         using var output = new MemoryStream();
@@ -59,7 +62,8 @@ internal static class InvoicePdf
 
         public void Header(InvoiceDocument invoice)
         {
-            _graphics.DrawString("LASKU / INVOICE", Title, XBrushes.Black, Margin, _y, XStringFormats.TopLeft);
+            var credits = invoice.Credits;
+            _graphics.DrawString(credits is null ? "LASKU / INVOICE" : "HYVITYSLASKU / CREDIT NOTE", Title, XBrushes.Black, Margin, _y, XStringFormats.TopLeft);
             _y += 32;
 
             var top = _y;
@@ -67,9 +71,17 @@ internal static class InvoicePdf
             var sellerBottom = _y;
 
             _y = top;
-            Stacked("Laskun numero / Invoice number", invoice.Number);
+            Stacked(credits is null ? "Laskun numero / Invoice number" : "Hyvityslaskun numero / Credit note number", invoice.Number);
             Stacked("Päiväys / Date", InvoiceFormat.Date(invoice.IssueDate));
-            Stacked("Eräpäivä / Due date", InvoiceFormat.Date(invoice.DueDate));
+            if (credits is null)
+            {
+                Stacked("Eräpäivä / Due date", InvoiceFormat.Date(invoice.DueDate));
+            }
+            else
+            {
+                Stacked("Hyvitettävä lasku / Credited invoice", $"{credits.Number} ({InvoiceFormat.Date(credits.IssueDate)})");
+            }
+
             Stacked("Tilaus / Order", invoice.OrderId);
             Stacked("Viitenumero / Reference", ReferenceNumbers.Grouped(invoice.ReferenceNumber));
             Stacked("RF-viite / RF reference", ReferenceNumbers.Grouped(invoice.CreditorReference));
@@ -105,7 +117,19 @@ internal static class InvoicePdf
             _y += LineHeight / 2;
             Total("Veroton yhteensä / Total excl. VAT", invoice.NetTotalMinor, invoice.Currency, Text);
             Total("ALV yhteensä / VAT total", invoice.VatTotalMinor, invoice.Currency, Text);
-            Total("Yhteensä / Total", invoice.GrossTotalMinor, invoice.Currency, Heading);
+            Total(invoice.Credits is null ? "Yhteensä / Total" : "Hyvitys yhteensä / Total credited", invoice.GrossTotalMinor, invoice.Currency, Heading);
+            if (invoice.Credits is { } credits)
+            {
+                _y += 4;
+                if (credits.Reason is { Length: > 0 } reason)
+                {
+                    Note($"Syy / Reason: {reason}");
+                }
+
+                Note($"Ei maksettavaa: vähennetään laskusta {credits.Number}. / Nothing to pay: taken off invoice {credits.Number}.");
+                return;
+            }
+
             if (invoice.PaidMinor != 0)
             {
                 Total("Maksettu / Paid", invoice.PaidMinor, invoice.Currency, Text);
@@ -152,6 +176,13 @@ internal static class InvoicePdf
                 _graphics.DrawString(line!, Text, XBrushes.Black, x, _y, XStringFormats.TopLeft);
                 _y += LineHeight;
             }
+        }
+
+        private void Note(string text)
+        {
+            EnsureRoom(LineHeight);
+            _graphics.DrawString(Fit(text, Text, RightEdges[^1] - Margin), Text, XBrushes.Black, Margin, _y, XStringFormats.TopLeft);
+            _y += LineHeight;
         }
 
         private void Field(string label, string value, double x)

@@ -73,6 +73,17 @@ public class TraderTests
     public void Iban_PublishedExamples_AreValid(string iban) => Assert.Null(Iban.Problem(iban));
 
     [Theory]
+    [InlineData("FI", "12345600000785", "FI2112345600000785")] // the Finnish banks' guide's example
+    [InlineData("DE", "370400440532013000", "DE89370400440532013000")]
+    [InlineData("FI", "79999912345678", null)]
+    public void Iban_Of_ComputesTheCheckDigits(string country, string bban, string? expected)
+    {
+        var iban = Iban.Of(country, bban);
+        Assert.Null(Iban.Problem(iban));
+        Assert.Equal(expected ?? iban, iban);
+    }
+
+    [Theory]
     [InlineData("FI22 1234 5600 0007 85", "check digits")] // wrong check digit
     [InlineData("FI21 1234 5600 0007 86", "check digits")] // a changed account digit
     [InlineData("FI21 1234 5600 0007 8", "has 18 characters")] // FI is 18 long

@@ -46,12 +46,16 @@ public class TypedClientTests(ServerFixture fixture)
         var lot = await api.GetListingAsync(lotId);
         Assert.Equal(("active", seller, 1000d), (lot.Status, lot.SellerId, lot.Quantities.Available));
 
-        var held = await api.PlaceHoldAsync(lotId, new PlaceHoldRequest { Quantity = 40 });
+        // The document declares the Idempotency-Key header, so the generated client sends it: a retry holds once.
+        var key = Guid.NewGuid().ToString("N");
+        var held = await api.PlaceHoldAsync(lotId, key, new PlaceHoldRequest { Quantity = 40 });
         Assert.Equal((lotId, buyer, 40d), (held.ListingId, held.Hold.BuyerId, held.Hold.Quantity));
         Assert.Equal((960d, 40d), (held.Quantities.Available, held.Quantities.Held));
+        var retried = await api.PlaceHoldAsync(lotId, key, new PlaceHoldRequest { Quantity = 40 });
+        Assert.Equal((held.Hold.Id, 960d), (retried.Hold.Id, retried.Quantities.Available));
 
         // A refusal arrives as the described problem document.
-        var refused = await Assert.ThrowsAsync<MarketplaceApiException<ProblemDetails>>(() => api.PlaceHoldAsync(lotId, new PlaceHoldRequest { Quantity = 5000 }));
+        var refused = await Assert.ThrowsAsync<MarketplaceApiException<ProblemDetails>>(() => api.PlaceHoldAsync(lotId, null, new PlaceHoldRequest { Quantity = 5000 }));
         Assert.Equal((409, "urn:marketplace:problem:hold-exceeds-available"), (refused.StatusCode, refused.Result.Type));
     }
 }

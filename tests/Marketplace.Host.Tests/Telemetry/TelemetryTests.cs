@@ -191,6 +191,10 @@ public class TelemetryTests(TelemetryFixture fixture, ITestOutputHelper output) 
         var page = await admin.GetAsync("/dashboard/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("<html", await page.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+
+        // An operations page, not the API: a client generated from the document gets none of its routes.
+        var document = await anonymous.GetStringAsync("/openapi/v1.json");
+        Assert.DoesNotContain("/dashboard", document, StringComparison.Ordinal);
     }
 
     [Fact]

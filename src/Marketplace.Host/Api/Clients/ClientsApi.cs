@@ -14,7 +14,9 @@ namespace Marketplace.Host.Api.Clients;
 public sealed record CreateClientRequest(string? Name, string? Scopes, IReadOnlyList<string>? RedirectUris);
 
 /// <summary>A created client with its secret: the only time the secret is shown.</summary>
-public sealed record CreatedClientResponse(string ClientId, string ClientSecret, string Name, IReadOnlyList<string> Scopes, IReadOnlyList<string> RedirectUris, DateTimeOffset CreatedAt);
+/// <remarks>An answer replayed for an <c>Idempotency-Key</c> has a null secret and <c>secretNote</c> saying it was shown once.</remarks>
+public sealed record CreatedClientResponse(string ClientId, string? ClientSecret, string Name, IReadOnlyList<string> Scopes, IReadOnlyList<string> RedirectUris, DateTimeOffset CreatedAt,
+    string? SecretNote = null);
 
 /// <summary>Operators' API clients (OAuth 2.0 client credentials); each belongs to one firm and acts as it.</summary>
 public static class ClientsApi

@@ -60,9 +60,16 @@ public sealed record OrderLineDto(string Kind, string Description, decimal Quant
 public sealed record PaymentDto(string Method, string Status, string? ExternalId, string? ClientSecret, long PaidMinor, long RefundedMinor,
     bool HostedCheckout, string? CheckoutUrl, DateTimeOffset? CheckoutExpiresAt);
 
-/// <summary>An invoice: number, dates, references, payments recorded, and whether it is paid or overdue.</summary>
+/// <summary>
+/// An invoice: number, dates, references, payments recorded, whether it is paid or overdue, and the credit note issued
+/// against it, if any (<c>GET /orders/{id}/invoice?document=credit-note</c>).
+/// </summary>
 public sealed record InvoiceDto(string Number, DateOnly IssueDate, DateOnly DueDate, string ReferenceNumber, string CreditorReference,
-    IReadOnlyList<InvoicePayment> Payments, long PaidMinor, long CreditedMinor, long OutstandingMinor, bool Paid, bool Overdue);
+    IReadOnlyList<InvoicePayment> Payments, long PaidMinor, long CreditedMinor, long OutstandingMinor, bool Paid, bool Overdue,
+    CreditNoteDto? CreditNote = null);
+
+/// <summary>A credit note against an invoice: its own number, date, the amount credited with VAT, and why.</summary>
+public sealed record CreditNoteDto(string Number, DateOnly IssueDate, long GrossMinor, string? Reason);
 
 /// <summary>An order as its buyer, seller or a platform admin sees it.</summary>
 public sealed record OrderResponse(
@@ -110,7 +117,9 @@ public sealed record OrderResponse(
                 payment.Hosted, buyer ? payment.Session?.Url : null, buyer ? payment.Session?.ExpiresAt : null),
             o.Invoice is { } i
                 ? new InvoiceDto(i.Number, i.IssueDate, i.DueDate, i.ReferenceNumber, i.CreditorReference, i.Payments, i.PaidMinor, o.CreditedMinor, o.InvoiceOutstandingMinor,
-                    o.InvoiceSettled, o.IsOverdue(now))
+                    // A void invoice (its order cancelled or refunded in whole) is not paid, whatever was credited.
+                    o.InvoiceSettled && o.Status is not (OrderStatus.Cancelled or OrderStatus.Refunded), o.IsOverdue(now),
+                    i.CreditNote is { } c ? new CreditNoteDto(c.Number, c.IssueDate, c.GrossMinor, c.Reason) : null)
                 : null,
             buyer ? o.PickupCode : null, o.Carbon, o.Refunds, o.Reason, o.PlacedAt, o.AcceptBy, o.AcceptedAt, o.HandedOverAt, o.DisputeUntil, o.ClosedAt,
             o.UpdatedAt, o.Version);

@@ -25,5 +25,26 @@ public static class OrderInvoiceDocument
             lines, vat, totals.NetMinor, totals.VatMinor, totals.GrossMinor, totals.Currency, invoice.PaidMinor, order.CreditedMinor);
     }
 
+    /// <summary>
+    /// The credit note of <paramref name="order"/>'s invoice: the same parties and references, one line per VAT rate
+    /// taking its share of the credit off (negative amounts), and no payment asked.
+    /// </summary>
+    public static InvoiceDocument CreditNoteFor(Order order, Trader? seller, Trader? buyer)
+    {
+        var invoice = order.Invoice ?? throw new InvalidOperationException($"Order {order.Id} has no invoice.");
+        var note = invoice.CreditNote ?? throw new InvalidOperationException($"Order {order.Id} has no credit note.");
+        var parties = invoice.Parties ?? InvoicedParties.Of(order, seller!, buyer!);
+        var description = $"Hyvitys laskusta {invoice.Number} / Credit for invoice {invoice.Number}";
+        var lines = note.Vat.Select(v => new InvoiceLine(description, 1, "", -v.NetMinor, v.RatePercent, -v.NetMinor, -v.VatMinor)).ToArray();
+        var vat = note.Vat.Select(v => new VatBreakdownRow(v.RatePercent, -v.NetMinor, -v.VatMinor)).ToArray();
+        return new InvoiceDocument(
+            note.Number, order.Id, note.IssueDate, note.IssueDate, invoice.ReferenceNumber, invoice.CreditorReference,
+            Party(parties.Seller), parties.SellerIban, parties.SellerBic, Party(parties.Buyer),
+            lines, vat, -note.Vat.Sum(v => v.NetMinor), -note.Vat.Sum(v => v.VatMinor), -note.GrossMinor, order.Totals!.Currency, 0, 0)
+        {
+            Credits = new CreditedInvoice(invoice.Number, invoice.IssueDate, note.Reason),
+        };
+    }
+
     private static InvoiceParty Party(InvoicedParty p) => new(p.Name, p.BusinessId, p.Address, p.Town, p.Email, p.EInvoiceAddress, p.EInvoiceOperator);
 }

@@ -48,7 +48,7 @@ public static class OrdersApi
         group.MapGet("/{id}/invoice", InvoiceAsync).WithName("GetOrderInvoice").WithAccess(AccessRule.Owner(ApiScopes.OrdersRead, otherFirm: 404, platformAdmin: AccessRule.Success))
             .Produces(StatusCodes.Status200OK, contentType: "application/pdf").Produces(StatusCodes.Status200OK, contentType: "application/xml")
             .Produces<InvoiceDocument>(StatusCodes.Status200OK, "application/json").ProducesProblem(StatusCodes.Status406NotAcceptable)
-            .WithSummary("The order's invoice as PDF (default, or Accept: application/pdf), as a Finvoice 3.0 e-invoice (?format=finvoice or Accept: application/xml), or as JSON with the same content (?format=json or Accept: application/json), e.g. to show it as a web page; an Accept header naming none of these is 406.");
+            .WithSummary("The order's invoice as PDF (default, or Accept: application/pdf), as a Finvoice 3.0 e-invoice (?format=finvoice or Accept: application/xml), or as JSON with the same content (?format=json or Accept: application/json), e.g. to show it as a web page; an Accept header naming none of these is 406. With ?document=credit-note, the credit note issued against it (a dispute's credit, or the whole invoice of an order cancelled after acceptance), in the same formats.");
 
         routes.MapGroup("/api/v1/invoices").WithTags("Orders").WithCommonProblems()
             .MapGet("/", InvoicesAsync).WithName("ListInvoices").WithAccess(AccessRule.AnyFirm(ApiScopes.OrdersRead))
@@ -121,8 +121,14 @@ public static class OrdersApi
         => TypedResults.Ok(new AuditResponse(id, (await grains.GetGrain<IOrderGrain>(id).GetAsync(Actor(user))).Audit));
 
     private static async Task<Results<FileContentHttpResult, Ok<InvoiceDocument>, ProblemHttpResult>> InvoiceAsync(
-        string id, HttpContext context, IGrainFactory grains, IInvoiceRenderer renderer, string? format = null)
+        string id, HttpContext context, IGrainFactory grains, IInvoiceRenderer renderer, string? format = null, string? document = null)
     {
+        if (document is not (null or "invoice" or "credit-note"))
+        {
+            throw new DomainException("invalid-document", "The document is invoice (the default) or credit-note.", DomainErrorKind.Validation,
+                new Dictionary<string, string[]> { ["document"] = ["The document is invoice or credit-note."] });
+        }
+
         var order = await grains.GetGrain<IOrderGrain>(id).GetAsync(Actor(context.User));
         format = format switch
         {
@@ -144,27 +150,40 @@ public static class OrdersApi
                 new Dictionary<string, object?> { ["orderStatus"] = Order.StatusCode(order.Status) });
         }
 
-        if (order.Status is OrderStatus.Cancelled or OrderStatus.Refunded)
+        // An invoice keeps its parties from its issue; only one issued before that reads the firms as they are now.
+        var (seller, buyer) = order.Invoice.Parties is null
+            ? (await grains.GetGrain<ITraderGrain>(order.SellerId).GetAsync(), await grains.GetGrain<ITraderGrain>(order.BuyerId).GetAsync())
+            : (null, null);
+        InvoiceDocument made;
+        if (document == "credit-note")
+        {
+            made = order.Invoice.CreditNote is null
+                ? throw DomainException.Conflict("no-credit-note",
+                    "This order's invoice has no credit note: one is issued when a dispute's resolution credits the invoice, or when the order is cancelled after its invoice was issued.",
+                    new Dictionary<string, object?> { ["orderStatus"] = Order.StatusCode(order.Status) })
+                : OrderInvoiceDocument.CreditNoteFor(order, seller, buyer);
+        }
+        else if (order.Status is OrderStatus.Cancelled or OrderStatus.Refunded)
         {
             // The document tells the buyer to pay (the Finvoice's payment instruction, the PDF's giro): not for a void invoice.
             throw DomainException.Conflict("invoice-void",
                 $"The order was {Order.StatusCode(order.Status)}, so its invoice asks for nothing and is not issued as a bill. Its figures stay in GET /api/v1/orders/{id}.",
                 new Dictionary<string, object?> { ["orderStatus"] = Order.StatusCode(order.Status) });
         }
-
-        // An invoice keeps its parties from its issue; only one issued before that reads the firms as they are now.
-        var (seller, buyer) = order.Invoice.Parties is null
-            ? (await grains.GetGrain<ITraderGrain>(order.SellerId).GetAsync(), await grains.GetGrain<ITraderGrain>(order.BuyerId).GetAsync())
-            : (null, null);
-        var document = OrderInvoiceDocument.For(order, seller, buyer);
-        if (format == "json")
+        else
         {
-            return TypedResults.Ok(document);
+            made = OrderInvoiceDocument.For(order, seller, buyer);
         }
 
+        if (format == "json")
+        {
+            return TypedResults.Ok(made);
+        }
+
+        var name = made.Credits is null ? "invoice" : "credit-note";
         return finvoice
-            ? TypedResults.File(renderer.RenderFinvoice(document), "application/xml", $"invoice-{document.Number}.xml")
-            : TypedResults.File(renderer.RenderPdf(document), "application/pdf", $"invoice-{document.Number}.pdf");
+            ? TypedResults.File(renderer.RenderFinvoice(made), "application/xml", $"{name}-{made.Number}.xml")
+            : TypedResults.File(renderer.RenderPdf(made), "application/pdf", $"{name}-{made.Number}.pdf");
     }
 
     /// <summary>

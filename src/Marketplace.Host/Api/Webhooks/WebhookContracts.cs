@@ -8,7 +8,10 @@ namespace Marketplace.Host.Api.Webhooks;
 /// <param name="Description">A note for people, at most 200 characters.</param>
 public sealed record WebhookRequest(string? Url, IReadOnlyList<string>? EventTypes, string? Description);
 
-/// <summary>A subscription; <see cref="Secret"/> only in the answers that issue one (creation, rotation).</summary>
+/// <summary>
+/// A subscription; <see cref="Secret"/> only in the answers that issue one (creation, rotation). An answer replayed for
+/// an <c>Idempotency-Key</c> has a null secret and <see cref="SecretNote"/> saying it was shown once.
+/// </summary>
 public sealed record WebhookResponse(
     string Id,
     string FirmId,
@@ -20,7 +23,8 @@ public sealed record WebhookResponse(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? PreviousSecretValidUntil,
     int Pending,
-    string? Secret)
+    string? Secret,
+    string? SecretNote = null)
 {
     /// <summary>The answer for <paramref name="s"/>, with its secret when <paramref name="withSecret"/>.</summary>
     public static WebhookResponse From(WebhookSubscription s, bool withSecret = false)

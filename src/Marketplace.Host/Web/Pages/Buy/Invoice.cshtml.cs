@@ -19,10 +19,12 @@ public sealed class InvoiceModel : WebPage
     protected override bool RequiresSignIn => true;
 
     /// <summary>Reads the invoice; a missing order is 404, an order without an invoice shows why.</summary>
-    public async Task<IActionResult> OnGetAsync(string id, CancellationToken ct)
+    public async Task<IActionResult> OnGetAsync(string id, CancellationToken ct, string? document = null)
     {
         OrderId = id;
-        var result = await Api.GetAsync<InvoiceDocument>($"/api/v1/orders/{Uri.EscapeDataString(id)}/invoice?format=json", ct);
+        // The invoice, or with ?document=credit-note the credit note issued against it (the API refuses anything else).
+        var which = document is null ? "" : $"&document={Uri.EscapeDataString(document)}";
+        var result = await Api.GetAsync<InvoiceDocument>($"/api/v1/orders/{Uri.EscapeDataString(id)}/invoice?format=json{which}", ct);
         Invoice = result.Value;
         if (result.Problem is { } problem)
         {

@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using static Marketplace.Host.Tests.Api.ApiDriver;
+using static Marketplace.Host.Tests.Orders.OrderDriver;
+
+namespace Marketplace.Host.Tests.Orders;
+
+/// <summary>
+/// What is taken off an issued invoice is documented by a credit note of its own number (a dispute's credit, or all of
+/// it when the order is cancelled after acceptance); a void invoice's payment says how it ended; an invoice names the
+/// parties' postal codes; a hold that could never be ordered is refused.
+/// </summary>
+[Collection(ApiCollection.Name)]
+public class CreditNoteApiTests(ServerFixture fixture)
+{
+    private MarketplaceServer Server => fixture.Server;
+
+    [Fact]
+    public async Task DisputeCredit_IssuesACreditNote_InEveryFormat_NamingTheInvoice()
+    {
+        var (sellerClient, buyerClient, lot) = await FirmsAsync();
+        using var admin = Server.BearerClient(await Api.People.PlatformAdminTokenAsync(Server));
+        var id = (await PlaceAsync(buyerClient, lot, 100)).Id();
+        var accepted = await StepAsync(sellerClient, id, "accept");
+        var invoiceNumber = accepted["invoice"]!["number"]!.GetValue<string>();
+        await StepAsync(buyerClient, id, "handover");
+        await StepAsync(buyerClient, id, "dispute", new { reason = "Half of it was rotten" });
+        await ProblemAsync(await buyerClient.GetAsync($"/api/v1/orders/{id}/invoice?document=credit-note&format=json"), HttpStatusCode.Conflict, "no-credit-note");
+        await ProblemAsync(await buyerClient.GetAsync($"/api/v1/orders/{id}/invoice?document=receipt"), HttpStatusCode.UnprocessableEntity, "invalid-document", "document");
+
+        var gross = accepted["totals"]!["grossMinor"]!.GetValue<long>();
+        var credit = (gross / 3) + 1;
+        var resolved = await StepAsync(admin, id, "resolve", new { outcome = "refund", refundMinor = credit, note = "A third off" });
+        var noted = resolved["invoice"]!["creditNote"]!;
+        Assert.NotEqual(invoiceNumber, noted["number"]!.GetValue<string>());
+        Assert.Equal((credit, "A third off"), (noted["grossMinor"]!.GetValue<long>(), noted["reason"]!.GetValue<string>()));
+
+        var note = await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{id}/invoice?document=credit-note&format=json"), HttpStatusCode.OK);
+        Assert.Equal(noted["number"]!.GetValue<string>(), note["number"]!.GetValue<string>());
+        Assert.Equal(invoiceNumber, note["credits"]!["number"]!.GetValue<string>());
+        Assert.Equal(-credit, note["grossTotalMinor"]!.GetValue<long>());
+        var lines = note["lines"]!.AsArray();
+        Assert.Equal(-credit, lines.Sum(l => l!["netMinor"]!.GetValue<long>() + l["vatMinor"]!.GetValue<long>()));
+        Assert.Equal(note["netTotalMinor"]!.GetValue<long>() + note["vatTotalMinor"]!.GetValue<long>(), -credit);
+        Assert.Equal(0L, note["balanceMinor"]!.GetValue<long>());
+
+        var finvoice = await (await buyerClient.GetAsync($"/api/v1/orders/{id}/invoice?document=credit-note&format=finvoice")).Content.ReadAsStringAsync();
+        Assert.Contains("<InvoiceTypeCode>INV02</InvoiceTypeCode>", finvoice, StringComparison.Ordinal);
+        Assert.Contains($"<OriginalInvoiceNumber>{invoiceNumber}</OriginalInvoiceNumber>", finvoice, StringComparison.Ordinal);
+        var pdf = await buyerClient.GetAsync($"/api/v1/orders/{id}/invoice?document=credit-note");
+        Assert.Equal(("application/pdf", $"credit-note-{note["number"]!.GetValue<string>()}.pdf"),
+            (pdf.Content.Headers.ContentType!.MediaType, pdf.Content.Headers.ContentDisposition!.FileName));
+        // The invoice itself is as before, with the credit off its balance.
+        var invoice = await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{id}/invoice?format=json"), HttpStatusCode.OK);
+        Assert.Equal((invoiceNumber, gross - credit), (invoice["number"]!.GetValue<string>(), invoice["balanceMinor"]!.GetValue<long>()));
+    }
+
+    [Fact]
+    public async Task CancelAfterAcceptance_CreditsTheWholeInvoice_AndThePaymentSaysHowItEnded()
+    {
+        var (sellerClient, buyerClient, lot) = await FirmsAsync();
+        var unpaid = (await PlaceAsync(buyerClient, lot, 100)).Id();
+        var accepted = await StepAsync(sellerClient, unpaid, "accept");
+        var cancelled = await StepAsync(sellerClient, unpaid, "cancel", new { reason = "The pallets were damaged in storage" });
+        Assert.Equal(("credited", false), (cancelled["payment"]!["status"]!.GetValue<string>(), cancelled["invoice"]!["paid"]!.GetValue<bool>()));
+        Assert.Equal(accepted["totals"]!["grossMinor"]!.GetValue<long>(), cancelled["invoice"]!["creditNote"]!["grossMinor"]!.GetValue<long>());
+        var note = await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{unpaid}/invoice?document=credit-note&format=json"), HttpStatusCode.OK);
+        Assert.Equal(-accepted["totals"]!["grossMinor"]!.GetValue<long>(), note["grossTotalMinor"]!.GetValue<long>());
+
+        var partly = (await PlaceAsync(buyerClient, lot, 100)).Id();
+        await StepAsync(sellerClient, partly, "accept");
+        await ReadAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{partly}/invoice/payments", new { amountMinor = 500 }), HttpStatusCode.OK);
+        var refunded = await StepAsync(buyerClient, partly, "cancel", new { reason = "Plans changed" });
+        Assert.Equal(("refunded", false), (refunded["payment"]!["status"]!.GetValue<string>(), refunded["invoice"]!["paid"]!.GetValue<bool>()));
+    }
+
+    [Fact]
+    public async Task Invoice_NamesThePartiesPostalCodes()
+    {
+        var firm = Firm("seller");
+        firm["billing"] = new JsonObject { ["iban"] = "FI21 1234 5600 0007 85", ["address"] = "Purkutie 1", ["postalCode"] = "00100", ["postOffice"] = "Helsinki" };
+        var seller = await Server.RegisterFirmAsync(firm);
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var lot = await ActiveLotAsync(Server, seller, 1000);
+        using var buyerClient = Server.Client(buyer);
+        using var sellerClient = Server.Client(seller);
+        var id = (await PlaceAsync(buyerClient, lot, 10)).Id();
+        await StepAsync(sellerClient, id, "accept");
+
+        var invoice = await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{id}/invoice?format=json"), HttpStatusCode.OK);
+        Assert.Equal("00100 Helsinki", invoice["seller"]!["municipality"]!.GetValue<string>());
+        var finvoice = await (await buyerClient.GetAsync($"/api/v1/orders/{id}/invoice?format=finvoice")).Content.ReadAsStringAsync();
+        Assert.Contains("<SellerPostCodeIdentifier>00100</SellerPostCodeIdentifier>", finvoice, StringComparison.Ordinal);
+        Assert.Contains("<SellerTownName>Helsinki</SellerTownName>", finvoice, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Hold_WorthMoreThanTheLargestOrder_Is422_AndHoldsNothing()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var body = Lot(100);
+        body["unitPrice"] = new JsonObject { ["minorUnits"] = 100_000_000_000L, ["currency"] = "EUR" };
+        using var sellerClient = Server.Client(seller);
+        var lot = (await ReadAsync(await sellerClient.PostAsJsonAsync("/api/v1/listings", body), HttpStatusCode.Created))["id"]!.GetValue<string>();
+        await ReadAsync(await sellerClient.PostAsync($"/api/v1/listings/{lot}/publish", null), HttpStatusCode.OK);
+        using var buyerClient = Server.Client(buyer);
+
+        var refused = await ProblemAsync(await buyerClient.PostAsJsonAsync($"/api/v1/listings/{lot}/holds", new { quantity = 11 }),
+            HttpStatusCode.UnprocessableEntity, "validation-failed", "quantity");
+        Assert.Contains("at most 10 pcs", refused.ToJsonString(), StringComparison.Ordinal);
+        var after = await ReadAsync(await buyerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK);
+        Assert.Equal(0m, after["quantities"]!["held"]!.GetValue<decimal>());
+        await HoldAsync(buyerClient, lot, 10);
+    }
+
+    private async Task<(HttpClient Seller, HttpClient Buyer, string Lot)> FirmsAsync()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var lot = await ActiveLotAsync(Server, seller, 1000);
+        return (Server.Client(seller), Server.Client(buyer), lot);
+    }
+}
