@@ -168,6 +168,8 @@ public sealed class FormValueTests(BrowserFixture web)
             Assert.Equal("Valitse vähintään yksi käyttöoikeus.", Say("Name at least one scope: listings.read listings.write."));
             Assert.Equal("Yrityksiä on jäljellä 4; sen jälkeen vain ostaja voi vahvistaa luovutuksen.",
                 Say("That is not the buyer's pickup code (4 more tries before only the buyer can confirm the handover)."));
+            Assert.Equal("Yrityksiä on jäljellä 1; sen jälkeen vain ostaja voi vahvistaa luovutuksen.",
+                Say("That is not the buyer's pickup code (1 more try before only the buyer can confirm the handover)."));
 
             CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo("en");
             Assert.Equal("Offer pickup, delivery or both.", Say("Offer pickup, delivery or both."));

@@ -524,7 +524,8 @@ public sealed class Order
                     throw PickupCodeClosed();
                 }
 
-                var message = $"That is not the buyer's pickup code ({MaxWrongPickupCodes - WrongPickupCodes} more tries before only the buyer can confirm the handover).";
+                var left = MaxWrongPickupCodes - WrongPickupCodes;
+                var message = $"That is not the buyer's pickup code ({left} more {(left == 1 ? "try" : "tries")} before only the buyer can confirm the handover).";
                 throw new DomainException("pickup-code-wrong", message, DomainErrorKind.Validation,
                     new Dictionary<string, string[]> { ["pickupCode"] = [message] });
             }

@@ -76,7 +76,7 @@ public static partial class FieldMessages
     [GeneratedRegex(@"^Name at least one scope: .+\.$", RegexOptions.CultureInvariant)]
     private static partial Regex NoScope();
 
-    [GeneratedRegex(@"^That is not the buyer's pickup code \((\d+) more tries before only the buyer can confirm the handover\)\.$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^That is not the buyer's pickup code \((\d+) more (?:try|tries) before only the buyer can confirm the handover\)\.$", RegexOptions.CultureInvariant)]
     private static partial Regex PickupCodeTries();
 
     [GeneratedRegex(@"^The marketplace serves .+; this point lies outside it\.$", RegexOptions.CultureInvariant)]
