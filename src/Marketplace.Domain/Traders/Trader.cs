@@ -101,6 +101,14 @@ public sealed class Trader
     /// <summary>The demand ids as a set, built on first use (a firm may post thousands of wanted notices over the years).</summary>
     private HashSet<string>? _demandIdSet;
 
+    /// <summary>
+    /// The firm's demands not known to be closed: a new one is added, the demand tells of its closing (and of opening
+    /// again). Kept in the firm's own record, so the open-demand bound counts without reading every demand ever posted.
+    /// Null in a record stored before it: then every demand counts as open until read.
+    /// </summary>
+    [JsonInclude]
+    private HashSet<string>? _openDemands;
+
     /// <summary>The index of the firm's lots by status (status code and the lot's version it was read at).</summary>
     [JsonInclude]
     private Dictionary<string, ListedLot> _listingStatuses = new(StringComparer.Ordinal);
@@ -305,6 +313,7 @@ public sealed class Trader
         record.LotPages = lotPages;
         record._demandIds = [];
         record._demandIdSet = null;
+        record._openDemands = _openDemands is null ? null : new HashSet<string>(_openDemands, StringComparer.Ordinal);
         record.DemandPages = demandPages;
         return record;
     }
@@ -347,7 +356,7 @@ public sealed class Trader
         return true;
     }
 
-    /// <summary>Records a demand the firm posted; false when it was recorded already.</summary>
+    /// <summary>Records a demand the firm posted, as open; false when it was recorded already.</summary>
     public bool AddDemand(string demandId)
     {
         EnsureExists();
@@ -357,7 +366,30 @@ public sealed class Trader
         }
 
         _demandIds.Add(demandId);
+        OpenDemandSet.Add(demandId);
         return true;
+    }
+
+    /// <summary>The firm's demands not known to be closed (see <see cref="SetDemandOpen"/>).</summary>
+    [JsonIgnore]
+    public IReadOnlyCollection<string> OpenDemandIds => OpenDemandSet;
+
+    // A record from before the set counts all its demands as open; the bound's reading then finds the closed ones.
+    private HashSet<string> OpenDemandSet => _openDemands ??= new HashSet<string>(_demandIds, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Records that a demand of the firm is open or closed; a demand the firm never posted is ignored. False when
+    /// nothing changed.
+    /// </summary>
+    public bool SetDemandOpen(string demandId, bool open)
+    {
+        EnsureExists();
+        if (!(_demandIdSet ??= new HashSet<string>(_demandIds, StringComparer.Ordinal)).Contains(demandId))
+        {
+            return false;
+        }
+
+        return open ? OpenDemandSet.Add(demandId) : OpenDemandSet.Remove(demandId);
     }
 
     /// <summary>

@@ -49,6 +49,9 @@ public sealed class DemandGrain(
 
     private string Id => this.GetPrimaryKeyString();
 
+    /// <summary>Whether the demand was open as last stored (a new one is told to its firm as open when it is recorded).</summary>
+    private bool _storedOpen = true;
+
     /// <summary>The matching partitions that hold this demand.</summary>
     private IReadOnlyList<string> _partitions = [];
 
@@ -59,6 +62,7 @@ public sealed class DemandGrain(
     {
         _partitions = state.State.ToSummary() is { } demand ? MatchPartitions.ForDemand(demand) : [];
         _mark = DemandMark.Of(state.State);
+        _storedOpen = !state.State.Exists || state.State.Status == DemandStatus.Open;
         if (state.State.Exists && state.State.ExpireIfDue(Now))
         {
             var plan = Plan();
@@ -246,6 +250,14 @@ public sealed class DemandGrain(
     private void Stored(AfterWrite plan)
     {
         HandOver();
+        var open = state.State.Status == DemandStatus.Open;
+        if (state.State.Exists && open != _storedOpen)
+        {
+            // The firm counts its open demands for its bound; a lost call is found out when the bound reads them.
+            _ = GrainFactory.GetGrain<ITraderGrain>(state.State.BuyerId).DemandOpenChangedAsync(Id, open);
+        }
+
+        _storedOpen = open;
         var (demand, partitions, _) = plan;
         foreach (var gone in _partitions.Except(partitions))
         {

@@ -40,14 +40,22 @@ public interface ITraderGrain : IGrainWithStringKey
     Task AddDemandAsync(string demandId);
 
     /// <summary>
-    /// Whether the firm may post another demand with at most <paramref name="max"/> open: its demands not known closed
-    /// are counted; at the bound they are listed (<c>Verify</c>) for the caller to read, unless a reading found the
-    /// bound reached moments ago (then refused at once, <c>Verify</c> empty).
+    /// Whether the firm may post another demand with at most <paramref name="max"/> open: the demands its record holds
+    /// open are counted; at the bound they are listed (<c>Verify</c>) for the caller to read (one whose closing was not
+    /// heard of is found closed there), unless a reading found the bound reached moments ago (then refused at once,
+    /// <c>Verify</c> empty).
     /// </summary>
     Task<OpenBoundCheck> CheckOpenDemandsAsync(int max, DateTimeOffset now);
 
     /// <summary>Records which of the demands read are closed; answers whether another fits under <paramref name="max"/> (else refused without reading for <paramref name="standFor"/>).</summary>
     Task<bool> DemandsClosedAsync(IReadOnlyList<string> closedIds, int max, DateTimeOffset now, TimeSpan standFor);
+
+    /// <summary>
+    /// A demand of the firm closed (fulfilled, cancelled, expired) or opened again (a purchase given back): told by the
+    /// demand after it stored the change, so the open-demand count needs no reading of every demand the firm ever posted.
+    /// </summary>
+    [Orleans.Concurrency.OneWay]
+    Task DemandOpenChangedAsync(string demandId, bool open);
 
     /// <summary>Links the firm's Stripe connected account (card onboarding); the same account again changes nothing, another is refused.</summary>
     Task<Trader> LinkStripeAccountAsync(string accountId);

@@ -157,29 +157,50 @@ public sealed class TraderGrain(
         }
     }
 
-    /// <summary>Demands found closed when read (kept in the activation's memory; a new one reads them again at the bound).</summary>
-    private readonly HashSet<string> _closedDemands = new(StringComparer.Ordinal);
-
     /// <summary>Until when a reading that found the open-demand bound reached stands.</summary>
     private DateTimeOffset _demandsFullUntil;
 
     /// <inheritdoc />
     public Task<OpenBoundCheck> CheckOpenDemandsAsync(int max, DateTimeOffset now)
     {
-        // Closed ones are among the firm's demands, so the count is a subtraction; the list is made only at the bound.
-        var open = State.Exists ? State.DemandIds.Count - _closedDemands.Count : 0;
+        // The record keeps the open ones (each demand tells of its closing); the list is made only at the bound.
+        var open = State.Exists ? State.OpenDemandIds.Count : 0;
         return Task.FromResult(open < max
             ? new OpenBoundCheck(true, open, [])
-            : new OpenBoundCheck(false, open, now < _demandsFullUntil ? [] : [.. State.DemandIds.Where(id => !_closedDemands.Contains(id))]));
+            : new OpenBoundCheck(false, open, now < _demandsFullUntil ? [] : [.. State.OpenDemandIds]));
     }
 
     /// <inheritdoc />
-    public Task<bool> DemandsClosedAsync(IReadOnlyList<string> closedIds, int max, DateTimeOffset now, TimeSpan standFor)
+    public async Task<bool> DemandsClosedAsync(IReadOnlyList<string> closedIds, int max, DateTimeOffset now, TimeSpan standFor)
     {
-        _closedDemands.UnionWith(closedIds.Where(State.DemandIds.Contains));
-        var fits = State.DemandIds.Count - _closedDemands.Count < max;
+        var changed = false;
+        foreach (var id in closedIds)
+        {
+            changed |= State.Exists && State.SetDemandOpen(id, open: false);
+        }
+
+        if (changed)
+        {
+            await WriteRecordAsync();
+        }
+
+        var fits = State.OpenDemandIds.Count < max;
         _demandsFullUntil = fits ? default : now + standFor;
-        return Task.FromResult(fits);
+        return fits;
+    }
+
+    /// <inheritdoc />
+    public async Task DemandOpenChangedAsync(string demandId, bool open)
+    {
+        if (State.Exists && State.SetDemandOpen(demandId, open))
+        {
+            if (open)
+            {
+                _demandsFullUntil = default;
+            }
+
+            await WriteRecordAsync();
+        }
     }
 
     /// <inheritdoc />
@@ -188,9 +209,9 @@ public sealed class TraderGrain(
         await EnsureRoleAsync(TraderRoles.Buyer);
         if (State.AddDemand(demandId))
         {
-            // Its page, and the firm's record only when the page is a new one.
+            // Its page, and the firm's record with its open demands.
             _records.DemandAdded();
-            await _records.WriteAsync();
+            await WriteRecordAsync();
         }
     }
 

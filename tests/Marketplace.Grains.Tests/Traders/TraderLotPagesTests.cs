@@ -197,16 +197,54 @@ public sealed class TraderLotPagesTests() : CountingSqliteCluster("trader-pages"
         Assert.Equal(3, record.State!.DemandPages);
         Assert.Equal([.. demands, "moved"], (await StoredAsync(id)).DemandIds);
 
+        // A record from before the open-demand set counts every demand open until the bound reads them (these were never
+        // made, so all are found closed); then a new demand writes its page and the small record with its open ones.
+        Assert.Equal(1_201, (await trader.CheckOpenDemandsAsync(500, DateTimeOffset.UtcNow)).Open);
+        Assert.False(await trader.DemandsClosedAsync(demands, 1, DateTimeOffset.UtcNow, TimeSpan.Zero));
         Storage.Written.Clear();
         await trader.AddDemandAsync("next");
         await trader.AddDemandAsync("next");
         var written = Storage.Written.ToArray();
-        Assert.Equal([TraderRecords.DemandPagesStateName], written.Select(w => w.StateName).ToArray());
+        Assert.Equal([TraderRecords.DemandPagesStateName, TraderRecords.StateName], written.Select(w => w.StateName).ToArray());
         Assert.True(written.Sum(w => w.Bytes) < inline / 5, $"a new demand wrote {written.Sum(w => w.Bytes):N0} bytes; the record with its ids inline is {inline:N0}");
 
         // A fresh activation reads every id from the pages, each once.
         Assert.Equal([.. demands, "moved", "next"], (await StoredAsync(id)).DemandIds);
         Assert.Equal("Ostaja Oy", (await StoredAsync(id)).Profile!.Name);
+    }
+
+    /// <summary>
+    /// The open-demand bound counts the demands the firm's record holds open: each demand tells of its closing (and of
+    /// opening again), so a firm with a long history is not read demand by demand at its bound, and the count survives
+    /// a new activation.
+    /// </summary>
+    [Fact]
+    public async Task OpenDemands_AreCountedFromTheRecord_ClosedOnesDropOut_AndTheCountIsStored()
+    {
+        var buyer = await TestClusters.RegisterFirmAsync(Cluster.Client, "buyer");
+        var trader = Cluster.Client.GetGrain<ITraderGrain>(buyer);
+        var at = new Marketplace.Domain.Geo.GeoPoint(60.2, 24.9);
+        var ids = Enumerable.Range(0, 12).Select(i => $"demand-{i:D2}-" + Guid.NewGuid().ToString("N")).ToArray();
+        foreach (var id in ids)
+        {
+            await Cluster.Client.GetGrain<Marketplace.Grains.Demands.IDemandGrain>(id).CreateAsync(buyer, SampleDemands.Concrete(at, 10));
+        }
+
+        foreach (var id in ids[..9])
+        {
+            await Cluster.Client.GetGrain<Marketplace.Grains.Demands.IDemandGrain>(id).CancelAsync(buyer);
+        }
+
+        // The closings are told one way after each demand's write.
+        Assert.True(await Eventually.TrueAsync(async () => (await trader.CheckOpenDemandsAsync(5, DateTimeOffset.UtcNow)).Allowed, TimeSpan.FromSeconds(10)),
+            "the firm's 3 open demands of 12 did not fit a bound of 5");
+        var atBound = await trader.CheckOpenDemandsAsync(3, DateTimeOffset.UtcNow);
+        Assert.False(atBound.Allowed);
+        Assert.Equal(ids[9..].Order(StringComparer.Ordinal), atBound.Verify.Order(StringComparer.Ordinal));
+
+        var stored = await StoredAsync(buyer);
+        Assert.Equal(ids[9..].Order(StringComparer.Ordinal), stored.OpenDemandIds.Order(StringComparer.Ordinal));
+        Assert.Equal(ids, stored.DemandIds);
     }
 
     /// <summary>The firm as a fresh activation would read it from storage.</summary>

@@ -50,7 +50,8 @@ public static class DemandsApi
 
     /// <summary>
     /// Refuses a demand past the firm's bound of open demands (409 <c>open-demand-limit</c>): the firm's record counts
-    /// its demands not known closed; at the bound they are read, and those fulfilled, cancelled or expired stop counting.
+    /// its open demands (each tells of its closing); at the bound those are read, and any found fulfilled, cancelled or
+    /// expired (a closing not heard of) stop counting.
     /// </summary>
     private static Task EnsureOpenDemandRoomAsync(IGrainFactory grains, string buyer, MatchingOptions options, DateTimeOffset now)
     {
@@ -61,7 +62,7 @@ public static class DemandsApi
             async id => await grains.GetGrain<IDemandGrain>(id).GetAsync() is { Status: DemandStatus.Open },
             closed => trader.DemandsClosedAsync(closed, max, now, options.OpenDemandRecheckAfter),
             () => DomainException.Conflict("open-demand-limit",
-                $"Your firm already has {max} demands open, the most one buyer may: cancel those it no longer needs (GET /api/v1/traders/{buyer}/demands?status=open), then post again; cancelled demands are counted out within a minute.",
+                $"Your firm already has {max} demands open, the most one buyer may: cancel those it no longer needs (GET /api/v1/traders/{buyer}/demands?status=open), then post again; a cancelled demand stops counting at once.",
                 new Dictionary<string, object?> { ["maxOpenDemands"] = max }));
     }
 
