@@ -67,6 +67,13 @@ public class CreditNoteApiTests(ServerFixture fixture)
         Assert.Equal(accepted["totals"]!["grossMinor"]!.GetValue<long>(), cancelled["invoice"]!["creditNote"]!["grossMinor"]!.GetValue<long>());
         var note = await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{unpaid}/invoice?document=credit-note&format=json"), HttpStatusCode.OK);
         Assert.Equal(-accepted["totals"]!["grossMinor"]!.GetValue<long>(), note["grossTotalMinor"]!.GetValue<long>());
+        // The accounting export names both documents.
+        var seller = accepted["sellerId"]!.GetValue<string>();
+        var csv = await (await sellerClient.GetAsync($"/api/v1/traders/{seller}/exports/orders?format=csv")).Content.ReadAsStringAsync();
+        var header = csv.Split('\n')[0].Trim().Split(',');
+        var row = csv.Split('\n').Single(l => l.StartsWith(unpaid + ",", StringComparison.Ordinal)).Trim().Split(',');
+        Assert.Equal((accepted["invoice"]!["number"]!.GetValue<string>(), note["number"]!.GetValue<string>()),
+            (row[Array.IndexOf(header, "invoiceNumber")], row[Array.IndexOf(header, "creditNoteNumber")]));
 
         var partly = (await PlaceAsync(buyerClient, lot, 100)).Id();
         await StepAsync(sellerClient, partly, "accept");

@@ -251,6 +251,7 @@ public static class ExportsApi
         new("currency", o => o.Totals!.Currency), new("netMinor", o => o.Totals!.NetMinor), new("vatMinor", o => o.Totals!.VatMinor),
         new("grossMinor", o => o.Totals!.GrossMinor), new("paymentMethod", o => o.Payment!.Method.ToString().ToLowerInvariant()),
         new("paidMinor", o => o.PaidMinor), new("refundedMinor", o => o.RefundedMinor), new("creditedMinor", o => o.CreditedMinor), new("invoiceNumber", o => o.Invoice?.Number),
+        new("creditNoteNumber", o => o.Invoice?.CreditNote?.Number),
         new("avoidedKgCo2e", o => o.Carbon?.AvoidedKgCo2e), new("placedAt", o => o.PlacedAt), new("acceptedAt", o => o.AcceptedAt),
         new("handedOverAt", o => o.HandedOverAt), new("closedAt", o => o.ClosedAt), new("version", o => o.Version),
     ];
