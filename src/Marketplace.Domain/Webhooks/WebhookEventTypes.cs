@@ -14,7 +14,7 @@ public static class WebhookEventTypes
         "demand.created", "demand.updated", "demand.fulfilled", "demand.cancelled", "demand.expired",
         "match.proposed", "match.accepted", "match.confirmed", "match.declined", "match.expired",
         "order.placed", "order.updated", "order.accepted", "order.handed-over", "order.completed", "order.cancelled", "order.disputed", "order.refunded",
-        "invoice.issued", "invoice.payment-recorded", "invoice.paid",
+        "invoice.issued", "invoice.payment-recorded", "invoice.paid", "invoice.credited",
     ];
 
     /// <summary>The resources (the part before the dot), each also a filter with <c>.*</c>.</summary>

@@ -45,10 +45,20 @@ public interface ITraderGrain : IGrainWithStringKey
     /// heard of is found closed there), unless a reading found the bound reached moments ago (then refused at once,
     /// <c>Verify</c> empty).
     /// </summary>
-    Task<OpenBoundCheck> CheckOpenDemandsAsync(int max, DateTimeOffset now);
+    /// <remarks>
+    /// An allowed check reserves room for <paramref name="demandId"/> until the demand is recorded (or for a minute), so
+    /// posts checked at once cannot pass the bound together; a demand already recorded (a retry) is allowed as it is.
+    /// </remarks>
+    Task<OpenBoundCheck> CheckOpenDemandsAsync(int max, DateTimeOffset now, string demandId);
 
-    /// <summary>Records which of the demands read are closed; answers whether another fits under <paramref name="max"/> (else refused without reading for <paramref name="standFor"/>).</summary>
-    Task<bool> DemandsClosedAsync(IReadOnlyList<string> closedIds, int max, DateTimeOffset now, TimeSpan standFor);
+    /// <summary>
+    /// Records which of the demands read are closed; answers whether <paramref name="demandId"/> fits under
+    /// <paramref name="max"/> (and reserves its room), else refuses without reading for <paramref name="standFor"/>.
+    /// </summary>
+    Task<bool> DemandsClosedAsync(IReadOnlyList<string> closedIds, int max, DateTimeOffset now, TimeSpan standFor, string demandId);
+
+    /// <summary>Gives back the room a check reserved for a demand that was not made (refused, or failed).</summary>
+    Task ReleaseDemandReservationAsync(string demandId);
 
     /// <summary>
     /// A demand of the firm closed (fulfilled, cancelled, expired) or opened again (a purchase given back): told by the

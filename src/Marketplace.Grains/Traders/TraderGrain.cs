@@ -160,18 +160,62 @@ public sealed class TraderGrain(
     /// <summary>Until when a reading that found the open-demand bound reached stands.</summary>
     private DateTimeOffset _demandsFullUntil;
 
+    /// <summary>How long a check's reservation of room for a demand not yet recorded stands.</summary>
+    private static readonly TimeSpan DemandReservationLifetime = TimeSpan.FromMinutes(1);
+
+    /// <summary>Room reserved by allowed checks for demands not recorded yet, with when (in memory: a minute at most).</summary>
+    private readonly Dictionary<string, DateTimeOffset> _demandReservations = new(StringComparer.Ordinal);
+
     /// <inheritdoc />
-    public Task<OpenBoundCheck> CheckOpenDemandsAsync(int max, DateTimeOffset now)
+    public Task<OpenBoundCheck> CheckOpenDemandsAsync(int max, DateTimeOffset now, string demandId)
     {
         // The record keeps the open ones (each demand tells of its closing); the list is made only at the bound.
         var open = State.Exists ? State.OpenDemandIds.Count : 0;
-        return Task.FromResult(open < max
-            ? new OpenBoundCheck(true, open, [])
-            : new OpenBoundCheck(false, open, now < _demandsFullUntil ? [] : [.. State.OpenDemandIds]));
+        if (State.Exists && State.DemandIds.Contains(demandId))
+        {
+            // Recorded already: a retry of a demand whose answer was lost, which the demand answers itself.
+            return Task.FromResult(new OpenBoundCheck(true, open, []));
+        }
+
+        if (open + ReservedDemands(now, demandId) < max)
+        {
+            _demandReservations[demandId] = now;
+            return Task.FromResult(new OpenBoundCheck(true, open, []));
+        }
+
+        return Task.FromResult(new OpenBoundCheck(false, open, now < _demandsFullUntil ? [] : [.. State.OpenDemandIds]));
     }
 
     /// <inheritdoc />
-    public async Task<bool> DemandsClosedAsync(IReadOnlyList<string> closedIds, int max, DateTimeOffset now, TimeSpan standFor)
+    public Task ReleaseDemandReservationAsync(string demandId)
+    {
+        _demandReservations.Remove(demandId);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Room reserved for other demands not recorded yet, forgetting reservations older than a minute.</summary>
+    private int ReservedDemands(DateTimeOffset now, string demandId)
+    {
+        var count = 0;
+        List<string>? stale = null;
+        foreach (var (id, at) in _demandReservations)
+        {
+            if (at <= now - DemandReservationLifetime)
+            {
+                (stale ??= []).Add(id);
+            }
+            else if (id != demandId)
+            {
+                count++;
+            }
+        }
+
+        stale?.ForEach(id => _demandReservations.Remove(id));
+        return count;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> DemandsClosedAsync(IReadOnlyList<string> closedIds, int max, DateTimeOffset now, TimeSpan standFor, string demandId)
     {
         var changed = false;
         foreach (var id in closedIds)
@@ -184,8 +228,13 @@ public sealed class TraderGrain(
             await WriteRecordAsync();
         }
 
-        var fits = State.OpenDemandIds.Count < max;
+        var fits = State.OpenDemandIds.Count + ReservedDemands(now, demandId) < max;
         _demandsFullUntil = fits ? default : now + standFor;
+        if (fits)
+        {
+            _demandReservations[demandId] = now;
+        }
+
         return fits;
     }
 
@@ -207,6 +256,7 @@ public sealed class TraderGrain(
     public async Task AddDemandAsync(string demandId)
     {
         await EnsureRoleAsync(TraderRoles.Buyer);
+        _demandReservations.Remove(demandId);
         if (State.AddDemand(demandId))
         {
             // Its page, and the firm's record with its open demands.

@@ -27,14 +27,15 @@ public sealed record ListingMark(bool Exists, ListingStatus Status, long Version
 }
 
 /// <summary>What an order looked like at its last stored write.</summary>
-public sealed record OrderMark(bool Exists, OrderStatus Status, long Version, bool Invoiced, int InvoicePayments, bool InvoicePaid)
+public sealed record OrderMark(bool Exists, OrderStatus Status, long Version, bool Invoiced, int InvoicePayments, bool InvoicePaid, bool CreditNoted = false)
 {
     /// <summary>The mark of an order never stored.</summary>
     public static OrderMark None { get; } = Of(new Order());
 
     /// <summary>The mark of <paramref name="order"/>.</summary>
     public static OrderMark Of(Order order)
-        => new(order.Exists, order.Status, order.Version, order.Invoice is not null, order.Invoice?.Payments.Count ?? 0, IsPaid(order));
+        => new(order.Exists, order.Status, order.Version, order.Invoice is not null, order.Invoice?.Payments.Count ?? 0, IsPaid(order),
+            order.Invoice?.CreditNote is not null);
 
     /// <summary>True when the invoice's payments (and any credit from a dispute's resolution) cover the gross total.</summary>
     public static bool IsPaid(Order order) => order.Invoice is not null && order.Totals is not null && order.InvoiceSettled;
@@ -158,6 +159,16 @@ public static class WebhookEvents
                 if (wanting.Recipients(invoiceType, after.BuyerId, after.SellerId) is { } parties)
                 {
                     events.Add(OutboxEvent.Create(invoiceType, subject, invoice.Number, after.Version, now, parties, InvoiceResource(after, invoice)));
+                }
+            }
+
+            if (invoice.CreditNote is { } note && !before.CreditNoted)
+            {
+                // A credit note issued against the invoice (a dispute's credit, or the whole of a cancelled order's).
+                made++;
+                if (wanting.Recipients("invoice.credited", after.BuyerId, after.SellerId) is { } parties)
+                {
+                    events.Add(OutboxEvent.Create("invoice.credited", subject, note.Number, after.Version, now, parties, InvoiceResource(after, invoice)));
                 }
             }
         }
@@ -316,6 +327,7 @@ public static class WebhookEvents
             paidMinor = i.PaidMinor,
             creditedMinor = o.CreditedMinor,
             outstandingMinor = o.InvoiceOutstandingMinor,
+            creditNote = i.CreditNote is { } note ? new { number = note.Number, issueDate = note.IssueDate, grossMinor = note.GrossMinor, reason = note.Reason } : null,
             currency = o.Totals?.Currency,
             version = o.Version,
         });

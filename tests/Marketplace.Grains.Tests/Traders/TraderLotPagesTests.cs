@@ -199,8 +199,8 @@ public sealed class TraderLotPagesTests() : CountingSqliteCluster("trader-pages"
 
         // A record from before the open-demand set counts every demand open until the bound reads them (these were never
         // made, so all are found closed); then a new demand writes its page and the small record with its open ones.
-        Assert.Equal(1_201, (await trader.CheckOpenDemandsAsync(500, DateTimeOffset.UtcNow)).Open);
-        Assert.False(await trader.DemandsClosedAsync(demands, 1, DateTimeOffset.UtcNow, TimeSpan.Zero));
+        Assert.Equal(1_201, (await trader.CheckOpenDemandsAsync(500, DateTimeOffset.UtcNow, "next")).Open);
+        Assert.False(await trader.DemandsClosedAsync(demands, 1, DateTimeOffset.UtcNow, TimeSpan.Zero, "next"));
         Storage.Written.Clear();
         await trader.AddDemandAsync("next");
         await trader.AddDemandAsync("next");
@@ -236,11 +236,18 @@ public sealed class TraderLotPagesTests() : CountingSqliteCluster("trader-pages"
         }
 
         // The closings are told one way after each demand's write.
-        Assert.True(await Eventually.TrueAsync(async () => (await trader.CheckOpenDemandsAsync(5, DateTimeOffset.UtcNow)).Allowed, TimeSpan.FromSeconds(10)),
-            "the firm's 3 open demands of 12 did not fit a bound of 5");
-        var atBound = await trader.CheckOpenDemandsAsync(3, DateTimeOffset.UtcNow);
+        Assert.True(await Eventually.TrueAsync(async () => (await trader.CheckOpenDemandsAsync(4, DateTimeOffset.UtcNow, "first")).Allowed, TimeSpan.FromSeconds(10)),
+            "the firm's 3 open demands of 12 did not fit a bound of 4");
+        var atBound = await trader.CheckOpenDemandsAsync(4, DateTimeOffset.UtcNow, "second");
         Assert.False(atBound.Allowed);
         Assert.Equal(ids[9..].Order(StringComparer.Ordinal), atBound.Verify.Order(StringComparer.Ordinal));
+
+        // Posts checked at once cannot pass the bound together: the first check reserved the last place until its demand
+        // is recorded or the reservation is given back; a retry of a recorded demand passes.
+        Assert.True((await trader.CheckOpenDemandsAsync(4, DateTimeOffset.UtcNow, "first")).Allowed);
+        await trader.ReleaseDemandReservationAsync("first");
+        Assert.True((await trader.CheckOpenDemandsAsync(4, DateTimeOffset.UtcNow, "second")).Allowed);
+        Assert.True((await trader.CheckOpenDemandsAsync(4, DateTimeOffset.UtcNow, ids[10])).Allowed);
 
         var stored = await StoredAsync(buyer);
         Assert.Equal(ids[9..].Order(StringComparer.Ordinal), stored.OpenDemandIds.Order(StringComparer.Ordinal));

@@ -43,8 +43,19 @@ public static class DemandsApi
         var buyer = context.User.ActingTraderId();
         // Derived from the Idempotency-Key: a retry after a failure whose outcome is unknown finds the first demand.
         var id = IdempotencyMiddleware.NewId(context);
-        await EnsureOpenDemandRoomAsync(grains, buyer, matching.Value, time.GetUtcNow());
-        var demand = await grains.GetGrain<IDemandGrain>(id).CreateAsync(buyer, input.ToDetails());
+        await EnsureOpenDemandRoomAsync(grains, buyer, matching.Value, time.GetUtcNow(), id);
+        Demand demand;
+        try
+        {
+            demand = await grains.GetGrain<IDemandGrain>(id).CreateAsync(buyer, input.ToDetails());
+        }
+        catch
+        {
+            // The room the bound's check reserved for this demand is not taken (a refused body, a missing role).
+            await grains.GetGrain<ITraderGrain>(buyer).ReleaseDemandReservationAsync(id);
+            throw;
+        }
+
         return TypedResults.Created($"/api/v1/demands/{id}", DemandResponse.From(demand));
     }
 
@@ -53,14 +64,14 @@ public static class DemandsApi
     /// its open demands (each tells of its closing); at the bound those are read, and any found fulfilled, cancelled or
     /// expired (a closing not heard of) stop counting.
     /// </summary>
-    private static Task EnsureOpenDemandRoomAsync(IGrainFactory grains, string buyer, MatchingOptions options, DateTimeOffset now)
+    private static Task EnsureOpenDemandRoomAsync(IGrainFactory grains, string buyer, MatchingOptions options, DateTimeOffset now, string demandId)
     {
         var max = options.MaxOpenDemandsPerBuyer;
         var trader = grains.GetGrain<ITraderGrain>(buyer);
         return OpenBounds.EnsureRoomAsync(
-            () => trader.CheckOpenDemandsAsync(max, now),
+            () => trader.CheckOpenDemandsAsync(max, now, demandId),
             async id => await grains.GetGrain<IDemandGrain>(id).GetAsync() is { Status: DemandStatus.Open },
-            closed => trader.DemandsClosedAsync(closed, max, now, options.OpenDemandRecheckAfter),
+            closed => trader.DemandsClosedAsync(closed, max, now, options.OpenDemandRecheckAfter, demandId),
             () => DomainException.Conflict("open-demand-limit",
                 $"Your firm already has {max} demands open, the most one buyer may: cancel those it no longer needs (GET /api/v1/traders/{buyer}/demands?status=open), then post again; a cancelled demand stops counting at once.",
                 new Dictionary<string, object?> { ["maxOpenDemands"] = max }));
