@@ -231,10 +231,18 @@ public static class IdentitySetup
                     : RateLimitPartition.GetNoLimiter("unlimited"));
             o.OnRejected = async (context, ct) =>
             {
-                context.HttpContext.Response.Headers.RetryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
-                    ? ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)
-                    : "60";
-                await ApiProblems.Write(context.HttpContext, ApiProblems.TooManyRequests());
+                var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? (int)Math.Ceiling(retryAfter.TotalSeconds) : 60;
+                context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (context.HttpContext.RequestServices.GetRequiredService<IOptions<ProblemPageOptions>>().Value.ShowsPage(context.HttpContext))
+                {
+                    // A person's form (registration, a password reset): the error page says it in their language, with
+                    // the wait the header gives, instead of a JSON document.
+                    context.HttpContext.Response.StatusCode = StatusCodes.Status303SeeOther;
+                    context.HttpContext.Response.Headers.Location = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"/error/429?minutes={(seconds + 59) / 60}");
+                    return;
+                }
+
+                await ApiProblems.Write(context.HttpContext, ApiProblems.TooManyRequests(seconds));
             };
         });
 

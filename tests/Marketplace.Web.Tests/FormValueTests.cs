@@ -53,6 +53,14 @@ public sealed class FormValueTests(BrowserFixture web)
             Assert.Equal(0m, shown!["quantities"]!["held"]!.GetValue<decimal>());
         }
 
+        step("buyer: more than the lot has, then a quantity it has");
+        await page.Locator("#Hold_Quantity").FillAsync("999999");
+        await page.Locator("form[action*='handler=Hold'] button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#Hold-Quantity-error")).ToContainTextAsync("ei ole jäljellä niin paljon");
+        // The corrected form is a new request (probe 20: it was refused as the refused one's key used again).
+        await page.Locator("#Hold_Quantity").FillAsync("5");
+        await BrowserFixture.SubmitAsync(page, page.Locator("form[action*='handler=Hold'] button[type=submit]"), "**/checkout?**");
+
         await page.Context.CloseAsync();
 
         step("seller: a lot available from 1,5");

@@ -74,7 +74,27 @@ public sealed class MarketplaceApi(IHttpClientFactory http, WebSession session)
         return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
     }
 
+    /// <summary>How long a form sent again while its first sending is still being handled waits for that one's answer.</summary>
+    private static readonly TimeSpan InProgressWait = TimeSpan.FromSeconds(15);
+
     private async Task<ApiResult<T>> SendAsync<T>(HttpMethod method, string path, object? body, string? idempotencyKey, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + InProgressWait;
+        while (true)
+        {
+            var (result, inProgress) = await SendOnceAsync<T>(method, path, body, idempotencyKey, ct);
+            // A form sent twice (a double click): the second sending waits for the first's answer, and shows that, instead
+            // of the API's "still being handled". A multipart body (a photo) is read once, so it is not sent again.
+            if (!inProgress || body is HttpContent || DateTime.UtcNow >= deadline)
+            {
+                return result;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+        }
+    }
+
+    private async Task<(ApiResult<T> Result, bool InProgress)> SendOnceAsync<T>(HttpMethod method, string path, object? body, string? idempotencyKey, CancellationToken ct)
     {
         using var client = http.CreateClient(WebSetup.ApiClientName);
         using var request = new HttpRequestMessage(method, path);
@@ -107,10 +127,11 @@ public sealed class MarketplaceApi(IHttpClientFactory http, WebSession session)
             var value = response.StatusCode == HttpStatusCode.NoContent || response.Content.Headers.ContentLength == 0
                 ? default
                 : await response.Content.ReadFromJsonAsync<T>(Json, ct);
-            return new ApiResult<T>(value, null, response.StatusCode);
+            return (new ApiResult<T>(value, null, response.StatusCode), false);
         }
 
-        return new ApiResult<T>(default, await ProblemAsync(response, ct), response.StatusCode);
+        var problem = await ProblemAsync(response, ct);
+        return (new ApiResult<T>(default, problem, response.StatusCode), idempotencyKey is not null && problem.Code == "idempotency-request-in-progress");
     }
 
     private static async Task<ApiProblem> ProblemAsync(HttpResponseMessage response, CancellationToken ct)

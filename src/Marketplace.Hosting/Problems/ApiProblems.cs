@@ -54,8 +54,12 @@ public static class ApiProblems
             scope is null ? "The token does not allow this." : $"The token lacks the scope '{scope}': ask for it when requesting the token.");
 
     /// <summary>429: too many requests from one address to a sign-in or token endpoint.</summary>
-    public static ProblemDetails TooManyRequests()
-        => Create(StatusCodes.Status429TooManyRequests, "too-many-requests", "Too many requests", "Too many sign-in or token requests from this address; wait a minute and retry.");
+    public static ProblemDetails TooManyRequests(int retryAfterSeconds = 60)
+        => Create(StatusCodes.Status429TooManyRequests, "too-many-requests", "Too many requests",
+            retryAfterSeconds <= 60
+                ? "Too many sign-in or token requests from this address; wait a minute and retry."
+                : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Too many sign-in, registration or reset requests from this address; retry after {(retryAfterSeconds + 59) / 60} minutes (Retry-After)."));
 
     /// <summary>400: plain HTTP from another machine to a sign-in or token endpoint.</summary>
     public static ProblemDetails HttpsRequired()

@@ -49,13 +49,22 @@ public sealed record InvoiceDocument(string Number, string OrderId, DateOnly Iss
     long GrossTotalMinor, string Currency, long PaidMinor, long CreditedMinor)
 {
     /// <summary>What the buyer still owes: the total less what was paid and credited, never below zero.</summary>
-    public long BalanceMinor => Math.Max(0, GrossTotalMinor - PaidMinor - CreditedMinor);
+    public long BalanceMinor => Void ? 0 : Math.Max(0, GrossTotalMinor - PaidMinor - CreditedMinor);
 
     /// <summary>
     /// For a credit note (hyvityslasku): the invoice it credits. Its lines and totals are then negative, its references
     /// the credited invoice's, and it asks for no payment. Null for an invoice.
     /// </summary>
     public CreditedInvoice? Credits { get; init; }
+
+    /// <summary>For an invoice: the number of the credit note issued against it, if any.</summary>
+    public string? CreditNoteNumber { get; init; }
+
+    /// <summary>
+    /// For an invoice: true when its order was cancelled or refunded and the credit note takes all of it back. It is
+    /// shown for the record, marked so, and asks for no payment.
+    /// </summary>
+    public bool Void { get; init; }
 }
 
 /// <summary>The invoice a credit note credits.</summary>

@@ -29,7 +29,7 @@ internal static class InvoicePdf
             writer.Header(invoice);
             writer.Lines(invoice);
             writer.Totals(invoice);
-            if (invoice.Credits is null)
+            if (invoice.Credits is null && !invoice.Void)
             {
                 writer.PaymentDetails(invoice);
             }
@@ -143,6 +143,12 @@ internal static class InvoicePdf
             _y += 4;
             Total("Maksettava / Balance due", invoice.BalanceMinor, invoice.Currency, Strong);
             _y += LineHeight;
+            if (invoice.CreditNoteNumber is { } note)
+            {
+                Note(invoice.Void
+                    ? $"Mitätöity: hyvitetty kokonaan hyvityslaskulla {note}. / Void: credited in full by credit note {note}."
+                    : $"Hyvitys hyvityslaskulla {note}. / Credit by credit note {note}.");
+            }
         }
 
         public void PaymentDetails(InvoiceDocument invoice)

@@ -662,7 +662,19 @@ public class RateLimitTests
 
         Assert.Equal(HttpStatusCode.Redirect, (await PostAsync()).StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await PostAsync()).StatusCode);
-        await ProblemAsync(await PostAsync(), HttpStatusCode.TooManyRequests, "too-many-requests");
+        var refused = await ProblemAsync(await PostAsync(), HttpStatusCode.TooManyRequests, "too-many-requests");
+        Assert.Contains("60 minutes", refused["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // A person's browser is sent to the error page, which says how long to wait in the page's language (probe 20
+        // got a JSON document saying "a minute" while Retry-After said an hour).
+        using var page = new HttpRequestMessage(HttpMethod.Post, "/account/register")
+        {
+            Content = new FormUrlEncodedContent([new("Email", email), new("__RequestVerificationToken", AntiforgeryToken(html))]),
+        };
+        page.Headers.Accept.ParseAdd("text/html");
+        var sent = await browser.Http.SendAsync(page);
+        Assert.Equal((HttpStatusCode.SeeOther, "/error/429?minutes=60"), (sent.StatusCode, sent.Headers.Location?.OriginalString));
+        Assert.Contains("Try again in 60 minutes", await browser.PageAsync("/error/429?minutes=60"), StringComparison.Ordinal);
     }
 
     [Fact]

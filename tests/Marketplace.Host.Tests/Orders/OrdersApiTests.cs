@@ -101,12 +101,14 @@ public class OrdersApiTests(ServerFixture fixture)
         var cancelled = await StepAsync(sellerClient, id, "cancel", new { reason = "The pallets were damaged in storage" });
 
         Assert.Equal("cancelled", cancelled.Status());
-        // Its invoice is void: nothing outstanding, and no document that tells the buyer to pay.
+        // Its invoice is void: nothing outstanding, and no document that tells the buyer to pay. The issued invoice stays
+        // readable for the books, marked void and naming the credit note that takes it back; no Finvoice for a bank.
         Assert.Equal(0, cancelled["invoice"]!["outstandingMinor"]!.GetValue<long>());
-        foreach (var format in new[] { "pdf", "finvoice", "json" })
-        {
-            await ProblemAsync(await sellerClient.GetAsync($"/api/v1/orders/{id}/invoice?format={format}"), HttpStatusCode.Conflict, "invoice-void");
-        }
+        await ProblemAsync(await sellerClient.GetAsync($"/api/v1/orders/{id}/invoice?format=finvoice"), HttpStatusCode.Conflict, "invoice-void");
+        var kept = await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{id}/invoice?format=json"), HttpStatusCode.OK);
+        Assert.Equal((true, 0L, cancelled["invoice"]!["creditNote"]!["number"]!.GetValue<string>()),
+            (kept["void"]!.GetValue<bool>(), kept["balanceMinor"]!.GetValue<long>(), kept["creditNoteNumber"]!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.OK, (await sellerClient.GetAsync($"/api/v1/orders/{id}/invoice?format=pdf")).StatusCode);
 
         var after = await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK);
         Assert.Equal(("active", 400m, 0m), (after["status"]!.GetValue<string>(), after["quantities"]!["available"]!.GetValue<decimal>(), after["quantities"]!["sold"]!.GetValue<decimal>()));
@@ -197,7 +199,9 @@ public class OrdersApiTests(ServerFixture fixture)
         var all = await StepAsync(admin, partly, "resolve", new { outcome = "refund", refundMinor = gross });
         Assert.Equal(("refunded", 1000L, gross - 1000, 0L), (all.Status(), all["payment"]!["refundedMinor"]!.GetValue<long>(),
             all["invoice"]!["creditedMinor"]!.GetValue<long>(), all["invoice"]!["outstandingMinor"]!.GetValue<long>()));
-        await ProblemAsync(await buyerClient.GetAsync($"/api/v1/orders/{partly}/invoice?format=pdf"), HttpStatusCode.Conflict, "invoice-void");
+        await ProblemAsync(await buyerClient.GetAsync($"/api/v1/orders/{partly}/invoice?format=finvoice"), HttpStatusCode.Conflict, "invoice-void");
+        var kept = await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{partly}/invoice?format=json"), HttpStatusCode.OK);
+        Assert.Equal((true, 0L), (kept["void"]!.GetValue<bool>(), kept["balanceMinor"]!.GetValue<long>()));
 
         var lotAfter = await ReadAsync(await sellerClient.GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK);
         Assert.Equal(200m, lotAfter["quantities"]!["sold"]!.GetValue<decimal>());

@@ -22,7 +22,13 @@ public static class OrderInvoiceDocument
         return new InvoiceDocument(
             invoice.Number, order.Id, invoice.IssueDate, invoice.DueDate, invoice.ReferenceNumber, invoice.CreditorReference,
             Party(parties.Seller), parties.SellerIban, parties.SellerBic, Party(parties.Buyer),
-            lines, vat, totals.NetMinor, totals.VatMinor, totals.GrossMinor, totals.Currency, invoice.PaidMinor, order.CreditedMinor);
+            lines, vat, totals.NetMinor, totals.VatMinor, totals.GrossMinor, totals.Currency, invoice.PaidMinor,
+            // A cancelled order's credit note takes back the whole invoice (what was paid is refunded apart).
+            Math.Max(order.CreditedMinor, invoice.CreditNote?.GrossMinor ?? 0))
+        {
+            CreditNoteNumber = invoice.CreditNote?.Number,
+            Void = order.Status is OrderStatus.Cancelled or OrderStatus.Refunded,
+        };
     }
 
     /// <summary>

@@ -163,9 +163,10 @@ public static class OrdersApi
                     new Dictionary<string, object?> { ["orderStatus"] = Order.StatusCode(order.Status) })
                 : OrderInvoiceDocument.CreditNoteFor(order, seller, buyer);
         }
-        else if (order.Status is OrderStatus.Cancelled or OrderStatus.Refunded)
+        else if (order.Status is OrderStatus.Cancelled or OrderStatus.Refunded && (order.Invoice.CreditNote is null || finvoice))
         {
             // The document tells the buyer to pay (the Finvoice's payment instruction, the PDF's giro): not for a void invoice.
+            // One a credit note took back is shown as PDF and JSON for the record, marked void and asking for nothing.
             throw DomainException.Conflict("invoice-void",
                 $"The order was {Order.StatusCode(order.Status)}, so its invoice asks for nothing and is not issued as a bill. Its figures stay in GET /api/v1/orders/{id}.",
                 new Dictionary<string, object?> { ["orderStatus"] = Order.StatusCode(order.Status) });

@@ -73,6 +73,8 @@ public sealed class CheckoutModel(IStringLocalizer<CheckoutModel> text, IOptions
             ShowProblem(order.Problem!, "Form.", Fields);
         }
 
+        // A new key for the corrected form, out of the model state too, which the hidden field prefers (probe 20).
+        ModelState.Remove("Form.IdempotencyKey");
         Form.IdempotencyKey = Guid.NewGuid().ToString("N");
         await LoadAsync(lot, hold, ct);
         return Page();

@@ -59,7 +59,9 @@ public sealed class LotModel(MaterialTaxonomy taxonomy, TimeProvider time, IStri
             }
         }
 
-        // A new key: the refused request may be corrected and sent again as a new one.
+        // A new key: the refused request may be corrected and sent again as a new one. Out of the model state too, which
+        // the form's hidden field prefers: the posted key was sent again, and the corrected hold refused as its reuse.
+        ModelState.Remove("Hold.IdempotencyKey");
         Hold.IdempotencyKey = Guid.NewGuid().ToString("N");
         return await LoadAsync(id, ct) ? Page() : NotFoundPage();
     }
