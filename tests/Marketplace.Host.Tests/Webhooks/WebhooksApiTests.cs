@@ -70,6 +70,28 @@ public class WebhooksApiTests(ServerFixture fixture) : IAsyncLifetime
         Assert.All(log["recent"]!.AsArray(), d => Assert.Equal((200, "delivered"), (d!["lastStatusCode"]!.GetValue<int>(), d["status"]!.GetValue<string>())));
     }
 
+    /// <summary>A credit note issued against an invoice is an event of its own, naming the credit note.</summary>
+    [Fact]
+    public async Task CancelAfterAcceptance_TellsTheInvoiceCredited_WithItsCreditNote()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var sellerClient = Server.Client(seller);
+        using var buyerClient = Server.Client(buyer);
+        await SubscribeAsync(sellerClient, "credited-" + seller, "invoice.*");
+
+        var lot = await ActiveLotAsync(Server, seller, 1000);
+        var order = (await PlaceAsync(buyerClient, lot, 100)).Id();
+        await StepAsync(sellerClient, order, "accept");
+        var cancelled = await StepAsync(sellerClient, order, "cancel", new { reason = "Damaged in storage" });
+
+        var got = await WaitForAsync("credited-" + seller, 2);
+        Assert.Equal(["invoice.issued", "invoice.credited"], got.Select(r => r.Type).ToArray());
+        var note = got[1].Envelope["resource"]!["creditNote"]!;
+        Assert.Equal((cancelled["invoice"]!["creditNote"]!["number"]!.GetValue<string>(), "Damaged in storage"),
+            (note["number"]!.GetValue<string>(), note["reason"]!.GetValue<string>()));
+    }
+
     [Fact]
     public async Task DemandMatchedAcceptedConfirmed_BuyerAndSellerHearEachStep()
     {
