@@ -10,9 +10,22 @@ public sealed class ProgressLine(TextWriter output, string label, long total)
     public void Report(long done, TimeSpan elapsed)
     {
         var step = (int)(total == 0 ? 100 : _inPlace ? done * 100 / total : done * 10 / total);
-        if (step == Volatile.Read(ref _lastShown) || Interlocked.Exchange(ref _lastShown, step) == step)
+        // Only forward: workers report out of order, and a late report of less once printed 8/20 after 10/20.
+        var last = Volatile.Read(ref _lastShown);
+        while (true)
         {
-            return;
+            if (step <= last)
+            {
+                return;
+            }
+
+            var seen = Interlocked.CompareExchange(ref _lastShown, step, last);
+            if (seen == last)
+            {
+                break;
+            }
+
+            last = seen;
         }
 
         var line = $"{label}: {done:N0}/{total:N0} ({(total == 0 ? 100 : done * 100 / total)}%), {done / Math.Max(elapsed.TotalSeconds, 0.001):N0}/s";
