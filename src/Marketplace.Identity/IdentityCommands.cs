@@ -9,7 +9,8 @@ namespace Marketplace.Identity;
 /// Commands for the operator of an installation:
 /// <c>clients create --trader ID --name NAME --scopes "listings.read listings.write" [--redirect-uri URI]</c>,
 /// <c>clients list --trader ID</c>, <c>clients revoke --trader ID --client CLIENT_ID</c>, and
-/// <c>users make-admin --email ADDRESS</c> (a platform admin).
+/// <c>users make-admin --email ADDRESS</c> (a platform admin), and <c>users add --trader ID --email ADDRESS --password
+/// PASSWORD [--role member|trader-admin] [--name NAME]</c> (a person of a firm, e.g. to use the pages as a demo firm).
 /// </summary>
 public static class IdentityCommands
 {
@@ -19,6 +20,7 @@ public static class IdentityCommands
           dotnet run --project src/Marketplace.Host -- clients list --trader <trader id>
           dotnet run --project src/Marketplace.Host -- clients revoke --trader <trader id> --client <client id>
           dotnet run --project src/Marketplace.Host -- users make-admin --email <address>
+          dotnet run --project src/Marketplace.Host -- users add --trader <trader id> --email <address> --password <password> [--role member|trader-admin] [--name <name>]
         """;
 
     /// <summary>True when the command line names one of these commands.</summary>
@@ -68,6 +70,8 @@ public static class IdentityCommands
         builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error";
         addSilo(builder);
         builder.AddMarketplaceIdentityStore();
+        // A firm's members (users add) word their mails through the localizer, though no mail is sent here.
+        builder.Services.AddLocalization();
         using var host = builder.Build();
         try
         {
@@ -162,6 +166,39 @@ public static class IdentityCommands
                 return 0;
             }
 
+            case ("users", "add"):
+            {
+                // The operator at the host's machine vouches for the address (no mail is sent): a demo firm's person, or
+                // the first admin of a firm registered through the API.
+                var trader = await RequireTraderAsync(o, services);
+                var role = o.GetValueOrDefault("role") ?? MemberRoles.TraderAdmin;
+                if (role is not (MemberRoles.Member or MemberRoles.TraderAdmin))
+                {
+                    throw DomainException.Invalid("role", $"The role is {MemberRoles.Member} or {MemberRoles.TraderAdmin}.");
+                }
+
+                var email = o["email"].Trim();
+                var users = services.GetRequiredService<UserManager<MarketplaceUser>>();
+                var user = await users.FindByEmailAsync(email);
+                if (user is null)
+                {
+                    user = new MarketplaceUser { UserName = email, Email = email, EmailConfirmed = true, DisplayName = o.GetValueOrDefault("name") ?? email };
+                    var made = await users.CreateAsync(user, o["password"]);
+                    if (!made.Succeeded)
+                    {
+                        throw DomainException.Invalid("password", string.Join(" ", made.Errors.Select(e => e.Description)));
+                    }
+                }
+                else
+                {
+                    await output.WriteLineAsync($"{email} has an account already: its password is unchanged.");
+                }
+
+                await services.GetRequiredService<FirmMembers>().AddAsync(user.Id, trader, role);
+                await output.WriteLineAsync($"{email} is a {role} of {trader}: sign in at /signin with that address and password.");
+                return 0;
+            }
+
             default:
                 await error.WriteLineAsync(Usage);
                 return 2;
@@ -183,6 +220,7 @@ public static class IdentityCommands
         [("clients", "list")] = ["trader"],
         [("clients", "revoke")] = ["trader", "client"],
         [("users", "make-admin")] = ["email"],
+        [("users", "add")] = ["trader", "email", "password", "role", "name"],
     };
 
     /// <summary>The options each command cannot do without, with what to say when one is missing.</summary>
@@ -192,6 +230,7 @@ public static class IdentityCommands
         [("clients", "list")] = [("trader", TraderMissing)],
         [("clients", "revoke")] = [("trader", TraderMissing), ("client", "Name the client with --client <client id>.")],
         [("users", "make-admin")] = [("email", "Name the person with --email <address>.")],
+        [("users", "add")] = [("trader", TraderMissing), ("email", "Name the person with --email <address>."), ("password", "Give the person's password with --password <password> (at least 12 characters).")],
     };
 
     private const string TraderMissing = "Name the firm with --trader <trader id>.";

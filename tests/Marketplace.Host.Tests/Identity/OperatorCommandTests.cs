@@ -114,6 +114,54 @@ public class OperatorCommandTests
         }
     }
 
+    /// <summary>A demo firm (or one registered through the API) gets a person who signs in to the pages for it.</summary>
+    [Fact]
+    public async Task UsersAdd_MakesAPersonOfTheFirm_WhoSignsInAndActsForIt()
+    {
+        var folder = Directory.CreateTempSubdirectory("marketplace-cli-").FullName;
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "Sqlite",
+            ["Storage:Sqlite:Path"] = Path.Combine(folder, "marketplace.db"),
+            ["DataPath"] = folder,
+            ["Cluster:ServiceId"] = "cli-" + Guid.NewGuid().ToString("N")[..8],
+        };
+        try
+        {
+            string firm;
+            await using (var server = await MarketplaceServer.StartAsync(settings))
+            {
+                firm = await RegisterFirmAsync(server, "seller", "buyer");
+            }
+
+            var hostSettings = settings.Select(kv => $"--{kv.Key}={kv.Value}")
+                .Concat([$"--Cluster:SiloPort={MarketplaceServer.FreePort()}", $"--Cluster:GatewayPort={MarketplaceServer.FreePort()}"]).ToArray();
+            var email = Browser.NewEmail("demo");
+            var (shortRc, _, shortError) = await RunAsync(["users", "add", "--trader", firm, "--email", email, "--password", "short", .. hostSettings]);
+            Assert.Equal(1, shortRc);
+            Assert.Contains("password", shortError, StringComparison.OrdinalIgnoreCase);
+            var (badRoleRc, _, badRoleError) = await RunAsync(["users", "add", "--trader", firm, "--email", email, "--password", Browser.Password, "--role", "owner", .. hostSettings]);
+            Assert.Equal(1, badRoleRc);
+            Assert.Contains("trader-admin", badRoleError, StringComparison.Ordinal);
+
+            var (rc, output, error) = await RunAsync(["users", "add", "--trader", firm, "--email", email, "--password", Browser.Password, .. hostSettings]);
+            Assert.True(rc == 0, error);
+            Assert.Contains($"is a trader-admin of {firm}", output, StringComparison.Ordinal);
+
+            await using var again = await MarketplaceServer.StartAsync(settings);
+            using var person = new Browser(again.Address);
+            await person.SignInAsync(email);
+            var token = (await person.TokensAsync())["access_token"]!.GetValue<string>();
+            var me = await ReadAsync(await again.BearerClient(token).GetAsync("/api/v1/me"), HttpStatusCode.OK);
+            Assert.Equal(firm, me["traderId"]!.GetValue<string>());
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task UnknownCommand_PrintsUsage_WithExitCode2()
     {
