@@ -301,16 +301,25 @@ public sealed class Trader
     public int DemandPages { get; private set; }
 
     /// <summary>
-    /// This firm without its lots and demand ids, saying they are stored apart in <paramref name="lotPages"/> and
-    /// <paramref name="demandPages"/> pages: its own stored record.
+    /// The firm's newest demand ids, those after its demand pages' (oldest first): kept in its own record until there are
+    /// enough to be worth a page write, so a new demand writes the record alone.
     /// </summary>
-    public Trader WithoutLots(int lotPages, int demandPages)
+    [JsonInclude]
+    public List<string> DemandsAfterPages { get; private set; } = [];
+
+    /// <summary>
+    /// This firm without its lots and demand ids, saying they are stored apart in <paramref name="lotPages"/> and
+    /// <paramref name="demandPages"/> pages holding its first <paramref name="pagedDemands"/> demand ids (the rest are
+    /// kept in the record, <see cref="DemandsAfterPages"/>): its own stored record.
+    /// </summary>
+    public Trader WithoutLots(int lotPages, int demandPages, int pagedDemands = 0)
     {
         var record = (Trader)MemberwiseClone();
         record._listingIds = [];
         record._listingIdSet = null;
         record._listingStatuses = new Dictionary<string, ListedLot>(StringComparer.Ordinal);
         record.LotPages = lotPages;
+        record.DemandsAfterPages = _demandIds.Count > pagedDemands ? _demandIds[pagedDemands..] : [];
         record._demandIds = [];
         record._demandIdSet = null;
         record._openDemands = _openDemands is null ? null : new HashSet<string>(_openDemands, StringComparer.Ordinal);
@@ -318,11 +327,17 @@ public sealed class Trader
         return record;
     }
 
-    /// <summary>Puts back the firm's demand ids read from their pages (oldest first), replacing any it holds.</summary>
+    /// <summary>
+    /// Puts back the firm's demand ids read from their pages (oldest first), then those its record keeps after them
+    /// (a page whose record's write failed may hold some of those already: each id once), replacing any it holds.
+    /// </summary>
     public void RestoreDemands(List<string> demandIds)
     {
+        var paged = new HashSet<string>(demandIds, StringComparer.Ordinal);
+        demandIds.AddRange(DemandsAfterPages.Where(paged.Add));
         _demandIds = demandIds;
         _demandIdSet = null;
+        DemandsAfterPages = [];
     }
 
     /// <summary>Puts back the firm's lots read from their pages (ids oldest first, with their entries), replacing any it holds.</summary>

@@ -18,9 +18,12 @@ namespace Marketplace.Grains.Traders;
 /// straight away.
 /// <para>
 /// The firm's demand ids (every wanted notice it ever posted, oldest first) are pages of <see cref="PageSize"/> too
-/// (state <c>trader-demands</c>), appended to: a new demand writes its page, and the firm's record only when a page is
-/// added. A page beyond the record's count (the record's write failed) is not read, and is overwritten by the next
-/// write of that page. A record stored before demand pages holds its ids itself, and its next write moves them.
+/// (state <c>trader-demands</c>), appended to. A new demand writes the firm's record alone (which keeps its open
+/// demands anyway): the newest ids ride in it after the pages' until more than <see cref="ChangesLimit"/> have come,
+/// then the pages that take them are written before the record that counts them. A page beyond the record's count (the
+/// record's write failed) is not read, and is overwritten by the next write of that page; ids a page holds and its
+/// record still keeps after the pages are read once. A record stored before demand pages holds its ids itself, and
+/// its next write moves them.
 /// </para>
 /// <para>
 /// A record stored before pages holds its lots itself (<see cref="Trader.LotPages"/> 0): it reads as it did, and the
@@ -163,30 +166,32 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
         State = trader;
     }
 
-    /// <summary>Reads the firm's demand pages into <paramref name="trader"/>, or notes that its record holds its ids itself.</summary>
+    /// <summary>
+    /// Reads the firm's demand pages into <paramref name="trader"/>, followed by the ids its record keeps after them; a
+    /// record from before pages holds all its ids itself, and its next write moves them.
+    /// </summary>
     private async Task ReadDemandsAsync(Trader trader)
     {
         _demandPageETags.Clear();
         (_storedDemandPages, _pagedDemands, _demandsDirty) = (trader.DemandPages, 0, false);
-        if (trader.DemandPages > 0)
+        if (trader.DemandIds.Count > 0)
         {
-            var pages = Enumerable.Range(0, trader.DemandPages).Select(_ => new GrainState<TraderDemandPage>()).ToArray();
-            await Task.WhenAll(pages.Select((page, p) => storage.ReadStateAsync(DemandPagesStateName, DemandPageId(p), page)));
-            var ids = new List<string>(trader.DemandPages * PageSize);
-            for (var p = 0; p < pages.Length; p++)
-            {
-                _demandPageETags[p] = pages[p].ETag;
-                ids.AddRange(pages[p].State?.Ids ?? []);
-            }
-
-            trader.RestoreDemands(ids);
-            _pagedDemands = ids.Count;
-        }
-        else if (trader.DemandIds.Count > 0)
-        {
-            // Stored before demand pages: the next write moves the ids into pages and drops them from the firm's record.
+            // Stored before demand pages: the ids inline, none paged yet.
             (_demandsDirty, _recordDirty) = (true, true);
+            return;
         }
+
+        var pages = Enumerable.Range(0, trader.DemandPages).Select(_ => new GrainState<TraderDemandPage>()).ToArray();
+        await Task.WhenAll(pages.Select((page, p) => storage.ReadStateAsync(DemandPagesStateName, DemandPageId(p), page)));
+        var ids = new List<string>(trader.DemandPages * PageSize + trader.DemandsAfterPages.Count);
+        for (var p = 0; p < pages.Length; p++)
+        {
+            _demandPageETags[p] = pages[p].ETag;
+            ids.AddRange(pages[p].State?.Ids ?? []);
+        }
+
+        _pagedDemands = ids.Count;
+        trader.RestoreDemands(ids);
     }
 
     /// <summary>A demand id was appended to the firm's list.</summary>
@@ -298,7 +303,10 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
         }
     }
 
-    /// <summary>Writes the demand pages that hold ids added since they were written (the last one or two, or all from before pages).</summary>
+    /// <summary>
+    /// Once more than <see cref="ChangesLimit"/> demand ids are after the pages (kept in the firm's record meanwhile), writes
+    /// the pages that take them (the last one or two, or all for a record from before pages); the record follows.
+    /// </summary>
     private async Task WriteDemandPagesAsync()
     {
         if (!_demandsDirty)
@@ -306,7 +314,14 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
             return;
         }
 
+        _recordDirty = true;
         var ids = State.DemandIds;
+        if (ids.Count - _pagedDemands <= ChangesLimit)
+        {
+            _demandsDirty = false;
+            return;
+        }
+
         var pages = (ids.Count + PageSize - 1) / PageSize;
         for (var p = _pagedDemands / PageSize; p < pages; p++)
         {
@@ -324,10 +339,6 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
 
         _pagedDemands = ids.Count;
         _demandsDirty = false;
-        if (pages != _storedDemandPages)
-        {
-            _recordDirty = true;
-        }
     }
 
     /// <summary>Writes the firm's record as new (a registration); leaves memory as it is when that fails.</summary>
@@ -371,8 +382,8 @@ internal sealed class TraderRecords(IGrainStorage storage, string traderId)
     {
         if (_recordDirty || pages != _storedPages)
         {
-            var demandPages = (State.DemandIds.Count + PageSize - 1) / PageSize;
-            _record.State = State.WithoutLots(pages, demandPages);
+            var demandPages = (_pagedDemands + PageSize - 1) / PageSize;
+            _record.State = State.WithoutLots(pages, demandPages, _pagedDemands);
             await storage.WriteStateAsync(StateName, _id, _record);
             (_storedPages, _storedDemandPages, _recordDirty) = (pages, demandPages, false);
         }
