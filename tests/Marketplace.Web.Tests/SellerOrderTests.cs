@@ -165,6 +165,12 @@ public sealed class SellerOrderTests(BrowserFixture web)
         await Expect(page.Locator("#credit-nothing-to-pay")).ToBeVisibleAsync();
         await Expect(page.Locator("#invoice-iban")).ToHaveCountAsync(0);
         await BrowserFixture.AssertAccessibleAsync(page);
+        await BrowserFixture.ScreenshotAsync(page, "credit-note");
+
+        // The invoice it credits stays readable for the books, marked void, and links back to it.
+        await BrowserFixture.SubmitAsync(page, page.Locator("#credited-invoice a"), $"**/orders/{orderId}/invoice");
+        await Expect(page.Locator("#invoice-credit-note")).ToContainTextAsync($"Void: credited in full by credit note {note}.");
+        await Expect(page.Locator("#invoice-iban")).ToHaveCountAsync(0);
         web.AssertNoOutsideRequests();
         await page.Context.CloseAsync();
     }

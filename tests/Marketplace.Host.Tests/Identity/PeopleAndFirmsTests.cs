@@ -674,7 +674,9 @@ public class RateLimitTests
         page.Headers.Accept.ParseAdd("text/html");
         var sent = await browser.Http.SendAsync(page);
         Assert.Equal((HttpStatusCode.SeeOther, "/error/429?minutes=60"), (sent.StatusCode, sent.Headers.Location?.OriginalString));
-        Assert.Contains("Try again in 60 minutes", await browser.PageAsync("/error/429?minutes=60"), StringComparison.Ordinal);
+        using var shown = await browser.Http.GetAsync("/error/429?minutes=60");
+        Assert.Equal(HttpStatusCode.TooManyRequests, shown.StatusCode);
+        Assert.Contains("Try again in 60 minutes", await shown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
