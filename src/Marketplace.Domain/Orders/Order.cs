@@ -418,11 +418,8 @@ public sealed class Order
         }
     }
 
-    /// <summary>
-    /// Checks that the seller may accept now (before any payment or lot step is taken); for an invoice order, that the
-    /// seller's billing details (<paramref name="sellerBilling"/>, when read) name the account the buyer pays into.
-    /// </summary>
-    public void EnsureCanAccept(OrderActor actor, DateTimeOffset now, Traders.TraderBilling? sellerBilling = null, bool sellerRead = false)
+    /// <summary>Checks that the seller may accept now (before any payment or lot step is taken).</summary>
+    public void EnsureCanAccept(OrderActor actor, DateTimeOffset now)
     {
         EnsureParty(actor, seller: true);
         EnsureStatus("accept", OrderStatus.Placed);
@@ -440,19 +437,25 @@ public sealed class Order
                 new Dictionary<string, object?> { ["acceptBy"] = AcceptBy });
         }
 
-        // An invoice without the account to pay into asks the buyer to pay nowhere, and an issued invoice is not changed.
-        if (sellerRead && Payment!.Method == PaymentMethod.Invoice && string.IsNullOrWhiteSpace(sellerBilling?.Iban))
-        {
-            throw DomainException.Conflict("seller-iban-missing",
-                $"Your firm's billing details name no account (IBAN) for the buyer to pay into, and accepting issues the invoice: add billing.iban (PATCH /api/v1/traders/{SellerId}, or the firm's profile page), then accept. The order waits until {AcceptBy:yyyy-MM-dd HH:mm} UTC.",
-                new Dictionary<string, object?> { ["acceptBy"] = AcceptBy });
-        }
-
         // A capture tried before the buyer's card authorised the intent would fail, and go on failing under its key.
         if (Payment!.Method == PaymentMethod.Card && Payment.Status != "requires_capture")
         {
             throw DomainException.Conflict("payment-not-authorized", "The buyer has not completed the card payment yet.",
                 new Dictionary<string, object?> { ["paymentStatus"] = Payment.Status });
+        }
+    }
+
+    /// <summary>
+    /// Checks that an invoice order's seller, with <paramref name="sellerBilling"/>, can issue its invoice: an invoice
+    /// without the account to pay into asks the buyer to pay nowhere, and an issued invoice is not changed.
+    /// </summary>
+    public void EnsureSellerCanInvoice(Traders.TraderBilling? sellerBilling)
+    {
+        if (Payment!.Method == PaymentMethod.Invoice && string.IsNullOrWhiteSpace(sellerBilling?.Iban))
+        {
+            throw DomainException.Conflict("seller-iban-missing",
+                $"Your firm's billing details name no account (IBAN) for the buyer to pay into, and accepting issues the invoice: add billing.iban (PATCH /api/v1/traders/{SellerId}, or the firm's profile page), then accept. The order waits until {AcceptBy:yyyy-MM-dd HH:mm} UTC.",
+                new Dictionary<string, object?> { ["acceptBy"] = AcceptBy });
         }
     }
 

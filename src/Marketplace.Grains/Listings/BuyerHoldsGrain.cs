@@ -49,11 +49,10 @@ public sealed class BuyerHoldsGrain(
     public static readonly TimeSpan ReservationLifetime = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The holds a check found room for and that are not recorded yet, with when: holds placed at once by one firm each
-    /// take room before they are recorded, so a burst cannot pass the bound together (probe 13: 150 at once left a firm
-    /// with 156 open). Keyed by hold, so that a refused hold gives back its own room and no other's (probe 16).
+    /// The holds a check found room for and that are not recorded yet (probe 13: 150 at once left a firm with 156 open;
+    /// probe 16: a refused hold gives back its own room and no other's).
     /// </summary>
-    private readonly Dictionary<string, DateTimeOffset> _reserved = new(StringComparer.Ordinal);
+    private readonly RoomReservations _reserved = new(ReservationLifetime);
 
     /// <summary>
     /// The holds counted as open: recorded, not yet ended by their time, not found closed on their lots (kept in the
@@ -108,7 +107,7 @@ public sealed class BuyerHoldsGrain(
         }
 
         // The hold a check made room for is now counted itself.
-        _reserved.Remove(entry.Key);
+        _reserved.Release(entry.Key);
 
         if (state.State.ContainsKey(entry.Key) || state.State.Count + 1 < PageSize)
         {
@@ -151,9 +150,9 @@ public sealed class BuyerHoldsGrain(
             return Task.FromResult(new OpenBoundCheck(true, open, []));
         }
 
-        if (open + Reserved(now, holdKey) < max)
+        if (open + _reserved.OthersThan(holdKey, now) < max)
         {
-            _reserved[holdKey] = now;
+            _reserved.Reserve(holdKey, now);
             return Task.FromResult(new OpenBoundCheck(true, open, []));
         }
 
@@ -169,11 +168,11 @@ public sealed class BuyerHoldsGrain(
             _open.Remove(key);
         }
 
-        var fits = OpenCount(now) + Reserved(now, holdKey) < max;
+        var fits = OpenCount(now) + _reserved.OthersThan(holdKey, now) < max;
         _fullUntil = fits ? default : now + standFor;
         if (fits)
         {
-            _reserved[holdKey] = now;
+            _reserved.Reserve(holdKey, now);
         }
 
         return Task.FromResult(fits);
@@ -182,33 +181,8 @@ public sealed class BuyerHoldsGrain(
     /// <inheritdoc />
     public Task ReleaseReservationAsync(string holdKey)
     {
-        _reserved.Remove(holdKey);
+        _reserved.Release(holdKey);
         return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// Room made by checks for other holds whose holds are not recorded yet (<paramref name="holdKey"/>'s own, a check
-    /// asked again, is not counted against it), forgetting those older than <see cref="ReservationLifetime"/>. At most the
-    /// bound's number are kept, so the walk is short.
-    /// </summary>
-    private int Reserved(DateTimeOffset now, string holdKey)
-    {
-        var count = 0;
-        List<string>? stale = null;
-        foreach (var (key, at) in _reserved)
-        {
-            if (at <= now - ReservationLifetime)
-            {
-                (stale ??= []).Add(key);
-            }
-            else if (key != holdKey)
-            {
-                count++;
-            }
-        }
-
-        stale?.ForEach(key => _reserved.Remove(key));
-        return count;
     }
 
     /// <summary>The open holds' count, after dropping those whose time has ended.</summary>

@@ -240,7 +240,7 @@ public sealed class OrderGrain(
             // The invoice names the firms, and the seller's account, as they are at its issue; without an account it is not issued.
             var seller = await GrainFactory.GetGrain<ITraderGrain>(Order.SellerId).GetAsync() ?? throw DomainException.NotFound("trader", Order.SellerId);
             var buyer = await GrainFactory.GetGrain<ITraderGrain>(Order.BuyerId).GetAsync() ?? throw DomainException.NotFound("trader", Order.BuyerId);
-            Order.EnsureCanAccept(actor, Now, seller.Profile?.Billing, sellerRead: true);
+            Order.EnsureSellerCanInvoice(seller.Profile?.Billing);
             parties = InvoicedParties.Of(Order, seller, buyer);
         }
 

@@ -160,11 +160,8 @@ public sealed class TraderGrain(
     /// <summary>Until when a reading that found the open-demand bound reached stands.</summary>
     private DateTimeOffset _demandsFullUntil;
 
-    /// <summary>How long a check's reservation of room for a demand not yet recorded stands.</summary>
-    private static readonly TimeSpan DemandReservationLifetime = TimeSpan.FromMinutes(1);
-
-    /// <summary>Room reserved by allowed checks for demands not recorded yet, with when (in memory: a minute at most).</summary>
-    private readonly Dictionary<string, DateTimeOffset> _demandReservations = new(StringComparer.Ordinal);
+    /// <summary>Room reserved by allowed checks for demands not recorded yet (a minute at most).</summary>
+    private readonly RoomReservations _demandReservations = new(TimeSpan.FromMinutes(1));
 
     /// <inheritdoc />
     public Task<OpenBoundCheck> CheckOpenDemandsAsync(int max, DateTimeOffset now, string demandId)
@@ -177,9 +174,9 @@ public sealed class TraderGrain(
             return Task.FromResult(new OpenBoundCheck(true, open, []));
         }
 
-        if (open + ReservedDemands(now, demandId) < max)
+        if (open + _demandReservations.OthersThan(demandId, now) < max)
         {
-            _demandReservations[demandId] = now;
+            _demandReservations.Reserve(demandId, now);
             return Task.FromResult(new OpenBoundCheck(true, open, []));
         }
 
@@ -189,29 +186,8 @@ public sealed class TraderGrain(
     /// <inheritdoc />
     public Task ReleaseDemandReservationAsync(string demandId)
     {
-        _demandReservations.Remove(demandId);
+        _demandReservations.Release(demandId);
         return Task.CompletedTask;
-    }
-
-    /// <summary>Room reserved for other demands not recorded yet, forgetting reservations older than a minute.</summary>
-    private int ReservedDemands(DateTimeOffset now, string demandId)
-    {
-        var count = 0;
-        List<string>? stale = null;
-        foreach (var (id, at) in _demandReservations)
-        {
-            if (at <= now - DemandReservationLifetime)
-            {
-                (stale ??= []).Add(id);
-            }
-            else if (id != demandId)
-            {
-                count++;
-            }
-        }
-
-        stale?.ForEach(id => _demandReservations.Remove(id));
-        return count;
     }
 
     /// <inheritdoc />
@@ -228,11 +204,11 @@ public sealed class TraderGrain(
             await WriteRecordAsync();
         }
 
-        var fits = State.OpenDemandIds.Count + ReservedDemands(now, demandId) < max;
+        var fits = State.OpenDemandIds.Count + _demandReservations.OthersThan(demandId, now) < max;
         _demandsFullUntil = fits ? default : now + standFor;
         if (fits)
         {
-            _demandReservations[demandId] = now;
+            _demandReservations.Reserve(demandId, now);
         }
 
         return fits;
@@ -256,7 +232,7 @@ public sealed class TraderGrain(
     public async Task AddDemandAsync(string demandId)
     {
         await EnsureRoleAsync(TraderRoles.Buyer);
-        _demandReservations.Remove(demandId);
+        _demandReservations.Release(demandId);
         if (State.AddDemand(demandId))
         {
             // Its page, and the firm's record with its open demands.
