@@ -339,7 +339,7 @@ public sealed class Order
             Version = 1,
             _lines = lines.ToList(),
         };
-        order.Record(actor, now, null, $"placed: {hold.Quantity} {lot.Unit} of {lot.ListingId} ({checkout.Fulfilment}, {checkout.PaymentMethod ?? "invoice"}), total {totals.GrossMinor} {totals.Currency}");
+        order.Record(actor, now, null, $"placed: {hold.Quantity} {lot.Unit} of {lot.ListingId} ({checkout.Fulfilment}, {checkout.PaymentMethod ?? "invoice"}), total {Amount(totals.GrossMinor, totals.Currency)}");
         return order;
     }
 
@@ -472,7 +472,7 @@ public sealed class Order
         {
             var state = captured ?? throw new ArgumentNullException(nameof(captured), "A card order is accepted with its capture.");
             Payment = Payment with { ExternalId = state.ExternalId ?? Payment.ExternalId, Status = state.Status, CapturedMinor = Totals!.GrossMinor, ChangedAt = now };
-            change += $"; card payment of {Totals.GrossMinor} captured";
+            change += $"; card payment of {Amount(Totals.GrossMinor, Totals.Currency)} captured";
         }
         else
         {
@@ -629,7 +629,7 @@ public sealed class Order
         if (refund is not null)
         {
             AddRefund("cancel", refund, now);
-            change += $"; {refund.AmountMinor} refunded";
+            change += $"; {Amount(refund.AmountMinor, Totals!.Currency)} refunded";
         }
 
         if (Payment!.Method == PaymentMethod.Invoice && Invoice is not null)
@@ -647,14 +647,29 @@ public sealed class Order
         Move(actor, now, OrderStatus.Cancelled, change + (wasAccepted ? "; the quantity went back to the lot" : "; the hold was released"));
     }
 
+    /// <summary>An amount for the audit trail, in major units whatever the caller's culture ("125.50 EUR").</summary>
+    private static string Amount(long minor, string currency)
+        => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{minor / 100m:0.00} {currency}");
+
     /// <summary>What a cancellation now would credit: the whole of an issued invoice not yet credited (0 without one).</summary>
     public long CreditNoteDueOnCancel
         => Invoice is { CreditNote: null } && Payment?.Method == PaymentMethod.Invoice ? Math.Max(0, Totals!.GrossMinor - CreditedMinor) : 0;
 
-    private void IssueCreditNote(InvoiceIssue number, long grossMinor, string? reason, DateTimeOffset now)
+    /// <summary>
+    /// What a dispute's resolution of <paramref name="amount"/> would document by a credit note: on an invoice order
+    /// with an issued invoice, all of it, whether taken off what is still owed or refunded from what was paid (either
+    /// way the invoiced sale shrinks by it); 0 otherwise.
+    /// </summary>
+    public long CreditNoteDueOnResolve(long amount)
+        => Invoice is { CreditNote: null } && Payment?.Method == PaymentMethod.Invoice ? amount : 0;
+
+    private void IssueCreditNote(InvoiceIssue number, long grossMinor, string? reason, DateTimeOffset now, long refundedMinor = 0)
         => Invoice = Invoice! with
         {
-            CreditNote = new OrderCreditNote(number.Number, MarketClock.Today(now), grossMinor, OrderCreditNote.Split(grossMinor, _lines), reason),
+            CreditNote = new OrderCreditNote(number.Number, MarketClock.Today(now), grossMinor, OrderCreditNote.Split(grossMinor, _lines), reason)
+            {
+                RefundedMinor = refundedMinor,
+            },
         };
 
     /// <summary>The buyer disputes the order after handover, within the dispute window, with a reason.</summary>
@@ -726,16 +741,17 @@ public sealed class Order
         var whole = amount > 0 && amount == RefundableMinor + CreditableMinor;
         var (credit, refunded) = SplitResolution(amount);
         var change = $"resolved by a platform admin{(resolution.Note is { Length: > 0 } n ? $": {n.Trim()}" : "")}";
+        var noted = creditNote is null ? 0 : CreditNoteDueOnResolve(amount);
+        if (noted > 0)
+        {
+            // The credit note documents the whole amount taken back; the part refunded says so on it.
+            IssueCreditNote(creditNote!, noted, resolution.Note?.Trim(), now, refunded);
+        }
+
         if (credit > 0)
         {
             CreditedMinor += credit;
-            change += $"; {credit} credited on the invoice";
-            if (creditNote is not null)
-            {
-                IssueCreditNote(creditNote, credit, resolution.Note?.Trim(), now);
-                change += $" (credit note {creditNote.Number})";
-            }
-
+            change += $"; {Amount(credit, Totals!.Currency)} credited on the invoice";
             if (!whole && Invoice is { PaidMinor: > 0 } && InvoiceSettled)
             {
                 // What was paid and the credit settle the invoice of the order it completes.
@@ -746,7 +762,12 @@ public sealed class Order
         if (refunded > 0)
         {
             AddRefund("dispute", (refund ?? new RefundChange(null, refunded, "recorded")) with { AmountMinor = refunded }, now);
-            change += $"; {refunded} refunded";
+            change += $"; {Amount(refunded, Totals!.Currency)} refunded";
+        }
+
+        if (noted > 0)
+        {
+            change += $" (credit note {creditNote!.Number})";
         }
 
         if (whole && Payment!.Method == PaymentMethod.Invoice && Invoice is not null)
@@ -799,7 +820,7 @@ public sealed class Order
         Invoice = Invoice with { Payments = [.. Invoice.Payments, new InvoicePayment(amountMinor!.Value, paidOn ?? today, actor.Subject, now, note?.Trim())] };
         // A dispute's credit took part of the invoice off: paid and credited together settle it.
         Payment = Payment! with { Status = InvoiceSettled ? "paid" : "partially-paid", ChangedAt = now };
-        Record(actor, now, StatusCode(Status), $"invoice payment of {amountMinor} recorded; {Totals.GrossMinor - Invoice.PaidMinor - CreditedMinor} outstanding");
+        Record(actor, now, StatusCode(Status), $"invoice payment of {Amount(amountMinor!.Value, Totals.Currency)} recorded; {Amount(Totals.GrossMinor - Invoice.PaidMinor - CreditedMinor, Totals.Currency)} outstanding");
         Touch(now);
     }
 

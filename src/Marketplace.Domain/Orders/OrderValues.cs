@@ -196,8 +196,8 @@ public sealed record OrderInvoice(string Number, DateOnly IssueDate, DateOnly Du
     public InvoicedParties? Parties { get; init; }
 
     /// <summary>
-    /// The credit note issued against this invoice, if any: a dispute's credit, or the whole invoice when its order is
-    /// cancelled after it was issued. Its own number, from the invoices' sequence; it is never changed once issued.
+    /// The credit note issued against this invoice, if any: what a dispute's resolution took back (credited or
+    /// refunded), or the whole invoice when its order is cancelled after it was issued. Its own number, from the invoices' sequence; it is never changed once issued.
     /// </summary>
     public OrderCreditNote? CreditNote { get; init; }
 }
@@ -210,6 +210,12 @@ public sealed record OrderInvoice(string Number, DateOnly IssueDate, DateOnly Du
 /// <param name="Reason">Why: the dispute's resolution note or the cancellation's reason.</param>
 public sealed record OrderCreditNote(string Number, DateOnly IssueDate, long GrossMinor, IReadOnlyList<CreditedVat> Vat, string? Reason)
 {
+    /// <summary>
+    /// How much of <see cref="GrossMinor"/> a dispute's resolution refunded from what had been paid (the rest was taken
+    /// off what the invoice still asked). 0 for a cancellation's credit note, whose refund is the order's.
+    /// </summary>
+    public long RefundedMinor { get; init; }
+
     /// <summary>
     /// <paramref name="grossMinor"/> split over the VAT rates of <paramref name="lines"/> in proportion to each rate's
     /// gross (the shares sum to the amount exactly: largest remainders take the odd cents), then each share into net and

@@ -414,8 +414,7 @@ public sealed class OrderGrain(
         }
 
         var figure = whole ? null : Carbon();
-        var (creditPart, _) = Order.SplitResolution(amount);
-        var creditNote = creditPart > 0 ? await CreditNoteNumberAsync() : null;
+        var creditNote = Order.CreditNoteDueOnResolve(amount) > 0 ? await CreditNoteNumberAsync() : null;
         var order = await ChangeAsync(o => o.Resolve(actor, resolution, refund, figure, Now, creditNote));
         await RecordCarbonAsync();
         return order;

@@ -327,7 +327,7 @@ public static class WebhookEvents
             paidMinor = i.PaidMinor,
             creditedMinor = o.CreditedMinor,
             outstandingMinor = o.InvoiceOutstandingMinor,
-            creditNote = i.CreditNote is { } note ? new { number = note.Number, issueDate = note.IssueDate, grossMinor = note.GrossMinor, reason = note.Reason } : null,
+            creditNote = i.CreditNote is { } note ? new { number = note.Number, issueDate = note.IssueDate, grossMinor = note.GrossMinor, reason = note.Reason, refundedMinor = note.RefundedMinor } : null,
             currency = o.Totals?.Currency,
             version = o.Version,
         });

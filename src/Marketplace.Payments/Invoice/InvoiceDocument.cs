@@ -57,6 +57,9 @@ public sealed record InvoiceDocument(string Number, string OrderId, DateOnly Iss
     /// </summary>
     public CreditedInvoice? Credits { get; init; }
 
+    /// <summary>For an invoice: what was paid on it and returned to the buyer (a refund), shown beside what was paid.</summary>
+    public long RefundedMinor { get; init; }
+
     /// <summary>For an invoice: the number of the credit note issued against it, if any.</summary>
     public string? CreditNoteNumber { get; init; }
 
@@ -71,7 +74,8 @@ public sealed record InvoiceDocument(string Number, string OrderId, DateOnly Iss
 /// <param name="Number">The invoice's number.</param>
 /// <param name="IssueDate">The invoice's date.</param>
 /// <param name="Reason">Why it is credited, if said.</param>
-public sealed record CreditedInvoice(string Number, DateOnly IssueDate, string? Reason);
+/// <param name="RefundedMinor">How much of the credit was refunded from what had been paid (0: all of it taken off what was owed).</param>
+public sealed record CreditedInvoice(string Number, DateOnly IssueDate, string? Reason, long RefundedMinor);
 
 /// <summary>Renders invoices as documents people and accounting systems read.</summary>
 public interface IInvoiceRenderer

@@ -126,6 +126,11 @@ internal static class InvoicePdf
                     Note($"Syy / Reason: {reason}");
                 }
 
+                if (credits.RefundedMinor > 0)
+                {
+                    Total("Palautettu ostajalle / Refunded to the buyer", credits.RefundedMinor, invoice.Currency, Text);
+                }
+
                 Note($"Ei maksettavaa: vähennetään laskusta {credits.Number}. / Nothing to pay: taken off invoice {credits.Number}.");
                 return;
             }
@@ -133,6 +138,11 @@ internal static class InvoicePdf
             if (invoice.PaidMinor != 0)
             {
                 Total("Maksettu / Paid", invoice.PaidMinor, invoice.Currency, Text);
+            }
+
+            if (invoice.RefundedMinor != 0)
+            {
+                Total("Palautettu / Refunded", invoice.RefundedMinor, invoice.Currency, Text);
             }
 
             if (invoice.CreditedMinor != 0)

@@ -439,7 +439,7 @@ public class OrderTests
         order.RecordInvoicePayment(Seller, gross - paidBefore - 3000, null, null, Now.AddDays(5));
 
         Assert.Equal(("paid", 0L), (order.Payment!.Status, order.InvoiceOutstandingMinor));
-        Assert.EndsWith("; 0 outstanding", order.Audit[^1].Change, StringComparison.Ordinal);
+        Assert.EndsWith("; 0.00 EUR outstanding", order.Audit[^1].Change, StringComparison.Ordinal);
     }
 
     /// <summary>A payment and a credit that settle the invoice in the resolution's own step: paid.</summary>

@@ -83,6 +83,52 @@ public class CreditNoteApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task DisputeRefund_OfAPaidInvoice_IsDocumentedByACreditNote_WholeOrInPart()
+    {
+        var (sellerClient, buyerClient, lot) = await FirmsAsync();
+        using var admin = Server.BearerClient(await Api.People.PlatformAdminTokenAsync(Server));
+        async Task<(string Id, long Gross, string Invoice)> PaidAndDisputedAsync()
+        {
+            var id = (await PlaceAsync(buyerClient, lot, 50)).Id();
+            var accepted = await StepAsync(sellerClient, id, "accept");
+            var gross = accepted["totals"]!["grossMinor"]!.GetValue<long>();
+            await ReadAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{id}/invoice/payments", new { amountMinor = gross }), HttpStatusCode.OK);
+            await StepAsync(buyerClient, id, "handover");
+            await StepAsync(buyerClient, id, "dispute", new { reason = "Not what was listed" });
+            return (id, gross, accepted["invoice"]!["number"]!.GetValue<string>());
+        }
+
+        // All of a paid invoice refunded: the credit note takes all of it back, and the void invoice stays readable.
+        var (whole, gross, invoiceNumber) = await PaidAndDisputedAsync();
+        var refunded = await StepAsync(admin, whole, "resolve", new { outcome = "refund", refundMinor = gross, note = "Wrong grade delivered" });
+        Assert.Equal(("refunded", "refunded"), (refunded["status"]!.GetValue<string>(), refunded["payment"]!["status"]!.GetValue<string>()));
+        var noted = refunded["invoice"]!["creditNote"]!;
+        Assert.Equal((gross, gross), (noted["grossMinor"]!.GetValue<long>(), noted["refundedMinor"]!.GetValue<long>()));
+        var note = await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{whole}/invoice?document=credit-note&format=json"), HttpStatusCode.OK);
+        Assert.Equal((-gross, invoiceNumber, gross), (note["grossTotalMinor"]!.GetValue<long>(), note["credits"]!["number"]!.GetValue<string>(), note["credits"]!["refundedMinor"]!.GetValue<long>()));
+        Assert.Equal(HttpStatusCode.OK, (await sellerClient.GetAsync($"/api/v1/orders/{whole}/invoice?document=credit-note&format=finvoice")).StatusCode);
+        var invoice = await ReadAsync(await sellerClient.GetAsync($"/api/v1/orders/{whole}/invoice?format=json"), HttpStatusCode.OK);
+        Assert.Equal((true, gross, gross, 0L), (invoice["void"]!.GetValue<bool>(), invoice["paidMinor"]!.GetValue<long>(), invoice["refundedMinor"]!.GetValue<long>(), invoice["balanceMinor"]!.GetValue<long>()));
+        // The refund is the seller's to return, and the audit trail names it in euros, not cents.
+        Assert.Equal("recorded", refunded["refunds"]![0]!["status"]!.GetValue<string>());
+        var audit = await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{whole}/audit"), HttpStatusCode.OK);
+        var euros = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{gross / 100m:0.00} EUR");
+        Assert.Contains(audit["entries"]!.AsArray(), e => e!["change"]!.GetValue<string>().Contains($"; {euros} refunded", StringComparison.Ordinal));
+        // Another firm learns nothing of the order, not even which documents it has.
+        using var other = Server.Client(await RegisterFirmAsync(Server, "buyer"));
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/v1/orders/{whole}/invoice?document=receipt")).StatusCode);
+
+        // Part of a paid invoice refunded: the order completes, and the credit note documents the part.
+        var (part, partGross, _) = await PaidAndDisputedAsync();
+        var completed = await StepAsync(admin, part, "resolve", new { outcome = "refund", refundMinor = partGross / 4 });
+        Assert.Equal(("completed", partGross / 4, partGross / 4), (completed["status"]!.GetValue<string>(),
+            completed["invoice"]!["creditNote"]!["grossMinor"]!.GetValue<long>(), completed["invoice"]!["creditNote"]!["refundedMinor"]!.GetValue<long>()));
+        var partInvoice = await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{part}/invoice?format=json"), HttpStatusCode.OK);
+        Assert.Equal((false, completed["invoice"]!["creditNote"]!["number"]!.GetValue<string>(), 0L),
+            (partInvoice["void"]!.GetValue<bool>(), partInvoice["creditNoteNumber"]!.GetValue<string>(), partInvoice["balanceMinor"]!.GetValue<long>()));
+    }
+
+    [Fact]
     public async Task Invoice_NamesThePartiesPostalCodes()
     {
         var firm = Firm("seller");

@@ -68,8 +68,11 @@ public sealed record InvoiceDto(string Number, DateOnly IssueDate, DateOnly DueD
     IReadOnlyList<InvoicePayment> Payments, long PaidMinor, long CreditedMinor, long OutstandingMinor, bool Paid, bool Overdue,
     CreditNoteDto? CreditNote = null);
 
-/// <summary>A credit note against an invoice: its own number, date, the amount credited with VAT, and why.</summary>
-public sealed record CreditNoteDto(string Number, DateOnly IssueDate, long GrossMinor, string? Reason);
+/// <summary>
+/// A credit note against an invoice: its own number, date, the amount credited with VAT, why, and how much of it a
+/// dispute's resolution refunded from what had been paid (the rest was taken off what the invoice still asked).
+/// </summary>
+public sealed record CreditNoteDto(string Number, DateOnly IssueDate, long GrossMinor, string? Reason, long RefundedMinor);
 
 /// <summary>An order as its buyer, seller or a platform admin sees it.</summary>
 public sealed record OrderResponse(
@@ -119,7 +122,7 @@ public sealed record OrderResponse(
                 ? new InvoiceDto(i.Number, i.IssueDate, i.DueDate, i.ReferenceNumber, i.CreditorReference, i.Payments, i.PaidMinor, o.CreditedMinor, o.InvoiceOutstandingMinor,
                     // A void invoice (its order cancelled or refunded in whole) is not paid, whatever was credited.
                     o.InvoiceSettled && o.Status is not (OrderStatus.Cancelled or OrderStatus.Refunded), o.IsOverdue(now),
-                    i.CreditNote is { } c ? new CreditNoteDto(c.Number, c.IssueDate, c.GrossMinor, c.Reason) : null)
+                    i.CreditNote is { } c ? new CreditNoteDto(c.Number, c.IssueDate, c.GrossMinor, c.Reason, c.RefundedMinor) : null)
                 : null,
             buyer ? o.PickupCode : null, o.Carbon, o.Refunds, o.Reason, o.PlacedAt, o.AcceptBy, o.AcceptedAt, o.HandedOverAt, o.DisputeUntil, o.ClosedAt,
             o.UpdatedAt, o.Version);

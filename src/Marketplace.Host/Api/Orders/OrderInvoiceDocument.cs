@@ -27,6 +27,7 @@ public static class OrderInvoiceDocument
             Math.Max(order.CreditedMinor, invoice.CreditNote?.GrossMinor ?? 0))
         {
             CreditNoteNumber = invoice.CreditNote?.Number,
+            RefundedMinor = order.RefundedMinor,
             Void = order.Status is OrderStatus.Cancelled or OrderStatus.Refunded,
         };
     }
@@ -48,7 +49,7 @@ public static class OrderInvoiceDocument
             Party(parties.Seller), parties.SellerIban, parties.SellerBic, Party(parties.Buyer),
             lines, vat, -note.Vat.Sum(v => v.NetMinor), -note.Vat.Sum(v => v.VatMinor), -note.GrossMinor, order.Totals!.Currency, 0, 0)
         {
-            Credits = new CreditedInvoice(invoice.Number, invoice.IssueDate, note.Reason),
+            Credits = new CreditedInvoice(invoice.Number, invoice.IssueDate, note.Reason, note.RefundedMinor),
         };
     }
 

@@ -123,13 +123,14 @@ public static class OrdersApi
     private static async Task<Results<FileContentHttpResult, Ok<InvoiceDocument>, ProblemHttpResult>> InvoiceAsync(
         string id, HttpContext context, IGrainFactory grains, IInvoiceRenderer renderer, string? format = null, string? document = null)
     {
+        // The order first: a firm that may not see it learns nothing, not even which documents there are.
+        var order = await grains.GetGrain<IOrderGrain>(id).GetAsync(Actor(context.User));
         if (document is not (null or "invoice" or "credit-note"))
         {
             throw new DomainException("invalid-document", "The document is invoice (the default) or credit-note.", DomainErrorKind.Validation,
                 new Dictionary<string, string[]> { ["document"] = ["The document is invoice or credit-note."] });
         }
 
-        var order = await grains.GetGrain<IOrderGrain>(id).GetAsync(Actor(context.User));
         format = format switch
         {
             "finvoice" or "pdf" or "json" => format,
@@ -159,7 +160,7 @@ public static class OrdersApi
         {
             made = order.Invoice.CreditNote is null
                 ? throw DomainException.Conflict("no-credit-note",
-                    "This order's invoice has no credit note: one is issued when a dispute's resolution credits the invoice, or when the order is cancelled after its invoice was issued.",
+                    "This order's invoice has no credit note: one is issued when a dispute's resolution takes part of the price back (credited or refunded), or when the order is cancelled after its invoice was issued.",
                     new Dictionary<string, object?> { ["orderStatus"] = Order.StatusCode(order.Status) })
                 : OrderInvoiceDocument.CreditNoteFor(order, seller, buyer);
         }
