@@ -92,6 +92,15 @@ public sealed class MatchingSession
     [JsonInclude]
     public int FailedCheckouts { get; private set; }
 
+    /// <summary>
+    /// The hold an acceptance of this round is placing, stored before it places the hold (and the order for it), so a
+    /// crash before the acceptance is stored leaves a session that knows to let them go when it is declined or expires
+    /// (without it a declined match left a hold on the lot that only its expiry, days later, released). Null once the
+    /// acceptance is stored, refused, or the session ended; an optional field, so no schema version bump.
+    /// </summary>
+    [JsonInclude]
+    public string? AcceptingHoldId { get; private set; }
+
     /// <summary>How many times the pair was proposed (a new round after an expiry).</summary>
     [JsonInclude]
     public int Round { get; private set; }
@@ -153,6 +162,7 @@ public sealed class MatchingSession
         Reason = null;
         HoldId = null;
         OrderId = null;
+        AcceptingHoldId = null;
         FailedCheckouts = 0;
         Round++;
         ProposedAt = now;
@@ -203,6 +213,16 @@ public sealed class MatchingSession
     }
 
     /// <summary>
+    /// Records that an acceptance is about to place <paramref name="holdId"/> (see <see cref="AcceptingHoldId"/>). Not a
+    /// change anyone sees: the version stays.
+    /// </summary>
+    public void Accepting(string holdId)
+    {
+        EnsureStatus(MatchStatus.Proposed, "accept");
+        AcceptingHoldId = holdId;
+    }
+
+    /// <summary>
     /// Records an acceptance whose order was refused (its hold released): the session stays proposed, and the next
     /// acceptance uses a new hold id.
     /// </summary>
@@ -210,6 +230,7 @@ public sealed class MatchingSession
     {
         EnsureStatus(MatchStatus.Proposed, "accept");
         FailedCheckouts++;
+        AcceptingHoldId = null;
         UpdatedAt = now;
         Version++;
     }
@@ -220,6 +241,7 @@ public sealed class MatchingSession
         Status = MatchStatus.Accepted;
         HoldId = holdId;
         OrderId = orderId;
+        AcceptingHoldId = null;
         UpdatedAt = now;
         Version++;
     }
@@ -266,6 +288,7 @@ public sealed class MatchingSession
         var hold = EnsureCanDecline(actorId);
         Status = MatchStatus.Declined;
         Reason = actorId == Proposal!.BuyerId ? "declined-by-buyer" : "declined-by-seller";
+        AcceptingHoldId = null;
         UpdatedAt = now;
         Version++;
         return hold;
@@ -282,6 +305,7 @@ public sealed class MatchingSession
         var hold = OpenHold;
         Status = MatchStatus.Expired;
         Reason = reason;
+        AcceptingHoldId = null;
         UpdatedAt = now;
         Version++;
         return hold;

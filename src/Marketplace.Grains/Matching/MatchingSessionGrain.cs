@@ -165,6 +165,14 @@ public sealed class MatchingSessionGrain(
         if (demand is not { Status: DemandStatus.Open } || demand.Remaining < p.Quantity)
         {
             var reason = demand is { Status: DemandStatus.Open } ? "demand-covered" : "demand-closed";
+            if (await LetGoOfUnfinishedAcceptanceAsync(actor ?? new OrderActor(actorId, actorId, null), "The match's demand closed before the acceptance was stored."))
+            {
+                // An earlier try of this acceptance placed the order, and the seller accepted it: the deal stands.
+                Session.Confirm(p.SellerId, Now);
+                await SaveAsync();
+                return Session;
+            }
+
             Session.Expire(reason, Now);
             await SaveAsync();
             await EndedEarlyAsync();
@@ -173,6 +181,13 @@ public sealed class MatchingSessionGrain(
                     ? $"The demand now wants only {demand.Remaining} {p.Unit}, less than this match's {p.Quantity}; the match has expired and a fitting one will be proposed."
                     : "The demand is no longer open; the match has expired.",
                 new Dictionary<string, object?> { ["matchStatus"] = "expired", ["reason"] = reason });
+        }
+
+        if (Session.AcceptingHoldId != holdId)
+        {
+            // Stored before the hold is placed: a crash before the acceptance is stored leaves a session that lets it go.
+            Session.Accepting(holdId);
+            await SaveAsync(toInboxes: false);
         }
 
         try
@@ -281,7 +296,8 @@ public sealed class MatchingSessionGrain(
         // The order (or else the lot) answers first: one that cannot let the hold go leaves the session as it was, to be
         // declined again.
         var reason = actorId == Session.Proposal!.BuyerId ? "The buyer declined the match." : "The seller declined the match.";
-        if (await EndOrderAsync(actor ?? new OrderActor(actorId, actorId, null), reason) || await ReleaseAsync(hold, actorId))
+        var decliner = actor ?? new OrderActor(actorId, actorId, null);
+        if (await EndOrderAsync(decliner, reason) || await LetGoOfUnfinishedAcceptanceAsync(decliner, reason) || await ReleaseAsync(hold, actorId))
         {
             Session.Confirm(Session.Proposal!.SellerId, Now);
             await SaveAsync();
@@ -339,7 +355,9 @@ public sealed class MatchingSessionGrain(
         if (Session.IsDue(Now))
         {
             // The order and the hold go first: when they cannot answer, the session stays open and the reminder tries again.
-            if (await EndOrderAsync(OrderActor.System, "The match expired before the seller confirmed it.")
+            const string Expired = "The match expired before the seller confirmed it.";
+            if (await EndOrderAsync(OrderActor.System, Expired)
+                || await LetGoOfUnfinishedAcceptanceAsync(OrderActor.System, Expired)
                 || await ReleaseAsync(Session.OpenHold, Session.Proposal!.BuyerId))
             {
                 Session.Confirm(Session.Proposal!.SellerId, Now);
@@ -380,6 +398,52 @@ public sealed class MatchingSessionGrain(
             logger.LogDebug("Match {Id}: hold {Hold} not released: {Reason}", Session.Id, holdId, e.Message);
             return false;
         }
+    }
+
+    /// <summary>
+    /// Lets go of an acceptance stored as begun but not as done (<see cref="MatchingSession.AcceptingHoldId"/>: a crash
+    /// between placing its hold, or its order, and storing it): its order, if placed, is cancelled (which releases the
+    /// hold), else its hold is released. True when the order was accepted meanwhile or the hold sold: the session is then
+    /// recorded as accepted with them, for the caller to confirm. Nothing to do (false) for any other session.
+    /// </summary>
+    private async Task<bool> LetGoOfUnfinishedAcceptanceAsync(OrderActor actor, string reason)
+    {
+        if (Session.Status != MatchStatus.Proposed || Session.AcceptingHoldId is not { } holdId)
+        {
+            return false;
+        }
+
+        var orderId = MatchingSession.OrderIdFor(holdId);
+        var order = GrainFactory.GetGrain<IOrderGrain>(orderId);
+        try
+        {
+            var current = await order.GetAsync(new OrderActor(actor.Subject, Session.Proposal!.BuyerId, actor.ClientId));
+            if (current.Status == OrderStatus.Placed)
+            {
+                await order.CancelAsync(actor, reason);
+                return false;
+            }
+
+            if (current.Status != OrderStatus.Cancelled)
+            {
+                logger.LogInformation("Match {Id}: order {Order} of an acceptance never stored was accepted; the match is confirmed", Session.Id, orderId);
+                Session.Accepted(holdId, orderId, Now);
+                return true;
+            }
+        }
+        catch (DomainException e) when (e.Kind == DomainErrorKind.NotFound)
+        {
+            // No order was stored: only the hold, if even that, perhaps tied to the order that never was (untied first).
+            await order.ReleaseAbandonedAsync(Session.Proposal!.LotId);
+        }
+
+        if (await ReleaseAsync(holdId, Session.Proposal!.BuyerId))
+        {
+            Session.Accepted(holdId, null, Now);
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>

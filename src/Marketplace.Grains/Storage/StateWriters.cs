@@ -86,6 +86,7 @@ public static class StateWriters
         private static readonly JsonEncodedText Reason = JsonEncodedText.Encode("reason");
         private static readonly JsonEncodedText HoldId = JsonEncodedText.Encode("holdId");
         private static readonly JsonEncodedText OrderId = JsonEncodedText.Encode("orderId");
+        private static readonly JsonEncodedText AcceptingHoldId = JsonEncodedText.Encode("acceptingHoldId");
         private static readonly JsonEncodedText FailedCheckouts = JsonEncodedText.Encode("failedCheckouts");
         private static readonly JsonEncodedText Round = JsonEncodedText.Encode("round");
         private static readonly JsonEncodedText ProposedAt = JsonEncodedText.Encode("proposedAt");
@@ -136,6 +137,7 @@ public static class StateWriters
             WriteString(writer, HoldId, value.HoldId);
             WriteString(writer, OrderId, value.OrderId);
             writer.WriteNumber(FailedCheckouts, value.FailedCheckouts);
+            WriteString(writer, AcceptingHoldId, value.AcceptingHoldId);
             writer.WriteNumber(Round, value.Round);
             writer.WriteString(ProposedAt, value.ProposedAt);
             writer.WriteString(ExpiresAt, value.ExpiresAt);

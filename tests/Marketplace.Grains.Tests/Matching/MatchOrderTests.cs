@@ -136,7 +136,8 @@ public sealed class MatchOrderTests(FlakyMatchingClusterFixture fixture) : IClas
     {
         var deal = await ProposedAsync(5);
         var sessionId = deal.Session.GetGrainId();
-        Storage.FailWrites = (name, grain, _) => name == "match" && grain == sessionId;
+        // The acceptance's own save fails, after its hold and order were placed (its "accepting" mark is stored).
+        Storage.FailWrites = (name, grain, state) => name == "match" && grain == sessionId && state is MatchingSession { Status: MatchStatus.Accepted };
         try
         {
             await Assert.ThrowsAnyAsync<Exception>(() => deal.Session.AcceptAsync(deal.Buyer));
@@ -194,5 +195,54 @@ public sealed class MatchOrderTests(FlakyMatchingClusterFixture fixture) : IClas
         Assert.Equal(after.Round == accepted.Round ? MatchStatus.Expired : MatchStatus.Proposed, after.Status);
         Assert.InRange(after.Round, accepted.Round, accepted.Round + 1);
         Assert.Equal((100m, 0m, 0m), ((await deal.Lot.GetAsync())!.Available, (await deal.Lot.GetAsync())!.Held, (await deal.Lot.GetAsync())!.Sold));
+    }
+    [Fact]
+    public async Task Decline_AfterAnAcceptanceCutOffBeforeItsOrder_ReleasesTheHoldItPlaced()
+    {
+        var deal = await ProposedAsync(8);
+        // The hold is placed, then the order cannot be stored (a crash there, as far as the session knows).
+        Storage.FailWrites = (name, _, state) => name == "order" && state is Order { Exists: true, MatchId: not null } o && o.SellerId == deal.Seller;
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => deal.Session.AcceptAsync(deal.Buyer));
+        }
+        finally
+        {
+            Storage.FailWrites = null;
+        }
+
+        Assert.Equal((70m, 30m), ((await deal.Lot.GetAsync())!.Available, (await deal.Lot.GetAsync())!.Held));
+        Assert.Equal(MatchStatus.Proposed, (await deal.Session.GetAsync())!.Status);
+
+        var declined = await deal.Session.DeclineAsync(deal.Buyer, deal.BuyerActor);
+
+        Assert.Equal(MatchStatus.Declined, declined.Status);
+        Assert.Equal((100m, 0m), ((await deal.Lot.GetAsync())!.Available, (await deal.Lot.GetAsync())!.Held));
+    }
+
+    [Fact]
+    public async Task Expiry_AfterAnAcceptanceWhoseSaveFailed_CancelsItsOrder_AndFreesTheLot()
+    {
+        var deal = await ProposedAsync(9);
+        var sessionId = deal.Session.GetGrainId();
+        var holdId = (await deal.Session.GetAsync())!.NextHoldId;
+        Storage.FailWrites = (name, grain, state) => name == "match" && grain == sessionId && state is MatchingSession { Status: MatchStatus.Accepted };
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => deal.Session.AcceptAsync(deal.Buyer));
+        }
+        finally
+        {
+            Storage.FailWrites = null;
+        }
+
+        var orderId = MatchingSession.OrderIdFor(holdId);
+        Assert.Equal(OrderStatus.Placed, (await OrderAsync(orderId, deal.BuyerActor)).Status);
+
+        // Sessions of this cluster expire 3 s after their proposal; the reminder lets the unfinished acceptance go.
+        var ended = await Eventually.TrueAsync(async () => (await OrderAsync(orderId, deal.BuyerActor)).Status == OrderStatus.Cancelled, TimeSpan.FromSeconds(30));
+
+        Assert.True(ended, "the order of the acceptance whose save failed was not cancelled when its match expired");
+        Assert.Equal((100m, 0m), ((await deal.Lot.GetAsync())!.Available, (await deal.Lot.GetAsync())!.Held));
     }
 }

@@ -40,6 +40,7 @@ public sealed class StateWritersTests
             Set(session, nameof(MatchingSession.Reason), random.Next(3) == 0 ? null : Text(random));
             Set(session, nameof(MatchingSession.HoldId), random.Next(3) == 0 ? null : Text(random));
             Set(session, nameof(MatchingSession.OrderId), random.Next(3) == 0 ? null : Text(random));
+            Set(session, nameof(MatchingSession.AcceptingHoldId), random.Next(3) == 0 ? null : Text(random));
             Set(session, nameof(MatchingSession.FailedCheckouts), random.Next(-1, 5));
             Set(session, nameof(MatchingSession.Round), random.Next(int.MinValue, int.MaxValue));
             Set(session, nameof(MatchingSession.ProposedAt), Time(random));
@@ -53,6 +54,36 @@ public sealed class StateWritersTests
 
             Same(session);
         }
+    }
+
+    /// <summary>
+    /// Every stored property of a session of a simple type, set at once: a property added to the session but not to the
+    /// writer would be dropped on every write, and the cases above would not notice (the accepting hold once was).
+    /// </summary>
+    [Fact]
+    public void MatchingSessions_EveryStoredSimpleProperty_IsWritten()
+    {
+        var session = new MatchingSession();
+        var set = 0;
+        foreach (var property in typeof(MatchingSession).GetProperties().Where(p => p.SetMethod is not null))
+        {
+            object? value = property.PropertyType switch
+            {
+                var t when t == typeof(string) => "value-of-" + property.Name,
+                var t when t == typeof(int) => 7,
+                var t when t == typeof(long) => 7L,
+                var t when t == typeof(DateTimeOffset) => new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero),
+                _ => null,
+            };
+            if (value is not null)
+            {
+                property.SetValue(session, value);
+                set++;
+            }
+        }
+
+        Assert.True(set >= 10, $"only {set} simple properties found");
+        Same(session);
     }
 
     [Fact]
