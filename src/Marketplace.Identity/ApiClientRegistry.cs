@@ -41,13 +41,22 @@ public sealed class ApiClientRegistry(IdentityDb db, IOpenIddictApplicationManag
             $"Redirect URIs must be absolute https URIs (http only for loopback) of at most {MaxRedirectUriLength} characters, at most 10.");
         v.ThrowIfInvalid();
 
-        // Each client is a row and an OpenIddict application the firm's list reads: bounded like a firm's other records.
-        if (await db.ApiClients.CountAsync(c => c.TraderId == traderId, ct) >= MaxPerFirm)
+        // Each client is a row and an OpenIddict application the firm's list reads: bounded like a firm's other records,
+        // counted and added under the firm's lock so that parallel requests cannot both pass the bound.
+        return await db.UnderFirmLockAsync(traderId, async () =>
         {
-            throw DomainException.Conflict("client-limit", $"A firm keeps at most {MaxPerFirm} API clients: revoke one it no longer uses, then create the new one.",
-                new Dictionary<string, object?> { ["maxClients"] = MaxPerFirm });
-        }
+            if (await db.ApiClients.CountAsync(c => c.TraderId == traderId, ct) >= MaxPerFirm)
+            {
+                throw DomainException.Conflict("client-limit", $"A firm keeps at most {MaxPerFirm} API clients: revoke one it no longer uses, then create the new one.",
+                    new Dictionary<string, object?> { ["maxClients"] = MaxPerFirm });
+            }
 
+            return await AddAsync(traderId, name!, requested, uris, createdBy, ct);
+        }, ct);
+    }
+
+    private async Task<CreatedApiClient> AddAsync(string traderId, string name, string[] requested, IReadOnlyList<string> uris, string createdBy, CancellationToken ct)
+    {
         var clientId = "mkt-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
         var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
         var descriptor = new OpenIddictApplicationDescriptor
@@ -55,7 +64,7 @@ public sealed class ApiClientRegistry(IdentityDb db, IOpenIddictApplicationManag
             ClientId = clientId,
             ClientSecret = secret,
             ClientType = ClientTypes.Confidential,
-            DisplayName = name!.Trim(),
+            DisplayName = name.Trim(),
             ConsentType = ConsentTypes.Explicit,
         };
         descriptor.Permissions.UnionWith([Permissions.Endpoints.Token, Permissions.Endpoints.Revocation, Permissions.GrantTypes.ClientCredentials]);

@@ -20,6 +20,7 @@ public sealed class FirmMembers(
     IdentityDb db,
     UserManager<MarketplaceUser> users,
     IOpenIddictTokenManager tokens,
+    IOpenIddictAuthorizationManager authorizations,
     IMailSender mail,
     IOptions<MarketplaceIdentityOptions> options,
     TimeProvider time,
@@ -168,7 +169,18 @@ public sealed class FirmMembers(
         v.ThrowIfInvalid();
 
         // Each invitation is a mail to any address: one open invitation per address, and a bounded number per firm, so
-        // the host cannot be made to mail one address or many without end (probe 14 sent 500 in seconds).
+        // the host cannot be made to mail one address or many without end (probe 14 sent 500 in seconds). Counted and
+        // added under the firm's lock, so parallel invitations cannot pass either bound (probe 23 opened 7 to one address).
+        var (invitation, secret, expires) = await db.UnderFirmLockAsync(traderId, () => AddInvitationAsync(traderId, email, role, invitedBy, ct), ct);
+        var link = $"{baseAddress.TrimEnd('/')}/account/accept-invitation?code={secret}";
+        // An API client's invitation has the client's id as its inviter: no person to name.
+        var inviter = await users.FindByIdAsync(invitedBy) is { } person ? (string.IsNullOrWhiteSpace(person.DisplayName) ? person.Email : person.DisplayName) : null;
+        await mail.SendAsync(AccountMail.Invitation(text, invitation.Email, string.IsNullOrWhiteSpace(firmName) ? traderId : firmName, inviter, role, expires, link), ct);
+        return new InvitationView(invitation.Id, invitation.Email, role, expires);
+    }
+
+    private async Task<(Invitation Invitation, string Secret, DateTimeOffset Expires)> AddInvitationAsync(string traderId, string email, string role, string invitedBy, CancellationToken ct)
+    {
         var now = time.GetUtcNow().UtcTicks;
         var open = db.Invitations.AsNoTracking().Where(i => i.TraderId == traderId && i.AcceptedBy == null && i.ExpiresAtTicks > now);
         var lowered = email.ToLowerInvariant();
@@ -200,12 +212,7 @@ public sealed class FirmMembers(
         };
         db.Invitations.Add(invitation);
         await db.SaveChangesAsync(ct);
-
-        var link = $"{baseAddress.TrimEnd('/')}/account/accept-invitation?code={secret}";
-        // An API client's invitation has the client's id as its inviter: no person to name.
-        var inviter = await users.FindByIdAsync(invitedBy) is { } person ? (string.IsNullOrWhiteSpace(person.DisplayName) ? person.Email : person.DisplayName) : null;
-        await mail.SendAsync(AccountMail.Invitation(text, invitation.Email, string.IsNullOrWhiteSpace(firmName) ? traderId : firmName, inviter, role, expires, link), ct);
-        return new InvitationView(invitation.Id, invitation.Email, role, expires);
+        return (invitation, secret, expires);
     }
 
     /// <summary>Finds an open invitation by the secret in its link.</summary>
@@ -328,7 +335,11 @@ public sealed class FirmMembers(
             throw LastAdmin();
         }
 
+        // The authorizations too: a refresh or code redemption running now read the old role before this save and stores
+        // its token after the revocation above; that token hangs on one of these authorizations, and is refused with it
+        // (probe 23 kept a demoted admin's token working that way, and promoted itself back).
         await Revocation.RevokeTokensAsync(tokens, userId, ct);
+        await Revocation.RevokeAuthorizationsAsync(authorizations, userId, ct);
     }
 
     private static DomainException LastAdmin()

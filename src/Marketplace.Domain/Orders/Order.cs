@@ -617,7 +617,7 @@ public sealed class Order
         if (creditNote is not null && voided > 0)
         {
             // The issued invoice is void: a credit note takes all of it back, under its own number.
-            IssueCreditNote(creditNote, voided, Reason, now);
+            IssueCreditNote(creditNote, voided, Reason, now, refund?.AmountMinor ?? 0);
         }
 
         if (payment is not null)

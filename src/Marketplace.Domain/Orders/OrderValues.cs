@@ -211,24 +211,31 @@ public sealed record OrderInvoice(string Number, DateOnly IssueDate, DateOnly Du
 public sealed record OrderCreditNote(string Number, DateOnly IssueDate, long GrossMinor, IReadOnlyList<CreditedVat> Vat, string? Reason)
 {
     /// <summary>
-    /// How much of <see cref="GrossMinor"/> a dispute's resolution refunded from what had been paid (the rest was taken
-    /// off what the invoice still asked). 0 for a cancellation's credit note, whose refund is the order's.
+    /// How much of <see cref="GrossMinor"/> was refunded from what had been paid, by a dispute's resolution or a
+    /// cancellation (the rest was taken off what the invoice still asked).
     /// </summary>
     public long RefundedMinor { get; init; }
 
     /// <summary>
     /// <paramref name="grossMinor"/> split over the VAT rates of <paramref name="lines"/> in proportion to each rate's
     /// gross (the shares sum to the amount exactly: largest remainders take the odd cents), then each share into net and
-    /// VAT at its rate.
+    /// VAT at its rate. The whole invoice is credited with its own net and VAT per rate, so that crediting it in full
+    /// takes exactly its figures back (the invoice rounds VAT per line; splitting its gross again could differ by a cent).
     /// </summary>
     public static IReadOnlyList<CreditedVat> Split(long grossMinor, IReadOnlyList<OrderLine> lines)
     {
         var rates = lines.GroupBy(l => l.VatRatePercent).OrderBy(g => g.Key)
-            .Select(g => (Rate: g.Key, Gross: g.Sum(l => l.NetMinor + l.VatMinor))).Where(r => r.Gross > 0).ToArray();
+            .Select(g => (Rate: g.Key, Net: g.Sum(l => l.NetMinor), Vat: g.Sum(l => l.VatMinor), Gross: g.Sum(l => l.NetMinor + l.VatMinor)))
+            .Where(r => r.Gross > 0).ToArray();
         var total = rates.Sum(r => r.Gross);
         if (total <= 0)
         {
             return [new CreditedVat(0, grossMinor, 0)];
+        }
+
+        if (grossMinor == total)
+        {
+            return rates.Select(r => new CreditedVat(r.Rate, r.Net, r.Vat)).ToArray();
         }
 
         var shares = rates.Select(r => (r.Rate, Exact: (decimal)grossMinor * r.Gross / total)).ToArray();

@@ -35,6 +35,23 @@ public class ApiClientLimitTests(ServerFixture fixture)
         await ReadAsync(await admin.PostAsJsonAsync(path, new { name = "In its place", scopes = "listings.read" }), HttpStatusCode.Created);
     }
 
+    /// <summary>Creations sent at once are counted one after another (probe 23 left 36 clients at a bound of 25).</summary>
+    [Fact]
+    public async Task ClientsCreatedAtOnce_NeverPassTheBound()
+    {
+        var firm = await RegisterFirmAsync(Server, "buyer");
+        using var admin = Server.Client(firm);
+        var path = $"/api/v1/traders/{firm}/clients";
+        var listed = (await admin.GetFromJsonAsync<System.Text.Json.Nodes.JsonArray>(path))!.Count;
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, ApiClientRegistry.MaxPerFirm + 15)
+            .Select(i => admin.PostAsJsonAsync(path, new { name = $"At once {i}", scopes = "listings.read" })));
+
+        Assert.Equal(ApiClientRegistry.MaxPerFirm - listed, answers.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.All(answers.Where(r => r.StatusCode != HttpStatusCode.Created), r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
+        Assert.Equal(ApiClientRegistry.MaxPerFirm, (await admin.GetFromJsonAsync<System.Text.Json.Nodes.JsonArray>(path))!.Count);
+    }
+
     [Fact]
     public async Task ARedirectUriPastItsLength_IsRefused()
     {

@@ -99,6 +99,24 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         Assert.Equal("trader-admin", promoted["role"]!.GetValue<string>());
         // The old token carried the member's role: it is revoked; signed in again, the colleague is admin.
         await ProblemAsync(await colleagueApi.GetAsync("/api/v1/me"), HttpStatusCode.Unauthorized, "unauthenticated");
+        // So are the authorizations its tokens hang on: a refresh that read the old role just before the change stores its
+        // new token after the tokens were revoked, and that token is refused with its authorization (probe 23).
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            var manager = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictAuthorizationManager>();
+            var held = new List<object>();
+            await foreach (var authorization in manager.FindBySubjectAsync(colleagueId))
+            {
+                held.Add(authorization);
+            }
+
+            Assert.NotEmpty(held);
+            foreach (var authorization in held)
+            {
+                Assert.Equal(OpenIddict.Abstractions.OpenIddictConstants.Statuses.Revoked, await manager.GetStatusAsync(authorization));
+            }
+        }
+
         using var again = Server.BearerClient((await colleague.TokensAsync())["access_token"]!.GetValue<string>());
         Assert.Equal(2, (await ReadArrayAsync(await again.GetAsync($"/api/v1/traders/{firm}/members"))).Count);
 
@@ -113,7 +131,11 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         var (ownerApi, firm) = await OwnerAsync("Kutsuraja Oy");
         var path = $"/api/v1/traders/{firm}/invitations";
         var email = Browser.NewEmail("twice");
-        var first = await ReadAsync(await ownerApi.PostAsJsonAsync(path, new { email, role = "member" }), HttpStatusCode.Created);
+        // Ten at once to one address open one invitation (and send one mail): the rest find it (probe 23 opened 7).
+        var burst = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => ownerApi.PostAsJsonAsync(path, new { email, role = "member" })));
+        Assert.Equal(1, burst.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.All(burst.Where(r => r.StatusCode != HttpStatusCode.Created), r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
+        var first = await ReadAsync(burst.Single(r => r.StatusCode == HttpStatusCode.Created), HttpStatusCode.Created);
 
         var again = await ProblemAsync(await ownerApi.PostAsJsonAsync(path, new { email = " " + email.ToUpperInvariant(), role = "trader-admin" }), HttpStatusCode.Conflict, "invitation-exists");
         Assert.Equal(first["id"]!.GetValue<string>(), again["invitationId"]!.GetValue<string>());
@@ -121,10 +143,11 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.NoContent, (await ownerApi.DeleteAsync($"{path}/{first["id"]!.GetValue<string>()}")).StatusCode);
         await ReadAsync(await ownerApi.PostAsJsonAsync(path, new { email, role = "member" }), HttpStatusCode.Created);
 
-        for (var i = 1; i < FirmMembers.MaxOpenInvitations; i++)
-        {
-            await ReadAsync(await ownerApi.PostAsJsonAsync(path, new { email = Browser.NewEmail("many" + i), role = "member" }), HttpStatusCode.Created);
-        }
+        // The rest of the bound and ten more, all at once: exactly the bound is opened.
+        var many = await Task.WhenAll(Enumerable.Range(1, FirmMembers.MaxOpenInvitations + 9)
+            .Select(i => ownerApi.PostAsJsonAsync(path, new { email = Browser.NewEmail("many" + i), role = "member" })));
+        Assert.Equal(FirmMembers.MaxOpenInvitations - 1, many.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.All(many.Where(r => r.StatusCode != HttpStatusCode.Created), r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
 
         var refused = await ProblemAsync(await ownerApi.PostAsJsonAsync(path, new { email = Browser.NewEmail("too-many"), role = "member" }), HttpStatusCode.Conflict, "invitation-limit");
         Assert.Equal(FirmMembers.MaxOpenInvitations, refused["maxOpenInvitations"]!.GetValue<int>());

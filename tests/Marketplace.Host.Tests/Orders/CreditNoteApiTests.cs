@@ -80,6 +80,8 @@ public class CreditNoteApiTests(ServerFixture fixture)
         await ReadAsync(await sellerClient.PostAsJsonAsync($"/api/v1/orders/{partly}/invoice/payments", new { amountMinor = 500 }), HttpStatusCode.OK);
         var refunded = await StepAsync(buyerClient, partly, "cancel", new { reason = "Plans changed" });
         Assert.Equal(("refunded", false), (refunded["payment"]!["status"]!.GetValue<string>(), refunded["invoice"]!["paid"]!.GetValue<bool>()));
+        // Its credit note says what of it was refunded, as the payment does.
+        Assert.Equal(500L, refunded["invoice"]!["creditNote"]!["refundedMinor"]!.GetValue<long>());
     }
 
     [Fact]
