@@ -11,10 +11,7 @@ public class FirmLocksTests
     [Fact]
     public async Task PostgreSql_OneFirmsLockedWork_WaitsForTheOther_AndAnotherFirmsDoesNot()
     {
-        var server = Environment.GetEnvironmentVariable("MARKETPLACE_TEST_POSTGRES") is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException("MARKETPLACE_TEST_POSTGRES is not set: run ./test.sh, which starts PostgreSQL (infra/dev/postgres-start.sh).");
-        var connection = $"{server.TrimEnd(';')};Database=identity_locks_{Guid.NewGuid():N}";
+        var connection = TestPostgres.NewDatabase("identity_locks");
         PostgreSqlIdentityDb Open() => new(new DbContextOptionsBuilder<PostgreSqlIdentityDb>().UseNpgsql(connection).UseOpenIddict().Options);
         await using var first = Open();
         await using var second = Open();

@@ -25,10 +25,7 @@ public class IdentityMigrationsTests
     [Fact]
     public async Task PostgreSql_MigrateEmptyStore_AppliesTheKnownMigrationsAndMatchesTheModel()
     {
-        var server = Environment.GetEnvironmentVariable("MARKETPLACE_TEST_POSTGRES") is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException("MARKETPLACE_TEST_POSTGRES is not set: run ./test.sh, which starts PostgreSQL (infra/dev/postgres-start.sh).");
-        var connection = $"{server.TrimEnd(';')};Database=identity_migrations_{Guid.NewGuid():N}";
+        var connection = TestPostgres.NewDatabase("identity_migrations");
         await using var db = new PostgreSqlIdentityDb(new DbContextOptionsBuilder<PostgreSqlIdentityDb>().UseNpgsql(connection).UseOpenIddict().Options);
         try
         {
