@@ -135,6 +135,9 @@ public sealed class SellerOrderTests(BrowserFixture web)
             using var accepted = await sellerApi.PostAsJsonAsync($"/api/v1/orders/{orderId}/accept", new JsonObject());
             Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
             invoiceNumber = (await accepted.Content.ReadFromJsonAsync<JsonObject>())!["invoice"]!["number"]!.GetValue<string>();
+            // Part of it paid: the cancellation refunds that, and the credit note says so.
+            using var paid = await sellerApi.PostAsJsonAsync($"/api/v1/orders/{orderId}/invoice/payments", new JsonObject { ["amountMinor"] = 1000 });
+            Assert.True(paid.IsSuccessStatusCode, await paid.Content.ReadAsStringAsync());
         }
 
         step("sign in");
@@ -163,6 +166,7 @@ public sealed class SellerOrderTests(BrowserFixture web)
         await Expect(page.Locator("#credited-invoice")).ToContainTextAsync(invoiceNumber);
         await Expect(page.Locator("#credit-reason")).ToContainTextAsync("The pallets were damaged in storage");
         await Expect(page.Locator("#credit-nothing-to-pay")).ToBeVisibleAsync();
+        await Expect(page.Locator("#credit-refunded")).ToContainTextAsync("was refunded to the buyer");
         await Expect(page.Locator("#invoice-iban")).ToHaveCountAsync(0);
         await BrowserFixture.AssertAccessibleAsync(page);
         await BrowserFixture.ScreenshotAsync(page, "credit-note");
@@ -170,6 +174,7 @@ public sealed class SellerOrderTests(BrowserFixture web)
         // The invoice it credits stays readable for the books, marked void, and links back to it.
         await BrowserFixture.SubmitAsync(page, page.Locator("#credited-invoice a"), $"**/orders/{orderId}/invoice");
         await Expect(page.Locator("#invoice-credit-note")).ToContainTextAsync($"Void: credited in full by credit note {note}.");
+        await Expect(page.Locator("#invoice-refunded")).ToBeVisibleAsync();
         await Expect(page.Locator("#invoice-iban")).ToHaveCountAsync(0);
         web.AssertNoOutsideRequests();
         await page.Context.CloseAsync();
