@@ -131,7 +131,9 @@ internal static class InvoicePdf
                     Total("Palautettu ostajalle / Refunded to the buyer", credits.RefundedMinor, invoice.Currency, Text);
                 }
 
-                Note($"Ei maksettavaa: vähennetään laskusta {credits.Number}. / Nothing to pay: taken off invoice {credits.Number}.");
+                Note(credits.RefundedMinor >= -invoice.GrossTotalMinor
+                    ? "Ei maksettavaa: palautettu ostajalle. / Nothing to pay: refunded to the buyer."
+                    : $"Ei maksettavaa: vähennetään laskusta {credits.Number}. / Nothing to pay: taken off invoice {credits.Number}.");
                 return;
             }
 

@@ -128,6 +128,11 @@ public class CreditNoteApiTests(ServerFixture fixture)
         var partInvoice = await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{part}/invoice?format=json"), HttpStatusCode.OK);
         Assert.Equal((false, completed["invoice"]!["creditNote"]!["number"]!.GetValue<string>(), 0L),
             (partInvoice["void"]!.GetValue<bool>(), partInvoice["creditNoteNumber"]!.GetValue<string>(), partInvoice["balanceMinor"]!.GetValue<long>()));
+        // Refunded, not credited: the invoice says so as the order does (probe 24 saw "credited 50" beside "refunded 50").
+        Assert.Equal((partGross / 4, 0L, completed["invoice"]!["creditedMinor"]!.GetValue<long>()),
+            (partInvoice["refundedMinor"]!.GetValue<long>(), partInvoice["creditedMinor"]!.GetValue<long>(), 0L));
+        var partNote = await ReadAsync(await buyerClient.GetAsync($"/api/v1/orders/{part}/invoice?document=credit-note&format=json"), HttpStatusCode.OK);
+        Assert.Equal((partGross / 4, partGross / 4), (partNote["refundedMinor"]!.GetValue<long>(), partNote["credits"]!["refundedMinor"]!.GetValue<long>()));
     }
 
     [Fact]

@@ -23,8 +23,9 @@ public static class OrderInvoiceDocument
             invoice.Number, order.Id, invoice.IssueDate, invoice.DueDate, invoice.ReferenceNumber, invoice.CreditorReference,
             Party(parties.Seller), parties.SellerIban, parties.SellerBic, Party(parties.Buyer),
             lines, vat, totals.NetMinor, totals.VatMinor, totals.GrossMinor, totals.Currency, invoice.PaidMinor,
-            // A cancelled order's credit note takes back the whole invoice (what was paid is refunded apart).
-            Math.Max(order.CreditedMinor, invoice.CreditNote?.GrossMinor ?? 0))
+            // What was taken off what the invoice still asked: the credit note's amount less its refunded part (a dispute's
+            // credit, as the order's creditedMinor says; for a cancellation the unpaid rest), the refund shown apart.
+            invoice.CreditNote is { } credited ? credited.GrossMinor - credited.RefundedMinor : order.CreditedMinor)
         {
             CreditNoteNumber = invoice.CreditNote?.Number,
             RefundedMinor = order.RefundedMinor,
@@ -41,7 +42,7 @@ public static class OrderInvoiceDocument
         var invoice = order.Invoice ?? throw new InvalidOperationException($"Order {order.Id} has no invoice.");
         var note = invoice.CreditNote ?? throw new InvalidOperationException($"Order {order.Id} has no credit note.");
         var parties = invoice.Parties ?? InvoicedParties.Of(order, seller!, buyer!);
-        var description = $"Hyvitys laskusta {invoice.Number} / Credit for invoice {invoice.Number}";
+        var description = $"Hyvitys / Credit {invoice.Number}";
         var lines = note.Vat.Select(v => new InvoiceLine(description, 1, "", -v.NetMinor, v.RatePercent, -v.NetMinor, -v.VatMinor)).ToArray();
         var vat = note.Vat.Select(v => new VatBreakdownRow(v.RatePercent, -v.NetMinor, -v.VatMinor)).ToArray();
         return new InvoiceDocument(
@@ -50,6 +51,7 @@ public static class OrderInvoiceDocument
             lines, vat, -note.Vat.Sum(v => v.NetMinor), -note.Vat.Sum(v => v.VatMinor), -note.GrossMinor, order.Totals!.Currency, 0, 0)
         {
             Credits = new CreditedInvoice(invoice.Number, invoice.IssueDate, note.Reason, note.RefundedMinor),
+            RefundedMinor = note.RefundedMinor,
         };
     }
 
