@@ -234,13 +234,16 @@ public sealed class Demand
 
     /// <summary>
     /// Changes an open demand: members given in <paramref name="changes"/> replace the current ones, then the whole is
-    /// validated again. A new window without a new expiry moves the expiry to the window's end. The quantity cannot
-    /// drop to or below what has been bought.
+    /// validated again. A window that changes without a new expiry takes along an expiry that was the old window's end
+    /// (the default); an expiry the buyer chose stays (a window sent unchanged, or an empty one, used to reset it to the
+    /// window's end: probe 25). The quantity cannot drop to or below what has been bought.
     /// </summary>
     public void Update(DemandChanges changes, MaterialTaxonomy taxonomy, DateTimeOffset now, ServiceArea? area = null)
     {
         EnsureOpen("change");
         var d = Details!;
+        var window = changes.Window?.ApplyTo(d.Window) ?? d.Window;
+        var expiryFollowsWindow = window != d.Window && d.Window is { } old && d.ExpiresAt == MarketClock.EndOf(old.To);
         var next = Validate(new DemandDetails
         {
             Category = changes.Category ?? d.Category,
@@ -251,8 +254,8 @@ public sealed class Demand
             MaxUnitPrice = changes.MaxUnitPrice?.ApplyTo(d.MaxUnitPrice) ?? d.MaxUnitPrice,
             Location = changes.Location?.ApplyTo(d.Location) ?? d.Location,
             RadiusKm = changes.RadiusKm ?? d.RadiusKm,
-            Window = changes.Window?.ApplyTo(d.Window) ?? d.Window,
-            ExpiresAt = changes.ExpiresAt ?? (changes.Window is null ? d.ExpiresAt : null),
+            Window = window,
+            ExpiresAt = changes.ExpiresAt ?? (expiryFollowsWindow ? null : d.ExpiresAt),
         }, taxonomy, now, area);
         if (Bought > 0 && (next.Unit != d.Unit || next.Quantity <= Bought))
         {

@@ -230,7 +230,7 @@ public sealed class ImportTable
             string? error = null;
             try
             {
-                using var document = JsonDocument.Parse(line);
+                using var document = JsonDocument.Parse(line, LineOptions);
                 if (document.RootElement.ValueKind != JsonValueKind.Object)
                 {
                     error = "The line is not a JSON object.";
@@ -243,6 +243,11 @@ public sealed class ImportTable
             catch (JsonException e)
             {
                 error = $"The line is not valid JSON: {Common.JsonMessages.WithoutPosition(e.Message)}";
+            }
+            catch (InvalidOperationException)
+            {
+                // A string escape that is not Unicode text (a lone surrogate such as \ud800): the JSON API refuses it too.
+                error = "The line holds a string that is not valid Unicode text (a lone surrogate escape such as \\ud800).";
             }
 
             if (error is not null)
@@ -274,6 +279,9 @@ public sealed class ImportTable
 
         return new ImportTable(columns, rows, null);
     }
+
+    /// <summary>A line's JSON as the API reads a body: a field given twice is refused, not silently the last one.</summary>
+    private static readonly JsonDocumentOptions LineOptions = new() { AllowDuplicateProperties = false };
 
     private static void Flatten(JsonElement element, string prefix, Dictionary<string, int> columns, List<(int, string)> cells, ImportLimits limits, ref string? error)
     {
@@ -310,6 +318,12 @@ public sealed class ImportTable
                 index = columns.Count;
                 columns[name] = index;
                 EnsureColumns(columns.Count, limits);
+            }
+            else if (cells.Exists(c => c.Item1 == index))
+            {
+                // "location.latitude" beside "location": {"latitude": …}, or the same name in another case.
+                error ??= $"The field '{name}' is given twice.";
+                continue;
             }
 
             cells.Add((index, text));

@@ -264,7 +264,7 @@ public sealed partial class Listing
         v.Require(photos.Count <= MaxPhotos, "photos", $"At most {MaxPhotos} photos.");
         for (var i = 0; i < photos.Count; i++)
         {
-            v.Require(IsUploadedPhoto(photos[i]) || (Uri.TryCreate(photos[i], UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && photos[i].Length <= 500),
+            v.Require(photos[i] is { } photo && (IsUploadedPhoto(photo) || (Uri.TryCreate(photo, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && photo.Length <= 500)),
                 $"photos[{i}]", "A photo reference must be an http(s) URL of at most 500 characters or a photo uploaded to the marketplace.");
         }
 
@@ -702,7 +702,7 @@ public sealed partial class Listing
     public static string PhotoPath(string listingId, string photoId) => $"/api/v1/listings/{listingId}/photos/{photoId}";
 
     /// <summary>True when <paramref name="reference"/> names a photo uploaded to the marketplace (<see cref="PhotoPath"/>).</summary>
-    public static bool IsUploadedPhoto(string reference) => UploadedPhotoPattern().IsMatch(reference);
+    public static bool IsUploadedPhoto(string? reference) => reference is not null && UploadedPhotoPattern().IsMatch(reference);
 
     /// <summary>422 <c>too-many-photos</c> when the lot already has <paramref name="maxUploaded"/> uploaded photos.</summary>
     public void EnsureRoomForUploadedPhoto(int maxUploaded)

@@ -70,6 +70,25 @@ public class ImportTableTests
         Assert.Equal(["externalId"], table.Columns);
     }
 
+    /// <summary>
+    /// A lone surrogate escape (in a value, a name or an array) and a field given twice make their line a row error, as
+    /// the JSON API refuses them, not a 500 for the whole import or a silent last-one-wins (probe 25).
+    /// </summary>
+    [Theory]
+    [InlineData("{\"externalId\":\"2\",\"title\":\"a\\ud800b\"}", "not valid Unicode")]
+    [InlineData("{\"externalId\":\"2\",\"t\\ud800\":\"x\"}", "not valid Unicode")]
+    [InlineData("{\"externalId\":\"2\",\"photos\":[\"\\udc00\"]}", "not valid Unicode")]
+    [InlineData("{\"externalId\":\"2\",\"title\":\"a\",\"title\":\"b\"}", "not valid JSON")]
+    [InlineData("{\"externalId\":\"2\",\"location.latitude\":1,\"location\":{\"latitude\":2}}", "'location.latitude' is given twice")]
+    [InlineData("{\"externalId\":\"2\",\"Title\":\"a\",\"title\":\"b\"}", "'title' is given twice")]
+    public void Parse_JsonLinesWithABadLine_KeepsItAsARowError(string line, string error)
+    {
+        var table = ImportTable.Parse("{\"externalId\":\"1\"}\n" + line + "\n", ImportFormat.JsonLines, Limits);
+
+        Assert.Null(table.Rows[0].Error);
+        Assert.Contains(error, table.Rows[1].Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("1234,5", 1234.5)]
     [InlineData("1 234,5", 1234.5)]

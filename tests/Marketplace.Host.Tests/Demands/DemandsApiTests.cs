@@ -62,6 +62,39 @@ public class DemandsApiTests(ServerFixture fixture)
         Assert.Empty(page["items"]!.AsArray());
     }
 
+    /// <summary>
+    /// An expiry the buyer chose survives a patch that sends the window unchanged or empty (probe 25 saw it reset to the
+    /// window's end), while an expiry that was the window's end follows a window that moves.
+    /// </summary>
+    [Fact]
+    public async Task Patch_WithTheWindow_KeepsAChosenExpiry_AndMovesADefaultOne()
+    {
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        using var client = Server.Client(buyer);
+        var chosen = Demand(100);
+        var expiresAt = DateTimeOffset.UtcNow.AddDays(5).ToString("yyyy-MM-ddTHH:mm:ssK", System.Globalization.CultureInfo.InvariantCulture);
+        chosen["expiresAt"] = expiresAt;
+        var created = await ReadAsync(await client.PostAsJsonAsync("/api/v1/demands", chosen), HttpStatusCode.Created);
+        var url = $"/api/v1/demands/{created["id"]!.GetValue<string>()}";
+        var expiry = created["expiresAt"]!.GetValue<DateTimeOffset>();
+
+        foreach (var window in new object[] { new { }, new { to = created["window"]!["to"]!.GetValue<string>() } })
+        {
+            var patched = await ReadAsync(await client.PatchAsJsonAsync(url, new { window }), HttpStatusCode.OK);
+            Assert.Equal(expiry, patched["expiresAt"]!.GetValue<DateTimeOffset>());
+        }
+
+        var moved = DateOnly.Parse(created["window"]!["to"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture).AddDays(10);
+        Assert.Equal(expiry, (await ReadAsync(await client.PatchAsJsonAsync(url, new { window = new { to = moved.ToString("yyyy-MM-dd") } }), HttpStatusCode.OK))["expiresAt"]!.GetValue<DateTimeOffset>());
+
+        // A demand whose expiry is its window's end (the default) takes it along.
+        var plain = await ReadAsync(await client.PostAsJsonAsync("/api/v1/demands", Demand(100)), HttpStatusCode.Created);
+        var plainUrl = $"/api/v1/demands/{plain["id"]!.GetValue<string>()}";
+        var plainTo = DateOnly.Parse(plain["window"]!["to"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+        var followed = await ReadAsync(await client.PatchAsJsonAsync(plainUrl, new { window = new { to = plainTo.AddDays(10).ToString("yyyy-MM-dd") } }), HttpStatusCode.OK);
+        Assert.True(followed["expiresAt"]!.GetValue<DateTimeOffset>() > plain["expiresAt"]!.GetValue<DateTimeOffset>(), "the default expiry did not follow the window");
+    }
+
     [Fact]
     public async Task Patch_TwoConcurrentEditsOfDifferentNestedMembers_BothSurvive()
     {
