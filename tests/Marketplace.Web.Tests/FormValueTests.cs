@@ -57,8 +57,10 @@ public sealed class FormValueTests(BrowserFixture web)
         await page.Locator("#Hold_Quantity").FillAsync("999999");
         await page.Locator("form[action*='handler=Hold'] button[type=submit]").ClickAsync();
         await Expect(page.Locator("#Hold-Quantity-error")).ToContainTextAsync("ei ole jäljellä niin paljon");
-        // The corrected form is a new request (probe 20: it was refused as the refused one's key used again).
+        // The corrected form is a new request (probe 20: it was refused as the refused one's key used again), and a hidden
+        // key edited into what no header carries is replaced, not a 500 (probe 26).
         await page.Locator("#Hold_Quantity").FillAsync("5");
+        await page.Locator("#Hold_IdempotencyKey").EvaluateAsync("e => e.value = 'avain\u202eä'");
         await BrowserFixture.SubmitAsync(page, page.Locator("form[action*='handler=Hold'] button[type=submit]"), "**/checkout?**");
 
         await page.Context.CloseAsync();

@@ -20,6 +20,21 @@ public sealed class LotFormTests
         Assert.Equal("Järvenpää", location.GetProperty("municipality").GetString());
     }
 
+    /// <summary>A pasted megabyte is named at its field, not sent for the API to refuse as a body too large (probe 26).</summary>
+    [Fact]
+    public void ToRequest_TextPastItsLength_IsNamedAtItsField()
+    {
+        var errors = new Dictionary<string, string>();
+        var form = Form("Vantaa", null, null);
+        form.Description = new string('d', 1_500_000);
+        form.Title = new string('t', 201);
+
+        form.ToRequest(errors, text => text);
+
+        Assert.Equal("At most 10000 characters; this has 1500000.", errors["Form.Description"]);
+        Assert.Contains("201", errors["Form.Title"], StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("1 000", 1000)]
     [InlineData("1\u00a0000,5", 1000.5)]

@@ -80,6 +80,14 @@ public sealed class MarketplaceApi(IHttpClientFactory http, WebSession session)
     private async Task<ApiResult<T>> SendAsync<T>(HttpMethod method, string path, object? body, string? idempotencyKey, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + InProgressWait;
+        if (idempotencyKey is { Length: > 0 } && !Api.Idempotency.IdempotencyMiddleware.IsValidKey(idempotencyKey))
+        {
+            // The form's hidden key was edited into something no header can carry (non-ASCII, control characters, 100k
+            // characters): a 500 or the API's raw refusal before (probe 26). This sending gets a key of its own instead;
+            // only a form tampered with loses the double-click guard.
+            idempotencyKey = Guid.NewGuid().ToString("N");
+        }
+
         while (true)
         {
             var (result, inProgress) = await SendOnceAsync<T>(method, path, body, idempotencyKey, ct);

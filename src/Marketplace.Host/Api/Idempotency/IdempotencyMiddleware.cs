@@ -14,6 +14,9 @@ namespace Marketplace.Host.Api.Idempotency;
 /// </summary>
 public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory grains, IHostApplicationLifetime lifetime)
 {
+    /// <summary>An Idempotency-Key the API takes: 1 to 255 visible ASCII characters (a UUID, say).</summary>
+    public static bool IsValidKey(string? key) => key is { Length: > 0 and <= 255 } && key.All(c => c is >= (char)0x21 and <= (char)0x7e);
+
     /// <summary>The request header.</summary>
     public const string Header = "Idempotency-Key";
 
@@ -33,7 +36,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
 
         var key = values.ToString();
         // Two headers would be joined into one key ("a,b") that neither names: refuse them.
-        if (values.Count != 1 || key.Length is 0 or > 255 || key.Any(c => c < 0x21 || c > 0x7e))
+        if (values.Count != 1 || !IsValidKey(key))
         {
             await ApiProblems.Write(context, ApiProblems.Create(StatusCodes.Status400BadRequest, "invalid-idempotency-key",
                 "Invalid Idempotency-Key", "An Idempotency-Key is one header of 1 to 255 visible ASCII characters, e.g. a UUID."));

@@ -79,6 +79,16 @@ public sealed class LotForm
     /// <summary>The API's lot document (<c>POST</c>/<c>PATCH /listings</c>); numbers that cannot be read are reported in <paramref name="errors"/>.</summary>
     public object ToRequest(IDictionary<string, string> errors, Func<string, string> text)
     {
+        // Checked here as the API would, so a pasted megabyte is named at its field in the page's language rather than
+        // refused whole as a request body past the API's limit (probe 26).
+        foreach (var (value, field, max) in new[] { (Title, "Form.Title", Domain.Listings.Listing.MaxTitleLength), (Description, "Form.Description", Domain.Listings.Listing.MaxDescriptionLength), (Address, "Form.Address", 300) })
+        {
+            if (value is { Length: var length } && length > max)
+            {
+                errors[field] = string.Format(CultureInfo.CurrentCulture, text("At most {0} characters; this has {1}."), max, length);
+            }
+        }
+
         var quantity = Number(Quantity, "Form.Quantity", required: true, errors, text);
         var mass = Number(MassPerUnitKg, "Form.MassPerUnitKg", required: false, errors, text);
         var price = Number(Price, "Form.Price", required: true, errors, text);
