@@ -170,6 +170,12 @@ public sealed class FormValueTests(BrowserFixture web)
             Assert.Equal("Anna yksi sähköpostiosoite, esim. aino@purku.example.", Say("A single email address such as aino@purku.example is required."));
             Assert.Equal("Anna ostajan noutokoodi, niin tilaus merkitään luovutetuksi.", Say("The seller hands over with the buyer's pickup code."));
 
+            // Probe 26 met these on the Finnish lot form; a refused unit is named briefly, not echoed whole.
+            Assert.Equal("Valitse yksikkö luettelosta.", Say($"'{Marketplace.Domain.Common.Validation.Quoted(new string('z', 100_000))}' is not a unit; use one of kg, t, m, m2, m3, pcs."));
+            Assert.Equal("Yhden yksikön massa voi olla enintään 1\u00a0000\u00a0000 kg.", Say("The mass per unit must be at most 1,000,000 kg."));
+            Assert.Equal("Päivien on oltava välillä 2.12.2021–2.12.2031 (5 vuotta tästä päivästä kumpaankin suuntaan).",
+                Say("The availability dates must lie between 2021-12-02 and 2031-12-02 (5 years either side of today)."));
+
             // Messages with a varying part: the price's bound in euros whatever grouping the domain's culture gave it.
             Assert.Equal("Hinnan on oltava 0–1 000 000 000 €.", Say("The price must be from 0 to 100,000,000,000 minor units."));
             Assert.Equal("Hinnan on oltava 0–1 000 000 000 €.", Say("The price must be from 0 to 100\u00a0000\u00a0000\u00a0000 minor units."));

@@ -70,6 +70,12 @@ public sealed class Validation
     }
 
     /// <summary>
+    /// A value quoted back in a message, cut to its first 40 characters: a refused 100,000-character value is named, not
+    /// echoed whole into every answer and page that shows the message.
+    /// </summary>
+    public static string Quoted(string? value) => value is { Length: > 40 } ? value[..40] + "…" : value ?? "";
+
+    /// <summary>
     /// The index of the first character text must not carry, or null: control characters other than tab, line feed and
     /// carriage return (C0, DEL and the C1 range U+0080–U+009F), U+FFFE and U+FFFF, and halves of surrogate pairs. They show as nothing, and documents made from
     /// the text (a Finvoice e-invoice is XML) cannot carry them. Also the text-direction embeddings, overrides and isolates

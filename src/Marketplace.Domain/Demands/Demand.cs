@@ -184,11 +184,11 @@ public sealed class Demand
     {
         var v = new Validation();
         var category = taxonomy.Find(d.Category);
-        v.Require(category is not null, "category", $"'{d.Category}' is not a material category; GET /api/v1/materials lists them.");
+        v.Require(category is not null, "category", $"'{Validation.Quoted(d.Category)}' is not a material category; GET /api/v1/materials lists them.");
         Unit? unit = Units.TryParse(d.Unit, out var parsed) ? parsed : null;
         if (unit is null)
         {
-            v.Add("unit", $"'{d.Unit}' is not a unit; use one of {string.Join(", ", Units.Codes)}.");
+            v.Add("unit", $"'{Validation.Quoted(d.Unit)}' is not a unit; use one of {string.Join(", ", Units.Codes)}.");
         }
         else if (category is not null && !taxonomy.Categories.Any(c => MaterialTaxonomy.IsSameOrBelow(c.Id, category.Id) && c.Allows(unit.Value)))
         {

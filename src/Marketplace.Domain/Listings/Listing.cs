@@ -206,12 +206,12 @@ public sealed partial class Listing
         Unit? unit = Units.TryParse(d.Unit, out var parsed) ? parsed : null;
         if (category is null)
         {
-            v.Add("category", $"'{d.Category}' is not a material category; GET /api/v1/materials lists them.");
+            v.Add("category", $"'{Validation.Quoted(d.Category)}' is not a material category; GET /api/v1/materials lists them.");
         }
 
         if (unit is null)
         {
-            v.Add("unit", $"'{d.Unit}' is not a unit; use one of {string.Join(", ", Units.Codes)}.");
+            v.Add("unit", $"'{Validation.Quoted(d.Unit)}' is not a unit; use one of {string.Join(", ", Units.Codes)}.");
         }
         else if (category is not null && !category.Allows(unit.Value))
         {

@@ -56,6 +56,10 @@ public static partial class FieldMessages
             _ when HighestPriceRange().IsMatch(message) => ("field.highest-price-range", []),
             // A person picks the material from the form's list: never told to call the API for the list.
             _ when UnknownCategory().IsMatch(message) => ("field.category-unknown", []),
+            _ when UnknownUnit().IsMatch(message) => ("field.unit-unknown", []),
+            _ when MassTooLarge().Match(message) is { Success: true } mass => ("field.mass-too-large", [Count(Digits(mass.Groups[1].Value))]),
+            _ when DatesOutsideHorizon().Match(message) is { Success: true } dates => ("field.dates-outside-horizon",
+                [Date(dates.Groups[1].Value), Date(dates.Groups[2].Value), dates.Groups[3].Value]),
             _ when NoScope().IsMatch(message) => ("field.scope-required", []),
             _ when PickupCodeTries().Match(message) is { Success: true } tries => ("field.pickup-code-tries", [Count(tries.Groups[1].Value)]),
             _ => (null, []),
@@ -72,6 +76,19 @@ public static partial class FieldMessages
 
     [GeneratedRegex(@"^'.*' is not a material category; GET /api/v1/materials lists them\.$", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
     private static partial Regex UnknownCategory();
+
+    [GeneratedRegex(@"^'.*' is not a unit; use one of .+\.$", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
+    private static partial Regex UnknownUnit();
+
+    [GeneratedRegex(@"^The mass per unit must be at most ([\d.,\s\u00a0\u202f]+) kg\.$", RegexOptions.CultureInvariant)]
+    private static partial Regex MassTooLarge();
+
+    [GeneratedRegex(@"^The \S+ dates must lie between (\d{4}-\d{2}-\d{2}) and (\d{4}-\d{2}-\d{2}) \((\d+) years either side of today\)\.$", RegexOptions.CultureInvariant)]
+    private static partial Regex DatesOutsideHorizon();
+
+    private static string Digits(string grouped) => new(grouped.Where(char.IsAsciiDigit).ToArray());
+
+    private static string Date(string iso) => DateOnly.ParseExact(iso, "yyyy-MM-dd", CultureInfo.InvariantCulture).ToString("d", CultureInfo.CurrentCulture);
 
     [GeneratedRegex(@"^Name at least one scope: .+\.$", RegexOptions.CultureInvariant)]
     private static partial Regex NoScope();
