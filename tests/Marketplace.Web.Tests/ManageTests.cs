@@ -122,6 +122,12 @@ public sealed partial class ManageTests(BrowserFixture web)
         await page.WaitForURLAsync(url => url.Contains("/admin", StringComparison.Ordinal));
         await BrowserFixture.AssertAccessibleAsync(page);
 
+        // A page of text pasted as the id (past the field's maxlength) is named at the field, not the API's "URI Too Long".
+        await page.Locator("#Verify_Id").EvaluateAsync("(e, v) => e.value = v", new string('x', 100_000));
+        await page.Locator("#verify").ClickAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#Verify-Id-error")).ToHaveTextAsync(
+            language == "fi" ? "Noin pitkää tunnusta ei ole yhdelläkään yrityksellä, erällä tai arviolla." : "No firm, lot or review has an id that long.");
+
         await page.Locator("#HideLot_Id").FillAsync(lot);
         await page.Locator("#HideLot_Reason").FillAsync("Asbestos suspected in the mortar");
         await page.Locator("#hide-lot").ClickAsync();

@@ -62,11 +62,19 @@ public sealed class IndexModel(IStringLocalizer<IndexModel> text) : WebPage
         => ActAsync(HideReview, "HideReview.", async id => (await Api.PostAsync<System.Text.Json.JsonElement>(
             $"/api/v1/reviews/{Uri.EscapeDataString(id)}/hide", new { reason = HideReview.Reason ?? "" }, ct)).Problem, text["The review is hidden and its author told why."], ct);
 
+    /// <summary>Longest id the moderation forms send on.</summary>
+    private const int MaxIdLength = 200;
+
     private async Task<IActionResult> ActAsync(ModerationForm form, string prefix, Func<string, Task<ApiProblem?>> act, string done, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(form.Id))
         {
             ModelState.AddModelError(prefix + "Id", text["Enter the id."]);
+        }
+        else if (form.Id.Trim().Length > MaxIdLength)
+        {
+            // Ids are short; a pasted page of text would only make the API's address too long to be read (probe 26).
+            ModelState.AddModelError(prefix + "Id", text["No firm, lot or review has an id that long."]);
         }
         else if (await act(form.Id.Trim()) is { } problem)
         {
