@@ -414,27 +414,21 @@ public sealed class MatchingSessionGrain(
         }
 
         var orderId = MatchingSession.OrderIdFor(holdId);
-        var order = GrainFactory.GetGrain<IOrderGrain>(orderId);
         try
         {
-            var current = await order.GetAsync(new OrderActor(actor.Subject, Session.Proposal!.BuyerId, actor.ClientId));
-            if (current.Status == OrderStatus.Placed)
+            // A placed order's cancellation lets the hold go; an accepted one stands, and the session records it.
+            if (!await EndOrderAsync(orderId, actor, reason))
             {
-                await order.CancelAsync(actor, reason);
                 return false;
             }
 
-            if (current.Status != OrderStatus.Cancelled)
-            {
-                logger.LogInformation("Match {Id}: order {Order} of an acceptance never stored was accepted; the match is confirmed", Session.Id, orderId);
-                Session.Accepted(holdId, orderId, Now);
-                return true;
-            }
+            Session.Accepted(holdId, orderId, Now);
+            return true;
         }
         catch (DomainException e) when (e.Kind == DomainErrorKind.NotFound)
         {
             // No order was stored: only the hold, if even that, perhaps tied to the order that never was (untied first).
-            await order.ReleaseAbandonedAsync(Session.Proposal!.LotId);
+            await GrainFactory.GetGrain<IOrderGrain>(orderId).ReleaseAbandonedAsync(Session.Proposal!.LotId);
         }
 
         if (await ReleaseAsync(holdId, Session.Proposal!.BuyerId))
@@ -492,13 +486,15 @@ public sealed class MatchingSessionGrain(
     /// Cancels the session's order while it waits for the seller (its cancellation lets the hold go); true when the
     /// order was accepted already (sold), so the session is confirmed rather than ended. False without an order.
     /// </summary>
-    private async Task<bool> EndOrderAsync(OrderActor actor, string reason)
-    {
-        if (Session.OrderId is not { } orderId || Session.Status != MatchStatus.Accepted)
-        {
-            return false;
-        }
+    private Task<bool> EndOrderAsync(OrderActor actor, string reason)
+        => Session.OrderId is { } orderId && Session.Status == MatchStatus.Accepted ? EndOrderAsync(orderId, actor, reason) : Task.FromResult(false);
 
+    /// <summary>
+    /// Cancels <paramref name="orderId"/> if it still waits for the seller; true when it was accepted already. An order
+    /// never stored answers 404 (<see cref="DomainErrorKind.NotFound"/>).
+    /// </summary>
+    private async Task<bool> EndOrderAsync(string orderId, OrderActor actor, string reason)
+    {
         var order = GrainFactory.GetGrain<IOrderGrain>(orderId);
         var current = await order.GetAsync(new OrderActor(actor.Subject, Session.Proposal!.BuyerId, actor.ClientId));
         switch (current.Status)
