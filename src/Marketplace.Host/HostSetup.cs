@@ -182,6 +182,17 @@ public static class HostSetup
     /// </summary>
     public static WebApplication UseMarketplaceApi(this WebApplication app)
     {
+        // Every answer, not only the pages: JSON, exports and open data carry sellers' text, which a browser must never
+        // sniff into a page (probe 28). Set as the answer starts, so an error handler that clears the headers keeps it.
+        app.Use((context, next) =>
+        {
+            context.Response.OnStarting(static state =>
+            {
+                ((HttpResponse)state).Headers.XContentTypeOptions = "nosniff";
+                return Task.CompletedTask;
+            }, context.Response);
+            return next(context);
+        });
         app.UseMarketplaceForwardedHeaders();
         // A failure on a person's page sends the browser to the error page with the failure's status (a form that cannot
         // be read is 400); everything else gets the problem document (ProblemPageOptions, set in AddMarketplaceApi).

@@ -10,33 +10,53 @@ namespace Marketplace.Identity;
 /// language of the request that sends it (<see cref="System.Globalization.CultureInfo.CurrentUICulture"/>, which the
 /// pages set from the person's choice or browser), with the texts of <c>IdentityText.resx</c> and <c>IdentityText.fi.resx</c>.
 /// </summary>
-public sealed class AccountMail(UserManager<MarketplaceUser> users, IMailSender mail, PublicAddress address, IStringLocalizer<IdentityText> text)
+public sealed class AccountMail(MailOutbox outbox, PublicAddress address, IStringLocalizer<IdentityText> text)
 {
-    /// <summary>The link that confirms the account's address; an account acts only once it is confirmed.</summary>
-    public async Task SendConfirmationAsync(MarketplaceUser user, CancellationToken ct = default)
+    /// <summary>
+    /// Queues the link that confirms the account's address (an account acts only once it is confirmed); made when it is
+    /// sent, and not sent for an account deleted meanwhile. An invitation's registration confirms the address already; its
+    /// link still says so and leads on to signing in.
+    /// </summary>
+    public void QueueConfirmation(string userId) => outbox.Queue("the address confirmation of account " + userId, async (services, _) =>
     {
+        var users = services.GetRequiredService<UserManager<MarketplaceUser>>();
+        if (await users.FindByIdAsync(userId) is not { Email: not null } user)
+        {
+            return null;
+        }
+
         var code = WebEncoders.Base64UrlEncode(Encoding.UTF8.GetBytes(await users.GenerateEmailConfirmationTokenAsync(user)));
         var link = $"{address.Base}/account/confirm-email?userId={Uri.EscapeDataString(user.Id)}&code={code}";
-        await mail.SendAsync(new MailMessage(user.Email!, text["mail.confirm.subject"], Body(text, "mail.confirm.body", link), link), ct);
-    }
+        return new MailMessage(user.Email, text["mail.confirm.subject"], Body(text, "mail.confirm.body", link), link);
+    });
 
     /// <summary>
     /// Someone tried to register an address that already has an account: the page answers as for a new account (so it
     /// does not tell whether the address is known) and the owner is told here instead.
     /// </summary>
-    public async Task SendAlreadyRegisteredAsync(MarketplaceUser user, CancellationToken ct = default)
+    public void QueueAlreadyRegistered(string email)
     {
         var link = $"{address.Base}/account/sign-in";
-        await mail.SendAsync(new MailMessage(user.Email!, text["mail.already-registered.subject"], Body(text, "mail.already-registered.body", link), link), ct);
+        outbox.Queue("a repeated registration of an account", (_, _) =>
+            Task.FromResult<MailMessage?>(new MailMessage(email, text["mail.already-registered.subject"], Body(text, "mail.already-registered.body", link), link)));
     }
 
-    /// <summary>The link that sets a new password.</summary>
-    public async Task SendPasswordResetAsync(MarketplaceUser user, CancellationToken ct = default)
+    /// <summary>
+    /// Queues the link that sets a new password, when the address has an account: looked up when the mail is made, so the
+    /// page that asks answers at once and alike for every address.
+    /// </summary>
+    public void QueuePasswordReset(string email) => outbox.Queue("a password reset", async (services, _) =>
     {
+        var users = services.GetRequiredService<UserManager<MarketplaceUser>>();
+        if (await users.FindByEmailAsync(email) is not { Email: not null } user)
+        {
+            return null;
+        }
+
         var code = WebEncoders.Base64UrlEncode(Encoding.UTF8.GetBytes(await users.GeneratePasswordResetTokenAsync(user)));
-        var link = $"{address.Base}/account/reset-password?email={Uri.EscapeDataString(user.Email!)}&code={code}";
-        await mail.SendAsync(new MailMessage(user.Email!, text["mail.password-reset.subject"], Body(text, "mail.password-reset.body", link), link), ct);
-    }
+        var link = $"{address.Base}/account/reset-password?email={Uri.EscapeDataString(user.Email)}&code={code}";
+        return new MailMessage(user.Email, text["mail.password-reset.subject"], Body(text, "mail.password-reset.body", link), link);
+    });
 
     /// <summary>
     /// The invitation to join <paramref name="firm"/> (its name) as <paramref name="role"/>, naming who invited when known

@@ -109,7 +109,11 @@ public static class ConnectEndpoints
         }
 
         var identity = TokenClaims.ForUser(user, acting?.TraderId, acting?.Role, scopes);
-        var kept = existing.LastOrDefault();
+        // The marketplace's own pages (no consent screen) get an authorization per sign-in, not one kept for every browser:
+        // signing out of the pages revokes that authorization and so every token of this browser's session, even one in
+        // an older copy of its cookie, without signing the person out of their other browsers.
+        var perSignIn = consentType != ConsentTypes.Explicit;
+        var kept = perSignIn ? null : existing.LastOrDefault();
         if (kept is null)
         {
             var descriptor = new OpenIddictAuthorizationDescriptor
@@ -119,7 +123,7 @@ public static class ConnectEndpoints
                 Principal = new ClaimsPrincipal(identity),
                 Status = Statuses.Valid,
                 Subject = user.Id,
-                Type = AuthorizationTypes.Permanent,
+                Type = perSignIn ? AuthorizationTypes.AdHoc : AuthorizationTypes.Permanent,
             };
             descriptor.Scopes.UnionWith(identity.GetScopes());
             if (acting is not null)

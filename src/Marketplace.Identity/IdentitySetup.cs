@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenIddict.Validation;
 using OpenIddict.Validation.AspNetCore;
@@ -83,12 +84,15 @@ public static class IdentitySetup
         var mail = builder.Configuration.GetSection(MailOptions.Section).Get<MailOptions>() ?? new MailOptions();
         if (string.Equals(mail.Provider, "Smtp", StringComparison.OrdinalIgnoreCase))
         {
-            services.AddSingleton<IMailSender>(new SmtpMailSender(mail));
+            services.AddKeyedSingleton<IMailSender>(MailOutbox.TransportKey, new SmtpMailSender(mail));
         }
         else
         {
-            services.AddSingleton<IMailSender>(sp => new FileMailSender(Path.Combine(dataFolder, "mail"), sp.GetRequiredService<ILogger<FileMailSender>>(), sp.GetRequiredService<TimeProvider>(), mail.From));
+            services.AddKeyedSingleton<IMailSender>(MailOutbox.TransportKey, (sp, _) => new FileMailSender(Path.Combine(dataFolder, "mail"), sp.GetRequiredService<ILogger<FileMailSender>>(), sp.GetRequiredService<TimeProvider>(), mail.From));
         }
+
+        // The commands send straight through the transport; the host queues mail in its outbox (AddMarketplaceIdentity).
+        services.AddSingleton<IMailSender>(sp => sp.GetRequiredKeyedService<IMailSender>(MailOutbox.TransportKey));
 
         services.AddScoped<FirmMembers>();
         services.AddScoped<ApiClientRegistry>();
@@ -105,6 +109,10 @@ public static class IdentitySetup
         PublicAddress.EnsureConfigured(settings);
         services.AddSingleton<PublicAddress>();
         services.AddScoped<AccountMail>();
+        // Mail leaves the request: sent by the outbox's background loop, retried when the relay fails.
+        services.AddSingleton<MailOutbox>();
+        services.Replace(ServiceDescriptor.Singleton<IMailSender>(sp => sp.GetRequiredService<MailOutbox>()));
+        services.AddHostedService(sp => sp.GetRequiredService<MailOutbox>());
         services.AddSingleton<SignInThrottle>();
         var keysFolder = Path.Combine(DataFolder.Of(builder), "keys");
 
@@ -188,6 +196,9 @@ public static class IdentitySetup
                 o.DefaultForbidScheme = OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme;
             })
             .AddIdentityCookies();
+        // The cookie holds a session's key; the session itself is in the identity store, so signing out ends it.
+        services.AddSingleton<SignInSessions>();
+        services.AddSingleton<IPostConfigureOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>, SignInSessionsSetup>();
         services.ConfigureApplicationCookie(o =>
         {
             o.LoginPath = "/account/sign-in";
@@ -295,7 +306,8 @@ public static class IdentitySetup
 
     private static bool IsRateLimited(HttpRequest request)
         => HttpMethods.IsPost(request.Method)
-           && (request.Path.StartsWithSegments("/connect/token") || request.Path.StartsWithSegments("/account/sign-in"));
+           && (request.Path.StartsWithSegments("/connect/token") || request.Path.StartsWithSegments("/account/sign-in")
+               || request.Path.StartsWithSegments("/account/reset-password"));
 
     /// <summary>In embedded mode the identity endpoints run over plain HTTP, but only for callers on this machine.</summary>
     internal static Task LoopbackHttpOnly(HttpContext context, RequestDelegate next)

@@ -78,7 +78,24 @@ public sealed class SignInThrottle(IOptions<MarketplaceIdentityOptions> options,
     private const string AnyAddress = "*any*|";
 
     private static (string, string) Key(IPAddress? address, string account)
-        => (address?.ToString() ?? "unknown", account.Trim().ToUpperInvariant());
+        => (address?.ToString() ?? "unknown", Normalized(account.Trim()));
+
+    /// <summary>
+    /// The account as the identity store looks it up (Unicode-normalized, upper case): otherwise one address had five
+    /// tries per spelling of the same account (a Kelvin sign for its K), and could lock the account for everyone (probe 28).
+    /// </summary>
+    private static string Normalized(string account)
+    {
+        try
+        {
+            return account.Normalize().ToUpperInvariant();
+        }
+        catch (ArgumentException)
+        {
+            // Not valid Unicode (a lone surrogate): no account is spelled so.
+            return account.ToUpperInvariant();
+        }
+    }
 
     private sealed record Failures(int Count, DateTimeOffset Since);
 }

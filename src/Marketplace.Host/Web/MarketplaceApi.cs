@@ -106,7 +106,8 @@ public sealed class MarketplaceApi(IHttpClientFactory http, WebSession session)
     {
         using var client = http.CreateClient(WebSetup.ApiClientName);
         using var request = new HttpRequestMessage(method, path);
-        if (await session.AccessTokenAsync(ct) is { } token)
+        var token = await session.AccessTokenAsync(ct);
+        if (token is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
@@ -136,6 +137,12 @@ public sealed class MarketplaceApi(IHttpClientFactory http, WebSession session)
                 ? default
                 : await response.Content.ReadFromJsonAsync<T>(Json, ct);
             return (new ApiResult<T>(value, null, response.StatusCode), false);
+        }
+
+        if (token is not null && response.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            // The session's token was revoked: the session is over (see WebPage, which then asks to sign in).
+            await session.EndAsync();
         }
 
         var problem = await ProblemAsync(response, ct);

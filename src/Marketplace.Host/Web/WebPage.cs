@@ -50,12 +50,23 @@ public abstract class WebPage : PageModel
         }
         else if (RequiresSignIn)
         {
-            var back = HttpMethods.IsGet(Request.Method) ? Request.Path + Request.QueryString : Request.Path.ToString();
-            context.Result = new ChallengeResult(WebSetup.OidcScheme, new AuthenticationProperties { RedirectUri = back });
+            context.Result = SignInFirst();
             return;
         }
 
-        await next();
+        var executed = await next();
+        if (session.Ended && RequiresSignIn && executed.Exception is null)
+        {
+            // The API refused the session's token while the page was made (revoked by a sign-out, a removal or a password
+            // reset): sign in again rather than a page of refusals.
+            executed.Result = SignInFirst();
+        }
+    }
+
+    private ChallengeResult SignInFirst()
+    {
+        var back = HttpMethods.IsGet(Request.Method) ? Request.Path + Request.QueryString : Request.Path.ToString();
+        return new ChallengeResult(WebSetup.OidcScheme, new AuthenticationProperties { RedirectUri = back });
     }
 
     /// <summary>

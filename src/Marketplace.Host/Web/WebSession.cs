@@ -54,8 +54,7 @@ public sealed class WebSession(IHttpContextAccessor accessor, IHttpClientFactory
         if (!response.IsSuccessStatusCode)
         {
             logger.LogInformation("The web session's refresh token was refused ({Status}); the person signs in again", (int)response.StatusCode);
-            await Context.SignOutAsync(WebSetup.CookieScheme);
-            _result = AuthenticateResult.NoResult();
+            await EndAsync();
             return null;
         }
 
@@ -77,6 +76,23 @@ public sealed class WebSession(IHttpContextAccessor accessor, IHttpClientFactory
         }
 
         return access;
+    }
+
+    /// <summary>True once this request found the session over (its tokens revoked or refused): a page that needs a person signs in again.</summary>
+    public bool Ended { get; private set; }
+
+    /// <summary>
+    /// The API refused the session's token (the person signed out elsewhere with this session, was removed, or reset
+    /// their password): the cookie is dropped, so a copy of it kept from before reads nothing more.
+    /// </summary>
+    public async Task EndAsync()
+    {
+        Ended = true;
+        _result = AuthenticateResult.NoResult();
+        if (!Context.Response.HasStarted)
+        {
+            await Context.SignOutAsync(WebSetup.CookieScheme);
+        }
     }
 
     private HttpContext Context => accessor.HttpContext ?? throw new InvalidOperationException("The web session is used outside a request.");

@@ -41,6 +41,21 @@ public class PagePolicyTests(ServerFixture fixture)
         Assert.False(response.Headers.Contains("Content-Security-Policy"), $"{path} answered {(int)response.StatusCode} with a page policy");
     }
 
+    [Theory]
+    [InlineData("/api/v1/materials")]
+    [InlineData("/api/v1/listings/no-such-lot")]
+    [InlineData("/api/v1/open-data/lots")]
+    [InlineData("/connect/token")]
+    [InlineData("/js/map.js")]
+    public async Task EveryAnswer_TellsTheBrowserNotToSniff(string path)
+    {
+        // JSON, problems, exports and open data carry sellers' text: a browser must never read one as a page (probe 28).
+        using var client = fixture.Server.Client();
+        using var response = await client.GetAsync(path);
+
+        Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+    }
+
     /// <summary>A GET as a browser asks for a page.</summary>
     private async Task<HttpResponseMessage> AsBrowserAsync(string path)
     {

@@ -36,7 +36,7 @@ public sealed partial class Browser : IDisposable
     public Browser(Uri address, string? mailFolder = null, IPAddress? localAddress = null)
     {
         _mailFolder = mailFolder ?? MailFolders.GetValueOrDefault(address);
-        var handler = new SocketsHttpHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer(), UseCookies = true };
+        var handler = new SocketsHttpHandler { AllowAutoRedirect = false, CookieContainer = Cookies, UseCookies = true };
         if (localAddress is not null)
         {
             handler.ConnectCallback = async (context, ct) =>
@@ -54,6 +54,9 @@ public sealed partial class Browser : IDisposable
     }
 
     public HttpClient Http => _http;
+
+    /// <summary>The browser's cookies (a test copies them to replay a session elsewhere).</summary>
+    public CookieContainer Cookies { get; } = new();
 
     public static string NewEmail(string who = "person") => $"{who}-{Guid.NewGuid():N}@firm.example";
 
@@ -79,9 +82,10 @@ public sealed partial class Browser : IDisposable
 
     /// <summary>
     /// Signs up a person with a new firm (or through an invitation) on the register page, confirms the address with the
-    /// mailed link and signs in, so the browser is then signed in as the new person.
+    /// mailed link and signs in, so the browser is then signed in as the new person (with <paramref name="confirm"/>
+    /// false, the address is left unconfirmed and the browser not signed in).
     /// </summary>
-    public async Task RegisterAsync(string email, string businessId, string firmName = "Purkutyö Testi Oy", string[]? roles = null, string? invitation = null)
+    public async Task RegisterAsync(string email, string businessId, string firmName = "Purkutyö Testi Oy", string[]? roles = null, string? invitation = null, bool confirm = true)
     {
         var path = invitation is null ? "/account/register" : "/account/register?invitation=" + invitation;
         var html = await PageAsync(path);
@@ -103,6 +107,11 @@ public sealed partial class Browser : IDisposable
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.OriginalString == "/account/confirm-email",
             $"registration failed: {(int)response.StatusCode} {response.Headers.Location} {ErrorText(body)}");
+        if (!confirm)
+        {
+            return;
+        }
+
         await ConfirmAsync(email);
         var signedIn = await SignInAsync(email);
         Assert.True(signedIn.StatusCode == HttpStatusCode.Redirect, $"sign-in after confirming failed: {ErrorText(await signedIn.Content.ReadAsStringAsync())}");

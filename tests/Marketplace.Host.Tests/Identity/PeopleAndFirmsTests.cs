@@ -555,6 +555,10 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         await browser.RegisterAsync(Browser.NewEmail("leaving"), NewBusinessId(), "Lähtijä Oy");
         await browser.TokensAsync();
 
+        // A copy of the session's cookies taken before signing out (another tab, a stolen copy).
+        var copy = browser.Cookies.GetAllCookies();
+        Assert.Contains(copy, c => c.Name == "marketplace.session");
+
         var page = await browser.PageAsync("/account/sign-out");
         var signedOut = await browser.SubmitAsync(page, "/account/sign-out", []);
         Assert.Contains("You are signed out", await signedOut.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -563,6 +567,89 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         var again = await browser.Http.GetAsync(Browser.AuthorizeUrl(Browser.FirstPartyClient, Browser.Callback, "openid", challenge, "s"));
         Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
         Assert.Contains("/account/sign-in", again.Headers.Location!.ToString(), StringComparison.Ordinal);
+
+        // The copy is worth nothing after the sign-out: the session it names is gone, so no code is issued to it (probe 28
+        // got codes and tokens with one for days).
+        using var replaying = new Browser(Server.Address);
+        replaying.Cookies.Add(copy);
+        var replayed = await replaying.Http.GetAsync(Browser.AuthorizeUrl(Browser.FirstPartyClient, Browser.Callback, "openid", challenge, "s"));
+        Assert.Equal(HttpStatusCode.Redirect, replayed.StatusCode);
+        Assert.Contains("/account/sign-in", replayed.Headers.Location!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignInSessions_AreTheirOwn_SigningOutOfOneBrowserKeepsTheOther()
+    {
+        var email = Browser.NewEmail("two-browsers");
+        using var first = new Browser(Server.Address);
+        await first.RegisterAsync(email, NewBusinessId(), "Kaksi Selainta Oy");
+        using var second = new Browser(Server.Address);
+        Assert.Equal(HttpStatusCode.Redirect, (await second.SignInAsync(email)).StatusCode);
+
+        await first.SubmitAsync(await first.PageAsync("/account/sign-out"), "/account/sign-out", []);
+
+        var tokens = await second.TokensAsync("openid");
+        Assert.False(string.IsNullOrEmpty(tokens["access_token"]?.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task ResetPassword_WithAMadeUpCode_AnswersAlikeForAnAccountAndForNone()
+    {
+        var known = Browser.NewEmail("reset-known");
+        using (var registering = new Browser(Server.Address))
+        {
+            await registering.RegisterAsync(known, NewBusinessId(), "Nollattava Oy");
+        }
+
+        async Task<string> AnswerAsync(string email)
+        {
+            using var browser = new Browser(Server.Address);
+            var link = "/account/reset-password?code=QUJD&email=" + Uri.EscapeDataString(email);
+            var answer = await browser.SubmitAsync(await browser.PageAsync(link), link, [new("Email", email), new("Code", "QUJD"), new("Password", "a made-up new passphrase")]);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            return Browser.ErrorText(await answer.Content.ReadAsStringAsync());
+        }
+
+        var forKnown = await AnswerAsync(known);
+        var forUnknown = await AnswerAsync(Browser.NewEmail("reset-nobody"));
+
+        Assert.Contains("used or expired", forKnown, StringComparison.Ordinal);
+        Assert.Equal(forKnown, forUnknown);
+    }
+
+    [Fact]
+    public async Task SignIn_AnUnconfirmedAccount_LocksAfterAsManyWrongPasswords_AndIsAnsweredAsAnyOther()
+    {
+        var unconfirmed = Browser.NewEmail("unconfirmed");
+        using (var registering = new Browser(Server.Address))
+        {
+            await registering.RegisterAsync(unconfirmed, NewBusinessId(), "Vahvistamaton Oy", confirm: false);
+        }
+
+        var unknown = Browser.NewEmail("nobody");
+        // Five wrong passwords from each of four addresses (the account-wide lockout's 20), then one more from a fifth.
+        async Task<List<string>> AnswersAsync(string email, int firstAddress)
+        {
+            var answers = new List<string>();
+            for (var a = 0; a < 5; a++)
+            {
+                using var browser = new Browser(Server.Address, localAddress: IPAddress.Parse($"127.0.2.{firstAddress + a}"));
+                for (var i = 0; i < (a < 4 ? 5 : 1); i++)
+                {
+                    var answer = await browser.SignInAsync(email, "not the password " + i);
+                    answers.Add(Browser.ErrorText(await answer.Content.ReadAsStringAsync()));
+                }
+            }
+
+            return answers;
+        }
+
+        Assert.Equal(await AnswersAsync(unknown, 20), await AnswersAsync(unconfirmed, 10));
+
+        // Locked: even the right password no longer tells that the account exists and is waiting for its confirmation.
+        using var owner = new Browser(Server.Address, localAddress: IPAddress.Parse("127.0.2.40"));
+        var right = await owner.SignInAsync(unconfirmed);
+        Assert.Contains("this account is locked", Browser.ErrorText(await right.Content.ReadAsStringAsync()), StringComparison.Ordinal);
     }
 
     [Fact]

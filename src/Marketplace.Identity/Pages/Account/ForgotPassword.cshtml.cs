@@ -1,14 +1,14 @@
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Marketplace.Identity.Pages.Account;
 
 /// <summary>
-/// Mails a password-reset link (built from the configured public address, never the request's Host); answers the same
-/// whether or not the address has an account. Rate limited per client address (<c>Identity:ForgotPasswordPerHour</c>).
+/// Mails a password-reset link (built from the configured public address, never the request's Host); answers the same,
+/// and as fast, whether or not the address has an account: the account is looked up when the queued mail is made.
+/// Rate limited per client address (<c>Identity:ForgotPasswordPerHour</c>).
 /// </summary>
-public sealed class ForgotPasswordModel(UserManager<MarketplaceUser> users, AccountMail accountMail) : PageModel
+public sealed class ForgotPasswordModel(AccountMail accountMail) : PageModel
 {
     /// <summary>Email address.</summary>
     [BindProperty]
@@ -23,12 +23,12 @@ public sealed class ForgotPasswordModel(UserManager<MarketplaceUser> users, Acco
     }
 
     /// <summary>Sends the link when the account exists.</summary>
-    public async Task<IActionResult> OnPostAsync()
+    public IActionResult OnPost()
     {
-        var user = string.IsNullOrWhiteSpace(Email) ? null : await users.FindByEmailAsync(Email.Trim());
-        if (user?.Email is not null)
+        // An account's address is always a valid one: anything else has no account to mail.
+        if (Email?.Trim() is { } email && MailAddresses.IsValid(email))
         {
-            await accountMail.SendPasswordResetAsync(user);
+            accountMail.QueuePasswordReset(email);
         }
 
         Sent = true;

@@ -154,7 +154,7 @@ public sealed partial class RegisterModel(
 
         if (await users.FindByEmailAsync(user.Email!) is { } known)
         {
-            await accountMail.SendAlreadyRegisteredAsync(known);
+            accountMail.QueueAlreadyRegistered(known.Email!);
             return LocalRedirect(ConfirmEmailModel.SentPath);
         }
 
@@ -193,7 +193,7 @@ public sealed partial class RegisterModel(
             await members.AddAsync(user.Id, traderId, MemberRoles.TraderAdmin);
         }
 
-        await accountMail.SendConfirmationAsync(user);
+        accountMail.QueueConfirmation(user.Id);
         return LocalRedirect(ConfirmEmailModel.SentPath);
     }
 

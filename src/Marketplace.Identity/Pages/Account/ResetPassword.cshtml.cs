@@ -49,16 +49,25 @@ public sealed class ResetPasswordModel(UserManager<MarketplaceUser> users, IOpen
         {
         }
 
-        if (user is null || token is null)
+        if (token is null)
         {
             Errors.Add("The link is not valid: ask for a new one on the 'Forgot your password' page.");
+            return Page();
+        }
+
+        // An address without an account is answered as a used link is, so this page does not tell which addresses have
+        // one (probe 28 told them apart by the two messages).
+        const string UsedOrExpired = "The link is used or expired: ask for a new one.";
+        if (user is null)
+        {
+            Errors.Add(UsedOrExpired);
             return Page();
         }
 
         var result = await users.ResetPasswordAsync(user, token, Password ?? "");
         if (!result.Succeeded)
         {
-            Errors.AddRange(result.Errors.Select(e => e.Code == "InvalidToken" ? "The link is used or expired: ask for a new one." : e.Description));
+            Errors.AddRange(result.Errors.Select(e => e.Code == "InvalidToken" ? UsedOrExpired : e.Description));
             return Page();
         }
 

@@ -80,11 +80,29 @@ public sealed class SignInModel(SignInManager<MarketplaceUser> signIn, UserManag
             return LocalRedirect(PageLinks.SafeReturnUrl(Url, ReturnUrl));
         }
 
-        if (result.IsNotAllowed && !user.EmailConfirmed && await users.CheckPasswordAsync(user, Password))
+        if (result.IsNotAllowed && !user.EmailConfirmed)
         {
-            await accountMail.SendConfirmationAsync(user);
-            Error = "Confirm your address first: we have mailed you the link again.";
-            return Page();
+            // Identity refuses an unconfirmed account before it checks the password, so it counts no failure: counted
+            // here, so guessing the password of an unconfirmed account locks it as it would a confirmed one (probe 28).
+            if (await users.IsLockedOutAsync(user))
+            {
+                Error = Locked;
+                return Page();
+            }
+
+            if (await users.CheckPasswordAsync(user, Password))
+            {
+                accountMail.QueueConfirmation(user.Id);
+                Error = "Confirm your address first: we have mailed you the link again.";
+                return Page();
+            }
+
+            await users.AccessFailedAsync(user);
+            if (await users.IsLockedOutAsync(user))
+            {
+                Error = Locked;
+                return Page();
+            }
         }
 
         if (result.IsLockedOut)

@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Marketplace.Identity;
+
+/// <summary>
+/// The sign-in server's sessions (the <c>marketplace.session</c> cookie) kept in the identity store, the cookie holding
+/// only a session's key. Signing out deletes the session, so a copy of the cookie taken before is worth nothing after;
+/// with the whole ticket in the cookie it went on getting codes and tokens at <c>/connect/authorize</c> for up to 14 days
+/// (probe 28). Sessions are rows of the store's user tokens (provider <see cref="Provider"/>), so every host of a cluster
+/// sees the same ones and removing a person removes theirs; a person keeps at most <see cref="MaxPerPerson"/>, the
+/// oldest giving way.
+/// </summary>
+public sealed class SignInSessions(IServiceScopeFactory scopes, TimeProvider time) : ITicketStore
+{
+    /// <summary>The user-token provider name of session rows.</summary>
+    public const string Provider = "[marketplace.session]";
+
+    /// <summary>Sessions one person keeps at once (browsers, devices).</summary>
+    public const int MaxPerPerson = 20;
+
+    /// <inheritdoc />
+    public Task<string> StoreAsync(AuthenticationTicket ticket) => StoreAsync(ticket, CancellationToken.None);
+
+    /// <inheritdoc />
+    public async Task<string> StoreAsync(AuthenticationTicket ticket, CancellationToken cancellationToken)
+    {
+        var userId = UserIdOf(ticket);
+        var id = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(24));
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityDb>();
+        var now = time.GetUtcNow();
+        var kept = (await db.UserTokens.Where(t => t.UserId == userId && t.LoginProvider == Provider).ToListAsync(cancellationToken))
+            .Select(t => (Row: t, Expires: ExpiresOf(t.Value)))
+            .ToList();
+        foreach (var (row, _) in kept.Where(k => k.Expires <= now)
+                     .Concat(kept.Where(k => k.Expires > now).OrderByDescending(k => k.Expires).Skip(MaxPerPerson - 1)))
+        {
+            db.UserTokens.Remove(row);
+        }
+
+        db.UserTokens.Add(new IdentityUserToken<string> { UserId = userId, LoginProvider = Provider, Name = id, Value = Write(ticket) });
+        await db.SaveChangesAsync(cancellationToken);
+        return userId + KeySeparator + id;
+    }
+
+    /// <inheritdoc />
+    public Task RenewAsync(string key, AuthenticationTicket ticket) => RenewAsync(key, ticket, CancellationToken.None);
+
+    /// <inheritdoc />
+    public async Task RenewAsync(string key, AuthenticationTicket ticket, CancellationToken cancellationToken)
+    {
+        if (Parse(key) is not ({ } userId, { } id))
+        {
+            return;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityDb>();
+        // Only a session that still exists is renewed: one signed out meanwhile stays ended.
+        var value = Write(ticket);
+        await db.UserTokens.Where(t => t.UserId == userId && t.LoginProvider == Provider && t.Name == id)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.Value, value), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<AuthenticationTicket?> RetrieveAsync(string key) => RetrieveAsync(key, CancellationToken.None);
+
+    /// <inheritdoc />
+    public async Task<AuthenticationTicket?> RetrieveAsync(string key, CancellationToken cancellationToken)
+    {
+        if (Parse(key) is not ({ } userId, { } id))
+        {
+            return null;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityDb>();
+        var value = await db.UserTokens.AsNoTracking()
+            .Where(t => t.UserId == userId && t.LoginProvider == Provider && t.Name == id)
+            .Select(t => t.Value).FirstOrDefaultAsync(cancellationToken);
+        if (value is null || ExpiresOf(value) <= time.GetUtcNow())
+        {
+            return null;
+        }
+
+        try
+        {
+            return TicketSerializer.Default.Deserialize(Convert.FromBase64String(value[(value.IndexOf(ValueSeparator, StringComparison.Ordinal) + 1)..]));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task RemoveAsync(string key) => RemoveAsync(key, CancellationToken.None);
+
+    /// <inheritdoc />
+    public async Task RemoveAsync(string key, CancellationToken cancellationToken)
+    {
+        if (Parse(key) is not ({ } userId, { } id))
+        {
+            return;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityDb>();
+        await db.UserTokens.Where(t => t.UserId == userId && t.LoginProvider == Provider && t.Name == id).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    private const char KeySeparator = ':';
+    private const char ValueSeparator = '|';
+
+    private static string UserIdOf(AuthenticationTicket ticket)
+        => ticket.Principal.FindFirst(OpenIddict.Abstractions.OpenIddictConstants.Claims.Subject)?.Value
+           ?? throw new InvalidOperationException("A sign-in session was stored for a principal without a subject.");
+
+    private static (string UserId, string Id)? Parse(string key)
+    {
+        var at = key.LastIndexOf(KeySeparator);
+        return at > 0 && at < key.Length - 1 ? (key[..at], key[(at + 1)..]) : null;
+    }
+
+    // The expiry first, so pruning reads it without unpacking the ticket.
+    private string Write(AuthenticationTicket ticket)
+    {
+        var expires = ticket.Properties.ExpiresUtc ?? time.GetUtcNow().AddDays(14);
+        return expires.UtcTicks.ToString(CultureInfo.InvariantCulture) + ValueSeparator + Convert.ToBase64String(TicketSerializer.Default.Serialize(ticket));
+    }
+
+    private static DateTimeOffset ExpiresOf(string? value)
+        => value is not null && value.IndexOf(ValueSeparator, StringComparison.Ordinal) is > 0 and var at
+           && long.TryParse(value.AsSpan(0, at), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ticks is >= 0 and <= 3155378975999999999
+            ? new DateTimeOffset(ticks, TimeSpan.Zero)
+            : DateTimeOffset.MinValue;
+}
+
+/// <summary>Puts <see cref="SignInSessions"/> behind the sign-in server's cookie.</summary>
+internal sealed class SignInSessionsSetup(SignInSessions sessions) : Microsoft.Extensions.Options.IPostConfigureOptions<CookieAuthenticationOptions>
+{
+    public void PostConfigure(string? name, CookieAuthenticationOptions options)
+    {
+        if (name == IdentityConstants.ApplicationScheme)
+        {
+            options.SessionStore = sessions;
+        }
+    }
+}
