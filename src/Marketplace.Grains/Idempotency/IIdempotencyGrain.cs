@@ -31,8 +31,12 @@ public sealed record IdempotencyDecision([property: Id(0)] IdempotencyOutcome Ou
 /// <summary>One idempotency key of one caller (key: caller, then the key). Makes a retried POST do its work once.</summary>
 public interface IIdempotencyGrain : IGrainWithStringKey
 {
-    /// <summary>Claims the key for a request fingerprint, or says how an earlier request with the key went.</summary>
-    Task<IdempotencyDecision> BeginAsync(string fingerprint);
+    /// <summary>
+    /// Claims the key for a request fingerprint, or says how an earlier request with the key went. <paramref name="claimer"/>
+    /// is the silo whose host handles the request (<c>SiloAddress.ToParsableString</c>): a claim of a silo the cluster has
+    /// declared dead, or that restarted since, is taken over at once instead of after the lease.
+    /// </summary>
+    Task<IdempotencyDecision> BeginAsync(string fingerprint, string? claimer = null);
 
     /// <summary>Stores the answer for the claimed key.</summary>
     Task CompleteAsync(string fingerprint, StoredResponse response);

@@ -16,7 +16,8 @@ public sealed class IdempotencyOptions
 
     /// <summary>
     /// How long a claimed key waits for its answer before another request may take it over. Default 1 minute: twice a
-    /// grain call's timeout, and the longest a retry waits after the first request's host died.
+    /// grain call's timeout. A claim whose host's silo the cluster has declared dead (or that restarted) is taken over
+    /// as soon as the membership says so, a few seconds after a crash rather than this long (probe 27).
     /// </summary>
     public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(1);
 }
@@ -29,6 +30,9 @@ public sealed class IdempotencyRecord
 
     /// <summary>When the key was claimed.</summary>
     public DateTimeOffset ClaimedAt { get; set; }
+
+    /// <summary>The silo whose host claimed the key (its parsable address), while the answer is not stored.</summary>
+    public string? ClaimedBy { get; set; }
 
     /// <summary>The stored answer once the work is done.</summary>
     public int? StatusCode { get; set; }
@@ -50,7 +54,8 @@ public sealed class IdempotencyRecord
 public sealed class IdempotencyGrain(
     [PersistentState("idempotency", StorageOptions.StoreName)] IPersistentState<IdempotencyRecord> state,
     [FromKeyedServices(MarketTime.Key)] TimeProvider time,
-    IOptions<IdempotencyOptions> options) : Grain, IIdempotencyGrain, IRemindable
+    IOptions<IdempotencyOptions> options,
+    IClusterMembershipService membership) : Grain, IIdempotencyGrain, IRemindable
 {
     private const string ExpiryReminder = "expire";
 
@@ -59,13 +64,13 @@ public sealed class IdempotencyGrain(
     private TimeSpan ClaimLease => options.Value.ClaimLease;
 
     /// <inheritdoc />
-    public async Task<IdempotencyDecision> BeginAsync(string fingerprint)
+    public async Task<IdempotencyDecision> BeginAsync(string fingerprint, string? claimer = null)
     {
         var now = time.GetUtcNow();
         var record = state.State;
         var expired = record.Fingerprint is null
                       || now - record.ClaimedAt > Retention
-                      || (record.StatusCode is null && now - record.ClaimedAt > ClaimLease);
+                      || (record.StatusCode is null && (now - record.ClaimedAt > ClaimLease || ClaimerGone(record.ClaimedBy)));
         if (!expired)
         {
             if (record.Fingerprint != fingerprint)
@@ -78,7 +83,7 @@ public sealed class IdempotencyGrain(
                 : new IdempotencyDecision(IdempotencyOutcome.InProgress, null);
         }
 
-        state.State = new IdempotencyRecord { Fingerprint = fingerprint, ClaimedAt = now };
+        state.State = new IdempotencyRecord { Fingerprint = fingerprint, ClaimedAt = now, ClaimedBy = claimer };
         await state.WriteStateAsync();
         return new IdempotencyDecision(IdempotencyOutcome.Proceed, null);
     }
@@ -91,12 +96,44 @@ public sealed class IdempotencyGrain(
             return;
         }
 
+        state.State.ClaimedBy = null;
         state.State.StatusCode = response.StatusCode;
         state.State.ContentType = response.ContentType;
         state.State.Location = response.Location;
         state.State.Body = response.Body;
         await state.WriteStateAsync();
         await this.RegisterOrUpdateReminder(ExpiryReminder, Retention, Retention);
+    }
+
+    /// <summary>
+    /// True when the claim's host is gone: its silo is declared dead, or a newer generation of it runs at the same address
+    /// (it restarted; a single host restarted after a crash knows only the new one). Its request died with it, and a retry
+    /// may do the work (endpoints whose work may have begun derive its ids from the key, so the retry finds it).
+    /// </summary>
+    private bool ClaimerGone(string? claimedBy)
+    {
+        if (string.IsNullOrEmpty(claimedBy))
+        {
+            return false;
+        }
+
+        SiloAddress claimer;
+        try
+        {
+            claimer = SiloAddress.FromParsableString(claimedBy);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        var snapshot = membership.CurrentSnapshot;
+        return snapshot.GetSiloStatus(claimer) switch
+        {
+            SiloStatus.Dead => true,
+            SiloStatus.None => snapshot.Members.Keys.Any(s => s.Endpoint.Equals(claimer.Endpoint) && s.Generation > claimer.Generation),
+            _ => false,
+        };
     }
 
     /// <inheritdoc />

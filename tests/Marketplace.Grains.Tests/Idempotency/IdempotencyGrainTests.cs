@@ -35,6 +35,29 @@ public sealed class IdempotencyGrainTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Begin_AClaimOfAHostThatRestartedSince_IsTakenOverAtOnce_ALiveHostsClaimIsNot()
+    {
+        var live = _cluster.Silos[0].SiloAddress;
+        // The same host before its restart: the same address, an older generation, no longer in the membership.
+        var before = SiloAddress.New(live.Endpoint, live.Generation - 1);
+        var elsewhere = SiloAddress.New(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("192.0.2.1"), live.Endpoint.Port), live.Generation);
+
+        var restarted = _cluster.Client.GetGrain<IIdempotencyGrain>("caller/key-restarted");
+        Assert.Equal(IdempotencyOutcome.Proceed, (await restarted.BeginAsync("A", before.ToParsableString())).Outcome);
+        // Before, a retry waited out the minute's lease after its host died (probe 27).
+        Assert.Equal(IdempotencyOutcome.Proceed, (await restarted.BeginAsync("A", live.ToParsableString())).Outcome);
+
+        var running = _cluster.Client.GetGrain<IIdempotencyGrain>("caller/key-running");
+        Assert.Equal(IdempotencyOutcome.Proceed, (await running.BeginAsync("A", live.ToParsableString())).Outcome);
+        Assert.Equal(IdempotencyOutcome.InProgress, (await running.BeginAsync("A", live.ToParsableString())).Outcome);
+
+        // A silo the membership does not know, and no newer one at its address: not taken for dead.
+        var unknown = _cluster.Client.GetGrain<IIdempotencyGrain>("caller/key-unknown");
+        Assert.Equal(IdempotencyOutcome.Proceed, (await unknown.BeginAsync("A", elsewhere.ToParsableString())).Outcome);
+        Assert.Equal(IdempotencyOutcome.InProgress, (await unknown.BeginAsync("A", live.ToParsableString())).Outcome);
+    }
+
+    [Fact]
     public async Task Abandon_FreesTheKeyForARetry()
     {
         var grain = _cluster.Client.GetGrain<IIdempotencyGrain>("caller/key-2");

@@ -12,13 +12,16 @@ namespace Marketplace.Host.Api.Idempotency;
 /// (409 <c>concurrent-update</c>, 429, 503) free the key, and endpoints whose work may have happened before such a
 /// refusal derive their new ids from the key (<see cref="NewId"/>), so the retry finds that work instead of repeating it.
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory grains, IHostApplicationLifetime lifetime)
+public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory grains, IHostApplicationLifetime lifetime, ILocalSiloDetails silo)
 {
     /// <summary>An Idempotency-Key the API takes: 1 to 255 visible ASCII characters (a UUID, say).</summary>
     public static bool IsValidKey(string? key) => key is { Length: > 0 and <= 255 } && key.All(c => c is >= (char)0x21 and <= (char)0x7e);
 
     /// <summary>The request header.</summary>
     public const string Header = "Idempotency-Key";
+
+    // This host's silo, named in its claims so that another host may take them over once this one is declared dead.
+    private string? _claimer;
 
     /// <summary>Response header set on a replayed answer.</summary>
     public const string ReplayedHeader = "Idempotent-Replayed";
@@ -45,7 +48,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
 
         var fingerprint = await FingerprintAsync(context.Request);
         var grain = grains.GetGrain<IIdempotencyGrain>($"{Caller(context.User)}/{key}");
-        var decision = await grain.BeginAsync(fingerprint);
+        var decision = await grain.BeginAsync(fingerprint, _claimer ??= silo.SiloAddress.ToParsableString());
         switch (decision.Outcome)
         {
             case IdempotencyOutcome.Replay:
