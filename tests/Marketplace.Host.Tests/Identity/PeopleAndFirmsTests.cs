@@ -216,25 +216,8 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         }
 
         var unknown = Browser.NewEmail("nobody");
-        // Five wrong passwords from each of four addresses (the account-wide lockout's 20), then one more from a fifth.
-        async Task<List<string>> AnswersAsync(string email, int firstAddress)
-        {
-            var answers = new List<string>();
-            for (var a = 0; a < 5; a++)
-            {
-                using var browser = new Browser(Server.Address, localAddress: IPAddress.Parse($"127.0.1.{firstAddress + a}"));
-                for (var i = 0; i < (a < 4 ? 5 : 1); i++)
-                {
-                    var answer = await browser.SignInAsync(email, "not the password " + i);
-                    answers.Add(Browser.ErrorText(await answer.Content.ReadAsStringAsync()));
-                }
-            }
-
-            return answers;
-        }
-
-        var forKnown = await AnswersAsync(known, 10);
-        var forUnknown = await AnswersAsync(unknown, 20);
+        var forKnown = await WrongPasswordsFromFiveAddressesAsync(known, "127.0.1.", 10);
+        var forUnknown = await WrongPasswordsFromFiveAddressesAsync(unknown, "127.0.1.", 20);
 
         Assert.Equal(forKnown, forUnknown);
         Assert.Contains("this account is locked", forUnknown[^1], StringComparison.Ordinal);
@@ -627,24 +610,7 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         }
 
         var unknown = Browser.NewEmail("nobody");
-        // Five wrong passwords from each of four addresses (the account-wide lockout's 20), then one more from a fifth.
-        async Task<List<string>> AnswersAsync(string email, int firstAddress)
-        {
-            var answers = new List<string>();
-            for (var a = 0; a < 5; a++)
-            {
-                using var browser = new Browser(Server.Address, localAddress: IPAddress.Parse($"127.0.2.{firstAddress + a}"));
-                for (var i = 0; i < (a < 4 ? 5 : 1); i++)
-                {
-                    var answer = await browser.SignInAsync(email, "not the password " + i);
-                    answers.Add(Browser.ErrorText(await answer.Content.ReadAsStringAsync()));
-                }
-            }
-
-            return answers;
-        }
-
-        Assert.Equal(await AnswersAsync(unknown, 20), await AnswersAsync(unconfirmed, 10));
+        Assert.Equal(await WrongPasswordsFromFiveAddressesAsync(unknown, "127.0.2.", 20), await WrongPasswordsFromFiveAddressesAsync(unconfirmed, "127.0.2.", 10));
 
         // Locked: even the right password no longer tells that the account exists and is waiting for its confirmation.
         using var owner = new Browser(Server.Address, localAddress: IPAddress.Parse("127.0.2.40"));
@@ -665,6 +631,26 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         var (_, challenge) = Browser.Pkce();
         var again = await browser.Http.GetAsync(Browser.AuthorizeUrl(Browser.FirstPartyClient, Browser.Callback, "openid", challenge, "s"));
         Assert.Contains("/account/sign-in", again.Headers.Location!.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Five wrong passwords from each of four addresses (the account-wide lockout's 20), then one more from a fifth; the
+    /// addresses are <paramref name="prefix"/> + <paramref name="firstAddress"/> and the four after it. Returns each answer's error.
+    /// </summary>
+    private async Task<List<string>> WrongPasswordsFromFiveAddressesAsync(string email, string prefix, int firstAddress)
+    {
+        var answers = new List<string>();
+        for (var a = 0; a < 5; a++)
+        {
+            using var browser = new Browser(Server.Address, localAddress: IPAddress.Parse(prefix + (firstAddress + a)));
+            for (var i = 0; i < (a < 4 ? 5 : 1); i++)
+            {
+                var answer = await browser.SignInAsync(email, "not the password " + i);
+                answers.Add(Browser.ErrorText(await answer.Content.ReadAsStringAsync()));
+            }
+        }
+
+        return answers;
     }
 
     private async Task<string> InvitationCodeMailedToAsync(string email)
