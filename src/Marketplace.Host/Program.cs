@@ -50,6 +50,14 @@ try
 {
     var app = MarketplaceApp.Create(args);
     StartupProblem.EnsureHttpPortsFree(app.Configuration);
+    if (!File.Exists(Path.Combine(app.Environment.ContentRootPath, "appsettings.json")))
+    {
+        // Started from another folder (`dotnet path/to/Marketplace.Host.dll`): the settings file is looked for in the
+        // working folder, and without it the host runs on built-in defaults (another port, no sign-in callbacks).
+        app.Logger.LogWarning("No appsettings.json in {ContentRoot}: running on built-in defaults. Start the host from the folder that holds appsettings.json, or pass --contentRoot {AppFolder}",
+            app.Environment.ContentRootPath, AppContext.BaseDirectory);
+    }
+
     await app.RunBoundedAsync();
     return 0;
 }
