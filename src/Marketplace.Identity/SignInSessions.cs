@@ -35,13 +35,18 @@ public sealed class SignInSessions(IServiceScopeFactory scopes, TimeProvider tim
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<IdentityDb>();
         var now = time.GetUtcNow();
-        var kept = (await db.UserTokens.Where(t => t.UserId == userId && t.LoginProvider == Provider).ToListAsync(cancellationToken))
-            .Select(t => (Row: t, Expires: ExpiresOf(t.Value)))
+        var kept = (await db.UserTokens.AsNoTracking().Where(t => t.UserId == userId && t.LoginProvider == Provider)
+                .Select(t => new { t.Name, t.Value }).ToListAsync(cancellationToken))
+            .Select(t => (t.Name, Expires: ExpiresOf(t.Value)))
             .ToList();
-        foreach (var (row, _) in kept.Where(k => k.Expires <= now)
-                     .Concat(kept.Where(k => k.Expires > now).OrderByDescending(k => k.Expires).Skip(MaxPerPerson - 1)))
+        var dropped = kept.Where(k => k.Expires <= now)
+            .Concat(kept.Where(k => k.Expires > now).OrderByDescending(k => k.Expires).Skip(MaxPerPerson - 1))
+            .Select(k => k.Name).ToList();
+        if (dropped.Count > 0)
         {
-            db.UserTokens.Remove(row);
+            // A set delete, not tracked removals: sign-ins at once pick the same oldest session, and a removal whose row
+            // another had deleted failed the sign-in with a concurrency error (probe 29).
+            await db.UserTokens.Where(t => t.UserId == userId && t.LoginProvider == Provider && dropped.Contains(t.Name)).ExecuteDeleteAsync(cancellationToken);
         }
 
         db.UserTokens.Add(new IdentityUserToken<string> { UserId = userId, LoginProvider = Provider, Name = id, Value = Write(ticket) });
