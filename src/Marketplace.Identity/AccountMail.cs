@@ -53,6 +53,14 @@ public sealed class AccountMail(MailOutbox outbox, PublicAddress address, IStrin
             return null;
         }
 
+        if (!services.GetRequiredService<MailBounds>().TryTake("password-reset:" + user.Id))
+        {
+            // Asked for again and again (from many addresses): the links already sent still work.
+            services.GetRequiredService<ILogger<AccountMail>>().LogWarning("Account {User} was sent {Count} password-reset links within {Window}; no more are sent for now",
+                user.Id, MailBounds.PasswordResetsPerWindow, MailBounds.Window);
+            return null;
+        }
+
         var code = WebEncoders.Base64UrlEncode(Encoding.UTF8.GetBytes(await users.GeneratePasswordResetTokenAsync(user)));
         var link = $"{address.Base}/account/reset-password?email={Uri.EscapeDataString(user.Email)}&code={code}";
         return new MailMessage(user.Email, text["mail.password-reset.subject"], Body(text, "mail.password-reset.body", link), link);

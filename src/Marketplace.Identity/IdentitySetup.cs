@@ -111,9 +111,11 @@ public static class IdentitySetup
         services.AddScoped<AccountMail>();
         // Mail leaves the request: sent by the outbox's background loop, retried when the relay fails.
         services.AddSingleton<MailOutbox>();
+        services.AddSingleton<MailBounds>();
         services.Replace(ServiceDescriptor.Singleton<IMailSender>(sp => sp.GetRequiredService<MailOutbox>()));
         services.AddHostedService(sp => sp.GetRequiredService<MailOutbox>());
         services.AddSingleton<SignInThrottle>();
+        services.AddSingleton<HostCalls>();
         var keysFolder = Path.Combine(DataFolder.Of(builder), "keys");
 
         services.AddOpenIddict()
@@ -227,7 +229,9 @@ public static class IdentitySetup
 
         services.AddRateLimiter(o =>
         {
+            // The host's own calls (the pages redeeming codes, refreshing tokens) come from one address for everyone: not counted.
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => IsRateLimited(context.Request)
+                                                                                            && !context.RequestServices.GetRequiredService<HostCalls>().IsMarked(context.Request)
                 ? RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                     _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.RateLimitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })
                 : MailingRequest(context.Request) is { } mailing

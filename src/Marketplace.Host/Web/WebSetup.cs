@@ -62,11 +62,14 @@ public static class WebSetup
         services.AddHttpContextAccessor();
         services.AddScoped<WebSession>();
         services.AddScoped<MarketplaceApi>();
+        // The pages' calls to this host carry its mark, so the sign-in server's per-address limit does not count the
+        // refreshes of every person's session as one caller's (HostCalls).
+        services.AddTransient<HostCallHandler>();
         services.AddHttpClient(ApiClientName, (sp, client) =>
         {
             client.BaseAddress = ApiBaseAddress(sp);
             client.Timeout = TimeSpan.FromSeconds(30);
-        });
+        }).AddHttpMessageHandler<HostCallHandler>();
 
         services.AddAuthentication()
             .AddCookie(CookieScheme, o =>
@@ -103,10 +106,25 @@ public static class WebSetup
                 o.CorrelationCookie.SameSite = SameSiteMode.Lax;
                 o.NonceCookie.SameSite = SameSiteMode.Lax;
                 o.CorrelationCookie.SecurePolicy = o.NonceCookie.SecurePolicy = identity.AllowLoopbackHttp ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+                // A callback that cannot finish (opened twice, from an old tab, or the code refused): a page that says
+                // to sign in again, not a 500.
+                o.Events.OnRemoteFailure = context =>
+                {
+                    context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebSetup))
+                        .LogInformation(context.Failure, "A page sign-in did not complete; the person is asked to sign in again");
+                    context.Response.Redirect("/error/401");
+                    context.HandleResponse();
+                    return Task.CompletedTask;
+                };
             });
         // The server is this host: its address (configured, or where it listens) is known once it listens, and the
         // handler's options are built at the first sign-in, after that.
-        services.AddOptions<OpenIdConnectOptions>(OidcScheme).Configure<PublicAddress>((o, address) => o.Authority = address.Base);
+        services.AddOptions<OpenIdConnectOptions>(OidcScheme).Configure<PublicAddress, HostCalls>((o, address, calls) =>
+        {
+            o.Authority = address.Base;
+            // The code is redeemed from this host for every person: marked, as the pages' other calls are.
+            o.BackchannelHttpHandler = new HostCallHandler(calls) { InnerHandler = new SocketsHttpHandler() };
+        });
         return builder;
     }
 
