@@ -35,22 +35,25 @@ public sealed class SignInSessions(IServiceScopeFactory scopes, TimeProvider tim
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<IdentityDb>();
         var now = time.GetUtcNow();
+        // Added first, then the person's sessions trimmed as they are after it: of sign-ins at once, the one that reads
+        // last sees every one added before it, so the bound holds once they are done (pruning before adding let eight at
+        // once each see room and pass it). A set delete, not tracked removals: sign-ins at once pick the same oldest
+        // session, and a removal whose row another had deleted failed with a concurrency error (probe 29).
+        db.UserTokens.Add(new IdentityUserToken<string> { UserId = userId, LoginProvider = Provider, Name = id, Value = Write(ticket) });
+        await db.SaveChangesAsync(cancellationToken);
         var kept = (await db.UserTokens.AsNoTracking().Where(t => t.UserId == userId && t.LoginProvider == Provider)
                 .Select(t => new { t.Name, t.Value }).ToListAsync(cancellationToken))
-            .Select(t => (t.Name, Expires: ExpiresOf(t.Value)))
+            .Select(t => (t.Name, Expires: ExpiresOf(t.Value), Used: UsedOf(t.Value)))
             .ToList();
+        // The least recently used go first (a ticket's expiry is kept to the second, so many tie on it).
         var dropped = kept.Where(k => k.Expires <= now)
-            .Concat(kept.Where(k => k.Expires > now).OrderByDescending(k => k.Expires).Skip(MaxPerPerson - 1))
+            .Concat(kept.Where(k => k.Expires > now).OrderByDescending(k => k.Used).ThenBy(k => k.Name, StringComparer.Ordinal).Skip(MaxPerPerson))
             .Select(k => k.Name).ToList();
         if (dropped.Count > 0)
         {
-            // A set delete, not tracked removals: sign-ins at once pick the same oldest session, and a removal whose row
-            // another had deleted failed the sign-in with a concurrency error (probe 29).
             await db.UserTokens.Where(t => t.UserId == userId && t.LoginProvider == Provider && dropped.Contains(t.Name)).ExecuteDeleteAsync(cancellationToken);
         }
 
-        db.UserTokens.Add(new IdentityUserToken<string> { UserId = userId, LoginProvider = Provider, Name = id, Value = Write(ticket) });
-        await db.SaveChangesAsync(cancellationToken);
         return userId + KeySeparator + id;
     }
 
@@ -96,7 +99,7 @@ public sealed class SignInSessions(IServiceScopeFactory scopes, TimeProvider tim
 
         try
         {
-            return TicketSerializer.Default.Deserialize(Convert.FromBase64String(value[(value.IndexOf(ValueSeparator, StringComparison.Ordinal) + 1)..]));
+            return TicketSerializer.Default.Deserialize(Convert.FromBase64String(value[(value.LastIndexOf(ValueSeparator) + 1)..]));
         }
         catch (FormatException)
         {
@@ -133,11 +136,19 @@ public sealed class SignInSessions(IServiceScopeFactory scopes, TimeProvider tim
         return at > 0 && at < key.Length - 1 ? (key[..at], key[(at + 1)..]) : null;
     }
 
-    // The expiry first, so pruning reads it without unpacking the ticket.
+    // The expiry and the time of the last write (sign-in or renewal) first, so pruning reads them without unpacking the ticket.
     private string Write(AuthenticationTicket ticket)
     {
-        var expires = ticket.Properties.ExpiresUtc ?? time.GetUtcNow().AddDays(14);
-        return expires.UtcTicks.ToString(CultureInfo.InvariantCulture) + ValueSeparator + Convert.ToBase64String(TicketSerializer.Default.Serialize(ticket));
+        var now = time.GetUtcNow();
+        var expires = ticket.Properties.ExpiresUtc ?? now.AddDays(14);
+        return string.Create(CultureInfo.InvariantCulture, $"{expires.UtcTicks}{ValueSeparator}{now.UtcTicks}{ValueSeparator}")
+               + Convert.ToBase64String(TicketSerializer.Default.Serialize(ticket));
+    }
+
+    private static long UsedOf(string? value)
+    {
+        var parts = (value ?? "").Split(ValueSeparator, 3);
+        return parts.Length == 3 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) ? ticks : 0;
     }
 
     private static DateTimeOffset ExpiresOf(string? value)
