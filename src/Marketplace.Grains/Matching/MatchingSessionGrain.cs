@@ -126,6 +126,26 @@ public sealed class MatchingSessionGrain(
         return new(snapshot, null);
     }
 
+    /// <summary>
+    /// True when the lot and the demand as they are now would still be paired by the matcher (its own rules, on a book of
+    /// the two), or when the lot cannot be summarised (withdrawn, hidden, nothing free: the hold refuses it with its own answer).
+    /// </summary>
+    private async Task<bool> StillFitsAsync(SessionProposal p, Demand demand)
+    {
+        var lot = await GrainFactory.GetGrain<IListingGrain>(p.LotId).GetAsync();
+        if (lot?.ToMatchSummary() is not { } lotNow || demand.ToSummary() is not { } demandNow)
+        {
+            return true;
+        }
+
+        // Quantities are judged by the hold (what the lot still has) and the demand check above (what it still wants):
+        // here only the rules of the pair, with room enough for this match's quantity on both sides.
+        var book = new MatchBook();
+        book.UpsertDemand(demandNow with { Quantity = Math.Max(demandNow.Quantity, p.Quantity), MinPart = Math.Min(demandNow.MinPart, p.Quantity) });
+        book.UpsertLot(lotNow with { Available = Math.Max(lotNow.Available, p.LotQuantity) });
+        return book.MatchLot(lotNow.Id, 1).Count > 0;
+    }
+
     /// <inheritdoc />
     public async Task<MatchingSession?> GetAsync()
     {
@@ -181,6 +201,19 @@ public sealed class MatchingSessionGrain(
                     ? $"The demand now wants only {demand.Remaining} {p.Unit}, less than this match's {p.Quantity}; the match has expired and a fitting one will be proposed."
                     : "The demand is no longer open; the match has expired.",
                 new Dictionary<string, object?> { ["matchStatus"] = "expired", ["reason"] = reason });
+        }
+
+        if (Session.AcceptingHoldId != holdId && !await StillFitsAsync(p, demand))
+        {
+            // The lot or the demand changed since the proposal (a higher price, another place or condition, stricter
+            // wishes): the matcher would not propose the pair now, so it is not accepted (probe 30 ordered at five times
+            // the buyer's maximum price). A retried acceptance whose hold was placed already goes on to finish it.
+            Session.Expire("no-longer-fits", Now);
+            await SaveAsync();
+            await EndedEarlyAsync();
+            throw DomainException.Conflict("match-no-longer-fits",
+                "The lot or the demand changed since this match was proposed (price, place, condition, category or window) and they no longer fit; the match has expired.",
+                new Dictionary<string, object?> { ["matchStatus"] = "expired", ["reason"] = "no-longer-fits" });
         }
 
         if (Session.AcceptingHoldId != holdId)

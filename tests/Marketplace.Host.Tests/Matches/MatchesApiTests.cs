@@ -232,6 +232,26 @@ public class MatchesApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Accept_AfterTheLotsPriceRosePastTheDemandsMaximum_Is409_AndHoldsNothing()
+    {
+        var seller = await RegisterFirmAsync(Server, "seller");
+        var buyer = await RegisterFirmAsync(Server, "buyer");
+        var at = RandomPlace();
+        var lot = await ActiveLotAsync(Server, seller, 1000, at);
+        var demand = await DemandAsync(Server, buyer, Demand(300, at));
+        var id = (await MatchAsync(Server.Client(buyer), lot, demand))["id"]!.GetValue<string>();
+        // The demand pays at most 0.60 a piece; the seller asks 0.45, then 3.00.
+        await ReadAsync(await Server.Client(seller).PatchAsJsonAsync($"/api/v1/listings/{lot}", new { unitPrice = new { minorUnits = 300, currency = "EUR" } }), HttpStatusCode.OK);
+
+        // Before, the buyer's acceptance ordered at five times its maximum price (probe 30).
+        var problem = await ProblemAsync(await Server.Client(buyer).PostAsync($"/api/v1/matches/{id}/accept", null), HttpStatusCode.Conflict, "match-no-longer-fits");
+
+        Assert.Equal("no-longer-fits", problem["reason"]!.GetValue<string>());
+        Assert.Equal(0m, (await ReadAsync(await Server.Client(seller).GetAsync($"/api/v1/listings/{lot}"), HttpStatusCode.OK))["quantities"]!["held"]!.GetValue<decimal>());
+        Assert.Equal("expired", (await ReadAsync(await Server.Client(buyer).GetAsync($"/api/v1/matches/{id}"), HttpStatusCode.OK))["status"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Accept_AfterTheDemandWasCancelled_Is409_AndHoldsNothing()
     {
         var seller = await RegisterFirmAsync(Server, "seller");
