@@ -43,11 +43,11 @@ public sealed class SignInSessions(IServiceScopeFactory scopes, TimeProvider tim
         await db.SaveChangesAsync(cancellationToken);
         var kept = (await db.UserTokens.AsNoTracking().Where(t => t.UserId == userId && t.LoginProvider == Provider)
                 .Select(t => new { t.Name, t.Value }).ToListAsync(cancellationToken))
-            .Select(t => (t.Name, Expires: ExpiresOf(t.Value), Used: UsedOf(t.Value)))
+            .Select(t => (t.Name, Stamp: Stamps(t.Value)))
             .ToList();
         // The least recently used go first (a ticket's expiry is kept to the second, so many tie on it).
-        var dropped = kept.Where(k => k.Expires <= now)
-            .Concat(kept.Where(k => k.Expires > now).OrderByDescending(k => k.Used).ThenBy(k => k.Name, StringComparer.Ordinal).Skip(MaxPerPerson))
+        var dropped = kept.Where(k => k.Stamp.Expires <= now)
+            .Concat(kept.Where(k => k.Stamp.Expires > now).OrderByDescending(k => k.Stamp.Used).ThenBy(k => k.Name, StringComparer.Ordinal).Skip(MaxPerPerson))
             .Select(k => k.Name).ToList();
         if (dropped.Count > 0)
         {
@@ -92,7 +92,7 @@ public sealed class SignInSessions(IServiceScopeFactory scopes, TimeProvider tim
         var value = await db.UserTokens.AsNoTracking()
             .Where(t => t.UserId == userId && t.LoginProvider == Provider && t.Name == id)
             .Select(t => t.Value).FirstOrDefaultAsync(cancellationToken);
-        if (value is null || ExpiresOf(value) <= time.GetUtcNow())
+        if (value is null || Stamps(value).Expires <= time.GetUtcNow())
         {
             return null;
         }
@@ -145,17 +145,15 @@ public sealed class SignInSessions(IServiceScopeFactory scopes, TimeProvider tim
                + Convert.ToBase64String(TicketSerializer.Default.Serialize(ticket));
     }
 
-    private static long UsedOf(string? value)
+    // A row's value is "expires|last written|ticket": the two times in UTC ticks (DateTimeOffset.MinValue and 0 when unreadable).
+    private static (DateTimeOffset Expires, long Used) Stamps(string? value)
     {
         var parts = (value ?? "").Split(ValueSeparator, 3);
-        return parts.Length == 3 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) ? ticks : 0;
-    }
-
-    private static DateTimeOffset ExpiresOf(string? value)
-        => value is not null && value.IndexOf(ValueSeparator, StringComparison.Ordinal) is > 0 and var at
-           && long.TryParse(value.AsSpan(0, at), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ticks is >= 0 and <= 3155378975999999999
+        var expires = long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ticks <= DateTimeOffset.MaxValue.UtcTicks
             ? new DateTimeOffset(ticks, TimeSpan.Zero)
             : DateTimeOffset.MinValue;
+        return (expires, parts.Length == 3 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var used) ? used : 0);
+    }
 }
 
 /// <summary>Puts <see cref="SignInSessions"/> behind the sign-in server's cookie.</summary>

@@ -200,6 +200,15 @@ public sealed partial class Browser : IDisposable
         return await RedeemAsync(code, verifier, clientId, redirectUri);
     }
 
+    /// <summary>Asserts that an authorization request from this browser is sent to sign in (its session is over), not given a code.</summary>
+    public async Task AssertAsksToSignInAsync()
+    {
+        var (_, challenge) = Pkce();
+        using var answer = await _http.GetAsync(AuthorizeUrl(FirstPartyClient, Callback, "openid", challenge, "s"));
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        Assert.Contains("/account/sign-in", answer.Headers.Location!.ToString(), StringComparison.Ordinal);
+    }
+
     /// <summary>Reads the code from the redirect to the client; asserts the state came back.</summary>
     public static string CodeFrom(HttpResponseMessage response, string redirectUri, string state)
     {

@@ -472,10 +472,7 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         Assert.Equal("invalid_grant", refused["error"]!.GetValue<string>());
 
         // The browser signed in with the old password (whoever holds it) is signed out too: it cannot get new tokens.
-        var (_, challenge) = Browser.Pkce();
-        var again = await browser.Http.GetAsync(Browser.AuthorizeUrl(Browser.FirstPartyClient, Browser.Callback, "openid", challenge, "s"));
-        Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
-        Assert.Contains("/account/sign-in", again.Headers.Location!.ToString(), StringComparison.Ordinal);
+        await browser.AssertAsksToSignInAsync();
     }
 
     [Fact]
@@ -546,18 +543,13 @@ public class PeopleAndFirmsTests(ServerFixture fixture)
         var signedOut = await browser.SubmitAsync(page, "/account/sign-out", []);
         Assert.Contains("You are signed out", await signedOut.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        var (_, challenge) = Browser.Pkce();
-        var again = await browser.Http.GetAsync(Browser.AuthorizeUrl(Browser.FirstPartyClient, Browser.Callback, "openid", challenge, "s"));
-        Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
-        Assert.Contains("/account/sign-in", again.Headers.Location!.ToString(), StringComparison.Ordinal);
+        await browser.AssertAsksToSignInAsync();
 
         // The copy is worth nothing after the sign-out: the session it names is gone, so no code is issued to it (probe 28
         // got codes and tokens with one for days).
         using var replaying = new Browser(Server.Address);
         replaying.Cookies.Add(copy);
-        var replayed = await replaying.Http.GetAsync(Browser.AuthorizeUrl(Browser.FirstPartyClient, Browser.Callback, "openid", challenge, "s"));
-        Assert.Equal(HttpStatusCode.Redirect, replayed.StatusCode);
-        Assert.Contains("/account/sign-in", replayed.Headers.Location!.ToString(), StringComparison.Ordinal);
+        await replaying.AssertAsksToSignInAsync();
     }
 
     [Fact]
